@@ -1,0 +1,88 @@
+# Third-party parts, found the same way for every target so the rest of the tree only names
+# latchkey::mbedcrypto, latchkey::picojson and latchkey::gtest.
+#
+# native: Debian's libmbedtls-dev, picojson-dev and libgtest-dev.
+# wasm targets: mbedTLS's portable crypto compiled from Debian's source package (fetched by
+# scripts/bootstrap.sh into third_party/mbedtls) under wasm/latchkey_mbedtls_config.h, picojson's single
+# header copied out of /usr/include (which must never be on a wasm include path), and
+# GoogleTest compiled from Debian's /usr/src/googletest.
+
+set(LATCHKEY_MBEDTLS_SOURCE_DIR "${PROJECT_SOURCE_DIR}/third_party/mbedtls" CACHE PATH
+    "mbedTLS sources for the wasm builds (scripts/bootstrap.sh fetches them)")
+set(LATCHKEY_PICOJSON_HEADER "/usr/include/picojson.h" CACHE FILEPATH "picojson.h to build against")
+set(LATCHKEY_GTEST_SOURCE_DIR "/usr/src/googletest" CACHE PATH "GoogleTest sources for the wasm builds")
+
+# picojson: one header; always used through core/src/json.hpp.
+set(_pj_dir "${PROJECT_BINARY_DIR}/third_party/picojson")
+configure_file("${LATCHKEY_PICOJSON_HEADER}" "${_pj_dir}/picojson.h" COPYONLY)
+add_library(latchkey_picojson INTERFACE)
+target_include_directories(latchkey_picojson SYSTEM INTERFACE "${_pj_dir}")
+add_library(latchkey::picojson ALIAS latchkey_picojson)
+
+if(LATCHKEY_TARGET STREQUAL "native")
+  find_library(MBEDCRYPTO_LIBRARY mbedcrypto REQUIRED)
+  find_path(MBEDTLS_INCLUDE_DIR mbedtls/gcm.h REQUIRED)
+  add_library(latchkey_mbedcrypto INTERFACE)
+  target_link_libraries(latchkey_mbedcrypto INTERFACE "${MBEDCRYPTO_LIBRARY}")
+  target_include_directories(latchkey_mbedcrypto SYSTEM INTERFACE "${MBEDTLS_INCLUDE_DIR}")
+else()
+  if(NOT EXISTS "${LATCHKEY_MBEDTLS_SOURCE_DIR}/library/gcm.c")
+    message(FATAL_ERROR "mbedTLS sources not found in ${LATCHKEY_MBEDTLS_SOURCE_DIR}: run scripts/bootstrap.sh")
+  endif()
+  # Only the portable crypto the core uses; wasm/latchkey_mbedtls_config.h enables exactly these.
+  set(_mbed_sources aes base64 cipher cipher_wrap constant_time ctr_drbg gcm md platform_util sha1 sha256)
+  list(TRANSFORM _mbed_sources PREPEND "${LATCHKEY_MBEDTLS_SOURCE_DIR}/library/")
+  list(TRANSFORM _mbed_sources APPEND ".c")
+  add_library(latchkey_mbedcrypto STATIC ${_mbed_sources})
+  target_include_directories(latchkey_mbedcrypto SYSTEM PUBLIC
+    "${LATCHKEY_MBEDTLS_SOURCE_DIR}/include" "${PROJECT_SOURCE_DIR}/wasm")
+  target_compile_definitions(latchkey_mbedcrypto PUBLIC MBEDTLS_CONFIG_FILE="latchkey_mbedtls_config.h")
+  target_compile_options(latchkey_mbedcrypto PRIVATE -Oz -w)
+endif()
+add_library(latchkey::mbedcrypto ALIAS latchkey_mbedcrypto)
+
+if(LATCHKEY_BUILD_TESTS)
+  if(LATCHKEY_TARGET STREQUAL "native")
+    find_package(GTest REQUIRED)
+    add_library(latchkey_gtest INTERFACE)
+    target_link_libraries(latchkey_gtest INTERFACE GTest::gtest GTest::gtest_main)
+  else()
+    set(_gt "${LATCHKEY_GTEST_SOURCE_DIR}/googletest")
+    add_library(latchkey_gtest STATIC "${_gt}/src/gtest-all.cc" "${_gt}/src/gtest_main.cc")
+    target_include_directories(latchkey_gtest SYSTEM PUBLIC "${_gt}/include" PRIVATE "${_gt}")
+    target_compile_definitions(latchkey_gtest PUBLIC GTEST_HAS_EXCEPTIONS=0)
+    if(LATCHKEY_TARGET STREQUAL "wasi")
+      # wasi-libc has no threads and no dup/dup2 (stream redirection). GoogleTest 1.12's
+      # gtest-port.h knows no WASI, so death tests are already off; everything else it needs
+      # (getcwd, mkdir, stat, ...) is in Debian's wasi-libc: no stubs are needed.
+      target_compile_definitions(latchkey_gtest PUBLIC GTEST_HAS_PTHREAD=0 GTEST_HAS_STREAM_REDIRECTION=0)
+    endif()
+    target_compile_options(latchkey_gtest PRIVATE -fno-exceptions -w)
+  endif()
+  add_library(latchkey::gtest ALIAS latchkey_gtest)
+endif()
+
+# How ctest runs a test binary on this target: natively, or under Node (20 or later).
+if(NOT LATCHKEY_TARGET STREQUAL "native")
+  find_program(LATCHKEY_NODE_EXECUTABLE NAMES node nodejs REQUIRED)
+endif()
+function(latchkey_add_test_runner target)
+  if(LATCHKEY_TARGET STREQUAL "emscripten")
+    # A modularized CommonJS factory; tests/runners/emscripten.cjs hands it the .wasm bytes,
+    # the arguments and (through the exported ENV) the environment. The 1 MiB stack matches
+    # the WASI build (Emscripten 3.1.6 calls the setting TOTAL_STACK; later ones STACK_SIZE).
+    # Linear-memory stack overflow is silent memory corruption on wasm: STACK_OVERFLOW_CHECK=2
+    # turns it into an abort, so a test that recurses too deep fails instead of passing.
+    target_link_options(${target} PRIVATE -sMODULARIZE=1 -sEXPORT_NAME=createModule
+      -sENVIRONMENT=node -sEXIT_RUNTIME=1 -sALLOW_MEMORY_GROWTH=1 -sTOTAL_STACK=1048576
+      -sSTACK_OVERFLOW_CHECK=2 -sEXPORTED_RUNTIME_METHODS=ENV)
+    set_target_properties(${target} PROPERTIES CROSSCOMPILING_EMULATOR
+      "${LATCHKEY_NODE_EXECUTABLE};--no-experimental-fetch;${PROJECT_SOURCE_DIR}/tests/runners/emscripten.cjs")
+  elseif(LATCHKEY_TARGET STREQUAL "wasi")
+    # 1 MiB stack placed below the data (--stack-first): an overflow then runs off the start
+    # of linear memory and traps, instead of silently overwriting globals.
+    target_link_options(${target} PRIVATE -Wl,-z,stack-size=1048576 -Wl,--stack-first)
+    set_target_properties(${target} PROPERTIES CROSSCOMPILING_EMULATOR
+      "${LATCHKEY_NODE_EXECUTABLE};--no-warnings;${PROJECT_SOURCE_DIR}/tests/runners/wasi.mjs")
+  endif()
+endfunction()

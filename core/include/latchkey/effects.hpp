@@ -1,0 +1,72 @@
+// Effects: everything an operation needs from the outside world, asked for as data.
+// The host performs an effect (HTTP, a store call, a timer) and hands back an EffectResult.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "latchkey/provider.hpp"
+
+namespace latchkey {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  Params headers;
+  std::string body;
+  std::int64_t timeout_ms = 30000;
+  std::size_t max_response_bytes = 1 << 20;  ///< The host stops reading past this and reports a transport error.
+  bool follow_redirects = false;             ///< Token endpoints: never.
+};
+
+struct HttpResponse {
+  int status = 0;
+  Params headers;  ///< Names as received; look up case-insensitively.
+  std::string body;
+};
+
+/// One stored record. Values are opaque to the store; versions start at 1 and grow on every write.
+struct StoreRecord {
+  std::string key;
+  std::string value;
+  std::int64_t version = 0;
+};
+
+enum class EffectKind {
+  http,          ///< Perform `http`; answer with `response`, or transport_error.
+  store_get,     ///< Read `key`; answer found + record.
+  store_put,     ///< Write `key` = `value` unconditionally; answer with the new version.
+  store_cas,     ///< Write `key` = `value` if its version is `expected_version` (0: only if absent);
+                 ///< answer conflict = true when it was not.
+  store_delete,  ///< Delete `key` (if `expected_version` != 0, only at that version); found = it existed.
+  store_list,    ///< All records whose key starts with `prefix`, in key order.
+  sleep,         ///< Wait `sleep_ms`, then resume with an empty result (backoff, waiting for a peer's refresh).
+};
+
+struct Effect {
+  EffectKind kind = EffectKind::http;
+  HttpRequest http;
+  std::string key;
+  std::string value;
+  std::int64_t expected_version = 0;
+  std::string prefix;
+  std::int64_t sleep_ms = 0;
+};
+
+/// The host's answer to an Effect. Only the members for that effect's kind are read.
+struct EffectResult {
+  // http
+  HttpResponse response;
+  std::string transport_error;  ///< Non-empty: the request failed before a response (DNS, TLS, timeout, size cap).
+  // store
+  bool found = false;
+  bool conflict = false;
+  StoreRecord record;               ///< get: the record; put/cas: key and new version.
+  std::vector<StoreRecord> records;  ///< list
+  std::string store_error;           ///< Non-empty: the store itself failed.
+};
+
+const char* to_string(EffectKind kind);
+
+}  // namespace latchkey

@@ -1,0 +1,198 @@
+// The engine: one per host process (or per edge isolate). It holds the master keys, the seeded
+// random generator and the catalog, and makes operations. It does no I/O itself.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "latchkey/effects.hpp"
+#include "latchkey/operation.hpp"
+#include "latchkey/provider.hpp"
+#include "latchkey/result.hpp"
+
+namespace latchkey {
+
+namespace detail {
+class Drbg;
+class Sealer;
+}  // namespace detail
+
+struct EngineConfig {
+  /// Master keys by version (32 bytes each). New secrets are sealed under current_key_version;
+  /// older versions stay readable so records can be re-sealed after a rotation.
+  std::map<std::uint32_t, std::string> master_keys;
+  std::uint32_t current_key_version = 1;
+  /// At least 32 bytes from the host's CSPRNG; seeds the CTR-DRBG.
+  std::string entropy;
+  /// How long a started authorization may take before its state expires.
+  std::int64_t pending_ttl_ms = 10 * 60 * 1000;
+  /// Refresh retries for transport errors, 5xx and 429 (after the first try).
+  int refresh_retries = 2;
+  std::int64_t retry_base_ms = 500;
+  std::int64_t retry_max_ms = 30000;
+  /// Consecutive failed refreshes that open the circuit breaker, and its longest pause.
+  int breaker_threshold = 3;
+  std::int64_t breaker_max_ms = 60 * 60 * 1000;
+  /// How long a refresher holds its lease before others may take over.
+  std::int64_t lease_ms = 30000;
+};
+
+/// Identifies a connection: one account of one provider for one principal.
+struct ConnectionRef {
+  std::string principal = "default";
+  std::string provider;
+  std::string account = "default";
+};
+
+enum class Mode { your_own, managed };
+const char* to_string(Mode mode);
+
+struct AuthorizeRequest {
+  std::string principal = "default";
+  std::string provider;
+  std::string account = "default";
+  std::string redirect_uri;         ///< Empty: the app's redirect_uri.
+  std::vector<std::string> scopes;  ///< Empty: the app's scopes, else the provider's defaults.
+  Params extra_params;              ///< Added to the URL; may not touch security parameters.
+  std::map<std::string, std::string> template_values;  ///< Override the app's ({shop} …).
+};
+
+struct AuthorizationStart {
+  std::string authorization_url;
+  std::string state;
+  std::int64_t expires_at_ms = 0;
+};
+
+struct CallbackRequest {
+  std::string principal = "default";
+  /// The full callback URL, or just its query string (with or without '?').
+  std::string callback;
+};
+
+struct ConnectionInfo {
+  std::string id;  ///< "provider/account" (each part percent-encoded); unique per principal.
+  std::string principal;
+  std::string provider;
+  std::string account;
+  std::string status;  ///< "connected" | "needs_reauth"
+  std::string grant;   ///< "authorization_code" | "client_credentials"
+  std::string scope;
+  std::string token_type;
+  std::int64_t expires_at_ms = 0;
+  bool has_refresh_token = false;
+  std::int64_t created_at_ms = 0;
+  std::int64_t updated_at_ms = 0;
+  std::string last_error;  ///< The last refresh failure's message, if any.
+  Params extras;           ///< Kept provider fields (JSON text values).
+};
+
+struct AccessToken {
+  std::string access_token;
+  std::string token_type;
+  std::int64_t expires_at_ms = 0;
+  bool refreshed = false;  ///< This call refreshed (or re-fetched) the token.
+  Params extras;
+};
+
+struct DisconnectResult {
+  bool deleted = false;
+  bool revoked = false;          ///< Every token was revoked at the provider.
+  std::string revocation_error;  ///< Why revocation did not happen or failed (the connection is deleted anyway).
+};
+
+struct AppInput {
+  std::string provider;
+  std::string client_id;
+  /// Absent: keep the stored secret. Present and empty: clear it.
+  std::optional<std::string> client_secret;
+  std::string redirect_uri;
+  std::vector<std::string> scopes;
+  std::map<std::string, std::string> template_values;
+};
+
+/// App credentials as any API returns them: the secret is never included.
+struct AppInfo {
+  std::string provider;
+  std::string client_id;
+  bool has_client_secret = false;
+  std::string redirect_uri;
+  std::vector<std::string> scopes;
+  std::map<std::string, std::string> template_values;
+  std::int64_t updated_at_ms = 0;
+};
+
+struct ProviderInfo {
+  Provider provider;
+  Mode mode = Mode::your_own;
+  bool has_app = false;
+};
+
+struct ProviderFilter {
+  std::vector<std::string> key_substrings;  ///< Any match (case-insensitive) on key or display name.
+  bool supports_managed = false;
+};
+
+struct RemoveResult {
+  bool removed = false;
+  int connections_removed = 0;
+};
+
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> create(const EngineConfig& config);
+  ~Engine();
+
+  /// Mixes fresh host randomness into the generator.
+  void add_entropy(const std::string& bytes);
+  const EngineConfig& config() const { return config_; }
+
+  // Registry: built-in catalog + custom providers in the store.
+  std::unique_ptr<Operation<std::vector<ProviderInfo>>> list_providers(ProviderFilter filter);
+  std::unique_ptr<Operation<ProviderInfo>> get_provider(std::string key);
+  /// Registers a custom provider from its JSON definition (catalog schema). conflict if the key exists.
+  std::unique_ptr<Operation<ProviderInfo>> register_provider(std::string json);
+  /// Replaces a custom provider. invalid_request for built-ins, not_found if absent.
+  std::unique_ptr<Operation<ProviderInfo>> update_provider(std::string json);
+  /// Removes a custom provider; conflict while connections use it unless `force` (which also
+  /// deletes its app credentials and connections).
+  std::unique_ptr<Operation<RemoveResult>> remove_provider(std::string key, bool force);
+  /// Fetches `issuer_url`'s discovery document (OpenID, then RFC 8414) and registers it as `key`.
+  std::unique_ptr<Operation<ProviderInfo>> discover_provider(std::string key, std::string issuer_url);
+  /// `managed` needs a provider with a managed_service_config_key.
+  std::unique_ptr<Operation<ProviderInfo>> set_mode(std::string provider, Mode mode);
+
+  std::unique_ptr<Operation<AppInfo>> upsert_app(AppInput app);
+  std::unique_ptr<Operation<AppInfo>> get_app(std::string provider);
+  std::unique_ptr<Operation<RemoveResult>> delete_app(std::string provider);
+
+  // Connections.
+  std::unique_ptr<Operation<AuthorizationStart>> authorize(AuthorizeRequest request);
+  std::unique_ptr<Operation<ConnectionInfo>> complete_callback(CallbackRequest request);
+  /// Client-credentials grant: fetches a token and stores it as a connection.
+  std::unique_ptr<Operation<ConnectionInfo>> connect_client_credentials(ConnectionRef ref, std::vector<std::string> scopes);
+  /// A token valid for at least the provider's expiry buffer, refreshing (single-flight) if needed.
+  std::unique_ptr<Operation<AccessToken>> get_token(ConnectionRef ref, bool force_refresh = false);
+  /// Adds the connection's token to `request` per the provider's injection rules; invalid_request
+  /// if the request's host is not one the token may be sent to.
+  std::unique_ptr<Operation<HttpRequest>> sign_request(ConnectionRef ref, HttpRequest request);
+  std::unique_ptr<Operation<ConnectionInfo>> status(ConnectionRef ref);
+  std::unique_ptr<Operation<std::vector<ConnectionInfo>>> list_connections(std::string principal);
+  /// Deletes the connection's tokens; with `revoke`, first revokes them (RFC 7009).
+  std::unique_ptr<Operation<DisconnectResult>> disconnect(ConnectionRef ref, bool revoke);
+
+  // Internals shared by operations.
+  detail::Drbg& drbg() { return *drbg_; }
+  const detail::Sealer& sealer() const { return *sealer_; }
+
+ private:
+  Engine() = default;
+  EngineConfig config_;
+  std::unique_ptr<detail::Drbg> drbg_;
+  std::unique_ptr<detail::Sealer> sealer_;
+};
+
+}  // namespace latchkey

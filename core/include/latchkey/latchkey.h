@@ -1,0 +1,67 @@
+/* latchkey C ABI: JSON in, JSON out. One surface for the Emscripten bindings, the WASI exports
+ * and any FFI caller. C++ callers can use latchkey/engine.hpp directly.
+ *
+ * Ownership: every `char*` returned is NUL-terminated, allocated by latchkey and released with
+ * lk_free(). Input strings are borrowed for the duration of the call only.
+ *
+ * Every returned JSON document is either {"ok": <value>} or
+ * {"error": {"code": "<error code>", "message": "...", ...}}; the codes are listed by lk_error_codes().
+ *
+ * The effect loop:
+ *   lk_op* op = lk_op_begin(engine, "{\"op\":\"get_token\",\"provider\":\"github\"}", now_ms);
+ *   char* step = lk_op_step(op);           // {"effect": {...}} or {"done": {"ok"|"error": ...}}
+ *   while (step is an effect) { perform it; lk_free(step); step = lk_op_resume(op, result_json, now_ms); }
+ *   lk_op_free(op);
+ * The effect and result shapes are documented in docs/effects.md.
+ */
+#ifndef LATCHKEY_H
+#define LATCHKEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lk_engine lk_engine;
+typedef struct lk_op lk_op;
+
+/* Creates an engine from {"master_keys": {"1": "<base64 32 bytes>"}, "current_key_version": 1,
+ * "entropy": "<base64, >= 32 bytes>", "pending_ttl_ms"?: n, ...}. Returns NULL and sets *error
+ * (a JSON error document to lk_free) when the configuration is invalid. */
+lk_engine* lk_engine_new(const char* config_json, char** error);
+void lk_engine_free(lk_engine* engine);
+/* Mixes base64-encoded host randomness into the engine's generator. Returns 0, or -1 if not base64. */
+int lk_engine_add_entropy(lk_engine* engine, const char* base64);
+
+/* Starts an operation described by `request_json` ({"op": "<name>", ...}); see docs/effects.md
+ * for the operations and their parameters. Never NULL: a bad request yields an operation whose
+ * first step is {"done": {"error": ...}}. */
+lk_op* lk_op_begin(lk_engine* engine, const char* request_json, int64_t now_ms);
+/* The operation's current step: {"effect": {...}} to perform, or {"done": {...}}. */
+char* lk_op_step(lk_op* op);
+/* Hands back the result of the current effect and returns the next step. */
+char* lk_op_resume(lk_op* op, const char* effect_result_json, int64_t now_ms);
+void lk_op_free(lk_op* op);
+
+/* Synchronous helpers that need no effects. */
+/* {"ok": [<provider>...]} — the built-in catalog. */
+char* lk_catalog(void);
+/* Validates a provider definition: {"ok": <normalised provider>} or an error. */
+char* lk_validate_provider(const char* provider_json);
+/* {"ok": {"challenge": "..."}} for a PKCE verifier (RFC 7636 S256). */
+char* lk_pkce_challenge(const char* verifier);
+/* {"ok": ["invalid_request", ...]} */
+char* lk_error_codes(void);
+/* The library version, static storage (do not free). */
+const char* lk_version(void);
+
+/* Memory for hosts that write into linear memory (wasm). */
+void* lk_alloc(size_t size);
+void lk_free(void* ptr);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LATCHKEY_H */

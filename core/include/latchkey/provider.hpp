@@ -1,0 +1,120 @@
+// Provider definitions: what latchkey knows about one OAuth service (built-in catalog or custom).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "latchkey/result.hpp"
+
+namespace latchkey {
+
+enum class AuthMode { oauth2, client_credentials, oauth1 };
+enum class PkceSupport { required, supported, unsupported };
+enum class ClientAuthMethod { client_secret_basic, client_secret_post, none };
+enum class BodyFormat { form, json };
+
+using Params = std::vector<std::pair<std::string, std::string>>;  // ordered, as declared
+
+struct TemplateParam {
+  std::string name;
+  std::string pattern;  ///< Anchored pattern (a small regex subset: see pattern.hpp) every value must match.
+  std::optional<std::string> default_value;
+  std::string description;
+};
+
+/// A request latchkey may make with a connection's token (ping, identity).
+struct ProbeRequest {
+  std::string method = "GET";
+  std::string url;
+  Params headers;
+};
+
+struct Identity {
+  std::string url;
+  std::string account_path;  ///< Dotted path in the JSON response naming the account.
+  Params headers;
+};
+
+/// Where a token may be sent and how. A token is never attached to a host these patterns miss.
+struct Injection {
+  std::vector<std::string> hosts;  ///< "api.example.com" or "*.example.com" (subdomains only).
+  std::string header = "Authorization";  ///< Empty when the token goes in the query.
+  std::string prefix = "Bearer ";
+  std::string query_param;  ///< Non-empty: the token goes in this query parameter instead.
+};
+
+/// Provider quirks in the token endpoint's answer.
+struct TokenResponseRules {
+  std::string root;               ///< Dotted path of the object holding access_token etc.; "" = top level.
+  std::vector<std::string> keep;  ///< Top-level members kept as connection extras (e.g. instance_url).
+  bool expires_in_milliseconds = false;
+};
+
+struct Provider {
+  std::string key;  ///< kebab-case, unique.
+  std::string display_name;
+  AuthMode auth_mode = AuthMode::oauth2;
+  std::string authorization_endpoint;
+  std::string token_endpoint;
+  std::string request_token_endpoint;  ///< OAuth 1.0a temporary credentials.
+  std::string revocation_endpoint;
+  std::string userinfo_endpoint;
+  std::string issuer;  ///< RFC 9207: callbacks must carry exactly this `iss` when present.
+  /// RFC 9207 §2.4: the server always sends `iss`, so a callback without one is refused.
+  bool authorization_response_iss_parameter_supported = false;
+  std::string api_base_url;
+  std::vector<std::string> default_scopes;
+  std::string scope_separator = " ";
+  std::string scope_param = "scope";
+  PkceSupport pkce = PkceSupport::supported;
+  ClientAuthMethod token_endpoint_auth_method = ClientAuthMethod::client_secret_basic;
+  Params authorization_params;
+  Params token_params;
+  TokenResponseRules token_response;
+  std::vector<TemplateParam> template_params;
+  std::int64_t expiry_buffer_seconds = 60;
+  BodyFormat token_exchange_body_format = BodyFormat::form;
+  std::string refresh_endpoint;
+  std::optional<ProbeRequest> ping;
+  std::optional<Identity> identity;
+  Injection injection;
+  std::vector<std::string> available_scopes;
+  bool requires_client_secret = true;
+  std::string managed_service_config_key;  ///< Empty: no managed app exists for this provider.
+  std::string docs_url;
+  bool builtin = false;  ///< From the embedded catalog (read-only). Not part of the JSON form.
+};
+
+/// Parses and validates one provider object (the catalog's schema). Unknown members, http URLs
+/// (other than loopback), undeclared or unused {template} variables, bad keys or enums give
+/// invalid_request with a message naming the field.
+Result<Provider> provider_from_json(const std::string& json);
+/// The provider as a catalog-schema JSON object.
+std::string provider_to_json(const Provider& provider);
+/// Re-checks a provider built in code (the same rules as provider_from_json).
+Status validate_provider(const Provider& provider);
+
+/// Substitutes template variables (`{tenant}`) in every endpoint and injection host. Values not
+/// given take their defaults; a missing value without default, or one not matching its pattern,
+/// gives invalid_request. The result has no template variables left.
+Result<Provider> resolve_provider(const Provider& provider, const std::map<std::string, std::string>& values);
+
+/// Builds a custom provider from an RFC 8414 / OpenID Connect discovery document that the host
+/// fetched from `issuer_url` (+ /.well-known/...). The document's `issuer` must equal
+/// `issuer_url` exactly (RFC 8414 §3.3) or invalid_request is returned.
+Result<Provider> provider_from_discovery(const std::string& key, const std::string& issuer_url,
+                                         const std::string& document);
+
+/// True if `host` (lower-case) is matched by one of the injection patterns.
+bool host_allowed(const Injection& injection, const std::string& host);
+
+const char* to_string(AuthMode m);
+const char* to_string(PkceSupport p);
+const char* to_string(ClientAuthMethod m);
+const char* to_string(BodyFormat f);
+
+}  // namespace latchkey

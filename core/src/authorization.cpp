@@ -1,0 +1,140 @@
+#include "authorization.hpp"
+
+#include <set>
+
+#include "crypto.hpp"
+#include "json.hpp"
+#include "url.hpp"
+
+namespace latchkey::detail {
+namespace {
+
+bool is_security_param(const Provider& provider, const std::string& name) {
+  static const char* kReserved[] = {"response_type", "client_id", "redirect_uri", "state", "scope",
+                                    "code_challenge", "code_challenge_method", "client_secret", "code_verifier"};
+  for (const char* r : kReserved) {
+    if (name == r) return true;
+  }
+  return name == provider.scope_param;
+}
+
+}  // namespace
+
+std::string join_scopes(const Provider& provider, const std::vector<std::string>& scopes) {
+  std::string out;
+  std::set<std::string> seen;
+  for (const auto& s : scopes) {
+    if (s.empty() || !seen.insert(s).second) continue;
+    if (!out.empty()) out += provider.scope_separator;
+    out += s;
+  }
+  return out;
+}
+
+Result<std::string> build_authorization_url(const Provider& provider, const AuthorizationUrlInput& in) {
+  if (in.client_id.empty()) return make_error(ErrorCode::invalid_request, "the app has no client ID");
+  if (auto s = check_endpoint(in.redirect_uri, "redirect_uri"); !s) return s.error();
+  Params params = {{"response_type", "code"}, {"client_id", in.client_id}, {"redirect_uri", in.redirect_uri}};
+  if (!in.scope.empty()) params.emplace_back(provider.scope_param, in.scope);
+  params.emplace_back("state", in.state);
+  if (!in.code_challenge.empty()) {
+    params.emplace_back("code_challenge", in.code_challenge);
+    params.emplace_back("code_challenge_method", "S256");
+  }
+  Params extra = provider.authorization_params;
+  for (const auto& [name, value] : in.extra_params) {
+    if (is_security_param(provider, name)) {
+      return make_error(ErrorCode::invalid_request, "the authorization parameter '" + name +
+                                                        "' is set by latchkey and cannot be overridden");
+    }
+    bool replaced = false;
+    for (auto& p : extra) {
+      if (p.first == name) {
+        p.second = value;
+        replaced = true;
+      }
+    }
+    if (!replaced) extra.emplace_back(name, value);
+  }
+  for (auto& p : extra) {
+    if (!is_security_param(provider, p.first)) params.push_back(std::move(p));
+  }
+  return append_query(provider.authorization_endpoint, params);
+}
+
+Result<CallbackParams> parse_callback(std::string_view callback) {
+  std::string_view query = callback;
+  auto q = query.find('?');
+  if (q != std::string_view::npos) query = query.substr(q + 1);
+  auto hash = query.find('#');
+  if (hash != std::string_view::npos) query = query.substr(0, hash);
+  auto params = decode_form(query);
+  if (!params) {
+    return make_error(ErrorCode::invalid_request, "the callback's query string is malformed: " + params.error().message);
+  }
+  CallbackParams out;
+  struct Slot {
+    const char* name;
+    std::string* value;
+    bool* present;
+  };
+  bool has_desc = false, has_uri = false;
+  Slot slots[] = {{"state", &out.state, &out.has_state},
+                  {"code", &out.code, &out.has_code},
+                  {"error", &out.error, &out.has_error},
+                  {"error_description", &out.error_description, &has_desc},
+                  {"error_uri", &out.error_uri, &has_uri},
+                  {"iss", &out.iss, &out.has_iss}};
+  for (const auto& [name, value] : *params) {
+    for (auto& slot : slots) {
+      if (name != slot.name) continue;
+      if (*slot.present) {
+        return make_error(ErrorCode::invalid_request, std::string("the callback has more than one '") + slot.name +
+                                                          "' parameter; refusing an ambiguous response");
+      }
+      *slot.present = true;
+      *slot.value = value;
+    }
+  }
+  return out;
+}
+
+HttpRequest token_request(const Provider& provider, const std::string& endpoint, const ClientCredentials& client,
+                          Params grant) {
+  HttpRequest req;
+  req.method = "POST";
+  req.url = endpoint;
+  req.follow_redirects = false;
+  req.max_response_bytes = 1 << 20;
+  req.headers.emplace_back("Accept", "application/json");
+  for (const auto& p : provider.token_params) grant.push_back(p);
+  switch (provider.token_endpoint_auth_method) {
+    case ClientAuthMethod::client_secret_basic:
+      if (!client.client_secret.empty()) {
+        std::string pair = form_encode(client.client_id) + ":" + form_encode(client.client_secret);
+        req.headers.emplace_back("Authorization", "Basic " + base64_encode(pair));
+      } else {
+        grant.emplace_back("client_id", client.client_id);
+      }
+      break;
+    case ClientAuthMethod::client_secret_post:
+      grant.emplace_back("client_id", client.client_id);
+      if (!client.client_secret.empty()) grant.emplace_back("client_secret", client.client_secret);
+      break;
+    case ClientAuthMethod::none:
+      grant.emplace_back("client_id", client.client_id);
+      break;
+  }
+  if (provider.token_exchange_body_format == BodyFormat::json) {
+    json::Object o;
+    for (const auto& [k, v] : grant) o[k] = json::Value(v);
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.body = json::Value(o).serialize();
+  } else {
+    req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    req.body = encode_form(grant);
+  }
+  return req;
+}
+
+}  // namespace latchkey::detail

@@ -1,0 +1,53 @@
+// Pure pieces of the authorization-code flow: the consent URL, the callback's query, and the
+// token endpoint requests. No state, no effects: the operations put them together.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "latchkey/effects.hpp"
+#include "latchkey/provider.hpp"
+#include "latchkey/result.hpp"
+
+namespace latchkey::detail {
+
+struct AuthorizationUrlInput {
+  std::string client_id;
+  std::string redirect_uri;
+  std::string scope;           ///< Already joined with the provider's separator; empty: no scope parameter.
+  std::string state;
+  std::string code_challenge;  ///< Empty: no PKCE (only when the provider does not support it).
+  Params extra_params;         ///< The caller's; may override provider params, never security ones.
+};
+
+/// response_type=code, client_id, redirect_uri, <scope_param>, state, code_challenge (+S256),
+/// then the provider's authorization_params, then the caller's. invalid_request if the caller
+/// tries to set a security parameter (response_type, client_id, redirect_uri, state, scope,
+/// code_challenge, code_challenge_method, nonce-free ones included).
+Result<std::string> build_authorization_url(const Provider& provider, const AuthorizationUrlInput& input);
+
+/// Joins scopes with the provider's separator, dropping duplicates and empties, keeping order.
+std::string join_scopes(const Provider& provider, const std::vector<std::string>& scopes);
+
+struct CallbackParams {
+  std::string state, code, error, error_description, error_uri, iss;
+  bool has_state = false, has_code = false, has_error = false, has_iss = false;
+};
+
+/// Reads a callback URL or bare query string. Duplicate security parameters are refused
+/// (invalid_request): a smuggled second `state` or `code` must not win silently.
+Result<CallbackParams> parse_callback(std::string_view callback);
+
+/// Client credentials for the token endpoint.
+struct ClientCredentials {
+  std::string client_id;
+  std::string client_secret;  ///< Empty: public client.
+};
+
+/// A POST to `endpoint` with `grant` params, the provider's token_params, and client
+/// authentication per token_endpoint_auth_method: client_secret_basic form-encodes id and secret
+/// before base64 (RFC 6749 §2.3.1); client_secret_post puts both in the body; none sends client_id.
+HttpRequest token_request(const Provider& provider, const std::string& endpoint, const ClientCredentials& client,
+                          Params grant);
+
+}  // namespace latchkey::detail

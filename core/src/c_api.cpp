@@ -1,0 +1,400 @@
+// The C ABI (latchkey.h): JSON requests become typed operations; effects and results become JSON.
+#include "latchkey/latchkey.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "crypto.hpp"
+#include "latchkey/catalog.hpp"
+#include "latchkey/engine.hpp"
+#include "latchkey/pkce.hpp"
+#include "results_json.hpp"
+
+using namespace latchkey;
+using namespace latchkey::detail;
+using json::Array;
+using json::Object;
+using json::Value;
+
+struct lk_engine {
+  std::unique_ptr<Engine> engine;
+};
+
+struct lk_op {
+  std::unique_ptr<OperationBase> op;
+  const Effect* effect = nullptr;
+  std::string early_error;  // set when the request itself was invalid
+};
+
+namespace {
+
+char* dup(const std::string& s) {
+  char* p = static_cast<char*>(std::malloc(s.size() + 1));
+  if (!p) std::abort();
+  std::memcpy(p, s.data(), s.size());
+  p[s.size()] = '\0';
+  return p;
+}
+
+std::string error_document(const Error& e) {
+  Object o;
+  o["error"] = to_value(e);
+  return Value(o).serialize();
+}
+
+// Typed reads from a request object; the first problem is remembered and reported.
+class Args {
+ public:
+  explicit Args(const Object& o) : o_(o) {}
+  std::string str(const char* key, std::string fallback = {}) {
+    auto it = o_.find(key);
+    if (it == o_.end() || it->second.is<picojson::null>()) return fallback;
+    if (!it->second.is<std::string>()) return wrong(key, "a string"), fallback;
+    return it->second.get<std::string>();
+  }
+  std::optional<std::string> opt_str(const char* key) {
+    auto it = o_.find(key);
+    if (it == o_.end() || it->second.is<picojson::null>()) return std::nullopt;
+    if (!it->second.is<std::string>()) return wrong(key, "a string"), std::nullopt;
+    return it->second.get<std::string>();
+  }
+  bool flag(const char* key) {
+    auto it = o_.find(key);
+    if (it == o_.end() || it->second.is<picojson::null>()) return false;
+    if (!it->second.is<bool>()) return wrong(key, "true or false"), false;
+    return it->second.get<bool>();
+  }
+  std::vector<std::string> strings(const char* key) {
+    std::vector<std::string> out;
+    auto it = o_.find(key);
+    if (it == o_.end() || it->second.is<picojson::null>()) return out;
+    if (it->second.is<std::string>()) {  // "a b,c" is accepted as a list too
+      std::string cur;
+      for (char c : it->second.get<std::string>()) {
+        if (c == ' ' || c == ',') {
+          if (!cur.empty()) out.push_back(cur);
+          cur.clear();
+        } else {
+          cur.push_back(c);
+        }
+      }
+      if (!cur.empty()) out.push_back(cur);
+      return out;
+    }
+    if (!it->second.is<Array>()) return wrong(key, "an array of strings"), out;
+    for (const auto& v : it->second.get<Array>()) {
+      if (!v.is<std::string>()) return wrong(key, "an array of strings"), out;
+      out.push_back(v.get<std::string>());
+    }
+    return out;
+  }
+  std::map<std::string, std::string> map(const char* key) {
+    std::map<std::string, std::string> out;
+    auto it = o_.find(key);
+    if (it == o_.end() || it->second.is<picojson::null>()) return out;
+    if (!it->second.is<Object>()) return wrong(key, "an object of strings"), out;
+    for (const auto& [k, v] : it->second.get<Object>()) {
+      if (!v.is<std::string>()) return wrong(key, "an object of strings"), out;
+      out[k] = v.get<std::string>();
+    }
+    return out;
+  }
+  Params params(const char* key) {
+    Params out;
+    auto it = o_.find(key);
+    if (it == o_.end() || it->second.is<picojson::null>()) return out;
+    if (it->second.is<Object>()) {
+      for (const auto& [k, v] : it->second.get<Object>()) {
+        if (!v.is<std::string>()) return wrong(key, "string values"), out;
+        out.emplace_back(k, v.get<std::string>());
+      }
+      return out;
+    }
+    if (!it->second.is<Array>()) return wrong(key, "[[name, value], ...]"), out;
+    for (const auto& p : it->second.get<Array>()) {
+      if (!p.is<Array>() || p.get<Array>().size() != 2 || !p.get<Array>()[0].is<std::string>() ||
+          !p.get<Array>()[1].is<std::string>()) {
+        return wrong(key, "[[name, value], ...]"), out;
+      }
+      out.emplace_back(p.get<Array>()[0].get<std::string>(), p.get<Array>()[1].get<std::string>());
+    }
+    return out;
+  }
+  const Value* raw(const char* key) {
+    auto it = o_.find(key);
+    return it == o_.end() ? nullptr : &it->second;
+  }
+  ConnectionRef ref() {
+    ConnectionRef r;
+    r.principal = str("principal", "default");
+    r.provider = str("provider");
+    r.account = str("account", "default");
+    return r;
+  }
+  void require(const char* key) {
+    if (str(key).empty() && problem_.empty()) problem_ = std::string("'") + key + "' is required";
+  }
+  const std::string& problem() const { return problem_; }
+
+ private:
+  void wrong(const char* key, const char* what) {
+    if (problem_.empty()) problem_ = std::string("'") + key + "' must be " + what;
+  }
+  const Object& o_;
+  std::string problem_;
+};
+
+Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string& text) {
+  auto v = json::parse(text, "the request");
+  if (!v) return make_error(ErrorCode::invalid_request, v.error().message);
+  if (!v->is<Object>()) return make_error(ErrorCode::invalid_request, "the request must be a JSON object");
+  Args a(v->get<Object>());
+  std::string op = a.str("op");
+  std::unique_ptr<OperationBase> out;
+  if (op == "list_providers") {
+    ProviderFilter f;
+    f.key_substrings = a.strings("search");
+    f.supports_managed = a.flag("supports_managed");
+    out = engine.list_providers(std::move(f));
+  } else if (op == "get_provider") {
+    a.require("key");
+    out = engine.get_provider(a.str("key"));
+  } else if (op == "register_provider" || op == "update_provider") {
+    const Value* p = a.raw("provider");
+    if (!p || !p->is<Object>()) return make_error(ErrorCode::invalid_request, "'provider' must be a provider object");
+    out = op == "register_provider" ? engine.register_provider(p->serialize()) : engine.update_provider(p->serialize());
+  } else if (op == "remove_provider") {
+    a.require("key");
+    out = engine.remove_provider(a.str("key"), a.flag("force"));
+  } else if (op == "discover_provider") {
+    a.require("key");
+    a.require("issuer");
+    out = engine.discover_provider(a.str("key"), a.str("issuer"));
+  } else if (op == "set_mode") {
+    a.require("provider");
+    std::string mode = a.str("mode");
+    if (mode != "managed" && mode != "your-own") {
+      return make_error(ErrorCode::invalid_request, "'mode' must be \"managed\" or \"your-own\"");
+    }
+    out = engine.set_mode(a.str("provider"), mode == "managed" ? Mode::managed : Mode::your_own);
+  } else if (op == "upsert_app") {
+    a.require("provider");
+    AppInput in;
+    in.provider = a.str("provider");
+    in.client_id = a.str("client_id");
+    in.client_secret = a.opt_str("client_secret");
+    in.redirect_uri = a.str("redirect_uri");
+    in.scopes = a.strings("scopes");
+    in.template_values = a.map("template_values");
+    out = engine.upsert_app(std::move(in));
+  } else if (op == "get_app") {
+    a.require("provider");
+    out = engine.get_app(a.str("provider"));
+  } else if (op == "delete_app") {
+    a.require("provider");
+    out = engine.delete_app(a.str("provider"));
+  } else if (op == "authorize") {
+    a.require("provider");
+    AuthorizeRequest r;
+    ConnectionRef ref = a.ref();
+    r.principal = ref.principal;
+    r.provider = ref.provider;
+    r.account = ref.account;
+    r.redirect_uri = a.str("redirect_uri");
+    r.scopes = a.strings("scopes");
+    r.extra_params = a.params("extra_params");
+    r.template_values = a.map("template_values");
+    out = engine.authorize(std::move(r));
+  } else if (op == "complete_callback") {
+    a.require("callback");
+    out = engine.complete_callback({a.str("principal", "default"), a.str("callback")});
+  } else if (op == "connect_client_credentials") {
+    a.require("provider");
+    out = engine.connect_client_credentials(a.ref(), a.strings("scopes"));
+  } else if (op == "get_token") {
+    a.require("provider");
+    out = engine.get_token(a.ref(), a.flag("force_refresh"));
+  } else if (op == "sign_request") {
+    a.require("provider");
+    const Value* r = a.raw("request");
+    if (!r || !r->is<Object>()) return make_error(ErrorCode::invalid_request, "'request' must be an object");
+    Args ra(r->get<Object>());
+    HttpRequest req;
+    req.method = ra.str("method", "GET");
+    req.url = ra.str("url");
+    req.headers = ra.params("headers");
+    req.body = ra.str("body");
+    if (!ra.problem().empty()) return make_error(ErrorCode::invalid_request, "request: " + ra.problem());
+    out = engine.sign_request(a.ref(), std::move(req));
+  } else if (op == "status") {
+    a.require("provider");
+    out = engine.status(a.ref());
+  } else if (op == "list_connections") {
+    out = engine.list_connections(a.str("principal", "default"));
+  } else if (op == "disconnect") {
+    a.require("provider");
+    out = engine.disconnect(a.ref(), a.flag("revoke"));
+  } else {
+    return make_error(ErrorCode::invalid_request, "unknown operation '" + op.substr(0, 64) + "'");
+  }
+  if (!a.problem().empty()) return make_error(ErrorCode::invalid_request, a.problem());
+  return out;
+}
+
+std::string step_document(lk_op* op) {
+  if (!op->early_error.empty()) return op->early_error;
+  Object o;
+  if (op->effect) {
+    o["effect"] = to_value(*op->effect);
+  } else {
+    auto done = json::parse(op->op->result_json(), "result");
+    o["done"] = done ? std::move(*done) : Value();
+  }
+  return Value(o).serialize();
+}
+
+}  // namespace
+
+extern "C" {
+
+lk_engine* lk_engine_new(const char* config_json, char** error) {
+  auto fail = [&](const std::string& message) -> lk_engine* {
+    if (error) *error = dup(error_document(make_error(ErrorCode::invalid_request, message)));
+    return nullptr;
+  };
+  auto v = json::parse(config_json ? config_json : "", "the engine configuration");
+  if (!v) return fail(v.error().message);
+  if (!v->is<Object>()) return fail("the engine configuration must be a JSON object");
+  const Object& o = v->get<Object>();
+  EngineConfig cfg;
+  const Object* keys = json::get_object(o, "master_keys");
+  if (!keys) return fail("'master_keys' must be an object of version → base64 key");
+  for (const auto& [version, key] : *keys) {
+    if (!key.is<std::string>()) return fail("master key " + version + " must be a base64 string");
+    auto bytes = base64_decode(key.get<std::string>());
+    if (!bytes) return fail("master key " + version + " is not valid base64");
+    char* end = nullptr;
+    unsigned long n = std::strtoul(version.c_str(), &end, 10);
+    if (version.empty() || *end != '\0' || n == 0 || n > 0xffffffffUL) {
+      return fail("master key versions must be positive integers");
+    }
+    cfg.master_keys[static_cast<std::uint32_t>(n)] = std::move(*bytes);
+  }
+  std::int64_t n = 0;
+  if (json::get_int(o, "current_key_version", &n)) cfg.current_key_version = static_cast<std::uint32_t>(n);
+  else if (!cfg.master_keys.empty()) cfg.current_key_version = cfg.master_keys.rbegin()->first;
+  const std::string* entropy = json::get_string(o, "entropy");
+  if (!entropy) return fail("'entropy' (base64, at least 32 random bytes) is required");
+  auto e = base64_decode(*entropy);
+  if (!e) return fail("'entropy' is not valid base64");
+  cfg.entropy = std::move(*e);
+  if (json::get_int(o, "pending_ttl_ms", &n)) cfg.pending_ttl_ms = n;
+  if (json::get_int(o, "refresh_retries", &n)) cfg.refresh_retries = static_cast<int>(n);
+  if (json::get_int(o, "retry_base_ms", &n)) cfg.retry_base_ms = n;
+  if (json::get_int(o, "retry_max_ms", &n)) cfg.retry_max_ms = n;
+  if (json::get_int(o, "lease_ms", &n)) cfg.lease_ms = n;
+  auto engine = Engine::create(cfg);
+  if (!engine) {
+    if (error) *error = dup(error_document(engine.error()));
+    return nullptr;
+  }
+  return new lk_engine{std::move(*engine)};
+}
+
+void lk_engine_free(lk_engine* engine) { delete engine; }
+
+int lk_engine_add_entropy(lk_engine* engine, const char* base64) {
+  auto bytes = base64_decode(base64 ? base64 : "");
+  if (!bytes) return -1;
+  engine->engine->add_entropy(*bytes);
+  return 0;
+}
+
+lk_op* lk_op_begin(lk_engine* engine, const char* request_json, int64_t now_ms) {
+  auto* op = new lk_op;
+  auto made = make_op(*engine->engine, request_json ? request_json : "");
+  if (!made) {
+    Object done;
+    done["error"] = to_value(made.error());
+    Object o;
+    o["done"] = Value(done);
+    op->early_error = Value(o).serialize();
+    return op;
+  }
+  op->op = std::move(*made);
+  op->effect = op->op->start(now_ms);
+  return op;
+}
+
+char* lk_op_step(lk_op* op) { return dup(step_document(op)); }
+
+char* lk_op_resume(lk_op* op, const char* effect_result_json, int64_t now_ms) {
+  if (!op->early_error.empty() || !op->effect) return dup(step_document(op));
+  auto r = effect_result_from_json(effect_result_json ? effect_result_json : "");
+  if (!r) {
+    // A host bug: report it and end the operation rather than guess.
+    Object done;
+    done["error"] = to_value(r.error());
+    Object o;
+    o["done"] = Value(done);
+    op->early_error = Value(o).serialize();
+    op->effect = nullptr;
+    return dup(op->early_error);
+  }
+  op->effect = op->op->resume(*r, now_ms);
+  return dup(step_document(op));
+}
+
+void lk_op_free(lk_op* op) { delete op; }
+
+char* lk_catalog(void) {
+  const auto& providers = builtin_providers();
+  Object o;
+  if (!providers) {
+    o["error"] = to_value(providers.error());
+  } else {
+    Array a;
+    for (const auto& p : *providers) a.push_back(provider_value(p));
+    o["ok"] = Value(a);
+  }
+  return dup(Value(o).serialize());
+}
+
+char* lk_validate_provider(const char* provider_json) {
+  auto p = provider_from_json(provider_json ? provider_json : "");
+  Object o;
+  if (p) o["ok"] = provider_value(*p);
+  else o["error"] = to_value(p.error());
+  return dup(Value(o).serialize());
+}
+
+char* lk_pkce_challenge(const char* verifier) {
+  std::string v = verifier ? verifier : "";
+  Object o;
+  if (auto s = check_pkce_verifier(v); !s) {
+    o["error"] = to_value(s.error());
+  } else {
+    Object ok;
+    ok["challenge"] = Value(pkce_challenge_s256(v));
+    ok["method"] = Value(std::string("S256"));
+    o["ok"] = Value(ok);
+  }
+  return dup(Value(o).serialize());
+}
+
+char* lk_error_codes(void) {
+  Array a;
+  for (int c = static_cast<int>(ErrorCode::invalid_request); c <= static_cast<int>(ErrorCode::internal); ++c) {
+    a.emplace_back(std::string(to_string(static_cast<ErrorCode>(c))));
+  }
+  Object o;
+  o["ok"] = Value(a);
+  return dup(Value(o).serialize());
+}
+
+const char* lk_version(void) { return "0.1.0"; }
+
+void* lk_alloc(size_t size) { return std::malloc(size == 0 ? 1 : size); }
+void lk_free(void* ptr) { std::free(ptr); }
+
+}  // extern "C"

@@ -1,0 +1,57 @@
+// Thin wrappers over mbedTLS: the only place the core touches crypto primitives.
+// Byte strings are std::string (binary-safe) throughout.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "latchkey/result.hpp"
+
+namespace latchkey::detail {
+
+std::string sha256(std::string_view data);
+std::string hmac_sha256(std::string_view key, std::string_view data);
+std::string hmac_sha1(std::string_view key, std::string_view data);
+
+std::string base64_encode(std::string_view data);
+/// Standard alphabet with padding; rejects anything else.
+Result<std::string> base64_decode(std::string_view text);
+/// RFC 4648 §5 alphabet, no padding (PKCE, state, sealed values).
+std::string base64url_encode(std::string_view data);
+/// Accepts the URL-safe alphabet with or without padding.
+Result<std::string> base64url_decode(std::string_view text);
+
+/// Constant-time equality for secrets (state, tags).
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+/// AES-256-GCM. `key` is 32 bytes, `nonce` 12 bytes; returns ciphertext || 16-byte tag.
+std::string aes256gcm_seal(std::string_view key, std::string_view nonce, std::string_view aad,
+                           std::string_view plaintext);
+/// Opens ciphertext || tag; a crypto error if the tag does not verify.
+Result<std::string> aes256gcm_open(std::string_view key, std::string_view nonce, std::string_view aad,
+                                   std::string_view sealed);
+
+/// CTR-DRBG (NIST SP 800-90A, AES-256) seeded by the host: the core never reads an entropy source
+/// itself. Deterministic for a given seed, which is what makes the tests reproducible.
+class Drbg {
+ public:
+  /// `seed` must hold at least 32 bytes from a CSPRNG.
+  static Result<std::unique_ptr<Drbg>> create(std::string_view seed);
+  ~Drbg();
+  Drbg(const Drbg&) = delete;
+  Drbg& operator=(const Drbg&) = delete;
+
+  /// Mixes more host entropy into the state (e.g. on every host call in long-lived processes).
+  void add_entropy(std::string_view data);
+  /// `n` random bytes.
+  std::string bytes(std::size_t n);
+
+ private:
+  Drbg();
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace latchkey::detail

@@ -1,0 +1,157 @@
+#include "json.hpp"
+
+namespace latchkey::detail::json {
+namespace {
+
+// Same as picojson::default_parse_context, but refuses numbers a double cannot hold.
+class SafeContext {
+ public:
+  SafeContext(Value* out, std::size_t depth, bool* bad_number) : out_(out), depth_(depth), bad_number_(bad_number) {}
+  bool set_null() { *out_ = Value(); return true; }
+  bool set_bool(bool b) { *out_ = Value(b); return true; }
+  bool set_int64(std::int64_t i) { *out_ = Value(i); return true; }
+  bool set_number(double f) {
+    // picojson ignores this return value, so remember the failure for parse() to report.
+    if (!std::isfinite(f)) {
+      *bad_number_ = true;
+      *out_ = Value();
+      return false;
+    }
+    *out_ = Value(f);
+    return true;
+  }
+  template <typename Iter>
+  bool parse_string(picojson::input<Iter>& in) {
+    *out_ = Value(picojson::string_type, false);
+    return picojson::_parse_string(out_->get<std::string>(), in);
+  }
+  bool parse_array_start() {
+    if (depth_ == 0) return false;
+    --depth_;
+    *out_ = Value(picojson::array_type, false);
+    return true;
+  }
+  template <typename Iter>
+  bool parse_array_item(picojson::input<Iter>& in, std::size_t) {
+    Array& a = out_->get<Array>();
+    a.push_back(Value());
+    SafeContext ctx(&a.back(), depth_, bad_number_);
+    return picojson::_parse(ctx, in);
+  }
+  bool parse_array_stop(std::size_t) { ++depth_; return true; }
+  bool parse_object_start() {
+    if (depth_ == 0) return false;
+    --depth_;
+    *out_ = Value(picojson::object_type, false);
+    return true;
+  }
+  template <typename Iter>
+  bool parse_object_item(picojson::input<Iter>& in, const std::string& key) {
+    Object& o = out_->get<Object>();
+    SafeContext ctx(&o[key], depth_, bad_number_);
+    return picojson::_parse(ctx, in);
+  }
+  bool parse_object_stop() { ++depth_; return true; }
+
+ private:
+  Value* out_;
+  std::size_t depth_;
+  bool* bad_number_;
+};
+
+}  // namespace
+
+bool is_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    unsigned c = *p;
+    if (c < 0x80) { ++p; continue; }
+    int n;
+    unsigned min;
+    if ((c & 0xE0) == 0xC0) { n = 1; c &= 0x1F; min = 0x80; }
+    else if ((c & 0xF0) == 0xE0) { n = 2; c &= 0x0F; min = 0x800; }
+    else if ((c & 0xF8) == 0xF0) { n = 3; c &= 0x07; min = 0x10000; }
+    else return false;
+    if (end - p <= n) {
+      if (end - p < n + 1) return false;
+    }
+    for (int i = 1; i <= n; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      c = (c << 6) | (p[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return false;
+    p += n + 1;
+  }
+  return true;
+}
+
+Result<Value> parse(std::string_view text, const char* what) {
+  if (!is_utf8(text)) {
+    return make_error(ErrorCode::malformed_response, std::string(what) + " is not valid UTF-8 text");
+  }
+  Value out;
+  bool bad_number = false;
+  SafeContext ctx(&out, kMaxDepth, &bad_number);
+  picojson::input<std::string_view::const_iterator> in(text.begin(), text.end());
+  if (!picojson::_parse(ctx, in) || bad_number) {
+    return make_error(ErrorCode::malformed_response,
+                      std::string(what) + " is not valid JSON (error near line " + std::to_string(in.line()) +
+                          "; numbers must be finite and nesting at most " + std::to_string(kMaxDepth) + " deep)");
+  }
+  in.skip_ws();
+  if (in.cur() != text.end()) {
+    return make_error(ErrorCode::malformed_response, std::string(what) + " has unexpected text after the JSON value");
+  }
+  return out;
+}
+
+std::string serialize(const Value& v) { return v.serialize(); }
+
+const std::string* get_string(const Object& o, const std::string& key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->second.is<std::string>()) return nullptr;
+  return &it->second.get<std::string>();
+}
+
+const Object* get_object(const Object& o, const std::string& key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->second.is<Object>()) return nullptr;
+  return &it->second.get<Object>();
+}
+
+const Array* get_array(const Object& o, const std::string& key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->second.is<Array>()) return nullptr;
+  return &it->second.get<Array>();
+}
+
+bool get_bool(const Object& o, const std::string& key, bool* out) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->second.is<bool>()) return false;
+  *out = it->second.get<bool>();
+  return true;
+}
+
+bool get_int(const Object& o, const std::string& key, std::int64_t* out) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->second.is<std::int64_t>()) return false;
+  *out = it->second.get<std::int64_t>();
+  return true;
+}
+
+const Value* find_path(const Object& o, std::string_view dotted) {
+  const Object* cur = &o;
+  while (true) {
+    auto dot = dotted.find('.');
+    std::string key(dotted.substr(0, dot));
+    auto it = cur->find(key);
+    if (it == cur->end()) return nullptr;
+    if (dot == std::string_view::npos) return &it->second;
+    if (!it->second.is<Object>()) return nullptr;
+    cur = &it->second.get<Object>();
+    dotted.remove_prefix(dot + 1);
+  }
+}
+
+}  // namespace latchkey::detail::json

@@ -1,0 +1,76 @@
+// The core's only door to picojson. picojson must be built without exceptions on every target:
+// its asserts abort (we check is<T>() before every get<T>()), and numbers that would overflow a
+// double are rejected while parsing instead of reaching its throwing value(double) constructor.
+#pragma once
+
+// Every standard header picojson.h includes comes first, so that the `throw` macro below can
+// only ever touch picojson's own code (a standard header seeing it would break).
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#define PICOJSON_USE_INT64
+#define PICOJSON_USE_LOCALE 0
+#define PICOJSON_ASSERT(e) \
+  do {                     \
+    if (!(e)) std::abort(); \
+  } while (0)
+// picojson's value(double) has a bare `throw` that g++ rejects under -fno-exceptions; the parse
+// context below never lets a non-finite number reach it, so that throw is dead code.
+#if !defined(__cpp_exceptions)
+#define throw std::abort(),
+#include <picojson.h>
+#undef throw
+#else
+#include <picojson.h>
+#endif
+
+#include "latchkey/result.hpp"
+
+namespace latchkey::detail::json {
+
+using Value = picojson::value;
+using Object = picojson::object;
+using Array = picojson::array;
+
+/// Deepest nesting accepted; deeper input is malformed (and would cost stack on wasm).
+constexpr std::size_t kMaxDepth = 64;
+
+/// Parses `text` as one JSON value. Rejects invalid UTF-8, non-finite numbers, nesting deeper
+/// than kMaxDepth and trailing garbage. `what` names the document in the error message.
+Result<Value> parse(std::string_view text, const char* what);
+
+/// True if `s` is well-formed UTF-8 (no overlongs, no surrogates).
+bool is_utf8(std::string_view s);
+
+std::string serialize(const Value& v);
+
+// Typed member access. Each returns nullptr / false when the member is missing or of another type.
+const std::string* get_string(const Object& o, const std::string& key);
+const Object* get_object(const Object& o, const std::string& key);
+const Array* get_array(const Object& o, const std::string& key);
+bool get_bool(const Object& o, const std::string& key, bool* out);
+bool get_int(const Object& o, const std::string& key, std::int64_t* out);
+/// Follows a dotted path ("authed_user.access_token") through objects; nullptr if absent.
+const Value* find_path(const Object& o, std::string_view dotted);
+
+inline Value str(std::string s) { return Value(std::move(s)); }
+inline Value num(std::int64_t n) { return Value(n); }
+inline Value boolean(bool b) { return Value(b); }
+
+}  // namespace latchkey::detail::json

@@ -1,0 +1,250 @@
+// Starting an authorization (consent URL + pending record) and completing it from the callback.
+#include "authorization.hpp"
+#include "crypto.hpp"
+#include "latchkey/pkce.hpp"
+#include "ops.hpp"
+#include "seal.hpp"
+#include "url.hpp"
+
+namespace latchkey::detail {
+namespace {
+
+class Authorize : public Operation<AuthorizationStart> {
+ public:
+  Authorize(Engine& e, AuthorizeRequest r) : Operation(e), req_(std::move(r)) {}
+
+ private:
+  void run() override {
+    if (req_.account.empty()) req_.account = "default";
+    if (req_.principal.empty()) return fail(make_error(ErrorCode::invalid_request, "a principal is required"));
+    Steps::provider(*this, req_.provider, [this](Result<Provider> p) {
+      if (!p) return fail(p.error());
+      if (p->auth_mode == AuthMode::client_credentials) {
+        return fail(make_error(ErrorCode::invalid_request,
+                               "'" + p->key + "' uses the client credentials grant: connect it without a browser "
+                                              "(`latchkey connect " + p->key + "`)"));
+      }
+      if (p->auth_mode == AuthMode::oauth1) {
+        return fail(make_error(ErrorCode::unsupported, "'" + p->key + "' uses OAuth 1.0a, which this build does not support yet"));
+      }
+      provider_ = std::move(*p);
+      Steps::app(*this, req_.provider, [this](Result<AppRecord> a) {
+        if (!a) return fail(a.error());
+        begin(std::move(*a));
+      });
+    });
+  }
+
+  void begin(AppRecord app) {
+    auto resolved = resolve_for(provider_, app.template_values, req_.template_values);
+    if (!resolved) return fail(resolved.error());
+    StringMap values = app.template_values;
+    for (const auto& [k, v] : req_.template_values) values[k] = v;
+
+    std::string redirect = req_.redirect_uri.empty() ? app.redirect_uri : req_.redirect_uri;
+    if (redirect.empty()) {
+      return fail(make_error(ErrorCode::invalid_request,
+                             "no redirect URI: set one on the app (`latchkey apps upsert --redirect-uri`) or pass it"));
+    }
+    const std::vector<std::string>& scopes =
+        !req_.scopes.empty() ? req_.scopes : !app.scopes.empty() ? app.scopes : resolved->default_scopes;
+    std::string scope = join_scopes(*resolved, scopes);
+
+    Drbg& drbg = engine().drbg();
+    std::string state = base64url_encode(drbg.bytes(32));  // 256 bits
+    PendingRecord pending;
+    pending.principal = req_.principal;
+    pending.provider = req_.provider;
+    pending.account = req_.account;
+    pending.redirect_uri = redirect;
+    pending.scope = scope;
+    pending.template_values = values;
+    pending.created_at_ms = now_ms();
+    pending.expires_at_ms = now_ms() + engine().config().pending_ttl_ms;
+
+    AuthorizationUrlInput in;
+    in.client_id = app.client_id;
+    in.redirect_uri = redirect;
+    in.scope = scope;
+    in.state = state;
+    in.extra_params = req_.extra_params;
+    if (resolved->pkce != PkceSupport::unsupported) {
+      auto verifier = pkce_verifier_from_random(drbg.bytes(32));
+      if (!verifier) return fail(verifier.error());
+      in.code_challenge = pkce_challenge_s256(*verifier);
+      std::string key = pending_key(state);
+      pending.code_verifier_sealed = engine().sealer().seal(seal_place(key, "code_verifier"), *verifier, drbg);
+    }
+    auto url = build_authorization_url(*resolved, in);
+    if (!url) return fail(url.error());
+    result_.authorization_url = std::move(*url);
+    result_.state = state;
+    result_.expires_at_ms = pending.expires_at_ms;
+    Steps::cas(*this, pending_key(state), to_json(pending), 0, [this](Result<std::int64_t> r) {
+      if (!r) return fail(r.error());
+      succeed(std::move(result_));
+    });
+  }
+
+  AuthorizeRequest req_;
+  Provider provider_;
+  AuthorizationStart result_;
+};
+
+class CompleteCallback : public Operation<ConnectionInfo> {
+ public:
+  CompleteCallback(Engine& e, CallbackRequest r) : Operation(e), req_(std::move(r)) {}
+
+ private:
+  void run() override {
+    auto params = parse_callback(req_.callback);
+    if (!params) return fail(params.error());
+    cb_ = std::move(*params);
+    if (!cb_.has_state || cb_.state.empty()) {
+      if (cb_.has_error) return fail(provider_refusal());
+      return fail(make_error(ErrorCode::invalid_state,
+                             "the callback has no state parameter, so it cannot be matched to a sign-in started here; "
+                             "start the connection again"));
+    }
+    key_ = pending_key(cb_.state);
+    Steps::get(*this, key_, [this](Result<std::optional<StoreRecord>> r) {
+      if (!r) return fail(r.error());
+      if (!*r) {
+        return fail(make_error(ErrorCode::invalid_state,
+                               "the callback's state does not match any sign-in started here (it may have been "
+                               "started by another latchkey instance, or already cleaned up); start the connection again"));
+      }
+      auto pending = pending_from_json((*r)->value);
+      if (!pending) return fail(pending.error());
+      pending_ = std::move(*pending);
+      check(( *r)->version);
+    });
+  }
+
+  void check(std::int64_t version) {
+    if (pending_.principal != req_.principal) {
+      // Same message as an unknown state: do not confirm to another principal that it exists.
+      return fail(make_error(ErrorCode::invalid_state,
+                             "the callback's state does not match any sign-in started here (it may have been "
+                             "started by another latchkey instance, or already cleaned up); start the connection again"));
+    }
+    if (pending_.consumed) {
+      return fail(make_error(ErrorCode::state_reused,
+                             "this callback was already used (a replayed or double-submitted redirect); the "
+                             "connection, if it succeeded, is unchanged — start again to reconnect"));
+    }
+    if (now_ms() >= pending_.expires_at_ms) {
+      return fail(make_error(ErrorCode::state_expired,
+                             "the sign-in took too long and its state expired; start the connection again"));
+    }
+    // Consume first: whatever happens next, this state can never be used again.
+    pending_.consumed = true;
+    Steps::cas(*this, key_, to_json(pending_), version, [this](Result<std::int64_t> r) {
+      if (!r) {
+        if (r.error().code == ErrorCode::conflict) {
+          return fail(make_error(ErrorCode::state_reused,
+                                 "this callback is being completed by another request; it can be used only once"));
+        }
+        return fail(r.error());
+      }
+      after_consume();
+    });
+  }
+
+  Error provider_refusal() const {
+    Error e = make_error(ErrorCode::provider_error, "");
+    e.provider_code = cb_.error.substr(0, 200);
+    e.provider_description = cb_.error_description.substr(0, 300);
+    if (cb_.error == "access_denied") {
+      e.message = "the authorization was denied at the provider (access_denied)";
+    } else {
+      e.message = "the provider refused the authorization (" + e.provider_code + ")";
+    }
+    if (!e.provider_description.empty()) e.message += ": " + e.provider_description;
+    e.message += "; start the connection again if this was not intended";
+    return e;
+  }
+
+  void after_consume() {
+    if (cb_.has_error) return fail(provider_refusal());
+    Steps::provider(*this, pending_.provider, [this](Result<Provider> p) {
+      if (!p) return fail(p.error());
+      auto resolved = resolve_for(*p, pending_.template_values, {});
+      if (!resolved) return fail(resolved.error());
+      provider_ = std::move(*resolved);
+      // RFC 9207: the issuer identifier defends against mix-up attacks between providers.
+      if (!provider_.issuer.empty()) {
+        if (cb_.has_iss && cb_.iss != provider_.issuer) {
+          return fail(make_error(ErrorCode::invalid_state,
+                                 "the callback's iss '" + cb_.iss.substr(0, 200) + "' is not the issuer of '" +
+                                     provider_.key + "' (" + provider_.issuer +
+                                     "): possible mix-up attack, nothing was exchanged; start again"));
+        }
+        if (!cb_.has_iss && provider_.authorization_response_iss_parameter_supported) {
+          return fail(make_error(ErrorCode::invalid_state,
+                                 "the callback has no iss parameter although '" + provider_.key +
+                                     "' always sends one (RFC 9207): nothing was exchanged; start again"));
+        }
+      }
+      if (!cb_.has_code || cb_.code.empty()) {
+        return fail(make_error(ErrorCode::invalid_request, "the callback has no authorization code; start again"));
+      }
+      Steps::app(*this, pending_.provider, [this](Result<AppRecord> a) {
+        if (!a) return fail(a.error());
+        exchange(*a);
+      });
+    });
+  }
+
+  void exchange(const AppRecord& app) {
+    auto secret = open_client_secret(engine(), app);
+    if (!secret) return fail(secret.error());
+    Params grant = {{"grant_type", "authorization_code"}, {"code", cb_.code}, {"redirect_uri", pending_.redirect_uri}};
+    if (!pending_.code_verifier_sealed.empty()) {
+      auto verifier = engine().sealer().open(seal_place(key_, "code_verifier"), pending_.code_verifier_sealed);
+      if (!verifier) return fail(verifier.error());
+      grant.emplace_back("code_verifier", *verifier);
+    }
+    HttpRequest req = token_request(provider_, provider_.token_endpoint, {app.client_id, *secret}, std::move(grant));
+    Steps::http(*this, std::move(req), [this](Result<HttpResponse> r) {
+      if (!r) return fail(r.error());
+      TokenHttpResponse resp;
+      resp.status = r->status;
+      if (const std::string* ct = find_header(r->headers, "content-type")) resp.content_type = *ct;
+      resp.body = std::move(r->body);
+      auto tokens = parse_token_response(resp, provider_.token_response, now_ms(), pending_.scope);
+      if (!tokens) {
+        Error e = tokens.error();
+        if (e.code == ErrorCode::invalid_grant) {
+          e.message = "the provider rejected the authorization code (invalid_grant: expired, already used, or "
+                      "issued for another redirect URI); start the connection again";
+        }
+        return fail(e);
+      }
+      ConnectionRef ref{pending_.principal, pending_.provider, pending_.account};
+      save_connection(*this, engine(), ref, "authorization_code", pending_.template_values, std::move(*tokens), now_ms(),
+                      [this](Result<ConnectionInfo> c) {
+                        if (!c) return fail(c.error());
+                        succeed(std::move(*c));
+                      });
+    });
+  }
+
+  CallbackRequest req_;
+  CallbackParams cb_;
+  std::string key_;
+  PendingRecord pending_;
+  Provider provider_;
+};
+
+}  // namespace
+
+std::unique_ptr<Operation<AuthorizationStart>> make_authorize(Engine& engine, AuthorizeRequest request) {
+  return std::make_unique<Authorize>(engine, std::move(request));
+}
+
+std::unique_ptr<Operation<ConnectionInfo>> make_complete_callback(Engine& engine, CallbackRequest request) {
+  return std::make_unique<CompleteCallback>(engine, std::move(request));
+}
+
+}  // namespace latchkey::detail

@@ -1,0 +1,429 @@
+// The provider registry (built-in catalog + custom providers), modes and app credentials.
+#include <algorithm>
+#include <cctype>
+
+#include "json.hpp"
+#include "latchkey/catalog.hpp"
+#include "ops.hpp"
+#include "seal.hpp"
+#include "url.hpp"
+
+namespace latchkey::detail {
+
+Result<std::string> open_client_secret(const Engine& engine, const AppRecord& app) {
+  if (app.client_secret_sealed.empty()) return std::string();
+  return engine.sealer().open(seal_place(app_key(app.provider), "client_secret"), app.client_secret_sealed);
+}
+
+AppInfo app_info(const AppRecord& app) {
+  AppInfo info;
+  info.provider = app.provider;
+  info.client_id = app.client_id;
+  info.has_client_secret = !app.client_secret_sealed.empty();
+  info.redirect_uri = app.redirect_uri;
+  info.scopes = app.scopes;
+  info.template_values = app.template_values;
+  info.updated_at_ms = app.updated_at_ms;
+  return info;
+}
+
+Result<Provider> resolve_for(const Provider& provider, const StringMap& app_values, const StringMap& overrides) {
+  StringMap values = app_values;
+  for (const auto& [k, v] : overrides) values[k] = v;
+  return resolve_provider(provider, values);
+}
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Result<Mode> mode_from_json(const std::string& text) {
+  auto v = json::parse(text, "a stored mode record");
+  if (v && v->is<json::Object>()) {
+    const std::string* m = json::get_string(v->get<json::Object>(), "mode");
+    if (m && *m == "managed") return Mode::managed;
+    if (m && *m == "your-own") return Mode::your_own;
+  }
+  return make_error(ErrorCode::storage, "a stored mode record is invalid; set the mode again");
+}
+
+// Fills mode and has_app for one provider.
+void describe(OperationBase& op, Provider provider, Then<ProviderInfo> then) {
+  auto info = std::make_shared<ProviderInfo>();
+  info->provider = std::move(provider);
+  Steps::get(op, mode_key(info->provider.key), [&op, info, then](Result<std::optional<StoreRecord>> m) {
+    if (!m) return then(m.error());
+    if (*m) {
+      auto mode = mode_from_json((*m)->value);
+      if (!mode) return then(mode.error());
+      info->mode = *mode;
+    }
+    Steps::get(op, app_key(info->provider.key), [info, then](Result<std::optional<StoreRecord>> a) {
+      if (!a) return then(a.error());
+      info->has_app = a->has_value();
+      then(std::move(*info));
+    });
+  });
+}
+
+class ListProviders : public Operation<std::vector<ProviderInfo>> {
+ public:
+  ListProviders(Engine& e, ProviderFilter f) : Operation(e), filter_(std::move(f)) {}
+
+ private:
+  bool matches(const Provider& p) const {
+    if (filter_.supports_managed && p.managed_service_config_key.empty()) return false;
+    if (filter_.key_substrings.empty()) return true;
+    std::string key = lower(p.key), name = lower(p.display_name);
+    for (const auto& s : filter_.key_substrings) {
+      std::string needle = lower(s);
+      if (key.find(needle) != std::string::npos || name.find(needle) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  void run() override {
+    const auto& builtins = builtin_providers();
+    if (!builtins) return fail(builtins.error());
+    for (const auto& p : *builtins) {
+      if (matches(p)) out_.push_back({p, Mode::your_own, false});
+    }
+    Steps::list(*this, "provider/", [this](Result<std::vector<StoreRecord>> r) {
+      if (!r) return fail(r.error());
+      for (const auto& rec : *r) {
+        auto p = provider_from_json(rec.value);
+        if (!p) continue;  // a broken custom definition must not hide the whole catalog
+        if (matches(*p)) out_.push_back({std::move(*p), Mode::your_own, false});
+      }
+      std::sort(out_.begin(), out_.end(), [](const auto& a, const auto& b) { return a.provider.key < b.provider.key; });
+      Steps::list(*this, "mode/", [this](Result<std::vector<StoreRecord>> modes) {
+        if (!modes) return fail(modes.error());
+        for (const auto& rec : *modes) {
+          auto m = mode_from_json(rec.value);
+          if (!m) continue;
+          for (auto& info : out_) {
+            if (mode_key(info.provider.key) == rec.key) info.mode = *m;
+          }
+        }
+        Steps::list(*this, "app/", [this](Result<std::vector<StoreRecord>> apps) {
+          if (!apps) return fail(apps.error());
+          for (const auto& rec : *apps) {
+            for (auto& info : out_) {
+              if (app_key(info.provider.key) == rec.key) info.has_app = true;
+            }
+          }
+          succeed(std::move(out_));
+        });
+      });
+    });
+  }
+
+  ProviderFilter filter_;
+  std::vector<ProviderInfo> out_;
+};
+
+class GetProvider : public Operation<ProviderInfo> {
+ public:
+  GetProvider(Engine& e, std::string key) : Operation(e), key_(std::move(key)) {}
+
+ private:
+  void run() override {
+    Steps::provider(*this, key_, [this](Result<Provider> p) {
+      if (!p) return fail(p.error());
+      describe(*this, std::move(*p), [this](Result<ProviderInfo> info) {
+        if (!info) return fail(info.error());
+        succeed(std::move(*info));
+      });
+    });
+  }
+  std::string key_;
+};
+
+class SaveProvider : public Operation<ProviderInfo> {
+ public:
+  SaveProvider(Engine& e, std::string json, bool create) : Operation(e), json_(std::move(json)), create_(create) {}
+
+ private:
+  void run() override {
+    auto p = provider_from_json(json_);
+    if (!p) return fail(p.error());
+    provider_ = std::move(*p);
+    if (find_builtin(provider_.key)) {
+      return fail(make_error(ErrorCode::invalid_request,
+                             "'" + provider_.key + "' is a built-in provider and cannot be " +
+                                 (create_ ? "registered again" : "changed") + "; register yours under another key"));
+    }
+    provider_.builtin = false;
+    std::string key = provider_key(provider_.key);
+    Steps::get(*this, key, [this, key](Result<std::optional<StoreRecord>> r) {
+      if (!r) return fail(r.error());
+      if (create_ && *r) {
+        return fail(make_error(ErrorCode::conflict, "a provider '" + provider_.key +
+                                                        "' is already registered; use `latchkey providers update`"));
+      }
+      if (!create_ && !*r) {
+        return fail(make_error(ErrorCode::not_found, "no custom provider '" + provider_.key +
+                                                         "' to update; use `latchkey providers register`"));
+      }
+      std::int64_t version = *r ? (*r)->version : 0;
+      Steps::cas(*this, key, provider_to_json(provider_), version, [this](Result<std::int64_t> w) {
+        if (!w) return fail(w.error());
+        describe(*this, provider_, [this](Result<ProviderInfo> info) {
+          if (!info) return fail(info.error());
+          succeed(std::move(*info));
+        });
+      });
+    });
+  }
+  std::string json_;
+  bool create_;
+  Provider provider_;
+};
+
+class RemoveProvider : public Operation<RemoveResult> {
+ public:
+  RemoveProvider(Engine& e, std::string key, bool force) : Operation(e), key_(std::move(key)), force_(force) {}
+
+ private:
+  void run() override {
+    if (find_builtin(key_)) {
+      return fail(make_error(ErrorCode::invalid_request, "'" + key_ + "' is a built-in provider and cannot be removed"));
+    }
+    Steps::get(*this, provider_key(key_), [this](Result<std::optional<StoreRecord>> r) {
+      if (!r) return fail(r.error());
+      if (!*r) return fail(make_error(ErrorCode::not_found, "no custom provider '" + key_ + "'"));
+      Steps::list(*this, "conn/", [this](Result<std::vector<StoreRecord>> conns) {
+        if (!conns) return fail(conns.error());
+        for (const auto& rec : *conns) {
+          auto ref = connection_ref_from_key(rec.key);
+          if (ref && ref->provider == key_) doomed_.push_back(rec.key);
+        }
+        if (!doomed_.empty() && !force_) {
+          return fail(make_error(ErrorCode::conflict, std::to_string(doomed_.size()) + " connection(s) use '" + key_ +
+                                                          "'; disconnect them first, or remove with --force to "
+                                                          "delete them with the provider"));
+        }
+        next(0);
+      });
+    });
+  }
+
+  void next(std::size_t i) {
+    if (i < doomed_.size()) {
+      return Steps::remove(*this, doomed_[i], 0, [this, i](Result<bool> r) {
+        if (!r) return fail(r.error());
+        if (*r) ++result_.connections_removed;
+        next(i + 1);
+      });
+    }
+    Steps::remove(*this, app_key(key_), 0, [this](Result<bool> a) {
+      if (!a) return fail(a.error());
+      Steps::remove(*this, mode_key(key_), 0, [this](Result<bool> m) {
+        if (!m) return fail(m.error());
+        Steps::remove(*this, provider_key(key_), 0, [this](Result<bool> p) {
+          if (!p) return fail(p.error());
+          result_.removed = *p;
+          succeed(result_);
+        });
+      });
+    });
+  }
+
+  std::string key_;
+  bool force_;
+  std::vector<std::string> doomed_;
+  RemoveResult result_;
+};
+
+// RFC 8414 §3: for an issuer with a path, the well-known segment goes between host and path.
+std::string rfc8414_url(const std::string& issuer) {
+  auto scheme_end = issuer.find("://");
+  auto path_start = issuer.find('/', scheme_end + 3);
+  if (path_start == std::string::npos) return issuer + "/.well-known/oauth-authorization-server";
+  std::string path = issuer.substr(path_start);
+  if (path == "/") path.clear();
+  return issuer.substr(0, path_start) + "/.well-known/oauth-authorization-server" + path;
+}
+
+class DiscoverProvider : public Operation<ProviderInfo> {
+ public:
+  DiscoverProvider(Engine& e, std::string key, std::string issuer)
+      : Operation(e), key_(std::move(key)), issuer_(std::move(issuer)) {}
+
+ private:
+  void run() override {
+    if (auto s = check_endpoint(issuer_, "the issuer URL"); !s) return fail(s.error());
+    if (find_builtin(key_)) {
+      return fail(make_error(ErrorCode::invalid_request, "'" + key_ + "' is a built-in provider; choose another key"));
+    }
+    std::string base = issuer_;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    fetch({base + "/.well-known/openid-configuration", rfc8414_url(issuer_)}, 0);
+  }
+
+  void fetch(std::vector<std::string> urls, std::size_t i) {
+    HttpRequest req;
+    req.url = urls[i];
+    req.headers.emplace_back("Accept", "application/json");
+    req.max_response_bytes = 1 << 20;
+    Steps::http(*this, req, [this, urls, i](Result<HttpResponse> r) {
+      if (!r) return fail(r.error());
+      if (r->status != 200) {
+        if (i + 1 < urls.size()) return fetch(urls, i + 1);
+        return fail(make_error(ErrorCode::not_found, "no discovery document at " + urls[0] + " or " + urls[1] +
+                                                         " (HTTP " + std::to_string(r->status) +
+                                                         "); register the provider by hand instead"));
+      }
+      auto p = provider_from_discovery(key_, issuer_, r->body);
+      if (!p) return fail(p.error());
+      save_ = std::shared_ptr<Operation<ProviderInfo>>(make_save_provider(engine(), provider_to_json(*p), true));
+      delegate(save_, [this] {
+        if (!save_->result()) return fail(save_->result().error());
+        succeed(save_->result().value());
+      });
+    });
+  }
+
+  std::string key_;
+  std::string issuer_;
+  std::shared_ptr<Operation<ProviderInfo>> save_;
+};
+
+class SetMode : public Operation<ProviderInfo> {
+ public:
+  SetMode(Engine& e, std::string provider, Mode mode) : Operation(e), provider_(std::move(provider)), mode_(mode) {}
+
+ private:
+  void run() override {
+    Steps::provider(*this, provider_, [this](Result<Provider> p) {
+      if (!p) return fail(p.error());
+      if (mode_ == Mode::managed && p->managed_service_config_key.empty()) {
+        return fail(make_error(ErrorCode::invalid_request,
+                               "'" + provider_ + "' has no managed app configured, so only your-own mode is possible; "
+                                                 "set your app credentials with `latchkey apps upsert`"));
+      }
+      json::Object o;
+      o["mode"] = json::Value(std::string(to_string(mode_)));
+      Steps::put(*this, mode_key(provider_), json::Value(o).serialize(), [this, p = std::move(*p)](Result<std::int64_t> w) {
+        if (!w) return fail(w.error());
+        describe(*this, p, [this](Result<ProviderInfo> info) {
+          if (!info) return fail(info.error());
+          succeed(std::move(*info));
+        });
+      });
+    });
+  }
+  std::string provider_;
+  Mode mode_;
+};
+
+class UpsertApp : public Operation<AppInfo> {
+ public:
+  UpsertApp(Engine& e, AppInput in) : Operation(e), in_(std::move(in)) {}
+
+ private:
+  void run() override {
+    if (in_.client_id.empty()) return fail(make_error(ErrorCode::invalid_request, "a client ID is required"));
+    if (!in_.redirect_uri.empty()) {
+      if (auto s = check_endpoint(in_.redirect_uri, "redirect_uri"); !s) return fail(s.error());
+    }
+    Steps::provider(*this, in_.provider, [this](Result<Provider> p) {
+      if (!p) return fail(p.error());
+      // Template values must be valid for this provider before they are kept.
+      auto resolved = resolve_provider(*p, in_.template_values);
+      if (!resolved) return fail(resolved.error());
+      std::string key = app_key(in_.provider);
+      Steps::get(*this, key, [this, key](Result<std::optional<StoreRecord>> r) {
+        if (!r) return fail(r.error());
+        AppRecord rec;
+        std::int64_t version = 0;
+        if (*r) {
+          auto old = app_from_json((*r)->value);
+          if (old) rec = std::move(*old);
+          version = (*r)->version;
+        }
+        rec.provider = in_.provider;
+        rec.client_id = in_.client_id;
+        if (in_.client_secret) {
+          rec.client_secret_sealed = in_.client_secret->empty()
+                                         ? std::string()
+                                         : engine().sealer().seal(seal_place(key, "client_secret"), *in_.client_secret,
+                                                                  engine().drbg());
+        }
+        if (!in_.redirect_uri.empty()) rec.redirect_uri = in_.redirect_uri;
+        if (!in_.scopes.empty()) rec.scopes = in_.scopes;
+        for (const auto& [k, v] : in_.template_values) rec.template_values[k] = v;
+        rec.updated_at_ms = now_ms();
+        Steps::cas(*this, key, to_json(rec), version, [this, rec](Result<std::int64_t> w) {
+          if (!w) return fail(w.error());
+          succeed(app_info(rec));
+        });
+      });
+    });
+  }
+  AppInput in_;
+};
+
+class GetApp : public Operation<AppInfo> {
+ public:
+  GetApp(Engine& e, std::string provider) : Operation(e), provider_(std::move(provider)) {}
+
+ private:
+  void run() override {
+    Steps::app(*this, provider_, [this](Result<AppRecord> a) {
+      if (!a) return fail(a.error());
+      succeed(app_info(*a));
+    });
+  }
+  std::string provider_;
+};
+
+class DeleteApp : public Operation<RemoveResult> {
+ public:
+  DeleteApp(Engine& e, std::string provider) : Operation(e), provider_(std::move(provider)) {}
+
+ private:
+  void run() override {
+    Steps::remove(*this, app_key(provider_), 0, [this](Result<bool> r) {
+      if (!r) return fail(r.error());
+      if (!*r) return fail(make_error(ErrorCode::not_found, "no app credentials for '" + provider_ + "'"));
+      succeed(RemoveResult{true, 0});
+    });
+  }
+  std::string provider_;
+};
+
+}  // namespace
+
+std::unique_ptr<Operation<std::vector<ProviderInfo>>> make_list_providers(Engine& e, ProviderFilter f) {
+  return std::make_unique<ListProviders>(e, std::move(f));
+}
+std::unique_ptr<Operation<ProviderInfo>> make_get_provider(Engine& e, std::string key) {
+  return std::make_unique<GetProvider>(e, std::move(key));
+}
+std::unique_ptr<Operation<ProviderInfo>> make_save_provider(Engine& e, std::string json, bool create) {
+  return std::make_unique<SaveProvider>(e, std::move(json), create);
+}
+std::unique_ptr<Operation<RemoveResult>> make_remove_provider(Engine& e, std::string key, bool force) {
+  return std::make_unique<RemoveProvider>(e, std::move(key), force);
+}
+std::unique_ptr<Operation<ProviderInfo>> make_discover_provider(Engine& e, std::string key, std::string issuer) {
+  return std::make_unique<DiscoverProvider>(e, std::move(key), std::move(issuer));
+}
+std::unique_ptr<Operation<ProviderInfo>> make_set_mode(Engine& e, std::string provider, Mode mode) {
+  return std::make_unique<SetMode>(e, std::move(provider), mode);
+}
+std::unique_ptr<Operation<AppInfo>> make_upsert_app(Engine& e, AppInput app) {
+  return std::make_unique<UpsertApp>(e, std::move(app));
+}
+std::unique_ptr<Operation<AppInfo>> make_get_app(Engine& e, std::string provider) {
+  return std::make_unique<GetApp>(e, std::move(provider));
+}
+std::unique_ptr<Operation<RemoveResult>> make_delete_app(Engine& e, std::string provider) {
+  return std::make_unique<DeleteApp>(e, std::move(provider));
+}
+
+}  // namespace latchkey::detail

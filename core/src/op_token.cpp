@@ -1,0 +1,492 @@
+// The token lifecycle: storing issued tokens, get-valid-token with single-flight refresh,
+// signing requests, and reading connection status.
+#include <algorithm>
+
+#include "authorization.hpp"
+#include "crypto.hpp"
+#include "ops.hpp"
+#include "seal.hpp"
+#include "url.hpp"
+
+namespace latchkey::detail {
+namespace {
+
+void seal_tokens(Engine& engine, const std::string& key, const TokenSet& t, ConnectionRecord& r) {
+  Drbg& drbg = engine.drbg();
+  r.access_token_sealed = engine.sealer().seal(seal_place(key, "access_token"), t.access_token, drbg);
+  // A refresh response without a refresh token keeps the one we have (RFC 6749 §6).
+  if (!t.refresh_token.empty()) {
+    r.refresh_token_sealed = engine.sealer().seal(seal_place(key, "refresh_token"), t.refresh_token, drbg);
+  }
+  if (!t.id_token.empty()) r.id_token_sealed = engine.sealer().seal(seal_place(key, "id_token"), t.id_token, drbg);
+  r.token_type = t.token_type;
+  r.expires_at_ms = t.expires_at_ms;
+  if (!t.scope.empty()) r.scope = t.scope;
+  for (const auto& [k, v] : t.extras) {
+    auto it = std::find_if(r.extras.begin(), r.extras.end(), [&](const auto& p) { return p.first == k; });
+    if (it != r.extras.end()) it->second = v;
+    else r.extras.emplace_back(k, v);
+  }
+  r.status = "connected";
+  r.lease_id.clear();
+  r.lease_until_ms = 0;
+  r.failures = 0;
+  r.breaker_until_ms = 0;
+  r.last_error.clear();
+}
+
+struct SaveState {
+  Engine* engine;
+  OperationBase* op;
+  ConnectionRef ref;
+  std::string grant;
+  StringMap template_values;
+  TokenSet tokens;
+  std::int64_t now_ms;
+  Then<ConnectionInfo> then;
+  int attempts = 0;
+};
+
+void save_attempt(std::shared_ptr<SaveState> s) {
+  std::string key = connection_key(s->ref);
+  Steps::get(*s->op, key, [s, key](Result<std::optional<StoreRecord>> got) {
+    if (!got) return s->then(got.error());
+    ConnectionRecord rec;
+    std::int64_t version = 0;
+    if (*got) {
+      auto parsed = connection_from_json((*got)->value);
+      if (parsed) rec = std::move(*parsed);  // an unreadable old record is replaced by the new connection
+      version = (*got)->version;
+    } else {
+      rec.created_at_ms = s->now_ms;
+    }
+    rec.principal = s->ref.principal;
+    rec.provider = s->ref.provider;
+    rec.account = s->ref.account;
+    rec.grant = s->grant;
+    rec.template_values = s->template_values;
+    rec.updated_at_ms = s->now_ms;
+    if (rec.created_at_ms == 0) rec.created_at_ms = s->now_ms;
+    // A new authorization replaces everything token-related, including an old refresh token.
+    rec.refresh_token_sealed.clear();
+    rec.id_token_sealed.clear();
+    rec.extras.clear();
+    seal_tokens(*s->engine, key, s->tokens, rec);
+    Steps::cas(*s->op, key, to_json(rec), version, [s, rec](Result<std::int64_t> r) {
+      if (!r) {
+        if (r.error().code == ErrorCode::conflict && ++s->attempts < 5) return save_attempt(s);
+        return s->then(r.error());
+      }
+      s->then(connection_info(rec));
+    });
+  });
+}
+
+bool fresh(const ConnectionRecord& r, std::int64_t buffer_s, std::int64_t now) {
+  return r.expires_at_ms == 0 || r.expires_at_ms - buffer_s * 1000 > now;
+}
+bool usable(const ConnectionRecord& r, std::int64_t now) { return r.expires_at_ms == 0 || r.expires_at_ms > now; }
+
+std::int64_t retry_after_ms(const HttpResponse& resp, std::int64_t now) {
+  const std::string* v = find_header(resp.headers, "retry-after");
+  if (!v || v->empty() || v->size() > 6) return 0;
+  std::int64_t secs = 0;
+  for (char c : *v) {
+    if (c < '0' || c > '9') return 0;  // HTTP-date form: fall back to our own backoff
+    secs = secs * 10 + (c - '0');
+  }
+  return secs * 1000;
+}
+
+class GetToken : public Operation<AccessToken> {
+ public:
+  GetToken(Engine& e, ConnectionRef ref, bool force) : Operation(e), ref_(std::move(ref)), force_(force) {}
+
+ private:
+  void run() override { load(); }
+
+  std::string key() const { return connection_key(ref_); }
+
+  void load() {
+    if (++rounds_ > 200) {
+      return fail(make_error(ErrorCode::rate_limited,
+                             "gave up waiting for another process to finish refreshing '" + ref_.provider + "'; try again"));
+    }
+    Steps::connection(*this, ref_, [this](Result<Versioned> v) {
+      if (!v) return fail(v.error());
+      cur_ = std::move(*v);
+      if (provider_.key.empty()) {
+        Steps::provider(*this, ref_.provider, [this](Result<Provider> p) {
+          if (!p) return fail(p.error());
+          auto resolved = resolve_for(*p, cur_.record.template_values, {});
+          if (!resolved) return fail(resolved.error());
+          provider_ = std::move(*resolved);
+          decide();
+        });
+      } else {
+        decide();
+      }
+    });
+  }
+
+  void decide() {
+    ConnectionRecord& r = cur_.record;
+    const std::int64_t now = now_ms();
+    if (r.status == "needs_reauth") return fail(reauth_error(r.last_error));
+    if (!force_ && fresh(r, provider_.expiry_buffer_seconds, now)) return deliver(false);
+    const bool can_refetch = r.grant == "client_credentials" || !r.refresh_token_sealed.empty();
+    if (!can_refetch) {
+      if (!force_ && usable(r, now)) return deliver(false);
+      return fail(reauth_error("the access token expired and '" + ref_.provider + "' issued no refresh token"));
+    }
+    if (r.breaker_until_ms > now) {
+      if (!force_ && usable(r, now)) return deliver(false);
+      Error e = make_error(ErrorCode::rate_limited, "refreshing '" + ref_.provider +
+                                                        "' failed repeatedly, so latchkey is pausing retries: " +
+                                                        r.last_error);
+      e.retry_at_ms = r.breaker_until_ms;
+      return fail(e);
+    }
+    if (!r.lease_id.empty() && r.lease_until_ms > now && r.lease_id != lease_id_) {
+      // Someone else is refreshing: use the current token while it lasts, else wait for theirs.
+      if (!force_ && usable(r, now)) return deliver(false);
+      force_ = false;  // their refresh satisfies a forced one too
+      return Steps::sleep(*this, 100, [this] { load(); });
+    }
+    lease_id_ = base64url_encode(engine().drbg().bytes(16));
+    r.lease_id = lease_id_;
+    r.lease_until_ms = now + engine().config().lease_ms;
+    Steps::cas(*this, key(), to_json(r), cur_.version, [this](Result<std::int64_t> v) {
+      if (!v) {
+        if (v.error().code == ErrorCode::conflict) return load();
+        return fail(v.error());
+      }
+      cur_.version = *v;
+      Steps::app(*this, ref_.provider, [this](Result<AppRecord> a) {
+        if (!a) return release_and_fail(a.error());
+        app_ = std::move(*a);
+        refresh();
+      });
+    });
+  }
+
+  void refresh() {
+    const ConnectionRecord& r = cur_.record;
+    auto secret = open_client_secret(engine(), app_);
+    if (!secret) return release_and_fail(secret.error());
+    Params grant;
+    if (r.grant == "client_credentials") {
+      grant = {{"grant_type", "client_credentials"}};
+      if (!r.scope.empty()) grant.emplace_back("scope", r.scope);
+    } else {
+      auto rt = engine().sealer().open(seal_place(key(), "refresh_token"), r.refresh_token_sealed);
+      if (!rt) return release_and_fail(rt.error());
+      grant = {{"grant_type", "refresh_token"}, {"refresh_token", *rt}};
+    }
+    const std::string& endpoint = provider_.refresh_endpoint.empty() ? provider_.token_endpoint : provider_.refresh_endpoint;
+    HttpRequest req = token_request(provider_, endpoint, {app_.client_id, *secret}, std::move(grant));
+    Steps::http(*this, std::move(req), [this](Result<HttpResponse> resp) {
+      if (!resp) return retry_or_fail(resp.error(), 0);
+      if (resp->status == 429 || resp->status >= 500) {
+        Error e = make_error(resp->status == 429 ? ErrorCode::rate_limited : ErrorCode::provider_error,
+                             "the token endpoint of '" + ref_.provider + "' answered HTTP " +
+                                 std::to_string(resp->status) + "; try again later");
+        e.http_status = resp->status;
+        return retry_or_fail(e, retry_after_ms(*resp, now_ms()));
+      }
+      TokenHttpResponse t;
+      t.status = resp->status;
+      if (const std::string* ct = find_header(resp->headers, "content-type")) t.content_type = *ct;
+      t.body = std::move(resp->body);
+      auto tokens = parse_token_response(t, provider_.token_response, now_ms(), cur_.record.scope);
+      if (!tokens) {
+        if (tokens.error().code == ErrorCode::invalid_grant) return mark_needs_reauth(tokens.error());
+        return record_failure(tokens.error());
+      }
+      tokens_ = std::move(*tokens);
+      store_refreshed();
+    });
+  }
+
+  void retry_or_fail(Error e, std::int64_t retry_after) {
+    const EngineConfig& cfg = engine().config();
+    if (attempt_ >= cfg.refresh_retries) return record_failure(e);
+    ++attempt_;
+    std::int64_t delay = std::min(cfg.retry_max_ms, cfg.retry_base_ms << std::min(attempt_ - 1, 20));
+    // Full jitter on the upper half, so a fleet of refreshers does not retry in lockstep.
+    std::string r = engine().drbg().bytes(4);
+    std::uint32_t rnd = 0;
+    for (char c : r) rnd = (rnd << 8) | static_cast<unsigned char>(c);
+    delay = delay / 2 + static_cast<std::int64_t>(rnd % static_cast<std::uint32_t>(delay / 2 + 1));
+    if (retry_after > cfg.retry_max_ms) {
+      e.retry_at_ms = now_ms() + retry_after;
+      return record_failure(e);
+    }
+    delay = std::max(delay, retry_after);
+    Steps::sleep(*this, delay, [this] { refresh(); });
+  }
+
+  Error reauth_error(const std::string& why) const {
+    Error e = make_error(ErrorCode::needs_reauth, "the connection to '" + ref_.provider + "' (account '" +
+                                                      ref_.account + "') needs to be authorized again" +
+                                                      (why.empty() ? "" : " (" + why + ")") + ": run `latchkey connect " +
+                                                      ref_.provider +
+                                                      (ref_.account == "default" ? "" : " --account " + ref_.account) +
+                                                      "`");
+    return e;
+  }
+
+  // Writes `mutate(record)` back under our lease, re-reading on conflict; then `then`.
+  void write_back(std::function<void(ConnectionRecord&)> mutate, std::function<void(bool stored)> then) {
+    ConnectionRecord r = cur_.record;
+    mutate(r);
+    Steps::cas(*this, key(), to_json(r), cur_.version, [this, mutate, then](Result<std::int64_t> v) {
+      if (v) return then(true);
+      if (v.error().code != ErrorCode::conflict || ++write_attempts_ > 5) return then(false);
+      Steps::connection(*this, ref_, [this, mutate, then](Result<Versioned> latest) {
+        if (!latest) return then(false);  // disconnected meanwhile: do not resurrect it
+        cur_ = std::move(*latest);
+        write_back(mutate, then);
+      });
+    });
+  }
+
+  void record_failure(Error e) {
+    const EngineConfig& cfg = engine().config();
+    const std::int64_t now = now_ms();
+    std::string message = e.message;
+    write_back(
+        [&cfg, now, message](ConnectionRecord& r) {
+          r.lease_id.clear();
+          r.lease_until_ms = 0;
+          r.failures += 1;
+          r.last_error = message;
+          if (r.failures >= cfg.breaker_threshold) {
+            int over = std::min(r.failures - cfg.breaker_threshold, 20);
+            r.breaker_until_ms = now + std::min<std::int64_t>(cfg.breaker_max_ms, std::int64_t{30000} << over);
+          }
+        },
+        [this, e](bool) {
+          // A refresh that fails inside the expiry buffer still leaves a working token.
+          if (!force_ && usable(cur_.record, now_ms())) return deliver(false);
+          fail(e);
+        });
+  }
+
+  void release_and_fail(Error e) {
+    write_back(
+        [](ConnectionRecord& r) {
+          r.lease_id.clear();
+          r.lease_until_ms = 0;
+        },
+        [this, e](bool) { fail(e); });
+  }
+
+  void mark_needs_reauth(Error e) {
+    std::string why = "the provider rejected the refresh token: " +
+                      (e.provider_description.empty() ? std::string("invalid_grant") : e.provider_description);
+    write_back(
+        [why](ConnectionRecord& r) {
+          r.status = "needs_reauth";
+          r.lease_id.clear();
+          r.lease_until_ms = 0;
+          r.last_error = why;
+        },
+        [this, e, why](bool) {
+          Error out = reauth_error(why);
+          out.provider_code = e.provider_code;
+          out.provider_description = e.provider_description;
+          out.http_status = e.http_status;
+          fail(out);
+        });
+  }
+
+  void store_refreshed() {
+    Engine& eng = engine();
+    std::string k = key();
+    TokenSet t = tokens_;
+    std::int64_t now = now_ms();
+    write_back(
+        [&eng, k, t, now](ConnectionRecord& r) {
+          seal_tokens(eng, k, t, r);
+          r.updated_at_ms = now;
+        },
+        [this](bool stored) {
+          AccessToken out;
+          out.access_token = tokens_.access_token;
+          out.token_type = tokens_.token_type;
+          out.expires_at_ms = tokens_.expires_at_ms;
+          out.refreshed = true;
+          out.extras = tokens_.extras;
+          if (!stored) {
+            // The connection vanished or kept changing; the token is valid, so hand it over.
+            return succeed(std::move(out));
+          }
+          succeed(std::move(out));
+        });
+  }
+
+  void deliver(bool refreshed) {
+    const ConnectionRecord& r = cur_.record;
+    auto access = engine().sealer().open(seal_place(key(), "access_token"), r.access_token_sealed);
+    if (!access) return fail(access.error());
+    AccessToken out;
+    out.access_token = std::move(*access);
+    out.token_type = r.token_type;
+    out.expires_at_ms = r.expires_at_ms;
+    out.refreshed = refreshed;
+    out.extras = r.extras;
+    if (!lease_id_.empty() && r.lease_id == lease_id_) {
+      // We took the lease but are not refreshing after all: give it back.
+      return release_and_fail_or([this, out]() mutable { succeed(std::move(out)); });
+    }
+    succeed(std::move(out));
+  }
+
+  void release_and_fail_or(std::function<void()> then) {
+    write_back(
+        [](ConnectionRecord& r) {
+          r.lease_id.clear();
+          r.lease_until_ms = 0;
+        },
+        [then](bool) { then(); });
+  }
+
+  ConnectionRef ref_;
+  bool force_;
+  int rounds_ = 0;
+  int attempt_ = 0;
+  int write_attempts_ = 0;
+  std::string lease_id_;
+  Versioned cur_;
+  Provider provider_;
+  AppRecord app_;
+  TokenSet tokens_;
+};
+
+class SignRequest : public Operation<HttpRequest> {
+ public:
+  SignRequest(Engine& e, ConnectionRef ref, HttpRequest req) : Operation(e), ref_(std::move(ref)), req_(std::move(req)) {}
+
+ private:
+  void run() override {
+    Steps::provider(*this, ref_.provider, [this](Result<Provider> p) {
+      if (!p) return fail(p.error());
+      provider_ = std::move(*p);
+      auto token = std::shared_ptr<Operation<AccessToken>>(make_get_token(engine(), ref_, false));
+      // Check the destination before spending a refresh on it.
+      Steps::connection(*this, ref_, [this, token](Result<Versioned> v) {
+        if (!v) return fail(v.error());
+        auto resolved = resolve_for(provider_, v->record.template_values, {});
+        if (!resolved) return fail(resolved.error());
+        provider_ = std::move(*resolved);
+        auto url = parse_url(req_.url);
+        if (!url) return fail(url.error());
+        if (url->scheme != "https" && !is_loopback_host(url->host)) {
+          return fail(make_error(ErrorCode::invalid_request, "tokens are only sent over https"));
+        }
+        if (!host_allowed(provider_.injection, url->host)) {
+          return fail(make_error(ErrorCode::invalid_request,
+                                 "'" + url->host + "' is not a host '" + provider_.key +
+                                     "' tokens may be sent to (allowed: " + allowed_hosts() + ")"));
+        }
+        delegate(token, [this, token] {
+          const auto& t = token->result();
+          if (!t) return fail(t.error());
+          inject(t->access_token);
+        });
+      });
+    });
+  }
+
+  std::string allowed_hosts() const {
+    std::string s;
+    for (const auto& h : provider_.injection.hosts) s += (s.empty() ? "" : ", ") + h;
+    return s;
+  }
+
+  void inject(const std::string& token) {
+    const Injection& inj = provider_.injection;
+    if (!inj.query_param.empty()) {
+      req_.url = append_query(req_.url, {{inj.query_param, token}});
+    } else {
+      std::string name = inj.header.empty() ? "Authorization" : inj.header;
+      // The caller's own credentials never travel next to ours.
+      req_.headers.erase(std::remove_if(req_.headers.begin(), req_.headers.end(),
+                                        [&](const auto& h) { return find_header({h}, name) != nullptr; }),
+                         req_.headers.end());
+      req_.headers.emplace_back(name, inj.prefix + token);
+    }
+    req_.follow_redirects = false;
+    succeed(std::move(req_));
+  }
+
+  ConnectionRef ref_;
+  HttpRequest req_;
+  Provider provider_;
+};
+
+class ConnectionStatus : public Operation<ConnectionInfo> {
+ public:
+  ConnectionStatus(Engine& e, ConnectionRef ref) : Operation(e), ref_(std::move(ref)) {}
+
+ private:
+  void run() override {
+    Steps::connection(*this, ref_, [this](Result<Versioned> v) {
+      if (!v) return fail(v.error());
+      succeed(connection_info(v->record));
+    });
+  }
+  ConnectionRef ref_;
+};
+
+class ListConnections : public Operation<std::vector<ConnectionInfo>> {
+ public:
+  ListConnections(Engine& e, std::string principal) : Operation(e), principal_(std::move(principal)) {}
+
+ private:
+  void run() override {
+    Steps::list(*this, connection_prefix(principal_), [this](Result<std::vector<StoreRecord>> r) {
+      if (!r) return fail(r.error());
+      std::vector<ConnectionInfo> out;
+      for (const auto& rec : *r) {
+        auto c = connection_from_json(rec.value);
+        if (!c) return fail(c.error());
+        out.push_back(connection_info(*c));
+      }
+      succeed(std::move(out));
+    });
+  }
+  std::string principal_;
+};
+
+}  // namespace
+
+void save_connection(OperationBase& op, Engine& engine, ConnectionRef ref, std::string grant, StringMap template_values,
+                     TokenSet tokens, std::int64_t now_ms, Then<ConnectionInfo> then) {
+  auto s = std::make_shared<SaveState>();
+  s->engine = &engine;
+  s->op = &op;
+  s->ref = std::move(ref);
+  s->grant = std::move(grant);
+  s->template_values = std::move(template_values);
+  s->tokens = std::move(tokens);
+  s->now_ms = now_ms;
+  s->then = std::move(then);
+  save_attempt(s);
+}
+
+std::unique_ptr<Operation<AccessToken>> make_get_token(Engine& engine, ConnectionRef ref, bool force_refresh) {
+  return std::make_unique<GetToken>(engine, std::move(ref), force_refresh);
+}
+std::unique_ptr<Operation<HttpRequest>> make_sign_request(Engine& engine, ConnectionRef ref, HttpRequest request) {
+  return std::make_unique<SignRequest>(engine, std::move(ref), std::move(request));
+}
+std::unique_ptr<Operation<ConnectionInfo>> make_status(Engine& engine, ConnectionRef ref) {
+  return std::make_unique<ConnectionStatus>(engine, std::move(ref));
+}
+std::unique_ptr<Operation<std::vector<ConnectionInfo>>> make_list_connections(Engine& engine, std::string principal) {
+  return std::make_unique<ListConnections>(engine, std::move(principal));
+}
+
+}  // namespace latchkey::detail

@@ -1,0 +1,45 @@
+// Operation classes made by Engine. Each file op_*.cpp holds one family.
+#pragma once
+
+#include "latchkey/engine.hpp"
+#include "records.hpp"
+#include "steps.hpp"
+
+namespace latchkey::detail {
+
+std::unique_ptr<Operation<AuthorizationStart>> make_authorize(Engine& engine, AuthorizeRequest request);
+std::unique_ptr<Operation<ConnectionInfo>> make_complete_callback(Engine& engine, CallbackRequest request);
+std::unique_ptr<Operation<ConnectionInfo>> make_client_credentials(Engine& engine, ConnectionRef ref,
+                                                                   std::vector<std::string> scopes);
+std::unique_ptr<Operation<AccessToken>> make_get_token(Engine& engine, ConnectionRef ref, bool force_refresh);
+std::unique_ptr<Operation<HttpRequest>> make_sign_request(Engine& engine, ConnectionRef ref, HttpRequest request);
+std::unique_ptr<Operation<ConnectionInfo>> make_status(Engine& engine, ConnectionRef ref);
+std::unique_ptr<Operation<std::vector<ConnectionInfo>>> make_list_connections(Engine& engine, std::string principal);
+std::unique_ptr<Operation<DisconnectResult>> make_disconnect(Engine& engine, ConnectionRef ref, bool revoke);
+
+std::unique_ptr<Operation<std::vector<ProviderInfo>>> make_list_providers(Engine& engine, ProviderFilter filter);
+std::unique_ptr<Operation<ProviderInfo>> make_get_provider(Engine& engine, std::string key);
+std::unique_ptr<Operation<ProviderInfo>> make_save_provider(Engine& engine, std::string json, bool create);
+std::unique_ptr<Operation<RemoveResult>> make_remove_provider(Engine& engine, std::string key, bool force);
+std::unique_ptr<Operation<ProviderInfo>> make_discover_provider(Engine& engine, std::string key, std::string issuer);
+std::unique_ptr<Operation<ProviderInfo>> make_set_mode(Engine& engine, std::string provider, Mode mode);
+std::unique_ptr<Operation<AppInfo>> make_upsert_app(Engine& engine, AppInput app);
+std::unique_ptr<Operation<AppInfo>> make_get_app(Engine& engine, std::string provider);
+std::unique_ptr<Operation<RemoveResult>> make_delete_app(Engine& engine, std::string provider);
+
+/// Unseals the app's client secret ("" if none).
+Result<std::string> open_client_secret(const Engine& engine, const AppRecord& app);
+AppInfo app_info(const AppRecord& app);
+/// The provider with the app's template values (overridden by `overrides`) filled in.
+Result<Provider> resolve_for(const Provider& provider, const StringMap& app_values, const StringMap& overrides);
+
+}  // namespace latchkey::detail
+
+#include "latchkey/token_set.hpp"
+
+namespace latchkey::detail {
+/// Seals `tokens` into the connection `ref` (creating it, or replacing its tokens and clearing
+/// needs_reauth), with compare-and-swap so a concurrent writer is never overwritten blindly.
+void save_connection(OperationBase& op, Engine& engine, ConnectionRef ref, std::string grant,
+                     StringMap template_values, TokenSet tokens, std::int64_t now_ms, Then<ConnectionInfo> then);
+}  // namespace latchkey::detail

@@ -1,0 +1,93 @@
+// What the core keeps in the host's store, and under which keys. Values are JSON; secret fields
+// are sealed (seal.hpp) with the record key as their place.
+//
+//   provider/<key>                          custom provider definition (catalog schema)
+//   mode/<provider>                         {"mode": "managed" | "your-own"}
+//   app/<provider>                          app credentials (client_secret sealed)
+//   pending/<base64url(sha256(state))>      a started authorization (code_verifier sealed)
+//   conn/<principal>/<provider>/<account>   a connection (tokens sealed)
+//
+// Key parts are percent-encoded, so '/' only ever separates parts.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "latchkey/engine.hpp"
+#include "latchkey/result.hpp"
+
+namespace latchkey::detail {
+
+std::string provider_key(const std::string& provider);
+std::string mode_key(const std::string& provider);
+std::string app_key(const std::string& provider);
+std::string pending_key(const std::string& state);
+std::string connection_key(const ConnectionRef& ref);
+std::string connection_prefix(const std::string& principal);
+/// "provider/account" with both parts percent-encoded.
+std::string connection_id(const ConnectionRef& ref);
+/// Parses a record key made by connection_key.
+Result<ConnectionRef> connection_ref_from_key(const std::string& key);
+
+using StringMap = std::map<std::string, std::string>;
+
+struct AppRecord {
+  std::string provider;
+  std::string client_id;
+  std::string client_secret_sealed;  ///< Empty: no secret.
+  std::string redirect_uri;
+  std::vector<std::string> scopes;
+  StringMap template_values;
+  std::int64_t updated_at_ms = 0;
+};
+
+struct PendingRecord {
+  std::string principal;
+  std::string provider;
+  std::string account;
+  std::string redirect_uri;
+  std::string scope;                ///< As requested, joined with the provider's separator.
+  std::string code_verifier_sealed;  ///< Empty when the provider does not do PKCE.
+  StringMap template_values;
+  std::int64_t created_at_ms = 0;
+  std::int64_t expires_at_ms = 0;
+  bool consumed = false;
+};
+
+struct ConnectionRecord {
+  std::string principal;
+  std::string provider;
+  std::string account;
+  std::string status = "connected";  ///< "connected" | "needs_reauth"
+  std::string grant = "authorization_code";
+  std::string access_token_sealed;
+  std::string refresh_token_sealed;  ///< Empty: none.
+  std::string id_token_sealed;
+  std::string token_type = "Bearer";
+  std::int64_t expires_at_ms = 0;
+  std::string scope;
+  Params extras;
+  StringMap template_values;
+  std::int64_t created_at_ms = 0;
+  std::int64_t updated_at_ms = 0;
+  // Single-flight refresh: whoever holds an unexpired lease is refreshing.
+  std::string lease_id;
+  std::int64_t lease_until_ms = 0;
+  // Circuit breaker over consecutive refresh failures.
+  int failures = 0;
+  std::int64_t breaker_until_ms = 0;
+  std::string last_error;
+};
+
+std::string to_json(const AppRecord& r);
+Result<AppRecord> app_from_json(const std::string& json);
+std::string to_json(const PendingRecord& r);
+Result<PendingRecord> pending_from_json(const std::string& json);
+std::string to_json(const ConnectionRecord& r);
+Result<ConnectionRecord> connection_from_json(const std::string& json);
+
+ConnectionInfo connection_info(const ConnectionRecord& r);
+
+}  // namespace latchkey::detail

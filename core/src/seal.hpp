@@ -1,0 +1,44 @@
+// Sealing secrets (client secrets, tokens, code verifiers) before they reach any store.
+//
+// Format: "lk1.<key version>.<base64url(nonce[12] || ciphertext || tag[16])>", AES-256-GCM with a
+// random 96-bit nonce. The associated data binds the value to its place — "<record key>#<field>" —
+// so a sealed value copied into another record (another principal, provider, account or field)
+// fails to open. The key version is authenticated too.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "crypto.hpp"
+#include "latchkey/result.hpp"
+
+namespace latchkey::detail {
+
+class Sealer {
+ public:
+  /// Every key must be 32 bytes; `current` must be one of them.
+  static Result<Sealer> create(std::map<std::uint32_t, std::string> keys, std::uint32_t current);
+
+  std::string seal(std::string_view place, std::string_view plaintext, Drbg& drbg) const;
+  /// crypto error if the value was sealed for another place, altered, or under an unknown key.
+  Result<std::string> open(std::string_view place, std::string_view sealed) const;
+  /// The key version a sealed value uses, or 0 if it is not a sealed value.
+  static std::uint32_t key_version(std::string_view sealed);
+  std::uint32_t current_version() const { return current_; }
+
+ private:
+  std::map<std::uint32_t, std::string> keys_;
+  std::uint32_t current_ = 0;
+};
+
+/// The sealing place of one field of one record.
+inline std::string seal_place(std::string_view record_key, std::string_view field) {
+  std::string p(record_key);
+  p.push_back('#');
+  p.append(field);
+  return p;
+}
+
+}  // namespace latchkey::detail

@@ -1,0 +1,157 @@
+#include "steps.hpp"
+
+#include <cctype>
+
+#include "latchkey/catalog.hpp"
+
+namespace latchkey::detail {
+namespace {
+
+Error store_failure(const EffectResult& r, const std::string& key) {
+  return make_error(ErrorCode::storage, "the store failed while accessing '" + key + "': " + r.store_error);
+}
+
+Effect store_effect(EffectKind kind, std::string key) {
+  Effect e;
+  e.kind = kind;
+  e.key = std::move(key);
+  return e;
+}
+
+}  // namespace
+
+void Steps::get(OperationBase& op, std::string key, Then<std::optional<StoreRecord>> then) {
+  Effect e = store_effect(EffectKind::store_get, key);
+  op.request(std::move(e), [key, then](const EffectResult& r) {
+    if (!r.store_error.empty()) return then(store_failure(r, key));
+    if (!r.found) return then(std::optional<StoreRecord>());
+    StoreRecord rec = r.record;
+    rec.key = key;
+    then(std::optional<StoreRecord>(std::move(rec)));
+  });
+}
+
+void Steps::put(OperationBase& op, std::string key, std::string value, Then<std::int64_t> then) {
+  Effect e = store_effect(EffectKind::store_put, key);
+  e.value = std::move(value);
+  op.request(std::move(e), [key, then](const EffectResult& r) {
+    if (!r.store_error.empty()) return then(store_failure(r, key));
+    then(r.record.version);
+  });
+}
+
+void Steps::cas(OperationBase& op, std::string key, std::string value, std::int64_t expected,
+                Then<std::int64_t> then) {
+  Effect e = store_effect(EffectKind::store_cas, key);
+  e.value = std::move(value);
+  e.expected_version = expected;
+  op.request(std::move(e), [key, then](const EffectResult& r) {
+    if (!r.store_error.empty()) return then(store_failure(r, key));
+    if (r.conflict) return then(make_error(ErrorCode::conflict, "'" + key + "' changed while latchkey was updating it"));
+    then(r.record.version);
+  });
+}
+
+void Steps::remove(OperationBase& op, std::string key, std::int64_t expected, Then<bool> then) {
+  Effect e = store_effect(EffectKind::store_delete, key);
+  e.expected_version = expected;
+  op.request(std::move(e), [key, then](const EffectResult& r) {
+    if (!r.store_error.empty()) return then(store_failure(r, key));
+    if (r.conflict) return then(make_error(ErrorCode::conflict, "'" + key + "' changed while latchkey was deleting it"));
+    then(r.found);
+  });
+}
+
+void Steps::list(OperationBase& op, std::string prefix, Then<std::vector<StoreRecord>> then) {
+  Effect e = store_effect(EffectKind::store_list, "");
+  e.prefix = prefix;
+  op.request(std::move(e), [prefix, then](const EffectResult& r) {
+    if (!r.store_error.empty()) return then(store_failure(r, prefix));
+    then(r.records);
+  });
+}
+
+void Steps::http(OperationBase& op, HttpRequest request, Then<HttpResponse> then) {
+  Effect e;
+  e.kind = EffectKind::http;
+  std::string url = request.url;
+  std::string method = request.method;
+  e.http = std::move(request);
+  op.request(std::move(e), [url, method, then](const EffectResult& r) {
+    if (!r.transport_error.empty()) {
+      // The URL is ours (an endpoint), never carries a secret: tokens go in headers or bodies.
+      std::string shown = url.substr(0, url.find('?'));
+      return then(make_error(ErrorCode::transport, method + " " + shown + " failed: " + r.transport_error +
+                                                       " (check the network, the URL and the CA trust settings)"));
+    }
+    then(r.response);
+  });
+}
+
+void Steps::sleep(OperationBase& op, std::int64_t ms, std::function<void()> then) {
+  Effect e;
+  e.kind = EffectKind::sleep;
+  e.sleep_ms = ms;
+  op.request(std::move(e), [then](const EffectResult&) { then(); });
+}
+
+void Steps::provider(OperationBase& op, std::string key, Then<Provider> then) {
+  if (const Provider* p = find_builtin(key)) return then(*p);
+  get(op, provider_key(key), [key, then](Result<std::optional<StoreRecord>> r) {
+    if (!r) return then(r.error());
+    if (!*r) {
+      return then(make_error(ErrorCode::not_found, "no provider '" + key +
+                                                       "': see `latchkey providers list`, or register it with "
+                                                       "`latchkey providers register`"));
+    }
+    auto p = provider_from_json((*r)->value);
+    if (!p) {
+      Error e = p.error();
+      e.code = ErrorCode::storage;
+      e.message = "the stored definition of provider '" + key + "' is invalid: " + e.message;
+      return then(e);
+    }
+    then(std::move(*p));
+  });
+}
+
+void Steps::app(OperationBase& op, std::string provider, Then<AppRecord> then) {
+  get(op, app_key(provider), [provider, then](Result<std::optional<StoreRecord>> r) {
+    if (!r) return then(r.error());
+    if (!*r) {
+      return then(make_error(ErrorCode::not_found,
+                             "no app credentials for '" + provider + "': run `latchkey apps upsert --provider " +
+                                 provider + " --client-id ID --client-secret-stdin` first"));
+    }
+    then(app_from_json((*r)->value));
+  });
+}
+
+void Steps::connection(OperationBase& op, ConnectionRef ref, Then<Versioned> then) {
+  get(op, connection_key(ref), [ref, then](Result<std::optional<StoreRecord>> r) {
+    if (!r) return then(r.error());
+    if (!*r) {
+      std::string account = ref.account == "default" ? "" : " --account " + ref.account;
+      return then(make_error(ErrorCode::not_found, "no connection to '" + ref.provider + "' for account '" +
+                                                       ref.account + "': run `latchkey connect " + ref.provider +
+                                                       account + "`"));
+    }
+    auto rec = connection_from_json((*r)->value);
+    if (!rec) return then(rec.error());
+    then(Versioned{std::move(*rec), (*r)->version});
+  });
+}
+
+const std::string* find_header(const Params& headers, std::string_view name) {
+  for (const auto& [k, v] : headers) {
+    if (k.size() != name.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < k.size() && same; ++i) {
+      same = std::tolower(static_cast<unsigned char>(k[i])) == std::tolower(static_cast<unsigned char>(name[i]));
+    }
+    if (same) return &v;
+  }
+  return nullptr;
+}
+
+}  // namespace latchkey::detail

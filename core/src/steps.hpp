@@ -1,0 +1,48 @@
+// The building blocks operations are written with: each asks the host for one effect (or a
+// short sequence) and continues with a typed Result. Host failures become typed errors here,
+// once, so operations only handle outcomes.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "latchkey/engine.hpp"
+#include "records.hpp"
+
+namespace latchkey::detail {
+
+template <class T>
+using Then = std::function<void(Result<T>)>;
+
+struct Versioned {
+  ConnectionRecord record;
+  std::int64_t version = 0;
+};
+
+struct Steps {
+  static void get(OperationBase& op, std::string key, Then<std::optional<StoreRecord>> then);
+  static void put(OperationBase& op, std::string key, std::string value, Then<std::int64_t> then);
+  /// conflict error when the record's version is not `expected` (0: when it exists).
+  static void cas(OperationBase& op, std::string key, std::string value, std::int64_t expected,
+                  Then<std::int64_t> then);
+  static void remove(OperationBase& op, std::string key, std::int64_t expected, Then<bool> then);
+  static void list(OperationBase& op, std::string prefix, Then<std::vector<StoreRecord>> then);
+  /// transport error when the host could not complete the request; any status is a response.
+  static void http(OperationBase& op, HttpRequest request, Then<HttpResponse> then);
+  static void sleep(OperationBase& op, std::int64_t ms, std::function<void()> then);
+
+  /// A built-in provider, or a custom one from the store. not_found names the fix.
+  static void provider(OperationBase& op, std::string key, Then<Provider> then);
+  /// The app credentials for `provider`; not_found names the command that sets them.
+  static void app(OperationBase& op, std::string provider, Then<AppRecord> then);
+  /// A connection record and its version; not_found names the command that connects.
+  static void connection(OperationBase& op, ConnectionRef ref, Then<Versioned> then);
+};
+
+/// Case-insensitive header lookup.
+const std::string* find_header(const Params& headers, std::string_view name);
+
+}  // namespace latchkey::detail

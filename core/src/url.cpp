@@ -1,0 +1,241 @@
+#include "url.hpp"
+
+#include <cctype>
+
+namespace latchkey::detail {
+namespace {
+
+bool is_unreserved(unsigned char c) {
+  return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+Error bad_url(std::string_view text, const std::string& why) {
+  std::string shown(text.substr(0, 200));
+  return make_error(ErrorCode::invalid_request, "'" + shown + "' is not a valid URL: " + why);
+}
+
+}  // namespace
+
+Result<Url> parse_url(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c <= 0x20 || c >= 0x7f) return bad_url(text, "it contains spaces or non-ASCII characters (percent-encode them)");
+  }
+  auto colon = text.find("://");
+  if (colon == std::string_view::npos) return bad_url(text, "it must start with https://");
+  Url u;
+  u.scheme = lower(text.substr(0, colon));
+  if (u.scheme != "https" && u.scheme != "http") return bad_url(text, "only http and https URLs are allowed");
+  std::string_view rest = text.substr(colon + 3);
+  auto end_auth = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, end_auth);
+  rest = end_auth == std::string_view::npos ? std::string_view() : rest.substr(end_auth);
+  if (authority.find('@') != std::string_view::npos) return bad_url(text, "credentials in URLs are not allowed");
+  std::string_view host = authority;
+  std::string_view port;
+  if (!authority.empty() && authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) return bad_url(text, "unterminated IPv6 address");
+    host = authority.substr(0, close + 1);
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return bad_url(text, "unexpected text after the IPv6 address");
+      port = after.substr(1);
+    }
+  } else {
+    auto c = authority.rfind(':');
+    if (c != std::string_view::npos) {
+      host = authority.substr(0, c);
+      port = authority.substr(c + 1);
+    }
+    for (char ch : host) {
+      if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.' || ch == '_' || ch == '{' ||
+            ch == '}')) {
+        return bad_url(text, "the host has characters a host name cannot have");
+      }
+    }
+  }
+  if (host.empty()) return bad_url(text, "it has no host");
+  u.host = lower(host);
+  if (!port.empty()) {
+    if (port.size() > 5) return bad_url(text, "the port is out of range");
+    int p = 0;
+    for (char ch : port) {
+      if (!std::isdigit(static_cast<unsigned char>(ch))) return bad_url(text, "the port is not a number");
+      p = p * 10 + (ch - '0');
+    }
+    if (p < 1 || p > 65535) return bad_url(text, "the port is out of range");
+    u.port = p;
+  }
+  auto hash = rest.find('#');
+  if (hash != std::string_view::npos) {
+    u.fragment = std::string(rest.substr(hash + 1));
+    rest = rest.substr(0, hash);
+  }
+  auto q = rest.find('?');
+  if (q != std::string_view::npos) {
+    u.query = std::string(rest.substr(q + 1));
+    rest = rest.substr(0, q);
+  }
+  u.path = std::string(rest);
+  return u;
+}
+
+bool is_loopback_host(std::string_view host) {
+  if (host == "localhost" || host == "[::1]") return true;
+  // 127.0.0.0/8 as a dotted quad. Each part must be an octet (0-255): "127.0.0.999" is no
+  // address at all, and a resolver would look it up as a name.
+  if (host.substr(0, 4) != "127.") return false;
+  int dots = 0, digits = 0, octet = 0;
+  for (char c : host) {
+    if (c == '.') {
+      if (digits == 0) return false;
+      ++dots;
+      digits = 0;
+      octet = 0;
+    } else if (std::isdigit(static_cast<unsigned char>(c))) {
+      if (++digits > 3) return false;
+      octet = octet * 10 + (c - '0');
+      if (octet > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  return dots == 3 && digits > 0;
+}
+
+Status check_endpoint(std::string_view url, const char* what) {
+  auto u = parse_url(url);
+  if (!u) {
+    Error e = u.error();
+    e.message = std::string(what) + ": " + e.message;
+    return e;
+  }
+  if (u->scheme == "http" && !is_loopback_host(u->host)) {
+    return make_error(ErrorCode::invalid_request,
+                      std::string(what) + " must use https (plain http is allowed only for localhost/127.0.0.1/[::1])");
+  }
+  if (!u->fragment.empty()) {
+    return make_error(ErrorCode::invalid_request, std::string(what) + " must not have a #fragment");
+  }
+  return Ok{};
+}
+
+std::string percent_encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size() * 3);
+  for (unsigned char c : s) {
+    if (is_unreserved(c)) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string form_encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size() * 3);
+  for (unsigned char c : s) {
+    if (is_unreserved(c)) {
+      out.push_back(static_cast<char>(c));
+    } else if (c == ' ') {
+      out.push_back('+');
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+Result<std::string> form_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%') {
+      if (i + 2 >= s.size()) return make_error(ErrorCode::invalid_request, "truncated %-escape in form data");
+      int hi = hex_value(s[i + 1]);
+      int lo = hex_value(s[i + 2]);
+      if (hi < 0 || lo < 0) return make_error(ErrorCode::invalid_request, "invalid %-escape in form data");
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string encode_form(const Params& params) {
+  std::string out;
+  for (const auto& [k, v] : params) {
+    if (!out.empty()) out.push_back('&');
+    out += form_encode(k);
+    out.push_back('=');
+    out += form_encode(v);
+  }
+  return out;
+}
+
+Result<Params> decode_form(std::string_view body) {
+  Params out;
+  while (!body.empty()) {
+    auto amp = body.find('&');
+    std::string_view pair = body.substr(0, amp);
+    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    auto name = form_decode(pair.substr(0, eq));
+    if (!name) return name.error();
+    auto value = form_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    if (!value) return value.error();
+    out.emplace_back(std::move(*name), std::move(*value));
+  }
+  return out;
+}
+
+std::string append_query(const std::string& url, const Params& params) {
+  if (params.empty()) return url;
+  std::string out = url;
+  auto hash = out.find('#');
+  std::string fragment;
+  if (hash != std::string::npos) {
+    fragment = out.substr(hash);
+    out.resize(hash);
+  }
+  out.push_back(out.find('?') == std::string::npos ? '?' : '&');
+  if (out.back() == '&' && out[out.size() - 2] == '?') out.pop_back();
+  out += encode_form(params);
+  return out + fragment;
+}
+
+const std::string* find_param(const Params& params, std::string_view name) {
+  for (const auto& p : params) {
+    if (p.first == name) return &p.second;
+  }
+  return nullptr;
+}
+
+}  // namespace latchkey::detail

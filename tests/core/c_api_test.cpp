@@ -1,0 +1,168 @@
+// The C ABI as a wasm or FFI host sees it: JSON requests, effects and results.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "json.hpp"
+#include "latchkey/latchkey.h"
+#include "support/fake_host.hpp"
+
+namespace {
+
+using latchkey::detail::json::Object;
+using latchkey::detail::json::Value;
+
+struct Owned {
+  explicit Owned(char* p) : s(p ? p : "") { lk_free(p); }
+  std::string s;
+};
+
+Value parse(const std::string& s) {
+  auto v = latchkey::detail::json::parse(s, "test");
+  EXPECT_TRUE(v.ok()) << s;
+  return v.ok() ? *v : Value();
+}
+
+// A JSON-speaking host over the same in-memory store the C++ tests use.
+struct CApi : ::testing::Test {
+  void SetUp() override {
+    char* err = nullptr;
+    // 32 bytes of 'B' as the key, 48 bytes of 0x07 as entropy (base64).
+    engine = lk_engine_new(R"({"master_keys": {"1": "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI="},
+                               "entropy": "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcH"})",
+                           &err);
+    ASSERT_NE(engine, nullptr) << (err ? err : "");
+  }
+  void TearDown() override { lk_engine_free(engine); }
+
+  // Runs a request to completion, answering store effects from `store` and http with `http`.
+  Value run(const std::string& request) {
+    lk_op* op = lk_op_begin(engine, request.c_str(), now);
+    Value step = parse(Owned(lk_op_step(op)).s);
+    int guard = 0;
+    while (step.get<Object>().count("effect") && ++guard < 1000) {
+      const Object& effect = step.get<Object>().at("effect").get<Object>();
+      std::string result = perform(effect);
+      step = parse(Owned(lk_op_resume(op, result.c_str(), now)).s);
+    }
+    lk_op_free(op);
+    return step.get<Object>().at("done");
+  }
+
+  std::string perform(const Object& e) {
+    const std::string& kind = e.at("kind").get<std::string>();
+    latchkey::Effect effect;
+    if (kind == "http") {
+      ++http_calls;
+      return http_answer;
+    }
+    if (kind == "store.get") effect.kind = latchkey::EffectKind::store_get;
+    if (kind == "store.put") effect.kind = latchkey::EffectKind::store_put;
+    if (kind == "store.cas") effect.kind = latchkey::EffectKind::store_cas;
+    if (kind == "store.delete") effect.kind = latchkey::EffectKind::store_delete;
+    if (kind == "store.list") effect.kind = latchkey::EffectKind::store_list;
+    if (e.count("key")) effect.key = e.at("key").get<std::string>();
+    if (e.count("value")) effect.value = e.at("value").get<std::string>();
+    if (e.count("prefix")) effect.prefix = e.at("prefix").get<std::string>();
+    if (e.count("expected_version")) effect.expected_version = e.at("expected_version").get<std::int64_t>();
+    auto r = store.perform(effect);
+    Object o;
+    o["found"] = Value(r.found);
+    o["conflict"] = Value(r.conflict);
+    o["value"] = Value(r.record.value);
+    o["version"] = Value(r.record.version);
+    latchkey::detail::json::Array recs;
+    for (const auto& rec : r.records) {
+      Object ro;
+      ro["key"] = Value(rec.key);
+      ro["value"] = Value(rec.value);
+      ro["version"] = Value(rec.version);
+      recs.emplace_back(ro);
+    }
+    o["records"] = Value(recs);
+    return Value(o).serialize();
+  }
+
+  lk_engine* engine = nullptr;
+  latchkey::testing::MemoryStore store;
+  std::int64_t now = 1700000000000;
+  std::string http_answer;
+  int http_calls = 0;
+};
+
+TEST_F(CApi, ErrorsAreJsonDocuments) {
+  Value done = run("{not json");
+  ASSERT_TRUE(done.is<Object>());
+  EXPECT_EQ(done.get<Object>().at("error").get<Object>().at("code").get<std::string>(), "invalid_request");
+  done = run(R"({"op": "no_such_op"})");
+  EXPECT_EQ(done.get<Object>().at("error").get<Object>().at("code").get<std::string>(), "invalid_request");
+  done = run(R"({"op": "get_provider"})");
+  EXPECT_NE(done.get<Object>().at("error").get<Object>().at("message").get<std::string>().find("'key'"),
+            std::string::npos);
+}
+
+TEST_F(CApi, FullFlowOverJson) {
+  Value p = run(R"({"op":"upsert_app","provider":"github","client_id":"gh-id","client_secret":"gh-secret",
+                   "redirect_uri":"http://127.0.0.1:9999/cb"})");
+  ASSERT_TRUE(p.get<Object>().count("ok")) << p.serialize();
+  EXPECT_EQ(p.get<Object>().at("ok").get<Object>().count("client_secret"), 0u);
+  EXPECT_TRUE(p.get<Object>().at("ok").get<Object>().at("has_client_secret").get<bool>());
+
+  Value a = run(R"({"op":"authorize","provider":"github","principal":"alice","scopes":["repo"]})");
+  ASSERT_TRUE(a.get<Object>().count("ok")) << a.serialize();
+  std::string state = a.get<Object>().at("ok").get<Object>().at("state").get<std::string>();
+
+  http_answer = R"({"status":200,"headers":[["Content-Type","application/x-www-form-urlencoded"]],
+                    "body":"access_token=gho_abc&scope=repo&token_type=bearer"})";
+  Value c = run(R"({"op":"complete_callback","principal":"alice","callback":"?code=x&state=)" + state + "\"}");
+  ASSERT_TRUE(c.get<Object>().count("ok")) << c.serialize();
+  EXPECT_EQ(c.get<Object>().at("ok").get<Object>().at("scope").get<std::string>(), "repo");
+
+  Value t = run(R"({"op":"get_token","provider":"github","principal":"alice"})");
+  ASSERT_TRUE(t.get<Object>().count("ok")) << t.serialize();
+  EXPECT_EQ(t.get<Object>().at("ok").get<Object>().at("access_token").get<std::string>(), "gho_abc");
+  EXPECT_EQ(http_calls, 1);
+
+  Value s = run(R"({"op":"sign_request","provider":"github","principal":"alice",
+                    "request":{"url":"https://api.github.com/user"}})");
+  ASSERT_TRUE(s.get<Object>().count("ok")) << s.serialize();
+  EXPECT_NE(s.serialize().find("Bearer gho_abc"), std::string::npos);
+
+  for (const auto& [k, v] : store.records) {
+    EXPECT_EQ(v.value.find("gho_abc"), std::string::npos);
+    EXPECT_EQ(v.value.find("gh-secret"), std::string::npos);
+  }
+}
+
+TEST_F(CApi, BadEffectResultEndsTheOperationWithAnError) {
+  lk_op* op = lk_op_begin(engine, R"({"op":"get_app","provider":"github"})", now);
+  Owned first(lk_op_step(op));
+  ASSERT_NE(first.s.find("store.get"), std::string::npos);
+  Value done = parse(Owned(lk_op_resume(op, "{\"found\": \"yes\"}", now)).s);
+  EXPECT_EQ(done.get<Object>().at("done").get<Object>().at("error").get<Object>().at("code").get<std::string>(),
+            "invalid_request");
+  lk_op_free(op);
+}
+
+TEST_F(CApi, EngineConfigIsValidated) {
+  char* err = nullptr;
+  EXPECT_EQ(lk_engine_new(R"({"master_keys": {"1": "c2hvcnQ="}, "entropy": "c2hvcnQ="})", &err), nullptr);
+  ASSERT_NE(err, nullptr);
+  EXPECT_NE(std::string(err).find("32 bytes"), std::string::npos);
+  lk_free(err);
+}
+
+TEST(CApiHelpers, PkceAndCatalog) {
+  Owned pkce(lk_pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"));
+  EXPECT_NE(pkce.s.find("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"), std::string::npos);
+  Owned bad(lk_pkce_challenge("short"));
+  EXPECT_NE(bad.s.find("invalid_request"), std::string::npos);
+  Owned catalog(lk_catalog());
+  EXPECT_NE(catalog.s.find("\"key\":\"google\""), std::string::npos);
+  Owned codes(lk_error_codes());
+  for (const char* c : {"invalid_state", "state_expired", "state_reused", "needs_reauth", "malformed_response"}) {
+    EXPECT_NE(codes.s.find(c), std::string::npos) << c;
+  }
+}
+
+}  // namespace

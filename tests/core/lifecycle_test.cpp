@@ -1,0 +1,356 @@
+// The token lifecycle: refresh, rotation, single-flight, failures, client credentials,
+// revocation and signing — driven by scripted effects.
+#include <gtest/gtest.h>
+
+#include "records.hpp"
+#include "support/fixtures.hpp"
+
+namespace latchkey {
+namespace {
+
+using testing::AcmeTest;
+using testing::form_fields;
+using testing::respond;
+
+struct Lifecycle : AcmeTest {
+  ConnectionRef ref{"alice", "acme", "default"};
+  Result<AccessToken> token(bool force = false) { return host.run(engine->get_token(ref, force)); }
+  detail::ConnectionRecord record() {
+    auto r = detail::connection_from_json(host.store.records.at(detail::connection_key(ref)).value);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : detail::ConnectionRecord{};
+  }
+  void expire() { host.now_ms += 3600 * 1000 - 30 * 1000; }  // inside the 60 s buffer
+};
+
+TEST_F(Lifecycle, FreshTokenNeedsNoHttp) {
+  connect();
+  host.calls.clear();
+  auto t = token();
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->access_token, "A1");
+  EXPECT_FALSE(t->refreshed);
+  EXPECT_TRUE(host.calls.empty());
+}
+
+TEST_F(Lifecycle, RefreshInsideBufferRotatesTokens) {
+  connect();
+  host.calls.clear();
+  expire();
+  token_endpoint("A2", "R2");
+  auto t = token();
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->access_token, "A2");
+  EXPECT_TRUE(t->refreshed);
+  ASSERT_EQ(host.calls.size(), 1u);
+  auto body = form_fields(host.calls[0].body);
+  EXPECT_EQ(body["grant_type"], "refresh_token");
+  EXPECT_EQ(body["refresh_token"], "R1");
+  // The rotated refresh token is used next time.
+  expire();
+  token_endpoint("A3", "R3");
+  ASSERT_TRUE(token().ok());
+  EXPECT_EQ(form_fields(host.calls[1].body)["refresh_token"], "R2");
+}
+
+TEST_F(Lifecycle, RefreshWithoutNewRefreshTokenKeepsTheOldOne) {
+  connect();
+  expire();
+  token_endpoint("A2", "");
+  ASSERT_TRUE(token().ok());
+  expire();
+  token_endpoint("A3", "");
+  auto t = token();
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->access_token, "A3");
+  EXPECT_EQ(form_fields(host.calls.back().body)["refresh_token"], "R1");
+  EXPECT_TRUE(record().refresh_token_sealed.size() > 0);
+}
+
+TEST_F(Lifecycle, ForceRefresh) {
+  connect();
+  token_endpoint("A2", "R2");
+  auto t = token(true);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->access_token, "A2");
+}
+
+TEST_F(Lifecycle, TwoRefreshersMakeExactlyOneRefreshCall) {
+  connect();
+  host.calls.clear();
+  expire();
+  int http_calls = 0;
+  host.http = [&](const HttpRequest&) {
+    ++http_calls;
+    return respond(200, R"({"access_token":"A2","refresh_token":"R2","expires_in":3600,"token_type":"bearer"})");
+  };
+  auto op1 = engine->get_token(ref);
+  auto op2 = engine->get_token(ref);
+  // Drive op1 until it asks for HTTP (it holds the lease by then).
+  const Effect* e1 = op1->start(host.now_ms);
+  while (e1 && e1->kind != EffectKind::http) e1 = op1->resume(host.perform(*e1), host.now_ms);
+  ASSERT_NE(e1, nullptr);
+  // op2 runs meanwhile: it must wait, not refresh. The access token has 30 s left, so it may
+  // hand out the current one instead; either way it makes no HTTP call.
+  const Effect* e2 = op2->start(host.now_ms);
+  while (e2 && e2->kind != EffectKind::sleep) {
+    ASSERT_NE(e2->kind, EffectKind::http) << "the second refresher called the token endpoint";
+    e2 = op2->resume(host.perform(*e2), host.now_ms);
+  }
+  // Finish op1, then op2.
+  while (e1) e1 = op1->resume(host.perform(*e1), host.now_ms);
+  while (e2) {
+    ASSERT_NE(e2->kind, EffectKind::http);
+    e2 = op2->resume(host.perform(*e2), host.now_ms);
+  }
+  ASSERT_TRUE(op1->result().ok());
+  ASSERT_TRUE(op2->result().ok());
+  EXPECT_EQ(op1->result()->access_token, "A2");
+  EXPECT_EQ(http_calls, 1);
+}
+
+TEST_F(Lifecycle, SecondRefresherWaitsForTheFirstWhenTheTokenIsExpired) {
+  connect();
+  host.now_ms += 3600 * 1000 + 1;  // fully expired: nobody may hand out the old token
+  int http_calls = 0;
+  host.http = [&](const HttpRequest&) {
+    ++http_calls;
+    return respond(200, R"({"access_token":"A2","refresh_token":"R2","expires_in":3600})");
+  };
+  auto op1 = engine->get_token(ref);
+  auto op2 = engine->get_token(ref);
+  const Effect* e1 = op1->start(host.now_ms);
+  while (e1 && e1->kind != EffectKind::http) e1 = op1->resume(host.perform(*e1), host.now_ms);
+  const Effect* e2 = op2->start(host.now_ms);
+  while (e2 && e2->kind != EffectKind::sleep) e2 = op2->resume(host.perform(*e2), host.now_ms);
+  ASSERT_NE(e2, nullptr) << "the second refresher should be waiting";
+  while (e1) e1 = op1->resume(host.perform(*e1), host.now_ms);
+  while (e2) e2 = op2->resume(host.perform(*e2), host.now_ms);
+  ASSERT_TRUE(op2->result().ok()) << op2->result().error().message;
+  EXPECT_EQ(op2->result()->access_token, "A2");
+  EXPECT_EQ(http_calls, 1);
+}
+
+TEST_F(Lifecycle, CasConflictWhileStoringIsRetriedWithoutLosingTheRotatedToken) {
+  connect();
+  expire();
+  std::string key = detail::connection_key(ref);
+  host.http = [&](const HttpRequest&) {
+    // Another writer touches the record while the refresh is in flight (e.g. a status update).
+    StoreRecord& rec = host.store.records.at(key);
+    rec.version = host.store.next_version++;
+    return respond(200, R"({"access_token":"A2","refresh_token":"R2","expires_in":3600})");
+  };
+  auto t = token();
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->access_token, "A2");
+  host.http = nullptr;
+  auto again = token();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->access_token, "A2");  // stored, not lost
+  EXPECT_TRUE(record().lease_id.empty());
+}
+
+TEST_F(Lifecycle, InvalidGrantMarksNeedsReauthAndKeepsTheRecord) {
+  connect();
+  expire();
+  host.now_ms += 60 * 1000;  // expired
+  host.http = [](const HttpRequest&) {
+    return respond(400, R"({"error":"invalid_grant","error_description":"Token has been revoked."})");
+  };
+  auto t = token();
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().code, ErrorCode::needs_reauth);
+  EXPECT_EQ(t.error().provider_code, "invalid_grant");
+  EXPECT_NE(t.error().message.find("latchkey connect acme"), std::string::npos);
+  auto rec = record();
+  EXPECT_EQ(rec.status, "needs_reauth");
+  EXPECT_FALSE(rec.access_token_sealed.empty());  // nothing deleted
+  // Later calls fail fast without hammering the provider.
+  std::size_t calls = host.calls.size();
+  EXPECT_EQ(token().error().code, ErrorCode::needs_reauth);
+  EXPECT_EQ(host.calls.size(), calls);
+  // Reconnecting clears it.
+  connect();
+  EXPECT_EQ(record().status, "connected");
+}
+
+TEST_F(Lifecycle, ServerErrorsAreRetriedWithBackoff) {
+  connect();
+  host.calls.clear();
+  expire();
+  int n = 0;
+  host.http = [&](const HttpRequest&) {
+    if (++n < 3) return respond(503, "<html>busy</html>", "text/html");
+    return respond(200, R"({"access_token":"A2","expires_in":3600})");
+  };
+  auto t = token();
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(n, 3);
+  EXPECT_GE(host.slept_ms, 250 + 500);  // jittered halves of 500 ms and 1000 ms
+  EXPECT_LE(host.slept_ms, 500 + 1000);
+}
+
+TEST_F(Lifecycle, RetryAfterIsHonoured) {
+  connect();
+  expire();
+  int n = 0;
+  host.http = [&](const HttpRequest&) {
+    if (++n == 1) return respond(429, "", "", {{"Retry-After", "3"}});
+    return respond(200, R"({"access_token":"A2","expires_in":3600})");
+  };
+  ASSERT_TRUE(token().ok());
+  EXPECT_GE(host.slept_ms, 3000);
+}
+
+TEST_F(Lifecycle, ClientErrorsFailAtOnceButAStillValidTokenIsServed) {
+  connect();
+  expire();
+  host.http = [](const HttpRequest&) { return respond(401, R"({"error":"invalid_client"})"); };
+  std::size_t before = host.calls.size();
+  auto t = token();
+  EXPECT_EQ(host.calls.size(), before + 1);  // no retries on 4xx
+  ASSERT_TRUE(t.ok());                       // 30 s of validity left
+  EXPECT_EQ(t->access_token, "A1");
+  EXPECT_EQ(record().failures, 1);
+  EXPECT_FALSE(record().last_error.empty());
+  host.now_ms += 60 * 1000;  // now expired: the error surfaces
+  auto expired = token();
+  ASSERT_FALSE(expired.ok());
+  EXPECT_EQ(expired.error().code, ErrorCode::provider_error);
+  EXPECT_EQ(expired.error().provider_code, "invalid_client");
+}
+
+TEST_F(Lifecycle, CircuitBreakerStopsHammeringAFailingEndpoint) {
+  connect();
+  host.now_ms += 3600 * 1000;  // expired
+  host.http = [](const HttpRequest&) { return testing::transport_failure("connection refused"); };
+  for (int i = 0; i < 3; ++i) {
+    auto t = token();
+    ASSERT_FALSE(t.ok());
+    EXPECT_EQ(t.error().code, ErrorCode::transport);
+  }
+  EXPECT_EQ(host.calls.size(), 1u + 3 * 3);  // the exchange + 3 tries of (1 + 2 retries)
+  auto t = token();
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().code, ErrorCode::rate_limited);
+  EXPECT_GT(t.error().retry_at_ms, host.now_ms);
+  EXPECT_EQ(host.calls.size(), 10u);  // no call while the breaker is open
+  // After the pause, a successful refresh closes it.
+  host.now_ms = t.error().retry_at_ms + 1;
+  token_endpoint("A9", "R9");
+  auto ok = token();
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(record().failures, 0);
+}
+
+TEST_F(Lifecycle, ExpiredTokenWithoutRefreshTokenNeedsReauth) {
+  auto s = start();
+  token_endpoint("A1", "");
+  ASSERT_TRUE(host.run(engine->complete_callback({"alice", "?code=c&state=" + s.state})).ok());
+  host.now_ms += 3601 * 1000;
+  auto t = token();
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().code, ErrorCode::needs_reauth);
+}
+
+TEST_F(Lifecycle, NoExpiryMeansNoRefresh) {
+  auto s = start();
+  host.http = [](const HttpRequest&) { return respond(200, R"({"access_token":"forever","token_type":"bearer"})"); };
+  ASSERT_TRUE(host.run(engine->complete_callback({"alice", "?code=c&state=" + s.state})).ok());
+  host.now_ms += 365LL * 24 * 3600 * 1000;
+  host.calls.clear();
+  auto t = token();
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->access_token, "forever");
+  EXPECT_TRUE(host.calls.empty());
+}
+
+TEST_F(Lifecycle, ClientCredentialsAreCachedAndRefetched) {
+  token_endpoint("CC1", "", 600);
+  auto c = host.run(engine->connect_client_credentials({"svc", "acme", "default"}, {"read", "write"}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->grant, "client_credentials");
+  auto body = form_fields(host.calls.back().body);
+  EXPECT_EQ(body["grant_type"], "client_credentials");
+  EXPECT_EQ(body["scope"], "read write");
+  ConnectionRef svc{"svc", "acme", "default"};
+  std::size_t calls = host.calls.size();
+  EXPECT_EQ(host.run(engine->get_token(svc))->access_token, "CC1");
+  EXPECT_EQ(host.calls.size(), calls);  // cached
+  host.now_ms += 600 * 1000;
+  token_endpoint("CC2", "", 600);
+  auto t = host.run(engine->get_token(svc));
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->access_token, "CC2");
+  EXPECT_EQ(form_fields(host.calls.back().body)["grant_type"], "client_credentials");
+}
+
+TEST_F(Lifecycle, DisconnectWithRevokeRevokesRefreshThenAccessToken) {
+  connect();
+  host.calls.clear();
+  host.http = [](const HttpRequest&) { return respond(200, ""); };
+  auto d = host.run(engine->disconnect(ref, true));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_TRUE(d->deleted);
+  EXPECT_TRUE(d->revoked);
+  ASSERT_EQ(host.calls.size(), 2u);
+  EXPECT_EQ(host.calls[0].url, "https://auth.acme.test/revoke");
+  EXPECT_EQ(form_fields(host.calls[0].body)["token"], "R1");
+  EXPECT_EQ(form_fields(host.calls[0].body)["token_type_hint"], "refresh_token");
+  EXPECT_EQ(form_fields(host.calls[1].body)["token"], "A1");
+  EXPECT_EQ(form_fields(host.calls[1].body)["token_type_hint"], "access_token");
+  EXPECT_EQ(host.store.records.count(detail::connection_key(ref)), 0u);
+  EXPECT_EQ(token().error().code, ErrorCode::not_found);
+}
+
+TEST_F(Lifecycle, DisconnectDeletesEvenWhenRevocationFails) {
+  connect();
+  host.http = [](const HttpRequest&) { return testing::transport_failure("timeout"); };
+  auto d = host.run(engine->disconnect(ref, true));
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->deleted);
+  EXPECT_FALSE(d->revoked);
+  EXPECT_NE(d->revocation_error.find("timeout"), std::string::npos);
+}
+
+TEST_F(Lifecycle, SignRequestInjectsBearerOnlyForAllowedHosts) {
+  connect();
+  HttpRequest req;
+  req.url = "https://api.acme.test/v1/me";
+  req.headers = {{"authorization", "Bearer caller-own"}, {"Accept", "application/json"}};
+  auto s = host.run(engine->sign_request(ref, req));
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  int auth_headers = 0;
+  for (const auto& [k, v] : s->headers) {
+    if (k == "Authorization" || k == "authorization") {
+      ++auth_headers;
+      EXPECT_EQ(v, "Bearer A1");
+    }
+  }
+  EXPECT_EQ(auth_headers, 1);
+  req.url = "https://eu.files.acme.test/x";  // wildcard subdomain
+  EXPECT_TRUE(host.run(engine->sign_request(ref, req)).ok());
+  for (const char* bad : {"https://evil.test/v1/me", "https://api.acme.test.evil.test/", "https://files.acme.test/",
+                          "http://api.acme.test/v1/me"}) {
+    req.url = bad;
+    auto r = host.run(engine->sign_request(ref, req));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_request) << bad;
+  }
+}
+
+TEST_F(Lifecycle, StoreFailureIsReportedAndNothingIsLost) {
+  connect();
+  auto before = host.store.records;
+  host.store.fail_with = "disk I/O error";
+  auto t = token();
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().code, ErrorCode::storage);
+  EXPECT_NE(t.error().message.find("disk I/O error"), std::string::npos);
+  host.store.fail_with.clear();
+  EXPECT_EQ(host.store.records.size(), before.size());
+}
+
+}  // namespace
+}  // namespace latchkey

@@ -1,0 +1,66 @@
+// Field-by-field provider comparison for tests (Provider has no operator==: `builtin` is not
+// part of its JSON form, and a test should say which field differs).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include "latchkey/provider.hpp"
+
+namespace latchkey::testing {
+
+inline void ExpectSameProvider(const Provider& a, const Provider& b) {
+  SCOPED_TRACE("provider " + a.key);
+  EXPECT_EQ(a.key, b.key);
+  EXPECT_EQ(a.display_name, b.display_name);
+  EXPECT_EQ(a.auth_mode, b.auth_mode);
+  EXPECT_EQ(a.authorization_endpoint, b.authorization_endpoint);
+  EXPECT_EQ(a.token_endpoint, b.token_endpoint);
+  EXPECT_EQ(a.request_token_endpoint, b.request_token_endpoint);
+  EXPECT_EQ(a.revocation_endpoint, b.revocation_endpoint);
+  EXPECT_EQ(a.userinfo_endpoint, b.userinfo_endpoint);
+  EXPECT_EQ(a.issuer, b.issuer);
+  EXPECT_EQ(a.authorization_response_iss_parameter_supported, b.authorization_response_iss_parameter_supported);
+  EXPECT_EQ(a.api_base_url, b.api_base_url);
+  EXPECT_EQ(a.default_scopes, b.default_scopes);
+  EXPECT_EQ(a.scope_separator, b.scope_separator);
+  EXPECT_EQ(a.scope_param, b.scope_param);
+  EXPECT_EQ(a.pkce, b.pkce);
+  EXPECT_EQ(a.token_endpoint_auth_method, b.token_endpoint_auth_method);
+  EXPECT_EQ(a.authorization_params, b.authorization_params);
+  EXPECT_EQ(a.token_params, b.token_params);
+  EXPECT_EQ(a.token_response.root, b.token_response.root);
+  EXPECT_EQ(a.token_response.keep, b.token_response.keep);
+  EXPECT_EQ(a.token_response.expires_in_milliseconds, b.token_response.expires_in_milliseconds);
+  ASSERT_EQ(a.template_params.size(), b.template_params.size());
+  for (std::size_t i = 0; i < a.template_params.size(); ++i) {
+    EXPECT_EQ(a.template_params[i].name, b.template_params[i].name);
+    EXPECT_EQ(a.template_params[i].pattern, b.template_params[i].pattern);
+    EXPECT_EQ(a.template_params[i].default_value, b.template_params[i].default_value);
+    EXPECT_EQ(a.template_params[i].description, b.template_params[i].description);
+  }
+  EXPECT_EQ(a.expiry_buffer_seconds, b.expiry_buffer_seconds);
+  EXPECT_EQ(a.token_exchange_body_format, b.token_exchange_body_format);
+  EXPECT_EQ(a.refresh_endpoint, b.refresh_endpoint);
+  ASSERT_EQ(a.ping.has_value(), b.ping.has_value());
+  if (a.ping) {
+    EXPECT_EQ(a.ping->method, b.ping->method);
+    EXPECT_EQ(a.ping->url, b.ping->url);
+    EXPECT_EQ(a.ping->headers, b.ping->headers);
+  }
+  ASSERT_EQ(a.identity.has_value(), b.identity.has_value());
+  if (a.identity) {
+    EXPECT_EQ(a.identity->url, b.identity->url);
+    EXPECT_EQ(a.identity->account_path, b.identity->account_path);
+    EXPECT_EQ(a.identity->headers, b.identity->headers);
+  }
+  EXPECT_EQ(a.injection.hosts, b.injection.hosts);
+  EXPECT_EQ(a.injection.header, b.injection.header);
+  EXPECT_EQ(a.injection.prefix, b.injection.prefix);
+  EXPECT_EQ(a.injection.query_param, b.injection.query_param);
+  EXPECT_EQ(a.available_scopes, b.available_scopes);
+  EXPECT_EQ(a.requires_client_secret, b.requires_client_secret);
+  EXPECT_EQ(a.managed_service_config_key, b.managed_service_config_key);
+  EXPECT_EQ(a.docs_url, b.docs_url);
+}
+
+}  // namespace latchkey::testing

@@ -1,0 +1,110 @@
+#include "support/fake_host.hpp"
+
+#include "url.hpp"
+
+namespace latchkey::testing {
+
+EffectResult MemoryStore::perform(const Effect& e) {
+  EffectResult r;
+  if (!fail_with.empty()) {
+    r.store_error = fail_with;
+    return r;
+  }
+  auto it = records.find(e.key);
+  switch (e.kind) {
+    case EffectKind::store_get:
+      if (it != records.end()) {
+        r.found = true;
+        r.record = it->second;
+      }
+      break;
+    case EffectKind::store_put:
+      records[e.key] = StoreRecord{e.key, e.value, next_version};
+      r.record = records[e.key];
+      ++next_version;
+      break;
+    case EffectKind::store_cas: {
+      std::int64_t current = it == records.end() ? 0 : it->second.version;
+      if (current != e.expected_version) {
+        r.conflict = true;
+        break;
+      }
+      records[e.key] = StoreRecord{e.key, e.value, next_version};
+      r.record = records[e.key];
+      ++next_version;
+      break;
+    }
+    case EffectKind::store_delete:
+      if (it != records.end()) {
+        if (e.expected_version != 0 && it->second.version != e.expected_version) {
+          r.conflict = true;
+          break;
+        }
+        r.found = true;
+        records.erase(it);
+      }
+      break;
+    case EffectKind::store_list:
+      for (auto i = records.lower_bound(e.prefix); i != records.end() && i->first.rfind(e.prefix, 0) == 0; ++i) {
+        r.records.push_back(i->second);
+      }
+      break;
+    default:
+      break;
+  }
+  return r;
+}
+
+EffectResult FakeHost::perform(const Effect& e) {
+  switch (e.kind) {
+    case EffectKind::http:
+      calls.push_back(e.http);
+      if (!http) return transport_failure("no HTTP handler in this test");
+      return http(e.http);
+    case EffectKind::sleep:
+      slept_ms += e.sleep_ms;
+      now_ms += e.sleep_ms;
+      return {};
+    default:
+      return store.perform(e);
+  }
+}
+
+EffectResult respond(int status, std::string body, std::string content_type, Params extra_headers) {
+  EffectResult r;
+  r.response.status = status;
+  r.response.body = std::move(body);
+  if (!content_type.empty()) r.response.headers.emplace_back("Content-Type", content_type);
+  for (auto& h : extra_headers) r.response.headers.push_back(std::move(h));
+  return r;
+}
+
+EffectResult transport_failure(std::string message) {
+  EffectResult r;
+  r.transport_error = std::move(message);
+  return r;
+}
+
+std::unique_ptr<Engine> make_engine(EngineConfig config) {
+  if (config.master_keys.empty()) config.master_keys[1] = std::string(32, '\x42');
+  if (config.entropy.empty()) config.entropy = std::string(48, '\x07');
+  auto e = Engine::create(config);
+  if (!e) std::abort();
+  return std::move(*e);
+}
+
+std::map<std::string, std::string> form_fields(const std::string& body) {
+  std::map<std::string, std::string> out;
+  auto p = detail::decode_form(body);
+  if (p) {
+    for (auto& [k, v] : *p) out[k] = v;
+  }
+  return out;
+}
+
+std::map<std::string, std::string> query_fields(const std::string& url) {
+  auto q = url.find('?');
+  return form_fields(q == std::string::npos ? "" : url.substr(q + 1));
+}
+
+}  // namespace latchkey::testing

@@ -1,0 +1,72 @@
+// A scripted host for driving operations in unit tests: an in-memory versioned store, a clock
+// the test moves, and HTTP answered by a handler the test writes (the "scripted effects" seam).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "latchkey/engine.hpp"
+
+namespace latchkey::testing {
+
+class MemoryStore {
+ public:
+  EffectResult perform(const Effect& e);
+  std::map<std::string, StoreRecord> records;
+  std::int64_t next_version = 1;
+  std::string fail_with;  ///< Non-empty: every call fails with this store error.
+};
+
+struct HttpCall {
+  HttpRequest request;
+};
+
+class FakeHost {
+ public:
+  using Handler = std::function<EffectResult(const HttpRequest&)>;
+
+  MemoryStore store;
+  std::int64_t now_ms = 1700000000000;
+  Handler http;
+  std::vector<HttpRequest> calls;
+  std::int64_t slept_ms = 0;
+  int steps = 0;
+
+  /// Performs one effect.
+  EffectResult perform(const Effect& e);
+
+  /// Runs `op` to completion.
+  template <class T>
+  const Result<T>& run(Operation<T>& op) {
+    const Effect* e = op.start(now_ms);
+    while (e) {
+      if (++steps > 100000) std::abort();  // an operation that never ends is a bug
+      EffectResult r = perform(*e);
+      e = op.resume(r, now_ms);
+    }
+    return op.result();
+  }
+  template <class T>
+  Result<T> run(std::unique_ptr<Operation<T>> op) {
+    return run(*op);
+  }
+};
+
+/// An HTTP answer.
+EffectResult respond(int status, std::string body, std::string content_type = "application/json",
+                     Params extra_headers = {});
+EffectResult transport_failure(std::string message);
+
+/// An engine with a fixed key and seed (deterministic).
+std::unique_ptr<Engine> make_engine(EngineConfig config = {});
+
+/// Form body → params (for checking what the core sent).
+std::map<std::string, std::string> form_fields(const std::string& body);
+/// Query of a URL → params.
+std::map<std::string, std::string> query_fields(const std::string& url);
+
+}  // namespace latchkey::testing
