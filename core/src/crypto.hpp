@@ -33,6 +33,22 @@ std::string aes256gcm_seal(std::string_view key, std::string_view nonce, std::st
 Result<std::string> aes256gcm_open(std::string_view key, std::string_view nonce, std::string_view aad,
                                    std::string_view sealed);
 
+/// AES-256-GCM with its key schedule computed once (the Sealer keeps one per master key).
+class Aes256Gcm {
+ public:
+  /// `key` must be 32 bytes.
+  explicit Aes256Gcm(std::string_view key);
+  ~Aes256Gcm();
+  Aes256Gcm(const Aes256Gcm&) = delete;
+  Aes256Gcm& operator=(const Aes256Gcm&) = delete;
+  std::string seal(std::string_view nonce, std::string_view aad, std::string_view plaintext) const;
+  Result<std::string> open(std::string_view nonce, std::string_view aad, std::string_view sealed) const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 /// CTR-DRBG (NIST SP 800-90A, AES-256) seeded by the host: the core never reads an entropy source
 /// itself. Deterministic for a given seed, which is what makes the tests reproducible.
 class Drbg {

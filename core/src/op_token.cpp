@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "authorization.hpp"
+#include "latchkey/catalog.hpp"
 #include "crypto.hpp"
 #include "ops.hpp"
 #include "seal.hpp"
@@ -115,17 +116,20 @@ class GetToken : public Operation<AccessToken> {
     Steps::connection(*this, ref_, [this](Result<Versioned> v) {
       if (!v) return fail(v.error());
       cur_ = std::move(*v);
-      if (provider_.key.empty()) {
-        Steps::provider(*this, ref_.provider, [this](Result<Provider> p) {
-          if (!p) return fail(p.error());
-          auto resolved = resolve_for(*p, cur_.record.template_values, {});
-          if (!resolved) return fail(resolved.error());
-          provider_ = std::move(*resolved);
-          decide();
-        });
-      } else {
-        decide();
+      if (provider_) return decide();
+      // Built-ins without template variables are used in place: no copy on the hot path.
+      if (const Provider* builtin = find_builtin(ref_.provider); builtin && builtin->template_params.empty()) {
+        provider_ = builtin;
+        return decide();
       }
+      Steps::provider(*this, ref_.provider, [this](Result<Provider> p) {
+        if (!p) return fail(p.error());
+        auto resolved = resolve_for(*p, cur_.record.template_values, {});
+        if (!resolved) return fail(resolved.error());
+        owned_provider_ = std::move(*resolved);
+        provider_ = &owned_provider_;
+        decide();
+      });
     });
   }
 
@@ -133,7 +137,7 @@ class GetToken : public Operation<AccessToken> {
     ConnectionRecord& r = cur_.record;
     const std::int64_t now = now_ms();
     if (r.status == "needs_reauth") return fail(reauth_error(r.last_error));
-    if (!force_ && fresh(r, provider_.expiry_buffer_seconds, now)) return deliver(false);
+    if (!force_ && fresh(r, provider_->expiry_buffer_seconds, now)) return deliver(false);
     const bool can_refetch = r.grant == "client_credentials" || !r.refresh_token_sealed.empty();
     if (!can_refetch) {
       if (!force_ && usable(r, now)) return deliver(false);
@@ -183,8 +187,8 @@ class GetToken : public Operation<AccessToken> {
       if (!rt) return release_and_fail(rt.error());
       grant = {{"grant_type", "refresh_token"}, {"refresh_token", *rt}};
     }
-    const std::string& endpoint = provider_.refresh_endpoint.empty() ? provider_.token_endpoint : provider_.refresh_endpoint;
-    HttpRequest req = token_request(provider_, endpoint, {app_.client_id, *secret}, std::move(grant));
+    const std::string& endpoint = provider_->refresh_endpoint.empty() ? provider_->token_endpoint : provider_->refresh_endpoint;
+    HttpRequest req = token_request(*provider_, endpoint, {app_.client_id, *secret}, std::move(grant));
     Steps::http(*this, std::move(req), [this](Result<HttpResponse> resp) {
       if (!resp) return retry_or_fail(resp.error(), 0);
       if (resp->status == 429 || resp->status >= 500) {
@@ -198,7 +202,7 @@ class GetToken : public Operation<AccessToken> {
       t.status = resp->status;
       if (const std::string* ct = find_header(resp->headers, "content-type")) t.content_type = *ct;
       t.body = std::move(resp->body);
-      auto tokens = parse_token_response(t, provider_.token_response, now_ms(), cur_.record.scope);
+      auto tokens = parse_token_response(t, provider_->token_response, now_ms(), cur_.record.scope);
       if (!tokens) {
         if (tokens.error().code == ErrorCode::invalid_grant) return mark_needs_reauth(tokens.error());
         return record_failure(tokens.error());
@@ -359,7 +363,8 @@ class GetToken : public Operation<AccessToken> {
   int write_attempts_ = 0;
   std::string lease_id_;
   Versioned cur_;
-  Provider provider_;
+  const Provider* provider_ = nullptr;
+  Provider owned_provider_;
   AppRecord app_;
   TokenSet tokens_;
 };

@@ -59,9 +59,9 @@ class Parser {
     if (!st) return st;
     if (pos_ < p_.size()) {
       // parse_alternatives stops only at ')' or '$' here.
-      if (p_[pos_] == ')') return fail("has an unbalanced ')' at position " + std::to_string(pos_));
+      if (p_[pos_] == ')') return fail_at("has an unbalanced ')'");
       if (p_[pos_] == '$' && pos_ + 1 != p_.size()) {
-        return fail("has '$' at position " + std::to_string(pos_) + "; $ may only be the last character (escape a literal dollar as \\$)");
+        return fail_at("has '$' before the end; $ may only be the last character (escape a literal dollar as \\$)");
       }
     }
     if (pos_ >= p_.size() || p_[pos_] != '$') {
@@ -79,7 +79,10 @@ class Parser {
   Error fail(const std::string& why) const {
     return make_error(ErrorCode::invalid_request, "pattern '" + std::string(p_.substr(0, 80)) + "' " + why);
   }
-  Error fail_at(const std::string& why) const { return fail(why + " at position " + std::to_string(pos_)); }
+  Error fail_at(const std::string& why) const {
+    return make_error(ErrorCode::invalid_request, "pattern '" + std::string(p_.substr(0, 80)) + "', at position " +
+                                                      std::to_string(pos_) + ", " + why);
+  }
 
   bool at_end() const { return pos_ >= p_.size(); }
   // Top level: '$' is the final anchor; inside a group it is an error reported by the caller.
@@ -171,7 +174,7 @@ class Parser {
         std::vector<std::vector<int>> alts;
         Status st = parse_alternatives(depth + 1, &alts);
         if (!st) return st;
-        if (!at_end() && p_[pos_] == '$') {
+        if (!at_end() && p_[pos_] == '$' && pos_ + 1 < p_.size()) {
           return fail_at("has '$' inside a group; $ may only be the last character (escape a literal dollar as \\$)");
         }
         if (at_end() || p_[pos_] != ')') {

@@ -466,17 +466,23 @@ std::string substitute(std::string_view s, const std::map<std::string, std::stri
   return out;
 }
 
-/// A template value goes into hosts and paths unescaped, so whatever its pattern says, it may
-/// not carry URL structure: "evil.com/x" or "a@evil.com" would redirect the token.
-Status check_template_value(const TemplateParam& tp, const std::string& value, const std::string& what) {
+/// A template value used in a URL or host goes in unescaped, so whatever its pattern says, it
+/// may not carry URL structure: "evil.com/x" or "a@evil.com" would redirect the token. Values
+/// used only in authorization_params/token_params are form-encoded later and need only their
+/// pattern (an Auth0 audience is itself a URL).
+Status check_template_value(const TemplateParam& tp, const std::string& value, const std::string& what,
+                            bool in_url) {
   if (value.empty()) return invalid(what + " must not be empty");
   if (value.size() > kMaxTemplateValue) {
     return invalid(what + " is longer than " + std::to_string(kMaxTemplateValue) + " characters");
   }
   for (unsigned char c : value) {
-    if (c <= 0x20 || c == 0x7f || c == '/' || c == '?' || c == '#' || c == '@' || c == '\\' || c == '{' || c == '}') {
+    if (c < 0x20 || c == 0x7f || c == '{' || c == '}') {
+      return invalid(what + " " + quote(value) + " contains a control character or a brace");
+    }
+    if (in_url && (c == ' ' || c == '/' || c == '?' || c == '#' || c == '@' || c == '\\')) {
       return invalid(what + " " + quote(value) +
-                     " contains a character not allowed in a template value (/ ? # @ \\ { } or whitespace)");
+                     " contains a character not allowed in a URL template value (/ ? # @ \\ or whitespace)");
     }
   }
   if (!detail::pattern_matches(tp.pattern, value)) {
@@ -632,6 +638,13 @@ Status check_key(const std::string& key) {
   return Ok{};
 }
 
+/// docs_url is a link for people, not an endpoint: it may point into a page (#section).
+Status check_docs_url(const std::string& url) {
+  auto fragment = url.find('#');
+  if (fragment == std::string::npos) return detail::check_endpoint(url, "docs_url");
+  return detail::check_endpoint(std::string_view(url).substr(0, fragment), "docs_url");
+}
+
 Status require(const std::string& value, const char* field, const char* mode) {
   if (value.empty()) return invalid(std::string(field) + " is required for auth_mode \"" + mode + "\"");
   return Ok{};
@@ -666,7 +679,26 @@ Status check_auth_mode(const Provider& p) {
   return Ok{};
 }
 
+/// The placeholders in URLs and injection hosts (where values need URL-safe characters).
+Status url_placeholders(const Provider& p, std::set<std::string>* used) {
+  for (const auto& [field, value] : url_fields(p)) LK_TRY(scan_placeholders(*value, field, used));
+  for (const auto& host : p.injection.hosts) LK_TRY(scan_placeholders(host, "injection.hosts", used));
+  return Ok{};
+}
+
+Status param_placeholders(const Provider& p, std::set<std::string>* used) {
+  for (const auto& [name, value] : p.authorization_params) {
+    LK_TRY(scan_placeholders(value, "authorization_params." + name, used));
+  }
+  for (const auto& [name, value] : p.token_params) LK_TRY(scan_placeholders(value, "token_params." + name, used));
+  return Ok{};
+}
+
 Status check_templates(const Provider& p, std::map<std::string, std::string>* samples) {
+  std::set<std::string> in_url;
+  LK_TRY(url_placeholders(p, &in_url));
+  std::set<std::string> used = in_url;
+  LK_TRY(param_placeholders(p, &used));
   std::set<std::string> declared;
   for (const auto& tp : p.template_params) {
     std::string what = "template_params." + tp.name;
@@ -677,12 +709,11 @@ Status check_templates(const Provider& p, std::map<std::string, std::string>* sa
     if (!declared.insert(tp.name).second) return invalid(what + " is declared twice");
     Status st = detail::check_pattern(tp.pattern);
     if (!st) return invalid(what + ".pattern: " + st.error().message);
-    if (tp.default_value) LK_TRY(check_template_value(tp, *tp.default_value, what + ".default"));
+    if (tp.default_value) {
+      LK_TRY(check_template_value(tp, *tp.default_value, what + ".default", in_url.count(tp.name) != 0));
+    }
     (*samples)[tp.name] = "x";
   }
-  std::set<std::string> used;
-  for (const auto& [field, value] : url_fields(p)) LK_TRY(scan_placeholders(*value, field, &used));
-  for (const auto& host : p.injection.hosts) LK_TRY(scan_placeholders(host, "injection.hosts", &used));
   for (const auto& name : used) {
     if (!declared.count(name)) {
       return invalid("the placeholder {" + name + "} is used but not declared; add template_params." + name +
@@ -691,7 +722,7 @@ Status check_templates(const Provider& p, std::map<std::string, std::string>* sa
   }
   for (const auto& name : declared) {
     if (!used.count(name)) {
-      return invalid("template_params." + name + " is declared but no URL or injection host uses {" + name +
+      return invalid("template_params." + name + " is declared but no URL, injection host or parameter uses {" + name +
                      "}; remove it or use it");
     }
   }
@@ -754,7 +785,12 @@ Status validate_provider(const Provider& p) {
   }
   LK_TRY(check_auth_mode(p));
   for (const auto& [field, value] : url_fields(p)) {
-    if (!value->empty()) LK_TRY(detail::check_endpoint(*value, field.c_str()));
+    if (value->empty()) continue;
+    if (field == "docs_url") {
+      LK_TRY(check_docs_url(*value));
+    } else {
+      LK_TRY(detail::check_endpoint(*value, field.c_str()));
+    }
   }
   if (p.authorization_response_iss_parameter_supported && p.issuer.empty()) {
     return invalid("authorization_response_iss_parameter_supported needs issuer: set issuer to the server's issuer URL");
@@ -916,15 +952,18 @@ Result<Provider> resolve_provider(const Provider& provider, const std::map<std::
                      (names.empty() ? std::string(" (it has none)") : " (it takes: " + names + ")"));
     }
   }
+  std::set<std::string> in_url;
+  LK_TRY(url_placeholders(provider, &in_url));
   std::map<std::string, std::string> chosen;
   for (const auto& tp : provider.template_params) {
     auto it = values.find(tp.name);
     std::string what = "template parameter " + tp.name;
+    bool url = in_url.count(tp.name) != 0;
     if (it != values.end()) {
-      LK_TRY(check_template_value(tp, it->second, what));
+      LK_TRY(check_template_value(tp, it->second, what, url));
       chosen[tp.name] = it->second;
     } else if (tp.default_value) {
-      LK_TRY(check_template_value(tp, *tp.default_value, what + " (default)"));
+      LK_TRY(check_template_value(tp, *tp.default_value, what + " (default)", url));
       chosen[tp.name] = *tp.default_value;
     } else {
       return invalid(what + " is required for provider " + quote(provider.key) +
@@ -935,6 +974,8 @@ Result<Provider> resolve_provider(const Provider& provider, const std::map<std::
   for (auto& [field, value] : url_fields(out)) *value = substitute(*value, chosen);
   // Host names compare case-insensitively; injection patterns are kept lower-case.
   for (auto& host : out.injection.hosts) host = lower(substitute(host, chosen));
+  for (auto& param : out.authorization_params) param.second = substitute(param.second, chosen);
+  for (auto& param : out.token_params) param.second = substitute(param.second, chosen);
   out.template_params.clear();
   LK_TRY(validate_provider(out));
   return out;

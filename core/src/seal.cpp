@@ -27,14 +27,14 @@ Result<Sealer> Sealer::create(std::map<std::uint32_t, std::string> keys, std::ui
                                                       " is not among the keys given");
   }
   Sealer s;
-  s.keys_ = std::move(keys);
+  for (const auto& [version, key] : keys) s.keys_[version] = std::make_shared<const Aes256Gcm>(key);
   s.current_ = current;
   return s;
 }
 
 std::string Sealer::seal(std::string_view place, std::string_view plaintext, Drbg& drbg) const {
   std::string nonce = drbg.bytes(12);
-  std::string body = nonce + aes256gcm_seal(keys_.at(current_), nonce, aad_for(current_, place), plaintext);
+  std::string body = nonce + keys_.at(current_)->seal(nonce, aad_for(current_, place), plaintext);
   return std::string(kPrefix) + std::to_string(current_) + "." + base64url_encode(body);
 }
 
@@ -62,7 +62,7 @@ Result<std::string> Sealer::open(std::string_view place, std::string_view sealed
   auto body = base64url_decode(sealed.substr(sealed.find('.', kPrefix.size()) + 1));
   if (!body || body->size() < 12 + 16) return make_error(ErrorCode::crypto, "a stored secret is truncated or corrupt");
   std::string_view b = *body;
-  return aes256gcm_open(key->second, b.substr(0, 12), aad_for(version, place), b.substr(12));
+  return key->second->open(b.substr(0, 12), aad_for(version, place), b.substr(12));
 }
 
 }  // namespace latchkey::detail

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -29,7 +30,7 @@ class Sealer {
   std::uint32_t current_version() const { return current_; }
 
  private:
-  std::map<std::uint32_t, std::string> keys_;
+  std::map<std::uint32_t, std::shared_ptr<const Aes256Gcm>> keys_;
   std::uint32_t current_ = 0;
 };
 

@@ -260,6 +260,10 @@ TEST(Provider, AcceptsHttpOnlyToLoopback) {
                 "authorization_endpoint");
   ExpectInvalid(with(kMinimal, "api_base_url", R"("http://api.acme.example/v1")"), "api_base_url");
   ExpectInvalid(with(kMinimal, "docs_url", R"("ftp://docs.acme.example")"), "docs_url");
+  ExpectInvalid(with(kMinimal, "docs_url", R"("http://docs.acme.example/oauth")"), "docs_url");
+  // A documentation link may point into a page; endpoints may not carry a fragment.
+  EXPECT_EQ(parse_ok(with(kMinimal, "docs_url", R"("https://docs.acme.example/oauth#scopes")")).docs_url,
+            "https://docs.acme.example/oauth#scopes");
   ExpectInvalid(with(kMinimal, "revocation_endpoint", R"("https://auth.acme.example/revoke#x")"),
                 "revocation_endpoint");
   ExpectInvalid(with(kMinimal, "userinfo_endpoint", R"("https://user:pw@auth.acme.example/me")"),
@@ -550,6 +554,37 @@ TEST(Provider, ResolveRefusesUrlSyntaxEvenWhenThePatternAllowsIt) {
     EXPECT_FALSE(r.ok()) << value;
   }
   EXPECT_TRUE(resolve_provider(p, {{"shop", "fine-shop"}}).ok());
+}
+
+// Auth0-style client credentials: the audience is itself a URL and goes into the token
+// request body (form-encoded), so only its pattern applies, not the URL-character ban.
+TEST(Provider, TemplatesInRequestParameters) {
+  std::string j = with(kMinimal, "token_params", R"({"audience": "{audience}"})");
+  ExpectInvalid(j, "{audience}");
+  j = with(j, "template_params", R"({"audience": {"pattern": "^[!-~]{1,256}$", "description": "API identifier"}})");
+  Provider p = parse_ok(j);
+  auto r = resolve_provider(p, {{"audience", "https://api.acme.example/"}});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->token_params, (Params{{"audience", "https://api.acme.example/"}}));
+  EXPECT_EQ(r->api_base_url, "https://api.acme.example/v1");
+  EXPECT_FALSE(resolve_provider(p, {{"audience", "a b"}}).ok());
+  EXPECT_FALSE(resolve_provider(p, {}).ok());
+
+  // Used in a URL and a parameter: the URL rules win.
+  std::string both = with(j, "api_base_url", R"("https://{audience}.acme.example/v1")");
+  both = with(both, "injection", R"({"hosts": ["*.acme.example"]})");
+  Provider pb = parse_ok(both);
+  EXPECT_FALSE(resolve_provider(pb, {{"audience", "https://api.acme.example/"}}).ok());
+  auto ok = resolve_provider(pb, {{"audience", "eu"}});
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->api_base_url, "https://eu.acme.example/v1");
+  EXPECT_EQ(ok->token_params, (Params{{"audience", "eu"}}));
+
+  std::string auth = with(kMinimal, "authorization_params", R"({"resource": "{resource}"})");
+  auth = with(auth, "template_params", R"({"resource": {"pattern": "^[a-z]+$", "default": "graph"}})");
+  auto ra = resolve_provider(parse_ok(auth), {});
+  ASSERT_TRUE(ra.ok()) << ra.error().message;
+  EXPECT_EQ(ra->authorization_params, (Params{{"resource", "graph"}}));
 }
 
 TEST(Provider, ResolveWithoutTemplatesIsTheSameProvider) {

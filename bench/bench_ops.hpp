@@ -1,0 +1,34 @@
+// The measured operations, shared by the native Google Benchmark binary and the Emscripten
+// module the Node script drives, so both builds time exactly the same work.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "latchkey/engine.hpp"
+#include "records.hpp"
+
+namespace latchkey::bench {
+
+class Fixture {
+ public:
+  Fixture();
+  /// 32 bytes from the DRBG → verifier → S256 challenge.
+  std::size_t pkce_pair();
+  /// The Google consent URL with PKCE, state and provider parameters.
+  std::size_t authorization_url();
+  /// A realistic Google token response (with id_token) through parse_token_response.
+  std::size_t token_response();
+  /// get_token on a stored, sealed, fresh connection: one store read, unseal, expiry check.
+  std::size_t get_valid_token();
+
+ private:
+  std::unique_ptr<Engine> engine_;
+  Provider google_;
+  StoreRecord connection_;
+  std::string token_body_;
+  std::int64_t now_ms_ = 1700000000000;
+};
+
+}  // namespace latchkey::bench
