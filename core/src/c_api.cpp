@@ -231,6 +231,8 @@ Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string
     out = engine.status(a.ref());
   } else if (op == "list_connections") {
     out = engine.list_connections(a.str("principal", "default"));
+  } else if (op == "reseal") {
+    out = engine.reseal();
   } else if (op == "disconnect") {
     a.require("provider");
     out = engine.disconnect(a.ref(), a.flag("revoke"));

@@ -64,6 +64,7 @@ bool is_strict_base64(std::string_view text) {
 }  // namespace
 
 Result<std::string> base64_decode(std::string_view text) {
+  if (!is_strict_base64(text)) return make_error(ErrorCode::invalid_request, "value is not valid base64");
   // One pass: mbedTLS's decoder is constant-time (slow per character), so do not ask it for the
   // size first; 3 bytes per 4 characters is an upper bound.
   std::string out(text.size() / 4 * 3 + 3, '\0');

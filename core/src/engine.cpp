@@ -83,4 +83,6 @@ std::unique_ptr<Operation<DisconnectResult>> Engine::disconnect(ConnectionRef re
   return make_disconnect(*this, std::move(ref), revoke);
 }
 
+std::unique_ptr<Operation<ResealResult>> Engine::reseal() { return make_reseal(*this); }
+
 }  // namespace latchkey

@@ -23,6 +23,7 @@ template class Operation<AccessToken>;
 template class Operation<HttpRequest>;
 template class Operation<DisconnectResult>;
 template class Operation<RemoveResult>;
+template class Operation<ResealResult>;
 
 namespace detail {
 namespace {
@@ -161,6 +162,14 @@ Value to_value(const RemoveResult& r) {
   Object o;
   o["removed"] = Value(r.removed);
   o["connections_removed"] = Value(static_cast<std::int64_t>(r.connections_removed));
+  return Value(o);
+}
+
+Value to_value(const ResealResult& r) {
+  Object o;
+  o["resealed"] = Value(static_cast<std::int64_t>(r.resealed));
+  o["skipped"] = Value(static_cast<std::int64_t>(r.skipped));
+  o["failed"] = Value(static_cast<std::int64_t>(r.failed));
   return Value(o);
 }
 

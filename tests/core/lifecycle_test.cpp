@@ -352,5 +352,29 @@ TEST_F(Lifecycle, StoreFailureIsReportedAndNothingIsLost) {
   EXPECT_EQ(host.store.records.size(), before.size());
 }
 
+TEST_F(Lifecycle, MasterKeyRotationResealsEverySecret) {
+  connect();
+  EngineConfig rotated;
+  rotated.master_keys = {{1, std::string(32, '\x42')}, {2, std::string(32, '\x99')}};
+  rotated.current_key_version = 2;
+  auto both = testing::make_engine(rotated);
+  auto r = host.run(both->reseal());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->failed, 0);
+  EXPECT_EQ(r->skipped, 0);
+  EXPECT_GE(r->resealed, 3);  // the app secret, the connection, the consumed pending record
+  for (const auto& [key, rec] : host.store.records) EXPECT_EQ(rec.value.find("\"lk1.1."), std::string::npos) << key;
+  // Only the new key is needed from now on.
+  EngineConfig only_new;
+  only_new.master_keys = {{2, std::string(32, '\x99')}};
+  only_new.current_key_version = 2;
+  engine = testing::make_engine(only_new);
+  auto t = token();
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->access_token, "A1");
+  // Running it again finds nothing to do.
+  EXPECT_EQ(host.run(engine->reseal())->resealed, 0);
+}
+
 }  // namespace
 }  // namespace latchkey

@@ -357,6 +357,8 @@ TEST(Provider, RejectsUndeclaredAndUnusedTemplates) {
   std::string in_host = with(unused, "injection", R"({"hosts": ["api.acme.example", "{region}.acme.example"]})");
   EXPECT_TRUE(provider_from_json(in_host).ok());
   ExpectInvalid(with(kMinimal, "token_endpoint", R"("https://auth.acme.example/{Tenant}/token")"), "token_endpoint");
+  ExpectInvalid(with(kMinimal, "template_params", R"({"Tenant": {"pattern": "^[a-z]+$", "default": "x"}})"),
+                "template_params.Tenant");
   ExpectInvalid(with(kMinimal, "token_endpoint", R"("https://auth.acme.example/{tenant/token")"), "token_endpoint");
   ExpectInvalid(with(kMinimal, "token_endpoint", R"("https://auth.acme.example/tenant}/token")"), "token_endpoint");
 }

@@ -136,6 +136,12 @@ struct ProviderFilter {
   bool supports_managed = false;
 };
 
+struct ResealResult {
+  int resealed = 0;  ///< Records whose secrets were re-sealed under the current key.
+  int skipped = 0;   ///< Records that changed during the run (run it again).
+  int failed = 0;    ///< Records that could not be opened (unknown key version, tampering).
+};
+
 struct RemoveResult {
   bool removed = false;
   int connections_removed = 0;
@@ -183,6 +189,11 @@ class Engine {
   std::unique_ptr<Operation<std::vector<ConnectionInfo>>> list_connections(std::string principal);
   /// Deletes the connection's tokens; with `revoke`, first revokes them (RFC 7009).
   std::unique_ptr<Operation<DisconnectResult>> disconnect(ConnectionRef ref, bool revoke);
+
+  /// Re-seals every secret still sealed under an older master key version with the current one.
+  /// Run after adding a new key version; the old version can be dropped once `failed` and
+  /// `skipped` are both 0.
+  std::unique_ptr<Operation<ResealResult>> reseal();
 
   // Internals shared by operations.
   detail::Drbg& drbg() { return *drbg_; }

@@ -1,0 +1,78 @@
+// Master key rotation: re-seals every secret field still sealed under an older key version,
+// record by record with compare-and-swap, so a rotation can run while the system is in use.
+#include "json.hpp"
+#include "ops.hpp"
+#include "seal.hpp"
+
+namespace latchkey::detail {
+namespace {
+
+struct SealedFields {
+  const char* prefix;
+  std::vector<const char*> fields;
+};
+
+const SealedFields kSealed[] = {
+    {"app/", {"client_secret"}},
+    {"pending/", {"code_verifier"}},
+    {"conn/", {"access_token", "refresh_token", "id_token"}},
+};
+
+class Reseal : public Operation<ResealResult> {
+ public:
+  explicit Reseal(Engine& e) : Operation(e) {}
+
+ private:
+  void run() override { next_prefix(0); }
+
+  void next_prefix(std::size_t i) {
+    if (i == std::size(kSealed)) return succeed(result_);
+    Steps::list(*this, kSealed[i].prefix, [this, i](Result<std::vector<StoreRecord>> r) {
+      if (!r) return fail(r.error());
+      batch_ = std::move(*r);
+      next_record(i, 0);
+    });
+  }
+
+  void next_record(std::size_t prefix, std::size_t j) {
+    if (j == batch_.size()) return next_prefix(prefix + 1);
+    const StoreRecord& rec = batch_[j];
+    auto parsed = json::parse(rec.value, "a stored record");
+    if (!parsed || !parsed->is<json::Object>()) {
+      ++result_.failed;
+      return next_record(prefix, j + 1);
+    }
+    json::Object o = parsed->get<json::Object>();
+    const Sealer& sealer = engine().sealer();
+    bool changed = false;
+    for (const char* field : kSealed[prefix].fields) {
+      const std::string* sealed = json::get_string(o, field);
+      if (!sealed || sealed->empty()) continue;
+      std::uint32_t version = Sealer::key_version(*sealed);
+      if (version == sealer.current_version()) continue;
+      auto plain = sealer.open(seal_place(rec.key, field), *sealed);
+      if (!plain) {
+        ++result_.failed;
+        return next_record(prefix, j + 1);
+      }
+      o[field] = json::Value(sealer.seal(seal_place(rec.key, field), *plain, engine().drbg()));
+      changed = true;
+    }
+    if (!changed) return next_record(prefix, j + 1);
+    Steps::cas(*this, rec.key, json::Value(o).serialize(), rec.version, [this, prefix, j](Result<std::int64_t> w) {
+      if (w) ++result_.resealed;
+      else if (w.error().code == ErrorCode::conflict) ++result_.skipped;  // changed meanwhile: run again
+      else return fail(w.error());
+      next_record(prefix, j + 1);
+    });
+  }
+
+  std::vector<StoreRecord> batch_;
+  ResealResult result_;
+};
+
+}  // namespace
+
+std::unique_ptr<Operation<ResealResult>> make_reseal(Engine& engine) { return std::make_unique<Reseal>(engine); }
+
+}  // namespace latchkey::detail
