@@ -332,9 +332,9 @@ class UpsertApp : public Operation<AppInfo> {
     }
     Steps::provider(*this, in_.provider, [this](Result<Provider> p) {
       if (!p) return fail(p.error());
-      // Template values must be valid for this provider before they are kept.
-      auto resolved = resolve_provider(*p, in_.template_values);
-      if (!resolved) return fail(resolved.error());
+      // Template values must be valid for this provider before they are kept; values left out
+      // (a Shopify {shop}) can come with each connection.
+      if (auto s = check_template_values(*p, in_.template_values); !s) return fail(s.error());
       std::string key = app_key(in_.provider);
       Steps::get(*this, key, [this, key](Result<std::optional<StoreRecord>> r) {
         if (!r) return fail(r.error());

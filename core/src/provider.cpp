@@ -941,6 +941,22 @@ std::string provider_to_json(const Provider& p) {
   return detail::json::serialize(Value(o));
 }
 
+Status check_template_values(const Provider& provider, const std::map<std::string, std::string>& values) {
+  std::set<std::string> in_url;
+  LK_TRY(url_placeholders(provider, &in_url));
+  for (const auto& kv : values) {
+    const TemplateParam* param = nullptr;
+    for (const auto& tp : provider.template_params) {
+      if (tp.name == kv.first) param = &tp;
+    }
+    if (!param) {
+      return invalid("template parameter " + quote(kv.first) + " is not used by provider " + quote(provider.key));
+    }
+    LK_TRY(check_template_value(*param, kv.second, "template parameter " + param->name, in_url.count(param->name) != 0));
+  }
+  return Ok{};
+}
+
 Result<Provider> resolve_provider(const Provider& provider, const std::map<std::string, std::string>& values) {
   for (const auto& kv : values) {
     bool declared = false;

@@ -125,11 +125,12 @@ Error provider_failure(int status, const std::string& raw_code, const std::strin
   std::string description = clean(raw_description);
   std::string said = describe(code, description);
   std::string message;
-  if (code == "invalid_grant" ||
-      // Provider-specific names for the same thing (GitHub, Slack); their ErrorCode stays
-      // provider_error, but the user gets the same advice.
-      one_of(code, {"bad_verification_code", "bad_refresh_token", "invalid_code", "code_already_used",
-                    "invalid_refresh_token", "code_expired"})) {
+  // Provider-specific names for invalid_grant (GitHub, Slack): they mean the same thing, and a
+  // revoked refresh token must lead to needs_reauth whatever the provider calls it.
+  const bool grant_rejected =
+      code == "invalid_grant" || one_of(code, {"bad_verification_code", "bad_refresh_token", "invalid_code",
+                                               "code_already_used", "invalid_refresh_token", "code_expired"});
+  if (grant_rejected) {
     message = "the authorization code or refresh token was rejected (expired, revoked or already used); "
               "connect the account again (the provider said: " + said + ")";
   } else if (one_of(code, {"invalid_client", "incorrect_client_credentials", "bad_client_secret",
@@ -150,7 +151,7 @@ Error provider_failure(int status, const std::string& raw_code, const std::strin
     message = "the token endpoint returned an error (" + said + ", " + http(status) +
               "); check the app's settings at the provider and try connecting again";
   }
-  Error e = fail(code == "invalid_grant" ? ErrorCode::invalid_grant : ErrorCode::provider_error, status,
+  Error e = fail(grant_rejected ? ErrorCode::invalid_grant : ErrorCode::provider_error, status,
                  std::move(message));
   e.provider_code = std::move(code);
   e.provider_description = std::move(description);

@@ -340,6 +340,61 @@ TEST_F(Lifecycle, SignRequestInjectsBearerOnlyForAllowedHosts) {
   }
 }
 
+TEST_F(Lifecycle, SignRequestCanPutTheTokenInTheQuery) {
+  std::string def = testing::kAcmeProvider;
+  def.replace(def.find("\"acme\""), 6, "\"acme-q\"");
+  def.replace(def.find("\"header\": \"Authorization\", \"prefix\": \"Bearer \", \"query_param\": null"),
+              std::string("\"header\": \"Authorization\", \"prefix\": \"Bearer \", \"query_param\": null").size(),
+              "\"header\": null, \"prefix\": \"\", \"query_param\": \"access_token\"");
+  auto reg = host.run(engine->register_provider(def));
+  ASSERT_TRUE(reg.ok()) << reg.error().message;
+  AppInput app;
+  app.provider = "acme-q";
+  app.client_id = "id";
+  app.client_secret = "secret";
+  ASSERT_TRUE(host.run(engine->upsert_app(app)).ok());
+  token_endpoint("QT", "QR");
+  ASSERT_TRUE(host.run(engine->connect_client_credentials({"alice", "acme-q", "default"}, {})).ok());
+  HttpRequest req;
+  req.url = "https://api.acme.test/items?page=2";
+  auto s = host.run(engine->sign_request({"alice", "acme-q", "default"}, req));
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->url, "https://api.acme.test/items?page=2&access_token=QT");
+  for (const auto& [k, v] : s->headers) EXPECT_NE(k, "Authorization");
+}
+
+TEST_F(Lifecycle, TemplatedInjectionHostsUseTheConnectionsValues) {
+  AppInput app;
+  app.provider = "shopify";
+  app.client_id = "id";
+  app.client_secret = "secret";
+  app.redirect_uri = "https://app.example.com/cb";
+  ASSERT_TRUE(host.run(engine->upsert_app(app)).ok());
+  AuthorizeRequest r;
+  r.principal = "alice";
+  r.provider = "shopify";
+  r.template_values = {{"shop", "acme-store"}};
+  auto s = host.run(engine->authorize(r));
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->authorization_url.rfind("https://acme-store.myshopify.com/", 0), 0u);
+  host.http = [](const HttpRequest& req) {
+    EXPECT_EQ(req.url.rfind("https://acme-store.myshopify.com/", 0), 0u);
+    return respond(200, R"({"access_token":"shpat_1","scope":"read_products"})");
+  };
+  ASSERT_TRUE(host.run(engine->complete_callback({"alice", "?code=c&state=" + s->state})).ok());
+  HttpRequest req;
+  req.url = "https://acme-store.myshopify.com/admin/api/2026-10/shop.json";
+  ConnectionRef shop{"alice", "shopify", "default"};
+  ASSERT_TRUE(host.run(engine->sign_request(shop, req)).ok());
+  req.url = "https://other-store.myshopify.com/admin/api/2026-10/shop.json";
+  auto other = host.run(engine->sign_request(shop, req));
+  ASSERT_FALSE(other.ok());  // another shop's host never gets this shop's token
+  EXPECT_EQ(other.error().code, ErrorCode::invalid_request);
+  // A shop value that tries to change the host is refused before any URL is built.
+  r.template_values = {{"shop", "evil.com/x"}};
+  EXPECT_EQ(host.run(engine->authorize(r)).error().code, ErrorCode::invalid_request);
+}
+
 TEST_F(Lifecycle, StoreFailureIsReportedAndNothingIsLost) {
   connect();
   auto before = host.store.records;

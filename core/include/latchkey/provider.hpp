@@ -98,10 +98,15 @@ std::string provider_to_json(const Provider& provider);
 /// Re-checks a provider built in code (the same rules as provider_from_json).
 Status validate_provider(const Provider& provider);
 
-/// Substitutes template variables (`{tenant}`) in every endpoint and injection host. Values not
+/// Substitutes template variables (`{tenant}`) in every endpoint, injection host, and
+/// authorization/token parameter value. Values not
 /// given take their defaults; a missing value without default, or one not matching its pattern,
 /// gives invalid_request. The result has no template variables left.
 Result<Provider> resolve_provider(const Provider& provider, const std::map<std::string, std::string>& values);
+
+/// Checks the values given (each declared and matching its pattern) without requiring the rest:
+/// for app credentials, which may leave per-connection values ({shop}) to connect time.
+Status check_template_values(const Provider& provider, const std::map<std::string, std::string>& values);
 
 /// Builds a custom provider from an RFC 8414 / OpenID Connect discovery document that the host
 /// fetched from `issuer_url` (+ /.well-known/...). The document's `issuer` must equal

@@ -36,8 +36,10 @@ constexpr std::size_t kMaxTokenResponseBytes = 1 << 20;
 ///  - 200 and 201 are success unless the body carries an `error` member (GitHub, Slack `ok:false`);
 ///  - `expires_in` as number or numeric string; absent → no expiry; computed from `now_ms`;
 ///  - a missing `scope` falls back to `requested_scope`; unknown members ignored;
-///  - `token_type` must be Bearer (any case) or absent (Bearer assumed), else malformed_response.
-/// Errors: provider_error (error body; invalid_grant code for `invalid_grant`), malformed_response
+///  - `token_type` must be Bearer (any case; Slack's `bot`/`user` too) or absent (Bearer assumed),
+///    else malformed_response.
+/// Errors: invalid_grant (`invalid_grant`, or a provider's name for it such as GitHub's
+/// `bad_refresh_token` or Slack's `invalid_code`), provider_error (any other error body), malformed_response
 /// (not JSON/form, HTML error page, too large, wrong member types, no access_token).
 Result<TokenSet> parse_token_response(const TokenHttpResponse& response, const TokenResponseRules& rules,
                                       std::int64_t now_ms, const std::string& requested_scope);
