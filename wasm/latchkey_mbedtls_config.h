@@ -1,6 +1,11 @@
 /* Trimmed mbedTLS 2.28 configuration for latchkey's wasm builds (Emscripten and WASI).
  * Only the portable crypto the core uses: SHA-1/SHA-256 + HMAC (md), AES-256-GCM,
- * CTR-DRBG and base64. No platform entropy, no file or network I/O: the host seeds the DRBG. */
+ * CTR-DRBG and base64. No platform entropy, no file or network I/O: the host seeds the DRBG.
+ * cmake/dependencies.cmake compiles exactly the matching library/ sources, plus
+ * constant_time.c and platform_util.c, which have no switch of their own. No MBEDTLS_HAVE_ASM
+ * and no AES-NI/padlock: plain portable C for wasm32. The CTR-DRBG settings are the defaults
+ * (AES-256 key, not MBEDTLS_CTR_DRBG_USE_128_BIT_KEY), the same as Debian's native build, so
+ * a given seed yields the same bytes on every target. */
 #ifndef LATCHKEY_MBEDTLS_CONFIG_H
 #define LATCHKEY_MBEDTLS_CONFIG_H
 

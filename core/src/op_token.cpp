@@ -23,10 +23,10 @@ void seal_tokens(Engine& engine, const std::string& key, const TokenSet& t, Conn
   r.token_type = t.token_type;
   r.expires_at_ms = t.expires_at_ms;
   if (!t.scope.empty()) r.scope = t.scope;
-  for (const auto& [k, v] : t.extras) {
-    auto it = std::find_if(r.extras.begin(), r.extras.end(), [&](const auto& p) { return p.first == k; });
-    if (it != r.extras.end()) it->second = v;
-    else r.extras.emplace_back(k, v);
+  for (const auto& extra : t.extras) {
+    auto it = std::find_if(r.extras.begin(), r.extras.end(), [&](const auto& p) { return p.first == extra.first; });
+    if (it != r.extras.end()) it->second = extra.second;
+    else r.extras.push_back(extra);
   }
   r.status = "connected";
   r.lease_id.clear();

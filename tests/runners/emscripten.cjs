@@ -28,8 +28,12 @@ function finish(code) {
   if (done) return;
   done = true;
   process.exitCode = code;
-  // Leave through process.exit so nothing the module scheduled keeps Node alive.
-  process.exit(code);
+  // Leave through process.exit so nothing the module scheduled keeps Node alive, but only once
+  // stdout and stderr are flushed (writes to pipes are asynchronous on some platforms).
+  let pending = 2;
+  const leave = () => { if (--pending === 0) process.exit(code); };
+  process.stdout.write('', leave);
+  process.stderr.write('', leave);
 }
 
 const createModule = require(jsPath);
