@@ -36,6 +36,17 @@ Fixture::Fixture() {
   rec.scope = "openid https://www.googleapis.com/auth/userinfo.email";
   connection_ = StoreRecord{key, detail::to_json(rec), 7};
 
+  ConnectionRef gh{"alice", "github", "default"};
+  std::string gh_key = detail::connection_key(gh);
+  detail::ConnectionRecord short_rec = rec;
+  short_rec.provider = "github";
+  short_rec.access_token_sealed = engine_->sealer().seal(detail::seal_place(gh_key, "access_token"),
+                                                         "gho_" + std::string(36, 'g'), engine_->drbg());
+  short_rec.refresh_token_sealed = engine_->sealer().seal(detail::seal_place(gh_key, "refresh_token"),
+                                                          "ghr_" + std::string(36, 'r'), engine_->drbg());
+  short_rec.scope = "repo read:user";
+  short_connection_ = StoreRecord{gh_key, detail::to_json(short_rec), 7};
+
   token_body_ = R"({"access_token":"ya29.a0AfB_byC)" + std::string(180, 'x') +
                 R"(","expires_in":3599,"refresh_token":"1//0g)" + std::string(100, 'r') +
                 R"(","scope":"openid https://www.googleapis.com/auth/userinfo.email","token_type":"Bearer","id_token":"eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.)" +
@@ -63,13 +74,16 @@ std::size_t Fixture::token_response() {
   return t->access_token.size();
 }
 
-std::size_t Fixture::get_valid_token() {
-  auto op = engine_->get_token({"alice", "google", "default"});
+std::size_t Fixture::get_valid_token() { return run_get_token(connection_, "google"); }
+std::size_t Fixture::get_valid_token_short() { return run_get_token(short_connection_, "github"); }
+
+std::size_t Fixture::run_get_token(const StoreRecord& record, const char* provider) {
+  auto op = engine_->get_token({"alice", provider, "default"});
   const Effect* e = op->start(now_ms_);
   while (e) {
     EffectResult r;
     r.found = true;
-    r.record = connection_;
+    r.record = record;
     e = op->resume(r, now_ms_);
   }
   const auto& t = op->result();

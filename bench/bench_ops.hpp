@@ -21,12 +21,17 @@ class Fixture {
   /// A realistic Google token response (with id_token) through parse_token_response.
   std::size_t token_response();
   /// get_token on a stored, sealed, fresh connection: one store read, unseal, expiry check.
+  /// Google-sized tokens (a 195-character access token, 105-character refresh token).
   std::size_t get_valid_token();
+  /// The same with GitHub-sized tokens (40 characters).
+  std::size_t get_valid_token_short();
 
  private:
   std::unique_ptr<Engine> engine_;
   Provider google_;
   StoreRecord connection_;
+  StoreRecord short_connection_;
+  std::size_t run_get_token(const StoreRecord& record, const char* provider);
   std::string token_body_;
   std::int64_t now_ms_ = 1700000000000;
 };

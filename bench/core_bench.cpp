@@ -23,10 +23,15 @@ void BM_GetValidToken(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(fixture().get_valid_token());
 }
 
+void BM_GetValidTokenShort(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(fixture().get_valid_token_short());
+}
+
 BENCHMARK(BM_PkcePair);
 BENCHMARK(BM_AuthorizationUrl);
 BENCHMARK(BM_TokenResponseParse);
 BENCHMARK(BM_GetValidToken);
+BENCHMARK(BM_GetValidTokenShort);
 
 }  // namespace
 

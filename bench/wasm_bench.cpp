@@ -12,7 +12,8 @@ volatile std::size_t sink;
 }  // namespace
 
 extern "C" {
-/// Runs operation `which` (0 pkce, 1 url, 2 token parse, 3 get-valid-token) `n` times.
+/// Runs operation `which` (0 pkce, 1 url, 2 token parse, 3 get-valid-token, 4 the same with
+/// short tokens) `n` times.
 __attribute__((used)) void lk_bench_run(int which, int n) {
   auto& f = fixture();
   std::size_t acc = 0;
@@ -21,7 +22,8 @@ __attribute__((used)) void lk_bench_run(int which, int n) {
       case 0: acc += f.pkce_pair(); break;
       case 1: acc += f.authorization_url(); break;
       case 2: acc += f.token_response(); break;
-      default: acc += f.get_valid_token(); break;
+      case 3: acc += f.get_valid_token(); break;
+      default: acc += f.get_valid_token_short(); break;
     }
   }
   sink = acc;

@@ -9,7 +9,7 @@ const createBench = require(new URL(js, `file://${process.cwd()}/`).pathname);
 const wasmBinary = readFileSync(js.replace(/\.js$/, '.wasm'));
 const mod = await createBench({ wasmBinary });
 
-const ops = ['PkcePair', 'AuthorizationUrl', 'TokenResponseParse', 'GetValidToken'];
+const ops = ['PkcePair', 'AuthorizationUrl', 'TokenResponseParse', 'GetValidToken', 'GetValidTokenShort'];
 const results = {};
 for (const [i, name] of ops.entries()) {
   mod._lk_bench_run(i, 2000);  // warm up: JIT tiers, fixture set-up

@@ -37,7 +37,7 @@ else()
   target_include_directories(latchkey_mbedcrypto SYSTEM PUBLIC
     "${LATCHKEY_MBEDTLS_SOURCE_DIR}/include" "${PROJECT_SOURCE_DIR}/wasm")
   target_compile_definitions(latchkey_mbedcrypto PUBLIC MBEDTLS_CONFIG_FILE="latchkey_mbedtls_config.h")
-  target_compile_options(latchkey_mbedcrypto PRIVATE -Oz -w)
+  target_compile_options(latchkey_mbedcrypto PRIVATE -w)
 endif()
 add_library(latchkey::mbedcrypto ALIAS latchkey_mbedcrypto)
 

@@ -93,17 +93,23 @@ Result<Value> parse(std::string_view text, const char* what) {
   Value out;
   bool bad_number = false;
   SafeContext ctx(&out, kMaxDepth, &bad_number);
-  picojson::input<std::string_view::const_iterator> in(text.begin(), text.end());
+  Input in(text.data(), text.data() + text.size());
   if (!picojson::_parse(ctx, in) || bad_number) {
     return make_error(ErrorCode::malformed_response,
                       std::string(what) + " is not valid JSON (error near line " + std::to_string(in.line()) +
                           "; numbers must be finite and nesting at most " + std::to_string(kMaxDepth) + " deep)");
   }
   in.skip_ws();
-  if (in.cur() != text.end()) {
+  if (in.cur() != text.data() + text.size()) {
     return make_error(ErrorCode::malformed_response, std::string(what) + " has unexpected text after the JSON value");
   }
   return out;
+}
+
+bool parse_value(Input& in, Value* out, std::size_t depth) {
+  bool bad_number = false;
+  SafeContext ctx(out, depth, &bad_number);
+  return picojson::_parse(ctx, in) && !bad_number;
 }
 
 std::string serialize(const Value& v) { return v.serialize(); }

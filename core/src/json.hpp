@@ -55,6 +55,12 @@ constexpr std::size_t kMaxDepth = 64;
 /// than kMaxDepth and trailing garbage. `what` names the document in the error message.
 Result<Value> parse(std::string_view text, const char* what);
 
+/// picojson's reader over a text buffer, for parse contexts that fill typed structs directly.
+using Input = picojson::input<const char*>;
+
+/// Parses one value from `in` into *out with parse()'s rules (finite numbers, bounded depth).
+bool parse_value(Input& in, Value* out, std::size_t depth);
+
 /// True if `s` is well-formed UTF-8 (no overlongs, no surrogates).
 bool is_utf8(std::string_view s);
 

@@ -106,7 +106,10 @@ class GetToken : public Operation<AccessToken> {
  private:
   void run() override { load(); }
 
-  std::string key() const { return connection_key(ref_); }
+  const std::string& key() {
+    if (key_.empty()) key_ = connection_key(ref_);
+    return key_;
+  }
 
   void load() {
     if (++rounds_ > 200) {
@@ -126,8 +129,8 @@ class GetToken : public Operation<AccessToken> {
         if (!p) return fail(p.error());
         auto resolved = resolve_for(*p, cur_.record.template_values, {});
         if (!resolved) return fail(resolved.error());
-        owned_provider_ = std::move(*resolved);
-        provider_ = &owned_provider_;
+        owned_provider_.emplace(std::move(*resolved));
+        provider_ = &*owned_provider_;
         decide();
       });
     });
@@ -364,9 +367,10 @@ class GetToken : public Operation<AccessToken> {
   std::string lease_id_;
   Versioned cur_;
   const Provider* provider_ = nullptr;
-  Provider owned_provider_;
+  std::optional<Provider> owned_provider_;  // only for custom or templated providers
   AppRecord app_;
   TokenSet tokens_;
+  std::string key_;
 };
 
 class SignRequest : public Operation<HttpRequest> {

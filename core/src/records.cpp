@@ -200,6 +200,8 @@ Result<PendingRecord> pending_from_json(const std::string& text) {
 }
 
 std::string to_json(const ConnectionRecord& r) {
+  // Members at their default are left out: records stay small and cheap to read on every
+  // get-token (connection_from_json supplies the defaults).
   Object o;
   o["principal"] = Value(r.principal);
   o["provider"] = Value(r.provider);
@@ -207,49 +209,155 @@ std::string to_json(const ConnectionRecord& r) {
   o["status"] = Value(r.status);
   o["grant"] = Value(r.grant);
   o["access_token"] = Value(r.access_token_sealed);
-  o["refresh_token"] = r.refresh_token_sealed.empty() ? Value() : Value(r.refresh_token_sealed);
-  o["id_token"] = r.id_token_sealed.empty() ? Value() : Value(r.id_token_sealed);
-  o["token_type"] = Value(r.token_type);
-  o["expires_at_ms"] = Value(r.expires_at_ms);
+  if (!r.refresh_token_sealed.empty()) o["refresh_token"] = Value(r.refresh_token_sealed);
+  if (!r.id_token_sealed.empty()) o["id_token"] = Value(r.id_token_sealed);
+  if (r.token_type != "Bearer") o["token_type"] = Value(r.token_type);
+  if (r.expires_at_ms != 0) o["expires_at_ms"] = Value(r.expires_at_ms);
   o["scope"] = Value(r.scope);
-  o["extras"] = params_object(r.extras);
-  o["template_values"] = string_map(r.template_values);
+  if (!r.extras.empty()) o["extras"] = params_object(r.extras);
+  if (!r.template_values.empty()) o["template_values"] = string_map(r.template_values);
   o["created_at_ms"] = Value(r.created_at_ms);
   o["updated_at_ms"] = Value(r.updated_at_ms);
-  o["lease_id"] = r.lease_id.empty() ? Value() : Value(r.lease_id);
-  o["lease_until_ms"] = Value(r.lease_until_ms);
-  o["failures"] = Value(static_cast<std::int64_t>(r.failures));
-  o["breaker_until_ms"] = Value(r.breaker_until_ms);
-  o["last_error"] = Value(r.last_error);
+  if (!r.lease_id.empty()) {
+    o["lease_id"] = Value(r.lease_id);
+    o["lease_until_ms"] = Value(r.lease_until_ms);
+  }
+  if (r.failures != 0) o["failures"] = Value(static_cast<std::int64_t>(r.failures));
+  if (r.breaker_until_ms != 0) o["breaker_until_ms"] = Value(r.breaker_until_ms);
+  if (!r.last_error.empty()) o["last_error"] = Value(r.last_error);
   return Value(o).serialize();
 }
 
+namespace {
+
+// Connection records are read on every get-token, so they are parsed straight into the struct
+// (picojson's parse-context interface) instead of through a DOM: no map, no copies.
+class FieldContext {
+ public:
+  explicit FieldContext(std::string* s) : str_(s) {}
+  explicit FieldContext(std::int64_t* i) : int_(i) {}
+  explicit FieldContext(StringMap* m) : map_(m) {}
+  explicit FieldContext(Params* p) : params_(p) {}
+
+  bool set_null() { return true; }  // null: the member keeps its default
+  bool set_bool(bool) { return false; }
+  bool set_int64(std::int64_t i) {
+    if (!int_) return false;
+    *int_ = i;
+    return true;
+  }
+  bool set_number(double) { return false; }
+  template <typename Iter>
+  bool parse_string(picojson::input<Iter>& in) {
+    if (!str_) return false;
+    str_->clear();
+    return picojson::_parse_string(*str_, in);
+  }
+  bool parse_array_start() { return false; }
+  template <typename Iter>
+  bool parse_array_item(picojson::input<Iter>&, std::size_t) { return false; }
+  bool parse_array_stop(std::size_t) { return false; }
+  bool parse_object_start() { return map_ || params_; }
+  template <typename Iter>
+  bool parse_object_item(picojson::input<Iter>& in, const std::string& key) {
+    std::string value;
+    FieldContext inner(&value);
+    if (!picojson::_parse(inner, in)) return false;
+    if (map_) (*map_)[key] = std::move(value);
+    else params_->emplace_back(key, std::move(value));
+    return true;
+  }
+  bool parse_object_stop() { return true; }
+
+ private:
+  std::string* str_ = nullptr;
+  std::int64_t* int_ = nullptr;
+  StringMap* map_ = nullptr;
+  Params* params_ = nullptr;
+};
+
+class ConnectionContext {
+ public:
+  explicit ConnectionContext(ConnectionRecord* r) : r_(r) {}
+  bool set_null() { return false; }
+  bool set_bool(bool) { return false; }
+  bool set_int64(std::int64_t) { return false; }
+  bool set_number(double) { return false; }
+  template <typename Iter>
+  bool parse_string(picojson::input<Iter>&) { return false; }
+  bool parse_array_start() { return false; }
+  template <typename Iter>
+  bool parse_array_item(picojson::input<Iter>&, std::size_t) { return false; }
+  bool parse_array_stop(std::size_t) { return false; }
+  bool parse_object_start() { return true; }
+  bool parse_object_stop() { return true; }
+
+  bool parse_object_item(json::Input& in, const std::string& key) {
+    ConnectionRecord& r = *r_;
+    std::int64_t n = 0;
+    auto str = [&](std::string* s) { FieldContext f(s); return picojson::_parse(f, in); };
+    auto num = [&](std::int64_t* i) { FieldContext f(i); return picojson::_parse(f, in); };
+    if (key == "access_token") return str(&r.access_token_sealed);
+    if (key == "refresh_token") return str(&r.refresh_token_sealed);
+    if (key == "id_token") return str(&r.id_token_sealed);
+    if (key == "principal") return str(&r.principal);
+    if (key == "provider") return str(&r.provider);
+    if (key == "account") return str(&r.account);
+    if (key == "status") return str(&r.status);
+    if (key == "grant") return str(&r.grant);
+    if (key == "token_type") return str(&r.token_type);
+    if (key == "scope") return str(&r.scope);
+    if (key == "lease_id") return str(&r.lease_id);
+    if (key == "last_error") return str(&r.last_error);
+    if (key == "expires_at_ms") return num(&r.expires_at_ms);
+    if (key == "created_at_ms") return num(&r.created_at_ms);
+    if (key == "updated_at_ms") return num(&r.updated_at_ms);
+    if (key == "lease_until_ms") return num(&r.lease_until_ms);
+    if (key == "breaker_until_ms") return num(&r.breaker_until_ms);
+    if (key == "failures") {
+      if (!num(&n) || n < 0 || n > 1000000) return false;
+      r.failures = static_cast<int>(n);
+      return true;
+    }
+    if (key == "extras") {
+      FieldContext f(&r.extras);
+      return picojson::_parse(f, in);
+    }
+    if (key == "template_values") {
+      FieldContext f(&r.template_values);
+      return picojson::_parse(f, in);
+    }
+    // A member from a newer latchkey: skip it.
+    json::Value ignored;
+    return json::parse_value(in, &ignored, 16);
+  }
+
+ private:
+  ConnectionRecord* r_;
+};
+
+}  // namespace
+
 Result<ConnectionRecord> connection_from_json(const std::string& text) {
-  auto o = parse_record(text, "connection");
-  if (!o) return o.error();
-  Reader in(*o, "connection");
+  if (!json::is_utf8(text)) {
+    return make_error(ErrorCode::storage, "a stored connection record is not UTF-8; the store was edited or corrupted");
+  }
   ConnectionRecord r;
-  r.principal = in.str("principal");
-  r.provider = in.str("provider");
-  r.account = in.str("account");
-  r.status = in.str("status");
-  r.grant = in.str("grant");
-  r.access_token_sealed = in.str("access_token");
-  r.refresh_token_sealed = in.str("refresh_token");
-  r.id_token_sealed = in.str("id_token");
-  r.token_type = in.str("token_type");
-  r.expires_at_ms = in.num("expires_at_ms");
-  r.scope = in.str("scope");
-  r.extras = in.params("extras");
-  r.template_values = in.map("template_values");
-  r.created_at_ms = in.num("created_at_ms");
-  r.updated_at_ms = in.num("updated_at_ms");
-  r.lease_id = in.str("lease_id");
-  r.lease_until_ms = in.num("lease_until_ms");
-  r.failures = static_cast<int>(in.num("failures"));
-  r.breaker_until_ms = in.num("breaker_until_ms");
-  r.last_error = in.str("last_error");
-  if (auto s = in.status(); !s) return s.error();
+  ConnectionContext ctx(&r);
+  json::Input in(text.data(), text.data() + text.size());
+  bool ok = picojson::_parse(ctx, in);
+  if (ok) {
+    in.skip_ws();
+    ok = in.cur() == text.data() + text.size();
+  }
+  if (!ok || r.access_token_sealed.empty() || r.provider.empty()) {
+    return make_error(ErrorCode::storage,
+                      "a stored connection record is invalid; the store was edited or corrupted — reconnect the "
+                      "account (`latchkey disconnect` then `latchkey connect`)");
+  }
+  if (r.status.empty()) r.status = "connected";
+  if (r.grant.empty()) r.grant = "authorization_code";
+  if (r.token_type.empty()) r.token_type = "Bearer";
   return r;
 }
 

@@ -25,9 +25,8 @@ void Steps::get(OperationBase& op, std::string key, Then<std::optional<StoreReco
   op.request(std::move(e), [key, then](const EffectResult& r) {
     if (!r.store_error.empty()) return then(store_failure(r, key));
     if (!r.found) return then(std::optional<StoreRecord>());
-    StoreRecord rec = r.record;
-    rec.key = key;
-    then(std::optional<StoreRecord>(std::move(rec)));
+    std::optional<StoreRecord> rec(std::in_place, StoreRecord{key, r.record.value, r.record.version});
+    then(std::move(rec));
   });
 }
 

@@ -407,6 +407,27 @@ TEST_F(Lifecycle, StoreFailureIsReportedAndNothingIsLost) {
   EXPECT_EQ(host.store.records.size(), before.size());
 }
 
+TEST_F(Lifecycle, CorruptConnectionRecordIsAStorageErrorNotACrash) {
+  connect();
+  std::string key = detail::connection_key(ref);
+  std::string good = host.store.records.at(key).value;
+  for (std::string bad : {std::string("{"), std::string("[]"), std::string("{\"access_token\": 5}"),
+                          std::string("{\"provider\":\"acme\"}"), good.substr(0, good.size() / 2),
+                          good + "x", std::string("\xff\xfe"), std::string(100000, '[')}) {
+    host.store.records.at(key).value = bad;
+    auto t = token();
+    ASSERT_FALSE(t.ok());
+    EXPECT_EQ(t.error().code, ErrorCode::storage) << bad.substr(0, 40);
+  }
+  // Members a newer latchkey might add are skipped.
+  std::string newer = good;
+  newer.insert(1, "\"future\":{\"a\":[1,2,{\"b\":null}]},");
+  host.store.records.at(key).value = newer;
+  auto t = token();
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->access_token, "A1");
+}
+
 TEST_F(Lifecycle, MasterKeyRotationResealsEverySecret) {
   connect();
   EngineConfig rotated;
