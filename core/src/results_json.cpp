@@ -42,6 +42,16 @@ Value string_map(const std::map<std::string, std::string>& m) {
 
 Value opt_time(std::int64_t ms) { return ms == 0 ? Value() : Value(ms); }
 
+// Kept provider fields are stored as JSON text; give them back as JSON values.
+Value extras_value(const Params& extras) {
+  Object o;
+  for (const auto& [k, v] : extras) {
+    auto parsed = json::parse(v, "extra");
+    o[k] = parsed ? std::move(*parsed) : Value(v);
+  }
+  return Value(o);
+}
+
 }  // namespace
 
 Value params_value(const Params& p) {
@@ -114,12 +124,7 @@ Value to_value(const ConnectionInfo& c) {
   o["created_at_ms"] = opt_time(c.created_at_ms);
   o["updated_at_ms"] = opt_time(c.updated_at_ms);
   o["last_error"] = c.last_error.empty() ? Value() : Value(c.last_error);
-  Object extras;
-  for (const auto& [k, v] : c.extras) {
-    auto parsed = json::parse(v, "extra");
-    extras[k] = parsed ? std::move(*parsed) : Value(v);
-  }
-  o["extras"] = Value(extras);
+  o["extras"] = extras_value(c.extras);
   return Value(o);
 }
 
@@ -129,12 +134,7 @@ Value to_value(const AccessToken& t) {
   o["token_type"] = Value(t.token_type);
   o["expires_at_ms"] = opt_time(t.expires_at_ms);
   o["refreshed"] = Value(t.refreshed);
-  Object extras;
-  for (const auto& [k, v] : t.extras) {
-    auto parsed = json::parse(v, "extra");
-    extras[k] = parsed ? std::move(*parsed) : Value(v);
-  }
-  o["extras"] = Value(extras);
+  o["extras"] = extras_value(t.extras);
   return Value(o);
 }
 

@@ -133,30 +133,15 @@ Status check_endpoint(std::string_view url, const char* what) {
   return Ok{};
 }
 
-std::string percent_encode(std::string_view s) {
+namespace {
+std::string encode(std::string_view s, bool space_as_plus) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
   out.reserve(s.size() * 3);
   for (unsigned char c : s) {
     if (is_unreserved(c)) {
       out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
-std::string form_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3);
-  for (unsigned char c : s) {
-    if (is_unreserved(c)) {
-      out.push_back(static_cast<char>(c));
-    } else if (c == ' ') {
+    } else if (c == ' ' && space_as_plus) {
       out.push_back('+');
     } else {
       out.push_back('%');
@@ -166,6 +151,10 @@ std::string form_encode(std::string_view s) {
   }
   return out;
 }
+}  // namespace
+
+std::string percent_encode(std::string_view s) { return encode(s, false); }
+std::string form_encode(std::string_view s) { return encode(s, true); }
 
 Result<std::string> form_decode(std::string_view s) {
   std::string out;

@@ -42,46 +42,16 @@ std::int64_t LocalHost::now_ms() {
 }
 
 EffectResult LocalHost::perform(const Effect& e) {
-  EffectResult r;
-  auto it = records_.find(e.key);
-  switch (e.kind) {
-    case EffectKind::http:
-      r.transport_error = "this build of the latchkey CLI has no network client yet";
-      break;
-    case EffectKind::sleep:
-      std::this_thread::sleep_for(std::chrono::milliseconds(e.sleep_ms));
-      break;
-    case EffectKind::store_get:
-      if (it != records_.end()) {
-        r.found = true;
-        r.record = it->second;
-      }
-      break;
-    case EffectKind::store_put:
-      records_[e.key] = {e.key, e.value, next_version_++};
-      r.record = records_[e.key];
-      break;
-    case EffectKind::store_cas:
-      if ((it == records_.end() ? 0 : it->second.version) != e.expected_version) {
-        r.conflict = true;
-      } else {
-        records_[e.key] = {e.key, e.value, next_version_++};
-        r.record = records_[e.key];
-      }
-      break;
-    case EffectKind::store_delete:
-      if (it != records_.end()) {
-        r.found = true;
-        records_.erase(it);
-      }
-      break;
-    case EffectKind::store_list:
-      for (auto i = records_.lower_bound(e.prefix); i != records_.end() && i->first.rfind(e.prefix, 0) == 0; ++i) {
-        r.records.push_back(i->second);
-      }
-      break;
+  if (e.kind == EffectKind::http) {
+    EffectResult r;
+    r.transport_error = "this build of the latchkey CLI has no network client yet";
+    return r;
   }
-  return r;
+  if (e.kind == EffectKind::sleep) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(e.sleep_ms));
+    return {};
+  }
+  return store_.perform(e);
 }
 
 }  // namespace latchkey::native

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "latchkey/engine.hpp"
+#include "latchkey/memory_store.hpp"
 
 namespace latchkey::native {
 
@@ -27,8 +28,7 @@ class LocalHost {
   EffectResult perform(const Effect& effect);
   static std::int64_t now_ms();
   std::unique_ptr<Engine> engine_;
-  std::map<std::string, StoreRecord> records_;
-  std::int64_t next_version_ = 1;
+  MemoryStore store_;
 };
 
 }  // namespace latchkey::native

@@ -4,57 +4,6 @@
 
 namespace latchkey::testing {
 
-EffectResult MemoryStore::perform(const Effect& e) {
-  EffectResult r;
-  if (!fail_with.empty()) {
-    r.store_error = fail_with;
-    return r;
-  }
-  auto it = records.find(e.key);
-  switch (e.kind) {
-    case EffectKind::store_get:
-      if (it != records.end()) {
-        r.found = true;
-        r.record = it->second;
-      }
-      break;
-    case EffectKind::store_put:
-      records[e.key] = StoreRecord{e.key, e.value, next_version};
-      r.record = records[e.key];
-      ++next_version;
-      break;
-    case EffectKind::store_cas: {
-      std::int64_t current = it == records.end() ? 0 : it->second.version;
-      if (current != e.expected_version) {
-        r.conflict = true;
-        break;
-      }
-      records[e.key] = StoreRecord{e.key, e.value, next_version};
-      r.record = records[e.key];
-      ++next_version;
-      break;
-    }
-    case EffectKind::store_delete:
-      if (it != records.end()) {
-        if (e.expected_version != 0 && it->second.version != e.expected_version) {
-          r.conflict = true;
-          break;
-        }
-        r.found = true;
-        records.erase(it);
-      }
-      break;
-    case EffectKind::store_list:
-      for (auto i = records.lower_bound(e.prefix); i != records.end() && i->first.rfind(e.prefix, 0) == 0; ++i) {
-        r.records.push_back(i->second);
-      }
-      break;
-    default:
-      break;
-  }
-  return r;
-}
-
 EffectResult FakeHost::perform(const Effect& e) {
   switch (e.kind) {
     case EffectKind::http:

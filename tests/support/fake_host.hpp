@@ -10,16 +10,11 @@
 #include <vector>
 
 #include "latchkey/engine.hpp"
+#include "latchkey/memory_store.hpp"
 
 namespace latchkey::testing {
 
-class MemoryStore {
- public:
-  EffectResult perform(const Effect& e);
-  std::map<std::string, StoreRecord> records;
-  std::int64_t next_version = 1;
-  std::string fail_with;  ///< Non-empty: every call fails with this store error.
-};
+using latchkey::MemoryStore;
 
 struct HttpCall {
   HttpRequest request;
