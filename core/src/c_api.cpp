@@ -128,7 +128,7 @@ class Args {
     ConnectionRef r;
     r.principal = str("principal", "default");
     r.provider = str("provider");
-    r.account = str("account", "default");
+    r.account = str("account");  // absent: the only connection to that provider
     return r;
   }
   void require(const char* key) {
@@ -199,7 +199,7 @@ Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string
     ConnectionRef ref = a.ref();
     r.principal = ref.principal;
     r.provider = ref.provider;
-    r.account = ref.account;
+    r.account = a.str("account");  // absent: named from the provider's identity endpoint
     r.redirect_uri = a.str("redirect_uri");
     r.scopes = a.strings("scopes");
     r.extra_params = a.params("extra_params");

@@ -2,6 +2,7 @@
 #include "authorization.hpp"
 #include "crypto.hpp"
 #include "latchkey/pkce.hpp"
+#include "json.hpp"
 #include "ops.hpp"
 #include "seal.hpp"
 #include "url.hpp"
@@ -15,7 +16,6 @@ class Authorize : public Operation<AuthorizationStart> {
 
  private:
   void run() override {
-    if (req_.account.empty()) req_.account = "default";
     if (req_.principal.empty()) return fail(make_error(ErrorCode::invalid_request, "a principal is required"));
     Steps::provider(*this, req_.provider, [this](Result<Provider> p) {
       if (!p) return fail(p.error());
@@ -221,13 +221,50 @@ class CompleteCallback : public Operation<ConnectionInfo> {
         }
         return fail(e);
       }
-      ConnectionRef ref{pending_.principal, pending_.provider, pending_.account};
-      save_connection(*this, engine(), ref, "authorization_code", pending_.template_values, std::move(*tokens), now_ms(),
-                      [this](Result<ConnectionInfo> c) {
-                        if (!c) return fail(c.error());
-                        succeed(std::move(*c));
-                      });
+      tokens_ = std::move(*tokens);
+      if (!pending_.account.empty()) return save(pending_.account);
+      name_account();
     });
+  }
+
+  // No account was named: ask the provider who this is (its identity endpoint), so several
+  // accounts of one provider get distinct names. Any failure falls back to "default".
+  void name_account() {
+    if (!provider_.identity) return save("default");
+    auto url = parse_url(provider_.identity->url);
+    if (!url || !host_allowed(provider_.injection, url->host)) return save("default");
+    HttpRequest req;
+    req.url = provider_.identity->url;
+    req.headers = provider_.identity->headers;
+    req.headers.emplace_back("Accept", "application/json");
+    const Injection& inj = provider_.injection;
+    if (!inj.query_param.empty()) {
+      req.url = append_query(req.url, {{inj.query_param, tokens_.access_token}});
+    } else {
+      req.headers.emplace_back(inj.header.empty() ? "Authorization" : inj.header, inj.prefix + tokens_.access_token);
+    }
+    req.timeout_ms = 10000;
+    Steps::http(*this, std::move(req), [this](Result<HttpResponse> r) {
+      if (!r || r->status != 200) return save("default");
+      auto doc = json::parse(r->body, "the identity response");
+      if (!doc || !doc->is<json::Object>()) return save("default");
+      const json::Value* v = json::find_path(doc->get<json::Object>(), provider_.identity->account_path);
+      std::string name;
+      if (v && v->is<std::string>()) name = v->get<std::string>();
+      else if (v && v->is<std::int64_t>()) name = std::to_string(v->get<std::int64_t>());
+      bool printable = !name.empty() && name.size() <= 200;
+      for (unsigned char c : name) printable = printable && c >= 0x20 && c != 0x7f;
+      save(printable ? name : "default");
+    });
+  }
+
+  void save(const std::string& account) {
+    ConnectionRef ref{pending_.principal, pending_.provider, account};
+    save_connection(*this, engine(), ref, "authorization_code", pending_.template_values, std::move(tokens_), now_ms(),
+                    [this](Result<ConnectionInfo> c) {
+                      if (!c) return fail(c.error());
+                      succeed(std::move(*c));
+                    });
   }
 
   CallbackRequest req_;
@@ -235,6 +272,7 @@ class CompleteCallback : public Operation<ConnectionInfo> {
   std::string key_;
   PendingRecord pending_;
   Provider provider_;
+  TokenSet tokens_;
 };
 
 }  // namespace

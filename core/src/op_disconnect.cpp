@@ -16,6 +16,7 @@ class Disconnect : public Operation<DisconnectResult> {
     Steps::connection(*this, ref_, [this](Result<Versioned> v) {
       if (!v) return fail(v.error());
       cur_ = std::move(*v);
+      ref_.account = cur_.record.account;
       if (!revoke_) return remove();
       Steps::provider(*this, ref_.provider, [this](Result<Provider> p) {
         if (!p) return skip_revocation(p.error().message);

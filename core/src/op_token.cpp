@@ -119,6 +119,10 @@ class GetToken : public Operation<AccessToken> {
     Steps::connection(*this, ref_, [this](Result<Versioned> v) {
       if (!v) return fail(v.error());
       cur_ = std::move(*v);
+      if (ref_.account.empty()) {
+        ref_.account = cur_.record.account;
+        key_.clear();
+      }
       if (provider_) return decide();
       // Built-ins without template variables are used in place: no copy on the hot path.
       if (const Provider* builtin = find_builtin(ref_.provider); builtin && builtin->template_params.empty()) {
@@ -382,10 +386,11 @@ class SignRequest : public Operation<HttpRequest> {
     Steps::provider(*this, ref_.provider, [this](Result<Provider> p) {
       if (!p) return fail(p.error());
       provider_ = std::move(*p);
-      auto token = std::shared_ptr<Operation<AccessToken>>(make_get_token(engine(), ref_, false));
       // Check the destination before spending a refresh on it.
-      Steps::connection(*this, ref_, [this, token](Result<Versioned> v) {
+      Steps::connection(*this, ref_, [this](Result<Versioned> v) {
         if (!v) return fail(v.error());
+        ref_.account = v->record.account;
+        auto token = std::shared_ptr<Operation<AccessToken>>(make_get_token(engine(), ref_, false));
         auto resolved = resolve_for(provider_, v->record.template_values, {});
         if (!resolved) return fail(resolved.error());
         provider_ = std::move(*resolved);
@@ -446,6 +451,7 @@ class ConnectionStatus : public Operation<ConnectionInfo> {
       succeed(connection_info(v->record));
     });
   }
+
   ConnectionRef ref_;
 };
 

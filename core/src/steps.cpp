@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "latchkey/catalog.hpp"
+#include "url.hpp"
 
 namespace latchkey::detail {
 namespace {
@@ -126,18 +127,47 @@ void Steps::app(OperationBase& op, std::string provider, Then<AppRecord> then) {
   });
 }
 
+namespace {
+
+Result<Versioned> versioned(const StoreRecord& rec) {
+  auto parsed = connection_from_json(rec.value);
+  if (!parsed) return parsed.error();
+  return Versioned{std::move(*parsed), rec.version};
+}
+
+Error no_connection(const ConnectionRef& ref) {
+  std::string account = ref.account.empty() || ref.account == "default" ? "" : " --account " + ref.account;
+  return make_error(ErrorCode::not_found, "no connection to '" + ref.provider + "'" +
+                                              (ref.account.empty() ? "" : " for account '" + ref.account + "'") +
+                                              ": run `latchkey connect " + ref.provider + account + "`");
+}
+
+}  // namespace
+
 void Steps::connection(OperationBase& op, ConnectionRef ref, Then<Versioned> then) {
+  if (ref.account.empty()) {
+    // No account named: the principal's only connection to this provider.
+    std::string prefix = connection_prefix(ref.principal) + percent_encode(ref.provider) + "/";
+    return list(op, prefix, [ref, then](Result<std::vector<StoreRecord>> r) {
+      if (!r) return then(r.error());
+      if (r->empty()) return then(no_connection(ref));
+      if (r->size() > 1) {
+        std::string accounts;
+        for (const auto& rec : *r) {
+          auto parsed = connection_ref_from_key(rec.key);
+          if (parsed) accounts += (accounts.empty() ? "" : ", ") + parsed->account;
+        }
+        return then(make_error(ErrorCode::invalid_request, "there are several '" + ref.provider +
+                                                               "' connections (" + accounts +
+                                                               "): choose one with --account"));
+      }
+      then(versioned(r->front()));
+    });
+  }
   get(op, connection_key(ref), [ref, then](Result<std::optional<StoreRecord>> r) {
     if (!r) return then(r.error());
-    if (!*r) {
-      std::string account = ref.account == "default" ? "" : " --account " + ref.account;
-      return then(make_error(ErrorCode::not_found, "no connection to '" + ref.provider + "' for account '" +
-                                                       ref.account + "': run `latchkey connect " + ref.provider +
-                                                       account + "`"));
-    }
-    auto rec = connection_from_json((*r)->value);
-    if (!rec) return then(rec.error());
-    then(Versioned{std::move(*rec), (*r)->version});
+    if (!*r) return then(no_connection(ref));
+    then(versioned(**r));
   });
 }
 

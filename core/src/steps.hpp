@@ -38,7 +38,9 @@ struct Steps {
   static void provider(OperationBase& op, std::string key, Then<Provider> then);
   /// The app credentials for `provider`; not_found names the command that sets them.
   static void app(OperationBase& op, std::string provider, Then<AppRecord> then);
-  /// A connection record and its version; not_found names the command that connects.
+  /// A connection record and its version; not_found names the command that connects. An empty
+  /// ref.account means the principal's only connection to that provider (invalid_request
+  /// listing the accounts when there are several).
   static void connection(OperationBase& op, ConnectionRef ref, Then<Versioned> then);
 };
 

@@ -54,6 +54,10 @@ struct CApi : ::testing::Test {
     latchkey::Effect effect;
     if (kind == "http") {
       ++http_calls;
+      const std::string& url = e.at("http").get<Object>().at("url").get<std::string>();
+      if (url == "https://api.github.com/user") {
+        return R"({"status":200,"headers":[["Content-Type","application/json"]],"body":"{\"login\":\"octocat\",\"id\":1}"})";
+      }
       return http_answer;
     }
     if (kind == "store.get") effect.kind = latchkey::EffectKind::store_get;
@@ -117,11 +121,13 @@ TEST_F(CApi, FullFlowOverJson) {
   Value c = run(R"({"op":"complete_callback","principal":"alice","callback":"?code=x&state=)" + state + "\"}");
   ASSERT_TRUE(c.get<Object>().count("ok")) << c.serialize();
   EXPECT_EQ(c.get<Object>().at("ok").get<Object>().at("scope").get<std::string>(), "repo");
+  // No account was given: GitHub's identity endpoint named it.
+  EXPECT_EQ(c.get<Object>().at("ok").get<Object>().at("account").get<std::string>(), "octocat");
 
   Value t = run(R"({"op":"get_token","provider":"github","principal":"alice"})");
   ASSERT_TRUE(t.get<Object>().count("ok")) << t.serialize();
   EXPECT_EQ(t.get<Object>().at("ok").get<Object>().at("access_token").get<std::string>(), "gho_abc");
-  EXPECT_EQ(http_calls, 1);
+  EXPECT_EQ(http_calls, 2);  // the code exchange and the identity lookup; the token came from the store
 
   Value s = run(R"({"op":"sign_request","provider":"github","principal":"alice",
                     "request":{"url":"https://api.github.com/user"}})");

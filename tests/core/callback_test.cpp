@@ -210,6 +210,61 @@ TEST_F(Callback, SeveralAccountsOfOneProvider) {
   EXPECT_TRUE(host.run(engine->list_connections("bob"))->empty());
 }
 
+TEST_F(Callback, UnnamedAccountIsNamedByTheIdentityEndpoint) {
+  std::string def = testing::kAcmeProvider;
+  def.insert(def.rfind('}'), R"(, "identity": {"url": "https://api.acme.test/me", "account_path": "user.email", "headers": {}})");
+  ASSERT_TRUE(host.run(engine->update_provider(def)).ok());
+  auto named = [&](const std::string& email) {
+    AuthorizeRequest r;
+    r.principal = "alice";
+    r.provider = "acme";
+    auto s = host.run(engine->authorize(r));
+    EXPECT_TRUE(s.ok());
+    host.http = [email](const HttpRequest& req) {
+      if (req.url == "https://api.acme.test/me") {
+        EXPECT_EQ(*detail::find_header(req.headers, "authorization"), "Bearer tok-" + email);
+        return respond(200, R"({"user": {"email": ")" + email + R"("}})");
+      }
+      return respond(200, R"({"access_token": "tok-)" + email + R"(", "refresh_token": "r", "expires_in": 3600})");
+    };
+    return complete("code=c&state=" + s->state);
+  };
+  auto a = named("a@example.com");
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  EXPECT_EQ(a->account, "a@example.com");
+  // With one connection, no account needs to be named.
+  auto only = host.run(engine->get_token({"alice", "acme", ""}));
+  ASSERT_TRUE(only.ok()) << only.error().message;
+  EXPECT_EQ(only->access_token, "tok-a@example.com");
+  auto b = named("b@example.com");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->account, "b@example.com");
+  // With two, the caller must choose, and is told the choices.
+  auto ambiguous = host.run(engine->get_token({"alice", "acme", ""}));
+  ASSERT_FALSE(ambiguous.ok());
+  EXPECT_EQ(ambiguous.error().code, ErrorCode::invalid_request);
+  EXPECT_NE(ambiguous.error().message.find("a@example.com"), std::string::npos);
+  EXPECT_NE(ambiguous.error().message.find("--account"), std::string::npos);
+  EXPECT_EQ(host.run(engine->get_token({"alice", "acme", "b@example.com"}))->access_token, "tok-b@example.com");
+}
+
+TEST_F(Callback, IdentityFailureFallsBackToDefault) {
+  std::string def = testing::kAcmeProvider;
+  def.insert(def.rfind('}'), R"(, "identity": {"url": "https://api.acme.test/me", "account_path": "email", "headers": {}})");
+  ASSERT_TRUE(host.run(engine->update_provider(def)).ok());
+  AuthorizeRequest r;
+  r.principal = "alice";
+  r.provider = "acme";
+  auto s = host.run(engine->authorize(r));
+  host.http = [](const HttpRequest& req) {
+    if (req.url == "https://api.acme.test/me") return respond(500, "<html>oops</html>", "text/html");
+    return respond(200, R"({"access_token": "t", "expires_in": 3600})");
+  };
+  auto c = complete("code=c&state=" + s->state);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->account, "default");
+}
+
 TEST(CallbackParams, ParsesUrlOrBareQuery) {
   auto a = detail::parse_callback("https://x.test/cb?code=c%20d&state=s#frag");
   ASSERT_TRUE(a.ok());

@@ -41,7 +41,8 @@ struct EngineConfig {
   std::int64_t lease_ms = 30000;
 };
 
-/// Identifies a connection: one account of one provider for one principal.
+/// Identifies a connection: one account of one provider for one principal. An empty account
+/// means "the principal's only connection to this provider".
 struct ConnectionRef {
   std::string principal = "default";
   std::string provider;
@@ -54,7 +55,8 @@ const char* to_string(Mode mode);
 struct AuthorizeRequest {
   std::string principal = "default";
   std::string provider;
-  std::string account = "default";
+  /// Empty: named after the sign-in from the provider's identity endpoint (else "default").
+  std::string account;
   std::string redirect_uri;         ///< Empty: the app's redirect_uri.
   std::vector<std::string> scopes;  ///< Empty: the app's scopes, else the provider's defaults.
   Params extra_params;              ///< Added to the URL; may not touch security parameters.
