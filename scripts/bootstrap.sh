@@ -12,6 +12,9 @@ apt_packages=(
   # native build
   build-essential cmake ninja-build pkg-config git ca-certificates
   libmbedtls-dev picojson-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libsqlite3-dev
+  libboost1.81-dev
+  # integration tests: a test CA, and sqlite3 to inspect the store from outside
+  openssl sqlite3
   # Emscripten build
   emscripten
   # WASI build: clang 14 + lld + wasi-libc + libc++ and compiler-rt for wasm32

@@ -190,6 +190,8 @@ Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string
   } else if (op == "get_app") {
     a.require("provider");
     out = engine.get_app(a.str("provider"));
+  } else if (op == "list_apps") {
+    out = engine.list_apps();
   } else if (op == "delete_app") {
     a.require("provider");
     out = engine.delete_app(a.str("provider"));

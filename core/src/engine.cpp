@@ -56,6 +56,7 @@ std::unique_ptr<Operation<AppInfo>> Engine::upsert_app(AppInput app) { return ma
 std::unique_ptr<Operation<AppInfo>> Engine::get_app(std::string provider) {
   return make_get_app(*this, std::move(provider));
 }
+std::unique_ptr<Operation<std::vector<AppInfo>>> Engine::list_apps() { return make_list_apps(*this); }
 std::unique_ptr<Operation<RemoveResult>> Engine::delete_app(std::string provider) {
   return make_delete_app(*this, std::move(provider));
 }

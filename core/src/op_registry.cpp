@@ -381,6 +381,25 @@ class GetApp : public Operation<AppInfo> {
   std::string provider_;
 };
 
+class ListApps : public Operation<std::vector<AppInfo>> {
+ public:
+  explicit ListApps(Engine& e) : Operation(e) {}
+
+ private:
+  void run() override {
+    Steps::list(*this, "app/", [this](Result<std::vector<StoreRecord>> r) {
+      if (!r) return fail(r.error());
+      std::vector<AppInfo> out;
+      for (const auto& rec : *r) {
+        auto app = app_from_json(rec.value);
+        if (!app) return fail(app.error());
+        out.push_back(app_info(*app));
+      }
+      succeed(std::move(out));
+    });
+  }
+};
+
 class DeleteApp : public Operation<RemoveResult> {
  public:
   DeleteApp(Engine& e, std::string provider) : Operation(e), provider_(std::move(provider)) {}
@@ -422,6 +441,7 @@ std::unique_ptr<Operation<AppInfo>> make_upsert_app(Engine& e, AppInput app) {
 std::unique_ptr<Operation<AppInfo>> make_get_app(Engine& e, std::string provider) {
   return std::make_unique<GetApp>(e, std::move(provider));
 }
+std::unique_ptr<Operation<std::vector<AppInfo>>> make_list_apps(Engine& e) { return std::make_unique<ListApps>(e); }
 std::unique_ptr<Operation<RemoveResult>> make_delete_app(Engine& e, std::string provider) {
   return std::make_unique<DeleteApp>(e, std::move(provider));
 }

@@ -394,6 +394,16 @@ class SignRequest : public Operation<HttpRequest> {
         auto resolved = resolve_for(provider_, v->record.template_values, {});
         if (!resolved) return fail(resolved.error());
         provider_ = std::move(*resolved);
+        if (req_.url.find("://") == std::string::npos) {
+          // A path: relative to the provider's API base URL.
+          if (provider_.api_base_url.empty()) {
+            return fail(make_error(ErrorCode::invalid_request,
+                                   "'" + provider_.key + "' has no api_base_url: give a full https:// URL"));
+          }
+          std::string base = provider_.api_base_url;
+          while (!base.empty() && base.back() == '/') base.pop_back();
+          req_.url = base + (req_.url.empty() || req_.url.front() != '/' ? "/" : "") + req_.url;
+        }
         auto url = parse_url(req_.url);
         if (!url) return fail(url.error());
         if (url->scheme != "https" && !is_loopback_host(url->host)) {

@@ -26,6 +26,7 @@ std::unique_ptr<Operation<ProviderInfo>> make_set_mode(Engine& engine, std::stri
 std::unique_ptr<Operation<AppInfo>> make_upsert_app(Engine& engine, AppInput app);
 std::unique_ptr<Operation<ResealResult>> make_reseal(Engine& engine);
 std::unique_ptr<Operation<AppInfo>> make_get_app(Engine& engine, std::string provider);
+std::unique_ptr<Operation<std::vector<AppInfo>>> make_list_apps(Engine& engine);
 std::unique_ptr<Operation<RemoveResult>> make_delete_app(Engine& engine, std::string provider);
 
 /// Unseals the app's client secret ("" if none).

@@ -16,6 +16,7 @@ std::string Operation<T>::result_json() const {
 template class Operation<std::vector<ProviderInfo>>;
 template class Operation<ProviderInfo>;
 template class Operation<AppInfo>;
+template class Operation<std::vector<AppInfo>>;
 template class Operation<AuthorizationStart>;
 template class Operation<ConnectionInfo>;
 template class Operation<std::vector<ConnectionInfo>>;

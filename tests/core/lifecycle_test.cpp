@@ -340,6 +340,17 @@ TEST_F(Lifecycle, SignRequestInjectsBearerOnlyForAllowedHosts) {
   }
 }
 
+TEST_F(Lifecycle, SignRequestJoinsPathsToTheApiBaseUrl) {
+  connect();
+  HttpRequest req;
+  req.url = "/v1/me?x=1";
+  auto s = host.run(engine->sign_request(ref, req));
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->url, "https://api.acme.test/v1/me?x=1");
+  req.url = "v1/me";
+  EXPECT_EQ(host.run(engine->sign_request(ref, req))->url, "https://api.acme.test/v1/me");
+}
+
 TEST_F(Lifecycle, SignRequestCanPutTheTokenInTheQuery) {
   std::string def = testing::kAcmeProvider;
   def.replace(def.find("\"acme\""), 6, "\"acme-q\"");

@@ -175,6 +175,7 @@ class Engine {
 
   std::unique_ptr<Operation<AppInfo>> upsert_app(AppInput app);
   std::unique_ptr<Operation<AppInfo>> get_app(std::string provider);
+  std::unique_ptr<Operation<std::vector<AppInfo>>> list_apps();
   std::unique_ptr<Operation<RemoveResult>> delete_app(std::string provider);
 
   // Connections.
@@ -185,7 +186,8 @@ class Engine {
   /// A token valid for at least the provider's expiry buffer, refreshing (single-flight) if needed.
   std::unique_ptr<Operation<AccessToken>> get_token(ConnectionRef ref, bool force_refresh = false);
   /// Adds the connection's token to `request` per the provider's injection rules; invalid_request
-  /// if the request's host is not one the token may be sent to.
+  /// if the request's host is not one the token may be sent to. A URL without a scheme is a path
+  /// under the provider's api_base_url.
   std::unique_ptr<Operation<HttpRequest>> sign_request(ConnectionRef ref, HttpRequest request);
   std::unique_ptr<Operation<ConnectionInfo>> status(ConnectionRef ref);
   std::unique_ptr<Operation<std::vector<ConnectionInfo>>> list_connections(std::string principal);

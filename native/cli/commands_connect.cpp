@@ -1,0 +1,152 @@
+// connect (authorization code + PKCE over an RFC 8252 loopback redirect, or client credentials)
+// and scopes add (re-consent that keeps what was already granted).
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <set>
+
+#include "host/loopback.hpp"
+#include "results_json.hpp"
+#include "session.hpp"
+
+extern char** environ;
+
+namespace latchkey::cli {
+namespace {
+
+// The URL goes to xdg-open as one argument — never through a shell.
+bool open_in_browser(const std::string& url) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  std::string program = "xdg-open";
+  char* argv[] = {program.data(), const_cast<char*>(url.c_str()), nullptr};
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, "xdg-open", &actions, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0;
+}
+
+void print_connection(const ConnectionInfo& c, bool json) {
+  if (json) {
+    print_json(detail::to_value(c));
+    return;
+  }
+  std::printf("connected %s as %s\n", c.provider.c_str(), c.account.c_str());
+  if (!c.scope.empty()) std::printf("  scopes   %s\n", c.scope.c_str());
+  std::printf("  expires  %s%s\n", format_time(c.expires_at_ms).c_str(),
+              c.has_refresh_token ? " (refreshed automatically)" : "");
+}
+
+}  // namespace
+
+int run_connect(Session& session, const std::string& provider, std::vector<std::string> scopes,
+                const std::string& account, bool open_browser, int port, int timeout_s, bool json) {
+  auto h = session.host();
+  if (!h) return report(h.error(), json);
+  native::Host& host = **h;
+  auto p = host.run(host.engine().get_provider(provider));
+  if (!p) return report(p.error(), json);
+
+  if (p->provider.auth_mode == AuthMode::client_credentials) {
+    ConnectionRef ref{session.principal, provider, account.empty() ? "default" : account};
+    auto c = host.run(host.engine().connect_client_credentials(ref, scopes));
+    if (!c) return report(c.error(), json);
+    print_connection(*c, json);
+    return kOk;
+  }
+
+  auto listener = native::LoopbackListener::listen(port);
+  if (!listener) return report(listener.error(), json);
+  AuthorizeRequest req;
+  req.principal = session.principal;
+  req.provider = provider;
+  req.account = account;
+  req.redirect_uri = (*listener)->redirect_uri();
+  req.scopes = std::move(scopes);
+  auto start = host.run(host.engine().authorize(req));
+  if (!start) return report(start.error(), json);
+
+  std::cerr << "Open this link to connect " << p->provider.display_name << ":\n  " << start->authorization_url
+            << "\n";
+  if (open_browser && !open_in_browser(start->authorization_url)) {
+    std::cerr << "(could not start a browser with xdg-open; open the link yourself)\n";
+  }
+  std::cerr << "Waiting for the sign-in to finish (up to " << timeout_s << " s)...\n" << std::flush;
+
+  std::optional<Result<ConnectionInfo>> outcome;
+  auto waited = (*listener)->wait(start->state, std::int64_t{timeout_s} * 1000, [&](const std::string& query) {
+    outcome.emplace(host.run(host.engine().complete_callback({session.principal, query})));
+    if (*outcome) {
+      return native::CallbackPage{200, native::callback_html(true, "Connected to " + p->provider.display_name,
+                                                             "latchkey connected " + (*outcome)->account +
+                                                                 ". You can close this window.")};
+    }
+    return native::CallbackPage{400, native::callback_html(false, "Could not connect " + p->provider.display_name,
+                                                           (*outcome).error().message)};
+  });
+  if (!waited) return report(waited.error(), json);
+  if (!*outcome) return report(outcome->error(), json);
+  print_connection(**outcome, json);
+  return kOk;
+}
+
+void add_connect_commands(CLI::App& app, Session& session) {
+  struct Args {
+    std::string provider, account;
+    std::vector<std::string> scopes;
+    bool no_browser = false, json = false;
+    int port = 0, timeout = 300;
+  };
+  {
+    auto* cmd = app.add_subcommand("connect", "Connect an account (opens the provider's consent page)");
+    auto a = std::make_shared<Args>();
+    cmd->add_option("PROVIDER", a->provider, "Provider key")->required();
+    cmd->add_option("--scopes", a->scopes, "Scopes to ask for (comma-separated; default: the app's or provider's)");
+    cmd->add_option("--account", a->account, "Name for this account (default: from the provider's identity)");
+    cmd->add_flag("--no-browser", a->no_browser, "Only print the link");
+    cmd->add_option("--port", a->port, "Loopback port for the redirect (default: any free port)");
+    cmd->add_option("--timeout", a->timeout, "Seconds to wait for the sign-in (default 300)")->check(CLI::Range(1, 3600));
+    cmd->add_flag("--json", a->json, "Print the connection as JSON");
+    cmd->callback([&session, a] {
+      session.action = [&session, a] {
+        return run_connect(session, a->provider, split_list(a->scopes), a->account, !a->no_browser, a->port,
+                           a->timeout, a->json);
+      };
+    });
+  }
+  {
+    auto* scopes = app.add_subcommand("scopes", "Change what a connection may do");
+    scopes->require_subcommand(1);
+    auto* cmd = scopes->add_subcommand("add", "Ask for more scopes, keeping those already granted");
+    auto a = std::make_shared<Args>();
+    cmd->add_option("PROVIDER", a->provider, "Provider key")->required();
+    cmd->add_option("SCOPE", a->scopes, "Scopes to add")->required();
+    cmd->add_option("--account", a->account, "Which account (when there are several)");
+    cmd->add_flag("--no-browser", a->no_browser, "Only print the link");
+    cmd->add_option("--port", a->port, "Loopback port for the redirect");
+    cmd->add_option("--timeout", a->timeout, "Seconds to wait for the sign-in")->check(CLI::Range(1, 3600));
+    cmd->add_flag("--json", a->json, "Print the connection as JSON");
+    cmd->callback([&session, a] {
+      session.action = [&session, a] {
+        auto h = session.host();
+        if (!h) return report(h.error(), a->json);
+        auto current = (*h)->run((*h)->engine().status({session.principal, a->provider, a->account}));
+        if (!current) return report(current.error(), a->json);
+        std::vector<std::string> all = split_list({current->scope});
+        std::set<std::string> seen(all.begin(), all.end());
+        for (const auto& s : split_list(a->scopes)) {
+          if (seen.insert(s).second) all.push_back(s);
+        }
+        return run_connect(session, a->provider, all, current->account, !a->no_browser, a->port, a->timeout, a->json);
+      };
+    });
+  }
+}
+
+}  // namespace latchkey::cli

@@ -1,0 +1,39 @@
+// What every CLI verb shares: global options, the lazily opened host, and the action to run.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "host/host.hpp"
+#include "output.hpp"
+
+namespace latchkey::cli {
+
+struct Session {
+  std::string store_path;  ///< --store / LATCHKEY_STORE
+  std::string ca_file;     ///< --ca-file / LATCHKEY_CA_FILE
+  std::string principal = "default";
+  std::function<int()> action;
+
+  /// Opens the store, key and HTTPS client on first use.
+  Result<native::Host*> host();
+
+ private:
+  std::unique_ptr<native::Host> host_;
+};
+
+void add_registry_commands(CLI::App& app, Session& session);
+void add_connect_commands(CLI::App& app, Session& session);
+void add_use_commands(CLI::App& app, Session& session);
+
+/// Reads a secret from stdin (one line, or all of it if piped) or a file; never from argv.
+Result<std::string> read_secret(bool from_stdin, const std::string& file);
+
+/// The connect flow shared by `connect` and `scopes add`.
+int run_connect(Session& session, const std::string& provider, std::vector<std::string> scopes,
+                const std::string& account, bool open_browser, int port, int timeout_s, bool json);
+
+}  // namespace latchkey::cli

@@ -1,0 +1,48 @@
+// The native host: the core's engine with its effects answered by SQLite, mbedTLS HTTPS, the
+// system clock and the OS random source — the driver loop the CLI runs every operation through.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "http/https_client.hpp"
+#include "latchkey/engine.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace latchkey::native {
+
+struct HostOptions {
+  std::string store_path;  ///< Empty: default_store_path().
+  std::string ca_file;     ///< Empty: LATCHKEY_CA_FILE, else the system bundle.
+};
+
+class Host {
+ public:
+  /// Opens the store and its master key (checking the key matches the store) and seeds an engine.
+  static Result<std::unique_ptr<Host>> open(const HostOptions& options);
+
+  Engine& engine() { return *engine_; }
+  const std::string& store_path() const { return store_path_; }
+
+  /// Runs an operation to completion, performing its effects.
+  template <class T>
+  Result<T> run(std::unique_ptr<Operation<T>> op) {
+    const Effect* e = op->start(now_ms());
+    while (e) e = op->resume(perform(*e), now_ms());
+    return op->result();
+  }
+
+  /// Performs one effect (also used directly by `latchkey request` for the API call itself).
+  EffectResult perform(const Effect& effect);
+  EffectResult http(const HttpRequest& request);
+  static std::int64_t now_ms();
+
+ private:
+  Host() = default;
+  std::string store_path_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<HttpsClient> http_;
+  std::unique_ptr<Engine> engine_;
+};
+
+}  // namespace latchkey::native

@@ -1,0 +1,72 @@
+// HTTP/1.1 over TLS (mbedTLS 2.28) for the core's http effect: certificate and hostname
+// verification always on, keep-alive per origin, Boost.Beast's parser for the wire format.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "latchkey/effects.hpp"
+#include "latchkey/result.hpp"
+
+namespace latchkey::native {
+
+struct HttpsClientOptions {
+  /// PEM bundle of trusted CAs. Empty: LATCHKEY_CA_FILE, else /etc/ssl/certs/ca-certificates.crt.
+  /// There is deliberately no option to turn certificate or hostname verification off.
+  std::string ca_file;
+  /// Bounds the TCP connect plus the TLS handshake of each new connection (<= 0: 30 s). The
+  /// request's own timeout_ms bounds them too, whichever ends sooner.
+  std::int64_t connect_timeout_ms = 30000;
+};
+
+/// Thread-compatible, not thread-safe: use one client per thread. No global state.
+class HttpsClient {
+ public:
+  /// Seeds a CTR-DRBG from the OS entropy source and loads the trust store.
+  /// Errors: invalid_request naming the file (and where its name came from: the option,
+  /// LATCHKEY_CA_FILE or the system bundle) if it cannot be read or holds no certificate;
+  /// internal if the OS gives no entropy or mbedTLS cannot be configured.
+  static Result<std::unique_ptr<HttpsClient>> create(HttpsClientOptions options);
+  /// Closes idle connections (sending TLS close_notify when it can without waiting).
+  ~HttpsClient();
+
+  /// Performs one request as the core's http effect asks and answers with the response —
+  /// status, headers in the order and spelling received, body — or with `transport_error`: one
+  /// sentence saying what failed and what to do (unresolvable host, refused, untrusted
+  /// certificate, name mismatch, expired certificate, timeout, response over the size cap,
+  /// invalid HTTP). Error messages name the host and port, never the path, query, headers or
+  /// body (they may carry credentials).
+  ///
+  /// - https: TLS 1.2, SNI, the certificate chain checked against the trust store and its
+  ///   dNSName (or, for an IP literal, iPAddress) SANs against the URL's host.
+  /// - http:// is allowed only to localhost, 127.0.0.0/8 and [::1] (and only to loopback
+  ///   addresses those resolve to); anything else fails before connecting.
+  /// - timeout_ms (<= 0: 30 s) bounds the whole call: connecting, sending, every redirect hop and
+  ///   reading the full response.
+  /// - max_response_bytes caps the body (after de-chunking); response headers are capped at 32 KiB.
+  /// - Redirects are returned as they are unless follow_redirects, and then only to the same
+  ///   scheme, host and port, at most 5 (a sixth is a transport_error); 303, and 301/302 after a
+  ///   POST, continue as GET without the body, as browsers do.
+  /// - The client writes Host, Content-Length and the message framing itself (a caller's Host,
+  ///   Content-Length or Transfer-Encoding header is dropped) and adds User-Agent: latchkey/<version>
+  ///   unless the request has one. Header names must be HTTP tokens and values must not contain
+  ///   control characters (CR/LF injection), or the request fails without being sent.
+  /// - Keep-alive: one idle connection per (scheme, host, port) is kept and reused (an idle
+  ///   connection the server already closed is noticed and dropped before use). If a reused
+  ///   connection still turns out to be closed before any byte of the answer arrives, the request
+  ///   is sent once more on a fresh connection, whatever its method, as browsers and curl do: the
+  ///   cause is almost always the server closing an idle connection just as the request went out.
+  ///   (A server that processed the request and then died without a byte of answer would see it
+  ///   twice.)
+  ///
+  /// On a reused connection the only allocations are the response's own (headers and body).
+  EffectResult perform(const HttpRequest& request);
+
+ private:
+  HttpsClient();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace latchkey::native

@@ -1,0 +1,669 @@
+// The SQLite store: the MemoryStore semantics (core/src/memory_store.cpp) on one file that
+// several processes share. Versions come from one counter kept in `meta`, bumped inside the
+// same BEGIN IMMEDIATE transaction as the write, so they grow across keys, deletes and
+// processes, and a recreated key never gets a version it had before.
+#include "store/sqlite_store.hpp"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+namespace latchkey::native {
+namespace {
+
+// PRAGMA application_id: 'lkey'. Tells a latchkey store apart from any other SQLite file (the
+// `file` command reads this header field too), so we never migrate somebody else's database.
+constexpr std::int32_t kApplicationId = 0x6c6b6579;
+constexpr int kBusyTimeoutMs = 5000;
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+// Append-only: step N runs once, in its own BEGIN IMMEDIATE transaction that also sets
+// `PRAGMA user_version = N`. Never edit a step that has shipped; add the next one.
+constexpr Migration kMigrations[] = {
+    {1,
+     "CREATE TABLE records(key TEXT PRIMARY KEY, value TEXT NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;"
+     "CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT);"
+     // The last version handed out; the next write gets last_version + 1.
+     "INSERT INTO meta(name, value) VALUES('last_version', '0');"
+     "PRAGMA application_id = 1818977657;"},  // kApplicationId
+};
+constexpr int kLatestSchema = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
+
+constexpr bool migrations_are_numbered() {
+  for (int i = 0; i < kLatestSchema; ++i) {
+    if (kMigrations[i].version != i + 1) return false;
+  }
+  return true;
+}
+static_assert(migrations_are_numbered(), "kMigrations must be numbered 1, 2, 3, … in order");
+static_assert(kApplicationId == 1818977657, "migration 1 spells the application id in decimal");
+
+constexpr const char* kMasterKeyCheck = "master_key_check";
+
+// Turns an SQLite failure into a sentence that names the file and says what to do.
+std::string describe(const std::string& path, int rc, const std::string& detail, const std::string& doing) {
+  switch (rc & 0xff) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return path + " is not a latchkey store or is damaged (" + detail +
+             "); restore it from a backup or move it aside — it was not changed";
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return "the store " + path + " stayed locked by another process for more than " +
+             std::to_string(kBusyTimeoutMs / 1000) + " seconds while " + doing +
+             "; try again, and look for a stuck latchkey process";
+    case SQLITE_READONLY:
+      if (rc == SQLITE_READONLY_DIRECTORY || rc == SQLITE_READONLY_CANTINIT || rc == SQLITE_READONLY_CANTLOCK) {
+        return "the store " + path + " cannot be written: its directory is not writable, and SQLite needs to " +
+               "create the -wal and -shm files beside it; make the directory writable by this user, or choose " +
+               "another store with --store or LATCHKEY_STORE";
+      }
+      return "the store " + path + " is read-only (" + detail +
+             "); make the file and its directory writable by this user, or choose another store with "
+             "--store or LATCHKEY_STORE";
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return "cannot open the store " + path + " or the -wal/-shm files beside it (" + detail +
+             "); check that this user can read and write the file and its directory";
+    case SQLITE_FULL:
+      return "the disk holding the store " + path + " is full while " + doing + "; free some space and try again";
+    case SQLITE_IOERR:
+      return "an I/O error occurred on the store " + path + " while " + doing + " (" + detail +
+             "); check the disk, then try again";
+    case SQLITE_NOMEM:
+      return "out of memory while " + doing + " in the store " + path;
+    default:
+      return "the store " + path + " failed while " + doing + ": " + detail + " (SQLite error " +
+             std::to_string(rc) + "); if this persists, move the file aside and report it";
+  }
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+std::string parent_of(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return "";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// mkdir -p; the directories it creates are 0700 whatever the umask (they will hold the store).
+// Directories that already exist are left as they are. Returns an error sentence or "".
+std::string make_directories(const std::string& dir) {
+  std::size_t from = 0;
+  while (from <= dir.size()) {
+    std::size_t slash = dir.find('/', from);
+    if (slash == std::string::npos) slash = dir.size();
+    const std::string part = dir.substr(0, slash);
+    from = slash + 1;
+    if (part.empty() || part.back() == '/') continue;  // the leading "/", or "a//b"
+    struct stat st;
+    if (::stat(part.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) {
+        return "cannot create the store's directory: " + part + " exists and is not a directory; choose another "
+               "store path with --store or LATCHKEY_STORE";
+      }
+      continue;
+    }
+    if (::mkdir(part.c_str(), 0700) == 0) {
+      ::chmod(part.c_str(), 0700);
+      continue;
+    }
+    const int err = errno;
+    if (err == EEXIST && ::stat(part.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;  // a racing mkdir
+    return "cannot create the store's directory " + part + ": " + errno_text(err) +
+           "; create it yourself or choose another store path with --store or LATCHKEY_STORE";
+  }
+  return "";
+}
+
+// Resets a cached statement when the scope ends, so it holds no read lock between calls.
+class Resetter {
+ public:
+  explicit Resetter(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~Resetter() { sqlite3_reset(stmt_); }
+  Resetter(const Resetter&) = delete;
+  Resetter& operator=(const Resetter&) = delete;
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+void bind_text(sqlite3_stmt* stmt, int index, const std::string& text) {
+  // SQLITE_STATIC: the string outlives the step; the length keeps any byte as it is.
+  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+std::string column_string(sqlite3_stmt* stmt, int column) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+  if (text == nullptr) return std::string();
+  return std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, column)));
+}
+
+// The smallest string greater than every string that starts with `prefix`, or "" if there is
+// none (an empty prefix, or one made only of 0xff bytes). A range scan on it treats '%' and '_'
+// literally, unlike LIKE, and uses the primary key.
+std::string prefix_successor(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  return prefix;
+}
+
+}  // namespace
+
+struct SqliteStore::Impl {
+  enum Stmt {
+    kBegin,
+    kCommit,
+    kRollback,
+    kGet,
+    kVersionOf,
+    kUpsert,
+    kDelete,
+    kListRange,
+    kListFrom,
+    kLastVersion,
+    kSetLastVersion,
+    kMetaGet,
+    kMetaSet,
+    kStmtCount
+  };
+
+  std::string path;
+  sqlite3* db = nullptr;
+  int schema = 0;
+  sqlite3_stmt* stmts[kStmtCount] = {};
+
+  ~Impl() {
+    for (sqlite3_stmt* stmt : stmts) sqlite3_finalize(stmt);
+    if (db != nullptr) {
+      if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      sqlite3_close(db);
+    }
+  }
+
+  std::string failure(int rc, const std::string& doing) const {
+    // errmsg belongs to the last failed call; codes we raise ourselves have none.
+    const bool own = db != nullptr && sqlite3_extended_errcode(db) == rc;
+    return describe(path, rc, own ? sqlite3_errmsg(db) : sqlite3_errstr(rc), doing);
+  }
+  Error error(int rc, const std::string& doing) const { return make_error(ErrorCode::storage, failure(rc, doing)); }
+
+  /// Runs a statement that needs no cached form (open and migration only).
+  int exec(const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr); }
+
+  /// The first column of the first row of `sql` as an integer (0 if there is no row).
+  int query_int(const char* sql, std::int64_t* out) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
+    if (rc != SQLITE_OK) return rc;
+    rc = sqlite3_step(stmt);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_OK;
+    sqlite3_finalize(stmt);
+    return rc;
+  }
+
+  int query_text(const char* sql, std::string* out) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
+    if (rc != SQLITE_OK) return rc;
+    rc = sqlite3_step(stmt);
+    *out = rc == SQLITE_ROW ? column_string(stmt, 0) : std::string();
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_OK;
+    sqlite3_finalize(stmt);
+    return rc;
+  }
+
+  /// Whether the main file is empty or starts with the SQLite header. SQLite reads a one-byte
+  /// file as an empty database (its unix VFS reports size 0 for it: a workaround for an old
+  /// OS X bug), which migrating would then write over. Reads through SQLite's own file handle,
+  /// under its lock: opening and closing another descriptor on the file would drop this
+  /// process's POSIX locks on it.
+  int empty_or_sqlite_header(bool* ok) {
+    static const char kMagic[16] = "SQLite format 3";  // with its NUL: 16 bytes
+    sqlite3_file* file = nullptr;
+    const int rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file);
+    if (rc != SQLITE_OK) return rc;
+    if (file == nullptr || file->pMethods == nullptr) return SQLITE_CANTOPEN;
+    char header[sizeof kMagic] = {};
+    const int read = file->pMethods->xRead(file, header, sizeof header, 0);
+    if (read == SQLITE_IOERR_SHORT_READ) {  // zero-filled: an empty file reads as all zeros
+      *ok = std::all_of(header, header + sizeof header, [](char c) { return c == 0; });
+      return SQLITE_OK;
+    }
+    if (read != SQLITE_OK) return read;
+    *ok = std::memcmp(header, kMagic, sizeof kMagic) == 0;
+    return SQLITE_OK;
+  }
+
+  int prepare_statements() {
+    static const char* const sql[] = {
+        "BEGIN IMMEDIATE",
+        "COMMIT",
+        "ROLLBACK",
+        "SELECT value, version FROM records WHERE key = ?1",
+        "SELECT version FROM records WHERE key = ?1",
+        ("INSERT INTO records(key, value, version) VALUES(?1, ?2, ?3) "
+         "ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = excluded.version"),
+        "DELETE FROM records WHERE key = ?1",
+        "SELECT key, value, version FROM records WHERE key >= ?1 AND key < ?2 ORDER BY key",
+        "SELECT key, value, version FROM records WHERE key >= ?1 ORDER BY key",
+        "SELECT CAST(value AS INTEGER) FROM meta WHERE name = 'last_version'",
+        "UPDATE meta SET value = ?1 WHERE name = 'last_version'",
+        "SELECT value FROM meta WHERE name = ?1",
+        "INSERT INTO meta(name, value) VALUES(?1, ?2) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+    };
+    static_assert(sizeof sql / sizeof sql[0] == kStmtCount, "one SQL text per Stmt");
+    for (int i = 0; i < kStmtCount; ++i) {
+      const int rc = sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &stmts[i], nullptr);
+      if (rc != SQLITE_OK) return rc;
+    }
+    return SQLITE_OK;
+  }
+
+  /// Steps a statement that returns no rows (BEGIN, COMMIT, UPDATE …) and resets it.
+  int run(Stmt which) {
+    sqlite3_stmt* stmt = stmts[which];
+    Resetter reset(stmt);
+    const int rc = sqlite3_step(stmt);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+  }
+
+  /// A BEGIN IMMEDIATE transaction: takes the write lock up front (waiting up to the busy
+  /// timeout), so its reads and writes are one atomic step across processes. Rolls back unless
+  /// committed — also after a failed COMMIT, which can leave the transaction open.
+  class Transaction {
+   public:
+    explicit Transaction(Impl& impl) : impl_(impl) {}
+    ~Transaction() {
+      if (!sqlite3_get_autocommit(impl_.db)) impl_.run(kRollback);
+    }
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    int begin() { return impl_.run(kBegin); }
+    int commit() { return impl_.run(kCommit); }
+
+   private:
+    Impl& impl_;
+  };
+
+  /// The stored version of `key`, 0 if absent.
+  int version_of(const std::string& key, std::int64_t* version) {
+    sqlite3_stmt* stmt = stmts[kVersionOf];
+    Resetter reset(stmt);
+    bind_text(stmt, 1, key);
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+      *version = sqlite3_column_int64(stmt, 0);
+      return SQLITE_OK;
+    }
+    *version = 0;
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+  }
+
+  /// Hands out the next version; only inside a write transaction.
+  int next_version(std::int64_t* version) {
+    {
+      sqlite3_stmt* stmt = stmts[kLastVersion];
+      Resetter reset(stmt);
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) return SQLITE_CORRUPT;  // migration 1 always writes the counter
+      if (rc != SQLITE_ROW) return rc;
+      *version = sqlite3_column_int64(stmt, 0) + 1;
+    }
+    sqlite3_stmt* stmt = stmts[kSetLastVersion];
+    sqlite3_bind_int64(stmt, 1, *version);
+    return run(kSetLastVersion);
+  }
+
+  void get(const Effect& e, EffectResult& r) {
+    sqlite3_stmt* stmt = stmts[kGet];
+    Resetter reset(stmt);
+    bind_text(stmt, 1, e.key);
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+      r.found = true;
+      r.record.key = e.key;
+      r.record.value = column_string(stmt, 0);
+      r.record.version = sqlite3_column_int64(stmt, 1);
+    } else if (rc != SQLITE_DONE) {
+      r.store_error = failure(rc, "reading a record");
+    }
+  }
+
+  /// put (check_version = false) and cas.
+  void write(const Effect& e, bool check_version, EffectResult& r) {
+    Transaction txn(*this);
+    int rc = txn.begin();
+    if (rc == SQLITE_OK && check_version) {
+      std::int64_t current = 0;
+      rc = version_of(e.key, &current);
+      if (rc == SQLITE_OK && current != e.expected_version) {
+        r.conflict = true;
+        return;
+      }
+    }
+    std::int64_t version = 0;
+    if (rc == SQLITE_OK) rc = next_version(&version);
+    if (rc == SQLITE_OK) {
+      sqlite3_stmt* stmt = stmts[kUpsert];
+      bind_text(stmt, 1, e.key);
+      bind_text(stmt, 2, e.value);
+      sqlite3_bind_int64(stmt, 3, version);
+      rc = run(kUpsert);
+    }
+    if (rc == SQLITE_OK) rc = txn.commit();
+    if (rc != SQLITE_OK) {
+      r.store_error = failure(rc, "writing a record");
+      return;
+    }
+    r.record = StoreRecord{e.key, e.value, version};
+  }
+
+  void remove(const Effect& e, EffectResult& r) {
+    if (e.expected_version == 0) {  // one statement is atomic by itself
+      sqlite3_stmt* stmt = stmts[kDelete];
+      bind_text(stmt, 1, e.key);
+      const int rc = run(kDelete);
+      if (rc != SQLITE_OK) {
+        r.store_error = failure(rc, "deleting a record");
+        return;
+      }
+      r.found = sqlite3_changes(db) > 0;
+      return;
+    }
+    Transaction txn(*this);
+    int rc = txn.begin();
+    std::int64_t current = 0;
+    if (rc == SQLITE_OK) rc = version_of(e.key, &current);
+    if (rc == SQLITE_OK) {
+      if (current == 0) return;  // absent: not found, and no conflict (as MemoryStore)
+      if (current != e.expected_version) {
+        r.conflict = true;
+        return;
+      }
+      sqlite3_stmt* stmt = stmts[kDelete];
+      bind_text(stmt, 1, e.key);
+      rc = run(kDelete);
+    }
+    if (rc == SQLITE_OK) rc = txn.commit();
+    if (rc != SQLITE_OK) {
+      r.store_error = failure(rc, "deleting a record");
+      return;
+    }
+    r.found = true;
+  }
+
+  void list(const Effect& e, EffectResult& r) {
+    const std::string upper = prefix_successor(e.prefix);
+    sqlite3_stmt* stmt = stmts[upper.empty() ? kListFrom : kListRange];
+    Resetter reset(stmt);
+    bind_text(stmt, 1, e.prefix);
+    if (!upper.empty()) bind_text(stmt, 2, upper);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      r.records.push_back(StoreRecord{column_string(stmt, 0), column_string(stmt, 1), sqlite3_column_int64(stmt, 2)});
+    }
+    if (rc != SQLITE_DONE) {
+      r.records.clear();
+      r.store_error = failure(rc, "listing records");
+    }
+  }
+
+  /// Applies every migration newer than `version`, each in its own transaction. Another process
+  /// may be migrating the same file at the same moment: each step re-reads user_version under
+  /// the write lock and skips what is already done.
+  Status migrate(std::int64_t version) {
+    for (const Migration& step : kMigrations) {
+      if (step.version <= version) continue;
+      const std::string doing = "upgrading it to schema " + std::to_string(step.version);
+      int rc = exec("BEGIN IMMEDIATE");
+      if (rc != SQLITE_OK) return error(rc, doing);
+      std::int64_t current = 0;
+      rc = query_int("PRAGMA user_version", &current);
+      if (rc == SQLITE_OK && current > kLatestSchema) {
+        exec("ROLLBACK");
+        return newer(current);
+      }
+      if (rc == SQLITE_OK && current >= step.version) {
+        exec("ROLLBACK");
+        version = current;
+        continue;
+      }
+      if (rc == SQLITE_OK) rc = exec(step.sql);
+      if (rc == SQLITE_OK) rc = exec(("PRAGMA user_version = " + std::to_string(step.version)).c_str());
+      if (rc == SQLITE_OK) rc = exec("COMMIT");
+      if (rc != SQLITE_OK) {
+        Error failed = error(rc, doing);
+        if (!sqlite3_get_autocommit(db)) exec("ROLLBACK");
+        return failed;
+      }
+      version = step.version;
+    }
+    schema = static_cast<int>(version);
+    return Ok{};
+  }
+
+  Error newer(std::int64_t version) const {
+    return make_error(ErrorCode::storage, path + " was written by a newer latchkey (schema " + std::to_string(version) +
+                                              "; this build knows up to " + std::to_string(kLatestSchema) +
+                                              "); upgrade latchkey — the file was not changed");
+  }
+  Error damaged(const std::string& why) const {
+    return make_error(ErrorCode::storage, path + " is not a latchkey store or is damaged (" + why +
+                                              "); restore it from a backup or move it aside — it was not changed");
+  }
+};
+
+SqliteStore::SqliteStore() : impl_(new Impl) {}
+SqliteStore::~SqliteStore() = default;
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  if (path.empty()) {
+    return make_error(ErrorCode::storage, "no store path: pass --store or set LATCHKEY_STORE");
+  }
+  const std::string dir = parent_of(path);
+  if (!dir.empty()) {
+    std::string failed = make_directories(dir);
+    if (!failed.empty()) return make_error(ErrorCode::storage, std::move(failed));
+  }
+
+  // Create the file ourselves, 0600 whatever the umask, before SQLite sees it: SQLite gives the
+  // -wal and -shm files the main file's mode, so they are 0600 too. O_EXCL never truncates or
+  // re-modes a file that is already there; SQLite is then told not to create anything.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0) {
+    ::fchmod(fd, 0600);
+    ::close(fd);
+  } else if (errno != EEXIST) {
+    const int err = errno;
+    return make_error(ErrorCode::storage, "cannot create the store " + path + ": " + errno_text(err) +
+                                              "; check that its directory is writable by this user, or choose "
+                                              "another store with --store or LATCHKEY_STORE");
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    return make_error(ErrorCode::storage, "cannot open the store " + path + ": " + errno_text(err) +
+                                              "; check the path, or choose another store with --store or "
+                                              "LATCHKEY_STORE");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return make_error(ErrorCode::storage, path + " is not a regular file, so it cannot be a latchkey store; "
+                                                 "choose another store with --store or LATCHKEY_STORE");
+  }
+
+  std::unique_ptr<SqliteStore> store(new SqliteStore());
+  Impl& s = *store->impl_;
+  s.path = path;
+  // NOMUTEX: one SqliteStore is used by one thread at a time (see the header); SQLite's own
+  // file locks still serialise writers across connections and processes.
+  int rc = sqlite3_open_v2(path.c_str(), &s.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) return s.error(rc, "opening it");
+  sqlite3_extended_result_codes(s.db, 1);
+  sqlite3_busy_timeout(s.db, kBusyTimeoutMs);
+  // The file may come from anywhere: no writable sqlite_schema, no functions in its schema.
+  sqlite3_db_config(s.db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(s.db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+  // READWRITE quietly falls back to read-only for a write-protected file; say so now rather
+  // than on the first write.
+  if (sqlite3_db_readonly(s.db, "main") == 1) {
+    return make_error(ErrorCode::storage, "the store " + path +
+                                              " is read-only; make it writable by this user (chmod u+w), or choose "
+                                              "another store with --store or LATCHKEY_STORE");
+  }
+
+  // Look before touching anything: these reads fail with NOTADB/CORRUPT on a file that is not a
+  // database or is truncated, and tell a latchkey store from an empty file or a stranger's database.
+  // One read transaction, so the header check below sees the same file as the pragmas.
+  std::int64_t application_id = 0, user_version = 0, objects = 0;
+  bool empty_or_sqlite = true;
+  rc = s.exec("BEGIN");
+  if (rc == SQLITE_OK) rc = s.query_int("PRAGMA application_id", &application_id);
+  if (rc == SQLITE_OK) rc = s.query_int("PRAGMA user_version", &user_version);
+  if (rc == SQLITE_OK) rc = s.query_int("SELECT count(*) FROM sqlite_master", &objects);
+  if (rc == SQLITE_OK && application_id == 0 && user_version == 0 && objects == 0) {
+    rc = s.empty_or_sqlite_header(&empty_or_sqlite);
+  }
+  if (rc != SQLITE_OK) return s.error(rc, "opening it");  // ~Impl rolls back
+  rc = s.exec("COMMIT");
+  if (rc != SQLITE_OK) return s.error(rc, "opening it");
+  if (!empty_or_sqlite) return s.damaged("it is not an SQLite file");
+  if (application_id == kApplicationId) {
+    if (user_version > kLatestSchema) return s.newer(user_version);
+    if (user_version < 1) return s.damaged("it is marked as a latchkey store but has no schema version");
+  } else if (application_id != 0 || user_version != 0 || objects != 0) {
+    return make_error(ErrorCode::storage, path + " is an SQLite database but not a latchkey store; choose another "
+                                                 "store with --store or LATCHKEY_STORE — it was not changed");
+  }
+
+  // WAL: readers never wait for the writer, and writers append instead of rewriting pages.
+  // NORMAL: in WAL mode, fsync only at checkpoints, not on every commit; a power cut may lose
+  // the last commits but never corrupts the file.
+  //
+  // Switching needs an exclusive lock, and SQLite answers BUSY at once, without its busy
+  // handler, when waiting could deadlock (another process opening the same new store holds a
+  // read lock and wants to write, or the reverse). Each try holds no lock once it has failed,
+  // so retrying resolves it; a store already in WAL mode passes on the first try.
+  std::string mode;
+  for (int waited_ms = 0, pause_ms = 1;; waited_ms += pause_ms, pause_ms = pause_ms < 16 ? pause_ms * 2 : 16) {
+    rc = s.query_text("PRAGMA journal_mode = WAL", &mode);
+    if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= kBusyTimeoutMs) break;
+    sqlite3_sleep(pause_ms);
+  }
+  if (rc != SQLITE_OK) return s.error(rc, "switching it to WAL mode");
+  if (mode != "wal") {
+    return make_error(ErrorCode::storage, "the store " + path + " cannot use write-ahead logging (journal mode stays '" +
+                                              mode + "'); put it on a local file system");
+  }
+  rc = s.exec("PRAGMA synchronous = NORMAL");
+  if (rc != SQLITE_OK) return s.error(rc, "opening it");
+
+  Status migrated = s.migrate(user_version);
+  if (!migrated.ok()) return std::move(migrated).error();
+  rc = s.prepare_statements();
+  if (rc != SQLITE_OK) return s.error(rc, "preparing its statements");
+  // A latchkey store always has the version counter; reading it also touches the tables once.
+  std::int64_t last = 0;
+  {
+    sqlite3_stmt* stmt = s.stmts[Impl::kLastVersion];
+    Resetter reset(stmt);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) return s.damaged("its version counter is missing");
+    if (rc != SQLITE_ROW) return s.error(rc, "opening it");
+    last = sqlite3_column_int64(stmt, 0);
+  }
+  if (last < 0) return s.damaged("its version counter is negative");
+  return store;
+}
+
+EffectResult SqliteStore::perform(const Effect& effect) {
+  EffectResult r;
+  // SQLite's default SQLITE_MAX_LENGTH; also keeps every length within the int its API takes.
+  constexpr std::size_t kMaxBytes = 1000000000;
+  if (effect.key.size() > kMaxBytes || effect.value.size() > kMaxBytes || effect.prefix.size() > kMaxBytes) {
+    r.store_error = "a key or value of more than 1 GB cannot be kept in the store " + impl_->path;
+    return r;
+  }
+  switch (effect.kind) {
+    case EffectKind::store_get:
+      impl_->get(effect, r);
+      break;
+    case EffectKind::store_put:
+      impl_->write(effect, false, r);
+      break;
+    case EffectKind::store_cas:
+      impl_->write(effect, true, r);
+      break;
+    case EffectKind::store_delete:
+      impl_->remove(effect, r);
+      break;
+    case EffectKind::store_list:
+      impl_->list(effect, r);
+      break;
+    case EffectKind::http:
+    case EffectKind::sleep:
+      break;
+  }
+  return r;
+}
+
+int SqliteStore::schema_version() const { return impl_->schema; }
+
+Result<std::string> SqliteStore::key_check() const {
+  sqlite3_stmt* stmt = impl_->stmts[Impl::kMetaGet];
+  Resetter reset(stmt);
+  sqlite3_bind_text(stmt, 1, kMasterKeyCheck, -1, SQLITE_STATIC);
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW) return column_string(stmt, 0);
+  if (rc == SQLITE_DONE) return std::string();
+  return impl_->error(rc, "reading the master key check");
+}
+
+Status SqliteStore::set_key_check(const std::string& value) {
+  sqlite3_stmt* stmt = impl_->stmts[Impl::kMetaSet];
+  sqlite3_bind_text(stmt, 1, kMasterKeyCheck, -1, SQLITE_STATIC);
+  bind_text(stmt, 2, value);
+  const int rc = impl_->run(Impl::kMetaSet);
+  if (rc != SQLITE_OK) return impl_->error(rc, "writing the master key check");
+  return Ok{};
+}
+
+std::string default_store_path() {
+  const auto env = [](const char* name) {
+    const char* value = std::getenv(name);
+    return std::string(value != nullptr ? value : "");
+  };
+  std::string path = env("LATCHKEY_STORE");
+  if (!path.empty()) return path;
+  // XDG Base Directory: an empty or relative XDG_DATA_HOME is to be ignored.
+  std::string base = env("XDG_DATA_HOME");
+  if (base.empty() || base[0] != '/') {
+    std::string home = env("HOME");
+    if (home.empty()) {
+      const passwd* pw = ::getpwuid(::getuid());
+      if (pw != nullptr && pw->pw_dir != nullptr) home = pw->pw_dir;
+    }
+    if (home.empty()) return "";
+    while (home.size() > 1 && home.back() == '/') home.pop_back();
+    base = (home == "/" ? "" : home) + "/.local/share";
+  }
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  return (base == "/" ? "" : base) + "/latchkey/latchkey.db";
+}
+
+}  // namespace latchkey::native

@@ -1,0 +1,60 @@
+// The embedded default store: one SQLite file answering the core's store.* effects.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "latchkey/effects.hpp"
+#include "latchkey/result.hpp"
+
+namespace latchkey::native {
+
+/// Answers the store effects exactly as MemoryStore does (the reference semantics), on a file
+/// that several processes may share: versions come from one counter in the file, so they grow
+/// across keys, deletes and processes, and cas / delete-at-version are atomic across processes.
+///
+/// One SqliteStore is one SQLite connection: use it from one thread at a time (or give each
+/// thread its own SqliteStore on the same path).
+class SqliteStore {
+ public:
+  /// Opens (creating if absent: missing parent directories 0700, the file 0600 whatever the
+  /// umask; SQLite gives its -wal and -shm files the same mode) and migrates the store to the
+  /// schema this build knows. WAL mode, synchronous=NORMAL, a 5 s busy timeout. An existing file
+  /// keeps its mode. An existing empty file is taken as a new store.
+  ///
+  /// Errors (ErrorCode::storage, with a sentence naming the path and what to do):
+  /// - the file is not an SQLite database, is corrupt or truncated, or is another program's
+  ///   SQLite database: "… is not a latchkey store …";
+  /// - it was written by a newer latchkey (its schema version is above this build's);
+  /// - the file or its directory is not writable, or cannot be created.
+  /// In all of these cases the file is left exactly as it was: nothing is repaired or rewritten.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+  ~SqliteStore();
+
+  /// Answers store_get / store_put / store_cas / store_delete / store_list (see docs/effects.md);
+  /// any other kind gets an empty result. A failure of the file (locked past the busy timeout,
+  /// disk full, I/O error, damage found while reading) is answered with `store_error`, and the
+  /// effect then changed nothing.
+  EffectResult perform(const Effect& effect);
+
+  /// The schema version after migration (1 for this build).
+  int schema_version() const;
+
+  /// The master-key check value kept in the store (empty if none yet), so a wrong key is
+  /// detected at start-up instead of on every record. storage error if the file fails.
+  Result<std::string> key_check() const;
+  Status set_key_check(const std::string& value);
+
+ private:
+  SqliteStore();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The default store path: $LATCHKEY_STORE, else $XDG_DATA_HOME/latchkey/latchkey.db (if that is
+/// an absolute path), else $HOME/.local/share/latchkey/latchkey.db (the password database's home
+/// directory when HOME is unset). Empty if there is no home directory either.
+std::string default_store_path();
+
+}  // namespace latchkey::native

@@ -1,0 +1,335 @@
+// The latchkey CLI end to end: real oidc-provider behind TLS (test CA made by openssl), a real
+// protected API, the real SQLite store, mbedTLS doing real handshakes.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { startApiServer } from '../fixtures/api_server.mjs';
+import { startAuthServer } from '../fixtures/auth_server.mjs';
+import { makeTestPki } from '../fixtures/test_ca.mjs';
+import { Cli, providerFor, sleep, tempDir } from './harness.mjs';
+
+const pkiDir = tempDir('latchkey-pki-');
+const pki = await makeTestPki(pkiDir);
+
+async function setUp({ ttl = 3600, buffer = 60 } = {}) {
+  const as = await startAuthServer({ pki, accessTokenTtl: ttl });
+  const api = await startApiServer({ pki, authServer: as });
+  const cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
+  const file = cli.writeFile('provider.json', JSON.stringify(providerFor(as, api, { buffer })));
+  assert.equal((await cli.run(['providers', 'register', '--file', file])).status, 0);
+  const app = await cli.run(['apps', 'upsert', '--provider', 'testas', '--client-id', 'latchkey-cli', '--client-secret-stdin'],
+    { input: 'cli-secret\n' });
+  assert.equal(app.status, 0, app.stderr);
+  return { as, api, cli, async close() { await api.close(); await as.close(); } };
+}
+
+describe('catalog and registry', () => {
+  let env;
+  before(async () => { env = await setUp(); });
+  after(() => env.close());
+
+  test('providers list and get', async () => {
+    const list = await env.cli.run(['providers', 'list', '--json']);
+    assert.equal(list.status, 0, list.stderr);
+    const keys = list.json().map((p) => p.key);
+    assert.ok(keys.length >= 51 && keys.includes('google') && keys.includes('testas'));
+    const git = (await env.cli.run(['providers', 'list', '--provider-key', 'github,gitlab', '--json'])).json().map((p) => p.key);
+    assert.deepEqual(git.sort(), ['github', 'gitlab']);
+    const google = (await env.cli.run(['providers', 'get', 'google', '--json'])).json();
+    assert.equal(google.token_endpoint, 'https://oauth2.googleapis.com/token');
+    assert.equal((await env.cli.run(['providers', 'get', 'no-such-provider'])).status, 1);
+  });
+
+  test('apps never show the secret', async () => {
+    const app = await env.cli.run(['apps', 'get', 'testas', '--json']);
+    assert.equal(app.status, 0);
+    assert.equal(app.json().has_client_secret, true);
+    assert.ok(!app.stdout.includes('cli-secret'));
+    assert.ok(!(await env.cli.run(['apps', 'list', '--json'])).stdout.includes('cli-secret'));
+  });
+
+  test('discover registers from the issuer metadata', async () => {
+    const r = await env.cli.run(['providers', 'discover', env.as.issuer, '--provider-key', 'discovered', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.json().token_endpoint, env.as.endpoints.token);
+    assert.equal(r.json().issuer, env.as.issuer);
+  });
+
+  test('malformed provider file is refused with a clear message', async () => {
+    const bad = env.cli.writeFile('bad.json', '{"key": "x", "token_endpoint": ');
+    const r = await env.cli.run(['providers', 'register', '--file', bad]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /not valid JSON/);
+    const http = env.cli.writeFile('http.json', JSON.stringify({ key: 'plain', display_name: 'Plain', authorization_endpoint: 'http://example.com/a', token_endpoint: 'https://example.com/t' }));
+    const r2 = await env.cli.run(['providers', 'register', '--file', http]);
+    assert.equal(r2.status, 1);
+    assert.match(r2.stderr, /https/);
+  });
+
+  test('built-ins cannot be changed; custom ones need --force while connected', async () => {
+    assert.equal((await env.cli.run(['providers', 'delete', 'github'])).status, 1);
+    assert.equal((await env.cli.run(['providers', 'delete', 'discovered'])).status, 0);
+  });
+});
+
+describe('connect and use', () => {
+  let env;
+  before(async () => { env = await setUp(); });
+  after(() => env.close());
+
+  test('connect → status → token → request → ping', async () => {
+    const c = await env.cli.connect('testas');
+    assert.equal(c.status, 0, c.stderr);
+    assert.equal(c.json().account, 'alice');  // named by the userinfo (identity) endpoint
+    assert.equal(c.browser.status, 200);
+    assert.match(c.browser.body, /Connected/);
+
+    const status = await env.cli.run(['status', 'testas', '--json']);
+    assert.equal(status.status, 0);
+    assert.equal(status.json().status, 'connected');
+    assert.match(status.json().scope, /api:read/);
+
+    const token = (await env.cli.run(['token', 'testas'])).stdout.trim();
+    assert.equal((await env.as.introspect(token)).active, true);
+
+    env.api.resetStats();
+    const me = await env.cli.run(['request', 'testas', '/me', '-H', 'Authorization: Bearer not-mine']);
+    assert.equal(me.status, 0, me.stderr);
+    assert.equal(JSON.parse(me.stdout).sub, 'alice');
+    assert.equal(env.api.stats.lastAuthorization, `Bearer ${token}`);  // the caller's header was replaced
+
+    const ping = await env.cli.run(['ping', 'testas']);
+    assert.equal(ping.status, 0, ping.stderr);
+    assert.match(ping.stdout, /ok: HTTP 200/);
+
+    const list = (await env.cli.run(['connections', 'list', '--json'])).json();
+    assert.deepEqual(list.map((x) => [x.provider, x.account]), [['testas', 'alice']]);
+  });
+
+  test('request refuses hosts outside the injection rules', async () => {
+    const r = await env.cli.run(['request', 'testas', 'https://localhost:1/']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /not a host/);
+  });
+
+  test('403 insufficient_scope says which scopes add fixes it; scopes add does', async () => {
+    const r = await env.cli.run(['request', 'testas', '/write']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /latchkey scopes add testas api:write/);
+    const run = env.cli.start(['scopes', 'add', 'testas', 'api:write', '--no-browser', '--json']);
+    const url = await run.link;
+    assert.match(decodeURIComponent(url.replaceAll('+', ' ')), /scope=openid api:read api:write/);
+    const { completeConsent } = await import('../fixtures/consent.mjs');
+    await completeConsent(url, { caFile: pki.ca.cert });
+    const done = await run.done;
+    assert.equal(done.status, 0, done.stderr);
+    assert.match(done.json().scope, /api:write/);
+    assert.equal((await env.cli.run(['request', 'testas', '/write'])).status, 0);
+  });
+
+  test('a 10 MB response is refused under the size cap', async () => {
+    const r = await env.cli.run(['request', 'testas', '/huge', '--max-size', '1048576']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /larger than 1048576 bytes/);
+  });
+
+  test('the store holds no secret in clear', async () => {
+    const token = (await env.cli.run(['token', 'testas'])).stdout.trim();
+    const dump = execFileSync('sqlite3', [env.cli.env.LATCHKEY_STORE, '.dump'], { encoding: 'utf8' });
+    assert.ok(dump.includes('conn/'));  // the records are there...
+    for (const secret of [token, 'cli-secret']) assert.ok(!dump.includes(secret), 'found a secret in the store');
+    const mode = execFileSync('stat', ['-c', '%a', env.cli.env.LATCHKEY_STORE], { encoding: 'utf8' }).trim();
+    assert.equal(mode, '600');
+  });
+
+  test('a wrong master key is refused and loses nothing', async () => {
+    const wrong = Buffer.alloc(32, 7).toString('base64');
+    const r = await env.cli.run(['connections', 'list'], { env: { LATCHKEY_MASTER_KEY: wrong } });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /master key/);
+    assert.equal((await env.cli.run(['token', 'testas'])).status, 0);
+  });
+
+  test('a wrong state on the loopback listener is ignored; the real callback still completes', async () => {
+    const run = env.cli.start(['connect', 'testas', '--account', 'second', '--no-browser', '--json']);
+    const url = await run.link;
+    const { completeConsent } = await import('../fixtures/consent.mjs');
+    const real = await completeConsent(url, { caFile: pki.ca.cert, fetchCallback: false });
+    const forged = new URL(real.callbackUrl);
+    forged.searchParams.set('state', 'forged-state');
+    const res = await fetch(forged);
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /does not belong/);
+    const stray = await fetch(new URL('/favicon.ico', forged));
+    assert.equal(stray.status, 404);
+    const ok = await fetch(real.callbackUrl);
+    assert.equal(ok.status, 200);
+    const done = await run.done;
+    assert.equal(done.status, 0, done.stderr);
+    assert.equal(done.json().account, 'second');
+  });
+
+  test('denied consent is reported plainly', async () => {
+    const c = await env.cli.connect('testas', ['--account', 'denied'], { deny: true });
+    assert.equal(c.status, 2);
+    assert.match(c.stderr, /denied/);
+    assert.equal(c.json().error.code, 'provider_error');
+    assert.equal(c.json().error.provider_error, 'access_denied');
+    assert.equal(c.browser.status, 400);
+  });
+
+  test('disconnect --revoke kills the tokens at the AS', async () => {
+    const token = (await env.cli.run(['token', 'testas', '--account', 'alice'])).stdout.trim();
+    const r = await env.cli.run(['disconnect', 'testas', '--account', 'alice', '--revoke']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /tokens revoked/);
+    assert.equal((await env.as.introspect(token)).active, false);
+    assert.equal((await env.cli.run(['token', 'testas', '--account', 'alice'])).status, 1);
+  });
+});
+
+describe('refresh', () => {
+  let env;
+  // 4 s tokens with a 2 s buffer: after 4.3 s a token is expired; a fresh one is not due.
+  before(async () => { env = await setUp({ ttl: 4, buffer: 2 }); });
+  after(() => env.close());
+
+  test('expiry refreshes automatically, and rotated refresh tokens keep working', async () => {
+    assert.equal((await env.cli.connect('testas')).status, 0);
+    const first = (await env.cli.run(['token', 'testas'])).stdout.trim();
+    env.as.resetStats();
+    await sleep(4300);
+    const second = await env.cli.run(['token', 'testas', '--json']);
+    assert.equal(second.status, 0, second.stderr);
+    assert.equal(second.json().refreshed, true);
+    assert.notEqual(second.json().access_token, first);
+    // A second refresh must use the rotated refresh token (reusing the old one would fail and
+    // revoke the grant).
+    await sleep(4300);
+    const third = await env.cli.run(['token', 'testas', '--json']);
+    assert.equal(third.status, 0, third.stderr);
+    assert.equal(env.as.stats.token.refresh_token, 2);
+    assert.equal(env.as.stats.tokenErrors.refresh_token ?? 0, 0);
+  });
+
+  test('two concurrent processes on an expired token make exactly one refresh call', async () => {
+    await sleep(4300);
+    env.as.resetStats();
+    const a = env.cli.start(['token', 'testas']);
+    const b = env.cli.start(['token', 'testas']);
+    const [ra, rb] = await Promise.all([a.done, b.done]);
+    assert.equal(ra.status, 0, ra.stderr);
+    assert.equal(rb.status, 0, rb.stderr);
+    assert.equal(ra.stdout.trim(), rb.stdout.trim());
+    assert.equal(env.as.stats.token.refresh_token, 1);
+  });
+
+  test('a revoked refresh token means needs_reauth, exit 3, and a clear next step', async () => {
+    const token = (await env.cli.run(['token', 'testas'])).stdout.trim();
+    // Revoking at the endpoint revokes the whole grant, refresh token included.
+    await new Promise((resolve, reject) => {
+      const body = `token=${encodeURIComponent(token)}`;
+      const req = https.request(env.as.endpoints.revocation, {
+        method: 'POST', ca: readFileSync(pki.ca.cert),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('latchkey-cli:cli-secret').toString('base64')}` },
+      }, (res) => { res.resume(); res.on('end', resolve); });
+      req.on('error', reject);
+      req.end(body);
+    });
+    const r = await env.cli.run(['token', 'testas', '--force-refresh']);
+    assert.equal(r.status, 3);
+    assert.match(r.stderr, /latchkey connect testas/);
+    const s = await env.cli.run(['status', 'testas', '--json']);
+    assert.equal(s.status, 3);
+    assert.equal(s.json().status, 'needs_reauth');
+    // Reconnecting fixes it.
+    assert.equal((await env.cli.connect('testas')).status, 0);
+    assert.equal((await env.cli.run(['token', 'testas'])).status, 0);
+  });
+});
+
+describe('client credentials', () => {
+  let env;
+  before(async () => { env = await setUp(); });
+  after(() => env.close());
+
+  test('connect, token and request without a browser', async () => {
+    const def = providerFor(env.as, env.api, { key: 'testas-m2m', mode: 'client_credentials' });
+    const file = env.cli.writeFile('m2m.json', JSON.stringify(def));
+    assert.equal((await env.cli.run(['providers', 'register', '--file', file])).status, 0);
+    assert.equal((await env.cli.run(['apps', 'upsert', '--provider', 'testas-m2m', '--client-id', 'latchkey-m2m', '--client-secret-stdin'], { input: 'm2m-secret' })).status, 0);
+    const c = await env.cli.run(['connect', 'testas-m2m', '--json']);
+    assert.equal(c.status, 0, c.stderr);
+    assert.equal(c.json().grant, 'client_credentials');
+    const me = await env.cli.run(['request', 'testas-m2m', '/me']);
+    assert.equal(me.status, 0, me.stderr);
+    assert.equal(JSON.parse(me.stdout).client_id, 'latchkey-m2m');
+  });
+});
+
+describe('bad input', () => {
+  let env;
+  before(async () => { env = await setUp(); });
+  after(() => env.close());
+
+  async function tlsServer(cert) {
+    const server = https.createServer({ key: readFileSync(cert.key), cert: readFileSync(cert.cert) }, (req, res) => res.end('{}'));
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    return server;
+  }
+
+  test('an untrusted certificate is refused with a clear TLS message', async () => {
+    const server = await tlsServer(pki.untrusted);
+    const r = await env.cli.run(['providers', 'discover', `https://127.0.0.1:${server.address().port}`, '--provider-key', 'untrusted']);
+    server.close();
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /not trusted/);
+  });
+
+  test('a certificate for another host is refused', async () => {
+    const server = await tlsServer(pki.wrongHost);
+    const r = await env.cli.run(['providers', 'discover', `https://127.0.0.1:${server.address().port}`, '--provider-key', 'wrong']);
+    server.close();
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /wrong\.example|not for|name/);
+  });
+
+  test('a dead authorization server', async () => {
+    const r = await env.cli.run(['providers', 'discover', 'https://127.0.0.1:9', '--provider-key', 'dead']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /refused/);
+  });
+
+  test('a token endpoint answering HTML', async () => {
+    const def = providerFor(env.as, env.api, { key: 'testas-html', tokenEndpoint: `${env.api.url}/html-error` });
+    const file = env.cli.writeFile('html.json', JSON.stringify(def));
+    assert.equal((await env.cli.run(['providers', 'register', '--file', file])).status, 0);
+    assert.equal((await env.cli.run(['apps', 'upsert', '--provider', 'testas-html', '--client-id', 'latchkey-cli', '--client-secret-stdin'], { input: 'cli-secret' })).status, 0);
+    const c = await env.cli.connect('testas-html');
+    assert.equal(c.status, 2);
+    assert.match(c.stderr, /HTML page/);
+    assert.equal((await env.cli.run(['status', 'testas-html'])).status, 1);  // nothing stored
+  });
+
+  test('a corrupted or truncated store is reported and left untouched', async () => {
+    const cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
+    assert.equal((await cli.run(['apps', 'upsert', '--provider', 'github', '--client-id', 'x'])).status, 0);
+    const store = cli.env.LATCHKEY_STORE;
+    const good = readFileSync(store);
+    for (const bytes of [Buffer.from('this is not a database'), good.subarray(0, Math.floor(good.length / 2))]) {
+      writeFileSync(store, bytes);
+      const r = await cli.run(['connections', 'list']);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, new RegExp(store.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+      assert.deepEqual(readFileSync(store), bytes);
+    }
+  });
+});
+
+after(() => {
+  try { execFileSync('rm', ['-rf', pkiDir]); } catch { /* best effort */ }
+});

@@ -1,0 +1,98 @@
+// Runs the real `latchkey` binary against the fixtures: a fresh store per test suite, the test
+// CA trusted through LATCHKEY_CA_FILE, and a "browser" (consent.mjs) for connect.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { completeConsent } from '../fixtures/consent.mjs';
+
+export const BIN = process.env.LATCHKEY_BIN;
+if (!BIN) throw new Error('set LATCHKEY_BIN to the latchkey binary (ctest does)');
+
+export function tempDir(prefix = 'latchkey-it-') {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export class Cli {
+  constructor({ dir, caFile, env = {} }) {
+    this.dir = dir;
+    this.env = {
+      PATH: process.env.PATH,
+      HOME: dir,
+      XDG_DATA_HOME: join(dir, 'data'),
+      LATCHKEY_STORE: join(dir, 'store.db'),
+      LATCHKEY_CA_FILE: caFile,
+      ...env,
+    };
+  }
+
+  /// Runs latchkey to completion: { status, stdout, stderr, json() }. Asynchronous on purpose:
+  /// the fixture servers live in this process, so blocking it (spawnSync) would deadlock them.
+  async run(args, { input, env } = {}) {
+    const run = this.start(args, { env, input });
+    return run.done;
+  }
+
+  /// Starts latchkey in the background: { child, done: Promise<{status, stdout, stderr}>, link: Promise<url> }.
+  start(args, { env, input } = {}) {
+    const child = spawn(BIN, args, { env: { ...this.env, ...env } });
+    child.stdin.on('error', () => {});  // the child may exit without reading its input
+    child.stdin.end(input ?? '');
+    let stdout = '';
+    let stderr = '';
+    let resolveLink;
+    const link = new Promise((resolve) => { resolveLink = resolve; });
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      const m = stderr.match(/^\s+(https:\/\/\S+)$/m);
+      if (m) resolveLink(m[1]);
+    });
+    const done = new Promise((resolve) => child.on('close', (status) => {
+      resolveLink(null);
+      resolve({ status, stdout, stderr, json() { return JSON.parse(stdout); } });
+    }));
+    return { child, done, link };
+  }
+
+  /// `latchkey connect` with the consent completed by the test "browser".
+  async connect(provider, args = [], consent = {}) {
+    const run = this.start(['connect', provider, '--no-browser', '--json', '--timeout', '60', ...args]);
+    const url = await run.link;
+    if (!url) return run.done;
+    const browser = await completeConsent(url, { caFile: this.env.LATCHKEY_CA_FILE, ...consent });
+    const result = await run.done;
+    return { ...result, browser, url };
+  }
+
+  writeFile(name, text) {
+    const path = join(this.dir, name);
+    writeFileSync(path, text);
+    return path;
+  }
+}
+
+/// A custom provider definition for the fixture authorization server and API.
+export function providerFor(as, api, { key = 'testas', mode = 'oauth2', buffer = 60, tokenEndpoint } = {}) {
+  return {
+    key,
+    display_name: `Test AS (${key})`,
+    auth_mode: mode,
+    ...(mode === 'oauth2' ? { authorization_endpoint: as.endpoints.authorization } : {}),
+    token_endpoint: tokenEndpoint ?? as.endpoints.token,
+    revocation_endpoint: as.endpoints.revocation,
+    userinfo_endpoint: as.endpoints.userinfo,
+    ...(mode === 'oauth2' ? { issuer: as.issuer } : {}),
+    api_base_url: api.url,
+    default_scopes: mode === 'oauth2' ? ['openid', 'api:read'] : ['api:read'],
+    pkce: 'required',
+    token_endpoint_auth_method: 'client_secret_basic',
+    expiry_buffer_seconds: buffer,
+    ping: { method: 'GET', url: `${api.url}/me`, headers: {} },
+    ...(mode === 'oauth2' ? { identity: { url: as.endpoints.userinfo, account_path: 'sub', headers: {} } } : {}),
+    injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
+  };
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
