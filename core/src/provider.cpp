@@ -1100,6 +1100,13 @@ Result<Provider> provider_from_discovery(const std::string& key, const std::stri
   auto u = detail::parse_url(issuer);
   if (!u) return invalid("issuer: " + u.error().message);
   p.injection.hosts = {u->host};
+  // OpenID userinfo names the account (its `sub` is always there) when the token may go there.
+  if (!p.userinfo_endpoint.empty()) {
+    auto info = detail::parse_url(p.userinfo_endpoint);
+    if (info && host_allowed(p.injection, info->host)) {
+      p.identity = Identity{p.userinfo_endpoint, "sub", {}};
+    }
+  }
   LK_TRY(validate_provider(p));
   return p;
 }
