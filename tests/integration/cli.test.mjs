@@ -110,6 +110,23 @@ describe('connect and use', () => {
     assert.deepEqual(list.map((x) => [x.provider, x.account]), [['testas', 'alice']]);
   });
 
+  test('a 401 from the API refreshes once and retries', async () => {
+    const before = (await env.cli.run(['token', 'testas'])).stdout.trim();
+    assert.equal(await env.as.revoke(before), true);  // only this access token dies
+    env.as.resetStats();
+    const me = await env.cli.run(['request', 'testas', '/me']);
+    assert.equal(me.status, 0, me.stderr);
+    assert.equal(JSON.parse(me.stdout).sub, 'alice');
+    assert.equal(env.as.stats.token.refresh_token, 1);
+    assert.notEqual((await env.cli.run(['token', 'testas'])).stdout.trim(), before);
+  });
+
+  test('connect times out cleanly', async () => {
+    const r = await env.cli.run(['connect', 'testas', '--account', 'slow', '--no-browser', '--timeout', '1']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /timed out after 1 s/);
+  });
+
   test('request refuses hosts outside the injection rules', async () => {
     const r = await env.cli.run(['request', 'testas', 'https://localhost:1/']);
     assert.equal(r.status, 1);
