@@ -134,9 +134,7 @@ void add_connect_commands(CLI::App& app, Session& session) {
     cmd->add_flag("--json", a->json, "Print the connection as JSON");
     cmd->callback([&session, a] {
       session.action = [&session, a] {
-        auto h = session.host();
-        if (!h) return report(h.error(), a->json);
-        auto current = (*h)->run((*h)->engine().status({session.principal, a->provider, a->account}));
+        auto current = session.call([&](Engine& e) { return e.status({session.principal, a->provider, a->account}); });
         if (!current) return report(current.error(), a->json);
         std::vector<std::string> all = split_list({current->scope});
         std::set<std::string> seen(all.begin(), all.end());

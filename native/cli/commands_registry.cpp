@@ -163,9 +163,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
         ProviderFilter filter;
         filter.key_substrings = split_list(*search);
         filter.supports_managed = *managed;
-        auto h = session.host();
-        if (!h) return report(h.error(), *json);
-        auto r = (*h)->run((*h)->engine().list_providers(filter));
+        auto r = session.call([&](Engine& e) { return e.list_providers(filter); });
         if (!r) return report(r.error(), *json);
         if (*json) print_json(detail::to_value(*r));
         else print_table(*r);
@@ -181,9 +179,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
     cmd->add_flag("--json", *json, "Print JSON");
     cmd->callback([&session, key, json] {
       session.action = [&session, key, json] {
-        auto h = session.host();
-        if (!h) return report(h.error(), *json);
-        auto r = (*h)->run((*h)->engine().get_provider(*key));
+        auto r = session.call([&](Engine& e) { return e.get_provider(*key); });
         if (!r) return report(r.error(), *json);
         if (*json) print_json(detail::to_value(*r));
         else print_provider(*r);
@@ -224,9 +220,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
     cmd->add_flag("--json", *json, "Print JSON");
     cmd->callback([&session, issuer, key, json] {
       session.action = [&session, issuer, key, json] {
-        auto h = session.host();
-        if (!h) return report(h.error(), *json);
-        auto r = (*h)->run((*h)->engine().discover_provider(*key, *issuer));
+        auto r = session.call([&](Engine& e) { return e.discover_provider(*key, *issuer); });
         if (!r) return report(r.error(), *json);
         if (*json) print_json(detail::to_value(*r));
         else print_provider(*r);
@@ -242,9 +236,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
     cmd->add_flag("--force", *force, "Also delete its app credentials and connections");
     cmd->callback([&session, key, force] {
       session.action = [&session, key, force] {
-        auto h = session.host();
-        if (!h) return report(h.error(), false);
-        auto r = (*h)->run((*h)->engine().remove_provider(*key, *force));
+        auto r = session.call([&](Engine& e) { return e.remove_provider(*key, *force); });
         if (!r) return report(r.error(), false);
         std::printf("deleted provider %s (%d connection%s removed)\n", key->c_str(), r->connections_removed,
                     r->connections_removed == 1 ? "" : "s");
@@ -325,9 +317,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
         } else if (a->clear_secret) {
           app.client_secret = std::string();
         }
-        auto h = session.host();
-        if (!h) return report(h.error(), a->json);
-        auto r = (*h)->run((*h)->engine().upsert_app(app));
+        auto r = session.call([&](Engine& e) { return e.upsert_app(app); });
         if (!r) return report(r.error(), a->json);
         if (a->json) print_json(detail::to_value(*r));
         else std::printf("saved app for %s (client secret %s)\n", r->provider.c_str(), r->has_client_secret ? "set" : "not set");
@@ -341,9 +331,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
     cmd->add_flag("--json", *json, "Print JSON");
     cmd->callback([&session, json] {
       session.action = [&session, json] {
-        auto h = session.host();
-        if (!h) return report(h.error(), *json);
-        auto r = (*h)->run((*h)->engine().list_apps());
+        auto r = session.call([&](Engine& e) { return e.list_apps(); });
         if (!r) return report(r.error(), *json);
         if (*json) {
           print_json(detail::to_value(*r));
@@ -365,9 +353,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
     cmd->add_flag("--json", *json, "Print JSON");
     cmd->callback([&session, key, json] {
       session.action = [&session, key, json] {
-        auto h = session.host();
-        if (!h) return report(h.error(), *json);
-        auto r = (*h)->run((*h)->engine().get_app(*key));
+        auto r = session.call([&](Engine& e) { return e.get_app(*key); });
         if (!r) return report(r.error(), *json);
         if (*json) {
           print_json(detail::to_value(*r));
@@ -386,9 +372,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
     cmd->add_option("PROVIDER", *key, "Provider key")->required();
     cmd->callback([&session, key] {
       session.action = [&session, key] {
-        auto h = session.host();
-        if (!h) return report(h.error(), false);
-        auto r = (*h)->run((*h)->engine().delete_app(*key));
+        auto r = session.call([&](Engine& e) { return e.delete_app(*key); });
         if (!r) return report(r.error(), false);
         std::printf("deleted app for %s\n", key->c_str());
         return int(kOk);

@@ -66,9 +66,7 @@ void add_use_commands(CLI::App& app, Session& session) {
     cmd->add_flag("--json", *json, "Print JSON");
     cmd->callback([&session, json] {
       session.action = [&session, json] {
-        auto h = session.host();
-        if (!h) return report(h.error(), *json);
-        auto r = (*h)->run((*h)->engine().list_connections(session.principal));
+        auto r = session.call([&](Engine& e) { return e.list_connections(session.principal); });
         if (!r) return report(r.error(), *json);
         if (*json) {
           print_json(detail::to_value(*r));
@@ -89,9 +87,7 @@ void add_use_commands(CLI::App& app, Session& session) {
     t->add_to(cmd);
     cmd->callback([&session, t] {
       session.action = [&session, t] {
-        auto h = session.host();
-        if (!h) return report(h.error(), t->json);
-        auto r = (*h)->run((*h)->engine().status(t->ref(session)));
+        auto r = session.call([&](Engine& e) { return e.status(t->ref(session)); });
         if (!r) return report(r.error(), t->json);
         if (t->json) print_json(detail::to_value(*r));
         else print_status(*r);
@@ -107,9 +103,7 @@ void add_use_commands(CLI::App& app, Session& session) {
     cmd->add_flag("--force-refresh", *force, "Refresh even if the token is still valid");
     cmd->callback([&session, t, force] {
       session.action = [&session, t, force] {
-        auto h = session.host();
-        if (!h) return report(h.error(), t->json);
-        auto r = (*h)->run((*h)->engine().get_token(t->ref(session), *force));
+        auto r = session.call([&](Engine& e) { return e.get_token(t->ref(session), *force); });
         if (!r) return report(r.error(), t->json);
         if (t->json) print_json(detail::to_value(*r));
         else std::cout << r->access_token << "\n";
@@ -256,9 +250,7 @@ void add_use_commands(CLI::App& app, Session& session) {
     cmd->add_flag("--revoke", *revoke, "Revoke the tokens at the provider first (RFC 7009)");
     cmd->callback([&session, t, revoke] {
       session.action = [&session, t, revoke] {
-        auto h = session.host();
-        if (!h) return report(h.error(), t->json);
-        auto r = (*h)->run((*h)->engine().disconnect(t->ref(session), *revoke));
+        auto r = session.call([&](Engine& e) { return e.disconnect(t->ref(session), *revoke); });
         if (!r) return report(r.error(), t->json);
         if (t->json) {
           print_json(detail::to_value(*r));

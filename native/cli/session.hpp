@@ -21,6 +21,14 @@ struct Session {
   /// Opens the store, key and HTTPS client on first use.
   Result<native::Host*> host();
 
+  /// Opens the host if needed and runs the operation `make(engine)` returns.
+  template <class Make>
+  auto call(Make make) -> std::remove_reference_t<decltype(make(std::declval<Engine&>())->result())> {
+    auto h = host();
+    if (!h) return h.error();
+    return (*h)->run(make((*h)->engine()));
+  }
+
  private:
   std::unique_ptr<native::Host> host_;
 };

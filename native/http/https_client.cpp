@@ -1,5 +1,7 @@
 #include "http/https_client.hpp"
 
+#include "url.hpp"
+
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -238,26 +240,11 @@ bool parse_target(std::string_view url, Target* t, std::string* why) {
   return true;
 }
 
-/// localhost, 127.0.0.0/8 as a dotted quad, or [::1].
+/// localhost, 127.0.0.0/8 as a dotted quad, or [::1] (the core's rule, so both agree).
 bool is_loopback_name(std::string_view host) {
-  if (iequals(host, "localhost") || host == "[::1]") return true;
-  if (host.substr(0, 4) != "127.") return false;
-  int dots = 0, digits = 0, octet = 0;
-  for (char c : host) {
-    if (c == '.') {
-      if (digits == 0) return false;
-      ++dots;
-      digits = 0;
-      octet = 0;
-    } else if (std::isdigit(static_cast<unsigned char>(c))) {
-      if (++digits > 3) return false;
-      octet = octet * 10 + (c - '0');
-      if (octet > 255) return false;
-    } else {
-      return false;
-    }
-  }
-  return dots == 3 && digits > 0;
+  std::string lowered(host);
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return detail::is_loopback_host(lowered);
 }
 
 bool is_loopback_address(const sockaddr* sa) {
