@@ -1,0 +1,20 @@
+# cmake -DRUNNER=<emulator;args> -DPROGRAM=<binary> -DGOLDEN=<file> [-DWRITE=1] -P compare.cmake
+# Runs the transcript program and compares its output with the golden transcript.
+execute_process(COMMAND ${RUNNER} ${PROGRAM} OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "the transcript program failed (${rc}):\n${out}")
+endif()
+if(WRITE)
+  file(WRITE "${GOLDEN}" "${out}")
+  message(STATUS "wrote ${GOLDEN}")
+  return()
+endif()
+file(READ "${GOLDEN}" golden)
+if(NOT out STREQUAL golden)
+  file(WRITE "${PROGRAM}.transcript.jsonl" "${out}")
+  message(FATAL_ERROR "this build's transcript differs from ${GOLDEN}; see ${PROGRAM}.transcript.jsonl "
+                      "(diff them: every effect, answer and result must be byte-identical across builds)")
+endif()
+string(REGEX MATCHALL "\n" lines "${out}")
+list(LENGTH lines n)
+message(STATUS "transcript identical to the golden one (${n} lines)")
