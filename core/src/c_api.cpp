@@ -4,10 +4,12 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "authorization.hpp"
 #include "crypto.hpp"
 #include "latchkey/catalog.hpp"
 #include "latchkey/engine.hpp"
 #include "latchkey/pkce.hpp"
+#include "latchkey/token_set.hpp"
 #include "results_json.hpp"
 
 using namespace latchkey;
@@ -384,6 +386,104 @@ char* lk_pkce_challenge(const char* verifier) {
     o["ok"] = Value(ok);
   }
   return dup(Value(o).serialize());
+}
+
+namespace {
+
+// A provider named by key (built-in) or given inline as a definition.
+Result<Provider> provider_arg(const Object& o) {
+  auto it = o.find("provider");
+  if (it == o.end()) return make_error(ErrorCode::invalid_request, "'provider' is required");
+  if (it->second.is<std::string>()) {
+    const Provider* p = find_builtin(it->second.get<std::string>());
+    if (!p) return make_error(ErrorCode::not_found, "no built-in provider '" + it->second.get<std::string>().substr(0, 64) + "'");
+    return *p;
+  }
+  if (it->second.is<Object>()) return provider_from_json(it->second.serialize());
+  return make_error(ErrorCode::invalid_request, "'provider' must be a key or a provider object");
+}
+
+std::string ok_document(Value v) {
+  Object o;
+  o["ok"] = std::move(v);
+  return Value(o).serialize();
+}
+
+std::string error_only(const Error& e) {
+  Object o;
+  o["error"] = to_value(e);
+  return Value(o).serialize();
+}
+
+}  // namespace
+
+char* lk_build_authorization(lk_engine* engine, const char* request_json) {
+  auto v = json::parse(request_json ? request_json : "", "the request");
+  if (!v || !v->is<Object>()) {
+    return dup(error_only(make_error(ErrorCode::invalid_request, v ? "the request must be a JSON object" : v.error().message)));
+  }
+  Args a(v->get<Object>());
+  auto provider = provider_arg(v->get<Object>());
+  if (!provider) return dup(error_only(provider.error()));
+  auto resolved = resolve_provider(*provider, a.map("template_values"));
+  if (!resolved) return dup(error_only(resolved.error()));
+  Drbg& drbg = engine->engine->drbg();
+  AuthorizationUrlInput in;
+  in.client_id = a.str("client_id");
+  in.redirect_uri = a.str("redirect_uri");
+  std::vector<std::string> scopes = a.strings("scopes");
+  in.scope = join_scopes(*resolved, scopes.empty() ? resolved->default_scopes : scopes);
+  in.extra_params = a.params("extra_params");
+  if (!a.problem().empty()) return dup(error_only(make_error(ErrorCode::invalid_request, a.problem())));
+  in.state = base64url_encode(drbg.bytes(32));
+  std::string verifier;
+  if (resolved->pkce != PkceSupport::unsupported) {
+    verifier = *pkce_verifier_from_random(drbg.bytes(32));
+    in.code_challenge = pkce_challenge_s256(verifier);
+  }
+  auto url = build_authorization_url(*resolved, in);
+  if (!url) return dup(error_only(url.error()));
+  Object ok;
+  ok["authorization_url"] = Value(*url);
+  ok["state"] = Value(in.state);
+  ok["code_verifier"] = Value(verifier);
+  ok["code_challenge"] = Value(in.code_challenge);
+  return dup(ok_document(Value(ok)));
+}
+
+char* lk_parse_token_response(const char* request_json) {
+  auto v = json::parse(request_json ? request_json : "", "the request");
+  if (!v || !v->is<Object>()) {
+    return dup(error_only(make_error(ErrorCode::invalid_request, v ? "the request must be a JSON object" : v.error().message)));
+  }
+  const Object& o = v->get<Object>();
+  Args a(o);
+  auto provider = provider_arg(o);
+  if (!provider) return dup(error_only(provider.error()));
+  TokenHttpResponse r;
+  std::int64_t status = 200, now = 0;
+  json::get_int(o, "status", &status);
+  json::get_int(o, "now_ms", &now);
+  r.status = static_cast<int>(status);
+  r.content_type = a.str("content_type");
+  r.body = a.str("body");
+  if (!a.problem().empty()) return dup(error_only(make_error(ErrorCode::invalid_request, a.problem())));
+  auto t = parse_token_response(r, provider->token_response, now, a.str("requested_scope"));
+  if (!t) return dup(error_only(t.error()));
+  Object ok;
+  ok["access_token"] = Value(t->access_token);
+  ok["refresh_token"] = t->refresh_token.empty() ? Value() : Value(t->refresh_token);
+  ok["token_type"] = Value(t->token_type);
+  ok["expires_at_ms"] = t->expires_at_ms ? Value(t->expires_at_ms) : Value();
+  ok["scope"] = Value(t->scope);
+  ok["id_token"] = t->id_token.empty() ? Value() : Value(t->id_token);
+  Object extras;
+  for (const auto& [k, val] : t->extras) {
+    auto parsed = json::parse(val, "extra");
+    extras[k] = parsed ? std::move(*parsed) : Value(val);
+  }
+  ok["extras"] = Value(extras);
+  return dup(ok_document(Value(ok)));
 }
 
 char* lk_error_codes(void) {

@@ -158,6 +158,32 @@ TEST_F(CApi, EngineConfigIsValidated) {
   lk_free(err);
 }
 
+TEST_F(CApi, BuildAuthorizationStoresNothingAndPairsVerifierWithChallenge) {
+  Owned r(lk_build_authorization(engine, R"({"provider":"google","client_id":"cid","redirect_uri":"http://127.0.0.1:9/cb","scopes":["openid"]})"));
+  Value v = parse(r.s);
+  ASSERT_TRUE(v.get<Object>().count("ok")) << r.s;
+  const Object& ok = v.get<Object>().at("ok").get<Object>();
+  std::string verifier = ok.at("code_verifier").get<std::string>();
+  Owned challenge(lk_pkce_challenge(verifier.c_str()));
+  EXPECT_NE(challenge.s.find(ok.at("code_challenge").get<std::string>()), std::string::npos);
+  auto fields = latchkey::testing::query_fields(ok.at("authorization_url").get<std::string>());
+  EXPECT_EQ(fields["state"], ok.at("state").get<std::string>());
+  EXPECT_EQ(fields["code_challenge"], ok.at("code_challenge").get<std::string>());
+  EXPECT_EQ(fields["access_type"], "offline");
+  EXPECT_TRUE(store.records.empty());
+  Owned bad(lk_build_authorization(engine, R"({"provider":"google","client_id":"cid","redirect_uri":"http://evil.test/cb"})"));
+  EXPECT_NE(bad.s.find("invalid_request"), std::string::npos);
+}
+
+TEST(CApiHelpers, ParseTokenResponse) {
+  Owned ok(lk_parse_token_response(
+      R"({"provider":"github","status":200,"content_type":"application/x-www-form-urlencoded","body":"access_token=gho_1&scope=repo&token_type=bearer","now_ms":1000})"));
+  EXPECT_NE(ok.s.find(R"("access_token":"gho_1")"), std::string::npos) << ok.s;
+  EXPECT_NE(ok.s.find(R"("scope":"repo")"), std::string::npos);
+  Owned err(lk_parse_token_response(R"({"provider":"github","status":200,"body":"{\"error\":\"bad_verification_code\"}"})"));
+  EXPECT_NE(err.s.find(R"("code":"invalid_grant")"), std::string::npos) << err.s;
+}
+
 TEST(CApiHelpers, PkceAndCatalog) {
   Owned pkce(lk_pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"));
   EXPECT_NE(pkce.s.find("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"), std::string::npos);

@@ -52,6 +52,18 @@ char* lk_catalog(void);
 char* lk_validate_provider(const char* provider_json);
 /* {"ok": {"challenge": "..."}} for a PKCE verifier (RFC 7636 S256). */
 char* lk_pkce_challenge(const char* verifier);
+/* For hosts that keep their own pending state (a browser page, a serverless function): builds a
+ * consent URL with fresh PKCE (S256) and state from the engine's generator, storing nothing.
+ * Request: {"provider": key | <provider object>, "client_id", "redirect_uri", "scopes"?: [...],
+ * "extra_params"?: {...}, "template_values"?: {...}}.
+ * Result: {"ok": {"authorization_url", "state", "code_verifier", "code_challenge"}} or an error. */
+char* lk_build_authorization(lk_engine* engine, const char* request_json);
+/* Parses a token endpoint response with a provider's rules, without storing anything.
+ * Request: {"provider": key | <provider object>, "status", "content_type", "body", "now_ms",
+ * "requested_scope"?}. Result: {"ok": {"access_token", "refresh_token", "token_type",
+ * "expires_at_ms", "scope", "id_token", "extras"}} or an error (provider_error, invalid_grant,
+ * malformed_response, ...). */
+char* lk_parse_token_response(const char* request_json);
 /* {"ok": ["invalid_request", ...]} */
 char* lk_error_codes(void);
 /* The library version, static storage (do not free). */
