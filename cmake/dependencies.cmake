@@ -78,7 +78,12 @@ function(latchkey_add_test_runner target)
     # turns it into an abort, so a test that recurses too deep fails instead of passing.
     target_link_options(${target} PRIVATE -O1 -sMODULARIZE=1 -sEXPORT_NAME=createModule
       -sENVIRONMENT=node -sEXIT_RUNTIME=1 -sALLOW_MEMORY_GROWTH=1 -sTOTAL_STACK=1048576
-      -sSTACK_OVERFLOW_CHECK=2 -sEXPORTED_RUNTIME_METHODS=ENV)
+      -sSTACK_OVERFLOW_CHECK=2)
+    # ENV only exists in the glue when the program calls getenv (GoogleTest does); exporting it
+    # otherwise makes the glue throw. Pass NO_ENV for programs that never read the environment.
+    if(NOT "NO_ENV" IN_LIST ARGN)
+      target_link_options(${target} PRIVATE -sEXPORTED_RUNTIME_METHODS=ENV)
+    endif()
     set_target_properties(${target} PROPERTIES CROSSCOMPILING_EMULATOR
       "${LATCHKEY_NODE_EXECUTABLE};--no-experimental-fetch;${PROJECT_SOURCE_DIR}/tests/runners/emscripten.cjs")
   elseif(LATCHKEY_TARGET STREQUAL "wasi")

@@ -15,6 +15,8 @@ apt_packages=(
   libboost1.81-dev
   # integration tests: a test CA, and sqlite3 to inspect the store from outside
   openssl sqlite3
+  # the browser tests drive Debian's Chromium with playwright-core
+  chromium
   # Emscripten build
   emscripten
   # WASI build: clang 14 + lld + wasi-libc + libc++ and compiler-rt for wasm32

@@ -261,6 +261,35 @@ std::string step_document(lk_op* op) {
 
 }  // namespace
 
+namespace {
+
+// A provider named by key (built-in) or given inline as a definition.
+Result<Provider> provider_arg(const Object& o) {
+  auto it = o.find("provider");
+  if (it == o.end()) return make_error(ErrorCode::invalid_request, "'provider' is required");
+  if (it->second.is<std::string>()) {
+    const Provider* p = find_builtin(it->second.get<std::string>());
+    if (!p) return make_error(ErrorCode::not_found, "no built-in provider '" + it->second.get<std::string>().substr(0, 64) + "'");
+    return *p;
+  }
+  if (it->second.is<Object>()) return provider_from_json(it->second.serialize());
+  return make_error(ErrorCode::invalid_request, "'provider' must be a key or a provider object");
+}
+
+std::string ok_document(Value v) {
+  Object o;
+  o["ok"] = std::move(v);
+  return Value(o).serialize();
+}
+
+std::string error_only(const Error& e) {
+  Object o;
+  o["error"] = to_value(e);
+  return Value(o).serialize();
+}
+
+}  // namespace
+
 extern "C" {
 
 lk_engine* lk_engine_new(const char* config_json, char** error) {
@@ -387,35 +416,6 @@ char* lk_pkce_challenge(const char* verifier) {
   }
   return dup(Value(o).serialize());
 }
-
-namespace {
-
-// A provider named by key (built-in) or given inline as a definition.
-Result<Provider> provider_arg(const Object& o) {
-  auto it = o.find("provider");
-  if (it == o.end()) return make_error(ErrorCode::invalid_request, "'provider' is required");
-  if (it->second.is<std::string>()) {
-    const Provider* p = find_builtin(it->second.get<std::string>());
-    if (!p) return make_error(ErrorCode::not_found, "no built-in provider '" + it->second.get<std::string>().substr(0, 64) + "'");
-    return *p;
-  }
-  if (it->second.is<Object>()) return provider_from_json(it->second.serialize());
-  return make_error(ErrorCode::invalid_request, "'provider' must be a key or a provider object");
-}
-
-std::string ok_document(Value v) {
-  Object o;
-  o["ok"] = std::move(v);
-  return Value(o).serialize();
-}
-
-std::string error_only(const Error& e) {
-  Object o;
-  o["error"] = to_value(e);
-  return Value(o).serialize();
-}
-
-}  // namespace
 
 char* lk_build_authorization(lk_engine* engine, const char* request_json) {
   auto v = json::parse(request_json ? request_json : "", "the request");

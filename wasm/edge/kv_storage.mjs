@@ -1,0 +1,84 @@
+// latchkey's StorageAdapter on an edge KV binding (the Workers KV shape):
+//   kv.get(key) -> string | null;  kv.put(key, string);  kv.delete(key);
+//   kv.list({ prefix, cursor }) -> { keys: [{ name }], list_complete, cursor }
+//
+// Each latchkey key is one KV entry holding JSON {"value": "...", "version": n}. Values are
+// already sealed by the core (tokens and secrets are AES-256-GCM ciphertext), so the KV store
+// never sees one in clear.
+//
+// Compare-and-swap is read-compare-write. It is atomic within ONE isolate only: calls on the
+// same key are queued here, but two isolates (or two regions of an eventually consistent KV)
+// can both "win" a race. The core uses CAS for its refresh lease, so across isolates two
+// refreshes of one token can occasionally happen; with refresh-token rotation the loser then
+// sees invalid_grant. Where that matters, use a store with a real conditional write (a Durable
+// Object, D1/SQLite `UPDATE … WHERE version = ?`, PostgreSQL) behind this same interface.
+
+export function kvStorage(kv, { prefix = 'latchkey:' } = {}) {
+  if (!kv || typeof kv.get !== 'function') throw new TypeError('kvStorage needs a KV binding (get/put/delete/list)');
+
+  // Per-key queue: the read and the write of one cas never interleave with another call here.
+  const queues = new Map();
+  function locked(key, fn) {
+    const run = (queues.get(key) ?? Promise.resolve()).then(fn, fn);
+    const tail = run.catch(() => {});
+    queues.set(key, tail);
+    tail.then(() => { if (queues.get(key) === tail) queues.delete(key); });
+    return run;
+  }
+
+  async function read(key) {
+    const text = await kv.get(prefix + key);
+    if (text === null || text === undefined) return null;
+    let r;
+    try { r = JSON.parse(text); } catch { r = null; }
+    if (typeof r?.value !== 'string' || !Number.isSafeInteger(r?.version)) {
+      throw new Error(`the KV entry ${prefix}${key} is not a latchkey record; it was left as it is`);
+    }
+    return r;
+  }
+
+  // Versions must grow on every write of a key, also across a delete and re-create: use the
+  // clock, and one more than the old version when the clock has not moved.
+  async function write(key, old, value) {
+    const version = Math.max((old?.version ?? 0) + 1, Date.now());
+    await kv.put(prefix + key, JSON.stringify({ value, version }));
+    return version;
+  }
+
+  return {
+    async get(key) { return read(key); },
+    put(key, value) { return locked(key, async () => write(key, await read(key), value)); },
+    cas(key, value, expected) {
+      return locked(key, async () => {
+        const old = await read(key);
+        if ((old?.version ?? 0) !== expected) return null;
+        return write(key, old, value);
+      });
+    },
+    delete(key, expected = 0) {
+      return locked(key, async () => {
+        const old = await read(key);
+        if (!old) return { found: false };
+        if (expected && old.version !== expected) return { found: true, conflict: true };
+        await kv.delete(prefix + key);
+        return { found: true };
+      });
+    },
+    async list(p) {
+      const names = [];
+      let cursor;
+      do {
+        const page = await kv.list({ prefix: prefix + p, cursor });
+        for (const k of page.keys) names.push(k.name.slice(prefix.length));
+        cursor = page.list_complete === false ? page.cursor : undefined;
+      } while (cursor);
+      names.sort();
+      const out = [];
+      for (const key of names) {
+        const r = await read(key);
+        if (r) out.push({ key, value: r.value, version: r.version }); // deleted since the listing
+      }
+      return out;
+    },
+  };
+}

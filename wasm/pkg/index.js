@@ -1,0 +1,310 @@
+// @latchkey/wasm — the latchkey core (compiled with Emscripten) behind an async JavaScript API.
+// The core does no I/O: this file answers its effects with `fetch`, a storage adapter, the
+// clock and crypto.getRandomValues. See docs/effects.md for the protocol underneath.
+import { LatchkeyError } from './errors.js';
+import { memoryStorage } from './adapters/memory.js';
+
+export { LatchkeyError } from './errors.js';
+export { memoryStorage } from './adapters/memory.js';
+export { localStorageAdapter } from './adapters/local_storage.js';
+
+const KEY_CHECK = 'meta/master-key-check';
+
+function toBase64(bytes) {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
+function fromBase64(text) {
+  const s = atob(text);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+function defaultRandom(n) {
+  const out = new Uint8Array(n);
+  globalThis.crypto.getRandomValues(out);
+  return out;
+}
+
+function keyBytes(key) {
+  const bytes = typeof key === 'string' ? fromBase64(key) : new Uint8Array(key);
+  if (bytes.length !== 32) throw new LatchkeyError({ code: 'invalid_request', message: 'a master key must be 32 bytes (base64 or Uint8Array)' });
+  return bytes;
+}
+
+async function keyCheck(bytes) {
+  const key = await globalThis.crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const mac = await globalThis.crypto.subtle.sign('HMAC', key, new TextEncoder().encode('latchkey master key check v1'));
+  return toBase64(new Uint8Array(mac));
+}
+
+/// "github/work" (the core's connection id) or { provider, account }.
+function parseConnection(id) {
+  if (typeof id === 'object' && id) return { provider: id.provider, account: id.account ?? '' };
+  const slash = String(id).indexOf('/');
+  if (slash < 0) return { provider: String(id), account: '' };
+  return { provider: decodeURIComponent(id.slice(0, slash)), account: decodeURIComponent(id.slice(slash + 1)) };
+}
+
+const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+function camelize(value) {
+  if (Array.isArray(value)) return value.map(camelize);
+  if (!value || typeof value !== 'object') return value;
+  const out = {};
+  for (const [k, v] of Object.entries(value)) out[camel(k)] = k === 'extras' || k === 'template_values' ? v : camelize(v);
+  return out;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/// Reads a response body, refusing more than `limit` bytes.
+async function readLimited(response, limit) {
+  const reader = response.body?.getReader();
+  if (!reader) return new Uint8Array(0);
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.length; }
+  return out;
+}
+
+class Broker {
+  #raw; #engine; #fetch; #storage; #now; #principal; #inflight = new Map();
+
+  constructor({ raw, engine, fetch, storage, now, principal }) {
+    this.#raw = raw;
+    this.#engine = engine;
+    this.#fetch = fetch;
+    this.#storage = storage;
+    this.#now = now;
+    this.#principal = principal;
+    const run = (req) => this.#run(req);
+    this.providers = {
+      list: async ({ search, supportsManaged } = {}) => camelize(await run({ op: 'list_providers', search: search ?? [], supports_managed: !!supportsManaged })),
+      get: async (key) => camelize(await run({ op: 'get_provider', key })),
+      register: async (definition) => camelize(await run({ op: 'register_provider', provider: definition })),
+      update: async (definition) => camelize(await run({ op: 'update_provider', provider: definition })),
+      discover: async (issuer, { key } = {}) => camelize(await run({ op: 'discover_provider', issuer, key: key ?? new URL(issuer).hostname.replace(/[^a-z0-9]+/gi, '-').toLowerCase() })),
+      remove: async (key, { force = false } = {}) => camelize(await run({ op: 'remove_provider', key, force })),
+    };
+    this.apps = {
+      upsert: async ({ provider, clientId, clientSecret, redirectUri, scopes, templateValues }) => camelize(await run({
+        op: 'upsert_app', provider, client_id: clientId, client_secret: clientSecret, redirect_uri: redirectUri,
+        scopes, template_values: templateValues,
+      })),
+      get: async (provider) => camelize(await run({ op: 'get_app', provider })),
+      list: async () => camelize(await run({ op: 'list_apps' })),
+      remove: async (provider) => camelize(await run({ op: 'delete_app', provider })),
+    };
+  }
+
+  /// Starts an authorization: the consent URL to send the user to, and its state.
+  async authorize(provider, { redirectUri, scopes, account, extraParams, templateValues, principal } = {}) {
+    const r = await this.#run({
+      op: 'authorize', provider, principal: principal ?? this.#principal, account, redirect_uri: redirectUri, scopes,
+      extra_params: extraParams, template_values: templateValues,
+    });
+    return { url: r.authorization_url, state: r.state, expiresAt: r.expires_at_ms };
+  }
+
+  /// Completes an authorization from the URL (or query) the provider redirected to.
+  async handleCallback(callbackUrl, { principal } = {}) {
+    return camelize(await this.#run({ op: 'complete_callback', principal: principal ?? this.#principal, callback: String(callbackUrl) }));
+  }
+
+  /// Client credentials: fetch a token for `provider` and keep it as a connection.
+  async connectClientCredentials(provider, { scopes, account, principal } = {}) {
+    return camelize(await this.#run({ op: 'connect_client_credentials', provider, scopes, account, principal: principal ?? this.#principal }));
+  }
+
+  /// A valid access token, refreshed if due. Concurrent callers share one refresh.
+  async getAccessToken(connectionId, { forceRefresh = false } = {}) {
+    return (await this.getToken(connectionId, { forceRefresh })).accessToken;
+  }
+
+  /// Like getAccessToken, with the token's type, expiry and whether this call refreshed it.
+  getToken(connectionId, { forceRefresh = false } = {}) {
+    const ref = parseConnection(connectionId);
+    const key = `${this.#principal}\n${ref.provider}\n${ref.account}\n${forceRefresh}`;
+    let pending = this.#inflight.get(key);
+    if (!pending) {
+      pending = this.#run({ op: 'get_token', principal: this.#principal, ...ref, force_refresh: forceRefresh })
+        .then(camelize)
+        .finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  /// fetch() as the connected account: the token is added only for the provider's allowed
+  /// hosts; a 401 refreshes once and retries. `input` may be a path under the API base URL.
+  async fetch(connectionId, input, init = {}) {
+    const ref = parseConnection(connectionId);
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const method = (init.method ?? (typeof input === 'object' ? input.method : undefined) ?? 'GET').toUpperCase();
+    const headers = [...new Headers(init.headers ?? (typeof input === 'object' ? input.headers : undefined)).entries()];
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (attempt === 1) await this.getToken(ref, { forceRefresh: true });
+      const signed = await this.#run({ op: 'sign_request', principal: this.#principal, ...ref, request: { method, url, headers } });
+      let response;
+      try {
+        response = await this.#fetch(signed.url, {
+          method, headers: signed.headers, body: init.body, redirect: 'manual', signal: init.signal,
+        });
+      } catch (e) {
+        if (e?.name === 'AbortError') throw e; // the caller's own signal
+        throw new LatchkeyError({ code: 'transport', message: `could not reach ${new URL(signed.url).host} (${e?.cause?.message || e?.message || e})` });
+      }
+      if (response.status !== 401 || attempt === 1) return response;
+      await response.body?.cancel().catch(() => {});
+    }
+    throw new LatchkeyError({ code: 'internal', message: 'unreachable' });
+  }
+
+  async status(connectionId) {
+    return camelize(await this.#run({ op: 'status', principal: this.#principal, ...parseConnection(connectionId) }));
+  }
+
+  async connections() {
+    return camelize(await this.#run({ op: 'list_connections', principal: this.#principal }));
+  }
+
+  async disconnect(connectionId, { revoke = false } = {}) {
+    return camelize(await this.#run({ op: 'disconnect', principal: this.#principal, ...parseConnection(connectionId), revoke }));
+  }
+
+  /// Re-seals secrets under the current master key (after adding a new key version).
+  async reseal() { return camelize(await this.#run({ op: 'reseal' })); }
+
+  /// Releases the engine's memory; the broker cannot be used afterwards.
+  close() {
+    if (this.#engine) this.#raw.engineFree(this.#engine);
+    this.#engine = 0;
+  }
+
+  async #run(request) {
+    if (!this.#engine) throw new LatchkeyError({ code: 'invalid_request', message: 'this broker was closed' });
+    const raw = this.#raw;
+    const op = raw.opBegin(this.#engine, JSON.stringify(request), this.#now());
+    try {
+      let step = JSON.parse(raw.opStep(op));
+      while (step.effect) {
+        const result = await this.#perform(step.effect);
+        step = JSON.parse(raw.opResume(op, JSON.stringify(result), this.#now()));
+      }
+      if (step.done.error) throw new LatchkeyError(step.done.error);
+      return step.done.ok;
+    } finally {
+      raw.opFree(op);
+    }
+  }
+
+  async #perform(effect) {
+    switch (effect.kind) {
+      case 'http': return this.#http(effect.http);
+      case 'sleep': await new Promise((r) => setTimeout(r, effect.ms)); return {};
+      default: return this.#store(effect);
+    }
+  }
+
+  async #http(req) {
+    let response;
+    try {
+      response = await this.#fetch(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body === '' ? undefined : req.body,
+        redirect: req.follow_redirects ? 'follow' : 'manual',
+        signal: AbortSignal.timeout(req.timeout_ms || 30000),
+      });
+    } catch (e) {
+      const why = e?.name === 'TimeoutError' ? `no answer within ${Math.round((req.timeout_ms || 30000) / 1000)} s`
+        : (e?.cause?.message || e?.message || String(e));
+      return { transport_error: `could not reach ${new URL(req.url).host} (${why})` };
+    }
+    let bytes;
+    try {
+      bytes = await readLimited(response, req.max_response_bytes || (1 << 20));
+    } catch (e) {
+      return { transport_error: `the response from ${new URL(req.url).host} was cut off (${e?.message ?? e})` };
+    }
+    if (bytes === null) {
+      return { transport_error: `the response from ${new URL(req.url).host} is larger than ${req.max_response_bytes} bytes` };
+    }
+    const result = { status: response.status, headers: [...response.headers.entries()] };
+    try {
+      result.body = decoder.decode(bytes);
+    } catch {
+      result.body_base64 = toBase64(bytes);
+    }
+    return result;
+  }
+
+  async #store(effect) {
+    const s = this.#storage;
+    try {
+      switch (effect.kind) {
+        case 'store.get': {
+          const r = await s.get(effect.key);
+          return r ? { found: true, value: r.value, version: r.version } : { found: false };
+        }
+        case 'store.put': return { version: await s.put(effect.key, effect.value) };
+        case 'store.cas': {
+          const v = await s.cas(effect.key, effect.value, effect.expected_version);
+          return v === null ? { conflict: true } : { version: v };
+        }
+        case 'store.delete': {
+          const r = await s.delete(effect.key, effect.expected_version);
+          return { found: !!r.found, conflict: !!r.conflict };
+        }
+        case 'store.list': return { records: await s.list(effect.prefix) };
+        default: return { store_error: `unknown effect ${effect.kind}` };
+      }
+    } catch (e) {
+      return { store_error: e?.message || String(e) };
+    }
+  }
+}
+
+/// Creates a broker. Only `storage` is needed for anything to persist; the rest default to
+/// globalThis.fetch, Date.now, crypto.getRandomValues and a random in-memory master key.
+///   masterKey: 32 bytes (Uint8Array or base64) — required to reopen persistent storage.
+///   wasmBinary / wasmModule: the module's bytes or a compiled WebAssembly.Module (edge runtimes).
+export async function createBroker({
+  fetch = globalThis.fetch?.bind(globalThis), storage = memoryStorage(), masterKey, now = () => Date.now(),
+  random = defaultRandom, principal = 'default', raw, wasmBinary, wasmModule,
+} = {}) {
+  if (typeof fetch !== 'function') throw new LatchkeyError({ code: 'invalid_request', message: 'no fetch function: pass one to createBroker({ fetch })' });
+  // Loaded only when needed: a host that brings its own raw layer (the WASI module) never
+  // touches the Emscripten glue.
+  raw = raw ?? await (await import('./raw.js')).createRaw({ wasmBinary, wasmModule });
+  const key = masterKey === undefined ? random(32) : keyBytes(masterKey);
+  // A wrong key must fail here, clearly, rather than on every sealed record later.
+  const check = await keyCheck(key);
+  let stored;
+  try {
+    stored = await storage.get(KEY_CHECK);
+  } catch (e) {
+    throw new LatchkeyError({ code: 'storage', message: `the storage adapter failed: ${e?.message ?? e}` });
+  }
+  if (stored && stored.value !== check) {
+    throw new LatchkeyError({ code: 'crypto', message: 'this master key is not the one the storage was sealed with; pass the right masterKey (nothing was changed)' });
+  }
+  if (!stored) await storage.cas(KEY_CHECK, check, 0);
+  const engine = raw.engineNew(JSON.stringify({ master_keys: { 1: toBase64(key) }, current_key_version: 1, entropy: toBase64(random(48)) }));
+  return new Broker({ raw, engine, fetch, storage, now, principal });
+}
