@@ -129,7 +129,7 @@ HttpRequest token_request(const Provider& provider, const std::string& endpoint,
     json::Object o;
     for (const auto& [k, v] : grant) o[k] = json::Value(v);
     req.headers.emplace_back("Content-Type", "application/json");
-    req.body = json::Value(o).serialize();
+    req.body = json::serialize(json::Value(o));
   } else {
     req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
     req.body = encode_form(grant);

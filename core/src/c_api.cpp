@@ -41,7 +41,7 @@ char* dup(const std::string& s) {
 std::string error_document(const Error& e) {
   Object o;
   o["error"] = to_value(e);
-  return Value(o).serialize();
+  return json::serialize(Value(o));
 }
 
 // Typed reads from a request object; the first problem is remembered and reported.
@@ -164,7 +164,7 @@ Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string
   } else if (op == "register_provider" || op == "update_provider") {
     const Value* p = a.raw("provider");
     if (!p || !p->is<Object>()) return make_error(ErrorCode::invalid_request, "'provider' must be a provider object");
-    out = op == "register_provider" ? engine.register_provider(p->serialize()) : engine.update_provider(p->serialize());
+    out = op == "register_provider" ? engine.register_provider(json::serialize(*p)) : engine.update_provider(json::serialize(*p));
   } else if (op == "remove_provider") {
     a.require("key");
     out = engine.remove_provider(a.str("key"), a.flag("force"));
@@ -256,36 +256,40 @@ std::string step_document(lk_op* op) {
     auto done = json::parse(op->op->result_json(), "result");
     o["done"] = done ? std::move(*done) : Value();
   }
-  return Value(o).serialize();
+  return json::serialize(Value(o));
 }
 
 }  // namespace
 
 namespace {
 
-// A provider named by key (built-in) or given inline as a definition.
-Result<Provider> provider_arg(const Object& o) {
+// A provider named by key (built-in, used in place) or given inline as a definition (parsed
+// into `storage`). These helpers are hot paths for JS hosts: no copy of a built-in.
+Result<const Provider*> provider_arg(const Object& o, Provider* storage) {
   auto it = o.find("provider");
   if (it == o.end()) return make_error(ErrorCode::invalid_request, "'provider' is required");
   if (it->second.is<std::string>()) {
     const Provider* p = find_builtin(it->second.get<std::string>());
     if (!p) return make_error(ErrorCode::not_found, "no built-in provider '" + it->second.get<std::string>().substr(0, 64) + "'");
-    return *p;
+    return p;
   }
-  if (it->second.is<Object>()) return provider_from_json(it->second.serialize());
-  return make_error(ErrorCode::invalid_request, "'provider' must be a key or a provider object");
+  if (!it->second.is<Object>()) return make_error(ErrorCode::invalid_request, "'provider' must be a key or a provider object");
+  auto parsed = provider_from_json(json::serialize(it->second));
+  if (!parsed) return parsed.error();
+  *storage = std::move(*parsed);
+  return static_cast<const Provider*>(storage);
 }
 
 std::string ok_document(Value v) {
   Object o;
   o["ok"] = std::move(v);
-  return Value(o).serialize();
+  return json::serialize(Value(o));
 }
 
 std::string error_only(const Error& e) {
   Object o;
   o["error"] = to_value(e);
-  return Value(o).serialize();
+  return json::serialize(Value(o));
 }
 
 }  // namespace
@@ -353,7 +357,7 @@ lk_op* lk_op_begin(lk_engine* engine, const char* request_json, int64_t now_ms) 
     done["error"] = to_value(made.error());
     Object o;
     o["done"] = Value(done);
-    op->early_error = Value(o).serialize();
+    op->early_error = json::serialize(Value(o));
     return op;
   }
   op->op = std::move(*made);
@@ -372,7 +376,7 @@ char* lk_op_resume(lk_op* op, const char* effect_result_json, int64_t now_ms) {
     done["error"] = to_value(r.error());
     Object o;
     o["done"] = Value(done);
-    op->early_error = Value(o).serialize();
+    op->early_error = json::serialize(Value(o));
     op->effect = nullptr;
     return dup(op->early_error);
   }
@@ -392,7 +396,7 @@ char* lk_catalog(void) {
     for (const auto& p : *providers) a.push_back(provider_value(p));
     o["ok"] = Value(a);
   }
-  return dup(Value(o).serialize());
+  return dup(json::serialize(Value(o)));
 }
 
 char* lk_validate_provider(const char* provider_json) {
@@ -400,7 +404,7 @@ char* lk_validate_provider(const char* provider_json) {
   Object o;
   if (p) o["ok"] = provider_value(*p);
   else o["error"] = to_value(p.error());
-  return dup(Value(o).serialize());
+  return dup(json::serialize(Value(o)));
 }
 
 char* lk_pkce_challenge(const char* verifier) {
@@ -414,7 +418,7 @@ char* lk_pkce_challenge(const char* verifier) {
     ok["method"] = Value(std::string("S256"));
     o["ok"] = Value(ok);
   }
-  return dup(Value(o).serialize());
+  return dup(json::serialize(Value(o)));
 }
 
 char* lk_build_authorization(lk_engine* engine, const char* request_json) {
@@ -423,10 +427,16 @@ char* lk_build_authorization(lk_engine* engine, const char* request_json) {
     return dup(error_only(make_error(ErrorCode::invalid_request, v ? "the request must be a JSON object" : v.error().message)));
   }
   Args a(v->get<Object>());
-  auto provider = provider_arg(v->get<Object>());
+  Provider inline_provider, templated;
+  auto provider = provider_arg(v->get<Object>(), &inline_provider);
   if (!provider) return dup(error_only(provider.error()));
-  auto resolved = resolve_provider(*provider, a.map("template_values"));
-  if (!resolved) return dup(error_only(resolved.error()));
+  const Provider* resolved = *provider;
+  if (!resolved->template_params.empty()) {
+    auto r = resolve_provider(*resolved, a.map("template_values"));
+    if (!r) return dup(error_only(r.error()));
+    templated = std::move(*r);
+    resolved = &templated;
+  }
   Drbg& drbg = engine->engine->drbg();
   AuthorizationUrlInput in;
   in.client_id = a.str("client_id");
@@ -458,7 +468,8 @@ char* lk_parse_token_response(const char* request_json) {
   }
   const Object& o = v->get<Object>();
   Args a(o);
-  auto provider = provider_arg(o);
+  Provider inline_provider;
+  auto provider = provider_arg(o, &inline_provider);
   if (!provider) return dup(error_only(provider.error()));
   TokenHttpResponse r;
   std::int64_t status = 200, now = 0;
@@ -468,7 +479,7 @@ char* lk_parse_token_response(const char* request_json) {
   r.content_type = a.str("content_type");
   r.body = a.str("body");
   if (!a.problem().empty()) return dup(error_only(make_error(ErrorCode::invalid_request, a.problem())));
-  auto t = parse_token_response(r, provider->token_response, now, a.str("requested_scope"));
+  auto t = parse_token_response(r, (*provider)->token_response, now, a.str("requested_scope"));
   if (!t) return dup(error_only(t.error()));
   Object ok;
   ok["access_token"] = Value(t->access_token);
@@ -493,7 +504,7 @@ char* lk_error_codes(void) {
   }
   Object o;
   o["ok"] = Value(a);
-  return dup(Value(o).serialize());
+  return dup(json::serialize(Value(o)));
 }
 
 const char* lk_version(void) { return "0.1.0"; }

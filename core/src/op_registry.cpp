@@ -307,7 +307,7 @@ class SetMode : public Operation<ProviderInfo> {
       }
       json::Object o;
       o["mode"] = json::Value(std::string(to_string(mode_)));
-      Steps::put(*this, mode_key(provider_), json::Value(o).serialize(), [this, p = std::move(*p)](Result<std::int64_t> w) {
+      Steps::put(*this, mode_key(provider_), json::serialize(json::Value(o)), [this, p = std::move(*p)](Result<std::int64_t> w) {
         if (!w) return fail(w.error());
         describe(*this, p, [this](Result<ProviderInfo> info) {
           if (!info) return fail(info.error());

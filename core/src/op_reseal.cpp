@@ -59,7 +59,7 @@ class Reseal : public Operation<ResealResult> {
       changed = true;
     }
     if (!changed) return next_record(prefix, j + 1);
-    Steps::cas(*this, rec.key, json::Value(o).serialize(), rec.version, [this, prefix, j](Result<std::int64_t> w) {
+    Steps::cas(*this, rec.key, json::serialize(json::Value(o)), rec.version, [this, prefix, j](Result<std::int64_t> w) {
       if (w) ++result_.resealed;
       else if (w.error().code == ErrorCode::conflict) ++result_.skipped;  // changed meanwhile: run again
       else return fail(w.error());

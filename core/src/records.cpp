@@ -146,7 +146,7 @@ std::string to_json(const AppRecord& r) {
   o["scopes"] = string_array(r.scopes);
   o["template_values"] = string_map(r.template_values);
   o["updated_at_ms"] = Value(r.updated_at_ms);
-  return Value(o).serialize();
+  return json::serialize(Value(o));
 }
 
 Result<AppRecord> app_from_json(const std::string& text) {
@@ -177,7 +177,7 @@ std::string to_json(const PendingRecord& r) {
   o["created_at_ms"] = Value(r.created_at_ms);
   o["expires_at_ms"] = Value(r.expires_at_ms);
   o["consumed"] = Value(r.consumed);
-  return Value(o).serialize();
+  return json::serialize(Value(o));
 }
 
 Result<PendingRecord> pending_from_json(const std::string& text) {
@@ -225,7 +225,7 @@ std::string to_json(const ConnectionRecord& r) {
   if (r.failures != 0) o["failures"] = Value(static_cast<std::int64_t>(r.failures));
   if (r.breaker_until_ms != 0) o["breaker_until_ms"] = Value(r.breaker_until_ms);
   if (!r.last_error.empty()) o["last_error"] = Value(r.last_error);
-  return Value(o).serialize();
+  return json::serialize(Value(o));
 }
 
 namespace {

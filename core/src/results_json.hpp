@@ -35,7 +35,7 @@ std::string result_document(const Result<T>& r) {
   json::Object o;
   if (r) o["ok"] = to_value(r.value());
   else o["error"] = to_value(r.error());
-  return json::Value(o).serialize();
+  return json::serialize(json::Value(o));
 }
 
 /// Parses an EffectResult from its JSON form (docs/effects.md).

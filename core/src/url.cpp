@@ -6,7 +6,9 @@ namespace latchkey::detail {
 namespace {
 
 bool is_unreserved(unsigned char c) {
-  return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+  // ASCII only: std::isalnum consults the locale and costs a call per character.
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
 }
 
 int hex_value(char c) {
@@ -137,18 +139,21 @@ namespace {
 std::string encode(std::string_view s, bool space_as_plus) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
-  out.reserve(s.size() * 3);
-  for (unsigned char c : s) {
-    if (is_unreserved(c)) {
-      out.push_back(static_cast<char>(c));
-    } else if (c == ' ' && space_as_plus) {
+  out.reserve(s.size() + s.size() / 2 + 8);
+  std::size_t run = 0;  // start of the current run of unreserved characters, appended at once
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (is_unreserved(c)) continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    if (c == ' ' && space_as_plus) {
       out.push_back('+');
     } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
+      const char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+      out.append(esc, 3);
     }
   }
+  out.append(s.data() + run, s.size() - run);
   return out;
 }
 }  // namespace
