@@ -7,6 +7,8 @@
 //                                                           with `Accept: application/json`
 //   ANY  /proxy/:provider/<path>[?query]                    <path> under the provider's API with
 //                                                           the connection's token injected
+//                                                           (X-Latchkey-Account: which account,
+//                                                           when there are several)
 //
 // env (bindings and secrets):
 //   LATCHKEY_KV            a KV namespace: connections, apps and pending authorizations (sealed)
@@ -15,6 +17,7 @@
 //                          /proxy is off. The header is checked and then dropped, never forwarded.
 //   LATCHKEY_APPS          JSON [{"provider", "clientId", "clientSecret", "scopes"?}]: OAuth apps
 //   LATCHKEY_PROVIDERS     JSON [provider definitions]: custom providers (optional)
+//                          (both are written to KV when an isolate starts)
 //   LATCHKEY_WASM_MODULE   the compiled latchkey.wasm, where the runtime imports .wasm files as
 //                          WebAssembly.Module (optional: the package finds its file otherwise)
 //
@@ -103,7 +106,9 @@ async function proxy(broker, request, url, provider, rest) {
   dropHeaders(headers, NOT_UPSTREAM);
   // Buffered, not streamed: a 401 makes broker.fetch refresh the token and send it again.
   const body = ['GET', 'HEAD'].includes(request.method) ? undefined : await request.arrayBuffer();
-  const upstream = await broker.fetch(account ? { provider, account } : provider, `/${rest}${url.search}`, {
+  // Always a path under the API: `//host/x` would otherwise name another host.
+  const target = `/${rest.replace(/^\/+/, '')}${url.search}`;
+  const upstream = await broker.fetch(account ? { provider, account } : provider, target, {
     method: request.method, headers, body,
   });
   const out = new Headers(upstream.headers);

@@ -157,13 +157,17 @@ class Broker {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const method = (init.method ?? (typeof input === 'object' ? input.method : undefined) ?? 'GET').toUpperCase();
     const headers = [...new Headers(init.headers ?? (typeof input === 'object' ? input.headers : undefined)).entries()];
+    // Buffered once: a 401 sends the request again, and a stream can be read only once.
+    let body = init.body;
+    if (body === undefined && typeof input === 'object' && input.body) body = await input.arrayBuffer();
+    else if (body && typeof body.getReader === 'function') body = await new Response(body).arrayBuffer();
     for (let attempt = 0; attempt < 2; attempt++) {
       if (attempt === 1) await this.getToken(ref, { forceRefresh: true });
       const signed = await this.#run({ op: 'sign_request', principal: this.#principal, ...ref, request: { method, url, headers } });
       let response;
       try {
         response = await this.#fetch(signed.url, {
-          method, headers: signed.headers, body: init.body, redirect: 'manual', signal: init.signal,
+          method, headers: signed.headers, body, redirect: 'manual', signal: init.signal,
         });
       } catch (e) {
         if (e?.name === 'AbortError') throw e; // the caller's own signal

@@ -67,6 +67,22 @@ for (const layer of LAYERS) {
       assert.equal((await res.json()).sub, 'alice');
       assert.equal(main.api.stats.lastAuthorization, `Bearer ${token}`); // the caller's header was replaced
       assert.deepEqual((await broker.connections()).map((c) => c.id), ['testas/alice']);
+
+      // A Request as input: its method, headers and body go along.
+      const echo = await broker.fetch(conn.id, new Request(`${main.api.url}/echo?q=1`, {
+        method: 'POST', headers: { 'content-type': 'text/plain', 'x-mine': 'kept' }, body: 'hello',
+      }));
+      const seen = await echo.json();
+      assert.deepEqual([seen.method, seen.body, seen.query.q, seen.headers['x-mine']], ['POST', 'hello', '1', 'kept']);
+      assert.equal(seen.headers.authorization, `Bearer ${token}`);
+
+      // A 401 (the AS forgot the access token) refreshes once and retries.
+      assert.equal(await main.as.revoke(token), true);
+      main.as.resetStats();
+      const again = await broker.fetch(conn.id, '/me');
+      assert.equal(again.status, 200);
+      assert.equal(main.as.stats.token.refresh_token, 1);
+      assert.notEqual(await broker.getAccessToken(conn.id), token);
       broker.close();
     });
 

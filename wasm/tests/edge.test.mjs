@@ -184,6 +184,11 @@ for (const layer of LAYERS) {
       assert.equal((await wrong.json()).error.code, 'unauthorized');
       const unknown = await h.fetch(get('/proxy/nosuch/me', { authorization: `Bearer ${SECRET}` }));
       assert.equal(unknown.status, 404);
+      // `//host/...` stays a path under the provider's API (whose 404 this is).
+      fx.api.resetStats();
+      const elsewhere = await h.fetch(get('/proxy/testas//evil.example/me', { authorization: `Bearer ${SECRET}` }));
+      assert.equal(elsewhere.status, 404);
+      assert.deepEqual(fx.api.stats.byPath, { '/evil.example/me': 1 });
     });
 
     test('denied consent is a 400 with access_denied', async () => {
