@@ -343,6 +343,7 @@ lk_engine* lk_engine_new(const char* config_json, char** error) {
 void lk_engine_free(lk_engine* engine) { delete engine; }
 
 int lk_engine_add_entropy(lk_engine* engine, const char* base64) {
+  if (!engine) return -1;
   auto bytes = base64_decode(base64 ? base64 : "");
   if (!bytes) return -1;
   engine->engine->add_entropy(*bytes);
@@ -351,6 +352,10 @@ int lk_engine_add_entropy(lk_engine* engine, const char* base64) {
 
 lk_op* lk_op_begin(lk_engine* engine, const char* request_json, int64_t now_ms) {
   auto* op = new lk_op;
+  if (!engine) {
+    op->early_error = R"({"done":{"error":{"code":"invalid_request","message":"no engine: lk_engine_new failed or was not called"}}})";
+    return op;
+  }
   auto made = make_op(*engine->engine, request_json ? request_json : "");
   if (!made) {
     Object done;
@@ -365,9 +370,13 @@ lk_op* lk_op_begin(lk_engine* engine, const char* request_json, int64_t now_ms) 
   return op;
 }
 
-char* lk_op_step(lk_op* op) { return dup(step_document(op)); }
+char* lk_op_step(lk_op* op) {
+  if (!op) return dup(R"({"done":{"error":{"code":"invalid_request","message":"no operation"}}})");
+  return dup(step_document(op));
+}
 
 char* lk_op_resume(lk_op* op, const char* effect_result_json, int64_t now_ms) {
+  if (!op) return lk_op_step(op);
   if (!op->early_error.empty() || !op->effect) return dup(step_document(op));
   auto r = effect_result_from_json(effect_result_json ? effect_result_json : "");
   if (!r) {
@@ -422,6 +431,7 @@ char* lk_pkce_challenge(const char* verifier) {
 }
 
 char* lk_build_authorization(lk_engine* engine, const char* request_json) {
+  if (!engine) return dup(error_only(make_error(ErrorCode::invalid_request, "no engine: lk_engine_new failed")));
   auto v = json::parse(request_json ? request_json : "", "the request");
   if (!v || !v->is<Object>()) {
     return dup(error_only(make_error(ErrorCode::invalid_request, v ? "the request must be a JSON object" : v.error().message)));

@@ -11,8 +11,17 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineConfig& config) {
   if (!sealer) return sealer.error();
   auto drbg = detail::Drbg::create(config.entropy);
   if (!drbg) return drbg.error();
-  if (config.pending_ttl_ms <= 0 || config.lease_ms <= 0 || config.refresh_retries < 0) {
-    return make_error(ErrorCode::invalid_request, "engine timings must be positive");
+  constexpr std::int64_t kDay = 24LL * 3600 * 1000;
+  const bool sane = config.pending_ttl_ms > 0 && config.pending_ttl_ms <= kDay && config.lease_ms >= 1000 &&
+                    config.lease_ms <= kDay && config.refresh_retries >= 0 && config.refresh_retries <= 10 &&
+                    config.retry_base_ms > 0 && config.retry_base_ms <= config.retry_max_ms &&
+                    config.retry_max_ms <= 3600 * 1000 && config.breaker_threshold > 0 &&
+                    config.breaker_max_ms > 0 && config.breaker_max_ms <= kDay;
+  if (!sane) {
+    return make_error(ErrorCode::invalid_request,
+                      "engine timings are out of range: pending_ttl_ms and breaker_max_ms in (0, 1 day], lease_ms in "
+                      "[1 s, 1 day], 0 <= refresh_retries <= 10, 0 < retry_base_ms <= retry_max_ms <= 1 h, "
+                      "breaker_threshold > 0");
   }
   std::unique_ptr<Engine> e(new Engine);
   e->config_ = config;

@@ -80,15 +80,43 @@ class Authorize : public Operation<AuthorizationStart> {
     result_.authorization_url = std::move(*url);
     result_.state = state;
     result_.expires_at_ms = pending.expires_at_ms;
-    Steps::cas(*this, pending_key(state), to_json(pending), 0, [this](Result<std::int64_t> r) {
+    pending_value_ = to_json(pending);
+    pending_store_key_ = pending_key(state);
+    sweep();
+  }
+
+  // Pending records outlive their use (a replay must be told apart from a stranger's state) but
+  // not their expiry: each new authorization removes a few expired ones, so the store stays
+  // bounded by the sign-in rate times the pending lifetime.
+  void sweep() {
+    Steps::list(*this, "pending/", [this](Result<std::vector<StoreRecord>> r) {
       if (!r) return fail(r.error());
-      succeed(std::move(result_));
+      for (const auto& rec : *r) {
+        auto p = pending_from_json(rec.value);
+        if (p && p->expires_at_ms < now_ms()) expired_.push_back({rec.key, rec.version});
+        if (expired_.size() == 16) break;
+      }
+      remove_expired(0);
     });
+  }
+
+  void remove_expired(std::size_t i) {
+    if (i == expired_.size()) {
+      return Steps::cas(*this, pending_store_key_, pending_value_, 0, [this](Result<std::int64_t> r) {
+        if (!r) return fail(r.error());
+        succeed(std::move(result_));
+      });
+    }
+    // At its version only: a record rewritten meanwhile is someone else's business.
+    Steps::remove(*this, expired_[i].first, expired_[i].second, [this, i](Result<bool>) { remove_expired(i + 1); });
   }
 
   AuthorizeRequest req_;
   Provider provider_;
   AuthorizationStart result_;
+  std::string pending_store_key_;
+  std::string pending_value_;
+  std::vector<std::pair<std::string, std::int64_t>> expired_;
 };
 
 class CompleteCallback : public Operation<ConnectionInfo> {

@@ -34,37 +34,44 @@ class Reseal : public Operation<ResealResult> {
     });
   }
 
+  // Walks the batch in a loop (no recursion per record: stores can be large and wasm stacks
+  // small) and only leaves it to ask the host for a compare-and-swap.
   void next_record(std::size_t prefix, std::size_t j) {
-    if (j == batch_.size()) return next_prefix(prefix + 1);
-    const StoreRecord& rec = batch_[j];
-    auto parsed = json::parse(rec.value, "a stored record");
-    if (!parsed || !parsed->is<json::Object>()) {
-      ++result_.failed;
-      return next_record(prefix, j + 1);
-    }
-    json::Object o = parsed->get<json::Object>();
     const Sealer& sealer = engine().sealer();
-    bool changed = false;
-    for (const char* field : kSealed[prefix].fields) {
-      const std::string* sealed = json::get_string(o, field);
-      if (!sealed || sealed->empty()) continue;
-      std::uint32_t version = Sealer::key_version(*sealed);
-      if (version == sealer.current_version()) continue;
-      auto plain = sealer.open(seal_place(rec.key, field), *sealed);
-      if (!plain) {
+    for (; j < batch_.size(); ++j) {
+      const StoreRecord& rec = batch_[j];
+      auto parsed = json::parse(rec.value, "a stored record");
+      if (!parsed || !parsed->is<json::Object>()) {
         ++result_.failed;
-        return next_record(prefix, j + 1);
+        continue;
       }
-      o[field] = json::Value(sealer.seal(seal_place(rec.key, field), *plain, engine().drbg()));
-      changed = true;
+      json::Object o = parsed->get<json::Object>();
+      bool changed = false, failed = false;
+      for (const char* field : kSealed[prefix].fields) {
+        const std::string* sealed = json::get_string(o, field);
+        if (!sealed || sealed->empty() || Sealer::key_version(*sealed) == sealer.current_version()) continue;
+        auto plain = sealer.open(seal_place(rec.key, field), *sealed);
+        if (!plain) {
+          failed = true;
+          break;
+        }
+        o[field] = json::Value(sealer.seal(seal_place(rec.key, field), *plain, engine().drbg()));
+        changed = true;
+      }
+      if (failed) {
+        ++result_.failed;
+        continue;
+      }
+      if (!changed) continue;
+      return Steps::cas(*this, rec.key, json::serialize(json::Value(o)), rec.version,
+                        [this, prefix, j](Result<std::int64_t> w) {
+                          if (w) ++result_.resealed;
+                          else if (w.error().code == ErrorCode::conflict) ++result_.skipped;  // changed meanwhile: run again
+                          else return fail(w.error());
+                          next_record(prefix, j + 1);
+                        });
     }
-    if (!changed) return next_record(prefix, j + 1);
-    Steps::cas(*this, rec.key, json::serialize(json::Value(o)), rec.version, [this, prefix, j](Result<std::int64_t> w) {
-      if (w) ++result_.resealed;
-      else if (w.error().code == ErrorCode::conflict) ++result_.skipped;  // changed meanwhile: run again
-      else return fail(w.error());
-      next_record(prefix, j + 1);
-    });
+    next_prefix(prefix + 1);
   }
 
   std::vector<StoreRecord> batch_;

@@ -1,6 +1,7 @@
 // The token lifecycle: storing issued tokens, get-valid-token with single-flight refresh,
 // signing requests, and reading connection status.
 #include <algorithm>
+#include <cctype>
 
 #include "authorization.hpp"
 #include "latchkey/catalog.hpp"
@@ -81,6 +82,18 @@ void save_attempt(std::shared_ptr<SaveState> s) {
       s->then(connection_info(rec));
     });
   });
+}
+
+// "scheme://" before any '/', '?' or '#': a query holding a URL does not make a path absolute.
+bool has_scheme(const std::string& url) {
+  auto sep = url.find("://");
+  if (sep == std::string::npos || sep == 0) return false;
+  for (std::size_t i = 0; i < sep; ++i) {
+    char c = url[i];
+    bool ok = std::isalpha(static_cast<unsigned char>(c)) || (i > 0 && (std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.'));
+    if (!ok) return false;
+  }
+  return true;
 }
 
 bool fresh(const ConnectionRecord& r, std::int64_t buffer_s, std::int64_t now) {
@@ -173,11 +186,29 @@ class GetToken : public Operation<AccessToken> {
         return fail(v.error());
       }
       cur_.version = *v;
+      used_refresh_sealed_ = cur_.record.refresh_token_sealed;
       Steps::app(*this, ref_.provider, [this](Result<AppRecord> a) {
         if (!a) return release_and_fail(a.error());
         app_ = std::move(*a);
         refresh();
       });
+    });
+  }
+
+  // Before a retry: extend our lease so nobody else starts refreshing meanwhile. If the lease was
+  // taken over (ours expired), stop and start again from the stored record.
+  void renew_lease_then_refresh() {
+    ConnectionRecord r = cur_.record;
+    r.lease_until_ms = now_ms() + engine().config().lease_ms;
+    Steps::cas(*this, key(), to_json(r), cur_.version, [this, r](Result<std::int64_t> v) {
+      if (!v) {
+        if (v.error().code != ErrorCode::conflict) return fail(v.error());
+        lease_id_.clear();
+        return load();
+      }
+      cur_.record = r;
+      cur_.version = *v;
+      refresh();
     });
   }
 
@@ -196,6 +227,8 @@ class GetToken : public Operation<AccessToken> {
     }
     const std::string& endpoint = provider_->refresh_endpoint.empty() ? provider_->token_endpoint : provider_->refresh_endpoint;
     HttpRequest req = token_request(*provider_, endpoint, {app_.client_id, *secret}, std::move(grant));
+    // The whole attempt must end well inside our lease, or a second refresher could start.
+    req.timeout_ms = std::min<std::int64_t>(req.timeout_ms, engine().config().lease_ms / 2);
     Steps::http(*this, std::move(req), [this](Result<HttpResponse> resp) {
       if (!resp) return retry_or_fail(resp.error(), 0);
       if (resp->status == 429 || resp->status >= 500) {
@@ -228,13 +261,14 @@ class GetToken : public Operation<AccessToken> {
     std::string r = engine().drbg().bytes(4);
     std::uint32_t rnd = 0;
     for (char c : r) rnd = (rnd << 8) | static_cast<unsigned char>(c);
-    delay = delay / 2 + static_cast<std::int64_t>(rnd % static_cast<std::uint32_t>(delay / 2 + 1));
+    delay = std::max<std::int64_t>(delay, 2);
+    delay = delay / 2 + static_cast<std::int64_t>(rnd % static_cast<std::uint64_t>(delay / 2 + 1));
     if (retry_after > cfg.retry_max_ms) {
       e.retry_at_ms = now_ms() + retry_after;
       return record_failure(e);
     }
     delay = std::max(delay, retry_after);
-    Steps::sleep(*this, delay, [this] { refresh(); });
+    Steps::sleep(*this, delay, [this] { renew_lease_then_refresh(); });
   }
 
   Error reauth_error(const std::string& why) const {
@@ -247,7 +281,9 @@ class GetToken : public Operation<AccessToken> {
     return e;
   }
 
-  // Writes `mutate(record)` back under our lease, re-reading on conflict; then `then`.
+  // Writes `mutate(record)` back under our lease. On a conflict it re-reads the record and writes
+  // again only if that is still safe: nobody else holds a live lease and the refresh token is the
+  // one we refreshed with (else another refresher got further, and its result must stand).
   void write_back(std::function<void(ConnectionRecord&)> mutate, std::function<void(bool stored)> then) {
     ConnectionRecord r = cur_.record;
     mutate(r);
@@ -256,10 +292,21 @@ class GetToken : public Operation<AccessToken> {
       if (v.error().code != ErrorCode::conflict || ++write_attempts_ > 5) return then(false);
       Steps::connection(*this, ref_, [this, mutate, then](Result<Versioned> latest) {
         if (!latest) return then(false);  // disconnected meanwhile: do not resurrect it
+        const ConnectionRecord& l = latest->record;
+        bool someone_else = !l.lease_id.empty() && l.lease_id != lease_id_ && l.lease_until_ms > now_ms();
+        if (someone_else || l.refresh_token_sealed != used_refresh_sealed_) return then(false);
         cur_ = std::move(*latest);
         write_back(mutate, then);
       });
     });
+  }
+
+  // Clears the lease only if it is still ours.
+  void drop_lease(ConnectionRecord& r) const {
+    if (r.lease_id == lease_id_) {
+      r.lease_id.clear();
+      r.lease_until_ms = 0;
+    }
   }
 
   void record_failure(Error e) {
@@ -267,9 +314,8 @@ class GetToken : public Operation<AccessToken> {
     const std::int64_t now = now_ms();
     std::string message = e.message;
     write_back(
-        [&cfg, now, message](ConnectionRecord& r) {
-          r.lease_id.clear();
-          r.lease_until_ms = 0;
+        [this, &cfg, now, message](ConnectionRecord& r) {
+          drop_lease(r);
           r.failures += 1;
           r.last_error = message;
           if (r.failures >= cfg.breaker_threshold) {
@@ -285,22 +331,16 @@ class GetToken : public Operation<AccessToken> {
   }
 
   void release_and_fail(Error e) {
-    write_back(
-        [](ConnectionRecord& r) {
-          r.lease_id.clear();
-          r.lease_until_ms = 0;
-        },
-        [this, e](bool) { fail(e); });
+    write_back([this](ConnectionRecord& r) { drop_lease(r); }, [this, e](bool) { fail(e); });
   }
 
   void mark_needs_reauth(Error e) {
     std::string why = "the provider rejected the refresh token: " +
                       (e.provider_description.empty() ? std::string("invalid_grant") : e.provider_description);
     write_back(
-        [why](ConnectionRecord& r) {
+        [this, why](ConnectionRecord& r) {
           r.status = "needs_reauth";
-          r.lease_id.clear();
-          r.lease_until_ms = 0;
+          drop_lease(r);
           r.last_error = why;
         },
         [this, e, why](bool) {
@@ -355,12 +395,7 @@ class GetToken : public Operation<AccessToken> {
   }
 
   void release_and_fail_or(std::function<void()> then) {
-    write_back(
-        [](ConnectionRecord& r) {
-          r.lease_id.clear();
-          r.lease_until_ms = 0;
-        },
-        [then](bool) { then(); });
+    write_back([this](ConnectionRecord& r) { drop_lease(r); }, [then](bool) { then(); });
   }
 
   ConnectionRef ref_;
@@ -369,6 +404,7 @@ class GetToken : public Operation<AccessToken> {
   int attempt_ = 0;
   int write_attempts_ = 0;
   std::string lease_id_;
+  std::string used_refresh_sealed_;  // the refresh token our lease refreshes with
   Versioned cur_;
   const Provider* provider_ = nullptr;
   std::optional<Provider> owned_provider_;  // only for custom or templated providers
@@ -394,7 +430,7 @@ class SignRequest : public Operation<HttpRequest> {
         auto resolved = resolve_for(provider_, v->record.template_values, {});
         if (!resolved) return fail(resolved.error());
         provider_ = std::move(*resolved);
-        if (req_.url.find("://") == std::string::npos) {
+        if (!has_scheme(req_.url)) {
           // A path: relative to the provider's API base URL.
           if (provider_.api_base_url.empty()) {
             return fail(make_error(ErrorCode::invalid_request,

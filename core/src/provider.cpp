@@ -822,8 +822,19 @@ Status validate_provider(const Provider& p) {
   if (!p.token_response.root.empty() && !valid_dotted_path(p.token_response.root)) {
     return invalid("token_response.root must be a dotted path like \"authed_user\" (or empty for the top level)");
   }
+  // Kept members are stored and shown in clear: never a credential, never the token's own object.
+  std::string root_head = p.token_response.root.substr(0, p.token_response.root.find('.'));
   for (const auto& k : p.token_response.keep) {
     if (k.empty()) return invalid("token_response.keep has an empty member name");
+    for (const char* secret : {"access_token", "refresh_token", "id_token", "code", "client_secret"}) {
+      if (k == secret) {
+        return invalid("token_response.keep may not name '" + k +
+                       "': kept members are stored unsealed; tokens are kept sealed already");
+      }
+    }
+    if (!root_head.empty() && k == root_head) {
+      return invalid("token_response.keep may not name '" + k + "', the object that holds the tokens");
+    }
   }
   if (p.expiry_buffer_seconds < 0 || p.expiry_buffer_seconds > kMaxExpiryBuffer) {
     return invalid("expiry_buffer_seconds must be between 0 and " + std::to_string(kMaxExpiryBuffer));

@@ -184,6 +184,26 @@ TEST(CApiHelpers, ParseTokenResponse) {
   EXPECT_NE(err.s.find(R"("code":"invalid_grant")"), std::string::npos) << err.s;
 }
 
+TEST(CApiHelpers, NullHandlesAreErrorsNotCrashes) {
+  lk_op* op = lk_op_begin(nullptr, R"({"op":"list_apps"})", 0);
+  Owned step(lk_op_step(op));
+  EXPECT_NE(step.s.find("invalid_request"), std::string::npos);
+  lk_op_free(op);
+  Owned none(lk_op_step(nullptr));
+  EXPECT_NE(none.s.find("invalid_request"), std::string::npos);
+  EXPECT_EQ(lk_engine_add_entropy(nullptr, "AAAA"), -1);
+  Owned b(lk_build_authorization(nullptr, "{}"));
+  EXPECT_NE(b.s.find("invalid_request"), std::string::npos);
+}
+
+TEST(CApiHelpers, KeptMembersCannotBeSecrets) {
+  Owned r(lk_validate_provider(R"({"key":"k","display_name":"K","authorization_endpoint":"https://a.test/a",
+    "token_endpoint":"https://a.test/t","api_base_url":"https://a.test",
+    "token_response":{"root":"","keep":["refresh_token"],"expires_in_unit":"seconds"}})"));
+  EXPECT_NE(r.s.find("invalid_request"), std::string::npos) << r.s;
+  EXPECT_NE(r.s.find("refresh_token"), std::string::npos);
+}
+
 TEST(CApiHelpers, PkceAndCatalog) {
   Owned pkce(lk_pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"));
   EXPECT_NE(pkce.s.find("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"), std::string::npos);

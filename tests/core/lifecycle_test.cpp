@@ -131,6 +131,114 @@ TEST_F(Lifecycle, SecondRefresherWaitsForTheFirstWhenTheTokenIsExpired) {
   EXPECT_EQ(http_calls, 1);
 }
 
+// Drives `op` until it asks for HTTP; returns that effect (nullptr if it finished).
+const Effect* until_http(testing::FakeHost& host, Operation<AccessToken>& op) {
+  const Effect* e = op.start(host.now_ms);
+  while (e && e->kind != EffectKind::http) e = op.resume(host.perform(*e), host.now_ms);
+  return e;
+}
+
+TEST_F(Lifecycle, ALateRefresherDoesNotOverwriteANewerRefreshToken) {
+  connect();
+  host.now_ms += 3600 * 1000;  // expired
+  auto slow = engine->get_token(ref);
+  const Effect* e1 = until_http(host, *slow);
+  ASSERT_NE(e1, nullptr);
+  EXPECT_LE(e1->http.timeout_ms, engine->config().lease_ms / 2);  // the attempt ends inside the lease
+  host.now_ms += engine->config().lease_ms + 1;  // its lease runs out while it waits
+  token_endpoint("A2", "R2");
+  auto fast = token();  // takes a new lease, refreshes with R1, stores R2
+  ASSERT_TRUE(fast.ok()) << fast.error().message;
+  EXPECT_EQ(fast->access_token, "A2");
+  // The slow one's answer arrives: R1 was already rotated, so the provider issued it R1' — it
+  // must not replace R2 in the store.
+  EffectResult late = testing::respond(200, R"({"access_token":"A-late","refresh_token":"R-late","expires_in":3600})");
+  const Effect* e = slow->resume(late, host.now_ms);
+  while (e) e = slow->resume(host.perform(*e), host.now_ms);
+  ASSERT_TRUE(slow->result().ok());
+  EXPECT_EQ(slow->result()->access_token, "A-late");  // still a valid token for its caller
+  host.now_ms += 3600 * 1000;
+  token_endpoint("A3", "R3");
+  ASSERT_TRUE(token().ok());
+  EXPECT_EQ(form_fields(host.calls.back().body)["refresh_token"], "R2");
+}
+
+TEST_F(Lifecycle, AFailedLateRefresherDoesNotMarkAHealthyConnection) {
+  connect();
+  host.now_ms += 3600 * 1000;
+  auto slow = engine->get_token(ref);
+  ASSERT_NE(until_http(host, *slow), nullptr);
+  host.now_ms += engine->config().lease_ms + 1;
+  token_endpoint("A2", "R2");
+  ASSERT_TRUE(token().ok());
+  // The provider rejects the slow refresher's (already rotated) R1.
+  const Effect* e = slow->resume(testing::respond(400, R"({"error":"invalid_grant"})"), host.now_ms);
+  while (e) e = slow->resume(host.perform(*e), host.now_ms);
+  EXPECT_EQ(record().status, "connected");
+  EXPECT_TRUE(record().lease_id.empty());
+  host.http = nullptr;
+  EXPECT_EQ(token()->access_token, "A2");
+}
+
+TEST_F(Lifecycle, RetriesRenewTheLease) {
+  connect();
+  host.now_ms += 3600 * 1000;
+  int n = 0;
+  std::int64_t lease_seen = 0;
+  host.http = [&](const HttpRequest&) {
+    if (++n == 1) return respond(503, "");
+    lease_seen = record().lease_until_ms;  // renewed before the second attempt
+    return respond(200, R"({"access_token":"A2","expires_in":3600})");
+  };
+  ASSERT_TRUE(token().ok());
+  EXPECT_GT(lease_seen, host.now_ms);
+}
+
+TEST_F(Lifecycle, AQueryHoldingAUrlIsStillAPath) {
+  connect();
+  HttpRequest req;
+  req.url = "/search?next=https://example.com/x";
+  auto s = host.run(engine->sign_request(ref, req));
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->url, "https://api.acme.test/search?next=https://example.com/x");
+}
+
+TEST_F(Lifecycle, ExpiredPendingAuthorizationsAreSwept) {
+  for (int i = 0; i < 3; ++i) start();
+  auto pending = [&] {
+    int n = 0;
+    for (const auto& [k, v] : host.store.records) n += k.rfind("pending/", 0) == 0;
+    return n;
+  };
+  EXPECT_EQ(pending(), 3);
+  host.now_ms += 11 * 60 * 1000;
+  start();
+  EXPECT_EQ(pending(), 1);  // the three expired ones went, the new one stays
+}
+
+TEST_F(Lifecycle, ResealWalksALargeStore) {
+  for (int i = 0; i < 2000; ++i) {
+    host.store.records["provider/x" + std::to_string(i)] = StoreRecord{"provider/x" + std::to_string(i), "{}", 1};
+    host.store.records["conn/zz/p/" + std::to_string(i)] = StoreRecord{"conn/zz/p/" + std::to_string(i), "{\"scope\":\"\"}", 1};
+  }
+  auto r = host.run(engine->reseal());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->failed, 0);
+}
+
+TEST(EngineConfig, TimingsAreChecked) {
+  EngineConfig bad;
+  bad.master_keys[1] = std::string(32, 'k');
+  bad.entropy = std::string(32, 'e');
+  bad.retry_max_ms = -1;
+  EXPECT_EQ(Engine::create(bad).error().code, ErrorCode::invalid_request);
+  bad.retry_max_ms = 30000;
+  bad.lease_ms = 10;
+  EXPECT_FALSE(Engine::create(bad).ok());
+  bad.lease_ms = 30000;
+  EXPECT_TRUE(Engine::create(bad).ok());
+}
+
 TEST_F(Lifecycle, CasConflictWhileStoringIsRetriedWithoutLosingTheRotatedToken) {
   connect();
   expire();
