@@ -2,7 +2,7 @@
 // Copy it and adapt: it runs wherever a module exports `{ fetch(request, env) }` (Workers-style
 // runtimes, Deno, Bun, Node with a small adapter).
 //
-//   GET  /oauth/start/:provider[?scopes=a,b&account=name]  302 to the provider's consent page
+//   GET  /oauth/start/:provider[?scopes=a,b]               302 to the provider's consent page
 //   GET  /oauth/callback                                    finishes it; an HTML page, or JSON
 //                                                           with `Accept: application/json`
 //   ANY  /proxy/:provider/<path>[?query]                    <path> under the provider's API with
@@ -83,7 +83,8 @@ async function start(broker, url, provider) {
   const { url: consentUrl } = await broker.authorize(provider, {
     redirectUri: `${url.origin}/oauth/callback`,
     scopes,
-    account: url.searchParams.get('account') ?? undefined,
+    // No caller-chosen account: the provider's identity names it, so a stranger's sign-in lands
+    // in its own connection and cannot replace an existing one.
   });
   return new Response(null, {
     status: 302,
