@@ -1,7 +1,9 @@
 // Sealing secrets (client secrets, tokens, code verifiers) before they reach any store.
 //
-// Format: "lk1.<key version>.<base64url(nonce[12] || ciphertext || tag[16])>", AES-256-GCM with a
-// random 96-bit nonce. The associated data binds the value to its place — "<record key>#<field>" —
+// Format: "lk1.<key version>.<hex(nonce[12] || ciphertext || tag[16])>", AES-256-GCM with a
+// random 96-bit nonce. Hex rather than base64: the sealed access token is decoded on every
+// get-token, and mbedTLS's base64 decoder is constant-time by design (it exists for PEM keys),
+// about 180 instructions a character; ciphertext is not secret, and hex costs ~2. The associated data binds the value to its place — "<record key>#<field>" —
 // so a sealed value copied into another record (another principal, provider, account or field)
 // fails to open. The key version is authenticated too.
 #pragma once
