@@ -1,0 +1,49 @@
+// latchkeyd's HTTP API: routes a parsed request to an engine operation and answers with JSON.
+// Transport-free: the server (server.cpp) parses bytes and writes the ApiResponse back.
+//
+// Routes (all JSON; errors are {"error":{"code","message"}} with the core's error codes):
+//   GET    /healthz                                  no key
+//   GET    /metrics                                  no key, Prometheus text
+//   GET    /v1/providers                             any key
+//   GET    /v1/providers/{key}                       any key
+//   PUT    /v1/providers/{key}/app                   admin key: {client_id, client_secret?, redirect_uri?, scopes?}
+//   GET    /v1/connections                           the caller's principal's connections
+//   GET    /v1/connections/{provider}/{account}      status
+//   POST   /v1/connections/{provider}/{account}/token
+//   DELETE /v1/connections/{provider}/{account}[?revoke=true]
+// A connection is addressed by its id ("provider/account", each part percent-encoded) appended
+// as-is: two path segments. Another principal's connection is 404, never 403.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "host/host.hpp"
+#include "metrics.hpp"
+
+namespace latchkey::gateway {
+
+struct ApiRequest {
+  std::string method;
+  std::string target;         ///< Path and query as received.
+  std::string authorization;  ///< The Authorization header's value (never logged).
+  std::string body;
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string route = "unknown";  ///< Route template for metrics and logs.
+  std::string principal;          ///< The authenticated caller, if any (for the access log).
+};
+
+/// Answers one request using `host` (which the calling thread owns) and counts into `metrics`.
+ApiResponse handle(native::Host& host, Metrics& metrics, const ApiRequest& request);
+
+/// An error response in the API's JSON shape, e.g. for requests the server refuses while parsing.
+ApiResponse error_response(int status, const std::string& code, const std::string& message);
+
+}  // namespace latchkey::gateway

@@ -1,0 +1,57 @@
+#include "keys.hpp"
+
+#include "crypto.hpp"
+#include "host/master_key.hpp"
+#include "json.hpp"
+
+namespace latchkey::gateway {
+
+using detail::json::Object;
+using detail::json::Value;
+
+std::string key_record_name(const std::string& api_key) {
+  return "gwkey/" + detail::base64url_encode(detail::sha256(api_key));
+}
+
+Result<std::string> create_key(native::Host& host, const std::string& principal, const std::string& role) {
+  if (principal.empty()) return make_error(ErrorCode::invalid_request, "--principal must not be empty");
+  if (role != "admin" && role != "user") return make_error(ErrorCode::invalid_request, "--role must be admin or user");
+  auto bytes = native::os_random(32);
+  if (!bytes) return bytes.error();
+  std::string key = "lk_" + detail::base64url_encode(*bytes);
+  Object o;
+  o["principal"] = Value(principal);
+  o["role"] = Value(role);
+  o["created_at_ms"] = Value(native::Host::now_ms());
+  Effect put;
+  put.kind = EffectKind::store_put;
+  put.key = key_record_name(key);
+  put.value = detail::json::serialize(Value(o));
+  EffectResult r = host.perform(put);
+  if (!r.store_error.empty()) return make_error(ErrorCode::storage, r.store_error);
+  return key;
+}
+
+Result<std::optional<KeyInfo>> lookup_key(native::Host& host, const std::string& api_key) {
+  // Keys we never issued are refused before touching the store.
+  if (api_key.size() < 10 || api_key.size() > 200 || api_key.compare(0, 3, "lk_") != 0) return std::optional<KeyInfo>();
+  Effect get;
+  get.kind = EffectKind::store_get;
+  get.key = key_record_name(api_key);
+  EffectResult r = host.perform(get);
+  if (!r.store_error.empty()) return make_error(ErrorCode::storage, r.store_error);
+  if (!r.found) return std::optional<KeyInfo>();
+  auto doc = detail::json::parse(r.record.value, "API key record");
+  if (!doc || !doc->is<Object>()) return make_error(ErrorCode::storage, "an API key record is damaged");
+  const Object& o = doc->get<Object>();
+  KeyInfo info;
+  const std::string* principal = detail::json::get_string(o, "principal");
+  const std::string* role = detail::json::get_string(o, "role");
+  if (!principal || !role) return make_error(ErrorCode::storage, "an API key record is damaged");
+  info.principal = *principal;
+  info.role = *role;
+  detail::json::get_int(o, "created_at_ms", &info.created_at_ms);
+  return std::optional<KeyInfo>(info);
+}
+
+}  // namespace latchkey::gateway

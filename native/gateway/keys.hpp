@@ -1,0 +1,31 @@
+// API keys for latchkeyd: random bearer keys, stored only as their SHA-256 under "gwkey/".
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "host/host.hpp"
+
+namespace latchkey::gateway {
+
+/// Who a key belongs to and what it may do.
+struct KeyInfo {
+  std::string principal;
+  std::string role;  ///< "admin" | "user"
+  std::int64_t created_at_ms = 0;
+};
+
+/// The store key of an API key's record: "gwkey/" + base64url(sha256(key)). The key itself is
+/// never stored, so a leaked store does not leak working keys.
+std::string key_record_name(const std::string& api_key);
+
+/// Makes a new key ("lk_" + base64url of 32 random bytes from the OS) for `principal` with
+/// `role`, stores its hash, and returns the key (shown once; it cannot be recovered).
+/// invalid_request for an empty principal or a role other than admin/user; storage on store failure.
+Result<std::string> create_key(native::Host& host, const std::string& principal, const std::string& role);
+
+/// The key's owner, or nullopt if the key is unknown or malformed. storage on store failure.
+Result<std::optional<KeyInfo>> lookup_key(native::Host& host, const std::string& api_key);
+
+}  // namespace latchkey::gateway

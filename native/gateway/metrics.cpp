@@ -1,0 +1,61 @@
+#include "metrics.hpp"
+
+#include <cstdio>
+
+namespace latchkey::gateway {
+namespace {
+constexpr double kBounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
+}
+
+void Metrics::observe(const std::string& route, int status, double seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++requests_[{route, status}];
+  for (int i = 0; i < kBuckets; ++i) {
+    if (seconds <= kBounds[i]) {
+      ++buckets_[i];
+      break;
+    }
+  }
+  ++count_;
+  sum_ += seconds;
+}
+
+void Metrics::count_refresh() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++refreshes_;
+}
+
+std::string Metrics::render() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string out;
+  char line[256];
+  out += "# HELP latchkeyd_requests_total HTTP requests handled, by route template and status.\n";
+  out += "# TYPE latchkeyd_requests_total counter\n";
+  // Route labels are our own templates (never client input), so they need no escaping.
+  for (const auto& [key, n] : requests_) {
+    std::snprintf(line, sizeof line, "latchkeyd_requests_total{route=\"%s\",status=\"%d\"} %llu\n", key.first.c_str(),
+                  key.second, static_cast<unsigned long long>(n));
+    out += line;
+  }
+  out += "# HELP latchkeyd_request_duration_seconds Time from a request's last byte to its response.\n";
+  out += "# TYPE latchkeyd_request_duration_seconds histogram\n";
+  std::uint64_t cumulative = 0;
+  for (int i = 0; i < kBuckets; ++i) {
+    cumulative += buckets_[i];
+    std::snprintf(line, sizeof line, "latchkeyd_request_duration_seconds_bucket{le=\"%g\"} %llu\n", kBounds[i],
+                  static_cast<unsigned long long>(cumulative));
+    out += line;
+  }
+  std::snprintf(line, sizeof line,
+                "latchkeyd_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+                "latchkeyd_request_duration_seconds_sum %.6f\nlatchkeyd_request_duration_seconds_count %llu\n",
+                static_cast<unsigned long long>(count_), sum_, static_cast<unsigned long long>(count_));
+  out += line;
+  out += "# HELP latchkeyd_refreshes_total Access tokens refreshed while serving token requests.\n";
+  out += "# TYPE latchkeyd_refreshes_total counter\n";
+  std::snprintf(line, sizeof line, "latchkeyd_refreshes_total %llu\n", static_cast<unsigned long long>(refreshes_));
+  out += line;
+  return out;
+}
+
+}  // namespace latchkey::gateway

@@ -1,0 +1,29 @@
+// Process-wide counters for GET /metrics (Prometheus text format 0.0.4). Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace latchkey::gateway {
+
+class Metrics {
+ public:
+  /// One finished request: its route template ("/v1/connections/{id}/token"), status and duration.
+  void observe(const std::string& route, int status, double seconds);
+  void count_refresh();
+  std::string render() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, int>, std::uint64_t> requests_;
+  static constexpr int kBuckets = 10;
+  std::uint64_t buckets_[kBuckets] = {};  ///< Cumulative on render, per-bucket here.
+  std::uint64_t count_ = 0;
+  double sum_ = 0;
+  std::uint64_t refreshes_ = 0;
+};
+
+}  // namespace latchkey::gateway

@@ -1,0 +1,27 @@
+// latchkeyd's HTTP/1.1 server: one acceptor thread and a fixed pool of workers, each with its
+// own Host (the engine and the SQLite connection are single-threaded; the store's WAL and
+// compare-and-swap make several connections to one file safe).
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "host/host.hpp"
+
+namespace latchkey::gateway {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:8787";  ///< host:port ([v6]:port); port 0 picks a free one.
+  native::HostOptions host;
+  int threads = 2;
+  int read_timeout_s = 30;              ///< For a whole request (head and body), and for idle keep-alive.
+  std::size_t body_limit = 1 << 20;     ///< Larger bodies get 413.
+  std::size_t header_limit = 16 << 10;  ///< Larger heads get 431.
+};
+
+/// Listens, prints {"listening":"ADDR:PORT"} on stdout, serves until SIGTERM/SIGINT (then stops
+/// accepting, finishes requests in flight and returns 0). Returns 1 after printing to stderr if
+/// the store or the address cannot be opened.
+int serve(const ServerOptions& options);
+
+}  // namespace latchkey::gateway

@@ -1,0 +1,260 @@
+// latchkeyd end to end: the real gateway binary over HTTP, with API keys for three principals,
+// a connection made by the real CLI against the fixture authorization server (oidc-provider
+// behind TLS), and the same SQLite store shared by both.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+
+import { startApiServer } from '../fixtures/api_server.mjs';
+import { startAuthServer } from '../fixtures/auth_server.mjs';
+import { completeConsent } from '../fixtures/consent.mjs';
+import { makeTestPki } from '../fixtures/test_ca.mjs';
+import { Cli, providerFor, tempDir } from './harness.mjs';
+
+const DBIN = process.env.LATCHKEYD_BIN;
+if (!DBIN) throw new Error('set LATCHKEYD_BIN to the latchkeyd binary (ctest does)');
+
+const pki = await makeTestPki(tempDir('latchkey-pki-'));
+
+function runD(cli, args) {
+  return new Promise((resolve) => {
+    const child = spawn(DBIN, args, { env: cli.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/// Starts `latchkeyd serve` on a free port; resolves once it printed where it listens.
+function startGateway(cli, extra = []) {
+  const child = spawn(DBIN, ['serve', '--listen', '127.0.0.1:0', ...extra], { env: cli.env });
+  const gw = { child, stderr: '', url: null };
+  child.stderr.on('data', (d) => { gw.stderr += d; });
+  gw.exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const line = out.split('\n')[0];
+      if (out.includes('\n')) {
+        gw.url = `http://${JSON.parse(line).listening}`;
+        resolve(gw);
+      }
+    });
+    child.on('close', (code) => reject(new Error(`latchkeyd exited ${code}: ${gw.stderr}`)));
+  });
+}
+
+/// One HTTP request (node:http, so oversized bodies and raw answers are in our hands).
+function request(url, { method = 'GET', key, body, headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const h = { ...headers };
+    if (key) h.authorization = `Bearer ${key}`;
+    if (body !== undefined) h['content-type'] = 'application/json';
+    const req = http.request(url, { method, headers: h, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({
+        status: res.statusCode,
+        headers: res.headers,
+        text,
+        json() { return JSON.parse(text); },
+      }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('latchkeyd', () => {
+  let as; let api; let cli; let gw; let keys = {}; let token;
+  before(async () => {
+    as = await startAuthServer({ pki });
+    api = await startApiServer({ pki, authServer: as });
+    cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
+    const file = cli.writeFile('provider.json', JSON.stringify(providerFor(as, api)));
+    assert.equal((await cli.run(['providers', 'register', '--file', file])).status, 0);
+    const app = await cli.run(['apps', 'upsert', '--provider', 'testas', '--client-id', 'latchkey-cli', '--client-secret-stdin'],
+      { input: 'cli-secret\n' });
+    assert.equal(app.status, 0, app.stderr);
+
+    // alice connects through the CLI, as principal "alice".
+    const run = cli.start(['--principal', 'alice', 'connect', 'testas', '--no-browser', '--json', '--timeout', '60']);
+    const url = await run.link;
+    assert.ok(url, 'connect printed an authorization link');
+    await completeConsent(url, { caFile: pki.ca.cert });
+    const connected = await run.done;
+    assert.equal(connected.status, 0, connected.stderr);
+
+    for (const [name, role] of [['alice', 'user'], ['bob', 'user'], ['admin', 'admin']]) {
+      const r = await runD(cli, ['keys', 'create', '--principal', name, '--role', role]);
+      assert.equal(r.status, 0, r.stderr);
+      keys[name] = r.stdout.trim();
+      assert.match(keys[name], /^lk_[A-Za-z0-9_-]{43}$/);
+    }
+    gw = await startGateway(cli);
+  });
+  after(async () => {
+    if (gw && gw.child.exitCode === null) gw.child.kill('SIGKILL');
+    await api.close();
+    await as.close();
+  });
+
+  test('healthz needs no key', async () => {
+    const r = await request(`${gw.url}/healthz`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json(), { ok: true });
+  });
+
+  test('no key or a bad key is 401', async () => {
+    for (const key of [undefined, 'lk_not-a-real-key-0000000000000000000000000000', 'garbage']) {
+      const r = await request(`${gw.url}/v1/connections`, { key });
+      assert.equal(r.status, 401);
+      assert.equal(r.json().error.code, 'unauthorized');
+    }
+  });
+
+  test('providers are listed for any key', async () => {
+    const r = await request(`${gw.url}/v1/providers`, { key: keys.bob });
+    assert.equal(r.status, 200);
+    assert.ok(r.json().some((p) => p.key === 'testas'));
+    const one = await request(`${gw.url}/v1/providers/testas`, { key: keys.bob });
+    assert.equal(one.status, 200);
+    assert.equal(one.json().provider?.key ?? one.json().key, 'testas');
+    assert.equal((await request(`${gw.url}/v1/providers/no-such`, { key: keys.bob })).status, 404);
+  });
+
+  test('alice sees and uses her connection', async () => {
+    const list = await request(`${gw.url}/v1/connections`, { key: keys.alice });
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.json().map((c) => c.id), ['testas/alice']);
+    const status = await request(`${gw.url}/v1/connections/testas/alice`, { key: keys.alice });
+    assert.equal(status.status, 200);
+    assert.equal(status.json().status, 'connected');
+    const t = await request(`${gw.url}/v1/connections/testas/alice/token`, { method: 'POST', key: keys.alice });
+    assert.equal(t.status, 200, t.text);
+    token = t.json().access_token;
+    assert.ok(token && t.json().expires_at > Date.now());
+    assert.equal((await as.introspect(token)).active, true);
+  });
+
+  test("bob cannot see alice's connection", async () => {
+    const list = await request(`${gw.url}/v1/connections`, { key: keys.bob });
+    assert.deepEqual(list.json(), []);
+    for (const [method, path] of [['GET', ''], ['POST', '/token'], ['DELETE', '']]) {
+      const r = await request(`${gw.url}/v1/connections/testas/alice${path}`, { method, key: keys.bob });
+      assert.equal(r.status, 404, `${method} ${path}`);
+      assert.equal(r.json().error.code, 'not_found');
+    }
+  });
+
+  test('app credentials: admin only, secret write-only', async () => {
+    const body = JSON.stringify({ client_id: 'gw-client', client_secret: 'gw-very-secret', scopes: ['openid'] });
+    const denied = await request(`${gw.url}/v1/providers/github/app`, { method: 'PUT', key: keys.alice, body });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.json().error.code, 'forbidden');
+    const ok = await request(`${gw.url}/v1/providers/github/app`, { method: 'PUT', key: keys.admin, body });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.json().has_client_secret, true);
+    assert.equal(ok.json().client_id, 'gw-client');
+    assert.ok(!ok.text.includes('gw-very-secret'));
+  });
+
+  test('bad bodies and unknown routes are JSON errors', async () => {
+    const bad = await request(`${gw.url}/v1/providers/github/app`, { method: 'PUT', key: keys.admin, body: '{"client_id": ' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json().error.code, 'invalid_request');
+    const big = await request(`${gw.url}/v1/providers/github/app`,
+      { method: 'PUT', key: keys.admin, body: JSON.stringify({ client_id: 'x'.repeat(2 << 20) }) });
+    assert.equal(big.status, 413);
+    assert.equal(big.json().error.code, 'invalid_request');
+    const none = await request(`${gw.url}/v2/nothing`, { key: keys.alice });
+    assert.equal(none.status, 404);
+    assert.equal(none.json().error.code, 'not_found');
+  });
+
+  test('keep-alive serves several requests on one connection', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set();
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve, reject) => {
+        const req = http.get(`${gw.url}/healthz`, { agent }, (res) => {
+          sockets.add(res.socket);
+          res.resume();
+          res.on('end', resolve);
+        });
+        req.on('error', reject);
+      });
+    }
+    agent.destroy();
+    assert.equal(sockets.size, 1);
+  });
+
+  test('DELETE with revoke kills the tokens at the AS', async () => {
+    const r = await request(`${gw.url}/v1/connections/testas/alice?revoke=true`, { method: 'DELETE', key: keys.alice });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json().deleted, true);
+    assert.equal(r.json().revoked, true);
+    assert.equal((await as.introspect(token)).active, false);
+    const list = await request(`${gw.url}/v1/connections`, { key: keys.alice });
+    assert.deepEqual(list.json(), []);
+  });
+
+  test('metrics count requests', async () => {
+    const r = await request(`${gw.url}/metrics`);
+    assert.equal(r.status, 200);
+    assert.match(r.text, /latchkeyd_requests_total\{route="\/v1\/connections",status="200"\} \d+/);
+    assert.match(r.text, /latchkeyd_request_duration_seconds_count \d+/);
+    assert.match(r.text, /latchkeyd_refreshes_total \d+/);
+  });
+
+  test('a client too slow to send its request is cut off', async () => {
+    const slow = await startGateway(cli, ['--read-timeout', '1', '--threads', '1']);
+    try {
+      const { port } = new URL(slow.url);
+      const sock = net.connect(Number(port), '127.0.0.1');
+      let answer = '';
+      sock.on('data', (d) => { answer += d; });
+      await new Promise((resolve) => sock.on('connect', resolve));
+      sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');  // never finishes its head
+      const started = Date.now();
+      await new Promise((resolve) => sock.on('close', resolve));
+      assert.ok(Date.now() - started < 5000);
+      assert.equal(answer, '');
+      // The single worker is free again.
+      assert.equal((await request(`${slow.url}/healthz`)).status, 200);
+    } finally {
+      slow.child.kill('SIGTERM');
+      assert.equal((await slow.exited).code, 0);
+    }
+  });
+
+  test('SIGTERM stops it cleanly; the access log holds no secrets', async () => {
+    // An idle keep-alive connection must not hold shutdown up until its read timeout.
+    const { port } = new URL(gw.url);
+    const idle = net.connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => idle.on('connect', resolve));
+    const idleClosed = new Promise((resolve) => idle.on('close', resolve));
+    idle.on('error', () => {});
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    gw.child.kill('SIGTERM');
+    const { code, signal } = await gw.exited;
+    await idleClosed;
+    assert.ok(Date.now() - started < 5000, 'shutdown waited on an idle connection');
+    assert.equal(signal, null);
+    assert.equal(code, 0);
+    const lines = gw.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    const requests = lines.filter((l) => l.route);
+    assert.ok(requests.length >= 20);
+    assert.ok(requests.some((l) => l.principal === 'alice' && l.route === '/v1/connections/{id}/token' && l.status === 200));
+    for (const secret of [...Object.values(keys), token, 'gw-very-secret', 'cli-secret']) {
+      assert.ok(!gw.stderr.includes(secret), 'a secret reached the access log');
+    }
+  });
+});
