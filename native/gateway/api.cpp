@@ -1,8 +1,12 @@
 #include "api.hpp"
 
+#include "crypto.hpp"
 #include "json.hpp"
 #include "keys.hpp"
 #include "results_json.hpp"
+#include "url.hpp"
+
+#include <optional>
 
 namespace latchkey::gateway {
 namespace {
@@ -171,10 +175,319 @@ Result<AppInput> parse_app(const std::string& provider, const std::string& body)
   return app;
 }
 
+
 ApiResponse method_not_allowed(const std::string& allow) {
   ApiResponse r = error_response(405, "invalid_request", "method not allowed here (allowed: " + allow + ")");
   r.headers.emplace_back("Allow", allow);
   return r;
+}
+
+Result<Object> parse_object(const std::string& body) {
+  auto doc = detail::json::parse(body, "request body");
+  if (!doc) return make_error(ErrorCode::invalid_request, "the request body is not valid JSON: " + doc.error().message);
+  if (!doc->is<Object>()) return make_error(ErrorCode::invalid_request, "the request body must be a JSON object");
+  return doc->get<Object>();
+}
+
+Result<std::vector<std::string>> string_array(const Object& o, const std::string& name) {
+  std::vector<std::string> out;
+  if (!o.count(name)) return out;
+  const Array* a = detail::json::get_array(o, name);
+  if (!a) return make_error(ErrorCode::invalid_request, name + " must be an array of strings");
+  for (const auto& v : *a) {
+    if (!v.is<std::string>()) return make_error(ErrorCode::invalid_request, name + " must be an array of strings");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+// --- Pending browser sign-ins -------------------------------------------------------------
+// The callback request carries no API key, so /authorize remembers which principal started
+// each sign-in: "gwstate/<base64url(sha256(state))>" → {principal, provider, expires_at_ms}.
+// The state itself is never stored; the record is deleted when the callback (or exchange) uses it.
+
+std::string state_record_name(const std::string& state) {
+  return "gwstate/" + detail::base64url_encode(detail::sha256(state));
+}
+
+struct PendingState {
+  std::string principal;
+  std::string provider;
+  std::int64_t expires_at_ms = 0;
+};
+
+Status put_state(native::Host& host, const std::string& state, const PendingState& p) {
+  Object o;
+  o["principal"] = Value(p.principal);
+  o["provider"] = Value(p.provider);
+  o["expires_at_ms"] = Value(p.expires_at_ms);
+  Effect put;
+  put.kind = EffectKind::store_put;
+  put.key = state_record_name(state);
+  put.value = detail::json::serialize(Value(o));
+  EffectResult r = host.perform(put);
+  if (!r.store_error.empty()) return make_error(ErrorCode::storage, r.store_error);
+  return Ok{};
+}
+
+Result<std::optional<PendingState>> get_state(native::Host& host, const std::string& state) {
+  Effect get;
+  get.kind = EffectKind::store_get;
+  get.key = state_record_name(state);
+  EffectResult r = host.perform(get);
+  if (!r.store_error.empty()) return make_error(ErrorCode::storage, r.store_error);
+  if (!r.found) return std::optional<PendingState>();
+  auto doc = detail::json::parse(r.record.value, "sign-in record");
+  if (!doc || !doc->is<Object>()) return make_error(ErrorCode::storage, "a pending sign-in record is damaged");
+  const Object& o = doc->get<Object>();
+  PendingState p;
+  const std::string* principal = detail::json::get_string(o, "principal");
+  const std::string* provider = detail::json::get_string(o, "provider");
+  if (!principal || !provider || !detail::json::get_int(o, "expires_at_ms", &p.expires_at_ms)) {
+    return make_error(ErrorCode::storage, "a pending sign-in record is damaged");
+  }
+  p.principal = *principal;
+  p.provider = *provider;
+  return std::optional<PendingState>(p);
+}
+
+Status delete_state(native::Host& host, const std::string& state) {
+  Effect del;
+  del.kind = EffectKind::store_delete;
+  del.key = state_record_name(state);
+  del.expected_version = 0;
+  EffectResult r = host.perform(del);
+  if (!r.store_error.empty()) return make_error(ErrorCode::storage, r.store_error);
+  return Ok{};
+}
+
+/// Looks the state up for `principal` (empty: whoever started it) and consumes it. Unknown
+/// states and states of another principal give the same answer, so existence does not leak.
+Result<PendingState> take_state(native::Host& host, const std::string& state, const std::string& principal) {
+  if (state.empty() || state.size() > 1024) {
+    return make_error(ErrorCode::invalid_state, "the state parameter is missing or malformed");
+  }
+  auto found = get_state(host, state);
+  if (!found) return found.error();
+  if (!*found || (!principal.empty() && (*found)->principal != principal)) {
+    return make_error(ErrorCode::invalid_state,
+                      "this sign-in is unknown or was already completed; start the connection again");
+  }
+  PendingState p = **found;
+  if (auto d = delete_state(host, state); !d) return d.error();
+  if (p.expires_at_ms <= native::Host::now_ms()) {
+    return make_error(ErrorCode::state_expired, "this sign-in took too long and expired; start the connection again");
+  }
+  return p;
+}
+
+std::string escape_html(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+/// JSON for an inline script: '<' escaped so no string can close the <script> element.
+std::string script_json(const Value& v) {
+  std::string json = detail::json::serialize(v), out;
+  for (char c : json) {
+    if (c == '<') out += "\\u003c";
+    else if (c == '>') out += "\\u003e";
+    else if (c == '&') out += "\\u0026";
+    else out.push_back(c);
+  }
+  return out;
+}
+
+// The page the browser lands on after consent: no third-party anything, the code stripped from
+// the address bar, and only non-secret fields told to the opener / other tabs of this origin.
+ApiResponse callback_page(int status, const std::string& title, const std::string& detail, const Value& message) {
+  ApiResponse r;
+  r.status = status;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + escape_html(title) +
+           "</title></head><body><h1>" + escape_html(title) + "</h1><p>" + escape_html(detail) +
+           "</p><p>You can close this window.</p><script>\n"
+           "history.replaceState(null, '', '/oauth/callback');\n"
+           "const m = " + script_json(message) + ";\n"
+           "try { window.opener?.postMessage(m, location.origin); } catch (e) {}\n"
+           "try { new BroadcastChannel('latchkey-oauth').postMessage(m); } catch (e) {}\n"
+           "</script></body></html>\n";
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  return r;
+}
+
+bool wants_json(const ApiRequest& req) { return req.accept.find("application/json") != std::string::npos; }
+
+ApiResponse callback_error(const ApiRequest& req, const Error& e, const std::string& provider) {
+  if (wants_json(req)) {
+    ApiResponse r = from_error(e);
+    r.headers.emplace_back("Referrer-Policy", "no-referrer");
+    return r;
+  }
+  Object m;
+  m["type"] = Value(std::string("latchkey:error"));
+  m["provider"] = provider.empty() ? Value() : Value(provider);
+  m["status"] = Value(std::string("error"));
+  m["code"] = Value(std::string(to_string(e.code)));
+  return callback_page(http_status(e.code), "Not connected", e.message, Value(m));
+}
+
+ApiResponse oauth_callback(native::Host& host, const ApiRequest& req, const Target& t) {
+  auto params = detail::decode_form(t.query);
+  if (!params) return callback_error(req, make_error(ErrorCode::invalid_request, "the callback query is malformed"), "");
+  const std::string* state = detail::find_param(*params, "state");
+  auto pending = take_state(host, state ? *state : std::string(), "");
+  if (!pending) return callback_error(req, pending.error(), "");
+  CallbackRequest cb;
+  cb.principal = pending->principal;
+  cb.callback = t.query;
+  auto conn = host.run(host.engine().complete_callback(std::move(cb)));
+  if (!conn) return callback_error(req, conn.error(), pending->provider);
+  if (wants_json(req)) {
+    ApiResponse r = json_response(200, detail::to_value(*conn));
+    r.headers.emplace_back("Referrer-Policy", "no-referrer");
+    return r;
+  }
+  Object m;
+  m["type"] = Value(std::string("latchkey:connected"));
+  m["provider"] = Value(conn->provider);
+  m["account"] = Value(conn->account);
+  m["status"] = Value(conn->status);
+  return callback_page(200, "Connected",
+                       conn->provider + " is connected (account " + conn->account + ", status " + conn->status + ").",
+                       Value(m));
+}
+
+/// http://<address>/oauth/callback for the address browsers reach this gateway at: the bound
+/// address, or — when bound to every interface — a loopback Host header on the same port.
+std::string callback_uri(const ApiRequest& req) {
+  std::string base = req.listen;
+  auto colon = base.rfind(':');
+  std::string bound_host = colon == std::string::npos ? base : base.substr(0, colon);
+  std::string bound_port = colon == std::string::npos ? "" : base.substr(colon + 1);
+  if (bound_host == "0.0.0.0" || bound_host == "[::]") {
+    auto hc = req.host.rfind(':');
+    if (hc != std::string::npos && req.host.substr(hc + 1) == bound_port &&
+        detail::is_loopback_host(req.host.substr(0, hc))) {
+      base = req.host;
+    } else {
+      base = (bound_host == "[::]" ? "[::1]:" : "127.0.0.1:") + bound_port;
+    }
+  }
+  return "http://" + base + "/oauth/callback";
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at <= s.size()) {
+    auto comma = s.find(',', at);
+    std::string part = s.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    if (!part.empty()) out.push_back(part);
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  return out;
+}
+
+ApiResponse authorize(native::Host& host, const ApiRequest& req, const Target& t, const std::string& principal,
+                      const std::string& provider) {
+  auto params = detail::decode_form(t.query);
+  if (!params) return error_response(400, "invalid_request", "the query string is malformed");
+  for (const auto& [name, value] : *params) {
+    if (name != "scopes" && name != "account" && name != "return_to") {
+      return error_response(400, "invalid_request", "unknown query parameter '" + name + "'");
+    }
+  }
+  if (detail::find_param(*params, "return_to")) {
+    return error_response(400, "invalid_request",
+                          "return_to is not supported yet: the callback page notifies its opener instead");
+  }
+  AuthorizeRequest a;
+  a.principal = principal;
+  a.provider = provider;
+  if (const std::string* account = detail::find_param(*params, "account")) a.account = *account;
+  if (const std::string* scopes = detail::find_param(*params, "scopes")) a.scopes = split_commas(*scopes);
+  a.redirect_uri = callback_uri(req);
+  auto start = host.run(host.engine().authorize(std::move(a)));
+  if (!start) return from_error(start.error());
+  if (auto put = put_state(host, start->state, {principal, provider, start->expires_at_ms}); !put) {
+    return from_error(put.error());
+  }
+  ApiResponse r = json_response(200, detail::to_value(*start));
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+ApiResponse exchange(native::Host& host, const ApiRequest& req, const std::string& principal) {
+  auto o = parse_object(req.body);
+  if (!o) return from_error(o.error());
+  for (const auto& [k, v] : *o) {
+    if (k != "code" && k != "state" && k != "iss") return error_response(400, "invalid_request", "unknown field '" + k + "'");
+  }
+  const std::string* code = detail::json::get_string(*o, "code");
+  const std::string* state = detail::json::get_string(*o, "state");
+  if (!code || code->empty() || !state || state->empty()) {
+    return error_response(400, "invalid_request", "code and state (strings) are required");
+  }
+  const std::string* iss = detail::json::get_string(*o, "iss");
+  if (o->count("iss") && !iss) return error_response(400, "invalid_request", "iss must be a string");
+  auto pending = take_state(host, *state, principal);
+  if (!pending) return from_error(pending.error());
+  Params q{{"code", *code}, {"state", *state}};
+  if (iss) q.emplace_back("iss", *iss);
+  CallbackRequest cb;
+  cb.principal = principal;
+  cb.callback = detail::encode_form(q);
+  return from_result(host.run(host.engine().complete_callback(std::move(cb))));
+}
+
+ApiResponse connect_cc(native::Host& host, const ApiRequest& req, const std::string& principal,
+                       const std::string& provider) {
+  Object o;
+  if (!req.body.empty()) {
+    auto parsed = parse_object(req.body);
+    if (!parsed) return from_error(parsed.error());
+    o = std::move(*parsed);
+  }
+  for (const auto& [k, v] : o) {
+    if (k != "account" && k != "scopes") return error_response(400, "invalid_request", "unknown field '" + k + "'");
+  }
+  ConnectionRef ref{principal, provider, "default"};
+  if (o.count("account")) {
+    const std::string* account = detail::json::get_string(o, "account");
+    if (!account || account->empty()) return error_response(400, "invalid_request", "account must be a non-empty string");
+    ref.account = *account;
+  }
+  auto scopes = string_array(o, "scopes");
+  if (!scopes) return from_error(scopes.error());
+  return from_result(host.run(host.engine().connect_client_credentials(std::move(ref), std::move(*scopes))));
+}
+
+/// PUT's body names the provider in the path; a "key" in the body must agree.
+Result<std::string> provider_body(const std::string& key, const std::string& body) {
+  auto o = parse_object(body);
+  if (!o) return o.error();
+  if (o->count("key")) {
+    const std::string* k = detail::json::get_string(*o, "key");
+    if (!k || *k != key) return make_error(ErrorCode::invalid_request, "the body's key must match the path's ('" + key + "')");
+  } else {
+    (*o)["key"] = Value(key);
+  }
+  return detail::json::serialize(Value(*o));
 }
 
 ApiResponse route(native::Host& host, Metrics& metrics, const ApiRequest& req, const Target& t, ApiResponse* meta) {
@@ -193,6 +506,11 @@ ApiResponse route(native::Host& host, Metrics& metrics, const ApiRequest& req, c
     r.content_type = "text/plain; version=0.0.4";
     r.body = metrics.render();
     return r;
+  }
+  if (s.size() == 2 && s[0] == "oauth" && s[1] == "callback") {
+    meta->route = "/oauth/callback";
+    if (m != "GET") return method_not_allowed("GET");
+    return oauth_callback(host, req, t);
   }
   if (s.empty() || s[0] != "v1") return error_response(404, "not_found", "no such route");
 
@@ -217,15 +535,37 @@ ApiResponse route(native::Host& host, Metrics& metrics, const ApiRequest& req, c
   meta->principal = caller.principal;
 
   if (s.size() >= 2 && s[1] == "providers") {
+    const bool admin = caller.role == "admin";
     if (s.size() == 2) {
       meta->route = "/v1/providers";
-      if (m != "GET") return method_not_allowed("GET");
-      return from_result(host.run(host.engine().list_providers({})));
+      if (m == "GET") return from_result(host.run(host.engine().list_providers({})));
+      if (m != "POST") return method_not_allowed("GET, POST");
+      if (!admin) return error_response(403, "forbidden", "registering providers needs an admin key");
+      auto o = parse_object(req.body);
+      if (!o) return from_error(o.error());
+      ApiResponse r = from_result(host.run(host.engine().register_provider(req.body)));
+      if (r.status == 200) r.status = 201;
+      return r;
     }
     if (s.size() == 3) {
       meta->route = "/v1/providers/{key}";
+      if (m == "GET") return from_result(host.run(host.engine().get_provider(s[2])));
+      if (m != "PUT" && m != "DELETE") return method_not_allowed("GET, PUT, DELETE");
+      if (!admin) return error_response(403, "forbidden", "changing providers needs an admin key");
+      if (m == "DELETE") return from_result(host.run(host.engine().remove_provider(s[2], query_flag(t.query, "force"))));
+      auto body = provider_body(s[2], req.body);
+      if (!body) return from_error(body.error());
+      return from_result(host.run(host.engine().update_provider(std::move(*body))));
+    }
+    if (s.size() == 4 && s[3] == "authorize") {
+      meta->route = "/v1/providers/{key}/authorize";
       if (m != "GET") return method_not_allowed("GET");
-      return from_result(host.run(host.engine().get_provider(s[2])));
+      return authorize(host, req, t, caller.principal, s[2]);
+    }
+    if (s.size() == 4 && s[3] == "connect") {
+      meta->route = "/v1/providers/{key}/connect";
+      if (m != "POST") return method_not_allowed("POST");
+      return connect_cc(host, req, caller.principal, s[2]);
     }
     if (s.size() == 4 && s[3] == "app") {
       meta->route = "/v1/providers/{key}/app";
@@ -235,6 +575,11 @@ ApiResponse route(native::Host& host, Metrics& metrics, const ApiRequest& req, c
       if (!app) return from_error(app.error());
       return from_result(host.run(host.engine().upsert_app(std::move(*app))));
     }
+  }
+  if (s.size() == 3 && s[1] == "oauth" && s[2] == "exchange") {
+    meta->route = "/v1/oauth/exchange";
+    if (m != "POST") return method_not_allowed("POST");
+    return exchange(host, req, caller.principal);
   }
   if (s.size() >= 2 && s[1] == "connections") {
     if (s.size() == 2) {

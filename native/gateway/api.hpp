@@ -6,7 +6,16 @@
 //   GET    /metrics                                  no key, Prometheus text
 //   GET    /v1/providers                             any key
 //   GET    /v1/providers/{key}                       any key
+//   POST   /v1/providers                             admin key: a custom provider definition (catalog schema)
+//   PUT    /v1/providers/{key}                       admin key: replaces a custom provider
+//   DELETE /v1/providers/{key}[?force=true]          admin key
 //   PUT    /v1/providers/{key}/app                   admin key: {client_id, client_secret?, redirect_uri?, scopes?}
+//   GET    /v1/providers/{key}/authorize?scopes=a,b&account=   → {authorization_url, state, expires_at_ms}
+//                                                    (redirect_uri: http://<listen address>/oauth/callback)
+//   POST   /v1/providers/{key}/connect               client credentials: {account?, scopes?} → connection
+//   POST   /v1/oauth/exchange                        {code, state, iss?} → connection (the state's principal only)
+//   GET    /oauth/callback                           no key: the browser lands here; HTML page (JSON with
+//                                                    Accept: application/json)
 //   GET    /v1/connections                           the caller's principal's connections
 //   GET    /v1/connections/{provider}/{account}      status
 //   POST   /v1/connections/{provider}/{account}/token
@@ -29,6 +38,9 @@ struct ApiRequest {
   std::string target;         ///< Path and query as received.
   std::string authorization;  ///< The Authorization header's value (never logged).
   std::string body;
+  std::string host;    ///< The Host header.
+  std::string accept;  ///< The Accept header.
+  std::string listen;  ///< The address the server is bound to ("127.0.0.1:8787").
 };
 
 struct ApiResponse {

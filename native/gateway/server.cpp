@@ -46,6 +46,7 @@ struct Shared {
   bool stopping = false;
   Metrics metrics;
   std::mutex log_mu;
+  std::string listen;  ///< The bound address (set before the workers start).
 
   bool is_stopping() {
     std::lock_guard<std::mutex> lock(mu);
@@ -173,6 +174,9 @@ class Worker {
         api.method = method;
         api.target = std::string(req.target());
         if (auto it = req.find(http::field::authorization); it != req.end()) api.authorization = std::string(it->value());
+        if (auto it = req.find(http::field::host); it != req.end()) api.host = std::string(it->value());
+        if (auto it = req.find(http::field::accept); it != req.end()) api.accept = std::string(it->value());
+        api.listen = shared_.listen;
         api.body = std::move(req.body());
         response = handle(*host_, shared_.metrics, api);
         close = !req.keep_alive();
@@ -293,7 +297,8 @@ int serve(const ServerOptions& options) {
   tcp::endpoint bound = acceptor.local_endpoint(ec);
   std::string address = bound.address().to_string();
   if (bound.address().is_v6()) address = "[" + address + "]";
-  std::printf("{\"listening\":\"%s:%u\"}\n", address.c_str(), static_cast<unsigned>(bound.port()));
+  shared.listen = address + ":" + std::to_string(bound.port());
+  std::printf("{\"listening\":\"%s\"}\n", shared.listen.c_str());
   std::fflush(stdout);
 
   std::vector<std::thread> threads;

@@ -205,6 +205,143 @@ describe('latchkeyd', () => {
     assert.deepEqual(list.json(), []);
   });
 
+  test('custom providers over REST: admin writes, anyone reads', async () => {
+    const def = providerFor(as, api, { key: 'gwas' });
+    const denied = await request(`${gw.url}/v1/providers`, { method: 'POST', key: keys.alice, body: JSON.stringify(def) });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.json().error.code, 'forbidden');
+    const created = await request(`${gw.url}/v1/providers`, { method: 'POST', key: keys.admin, body: JSON.stringify(def) });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.json().provider?.key ?? created.json().key, 'gwas');
+    const again = await request(`${gw.url}/v1/providers`, { method: 'POST', key: keys.admin, body: JSON.stringify(def) });
+    assert.equal(again.status, 409, again.text);
+    assert.equal(again.json().error.code, 'conflict');
+    const invalid = await request(`${gw.url}/v1/providers`,
+      { method: 'POST', key: keys.admin, body: JSON.stringify({ ...def, key: 'gwbad', token_endpoint: 'http://example.com/token' }) });
+    assert.equal(invalid.status, 400, invalid.text);
+    assert.equal(invalid.json().error.code, 'invalid_request');
+    assert.ok(invalid.json().error.message.length > 0);
+    assert.equal((await request(`${gw.url}/v1/providers`, { method: 'POST', key: keys.admin, body: '{' })).status, 400);
+
+    const renamed = { ...def, display_name: 'Gateway AS' };
+    assert.equal((await request(`${gw.url}/v1/providers/gwas`, { method: 'PUT', key: keys.bob, body: JSON.stringify(renamed) })).status, 403);
+    const put = await request(`${gw.url}/v1/providers/gwas`, { method: 'PUT', key: keys.admin, body: JSON.stringify(renamed) });
+    assert.equal(put.status, 200, put.text);
+    const read = await request(`${gw.url}/v1/providers/gwas`, { key: keys.bob });
+    assert.equal((read.json().provider ?? read.json()).display_name, 'Gateway AS');
+    const mismatch = await request(`${gw.url}/v1/providers/gwas`, { method: 'PUT', key: keys.admin, body: JSON.stringify({ ...def, key: 'other' }) });
+    assert.equal(mismatch.status, 400);
+    const builtin = await request(`${gw.url}/v1/providers/github`, { method: 'PUT', key: keys.admin, body: JSON.stringify({ ...def, key: 'github' }) });
+    assert.equal(builtin.status, 400, builtin.text);
+    assert.equal((await request(`${gw.url}/v1/providers/github`, { method: 'DELETE', key: keys.admin })).status, 400);
+
+    const app = JSON.stringify({ client_id: 'latchkey-cli', client_secret: 'cli-secret' });
+    const appOk = await request(`${gw.url}/v1/providers/gwas/app`, { method: 'PUT', key: keys.admin, body: app });
+    assert.equal(appOk.status, 200, appOk.text);
+
+    // A throwaway provider to delete.
+    const tmp = providerFor(as, api, { key: 'gwtmp' });
+    assert.equal((await request(`${gw.url}/v1/providers`, { method: 'POST', key: keys.admin, body: JSON.stringify(tmp) })).status, 201);
+    assert.equal((await request(`${gw.url}/v1/providers/gwtmp`, { method: 'DELETE', key: keys.alice })).status, 403);
+    const del = await request(`${gw.url}/v1/providers/gwtmp?force=true`, { method: 'DELETE', key: keys.admin });
+    assert.equal(del.status, 200, del.text);
+    assert.equal(del.json().removed, true);
+    assert.equal((await request(`${gw.url}/v1/providers/gwtmp`, { key: keys.admin })).status, 404);
+  });
+
+  test('authorize → consent → the gateway callback page', async () => {
+    const r = await request(`${gw.url}/v1/providers/gwas/authorize?scopes=openid,api:read`, { key: keys.alice });
+    assert.equal(r.status, 200, r.text);
+    const { authorization_url: url, state } = r.json();
+    assert.ok(url && state);
+    assert.equal(new URL(url).searchParams.get('redirect_uri'), `${gw.url}/oauth/callback`);
+    assert.equal(new URL(url).searchParams.get('state'), state);
+    const consent = await completeConsent(url, { caFile: pki.ca.cert, fetchCallback: false });
+    assert.ok(consent.callbackUrl.startsWith(`${gw.url}/oauth/callback?`));
+    const code = consent.params.code;
+    assert.ok(code);
+    const page = await request(consent.callbackUrl);
+    assert.equal(page.status, 200, page.text);
+    assert.match(page.headers['content-type'], /^text\/html/);
+    assert.equal(page.headers['referrer-policy'], 'no-referrer');
+    assert.equal(page.headers['cache-control'], 'no-store');
+    assert.equal(page.headers['content-security-policy'], "default-src 'none'; script-src 'unsafe-inline'");
+    assert.match(page.text, /connected/);
+    assert.match(page.text, /history\.replaceState\(null, '', '\/oauth\/callback'\)/);
+    assert.match(page.text, /window\.opener\?\.postMessage\(m, location\.origin\)/);
+    assert.match(page.text, /new BroadcastChannel\('latchkey-oauth'\)\.postMessage\(m\)/);
+    assert.match(page.text, /latchkey:connected/);
+    assert.ok(!page.text.includes(code), 'the code is not echoed');
+    assert.ok(!page.text.includes(state), 'the state is not echoed');
+    assert.ok(!/<script[^>]+src=/i.test(page.text), 'no external script');
+
+    const list = await request(`${gw.url}/v1/connections`, { key: keys.alice });
+    assert.deepEqual(list.json().map((c) => c.id), ['gwas/alice']);
+    assert.deepEqual((await request(`${gw.url}/v1/connections`, { key: keys.bob })).json(), []);
+
+    const replay = await request(consent.callbackUrl);
+    assert.equal(replay.status, 400);
+    assert.match(replay.text, /Not connected/);
+    const replayJson = await request(consent.callbackUrl, { headers: { accept: 'application/json' } });
+    assert.equal(replayJson.status, 400);
+    assert.equal(replayJson.json().error.code, 'invalid_state');
+    const unknown = await request(`${gw.url}/oauth/callback?code=x&state=nope`, { headers: { accept: 'application/json' } });
+    assert.equal(unknown.status, 400);
+    assert.equal((await request(`${gw.url}/oauth/callback`)).status, 400);
+  });
+
+  test('authorize: return_to off the allow-list is refused; unknown provider is 404', async () => {
+    const r = await request(`${gw.url}/v1/providers/gwas/authorize?return_to=${encodeURIComponent('https://evil.example/')}`,
+      { key: keys.alice });
+    assert.equal(r.status, 400);
+    assert.equal(r.json().error.code, 'invalid_request');
+    assert.match(r.json().error.message, /return_to/);
+    assert.equal((await request(`${gw.url}/v1/providers/no-such/authorize`, { key: keys.alice })).status, 404);
+    assert.equal((await request(`${gw.url}/v1/providers/gwas/authorize`)).status, 401);
+  });
+
+  test('POST /v1/oauth/exchange completes for the principal that started it only', async () => {
+    const r = await request(`${gw.url}/v1/providers/gwas/authorize?account=second`, { key: keys.alice });
+    assert.equal(r.status, 200, r.text);
+    const consent = await completeConsent(r.json().authorization_url, { caFile: pki.ca.cert, fetchCallback: false });
+    const body = JSON.stringify({ code: consent.params.code, state: consent.params.state });
+    const asBob = await request(`${gw.url}/v1/oauth/exchange`, { method: 'POST', key: keys.bob, body });
+    assert.ok([400, 404].includes(asBob.status), asBob.text);
+    assert.ok(!asBob.text.includes('alice'));
+    const unknown = await request(`${gw.url}/v1/oauth/exchange`,
+      { method: 'POST', key: keys.bob, body: JSON.stringify({ code: 'x', state: 'not-a-state' }) });
+    assert.equal(unknown.status, asBob.status);
+    assert.deepEqual(unknown.json(), asBob.json());
+    const ok = await request(`${gw.url}/v1/oauth/exchange`, { method: 'POST', key: keys.alice, body });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.json().id, 'gwas/second');
+    assert.equal(ok.json().status, 'connected');
+    assert.equal((await request(`${gw.url}/v1/oauth/exchange`, { method: 'POST', key: keys.alice, body })).status, 400);
+    const bad = await request(`${gw.url}/v1/oauth/exchange`, { method: 'POST', key: keys.alice, body: '{"code":1}' });
+    assert.equal(bad.status, 400);
+    const t = await request(`${gw.url}/v1/connections/gwas/second/token`, { method: 'POST', key: keys.alice });
+    assert.equal(t.status, 200, t.text);
+    assert.equal((await as.introspect(t.json().access_token)).active, true);
+  });
+
+  test('client credentials connect', async () => {
+    const def = providerFor(as, api, { key: 'gwm2m', mode: 'client_credentials' });
+    assert.equal((await request(`${gw.url}/v1/providers`, { method: 'POST', key: keys.admin, body: JSON.stringify(def) })).status, 201);
+    const app = JSON.stringify({ client_id: 'latchkey-m2m', client_secret: 'm2m-secret' });
+    assert.equal((await request(`${gw.url}/v1/providers/gwm2m/app`, { method: 'PUT', key: keys.admin, body: app })).status, 200);
+    const c = await request(`${gw.url}/v1/providers/gwm2m/connect`, { method: 'POST', key: keys.bob });
+    assert.equal(c.status, 200, c.text);
+    assert.equal(c.json().grant, 'client_credentials');
+    assert.equal(c.json().principal, 'bob');
+    const id = c.json().id;
+    const t = await request(`${gw.url}/v1/connections/${id}/token`, { method: 'POST', key: keys.bob });
+    assert.equal(t.status, 200, t.text);
+    assert.equal((await as.introspect(t.json().access_token)).active, true);
+    assert.equal((await request(`${gw.url}/v1/connections/${id}/token`, { method: 'POST', key: keys.alice })).status, 404);
+    const bad = await request(`${gw.url}/v1/providers/gwm2m/connect`, { method: 'POST', key: keys.bob, body: '{"nope":1}' });
+    assert.equal(bad.status, 400);
+  });
+
   test('metrics count requests', async () => {
     const r = await request(`${gw.url}/metrics`);
     assert.equal(r.status, 200);
