@@ -20,6 +20,13 @@
 //   GET    /v1/connections/{provider}/{account}      status
 //   POST   /v1/connections/{provider}/{account}/token
 //   DELETE /v1/connections/{provider}/{account}[?revoke=true]
+//   ANY    /v1/proxy/{provider}/{path...}[?query]    the caller's connection to {provider} (header
+//                                                    X-Latchkey-Account picks one of several) signs the
+//                                                    request, sent to api_base_url + "/" + path + query.
+//                                                    Body buffered (the server's request body limit
+//                                                    applies), response buffered up to 16 MiB (else 502).
+//                                                    Upstream 401: one forced refresh and retry.
+//                                                    Redirects are returned, never followed.
 // A connection is addressed by its id ("provider/account", each part percent-encoded) appended
 // as-is: two path segments. Another principal's connection is 404, never 403.
 #pragma once
@@ -41,6 +48,8 @@ struct ApiRequest {
   std::string host;    ///< The Host header.
   std::string accept;  ///< The Accept header.
   std::string listen;  ///< The address the server is bound to ("127.0.0.1:8787").
+  /// Every request header as received (names as sent); only the proxy route forwards them.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct ApiResponse {
@@ -50,6 +59,9 @@ struct ApiResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string route = "unknown";  ///< Route template for metrics and logs.
   std::string principal;          ///< The authenticated caller, if any (for the access log).
+  /// A proxied upstream answer: the server sends `headers` as they are (repeats kept, no
+  /// content_type or Cache-Control of its own), and only frames the body.
+  bool passthrough = false;
 };
 
 /// Answers one request using `host` (which the calling thread owns) and counts into `metrics`.

@@ -25,6 +25,24 @@ void Metrics::count_refresh() {
   ++refreshes_;
 }
 
+void Metrics::count_proxy(const std::string& provider, int status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++proxied_[{provider, status}];
+}
+
+namespace {
+std::string label_value(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out.push_back(c);
+  }
+  return out;
+}
+}  // namespace
+
 std::string Metrics::render() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
@@ -55,6 +73,12 @@ std::string Metrics::render() const {
   out += "# TYPE latchkeyd_refreshes_total counter\n";
   std::snprintf(line, sizeof line, "latchkeyd_refreshes_total %llu\n", static_cast<unsigned long long>(refreshes_));
   out += line;
+  out += "# HELP latchkeyd_proxy_requests_total Requests proxied to a provider's API, by provider and status answered.\n";
+  out += "# TYPE latchkeyd_proxy_requests_total counter\n";
+  for (const auto& [key, n] : proxied_) {
+    out += "latchkeyd_proxy_requests_total{provider=\"" + label_value(key.first) + "\",status=\"" +
+           std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
+  }
   return out;
 }
 

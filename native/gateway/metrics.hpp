@@ -14,6 +14,8 @@ class Metrics {
   /// One finished request: its route template ("/v1/connections/{id}/token"), status and duration.
   void observe(const std::string& route, int status, double seconds);
   void count_refresh();
+  /// One proxied request to `provider` (a registered provider's key) and the status answered.
+  void count_proxy(const std::string& provider, int status);
   std::string render() const;
 
  private:
@@ -24,6 +26,7 @@ class Metrics {
   std::uint64_t count_ = 0;
   double sum_ = 0;
   std::uint64_t refreshes_ = 0;
+  std::map<std::pair<std::string, int>, std::uint64_t> proxied_;
 };
 
 }  // namespace latchkey::gateway

@@ -177,6 +177,7 @@ class Worker {
         if (auto it = req.find(http::field::host); it != req.end()) api.host = std::string(it->value());
         if (auto it = req.find(http::field::accept); it != req.end()) api.accept = std::string(it->value());
         api.listen = shared_.listen;
+        for (const auto& field : req) api.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
         api.body = std::move(req.body());
         response = handle(*host_, shared_.metrics, api);
         close = !req.keep_alive();
@@ -185,9 +186,13 @@ class Worker {
 
       http::response<http::string_body> res{static_cast<http::status>(response.status), 11};
       res.set(http::field::server, "latchkeyd");
-      res.set(http::field::content_type, response.content_type);
-      res.set(http::field::cache_control, "no-store");
-      for (const auto& [name, value] : response.headers) res.set(name, value);
+      if (response.passthrough) {
+        for (const auto& [name, value] : response.headers) res.insert(name, value);
+      } else {
+        res.set(http::field::content_type, response.content_type);
+        res.set(http::field::cache_control, "no-store");
+        for (const auto& [name, value] : response.headers) res.set(name, value);
+      }
       res.body() = std::move(response.body);
       res.keep_alive(!close);
       res.prepare_payload();

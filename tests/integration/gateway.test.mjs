@@ -50,12 +50,15 @@ function startGateway(cli, extra = []) {
 }
 
 /// One HTTP request (node:http, so oversized bodies and raw answers are in our hands).
-function request(url, { method = 'GET', key, body, headers = {} } = {}) {
+/// `path` sends that request target verbatim (a URL string would have its dot segments resolved).
+function request(url, { method = 'GET', key, body, headers = {}, path } = {}) {
   return new Promise((resolve, reject) => {
     const h = { ...headers };
     if (key) h.authorization = `Bearer ${key}`;
-    if (body !== undefined) h['content-type'] = 'application/json';
-    const req = http.request(url, { method, headers: h, agent: false }, (res) => {
+    if (body !== undefined && !Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) {
+      h['content-type'] = 'application/json';
+    }
+    const req = http.request(url, { method, headers: h, agent: false, ...(path ? { path } : {}) }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d) => { text += d; });
@@ -141,6 +144,120 @@ describe('latchkeyd', () => {
     token = t.json().access_token;
     assert.ok(token && t.json().expires_at > Date.now());
     assert.equal((await as.introspect(token)).active, true);
+  });
+
+  test('proxy: GET signs with alice\'s token, never the caller\'s key', async () => {
+    api.resetStats();
+    const r = await request(`${gw.url}/v1/proxy/testas/me`, { key: keys.alice });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(typeof r.json().sub, 'string');
+    assert.match(r.headers['content-type'], /^application\/json/);
+    assert.equal(api.stats.lastAuthorization, `Bearer ${token}`);
+    assert.ok(!api.stats.lastAuthorization.includes(keys.alice));
+    // An explicit account works too; an unknown one is 404.
+    const named = await request(`${gw.url}/v1/proxy/testas/me`, { key: keys.alice, headers: { 'x-latchkey-account': 'alice' } });
+    assert.equal(named.status, 200, named.text);
+    const other = await request(`${gw.url}/v1/proxy/testas/me`, { key: keys.alice, headers: { 'x-latchkey-account': 'nobody' } });
+    assert.equal(other.status, 404, other.text);
+    assert.equal(other.json().error.code, 'not_found');
+  });
+
+  test('proxy: method, body, query and headers forwarded; credentials and hop-by-hop not', async () => {
+    const body = JSON.stringify({ hello: 'world', n: 1 });
+    const r = await request(`${gw.url}/v1/proxy/testas/echo?a=1&b=two`, {
+      method: 'POST',
+      key: keys.alice,
+      body,
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        cookie: 'session=caller-cookie',
+        'x-latchkey-trace': 'caller-trace',
+        'x-custom': 'kept',
+        'proxy-authorization': 'Basic c2VjcmV0',
+        'x-hop': 'named-in-connection',
+        connection: 'close, x-hop',
+      },
+    });
+    assert.equal(r.status, 200, r.text);
+    const echo = r.json();
+    assert.equal(echo.method, 'POST');
+    assert.equal(echo.path, '/echo');
+    assert.deepEqual(echo.query, { a: '1', b: 'two' });
+    assert.equal(echo.body, body);
+    assert.equal(echo.headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(echo.headers['content-length'], String(Buffer.byteLength(body)));
+    assert.equal(echo.headers['x-custom'], 'kept');
+    assert.equal(echo.headers.authorization, `Bearer ${token}`);
+    assert.ok(!r.text.includes(keys.alice), "the caller's key is not forwarded");
+    for (const h of ['cookie', 'x-latchkey-trace', 'proxy-authorization', 'x-hop']) {
+      assert.equal(echo.headers[h], undefined, h);
+    }
+    assert.notEqual(echo.headers.host, new URL(gw.url).host);
+    // PUT and DELETE pass through as well.
+    for (const method of ['PUT', 'DELETE']) {
+      const m = await request(`${gw.url}/v1/proxy/testas/echo`, { method, key: keys.alice, body: '{}' });
+      assert.equal(m.status, 200, m.text);
+      assert.equal(m.json().method, method);
+    }
+  });
+
+  test('proxy: upstream errors and statuses pass through as they are', async () => {
+    const missing = await request(`${gw.url}/v1/proxy/testas/no-such-path`, { key: keys.alice });
+    assert.equal(missing.status, 404);
+    assert.deepEqual(missing.json(), { error: 'not_found' });
+    const html = await request(`${gw.url}/v1/proxy/testas/html-error`, { key: keys.alice });
+    assert.equal(html.status, 502);
+    assert.match(html.headers['content-type'], /^text\/html/);
+    assert.match(html.text, /502 Bad Gateway/);
+  });
+
+  test('proxy: path traversal is refused', async () => {
+    for (const path of ['/v1/proxy/testas/../me', '/v1/proxy/testas/%2e%2e/me', '/v1/proxy/testas/a/%2E%2E/me',
+      '/v1/proxy/testas/./me', '/v1/proxy/testas/%2e/me', '/v1/proxy/testas/a%2F..%2Fme', '/v1/proxy/testas/%252e%252e/me',
+      '/v1/proxy/testas/a\\..\\me', '/v1/proxy/testas/a%5c..%5cme']) {
+      api.resetStats();
+      const r = await request(gw.url, { key: keys.alice, path });
+      assert.equal(r.status, 400, `${path}: ${r.text}`);
+      assert.equal(r.json().error.code, 'invalid_request');
+      assert.match(r.json().error.message, /path/, `${path}: refused by the route, not the HTTP parser`);
+      assert.equal(api.stats.requests, 0, `${path} reached the API`);
+    }
+  });
+
+  test('proxy: other principals, unknown providers and no key', async () => {
+    const bob = await request(`${gw.url}/v1/proxy/testas/me`, { key: keys.bob });
+    assert.equal(bob.status, 404, bob.text);
+    assert.equal(bob.json().error.code, 'not_found');
+    const none = await request(`${gw.url}/v1/proxy/no-such/me`, { key: keys.alice });
+    assert.equal(none.status, 404, none.text);
+    assert.equal(none.json().error.code, 'not_found');
+    assert.equal((await request(`${gw.url}/v1/proxy/testas/me`)).status, 401);
+  });
+
+  test('proxy: a revoked access token is refreshed once and the request retried', async () => {
+    const before = as.stats.token.refresh_token ?? 0;
+    assert.equal(await as.revoke(token), true);
+    const r = await request(`${gw.url}/v1/proxy/testas/me`, { key: keys.alice });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(as.stats.token.refresh_token ?? 0, before + 1);
+    const t = await request(`${gw.url}/v1/connections/testas/alice/token`, { method: 'POST', key: keys.alice });
+    assert.equal(t.status, 200, t.text);
+    assert.notEqual(t.json().access_token, token);
+    token = t.json().access_token;
+    assert.equal(api.stats.lastAuthorization, `Bearer ${token}`);
+  });
+
+  test('proxy: a 10 MiB upstream body fits the 16 MiB cap', async () => {
+    const r = await request(`${gw.url}/v1/proxy/testas/huge`, { key: keys.alice });
+    assert.equal(r.status, 200);
+    assert.equal(r.text.length, 10 * 1024 * 1024);
+    assert.equal(r.headers['content-length'], String(10 * 1024 * 1024));
+  });
+
+  test('proxy: metrics count proxied requests', async () => {
+    const r = await request(`${gw.url}/metrics`);
+    assert.match(r.text, /latchkeyd_proxy_requests_total\{provider="testas",status="200"\} \d+/);
+    assert.match(r.text, /latchkeyd_requests_total\{route="\/v1\/proxy\/\{provider\}\/\*",status="200"\} \d+/);
   });
 
   test("bob cannot see alice's connection", async () => {
@@ -340,6 +457,22 @@ describe('latchkeyd', () => {
     assert.equal((await request(`${gw.url}/v1/connections/${id}/token`, { method: 'POST', key: keys.alice })).status, 404);
     const bad = await request(`${gw.url}/v1/providers/gwm2m/connect`, { method: 'POST', key: keys.bob, body: '{"nope":1}' });
     assert.equal(bad.status, 400);
+  });
+
+  test('proxy: an unreachable upstream is a 502 JSON error', async () => {
+    const free = net.createServer();
+    await new Promise((resolve) => free.listen(0, '127.0.0.1', resolve));
+    const { port } = free.address();
+    await new Promise((resolve) => free.close(resolve));
+    const def = providerFor(as, { url: `https://127.0.0.1:${port}` }, { key: 'gwdead', mode: 'client_credentials' });
+    assert.equal((await request(`${gw.url}/v1/providers`, { method: 'POST', key: keys.admin, body: JSON.stringify(def) })).status, 201);
+    const app = JSON.stringify({ client_id: 'latchkey-m2m', client_secret: 'm2m-secret' });
+    assert.equal((await request(`${gw.url}/v1/providers/gwdead/app`, { method: 'PUT', key: keys.admin, body: app })).status, 200);
+    assert.equal((await request(`${gw.url}/v1/providers/gwdead/connect`, { method: 'POST', key: keys.bob })).status, 200);
+    const r = await request(`${gw.url}/v1/proxy/gwdead/me`, { key: keys.bob });
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.json().error.code, 'transport');
+    assert.ok(r.json().error.message.length > 0);
   });
 
   test('metrics count requests', async () => {
