@@ -20,6 +20,18 @@ bool is_security_param(const Provider& provider, const std::string& name) {
 
 }  // namespace
 
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == ',' || text[i] == ' ') {
+      if (i > start) out.emplace_back(text.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
 std::string join_scopes(const Provider& provider, const std::vector<std::string>& scopes) {
   std::string out;
   std::set<std::string> seen;

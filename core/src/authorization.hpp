@@ -26,6 +26,9 @@ struct AuthorizationUrlInput {
 /// code_challenge, code_challenge_method, nonce-free ones included).
 Result<std::string> build_authorization_url(const Provider& provider, const AuthorizationUrlInput& input);
 
+/// Splits a list written with commas and/or spaces (scopes, header tokens): "a,b c" → {"a", "b", "c"}.
+std::vector<std::string> split_list(std::string_view text);
+
 /// Joins scopes with the provider's separator, dropping duplicates and empties, keeping order.
 std::string join_scopes(const Provider& provider, const std::vector<std::string>& scopes);
 

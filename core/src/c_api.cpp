@@ -70,19 +70,7 @@ class Args {
     std::vector<std::string> out;
     auto it = o_.find(key);
     if (it == o_.end() || it->second.is<picojson::null>()) return out;
-    if (it->second.is<std::string>()) {  // "a b,c" is accepted as a list too
-      std::string cur;
-      for (char c : it->second.get<std::string>()) {
-        if (c == ' ' || c == ',') {
-          if (!cur.empty()) out.push_back(cur);
-          cur.clear();
-        } else {
-          cur.push_back(c);
-        }
-      }
-      if (!cur.empty()) out.push_back(cur);
-      return out;
-    }
+    if (it->second.is<std::string>()) return split_list(it->second.get<std::string>());  // "a b,c" too
     if (!it->second.is<Array>()) return wrong(key, "an array of strings"), out;
     for (const auto& v : it->second.get<Array>()) {
       if (!v.is<std::string>()) return wrong(key, "an array of strings"), out;

@@ -150,7 +150,7 @@ class CompleteCallback : public Operation<ConnectionInfo> {
   }
 
   void check(std::int64_t version) {
-    if (pending_.principal != req_.principal) {
+    if (!req_.principal.empty() && pending_.principal != req_.principal) {
       // Same message as an unknown state: do not confirm to another principal that it exists.
       return fail(make_error(ErrorCode::invalid_state,
                              "the callback's state does not match any sign-in started here (it may have been "

@@ -3,6 +3,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "authorization.hpp"
 #include "results_json.hpp"
 
 namespace latchkey::cli {
@@ -38,16 +39,7 @@ void print_json(const detail::json::Value& value) { std::cout << value.serialize
 std::vector<std::string> split_list(const std::vector<std::string>& items) {
   std::vector<std::string> out;
   for (const auto& item : items) {
-    std::string cur;
-    for (char c : item) {
-      if (c == ',' || c == ' ') {
-        if (!cur.empty()) out.push_back(cur);
-        cur.clear();
-      } else {
-        cur.push_back(c);
-      }
-    }
-    if (!cur.empty()) out.push_back(cur);
+    for (auto& part : detail::split_list(item)) out.push_back(std::move(part));
   }
   return out;
 }

@@ -1,5 +1,8 @@
 #include "api.hpp"
 
+#include "host/loopback.hpp"
+
+#include "authorization.hpp"
 #include "crypto.hpp"
 #include "json.hpp"
 #include "keys.hpp"
@@ -201,100 +204,6 @@ Result<std::vector<std::string>> string_array(const Object& o, const std::string
   return out;
 }
 
-// --- Pending browser sign-ins -------------------------------------------------------------
-// The callback request carries no API key, so /authorize remembers which principal started
-// each sign-in: "gwstate/<base64url(sha256(state))>" → {principal, provider, expires_at_ms}.
-// The state itself is never stored; the record is deleted when the callback (or exchange) uses it.
-
-std::string state_record_name(const std::string& state) {
-  return "gwstate/" + detail::base64url_encode(detail::sha256(state));
-}
-
-struct PendingState {
-  std::string principal;
-  std::string provider;
-  std::int64_t expires_at_ms = 0;
-};
-
-Status put_state(native::Host& host, const std::string& state, const PendingState& p) {
-  Object o;
-  o["principal"] = Value(p.principal);
-  o["provider"] = Value(p.provider);
-  o["expires_at_ms"] = Value(p.expires_at_ms);
-  Effect put;
-  put.kind = EffectKind::store_put;
-  put.key = state_record_name(state);
-  put.value = detail::json::serialize(Value(o));
-  EffectResult r = host.perform(put);
-  if (!r.store_error.empty()) return make_error(ErrorCode::storage, r.store_error);
-  return Ok{};
-}
-
-Result<std::optional<PendingState>> get_state(native::Host& host, const std::string& state) {
-  Effect get;
-  get.kind = EffectKind::store_get;
-  get.key = state_record_name(state);
-  EffectResult r = host.perform(get);
-  if (!r.store_error.empty()) return make_error(ErrorCode::storage, r.store_error);
-  if (!r.found) return std::optional<PendingState>();
-  auto doc = detail::json::parse(r.record.value, "sign-in record");
-  if (!doc || !doc->is<Object>()) return make_error(ErrorCode::storage, "a pending sign-in record is damaged");
-  const Object& o = doc->get<Object>();
-  PendingState p;
-  const std::string* principal = detail::json::get_string(o, "principal");
-  const std::string* provider = detail::json::get_string(o, "provider");
-  if (!principal || !provider || !detail::json::get_int(o, "expires_at_ms", &p.expires_at_ms)) {
-    return make_error(ErrorCode::storage, "a pending sign-in record is damaged");
-  }
-  p.principal = *principal;
-  p.provider = *provider;
-  return std::optional<PendingState>(p);
-}
-
-Status delete_state(native::Host& host, const std::string& state) {
-  Effect del;
-  del.kind = EffectKind::store_delete;
-  del.key = state_record_name(state);
-  del.expected_version = 0;
-  EffectResult r = host.perform(del);
-  if (!r.store_error.empty()) return make_error(ErrorCode::storage, r.store_error);
-  return Ok{};
-}
-
-/// Looks the state up for `principal` (empty: whoever started it) and consumes it. Unknown
-/// states and states of another principal give the same answer, so existence does not leak.
-Result<PendingState> take_state(native::Host& host, const std::string& state, const std::string& principal) {
-  if (state.empty() || state.size() > 1024) {
-    return make_error(ErrorCode::invalid_state, "the state parameter is missing or malformed");
-  }
-  auto found = get_state(host, state);
-  if (!found) return found.error();
-  if (!*found || (!principal.empty() && (*found)->principal != principal)) {
-    return make_error(ErrorCode::invalid_state,
-                      "this sign-in is unknown or was already completed; start the connection again");
-  }
-  PendingState p = **found;
-  if (auto d = delete_state(host, state); !d) return d.error();
-  if (p.expires_at_ms <= native::Host::now_ms()) {
-    return make_error(ErrorCode::state_expired, "this sign-in took too long and expired; start the connection again");
-  }
-  return p;
-}
-
-std::string escape_html(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
 
 /// JSON for an inline script: '<' escaped so no string can close the <script> element.
 std::string script_json(const Value& v) {
@@ -314,8 +223,8 @@ ApiResponse callback_page(int status, const std::string& title, const std::strin
   ApiResponse r;
   r.status = status;
   r.content_type = "text/html; charset=utf-8";
-  r.body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + escape_html(title) +
-           "</title></head><body><h1>" + escape_html(title) + "</h1><p>" + escape_html(detail) +
+  r.body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + native::escape_html(title) +
+           "</title></head><body><h1>" + native::escape_html(title) + "</h1><p>" + native::escape_html(detail) +
            "</p><p>You can close this window.</p><script>\n"
            "history.replaceState(null, '', '/oauth/callback');\n"
            "const m = " + script_json(message) + ";\n"
@@ -348,14 +257,13 @@ ApiResponse callback_error(const ApiRequest& req, const Error& e, const std::str
 ApiResponse oauth_callback(native::Host& host, const ApiRequest& req, const Target& t) {
   auto params = detail::decode_form(t.query);
   if (!params) return callback_error(req, make_error(ErrorCode::invalid_request, "the callback query is malformed"), "");
-  const std::string* state = detail::find_param(*params, "state");
-  auto pending = take_state(host, state ? *state : std::string(), "");
-  if (!pending) return callback_error(req, pending.error(), "");
+  // The browser brings no API key: the core completes the sign-in for the principal that
+  // started it, which its pending record names (the state is the proof).
   CallbackRequest cb;
-  cb.principal = pending->principal;
+  cb.principal.clear();
   cb.callback = t.query;
   auto conn = host.run(host.engine().complete_callback(std::move(cb)));
-  if (!conn) return callback_error(req, conn.error(), pending->provider);
+  if (!conn) return callback_error(req, conn.error(), "");
   if (wants_json(req)) {
     ApiResponse r = json_response(200, detail::to_value(*conn));
     r.headers.emplace_back("Referrer-Policy", "no-referrer");
@@ -390,19 +298,6 @@ std::string callback_uri(const ApiRequest& req) {
   return "http://" + base + "/oauth/callback";
 }
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t at = 0;
-  while (at <= s.size()) {
-    auto comma = s.find(',', at);
-    std::string part = s.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
-    if (!part.empty()) out.push_back(part);
-    if (comma == std::string::npos) break;
-    at = comma + 1;
-  }
-  return out;
-}
-
 ApiResponse authorize(native::Host& host, const ApiRequest& req, const Target& t, const std::string& principal,
                       const std::string& provider) {
   auto params = detail::decode_form(t.query);
@@ -420,13 +315,10 @@ ApiResponse authorize(native::Host& host, const ApiRequest& req, const Target& t
   a.principal = principal;
   a.provider = provider;
   if (const std::string* account = detail::find_param(*params, "account")) a.account = *account;
-  if (const std::string* scopes = detail::find_param(*params, "scopes")) a.scopes = split_commas(*scopes);
+  if (const std::string* scopes = detail::find_param(*params, "scopes")) a.scopes = detail::split_list(*scopes);
   a.redirect_uri = callback_uri(req);
   auto start = host.run(host.engine().authorize(std::move(a)));
   if (!start) return from_error(start.error());
-  if (auto put = put_state(host, start->state, {principal, provider, start->expires_at_ms}); !put) {
-    return from_error(put.error());
-  }
   ApiResponse r = json_response(200, detail::to_value(*start));
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
@@ -445,8 +337,6 @@ ApiResponse exchange(native::Host& host, const ApiRequest& req, const std::strin
   }
   const std::string* iss = detail::json::get_string(*o, "iss");
   if (o->count("iss") && !iss) return error_response(400, "invalid_request", "iss must be a string");
-  auto pending = take_state(host, *state, principal);
-  if (!pending) return from_error(pending.error());
   Params q{{"code", *code}, {"state", *state}};
   if (iss) q.emplace_back("iss", *iss);
   CallbackRequest cb;
@@ -526,7 +416,7 @@ std::vector<std::string> connection_named(const std::vector<std::pair<std::strin
   std::vector<std::string> out;
   for (const auto& [name, value] : headers) {
     if (lower(name) != "connection") continue;
-    for (const auto& part : split_commas(value)) {
+    for (const auto& part : detail::split_list(value)) {
       std::string n = lower(trim(part));
       if (!n.empty()) out.push_back(n);
     }

@@ -24,21 +24,6 @@ std::int64_t steady_ms() {
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
-std::string escape_html(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
-
 void send_page(int fd, const CallbackPage& page) {
   const char* reason = page.status == 200 ? "OK" : page.status == 404 ? "Not Found" : "Bad Request";
   std::string response = "HTTP/1.1 " + std::to_string(page.status) + " " + reason +
@@ -80,6 +65,21 @@ bool read_request(int fd, std::int64_t deadline, std::string* method, std::strin
 }
 
 }  // namespace
+
+std::string escape_html(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
 
 std::string callback_html(bool ok, const std::string& title, const std::string& detail) {
   return "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + escape_html(title) +

@@ -39,6 +39,9 @@ class LoopbackListener {
   int port_ = 0;
 };
 
+/// Text made safe to place in HTML element content or attribute values.
+std::string escape_html(const std::string& s);
+
 /// A small self-contained HTML page (no external resources) for the browser tab.
 std::string callback_html(bool ok, const std::string& title, const std::string& detail);
 

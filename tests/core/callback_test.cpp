@@ -112,6 +112,15 @@ TEST_F(Callback, StateFromAnotherPrincipal) {
   EXPECT_TRUE(complete("code=abc&state=" + s.state + "&iss=https%3A%2F%2Fauth.acme.test").ok());
 }
 
+TEST_F(Callback, WithoutAPrincipalTheStarterIsUsed) {
+  auto s = start("alice");
+  token_endpoint("A", "R");
+  auto c = complete("code=abc&state=" + s.state + "&iss=https%3A%2F%2Fauth.acme.test", "");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->principal, "alice");
+  EXPECT_EQ(complete("code=abc&state=" + s.state, "").error().code, ErrorCode::state_reused);
+}
+
 TEST_F(Callback, WrongIssuerIsAMixUp) {
   auto s = start();
   auto r = complete("code=abc&state=" + s.state + "&iss=https%3A%2F%2Fevil.test");

@@ -401,9 +401,10 @@ describe('latchkeyd', () => {
     assert.match(replay.text, /Not connected/);
     const replayJson = await request(consent.callbackUrl, { headers: { accept: 'application/json' } });
     assert.equal(replayJson.status, 400);
-    assert.equal(replayJson.json().error.code, 'invalid_state');
+    assert.equal(replayJson.json().error.code, 'state_reused');  // the core tells a replay from a stranger
     const unknown = await request(`${gw.url}/oauth/callback?code=x&state=nope`, { headers: { accept: 'application/json' } });
     assert.equal(unknown.status, 400);
+    assert.equal(unknown.json().error.code, 'invalid_state');
     assert.equal((await request(`${gw.url}/oauth/callback`)).status, 400);
   });
 

@@ -70,6 +70,8 @@ struct AuthorizationStart {
 };
 
 struct CallbackRequest {
+  /// Must be the principal that started the sign-in. Empty: whoever started it — for hosts whose
+  /// callback arrives from a browser without credentials; the 256-bit state is then the proof.
   std::string principal = "default";
   /// The full callback URL, or just its query string (with or without '?').
   std::string callback;
