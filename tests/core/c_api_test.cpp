@@ -6,6 +6,7 @@
 #include "json.hpp"
 #include "latchkey/latchkey.h"
 #include "support/fake_host.hpp"
+#include "support/json_store.hpp"
 
 namespace {
 
@@ -51,7 +52,6 @@ struct CApi : ::testing::Test {
 
   std::string perform(const Object& e) {
     const std::string& kind = e.at("kind").get<std::string>();
-    latchkey::Effect effect;
     if (kind == "http") {
       ++http_calls;
       const std::string& url = e.at("http").get<Object>().at("url").get<std::string>();
@@ -60,31 +60,7 @@ struct CApi : ::testing::Test {
       }
       return http_answer;
     }
-    if (kind == "store.get") effect.kind = latchkey::EffectKind::store_get;
-    if (kind == "store.put") effect.kind = latchkey::EffectKind::store_put;
-    if (kind == "store.cas") effect.kind = latchkey::EffectKind::store_cas;
-    if (kind == "store.delete") effect.kind = latchkey::EffectKind::store_delete;
-    if (kind == "store.list") effect.kind = latchkey::EffectKind::store_list;
-    if (e.count("key")) effect.key = e.at("key").get<std::string>();
-    if (e.count("value")) effect.value = e.at("value").get<std::string>();
-    if (e.count("prefix")) effect.prefix = e.at("prefix").get<std::string>();
-    if (e.count("expected_version")) effect.expected_version = e.at("expected_version").get<std::int64_t>();
-    auto r = store.perform(effect);
-    Object o;
-    o["found"] = Value(r.found);
-    o["conflict"] = Value(r.conflict);
-    o["value"] = Value(r.record.value);
-    o["version"] = Value(r.record.version);
-    latchkey::detail::json::Array recs;
-    for (const auto& rec : r.records) {
-      Object ro;
-      ro["key"] = Value(rec.key);
-      ro["value"] = Value(rec.value);
-      ro["version"] = Value(rec.version);
-      recs.emplace_back(ro);
-    }
-    o["records"] = Value(recs);
-    return Value(o).serialize();
+    return latchkey::testing::answer_store_effect(store, e);
   }
 
   lk_engine* engine = nullptr;

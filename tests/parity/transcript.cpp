@@ -9,6 +9,7 @@
 #include "latchkey/latchkey.h"
 #include "latchkey/memory_store.hpp"
 #include "results_json.hpp"
+#include "support/json_store.hpp"
 
 using latchkey::detail::json::Object;
 using latchkey::detail::json::Value;
@@ -59,40 +60,6 @@ std::string http_answer(const Object& http) {
   return Value(o).serialize();
 }
 
-std::string store_answer(const Object& e) {
-  latchkey::Effect effect;
-  const std::string& kind = e.at("kind").get<std::string>();
-  if (kind == "store.get") effect.kind = latchkey::EffectKind::store_get;
-  else if (kind == "store.put") effect.kind = latchkey::EffectKind::store_put;
-  else if (kind == "store.cas") effect.kind = latchkey::EffectKind::store_cas;
-  else if (kind == "store.delete") effect.kind = latchkey::EffectKind::store_delete;
-  else effect.kind = latchkey::EffectKind::store_list;
-  if (e.count("key")) effect.key = e.at("key").get<std::string>();
-  if (e.count("value")) effect.value = e.at("value").get<std::string>();
-  if (e.count("prefix")) effect.prefix = e.at("prefix").get<std::string>();
-  if (e.count("expected_version")) effect.expected_version = e.at("expected_version").get<std::int64_t>();
-  latchkey::EffectResult r = store.perform(effect);
-  Object o;
-  if (r.found) o["found"] = Value(true);
-  if (r.conflict) o["conflict"] = Value(true);
-  if (r.found || effect.kind != latchkey::EffectKind::store_get) {
-    o["value"] = Value(r.record.value);
-    o["version"] = Value(r.record.version);
-  }
-  if (effect.kind == latchkey::EffectKind::store_list) {
-    latchkey::detail::json::Array records;
-    for (const auto& rec : r.records) {
-      Object ro;
-      ro["key"] = Value(rec.key);
-      ro["value"] = Value(rec.value);
-      ro["version"] = Value(rec.version);
-      records.push_back(Value(ro));
-    }
-    o["records"] = Value(records);
-  }
-  return Value(o).serialize();
-}
-
 /// Runs one operation, printing everything; returns its "done" document.
 Value run(lk_engine* engine, const std::string& request) {
   line("request", request);
@@ -109,7 +76,7 @@ Value run(lk_engine* engine, const std::string& request) {
     const std::string& kind = e.at("kind").get<std::string>();
     if (kind == "http") answer = http_answer(e.at("http").get<Object>());
     else if (kind == "sleep") answer = "{}";
-    else answer = store_answer(e);
+    else answer = latchkey::testing::answer_store_effect(store, e);
     line("answer", answer);
     now_ms += 7;  // the clock moves on while the host works
     step = take(lk_op_resume(op, answer.c_str(), now_ms));
