@@ -199,19 +199,10 @@ void add_use_commands(CLI::App& app, Session& session) {
         }
         if (!req.body.empty() && req.method == "GET" && a->method == "GET") req.method = "POST";
 
-        EffectResult r;
-        for (int attempt = 0; attempt < 2; ++attempt) {
-          if (attempt == 1) {
-            // 401 with a token we believed valid: refresh once and try again.
-            auto t = host.run(host.engine().get_token(a->ref(session), true));
-            if (!t) return report(t.error(), false);
-          }
-          auto signed_req = host.run(host.engine().sign_request(a->ref(session), req));
-          if (!signed_req) return report(signed_req.error(), false);
-          r = host.http(*signed_req);
-          if (!r.transport_error.empty()) return report(make_error(ErrorCode::transport, r.transport_error), false);
-          if (r.response.status != 401) break;
-        }
+        auto sent = host.authorized_request(a->ref(session), req);
+        if (!sent) return report(sent.error(), false);
+        const EffectResult& r = *sent;
+        if (!r.transport_error.empty()) return report(make_error(ErrorCode::transport, r.transport_error), false);
         if (a->include) {
           std::cout << "HTTP " << r.response.status << "\n";
           for (const auto& [k, v] : r.response.headers) std::cout << k << ": " << v << "\n";

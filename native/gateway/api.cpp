@@ -485,22 +485,14 @@ ApiResponse proxy(native::Host& host, Metrics& metrics, const ApiRequest& req, c
     out.headers.emplace_back(name, value);
   }
 
-  EffectResult r;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    if (attempt == 1) {
-      // A 401 for a token we believed valid: refresh once and try again.
-      auto token = host.run(host.engine().get_token(ref, true));
-      if (!token) return from_error(token.error());
-      if (token->refreshed) metrics.count_refresh();
-    }
-    auto signed_req = host.run(host.engine().sign_request(ref, out));
-    if (!signed_req) return from_error(signed_req.error());
-    r = host.http(*signed_req);
-    if (!r.transport_error.empty()) {
-      metrics.count_proxy(provider, 502);
-      return error_response(502, "transport", r.transport_error);
-    }
-    if (r.response.status != 401) break;
+  bool refreshed = false;
+  auto sent = host.authorized_request(ref, out, &refreshed);
+  if (refreshed) metrics.count_refresh();
+  if (!sent) return from_error(sent.error());
+  EffectResult& r = *sent;
+  if (!r.transport_error.empty()) {
+    metrics.count_proxy(provider, 502);
+    return error_response(502, "transport", r.transport_error);
   }
 
   ApiResponse res;

@@ -55,6 +55,23 @@ std::int64_t Host::now_ms() {
 
 EffectResult Host::http(const HttpRequest& request) { return http_->perform(request); }
 
+Result<EffectResult> Host::authorized_request(const ConnectionRef& ref, const HttpRequest& request, bool* refreshed) {
+  if (refreshed) *refreshed = false;
+  EffectResult r;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (attempt == 1) {
+      auto token = run(engine_->get_token(ref, true));
+      if (!token) return token.error();
+      if (refreshed) *refreshed = token->refreshed;
+    }
+    auto signed_request = run(engine_->sign_request(ref, request));
+    if (!signed_request) return signed_request.error();
+    r = http_->perform(*signed_request);
+    if (!r.transport_error.empty() || r.response.status != 401) break;
+  }
+  return r;
+}
+
 EffectResult Host::perform(const Effect& e) {
   switch (e.kind) {
     case EffectKind::http:

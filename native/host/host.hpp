@@ -32,7 +32,14 @@ class Host {
     return op->result();
   }
 
-  /// Performs one effect (also used directly by `latchkey request` for the API call itself).
+  /// Sends `request` as the connection `ref`: the core injects the token per the provider's rules
+  /// (and refuses other hosts); a 401 for a token believed valid refreshes once and retries.
+  /// Errors are the core's (no connection, host not allowed, refresh failed); a failure to reach
+  /// the server comes back as the result's transport_error. `refreshed` says whether it refreshed.
+  Result<EffectResult> authorized_request(const ConnectionRef& ref, const HttpRequest& request,
+                                          bool* refreshed = nullptr);
+
+  /// Performs one effect.
   EffectResult perform(const Effect& effect);
   EffectResult http(const HttpRequest& request);
   static std::int64_t now_ms();
