@@ -11,42 +11,38 @@
 
 namespace latchkey::bench {
 
-Fixture::Fixture() {
+std::unique_ptr<Engine> make_engine() {
   EngineConfig cfg;
   cfg.master_keys[1] = std::string(32, 'k');
   cfg.entropy = std::string(48, 's');
   auto e = Engine::create(cfg);
   if (!e) std::abort();
-  engine_ = std::move(*e);
-  const Provider* g = find_builtin("google");
-  if (!g) std::abort();
-  google_ = *g;
+  return std::move(*e);
+}
 
-  ConnectionRef ref{"alice", "google", "default"};
+StoreRecord sealed_connection(Engine& engine, const ConnectionRef& ref, const std::string& access_token,
+                              const std::string& refresh_token, std::int64_t expires_at_ms, const std::string& scope) {
   std::string key = detail::connection_key(ref);
   detail::ConnectionRecord rec;
   rec.principal = ref.principal;
   rec.provider = ref.provider;
   rec.account = ref.account;
-  rec.access_token_sealed = engine_->sealer().seal(detail::seal_place(key, "access_token"),
-                                                   "ya29.a0AfB_byC" + std::string(180, 'x'), engine_->drbg());
-  rec.refresh_token_sealed = engine_->sealer().seal(detail::seal_place(key, "refresh_token"),
-                                                    "1//0g" + std::string(100, 'r'), engine_->drbg());
-  rec.expires_at_ms = now_ms_ + 3599 * 1000;
-  rec.scope = "openid https://www.googleapis.com/auth/userinfo.email";
-  connection_ = StoreRecord{key, detail::to_json(rec), 7};
+  rec.access_token_sealed = engine.sealer().seal(detail::seal_place(key, "access_token"), access_token, engine.drbg());
+  rec.refresh_token_sealed = engine.sealer().seal(detail::seal_place(key, "refresh_token"), refresh_token, engine.drbg());
+  rec.expires_at_ms = expires_at_ms;
+  rec.scope = scope;
+  return StoreRecord{key, detail::to_json(rec), 7};
+}
 
-  ConnectionRef gh{"alice", "github", "default"};
-  std::string gh_key = detail::connection_key(gh);
-  detail::ConnectionRecord short_rec = rec;
-  short_rec.provider = "github";
-  short_rec.access_token_sealed = engine_->sealer().seal(detail::seal_place(gh_key, "access_token"),
-                                                         "gho_" + std::string(36, 'g'), engine_->drbg());
-  short_rec.refresh_token_sealed = engine_->sealer().seal(detail::seal_place(gh_key, "refresh_token"),
-                                                          "ghr_" + std::string(36, 'r'), engine_->drbg());
-  short_rec.scope = "repo read:user";
-  short_connection_ = StoreRecord{gh_key, detail::to_json(short_rec), 7};
-
+Fixture::Fixture() : engine_(make_engine()) {
+  const Provider* g = find_builtin("google");
+  if (!g) std::abort();
+  google_ = *g;
+  connection_ = sealed_connection(*engine_, {"alice", "google", "default"}, "ya29.a0AfB_byC" + std::string(180, 'x'),
+                                  "1//0g" + std::string(100, 'r'), now_ms_ + 3599 * 1000,
+                                  "openid https://www.googleapis.com/auth/userinfo.email");
+  short_connection_ = sealed_connection(*engine_, {"alice", "github", "default"}, "gho_" + std::string(36, 'g'),
+                                        "ghr_" + std::string(36, 'r'), now_ms_ + 3599 * 1000, "repo read:user");
   token_body_ = R"({"access_token":"ya29.a0AfB_byC)" + std::string(180, 'x') +
                 R"(","expires_in":3599,"refresh_token":"1//0g)" + std::string(100, 'r') +
                 R"(","scope":"openid https://www.googleapis.com/auth/userinfo.email","token_type":"Bearer","id_token":"eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.)" +

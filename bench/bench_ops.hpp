@@ -11,6 +11,13 @@
 
 namespace latchkey::bench {
 
+/// A benchmark engine: fixed key and seed.
+std::unique_ptr<Engine> make_engine();
+
+/// A fresh connection record for `ref`, sealed and serialized as the core writes it.
+StoreRecord sealed_connection(Engine& engine, const ConnectionRef& ref, const std::string& access_token,
+                              const std::string& refresh_token, std::int64_t expires_at_ms, const std::string& scope);
+
 class Fixture {
  public:
   Fixture();

@@ -7,8 +7,7 @@
 #include <string>
 
 #include "latchkey/engine.hpp"
-#include "records.hpp"
-#include "seal.hpp"
+#include "bench_ops.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace {
@@ -23,29 +22,15 @@ struct SqliteFixture {
     auto s = native::SqliteStore::open(path);
     if (!s) std::abort();
     store = std::move(*s);
-    EngineConfig cfg;
-    cfg.master_keys[1] = std::string(32, 'k');
-    cfg.entropy = std::string(48, 's');
-    auto made = Engine::create(cfg);
-    if (!made) std::abort();
-    engine = std::move(made).value();
+    engine = bench::make_engine();
     // A fresh sealed GitHub connection with a Google-sized token, written as the core writes it.
-    ConnectionRef ref{"alice", "github", "default"};
-    std::string key = detail::connection_key(ref);
-    detail::ConnectionRecord rec;
-    rec.principal = ref.principal;
-    rec.provider = ref.provider;
-    rec.account = ref.account;
-    rec.access_token_sealed = engine->sealer().seal(detail::seal_place(key, "access_token"),
-                                                    "gho_" + std::string(191, 'x'), engine->drbg());
-    rec.refresh_token_sealed = engine->sealer().seal(detail::seal_place(key, "refresh_token"),
-                                                     "ghr_" + std::string(101, 'r'), engine->drbg());
-    rec.expires_at_ms = 4102444800000;  // 2100
-    rec.scope = "repo read:user";
+    StoreRecord rec = bench::sealed_connection(*engine, {"alice", "github", "default"}, "gho_" + std::string(191, 'x'),
+                                               "ghr_" + std::string(101, 'r'), 4102444800000 /* 2100 */,
+                                               "repo read:user");
     Effect put;
     put.kind = EffectKind::store_put;
-    put.key = key;
-    put.value = detail::to_json(rec);
+    put.key = rec.key;
+    put.value = rec.value;
     if (!store->perform(put).store_error.empty()) std::abort();
   }
   std::string path;
