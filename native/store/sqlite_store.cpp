@@ -205,27 +205,26 @@ struct SqliteStore::Impl {
   /// Runs a statement that needs no cached form (open and migration only).
   int exec(const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr); }
 
-  /// The first column of the first row of `sql` as an integer (0 if there is no row).
-  int query_int(const char* sql, std::int64_t* out) {
+  /// Reads the first column of the first row of `sql` with `read` (given nullptr when there is
+  /// no row, so it can store its "absent" value).
+  template <class Read>
+  int query_one(const char* sql, Read read) {
     sqlite3_stmt* stmt = nullptr;
     int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
     if (rc != SQLITE_OK) return rc;
     rc = sqlite3_step(stmt);
-    *out = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    read(rc == SQLITE_ROW ? stmt : nullptr);
     if (rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_OK;
     sqlite3_finalize(stmt);
     return rc;
   }
-
+  /// As an integer (0 if there is no row).
+  int query_int(const char* sql, std::int64_t* out) {
+    return query_one(sql, [out](sqlite3_stmt* row) { *out = row ? sqlite3_column_int64(row, 0) : 0; });
+  }
+  /// As text ("" if there is no row).
   int query_text(const char* sql, std::string* out) {
-    sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
-    if (rc != SQLITE_OK) return rc;
-    rc = sqlite3_step(stmt);
-    *out = rc == SQLITE_ROW ? column_string(stmt, 0) : std::string();
-    if (rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_OK;
-    sqlite3_finalize(stmt);
-    return rc;
+    return query_one(sql, [out](sqlite3_stmt* row) { *out = row ? column_string(row, 0) : std::string(); });
   }
 
   /// Whether the main file is empty or starts with the SQLite header. SQLite reads a one-byte
