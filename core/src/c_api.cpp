@@ -225,6 +225,8 @@ Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string
     out = engine.list_connections(a.str("principal", "default"));
   } else if (op == "reseal") {
     out = engine.reseal();
+  } else if (op == "check_master_key") {
+    out = engine.check_master_key();
   } else if (op == "disconnect") {
     a.require("provider");
     out = engine.disconnect(a.ref(), a.flag("revoke"));

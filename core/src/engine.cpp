@@ -94,5 +94,6 @@ std::unique_ptr<Operation<DisconnectResult>> Engine::disconnect(ConnectionRef re
 }
 
 std::unique_ptr<Operation<ResealResult>> Engine::reseal() { return make_reseal(*this); }
+std::unique_ptr<Operation<Ok>> Engine::check_master_key() { return make_check_master_key(*this); }
 
 }  // namespace latchkey

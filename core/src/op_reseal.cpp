@@ -1,5 +1,6 @@
 // Master key rotation: re-seals every secret field still sealed under an older key version,
 // record by record with compare-and-swap, so a rotation can run while the system is in use.
+#include "crypto.hpp"
 #include "json.hpp"
 #include "ops.hpp"
 #include "seal.hpp"
@@ -81,5 +82,48 @@ class Reseal : public Operation<ResealResult> {
 }  // namespace
 
 std::unique_ptr<Operation<ResealResult>> make_reseal(Engine& engine) { return std::make_unique<Reseal>(engine); }
+
+namespace {
+
+// "meta/key-check/<version>": one record per master key version, written by the first engine
+// that uses that version and compared by every later one.
+class CheckMasterKey : public Operation<Ok> {
+ public:
+  explicit CheckMasterKey(Engine& e) : Operation(e), checks_(e.sealer().key_checks()) {}
+
+ private:
+  void run() override { next(checks_.begin()); }
+
+  using It = std::map<std::uint32_t, std::string>::const_iterator;
+
+  void next(It it) {
+    if (it == checks_.end()) return succeed(Ok{});
+    std::string key = "meta/key-check/" + std::to_string(it->first);
+    Steps::get(*this, key, [this, it, key](Result<std::optional<StoreRecord>> r) {
+      if (!r) return fail(r.error());
+      if (!*r) {
+        // A concurrent first writer makes this conflict: read again and compare.
+        return Steps::cas(*this, key, it->second, 0, [this, it](Result<std::int64_t> w) {
+          if (!w && w.error().code != ErrorCode::conflict) return fail(w.error());
+          next(w ? std::next(it) : it);
+        });
+      }
+      if (!constant_time_equal((*r)->value, it->second)) {
+        return fail(make_error(ErrorCode::crypto, "master key version " + std::to_string(it->first) +
+                                                      " is not the key this store was sealed with; restore the "
+                                                      "right key (nothing was changed)"));
+      }
+      next(std::next(it));
+    });
+  }
+
+  std::map<std::uint32_t, std::string> checks_;
+};
+
+}  // namespace
+
+std::unique_ptr<Operation<Ok>> make_check_master_key(Engine& engine) {
+  return std::make_unique<CheckMasterKey>(engine);
+}
 
 }  // namespace latchkey::detail

@@ -25,6 +25,7 @@ std::unique_ptr<Operation<ProviderInfo>> make_discover_provider(Engine& engine, 
 std::unique_ptr<Operation<ProviderInfo>> make_set_mode(Engine& engine, std::string provider, Mode mode);
 std::unique_ptr<Operation<AppInfo>> make_upsert_app(Engine& engine, AppInput app);
 std::unique_ptr<Operation<ResealResult>> make_reseal(Engine& engine);
+std::unique_ptr<Operation<Ok>> make_check_master_key(Engine& engine);
 std::unique_ptr<Operation<AppInfo>> make_get_app(Engine& engine, std::string provider);
 std::unique_ptr<Operation<std::vector<AppInfo>>> make_list_apps(Engine& engine);
 std::unique_ptr<Operation<RemoveResult>> make_delete_app(Engine& engine, std::string provider);

@@ -25,6 +25,7 @@ template class Operation<HttpRequest>;
 template class Operation<DisconnectResult>;
 template class Operation<RemoveResult>;
 template class Operation<ResealResult>;
+template class Operation<Ok>;
 
 namespace detail {
 namespace {
@@ -165,6 +166,8 @@ Value to_value(const RemoveResult& r) {
   o["connections_removed"] = Value(static_cast<std::int64_t>(r.connections_removed));
   return Value(o);
 }
+
+Value to_value(const Ok&) { return Value(Object{}); }
 
 Value to_value(const ResealResult& r) {
   Object o;

@@ -18,6 +18,7 @@ json::Value to_value(const HttpRequest& r);
 json::Value to_value(const DisconnectResult& d);
 json::Value to_value(const RemoveResult& r);
 json::Value to_value(const ResealResult& r);
+json::Value to_value(const Ok&);
 json::Value to_value(const Effect& e);
 json::Value provider_value(const Provider& p);
 json::Value params_value(const Params& p);

@@ -55,7 +55,10 @@ Result<Sealer> Sealer::create(std::map<std::uint32_t, std::string> keys, std::ui
                                                       " is not among the keys given");
   }
   Sealer s;
-  for (const auto& [version, key] : keys) s.keys_[version] = std::make_shared<const Aes256Gcm>(key);
+  for (const auto& [version, key] : keys) {
+    s.keys_[version] = std::make_shared<const Aes256Gcm>(key);
+    s.checks_[version] = base64_encode(hmac_sha256(key, "latchkey master key check v1"));
+  }
   s.current_ = current;
   return s;
 }

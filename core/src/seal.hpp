@@ -30,9 +30,13 @@ class Sealer {
   /// The key version a sealed value uses, or 0 if it is not a sealed value.
   static std::uint32_t key_version(std::string_view sealed);
   std::uint32_t current_version() const { return current_; }
+  /// Each key version and a value that identifies that key without revealing it (HMAC-SHA256 of
+  /// a constant), kept in the store so a wrong key is refused before any record is touched.
+  const std::map<std::uint32_t, std::string>& key_checks() const { return checks_; }
 
  private:
   std::map<std::uint32_t, std::shared_ptr<const Aes256Gcm>> keys_;
+  std::map<std::uint32_t, std::string> checks_;
   std::uint32_t current_ = 0;
 };
 

@@ -14,21 +14,13 @@ Result<std::unique_ptr<Host>> Host::open(const HostOptions& options) {
   if (!store) return store.error();
   h->store_ = std::move(*store);
 
-  auto check = h->store_->key_check();
-  if (!check) return check.error();
+  // Any record at all means a key already sealed something: never make a new key for it.
   Effect any;
   any.kind = EffectKind::store_list;
-  bool has_data = !check->empty() || !h->store_->perform(any).records.empty();
-  auto key = load_master_key(h->store_path_, has_data);
+  EffectResult existing = h->store_->perform(any);
+  if (!existing.store_error.empty()) return make_error(ErrorCode::storage, existing.store_error);
+  auto key = load_master_key(h->store_path_, !existing.records.empty());
   if (!key) return key.error();
-  std::string expected = master_key_check(key->bytes);
-  if (check->empty()) {
-    if (auto s = h->store_->set_key_check(expected); !s) return s.error();
-  } else if (*check != expected) {
-    return make_error(ErrorCode::crypto, "the master key from " + key->source + " is not the key the store " +
-                                             h->store_path_ +
-                                             " was sealed with; restore the right key (nothing was changed)");
-  }
 
   HttpsClientOptions http_options;
   http_options.ca_file = options.ca_file;
@@ -45,6 +37,13 @@ Result<std::unique_ptr<Host>> Host::open(const HostOptions& options) {
   auto engine = Engine::create(config);
   if (!engine) return engine.error();
   h->engine_ = std::move(*engine);
+  // A wrong key must fail here, before anything is read or written with it.
+  if (auto checked = h->run(h->engine_->check_master_key()); !checked) {
+    Error e = checked.error();
+    if (e.code == ErrorCode::crypto) e.message = "the master key from " + key->source + " does not open " +
+                                                 h->store_path_ + ": " + e.message;
+    return e;
+  }
   return h;
 }
 

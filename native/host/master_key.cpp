@@ -43,10 +43,6 @@ Result<std::string> os_random(std::size_t n) {
   return out;
 }
 
-std::string master_key_check(const std::string& key) {
-  return detail::base64_encode(detail::hmac_sha256(key, "latchkey master key check v1"));
-}
-
 Result<MasterKey> load_master_key(const std::string& store_path, bool store_has_data) {
   if (const char* env = std::getenv("LATCHKEY_MASTER_KEY"); env && *env) {
     auto key = decode_key(env, "LATCHKEY_MASTER_KEY");

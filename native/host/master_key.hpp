@@ -17,9 +17,6 @@ struct MasterKey {
 /// key for an existing store is an error (a new key could never open the old records).
 Result<MasterKey> load_master_key(const std::string& store_path, bool store_has_data);
 
-/// A value that identifies a key without revealing it (kept in the store to detect a wrong key).
-std::string master_key_check(const std::string& key);
-
 /// Bytes from the operating system's CSPRNG.
 Result<std::string> os_random(std::size_t n);
 

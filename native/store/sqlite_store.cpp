@@ -50,7 +50,6 @@ constexpr bool migrations_are_numbered() {
 static_assert(migrations_are_numbered(), "kMigrations must be numbered 1, 2, 3, … in order");
 static_assert(kApplicationId == 1818977657, "migration 1 spells the application id in decimal");
 
-constexpr const char* kMasterKeyCheck = "master_key_check";
 
 // Turns an SQLite failure into a sentence that names the file and says what to do.
 std::string describe(const std::string& path, int rc, const std::string& detail, const std::string& doing) {
@@ -177,8 +176,6 @@ struct SqliteStore::Impl {
     kListFrom,
     kLastVersion,
     kSetLastVersion,
-    kMetaGet,
-    kMetaSet,
     kStmtCount
   };
 
@@ -263,8 +260,6 @@ struct SqliteStore::Impl {
         "SELECT key, value, version FROM records WHERE key >= ?1 ORDER BY key",
         "SELECT CAST(value AS INTEGER) FROM meta WHERE name = 'last_version'",
         "UPDATE meta SET value = ?1 WHERE name = 'last_version'",
-        "SELECT value FROM meta WHERE name = ?1",
-        "INSERT INTO meta(name, value) VALUES(?1, ?2) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
     };
     static_assert(sizeof sql / sizeof sql[0] == kStmtCount, "one SQL text per Stmt");
     for (int i = 0; i < kStmtCount; ++i) {
@@ -622,25 +617,6 @@ EffectResult SqliteStore::perform(const Effect& effect) {
 }
 
 int SqliteStore::schema_version() const { return impl_->schema; }
-
-Result<std::string> SqliteStore::key_check() const {
-  sqlite3_stmt* stmt = impl_->stmts[Impl::kMetaGet];
-  Resetter reset(stmt);
-  sqlite3_bind_text(stmt, 1, kMasterKeyCheck, -1, SQLITE_STATIC);
-  const int rc = sqlite3_step(stmt);
-  if (rc == SQLITE_ROW) return column_string(stmt, 0);
-  if (rc == SQLITE_DONE) return std::string();
-  return impl_->error(rc, "reading the master key check");
-}
-
-Status SqliteStore::set_key_check(const std::string& value) {
-  sqlite3_stmt* stmt = impl_->stmts[Impl::kMetaSet];
-  sqlite3_bind_text(stmt, 1, kMasterKeyCheck, -1, SQLITE_STATIC);
-  bind_text(stmt, 2, value);
-  const int rc = impl_->run(Impl::kMetaSet);
-  if (rc != SQLITE_OK) return impl_->error(rc, "writing the master key check");
-  return Ok{};
-}
 
 std::string default_store_path() {
   const auto env = [](const char* name) {

@@ -41,10 +41,6 @@ class SqliteStore {
   /// The schema version after migration (1 for this build).
   int schema_version() const;
 
-  /// The master-key check value kept in the store (empty if none yet), so a wrong key is
-  /// detected at start-up instead of on every record. storage error if the file fails.
-  Result<std::string> key_check() const;
-  Status set_key_check(const std::string& value);
 
  private:
   SqliteStore();

@@ -234,6 +234,27 @@ TEST_F(Lifecycle, ResealWalksALargeStore) {
   EXPECT_GE(r->resealed, 2);  // the app secret and alice's connection
 }
 
+TEST_F(Lifecycle, AWrongMasterKeyIsRefusedBeforeAnythingIsTouched) {
+  ASSERT_TRUE(host.run(engine->check_master_key()).ok());  // the first run records key 1's check
+  ASSERT_EQ(host.store.records.count("meta/key-check/1"), 1u);
+  ASSERT_TRUE(host.run(engine->check_master_key()).ok());  // and later runs agree with it
+  auto before = host.store.records;
+  EngineConfig wrong;
+  wrong.master_keys = {{1, std::string(32, 'w')}};
+  auto other = testing::make_engine(wrong);
+  auto r = host.run(other->check_master_key());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::crypto);
+  EXPECT_NE(r.error().message.find("version 1"), std::string::npos);
+  EXPECT_EQ(host.store.records.size(), before.size());
+  // A new key version is recorded beside the old one, which must still match.
+  EngineConfig rotated;
+  rotated.master_keys = {{1, std::string(32, '\x42')}, {2, std::string(32, 'n')}};
+  rotated.current_key_version = 2;
+  ASSERT_TRUE(host.run(testing::make_engine(rotated)->check_master_key()).ok());
+  EXPECT_EQ(host.store.records.count("meta/key-check/2"), 1u);
+}
+
 TEST(EngineConfig, TimingsAreChecked) {
   EngineConfig bad;
   bad.master_keys[1] = std::string(32, 'k');

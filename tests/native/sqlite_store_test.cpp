@@ -620,15 +620,12 @@ TEST_F(SqliteStoreTest, DamageFoundWhileReadingIsAStoreErrorNotACrash) {
   EXPECT_FALSE(write.store_error.empty());
 }
 
-// ---- persistence and the key check ---------------------------------------------------------
+// ---- persistence ---------------------------------------------------------------------------
 
 TEST_F(SqliteStoreTest, RecordsAndTheVersionCounterSurviveReopening) {
   {
     auto store = open_ok(path());
     ASSERT_TRUE(store);
-    EXPECT_EQ(store->key_check().value(), "");
-    ASSERT_TRUE(store->set_key_check("check-v1").ok());
-    ASSERT_TRUE(store->set_key_check("check-v2").ok());
     EXPECT_EQ(store->perform(put("conn/a", "one")).record.version, 1);
     EXPECT_EQ(store->perform(put("conn/b", std::string("bin\0ary\xff", 8))).record.version, 2);
     EXPECT_EQ(store->perform(put("gone", "x")).record.version, 3);
@@ -636,7 +633,6 @@ TEST_F(SqliteStoreTest, RecordsAndTheVersionCounterSurviveReopening) {
   }
   auto store = open_ok(path());
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->key_check().value(), "check-v2");
   EXPECT_EQ(show(store->perform(get("conn/a"))), "found=1 conflict=0 record={conn/a, one, 1} records=[]");
   EXPECT_EQ(store->perform(get("conn/b")).record.value, std::string("bin\0ary\xff", 8));
   EXPECT_FALSE(store->perform(get("gone")).found);

@@ -131,6 +131,8 @@ export interface Broker {
   status(connection: ConnectionId): Promise<Connection>;
   connections(): Promise<Connection[]>;
   disconnect(connection: ConnectionId, options?: { revoke?: boolean }): Promise<{ deleted: boolean; revoked: boolean; revocationError: string | null }>;
+  /** Records the master key's check value the first time; rejects with 'crypto' for another key. createBroker runs it. */
+  checkMasterKey(): Promise<void>;
   reseal(): Promise<{ resealed: number; skipped: number; failed: number }>;
   close(): void;
 }

@@ -8,8 +8,6 @@ export { LatchkeyError } from './errors.js';
 export { memoryStorage } from './adapters/memory.js';
 export { localStorageAdapter } from './adapters/local_storage.js';
 
-const KEY_CHECK = 'meta/master-key-check';
-
 function toBase64(bytes) {
   let s = '';
   for (const b of bytes) s += String.fromCharCode(b);
@@ -33,12 +31,6 @@ function keyBytes(key) {
   const bytes = typeof key === 'string' ? fromBase64(key) : new Uint8Array(key);
   if (bytes.length !== 32) throw new LatchkeyError({ code: 'invalid_request', message: 'a master key must be 32 bytes (base64 or Uint8Array)' });
   return bytes;
-}
-
-async function keyCheck(bytes) {
-  const key = await globalThis.crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const mac = await globalThis.crypto.subtle.sign('HMAC', key, new TextEncoder().encode('latchkey master key check v1'));
-  return toBase64(new Uint8Array(mac));
 }
 
 /// "github/work" (the core's connection id) or { provider, account }.
@@ -191,6 +183,10 @@ class Broker {
     return camelize(await this.#run({ op: 'disconnect', principal: this.#principal, ...parseConnection(connectionId), revoke }));
   }
 
+  /// Records the master key's check value in storage the first time, and refuses a different key
+  /// (LatchkeyError 'crypto'); createBroker runs it.
+  async checkMasterKey() { await this.#run({ op: 'check_master_key' }); }
+
   /// Re-seals secrets under the current master key (after adding a new key version).
   async reseal() { return camelize(await this.#run({ op: 'reseal' })); }
 
@@ -297,18 +293,14 @@ export async function createBroker({
   // touches the Emscripten glue.
   raw = raw ?? await (await import('./raw.js')).createRaw({ wasmBinary, wasmModule });
   const key = masterKey === undefined ? random(32) : keyBytes(masterKey);
-  // A wrong key must fail here, clearly, rather than on every sealed record later.
-  const check = await keyCheck(key);
-  let stored;
-  try {
-    stored = await storage.get(KEY_CHECK);
-  } catch (e) {
-    throw new LatchkeyError({ code: 'storage', message: `the storage adapter failed: ${e?.message ?? e}` });
-  }
-  if (stored && stored.value !== check) {
-    throw new LatchkeyError({ code: 'crypto', message: 'this master key is not the one the storage was sealed with; pass the right masterKey (nothing was changed)' });
-  }
-  if (!stored) await storage.cas(KEY_CHECK, check, 0);
   const engine = raw.engineNew(JSON.stringify({ master_keys: { 1: toBase64(key) }, current_key_version: 1, entropy: toBase64(random(48)) }));
-  return new Broker({ raw, engine, fetch, storage, now, principal });
+  const broker = new Broker({ raw, engine, fetch, storage, now, principal });
+  // A wrong key must fail here, clearly, rather than on every sealed record later.
+  try {
+    await broker.checkMasterKey();
+  } catch (e) {
+    broker.close();
+    throw e;
+  }
+  return broker;
 }

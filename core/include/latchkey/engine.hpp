@@ -200,6 +200,9 @@ class Engine {
   /// Run after adding a new key version; the old version can be dropped once `failed` and
   /// `skipped` are both 0.
   std::unique_ptr<Operation<ResealResult>> reseal();
+  /// Run once when a host opens a store: records each master key version's check value the
+  /// first time, and fails with crypto if a key differs from the one the store was sealed with.
+  std::unique_ptr<Operation<Ok>> check_master_key();
 
   // Internals shared by operations.
   detail::Drbg& drbg() { return *drbg_; }
