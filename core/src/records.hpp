@@ -6,6 +6,7 @@
 //   app/<provider>                          app credentials (client_secret sealed)
 //   pending/<base64url(sha256(state))>      a started authorization (code_verifier sealed)
 //   conn/<principal>/<provider>/<account>   a connection (tokens sealed)
+//   meta/key-check/<version>                a master key's check value (op_reseal.cpp)
 //
 // Key parts are percent-encoded, so '/' only ever separates parts.
 #pragma once
