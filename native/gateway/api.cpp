@@ -6,7 +6,10 @@
 #include "crypto.hpp"
 #include "json.hpp"
 #include "keys.hpp"
+#include "proxy.hpp"
+#include "responses.hpp"
 #include "results_json.hpp"
+#include "target.hpp"
 #include "url.hpp"
 
 #include <optional>
@@ -17,122 +20,6 @@ namespace {
 using detail::json::Array;
 using detail::json::Object;
 using detail::json::Value;
-
-int http_status(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::invalid_request:
-    case ErrorCode::invalid_state:
-    case ErrorCode::state_expired:
-    case ErrorCode::state_reused:
-      return 400;
-    case ErrorCode::not_found:
-      return 404;
-    case ErrorCode::conflict:
-    // The connection exists but must be connected again by its user: not the caller's key's fault
-    // (401 would read as "bad API key"), so the body's code says what to do.
-    case ErrorCode::needs_reauth:
-      return 409;
-    case ErrorCode::provider_error:
-    case ErrorCode::invalid_grant:
-    case ErrorCode::malformed_response:
-    case ErrorCode::transport:
-      return 502;
-    case ErrorCode::rate_limited:
-      return 429;
-    case ErrorCode::unsupported:
-      return 501;
-    case ErrorCode::crypto:
-    case ErrorCode::storage:
-    case ErrorCode::internal:
-      return 500;
-  }
-  return 500;
-}
-
-ApiResponse json_response(int status, const Value& v) {
-  ApiResponse r;
-  r.status = status;
-  r.body = detail::json::serialize(v);
-  return r;
-}
-
-ApiResponse from_error(const Error& e) {
-  ApiResponse r = json_response(http_status(e.code), Value(Object{{"error", detail::to_value(e)}}));
-  if (e.code == ErrorCode::rate_limited && e.retry_at_ms > 0) {
-    std::int64_t s = (e.retry_at_ms - native::Host::now_ms() + 999) / 1000;
-    r.headers.emplace_back("Retry-After", std::to_string(s > 0 ? s : 1));
-  }
-  return r;
-}
-
-template <class T>
-ApiResponse from_result(const Result<T>& r) {
-  if (!r) return from_error(r.error());
-  return json_response(200, detail::to_value(*r));
-}
-
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decodes one path segment ('+' stays '+': this is a path, not a form).
-bool decode_segment(const std::string& s, std::string* out) {
-  out->clear();
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out->push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) return false;
-    int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return !out->empty();
-}
-
-struct Target {
-  std::vector<std::string> segments;  ///< Decoded.
-  std::string query;
-};
-
-bool split_target(const std::string& target, Target* t) {
-  if (target.empty() || target[0] != '/') return false;
-  auto q = target.find('?');
-  std::string path = target.substr(0, q);
-  if (q != std::string::npos) t->query = target.substr(q + 1);
-  std::size_t at = 1;
-  while (at <= path.size()) {
-    auto slash = path.find('/', at);
-    std::string raw = path.substr(at, slash == std::string::npos ? std::string::npos : slash - at);
-    if (raw.empty()) {
-      if (slash == std::string::npos) break;  // a trailing slash
-      return false;
-    }
-    std::string seg;
-    if (!decode_segment(raw, &seg)) return false;
-    t->segments.push_back(seg);
-    if (slash == std::string::npos) break;
-    at = slash + 1;
-  }
-  return true;
-}
-
-bool query_flag(const std::string& query, const std::string& name) {
-  std::size_t at = 0;
-  while (at <= query.size()) {
-    auto amp = query.find('&', at);
-    std::string part = query.substr(at, amp == std::string::npos ? std::string::npos : amp - at);
-    if (part == name + "=true" || part == name + "=1" || part == name) return true;
-    if (amp == std::string::npos) break;
-    at = amp + 1;
-  }
-  return false;
-}
 
 Result<AppInput> parse_app(const std::string& provider, const std::string& body) {
   auto doc = detail::json::parse(body, "request body");
@@ -179,11 +66,6 @@ Result<AppInput> parse_app(const std::string& provider, const std::string& body)
 }
 
 
-ApiResponse method_not_allowed(const std::string& allow) {
-  ApiResponse r = error_response(405, "invalid_request", "method not allowed here (allowed: " + allow + ")");
-  r.headers.emplace_back("Allow", allow);
-  return r;
-}
 
 Result<Object> parse_object(const std::string& body) {
   auto doc = detail::json::parse(body, "request body");
@@ -380,140 +262,9 @@ Result<std::string> provider_body(const std::string& key, const std::string& bod
   return detail::json::serialize(Value(*o));
 }
 
-// --- The proxy ----------------------------------------------------------------------------
 
-constexpr std::size_t kProxyMaxResponse = 16u << 20;
-
-std::string lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  auto b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return {};
-  auto e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
-
-/// The names (lowercase) listed in every Connection header, plus the fixed hop-by-hop set.
-bool is_hop_by_hop(const std::string& name, const std::vector<std::string>& connection_named) {
-  static const char* const kFixed[] = {"connection", "keep-alive", "te", "trailer", "trailers",
-                                       "transfer-encoding", "upgrade"};
-  for (const char* h : kFixed) {
-    if (name == h) return true;
-  }
-  if (name.rfind("proxy-", 0) == 0) return true;
-  for (const auto& n : connection_named) {
-    if (name == n) return true;
-  }
-  return false;
-}
-
-std::vector<std::string> connection_named(const std::vector<std::pair<std::string, std::string>>& headers) {
-  std::vector<std::string> out;
-  for (const auto& [name, value] : headers) {
-    if (lower(name) != "connection") continue;
-    for (const auto& part : detail::split_list(value)) {
-      std::string n = lower(trim(part));
-      if (!n.empty()) out.push_back(n);
-    }
-  }
-  return out;
-}
-
-/// "." or ".." (after one more round of percent-decoding too, for servers that decode twice).
-bool is_dot_segment(const std::string& part) {
-  if (part == "." || part == "..") return true;
-  std::string again;
-  if (part.find('%') != std::string::npos && decode_segment(part, &again)) return again == "." || again == "..";
-  return false;
-}
-
-/// A decoded path segment that could walk out of api_base_url's path: a dot segment, one hidden
-/// behind an encoded slash, or a backslash (which some servers treat as a slash).
-bool walks_out(const std::string& segment) {
-  if (segment.find('\\') != std::string::npos) return true;
-  std::string lowered = lower(segment);
-  if (lowered.find("%5c") != std::string::npos) return true;
-  std::size_t at = 0;
-  while (true) {
-    auto slash = segment.find('/', at);
-    if (is_dot_segment(segment.substr(at, slash == std::string::npos ? std::string::npos : slash - at))) return true;
-    if (slash == std::string::npos) return false;
-    at = slash + 1;
-  }
-}
-
-ApiResponse proxy(native::Host& host, Metrics& metrics, const ApiRequest& req, const Target& t,
-                  const std::string& principal) {
-  const std::string& provider = t.segments[2];
-  // The rest of the path, as received (still percent-encoded): after "/v1/proxy/<provider>".
-  std::string path = req.target.substr(0, req.target.find('?'));
-  if (path.find('\\') != std::string::npos) {
-    return error_response(400, "invalid_request", "the proxied path must not contain backslashes");
-  }
-  std::size_t slash = 0;
-  for (int i = 0; i < 3 && slash != std::string::npos; ++i) slash = path.find('/', slash + 1);
-  std::string rest = slash == std::string::npos ? "/" : path.substr(slash);
-  for (std::size_t i = 3; i < t.segments.size(); ++i) {
-    if (walks_out(t.segments[i])) {
-      return error_response(400, "invalid_request", "the proxied path must not contain '.' or '..' segments");
-    }
-  }
-
-  ConnectionRef ref{principal, provider, ""};
-  HttpRequest out;
-  out.method = req.method;
-  out.url = rest + (t.query.empty() ? "" : "?" + t.query);
-  out.body = req.body;
-  out.max_response_bytes = kProxyMaxResponse;
-  out.follow_redirects = false;
-  const auto named = connection_named(req.headers);
-  for (const auto& [name, value] : req.headers) {
-    std::string n = lower(name);
-    if (n == "x-latchkey-account") {
-      ref.account = trim(value);
-      continue;
-    }
-    if (is_hop_by_hop(n, named) || n == "host" || n == "content-length" || n == "authorization" || n == "cookie" ||
-        n == "expect" || n.rfind("x-latchkey-", 0) == 0) {
-      continue;
-    }
-    out.headers.emplace_back(name, value);
-  }
-
-  bool refreshed = false;
-  auto sent = host.authorized_request(ref, out, &refreshed);
-  if (refreshed) metrics.count_refresh();
-  if (!sent) return from_error(sent.error());
-  EffectResult& r = *sent;
-  if (!r.transport_error.empty()) {
-    metrics.count_proxy(provider, 502);
-    return error_response(502, "transport", r.transport_error);
-  }
-
-  ApiResponse res;
-  res.passthrough = true;
-  res.status = r.response.status;
-  // No body may follow these (the server's framing would refuse one).
-  if (res.status != 204 && res.status != 304 && res.status >= 200) res.body = std::move(r.response.body);
-  const auto upstream_named = connection_named(r.response.headers);
-  for (auto& [name, value] : r.response.headers) {
-    std::string n = lower(name);
-    if (is_hop_by_hop(n, upstream_named) || n == "content-length" || n == "set-cookie" || n == "set-cookie2" ||
-        n == "server") {
-      continue;
-    }
-    res.headers.emplace_back(std::move(name), std::move(value));
-  }
-  metrics.count_proxy(provider, res.status);
-  return res;
-}
-
-ApiResponse route(native::Host& host, Metrics& metrics, const ApiRequest& req, const Target& t, ApiResponse* meta) {
+ApiResponse route(native::Host& host, Metrics& metrics, const ApiConfig& config, const ApiRequest& req, const Target& t,
+                  ApiResponse* meta) {
   const auto& s = t.segments;
   const std::string& m = req.method;
 
@@ -642,21 +393,16 @@ ApiResponse route(native::Host& host, Metrics& metrics, const ApiRequest& req, c
 
 }  // namespace
 
-ApiResponse error_response(int status, const std::string& code, const std::string& message) {
-  Object e;
-  e["code"] = Value(code);
-  e["message"] = Value(message);
-  return json_response(status, Value(Object{{"error", Value(e)}}));
-}
+bool streams_body(const std::string& target) { return target.rfind("/v1/proxy/", 0) == 0; }
 
-ApiResponse handle(native::Host& host, Metrics& metrics, const ApiRequest& request) {
+ApiResponse handle(native::Host& host, Metrics& metrics, const ApiConfig& config, const ApiRequest& request) {
   Target t;
   if (!split_target(request.target, &t)) {
     ApiResponse r = error_response(400, "invalid_request", "the request path is malformed");
     return r;
   }
   ApiResponse meta;
-  ApiResponse r = route(host, metrics, request, t, &meta);
+  ApiResponse r = route(host, metrics, config, request, t, &meta);
   r.route = meta.route;
   r.principal = meta.principal;
   return r;

@@ -23,8 +23,7 @@
 //   ANY    /v1/proxy/{provider}/{path...}[?query]    the caller's connection to {provider} (header
 //                                                    X-Latchkey-Account picks one of several) signs the
 //                                                    request, sent to api_base_url + "/" + path + query.
-//                                                    Body buffered (the server's request body limit
-//                                                    applies), response buffered up to 16 MiB (else 502).
+//                                                    Bodies are streamed both ways (proxy.hpp).
 //                                                    Upstream 401: one forced refresh and retry.
 //                                                    Redirects are returned, never followed.
 // A connection is addressed by its id ("provider/account", each part percent-encoded) appended
@@ -40,6 +39,14 @@
 
 namespace latchkey::gateway {
 
+/// Settings of the API that come from flags, the environment or the config file.
+struct ApiConfig {
+  /// Origins ("https://app.example.com") a sign-in's return_to may redirect the browser to.
+  std::vector<std::string> return_to_origins;
+  /// Directory served at "/" (the vault page's build), empty for none.
+  std::string web_root;
+};
+
 struct ApiRequest {
   std::string method;
   std::string target;         ///< Path and query as received.
@@ -50,6 +57,10 @@ struct ApiRequest {
   std::string listen;  ///< The address the server is bound to ("127.0.0.1:8787").
   /// Every request header as received (names as sent); only the proxy route forwards them.
   std::vector<std::pair<std::string, std::string>> headers;
+  /// Set by the server for routes that stream (only the proxy): the body, still unread (then
+  /// `body` is empty), and where a streamed answer goes.
+  native::BodySource* body_stream = nullptr;
+  native::ResponseSink* response_stream = nullptr;
 };
 
 struct ApiResponse {
@@ -62,10 +73,15 @@ struct ApiResponse {
   /// A proxied upstream answer: the server sends `headers` as they are (repeats kept, no
   /// content_type or Cache-Control of its own), and only frames the body.
   bool passthrough = false;
+  /// The answer already went to the request's response_stream: nothing is left to send.
+  bool streamed = false;
 };
 
 /// Answers one request using `host` (which the calling thread owns) and counts into `metrics`.
-ApiResponse handle(native::Host& host, Metrics& metrics, const ApiRequest& request);
+ApiResponse handle(native::Host& host, Metrics& metrics, const ApiConfig& config, const ApiRequest& request);
+
+/// Whether the server should hand `target`'s body over as a stream instead of reading it first.
+bool streams_body(const std::string& target);
 
 /// An error response in the API's JSON shape, e.g. for requests the server refuses while parsing.
 ApiResponse error_response(int status, const std::string& code, const std::string& message);

@@ -23,7 +23,9 @@ int main(int argc, char** argv) {
   gateway::ServerOptions server;
   auto* serve = app.add_subcommand("serve", "Serve the HTTP API until SIGTERM/SIGINT");
   serve->add_option("--listen", server.listen, "ADDRESS:PORT to listen on (default 127.0.0.1:8787; port 0: any)");
-  serve->add_option("--threads", server.threads, "Worker threads, each with its own store connection (default 2)");
+  serve->add_option("--engines", server.engines,
+                    "Requests handled at once, each with its own engine and store connection (default 8)");
+  serve->add_option("--max-connections", server.max_connections, "Clients connected at once (default 4096)");
   serve->add_option("--read-timeout", server.read_timeout_s, "Seconds a client may take to send a request (default 30)");
   // Options after the subcommand name are accepted too.
   serve->add_option("--store", host.store_path, "SQLite store")->envname("LATCHKEY_STORE");

@@ -179,7 +179,7 @@ class Worker {
         api.listen = shared_.listen;
         for (const auto& field : req) api.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
         api.body = std::move(req.body());
-        response = handle(*host_, shared_.metrics, api);
+        response = handle(*host_, shared_.metrics, options_.api, api);
         close = !req.keep_alive();
       }
       if (shared_.is_stopping()) close = true;
@@ -261,14 +261,14 @@ int serve(const ServerOptions& options) {
     std::cerr << "latchkeyd: --listen takes ADDRESS:PORT (e.g. 127.0.0.1:8787)\n";
     return 1;
   }
-  if (options.threads < 1 || options.threads > 256) {
+  if (options.engines < 1 || options.engines > 256) {
     std::cerr << "latchkeyd: --threads must be 1 to 256\n";
     return 1;
   }
   Shared shared;
   // Hosts are opened one after another: the first one may create the master key file.
   std::vector<std::unique_ptr<Worker>> workers;
-  for (int i = 0; i < options.threads; ++i) {
+  for (int i = 0; i < options.engines; ++i) {
     auto host = native::Host::open(options.host);
     if (!host) {
       std::cerr << "latchkeyd: " << host.error().message << "\n";

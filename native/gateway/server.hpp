@@ -1,11 +1,14 @@
-// latchkeyd's HTTP/1.1 server: one acceptor thread and a fixed pool of workers, each with its
-// own Host (the engine and the SQLite connection are single-threaded; the store's WAL and
-// compare-and-swap make several connections to one file safe).
+// latchkeyd's HTTP/1.1 server: an acceptor, one thread per client connection (blocking reads
+// with deadlines, so an idle keep-alive client costs a parked thread and no CPU), and a pool of
+// Hosts lent to a connection only while it handles a request (the engine and the SQLite
+// connection are single-threaded; the store's WAL and compare-and-swap make several connections
+// to one file safe).
 #pragma once
 
 #include <cstddef>
 #include <string>
 
+#include "api.hpp"
 #include "host/host.hpp"
 
 namespace latchkey::gateway {
@@ -13,7 +16,9 @@ namespace latchkey::gateway {
 struct ServerOptions {
   std::string listen = "127.0.0.1:8787";  ///< host:port ([v6]:port); port 0 picks a free one.
   native::HostOptions host;
-  int threads = 2;
+  ApiConfig api;
+  int engines = 8;                      ///< Requests handled at once (each Host: an engine + a store connection).
+  int max_connections = 4096;           ///< Clients connected at once; more are refused with 503.
   int read_timeout_s = 30;              ///< For a whole request (head and body), and for idle keep-alive.
   std::size_t body_limit = 1 << 20;     ///< Larger bodies get 413.
   std::size_t header_limit = 16 << 10;  ///< Larger heads get 431.

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "latchkey/effects.hpp"
@@ -18,6 +19,29 @@ struct HttpsClientOptions {
   /// Bounds the TCP connect plus the TLS handshake of each new connection (<= 0: 30 s). The
   /// request's own timeout_ms bounds them too, whichever ends sooner.
   std::int64_t connect_timeout_ms = 30000;
+};
+
+/// A request body produced while it is sent (the gateway's proxy streams its caller's body).
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  /// Up to `cap` bytes into `out`: how many, 0 at the end of the body, or -1 if the body cannot
+  /// be read (the request then fails with a transport_error).
+  virtual long read(char* out, std::size_t cap) = 0;
+  /// The body's length when known: sent as Content-Length, else the body goes chunked.
+  virtual std::optional<std::uint64_t> length() const = 0;
+};
+
+/// Where a streamed response goes as it arrives.
+class ResponseSink {
+ public:
+  enum class Take { stream, discard };
+  virtual ~ResponseSink() = default;
+  /// The final response's status and headers (body empty). `discard` reads and drops the body
+  /// (the caller will retry, e.g. after a 401) and nothing more reaches the sink.
+  virtual Take head(const HttpResponse& head) = 0;
+  /// Body bytes, de-chunked. False stops the transfer (the receiver went away).
+  virtual bool data(const char* bytes, std::size_t n) = 0;
 };
 
 /// Thread-compatible, not thread-safe: use one client per thread. No global state.
@@ -62,6 +86,13 @@ class HttpsClient {
   ///
   /// On a reused connection the only allocations are the response's own (headers and body).
   EffectResult perform(const HttpRequest& request);
+
+  /// perform() with streamed bodies: `body` (may be null: request.body is sent) is pulled while
+  /// sending, and the response goes to `sink` as it arrives, with no size cap. Redirects are
+  /// never followed. The result carries the status and headers (no body) or a transport_error;
+  /// an error after sink.head() returned `stream` means the body was cut short. A request whose
+  /// body has started streaming is never resent.
+  EffectResult stream(const HttpRequest& request, BodySource* body, ResponseSink& sink);
 
  private:
   HttpsClient();

@@ -485,7 +485,7 @@ describe('latchkeyd', () => {
   });
 
   test('a client too slow to send its request is cut off', async () => {
-    const slow = await startGateway(cli, ['--read-timeout', '1', '--threads', '1']);
+    const slow = await startGateway(cli, ['--read-timeout', '1', '--engines', '1']);
     try {
       const { port } = new URL(slow.url);
       const sock = net.connect(Number(port), '127.0.0.1');

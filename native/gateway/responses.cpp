@@ -1,0 +1,70 @@
+#include "responses.hpp"
+
+#include "json.hpp"
+
+namespace latchkey::gateway {
+
+using detail::json::Object;
+using detail::json::Value;
+
+int http_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::invalid_request:
+    case ErrorCode::invalid_state:
+    case ErrorCode::state_expired:
+    case ErrorCode::state_reused:
+      return 400;
+    case ErrorCode::not_found:
+      return 404;
+    case ErrorCode::conflict:
+    // The connection exists but must be connected again by its user: not the caller's key's fault
+    // (401 would read as "bad API key"), so the body's code says what to do.
+    case ErrorCode::needs_reauth:
+      return 409;
+    case ErrorCode::provider_error:
+    case ErrorCode::invalid_grant:
+    case ErrorCode::malformed_response:
+    case ErrorCode::transport:
+      return 502;
+    case ErrorCode::rate_limited:
+      return 429;
+    case ErrorCode::unsupported:
+      return 501;
+    case ErrorCode::crypto:
+    case ErrorCode::storage:
+    case ErrorCode::internal:
+      return 500;
+  }
+  return 500;
+}
+
+ApiResponse json_response(int status, const Value& v) {
+  ApiResponse r;
+  r.status = status;
+  r.body = detail::json::serialize(v);
+  return r;
+}
+
+ApiResponse from_error(const Error& e) {
+  ApiResponse r = json_response(http_status(e.code), Value(Object{{"error", detail::to_value(e)}}));
+  if (e.code == ErrorCode::rate_limited && e.retry_at_ms > 0) {
+    std::int64_t s = (e.retry_at_ms - native::Host::now_ms() + 999) / 1000;
+    r.headers.emplace_back("Retry-After", std::to_string(s > 0 ? s : 1));
+  }
+  return r;
+}
+
+ApiResponse method_not_allowed(const std::string& allow) {
+  ApiResponse r = error_response(405, "invalid_request", "method not allowed here (allowed: " + allow + ")");
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
+ApiResponse error_response(int status, const std::string& code, const std::string& message) {
+  Object e;
+  e["code"] = Value(code);
+  e["message"] = Value(message);
+  return json_response(status, Value(Object{{"error", Value(e)}}));
+}
+
+}  // namespace latchkey::gateway
