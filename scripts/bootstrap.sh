@@ -25,6 +25,8 @@ apt_packages=(
   dpkg-dev
   # tests and benchmarks run under Node
   nodejs
+  # the gateway benchmark: wrk drives latchkeyd and an nginx baseline (bench/gateway_bench.mjs)
+  wrk nginx-light
 )
 
 missing=()

@@ -8,7 +8,8 @@ namespace {
 
 // --- The proxy ----------------------------------------------------------------------------
 
-constexpr std::size_t kProxyMaxResponse = 16u << 20;
+// Bodies up to this size are read before sending, so a 401 can be retried with them.
+constexpr std::uint64_t kReplayableBody = 64 * 1024;
 
 std::string lower(std::string s) {
   for (char& c : s) {
@@ -73,11 +74,39 @@ bool walks_out(const std::string& segment) {
   }
 }
 
+/// Passes the upstream's answer on without its hop-by-hop headers, cookies or Server header
+/// (Content-Length stays: the server frames the body by it, or chunks it when it is absent).
+class UpstreamHead : public native::ResponseSink {
+ public:
+  explicit UpstreamHead(native::ResponseSink& to) : to_(to) {}
+  Take head(const HttpResponse& upstream) override {
+    HttpResponse head;
+    head.status = upstream.status;
+    const auto named = connection_named(upstream.headers);
+    for (const auto& [name, value] : upstream.headers) {
+      std::string n = lower(name);
+      if (is_hop_by_hop(n, named) || n == "set-cookie" || n == "set-cookie2" || n == "server") {
+        continue;
+      }
+      head.headers.emplace_back(name, value);
+    }
+    started_ = true;
+    return to_.head(head);
+  }
+  bool data(const char* bytes, std::size_t n) override { return to_.data(bytes, n); }
+  bool started() const { return started_; }
+
+ private:
+  native::ResponseSink& to_;
+  bool started_ = false;
+};
+
 }  // namespace
 
 ApiResponse proxy(native::Host& host, Metrics& metrics, const ApiRequest& req, const Target& t,
                   const std::string& principal) {
   const std::string& provider = t.segments[2];
+  if (!req.response_stream) return error_response(500, "internal", "the proxy needs a response stream");
   // The rest of the path, as received (still percent-encoded): after "/v1/proxy/<provider>".
   std::string path = req.target.substr(0, req.target.find('?'));
   if (path.find('\\') != std::string::npos) {
@@ -97,7 +126,6 @@ ApiResponse proxy(native::Host& host, Metrics& metrics, const ApiRequest& req, c
   out.method = req.method;
   out.url = rest + (t.query.empty() ? "" : "?" + t.query);
   out.body = req.body;
-  out.max_response_bytes = kProxyMaxResponse;
   out.follow_redirects = false;
   const auto named = connection_named(req.headers);
   for (const auto& [name, value] : req.headers) {
@@ -113,31 +141,43 @@ ApiResponse proxy(native::Host& host, Metrics& metrics, const ApiRequest& req, c
     out.headers.emplace_back(name, value);
   }
 
-  bool refreshed = false;
-  auto sent = host.authorized_request(ref, out, &refreshed);
-  if (refreshed) metrics.count_refresh();
-  if (!sent) return from_error(sent.error());
-  EffectResult& r = *sent;
-  if (!r.transport_error.empty()) {
-    metrics.count_proxy(provider, 502);
-    return error_response(502, "transport", r.transport_error);
+  // A small body is held so a 401 can be answered by refreshing and sending it again; a larger
+  // one streams through and its 401 goes back to the caller (with the token refreshed).
+  native::BodySource* streamed_body = nullptr;
+  if (req.body_stream) {
+    auto length = req.body_stream->length();
+    if (length && *length <= kReplayableBody) {
+      out.body.resize(static_cast<std::size_t>(*length));
+      std::size_t got = 0;
+      while (got < out.body.size()) {
+        long n = req.body_stream->read(out.body.data() + got, out.body.size() - got);
+        if (n <= 0) return error_response(400, "invalid_request", "the request body ended early");
+        got += static_cast<std::size_t>(n);
+      }
+    } else {
+      streamed_body = req.body_stream;
+    }
   }
 
-  ApiResponse res;
-  res.passthrough = true;
-  res.status = r.response.status;
-  // No body may follow these (the server's framing would refuse one).
-  if (res.status != 204 && res.status != 304 && res.status >= 200) res.body = std::move(r.response.body);
-  const auto upstream_named = connection_named(r.response.headers);
-  for (auto& [name, value] : r.response.headers) {
-    std::string n = lower(name);
-    if (is_hop_by_hop(n, upstream_named) || n == "content-length" || n == "set-cookie" || n == "set-cookie2" ||
-        n == "server") {
-      continue;
-    }
-    res.headers.emplace_back(std::move(name), std::move(value));
+  UpstreamHead filter(*req.response_stream);
+  bool refreshed = false;
+  auto sent = host.authorized_stream(ref, out, streamed_body, filter, &refreshed);
+  if (refreshed) metrics.count_refresh();
+  if (!sent) {
+    if (!filter.started()) return from_error(sent.error());
+    ApiResponse cut;
+    cut.streamed = true;
+    cut.status = 502;
+    return cut;
   }
-  metrics.count_proxy(provider, res.status);
+  EffectResult& r = *sent;
+  metrics.count_proxy(provider, r.transport_error.empty() ? r.response.status : 502);
+  if (!filter.started()) return error_response(502, "transport", r.transport_error);
+  // Sent (or, if transport_error is set, cut short: the server closes the connection).
+  ApiResponse res;
+  res.streamed = true;
+  res.status = r.response.status;
+  res.body = r.transport_error;
   return res;
 }
 

@@ -1,29 +1,34 @@
 #include "server.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
-#include <csignal>
-#include <cstdio>
-
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
+#include <csignal>
+#include <cstdio>
 #include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
-#include "api.hpp"
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "host_pool.hpp"
 #include "json.hpp"
 
 namespace latchkey::gateway {
@@ -34,24 +39,24 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-struct Accepted {
-  int fd = -1;
-  tcp protocol = tcp::v4();
-};
+constexpr std::size_t kThreadStack = 512 * 1024;  // per client connection; the default 8 MiB is address space wasted
+
+class Connection;
 
 struct Shared {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<Accepted> queue;
-  bool stopping = false;
+  Shared(const ServerOptions& o) : options(o), hosts(o.host) {}
+  const ServerOptions& options;
+  HostPool hosts;
   Metrics metrics;
-  std::mutex log_mu;
-  std::string listen;  ///< The bound address (set before the workers start).
+  std::string listen;  ///< The bound address (set before the first connection).
+  std::atomic<bool> stopping{false};
 
-  bool is_stopping() {
-    std::lock_guard<std::mutex> lock(mu);
-    return stopping;
-  }
+  std::mutex mu;  // guards running and live
+  std::condition_variable all_closed;
+  std::size_t running = 0;      // connection threads started and not yet finished
+  std::set<Connection*> live;   // those of them that can be told to stop
+
+  std::mutex log_mu;
 };
 
 // One line per request on stderr. Only the route template and the principal: never the target's
@@ -73,37 +78,26 @@ void access_log(Shared& shared, const std::string& method, const std::string& ro
   std::cerr << line << '\n' << std::flush;
 }
 
-class Worker {
+/// One client connection on its own thread. I/O is Asio's async operations run to completion on
+/// a private io_context, because beast::tcp_stream's deadlines only apply to async operations.
+class Connection {
  public:
-  Worker(Shared& shared, std::unique_ptr<native::Host> host, const ServerOptions& options)
-      : shared_(shared), host_(std::move(host)), options_(options) {}
-
-  void run() {
-    while (true) {
-      Accepted next;
-      {
-        std::unique_lock<std::mutex> lock(shared_.mu);
-        shared_.cv.wait(lock, [&] { return shared_.stopping || !shared_.queue.empty(); });
-        if (shared_.stopping) return;  // serve() closes what is still queued
-        next = shared_.queue.front();
-        shared_.queue.pop_front();
-      }
-      serve_connection(next);
-    }
+  Connection(Shared& shared, tcp protocol, int fd) : shared_(shared), stream_(ioc_) {
+    beast::error_code ec;
+    stream_.socket().assign(protocol, fd, ec);
+    if (ec) ::close(fd);
   }
 
-  /// From any thread, after Shared::stopping is set: closes the connection if it is idle between
-  /// requests, so shutdown does not wait out a keep-alive timeout. A request being read or
-  /// handled is finished first.
+  void serve();
+
+  /// From the signal handler's thread: closes the connection if it sits between requests, so
+  /// shutdown does not wait out a keep-alive timeout. A request in progress finishes first.
   void request_stop() {
     asio::post(ioc_, [this] {
-      if (stream_ && parser_got_nothing_) stream_->socket().close();
+      if (idle_) stream_.socket().close();
     });
   }
 
- private:
-  // Runs one async operation on this thread's io_context until it completes (the timeouts of
-  // beast::tcp_stream only apply to async operations).
   template <class Start>
   beast::error_code await(Start start) {
     bool done = false;
@@ -117,125 +111,262 @@ class Worker {
     return result;
   }
 
-  void serve_connection(const Accepted& accepted) {
-    beast::error_code ec;
-    tcp::socket socket(ioc_);
-    socket.assign(accepted.protocol, accepted.fd, ec);
-    if (ec) {
-      ::close(accepted.fd);
-      return;
-    }
-    beast::tcp_stream stream(std::move(socket));
-    beast::flat_buffer buffer;
-    while (!shared_.is_stopping()) {
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
-      parser.body_limit(options_.body_limit);
-      stream.expires_after(std::chrono::seconds(options_.read_timeout_s));
-      stream_ = &stream;
-      parser_got_nothing_ = buffer.size() == 0;
-      ec = await([&](auto handler) {
-        http::async_read_some(stream, buffer, parser, [this, handler](beast::error_code e, std::size_t n) mutable {
-          parser_got_nothing_ = false;
-          handler(e, n);
-        });
-      });
-      if (!ec && !parser.is_done()) {
-        ec = await([&](auto handler) { http::async_read(stream, buffer, parser, handler); });
-      }
-      stream_ = nullptr;
-      auto started = std::chrono::steady_clock::now();
-      ApiResponse response;
-      std::string method = "-";
-      bool close = false;
-      if (ec) {
-        // Nothing of a request came (client closed, idle timeout, shutdown): just close. A
-        // request that did not arrive in time is cut off too (tcp_stream closes the socket when
-        // its deadline passes, so there is no 408 to send).
-        if (!parser.got_some()) break;
-        close = true;
-        if (ec == http::error::body_limit) {
-          response = error_response(413, "invalid_request", "the request body is larger than " +
-                                                                std::to_string(options_.body_limit) + " bytes");
-        } else if (ec == http::error::header_limit) {
-          response = error_response(431, "invalid_request", "the request head is too large");
-        } else if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == asio::error::eof ||
-                   ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
-          break;
-        } else {
-          response = error_response(400, "invalid_request", "the request is not valid HTTP/1.1");
-        }
-        if (parser.is_header_done()) method = std::string(parser.get().method_string());
-        response.route = "-";
-      } else {
-        auto& req = parser.get();
-        ApiRequest api;
-        method = std::string(req.method_string());
-        api.method = method;
-        api.target = std::string(req.target());
-        if (auto it = req.find(http::field::authorization); it != req.end()) api.authorization = std::string(it->value());
-        if (auto it = req.find(http::field::host); it != req.end()) api.host = std::string(it->value());
-        if (auto it = req.find(http::field::accept); it != req.end()) api.accept = std::string(it->value());
-        api.listen = shared_.listen;
-        for (const auto& field : req) api.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-        api.body = std::move(req.body());
-        response = handle(*host_, shared_.metrics, options_.api, api);
-        close = !req.keep_alive();
-      }
-      if (shared_.is_stopping()) close = true;
+  beast::error_code write(const std::vector<asio::const_buffer>& buffers) {
+    stream_.expires_after(std::chrono::seconds(shared_.options.read_timeout_s));
+    return await([&](auto handler) { asio::async_write(stream_, buffers, handler); });
+  }
 
+  beast::tcp_stream& stream() { return stream_; }
+  beast::flat_buffer& buffer() { return buffer_; }
+  std::chrono::seconds timeout() const { return std::chrono::seconds(shared_.options.read_timeout_s); }
+
+ private:
+  bool read_head(http::request_parser<http::empty_body>& head, beast::error_code* ec);
+  void drain();
+
+  Shared& shared_;
+  asio::io_context ioc_{1};
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  bool idle_ = false;  // only touched on this connection's thread
+};
+
+/// The proxy's request body, read from the client as the upstream takes it.
+class ClientBody : public native::BodySource {
+ public:
+  ClientBody(Connection& c, http::request_parser<http::buffer_body>& parser) : c_(c), parser_(parser) {}
+  std::optional<std::uint64_t> length() const override {
+    if (parser_.chunked()) return std::nullopt;
+    auto n = parser_.content_length();
+    return n ? *n : 0;
+  }
+  long read(char* out, std::size_t cap) override {
+    while (!parser_.is_done()) {
+      parser_.get().body().data = out;
+      parser_.get().body().size = cap;
+      c_.stream().expires_after(c_.timeout());
+      auto ec = c_.await([&](auto handler) { http::async_read_some(c_.stream(), c_.buffer(), parser_, handler); });
+      std::size_t got = cap - parser_.get().body().size;
+      if (ec && ec != http::error::need_buffer) {
+        failed_ = true;
+        return -1;
+      }
+      if (got > 0) return static_cast<long>(got);
+    }
+    return 0;
+  }
+  bool finished() const { return parser_.is_done(); }
+
+ private:
+  Connection& c_;
+  http::request_parser<http::buffer_body>& parser_;
+  bool failed_ = false;
+};
+
+/// The proxy's response, written to the client as it arrives: Content-Length framing when the
+/// upstream gave one, chunked otherwise.
+class ClientResponse : public native::ResponseSink {
+ public:
+  ClientResponse(Connection& c, bool head_request, bool close) : c_(c), head_request_(head_request), close_(close) {}
+
+  Take head(const HttpResponse& head) override {
+    status_ = head.status;
+    std::string& w = head_;
+    w = "HTTP/1.1 " + std::to_string(head.status) + " " +
+        std::string(http::obsolete_reason(static_cast<http::status>(head.status))) + "\r\nServer: latchkeyd\r\n";
+    bool has_length = false;
+    for (const auto& [name, value] : head.headers) {
+      if (value.find_first_of("\r\n") != std::string::npos) continue;
+      if (beast::iequals(name, "content-length")) has_length = true;
+      w += name + ": " + value + "\r\n";
+    }
+    const bool bodiless = head_request_ || head.status == 204 || head.status == 304 || head.status < 200;
+    chunked_ = !has_length && !bodiless;
+    if (chunked_) w += "Transfer-Encoding: chunked\r\n";
+    if (close_) w += "Connection: close\r\n";
+    w += "\r\n";
+    ok_ = !c_.write({asio::buffer(w)});
+    return Take::stream;
+  }
+
+  bool data(const char* bytes, std::size_t n) override {
+    if (!ok_) return false;
+    if (!chunked_) {
+      ok_ = !c_.write({asio::buffer(bytes, n)});
+    } else {
+      char size[20];
+      int k = std::snprintf(size, sizeof size, "%zx\r\n", n);
+      ok_ = !c_.write({asio::buffer(size, static_cast<std::size_t>(k)), asio::buffer(bytes, n), asio::buffer("\r\n", 2)});
+    }
+    return ok_;
+  }
+
+  /// After a complete upstream body: ends a chunked one. False if the client is gone.
+  bool finish() {
+    if (ok_ && chunked_) ok_ = !c_.write({asio::buffer("0\r\n\r\n", 5)});
+    return ok_;
+  }
+  int status() const { return status_; }
+
+ private:
+  Connection& c_;
+  bool head_request_, close_;
+  bool chunked_ = false, ok_ = false;
+  int status_ = 0;
+  std::string head_;
+};
+
+ApiResponse refused(const beast::error_code& ec, const ServerOptions& options) {
+  if (ec == http::error::body_limit) {
+    return error_response(413, "invalid_request",
+                          "the request body is larger than " + std::to_string(options.body_limit) + " bytes");
+  }
+  if (ec == http::error::header_limit) return error_response(431, "invalid_request", "the request head is too large");
+  return error_response(400, "invalid_request", "the request is not valid HTTP/1.1");
+}
+
+bool quiet_end(const beast::error_code& ec) {
+  return ec == beast::error::timeout || ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+         ec == asio::error::bad_descriptor;
+}
+
+bool Connection::read_head(http::request_parser<http::empty_body>& head, beast::error_code* ec) {
+  head.header_limit(static_cast<std::uint32_t>(shared_.options.header_limit));
+  head.body_limit(boost::none);  // the route decides: the proxy streams any size, the rest have a limit
+  stream_.expires_after(timeout());
+  idle_ = buffer_.size() == 0;
+  if (shared_.stopping && idle_) return false;
+  *ec = await([&](auto handler) {
+    http::async_read_some(stream_, buffer_, head, [this, handler](beast::error_code e, std::size_t n) mutable {
+      idle_ = false;
+      handler(e, n);
+    });
+  });
+  idle_ = false;
+  if (!*ec && !head.is_header_done()) *ec = await([&](auto handler) { http::async_read_header(stream_, buffer_, head, handler); });
+  return true;
+}
+
+// After answering a request whose body was not read (or a refused one): half-close, then read and
+// drop what the client still sends for a moment, so closing with unread data does not reset the
+// connection before the client has read the answer.
+void Connection::drain() {
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.expires_after(std::chrono::seconds(2));
+  std::size_t drained = 0;
+  std::vector<char> sink(64 * 1024);
+  while (drained < (16u << 20)) {
+    std::size_t n = 0;
+    ec = await([&](auto handler) {
+      stream_.async_read_some(asio::buffer(sink), [&n, handler](beast::error_code e, std::size_t got) mutable {
+        n = got;
+        handler(e, got);
+      });
+    });
+    if (ec) break;
+    drained += n;
+  }
+}
+
+void Connection::serve() {
+  const ServerOptions& options = shared_.options;
+  for (;;) {
+    http::request_parser<http::empty_body> head;
+    beast::error_code ec;
+    if (!read_head(head, &ec)) break;
+    auto started = std::chrono::steady_clock::now();
+    std::string method = head.is_header_done() ? std::string(head.get().method_string()) : "-";
+    ApiResponse response;
+    bool close = false, streamed_ok = true;
+
+    if (ec) {
+      // Nothing of a request came (client closed, idle timeout, shutdown): just close. A head
+      // that did not arrive in time is cut off too (tcp_stream closes the socket at its deadline).
+      if (!head.got_some() || quiet_end(ec)) break;
+      response = refused(ec, options);
+      response.route = "-";
+      close = true;
+    } else {
+      const auto& req = head.get();
+      ApiRequest api;
+      api.method = method;
+      api.target = std::string(req.target());
+      if (auto it = req.find(http::field::authorization); it != req.end()) api.authorization = std::string(it->value());
+      if (auto it = req.find(http::field::host); it != req.end()) api.host = std::string(it->value());
+      if (auto it = req.find(http::field::accept); it != req.end()) api.accept = std::string(it->value());
+      api.listen = shared_.listen;
+      for (const auto& field : req) api.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+      close = !req.keep_alive() || shared_.stopping;
+
+      if (streams_body(api.target)) {
+        http::request_parser<http::buffer_body> parser(std::move(head));
+        parser.body_limit(boost::none);
+        ClientBody body(*this, parser);
+        ClientResponse out(*this, api.method == "HEAD", close);
+        api.body_stream = &body;
+        api.response_stream = &out;
+        {
+          auto host = shared_.hosts.acquire();
+          response = handle(*host, shared_.metrics, options.api, api);
+        }
+        if (response.streamed) {
+          streamed_ok = response.body.empty() && out.finish();
+          response.status = out.status() ? out.status() : response.status;
+        }
+        if (!body.finished()) close = true;  // unread body bytes: the connection cannot carry another request
+      } else {
+        http::request_parser<http::string_body> parser(std::move(head));
+        parser.body_limit(options.body_limit);
+        auto declared = parser.content_length();
+        if (declared && *declared > options.body_limit) {
+          ec = http::error::body_limit;
+        } else if (!parser.is_done()) {
+          stream_.expires_after(timeout());
+          ec = await([&](auto handler) { http::async_read(stream_, buffer_, parser, handler); });
+        }
+        if (ec) {
+          if (quiet_end(ec)) break;
+          response = refused(ec, options);
+          response.route = "-";
+          close = true;
+        } else {
+          api.body = std::move(parser.get().body());
+          auto host = shared_.hosts.acquire();
+          response = handle(*host, shared_.metrics, options.api, api);
+        }
+      }
+    }
+
+    if (shared_.stopping) close = true;
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    shared_.metrics.observe(response.route, response.status, seconds);
+    access_log(shared_, method, response.route, response.status, seconds * 1000, response.principal);
+
+    if (response.streamed) {
+      if (!streamed_ok) break;  // cut short: closing is the only way to tell the client
+    } else {
       http::response<http::string_body> res{static_cast<http::status>(response.status), 11};
       res.set(http::field::server, "latchkeyd");
-      if (response.passthrough) {
-        for (const auto& [name, value] : response.headers) res.insert(name, value);
-      } else {
-        res.set(http::field::content_type, response.content_type);
-        res.set(http::field::cache_control, "no-store");
-        for (const auto& [name, value] : response.headers) res.set(name, value);
-      }
+      res.set(http::field::content_type, response.content_type);
+      res.set(http::field::cache_control, "no-store");
+      for (const auto& [name, value] : response.headers) res.set(name, value);
       res.body() = std::move(response.body);
       res.keep_alive(!close);
       res.prepare_payload();
-      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      shared_.metrics.observe(response.route, response.status, seconds);
-      access_log(shared_, method, response.route, response.status, seconds * 1000, response.principal);
-
-      stream.expires_after(std::chrono::seconds(options_.read_timeout_s));
-      ec = await([&](auto handler) { http::async_write(stream, res, handler); });
+      stream_.expires_after(timeout());
+      ec = await([&](auto handler) { http::async_write(stream_, res, handler); });
       if (ec) break;
-      if (close) {
-        // Half-close, then read and drop what the client is still sending (an oversized body)
-        // for a moment, so closing with unread data does not reset the connection before the
-        // client has read our answer.
-        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-        stream.expires_after(std::chrono::seconds(2));
-        std::size_t drained = 0;
-        std::vector<char> sink(64 * 1024);
-        while (drained < (16u << 20)) {
-          std::size_t n = 0;
-          ec = await([&](auto handler) {
-            stream.async_read_some(asio::buffer(sink), [&n, handler](beast::error_code e, std::size_t got) mutable {
-              n = got;
-              handler(e, got);
-            });
-          });
-          if (ec) break;
-          drained += n;
-        }
-        break;
-      }
     }
-    stream_ = nullptr;
-    stream.socket().close(ec);
+    if (close) {
+      drain();
+      break;
+    }
   }
-
-  Shared& shared_;
-  std::unique_ptr<native::Host> host_;
-  const ServerOptions& options_;
-  asio::io_context ioc_{1};
-  beast::tcp_stream* stream_ = nullptr;  // only touched on this worker's thread
-  bool parser_got_nothing_ = false;
-};
+  beast::error_code ignored;
+  stream_.socket().close(ignored);
+}
 
 bool parse_listen(const std::string& text, tcp::endpoint* out) {
   auto colon = text.rfind(':');
@@ -252,6 +383,66 @@ bool parse_listen(const std::string& text, tcp::endpoint* out) {
   return true;
 }
 
+struct Start {
+  Shared* shared;
+  tcp protocol;
+  int fd;
+};
+
+void* connection_main(void* arg) {
+  std::unique_ptr<Start> start(static_cast<Start*>(arg));
+  Shared& shared = *start->shared;
+  auto conn = std::make_unique<Connection>(shared, start->protocol, start->fd);
+  {
+    std::lock_guard<std::mutex> lock(shared.mu);
+    shared.live.insert(conn.get());
+  }
+  if (shared.stopping) conn->request_stop();
+  conn->serve();
+  {
+    std::lock_guard<std::mutex> lock(shared.mu);
+    shared.live.erase(conn.get());
+  }
+  conn.reset();
+  std::lock_guard<std::mutex> lock(shared.mu);
+  --shared.running;
+  shared.all_closed.notify_all();  // under the lock: serve() may return, and destroy shared, once it sees 0
+  return nullptr;
+}
+
+/// Starts a detached thread for the accepted socket; false if no thread could be made.
+bool start_connection(Shared& shared, tcp protocol, int fd) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, kThreadStack);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t thread;
+  auto* start = new Start{&shared, protocol, fd};
+  std::lock_guard<std::mutex> lock(shared.mu);
+  if (shared.running >= static_cast<std::size_t>(shared.options.max_connections)) {
+    delete start;
+    return false;
+  }
+  int r = pthread_create(&thread, &attr, connection_main, start);
+  pthread_attr_destroy(&attr);
+  if (r != 0) {
+    delete start;
+    return false;
+  }
+  ++shared.running;
+  return true;
+}
+
+// Past --max-connections (or out of threads) a client gets a short 503 instead of a hang.
+void refuse_busy(int fd) {
+  static const char kBusy[] =
+      "HTTP/1.1 503 Service Unavailable\r\nServer: latchkeyd\r\nContent-Type: application/json\r\n"
+      "Retry-After: 1\r\nConnection: close\r\nContent-Length: 97\r\n\r\n"
+      "{\"error\":{\"code\":\"unavailable\",\"message\":\"latchkeyd is at its connection limit; try again\"}}";
+  (void)!::send(fd, kBusy, sizeof kBusy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+  ::close(fd);
+}
+
 }  // namespace
 
 int serve(const ServerOptions& options) {
@@ -262,19 +453,17 @@ int serve(const ServerOptions& options) {
     return 1;
   }
   if (options.engines < 1 || options.engines > 256) {
-    std::cerr << "latchkeyd: --threads must be 1 to 256\n";
+    std::cerr << "latchkeyd: --engines must be 1 to 256\n";
     return 1;
   }
-  Shared shared;
-  // Hosts are opened one after another: the first one may create the master key file.
-  std::vector<std::unique_ptr<Worker>> workers;
-  for (int i = 0; i < options.engines; ++i) {
-    auto host = native::Host::open(options.host);
-    if (!host) {
-      std::cerr << "latchkeyd: " << host.error().message << "\n";
-      return 1;
-    }
-    workers.push_back(std::make_unique<Worker>(shared, std::move(*host), options));
+  if (options.max_connections < 1) {
+    std::cerr << "latchkeyd: --max-connections must be at least 1\n";
+    return 1;
+  }
+  Shared shared(options);
+  if (auto opened = shared.hosts.open(options.engines); !opened) {
+    std::cerr << "latchkeyd: " << opened.error().message << "\n";
+    return 1;
   }
 
   asio::io_context ioc{1};
@@ -292,12 +481,9 @@ int serve(const ServerOptions& options) {
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](beast::error_code, int) {
     acceptor.close(ec);
-    {
-      std::lock_guard<std::mutex> lock(shared.mu);
-      shared.stopping = true;
-    }
-    shared.cv.notify_all();
-    for (auto& w : workers) w->request_stop();
+    shared.stopping = true;
+    std::lock_guard<std::mutex> lock(shared.mu);
+    for (Connection* c : shared.live) c->request_stop();
   });
   tcp::endpoint bound = acceptor.local_endpoint(ec);
   std::string address = bound.address().to_string();
@@ -306,27 +492,21 @@ int serve(const ServerOptions& options) {
   std::printf("{\"listening\":\"%s\"}\n", shared.listen.c_str());
   std::fflush(stdout);
 
-  std::vector<std::thread> threads;
-  for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
-
   std::function<void()> accept = [&] {
     acceptor.async_accept([&](beast::error_code e, tcp::socket socket) {
       if (!e) {
         tcp protocol = socket.local_endpoint(e).protocol();
         int fd = e ? -1 : socket.release(e);
-        if (!e && fd >= 0) {
-          std::lock_guard<std::mutex> lock(shared.mu);
-          shared.queue.push_back({fd, protocol});
-        }
-        shared.cv.notify_one();
+        if (!e && fd >= 0 && !start_connection(shared, protocol, fd)) refuse_busy(fd);
       }
       if (acceptor.is_open()) accept();
     });
   };
   accept();
   ioc.run();
-  for (auto& t : threads) t.join();
-  for (const auto& a : shared.queue) ::close(a.fd);
+  // Requests in flight finish; idle connections were closed by request_stop().
+  std::unique_lock<std::mutex> lock(shared.mu);
+  shared.all_closed.wait(lock, [&] { return shared.running == 0; });
   std::cerr << "{\"event\":\"stopped\"}\n";
   return 0;
 }

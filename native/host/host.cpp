@@ -54,7 +54,9 @@ std::int64_t Host::now_ms() {
 
 EffectResult Host::http(const HttpRequest& request) { return http_->perform(request); }
 
-Result<EffectResult> Host::authorized_request(const ConnectionRef& ref, const HttpRequest& request, bool* refreshed) {
+Result<EffectResult> Host::send_signed(
+    const ConnectionRef& ref, const HttpRequest& request,
+    const std::function<EffectResult(const HttpRequest&, bool last, bool* retry)>& send, bool* refreshed) {
   if (refreshed) *refreshed = false;
   EffectResult r;
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -65,8 +67,64 @@ Result<EffectResult> Host::authorized_request(const ConnectionRef& ref, const Ht
     }
     auto signed_request = run(engine_->sign_request(ref, request));
     if (!signed_request) return signed_request.error();
-    r = http_->perform(*signed_request);
-    if (!r.transport_error.empty() || r.response.status != 401) break;
+    bool retry = false;
+    r = send(*signed_request, attempt == 1, &retry);
+    if (!retry) break;
+  }
+  return r;
+}
+
+Result<EffectResult> Host::authorized_request(const ConnectionRef& ref, const HttpRequest& request, bool* refreshed) {
+  return send_signed(
+      ref, request,
+      [&](const HttpRequest& signed_request, bool, bool* retry) {
+        EffectResult r = http_->perform(signed_request);
+        *retry = r.transport_error.empty() && r.response.status == 401;
+        return r;
+      },
+      refreshed);
+}
+
+namespace {
+
+// Holds back a 401 the first time so it can be retried after a refresh.
+class RetryGate : public ResponseSink {
+ public:
+  RetryGate(ResponseSink& sink, bool hold_401) : sink_(sink), hold_401_(hold_401) {}
+  Take head(const HttpResponse& head) override {
+    if (head.status == 401 && hold_401_) {
+      held_ = true;
+      return Take::discard;
+    }
+    return sink_.head(head);
+  }
+  bool data(const char* bytes, std::size_t n) override { return sink_.data(bytes, n); }
+  bool held() const { return held_; }
+
+ private:
+  ResponseSink& sink_;
+  bool hold_401_;
+  bool held_ = false;
+};
+
+}  // namespace
+
+Result<EffectResult> Host::authorized_stream(const ConnectionRef& ref, const HttpRequest& request, BodySource* body,
+                                             ResponseSink& sink, bool* refreshed) {
+  bool passed_401 = false;
+  auto r = send_signed(
+      ref, request,
+      [&](const HttpRequest& signed_request, bool last, bool* retry) {
+        RetryGate gate(sink, !last && body == nullptr);
+        EffectResult sent = http_->stream(signed_request, body, gate);
+        *retry = gate.held() && sent.transport_error.empty();
+        passed_401 = !gate.held() && sent.transport_error.empty() && sent.response.status == 401 && !last;
+        return sent;
+      },
+      refreshed);
+  if (r && passed_401) {
+    auto token = run(engine_->get_token(ref, true));
+    if (token && refreshed) *refreshed = token->refreshed;
   }
   return r;
 }

@@ -2,6 +2,7 @@
 // system clock and the OS random source — the driver loop the CLI runs every operation through.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -39,6 +40,13 @@ class Host {
   Result<EffectResult> authorized_request(const ConnectionRef& ref, const HttpRequest& request,
                                           bool* refreshed = nullptr);
 
+  /// authorized_request with streamed bodies (HttpsClient::stream): the response goes to `sink`.
+  /// A 401 is retried after the refresh only when `body` is null (request.body is then sent
+  /// again); a streamed body cannot be sent twice, so that 401 reaches the sink, but the token is
+  /// still refreshed for the caller's own retry.
+  Result<EffectResult> authorized_stream(const ConnectionRef& ref, const HttpRequest& request, BodySource* body,
+                                         ResponseSink& sink, bool* refreshed = nullptr);
+
   /// Performs one effect.
   EffectResult perform(const Effect& effect);
   EffectResult http(const HttpRequest& request);
@@ -46,6 +54,11 @@ class Host {
 
  private:
   Host() = default;
+  /// Signs and sends through `send` (which says whether a 401 it saw may be retried), then once
+  /// more after a forced refresh if it may.
+  Result<EffectResult> send_signed(const ConnectionRef& ref, const HttpRequest& request,
+                                   const std::function<EffectResult(const HttpRequest&, bool last, bool* retry)>& send,
+                                   bool* refreshed);
   std::string store_path_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<HttpsClient> http_;

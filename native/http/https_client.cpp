@@ -25,9 +25,9 @@
 #include <vector>
 
 #include <boost/asio/buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
@@ -503,7 +503,13 @@ struct Outgoing {
   const Params* headers;
   std::string_view body;
   bool body_dropped = false;  // a redirect turned a POST into a GET: drop body headers too
+  BodySource* source = nullptr;  // a streamed body instead of `body`
+  ResponseSink* sink = nullptr;  // where a streamed response goes (else: into the response)
+  bool source_started = false;   // the source gave bytes away: the request can't be resent
 };
+
+// Body bytes go from the parser to the sink or the response through this much at a time.
+constexpr std::size_t kBodyChunk = 16 * 1024;
 
 enum class Failure {
   none,
@@ -530,13 +536,15 @@ struct HttpsClient::Impl {
   }
 
   Status init(const HttpsClientOptions& opts);
-  EffectResult perform(const HttpRequest& request);
+  EffectResult perform(const HttpRequest& request, BodySource* source = nullptr, ResponseSink* sink = nullptr);
 
   std::unique_ptr<Connection> take_idle(const Target& t);
   void keep_idle(std::unique_ptr<Connection> c);
   std::unique_ptr<Connection> connect(const Target& t, Clock::time_point request_deadline, std::int64_t timeout_ms,
                                       std::string* error);
-  Failure exchange(Connection& c, const Target& t, const Outgoing& out, Clock::time_point deadline,
+  EffectResult run(const HttpRequest& request, Outgoing out);
+  Failure send_body(Connection& c, Outgoing& out, std::int64_t timeout_ms, std::string* error);
+  Failure exchange(Connection& c, const Target& t, Outgoing& out, Clock::time_point deadline,
                    std::int64_t timeout_ms, std::size_t max_bytes, HttpResponse* response, bool* keep_alive,
                    std::string* error);
 
@@ -547,6 +555,7 @@ struct HttpsClient::Impl {
   mbedtls_ssl_config conf;
   std::vector<std::unique_ptr<Connection>> idle;  // least recently used first
   std::string wire;                               // the request being sent; its capacity is reused
+  std::unique_ptr<char[]> chunk{new char[kBodyChunk + 32]};  // body bytes in transit (+ chunk framing)
 };
 
 Status HttpsClient::Impl::init(const HttpsClientOptions& opts) {
@@ -764,7 +773,50 @@ std::unique_ptr<Connection> HttpsClient::Impl::connect(const Target& t, Clock::t
   return nullptr;
 }
 
-Failure HttpsClient::Impl::exchange(Connection& c, const Target& t, const Outgoing& out, Clock::time_point deadline,
+// Pulls the streamed body from out.source and sends it, chunked when its length is unknown. The
+// deadline moves with progress: a long upload that keeps moving is not cut off.
+Failure HttpsClient::Impl::send_body(Connection& c, Outgoing& out, std::int64_t timeout_ms, std::string* error) {
+  const bool chunked = !out.source->length();
+  std::uint64_t sent = 0;
+  for (;;) {
+    char* data = chunk.get() + 16;  // room in front for a chunk-size line
+    long n = out.source->read(data, kBodyChunk);
+    if (n < 0) {
+      *error = "the request body could not be read from the caller";
+      return Failure::failed;
+    }
+    out.source_started = true;
+    if (!chunked && n == 0 && sent != *out.source->length()) {
+      *error = "the request body ended before its Content-Length";
+      return Failure::failed;
+    }
+    const char* begin = data;
+    std::size_t len = static_cast<std::size_t>(n);
+    if (chunked) {
+      char size[18];
+      int k = std::snprintf(size, sizeof size, "%lx\r\n", static_cast<unsigned long>(n));
+      begin = data - k;
+      std::memcpy(const_cast<char*>(begin), size, static_cast<std::size_t>(k));
+      len += static_cast<std::size_t>(k);
+      std::memcpy(data + n, "\r\n", 2);
+      len += 2;
+    }
+    c.deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    int r = conn_write_all(c, begin, len);
+    if (r == MBEDTLS_ERR_SSL_TIMEOUT) {
+      *error = c.host + " stopped accepting the request body for " + duration_text(timeout_ms) + "; try again later";
+      return Failure::failed;
+    }
+    if (r != 0) {
+      *error = c.host + " closed the connection while the request body was being sent; try again";
+      return Failure::failed;
+    }
+    sent += static_cast<std::uint64_t>(n);
+    if (n == 0) return Failure::none;
+  }
+}
+
+Failure HttpsClient::Impl::exchange(Connection& c, const Target& t, Outgoing& out, Clock::time_point deadline,
                                     std::int64_t timeout_ms, std::size_t max_bytes, HttpResponse* response,
                                     bool* keep_alive, std::string* error) {
   c.deadline = deadline;
@@ -811,13 +863,17 @@ Failure HttpsClient::Impl::exchange(Connection& c, const Target& t, const Outgoi
     w += lk_version();
     w += "\r\n";
   }
-  if (!out.body.empty() || iequals(out.method, "POST") || iequals(out.method, "PUT") || iequals(out.method, "PATCH")) {
+  if (out.source && !out.source->length()) {
+    w += "Transfer-Encoding: chunked\r\n";
+  } else if (out.source || !out.body.empty() || iequals(out.method, "POST") || iequals(out.method, "PUT") ||
+             iequals(out.method, "PATCH")) {
     char len[32];
-    int n = std::snprintf(len, sizeof len, "Content-Length: %zu\r\n", out.body.size());
+    std::uint64_t size = out.source ? *out.source->length() : out.body.size();
+    int n = std::snprintf(len, sizeof len, "Content-Length: %llu\r\n", static_cast<unsigned long long>(size));
     w.append(len, static_cast<std::size_t>(n));
   }
   w += "\r\n";
-  w += out.body;
+  if (!out.source) w += out.body;
 
   int r = conn_write_all(c, w.data(), w.size());
   if (r == MBEDTLS_ERR_SSL_TIMEOUT) {
@@ -830,13 +886,27 @@ Failure HttpsClient::Impl::exchange(Connection& c, const Target& t, const Outgoi
              (c.last_errno ? errno_text(c.last_errno) : mbedtls_text(r)) + "); try again";
     return Failure::closed_early;
   }
+  if (out.source) {
+    Failure f = send_body(c, out, timeout_ms, error);
+    if (f != Failure::none) return f;
+  }
 
   bool any_byte = false;
+  const bool streaming = out.sink != nullptr;
+  char* const scratch = chunk.get();
   for (int interim = 0;; ++interim) {
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(static_cast<std::uint64_t>(max_bytes));
+    // buffer_body: the parser hands body bytes over kBodyChunk at a time, to the response or the sink.
+    http::response_parser<http::buffer_body> parser;
+    if (streaming) {
+      parser.body_limit(boost::none);
+    } else {
+      parser.body_limit(static_cast<std::uint64_t>(max_bytes));
+    }
     parser.eager(true);
     if (iequals(out.method, "HEAD")) parser.skip(true);  // a HEAD response has no body, whatever it says
+    response->body.clear();
+    bool head_delivered = false;
+    ResponseSink::Take take = ResponseSink::Take::stream;
 
     // Beast 1.81 checks header_limit against each put()'s window only, and parse_fields()
     // consumes whole fields as they arrive: a header trickling in over several reads would never
@@ -847,13 +917,40 @@ Failure HttpsClient::Impl::exchange(Connection& c, const Target& t, const Outgoi
         boost::system::error_code ec;
         const bool in_header = !parser.is_header_done();
         if (in_header) parser.header_limit(static_cast<std::uint32_t>(kHeaderLimit - header_consumed));
+        parser.get().body().data = scratch;
+        parser.get().body().size = kBodyChunk;
         std::size_t used = parser.put(boost::asio::const_buffer(c.buf.get() + c.start, c.end - c.start), ec);
         c.start += used;
         if (in_header && !parser.is_header_done()) {
           header_consumed += used;
           if (header_consumed >= kHeaderLimit) ec = http::error::header_limit;
         }
-        if (ec == http::error::need_more) {
+        if (parser.is_header_done() && !head_delivered) {
+          const int status = parser.get().result_int();
+          if (status >= 200 || status == 101 || interim >= kMaxInterimResponses) {
+            head_delivered = true;
+            if (streaming && status != 101) {
+              HttpResponse head;
+              head.status = status;
+              for (const auto& field : parser.get()) {
+                head.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+              }
+              take = out.sink->head(head);
+            }
+          }
+        }
+        const std::size_t produced = kBodyChunk - parser.get().body().size;
+        if (produced > 0) {
+          if (!streaming) {
+            response->body.append(scratch, produced);
+          } else if (take == ResponseSink::Take::stream && !out.sink->data(scratch, produced)) {
+            *error = "the receiver of the response from " + c.host + " went away";
+            *keep_alive = false;
+            return Failure::failed;
+          }
+          if (streaming) c.deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+        }
+        if (ec == http::error::need_more || ec == http::error::need_buffer) {
           ec = {};
         } else if (ec == http::error::body_limit) {
           *error = "the response from " + c.host + " is larger than " + std::to_string(max_bytes) +
@@ -931,14 +1028,13 @@ Failure HttpsClient::Impl::exchange(Connection& c, const Target& t, const Outgoi
     for (const auto& field : msg) {
       response->headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
-    response->body = std::move(msg.body());
     bool clean = c.start == c.end && (!c.tls || mbedtls_ssl_get_bytes_avail(&c.ssl) == 0);
     *keep_alive = *keep_alive && msg.keep_alive() && !close_requested && clean;
     return Failure::none;
   }
 }
 
-EffectResult HttpsClient::Impl::perform(const HttpRequest& request) {
+EffectResult HttpsClient::Impl::perform(const HttpRequest& request, BodySource* source, ResponseSink* sink) {
   EffectResult result;
   std::string why;
   Target target;
@@ -963,9 +1059,20 @@ EffectResult HttpsClient::Impl::perform(const HttpRequest& request) {
     }
   }
 
+  Outgoing out{request.method, &request.headers, request.body};
+  out.source = source;
+  out.sink = sink;
+  return run(request, out);
+}
+
+EffectResult HttpsClient::Impl::run(const HttpRequest& request, Outgoing out) {
+  EffectResult result;
+  std::string why;
+  Target target;
+  parse_target(request.url, &target, &why);  // checked by perform()
   const std::int64_t timeout_ms = request.timeout_ms > 0 ? request.timeout_ms : kDefaultTimeoutMs;
   const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  Outgoing out{request.method, &request.headers, request.body, false};
+  const bool follow = request.follow_redirects && out.sink == nullptr;
   std::string redirected_url;  // storage for target's views after a redirect
 
   for (int hop = 0;; ++hop) {
@@ -1000,7 +1107,7 @@ EffectResult HttpsClient::Impl::perform(const HttpRequest& request) {
       // A kept-alive connection the server closed while it sat idle fails before any byte of
       // an answer. RFC 9112 §9.3.1 allows retrying then; like browsers and curl we do it once,
       // for any method, on a fresh connection (see the header for the caveat).
-      if (!(failure == Failure::closed_early && reused && attempt == 0)) break;
+      if (!(failure == Failure::closed_early && reused && attempt == 0 && !out.source_started)) break;
       reused = false;
     }
     if (failure != Failure::none) {
@@ -1011,7 +1118,7 @@ EffectResult HttpsClient::Impl::perform(const HttpRequest& request) {
     const int status = response.status;
     const bool redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
     const std::string* location = nullptr;
-    if (redirect && request.follow_redirects) {
+    if (redirect && follow) {
       for (const auto& [name, value] : response.headers) {
         if (iequals(name, "location")) {
           location = &value;
@@ -1060,5 +1167,9 @@ Result<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions opti
 }
 
 EffectResult HttpsClient::perform(const HttpRequest& request) { return impl_->perform(request); }
+
+EffectResult HttpsClient::stream(const HttpRequest& request, BodySource* body, ResponseSink& sink) {
+  return impl_->perform(request, body, &sink);
+}
 
 }  // namespace latchkey::native

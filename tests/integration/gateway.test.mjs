@@ -2,7 +2,6 @@
 // a connection made by the real CLI against the fixture authorization server (oidc-provider
 // behind TLS), and the same SQLite store shared by both.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -12,67 +11,9 @@ import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { completeConsent } from '../fixtures/consent.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import { Cli, providerFor, tempDir } from './harness.mjs';
-
-const DBIN = process.env.LATCHKEYD_BIN;
-if (!DBIN) throw new Error('set LATCHKEYD_BIN to the latchkeyd binary (ctest does)');
+import { request, runD, startGateway } from './latchkeyd.mjs';
 
 const pki = await makeTestPki(tempDir('latchkey-pki-'));
-
-function runD(cli, args) {
-  return new Promise((resolve) => {
-    const child = spawn(DBIN, args, { env: cli.env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-/// Starts `latchkeyd serve` on a free port; resolves once it printed where it listens.
-function startGateway(cli, extra = []) {
-  const child = spawn(DBIN, ['serve', '--listen', '127.0.0.1:0', ...extra], { env: cli.env });
-  const gw = { child, stderr: '', url: null };
-  child.stderr.on('data', (d) => { gw.stderr += d; });
-  gw.exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const line = out.split('\n')[0];
-      if (out.includes('\n')) {
-        gw.url = `http://${JSON.parse(line).listening}`;
-        resolve(gw);
-      }
-    });
-    child.on('close', (code) => reject(new Error(`latchkeyd exited ${code}: ${gw.stderr}`)));
-  });
-}
-
-/// One HTTP request (node:http, so oversized bodies and raw answers are in our hands).
-/// `path` sends that request target verbatim (a URL string would have its dot segments resolved).
-function request(url, { method = 'GET', key, body, headers = {}, path } = {}) {
-  return new Promise((resolve, reject) => {
-    const h = { ...headers };
-    if (key) h.authorization = `Bearer ${key}`;
-    if (body !== undefined && !Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) {
-      h['content-type'] = 'application/json';
-    }
-    const req = http.request(url, { method, headers: h, agent: false, ...(path ? { path } : {}) }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => resolve({
-        status: res.statusCode,
-        headers: res.headers,
-        text,
-        json() { return JSON.parse(text); },
-      }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 describe('latchkeyd', () => {
   let as; let api; let cli; let gw; let keys = {}; let token;
