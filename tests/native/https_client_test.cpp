@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -350,6 +351,138 @@ TEST_F(HttpsClientTest, ChunkedBody) {
   std::int64_t before = connections_so_far(*client_, fx->good);
   EXPECT_EQ(client_->perform(get(https(fx->good, "/chunked"))).response.body, "alpha,beta,gamma,delta");
   EXPECT_EQ(connections_so_far(*client_, fx->good), before);
+}
+
+// ---- streamed bodies (the gateway's proxy) ----------------------------------------------------
+
+/// Hands out `parts` one read at a time; `length` is announced or not.
+class Parts : public BodySource {
+ public:
+  Parts(std::vector<std::string> parts, bool announce) : parts_(std::move(parts)), announce_(announce) {}
+  long read(char* out, std::size_t cap) override {
+    if (next_ == parts_.size()) return 0;
+    const std::string& p = parts_[next_];
+    std::size_t n = std::min(cap, p.size() - at_);
+    std::memcpy(out, p.data() + at_, n);
+    at_ += n;
+    if (at_ == p.size()) {
+      ++next_;
+      at_ = 0;
+    }
+    return static_cast<long>(n);
+  }
+  std::optional<std::uint64_t> length() const override {
+    if (!announce_) return std::nullopt;
+    std::uint64_t n = 0;
+    for (const auto& p : parts_) n += p.size();
+    return n;
+  }
+
+ private:
+  std::vector<std::string> parts_;
+  bool announce_;
+  std::size_t next_ = 0, at_ = 0;
+};
+
+/// Records what arrives; can stop after `stop_after` bytes or discard everything.
+class Collect : public ResponseSink {
+ public:
+  Take head(const HttpResponse& h) override {
+    ++heads;
+    status = h.status;
+    headers = h.headers;
+    return take;
+  }
+  bool data(const char* bytes, std::size_t n) override {
+    ++pieces;
+    body.append(bytes, n);
+    return body.size() < stop_after;
+  }
+  Take take = Take::stream;
+  std::size_t stop_after = SIZE_MAX;
+  int heads = 0, status = 0, pieces = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+std::string echoed(const std::string& body, const std::string& field) {
+  auto v = json::parse(body, "echo");
+  if (!v) return "<not json>";
+  const auto& o = v->get<json::Object>();
+  if (field == "body") return o.at("body").to_str();
+  for (const auto& h : o.at("headers").get<json::Array>()) {
+    if (strcasecmp(h.get<json::Array>()[0].to_str().c_str(), field.c_str()) == 0) return h.get<json::Array>()[1].to_str();
+  }
+  return "<absent>";
+}
+
+TEST_F(HttpsClientTest, StreamedBodyOfUnknownLengthGoesChunked) {
+  HttpRequest req = get(https(fx->good, "/echo"));
+  req.method = "POST";
+  Parts body({"first part,", "second,", std::string(40000, 'z')}, false);
+  Collect sink;
+  EffectResult r = client_->stream(req, &body, sink);
+  ASSERT_EQ(r.transport_error, "");
+  EXPECT_EQ(r.response.status, 200);
+  EXPECT_EQ(r.response.body, "");  // it went to the sink
+  EXPECT_EQ(sink.heads, 1);
+  std::string got = echoed(sink.body, "body");
+  EXPECT_TRUE(got == "first part,second," + std::string(40000, 'z')) << got.size() << " bytes echoed";
+  EXPECT_EQ(echoed(sink.body, "Transfer-Encoding"), "chunked");
+  EXPECT_EQ(echoed(sink.body, "Content-Length"), "<absent>");
+}
+
+TEST_F(HttpsClientTest, StreamedBodyOfKnownLengthKeepsContentLength) {
+  HttpRequest req = get(https(fx->good, "/echo"));
+  req.method = "PUT";
+  Parts body({"abc", "defgh"}, true);
+  Collect sink;
+  EffectResult r = client_->stream(req, &body, sink);
+  ASSERT_EQ(r.transport_error, "");
+  EXPECT_EQ(echoed(sink.body, "body"), "abcdefgh");
+  EXPECT_EQ(echoed(sink.body, "Content-Length"), "8");
+  EXPECT_EQ(echoed(sink.body, "Transfer-Encoding"), "<absent>");
+}
+
+TEST_F(HttpsClientTest, StreamedResponseHasNoSizeCapAndArrivesInPieces) {
+  HttpRequest req = get(https(fx->good, "/big?n=3000000&chunked=1"));
+  req.max_response_bytes = 1024;  // perform()'s cap; a stream has none
+  Collect sink;
+  EffectResult r = client_->stream(req, nullptr, sink);
+  ASSERT_EQ(r.transport_error, "");
+  EXPECT_EQ(sink.status, 200);
+  EXPECT_TRUE(sink.body == std::string(3000000, 'x')) << sink.body.size() << " bytes";
+  EXPECT_GT(sink.pieces, 10);
+}
+
+TEST_F(HttpsClientTest, StreamSkipsInterimResponses) {
+  Collect sink;
+  EffectResult r = client_->stream(get(https(fx->good, "/early-hints")), nullptr, sink);
+  ASSERT_EQ(r.transport_error, "");
+  EXPECT_EQ(sink.heads, 1);
+  EXPECT_EQ(sink.status, 200);
+  EXPECT_EQ(sink.body, R"({"hinted":true})");
+}
+
+TEST_F(HttpsClientTest, DiscardedBodyIsReadAndTheConnectionKept) {
+  std::int64_t before = connections_so_far(*client_, fx->good);
+  Collect sink;
+  sink.take = ResponseSink::Take::discard;
+  EffectResult r = client_->stream(get(https(fx->good, "/big?n=200000")), nullptr, sink);
+  ASSERT_EQ(r.transport_error, "");
+  EXPECT_EQ(r.response.status, 200);
+  EXPECT_EQ(sink.pieces, 0);
+  EXPECT_EQ(connections_so_far(*client_, fx->good), before);
+}
+
+TEST_F(HttpsClientTest, SinkThatStopsEndsTheTransfer) {
+  Collect sink;
+  sink.stop_after = 100000;
+  EffectResult r = client_->stream(get(https(fx->good, "/big?n=5000000")), nullptr, sink);
+  EXPECT_NE(r.transport_error.find("went away"), std::string::npos) << r.transport_error;
+  EXPECT_LT(sink.body.size(), 5000000u);
+  // The half-read connection is dropped, not reused.
+  EXPECT_EQ(client_->perform(get(https(fx->good, "/json"))).response.status, 200);
 }
 
 TEST_F(HttpsClientTest, BodyDelimitedByConnectionClose) {
