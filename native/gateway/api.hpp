@@ -70,6 +70,7 @@ struct ApiResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string route = "unknown";  ///< Route template for metrics and logs.
   std::string principal;          ///< The authenticated caller, if any (for the access log).
+  std::string error_code;         ///< The core's error code when the answer is one of its errors (for metrics).
   /// A proxied upstream answer: the server sends `headers` as they are (repeats kept, no
   /// content_type or Cache-Control of its own), and only frames the body.
   bool passthrough = false;

@@ -25,6 +25,17 @@ void Metrics::count_refresh() {
   ++refreshes_;
 }
 
+void Metrics::count_error(const std::string& route, const std::string& code) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (code == "storage") ++store_errors_;
+  // Only these routes refresh; an error there other than the caller's own mistake is a failed refresh.
+  const bool refreshing = route == "/v1/connections/{id}/token" || route == "/v1/proxy/{provider}/*";
+  if (refreshing && (code == "invalid_grant" || code == "needs_reauth" || code == "provider_error" ||
+                     code == "transport" || code == "malformed_response" || code == "rate_limited")) {
+    ++refresh_failures_[code];
+  }
+}
+
 void Metrics::count_proxy(const std::string& provider, int status) {
   std::lock_guard<std::mutex> lock(mu_);
   ++proxied_[{provider, status}];
@@ -73,6 +84,14 @@ std::string Metrics::render() const {
   out += "# TYPE latchkeyd_refreshes_total counter\n";
   std::snprintf(line, sizeof line, "latchkeyd_refreshes_total %llu\n", static_cast<unsigned long long>(refreshes_));
   out += line;
+  out += "# HELP latchkeyd_refresh_failures_total Token refreshes that failed, by the core's error code.\n";
+  out += "# TYPE latchkeyd_refresh_failures_total counter\n";
+  for (const auto& [code, n] : refresh_failures_) {
+    out += "latchkeyd_refresh_failures_total{code=\"" + code + "\"} " + std::to_string(n) + "\n";
+  }
+  out += "# HELP latchkeyd_store_errors_total Requests that failed because the store could not be read or written.\n";
+  out += "# TYPE latchkeyd_store_errors_total counter\n";
+  out += "latchkeyd_store_errors_total " + std::to_string(store_errors_) + "\n";
   out += "# HELP latchkeyd_proxy_requests_total Requests proxied to a provider's API, by provider and status answered.\n";
   out += "# TYPE latchkeyd_proxy_requests_total counter\n";
   for (const auto& [key, n] : proxied_) {

@@ -14,6 +14,9 @@ class Metrics {
   /// One finished request: its route template ("/v1/connections/{id}/token"), status and duration.
   void observe(const std::string& route, int status, double seconds);
   void count_refresh();
+  /// A request that failed with the core's error `code` ("invalid_grant", "storage", ...): counts
+  /// refresh failures (on the routes that refresh) and store errors (anywhere).
+  void count_error(const std::string& route, const std::string& code);
   /// One proxied request to `provider` (a registered provider's key) and the status answered.
   void count_proxy(const std::string& provider, int status);
   std::string render() const;
@@ -26,6 +29,8 @@ class Metrics {
   std::uint64_t count_ = 0;
   double sum_ = 0;
   std::uint64_t refreshes_ = 0;
+  std::map<std::string, std::uint64_t> refresh_failures_;  ///< by error code
+  std::uint64_t store_errors_ = 0;
   std::map<std::pair<std::string, int>, std::uint64_t> proxied_;
 };
 

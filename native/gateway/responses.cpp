@@ -47,6 +47,7 @@ ApiResponse json_response(int status, const Value& v) {
 
 ApiResponse from_error(const Error& e) {
   ApiResponse r = json_response(http_status(e.code), Value(Object{{"error", detail::to_value(e)}}));
+  r.error_code = to_string(e.code);
   if (e.code == ErrorCode::rate_limited && e.retry_at_ms > 0) {
     std::int64_t s = (e.retry_at_ms - native::Host::now_ms() + 999) / 1000;
     r.headers.emplace_back("Retry-After", std::to_string(s > 0 ? s : 1));

@@ -342,6 +342,7 @@ void Connection::serve() {
     if (shared_.stopping) close = true;
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     shared_.metrics.observe(response.route, response.status, seconds);
+    if (!response.error_code.empty()) shared_.metrics.count_error(response.route, response.error_code);
     access_log(shared_, method, response.route, response.status, seconds * 1000, response.principal);
 
     if (response.streamed) {

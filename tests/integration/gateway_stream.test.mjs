@@ -3,12 +3,14 @@
 // can and cannot send twice.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import { patternBytes, startApiServer } from '../fixtures/api_server.mjs';
 import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { completeConsent } from '../fixtures/consent.mjs';
+import { basicAuth, form, request as fixtureRequest } from '../fixtures/http_util.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import { Cli, providerFor, tempDir } from './harness.mjs';
 import { request, runD, startGateway } from './latchkeyd.mjs';
@@ -169,5 +171,26 @@ describe('latchkeyd proxy streaming', () => {
     assert.equal(r.status, 200);
     assert.equal(r.sha256, sha256Of(0, 1000));
     assert.equal((await request(`${gw.url}/healthz`)).status, 200);
+  });
+
+  // Last: it ends the connection's grant.
+  test('a revoked grant: the proxy says needs_reauth, the connection is kept, and /metrics counts the failure', async () => {
+    const token = (await request(`${gw.url}/v1/connections/testas/alice/token`, { method: 'POST', key })).json();
+    const revoked = await fixtureRequest(as.endpoints.revocation, {
+      method: 'POST',
+      ca: readFileSync(pki.ca.cert),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('latchkey-cli', 'cli-secret') },
+      body: form({ token: token.access_token }),
+    });
+    assert.equal(revoked.status, 200);
+    const r = await request(`${gw.url}/v1/proxy/testas/me`, { key });
+    assert.equal(r.status, 409);
+    assert.equal(r.json().error.code, 'needs_reauth');
+    const status = await request(`${gw.url}/v1/connections/testas/alice`, { key });
+    assert.equal(status.status, 200);
+    assert.equal(status.json().status, 'needs_reauth');
+    const metrics = (await request(`${gw.url}/metrics`)).text;
+    assert.match(metrics, /latchkeyd_refresh_failures_total\{code="(needs_reauth|invalid_grant)"\} 1/);
+    assert.match(metrics, /latchkeyd_store_errors_total 0/);
   });
 });
