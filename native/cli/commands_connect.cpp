@@ -10,13 +10,13 @@
 #include <set>
 
 #include "host/loopback.hpp"
+#include "managed.hpp"
 #include "results_json.hpp"
 #include "session.hpp"
 
 extern char** environ;
 
 namespace latchkey::cli {
-namespace {
 
 // The URL goes to xdg-open as one argument — never through a shell.
 bool open_in_browser(const std::string& url) {
@@ -32,21 +32,14 @@ bool open_in_browser(const std::string& url) {
   return rc == 0;
 }
 
-void print_connection(const ConnectionInfo& c, bool json) {
-  if (json) {
-    print_json(detail::to_value(c));
-    return;
-  }
-  std::printf("connected %s as %s\n", c.provider.c_str(), c.account.c_str());
-  if (!c.scope.empty()) std::printf("  scopes   %s\n", c.scope.c_str());
-  std::printf("  expires  %s%s\n", format_time(c.expires_at_ms).c_str(),
-              c.has_refresh_token ? " (refreshed automatically)" : "");
-}
-
-}  // namespace
-
 int run_connect(Session& session, const std::string& provider, std::vector<std::string> scopes,
                 const std::string& account, bool open_browser, int port, int timeout_s, bool json) {
+  auto m = session.managed(provider);
+  if (!m) return report(m.error(), json);
+  if (*m) {
+    if (port != 0) std::cerr << "(--port is ignored: '" << provider << "' is managed, so the gateway receives the redirect)\n";
+    return managed::connect(*(*m)->gateway, (*m)->info, scopes, account, open_browser, timeout_s, json);
+  }
   auto h = session.host();
   if (!h) return report(h.error(), json);
   native::Host& host = **h;
@@ -134,7 +127,10 @@ void add_connect_commands(CLI::App& app, Session& session) {
     cmd->add_flag("--json", a->json, "Print the connection as JSON");
     cmd->callback([&session, a] {
       session.action = [&session, a] {
-        auto current = session.call([&](Engine& e) { return e.status({session.principal, a->provider, a->account}); });
+        auto m = session.managed(a->provider);
+        if (!m) return report(m.error(), a->json);
+        auto current = *m ? managed::status(*(*m)->gateway, a->provider, a->account)
+                          : session.call([&](Engine& e) { return e.status({session.principal, a->provider, a->account}); });
         if (!current) return report(current.error(), a->json);
         std::vector<std::string> all = split_list({current->scope});
         std::set<std::string> seen(all.begin(), all.end());

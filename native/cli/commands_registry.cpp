@@ -270,6 +270,11 @@ void add_registry_commands(CLI::App& app, Session& session) {
         } else {
           std::printf("%s: %s\n", key->c_str(), to_string(r->mode));
         }
+        // Say now, not at the first connect, what managed mode still needs from the environment.
+        if (r->mode == Mode::managed) {
+          auto settings = gateway_settings_from_env(*key);
+          if (!settings) std::cerr << "latchkey: note: " << settings.error().message << "\n";
+        }
         return int(kOk);
       };
     });

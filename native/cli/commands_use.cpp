@@ -1,19 +1,18 @@
-// Using connections: connections list, status, token, ping, request, disconnect.
+// Using connections: connections list, status, token, ping, request, disconnect. Each verb runs
+// here, or through the gateway when its provider is in managed mode (commands_managed.cpp).
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
+#include "managed.hpp"
 #include "results_json.hpp"
 #include "session.hpp"
-#include "steps.hpp"
 
 namespace latchkey::cli {
 namespace {
-
-using detail::json::Object;
-using detail::json::Value;
 
 struct Target {
   std::string provider, account;
@@ -26,25 +25,30 @@ struct Target {
   ConnectionRef ref(const Session& s) const { return {s.principal, provider, account}; }
 };
 
-void print_status(const ConnectionInfo& c) {
-  std::printf("%-10s %s\n", "provider", c.provider.c_str());
-  std::printf("%-10s %s\n", "account", c.account.c_str());
-  std::printf("%-10s %s\n", "status", c.status.c_str());
-  std::printf("%-10s %s\n", "grant", c.grant.c_str());
-  std::printf("%-10s %s\n", "scopes", c.scope.c_str());
-  std::printf("%-10s %s%s\n", "expires", format_time(c.expires_at_ms).c_str(),
-              c.has_refresh_token ? " (refreshed automatically)" : "");
-  if (!c.last_error.empty()) std::printf("%-10s %s\n", "last error", c.last_error.c_str());
-}
-
-// "insufficient_scope" challenges name the scope that would have worked (RFC 6750 §3.1).
-std::string missing_scope(const HttpResponse& r) {
-  const std::string* challenge = detail::find_header(r.headers, "www-authenticate");
-  if (!challenge || challenge->find("insufficient_scope") == std::string::npos) return {};
-  auto at = challenge->find("scope=\"");
-  if (at == std::string::npos) return "?";
-  auto end = challenge->find('"', at + 7);
-  return challenge->substr(at + 7, end == std::string::npos ? std::string::npos : end - at - 7);
+// Local connections, except that providers in managed mode are listed as the gateway has them:
+// that is where status, token and request go for them.
+Result<std::vector<ConnectionInfo>> all_connections(Session& session) {
+  auto local = session.call([&](Engine& e) { return e.list_connections(session.principal); });
+  if (!local) return local.error();
+  auto providers = session.call([](Engine& e) { return e.list_providers({}); });
+  if (!providers) return providers.error();
+  std::set<std::string> managed_keys;
+  for (const auto& p : *providers) {
+    if (p.mode == Mode::managed) managed_keys.insert(p.provider.key);
+  }
+  if (managed_keys.empty()) return local;
+  std::vector<ConnectionInfo> out;
+  for (auto& c : *local) {
+    if (!managed_keys.count(c.provider)) out.push_back(std::move(c));
+  }
+  auto gw = session.gateway(*managed_keys.begin());
+  if (!gw) return gw.error();
+  auto remote = managed::list(**gw);
+  if (!remote) return remote.error();
+  for (auto& c : *remote) {
+    if (managed_keys.count(c.provider)) out.push_back(std::move(c));
+  }
+  return out;
 }
 
 Result<std::string> read_body_file(const std::string& path) {
@@ -66,17 +70,9 @@ void add_use_commands(CLI::App& app, Session& session) {
     cmd->add_flag("--json", *json, "Print JSON");
     cmd->callback([&session, json] {
       session.action = [&session, json] {
-        auto r = session.call([&](Engine& e) { return e.list_connections(session.principal); });
+        auto r = all_connections(session);
         if (!r) return report(r.error(), *json);
-        if (*json) {
-          print_json(detail::to_value(*r));
-          return int(kOk);
-        }
-        std::printf("%-16s %-28s %-13s %s\n", "PROVIDER", "ACCOUNT", "STATUS", "EXPIRES");
-        for (const auto& c : *r) {
-          std::printf("%-16s %-28s %-13s %s\n", c.provider.c_str(), c.account.c_str(), c.status.c_str(),
-                      format_time(c.expires_at_ms).c_str());
-        }
+        print_connections(*r, *json);
         return int(kOk);
       };
     });
@@ -87,10 +83,12 @@ void add_use_commands(CLI::App& app, Session& session) {
     t->add_to(cmd);
     cmd->callback([&session, t] {
       session.action = [&session, t] {
-        auto r = session.call([&](Engine& e) { return e.status(t->ref(session)); });
+        auto m = session.managed(t->provider);
+        if (!m) return report(m.error(), t->json);
+        auto r = *m ? managed::status(*(*m)->gateway, t->provider, t->account)
+                    : session.call([&](Engine& e) { return e.status(t->ref(session)); });
         if (!r) return report(r.error(), t->json);
-        if (t->json) print_json(detail::to_value(*r));
-        else print_status(*r);
+        print_status(*r, t->json);
         return r->status == "needs_reauth" ? int(kNeedsReauth) : int(kOk);
       };
     });
@@ -103,10 +101,17 @@ void add_use_commands(CLI::App& app, Session& session) {
     cmd->add_flag("--force-refresh", *force, "Refresh even if the token is still valid");
     cmd->callback([&session, t, force] {
       session.action = [&session, t, force] {
-        auto r = session.call([&](Engine& e) { return e.get_token(t->ref(session), *force); });
+        auto m = session.managed(t->provider);
+        if (!m) return report(m.error(), t->json);
+        if (*m && *force) {
+          return report(make_error(ErrorCode::invalid_request, "--force-refresh is not available for managed providers: "
+                                                               "the gateway refreshes tokens when they are due"),
+                        t->json);
+        }
+        auto r = *m ? managed::token(*(*m)->gateway, t->provider, t->account)
+                    : session.call([&](Engine& e) { return e.get_token(t->ref(session), *force); });
         if (!r) return report(r.error(), t->json);
-        if (t->json) print_json(detail::to_value(*r));
-        else std::cout << r->access_token << "\n";
+        print_token(*r, t->json);
         return int(kOk);
       };
     });
@@ -117,6 +122,9 @@ void add_use_commands(CLI::App& app, Session& session) {
     t->add_to(cmd);
     cmd->callback([&session, t] {
       session.action = [&session, t] {
+        auto m = session.managed(t->provider);
+        if (!m) return report(m.error(), t->json);
+        if (*m) return managed::ping(*(*m)->gateway, (*m)->info, t->account, t->json);
         auto h = session.host();
         if (!h) return report(h.error(), t->json);
         native::Host& host = **h;
@@ -135,22 +143,7 @@ void add_use_commands(CLI::App& app, Session& session) {
         auto started = std::chrono::steady_clock::now();
         EffectResult r = host.http(*signed_req);
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-        bool ok = r.transport_error.empty() && r.response.status >= 200 && r.response.status < 300;
-        if (t->json) {
-          Object o;
-          o["ok"] = Value(ok);
-          o["status"] = Value(static_cast<std::int64_t>(r.response.status));
-          o["ms"] = Value(static_cast<std::int64_t>(ms.count()));
-          if (!r.transport_error.empty()) o["error"] = Value(r.transport_error);
-          print_json(Value(o));
-        } else if (!r.transport_error.empty()) {
-          std::cerr << "latchkey: " << r.transport_error << "\n";
-        } else {
-          std::printf("%s: HTTP %d in %lld ms\n", ok ? "ok" : "failed", r.response.status,
-                      static_cast<long long>(ms.count()));
-        }
-        if (ok) return int(kOk);
-        return r.response.status == 401 ? int(kNeedsReauth) : int(kProviderError);
+        return finish_ping(r, static_cast<std::int64_t>(ms.count()), t->json);
       };
     });
   }
@@ -174,9 +167,8 @@ void add_use_commands(CLI::App& app, Session& session) {
     cmd->add_option("--max-size", a->max_size, "Largest response body accepted, in bytes (default 16 MiB)");
     cmd->callback([&session, a] {
       session.action = [&session, a]() -> int {
-        auto h = session.host();
-        if (!h) return report(h.error(), false);
-        native::Host& host = **h;
+        auto m = session.managed(a->provider);
+        if (!m) return report(m.error(), false);
         HttpRequest req;
         req.method = a->method;
         req.url = a->url;
@@ -198,38 +190,15 @@ void add_use_commands(CLI::App& app, Session& session) {
           req.body = a->data;
         }
         if (!req.body.empty() && req.method == "GET" && a->method == "GET") req.method = "POST";
+        if (*m) return managed::request(*(*m)->gateway, (*m)->info, a->account, std::move(req), a->include, a->output);
 
-        auto sent = host.authorized_request(a->ref(session), req);
+        auto h = session.host();
+        if (!h) return report(h.error(), false);
+        auto sent = (*h)->authorized_request(a->ref(session), req);
         if (!sent) return report(sent.error(), false);
         const EffectResult& r = *sent;
         if (!r.transport_error.empty()) return report(make_error(ErrorCode::transport, r.transport_error), false);
-        if (a->include) {
-          std::cout << "HTTP " << r.response.status << "\n";
-          for (const auto& [k, v] : r.response.headers) std::cout << k << ": " << v << "\n";
-          std::cout << "\n";
-        }
-        if (!a->output.empty()) {
-          std::ofstream out(a->output, std::ios::binary);
-          out << r.response.body;
-          if (!out) return report(make_error(ErrorCode::invalid_request, "cannot write " + a->output), false);
-        } else {
-          std::cout << r.response.body;
-          if (!r.response.body.empty() && r.response.body.back() != '\n') std::cout << "\n";
-        }
-        int status = r.response.status;
-        if (status == 401) {
-          std::cerr << "latchkey: " << a->provider
-                    << " still answers 401 after a refresh; run `latchkey connect " << a->provider << "`\n";
-          return kNeedsReauth;
-        }
-        if (status == 403) {
-          std::string scope = missing_scope(r.response);
-          if (!scope.empty()) {
-            std::cerr << "latchkey: the connection lacks a scope this request needs; run `latchkey scopes add "
-                      << a->provider << " " << (scope == "?" ? "SCOPE" : scope) << "`\n";
-          }
-        }
-        return status >= 400 ? int(kProviderError) : int(kOk);
+        return finish_request(a->provider, r.response, a->include, a->output);
       };
     });
   }
@@ -241,14 +210,12 @@ void add_use_commands(CLI::App& app, Session& session) {
     cmd->add_flag("--revoke", *revoke, "Revoke the tokens at the provider first (RFC 7009)");
     cmd->callback([&session, t, revoke] {
       session.action = [&session, t, revoke] {
-        auto r = session.call([&](Engine& e) { return e.disconnect(t->ref(session), *revoke); });
+        auto m = session.managed(t->provider);
+        if (!m) return report(m.error(), t->json);
+        auto r = *m ? managed::disconnect(*(*m)->gateway, t->provider, t->account, *revoke)
+                    : session.call([&](Engine& e) { return e.disconnect(t->ref(session), *revoke); });
         if (!r) return report(r.error(), t->json);
-        if (t->json) {
-          print_json(detail::to_value(*r));
-        } else {
-          std::printf("disconnected %s%s\n", t->provider.c_str(), r->revoked ? " (tokens revoked)" : "");
-          if (*revoke && !r->revoked) std::cerr << "latchkey: not revoked: " << r->revocation_error << "\n";
-        }
+        print_disconnect(t->provider, *r, *revoke, t->json);
         return int(kOk);
       };
     });

@@ -2,6 +2,7 @@
 // in a local SQLite store. Verbs live in commands_*.cpp; this file wires them together.
 #include <CLI/CLI.hpp>
 
+#include <cctype>
 #include <cstdlib>
 #include <iostream>
 
@@ -9,19 +10,21 @@
 #include "session.hpp"
 
 namespace latchkey::cli {
+namespace {
 
-Result<native::Host*> Session::host() {
-  if (!host_) {
-    native::HostOptions options;
-    options.store_path = store_path;
-    options.ca_file = ca_file;
-    auto h = native::Host::open(options);
-    if (!h) return h.error();
-    host_ = std::move(*h);
+// API keys are never taken from arguments: other users can read argv in the process list, shells
+// keep it in their history, and CLI11 would echo an unexpected one back in its error message. So
+// an argument that is, or names, an API key is refused before parsing, without repeating it.
+bool looks_like_api_key(const std::string& arg) {
+  if (arg == "--api-key" || arg.rfind("--api-key=", 0) == 0) return true;
+  if (arg.size() != 46 || arg.rfind("lk_", 0) != 0) return false;  // latchkeyd's keys: lk_ + 43 base64url
+  for (char c : arg.substr(3)) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
   }
-  return host_.get();
+  return true;
 }
 
+}  // namespace
 }  // namespace latchkey::cli
 
 int main(int argc, char** argv) {
@@ -29,7 +32,9 @@ int main(int argc, char** argv) {
   CLI::App app{"latchkey — connect accounts over OAuth and act on their behalf; tokens stay sealed on this machine"};
   app.footer(
       "Exit codes: 0 ok; 1 bad input or local problem; 2 the provider or network failed; 3 the connection must be "
-      "authorized again (latchkey connect).\nSecrets are read from stdin or files, never from arguments.");
+      "authorized again (latchkey connect).\nSecrets are read from stdin or files, never from arguments.\n"
+      "Providers in managed mode (latchkey mode KEY --set managed) work through latchkeyd: set LATCHKEY_GATEWAY_URL "
+      "and LATCHKEY_API_KEY or LATCHKEY_API_KEY_FILE.");
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("latchkey ") + lk_version());
   Session session;
@@ -44,6 +49,13 @@ int main(int argc, char** argv) {
   add_connect_commands(app, session);
   add_use_commands(app, session);
 
+  for (int i = 1; i < argc; ++i) {
+    if (looks_like_api_key(argv[i])) {
+      std::cerr << "latchkey: API keys are never read from arguments (the process list and shell history would keep "
+                   "them); set LATCHKEY_API_KEY, or LATCHKEY_API_KEY_FILE to a file only you can read\n";
+      return kUserError;
+    }
+  }
   CLI11_PARSE(app, argc, argv);
   return session.action ? session.action() : 0;
 }

@@ -1,10 +1,13 @@
 #include "output.hpp"
 
+#include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 
 #include "authorization.hpp"
 #include "results_json.hpp"
+#include "steps.hpp"
 
 namespace latchkey::cli {
 
@@ -35,6 +38,119 @@ int report(const Error& error, bool json) {
 }
 
 void print_json(const detail::json::Value& value) { std::cout << value.serialize() << "\n"; }
+
+void print_connection(const ConnectionInfo& c, bool json) {
+  if (json) {
+    print_json(detail::to_value(c));
+    return;
+  }
+  std::printf("connected %s as %s\n", c.provider.c_str(), c.account.c_str());
+  if (!c.scope.empty()) std::printf("  scopes   %s\n", c.scope.c_str());
+  std::printf("  expires  %s%s\n", format_time(c.expires_at_ms).c_str(),
+              c.has_refresh_token ? " (refreshed automatically)" : "");
+}
+
+void print_status(const ConnectionInfo& c, bool json) {
+  if (json) {
+    print_json(detail::to_value(c));
+    return;
+  }
+  std::printf("%-10s %s\n", "provider", c.provider.c_str());
+  std::printf("%-10s %s\n", "account", c.account.c_str());
+  std::printf("%-10s %s\n", "status", c.status.c_str());
+  std::printf("%-10s %s\n", "grant", c.grant.c_str());
+  std::printf("%-10s %s\n", "scopes", c.scope.c_str());
+  std::printf("%-10s %s%s\n", "expires", format_time(c.expires_at_ms).c_str(),
+              c.has_refresh_token ? " (refreshed automatically)" : "");
+  if (!c.last_error.empty()) std::printf("%-10s %s\n", "last error", c.last_error.c_str());
+}
+
+void print_connections(const std::vector<ConnectionInfo>& list, bool json) {
+  if (json) {
+    print_json(detail::to_value(list));
+    return;
+  }
+  std::printf("%-16s %-28s %-13s %s\n", "PROVIDER", "ACCOUNT", "STATUS", "EXPIRES");
+  for (const auto& c : list) {
+    std::printf("%-16s %-28s %-13s %s\n", c.provider.c_str(), c.account.c_str(), c.status.c_str(),
+                format_time(c.expires_at_ms).c_str());
+  }
+}
+
+void print_token(const AccessToken& t, bool json) {
+  if (json) print_json(detail::to_value(t));
+  else std::cout << t.access_token << "\n";
+}
+
+void print_disconnect(const std::string& provider, const DisconnectResult& r, bool revoke, bool json) {
+  if (json) {
+    print_json(detail::to_value(r));
+    return;
+  }
+  std::printf("disconnected %s%s\n", provider.c_str(), r.revoked ? " (tokens revoked)" : "");
+  if (revoke && !r.revoked) std::cerr << "latchkey: not revoked: " << r.revocation_error << "\n";
+}
+
+int finish_ping(const EffectResult& r, std::int64_t ms, bool json) {
+  bool ok = r.transport_error.empty() && r.response.status >= 200 && r.response.status < 300;
+  if (json) {
+    detail::json::Object o;
+    o["ok"] = detail::json::Value(ok);
+    o["status"] = detail::json::Value(static_cast<std::int64_t>(r.response.status));
+    o["ms"] = detail::json::Value(ms);
+    if (!r.transport_error.empty()) o["error"] = detail::json::Value(r.transport_error);
+    print_json(detail::json::Value(o));
+  } else if (!r.transport_error.empty()) {
+    std::cerr << "latchkey: " << r.transport_error << "\n";
+  } else {
+    std::printf("%s: HTTP %d in %lld ms\n", ok ? "ok" : "failed", r.response.status, static_cast<long long>(ms));
+  }
+  if (ok) return kOk;
+  return r.response.status == 401 ? kNeedsReauth : kProviderError;
+}
+
+namespace {
+
+// "insufficient_scope" challenges name the scope that would have worked (RFC 6750 §3.1).
+std::string missing_scope(const HttpResponse& r) {
+  const std::string* challenge = detail::find_header(r.headers, "www-authenticate");
+  if (!challenge || challenge->find("insufficient_scope") == std::string::npos) return {};
+  auto at = challenge->find("scope=\"");
+  if (at == std::string::npos) return "?";
+  auto end = challenge->find('"', at + 7);
+  return challenge->substr(at + 7, end == std::string::npos ? std::string::npos : end - at - 7);
+}
+
+}  // namespace
+
+int finish_request(const std::string& provider, const HttpResponse& r, bool include, const std::string& output_file) {
+  if (include) {
+    std::cout << "HTTP " << r.status << "\n";
+    for (const auto& [k, v] : r.headers) std::cout << k << ": " << v << "\n";
+    std::cout << "\n";
+  }
+  if (!output_file.empty()) {
+    std::ofstream out(output_file, std::ios::binary);
+    out << r.body;
+    if (!out) return report(make_error(ErrorCode::invalid_request, "cannot write " + output_file), false);
+  } else {
+    std::cout << r.body;
+    if (!r.body.empty() && r.body.back() != '\n') std::cout << "\n";
+  }
+  if (r.status == 401) {
+    std::cerr << "latchkey: " << provider << " still answers 401 after a refresh; run `latchkey connect " << provider
+              << "`\n";
+    return kNeedsReauth;
+  }
+  if (r.status == 403) {
+    std::string scope = missing_scope(r);
+    if (!scope.empty()) {
+      std::cerr << "latchkey: the connection lacks a scope this request needs; run `latchkey scopes add " << provider
+                << " " << (scope == "?" ? "SCOPE" : scope) << "`\n";
+    }
+  }
+  return r.status >= 400 ? int(kProviderError) : int(kOk);
+}
 
 std::vector<std::string> split_list(const std::vector<std::string>& items) {
   std::vector<std::string> out;

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "json.hpp"
-#include "latchkey/result.hpp"
+#include "latchkey/engine.hpp"
 
 namespace latchkey::cli {
 
@@ -24,6 +24,19 @@ int exit_code_for(ErrorCode code);
 int report(const Error& error, bool json);
 
 void print_json(const detail::json::Value& value);
+
+// Results, printed the same whether the engine ran here or in the gateway (managed mode).
+void print_connection(const ConnectionInfo& c, bool json);  ///< connect's answer
+void print_status(const ConnectionInfo& c, bool json);
+void print_connections(const std::vector<ConnectionInfo>& list, bool json);
+void print_token(const AccessToken& t, bool json);
+void print_disconnect(const std::string& provider, const DisconnectResult& r, bool revoke, bool json);
+/// `request`'s output: with `include` the status line and headers, then the body to stdout or to
+/// `output_file`. Returns the exit code (401 → needs re-auth, other 4xx/5xx → provider error).
+int finish_request(const std::string& provider, const HttpResponse& r, bool include, const std::string& output_file);
+
+/// `ping`'s output for the answer `r` (or its transport_error) that took `ms`; returns the exit code.
+int finish_ping(const EffectResult& r, std::int64_t ms, bool json);
 
 /// "a,b c" → {"a", "b", "c"}
 std::vector<std::string> split_list(const std::vector<std::string>& items);

@@ -5,8 +5,10 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "gateway_client.hpp"
 #include "host/host.hpp"
 #include "output.hpp"
 
@@ -21,6 +23,18 @@ struct Session {
   /// Opens the store, key and HTTPS client on first use.
   Result<native::Host*> host();
 
+  /// A provider in managed mode: the gateway (connected on first use) and the provider's definition.
+  struct Managed {
+    GatewayClient* gateway;
+    ProviderInfo info;
+  };
+  /// nullopt when `provider` runs here: your-own mode, or unknown (the local verb then says so).
+  /// An error when the store cannot be opened, or the provider is managed but the gateway's
+  /// settings are missing or wrong.
+  Result<std::optional<Managed>> managed(const std::string& provider);
+  /// The gateway client; `provider` is the managed provider named in messages about settings.
+  Result<GatewayClient*> gateway(const std::string& provider);
+
   /// Opens the host if needed and runs the operation `make(engine)` returns.
   template <class Make>
   auto call(Make make) -> std::remove_reference_t<decltype(make(std::declval<Engine&>())->result())> {
@@ -31,6 +45,7 @@ struct Session {
 
  private:
   std::unique_ptr<native::Host> host_;
+  std::unique_ptr<GatewayClient> gateway_;
 };
 
 void add_registry_commands(CLI::App& app, Session& session);
@@ -39,6 +54,9 @@ void add_use_commands(CLI::App& app, Session& session);
 
 /// Reads a secret from stdin (one line, or all of it if piped) or a file; never from argv.
 Result<std::string> read_secret(bool from_stdin, const std::string& file);
+
+/// Hands `url` to xdg-open (never through a shell); false if no browser could be started.
+bool open_in_browser(const std::string& url);
 
 /// The connect flow shared by `connect` and `scopes add`.
 int run_connect(Session& session, const std::string& provider, std::vector<std::string> scopes,

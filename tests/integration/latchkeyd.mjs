@@ -6,9 +6,10 @@ import http from 'node:http';
 export const DBIN = process.env.LATCHKEYD_BIN;
 if (!DBIN) throw new Error('set LATCHKEYD_BIN to the latchkeyd binary (ctest does)');
 
+/// `cli` is a harness Cli (its environment is used) or an environment object.
 export function runD(cli, args) {
   return new Promise((resolve) => {
-    const child = spawn(DBIN, args, { env: cli.env });
+    const child = spawn(DBIN, args, { env: cli.env ?? cli });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
@@ -19,7 +20,7 @@ export function runD(cli, args) {
 
 /// Starts `latchkeyd serve` on a free port; resolves once it printed where it listens.
 export function startGateway(cli, extra = []) {
-  const child = spawn(DBIN, ['serve', '--listen', '127.0.0.1:0', ...extra], { env: cli.env });
+  const child = spawn(DBIN, ['serve', '--listen', '127.0.0.1:0', ...extra], { env: cli.env ?? cli });
   const gw = { child, stderr: '', url: null };
   child.stderr.on('data', (d) => { gw.stderr += d; });
   gw.exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));

@@ -1,0 +1,242 @@
+#include "managed.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "output.hpp"
+#include "session.hpp"
+#include "url.hpp"
+
+namespace latchkey::cli::managed {
+namespace {
+
+using detail::json::Array;
+using detail::json::Object;
+using detail::json::Value;
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Polling starts quick (people finish consent in seconds) and settles at one request every 2 s.
+std::int64_t poll_interval_ms(int round) { return std::min<std::int64_t>(2000, 500 + 250 * round); }
+
+std::string provider_path(const std::string& provider) { return "/v1/providers/" + detail::percent_encode(provider); }
+
+// The gateway addresses a connection by provider and account. Without --account the CLI picks the
+// only one, as the local engine does, and words none and several the same way.
+Result<std::string> resolve_account(GatewayClient& gw, const std::string& provider, const std::string& account) {
+  if (!account.empty()) return account;
+  auto all = list(gw);
+  if (!all) return all.error();
+  std::vector<std::string> accounts;
+  for (const auto& c : *all) {
+    if (c.provider == provider) accounts.push_back(c.account);
+  }
+  if (accounts.empty()) {
+    return make_error(ErrorCode::not_found, "no connection to '" + provider + "': run `latchkey connect " + provider + "`");
+  }
+  if (accounts.size() > 1) {
+    return make_error(ErrorCode::invalid_request, "there are several '" + provider + "' connections (" +
+                                                      join(accounts, ", ") + "): choose one with --account");
+  }
+  return accounts.front();
+}
+
+// The proxy reaches only api_base_url: a full URL must lie under it and becomes a path.
+Result<std::string> proxy_target(const Provider& p, const std::string& url_or_path) {
+  std::string rest = url_or_path;
+  if (rest.find("://") != std::string::npos) {
+    std::string base = p.api_base_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    bool under = !base.empty() && rest.compare(0, base.size(), base) == 0 &&
+                 (rest.size() == base.size() || rest[base.size()] == '/' || rest[base.size()] == '?');
+    if (!under) {
+      return make_error(ErrorCode::invalid_request,
+                        "'" + p.key + "' is in managed mode: requests go through the gateway's proxy, which reaches only " +
+                            (base.empty() ? std::string("the provider's API base URL") : base) +
+                            "; give a path under it");
+    }
+    rest = rest.substr(base.size());
+  }
+  if (rest.empty() || rest.front() != '/') rest.insert(0, "/");
+  return "/v1/proxy/" + detail::percent_encode(p.key) + rest;
+}
+
+// The caller's Authorization would carry our API key's place; the gateway injects the token.
+void prepare_proxied(HttpRequest& req, const std::string& account) {
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  req.headers.erase(std::remove_if(req.headers.begin(), req.headers.end(),
+                                   [&](const auto& h) {
+                                     std::string n = lower(h.first);
+                                     return n == "authorization" || n.rfind("x-latchkey-", 0) == 0;
+                                   }),
+                    req.headers.end());
+  if (!account.empty()) req.headers.emplace_back("X-Latchkey-Account", account);
+}
+
+Result<ConnectionInfo> connection_from(Result<Value> v) {
+  if (!v) return v.error();
+  return connection_from_value(*v);
+}
+
+int connect_client_credentials(GatewayClient& gw, const Provider& p, const std::vector<std::string>& scopes,
+                               const std::string& account, bool json) {
+  Object body;
+  if (!account.empty()) body["account"] = Value(account);
+  if (!scopes.empty()) {
+    Array a;
+    for (const auto& s : scopes) a.emplace_back(s);
+    body["scopes"] = Value(a);
+  }
+  auto c = connection_from(gw.call("POST", provider_path(p.key) + "/connect", detail::json::serialize(Value(body))));
+  if (!c) return report(c.error(), json);
+  print_connection(*c, json);
+  return kOk;
+}
+
+}  // namespace
+
+Result<std::vector<ConnectionInfo>> list(GatewayClient& gw) {
+  auto v = gw.call("GET", "/v1/connections");
+  if (!v) return v.error();
+  return connections_from_value(*v);
+}
+
+int connect(GatewayClient& gw, const ProviderInfo& info, const std::vector<std::string>& scopes,
+            const std::string& account, bool open_browser, int timeout_s, bool json) {
+  const Provider& p = info.provider;
+  if (p.auth_mode == AuthMode::client_credentials) return connect_client_credentials(gw, p, scopes, account, json);
+
+  // What the gateway holds before the sign-in, so the wait can tell the new connection (or the
+  // reconnected one, whose updated_at_ms moves) from what was there. This also checks the key
+  // before anyone is sent to a consent page.
+  auto before = list(gw);
+  if (!before) return report(before.error(), json);
+  std::map<std::string, std::int64_t> seen;
+  for (const auto& c : *before) seen[c.id] = c.updated_at_ms;
+
+  Params query;
+  if (!scopes.empty()) query.emplace_back("scopes", join(scopes, ","));
+  if (!account.empty()) query.emplace_back("account", account);
+  auto start = gw.call("GET", provider_path(p.key) + "/authorize" + (query.empty() ? "" : "?" + detail::encode_form(query)));
+  if (!start) return report(start.error(), json);
+  const std::string* url = start->is<Object>() ? detail::json::get_string(start->get<Object>(), "authorization_url") : nullptr;
+  if (!url || url->empty()) {
+    return report(make_error(ErrorCode::malformed_response, "the gateway's authorize answer has no authorization_url"), json);
+  }
+
+  std::cerr << "Open this link to connect " << p.display_name << ":\n  " << *url << "\n";
+  if (open_browser && !open_in_browser(*url)) {
+    std::cerr << "(could not start a browser with xdg-open; open the link yourself)\n";
+  }
+  std::cerr << "Waiting for the sign-in to finish at the gateway (up to " << timeout_s << " s)...\n" << std::flush;
+
+  const std::int64_t deadline = steady_ms() + std::int64_t{timeout_s} * 1000;
+  std::string unreachable;  // a gateway restarting mid-sign-in is not the end of it: keep polling
+  for (int round = 0;; ++round) {
+    std::int64_t left = deadline - steady_ms();
+    if (left <= 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(left, poll_interval_ms(round))));
+    auto now = list(gw);
+    if (!now) {
+      if (now.error().code != ErrorCode::transport) return report(now.error(), json);
+      unreachable = now.error().message;
+      continue;
+    }
+    unreachable.clear();
+    for (const auto& c : *now) {
+      if (c.provider != p.key || (!account.empty() && c.account != account)) continue;
+      auto was = seen.find(c.id);
+      if (was == seen.end() || was->second != c.updated_at_ms) {
+        print_connection(c, json);
+        return kOk;
+      }
+    }
+  }
+  return report(make_error(ErrorCode::invalid_request,
+                           "timed out after " + std::to_string(timeout_s) +
+                               " s waiting for the sign-in to finish at the gateway; run connect again (or raise "
+                               "--timeout)" +
+                               (unreachable.empty() ? "" : "; the last poll failed: " + unreachable)),
+                json);
+}
+
+Result<ConnectionInfo> status(GatewayClient& gw, const std::string& provider, const std::string& account) {
+  auto a = resolve_account(gw, provider, account);
+  if (!a) return a.error();
+  return connection_from(gw.call("GET", connection_path(provider, *a)));
+}
+
+Result<AccessToken> token(GatewayClient& gw, const std::string& provider, const std::string& account) {
+  auto a = resolve_account(gw, provider, account);
+  if (!a) return a.error();
+  auto v = gw.call("POST", connection_path(provider, *a) + "/token");
+  if (!v) return v.error();
+  const std::string* access = v->is<Object>() ? detail::json::get_string(v->get<Object>(), "access_token") : nullptr;
+  if (!access || access->empty()) {
+    return make_error(ErrorCode::malformed_response, "the gateway's token answer has no access_token");
+  }
+  AccessToken t;
+  t.access_token = *access;
+  const Object& o = v->get<Object>();
+  if (const std::string* type = detail::json::get_string(o, "token_type")) t.token_type = *type;
+  detail::json::get_int(o, "expires_at", &t.expires_at_ms);
+  return t;
+}
+
+Result<DisconnectResult> disconnect(GatewayClient& gw, const std::string& provider, const std::string& account,
+                                    bool revoke) {
+  auto a = resolve_account(gw, provider, account);
+  if (!a) return a.error();
+  auto v = gw.call("DELETE", connection_path(provider, *a) + (revoke ? "?revoke=true" : ""));
+  if (!v) return v.error();
+  if (!v->is<Object>()) return make_error(ErrorCode::malformed_response, "the gateway's disconnect answer is not an object");
+  const Object& o = v->get<Object>();
+  DisconnectResult d;
+  detail::json::get_bool(o, "deleted", &d.deleted);
+  detail::json::get_bool(o, "revoked", &d.revoked);
+  if (const std::string* why = detail::json::get_string(o, "revocation_error")) d.revocation_error = *why;
+  return d;
+}
+
+int request(GatewayClient& gw, const ProviderInfo& info, const std::string& account, HttpRequest req, bool include,
+            const std::string& output_file) {
+  auto target = proxy_target(info.provider, req.url);
+  if (!target) return report(target.error(), false);
+  req.url = *target;
+  prepare_proxied(req, account);
+  auto r = gw.proxy(std::move(req));
+  if (!r) return report(r.error(), false);
+  if (auto e = gw.own_error(*r)) return report(*e, false);
+  return finish_request(info.provider.key, *r, include, output_file);
+}
+
+int ping(GatewayClient& gw, const ProviderInfo& info, const std::string& account, bool json) {
+  const Provider& p = info.provider;
+  if (!p.ping) return report(make_error(ErrorCode::invalid_request, "'" + p.key + "' declares no ping request"), json);
+  auto target = proxy_target(p, p.ping->url);
+  if (!target) return report(target.error(), json);
+  HttpRequest req;
+  req.method = p.ping->method;
+  req.url = *target;
+  req.headers = p.ping->headers;
+  prepare_proxied(req, account);
+  auto started = steady_ms();
+  auto r = gw.proxy(std::move(req));
+  std::int64_t ms = steady_ms() - started;
+  if (!r) return report(r.error(), json);
+  if (auto e = gw.own_error(*r)) return report(*e, json);
+  EffectResult result;
+  result.response = std::move(*r);
+  return finish_ping(result, ms, json);
+}
+
+}  // namespace latchkey::cli::managed
