@@ -85,7 +85,13 @@ class Connection {
   Connection(Shared& shared, tcp protocol, int fd) : shared_(shared), stream_(ioc_) {
     beast::error_code ec;
     stream_.socket().assign(protocol, fd, ec);
-    if (ec) ::close(fd);
+    if (ec) {
+      ::close(fd);
+      return;
+    }
+    // Answers go out in several writes (a streamed head, then its body): without this, Nagle's
+    // algorithm holds each later write until the client's delayed ACK, 40 ms a response.
+    stream_.socket().set_option(tcp::no_delay(true), ec);
   }
 
   void serve();
