@@ -124,11 +124,14 @@ class GetToken : public Operation<AccessToken> {
     return key_;
   }
 
+  Error gave_up() const {
+    return make_error(ErrorCode::rate_limited,
+                      "gave up waiting for another process to finish refreshing '" + ref_.provider + "'; try again");
+  }
+
   void load() {
-    if (++rounds_ > 200) {
-      return fail(make_error(ErrorCode::rate_limited,
-                             "gave up waiting for another process to finish refreshing '" + ref_.provider + "'; try again"));
-    }
+    // Conflicting writers and waits both come back here; either way this bounds the loop.
+    if (++rounds_ > 1000) return fail(gave_up());
     Steps::connection(*this, ref_, [this](Result<Versioned> v) {
       if (!v) return fail(v.error());
       cur_ = std::move(*v);
@@ -175,6 +178,10 @@ class GetToken : public Operation<AccessToken> {
       // Someone else is refreshing: use the current token while it lasts, else wait for theirs.
       if (!force_ && usable(r, now)) return deliver(false);
       force_ = false;  // their refresh satisfies a forced one too
+      // Wait past the lease's end: a refresher that died (a killed process) holds it until
+      // then, and then this op takes over. Only one that keeps renewing outlasts the wait.
+      if (wait_started_ms_ == 0) wait_started_ms_ = now;
+      if (now - wait_started_ms_ > 2 * engine().config().lease_ms) return fail(gave_up());
       return Steps::sleep(*this, 100, [this] { load(); });
     }
     lease_id_ = base64url_encode(engine().drbg().bytes(16));
@@ -401,6 +408,7 @@ class GetToken : public Operation<AccessToken> {
   ConnectionRef ref_;
   bool force_;
   int rounds_ = 0;
+  std::int64_t wait_started_ms_ = 0;
   int attempt_ = 0;
   int write_attempts_ = 0;
   std::string lease_id_;

@@ -9,6 +9,9 @@
 #include "proxy.hpp"
 #include "responses.hpp"
 #include "results_json.hpp"
+#include "return_records.hpp"
+#include "return_to.hpp"
+#include "static_files.hpp"
 #include "target.hpp"
 #include "url.hpp"
 
@@ -136,16 +139,40 @@ ApiResponse callback_error(const ApiRequest& req, const Error& e, const std::str
   return callback_page(http_status(e.code), "Not connected", e.message, Value(m));
 }
 
-ApiResponse oauth_callback(native::Host& host, const ApiRequest& req, const Target& t) {
+/// The browser goes back to the app that started the sign-in: 303 to its return_to with the
+/// outcome in the query. Never the code, state or a token, and no Referer leaks the callback URL.
+ApiResponse redirect_back(const std::string& location) {
+  ApiResponse r;
+  r.status = 303;
+  r.content_type = "text/plain; charset=utf-8";
+  r.headers.emplace_back("Location", location);
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  return r;
+}
+
+ApiResponse oauth_callback(native::Host& host, const ApiConfig& config, const ApiRequest& req, const Target& t) {
   auto params = detail::decode_form(t.query);
   if (!params) return callback_error(req, make_error(ErrorCode::invalid_request, "the callback query is malformed"), "");
+  // A browser sign-in started with return_to goes back there; API clients asking for JSON get JSON.
+  std::optional<ReturnRecord> back;
+  const std::string* state = detail::find_param(*params, "state");
+  if (state && !state->empty() && !wants_json(req)) {
+    auto taken = take_return(host, *state);
+    if (!taken) return callback_error(req, taken.error(), "");
+    // The allow-list is checked again: an origin removed since the sign-in started is not trusted.
+    if (*taken && return_to_allowed((*taken)->return_to, config.return_to_origins)) back = std::move(*taken);
+  }
   // The browser brings no API key: the core completes the sign-in for the principal that
   // started it, which its pending record names (the state is the proof).
   CallbackRequest cb;
   cb.principal.clear();
   cb.callback = t.query;
   auto conn = host.run(host.engine().complete_callback(std::move(cb)));
-  if (!conn) return callback_error(req, conn.error(), "");
+  if (!conn) {
+    if (back) return redirect_back(return_url(back->return_to, "error", back->provider, "", to_string(conn.error().code)));
+    return callback_error(req, conn.error(), "");
+  }
+  if (back) return redirect_back(return_url(back->return_to, "connected", conn->provider, conn->account, ""));
   if (wants_json(req)) {
     ApiResponse r = json_response(200, detail::to_value(*conn));
     r.headers.emplace_back("Referrer-Policy", "no-referrer");
@@ -180,8 +207,8 @@ std::string callback_uri(const ApiRequest& req) {
   return "http://" + base + "/oauth/callback";
 }
 
-ApiResponse authorize(native::Host& host, const ApiRequest& req, const Target& t, const std::string& principal,
-                      const std::string& provider) {
+ApiResponse authorize(native::Host& host, const ApiConfig& config, const ApiRequest& req, const Target& t,
+                      const std::string& principal, const std::string& provider) {
   auto params = detail::decode_form(t.query);
   if (!params) return error_response(400, "invalid_request", "the query string is malformed");
   for (const auto& [name, value] : *params) {
@@ -189,9 +216,17 @@ ApiResponse authorize(native::Host& host, const ApiRequest& req, const Target& t
       return error_response(400, "invalid_request", "unknown query parameter '" + name + "'");
     }
   }
-  if (detail::find_param(*params, "return_to")) {
-    return error_response(400, "invalid_request",
-                          "return_to is not supported yet: the callback page notifies its opener instead");
+  const std::string* return_to = detail::find_param(*params, "return_to");
+  if (return_to) {
+    // Only allow-listed origins: anything else would make the gateway an open redirector.
+    auto origin = origin_of(*return_to);
+    if (!origin) return error_response(400, "invalid_request", "return_to: " + origin.error().message);
+    if (!return_to_allowed(*return_to, config.return_to_origins)) {
+      return error_response(400, "invalid_request",
+                            "return_to's origin " + *origin +
+                                " is not allowed; the operator can allow it with --return-to-origin " + *origin +
+                                " (or return-to-origin in the config file)");
+    }
   }
   AuthorizeRequest a;
   a.principal = principal;
@@ -199,8 +234,18 @@ ApiResponse authorize(native::Host& host, const ApiRequest& req, const Target& t
   if (const std::string* account = detail::find_param(*params, "account")) a.account = *account;
   if (const std::string* scopes = detail::find_param(*params, "scopes")) a.scopes = detail::split_list(*scopes);
   a.redirect_uri = callback_uri(req);
+  ReturnRecord back;
+  if (return_to) {
+    back.return_to = *return_to;
+    back.provider = a.provider;
+    back.account = a.account;
+  }
   auto start = host.run(host.engine().authorize(std::move(a)));
   if (!start) return from_error(start.error());
+  if (return_to) {
+    back.expires_at_ms = start->expires_at_ms;
+    if (auto saved = save_return(host, start->state, back); !saved) return from_error(saved.error());
+  }
   ApiResponse r = json_response(200, detail::to_value(*start));
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
@@ -284,9 +329,17 @@ ApiResponse route(native::Host& host, Metrics& metrics, const ApiConfig& config,
   if (s.size() == 2 && s[0] == "oauth" && s[1] == "callback") {
     meta->route = "/oauth/callback";
     if (m != "GET") return method_not_allowed("GET");
-    return oauth_callback(host, req, t);
+    return oauth_callback(host, config, req, t);
   }
-  if (s.empty() || s[0] != "v1") return error_response(404, "not_found", "no such route");
+  if (s.empty() || s[0] != "v1") {
+    // The API's own prefixes are never files, whatever the web root holds.
+    const bool reserved = !s.empty() && (s[0] == "oauth" || s[0] == "healthz" || s[0] == "metrics");
+    if (!config.web_root.empty() && !reserved) {
+      meta->route = "/*";
+      return serve_static(config.web_root, m, s);
+    }
+    return error_response(404, "not_found", "no such route");
+  }
 
   // Everything under /v1 needs a key.
   const std::string& auth = req.authorization;
@@ -338,7 +391,7 @@ ApiResponse route(native::Host& host, Metrics& metrics, const ApiConfig& config,
     if (s.size() == 4 && s[3] == "authorize") {
       meta->route = "/v1/providers/{key}/authorize";
       if (m != "GET") return method_not_allowed("GET");
-      return authorize(host, req, t, caller.principal, s[2]);
+      return authorize(host, config, req, t, caller.principal, s[2]);
     }
     if (s.size() == 4 && s[3] == "connect") {
       meta->route = "/v1/providers/{key}/connect";
@@ -347,7 +400,9 @@ ApiResponse route(native::Host& host, Metrics& metrics, const ApiConfig& config,
     }
     if (s.size() == 4 && s[3] == "app") {
       meta->route = "/v1/providers/{key}/app";
-      if (m != "PUT") return method_not_allowed("PUT");
+      // Reads say whether a client secret is set (has_client_secret), never the secret.
+      if (m == "GET") return from_result(host.run(host.engine().get_app(s[2])));
+      if (m != "PUT") return method_not_allowed("GET, PUT");
       if (caller.role != "admin") return error_response(403, "forbidden", "setting app credentials needs an admin key");
       auto app = parse_app(s[2], req.body);
       if (!app) return from_error(app.error());

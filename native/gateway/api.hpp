@@ -9,13 +9,20 @@
 //   POST   /v1/providers                             admin key: a custom provider definition (catalog schema)
 //   PUT    /v1/providers/{key}                       admin key: replaces a custom provider
 //   DELETE /v1/providers/{key}[?force=true]          admin key
+//   GET    /v1/providers/{key}/app                   any key: the app, with has_client_secret (never the secret)
 //   PUT    /v1/providers/{key}/app                   admin key: {client_id, client_secret?, redirect_uri?, scopes?}
-//   GET    /v1/providers/{key}/authorize?scopes=a,b&account=   → {authorization_url, state, expires_at_ms}
-//                                                    (redirect_uri: http://<listen address>/oauth/callback)
+//                                                    (client_secret "" clears it; left out keeps it)
+//   GET    /v1/providers/{key}/authorize?scopes=a,b&account=&return_to=
+//                                                    → {authorization_url, state, expires_at_ms}
+//                                                    (redirect_uri: http://<listen address>/oauth/callback).
+//                                                    return_to: a URL whose origin is in return_to_origins
+//                                                    (else 400); kept under "gwreturn/" (return_records.hpp)
 //   POST   /v1/providers/{key}/connect               client credentials: {account?, scopes?} → connection
 //   POST   /v1/oauth/exchange                        {code, state, iss?} → connection (the state's principal only)
 //   GET    /oauth/callback                           no key: the browser lands here; HTML page (JSON with
-//                                                    Accept: application/json)
+//                                                    Accept: application/json), or for a sign-in started with
+//                                                    return_to, 303 there with latchkey_status=connected|error,
+//                                                    provider, account or error (never the code or state)
 //   GET    /v1/connections                           the caller's principal's connections
 //   GET    /v1/connections/{provider}/{account}      status
 //   POST   /v1/connections/{provider}/{account}/token
@@ -26,6 +33,8 @@
 //                                                    Bodies are streamed both ways (proxy.hpp).
 //                                                    Upstream 401: one forced refresh and retry.
 //                                                    Redirects are returned, never followed.
+//   GET|HEAD /*                                      no key: files of web_root (static_files.hpp), when set;
+//                                                    /v1, /oauth, /healthz and /metrics are never files
 // A connection is addressed by its id ("provider/account", each part percent-encoded) appended
 // as-is: two path segments. Another principal's connection is 404, never 403.
 #pragma once
@@ -41,9 +50,11 @@ namespace latchkey::gateway {
 
 /// Settings of the API that come from flags, the environment or the config file.
 struct ApiConfig {
-  /// Origins ("https://app.example.com") a sign-in's return_to may redirect the browser to.
+  /// Origins ("https://app.example.com") a sign-in's return_to may redirect the browser to,
+  /// normalized by check_api_config (config.hpp) before the server starts.
   std::vector<std::string> return_to_origins;
-  /// Directory served at "/" (the vault page's build), empty for none.
+  /// Directory served at "/" (the vault page's build), empty for none; resolved to an absolute
+  /// path by check_api_config.
   std::string web_root;
 };
 

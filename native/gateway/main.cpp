@@ -1,19 +1,51 @@
 // latchkeyd — latchkey as an HTTP service: API keys map callers to principals, and the same
 // engine and store as the CLI answer their requests (server.cpp, api.cpp).
+//
+// Settings come from flags, the environment and an optional config file (--config FILE or
+// LATCHKEYD_CONFIG; TOML or INI, keys are the long option names: `listen = "127.0.0.1:8787"`,
+// `return-to-origin = ["https://app.example"]`). A flag beats the file, and the file beats the
+// environment (CLI11 reads the file before the environment). An unknown key in the file is an
+// error, so a typo does not silently leave a setting at its default.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
+#include "config.hpp"
 #include "keys.hpp"
 #include "latchkey/latchkey.h"
 #include "server.hpp"
+
+namespace {
+
+/// CLI11 words an unknown config key as "INI was not able to parse KEY"; say what to do instead.
+std::string config_error_message(const std::string& what) {
+  const std::string prefix = "INI was not able to parse ";
+  if (what.rfind(prefix, 0) != 0) return what;
+  return "unknown key '" + what.substr(prefix.size()) +
+         "' (keys are the long option names without dashes, e.g. listen, store, return-to-origin, web-root; "
+         "see latchkeyd --help)";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace latchkey;
   CLI::App app{"latchkeyd — the latchkey gateway: OAuth connections over an authenticated HTTP API"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("latchkeyd ") + lk_version());
+  // Options live on the top level so the config file can set them without sections; subcommands
+  // pass the ones they do not know up, so `latchkeyd serve --listen ...` works as well.
+  app.fallthrough();
+  const char* env_config = std::getenv("LATCHKEYD_CONFIG");
+  const bool config_from_env = env_config != nullptr && *env_config != '\0';
+  // A file named by LATCHKEYD_CONFIG must exist, as one named by --config must.
+  auto* config = app.set_config("--config", config_from_env ? env_config : "",
+                                "Read options from this TOML/INI file (also LATCHKEYD_CONFIG); flags win over it",
+                                config_from_env);
+  app.allow_config_extras(CLI::config_extras_mode::error);
+
   native::HostOptions host;
   app.add_option("--store", host.store_path, "SQLite store (default $XDG_DATA_HOME/latchkey/latchkey.db)")
       ->envname("LATCHKEY_STORE");
@@ -21,15 +53,23 @@ int main(int argc, char** argv) {
       ->envname("LATCHKEY_CA_FILE");
 
   gateway::ServerOptions server;
+  app.add_option("--listen", server.listen, "serve: ADDRESS:PORT to listen on (default 127.0.0.1:8787; port 0: any)")
+      ->envname("LATCHKEYD_LISTEN");
+  app.add_option("--engines", server.engines,
+                 "serve: requests handled at once, each with its own engine and store connection (default 8)");
+  app.add_option("--max-connections", server.max_connections, "serve: clients connected at once (default 4096)");
+  app.add_option("--read-timeout", server.read_timeout_s,
+                 "serve: seconds a client may take to send a request (default 30)");
+  app.add_option("--return-to-origin", server.api.return_to_origins,
+                 "serve: an origin (scheme://host[:port]) a sign-in's return_to may send the browser back to; "
+                 "repeat or separate with commas (env LATCHKEYD_RETURN_TO_ORIGINS)")
+      ->allow_extra_args(false)
+      ->delimiter(',')
+      ->envname("LATCHKEYD_RETURN_TO_ORIGINS");
+  app.add_option("--web-root", server.api.web_root, "serve: directory served at / (the vault page's build)")
+      ->envname("LATCHKEYD_WEB_ROOT");
+
   auto* serve = app.add_subcommand("serve", "Serve the HTTP API until SIGTERM/SIGINT");
-  serve->add_option("--listen", server.listen, "ADDRESS:PORT to listen on (default 127.0.0.1:8787; port 0: any)");
-  serve->add_option("--engines", server.engines,
-                    "Requests handled at once, each with its own engine and store connection (default 8)");
-  serve->add_option("--max-connections", server.max_connections, "Clients connected at once (default 4096)");
-  serve->add_option("--read-timeout", server.read_timeout_s, "Seconds a client may take to send a request (default 30)");
-  // Options after the subcommand name are accepted too.
-  serve->add_option("--store", host.store_path, "SQLite store")->envname("LATCHKEY_STORE");
-  serve->add_option("--ca-file", host.ca_file, "Trust these CAs (PEM)")->envname("LATCHKEY_CA_FILE");
 
   auto* keys = app.add_subcommand("keys", "API keys");
   keys->require_subcommand(1);
@@ -37,12 +77,25 @@ int main(int argc, char** argv) {
   std::string principal, role = "user";
   create->add_option("--principal", principal, "The principal whose connections the key acts on")->required();
   create->add_option("--role", role, "admin or user (default user)")->check(CLI::IsMember({"admin", "user"}));
-  create->add_option("--store", host.store_path, "SQLite store")->envname("LATCHKEY_STORE");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ConfigError& e) {
+    std::cerr << "latchkeyd: config file " << config->as<std::string>() << ": " << config_error_message(e.what())
+              << "\n";
+    return 1;
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
 
   if (serve->parsed()) {
     server.host = host;
+    auto api = gateway::check_api_config(server.api);
+    if (!api) {
+      std::cerr << "latchkeyd: " << api.error().message << "\n";
+      return 1;
+    }
+    server.api = std::move(*api);
     return gateway::serve(server);
   }
   if (create->parsed()) {

@@ -163,6 +163,22 @@ TEST_F(Lifecycle, ALateRefresherDoesNotOverwriteANewerRefreshToken) {
   EXPECT_EQ(form_fields(host.calls.back().body)["refresh_token"], "R2");
 }
 
+TEST_F(Lifecycle, AWaiterTakesOverFromARefresherThatDied) {
+  connect();
+  host.now_ms += 3600 * 1000;
+  auto dead = engine->get_token(ref);
+  ASSERT_NE(until_http(host, *dead), nullptr);  // holds the lease, then its process is killed
+  dead.reset();
+  const std::int64_t started = host.now_ms;
+  token_endpoint("A2", "R2");
+  auto waiter = token();
+  ASSERT_TRUE(waiter.ok()) << waiter.error().message;
+  EXPECT_EQ(waiter->access_token, "A2");
+  // It waited for the lease to run out, no longer.
+  EXPECT_GE(host.now_ms - started, engine->config().lease_ms);
+  EXPECT_LT(host.now_ms - started, engine->config().lease_ms + 1000);
+}
+
 TEST_F(Lifecycle, AFailedLateRefresherDoesNotMarkAHealthyConnection) {
   connect();
   host.now_ms += 3600 * 1000;

@@ -12,8 +12,9 @@ import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { completeConsent } from '../fixtures/consent.mjs';
 import { basicAuth, form, request as fixtureRequest } from '../fixtures/http_util.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
-import { Cli, providerFor, tempDir } from './harness.mjs';
-import { request, runD, startGateway } from './latchkeyd.mjs';
+import {
+  Cli, providerFor, request, runD, startGateway, tempDir,
+} from './harness.mjs';
 
 const MiB = 1024 * 1024;
 const pki = await makeTestPki(tempDir('latchkey-pki-'));

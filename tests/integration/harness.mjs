@@ -1,6 +1,7 @@
 // Runs the real `latchkey` binary against the fixtures: a fresh store per test suite, the test
 // CA trusted through LATCHKEY_CA_FILE, and a "browser" (consent.mjs) for connect.
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,3 +97,74 @@ export function providerFor(as, api, { key = 'testas', mode = 'oauth2', buffer =
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// --- latchkeyd -------------------------------------------------------------------------------
+
+function gatewayBin() {
+  const bin = process.env.LATCHKEYD_BIN;
+  if (!bin) throw new Error('set LATCHKEYD_BIN to the latchkeyd binary (ctest does)');
+  return bin;
+}
+
+/// `cli` is a Cli (its environment is used) or an environment object.
+export function runD(cli, args) {
+  return new Promise((resolve) => {
+    const child = spawn(gatewayBin(), args, { env: cli.env ?? cli });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/// Starts latchkeyd with exactly `args` and `env`: { child, ready: Promise<{url, child, exited}> }.
+export function startWith(args, env) {
+  const child = spawn(gatewayBin(), args, { env });
+  const d = { child, stderr: '', url: null };
+  child.stderr.on('data', (x) => { d.stderr += x; });
+  d.exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  d.ready = new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (x) => {
+      out += x;
+      if (out.includes('\n')) {
+        d.url = `http://${JSON.parse(out.split('\n')[0]).listening}`;
+        resolve(d);
+      }
+    });
+    child.on('close', (code) => reject(new Error(`latchkeyd exited ${code}: ${d.stderr}`)));
+  });
+  return d;
+}
+
+/// `latchkeyd serve` on a free loopback port with a Cli's (or a plain) environment; resolves
+/// once it printed where it listens.
+export function startGateway(cli, extra = []) {
+  return startWith(['serve', '--listen', '127.0.0.1:0', ...extra], cli.env ?? cli).ready;
+}
+
+/// One HTTP request (node:http, so oversized bodies and raw answers are in our hands).
+/// `path` sends that request target verbatim (a URL string would have its dot segments resolved).
+export function request(url, { method = 'GET', key, body, headers = {}, path } = {}) {
+  return new Promise((resolve, reject) => {
+    const h = { ...headers };
+    if (key) h.authorization = `Bearer ${key}`;
+    if (body !== undefined && !Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) {
+      h['content-type'] = 'application/json';
+    }
+    const req = http.request(url, { method, headers: h, agent: false, ...(path ? { path } : {}) }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({
+        status: res.statusCode,
+        headers: res.headers,
+        text,
+        json() { return JSON.parse(text); },
+      }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}

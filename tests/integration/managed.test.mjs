@@ -12,8 +12,9 @@ import { after, before, describe, test } from 'node:test';
 import { startApiServer } from '../fixtures/api_server.mjs';
 import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
-import { Cli, providerFor, tempDir } from './harness.mjs';
-import { request as gwRequest, runD, startGateway } from './latchkeyd.mjs';
+import {
+  Cli, providerFor, request as gwRequest, runD, startGateway, tempDir,
+} from './harness.mjs';
 
 const pki = await makeTestPki(tempDir('latchkey-pki-'));
 

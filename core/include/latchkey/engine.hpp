@@ -37,8 +37,9 @@ struct EngineConfig {
   /// Consecutive failed refreshes that open the circuit breaker, and its longest pause.
   int breaker_threshold = 3;
   std::int64_t breaker_max_ms = 60 * 60 * 1000;
-  /// How long a refresher holds its lease before others may take over.
-  std::int64_t lease_ms = 30000;
+  /// How long a refresher holds its lease before others may take over: also how long a refresher
+  /// that died (a killed process) blocks its connection. Each attempt must end within half of it.
+  std::int64_t lease_ms = 15000;
 };
 
 /// Identifies a connection: one account of one provider for one principal. An empty account
