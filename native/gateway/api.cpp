@@ -150,6 +150,33 @@ ApiResponse redirect_back(const std::string& location) {
   return r;
 }
 
+/// http://<address>/oauth/callback for the address browsers reach this gateway at: the bound
+/// address, or — when bound to every interface — a loopback Host header on the same port.
+std::string callback_uri(const ApiRequest& req) {
+  std::string base = req.listen;
+  auto colon = base.rfind(':');
+  std::string bound_host = colon == std::string::npos ? base : base.substr(0, colon);
+  std::string bound_port = colon == std::string::npos ? "" : base.substr(colon + 1);
+  if (bound_host == "0.0.0.0" || bound_host == "[::]") {
+    auto hc = req.host.rfind(':');
+    if (hc != std::string::npos && req.host.substr(hc + 1) == bound_port &&
+        detail::is_loopback_host(req.host.substr(0, hc))) {
+      base = req.host;
+    } else {
+      base = (bound_host == "[::]" ? "[::1]:" : "127.0.0.1:") + bound_port;
+    }
+  }
+  return "http://" + base + "/oauth/callback";
+}
+
+/// The allow-listed origins plus the gateway's own (its pages, like the vault, may return to it).
+std::vector<std::string> return_origins(const ApiConfig& config, const ApiRequest& req) {
+  std::vector<std::string> origins = config.return_to_origins;
+  std::string own = callback_uri(req);
+  if (auto o = origin_of(own)) origins.push_back(*o);
+  return origins;
+}
+
 ApiResponse oauth_callback(native::Host& host, const ApiConfig& config, const ApiRequest& req, const Target& t) {
   auto params = detail::decode_form(t.query);
   if (!params) return callback_error(req, make_error(ErrorCode::invalid_request, "the callback query is malformed"), "");
@@ -160,7 +187,7 @@ ApiResponse oauth_callback(native::Host& host, const ApiConfig& config, const Ap
     auto taken = take_return(host, *state);
     if (!taken) return callback_error(req, taken.error(), "");
     // The allow-list is checked again: an origin removed since the sign-in started is not trusted.
-    if (*taken && return_to_allowed((*taken)->return_to, config.return_to_origins)) back = std::move(*taken);
+    if (*taken && return_to_allowed((*taken)->return_to, return_origins(config, req))) back = std::move(*taken);
   }
   // The browser brings no API key: the core completes the sign-in for the principal that
   // started it, which its pending record names (the state is the proof).
@@ -188,24 +215,6 @@ ApiResponse oauth_callback(native::Host& host, const ApiConfig& config, const Ap
                        Value(m));
 }
 
-/// http://<address>/oauth/callback for the address browsers reach this gateway at: the bound
-/// address, or — when bound to every interface — a loopback Host header on the same port.
-std::string callback_uri(const ApiRequest& req) {
-  std::string base = req.listen;
-  auto colon = base.rfind(':');
-  std::string bound_host = colon == std::string::npos ? base : base.substr(0, colon);
-  std::string bound_port = colon == std::string::npos ? "" : base.substr(colon + 1);
-  if (bound_host == "0.0.0.0" || bound_host == "[::]") {
-    auto hc = req.host.rfind(':');
-    if (hc != std::string::npos && req.host.substr(hc + 1) == bound_port &&
-        detail::is_loopback_host(req.host.substr(0, hc))) {
-      base = req.host;
-    } else {
-      base = (bound_host == "[::]" ? "[::1]:" : "127.0.0.1:") + bound_port;
-    }
-  }
-  return "http://" + base + "/oauth/callback";
-}
 
 ApiResponse authorize(native::Host& host, const ApiConfig& config, const ApiRequest& req, const Target& t,
                       const std::string& principal, const std::string& provider) {
@@ -221,7 +230,7 @@ ApiResponse authorize(native::Host& host, const ApiConfig& config, const ApiRequ
     // Only allow-listed origins: anything else would make the gateway an open redirector.
     auto origin = origin_of(*return_to);
     if (!origin) return error_response(400, "invalid_request", "return_to: " + origin.error().message);
-    if (!return_to_allowed(*return_to, config.return_to_origins)) {
+    if (!return_to_allowed(*return_to, return_origins(config, req))) {
       return error_response(400, "invalid_request",
                             "return_to's origin " + *origin +
                                 " is not allowed; the operator can allow it with --return-to-origin " + *origin +

@@ -363,7 +363,13 @@ void Connection::serve() {
       res.keep_alive(!close);
       res.prepare_payload();
       stream_.expires_after(timeout());
-      ec = await([&](auto handler) { http::async_write(stream_, res, handler); });
+      if (method == "HEAD") {
+        // The length a GET would have, without the bytes (RFC 9110 §9.3.2).
+        http::response_serializer<http::string_body> head_only(res);
+        ec = await([&](auto handler) { http::async_write_header(stream_, head_only, handler); });
+      } else {
+        ec = await([&](auto handler) { http::async_write(stream_, res, handler); });
+      }
       if (ec) break;
     }
     if (close) {

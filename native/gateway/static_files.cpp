@@ -126,7 +126,7 @@ ApiResponse serve_static(const std::string& web_root, const std::string& method,
 
   ApiResponse r;
   r.content_type = content_type_for(real);
-  if (method == "GET") r.body = std::move(*body);
+  r.body = std::move(*body);  // for HEAD too: the server sends its length, not the bytes
   // Pages are revalidated so a new build shows at once; other assets may be cached briefly.
   r.headers.emplace_back("Cache-Control", ends_with(real, ".html") ? "no-cache" : "public, max-age=300");
   r.headers.emplace_back("Content-Security-Policy", "default-src 'self'");

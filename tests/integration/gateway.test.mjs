@@ -538,6 +538,18 @@ describe('latchkeyd', () => {
     assert.match(replay.text, /Not connected/);
   });
 
+  test('return_to: the gateway\'s own origin (its vault page) needs no allow-listing', async () => {
+    const returnTo = `${gw.url}/?view=connections`;
+    const r = await request(`${gw.url}/v1/providers/gwas/authorize?account=own&return_to=${encodeURIComponent(returnTo)}`,
+      { key: keys.alice });
+    assert.equal(r.status, 200, r.text);
+    const consent = await completeConsent(r.json().authorization_url, { caFile: pki.ca.cert, fetchCallback: false });
+    seen.add(consent.params.code).add(consent.params.state);
+    const back = await request(consent.callbackUrl);
+    assert.equal(back.status, 303, back.text);
+    assert.equal(back.headers.location, `${gw.url}/?view=connections&latchkey_status=connected&provider=gwas&account=own`);
+  });
+
   test('return_to: a refused consent and an expired sign-in go back as errors', async () => {
     const returnTo = `${APP_ORIGIN}/done`;
     const start = async () => {
@@ -634,6 +646,7 @@ describe('latchkeyd', () => {
     const head = await request(`${gw.url}/app.js`, { method: 'HEAD' });
     assert.equal(head.status, 200);
     assert.equal(head.headers['content-type'], 'text/javascript; charset=utf-8');
+    assert.equal(head.headers['content-length'], String((await request(`${gw.url}/app.js`)).text.length));
     assert.equal(head.text, '');
     const missing = await request(`${gw.url}/nope.js`);
     assert.equal(missing.status, 404);
