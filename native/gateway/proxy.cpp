@@ -94,6 +94,7 @@ class UpstreamHead : public native::ResponseSink {
     return to_.head(head);
   }
   bool data(const char* bytes, std::size_t n) override { return to_.data(bytes, n); }
+  bool flush() override { return to_.flush(); }
   bool started() const { return started_; }
 
  private:

@@ -99,6 +99,7 @@ class RetryGate : public ResponseSink {
     return sink_.head(head);
   }
   bool data(const char* bytes, std::size_t n) override { return sink_.data(bytes, n); }
+  bool flush() override { return held_ || sink_.flush(); }
   bool held() const { return held_; }
 
  private:

@@ -982,6 +982,11 @@ Failure HttpsClient::Impl::exchange(Connection& c, const Target& t, Outgoing& ou
         c.end -= c.start;
         c.start = 0;
       }
+      if (streaming && head_delivered && !out.sink->flush()) {
+        *error = "the receiver of the response from " + c.host + " went away";
+        *keep_alive = false;
+        return Failure::failed;
+      }
       int n = conn_read(c, c.buf.get() + c.end, kReadBufferSize - c.end);
       if (n > 0) {
         any_byte = true;

@@ -42,6 +42,9 @@ class ResponseSink {
   virtual Take head(const HttpResponse& head) = 0;
   /// Body bytes, de-chunked. False stops the transfer (the receiver went away).
   virtual bool data(const char* bytes, std::size_t n) = 0;
+  /// The client is about to wait for more of the response: a sink that batches its writes sends
+  /// what it holds now. False stops the transfer.
+  virtual bool flush() { return true; }
 };
 
 /// Thread-compatible, not thread-safe: use one client per thread. No global state.
