@@ -1,0 +1,307 @@
+// The vault page in headless Chromium against latchkeyd and the fixture authorization server:
+// its real login and consent pages in the sign-in popup, the gateway's real callback page.
+// Screenshots of the main states go to build/native/test-artifacts/ (LATCHKEY_TEST_ARTIFACTS).
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { ARTIFACTS, request, startVaultEnv } from './vault_env.mjs';
+
+const env = await startVaultEnv();
+const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `vault-${name}.png`), fullPage: true });
+const row = (page, key, account) => page.locator(`li.row[data-provider="${key}"]${account !== undefined ? `[data-account="${account}"]` : ''}`);
+
+async function signIn(page, key) {
+  await page.goto(`${env.gw.url}/`);
+  await page.getByRole('textbox', { name: 'API key' }).fill(key);
+  await page.getByRole('button', { name: 'Open the vault' }).click();
+  await page.locator('#connections[data-ready]').waitFor({ state: 'attached' });
+}
+
+/// On the AS's own pages: sign in if asked, then Allow (or Deny); ends when the AS leaves its origin.
+async function consent(p, { deny = false, login = 'alice' } = {}) {
+  const asOrigin = new URL(env.as.issuer).origin;
+  for (let i = 0; i < 6; i += 1) {
+    await p.waitForLoadState('domcontentloaded');
+    if (!p.url().startsWith(asOrigin)) {
+      await p.waitForURL((u) => !u.href.startsWith(asOrigin) || u.href.includes('/interaction/'), { timeout: 10000 });
+      if (!p.url().startsWith(asOrigin)) return;
+    }
+    const form = await p.waitForSelector('form#login, form#consent', { timeout: 10000 });
+    const id = await form.getAttribute('id');
+    if (id === 'login') {
+      await p.fill('input[name=login]', login);
+      await p.fill('input[name=password]', 'password');
+      if (i === 0) await shot(p, 'as-login');
+      await Promise.all([p.waitForNavigation(), p.click('form#login button[type=submit]')]);
+    } else {
+      if (!deny) await shot(p, 'as-consent');
+      // The last step: the AS redirects to the gateway's callback, and a popup is closed by the vault.
+      await p.click(deny ? 'form#deny button' : 'form#consent button', { noWaitAfter: true });
+      return;
+    }
+  }
+  throw new Error(`no consent page: ${p.url()}`);
+}
+
+/// Clicks `button`, completes the AS's pages in the popup it opens, and waits for it to close.
+async function authenticateInPopup(page, button, options) {
+  const [popup] = await Promise.all([page.waitForEvent('popup'), button.click()]);
+  await popup.waitForURL((u) => u.href !== 'about:blank', { timeout: 10000 });
+  const closed = popup.waitForEvent('close', { timeout: 15000 });
+  await consent(popup, options);
+  await closed;
+}
+
+async function fill(page, label, value) {
+  const input = page.getByLabel(label, { exact: true });
+  await input.fill(value);
+  await input.blur();
+}
+
+async function pickProvider(page, label) {
+  await page.getByRole('combobox', { name: 'Select provider' }).fill(label.slice(0, 12));
+  await page.getByRole('option', { name: label }).click();
+}
+
+async function providerKeys() {
+  const r = await request(`${env.gw.url}/v1/providers`, { key: env.keys.admin });
+  return r.json().map((p) => p.key);
+}
+
+describe('vault page, served by latchkeyd --web-root', () => {
+  let context; let page;
+  const custom = () => ({
+    'Name': 'Test AS', 'Authorization URL': env.as.endpoints.authorization, 'Token URL': env.as.endpoints.token,
+    'API base URL': env.api.url, 'Client ID': 'latchkey-cli', 'Client secret': 'cli-secret', 'Scopes': 'openid api:read',
+  });
+
+  before(async () => {
+    context = await env.newContext();
+    page = await context.newPage();
+    page.setDefaultTimeout(10000);
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+  });
+  after(async () => { await env.close(); });
+
+  test('sign in with an API key; a bad key is refused', async () => {
+    await page.goto(`${env.gw.url}/`);
+    await page.getByRole('textbox', { name: 'API key' }).fill('lk_not-a-real-key-0000000000000000000000000000');
+    await page.getByRole('button', { name: 'Open the vault' }).click();
+    await page.getByText('That API key is not valid').waitFor();
+    assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing in localStorage');
+    await signIn(page, env.keys.admin);
+    await page.getByText('No connections yet').waitFor();
+    await shot(page, 'empty');
+  });
+
+  test('validation: bad URL, http on a non-loopback host, empty client ID; nothing saved', async () => {
+    const before = await providerKeys();
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add connection' });
+    await dialog.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'provider-search', 'focus moves into the dialog');
+    await pickProvider(page, 'Custom OAuth 2.0');
+    await fill(page, 'Name', 'Broken');
+    await fill(page, 'Authorization URL', 'not a url');
+    await fill(page, 'Token URL', 'http://auth.example.com/token');
+    await fill(page, 'API base URL', env.api.url);
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.getByText('Authorization URL is not a valid URL').waitFor();
+    await dialog.getByText('Token URL must use https: plain http is allowed only for localhost').waitFor();
+    await dialog.getByText('The client ID is required').waitFor();
+    assert.equal(await page.getByLabel('Authorization URL').getAttribute('aria-invalid'), 'true');
+    await shot(page, 'validation');
+    // Errors update as the user types.
+    await page.getByLabel('Token URL').fill('https://auth.example.com/token');
+    assert.equal(await dialog.getByText('Token URL must use https').count(), 0);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.deepEqual(await providerKeys(), before, 'nothing was saved');
+  });
+
+  test('add a custom OAuth 2.0 provider (callback URL shown, PKCE on)', async () => {
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add connection' });
+    await pickProvider(page, 'Custom OAuth 2.0');
+    for (const [label, value] of Object.entries(custom())) await fill(page, label, value);
+    assert.equal(await page.getByLabel('Key', { exact: true }).inputValue(), 'test-as');
+    assert.equal(await page.getByRole('textbox', { name: 'Callback URL' }).inputValue(), `${env.gw.url}/oauth/callback`);
+    assert.equal(await page.getByLabel('Enable PKCE (S256)').isChecked(), true);
+    await dialog.getByText('Advanced').click();
+    await fill(page, 'Issuer', env.as.issuer);
+    await fill(page, 'User info URL', env.as.endpoints.userinfo);
+    await fill(page, 'Revocation URL', env.as.endpoints.revocation);
+    await fill(page, 'Test URL', `${env.api.url}/me`);
+    await shot(page, 'add-custom');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const r = row(page, 'test-as');
+    await r.waitFor();
+    assert.equal(await r.getAttribute('data-status'), 'not connected');
+    const saved = (await request(`${env.gw.url}/v1/providers/test-as`, { key: env.keys.admin })).json();
+    assert.equal(saved.pkce, 'required');
+    assert.equal(saved.has_app, true);
+  });
+
+  test('Authenticate: log in and consent in the popup; connected with its scopes', async () => {
+    await authenticateInPopup(page, row(page, 'test-as').getByRole('button', { name: /^Authenticate/ }));
+    const r = row(page, 'test-as', 'alice');
+    await r.and(page.locator('[data-status="connected"]')).waitFor();
+    const scopes = await r.locator('.scopes li').allTextContents();
+    assert.ok(scopes.includes('openid') && scopes.includes('api:read'), scopes.join(' '));
+    await page.locator('.toast', { hasText: 'is connected' }).waitFor();
+    await shot(page, 'connected');
+  });
+
+  test('Test runs the provider\'s ping through the proxy', async () => {
+    env.api.resetStats();
+    await row(page, 'test-as', 'alice').getByRole('button', { name: /^Test/ }).click();
+    await page.locator('.toast', { hasText: 'Test passed' }).waitFor();
+    assert.equal(env.api.stats.byPath['/me'], 1);
+  });
+
+  test('Duplicate: a copy of the provider, its secret asked again', async () => {
+    await row(page, 'test-as', 'alice').getByRole('button', { name: /^Duplicate/ }).click();
+    const dialog = page.getByRole('dialog', { name: /^Duplicate/ });
+    await dialog.waitFor();
+    assert.equal(await page.getByLabel('Key', { exact: true }).inputValue(), 'test-as-copy');
+    assert.equal(await page.getByLabel('Token URL').inputValue(), env.as.endpoints.token);
+    assert.equal(await page.getByLabel('Client secret').inputValue(), '', 'secrets are never prefilled');
+    await fill(page, 'Client secret', 'cli-secret');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await row(page, 'test-as-copy').waitFor();
+    assert.ok((await providerKeys()).includes('test-as-copy'));
+  });
+
+  test('Edit scopes and re-authenticate', async () => {
+    await row(page, 'test-as', 'alice').getByRole('button', { name: /^Edit/ }).click();
+    const dialog = page.getByRole('dialog', { name: /^Edit Test AS/ });
+    await dialog.waitFor();
+    await dialog.getByText('A secret is set').waitFor();  // write-only: an indicator, not the value
+    await fill(page, 'Scopes', 'openid api:read api:write');
+    await shot(page, 'edit');
+    await authenticateInPopup(page, dialog.getByRole('button', { name: 'Save and re-authenticate' }));
+    const r = row(page, 'test-as', 'alice');
+    await r.locator('.scopes li', { hasText: 'api:write' }).waitFor();
+    assert.equal(await r.getAttribute('data-status'), 'connected');
+  });
+
+  test('Sign out revokes and keeps the provider', async () => {
+    const t = await request(`${env.gw.url}/v1/connections/test-as/alice/token`, { method: 'POST', key: env.keys.admin });
+    const token = t.json().access_token;
+    await row(page, 'test-as', 'alice').getByRole('button', { name: /^Sign out/ }).click();
+    await row(page, 'test-as', '').waitFor();
+    assert.equal(await row(page, 'test-as', '').getAttribute('data-status'), 'not connected');
+    assert.equal((await env.as.introspect(token)).active, false, 'the token was revoked');
+  });
+
+  test('a denied consent shows the provider\'s error', async () => {
+    await authenticateInPopup(page, row(page, 'test-as', '').getByRole('button', { name: /^Authenticate/ }), { deny: true });
+    const t = page.locator('.toast.error');
+    await t.waitFor();
+    assert.match(await t.textContent(), /denied|access_denied/);
+    assert.match(await t.textContent(), /access_denied/);
+    await shot(page, 'denied');
+    assert.equal(await row(page, 'test-as', '').getAttribute('data-status'), 'not connected');
+  });
+
+  test('Remove asks first, then removes the provider', async () => {
+    const r = row(page, 'test-as-copy');
+    await r.getByRole('button', { name: /^Remove/ }).click();
+    const confirm = page.getByRole('dialog', { name: /^Remove/ });
+    await confirm.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'confirm-cancel', 'focus on the safe choice');
+    await shot(page, 'remove-confirm');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await r.count(), 1, 'cancel keeps it');
+    await r.getByRole('button', { name: /^Remove/ }).click();
+    await confirm.getByRole('button', { name: 'Remove' }).click();
+    await r.waitFor({ state: 'detached' });
+    assert.ok(!(await providerKeys()).includes('test-as-copy'));
+  });
+
+  test('client credentials: add, connect, test', async () => {
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add connection' });
+    await pickProvider(page, 'OAuth 2.0 Client Credentials');
+    await fill(page, 'Name', 'Machine API');
+    await fill(page, 'Token URL', env.as.endpoints.token);
+    await fill(page, 'API base URL', env.api.url);
+    await fill(page, 'Client ID', 'latchkey-m2m');
+    await fill(page, 'Client secret', 'm2m-secret');
+    await fill(page, 'Scopes', 'api:read');
+    await dialog.getByText('Advanced').click();
+    await fill(page, 'Test URL', `${env.api.url}/me`);
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await row(page, 'machine-api').getByRole('button', { name: /^Connect/ }).click();
+    const r = row(page, 'machine-api', 'default');
+    await r.and(page.locator('[data-status="connected"]')).waitFor();
+    assert.deepEqual(await r.locator('.scopes li').allTextContents(), ['api:read']);
+    await r.getByRole('button', { name: /^Test/ }).click();
+    await page.locator('.toast', { hasText: 'Test passed' }).waitFor();
+    await shot(page, 'list');
+  });
+
+  test('a blocked popup falls back to a same-tab redirect', async () => {
+    const ctx = await env.newContext();
+    const p = await ctx.newPage();
+    await p.addInitScript(() => { window.open = () => null; });  // as a popup blocker does
+    await signIn(p, env.keys.admin);
+    await Promise.all([p.waitForURL((u) => u.href.startsWith(env.as.issuer)), row(p, 'test-as', '').getByRole('button', { name: /^Authenticate/ }).click()]);
+    await consent(p);
+    await p.waitForURL((u) => u.href.startsWith(env.gw.url));
+    await row(p, 'test-as', 'alice').and(p.locator('[data-status="connected"]')).waitFor();
+    await p.locator('.toast', { hasText: 'is connected' }).waitFor();
+    assert.equal(new URL(p.url()).search, '', 'the outcome is taken off the address bar');
+    await shot(p, 'redirect-connected');
+    await ctx.close();
+  });
+
+  test('@latchkey/wasm: consent URL preview and core validation when the CSP allows WebAssembly; a plain fallback when not', async () => {
+    const dialog = page.getByRole('dialog', { name: 'Add connection' });
+    const fillCustom = async (p) => {
+      await p.getByRole('button', { name: 'Add connection' }).click();
+      await pickProvider(p, 'Custom OAuth 2.0');
+      for (const [label, value] of Object.entries(custom())) await fill(p, label, value);
+    };
+    // As latchkeyd serves the page (default-src 'self'): no WebAssembly, the page says so.
+    await fillCustom(page);
+    await dialog.getByText('Preview unavailable').waitFor();
+    await page.keyboard.press('Escape');
+    // The page's own policy, which allows WebAssembly ('wasm-unsafe-eval'): the core in the page.
+    const ctx = await env.newContext();
+    await ctx.route(`${env.gw.url}/`, async (route) => {
+      const r = await route.fetch();
+      await route.fulfill({ response: r, headers: { ...r.headers(), 'content-security-policy': "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'" } });
+    });
+    const p = await ctx.newPage();
+    p.setDefaultTimeout(10000);
+    await signIn(p, env.keys.admin);
+    await fillCustom(p);
+    const preview = p.locator('#consent-preview-url');
+    await preview.filter({ hasText: 'code_challenge_method=S256' }).waitFor();
+    const url = new URL(await preview.textContent());
+    assert.equal(url.origin + url.pathname, env.as.endpoints.authorization);
+    assert.equal(url.searchParams.get('client_id'), 'latchkey-cli');
+    assert.equal(url.searchParams.get('redirect_uri'), `${env.gw.url}/oauth/callback`);
+    await shot(p, 'consent-preview');
+    await ctx.close();
+  });
+
+  test('keyboard: the Add dialog works without a mouse', async () => {
+    await page.getByRole('button', { name: 'Add connection' }).focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Add connection' });
+    await dialog.waitFor();
+    await page.keyboard.type('GitHub');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'f-client_id');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'add', 'focus returns to the opener');
+  });
+});

@@ -1,0 +1,506 @@
+// The Add / Edit / Duplicate dialog: a provider picker over the whole catalog (grouped: custom
+// kinds first, then the built-in providers), the fields that kind needs, checks as the user
+// types, and the save (provider definition, then app credentials). Nothing is saved while a
+// field is invalid; a custom provider whose app cannot be saved is removed again.
+import { api, ApiError, type Provider } from './api';
+import { byId, h, toast } from './dom';
+import { knownApps, rememberApp } from './session';
+import * as v from './validate';
+import { consentPreview, loadWasm, validateWithCore } from './wasm';
+
+export type Kind = 'builtin' | 'oauth2' | 'client_credentials' | 'oauth1';
+export interface EditorSpec {
+  mode: 'add' | 'edit' | 'duplicate';
+  provider?: Provider;          // edit/duplicate: the row's provider
+  connected?: boolean;          // edit: the row has a connection (save re-authenticates)
+  account?: string;
+}
+export interface Saved { provider: string; kind: Kind; then: null | { authenticate?: { scopes: string[]; account?: string }; connect?: { scopes: string[]; account?: string } } }
+
+interface Field {
+  name: string;
+  label: string;
+  type?: 'text' | 'url' | 'password' | 'checkbox' | 'readonly' | 'secret';
+  hint?: string;
+  value?: string;
+  checked?: boolean;
+  advanced?: boolean;
+  check?: (value: string) => string;
+}
+
+const dialog = () => byId<HTMLDialogElement>('edit-dialog');
+let providers: Provider[] = [];
+let spec: EditorSpec = { mode: 'add' };
+let kind: Kind | null = null;
+let chosen: Provider | null = null;
+let fields: Field[] = [];
+let touched = new Set<string>();
+let onSaved: (s: Saved) => void = () => {};
+let opener: HTMLElement | null = null;
+
+export const callbackUrl = () => `${location.origin}/oauth/callback`;
+
+// ---------------------------------------------------------------------------------------------
+// Fields per kind
+
+function scopeField(value: string, p?: Provider | null): Field {
+  const avail = p?.available_scopes?.length ? `Available: ${p.available_scopes.slice(0, 12).join(' ')}${p.available_scopes.length > 12 ? ' …' : ''}` : 'Separated by spaces or commas.';
+  return { name: 'scopes', label: 'Scopes', value, hint: avail, check: v.scopes };
+}
+
+function secretField(p: Provider | null): Field {
+  const facts = p ? knownApps()[p.key] : undefined;
+  const set = facts ? facts.has_client_secret : !!(p?.has_app && p.requires_client_secret);
+  return {
+    name: 'client_secret', label: 'Client secret', type: set ? 'secret' : 'password',
+    hint: 'Write-only: it is sealed by the gateway and never shown again.',
+    check: (x) => v.clientSecret(x, { required: !set && kind === 'client_credentials' }),
+  };
+}
+
+function fieldsFor(k: Kind, p: Provider | null, prefill: Record<string, string> = {}): Field[] {
+  const facts = p ? knownApps()[p.key] : undefined;
+  const clientIdValue = prefill.client_id ?? facts?.client_id ?? '';
+  const scopesValue = prefill.scopes ?? (facts?.scopes.length ? facts.scopes : p?.default_scopes ?? []).join(' ');
+  const cid: Field = { name: 'client_id', label: 'Client ID', value: clientIdValue, check: v.clientId };
+  const account: Field[] = spec.mode === 'duplicate' && k === 'builtin'
+    ? [{ name: 'account', label: 'Account name', hint: 'A name for the second account, e.g. work.', check: (x) => (x.trim() ? '' : 'An account name is required to connect another account.') }]
+    : [];
+  if (k === 'builtin' || spec.mode === 'edit') {
+    return [cid, secretField(spec.mode === 'duplicate' && k !== 'builtin' ? null : p), scopeField(scopesValue, p), ...account];
+  }
+  const naming: Field[] = [
+    { name: 'display_name', label: 'Name', value: prefill.display_name ?? '', check: v.displayName },
+    { name: 'key', label: 'Key', value: prefill.key ?? '', hint: 'Used in API paths (/v1/proxy/<key>/…). Lower-case letters, digits, dashes.', check: v.providerKey },
+  ];
+  const url = (name: string, label: string, opt: Partial<Field> & { required?: boolean } = {}): Field => ({
+    name, label, type: 'url', value: prefill[name] ?? '', ...opt,
+    check: (x) => v.endpointUrl(x, { required: opt.required ?? true, label }),
+  });
+  if (k === 'oauth2') {
+    return [...naming,
+      url('authorization_endpoint', 'Authorization URL'),
+      url('token_endpoint', 'Token URL'),
+      url('api_base_url', 'API base URL', { hint: 'Requests through the gateway (and Test) go here; tokens are sent to this host only.' }),
+      cid, secretField(null), scopeField(prefill.scopes ?? ''),
+      { name: 'callback', label: 'Callback URL', type: 'readonly', value: callbackUrl(), hint: 'Register this redirect URI with the provider.' },
+      { name: 'pkce', label: 'Enable PKCE (S256)', type: 'checkbox', checked: prefill.pkce !== 'off' },
+      url('issuer', 'Issuer', { required: false, advanced: true, hint: 'Checked against the iss of the callback (RFC 9207).' }),
+      url('userinfo_endpoint', 'User info URL', { required: false, advanced: true, hint: 'Names the account from its "sub".' }),
+      url('revocation_endpoint', 'Revocation URL', { required: false, advanced: true }),
+      url('ping_url', 'Test URL', { required: false, advanced: true, hint: 'A GET under the API base URL that Test runs.' }),
+    ];
+  }
+  if (k === 'client_credentials') {
+    return [...naming,
+      url('token_endpoint', 'Token URL'),
+      url('api_base_url', 'API base URL', { hint: 'Tokens are sent to this host only.' }),
+      cid, secretField(null), scopeField(prefill.scopes ?? ''),
+      { name: 'audience', label: 'Audience', value: prefill.audience ?? '', hint: 'Optional: sent as audience= to the token endpoint.', check: v.audience },
+      url('revocation_endpoint', 'Revocation URL', { required: false, advanced: true }),
+      url('ping_url', 'Test URL', { required: false, advanced: true, hint: 'A GET under the API base URL that Test runs.' }),
+    ];
+  }
+  return [];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+function input(name: string): HTMLInputElement | null {
+  return document.getElementById(`f-${name}`) as HTMLInputElement | null;
+}
+
+function value(name: string): string {
+  const el = input(name);
+  if (!el || el.disabled) return '';
+  return el.type === 'checkbox' ? (el.checked ? 'on' : 'off') : el.value;
+}
+
+function renderField(f: Field): HTMLElement {
+  const id = `f-${f.name}`;
+  const hintId = `${id}-hint`;
+  const errId = `${id}-error`;
+  const described = [f.hint ? hintId : '', errId].filter(Boolean).join(' ');
+  const hint = f.hint ? h('p', { class: 'hint', id: hintId }, f.hint) : null;
+  const error = h('p', { class: 'field-error', id: errId, 'aria-live': 'polite' });
+  if (f.type === 'checkbox') {
+    return h('div', { class: 'field check' }, h('input', { id, type: 'checkbox', checked: !!f.checked, 'aria-describedby': described }), h('label', { for: id }, f.label), hint, error);
+  }
+  if (f.type === 'readonly') {
+    const copy = h('button', { type: 'button', class: 'copy', 'aria-label': `Copy the ${f.label.toLowerCase()}` }, 'Copy');
+    copy.addEventListener('click', async () => {
+      const el = input(f.name)!;
+      try { await navigator.clipboard.writeText(el.value); } catch { el.select(); document.execCommand?.('copy'); }
+      toast(`${f.label} copied`);
+    });
+    return h('div', { class: 'field' }, h('label', { for: id }, f.label),
+      h('div', { class: 'with-button' }, h('input', { id, type: 'text', readonly: true, value: f.value ?? '', 'aria-describedby': described }), copy), hint);
+  }
+  if (f.type === 'secret') {
+    // Set already: an indicator and a Replace action; the input appears only when asked for.
+    const el = h('input', { id, type: 'password', autocomplete: 'new-password', disabled: true, hidden: true, 'aria-describedby': described });
+    const state = h('span', { class: 'secret-set' }, '● A secret is set');
+    const replace = h('button', { type: 'button', class: 'link' }, 'Replace');
+    replace.addEventListener('click', () => {
+      el.disabled = false; el.hidden = false; state.hidden = true; replace.hidden = true; el.focus();
+    });
+    el.addEventListener('input', () => onInput(f));
+    return h('div', { class: 'field' }, h('label', { for: id }, f.label), h('div', { class: 'with-button' }, state, replace, el), hint, error);
+  }
+  const el = h('input', {
+    id, name: f.name, type: f.type === 'password' ? 'password' : f.type === 'url' ? 'url' : 'text', value: f.value ?? '',
+    autocomplete: f.type === 'password' ? 'new-password' : 'off', spellcheck: 'false', 'aria-describedby': described,
+    inputmode: f.type === 'url' ? 'url' : undefined,
+  });
+  el.addEventListener('input', () => onInput(f));
+  el.addEventListener('blur', () => { touched.add(f.name); check(f); });
+  return h('div', { class: 'field' }, h('label', { for: id }, f.label), el, hint, error);
+}
+
+function check(f: Field): string {
+  const el = input(f.name);
+  if (!el || !f.check) return '';
+  const msg = el.disabled ? '' : f.check(el.value);
+  showFieldError(f.name, touched.has(f.name) ? msg : '');
+  return msg;
+}
+
+function showFieldError(name: string, msg: string): void {
+  const el = input(name);
+  const err = document.getElementById(`f-${name}-error`);
+  if (err) err.textContent = msg;
+  if (el) el.setAttribute('aria-invalid', msg ? 'true' : 'false');
+}
+
+let previewTimer: number | undefined;
+function onInput(f: Field): void {
+  touched.add(f.name);
+  if (f.name === 'display_name' && spec.mode !== 'edit') {
+    const key = input('key');
+    if (key && !touched.has('key')) { key.value = v.keyFromName(input('display_name')!.value); if (key.value) check(fields.find((x) => x.name === 'key')!); }
+  }
+  check(f);
+  hideBanner();
+  window.clearTimeout(previewTimer);
+  previewTimer = window.setTimeout(updatePreview, 250);
+}
+
+function renderFields(): void {
+  const box = byId('edit-fields');
+  box.replaceChildren();
+  const main = fields.filter((f) => !f.advanced).map(renderField);
+  const adv = fields.filter((f) => f.advanced).map(renderField);
+  box.append(...main);
+  if (adv.length) box.append(h('details', { class: 'advanced' }, h('summary', {}, 'Advanced'), ...adv));
+  if (kind === 'oauth1') {
+    box.append(h('p', { class: 'banner' }, 'OAuth 1.0 providers are not supported by the core yet.'));
+  }
+  (byId<HTMLButtonElement>('edit-save')).disabled = kind === null || kind === 'oauth1';
+  byId('consent-preview').hidden = true;
+  updatePreview();
+}
+
+function hideBanner(): void { byId('edit-error').hidden = true; }
+function banner(msg: string): void {
+  const b = byId('edit-error');
+  b.textContent = msg;
+  b.hidden = false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The provider picker (a combobox over a grouped listbox)
+
+interface Choice { kind: Kind; provider: Provider | null; label: string; group: string; disabled?: boolean }
+
+function choices(): Choice[] {
+  const custom: Choice[] = [
+    { kind: 'oauth2', provider: null, label: 'Custom OAuth 2.0', group: 'Custom' },
+    { kind: 'client_credentials', provider: null, label: 'OAuth 2.0 Client Credentials', group: 'Custom' },
+    { kind: 'oauth1', provider: null, label: 'Custom OAuth 1.0 (not available yet)', group: 'Custom', disabled: true },
+  ];
+  const builtin = providers.filter((p) => p.builtin).map((p): Choice => ({ kind: 'builtin', provider: p, label: p.display_name, group: 'Built-in providers' }));
+  return [...custom, ...builtin];
+}
+
+let active = -1;
+let shown: Choice[] = [];
+
+function renderOptions(filter: string): void {
+  const list = byId('provider-options');
+  const search = byId<HTMLInputElement>('provider-search');
+  const q = filter.trim().toLowerCase();
+  shown = choices().filter((c) => !q || c.label.toLowerCase().includes(q) || (c.provider?.key ?? '').includes(q));
+  list.replaceChildren();
+  let group = '';
+  shown.forEach((c, i) => {
+    if (c.group !== group) {
+      group = c.group;
+      list.append(h('li', { role: 'presentation', class: 'group' }, group));
+    }
+    const li = h('li', { role: 'option', id: `opt-${i}`, 'aria-selected': i === active ? 'true' : 'false', 'aria-disabled': c.disabled ? 'true' : undefined, 'data-kind': c.kind }, c.label);
+    li.addEventListener('mousedown', (e) => { e.preventDefault(); pick(i); });
+    list.append(li);
+  });
+  if (!shown.length) list.append(h('li', { role: 'presentation', class: 'group' }, 'No provider matches'));
+  list.hidden = false;
+  search.setAttribute('aria-expanded', 'true');
+  if (active >= 0 && active < shown.length) search.setAttribute('aria-activedescendant', `opt-${active}`);
+  else search.removeAttribute('aria-activedescendant');
+}
+
+function closeOptions(): void {
+  byId('provider-options').hidden = true;
+  byId('provider-search').setAttribute('aria-expanded', 'false');
+}
+
+function pick(i: number): void {
+  const c = shown[i];
+  if (!c || c.disabled) return;
+  kind = c.kind;
+  chosen = c.provider;
+  byId<HTMLInputElement>('provider-search').value = c.label;
+  byId('provider-chosen').textContent = c.provider ? `${c.provider.display_name}: only your app's client ID, secret and scopes are needed.` : '';
+  closeOptions();
+  touched = new Set();
+  fields = fieldsFor(c.kind, c.provider);
+  renderFields();
+  const first = fields.find((f) => f.type !== 'readonly' && f.type !== 'secret');
+  if (first) input(first.name)?.focus();
+}
+
+function wirePicker(): void {
+  const search = byId<HTMLInputElement>('provider-search');
+  search.addEventListener('input', () => { active = -1; renderOptions(search.value); });
+  search.addEventListener('focus', () => renderOptions(search.value === chosenLabel() ? '' : search.value));
+  search.addEventListener('blur', () => closeOptions());
+  search.addEventListener('keydown', (e) => {
+    const list = byId('provider-options');
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      if (list.hidden) renderOptions(search.value);
+      const step = e.key === 'ArrowDown' ? 1 : -1;
+      active = Math.max(0, Math.min(shown.length - 1, active + step));
+      renderOptions(search.value === chosenLabel() ? '' : search.value);
+      document.getElementById(`opt-${active}`)?.scrollIntoView({ block: 'nearest' });
+    } else if (e.key === 'Enter') {
+      if (!list.hidden && active >= 0) { e.preventDefault(); pick(active); }
+    } else if (e.key === 'Escape' && !list.hidden) {
+      e.preventDefault();  // close the list, not the dialog
+      e.stopPropagation();
+      closeOptions();
+    }
+  });
+}
+
+function chosenLabel(): string {
+  return choices().find((c) => c.kind === kind && c.provider === chosen)?.label ?? '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// The definition, the preview and the save
+
+function definition(): Record<string, unknown> {
+  const get = (n: string) => value(n).trim();
+  const key = get('key');
+  const scopes = v.parseScopes(value('scopes'));
+  const base = get('api_base_url').replace(/\/+$/, '');
+  const ping = get('ping_url');
+  const secretGiven = value('client_secret') !== '';
+  const def: Record<string, unknown> = {
+    key, display_name: get('display_name'), auth_mode: kind === 'client_credentials' ? 'client_credentials' : 'oauth2',
+    token_endpoint: get('token_endpoint'), api_base_url: base, default_scopes: scopes,
+    token_endpoint_auth_method: secretGiven ? 'client_secret_basic' : 'none',
+    requires_client_secret: secretGiven,
+  };
+  if (get('revocation_endpoint')) def.revocation_endpoint = get('revocation_endpoint');
+  if (ping) def.ping = { method: 'GET', url: ping, headers: {} };
+  if (kind === 'oauth2') {
+    def.authorization_endpoint = get('authorization_endpoint');
+    def.pkce = value('pkce') === 'on' ? 'required' : 'unsupported';
+    if (get('issuer')) def.issuer = get('issuer');
+    if (get('userinfo_endpoint')) {
+      def.userinfo_endpoint = get('userinfo_endpoint');
+      def.identity = { url: get('userinfo_endpoint'), account_path: 'sub', headers: {} };
+    }
+  } else {
+    def.pkce = 'unsupported';
+    def.token_endpoint_auth_method = 'client_secret_basic';
+    def.requires_client_secret = true;
+    if (get('audience')) def.token_params = { audience: get('audience') };
+  }
+  return def;
+}
+
+function validateAll(): boolean {
+  let first: Field | null = null;
+  for (const f of fields) {
+    touched.add(f.name);
+    if (check(f) && !first) first = f;
+  }
+  if (first) { input(first.name)?.focus(); return false; }
+  return true;
+}
+
+async function updatePreview(): Promise<void> {
+  const box = byId('consent-preview');
+  const oauth2 = kind === 'builtin' ? chosen?.auth_mode === 'oauth2' : kind === 'oauth2';
+  if (!oauth2 || spec.mode === 'edit') { box.hidden = true; return; }
+  if (fields.some((f) => f.check && input(f.name) && !input(f.name)!.disabled && f.check(input(f.name)!.value))) { box.hidden = true; return; }
+  const w = await loadWasm();
+  box.hidden = false;
+  const note = byId('consent-preview-note');
+  const out = byId('consent-preview-url');
+  if (!w.ok) { note.textContent = `Preview unavailable: ${w.reason}. The gateway builds the real URL when you authenticate.`; out.textContent = ''; return; }
+  const def = kind === 'builtin' && chosen ? chosen.key : definition();
+  const url = await consentPreview(def as Record<string, unknown>, value('client_id').trim(), callbackUrl(), v.parseScopes(value('scopes')));
+  note.textContent = 'Built in this page by the latchkey core (WebAssembly) with a fresh PKCE challenge and state; the gateway makes its own when you authenticate.';
+  out.textContent = url ?? '';
+  box.hidden = !url;
+}
+
+const FIELD_OF: Record<string, string> = {
+  authorization_endpoint: 'authorization_endpoint', token_endpoint: 'token_endpoint', api_base_url: 'api_base_url',
+  revocation_endpoint: 'revocation_endpoint', userinfo_endpoint: 'userinfo_endpoint', issuer: 'issuer', key: 'key',
+  display_name: 'display_name', client_id: 'client_id', client_secret: 'client_secret', scopes: 'scopes', 'ping.url': 'ping_url',
+};
+
+/// Puts a core/gateway message under the field it names, else in the banner.
+function showServerError(msg: string): void {
+  const name = Object.keys(FIELD_OF).find((k) => msg.startsWith(`${k} `) || msg.startsWith(`${k}:`) || msg.includes(`'${k}'`));
+  if (name && input(FIELD_OF[name])) {
+    showFieldError(FIELD_OF[name], msg);
+    input(FIELD_OF[name])?.focus();
+  } else {
+    banner(msg);
+  }
+}
+
+async function save(): Promise<void> {
+  hideBanner();
+  if (!kind || kind === 'oauth1' || !validateAll()) return;
+  const saveBtn = byId<HTMLButtonElement>('edit-save');
+  saveBtn.disabled = true;
+  try {
+    const scopes = v.parseScopes(value('scopes'));
+    const secret = value('client_secret');
+    const app = { client_id: value('client_id').trim(), ...(secret ? { client_secret: secret } : {}), scopes };
+    const editing = spec.mode === 'edit' || (spec.mode === 'duplicate' && kind === 'builtin');
+    let key: string;
+    let created = false;
+    if (kind === 'builtin' || editing) {
+      key = (chosen ?? spec.provider)!.key;
+    } else {
+      const def = definition();
+      const verdict = await validateWithCore(def);
+      if (verdict) { showServerError(verdict); return; }
+      key = def.key as string;
+      if (providers.some((p) => p.key === key)) { showFieldError('key', `A provider with the key "${key}" already exists: choose another key.`); input('key')?.focus(); return; }
+      await api.registerProvider(def);
+      created = true;
+    }
+    let saved;
+    try {
+      saved = await api.putApp(key, app);
+    } catch (e) {
+      if (created) await api.deleteProvider(key).catch(() => {});
+      throw e;
+    }
+    rememberApp(key, saved);
+    const account = value('account').trim() || spec.account;
+    const provider = kind === 'builtin' ? chosen : spec.provider;
+    const isCC = (kind === 'client_credentials') || provider?.auth_mode === 'client_credentials';
+    let then: Saved['then'] = null;
+    if (spec.mode === 'edit' && spec.connected) then = isCC ? { connect: { scopes, account } } : { authenticate: { scopes, account } };
+    if (spec.mode === 'duplicate' && kind === 'builtin') then = { authenticate: { scopes, account } };
+    close();
+    onSaved({ provider: key, kind, then });
+  } catch (e) {
+    if (e instanceof ApiError) {
+      showServerError(e.status === 403 ? `${e.message} (sign in with an admin key to change providers and apps)` : e.message);
+    } else {
+      banner(e instanceof Error ? e.message : String(e));
+    }
+  } finally {
+    saveBtn.disabled = false;
+  }
+}
+
+function close(): void {
+  dialog().close();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+let wired = false;
+function wire(): void {
+  if (wired) return;
+  wired = true;
+  wirePicker();
+  byId('edit-form').addEventListener('submit', (e) => { e.preventDefault(); void save(); });
+  byId('edit-cancel').addEventListener('click', close);
+  dialog().addEventListener('close', () => { opener?.focus(); });
+}
+
+function prefillFrom(p: Provider): Record<string, string> {
+  const ping = p.ping?.url ?? '';
+  const facts = knownApps()[p.key];
+  return {
+    display_name: `${p.display_name} (copy)`,
+    key: uniqueKey(`${p.key}-copy`),
+    authorization_endpoint: p.authorization_endpoint ?? '', token_endpoint: p.token_endpoint ?? '',
+    api_base_url: p.api_base_url ?? '', issuer: p.issuer ?? '', userinfo_endpoint: p.identity?.url ?? p.userinfo_endpoint ?? '',
+    revocation_endpoint: p.revocation_endpoint ?? '', ping_url: ping, scopes: (facts?.scopes.length ? facts.scopes : p.default_scopes).join(' '),
+    client_id: facts?.client_id ?? '', pkce: p.pkce === 'unsupported' ? 'off' : 'on', audience: p.token_params?.audience ?? '',
+  };
+}
+
+function uniqueKey(base: string): string {
+  let k = base;
+  for (let i = 2; providers.some((p) => p.key === k); i += 1) k = `${base}-${i}`;
+  return k;
+}
+
+export function openEditor(s: EditorSpec, list: Provider[], done: (s: Saved) => void): void {
+  wire();
+  spec = s;
+  providers = list;
+  onSaved = done;
+  opener = document.activeElement as HTMLElement | null;
+  touched = new Set();
+  active = -1;
+  hideBanner();
+  void loadWasm();  // in the background: validation and the consent preview use it when it loads
+  const picker = byId('provider-picker');
+  const search = byId<HTMLInputElement>('provider-search');
+  const title = byId('edit-title');
+  byId('provider-chosen').textContent = '';
+  const p = s.provider ?? null;
+  if (s.mode === 'add') {
+    title.textContent = 'Add connection';
+    picker.hidden = false;
+    search.value = '';
+    kind = null; chosen = null; fields = [];
+  } else {
+    picker.hidden = true;
+    const pk: Kind = p!.builtin ? 'builtin' : p!.auth_mode === 'client_credentials' ? 'client_credentials' : 'oauth2';
+    kind = pk;
+    chosen = p!.builtin ? p : null;
+    if (s.mode === 'edit') {
+      title.textContent = `Edit ${p!.display_name}${s.account ? ` (${s.account})` : ''}`;
+      fields = fieldsFor(pk, p);
+    } else {
+      title.textContent = `Duplicate ${p!.display_name}`;
+      fields = fieldsFor(pk, p, pk === 'builtin' ? {} : prefillFrom(p!));
+    }
+  }
+  byId('edit-save').textContent = s.mode === 'edit' && s.connected ? (p?.auth_mode === 'client_credentials' ? 'Save and reconnect' : 'Save and re-authenticate')
+    : s.mode === 'duplicate' && kind === 'builtin' ? 'Save and authenticate' : 'Save';
+  renderFields();
+  dialog().showModal();
+  if (s.mode === 'add') search.focus();
+  else {
+    const first = fields.find((f) => f.type !== 'readonly' && f.type !== 'secret');
+    if (first) input(first.name)?.focus();
+  }
+}

@@ -1,0 +1,103 @@
+// The gateway's REST API (native/gateway/api.hpp), with the signed-in API key as a Bearer token.
+import { getKey } from './session';
+
+export interface Ping { method: string; url: string; headers: Record<string, string> }
+export interface Provider {
+  key: string;
+  display_name: string;
+  auth_mode: 'oauth2' | 'client_credentials' | 'oauth1';
+  authorization_endpoint: string | null;
+  token_endpoint: string;
+  revocation_endpoint: string | null;
+  userinfo_endpoint: string | null;
+  issuer: string | null;
+  api_base_url: string | null;
+  default_scopes: string[];
+  available_scopes: string[];
+  pkce: 'required' | 'supported' | 'unsupported';
+  token_endpoint_auth_method: string;
+  token_params: Record<string, string>;
+  ping: Ping | null;
+  identity: { url: string; account_path: string; headers: Record<string, string> } | null;
+  injection: { hosts: string[]; header: string; prefix: string; query_param: string | null };
+  builtin: boolean;
+  has_app: boolean;
+  requires_client_secret: boolean;
+  docs_url: string | null;
+  [more: string]: unknown;
+}
+export interface App { provider: string; client_id: string; has_client_secret: boolean; scopes: string[] }
+export interface Connection {
+  id: string;
+  provider: string;
+  account: string;
+  status: 'connected' | 'needs_reauth' | string;
+  grant: 'authorization_code' | 'client_credentials' | string;
+  scope: string;
+  expires_at_ms: number | null;
+  has_refresh_token: boolean;
+  updated_at_ms: number | null;
+  last_error: string | null;
+}
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const key = getKey();
+  if (key) headers.authorization = `Bearer ${key}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, 'transport', 'the gateway could not be reached');
+  }
+  const text = await res.text();
+  let json: unknown = null;
+  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  if (!res.ok) {
+    const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
+    throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `HTTP ${res.status}`);
+  }
+  return json as T;
+}
+
+const seg = encodeURIComponent;
+const connPath = (provider: string, account: string) => `/v1/connections/${seg(provider)}/${seg(account)}`;
+
+export const api = {
+  providers: () => call<Provider[]>('GET', '/v1/providers'),
+  provider: (key: string) => call<Provider>('GET', `/v1/providers/${seg(key)}`),
+  registerProvider: (def: Record<string, unknown>) => call<Provider>('POST', '/v1/providers', def),
+  updateProvider: (key: string, def: Record<string, unknown>) => call<Provider>('PUT', `/v1/providers/${seg(key)}`, def),
+  deleteProvider: (key: string) => call<{ removed: boolean }>('DELETE', `/v1/providers/${seg(key)}?force=true`),
+  putApp: (key: string, app: { client_id: string; client_secret?: string; scopes?: string[] }) =>
+    call<App>('PUT', `/v1/providers/${seg(key)}/app`, app),
+  authorize(key: string, { scopes, account, returnTo }: { scopes?: string[]; account?: string; returnTo?: string } = {}) {
+    const q = new URLSearchParams();
+    if (scopes && scopes.length) q.set('scopes', scopes.join(','));
+    if (account) q.set('account', account);
+    if (returnTo) q.set('return_to', returnTo);
+    const qs = q.toString();
+    return call<{ authorization_url: string; state: string; expires_at_ms: number }>('GET', `/v1/providers/${seg(key)}/authorize${qs ? `?${qs}` : ''}`);
+  },
+  connectClientCredentials: (key: string, body: { account?: string; scopes?: string[] }) =>
+    call<Connection>('POST', `/v1/providers/${seg(key)}/connect`, body),
+  connections: () => call<Connection[]>('GET', '/v1/connections'),
+  disconnect: (provider: string, account: string, revoke = true) =>
+    call<{ deleted: boolean; revoked: boolean; revocation_error: string | null }>('DELETE', `${connPath(provider, account)}${revoke ? '?revoke=true' : ''}`),
+  /// A request through the gateway's proxy, signed with the connection's token.
+  async proxy(provider: string, account: string, method: string, path: string): Promise<{ status: number; text: string }> {
+    const key = getKey();
+    const res = await fetch(`/v1/proxy/${seg(provider)}/${path.replace(/^\/+/, '')}`, {
+      method,
+      headers: { authorization: `Bearer ${key ?? ''}`, 'x-latchkey-account': account },
+      credentials: 'omit',
+      cache: 'no-store',
+    });
+    return { status: res.status, text: await res.text() };
+  },
+};

@@ -1,0 +1,70 @@
+// Field checks that run as the user types: each returns a message saying what is wrong, or ''.
+// They mirror the core's rules (core/src/provider.cpp); the core (in the page through
+// @latchkey/wasm when it loads, and always in the gateway) has the last word.
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.has(host.toLowerCase()) || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/// An endpoint URL: absolute, https (http only on loopback), no credentials or fragment.
+export function endpointUrl(value: string, { required = true, label = 'This URL' } = {}): string {
+  const v = value.trim();
+  if (!v) return required ? `${label} is required.` : '';
+  let u: URL;
+  try { u = new URL(v); } catch { return `${label} is not a valid URL (for example https://auth.example.com/oauth/authorize).`; }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return `${label} must start with https:// (not ${u.protocol}).`;
+  if (u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
+    return `${label} must use https: plain http is allowed only for localhost, 127.0.0.1 and [::1].`;
+  }
+  if (u.username || u.password) return `${label} must not contain a user name or password.`;
+  if (u.hash) return `${label} must not contain a #fragment.`;
+  if (/\s/.test(v)) return `${label} must not contain spaces.`;
+  return '';
+}
+
+export function clientId(value: string): string {
+  const v = value.trim();
+  if (!v) return 'The client ID is required: copy it from the app you registered with the provider.';
+  if (/\s/.test(v)) return 'The client ID must not contain spaces.';
+  return '';
+}
+
+export function clientSecret(value: string, { required }: { required: boolean }): string {
+  if (!value && required) return 'This provider needs a client secret.';
+  if (value && value.trim() !== value) return 'The client secret starts or ends with a space: check what was pasted.';
+  return '';
+}
+
+export function providerKey(value: string): string {
+  const v = value.trim();
+  if (!v) return 'A key is required (lower-case letters, digits and dashes, e.g. my-crm).';
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(v)) return 'Use lower-case letters, digits and single dashes only (e.g. my-crm).';
+  if (v.length > 64) return 'At most 64 characters.';
+  return '';
+}
+
+export function displayName(value: string): string {
+  return value.trim() ? '' : 'A name is required.';
+}
+
+export function parseScopes(value: string): string[] {
+  return value.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
+}
+
+export function scopes(value: string): string {
+  for (const s of parseScopes(value)) {
+    if (/["\\]/.test(s) || /[^\x21-\x7e]/.test(s)) return `"${s}" is not a valid scope (printable ASCII, no quotes or backslashes).`;
+  }
+  return '';
+}
+
+export function audience(value: string): string {
+  return /\s/.test(value.trim()) ? 'The audience must not contain spaces.' : '';
+}
+
+/// A lower-case key derived from a display name ("My CRM" → "my-crm").
+export function keyFromName(name: string): string {
+  return name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
+}
