@@ -9,7 +9,7 @@ cd "$root"
 "$root/scripts/bootstrap.sh"
 export NODE_PATH=/usr/share/nodejs  # Emscripten's optimizer needs Debian's node-acorn
 presets=("$@")
-[ ${#presets[@]} -gt 0 ] || presets=(native debug wasm wasi)
+[ ${#presets[@]} -gt 0 ] || presets=(wasm native debug wasi)  # wasm first: the vault page (native) embeds its module
 failed=()
 for preset in "${presets[@]}"; do
   echo "=== ${preset} ==="

@@ -15,6 +15,7 @@
 #include "target.hpp"
 #include "url.hpp"
 
+#include <chrono>
 #include <optional>
 
 namespace latchkey::gateway {
@@ -136,6 +137,7 @@ ApiResponse callback_error(const ApiRequest& req, const Error& e, const std::str
   m["provider"] = provider.empty() ? Value() : Value(provider);
   m["status"] = Value(std::string("error"));
   m["code"] = Value(std::string(to_string(e.code)));
+  m["message"] = Value(e.message);  // the core's messages carry no secrets: the page shows it too
   return callback_page(http_status(e.code), "Not connected", e.message, Value(m));
 }
 
@@ -317,6 +319,32 @@ Result<std::string> provider_body(const std::string& key, const std::string& bod
 }
 
 
+/// The provider's declared cheap authenticated call, made with the connection (a 401 refreshes
+/// once): {ok, status, ms} and, if the provider could not be reached, error.
+ApiResponse ping(native::Host& host, const ConnectionRef& ref) {
+  auto p = host.run(host.engine().get_provider(ref.provider));
+  if (!p) return from_error(p.error());
+  if (!p->provider.ping) {
+    return error_response(400, "invalid_request", "'" + ref.provider + "' declares no ping request");
+  }
+  HttpRequest req;
+  req.method = p->provider.ping->method;
+  req.url = p->provider.ping->url;
+  req.headers = p->provider.ping->headers;
+  req.max_response_bytes = 1 << 20;
+  auto started = std::chrono::steady_clock::now();
+  auto sent = host.authorized_request(ref, req);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  if (!sent) return from_error(sent.error());
+  Object o;
+  const bool reached = sent->transport_error.empty();
+  o["ok"] = Value(reached && sent->response.status >= 200 && sent->response.status < 300);
+  o["status"] = reached ? Value(static_cast<std::int64_t>(sent->response.status)) : Value();
+  o["ms"] = Value(static_cast<std::int64_t>(ms));
+  if (!reached) o["error"] = Value(sent->transport_error);
+  return json_response(200, Value(o));
+}
+
 ApiResponse route(native::Host& host, Metrics& metrics, const ApiConfig& config, const ApiRequest& req, const Target& t,
                   ApiResponse* meta) {
   const auto& s = t.segments;
@@ -411,12 +439,18 @@ ApiResponse route(native::Host& host, Metrics& metrics, const ApiConfig& config,
       meta->route = "/v1/providers/{key}/app";
       // Reads say whether a client secret is set (has_client_secret), never the secret.
       if (m == "GET") return from_result(host.run(host.engine().get_app(s[2])));
-      if (m != "PUT") return method_not_allowed("GET, PUT");
-      if (caller.role != "admin") return error_response(403, "forbidden", "setting app credentials needs an admin key");
+      if (m != "PUT" && m != "DELETE") return method_not_allowed("GET, PUT, DELETE");
+      if (caller.role != "admin") return error_response(403, "forbidden", "changing app credentials needs an admin key");
+      if (m == "DELETE") return from_result(host.run(host.engine().delete_app(s[2])));
       auto app = parse_app(s[2], req.body);
       if (!app) return from_error(app.error());
       return from_result(host.run(host.engine().upsert_app(std::move(*app))));
     }
+  }
+  if (s.size() == 2 && s[1] == "whoami") {
+    meta->route = "/v1/whoami";
+    if (m != "GET") return method_not_allowed("GET");
+    return json_response(200, Value(Object{{"principal", Value(caller.principal)}, {"role", Value(caller.role)}}));
   }
   if (s.size() == 3 && s[1] == "oauth" && s[2] == "exchange") {
     meta->route = "/v1/oauth/exchange";
@@ -430,8 +464,13 @@ ApiResponse route(native::Host& host, Metrics& metrics, const ApiConfig& config,
       return from_result(host.run(host.engine().list_connections(caller.principal)));
     }
     // The principal always comes from the key, so another principal's connection is simply not found.
-    if (s.size() == 4 || (s.size() == 5 && s[4] == "token")) {
+    if (s.size() == 4 || (s.size() == 5 && (s[4] == "token" || s[4] == "ping"))) {
       ConnectionRef ref{caller.principal, s[2], s[3]};
+      if (s.size() == 5 && s[4] == "ping") {
+        meta->route = "/v1/connections/{id}/ping";
+        if (m != "POST") return method_not_allowed("POST");
+        return ping(host, ref);
+      }
       if (s.size() == 5) {
         meta->route = "/v1/connections/{id}/token";
         if (m != "POST") return method_not_allowed("POST");

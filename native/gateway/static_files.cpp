@@ -102,6 +102,10 @@ Result<std::string> resolve_web_root(const std::string& dir) {
   return root;
 }
 
+constexpr const char* kPageCsp =
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'";
+
 ApiResponse serve_static(const std::string& web_root, const std::string& method,
                          const std::vector<std::string>& segments) {
   if (method != "GET" && method != "HEAD") return method_not_allowed("GET, HEAD");
@@ -129,7 +133,8 @@ ApiResponse serve_static(const std::string& web_root, const std::string& method,
   r.body = std::move(*body);  // for HEAD too: the server sends its length, not the bytes
   // Pages are revalidated so a new build shows at once; other assets may be cached briefly.
   r.headers.emplace_back("Cache-Control", ends_with(real, ".html") ? "no-cache" : "public, max-age=300");
-  r.headers.emplace_back("Content-Security-Policy", "default-src 'self'");
+  // Same-origin everything; WebAssembly may compile (the vault validates providers with the core).
+  r.headers.emplace_back("Content-Security-Policy", kPageCsp);
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("Referrer-Policy", "no-referrer");
   return r;

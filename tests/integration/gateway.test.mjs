@@ -159,6 +159,23 @@ describe('latchkeyd', () => {
     assert.equal((await as.introspect(token)).active, true);
   });
 
+  test('whoami names the key\'s principal and role', async () => {
+    assert.deepEqual((await request(`${gw.url}/v1/whoami`, { key: keys.alice })).json(), { principal: 'alice', role: 'user' });
+    assert.deepEqual((await request(`${gw.url}/v1/whoami`, { key: keys.admin })).json(), { principal: 'admin', role: 'admin' });
+    assert.equal((await request(`${gw.url}/v1/whoami`)).status, 401);
+  });
+
+  test('ping makes the provider\'s declared call with the connection', async () => {
+    api.resetStats();
+    const r = await request(`${gw.url}/v1/connections/testas/alice/ping`, { method: 'POST', key: keys.alice });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json().ok, true);
+    assert.equal(r.json().status, 200);
+    assert.equal(typeof r.json().ms, 'number');
+    assert.equal(api.stats.byPath['/me'], 1);
+    assert.equal((await request(`${gw.url}/v1/connections/testas/alice/ping`, { method: 'POST', key: keys.bob })).status, 404);
+  });
+
   test('proxy: GET signs with alice\'s token, never the caller\'s key', async () => {
     api.resetStats();
     const r = await request(`${gw.url}/v1/proxy/testas/me`, { key: keys.alice });
@@ -512,6 +529,11 @@ describe('latchkeyd', () => {
     assert.equal((await read()).has_client_secret, true);
     assert.equal((await put({ client_id: 'latchkey-cli', client_secret: 'cli-secret' })).status, 200);
     assert.equal((await request(`${gw.url}/v1/providers/no-such/app`, { key: keys.bob })).status, 404);
+    // DELETE is admin-only and removes the app; PUT puts it back.
+    assert.equal((await request(`${gw.url}/v1/providers/gwas/app`, { method: 'DELETE', key: keys.bob })).status, 403);
+    assert.equal((await request(`${gw.url}/v1/providers/gwas/app`, { method: 'DELETE', key: keys.admin })).status, 200);
+    assert.equal((await request(`${gw.url}/v1/providers/gwas/app`, { key: keys.bob })).status, 404);
+    assert.equal((await put({ client_id: 'latchkey-cli', client_secret: 'cli-secret' })).status, 200);
     assert.equal((await request(`${gw.url}/v1/providers/gwas/app`, { method: 'POST', key: keys.admin })).status, 405);
   });
 
@@ -636,7 +658,8 @@ describe('latchkeyd', () => {
       const r = await request(`${gw.url}${path}`);
       assert.equal(r.status, 200, `${path}: ${r.text}`);
       assert.equal(r.headers['content-type'], type, path);
-      assert.equal(r.headers['content-security-policy'], "default-src 'self'", path);
+      assert.match(r.headers['content-security-policy'], /^default-src 'self'; script-src 'self' 'wasm-unsafe-eval';/, path);
+      assert.match(r.headers['content-security-policy'], /frame-ancestors 'none'/, path);
       assert.equal(r.headers['x-content-type-options'], 'nosniff', path);
       assert.ok(r.headers['cache-control'], path);
     }
