@@ -4,7 +4,47 @@
 #include "host/master_key.hpp"
 #include "json.hpp"
 
+#include <chrono>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
 namespace latchkey::gateway {
+namespace {
+
+// Known keys, by record name, for a few seconds: every API call looks its key up, and the store
+// read (a SQLite transaction) would be most of a cached token request's cost. Unknown keys are
+// not cached, so a key created by another process works at once.
+class KnownKeys {
+ public:
+  static constexpr std::int64_t kTtlMs = 5000;
+  std::optional<KeyInfo> find(const std::string& name, std::int64_t now) {
+    std::shared_lock lock(mu_);
+    auto it = keys_.find(name);
+    if (it == keys_.end() || it->second.until_ms <= now) return std::nullopt;
+    return it->second.info;
+  }
+  void remember(const std::string& name, const KeyInfo& info, std::int64_t now) {
+    std::unique_lock lock(mu_);
+    if (keys_.size() > 10000) keys_.clear();  // bounded: a flood of distinct valid keys is not a leak
+    keys_[name] = {info, now + kTtlMs};
+  }
+
+ private:
+  struct Entry {
+    KeyInfo info;
+    std::int64_t until_ms;
+  };
+  std::shared_mutex mu_;
+  std::unordered_map<std::string, Entry> keys_;
+};
+
+KnownKeys& known_keys() {
+  static KnownKeys keys;
+  return keys;
+}
+
+}  // namespace
 
 using detail::json::Object;
 using detail::json::Value;
@@ -38,6 +78,8 @@ Result<std::optional<KeyInfo>> lookup_key(native::Host& host, const std::string&
   Effect get;
   get.kind = EffectKind::store_get;
   get.key = key_record_name(api_key);
+  const std::int64_t now = native::Host::now_ms();
+  if (auto known = known_keys().find(get.key, now)) return known;
   EffectResult r = host.perform(get);
   if (!r.store_error.empty()) return make_error(ErrorCode::storage, r.store_error);
   if (!r.found) return std::optional<KeyInfo>();
@@ -51,6 +93,7 @@ Result<std::optional<KeyInfo>> lookup_key(native::Host& host, const std::string&
   info.principal = *principal;
   info.role = *role;
   detail::json::get_int(o, "created_at_ms", &info.created_at_ms);
+  known_keys().remember(get.key, info, now);
   return std::optional<KeyInfo>(info);
 }
 

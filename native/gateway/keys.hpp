@@ -26,6 +26,7 @@ std::string key_record_name(const std::string& api_key);
 Result<std::string> create_key(native::Host& host, const std::string& principal, const std::string& role);
 
 /// The key's owner, or nullopt if the key is unknown or malformed. storage on store failure.
+/// A known key is remembered for 5 s, so a key removed from the store keeps working that long.
 Result<std::optional<KeyInfo>> lookup_key(native::Host& host, const std::string& api_key);
 
 }  // namespace latchkey::gateway

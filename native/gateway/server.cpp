@@ -17,17 +17,16 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "client_socket.hpp"
 #include "host_pool.hpp"
 #include "json.hpp"
 
@@ -41,8 +40,6 @@ using tcp = asio::ip::tcp;
 
 constexpr std::size_t kThreadStack = 512 * 1024;  // per client connection; the default 8 MiB is address space wasted
 
-class Connection;
-
 struct Shared {
   Shared(const ServerOptions& o) : options(o), hosts(o.host) {}
   const ServerOptions& options;
@@ -50,11 +47,13 @@ struct Shared {
   Metrics metrics;
   std::string listen;  ///< The bound address (set before the first connection).
   std::atomic<bool> stopping{false};
+  /// Becomes readable at shutdown (stop_pipe[1] is closed): connections waiting for a next
+  /// request see it and close; requests in progress finish first.
+  int stop_pipe[2] = {-1, -1};
 
-  std::mutex mu;  // guards running and live
+  std::mutex mu;  // guards running
   std::condition_variable all_closed;
-  std::size_t running = 0;      // connection threads started and not yet finished
-  std::set<Connection*> live;   // those of them that can be told to stop
+  std::size_t running = 0;  // connection threads started and not yet finished
 };
 
 // One line per request on stderr. Only the route template and the principal: never the target's
@@ -77,63 +76,31 @@ void access_log(const std::string& method, const std::string& route, int status,
   (void)!::write(STDERR_FILENO, line.data(), line.size());
 }
 
-/// One client connection on its own thread. I/O is Asio's async operations run to completion on
-/// a private io_context, because beast::tcp_stream's deadlines only apply to async operations.
+/// One client connection on its own thread, with blocking reads and writes bounded by deadlines.
 class Connection {
  public:
-  Connection(Shared& shared, tcp protocol, int fd) : shared_(shared), stream_(ioc_) {
-    beast::error_code ec;
-    stream_.socket().assign(protocol, fd, ec);
-    if (ec) {
-      ::close(fd);
-      return;
-    }
-    // Answers go out in several writes (a streamed head, then its body): without this, Nagle's
-    // algorithm holds each later write until the client's delayed ACK, 40 ms a response.
-    stream_.socket().set_option(tcp::no_delay(true), ec);
-  }
+  Connection(Shared& shared, int fd) : shared_(shared), socket_(fd, shared.stop_pipe[0]) {}
 
   void serve();
 
-  /// From the signal handler's thread: closes the connection if it sits between requests, so
-  /// shutdown does not wait out a keep-alive timeout. A request in progress finishes first.
-  void request_stop() {
-    asio::post(ioc_, [this] {
-      if (idle_) stream_.socket().close();
-    });
-  }
-
-  template <class Start>
-  beast::error_code await(Start start) {
-    bool done = false;
-    beast::error_code result;
-    start([&](beast::error_code ec, std::size_t) {
-      result = ec;
-      done = true;
-    });
-    ioc_.restart();
-    while (!done) ioc_.run_one();
-    return result;
-  }
-
-  beast::error_code write(const std::vector<asio::const_buffer>& buffers) {
-    stream_.expires_after(std::chrono::seconds(shared_.options.read_timeout_s));
-    return await([&](auto handler) { asio::async_write(stream_, buffers, handler); });
-  }
-
-  beast::tcp_stream& stream() { return stream_; }
+  ClientSocket& socket() { return socket_; }
   beast::flat_buffer& buffer() { return buffer_; }
   std::chrono::seconds timeout() const { return std::chrono::seconds(shared_.options.read_timeout_s); }
+
+  beast::error_code write(asio::const_buffer bytes) {
+    beast::error_code ec;
+    socket_.expires_after(timeout());
+    asio::write(socket_, bytes, ec);
+    return ec;
+  }
 
  private:
   bool read_head(http::request_parser<http::empty_body>& head, beast::error_code* ec);
   void drain();
 
   Shared& shared_;
-  asio::io_context ioc_{1};
-  beast::tcp_stream stream_;
+  ClientSocket socket_;
   beast::flat_buffer buffer_;
-  bool idle_ = false;  // only touched on this connection's thread
 };
 
 /// The proxy's request body, read from the client as the upstream takes it.
@@ -149,13 +116,11 @@ class ClientBody : public native::BodySource {
     while (!parser_.is_done()) {
       parser_.get().body().data = out;
       parser_.get().body().size = cap;
-      c_.stream().expires_after(c_.timeout());
-      auto ec = c_.await([&](auto handler) { http::async_read_some(c_.stream(), c_.buffer(), parser_, handler); });
+      c_.socket().expires_after(c_.timeout());
+      beast::error_code ec;
+      http::read_some(c_.socket(), c_.buffer(), parser_, ec);
       std::size_t got = cap - parser_.get().body().size;
-      if (ec && ec != http::error::need_buffer) {
-        failed_ = true;
-        return -1;
-      }
+      if (ec && ec != http::error::need_buffer) return -1;
       if (got > 0) return static_cast<long>(got);
     }
     return 0;
@@ -165,7 +130,6 @@ class ClientBody : public native::BodySource {
  private:
   Connection& c_;
   http::request_parser<http::buffer_body>& parser_;
-  bool failed_ = false;
 };
 
 /// The proxy's response, written to the client as it arrives: Content-Length framing when the
@@ -208,7 +172,7 @@ class ClientResponse : public native::ResponseSink {
 
   bool flush() override {
     if (ok_ && !out_.empty()) {
-      ok_ = !c_.write({asio::buffer(out_)});
+      ok_ = !c_.write(asio::buffer(out_));
       out_.clear();
     }
     return ok_;
@@ -248,17 +212,12 @@ bool quiet_end(const beast::error_code& ec) {
 bool Connection::read_head(http::request_parser<http::empty_body>& head, beast::error_code* ec) {
   head.header_limit(static_cast<std::uint32_t>(shared_.options.header_limit));
   head.body_limit(boost::none);  // the route decides: the proxy streams any size, the rest have a limit
-  stream_.expires_after(timeout());
-  idle_ = buffer_.size() == 0;
-  if (shared_.stopping && idle_) return false;
-  *ec = await([&](auto handler) {
-    http::async_read_some(stream_, buffer_, head, [this, handler](beast::error_code e, std::size_t n) mutable {
-      idle_ = false;
-      handler(e, n);
-    });
-  });
-  idle_ = false;
-  if (!*ec && !head.is_header_done()) *ec = await([&](auto handler) { http::async_read_header(stream_, buffer_, head, handler); });
+  socket_.expires_after(timeout());
+  // Between requests (nothing of the next one buffered) shutdown may end the wait.
+  socket_.set_stoppable(buffer_.size() == 0);
+  if (shared_.stopping && buffer_.size() == 0) return false;
+  http::read_header(socket_, buffer_, head, *ec);
+  socket_.set_stoppable(false);
   return true;
 }
 
@@ -266,19 +225,13 @@ bool Connection::read_head(http::request_parser<http::empty_body>& head, beast::
 // drop what the client still sends for a moment, so closing with unread data does not reset the
 // connection before the client has read the answer.
 void Connection::drain() {
-  beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream_.expires_after(std::chrono::seconds(2));
+  socket_.shutdown_send();
+  socket_.expires_after(std::chrono::seconds(2));
   std::size_t drained = 0;
-  std::vector<char> sink(64 * 1024);
+  char sink[16 * 1024];
   while (drained < (16u << 20)) {
-    std::size_t n = 0;
-    ec = await([&](auto handler) {
-      stream_.async_read_some(asio::buffer(sink), [&n, handler](beast::error_code e, std::size_t got) mutable {
-        n = got;
-        handler(e, got);
-      });
-    });
+    beast::error_code ec;
+    std::size_t n = socket_.read_some(asio::buffer(sink), ec);
     if (ec) break;
     drained += n;
   }
@@ -297,7 +250,7 @@ void Connection::serve() {
 
     if (ec) {
       // Nothing of a request came (client closed, idle timeout, shutdown): just close. A head
-      // that did not arrive in time is cut off too (tcp_stream closes the socket at its deadline).
+      // that did not arrive in time is cut off too (its deadline passed).
       if (!head.got_some() || quiet_end(ec)) break;
       response = refused(ec, options);
       response.route = "-";
@@ -337,8 +290,8 @@ void Connection::serve() {
         if (declared && *declared > options.body_limit) {
           ec = http::error::body_limit;
         } else if (!parser.is_done()) {
-          stream_.expires_after(timeout());
-          ec = await([&](auto handler) { http::async_read(stream_, buffer_, parser, handler); });
+          socket_.expires_after(timeout());
+          http::read(socket_, buffer_, parser, ec);
         }
         if (ec) {
           if (quiet_end(ec)) break;
@@ -370,13 +323,13 @@ void Connection::serve() {
       res.body() = std::move(response.body);
       res.keep_alive(!close);
       res.prepare_payload();
-      stream_.expires_after(timeout());
+      socket_.expires_after(timeout());
       if (method == "HEAD") {
         // The length a GET would have, without the bytes (RFC 9110 §9.3.2).
         http::response_serializer<http::string_body> head_only(res);
-        ec = await([&](auto handler) { http::async_write_header(stream_, head_only, handler); });
+        http::write_header(socket_, head_only, ec);
       } else {
-        ec = await([&](auto handler) { http::async_write(stream_, res, handler); });
+        http::write(socket_, res, ec);
       }
       if (ec) break;
     }
@@ -385,8 +338,6 @@ void Connection::serve() {
       break;
     }
   }
-  beast::error_code ignored;
-  stream_.socket().close(ignored);
 }
 
 bool parse_listen(const std::string& text, tcp::endpoint* out) {
@@ -406,25 +357,13 @@ bool parse_listen(const std::string& text, tcp::endpoint* out) {
 
 struct Start {
   Shared* shared;
-  tcp protocol;
   int fd;
 };
 
 void* connection_main(void* arg) {
   std::unique_ptr<Start> start(static_cast<Start*>(arg));
   Shared& shared = *start->shared;
-  auto conn = std::make_unique<Connection>(shared, start->protocol, start->fd);
-  {
-    std::lock_guard<std::mutex> lock(shared.mu);
-    shared.live.insert(conn.get());
-  }
-  if (shared.stopping) conn->request_stop();
-  conn->serve();
-  {
-    std::lock_guard<std::mutex> lock(shared.mu);
-    shared.live.erase(conn.get());
-  }
-  conn.reset();
+  Connection(shared, start->fd).serve();
   std::lock_guard<std::mutex> lock(shared.mu);
   --shared.running;
   shared.all_closed.notify_all();  // under the lock: serve() may return, and destroy shared, once it sees 0
@@ -432,13 +371,13 @@ void* connection_main(void* arg) {
 }
 
 /// Starts a detached thread for the accepted socket; false if no thread could be made.
-bool start_connection(Shared& shared, tcp protocol, int fd) {
+bool start_connection(Shared& shared, int fd) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, kThreadStack);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_t thread;
-  auto* start = new Start{&shared, protocol, fd};
+  auto* start = new Start{&shared, fd};
   std::lock_guard<std::mutex> lock(shared.mu);
   if (shared.running >= static_cast<std::size_t>(shared.options.max_connections)) {
     delete start;
@@ -482,6 +421,10 @@ int serve(const ServerOptions& options) {
     return 1;
   }
   Shared shared(options);
+  if (::pipe(shared.stop_pipe) != 0) {
+    std::cerr << "latchkeyd: cannot create the shutdown pipe\n";
+    return 1;
+  }
   if (auto opened = shared.hosts.open(options.engines); !opened) {
     std::cerr << "latchkeyd: " << opened.error().message << "\n";
     return 1;
@@ -503,8 +446,8 @@ int serve(const ServerOptions& options) {
   signals.async_wait([&](beast::error_code, int) {
     acceptor.close(ec);
     shared.stopping = true;
-    std::lock_guard<std::mutex> lock(shared.mu);
-    for (Connection* c : shared.live) c->request_stop();
+    ::close(shared.stop_pipe[1]);  // every connection waiting for a request sees the pipe's end
+    shared.stop_pipe[1] = -1;
   });
   tcp::endpoint bound = acceptor.local_endpoint(ec);
   std::string address = bound.address().to_string();
@@ -516,18 +459,18 @@ int serve(const ServerOptions& options) {
   std::function<void()> accept = [&] {
     acceptor.async_accept([&](beast::error_code e, tcp::socket socket) {
       if (!e) {
-        tcp protocol = socket.local_endpoint(e).protocol();
-        int fd = e ? -1 : socket.release(e);
-        if (!e && fd >= 0 && !start_connection(shared, protocol, fd)) refuse_busy(fd);
+        int fd = socket.release(e);
+        if (!e && fd >= 0 && !start_connection(shared, fd)) refuse_busy(fd);
       }
       if (acceptor.is_open()) accept();
     });
   };
   accept();
   ioc.run();
-  // Requests in flight finish; idle connections were closed by request_stop().
+  // Requests in flight finish; connections between requests saw the stop pipe and closed.
   std::unique_lock<std::mutex> lock(shared.mu);
   shared.all_closed.wait(lock, [&] { return shared.running == 0; });
+  ::close(shared.stop_pipe[0]);
   std::cerr << "{\"event\":\"stopped\"}\n";
   return 0;
 }
