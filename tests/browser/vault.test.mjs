@@ -67,6 +67,19 @@ async function pickProvider(page, label) {
   await page.getByRole('option', { name: label }).click();
 }
 
+/// The provider's app as the gateway has it (null: none).
+async function appOf(key) {
+  const r = await request(`${env.gw.url}/v1/providers/${key}/app`, { key: env.keys.admin });
+  if (r.status === 404) return null;
+  assert.equal(r.status, 200, r.text);
+  return r.json();
+}
+
+/// What the page keeps in its tab's storage: the API key only.
+async function storedKeys(page) {
+  return page.evaluate(() => ({ session: Object.keys(sessionStorage).sort(), local: localStorage.length }));
+}
+
 async function providerKeys() {
   const r = await request(`${env.gw.url}/v1/providers`, { key: env.keys.admin });
   return r.json().map((p) => p.key);
@@ -95,6 +108,10 @@ describe('vault page, served by latchkeyd --web-root', () => {
     assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing in localStorage');
     await signIn(page, env.keys.admin);
     await page.getByText('No connections yet').waitFor();
+    // GET /v1/whoami: who is signed in, and the admin's actions are there.
+    assert.equal(await page.locator('#session-label').textContent(), 'Signed in as admin');
+    assert.equal(await page.locator('#session-role').textContent(), 'admin');
+    assert.equal(await page.getByRole('button', { name: 'Add connection' }).isVisible(), true);
     await shot(page, 'empty');
   });
 
@@ -157,11 +174,30 @@ describe('vault page, served by latchkeyd --web-root', () => {
     await shot(page, 'connected');
   });
 
-  test('Test runs the provider\'s ping through the proxy', async () => {
+  test('Test runs the provider\'s ping through the gateway\'s ping route, wherever the ping URL is', async () => {
     env.api.resetStats();
-    await row(page, 'test-as', 'alice').getByRole('button', { name: /^Test/ }).click();
-    await page.locator('.toast', { hasText: 'Test passed' }).waitFor();
+    const [req] = await Promise.all([
+      page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/v1/connections/test-as/alice/ping'),
+      row(page, 'test-as', 'alice').getByRole('button', { name: /^Test/ }).click(),
+    ]);
+    assert.ok(req);
+    await page.locator('.toast', { hasText: /Test passed: Test AS answered HTTP 200 in \d+ ms/ }).waitFor();
     assert.equal(env.api.stats.byPath['/me'], 1);
+    assert.equal(env.api.stats.requests, 1, 'only the ping: nothing through the proxy');
+    // A ping outside the API base URL (the AS's user info endpoint) works too.
+    // The definition as GET shows it, less what only describes its state.
+    const { builtin, has_app, mode, supports_managed, ...def } = (await request(`${env.gw.url}/v1/providers/test-as`, { key: env.keys.admin })).json();
+    const put = (ping) => request(`${env.gw.url}/v1/providers/test-as`, {
+      method: 'PUT', key: env.keys.admin, body: JSON.stringify({ ...def, ping }),
+    });
+    const moved = await put({ method: 'GET', url: env.as.endpoints.userinfo, headers: {} });
+    assert.equal(moved.status, 200, moved.text);
+    await page.reload();
+    await page.locator('#connections[data-ready]').waitFor({ state: 'attached' });
+    await row(page, 'test-as', 'alice').getByRole('button', { name: /^Test/ }).click();
+    await page.locator('.toast', { hasText: /Test passed: Test AS answered HTTP 200/ }).waitFor();
+    assert.equal(env.api.stats.requests, 1, 'the second ping went to the AS, not the API');
+    assert.equal((await put(def.ping)).status, 200);
   });
 
   test('Duplicate: a copy of the provider, its secret asked again', async () => {
@@ -178,6 +214,30 @@ describe('vault page, served by latchkeyd --web-root', () => {
     assert.ok((await providerKeys()).includes('test-as-copy'));
   });
 
+  test('Edit is prefilled from the gateway\'s app after a reload (only the API key is kept in the tab)', async () => {
+    await page.reload();
+    await page.locator('#connections[data-ready]').waitFor({ state: 'attached' });
+    assert.deepEqual(await storedKeys(page), { session: ['latchkey.vault.apiKey'], local: 0 });
+    await row(page, 'test-as', 'alice').getByRole('button', { name: /^Edit/ }).click();
+    const dialog = page.getByRole('dialog', { name: /^Edit Test AS/ });
+    await dialog.waitFor();
+    assert.equal(await page.getByLabel('Client ID', { exact: true }).inputValue(), 'latchkey-cli');
+    assert.equal(await page.getByLabel('Scopes', { exact: true }).inputValue(), 'openid api:read');
+    await dialog.getByText('A secret is set').waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    // The same from another tab, which never saw the app being saved.
+    const ctx = await env.newContext();
+    const p = await ctx.newPage();
+    p.setDefaultTimeout(10000);
+    await signIn(p, env.keys.admin);
+    await row(p, 'test-as-copy').getByRole('button', { name: /^Edit/ }).click();
+    await p.getByRole('dialog', { name: /^Edit Test AS \(copy\)/ }).waitFor();
+    assert.equal(await p.getByLabel('Client ID', { exact: true }).inputValue(), 'latchkey-cli');
+    assert.equal(await p.getByLabel('Scopes', { exact: true }).inputValue(), 'openid api:read');
+    await ctx.close();
+  });
+
   test('Edit scopes and re-authenticate', async () => {
     await row(page, 'test-as', 'alice').getByRole('button', { name: /^Edit/ }).click();
     const dialog = page.getByRole('dialog', { name: /^Edit Test AS/ });
@@ -189,6 +249,7 @@ describe('vault page, served by latchkeyd --web-root', () => {
     const r = row(page, 'test-as', 'alice');
     await r.locator('.scopes li', { hasText: 'api:write' }).waitFor();
     assert.equal(await r.getAttribute('data-status'), 'connected');
+    assert.deepEqual((await appOf('test-as')).scopes, ['openid', 'api:read', 'api:write']);
   });
 
   test('Sign out revokes and keeps the provider', async () => {
@@ -200,12 +261,22 @@ describe('vault page, served by latchkeyd --web-root', () => {
     assert.equal((await env.as.introspect(token)).active, false, 'the token was revoked');
   });
 
-  test('a denied consent shows the provider\'s error', async () => {
+  test('a denied consent shows the provider\'s error: the message of the callback\'s payload', async () => {
+    // What the gateway's callback page sends the opener (and on the BroadcastChannel).
+    await page.evaluate(() => {
+      window.__outcomes = [];
+      window.addEventListener('message', (e) => { if (e.origin === location.origin) window.__outcomes.push(e.data); });
+    });
     await authenticateInPopup(page, row(page, 'test-as', '').getByRole('button', { name: /^Authenticate/ }), { deny: true });
     const t = page.locator('.toast.error');
     await t.waitFor();
-    assert.match(await t.textContent(), /denied|access_denied/);
-    assert.match(await t.textContent(), /access_denied/);
+    const [payload] = await page.evaluate(() => window.__outcomes);
+    assert.equal(payload.type, 'latchkey:error');
+    assert.equal(payload.code, 'provider_error');
+    assert.ok(typeof payload.message === 'string' && payload.message.includes('access_denied'), JSON.stringify(payload));
+    const text = await t.textContent();
+    assert.ok(text.includes(payload.message.replace(/\.$/, '')), `${text} / ${payload.message}`);
+    assert.match(text, /access_denied/);
     await shot(page, 'denied');
     assert.equal(await row(page, 'test-as', '').getAttribute('data-status'), 'not connected');
   });
@@ -223,6 +294,73 @@ describe('vault page, served by latchkeyd --web-root', () => {
     await confirm.getByRole('button', { name: 'Remove' }).click();
     await r.waitFor({ state: 'detached' });
     assert.ok(!(await providerKeys()).includes('test-as-copy'));
+  });
+
+  test('Remove of a built-in provider: the connection, and its app only when asked', async () => {
+    // An admin sets GitHub's app in the page (a built-in provider: client ID, secret and scopes only).
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    const add = page.getByRole('dialog', { name: 'Add connection' });
+    await pickProvider(page, 'GitHub');
+    await fill(page, 'Client ID', 'gh-client');
+    await fill(page, 'Client secret', 'gh-secret');
+    await add.getByRole('button', { name: 'Save' }).click();
+    await add.waitFor({ state: 'hidden' });
+    await row(page, 'github', '').waitFor();
+    assert.equal((await appOf('github')).client_id, 'gh-client');
+    // Picking GitHub again shows its app as the gateway has it.
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    await pickProvider(page, 'GitHub');
+    assert.equal(await page.getByLabel('Client ID', { exact: true }).inputValue(), 'gh-client');
+    await add.getByText('A secret is set').waitFor();
+    await page.keyboard.press('Escape');
+    await add.waitFor({ state: 'hidden' });
+
+    // github.com cannot be reached from the test, so its connection is played by the page's network
+    // layer (list and sign out); the app and its removal are the real gateway's.
+    let connected = true;
+    const fake = {
+      id: 'github/octocat', provider: 'github', account: 'octocat', status: 'connected', grant: 'authorization_code',
+      scope: 'read:user user:email', expires_at_ms: null, has_refresh_token: false, updated_at_ms: Date.now(), last_error: null,
+    };
+    const deletes = [];
+    await page.route(`${env.gw.url}/v1/connections`, async (route) => {
+      const r = await route.fetch();
+      const list = await r.json();
+      await route.fulfill({ response: r, json: connected ? [...list, fake] : list });
+    });
+    await page.route(`${env.gw.url}/v1/connections/github/octocat?revoke=true`, async (route) => {
+      deletes.push(route.request().method());
+      connected = false;
+      await route.fulfill({ json: { deleted: true, revoked: true, revocation_error: null } });
+    });
+    const removeOnce = async (alsoApp) => {
+      await page.reload();
+      const r = row(page, 'github', 'octocat');
+      await r.waitFor();
+      await r.getByRole('button', { name: /^Remove/ }).click();
+      const confirm = page.getByRole('dialog', { name: 'Remove GitHub?' });
+      await confirm.waitFor();
+      const option = confirm.getByRole('checkbox', { name: /Also remove GitHub's app credentials/ });
+      assert.equal(await option.isChecked(), false, 'off by default');
+      if (alsoApp) {
+        await option.check();
+        await shot(page, 'remove-builtin-confirm');
+      }
+      await confirm.getByRole('button', { name: 'Remove' }).click();
+      await r.waitFor({ state: 'detached' });
+    };
+    await removeOnce(false);
+    assert.deepEqual(deletes, ['DELETE']);
+    assert.equal((await appOf('github')).client_id, 'gh-client', 'the app is kept unless asked');
+    await row(page, 'github', '').waitFor();
+
+    connected = true;
+    await removeOnce(true);
+    assert.deepEqual(deletes, ['DELETE', 'DELETE']);
+    assert.equal(await appOf('github'), null, 'asked: the app is removed too');
+    await page.locator('.toast', { hasText: 'Removed GitHub: the connection (octocat) and its app credentials.' }).waitFor();
+    assert.equal(await row(page, 'github').count(), 0, 'no app and no connection: GitHub is off the list');
+    await page.unrouteAll();
   });
 
   test('client credentials: add, connect, test', async () => {
@@ -246,6 +384,39 @@ describe('vault page, served by latchkeyd --web-root', () => {
     await r.getByRole('button', { name: /^Test/ }).click();
     await page.locator('.toast', { hasText: 'Test passed' }).waitFor();
     await shot(page, 'list');
+  });
+
+  test('a user key (whoami): admin-only actions are not offered', async () => {
+    const ctx = await env.newContext();
+    const p = await ctx.newPage();
+    p.setDefaultTimeout(10000);
+    const forbidden = [];
+    p.on('response', (r) => { if (r.status() === 403) forbidden.push(r.url()); });
+    await signIn(p, env.keys.bob);
+    assert.equal(await p.locator('#session-label').textContent(), 'Signed in as bob');
+    assert.equal(await p.locator('#session-role').textContent(), 'user');
+    await p.getByText('Adding or changing providers and their app credentials needs an admin key').waitFor();
+    assert.equal(await p.getByRole('button', { name: 'Add connection' }).count(), 0, 'no Add connection');
+    const r = row(p, 'test-as', '');
+    await r.waitFor();
+    const actions = async (locator) => locator.locator('.row-actions button').evaluateAll((bs) => bs.map((b) => b.dataset.action));
+    assert.deepEqual(await actions(r), ['authenticate'], 'no Edit, Duplicate or Remove of the provider');
+    // bob connects his own account: Sign out, Test and Remove (of his connection only) appear.
+    await authenticateInPopup(p, r.getByRole('button', { name: /^Authenticate/ }), { login: 'bob' });
+    const mine = row(p, 'test-as', 'bob');
+    await mine.and(p.locator('[data-status="connected"]')).waitFor();
+    assert.deepEqual(await actions(mine), ['signout', 'test', 'remove']);
+    await shot(p, 'user');
+    await mine.getByRole('button', { name: /^Remove/ }).click();
+    const confirm = p.getByRole('dialog', { name: /^Remove/ });
+    await confirm.waitFor();
+    assert.equal(await confirm.getByRole('checkbox').count(), 0);
+    assert.doesNotMatch(await confirm.textContent(), /provider definition/);
+    await confirm.getByRole('button', { name: 'Remove' }).click();
+    await mine.waitFor({ state: 'detached' });
+    assert.ok((await providerKeys()).includes('test-as'), 'a user\'s Remove keeps the provider');
+    assert.deepEqual(forbidden, [], 'nothing was refused: nothing was tried');
+    await ctx.close();
   });
 
   test('a blocked popup falls back to a same-tab redirect', async () => {

@@ -1,10 +1,11 @@
 // The Add / Edit / Duplicate dialog: a provider picker over the whole catalog (grouped: custom
 // kinds first, then the built-in providers), the fields that kind needs, checks as the user
 // types, and the save (provider definition, then app credentials). Nothing is saved while a
-// field is invalid; a custom provider whose app cannot be saved is removed again.
-import { api, ApiError, type Provider } from './api';
+// field is invalid; a custom provider whose app cannot be saved is removed again. The client ID
+// and scopes of an existing app are read from the gateway (GET /v1/providers/{key}/app); the
+// secret never leaves it (only whether one is set).
+import { api, ApiError, type App, type Provider } from './api';
 import { byId, h, toast } from './dom';
-import { knownApps, rememberApp } from './session';
 import * as v from './validate';
 import { consentPreview, loadWasm, validateWithCore } from './wasm';
 
@@ -33,6 +34,10 @@ let providers: Provider[] = [];
 let spec: EditorSpec = { mode: 'add' };
 let kind: Kind | null = null;
 let chosen: Provider | null = null;
+/// The app of the provider being edited, duplicated or picked (null: none set).
+let app: App | null = null;
+/// Bumped on every open and pick: a late answer for an earlier one is ignored.
+let generation = 0;
 let fields: Field[] = [];
 let touched = new Set<string>();
 let onSaved: (s: Saved) => void = () => {};
@@ -49,8 +54,7 @@ function scopeField(value: string, p?: Provider | null): Field {
 }
 
 function secretField(p: Provider | null): Field {
-  const facts = p ? knownApps()[p.key] : undefined;
-  const set = facts ? facts.has_client_secret : !!(p?.has_app && p.requires_client_secret);
+  const set = !!(p && app && app.provider === p.key && app.has_client_secret);
   return {
     name: 'client_secret', label: 'Client secret', type: set ? 'secret' : 'password',
     hint: 'Write-only: it is sealed by the gateway and never shown again.',
@@ -59,7 +63,7 @@ function secretField(p: Provider | null): Field {
 }
 
 function fieldsFor(k: Kind, p: Provider | null, prefill: Record<string, string> = {}): Field[] {
-  const facts = p ? knownApps()[p.key] : undefined;
+  const facts = p && app?.provider === p.key ? app : null;
   const clientIdValue = prefill.client_id ?? facts?.client_id ?? '';
   const scopesValue = prefill.scopes ?? (facts?.scopes.length ? facts.scopes : p?.default_scopes ?? []).join(' ');
   const cid: Field = { name: 'client_id', label: 'Client ID', value: clientIdValue, check: v.clientId };
@@ -88,7 +92,7 @@ function fieldsFor(k: Kind, p: Provider | null, prefill: Record<string, string> 
       url('issuer', 'Issuer', { required: false, advanced: true, hint: 'Checked against the iss of the callback (RFC 9207).' }),
       url('userinfo_endpoint', 'User info URL', { required: false, advanced: true, hint: 'Names the account from its "sub".' }),
       url('revocation_endpoint', 'Revocation URL', { required: false, advanced: true }),
-      url('ping_url', 'Test URL', { required: false, advanced: true, hint: 'A GET under the API base URL that Test runs.' }),
+      url('ping_url', 'Test URL', { required: false, advanced: true, hint: 'A GET request Test makes with the connection\'s token (e.g. the user info URL or a cheap API call).' }),
     ];
   }
   if (k === 'client_credentials') {
@@ -98,7 +102,7 @@ function fieldsFor(k: Kind, p: Provider | null, prefill: Record<string, string> 
       cid, secretField(null), scopeField(prefill.scopes ?? ''),
       { name: 'audience', label: 'Audience', value: prefill.audience ?? '', hint: 'Optional: sent as audience= to the token endpoint.', check: v.audience },
       url('revocation_endpoint', 'Revocation URL', { required: false, advanced: true }),
-      url('ping_url', 'Test URL', { required: false, advanced: true, hint: 'A GET under the API base URL that Test runs.' }),
+      url('ping_url', 'Test URL', { required: false, advanced: true, hint: 'A GET request Test makes with the connection\'s token.' }),
     ];
   }
   return [];
@@ -239,7 +243,7 @@ function renderOptions(filter: string): void {
       list.append(h('li', { role: 'presentation', class: 'group' }, group));
     }
     const li = h('li', { role: 'option', id: `opt-${i}`, 'aria-selected': i === active ? 'true' : 'false', 'aria-disabled': c.disabled ? 'true' : undefined, 'data-kind': c.kind }, c.label);
-    li.addEventListener('mousedown', (e) => { e.preventDefault(); pick(i); });
+    li.addEventListener('mousedown', (e) => { e.preventDefault(); void pick(i); });
     list.append(li);
   });
   if (!shown.length) list.append(h('li', { role: 'presentation', class: 'group' }, 'No provider matches'));
@@ -254,19 +258,35 @@ function closeOptions(): void {
   byId('provider-search').setAttribute('aria-expanded', 'false');
 }
 
-function pick(i: number): void {
+async function pick(i: number): Promise<void> {
   const c = shown[i];
   if (!c || c.disabled) return;
+  const mine = ++generation;
   kind = c.kind;
   chosen = c.provider;
   byId<HTMLInputElement>('provider-search').value = c.label;
   byId('provider-chosen').textContent = c.provider ? `${c.provider.display_name}: only your app's client ID, secret and scopes are needed.` : '';
   closeOptions();
   touched = new Set();
+  // A built-in provider whose app is set already: its client ID and scopes are filled in.
+  const loaded = await loadApp(c.provider?.has_app ? c.provider : null);
+  if (mine !== generation) return;
+  app = loaded;
   fields = fieldsFor(c.kind, c.provider);
   renderFields();
   const first = fields.find((f) => f.type !== 'readonly' && f.type !== 'secret');
   if (first) input(first.name)?.focus();
+}
+
+/// The provider's app from the gateway (null when it has none); a failure is shown in the banner.
+async function loadApp(p: Provider | null): Promise<App | null> {
+  if (!p) return null;
+  try {
+    return await api.app(p.key);
+  } catch (e) {
+    banner(`The app settings of ${p.display_name} could not be read: ${e instanceof Error ? e.message : String(e)}`);
+    return null;
+  }
 }
 
 function wirePicker(): void {
@@ -284,7 +304,7 @@ function wirePicker(): void {
       renderOptions(search.value === chosenLabel() ? '' : search.value);
       document.getElementById(`opt-${active}`)?.scrollIntoView({ block: 'nearest' });
     } else if (e.key === 'Enter') {
-      if (!list.hidden && active >= 0) { e.preventDefault(); pick(active); }
+      if (!list.hidden && active >= 0) { e.preventDefault(); void pick(active); }
     } else if (e.key === 'Escape' && !list.hidden) {
       e.preventDefault();  // close the list, not the dialog
       e.stopPropagation();
@@ -384,7 +404,7 @@ async function save(): Promise<void> {
   try {
     const scopes = v.parseScopes(value('scopes'));
     const secret = value('client_secret');
-    const app = { client_id: value('client_id').trim(), ...(secret ? { client_secret: secret } : {}), scopes };
+    const credentials = { client_id: value('client_id').trim(), ...(secret ? { client_secret: secret } : {}), scopes };
     const editing = spec.mode === 'edit' || (spec.mode === 'duplicate' && kind === 'builtin');
     let key: string;
     let created = false;
@@ -399,14 +419,12 @@ async function save(): Promise<void> {
       await api.registerProvider(def);
       created = true;
     }
-    let saved;
     try {
-      saved = await api.putApp(key, app);
+      await api.putApp(key, credentials);
     } catch (e) {
       if (created) await api.deleteProvider(key).catch(() => {});
       throw e;
     }
-    rememberApp(key, saved);
     const account = value('account').trim() || spec.account;
     const provider = kind === 'builtin' ? chosen : spec.provider;
     const isCC = (kind === 'client_credentials') || provider?.auth_mode === 'client_credentials';
@@ -444,7 +462,7 @@ function wire(): void {
 
 function prefillFrom(p: Provider): Record<string, string> {
   const ping = p.ping?.url ?? '';
-  const facts = knownApps()[p.key];
+  const facts = app?.provider === p.key ? app : null;
   return {
     display_name: `${p.display_name} (copy)`,
     key: uniqueKey(`${p.key}-copy`),
@@ -461,8 +479,9 @@ function uniqueKey(base: string): string {
   return k;
 }
 
-export function openEditor(s: EditorSpec, list: Provider[], done: (s: Saved) => void): void {
+export async function openEditor(s: EditorSpec, list: Provider[], done: (s: Saved) => void): Promise<void> {
   wire();
+  const mine = ++generation;
   spec = s;
   providers = list;
   onSaved = done;
@@ -471,6 +490,12 @@ export function openEditor(s: EditorSpec, list: Provider[], done: (s: Saved) => 
   active = -1;
   hideBanner();
   void loadWasm();  // in the background: validation and the consent preview use it when it loads
+  app = null;
+  if (s.mode !== 'add' && s.provider?.has_app) {
+    const loaded = await loadApp(s.provider);
+    if (mine !== generation) return;
+    app = loaded;
+  }
   const picker = byId('provider-picker');
   const search = byId<HTMLInputElement>('provider-search');
   const title = byId('edit-title');

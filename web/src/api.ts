@@ -26,7 +26,18 @@ export interface Provider {
   docs_url: string | null;
   [more: string]: unknown;
 }
-export interface App { provider: string; client_id: string; has_client_secret: boolean; scopes: string[] }
+/// GET /v1/providers/{key}/app: the app's non-secret facts (never the secret itself).
+export interface App {
+  provider: string;
+  client_id: string;
+  has_client_secret: boolean;
+  scopes: string[];
+  redirect_uri?: string;
+  template_values?: Record<string, string>;
+  updated_at_ms?: number;
+}
+export interface Whoami { principal: string; role: 'admin' | 'user' | string }
+export interface PingResult { ok: boolean; status: number | null; ms: number; error?: string }
 export interface Connection {
   id: string;
   provider: string;
@@ -69,13 +80,24 @@ const seg = encodeURIComponent;
 const connPath = (provider: string, account: string) => `/v1/connections/${seg(provider)}/${seg(account)}`;
 
 export const api = {
+  whoami: () => call<Whoami>('GET', '/v1/whoami'),
   providers: () => call<Provider[]>('GET', '/v1/providers'),
   provider: (key: string) => call<Provider>('GET', `/v1/providers/${seg(key)}`),
   registerProvider: (def: Record<string, unknown>) => call<Provider>('POST', '/v1/providers', def),
   updateProvider: (key: string, def: Record<string, unknown>) => call<Provider>('PUT', `/v1/providers/${seg(key)}`, def),
   deleteProvider: (key: string) => call<{ removed: boolean }>('DELETE', `/v1/providers/${seg(key)}?force=true`),
+  /// The provider's app, or null when none is set (404).
+  async app(key: string): Promise<App | null> {
+    try {
+      return await call<App>('GET', `/v1/providers/${seg(key)}/app`);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return null;
+      throw e;
+    }
+  },
   putApp: (key: string, app: { client_id: string; client_secret?: string; scopes?: string[] }) =>
     call<App>('PUT', `/v1/providers/${seg(key)}/app`, app),
+  deleteApp: (key: string) => call<{ removed: boolean }>('DELETE', `/v1/providers/${seg(key)}/app`),
   authorize(key: string, { scopes, account, returnTo }: { scopes?: string[]; account?: string; returnTo?: string } = {}) {
     const q = new URLSearchParams();
     if (scopes && scopes.length) q.set('scopes', scopes.join(','));
@@ -89,15 +111,6 @@ export const api = {
   connections: () => call<Connection[]>('GET', '/v1/connections'),
   disconnect: (provider: string, account: string, revoke = true) =>
     call<{ deleted: boolean; revoked: boolean; revocation_error: string | null }>('DELETE', `${connPath(provider, account)}${revoke ? '?revoke=true' : ''}`),
-  /// A request through the gateway's proxy, signed with the connection's token.
-  async proxy(provider: string, account: string, method: string, path: string): Promise<{ status: number; text: string }> {
-    const key = getKey();
-    const res = await fetch(`/v1/proxy/${seg(provider)}/${path.replace(/^\/+/, '')}`, {
-      method,
-      headers: { authorization: `Bearer ${key ?? ''}`, 'x-latchkey-account': account },
-      credentials: 'omit',
-      cache: 'no-store',
-    });
-    return { status: res.status, text: await res.text() };
-  },
+  /// The provider's declared ping, made by the gateway with the connection's token.
+  ping: (provider: string, account: string) => call<PingResult>('POST', `${connPath(provider, account)}/ping`),
 };

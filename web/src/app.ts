@@ -1,19 +1,45 @@
 // The vault page: sign in with an API key, list connections, and wire each action.
-import { api, ApiError, type Connection, type Provider } from './api';
+import { api, ApiError, type Connection, type Provider, type Whoami } from './api';
 import { openEditor, type Saved } from './add_dialog';
 import { confirmDialog } from './confirm';
-import { buildRows, renderRow, type Action, type Row } from './connections';
+import { buildRows, renderRow, type Action, type Can, type Row } from './connections';
 import { byId, toast } from './dom';
 import { authenticate, onAuthOutcome, takeReturnOutcome, type AuthOutcome } from './popup';
 import { clearKey, getKey, setKey } from './session';
 
 let providers: Provider[] = [];
 let connections: Connection[] = [];
+/// Who the API key belongs to (GET /v1/whoami), asked once per sign-in.
+let me: Whoami | null = null;
+
+function can(): Can {
+  return { admin: me?.role === 'admin' };
+}
+
+/// Says who is signed in, and shows only the actions the key's role may take.
+function showWho(): void {
+  const label = byId('session-label');
+  const role = byId('session-role');
+  if (!me) { label.textContent = 'Signed in with an API key'; role.hidden = true; return; }
+  label.textContent = `Signed in as ${me.principal}`;
+  role.textContent = me.role;
+  role.hidden = false;
+  const admin = can().admin;
+  document.body.classList.toggle('role-user', !admin);
+  byId('add').hidden = !admin;
+  byId('role-note').hidden = admin;
+}
 
 function show(signedIn: boolean): void {
   byId('sign-in').hidden = signedIn;
   byId('vault').hidden = !signedIn;
   byId('session').hidden = !signedIn;
+}
+
+/// Ends a message with one full stop.
+function sentence(text: string): string {
+  const t = text.trim();
+  return /[.!?]$/.test(t) ? t : `${t}.`;
 }
 
 function errorText(e: unknown): string {
@@ -24,11 +50,14 @@ function errorText(e: unknown): string {
 async function refresh(): Promise<void> {
   const banner = byId('list-error');
   try {
-    [providers, connections] = await Promise.all([api.providers(), api.connections()]);
+    const [who, ps, cs] = await Promise.all([me ? Promise.resolve(me) : api.whoami(), api.providers(), api.connections()]);
+    [me, providers, connections] = [who, ps, cs];
+    showWho();
     banner.hidden = true;
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
       clearKey();
+      me = null;
       show(false);
       byId('api-key-error').textContent = 'That API key is not valid (or was revoked). Enter another one.';
       byId('api-key').focus();
@@ -42,7 +71,7 @@ async function refresh(): Promise<void> {
   const list = byId('connections');
   const focused = (document.activeElement as HTMLElement | null)?.dataset?.action;
   const focusedRow = (document.activeElement?.closest('li.row') as HTMLElement | null)?.dataset;
-  list.replaceChildren(...rows.map((r) => renderRow(r, onAction)));
+  list.replaceChildren(...rows.map((r) => renderRow(r, onAction, can())));
   byId('empty').hidden = rows.length > 0;
   // Keep keyboard focus on the same row after a re-render.
   if (focused && focusedRow) {
@@ -56,7 +85,7 @@ async function refresh(): Promise<void> {
 function reportOutcome(o: AuthOutcome): void {
   const name = providers.find((p) => p.key === o.provider)?.display_name ?? o.provider ?? 'The provider';
   if (o.type === 'latchkey:connected') toast(`${name} is connected${o.account ? ` (account ${o.account})` : ''}.`);
-  else toast(`${name} is not connected: ${o.detail ?? o.code ?? 'the sign-in failed'}.`, 'error');
+  else toast(`${name} is not connected: ${sentence(o.detail ?? o.code ?? 'the sign-in failed')}`, 'error');
   void refresh();
 }
 
@@ -78,23 +107,16 @@ async function startAuth(provider: Provider, opts: { scopes?: string[]; account?
 async function test(row: Row, button: HTMLButtonElement): Promise<void> {
   const { provider: p, connection: c } = row;
   if (!c) return;
-  const ping = p.ping;
-  const base = (p.api_base_url ?? '').replace(/\/+$/, '');
-  let path = '';
-  if (ping && base && ping.url.startsWith(`${base}/`)) path = ping.url.slice(base.length + 1);
-  else if (ping && base && ping.url === base) path = '';
-  else {
-    toast(`${p.display_name} has no test request under its API base URL.`, 'error');
-    return;
-  }
   button.disabled = true;
   button.setAttribute('aria-busy', 'true');
   try {
-    const r = await api.proxy(p.key, c.account, ping.method || 'GET', path);
-    if (r.status >= 200 && r.status < 300) toast(`Test passed: ${p.display_name} answered HTTP ${r.status}.`);
-    else toast(`Test failed: ${p.display_name} answered HTTP ${r.status}${r.text ? ` — ${r.text.slice(0, 160)}` : ''}.`, 'error');
+    // The gateway makes the provider's declared ping with the connection (one refresh on a 401).
+    const r = await api.ping(c.provider, c.account);
+    if (r.ok) toast(`Test passed: ${p.display_name} answered HTTP ${r.status} in ${r.ms} ms.`);
+    else if (r.status === null) toast(`Test failed: ${p.display_name} could not be reached${r.error ? ` (${r.error})` : ''}.`, 'error');
+    else toast(`Test failed: ${p.display_name} answered HTTP ${r.status} in ${r.ms} ms.`, 'error');
   } catch (e) {
-    toast(`Test failed: ${errorText(e)}`, 'error');
+    toast(`Test failed: ${sentence(errorText(e))}`, 'error');
   } finally {
     button.disabled = false;
     button.removeAttribute('aria-busy');
@@ -111,6 +133,51 @@ function afterSave(s: Saved): void {
     else if (s.then?.connect) await startAuth(p, s.then.connect);
     else toast(`${p.display_name} saved. Choose ${p.auth_mode === 'client_credentials' ? 'Connect' : 'Authenticate'} to connect an account.`);
   })();
+}
+
+/// Remove: a connection (revoked at the provider) and, for an admin, what goes with it: a custom
+/// provider whose last connection this is, or on request a built-in provider's app credentials.
+/// A row without a connection (admin only) removes the custom provider or the built-in's app.
+async function remove(row: Row): Promise<void> {
+  const { provider: p, connection: c } = row;
+  const admin = can().admin;
+  const others = connections.filter((x) => x.provider === p.key && x !== c).length;
+  const custom = admin && !p.builtin && others === 0;
+  const appOnly = admin && p.builtin && !c;  // the row is there only because the app is set
+  const offerApp = admin && p.builtin && !!c && p.has_app;
+  if (!c && !custom && !appOnly) return;
+  const parts: string[] = [];
+  if (c) parts.push(`the connection to ${p.display_name} (account ${c.account}) and revokes its tokens at the provider`);
+  if (custom) parts.push('the custom provider definition with its app credentials');
+  if (appOnly) parts.push(`${p.display_name}'s app credentials (client ID and secret)`);
+  const othersNote = others ? ` ${others === 1 ? 'Another connection' : `${others} other connections`} to ${p.display_name} would stay, but could not be renewed or re-authenticated until an app is set again.` : '';
+  const res = await confirmDialog(`Remove ${p.display_name}?`,
+    `This removes ${parts.join(', and ')}.${appOnly ? othersNote : ''} This cannot be undone.`,
+    'Remove',
+    offerApp ? {
+      label: `Also remove ${p.display_name}'s app credentials (client ID and secret)`,
+      hint: `Connecting ${p.display_name} again will need them to be entered again.${othersNote}`,
+    } : undefined);
+  if (!res.ok) return;
+  const done: string[] = [];
+  try {
+    if (c) {
+      await api.disconnect(c.provider, c.account, true);
+      done.push(`the connection (${c.account})`);
+    }
+    if (custom) {
+      await api.deleteProvider(p.key);
+      done.push('the provider');
+    }
+    if (appOnly || res.option) {
+      await api.deleteApp(p.key);
+      done.push('its app credentials');
+    }
+    toast(`Removed ${p.display_name}: ${done.join(' and ')}.`);
+  } catch (e) {
+    toast(`${done.length ? `Removed ${done.join(' and ')}, but: ` : ''}${sentence(errorText(e))}`, 'error');
+  }
+  await refresh();
 }
 
 function onAction(action: Action, row: Row, button: HTMLButtonElement): void {
@@ -133,26 +200,13 @@ function onAction(action: Action, row: Row, button: HTMLButtonElement): void {
       void test(row, button);
       break;
     case 'edit':
-      openEditor({ mode: 'edit', provider: p, connected: !!c, account: c?.account }, providers, afterSave);
+      void openEditor({ mode: 'edit', provider: p, connected: !!c, account: c?.account }, providers, afterSave);
       break;
     case 'duplicate':
-      openEditor({ mode: 'duplicate', provider: p }, providers, afterSave);
+      void openEditor({ mode: 'duplicate', provider: p }, providers, afterSave);
       break;
     case 'remove':
-      void (async () => {
-        const what = c ? `the connection to ${p.display_name} (account ${c.account})` : p.display_name;
-        const custom = !p.builtin && connections.filter((x) => x.provider === p.key).length <= (c ? 1 : 0);
-        const ok = await confirmDialog(`Remove ${p.display_name}?`,
-          `This removes ${what}${c ? ', revokes its tokens at the provider' : ''}${custom ? ' and the custom provider definition with its app credentials' : ''}. This cannot be undone.`,
-          'Remove');
-        if (!ok) return;
-        try {
-          if (c) await api.disconnect(c.provider, c.account, true);
-          if (custom) await api.deleteProvider(p.key);
-          toast(`Removed ${p.display_name}${c ? ` (${c.account})` : ''}.`);
-        } catch (e) { toast(errorText(e), 'error'); }
-        await refresh();
-      })();
+      void remove(row);
       break;
   }
 }
@@ -167,22 +221,24 @@ function start(): void {
     const key = input.value.trim();
     if (!key) { err.textContent = 'Enter an API key.'; input.setAttribute('aria-invalid', 'true'); input.focus(); return; }
     setKey(key);
+    me = null;
     input.value = '';
     err.textContent = '';
     input.removeAttribute('aria-invalid');
     show(true);
     await refresh();
-    if (getKey()) { byId('session-label').textContent = 'Signed in with an API key'; byId('add').focus(); }
+    if (getKey()) (can().admin ? byId('add') : byId('vault-title')).focus();
   });
   byId('sign-out-key').addEventListener('click', () => {
     clearKey();
+    me = null;
+    document.body.classList.remove('role-user');
     byId('connections').replaceChildren();
     show(false);
     byId('api-key').focus();
   });
-  byId('add').addEventListener('click', () => openEditor({ mode: 'add' }, providers, afterSave));
+  byId('add').addEventListener('click', () => void openEditor({ mode: 'add' }, providers, afterSave));
   if (getKey()) {
-    byId('session-label').textContent = 'Signed in with an API key';
     show(true);
     void refresh().then(() => { if (returned) reportOutcome(returned); });
   } else {

@@ -39,7 +39,11 @@ function logo(p: Provider): HTMLElement {
   return el;
 }
 
-export function renderRow(row: Row, onAction: (a: Action, row: Row, button: HTMLButtonElement) => void): HTMLLIElement {
+/// What the signed-in key may do: a `user` key connects and uses accounts; providers and apps
+/// (Edit, Duplicate, removing a provider or its app) need an `admin` key.
+export interface Can { admin: boolean }
+
+export function renderRow(row: Row, onAction: (a: Action, row: Row, button: HTMLButtonElement) => void, can: Can = { admin: true }): HTMLLIElement {
   const { provider: p, connection: c } = row;
   const badge = badgeFor(c);
   const cc = p.auth_mode === 'client_credentials';
@@ -62,8 +66,8 @@ export function renderRow(row: Row, onAction: (a: Action, row: Row, button: HTML
       badge.detail ? h('span', { class: 'detail' }, badge.detail) : null),
     h('div', { class: 'row-actions' },
       connectedish ? btn('signout', 'Sign out') : btn('authenticate', c ? 'Re-authenticate' : cc ? 'Connect' : 'Authenticate', 'primary'),
-      c ? btn('test', 'Test') : null,
-      btn('edit', 'Edit'),
-      btn('duplicate', 'Duplicate'),
-      btn('remove', 'Remove', 'danger')));
+      c && p.ping ? btn('test', 'Test') : null,
+      can.admin ? btn('edit', 'Edit') : null,
+      can.admin ? btn('duplicate', 'Duplicate') : null,
+      c || can.admin ? btn('remove', 'Remove', 'danger') : null));
 }

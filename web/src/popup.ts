@@ -2,6 +2,8 @@
 // page reports the outcome to its opener (postMessage, same origin) and on the
 // BroadcastChannel 'latchkey-oauth'. A blocked popup falls back to a same-tab redirect with
 // return_to; the gateway then sends the browser back here with latchkey_status in the query.
+// An error's message (the core's sentence: what the provider answered) is in the callback's
+// payload; the redirect carries only the error code.
 import { api, ApiError } from './api';
 
 export interface AuthOutcome {
@@ -10,7 +12,9 @@ export interface AuthOutcome {
   account?: string | null;
   status?: string;
   code?: string;
-  /// A readable reason (the callback page's text, or a mapped error code).
+  /// The core's sentence about an error (in the callback page's payload, not in a redirect).
+  message?: string;
+  /// A readable reason: the message, or what the error code means.
   detail?: string;
 }
 
@@ -34,27 +38,20 @@ let pending: { popup: Window; provider: string; timer: number } | null = null;
 let channel: BroadcastChannel | null = null;
 let lastHandled = '';
 
-function deliver(o: AuthOutcome, source?: MessageEventSource | null): void {
+function deliver(o: AuthOutcome): void {
   // The same outcome may come twice (opener message and channel): handle it once.
-  const id = JSON.stringify([o.type, o.provider, o.account, o.code]);
+  const id = JSON.stringify([o.type, o.provider, o.account, o.code, o.message]);
   if (id === lastHandled && pending === null) return;
   lastHandled = id;
-  if (o.type === 'latchkey:error' && pending && !o.detail) {
-    // The callback page is on this origin: its text says what the provider answered
-    // ("… denied at the provider (access_denied) …"), which the message's code alone does not.
-    try {
-      const p = (source as Window | null) ?? pending.popup;
-      const text = p.document.querySelector('p')?.textContent?.trim();
-      if (text) o.detail = text;
-    } catch { /* not readable: keep the code */ }
-  }
   if (pending) {
     if (!o.provider) o.provider = pending.provider;
     window.clearInterval(pending.timer);
     try { pending.popup.close(); } catch { /* ignore */ }
     pending = null;
   }
-  if (!o.detail && o.type === 'latchkey:error') o.detail = describeCode(o.code);
+  if (o.type === 'latchkey:error' && !o.detail) {
+    o.detail = typeof o.message === 'string' && o.message.trim() ? o.message.trim() : describeCode(o.code);
+  }
   listener?.(o);
 }
 
@@ -68,7 +65,7 @@ export function onAuthOutcome(fn: Listener): void {
   listener = fn;
   window.addEventListener('message', (e: MessageEvent) => {
     if (e.origin !== location.origin || !isOutcome(e.data)) return;
-    deliver({ ...e.data }, e.source);
+    deliver({ ...e.data });
   });
   if ('BroadcastChannel' in window) {
     channel = new BroadcastChannel('latchkey-oauth');
@@ -89,7 +86,6 @@ export async function authenticate(provider: string, opts: { scopes?: string[]; 
   try { popup = window.open('', WINDOW_NAME, FEATURES); } catch { popup = null; }
   if (!popup) {
     const start = await api.authorize(provider, { ...opts, returnTo: returnUrl() });
-    sessionStorage.setItem('latchkey.vault.redirecting', provider);
     location.assign(start.authorization_url);
     return 'redirect';
   }
@@ -126,7 +122,6 @@ export function takeReturnOutcome(): AuthOutcome | null {
   const q = new URLSearchParams(location.search);
   const status = q.get('latchkey_status');
   if (!status) return null;
-  sessionStorage.removeItem('latchkey.vault.redirecting');
   history.replaceState(null, '', returnUrl());
   if (status === 'connected') {
     return { type: 'latchkey:connected', provider: q.get('provider'), account: q.get('account'), status: 'connected' };

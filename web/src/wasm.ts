@@ -1,5 +1,6 @@
 // @latchkey/wasm in the page, loaded on first use (not at start-up) and optional: when the module
-// is not deployed next to the page, or the Content-Security-Policy forbids compiling WebAssembly,
+// is not deployed next to the page, or a Content-Security-Policy forbids compiling WebAssembly
+// (latchkeyd's own allows it: script-src 'self' 'wasm-unsafe-eval'),
 // the page says so and keeps working with its own checks (validate.ts) and the gateway's.
 
 interface Raw {
