@@ -200,6 +200,19 @@ Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string
   } else if (op == "complete_callback") {
     a.require("callback");
     out = engine.complete_callback({a.str("principal", "default"), a.str("callback")});
+  } else if (op == "device_authorize") {
+    a.require("provider");
+    DeviceRequest r;
+    ConnectionRef ref = a.ref();
+    r.principal = ref.principal;
+    r.provider = ref.provider;
+    r.account = a.str("account");  // absent: named from the provider's identity endpoint
+    r.scopes = a.strings("scopes");
+    r.template_values = a.map("template_values");
+    out = engine.device_authorize(std::move(r));
+  } else if (op == "device_poll") {
+    a.require("handle");
+    out = engine.device_poll({a.str("principal", "default"), a.str("handle")});
   } else if (op == "connect_client_credentials") {
     a.require("provider");
     out = engine.connect_client_credentials(a.ref(), a.strings("scopes"));

@@ -75,6 +75,12 @@ std::unique_ptr<Operation<AuthorizationStart>> Engine::authorize(AuthorizeReques
 std::unique_ptr<Operation<ConnectionInfo>> Engine::complete_callback(CallbackRequest request) {
   return make_complete_callback(*this, std::move(request));
 }
+std::unique_ptr<Operation<DeviceAuthorization>> Engine::device_authorize(DeviceRequest request) {
+  return make_device_authorize(*this, std::move(request));
+}
+std::unique_ptr<Operation<ConnectionInfo>> Engine::device_poll(DevicePollRequest request) {
+  return make_device_poll(*this, std::move(request));
+}
 std::unique_ptr<Operation<ConnectionInfo>> Engine::connect_client_credentials(ConnectionRef ref,
                                                                               std::vector<std::string> scopes) {
   return make_client_credentials(*this, std::move(ref), std::move(scopes));

@@ -255,35 +255,10 @@ class CompleteCallback : public Operation<ConnectionInfo> {
     });
   }
 
-  // No account was named: ask the provider who this is (its identity endpoint), so several
-  // accounts of one provider get distinct names. Any failure falls back to "default".
+  // No account was named: ask the provider who this is, so several accounts of one provider
+  // get distinct names.
   void name_account() {
-    if (!provider_.identity) return save("default");
-    auto url = parse_url(provider_.identity->url);
-    if (!url || !host_allowed(provider_.injection, url->host)) return save("default");
-    HttpRequest req;
-    req.url = provider_.identity->url;
-    req.headers = provider_.identity->headers;
-    req.headers.emplace_back("Accept", "application/json");
-    const Injection& inj = provider_.injection;
-    if (!inj.query_param.empty()) {
-      req.url = append_query(req.url, {{inj.query_param, tokens_.access_token}});
-    } else {
-      req.headers.emplace_back(inj.header.empty() ? "Authorization" : inj.header, inj.prefix + tokens_.access_token);
-    }
-    req.timeout_ms = 10000;
-    Steps::http(*this, std::move(req), [this](Result<HttpResponse> r) {
-      if (!r || r->status != 200) return save("default");
-      auto doc = json::parse(r->body, "the identity response");
-      if (!doc || !doc->is<json::Object>()) return save("default");
-      const json::Value* v = json::find_path(doc->get<json::Object>(), provider_.identity->account_path);
-      std::string name;
-      if (v && v->is<std::string>()) name = v->get<std::string>();
-      else if (v && v->is<std::int64_t>()) name = std::to_string(v->get<std::int64_t>());
-      bool printable = !name.empty() && name.size() <= 200;
-      for (unsigned char c : name) printable = printable && c >= 0x20 && c != 0x7f;
-      save(printable ? name : "default");
-    });
+    identify_account(*this, provider_, tokens_.access_token, [this](std::string name) { save(name); });
   }
 
   void save(const std::string& account) {

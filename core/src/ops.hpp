@@ -9,6 +9,8 @@ namespace latchkey::detail {
 
 std::unique_ptr<Operation<AuthorizationStart>> make_authorize(Engine& engine, AuthorizeRequest request);
 std::unique_ptr<Operation<ConnectionInfo>> make_complete_callback(Engine& engine, CallbackRequest request);
+std::unique_ptr<Operation<DeviceAuthorization>> make_device_authorize(Engine& engine, DeviceRequest request);
+std::unique_ptr<Operation<ConnectionInfo>> make_device_poll(Engine& engine, DevicePollRequest request);
 std::unique_ptr<Operation<ConnectionInfo>> make_client_credentials(Engine& engine, ConnectionRef ref,
                                                                    std::vector<std::string> scopes);
 std::unique_ptr<Operation<AccessToken>> make_get_token(Engine& engine, ConnectionRef ref, bool force_refresh);
@@ -29,6 +31,11 @@ std::unique_ptr<Operation<Ok>> make_check_master_key(Engine& engine);
 std::unique_ptr<Operation<AppInfo>> make_get_app(Engine& engine, std::string provider);
 std::unique_ptr<Operation<std::vector<AppInfo>>> make_list_apps(Engine& engine);
 std::unique_ptr<Operation<RemoveResult>> make_delete_app(Engine& engine, std::string provider);
+
+/// Names a new connection's account from the provider's identity endpoint (with the fresh
+/// access token); any failure, or no identity endpoint, gives "default".
+void identify_account(OperationBase& op, const Provider& provider, const std::string& access_token,
+                      std::function<void(std::string)> then);
 
 /// Unseals the app's client secret ("" if none).
 Result<std::string> open_client_secret(const Engine& engine, const AppRecord& app);

@@ -294,6 +294,7 @@ Result<Provider> provider_from_object(const Object& o) {
                  "request_token_endpoint",
                  "revocation_endpoint",
                  "userinfo_endpoint",
+                 "device_authorization_endpoint",
                  "issuer",
                  "authorization_response_iss_parameter_supported",
                  "api_base_url",
@@ -325,6 +326,7 @@ Result<Provider> provider_from_object(const Object& o) {
   LK_TRY(r.str("request_token_endpoint", &p.request_token_endpoint, true));
   LK_TRY(r.str("revocation_endpoint", &p.revocation_endpoint, true));
   LK_TRY(r.str("userinfo_endpoint", &p.userinfo_endpoint, true));
+  LK_TRY(r.str("device_authorization_endpoint", &p.device_authorization_endpoint, true));
   LK_TRY(r.str("issuer", &p.issuer, true));
   LK_TRY(r.boolean("authorization_response_iss_parameter_supported", &p.authorization_response_iss_parameter_supported));
   LK_TRY(r.str("api_base_url", &p.api_base_url, true));
@@ -410,6 +412,7 @@ auto url_fields(P& p) {
       {"request_token_endpoint", &p.request_token_endpoint},
       {"revocation_endpoint", &p.revocation_endpoint},
       {"userinfo_endpoint", &p.userinfo_endpoint},
+      {"device_authorization_endpoint", &p.device_authorization_endpoint},
       {"issuer", &p.issuer},
       {"api_base_url", &p.api_base_url},
       {"refresh_endpoint", &p.refresh_endpoint},
@@ -889,6 +892,10 @@ std::string provider_to_json(const Provider& p) {
   }
   o["revocation_endpoint"] = opt_str(p.revocation_endpoint);
   o["userinfo_endpoint"] = opt_str(p.userinfo_endpoint);
+  // Only when offered: definitions without it (most of the catalog) keep their exact JSON form.
+  if (!p.device_authorization_endpoint.empty()) {
+    o["device_authorization_endpoint"] = opt_str(p.device_authorization_endpoint);
+  }
   o["issuer"] = opt_str(p.issuer);
   o["authorization_response_iss_parameter_supported"] = boolean(p.authorization_response_iss_parameter_supported);
   o["api_base_url"] = opt_str(p.api_base_url);
@@ -1062,6 +1069,7 @@ Result<Provider> provider_from_discovery(const std::string& key, const std::stri
   LK_TRY(doc_string("token_endpoint", &p.token_endpoint));
   LK_TRY(doc_string("revocation_endpoint", &p.revocation_endpoint));
   LK_TRY(doc_string("userinfo_endpoint", &p.userinfo_endpoint));
+  LK_TRY(doc_string("device_authorization_endpoint", &p.device_authorization_endpoint));
 
   bool present = false;
   std::vector<std::string> scopes;

@@ -108,6 +108,7 @@ std::string provider_key(const std::string& provider) { return "provider/" + enc
 std::string mode_key(const std::string& provider) { return "mode/" + enc(provider); }
 std::string app_key(const std::string& provider) { return "app/" + enc(provider); }
 std::string pending_key(const std::string& state) { return "pending/" + base64url_encode(sha256(state)); }
+std::string device_key(const std::string& handle) { return "device/" + base64url_encode(sha256(handle)); }
 std::string connection_prefix(const std::string& principal) { return "conn/" + enc(principal) + "/"; }
 std::string connection_key(const ConnectionRef& ref) {
   return connection_prefix(ref.principal) + enc(ref.provider) + "/" + enc(ref.account);
@@ -195,6 +196,38 @@ Result<PendingRecord> pending_from_json(const std::string& text) {
   r.created_at_ms = in.num("created_at_ms");
   r.expires_at_ms = in.num("expires_at_ms");
   r.consumed = in.flag("consumed");
+  if (auto s = in.status(); !s) return s.error();
+  return r;
+}
+
+std::string to_json(const DeviceRecord& r) {
+  Object o;
+  o["principal"] = Value(r.principal);
+  o["provider"] = Value(r.provider);
+  o["account"] = Value(r.account);
+  o["scope"] = Value(r.scope);
+  o["device_code"] = Value(r.device_code_sealed);
+  o["template_values"] = string_map(r.template_values);
+  o["interval_ms"] = Value(r.interval_ms);
+  o["created_at_ms"] = Value(r.created_at_ms);
+  o["expires_at_ms"] = Value(r.expires_at_ms);
+  return json::serialize(Value(o));
+}
+
+Result<DeviceRecord> device_from_json(const std::string& text) {
+  auto o = parse_record(text, "device authorization");
+  if (!o) return o.error();
+  Reader in(*o, "device authorization");
+  DeviceRecord r;
+  r.principal = in.str("principal");
+  r.provider = in.str("provider");
+  r.account = in.str("account");
+  r.scope = in.str("scope");
+  r.device_code_sealed = in.str("device_code");
+  r.template_values = in.map("template_values");
+  r.interval_ms = in.num("interval_ms");
+  r.created_at_ms = in.num("created_at_ms");
+  r.expires_at_ms = in.num("expires_at_ms");
   if (auto s = in.status(); !s) return s.error();
   return r;
 }

@@ -5,6 +5,7 @@
 //   mode/<provider>                         {"mode": "managed" | "your-own"}
 //   app/<provider>                          app credentials (client_secret sealed)
 //   pending/<base64url(sha256(state))>      a started authorization (code_verifier sealed)
+//   device/<base64url(sha256(handle))>      a started device authorization (device_code sealed)
 //   conn/<principal>/<provider>/<account>   a connection (tokens sealed)
 //   meta/key-check/<version>                a master key's check value (op_reseal.cpp)
 //
@@ -25,6 +26,7 @@ std::string provider_key(const std::string& provider);
 std::string mode_key(const std::string& provider);
 std::string app_key(const std::string& provider);
 std::string pending_key(const std::string& state);
+std::string device_key(const std::string& handle);
 std::string connection_key(const ConnectionRef& ref);
 std::string connection_prefix(const std::string& principal);
 /// "provider/account" with both parts percent-encoded.
@@ -57,6 +59,20 @@ struct PendingRecord {
   bool consumed = false;
 };
 
+/// A device authorization waiting for the user (RFC 8628). The host only ever sees the handle
+/// that names it; the device_code, which redeems the grant, stays sealed in here.
+struct DeviceRecord {
+  std::string principal;
+  std::string provider;
+  std::string account;
+  std::string scope;                ///< As requested, joined with the provider's separator.
+  std::string device_code_sealed;
+  StringMap template_values;
+  std::int64_t interval_ms = 5000;  ///< Grows by 5 s on every slow_down (RFC 8628 §3.5).
+  std::int64_t created_at_ms = 0;
+  std::int64_t expires_at_ms = 0;
+};
+
 struct ConnectionRecord {
   std::string principal;
   std::string provider;
@@ -86,6 +102,8 @@ std::string to_json(const AppRecord& r);
 Result<AppRecord> app_from_json(const std::string& json);
 std::string to_json(const PendingRecord& r);
 Result<PendingRecord> pending_from_json(const std::string& json);
+std::string to_json(const DeviceRecord& r);
+Result<DeviceRecord> device_from_json(const std::string& json);
 std::string to_json(const ConnectionRecord& r);
 Result<ConnectionRecord> connection_from_json(const std::string& json);
 

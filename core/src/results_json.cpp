@@ -18,6 +18,7 @@ template class Operation<ProviderInfo>;
 template class Operation<AppInfo>;
 template class Operation<std::vector<AppInfo>>;
 template class Operation<AuthorizationStart>;
+template class Operation<DeviceAuthorization>;
 template class Operation<ConnectionInfo>;
 template class Operation<std::vector<ConnectionInfo>>;
 template class Operation<AccessToken>;
@@ -108,6 +109,17 @@ Value to_value(const AuthorizationStart& a) {
   o["authorization_url"] = Value(a.authorization_url);
   o["state"] = Value(a.state);
   o["expires_at_ms"] = Value(a.expires_at_ms);
+  return Value(o);
+}
+
+Value to_value(const DeviceAuthorization& d) {
+  Object o;
+  o["handle"] = Value(d.handle);
+  o["user_code"] = Value(d.user_code);
+  o["verification_uri"] = Value(d.verification_uri);
+  o["verification_uri_complete"] = d.verification_uri_complete.empty() ? Value() : Value(d.verification_uri_complete);
+  o["expires_at_ms"] = Value(d.expires_at_ms);
+  o["interval_ms"] = Value(d.interval_ms);
   return Value(o);
 }
 

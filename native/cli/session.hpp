@@ -62,4 +62,8 @@ bool open_in_browser(const std::string& url);
 int run_connect(Session& session, const std::string& provider, std::vector<std::string> scopes,
                 const std::string& account, bool open_browser, int port, int timeout_s, bool json);
 
+/// `connect --device`: the device authorization grant (prints the code, polls until done).
+int run_device_connect(Session& session, const std::string& provider, std::vector<std::string> scopes,
+                       const std::string& account, bool json);
+
 }  // namespace latchkey::cli

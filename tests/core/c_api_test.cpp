@@ -52,6 +52,10 @@ struct CApi : ::testing::Test {
 
   std::string perform(const Object& e) {
     const std::string& kind = e.at("kind").get<std::string>();
+    if (kind == "sleep") {
+      slept_ms += e.at("ms").get<std::int64_t>();
+      return "{}";
+    }
     if (kind == "http") {
       ++http_calls;
       const std::string& url = e.at("http").get<Object>().at("url").get<std::string>();
@@ -68,6 +72,7 @@ struct CApi : ::testing::Test {
   std::int64_t now = 1700000000000;
   std::string http_answer;
   int http_calls = 0;
+  std::int64_t slept_ms = 0;
 };
 
 TEST_F(CApi, ErrorsAreJsonDocuments) {
@@ -114,6 +119,38 @@ TEST_F(CApi, FullFlowOverJson) {
     EXPECT_EQ(v.value.find("gho_abc"), std::string::npos);
     EXPECT_EQ(v.value.find("gh-secret"), std::string::npos);
   }
+}
+
+TEST_F(CApi, DeviceGrantInTwoOperations) {
+  Value p = run(R"({"op":"register_provider","provider":{"key":"dev","display_name":"Dev",
+                   "authorization_endpoint":"https://as.dev.test/auth","token_endpoint":"https://as.dev.test/token",
+                   "device_authorization_endpoint":"https://as.dev.test/device","default_scopes":["read"],
+                   "injection":{"hosts":["api.dev.test"]}}})");
+  ASSERT_TRUE(p.get<Object>().count("ok")) << p.serialize();
+  ASSERT_TRUE(run(R"({"op":"upsert_app","provider":"dev","client_id":"id","client_secret":"s"})").get<Object>().count("ok"));
+
+  http_answer = R"({"status":200,"headers":[["Content-Type","application/json"]],
+                    "body":"{\"device_code\":\"DC-secret\",\"user_code\":\"ABCD-EFGH\",\"verification_uri\":\"https://as.dev.test/activate\",\"expires_in\":600,\"interval\":2}"})";
+  Value a = run(R"({"op":"device_authorize","provider":"dev","principal":"alice"})");
+  ASSERT_TRUE(a.get<Object>().count("ok")) << a.serialize();
+  const Object& info = a.get<Object>().at("ok").get<Object>();
+  EXPECT_EQ(info.at("user_code").get<std::string>(), "ABCD-EFGH");
+  EXPECT_EQ(info.at("verification_uri").get<std::string>(), "https://as.dev.test/activate");
+  EXPECT_TRUE(info.at("verification_uri_complete").is<picojson::null>());
+  EXPECT_EQ(info.at("interval_ms").get<std::int64_t>(), 2000);
+  EXPECT_EQ(a.serialize().find("DC-secret"), std::string::npos);
+  std::string handle = info.at("handle").get<std::string>();
+
+  http_answer = R"({"status":200,"headers":[["Content-Type","application/json"]],
+                    "body":"{\"access_token\":\"tok\",\"token_type\":\"Bearer\",\"expires_in\":60}"})";
+  Value c = run(R"({"op":"device_poll","principal":"alice","handle":")" + handle + "\"}");
+  ASSERT_TRUE(c.get<Object>().count("ok")) << c.serialize();
+  EXPECT_EQ(c.get<Object>().at("ok").get<Object>().at("grant").get<std::string>(), "device_code");
+  EXPECT_EQ(slept_ms, 2000);
+  Value again = run(R"({"op":"device_poll","principal":"alice","handle":")" + handle + "\"}");
+  EXPECT_EQ(again.get<Object>().at("error").get<Object>().at("code").get<std::string>(), "invalid_state");
+  EXPECT_EQ(run(R"({"op":"device_poll"})").get<Object>().at("error").get<Object>().at("code").get<std::string>(),
+            "invalid_request");
 }
 
 TEST_F(CApi, BadEffectResultEndsTheOperationWithAnError) {

@@ -635,6 +635,14 @@ TEST(Provider, DiscoveryHappyPath) {
   EXPECT_EQ(p.token_endpoint, "https://oauth2.googleapis.com/token");
   EXPECT_EQ(p.revocation_endpoint, "https://oauth2.googleapis.com/revoke");
   EXPECT_EQ(p.userinfo_endpoint, "https://openidconnect.googleapis.com/v1/userinfo");
+  EXPECT_EQ(p.device_authorization_endpoint, "https://oauth2.googleapis.com/device/code");
+  // Kept through the JSON form (and left out of it when there is none: catalog JSON unchanged).
+  auto back = provider_from_json(provider_to_json(p));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->device_authorization_endpoint, p.device_authorization_endpoint);
+  Provider none = p;
+  none.device_authorization_endpoint.clear();
+  EXPECT_EQ(provider_to_json(none).find("device_authorization_endpoint"), std::string::npos);
   EXPECT_EQ(p.available_scopes, (std::vector<std::string>{"openid", "email", "profile"}));
   EXPECT_EQ(p.default_scopes, std::vector<std::string>{"openid"});
   EXPECT_EQ(p.pkce, PkceSupport::supported);

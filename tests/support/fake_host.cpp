@@ -12,6 +12,7 @@ EffectResult FakeHost::perform(const Effect& e) {
       return http(e.http);
     case EffectKind::sleep:
       slept_ms += e.sleep_ms;
+      sleeps.push_back(e.sleep_ms);
       now_ms += e.sleep_ms;
       return {};
     default:

@@ -29,6 +29,7 @@ class FakeHost {
   Handler http;
   std::vector<HttpRequest> calls;
   std::int64_t slept_ms = 0;
+  std::vector<std::int64_t> sleeps;  ///< Each sleep effect's ms, in order.
   int steps = 0;
 
   /// Performs one effect.

@@ -80,7 +80,7 @@ export interface Connection {
   provider: string;
   account: string;
   status: 'connected' | 'needs_reauth';
-  grant: 'authorization_code' | 'client_credentials';
+  grant: 'authorization_code' | 'client_credentials' | 'device_code';
   scope: string;
   tokenType: string;
   expiresAtMs: number | null;

@@ -78,13 +78,45 @@ struct CallbackRequest {
   std::string callback;
 };
 
+// The device authorization grant (RFC 8628) runs as two operations, so a host can show the code
+// before it starts waiting: device_authorize asks the provider for a user code and returns what
+// to show; device_poll then waits (sleep effects at the server's interval) until the user has
+// approved or refused it, and stores the connection. The device_code that redeems the grant
+// never leaves the core unsealed: the host holds only a handle to the pending record.
+
+struct DeviceRequest {
+  std::string principal = "default";
+  std::string provider;
+  /// Empty: named after the sign-in from the provider's identity endpoint (else "default").
+  std::string account;
+  std::vector<std::string> scopes;  ///< Empty: the app's scopes, else the provider's defaults.
+  std::map<std::string, std::string> template_values;  ///< Override the app's ({shop} …).
+};
+
+/// What the user needs (RFC 8628 §3.2): open verification_uri and type user_code, or open
+/// verification_uri_complete, which carries the code. Nothing here is secret.
+struct DeviceAuthorization {
+  std::string handle;  ///< Pass to device_poll (random, 256 bits; names the pending record).
+  std::string user_code;
+  std::string verification_uri;
+  std::string verification_uri_complete;  ///< Empty when the provider sends none.
+  std::int64_t expires_at_ms = 0;         ///< The code is dead after this: start again.
+  std::int64_t interval_ms = 5000;        ///< How often device_poll asks (grows on slow_down).
+};
+
+struct DevicePollRequest {
+  /// Must be the principal that started it. Empty: whoever started it (the handle is the proof).
+  std::string principal = "default";
+  std::string handle;
+};
+
 struct ConnectionInfo {
   std::string id;  ///< "provider/account" (each part percent-encoded); unique per principal.
   std::string principal;
   std::string provider;
   std::string account;
   std::string status;  ///< "connected" | "needs_reauth"
-  std::string grant;   ///< "authorization_code" | "client_credentials"
+  std::string grant;   ///< "authorization_code" | "client_credentials" | "device_code"
   std::string scope;
   std::string token_type;
   std::int64_t expires_at_ms = 0;
@@ -184,6 +216,13 @@ class Engine {
   // Connections.
   std::unique_ptr<Operation<AuthorizationStart>> authorize(AuthorizeRequest request);
   std::unique_ptr<Operation<ConnectionInfo>> complete_callback(CallbackRequest request);
+  /// Device grant, first half: asks the provider's device_authorization_endpoint for a user code.
+  std::unique_ptr<Operation<DeviceAuthorization>> device_authorize(DeviceRequest request);
+  /// Device grant, second half: polls the token endpoint until the user approves (the
+  /// connection is stored), refuses (provider_error, provider_code access_denied), or the code
+  /// expires (state_expired). Cancel by dropping the operation; a later poll with the same handle
+  /// carries on until expiry.
+  std::unique_ptr<Operation<ConnectionInfo>> device_poll(DevicePollRequest request);
   /// Client-credentials grant: fetches a token and stores it as a connection.
   std::unique_ptr<Operation<ConnectionInfo>> connect_client_credentials(ConnectionRef ref, std::vector<std::string> scopes);
   /// A token valid for at least the provider's expiry buffer, refreshing (single-flight) if needed.

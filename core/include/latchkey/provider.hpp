@@ -63,6 +63,7 @@ struct Provider {
   std::string request_token_endpoint;  ///< OAuth 1.0a temporary credentials.
   std::string revocation_endpoint;
   std::string userinfo_endpoint;
+  std::string device_authorization_endpoint;  ///< RFC 8628: empty when the device grant is not offered.
   std::string issuer;  ///< RFC 9207: callbacks must carry exactly this `iss` when present.
   /// RFC 9207 §2.4: the server always sends `iss`, so a callback without one is refused.
   bool authorization_response_iss_parameter_supported = false;

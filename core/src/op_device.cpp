@@ -1,0 +1,307 @@
+// The device authorization grant (RFC 8628): ask for a user code (DeviceAuthorize), then poll the
+// token endpoint while the user approves on another device (DevicePoll). Between the two the
+// pending record in the store holds the sealed device_code, so the host only ever carries a
+// handle, and a poll can resume in another process.
+#include <algorithm>
+
+#include "authorization.hpp"
+#include "crypto.hpp"
+#include "device_authorization.hpp"
+#include "ops.hpp"
+#include "seal.hpp"
+
+namespace latchkey::detail {
+namespace {
+
+TokenHttpResponse token_http(HttpResponse r) {
+  TokenHttpResponse t;
+  t.status = r.status;
+  if (const std::string* ct = find_header(r.headers, "content-type")) t.content_type = *ct;
+  t.body = std::move(r.body);
+  return t;
+}
+
+Error unknown_handle() {
+  return make_error(ErrorCode::invalid_state,
+                    "no device sign-in matches this handle (it finished, expired, or was started by another "
+                    "latchkey store); start again with `latchkey connect PROVIDER --device`");
+}
+
+class DeviceAuthorize : public Operation<DeviceAuthorization> {
+ public:
+  DeviceAuthorize(Engine& e, DeviceRequest r) : Operation(e), req_(std::move(r)) {}
+
+ private:
+  void run() override {
+    if (req_.principal.empty()) return fail(make_error(ErrorCode::invalid_request, "a principal is required"));
+    Steps::provider(*this, req_.provider, [this](Result<Provider> p) {
+      if (!p) return fail(p.error());
+      if (p->auth_mode != AuthMode::oauth2) {
+        return fail(make_error(ErrorCode::invalid_request,
+                               "'" + p->key + "' does not use OAuth 2.0 sign-ins, so it has no device grant"));
+      }
+      provider_ = std::move(*p);
+      Steps::app(*this, req_.provider, [this](Result<AppRecord> a) {
+        if (!a) return fail(a.error());
+        ask(std::move(*a));
+      });
+    });
+  }
+
+  void ask(AppRecord app) {
+    auto resolved = resolve_for(provider_, app.template_values, req_.template_values);
+    if (!resolved) return fail(resolved.error());
+    provider_ = std::move(*resolved);
+    if (provider_.device_authorization_endpoint.empty()) {
+      return fail(make_error(ErrorCode::unsupported,
+                             "'" + provider_.key + "' has no device_authorization_endpoint, so it cannot connect "
+                             "with a code (RFC 8628); connect it in a browser instead, or add the endpoint to "
+                             "the provider (`latchkey providers update`)"));
+    }
+    auto secret = open_client_secret(engine(), app);
+    if (!secret) return fail(secret.error());
+    values_ = app.template_values;
+    for (const auto& [k, v] : req_.template_values) values_[k] = v;
+    const auto& scopes = !req_.scopes.empty() ? req_.scopes : !app.scopes.empty() ? app.scopes : provider_.default_scopes;
+    scope_ = join_scopes(provider_, scopes);
+    Params params;
+    if (!scope_.empty()) params.emplace_back("scope", scope_);
+    // The client authenticates here exactly as at the token endpoint (RFC 8628 §3.1).
+    HttpRequest req = token_request(provider_, provider_.device_authorization_endpoint,
+                                    {app.client_id, *secret}, std::move(params));
+    Steps::http(*this, std::move(req), [this](Result<HttpResponse> r) {
+      if (!r) return fail(r.error());
+      auto grant = parse_device_authorization(token_http(std::move(*r)));
+      if (!grant) return fail(grant.error());
+      record(std::move(*grant));
+    });
+  }
+
+  void record(DeviceGrant grant) {
+    Drbg& drbg = engine().drbg();
+    std::string handle = base64url_encode(drbg.bytes(32));
+    key_ = device_key(handle);
+    DeviceRecord rec;
+    rec.principal = req_.principal;
+    rec.provider = req_.provider;
+    rec.account = req_.account;
+    rec.scope = scope_;
+    rec.device_code_sealed = engine().sealer().seal(seal_place(key_, "device_code"), grant.device_code, drbg);
+    rec.template_values = values_;
+    rec.interval_ms = grant.interval_ms;
+    rec.created_at_ms = now_ms();
+    rec.expires_at_ms = now_ms() + grant.lifetime_ms;
+    value_ = to_json(rec);
+    result_.handle = std::move(handle);
+    result_.user_code = std::move(grant.user_code);
+    result_.verification_uri = std::move(grant.verification_uri);
+    result_.verification_uri_complete = std::move(grant.verification_uri_complete);
+    result_.expires_at_ms = rec.expires_at_ms;
+    result_.interval_ms = rec.interval_ms;
+    sweep();
+  }
+
+  // Abandoned device sign-ins (the host never polled to the end) are removed a few at a time by
+  // later ones, as pending authorizations are: the store stays bounded.
+  void sweep() {
+    Steps::list(*this, "device/", [this](Result<std::vector<StoreRecord>> r) {
+      if (!r) return fail(r.error());
+      for (const auto& rec : *r) {
+        auto d = device_from_json(rec.value);
+        if (d && d->expires_at_ms < now_ms()) expired_.push_back({rec.key, rec.version});
+        if (expired_.size() == 16) break;
+      }
+      remove_expired(0);
+    });
+  }
+
+  void remove_expired(std::size_t i) {
+    if (i == expired_.size()) {
+      return Steps::cas(*this, key_, value_, 0, [this](Result<std::int64_t> r) {
+        if (!r) return fail(r.error());
+        succeed(std::move(result_));
+      });
+    }
+    Steps::remove(*this, expired_[i].first, expired_[i].second, [this, i](Result<bool>) { remove_expired(i + 1); });
+  }
+
+  DeviceRequest req_;
+  Provider provider_;
+  StringMap values_;
+  std::string scope_;
+  std::string key_;
+  std::string value_;
+  DeviceAuthorization result_;
+  std::vector<std::pair<std::string, std::int64_t>> expired_;
+};
+
+class DevicePoll : public Operation<ConnectionInfo> {
+ public:
+  DevicePoll(Engine& e, DevicePollRequest r) : Operation(e), req_(std::move(r)) {}
+
+ private:
+  // A few hiccups (5xx, 429, a dropped connection) in a row are waited out: the user may be
+  // approving right now, and starting over would make them type a new code.
+  static constexpr int kMaxHiccups = 3;
+
+  void run() override {
+    if (req_.handle.empty()) return fail(make_error(ErrorCode::invalid_request, "a device handle is required"));
+    key_ = device_key(req_.handle);
+    Steps::get(*this, key_, [this](Result<std::optional<StoreRecord>> r) {
+      if (!r) return fail(r.error());
+      if (!*r) return fail(unknown_handle());
+      auto rec = device_from_json((*r)->value);
+      if (!rec) return fail(rec.error());
+      // Same answer as an unknown handle: another principal learns nothing about this one.
+      if (!req_.principal.empty() && rec->principal != req_.principal) return fail(unknown_handle());
+      rec_ = std::move(*rec);
+      version_ = (*r)->version;
+      load();
+    });
+  }
+
+  void load() {
+    Steps::provider(*this, rec_.provider, [this](Result<Provider> p) {
+      if (!p) return fail(p.error());
+      auto resolved = resolve_for(*p, rec_.template_values, {});
+      if (!resolved) return fail(resolved.error());
+      provider_ = std::move(*resolved);
+      Steps::app(*this, rec_.provider, [this](Result<AppRecord> a) {
+        if (!a) return fail(a.error());
+        auto secret = open_client_secret(engine(), *a);
+        if (!secret) return fail(secret.error());
+        client_ = {a->client_id, *secret};
+        auto code = engine().sealer().open(seal_place(key_, "device_code"), rec_.device_code_sealed);
+        if (!code) return fail(code.error());
+        device_code_ = std::move(*code);
+        wait();
+      });
+    });
+  }
+
+  // RFC 8628 §3.5: wait `interval` before every request, including the first (the user has
+  // only just been shown the code), and stop once the code has expired.
+  void wait() {
+    if (now_ms() >= rec_.expires_at_ms) return expired();
+    Steps::sleep(*this, rec_.interval_ms, [this] {
+      if (now_ms() >= rec_.expires_at_ms) return expired();
+      poll();
+    });
+  }
+
+  void poll() {
+    Params grant = {{"grant_type", kDeviceCodeGrant}, {"device_code", device_code_}};
+    HttpRequest req = token_request(provider_, provider_.token_endpoint, client_, std::move(grant));
+    Steps::http(*this, std::move(req), [this](Result<HttpResponse> r) {
+      if (!r) return hiccup(r.error());
+      auto tokens = parse_token_response(token_http(std::move(*r)), provider_.token_response, now_ms(), rec_.scope);
+      switch (poll_verdict(tokens)) {
+        case PollVerdict::approved:
+          tokens_ = std::move(*tokens);
+          return finish([this] { approved(); });
+        case PollVerdict::pending:
+          hiccups_ = 0;
+          return wait();
+        case PollVerdict::slow_down:
+          hiccups_ = 0;
+          return slow_down();
+        case PollVerdict::retry:
+          return hiccup(tokens.error());
+        case PollVerdict::denied:
+          return finish([this, e = tokens.error()] { denied(e); });
+        case PollVerdict::expired:
+          return expired();
+        case PollVerdict::failed:
+          return finish([this, e = tokens.error()] { stop(e); });
+      }
+    });
+  }
+
+  void hiccup(Error e) {
+    if (++hiccups_ > kMaxHiccups) return stop(std::move(e));  // the record stays: a later poll may resume
+    wait();
+  }
+
+  /// Fails with `e` after taking the device code out of the provider's words: a server that
+  /// echoes it in an error_description must not put a live secret into logs.
+  void stop(Error e) {
+    auto scrub = [this](std::string& text) {
+      if (device_code_.empty()) return;
+      for (auto at = text.find(device_code_); at != std::string::npos; at = text.find(device_code_, at)) {
+        text.replace(at, device_code_.size(), "[device code]");
+      }
+    };
+    scrub(e.message);
+    scrub(e.provider_description);
+    scrub(e.provider_code);
+    fail(std::move(e));
+  }
+
+  // The longer interval is kept in the record too, so a poll resumed elsewhere honours it. A
+  // conflict only means another poller touched it: this one keeps its own interval.
+  void slow_down() {
+    rec_.interval_ms = std::min(rec_.interval_ms + kSlowDownStepMs, kMaxIntervalMs);
+    Steps::cas(*this, key_, to_json(rec_), version_, [this](Result<std::int64_t> r) {
+      if (r) version_ = *r;
+      else if (r.error().code != ErrorCode::conflict) return fail(r.error());
+      wait();
+    });
+  }
+
+  /// Removes the record (the device code is spent either way), then continues.
+  void finish(std::function<void()> next) {
+    Steps::remove(*this, key_, 0, [next](Result<bool>) { next(); });
+  }
+
+  void expired() {
+    finish([this] {
+      fail(make_error(ErrorCode::state_expired,
+                      "the code expired before the sign-in was approved; start again with `latchkey connect " +
+                          rec_.provider + " --device` and enter the new code sooner"));
+    });
+  }
+
+  void denied(Error e) {
+    e.code = ErrorCode::provider_error;
+    e.message = "the sign-in was denied at the provider (access_denied)";
+    if (!e.provider_description.empty()) e.message += ": " + e.provider_description;
+    e.message += "; start again with `latchkey connect " + rec_.provider + " --device` if this was not intended";
+    stop(std::move(e));
+  }
+
+  void approved() {
+    if (!rec_.account.empty()) return save(rec_.account);
+    identify_account(*this, provider_, tokens_.access_token, [this](std::string name) { save(name); });
+  }
+
+  void save(const std::string& account) {
+    ConnectionRef ref{rec_.principal, rec_.provider, account};
+    save_connection(*this, engine(), ref, "device_code", rec_.template_values, std::move(tokens_), now_ms(),
+                    [this](Result<ConnectionInfo> c) {
+                      if (!c) return fail(c.error());
+                      succeed(std::move(*c));
+                    });
+  }
+
+  DevicePollRequest req_;
+  std::string key_;
+  DeviceRecord rec_;
+  std::int64_t version_ = 0;
+  Provider provider_;
+  ClientCredentials client_;
+  std::string device_code_;
+  TokenSet tokens_;
+  int hiccups_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Operation<DeviceAuthorization>> make_device_authorize(Engine& engine, DeviceRequest request) {
+  return std::make_unique<DeviceAuthorize>(engine, std::move(request));
+}
+
+std::unique_ptr<Operation<ConnectionInfo>> make_device_poll(Engine& engine, DevicePollRequest request) {
+  return std::make_unique<DevicePoll>(engine, std::move(request));
+}
+
+}  // namespace latchkey::detail

@@ -1,0 +1,346 @@
+// The device authorization grant (RFC 8628), driven by scripted effects: the code request, the
+// polling loop's answers (pending, slow_down, denied, expired, hiccups), and what is stored.
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include "device_authorization.hpp"
+#include "records.hpp"
+#include "steps.hpp"
+#include "support/fixtures.hpp"
+
+namespace latchkey {
+namespace {
+
+using testing::AcmeTest;
+using testing::form_fields;
+using testing::respond;
+using testing::transport_failure;
+
+constexpr const char* kDeviceCode = "DC-very-secret-device-code";
+constexpr const char* kDeviceEndpoint = "https://auth.acme.test/device";
+constexpr const char* kTokenEndpoint = "https://auth.acme.test/token";
+
+std::string device_answer(int expires_in = 600, int interval = 5) {
+  return std::string("{\"device_code\":\"") + kDeviceCode +
+         "\",\"user_code\":\"WDJB-MJHT\",\"verification_uri\":\"https://auth.acme.test/device\","
+         "\"verification_uri_complete\":\"https://auth.acme.test/device?user_code=WDJB-MJHT\",\"expires_in\":" +
+         std::to_string(expires_in) + ",\"interval\":" + std::to_string(interval) + "}";
+}
+
+EffectResult oauth_error(const std::string& code, const std::string& description = "") {
+  std::string body = "{\"error\":\"" + code + "\"";
+  if (!description.empty()) body += ",\"error_description\":\"" + description + "\"";
+  return respond(400, body + "}");
+}
+
+EffectResult tokens() {
+  return respond(200, R"({"access_token":"A1","token_type":"Bearer","expires_in":3600,"refresh_token":"R1","scope":"read"})");
+}
+
+struct Device : AcmeTest {
+  void SetUp() override {
+    AcmeTest::SetUp();
+    std::string def = testing::kAcmeProvider;
+    const std::string anchor = "\"token_endpoint\":";
+    def.insert(def.find(anchor), std::string("\"device_authorization_endpoint\": \"") + kDeviceEndpoint + "\",\n  ");
+    auto p = host.run(engine->update_provider(def));
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    // The device endpoint answers `device`; the token endpoint answers from `polls`, in order.
+    host.http = [this](const HttpRequest& r) -> EffectResult {
+      if (r.url == kDeviceEndpoint) return device;
+      if (r.url == kTokenEndpoint && !polls.empty()) {
+        EffectResult next = polls.front();
+        polls.pop_front();
+        return next;
+      }
+      return transport_failure("unexpected request to " + r.url);
+    };
+  }
+
+  Result<DeviceAuthorization> start(const std::string& principal = "alice") {
+    DeviceRequest r;
+    r.principal = principal;
+    r.provider = "acme";
+    return host.run(engine->device_authorize(r));
+  }
+
+  Result<ConnectionInfo> poll(const std::string& handle, const std::string& principal = "alice") {
+    return host.run(engine->device_poll({principal, handle}));
+  }
+
+  /// Token endpoint calls made so far.
+  std::vector<HttpRequest> token_calls() const {
+    std::vector<HttpRequest> out;
+    for (const auto& c : host.calls) {
+      if (c.url == kTokenEndpoint) out.push_back(c);
+    }
+    return out;
+  }
+
+  bool stored_anywhere(const std::string& text) const {
+    for (const auto& [key, rec] : host.store.records) {
+      if (rec.value.find(text) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  std::size_t device_records() const {
+    std::size_t n = 0;
+    for (const auto& [key, rec] : host.store.records) n += key.rfind("device/", 0) == 0;
+    return n;
+  }
+
+  /// Starts, scripts the polls, polls to the end; checks the device code stays out of the error.
+  Result<ConnectionInfo> flow(std::deque<EffectResult> answers) {
+    auto s = start();
+    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
+    if (!s.ok()) return s.error();
+    host.sleeps.clear();
+    polls = std::move(answers);
+    auto c = poll(s->handle);
+    if (!c.ok()) {
+      EXPECT_EQ(c.error().message.find(kDeviceCode), std::string::npos) << c.error().message;
+      EXPECT_EQ(c.error().provider_description.find(kDeviceCode), std::string::npos);
+    }
+    return c;
+  }
+
+  EffectResult device = respond(200, device_answer());
+  std::deque<EffectResult> polls;
+};
+
+TEST_F(Device, StartAsksForACodeWithClientAuthAndScopes) {
+  auto s = start();
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->user_code, "WDJB-MJHT");
+  EXPECT_EQ(s->verification_uri, "https://auth.acme.test/device");
+  EXPECT_EQ(s->verification_uri_complete, "https://auth.acme.test/device?user_code=WDJB-MJHT");
+  EXPECT_EQ(s->expires_at_ms, host.now_ms + 600 * 1000);
+  EXPECT_EQ(s->interval_ms, 5000);
+  EXPECT_GE(s->handle.size(), 43u);
+  ASSERT_EQ(host.calls.size(), 1u);
+  const HttpRequest& req = host.calls[0];
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_FALSE(req.follow_redirects);
+  auto body = form_fields(req.body);
+  EXPECT_EQ(body["scope"], "read");
+  EXPECT_EQ(body.count("client_secret"), 0u);
+  const std::string* auth = detail::find_header(req.headers, "authorization");
+  ASSERT_NE(auth, nullptr);
+  EXPECT_EQ(auth->rfind("Basic ", 0), 0u);
+  // The handle is all the host gets; the device code is only in the store, sealed.
+  EXPECT_EQ(s->handle.find(kDeviceCode), std::string::npos);
+  EXPECT_FALSE(stored_anywhere(kDeviceCode));
+  EXPECT_EQ(device_records(), 1u);
+}
+
+TEST_F(Device, PendingPendingSlowDownThenApproved) {
+  auto c = flow({oauth_error("authorization_pending"), oauth_error("authorization_pending"),
+                 oauth_error("slow_down"), tokens()});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  // Every request waits the interval first; after slow_down it is 5 s longer (RFC 8628 §3.5).
+  EXPECT_EQ(host.sleeps, (std::vector<std::int64_t>{5000, 5000, 5000, 10000}));
+  auto calls = token_calls();
+  ASSERT_EQ(calls.size(), 4u);
+  auto body = form_fields(calls[0].body);
+  EXPECT_EQ(body["grant_type"], "urn:ietf:params:oauth:grant-type:device_code");
+  EXPECT_EQ(body["device_code"], kDeviceCode);
+  EXPECT_NE(detail::find_header(calls[0].headers, "authorization"), nullptr);
+  // Stored like any connection: sealed tokens, scope, account, and it refreshes.
+  EXPECT_EQ(c->grant, "device_code");
+  EXPECT_EQ(c->account, "default");
+  EXPECT_EQ(c->scope, "read");
+  EXPECT_TRUE(c->has_refresh_token);
+  EXPECT_FALSE(stored_anywhere("\"A1\""));
+  EXPECT_EQ(device_records(), 0u);
+  auto t = host.run(engine->get_token({"alice", "acme", "default"}));
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->access_token, "A1");
+  host.now_ms += 3600 * 1000;
+  polls = {respond(200, R"({"access_token":"A2","token_type":"Bearer","expires_in":3600})")};
+  auto refreshed = host.run(engine->get_token({"alice", "acme", "default"}));
+  ASSERT_TRUE(refreshed.ok()) << refreshed.error().message;
+  EXPECT_EQ(refreshed->access_token, "A2");
+  EXPECT_EQ(form_fields(token_calls().back().body)["grant_type"], "refresh_token");
+}
+
+TEST_F(Device, SlowDownAddsUpAndIsKeptForALaterPoll) {
+  auto s = start();
+  ASSERT_TRUE(s.ok());
+  host.sleeps.clear();
+  // Two slow_downs, then a transport failure four times: this poll gives up...
+  polls = {oauth_error("slow_down"), oauth_error("slow_down"), transport_failure("reset"), transport_failure("reset"),
+           transport_failure("reset"), transport_failure("reset")};
+  auto first = poll(s->handle);
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().code, ErrorCode::transport);
+  EXPECT_EQ(host.sleeps, (std::vector<std::int64_t>{5000, 10000, 15000, 15000, 15000, 15000}));
+  // ...and the next one resumes at the slower interval.
+  host.sleeps.clear();
+  polls = {tokens()};
+  ASSERT_TRUE(poll(s->handle).ok());
+  EXPECT_EQ(host.sleeps, std::vector<std::int64_t>{15000});
+}
+
+TEST_F(Device, ServerHiccupsAreWaitedOut) {
+  auto c = flow({respond(503, "<html>busy</html>", "text/html"), transport_failure("timeout"),
+                 respond(429, ""), tokens()});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(token_calls().size(), 4u);
+}
+
+TEST_F(Device, AccessDenied) {
+  auto c = flow({oauth_error("authorization_pending"), oauth_error("access_denied", "End-User denied the request")});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, ErrorCode::provider_error);
+  EXPECT_EQ(c.error().provider_code, "access_denied");
+  EXPECT_NE(c.error().message.find("denied"), std::string::npos) << c.error().message;
+  EXPECT_NE(c.error().message.find("--device"), std::string::npos) << c.error().message;
+  EXPECT_EQ(device_records(), 0u);
+  EXPECT_TRUE(host.store.records.count(detail::connection_key({"alice", "acme", "default"})) == 0);
+}
+
+TEST_F(Device, ExpiredToken) {
+  auto c = flow({oauth_error("expired_token")});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, ErrorCode::state_expired);
+  EXPECT_NE(c.error().message.find("expired"), std::string::npos);
+  EXPECT_NE(c.error().message.find("start again"), std::string::npos);
+  EXPECT_EQ(device_records(), 0u);
+}
+
+TEST_F(Device, StopsAtExpiresInWithoutAskingAgain) {
+  device = respond(200, device_answer(12, 5));
+  auto c = flow({oauth_error("authorization_pending"), oauth_error("authorization_pending"),
+                 oauth_error("authorization_pending"), oauth_error("authorization_pending")});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, ErrorCode::state_expired);
+  // Polls at 5 s and 10 s; at 15 s the code is dead, so no third request.
+  EXPECT_EQ(token_calls().size(), 2u);
+  EXPECT_EQ(device_records(), 0u);
+  // A finished handle is gone.
+  auto again = poll("whatever");
+  EXPECT_EQ(again.error().code, ErrorCode::invalid_state);
+}
+
+TEST_F(Device, MalformedPollAnswersStop) {
+  auto html = flow({respond(200, "<!DOCTYPE html><html>login</html>", "text/html")});
+  ASSERT_FALSE(html.ok());
+  EXPECT_EQ(html.error().code, ErrorCode::malformed_response);
+  auto garbage = flow({respond(200, "{\"access_token\": ")});
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.error().code, ErrorCode::malformed_response);
+  auto other = flow({oauth_error("invalid_client")});
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, ErrorCode::provider_error);
+  EXPECT_EQ(device_records(), 0u);
+}
+
+TEST_F(Device, DeviceCodeEchoedByTheServerIsScrubbed) {
+  auto c = flow({oauth_error("invalid_grant", std::string("device code ") + kDeviceCode + " is unknown")});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().provider_description.find("[device code]"), std::string::npos)
+      << c.error().provider_description;
+  auto d = flow({oauth_error("access_denied", std::string("no to ") + kDeviceCode)});
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().message.find(kDeviceCode), std::string::npos);
+}
+
+TEST_F(Device, MalformedDeviceAuthorizationAnswers) {
+  struct Case {
+    EffectResult answer;
+    ErrorCode code;
+  };
+  std::vector<Case> cases = {
+      {respond(200, "{\"device_code\": \"x\", "), ErrorCode::malformed_response},
+      {respond(200, "<html><body>Sign in</body></html>", "text/html"), ErrorCode::malformed_response},
+      {respond(200, "[]"), ErrorCode::malformed_response},
+      {respond(200, R"({"user_code":"A","verification_uri":"https://a.test/d","expires_in":60})"),
+       ErrorCode::malformed_response},
+      {respond(200, R"({"device_code":"d","verification_uri":"https://a.test/d","expires_in":60})"),
+       ErrorCode::malformed_response},
+      {respond(200, R"({"device_code":"d","user_code":"A\u001b[2J","verification_uri":"https://a.test/d"})"),
+       ErrorCode::malformed_response},
+      {respond(200, R"({"device_code":"d","user_code":"A","verification_uri":"http://evil.test/d"})"),
+       ErrorCode::malformed_response},
+      {respond(200, R"({"device_code":"d","user_code":"A","verification_uri":"https://a.test/d","expires_in":"soon"})"),
+       ErrorCode::malformed_response},
+      {respond(400, R"({"error":"unauthorized_client"})"), ErrorCode::provider_error},
+      {respond(500, "<html>oops</html>", "text/html"), ErrorCode::malformed_response},
+  };
+  for (const auto& c : cases) {
+    device = c.answer;
+    auto s = start();
+    ASSERT_FALSE(s.ok()) << c.answer.response.body;
+    EXPECT_EQ(s.error().code, c.code) << c.answer.response.body << ": " << s.error().message;
+  }
+  EXPECT_EQ(device_records(), 0u);
+}
+
+TEST_F(Device, GoogleSpellingAndDefaults) {
+  device = respond(200, R"({"device_code":"d","user_code":"ABC-DEF","verification_url":"https://www.google.com/device"})");
+  auto s = start();
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->verification_uri, "https://www.google.com/device");
+  EXPECT_EQ(s->verification_uri_complete, "");
+  EXPECT_EQ(s->interval_ms, 5000);
+  EXPECT_EQ(s->expires_at_ms, host.now_ms + 15 * 60 * 1000);
+  device = respond(200, R"({"device_code":"d","user_code":"A","verification_uri":"https://a.test/d","interval":0})");
+  auto fast = start();
+  ASSERT_TRUE(fast.ok());
+  EXPECT_EQ(fast->interval_ms, 1000);  // never a busy loop
+}
+
+TEST_F(Device, HandleBelongsToItsPrincipal) {
+  auto s = start("alice");
+  ASSERT_TRUE(s.ok());
+  polls = {tokens()};
+  auto other = poll(s->handle, "mallory");
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, ErrorCode::invalid_state);
+  EXPECT_TRUE(token_calls().empty());
+  EXPECT_EQ(poll("no-such-handle").error().code, ErrorCode::invalid_state);
+  auto mine = poll(s->handle, "");  // empty principal: the handle is the proof
+  ASSERT_TRUE(mine.ok()) << mine.error().message;
+  EXPECT_EQ(mine->principal, "alice");
+}
+
+TEST_F(Device, ProviderWithoutDeviceEndpoint) {
+  auto p = host.run(engine->update_provider(testing::kAcmeProvider));
+  ASSERT_TRUE(p.ok());
+  auto s = start();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::unsupported);
+  EXPECT_NE(s.error().message.find("device_authorization_endpoint"), std::string::npos);
+  EXPECT_TRUE(host.calls.empty());
+}
+
+TEST_F(Device, ExpiredRecordsAreSweptByLaterStarts) {
+  ASSERT_TRUE(start().ok());
+  host.now_ms += 601 * 1000;
+  ASSERT_TRUE(start().ok());
+  EXPECT_EQ(device_records(), 1u);
+}
+
+TEST(DeviceVerdict, Classification) {
+  using detail::poll_verdict;
+  using detail::PollVerdict;
+  auto err = [](std::string code, int status) {
+    Error e = make_error(ErrorCode::provider_error, "x");
+    e.provider_code = std::move(code);
+    e.http_status = status;
+    return Result<TokenSet>(e);
+  };
+  EXPECT_EQ(poll_verdict(TokenSet{}), PollVerdict::approved);
+  EXPECT_EQ(poll_verdict(err("authorization_pending", 400)), PollVerdict::pending);
+  EXPECT_EQ(poll_verdict(err("slow_down", 400)), PollVerdict::slow_down);
+  EXPECT_EQ(poll_verdict(err("access_denied", 400)), PollVerdict::denied);
+  EXPECT_EQ(poll_verdict(err("expired_token", 400)), PollVerdict::expired);
+  EXPECT_EQ(poll_verdict(err("", 502)), PollVerdict::retry);
+  EXPECT_EQ(poll_verdict(err("", 400)), PollVerdict::failed);
+  EXPECT_EQ(poll_verdict(err("invalid_grant", 400)), PollVerdict::failed);
+}
+
+}  // namespace
+}  // namespace latchkey
