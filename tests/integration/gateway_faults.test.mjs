@@ -16,8 +16,8 @@ const pki = await makeTestPki(tempDir('latchkey-pki-'));
 
 /// An AS whose access tokens live `ttl` seconds, a provider that refreshes `buffer` seconds
 /// before expiry, and `principals` each with one connection (made by the CLI) and an API key.
-async function setUp({ ttl, buffer, principals }) {
-  const as = await startAuthServer({ pki, accessTokenTtl: ttl });
+async function setUp({ ttl, buffer, principals, rotation = true }) {
+  const as = await startAuthServer({ pki, accessTokenTtl: ttl, refreshTokenRotation: rotation });
   const api = await startApiServer({ pki, authServer: as });
   const cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
   const file = cli.writeFile('provider.json', JSON.stringify(providerFor(as, api, { buffer })));
@@ -50,7 +50,12 @@ describe('latchkeyd killed during a refresh storm', () => {
   const TTL = 4;
   const principals = ['p0', 'p1', 'p2', 'p3'];
   let env;
-  before(async () => { env = await setUp({ ttl: TTL, buffer: 1, principals }); });
+  // Without refresh-token rotation. With it, a kill after the AS answered a refresh and before
+  // the new refresh token reached the store loses the grant whatever the client does: the AS has
+  // consumed the old token (and oidc-provider revokes the grant when it is replayed). What this
+  // test can hold latchkeyd to is its own part: no half-written record, no lease that outlives
+  // the process, every connection usable after a restart. (The one-refresh storm below rotates.)
+  before(async () => { env = await setUp({ ttl: TTL, buffer: 1, principals, rotation: false }); });
   after(async () => { await env?.close(); });
 
   // Each round: wait until every access token has expired, storm token and proxy requests on all
