@@ -51,6 +51,9 @@ struct PendingRecord {
   std::string redirect_uri;
   std::string scope;                ///< As requested, joined with the provider's separator.
   std::string code_verifier_sealed;  ///< Empty when the provider does not do PKCE.
+  /// "oauth1" for an OAuth 1.0a sign-in (keyed by its temporary token, not a state); "" for OAuth 2.
+  std::string flow;
+  std::string token_secret_sealed;  ///< OAuth 1.0a: the temporary credentials' secret.
   StringMap template_values;
   std::int64_t created_at_ms = 0;
   std::int64_t expires_at_ms = 0;
@@ -62,10 +65,11 @@ struct ConnectionRecord {
   std::string provider;
   std::string account;
   std::string status = "connected";  ///< "connected" | "needs_reauth"
-  std::string grant = "authorization_code";
+  std::string grant = "authorization_code";  ///< or "client_credentials", "oauth1"
   std::string access_token_sealed;
   std::string refresh_token_sealed;  ///< Empty: none.
   std::string id_token_sealed;
+  std::string token_secret_sealed;  ///< OAuth 1.0a: the token credentials' secret (access_token is the token).
   std::string token_type = "Bearer";
   std::int64_t expires_at_ms = 0;
   std::string scope;
