@@ -29,6 +29,14 @@ std::string hex_lower(std::string_view bytes) {
   return out;
 }
 
+std::string uri_of(const Url& u) {
+  std::string out = u.scheme + "://" + u.host;
+  const int default_port = u.scheme == "https" ? 443 : 80;
+  if (u.port != 0 && u.port != default_port) out += ":" + std::to_string(u.port);
+  out += u.path.empty() ? "/" : u.path;
+  return out;
+}
+
 }  // namespace
 
 // RFC 3986's unreserved set is exactly §3.6's, and url.cpp already writes upper-case hex.
@@ -37,11 +45,7 @@ std::string oauth1_encode(std::string_view s) { return percent_encode(s); }
 Result<std::string> base_string_uri(std::string_view url) {
   auto u = parse_url(url);
   if (!u) return u.error();
-  std::string out = u->scheme + "://" + u->host;
-  const int default_port = u->scheme == "https" ? 443 : 80;
-  if (u->port != 0 && u->port != default_port) out += ":" + std::to_string(u->port);
-  out += u->path.empty() ? "/" : u->path;
-  return out;
+  return uri_of(*u);
 }
 
 std::string normalize_parameters(const Params& params) {
@@ -61,9 +65,8 @@ std::string normalize_parameters(const Params& params) {
 
 Result<std::string> signature_base_string(std::string_view method, std::string_view url, const Params& body_params,
                                           const Params& oauth_params) {
-  auto uri = base_string_uri(url);
-  if (!uri) return uri.error();
   auto u = parse_url(url);
+  if (!u) return u.error();
   // §3.4.1.3.1: the query is read as application/x-www-form-urlencoded ('+' is a space).
   auto query = decode_form(u->query);
   if (!query) return make_error(ErrorCode::invalid_request, "the request URL's query is malformed: " + query.error().message);
@@ -74,7 +77,7 @@ Result<std::string> signature_base_string(std::string_view method, std::string_v
   }
   std::string upper(method);
   std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
-  return upper + "&" + oauth1_encode(*uri) + "&" + oauth1_encode(normalize_parameters(all));
+  return upper + "&" + oauth1_encode(uri_of(*u)) + "&" + oauth1_encode(normalize_parameters(all));
 }
 
 Result<std::string> oauth1_signature(const OAuth1Credentials& c, std::string_view base_string, Drbg& drbg) {

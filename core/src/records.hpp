@@ -4,8 +4,9 @@
 //   provider/<key>                          custom provider definition (catalog schema)
 //   mode/<provider>                         {"mode": "managed" | "your-own"}
 //   app/<provider>                          app credentials (client_secret sealed)
-//   pending/<base64url(sha256(state))>      a started authorization (code_verifier sealed)
-//   conn/<principal>/<provider>/<account>   a connection (tokens sealed)
+//   pending/<base64url(sha256(state))>      a started authorization (code_verifier sealed); for
+//                                           OAuth 1.0a the temporary token is the state (its secret sealed)
+//   conn/<principal>/<provider>/<account>   a connection (tokens, OAuth 1.0a token secret, sealed)
 //   meta/key-check/<version>                a master key's check value (op_reseal.cpp)
 //
 // Key parts are percent-encoded, so '/' only ever separates parts.

@@ -84,7 +84,7 @@ struct ConnectionInfo {
   std::string provider;
   std::string account;
   std::string status;  ///< "connected" | "needs_reauth"
-  std::string grant;   ///< "authorization_code" | "client_credentials"
+  std::string grant;   ///< "authorization_code" | "client_credentials" | "oauth1" (never expires)
   std::string scope;
   std::string token_type;
   std::int64_t expires_at_ms = 0;
