@@ -15,6 +15,8 @@ apt_packages=(
   libboost1.81-dev
   # integration tests: a test CA, and sqlite3 to inspect the store from outside
   openssl sqlite3
+  # the OAuth 1.0a peer (tests/fixtures/oauth1_server.py) verifies signatures with oauthlib
+  python3-oauthlib
   # the browser tests drive Debian's Chromium with playwright-core
   chromium
   # Emscripten build

@@ -1,6 +1,7 @@
 /* Trimmed mbedTLS 2.28 configuration for latchkey's wasm builds (Emscripten and WASI).
  * Only the portable crypto the core uses: SHA-1/SHA-256 + HMAC (md), AES-256-GCM,
- * CTR-DRBG and base64. No platform entropy, no file or network I/O: the host seeds the DRBG.
+ * CTR-DRBG, base64, and RSA PKCS#1 v1.5 with PEM keys (OAuth 1.0a RSA-SHA1; key generation and
+ * writing are there for the tests, which make their own keys). No platform entropy, no file or network I/O: the host seeds the DRBG.
  * cmake/dependencies.cmake compiles exactly the matching library/ sources, plus
  * constant_time.c and platform_util.c, which have no switch of their own. No MBEDTLS_HAVE_ASM
  * and no AES-NI/padlock: plain portable C for wasm32. The CTR-DRBG settings are the defaults
@@ -18,6 +19,18 @@
 #define MBEDTLS_SHA256_C
 #define MBEDTLS_BASE64_C
 #define MBEDTLS_CTR_DRBG_C
+#define MBEDTLS_BIGNUM_C
+#define MBEDTLS_GENPRIME
+#define MBEDTLS_OID_C
+#define MBEDTLS_RSA_C
+#define MBEDTLS_PKCS1_V15
+#define MBEDTLS_ASN1_PARSE_C
+#define MBEDTLS_ASN1_WRITE_C
+#define MBEDTLS_PEM_PARSE_C
+#define MBEDTLS_PEM_WRITE_C
+#define MBEDTLS_PK_C
+#define MBEDTLS_PK_PARSE_C
+#define MBEDTLS_PK_WRITE_C
 
 
 #include "mbedtls/check_config.h"

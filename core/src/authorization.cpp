@@ -96,7 +96,9 @@ Result<CallbackParams> parse_callback(std::string_view callback) {
                   {"error", &out.error, &out.has_error},
                   {"error_description", &out.error_description, &has_desc},
                   {"error_uri", &out.error_uri, &has_uri},
-                  {"iss", &out.iss, &out.has_iss}};
+                  {"iss", &out.iss, &out.has_iss},
+                  {"oauth_token", &out.oauth_token, &out.has_oauth_token},
+                  {"oauth_verifier", &out.oauth_verifier, &out.has_oauth_verifier}};
   for (const auto& [name, value] : *params) {
     for (auto& slot : slots) {
       if (name != slot.name) continue;

@@ -35,6 +35,9 @@ std::string join_scopes(const Provider& provider, const std::vector<std::string>
 struct CallbackParams {
   std::string state, code, error, error_description, error_uri, iss;
   bool has_state = false, has_code = false, has_error = false, has_iss = false;
+  /// OAuth 1.0a (RFC 5849 §2.2): the temporary token and the verifier.
+  std::string oauth_token, oauth_verifier;
+  bool has_oauth_token = false, has_oauth_verifier = false;
 };
 
 /// Reads a callback URL or bare query string. Duplicate security parameters are refused

@@ -9,6 +9,8 @@
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/gcm.h>
 #include <mbedtls/md.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/sha1.h>
 #include <mbedtls/sha256.h>
 
 namespace latchkey::detail {
@@ -33,6 +35,41 @@ std::string sha256(std::string_view data) {
 
 std::string hmac_sha256(std::string_view key, std::string_view data) { return hmac(MBEDTLS_MD_SHA256, key, data); }
 std::string hmac_sha1(std::string_view key, std::string_view data) { return hmac(MBEDTLS_MD_SHA1, key, data); }
+
+std::string sha1(std::string_view data) {
+  std::string out(20, '\0');
+  mbedtls_sha1_ret(u8(data), data.size(), reinterpret_cast<unsigned char*>(out.data()));
+  return out;
+}
+
+Result<std::string> rsa_sha1_sign(std::string_view pem_private_key, std::string_view data, Drbg& drbg) {
+  // mbedTLS's PEM parser wants the terminating NUL counted in the length.
+  std::string pem(pem_private_key);
+  mbedtls_pk_context pk;
+  mbedtls_pk_init(&pk);
+  int rc = mbedtls_pk_parse_key(&pk, u8(std::string_view(pem.c_str(), pem.size() + 1)), pem.size() + 1, nullptr, 0);
+  std::fill(pem.begin(), pem.end(), '\0');
+  if (rc != 0 || !mbedtls_pk_can_do(&pk, MBEDTLS_PK_RSA)) {
+    mbedtls_pk_free(&pk);
+    return make_error(ErrorCode::invalid_request,
+                      "RSA-SHA1 needs the app's client secret to be an unencrypted PEM RSA private key; it is not one "
+                      "(set it with `latchkey apps upsert --client-secret-file key.pem`)");
+  }
+  std::string digest = sha1(data);
+  std::string sig(mbedtls_pk_get_len(&pk), '\0');
+  std::size_t len = 0;
+  auto rng = [](void* p, unsigned char* out, std::size_t n) -> int {
+    std::string r = static_cast<Drbg*>(p)->bytes(n);
+    std::memcpy(out, r.data(), n);
+    return 0;
+  };
+  rc = mbedtls_pk_sign(&pk, MBEDTLS_MD_SHA1, u8(digest), digest.size(), reinterpret_cast<unsigned char*>(sig.data()),
+                       &len, rng, &drbg);
+  mbedtls_pk_free(&pk);
+  if (rc != 0) return make_error(ErrorCode::crypto, "RSA-SHA1 signing failed (mbedTLS error " + std::to_string(rc) + ")");
+  sig.resize(len);
+  return sig;
+}
 
 std::string base64_encode(std::string_view data) {
   std::size_t len = 0;

@@ -15,6 +15,14 @@ std::string sha256(std::string_view data);
 std::string hmac_sha256(std::string_view key, std::string_view data);
 std::string hmac_sha1(std::string_view key, std::string_view data);
 
+std::string sha1(std::string_view data);
+
+class Drbg;
+/// RSASSA-PKCS1-v1_5 with SHA-1 (OAuth 1.0a RSA-SHA1, RFC 5849 §3.4.3) under a PEM (PKCS#1 or
+/// PKCS#8, unencrypted) RSA private key. `drbg` blinds the private-key operation. invalid_request
+/// if the key cannot be parsed or is not RSA; the message never quotes the key.
+Result<std::string> rsa_sha1_sign(std::string_view pem_private_key, std::string_view data, Drbg& drbg);
+
 std::string base64_encode(std::string_view data);
 /// Standard alphabet with padding; rejects anything else.
 Result<std::string> base64_decode(std::string_view text);

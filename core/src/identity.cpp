@@ -7,7 +7,7 @@
 namespace latchkey::detail {
 
 void identify_account(OperationBase& op, const Provider& provider, const std::string& access_token,
-                      std::function<void(std::string)> then) {
+                      std::function<void(std::string)> then, const std::function<bool(HttpRequest&)>& sign) {
   if (!provider.identity) return then("default");
   auto url = parse_url(provider.identity->url);
   // The token only goes where the provider's injection rules allow, identity included.
@@ -17,7 +17,9 @@ void identify_account(OperationBase& op, const Provider& provider, const std::st
   req.headers = provider.identity->headers;
   req.headers.emplace_back("Accept", "application/json");
   const Injection& inj = provider.injection;
-  if (!inj.query_param.empty()) {
+  if (sign) {
+    if (!sign(req)) return then("default");
+  } else if (!inj.query_param.empty()) {
     req.url = append_query(req.url, {{inj.query_param, access_token}});
   } else {
     req.headers.emplace_back(inj.header.empty() ? "Authorization" : inj.header, inj.prefix + access_token);

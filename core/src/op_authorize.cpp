@@ -3,6 +3,7 @@
 #include "crypto.hpp"
 #include "latchkey/pkce.hpp"
 #include "json.hpp"
+#include "oauth1_flow.hpp"
 #include "ops.hpp"
 #include "seal.hpp"
 #include "url.hpp"
@@ -23,9 +24,6 @@ class Authorize : public Operation<AuthorizationStart> {
         return fail(make_error(ErrorCode::invalid_request,
                                "'" + p->key + "' uses the client credentials grant: connect it without a browser "
                                               "(`latchkey connect " + p->key + "`)"));
-      }
-      if (p->auth_mode == AuthMode::oauth1) {
-        return fail(make_error(ErrorCode::unsupported, "'" + p->key + "' uses OAuth 1.0a, which this build does not support yet"));
       }
       provider_ = std::move(*p);
       Steps::app(*this, req_.provider, [this](Result<AppRecord> a) {
@@ -49,6 +47,7 @@ class Authorize : public Operation<AuthorizationStart> {
     const std::vector<std::string>& scopes =
         !req_.scopes.empty() ? req_.scopes : !app.scopes.empty() ? app.scopes : resolved->default_scopes;
     std::string scope = join_scopes(*resolved, scopes);
+    if (resolved->auth_mode == AuthMode::oauth1) return begin_oauth1(std::move(*resolved), app, redirect, scope, values);
 
     Drbg& drbg = engine().drbg();
     std::string state = base64url_encode(drbg.bytes(32));  // 256 bits
@@ -83,6 +82,41 @@ class Authorize : public Operation<AuthorizationStart> {
     pending_value_ = to_json(pending);
     pending_store_key_ = pending_key(state);
     sweep();
+  }
+
+  // OAuth 1.0a: the provider issues the "state" — its temporary token, which comes back in the
+  // callback — so the pending record is keyed by that token and keeps its secret sealed.
+  void begin_oauth1(Provider provider, const AppRecord& app, const std::string& redirect, const std::string& scope,
+                    StringMap values) {
+    if (auto s = check_endpoint(redirect, "redirect_uri"); !s) return fail(s.error());
+    auto client = oauth1_client(engine(), provider, app);
+    if (!client) return fail(client.error());
+    provider_ = std::move(provider);
+    OAuth1Steps::temporary_credentials(
+        *this, engine(), provider_, *client, redirect, now_ms(),
+        [this, redirect, scope, values](Result<TemporaryCredentials> t) {
+          if (!t) return fail(t.error());
+          auto url = oauth1_authorization_url(provider_, t->token, scope, req_.extra_params);
+          if (!url) return fail(url.error());
+          PendingRecord pending;
+          pending.principal = req_.principal;
+          pending.provider = req_.provider;
+          pending.account = req_.account;
+          pending.redirect_uri = redirect;
+          pending.scope = scope;
+          pending.template_values = values;
+          pending.created_at_ms = now_ms();
+          pending.expires_at_ms = now_ms() + engine().config().pending_ttl_ms;
+          pending.flow = "oauth1";
+          pending_store_key_ = pending_key(t->token);
+          pending.token_secret_sealed =
+              engine().sealer().seal(seal_place(pending_store_key_, "token_secret"), t->secret, engine().drbg());
+          result_.authorization_url = std::move(*url);
+          result_.state = t->token;
+          result_.expires_at_ms = pending.expires_at_ms;
+          pending_value_ = to_json(pending);
+          sweep();
+        });
   }
 
   // Pending records outlive their use (a replay must be told apart from a stranger's state) but
@@ -128,13 +162,15 @@ class CompleteCallback : public Operation<ConnectionInfo> {
     auto params = parse_callback(req_.callback);
     if (!params) return fail(params.error());
     cb_ = std::move(*params);
-    if (!cb_.has_state || cb_.state.empty()) {
+    // OAuth 1.0a callbacks carry the temporary token instead of a state (RFC 5849 §2.2).
+    oauth1_ = (!cb_.has_state || cb_.state.empty()) && cb_.has_oauth_token && !cb_.oauth_token.empty();
+    if (!oauth1_ && (!cb_.has_state || cb_.state.empty())) {
       if (cb_.has_error) return fail(provider_refusal());
       return fail(make_error(ErrorCode::invalid_state,
                              "the callback has no state parameter, so it cannot be matched to a sign-in started here; "
                              "start the connection again"));
     }
-    key_ = pending_key(cb_.state);
+    key_ = pending_key(oauth1_ ? cb_.oauth_token : cb_.state);
     Steps::get(*this, key_, [this](Result<std::optional<StoreRecord>> r) {
       if (!r) return fail(r.error());
       if (!*r) {
@@ -150,7 +186,9 @@ class CompleteCallback : public Operation<ConnectionInfo> {
   }
 
   void check(std::int64_t version) {
-    if (!req_.principal.empty() && pending_.principal != req_.principal) {
+    // A state must not complete an OAuth 1.0a sign-in, nor a temporary token an OAuth 2 one.
+    const bool flow_matches = (pending_.flow == "oauth1") == oauth1_;
+    if (!flow_matches || (!req_.principal.empty() && pending_.principal != req_.principal)) {
       // Same message as an unknown state: do not confirm to another principal that it exists.
       return fail(make_error(ErrorCode::invalid_state,
                              "the callback's state does not match any sign-in started here (it may have been "
@@ -214,6 +252,17 @@ class CompleteCallback : public Operation<ConnectionInfo> {
                                      "' always sends one (RFC 9207): nothing was exchanged; start again"));
         }
       }
+      if (oauth1_) {
+        if (!cb_.has_oauth_verifier || cb_.oauth_verifier.empty()) {
+          return fail(make_error(ErrorCode::invalid_request,
+                                 "the callback has no oauth_verifier (the authorization was denied or not "
+                                 "finished at the provider); start the connection again"));
+        }
+        return Steps::app(*this, pending_.provider, [this](Result<AppRecord> a) {
+          if (!a) return fail(a.error());
+          exchange_oauth1(*a);
+        });
+      }
       if (!cb_.has_code || cb_.code.empty()) {
         return fail(make_error(ErrorCode::invalid_request, "the callback has no authorization code; start again"));
       }
@@ -255,15 +304,41 @@ class CompleteCallback : public Operation<ConnectionInfo> {
     });
   }
 
+  void exchange_oauth1(const AppRecord& app) {
+    auto client = oauth1_client(engine(), provider_, app);
+    if (!client) return fail(client.error());
+    auto secret = engine().sealer().open(seal_place(key_, "token_secret"), pending_.token_secret_sealed);
+    if (!secret) return fail(secret.error());
+    oauth1_client_ = *client;
+    OAuth1Credentials temporary = *client;
+    temporary.token = cb_.oauth_token;
+    temporary.token_secret = std::move(*secret);
+    OAuth1Steps::token_credentials(*this, engine(), provider_, temporary, cb_.oauth_verifier, now_ms(),
+                                   [this](Result<TokenSet> t) {
+                                     if (!t) return fail(t.error());
+                                     tokens_ = std::move(*t);
+                                     tokens_.scope = pending_.scope;
+                                     if (!pending_.account.empty()) return save(pending_.account);
+                                     name_account();
+                                   });
+  }
+
   // No account was named: ask the provider who this is, so several accounts of one provider
   // get distinct names.
   void name_account() {
-    identify_account(*this, provider_, tokens_.access_token, [this](std::string name) { save(name); });
+    auto named = [this](std::string name) { save(name); };
+    if (!oauth1_) return identify_account(*this, provider_, tokens_.access_token, named);
+    identify_account(*this, provider_, tokens_.access_token, named, [this](HttpRequest& req) {
+      OAuth1Credentials c = oauth1_client_;
+      c.token = tokens_.access_token;
+      c.token_secret = tokens_.token_secret;
+      return static_cast<bool>(sign_oauth1_request(req, c, {}, now_ms(), engine().drbg()));
+    });
   }
 
   void save(const std::string& account) {
     ConnectionRef ref{pending_.principal, pending_.provider, account};
-    save_connection(*this, engine(), ref, "authorization_code", pending_.template_values, std::move(tokens_), now_ms(),
+    save_connection(*this, engine(), ref, oauth1_ ? "oauth1" : "authorization_code", pending_.template_values, std::move(tokens_), now_ms(),
                     [this](Result<ConnectionInfo> c) {
                       if (!c) return fail(c.error());
                       succeed(std::move(*c));
@@ -272,6 +347,8 @@ class CompleteCallback : public Operation<ConnectionInfo> {
 
   CallbackRequest req_;
   CallbackParams cb_;
+  bool oauth1_ = false;
+  OAuth1Credentials oauth1_client_;
   std::string key_;
   PendingRecord pending_;
   Provider provider_;

@@ -15,8 +15,8 @@ struct SealedFields {
 
 const SealedFields kSealed[] = {
     {"app/", {"client_secret"}},
-    {"pending/", {"code_verifier"}},
-    {"conn/", {"access_token", "refresh_token", "id_token"}},
+    {"pending/", {"code_verifier", "token_secret"}},
+    {"conn/", {"access_token", "refresh_token", "id_token", "token_secret"}},
 };
 
 class Reseal : public Operation<ResealResult> {

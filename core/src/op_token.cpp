@@ -6,6 +6,7 @@
 #include "authorization.hpp"
 #include "latchkey/catalog.hpp"
 #include "crypto.hpp"
+#include "oauth1_flow.hpp"
 #include "ops.hpp"
 #include "seal.hpp"
 #include "url.hpp"
@@ -21,6 +22,9 @@ void seal_tokens(Engine& engine, const std::string& key, const TokenSet& t, Conn
     r.refresh_token_sealed = engine.sealer().seal(seal_place(key, "refresh_token"), t.refresh_token, drbg);
   }
   if (!t.id_token.empty()) r.id_token_sealed = engine.sealer().seal(seal_place(key, "id_token"), t.id_token, drbg);
+  if (!t.token_secret.empty()) {
+    r.token_secret_sealed = engine.sealer().seal(seal_place(key, "token_secret"), t.token_secret, drbg);
+  }
   r.token_type = t.token_type;
   r.expires_at_ms = t.expires_at_ms;
   if (!t.scope.empty()) r.scope = t.scope;
@@ -72,6 +76,7 @@ void save_attempt(std::shared_ptr<SaveState> s) {
     // A new authorization replaces everything token-related, including an old refresh token.
     rec.refresh_token_sealed.clear();
     rec.id_token_sealed.clear();
+    rec.token_secret_sealed.clear();
     rec.extras.clear();
     seal_tokens(*s->engine, key, s->tokens, rec);
     Steps::cas(*s->op, key, to_json(rec), version, [s, rec](Result<std::int64_t> r) {
@@ -160,6 +165,8 @@ class GetToken : public Operation<AccessToken> {
     ConnectionRecord& r = cur_.record;
     const std::int64_t now = now_ms();
     if (r.status == "needs_reauth") return fail(reauth_error(r.last_error));
+    // OAuth 1.0a token credentials neither expire nor refresh: a forced refresh has nothing to do.
+    if (r.grant == "oauth1") return deliver(false);
     if (!force_ && fresh(r, provider_->expiry_buffer_seconds, now)) return deliver(false);
     const bool can_refetch = r.grant == "client_credentials" || !r.refresh_token_sealed.empty();
     if (!can_refetch) {
@@ -458,6 +465,7 @@ class SignRequest : public Operation<HttpRequest> {
                                  "'" + url->host + "' is not a host '" + provider_.key +
                                      "' tokens may be sent to (allowed: " + allowed_hosts() + ")"));
         }
+        if (provider_.auth_mode == AuthMode::oauth1) return sign_oauth1(v->record);
         delegate(token, [this, token] {
           const auto& t = token->result();
           if (!t) return fail(t.error());
@@ -471,6 +479,33 @@ class SignRequest : public Operation<HttpRequest> {
     std::string s;
     for (const auto& h : provider_.injection.hosts) s += (s.empty() ? "" : ", ") + h;
     return s;
+  }
+
+  // OAuth 1.0a tokens do not expire or refresh: each request is signed with the app's
+  // credentials and the token credentials (RFC 5849 §3), in the Authorization header.
+  void sign_oauth1(ConnectionRecord record) {
+    if (record.status == "needs_reauth") {
+      return fail(make_error(ErrorCode::needs_reauth, "the connection to '" + ref_.provider +
+                                                          "' needs to be authorized again: run `latchkey connect " +
+                                                          ref_.provider + "`"));
+    }
+    Steps::app(*this, ref_.provider, [this, record](Result<AppRecord> a) {
+      if (!a) return fail(a.error());
+      auto client = oauth1_client(engine(), provider_, *a);
+      if (!client) return fail(client.error());
+      const std::string key = connection_key(ref_);
+      auto token = engine().sealer().open(seal_place(key, "access_token"), record.access_token_sealed);
+      if (!token) return fail(token.error());
+      client->token = std::move(*token);
+      if (!record.token_secret_sealed.empty()) {
+        auto secret = engine().sealer().open(seal_place(key, "token_secret"), record.token_secret_sealed);
+        if (!secret) return fail(secret.error());
+        client->token_secret = std::move(*secret);
+      }
+      if (auto s = sign_oauth1_request(req_, *client, {}, now_ms(), engine().drbg()); !s) return fail(s.error());
+      req_.follow_redirects = false;
+      succeed(std::move(req_));
+    });
   }
 
   void inject(const std::string& token) {

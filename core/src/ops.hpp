@@ -33,9 +33,12 @@ std::unique_ptr<Operation<std::vector<AppInfo>>> make_list_apps(Engine& engine);
 std::unique_ptr<Operation<RemoveResult>> make_delete_app(Engine& engine, std::string provider);
 
 /// Names a new connection's account from the provider's identity endpoint (with the fresh
-/// access token); any failure, or no identity endpoint, gives "default".
+/// access token); any failure, or no identity endpoint, gives "default". `sign`, when given,
+/// authorizes the request instead of the provider's token injection (OAuth 1.0a signs it);
+/// false from it gives "default".
 void identify_account(OperationBase& op, const Provider& provider, const std::string& access_token,
-                      std::function<void(std::string)> then);
+                      std::function<void(std::string)> then,
+                      const std::function<bool(HttpRequest&)>& sign = nullptr);
 
 /// Unseals the app's client secret ("" if none).
 Result<std::string> open_client_secret(const Engine& engine, const AppRecord& app);

@@ -71,6 +71,10 @@ constexpr EnumName<ClientAuthMethod> kClientAuth[] = {{"client_secret_basic", Cl
                                                       {"client_secret_post", ClientAuthMethod::client_secret_post},
                                                       {"none", ClientAuthMethod::none}};
 constexpr EnumName<BodyFormat> kBodyFormats[] = {{"form", BodyFormat::form}, {"json", BodyFormat::json}};
+constexpr EnumName<SignatureMethod> kSignatureMethods[] = {{"HMAC-SHA1", SignatureMethod::hmac_sha1},
+                                                           {"HMAC-SHA256", SignatureMethod::hmac_sha256},
+                                                           {"RSA-SHA1", SignatureMethod::rsa_sha1},
+                                                           {"PLAINTEXT", SignatureMethod::plaintext}};
 constexpr EnumName<bool> kExpiresUnits[] = {{"seconds", false}, {"milliseconds", true}};
 
 template <class T, std::size_t N>
@@ -292,6 +296,7 @@ Result<Provider> provider_from_object(const Object& o) {
                  "authorization_endpoint",
                  "token_endpoint",
                  "request_token_endpoint",
+                 "signature_method",
                  "revocation_endpoint",
                  "userinfo_endpoint",
                  "device_authorization_endpoint",
@@ -324,6 +329,11 @@ Result<Provider> provider_from_object(const Object& o) {
   LK_TRY(r.str("authorization_endpoint", &p.authorization_endpoint, true));
   LK_TRY(r.str("token_endpoint", &p.token_endpoint, true));
   LK_TRY(r.str("request_token_endpoint", &p.request_token_endpoint, true));
+  if (const Value* sm = r.get("signature_method"); sm && !sm->is<picojson::null>()) {
+    // Only OAuth 1.0a signs requests: elsewhere the member would be silently meaningless.
+    if (p.auth_mode != AuthMode::oauth1) return invalid("signature_method is only for auth_mode \"oauth1\"; remove it");
+    LK_TRY(r.enumeration("signature_method", kSignatureMethods, &p.signature_method));
+  }
   LK_TRY(r.str("revocation_endpoint", &p.revocation_endpoint, true));
   LK_TRY(r.str("userinfo_endpoint", &p.userinfo_endpoint, true));
   LK_TRY(r.str("device_authorization_endpoint", &p.device_authorization_endpoint, true));
@@ -776,6 +786,7 @@ const char* to_string(AuthMode m) { return enum_name(kAuthModes, m); }
 const char* to_string(PkceSupport p) { return enum_name(kPkce, p); }
 const char* to_string(ClientAuthMethod m) { return enum_name(kClientAuth, m); }
 const char* to_string(BodyFormat f) { return enum_name(kBodyFormats, f); }
+const char* to_string(SignatureMethod m) { return enum_name(kSignatureMethods, m); }
 
 Status validate_provider(const Provider& p) {
   LK_TRY(check_key(p.key));
@@ -890,6 +901,7 @@ std::string provider_to_json(const Provider& p) {
   if (p.auth_mode == AuthMode::oauth1 || !p.request_token_endpoint.empty()) {
     o["request_token_endpoint"] = opt_str(p.request_token_endpoint);
   }
+  if (p.auth_mode == AuthMode::oauth1) o["signature_method"] = str(to_string(p.signature_method));
   o["revocation_endpoint"] = opt_str(p.revocation_endpoint);
   o["userinfo_endpoint"] = opt_str(p.userinfo_endpoint);
   // Only when offered: definitions without it (most of the catalog) keep their exact JSON form.

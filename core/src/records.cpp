@@ -174,6 +174,9 @@ std::string to_json(const PendingRecord& r) {
   o["redirect_uri"] = Value(r.redirect_uri);
   o["scope"] = Value(r.scope);
   o["code_verifier"] = r.code_verifier_sealed.empty() ? Value() : Value(r.code_verifier_sealed);
+  // OAuth 1.0a members only when set: OAuth 2 records keep their shape.
+  if (!r.flow.empty()) o["flow"] = Value(r.flow);
+  if (!r.token_secret_sealed.empty()) o["token_secret"] = Value(r.token_secret_sealed);
   o["template_values"] = string_map(r.template_values);
   o["created_at_ms"] = Value(r.created_at_ms);
   o["expires_at_ms"] = Value(r.expires_at_ms);
@@ -192,6 +195,8 @@ Result<PendingRecord> pending_from_json(const std::string& text) {
   r.redirect_uri = in.str("redirect_uri");
   r.scope = in.str("scope");
   r.code_verifier_sealed = in.str("code_verifier");
+  r.flow = in.str("flow");
+  r.token_secret_sealed = in.str("token_secret");
   r.template_values = in.map("template_values");
   r.created_at_ms = in.num("created_at_ms");
   r.expires_at_ms = in.num("expires_at_ms");
@@ -244,6 +249,7 @@ std::string to_json(const ConnectionRecord& r) {
   o["access_token"] = Value(r.access_token_sealed);
   if (!r.refresh_token_sealed.empty()) o["refresh_token"] = Value(r.refresh_token_sealed);
   if (!r.id_token_sealed.empty()) o["id_token"] = Value(r.id_token_sealed);
+  if (!r.token_secret_sealed.empty()) o["token_secret"] = Value(r.token_secret_sealed);
   if (r.token_type != "Bearer") o["token_type"] = Value(r.token_type);
   if (r.expires_at_ms != 0) o["expires_at_ms"] = Value(r.expires_at_ms);
   o["scope"] = Value(r.scope);
@@ -333,6 +339,7 @@ class ConnectionContext {
     if (key == "access_token") return str(&r.access_token_sealed);
     if (key == "refresh_token") return str(&r.refresh_token_sealed);
     if (key == "id_token") return str(&r.id_token_sealed);
+    if (key == "token_secret") return str(&r.token_secret_sealed);
     if (key == "principal") return str(&r.principal);
     if (key == "provider") return str(&r.provider);
     if (key == "account") return str(&r.account);

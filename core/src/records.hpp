@@ -4,9 +4,10 @@
 //   provider/<key>                          custom provider definition (catalog schema)
 //   mode/<provider>                         {"mode": "managed" | "your-own"}
 //   app/<provider>                          app credentials (client_secret sealed)
-//   pending/<base64url(sha256(state))>      a started authorization (code_verifier sealed)
+//   pending/<base64url(sha256(state))>      a started authorization (code_verifier sealed); for
+//                                           OAuth 1.0a the temporary token is the state (its secret sealed)
 //   device/<base64url(sha256(handle))>      a started device authorization (device_code sealed)
-//   conn/<principal>/<provider>/<account>   a connection (tokens sealed)
+//   conn/<principal>/<provider>/<account>   a connection (tokens, OAuth 1.0a token secret, sealed)
 //   meta/key-check/<version>                a master key's check value (op_reseal.cpp)
 //
 // Key parts are percent-encoded, so '/' only ever separates parts.
@@ -53,6 +54,9 @@ struct PendingRecord {
   std::string redirect_uri;
   std::string scope;                ///< As requested, joined with the provider's separator.
   std::string code_verifier_sealed;  ///< Empty when the provider does not do PKCE.
+  /// "oauth1" for an OAuth 1.0a sign-in (keyed by its temporary token, not a state); "" for OAuth 2.
+  std::string flow;
+  std::string token_secret_sealed;  ///< OAuth 1.0a: the temporary credentials' secret.
   StringMap template_values;
   std::int64_t created_at_ms = 0;
   std::int64_t expires_at_ms = 0;
@@ -78,10 +82,11 @@ struct ConnectionRecord {
   std::string provider;
   std::string account;
   std::string status = "connected";  ///< "connected" | "needs_reauth"
-  std::string grant = "authorization_code";
+  std::string grant = "authorization_code";  ///< or "client_credentials", "oauth1"
   std::string access_token_sealed;
   std::string refresh_token_sealed;  ///< Empty: none.
   std::string id_token_sealed;
+  std::string token_secret_sealed;  ///< OAuth 1.0a: the token credentials' secret (access_token is the token).
   std::string token_type = "Bearer";
   std::int64_t expires_at_ms = 0;
   std::string scope;

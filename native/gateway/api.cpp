@@ -185,6 +185,8 @@ ApiResponse oauth_callback(native::Host& host, const ApiConfig& config, const Ap
   // A browser sign-in started with return_to goes back there; API clients asking for JSON get JSON.
   std::optional<ReturnRecord> back;
   const std::string* state = detail::find_param(*params, "state");
+  // OAuth 1.0a: the temporary token is the sign-in's handle (authorize returned it as `state`).
+  if (!state) state = detail::find_param(*params, "oauth_token");
   if (state && !state->empty() && !wants_json(req)) {
     auto taken = take_return(host, *state);
     if (!taken) return callback_error(req, taken.error(), "");

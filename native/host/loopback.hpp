@@ -26,7 +26,8 @@ class LoopbackListener {
   /// http://127.0.0.1:PORT/oauth/callback
   std::string redirect_uri() const;
 
-  /// Serves requests until one GET /oauth/callback carries `state`; its query goes to
+  /// Serves requests until one GET /oauth/callback carries `state` (or, for OAuth 1.0a, that
+  /// `oauth_token`); its query goes to
   /// `complete`, whose page is shown in the browser, and wait() returns. Other paths get 404 and
   /// callbacks with another (or no) state get an explanatory 400 page: neither ends the wait.
   /// invalid_request "timed out" after `timeout_ms`.

@@ -113,7 +113,9 @@ TEST(Catalog, RawEntriesHaveExactlyTheSchemaKeys) {
       "token_endpoint_auth_method", "authorization_params", "token_params", "token_response", "template_params",
       "expiry_buffer_seconds", "token_exchange_body_format", "refresh_endpoint", "ping", "identity", "injection",
       "available_scopes", "requires_client_secret", "managed_service_config_key", "docs_url"};
-  const std::set<std::string> optional = {"request_token_endpoint", "authorization_response_iss_parameter_supported"};
+  const std::set<std::string> optional = {"request_token_endpoint", "signature_method",
+                                          "authorization_response_iss_parameter_supported"};
+  const std::set<std::string> signature_methods = {"HMAC-SHA1", "HMAC-SHA256", "RSA-SHA1", "PLAINTEXT"};
   auto keys_of = [](const json::Object& o) {
     std::set<std::string> k;
     for (const auto& kv : o) k.insert(kv.first);
@@ -137,6 +139,11 @@ TEST(Catalog, RawEntriesHaveExactlyTheSchemaKeys) {
     const std::string* mode = json::get_string(o, "auth_mode");
     ASSERT_NE(mode, nullptr);
     EXPECT_EQ(o.count("request_token_endpoint") == 1, *mode == "oauth1");
+    // So does the signature method, spelled as oauth_signature_method spells it.
+    EXPECT_EQ(o.count("signature_method") == 1, *mode == "oauth1");
+    if (const std::string* sm = json::get_string(o, "signature_method")) {
+      EXPECT_TRUE(signature_methods.count(*sm)) << *sm;
+    }
 
     const json::Object* tr = json::get_object(o, "token_response");
     ASSERT_NE(tr, nullptr);
@@ -300,6 +307,29 @@ TEST(Catalog, TrelloIsOAuth1) {
   EXPECT_EQ(t.request_token_endpoint, "https://trello.com/1/OAuthGetRequestToken");
   EXPECT_EQ(t.authorization_endpoint, "https://trello.com/1/OAuthAuthorizeToken");
   EXPECT_EQ(t.token_endpoint, "https://trello.com/1/OAuthGetAccessToken");
+  EXPECT_EQ(t.signature_method, SignatureMethod::hmac_sha1);
+}
+
+TEST(Catalog, XHasAnOAuth1Entry) {
+  const Provider& x = get("x-oauth1");
+  EXPECT_EQ(x.auth_mode, AuthMode::oauth1);
+  EXPECT_EQ(x.request_token_endpoint, "https://api.x.com/oauth/request_token");
+  EXPECT_EQ(x.authorization_endpoint, "https://api.x.com/oauth/authorize");
+  EXPECT_EQ(x.token_endpoint, "https://api.x.com/oauth/access_token");
+  EXPECT_EQ(x.signature_method, SignatureMethod::hmac_sha1);
+}
+
+TEST(Catalog, CustomOAuth1TemplateResolvesToOneHost) {
+  const Provider& c = get("custom-oauth1");
+  EXPECT_EQ(c.auth_mode, AuthMode::oauth1);
+  EXPECT_FALSE(resolve_provider(c, {}).ok());  // the host has no default
+  auto p = resolve_provider(c, {{"host", "api.example.org"}});
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->request_token_endpoint, "https://api.example.org/oauth/request_token");
+  EXPECT_EQ(p->authorization_endpoint, "https://api.example.org/oauth/authorize");
+  EXPECT_EQ(p->token_endpoint, "https://api.example.org/oauth/access_token");
+  EXPECT_EQ(p->injection.hosts, std::vector<std::string>{"api.example.org"});
+  EXPECT_FALSE(resolve_provider(c, {{"host", "api.example.org/evil"}}).ok());
 }
 
 }  // namespace

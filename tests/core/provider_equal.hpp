@@ -16,6 +16,7 @@ inline void ExpectSameProvider(const Provider& a, const Provider& b) {
   EXPECT_EQ(a.authorization_endpoint, b.authorization_endpoint);
   EXPECT_EQ(a.token_endpoint, b.token_endpoint);
   EXPECT_EQ(a.request_token_endpoint, b.request_token_endpoint);
+  EXPECT_EQ(a.signature_method, b.signature_method);
   EXPECT_EQ(a.revocation_endpoint, b.revocation_endpoint);
   EXPECT_EQ(a.userinfo_endpoint, b.userinfo_endpoint);
   EXPECT_EQ(a.device_authorization_endpoint, b.device_authorization_endpoint);

@@ -244,9 +244,16 @@ TEST(Provider, RoundTripsTemplatesAndOAuth1) {
   Provider o1 = parse_ok(oauth1);
   EXPECT_EQ(o1.auth_mode, AuthMode::oauth1);
   EXPECT_EQ(o1.request_token_endpoint, "https://trello.com/1/OAuthGetRequestToken");
+  EXPECT_EQ(o1.signature_method, SignatureMethod::hmac_sha1);  // the default
   auto o1b = provider_from_json(provider_to_json(o1));
   ASSERT_TRUE(o1b.ok()) << o1b.error().message;
   testing::ExpectSameProvider(o1, *o1b);
+  for (auto m : {SignatureMethod::hmac_sha256, SignatureMethod::rsa_sha1, SignatureMethod::plaintext}) {
+    o1.signature_method = m;
+    auto back = provider_from_json(provider_to_json(o1));
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(back->signature_method, m) << to_string(m);
+  }
 }
 
 TEST(Provider, AcceptsHttpOnlyToLoopback) {
@@ -345,6 +352,9 @@ TEST(Provider, RequiresTheEndpointsOfItsAuthMode) {
   EXPECT_EQ(parse_ok(o1).auth_mode, AuthMode::oauth1);
   ExpectInvalid(without(o1, "authorization_endpoint"), "authorization_endpoint");
   ExpectInvalid(without(o1, "token_endpoint"), "token_endpoint");
+  EXPECT_EQ(parse_ok(with(o1, "signature_method", R"("RSA-SHA1")")).signature_method, SignatureMethod::rsa_sha1);
+  ExpectInvalid(with(o1, "signature_method", R"("hmac-sha1")"), "signature_method");
+  ExpectInvalid(with(kMinimal, "signature_method", R"("HMAC-SHA1")"), "signature_method");
 }
 
 TEST(Provider, RejectsUndeclaredAndUnusedTemplates) {

@@ -116,7 +116,7 @@ struct ConnectionInfo {
   std::string provider;
   std::string account;
   std::string status;  ///< "connected" | "needs_reauth"
-  std::string grant;   ///< "authorization_code" | "client_credentials" | "device_code"
+  std::string grant;   ///< "authorization_code" | "client_credentials" | "device_code" | "oauth1" (never expires)
   std::string scope;
   std::string token_type;
   std::int64_t expires_at_ms = 0;

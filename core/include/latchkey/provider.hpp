@@ -16,6 +16,8 @@ enum class AuthMode { oauth2, client_credentials, oauth1 };
 enum class PkceSupport { required, supported, unsupported };
 enum class ClientAuthMethod { client_secret_basic, client_secret_post, none };
 enum class BodyFormat { form, json };
+/// OAuth 1.0a signature methods (RFC 5849 §3.4; HMAC-SHA256 as most servers name it).
+enum class SignatureMethod { hmac_sha1, hmac_sha256, rsa_sha1, plaintext };
 
 using Params = std::vector<std::pair<std::string, std::string>>;  // ordered, as declared
 
@@ -61,6 +63,8 @@ struct Provider {
   std::string authorization_endpoint;
   std::string token_endpoint;
   std::string request_token_endpoint;  ///< OAuth 1.0a temporary credentials.
+  /// OAuth 1.0a only. RSA-SHA1 signs with a PEM private key kept as the app's client secret.
+  SignatureMethod signature_method = SignatureMethod::hmac_sha1;
   std::string revocation_endpoint;
   std::string userinfo_endpoint;
   std::string device_authorization_endpoint;  ///< RFC 8628: empty when the device grant is not offered.
@@ -122,5 +126,7 @@ const char* to_string(AuthMode m);
 const char* to_string(PkceSupport p);
 const char* to_string(ClientAuthMethod m);
 const char* to_string(BodyFormat f);
+/// "HMAC-SHA1", "HMAC-SHA256", "RSA-SHA1", "PLAINTEXT" (the oauth_signature_method values).
+const char* to_string(SignatureMethod m);
 
 }  // namespace latchkey

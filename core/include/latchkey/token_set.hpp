@@ -18,6 +18,8 @@ struct TokenSet {
   std::int64_t expires_at_ms = 0;  ///< 0 = no expiry was given.
   std::string scope;          ///< Granted scope (the requested one when the provider omits it).
   std::string id_token;
+  /// OAuth 1.0a token credentials: access_token is oauth_token, this is oauth_token_secret.
+  std::string token_secret;
   Params extras;              ///< Provider fields kept by TokenResponseRules::keep, as JSON text.
 };
 

@@ -1,0 +1,303 @@
+// The OAuth 1.0a flow on the scripted host: temporary credentials, the consent URL, the
+// callback with its verifier (once only, for its principal only), sealed token credentials, and
+// signed requests with them.
+#include <gtest/gtest.h>
+
+#include "crypto.hpp"
+#include "oauth1_signature.hpp"
+#include "steps.hpp"
+#include "support/fixtures.hpp"
+#include "url.hpp"
+
+namespace latchkey {
+namespace {
+
+using testing::FakeHost;
+using testing::form_fields;
+using testing::query_fields;
+using testing::respond;
+
+constexpr const char* kTumble = R"({
+  "key": "tumble", "display_name": "Tumble", "auth_mode": "oauth1",
+  "request_token_endpoint": "https://www.tumble.test/oauth/request_token",
+  "authorization_endpoint": "https://www.tumble.test/oauth/authorize",
+  "token_endpoint": "https://www.tumble.test/oauth/access_token",
+  "signature_method": "HMAC-SHA1",
+  "api_base_url": "https://api.tumble.test/v2", "pkce": "unsupported",
+  "token_response": {"root": "", "keep": ["user_id"], "expires_in_unit": "seconds"},
+  "injection": {"hosts": ["api.tumble.test"], "header": "Authorization", "prefix": "OAuth ", "query_param": null}
+})";
+
+std::map<std::string, std::string> oauth_params(const HttpRequest& req) {
+  const std::string* h = detail::find_header(req.headers, "authorization");
+  std::map<std::string, std::string> out;
+  if (!h || h->rfind("OAuth ", 0) != 0) return out;
+  std::string rest = h->substr(6);
+  std::size_t i = 0;
+  while (i < rest.size()) {
+    auto eq = rest.find("=\"", i);
+    auto end = rest.find('"', eq + 2);
+    out[*detail::form_decode(rest.substr(i, eq - i))] = *detail::form_decode(rest.substr(eq + 2, end - eq - 2));
+    i = end + 1;
+    while (i < rest.size() && (rest[i] == ',' || rest[i] == ' ')) ++i;
+  }
+  return out;
+}
+
+// What a server does: recompute HMAC-SHA1 over the request as received.
+bool signed_with(const HttpRequest& req, const std::string& consumer_secret, const std::string& token_secret) {
+  auto o = oauth_params(req);
+  std::string sig = o["oauth_signature"];
+  o.erase("oauth_signature");
+  auto base = detail::signature_base_string(req.method, req.url, {}, Params(o.begin(), o.end()));
+  return base.ok() && sig == detail::base64_encode(detail::hmac_sha1(
+                                 detail::oauth1_encode(consumer_secret) + "&" + detail::oauth1_encode(token_secret), *base));
+}
+
+struct OAuth1Flow : ::testing::Test {
+  void SetUp() override {
+    engine = testing::make_engine();
+    ASSERT_TRUE(host.run(engine->register_provider(kTumble)).ok());
+    AppInput app;
+    app.provider = "tumble";
+    app.client_id = "consumer-key";
+    app.client_secret = "consumer-secret";
+    app.redirect_uri = "http://127.0.0.1:8765/oauth/callback";
+    ASSERT_TRUE(host.run(engine->upsert_app(app)).ok());
+    host.http = [this](const HttpRequest& req) { return server(req); };
+  }
+
+  // A well-behaved provider: temporary credentials T1/T1-secret, verifier V1, token
+  // credentials A1/A1-secret.
+  EffectResult server(const HttpRequest& req) {
+    if (req.url == "https://www.tumble.test/oauth/request_token") {
+      if (!signed_with(req, "consumer-secret", "")) return respond(401, "error=invalid_signature", "text/plain");
+      return respond(200, request_token_body, "application/x-www-form-urlencoded");
+    }
+    if (req.url == "https://www.tumble.test/oauth/access_token") {
+      auto o = oauth_params(req);
+      if (!signed_with(req, "consumer-secret", "T1-secret") || o["oauth_token"] != "T1" || o["oauth_verifier"] != "V1") {
+        return respond(401, "error=invalid_request", "text/plain");
+      }
+      return respond(200, "oauth_token=A1&oauth_token_secret=A1-secret&user_id=42&screen_name=ann",
+                     "application/x-www-form-urlencoded");
+    }
+    return respond(404, "", "text/plain");
+  }
+
+  Result<AuthorizationStart> start(const std::string& principal = "alice") {
+    AuthorizeRequest r;
+    r.principal = principal;
+    r.provider = "tumble";
+    r.account = "ann";
+    return host.run(engine->authorize(r));
+  }
+  Result<ConnectionInfo> complete(const std::string& query, const std::string& principal = "alice") {
+    return host.run(engine->complete_callback({principal, "http://127.0.0.1:8765/oauth/callback?" + query}));
+  }
+
+  FakeHost host;
+  std::unique_ptr<Engine> engine;
+  std::string request_token_body = "oauth_token=T1&oauth_token_secret=T1-secret&oauth_callback_confirmed=true";
+};
+
+TEST_F(OAuth1Flow, ConnectsAndSealsTheTokenCredentials) {
+  auto s = start();
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_EQ(host.calls.size(), 1u);
+  const HttpRequest& rt = host.calls[0];
+  EXPECT_EQ(rt.method, "POST");
+  EXPECT_FALSE(rt.follow_redirects);
+  EXPECT_EQ(oauth_params(rt)["oauth_callback"], "http://127.0.0.1:8765/oauth/callback");
+  EXPECT_EQ(oauth_params(rt)["oauth_consumer_key"], "consumer-key");
+  EXPECT_EQ(oauth_params(rt).count("oauth_token"), 0u);
+  EXPECT_EQ(oauth_params(rt)["oauth_timestamp"], std::to_string(host.now_ms / 1000));
+  EXPECT_EQ(s->state, "T1");
+  EXPECT_EQ(s->authorization_url, "https://www.tumble.test/oauth/authorize?oauth_token=T1");
+
+  auto c = complete("oauth_token=T1&oauth_verifier=V1");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->provider, "tumble");
+  EXPECT_EQ(c->account, "ann");
+  EXPECT_EQ(c->grant, "oauth1");
+  EXPECT_EQ(c->status, "connected");
+  EXPECT_EQ(c->expires_at_ms, 0);
+  EXPECT_FALSE(c->has_refresh_token);
+  ASSERT_EQ(c->extras.size(), 1u);
+  EXPECT_EQ(c->extras[0], (std::pair<std::string, std::string>("user_id", "\"42\"")));
+  ASSERT_EQ(host.calls.size(), 2u);
+  EXPECT_EQ(oauth_params(host.calls[1])["oauth_verifier"], "V1");
+
+  // Nothing secret is in the store in clear: not the consumer secret, nor either token secret.
+  for (const auto& [key, rec] : host.store.records) {
+    for (const char* secret : {"consumer-secret", "T1-secret", "A1-secret", "\"A1\""}) {
+      EXPECT_EQ(rec.value.find(secret), std::string::npos) << key << " holds " << secret;
+    }
+  }
+
+  // Requests are signed with the token credentials; the caller's Authorization is dropped.
+  HttpRequest req;
+  req.url = "/user/info?fields=a%20b";
+  req.headers = {{"Authorization", "Bearer mine"}};
+  auto signed_req = host.run(engine->sign_request({"alice", "tumble", "ann"}, req));
+  ASSERT_TRUE(signed_req.ok()) << signed_req.error().message;
+  EXPECT_EQ(signed_req->url, "https://api.tumble.test/v2/user/info?fields=a%20b");
+  EXPECT_EQ(oauth_params(*signed_req)["oauth_token"], "A1");
+  EXPECT_TRUE(signed_with(*signed_req, "consumer-secret", "A1-secret"));
+  EXPECT_FALSE(signed_with(*signed_req, "consumer-secret", "wrong"));
+  std::size_t auths = 0;
+  for (const auto& h : signed_req->headers) auths += detail::find_header({h}, "authorization") != nullptr;
+  EXPECT_EQ(auths, 1u);
+
+  // Only to the provider's hosts.
+  req.url = "https://evil.test/steal";
+  auto refused = host.run(engine->sign_request({"alice", "tumble", "ann"}, req));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::invalid_request);
+
+  // get_token hands out the token (never its secret); the connection does not expire.
+  auto t = host.run(engine->get_token({"alice", "tumble", "ann"}));
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->access_token, "A1");
+  EXPECT_FALSE(t->refreshed);
+}
+
+TEST_F(OAuth1Flow, RefusesAServerThatDoesNotConfirmTheCallback) {
+  request_token_body = "oauth_token=T1&oauth_token_secret=T1-secret";
+  auto s = start();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::provider_error);
+  EXPECT_NE(s.error().message.find("oauth_callback_confirmed"), std::string::npos);
+  for (const auto& [key, rec] : host.store.records) EXPECT_NE(key.rfind("pending/", 0), 0u) << key;
+
+  request_token_body = "oauth_token=T1&oauth_token_secret=T1-secret&oauth_callback_confirmed=false";
+  EXPECT_EQ(start().error().code, ErrorCode::provider_error);
+}
+
+TEST_F(OAuth1Flow, RequestTokenErrors) {
+  host.http = [](const HttpRequest&) { return respond(401, "error=invalid_signature", "text/plain"); };
+  auto s = start();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::provider_error);
+  EXPECT_EQ(s.error().http_status, 401);
+  EXPECT_NE(s.error().message.find("invalid_signature"), std::string::npos);
+
+  host.http = [](const HttpRequest&) { return respond(200, "{\"token\":1}", "application/json"); };
+  EXPECT_EQ(start().error().code, ErrorCode::malformed_response);
+}
+
+TEST_F(OAuth1Flow, AVerifierWorksOnce) {
+  ASSERT_TRUE(start().ok());
+  ASSERT_TRUE(complete("oauth_token=T1&oauth_verifier=V1").ok());
+  auto again = complete("oauth_token=T1&oauth_verifier=V1");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::state_reused);
+  EXPECT_EQ(host.calls.size(), 2u);  // the replay reached no server
+}
+
+TEST_F(OAuth1Flow, BoundToThePrincipalThatStarted) {
+  ASSERT_TRUE(start("alice").ok());
+  auto r = complete("oauth_token=T1&oauth_verifier=V1", "mallory");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::invalid_state);
+  // Still usable by its owner: the refusal consumed nothing.
+  EXPECT_TRUE(complete("oauth_token=T1&oauth_verifier=V1", "alice").ok());
+}
+
+TEST_F(OAuth1Flow, UnknownTemporaryToken) {
+  ASSERT_TRUE(start().ok());
+  EXPECT_EQ(complete("oauth_token=T2&oauth_verifier=V1").error().code, ErrorCode::invalid_state);
+  EXPECT_EQ(host.calls.size(), 1u);
+}
+
+TEST_F(OAuth1Flow, MissingVerifier) {
+  ASSERT_TRUE(start().ok());
+  auto r = complete("oauth_token=T1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::invalid_request);
+  EXPECT_NE(r.error().message.find("oauth_verifier"), std::string::npos);
+  EXPECT_EQ(host.calls.size(), 1u);
+}
+
+TEST_F(OAuth1Flow, RejectedVerifier) {
+  ASSERT_TRUE(start().ok());
+  auto wrong = complete("oauth_token=T1&oauth_verifier=V9");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().code, ErrorCode::invalid_grant);
+  EXPECT_EQ(wrong.error().http_status, 401);
+  // The sign-in was consumed by the attempt: a second try is a replay.
+  EXPECT_EQ(complete("oauth_token=T1&oauth_verifier=V1").error().code, ErrorCode::state_reused);
+}
+
+TEST_F(OAuth1Flow, FlowsDoNotCross) {
+  // An OAuth 2 state presented as a temporary token, and a temporary token presented as a state.
+  ASSERT_TRUE(host.run(engine->register_provider(testing::kAcmeProvider)).ok());
+  AppInput app;
+  app.provider = "acme";
+  app.client_id = "acme-client";
+  app.redirect_uri = "http://127.0.0.1:8765/callback";
+  ASSERT_TRUE(host.run(engine->upsert_app(app)).ok());
+  AuthorizeRequest r;
+  r.principal = "alice";
+  r.provider = "acme";
+  auto oauth2 = host.run(engine->authorize(r));
+  ASSERT_TRUE(oauth2.ok());
+  EXPECT_EQ(complete("oauth_token=" + oauth2->state + "&oauth_verifier=V1").error().code, ErrorCode::invalid_state);
+  ASSERT_TRUE(start().ok());
+  EXPECT_EQ(complete("code=c&state=T1").error().code, ErrorCode::invalid_state);
+  // Neither attempt used anything up.
+  EXPECT_TRUE(complete("oauth_token=T1&oauth_verifier=V1").ok());
+}
+
+TEST_F(OAuth1Flow, ScopeAndProviderParamsGoOnTheConsentUrl) {
+  std::string trello_like = kTumble;
+  trello_like.replace(trello_like.find("\"key\": \"tumble\""), 15, "\"key\": \"board\"");
+  trello_like.insert(trello_like.rfind('}'), R"(, "default_scopes": ["read", "write"], "scope_separator": ",",
+      "authorization_params": {"expiration": "never"})");
+  ASSERT_TRUE(host.run(engine->register_provider(trello_like)).ok()) << trello_like;
+  AppInput app;
+  app.provider = "board";
+  app.client_id = "k";
+  app.client_secret = "consumer-secret";
+  app.redirect_uri = "http://127.0.0.1:8765/oauth/callback";
+  ASSERT_TRUE(host.run(engine->upsert_app(app)).ok());
+  AuthorizeRequest r;
+  r.principal = "alice";
+  r.provider = "board";
+  r.extra_params = {{"name", "latchkey"}};
+  auto s = host.run(engine->authorize(r));
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->authorization_url,
+            "https://www.tumble.test/oauth/authorize?oauth_token=T1&scope=read%2Cwrite&expiration=never&name=latchkey");
+  r.extra_params = {{"oauth_token", "mine"}};
+  EXPECT_EQ(host.run(engine->authorize(r)).error().code, ErrorCode::invalid_request);
+}
+
+TEST_F(OAuth1Flow, ResealCoversTheTokenSecret) {
+  ASSERT_TRUE(start().ok());
+  ASSERT_TRUE(complete("oauth_token=T1&oauth_verifier=V1").ok());
+  EngineConfig config;
+  config.master_keys[1] = std::string(32, '\x42');
+  config.master_keys[2] = std::string(32, '\x43');
+  config.current_key_version = 2;
+  auto rotated = testing::make_engine(config);
+  auto r = host.run(rotated->reseal());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->failed, 0);
+  for (const auto& [key, rec] : host.store.records) {
+    if (key.rfind("conn/", 0) == 0) EXPECT_EQ(rec.value.find("lk1.1."), std::string::npos) << rec.value;
+  }
+  // Signing with only the new key proves the token secret was re-sealed, not just the token.
+  EngineConfig only_new;
+  only_new.master_keys[2] = std::string(32, '\x43');
+  only_new.current_key_version = 2;
+  auto fresh = testing::make_engine(only_new);
+  HttpRequest req;
+  req.url = "/me";
+  auto signed_req = host.run(fresh->sign_request({"alice", "tumble", "ann"}, req));
+  ASSERT_TRUE(signed_req.ok()) << signed_req.error().message;
+  EXPECT_TRUE(signed_with(*signed_req, "consumer-secret", "A1-secret"));
+}
+
+}  // namespace
+}  // namespace latchkey
