@@ -65,7 +65,7 @@ async function fill(page, label, value) {
 
 async function pickProvider(page, label) {
   await page.getByRole('combobox', { name: 'Select provider' }).fill(label.slice(0, 12));
-  await page.getByRole('option', { name: label }).click();
+  await page.getByRole('option', { name: label, exact: true }).click();
 }
 
 /// The provider's app as the gateway has it (null: none).
@@ -537,7 +537,7 @@ describe('vault page, served by latchkeyd --web-root', () => {
       api_base_url: env.api.url, default_scopes: ['openid', 'api:read'], pkce: 'required', token_endpoint_auth_method: 'client_secret_basic',
     };
     const reg = await request(`${env.gw.url}/v1/providers`, { method: 'POST', key: env.keys.admin, body: JSON.stringify(def) });
-    assert.equal(reg.status, 200, reg.text);
+    assert.equal(reg.status, 201, reg.text);
     const app = await request(`${env.gw.url}/v1/providers/devas/app`, {
       method: 'PUT', key: env.keys.admin, body: JSON.stringify({ client_id: 'latchkey-device', client_secret: 'device-secret' }),
     });

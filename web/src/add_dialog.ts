@@ -248,7 +248,9 @@ function choices(): Choice[] {
     { kind: 'client_credentials', provider: null, label: 'OAuth 2.0 Client Credentials', group: 'Custom' },
     { kind: 'oauth1', provider: null, label: 'Custom OAuth 1.0', group: 'Custom' },
   ];
-  const builtin = providers.filter((p) => p.builtin).map((p): Choice => ({ kind: 'builtin', provider: p, label: p.display_name, group: 'Built-in providers' }));
+  // The catalog's custom-oauth1 template is what "Custom OAuth 1.0" above fills in, every
+  // endpoint included; as a built-in it would need its {host} value, which this dialog does not ask.
+  const builtin = providers.filter((p) => p.builtin && p.key !== 'custom-oauth1').map((p): Choice => ({ kind: 'builtin', provider: p, label: p.display_name, group: 'Built-in providers' }));
   return [...custom, ...builtin];
 }
 
