@@ -3,36 +3,15 @@
 // that shares no code with latchkey. One custom provider per signature method.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
+import { startOAuth1Server } from '../fixtures/oauth1_server.mjs';
 import { Cli, request, runD, startGateway, tempDir } from './harness.mjs';
 
-const FIXTURE = fileURLToPath(new URL('../fixtures/oauth1_server.py', import.meta.url));
-const PYTHON = '/usr/bin/python3';  // Debian's, which has python3-oauthlib
-
 /// Starts the oauthlib provider: { url, stats(), close() }.
-async function startProvider(config) {
-  const child = spawn(PYTHON, [FIXTURE], { stdio: ['pipe', 'pipe', 'inherit'] });
-  child.stdin.end(JSON.stringify(config));
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)).url);
-    });
-    child.on('exit', (code) => reject(new Error(`oauth1_server.py exited with ${code}`)));
-  });
-  return {
-    url,
-    async stats() { return (await fetch(`${url}/__stats`)).json(); },
-    close() { child.kill('SIGTERM'); },
-  };
-}
+const startProvider = startOAuth1Server;
 
 const METHODS = [
   { method: 'HMAC-SHA1', slug: 'hmac-sha1' },

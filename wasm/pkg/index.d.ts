@@ -39,6 +39,9 @@ export interface BrokerOptions {
   /** The module's bytes, or a compiled module (edge runtimes import .wasm files as modules). */
   wasmBinary?: ArrayBuffer | Uint8Array;
   wasmModule?: WebAssembly.Module;
+  /** How the broker waits when the core asks it to (refresh backoff, device polling): resolve after
+   * `ms`, reject with `signal.reason` once it aborts. setTimeout by default. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface Provider {
@@ -47,6 +50,11 @@ export interface Provider {
   authMode: 'oauth2' | 'client_credentials' | 'oauth1';
   authorizationEndpoint: string | null;
   tokenEndpoint: string;
+  /** OAuth 1.0a: the temporary-credentials endpoint and how requests are signed. */
+  requestTokenEndpoint?: string | null;
+  signatureMethod?: 'HMAC-SHA1' | 'HMAC-SHA256' | 'RSA-SHA1' | 'PLAINTEXT';
+  /** RFC 8628: present when the provider offers the device grant (see Broker.device). */
+  deviceAuthorizationEndpoint?: string | null;
   revocationEndpoint: string | null;
   userinfoEndpoint: string | null;
   issuer: string | null;
@@ -80,7 +88,8 @@ export interface Connection {
   provider: string;
   account: string;
   status: 'connected' | 'needs_reauth';
-  grant: 'authorization_code' | 'client_credentials' | 'device_code';
+  /** oauth1: OAuth 1.0a token credentials (they never expire; requests are signed, see fetch). */
+  grant: 'authorization_code' | 'client_credentials' | 'device_code' | 'oauth1';
   scope: string;
   tokenType: string;
   expiresAtMs: number | null;
@@ -97,6 +106,23 @@ export interface Token {
   expiresAtMs: number | null;
   refreshed: boolean;
   extras: Record<string, unknown>;
+}
+
+/** A device authorization in progress (RFC 8628): show `userCode` and `verificationUri` (or
+ * `verificationUriComplete`) to the user — none of them is secret — then `wait()`. */
+export interface DeviceAuthorization {
+  userCode: string;
+  verificationUri: string;
+  /** The URI with the code in it (e.g. for a QR code), when the provider gives one. */
+  verificationUriComplete: string | null;
+  /** When the code expires (unix ms). */
+  expiresAt: number;
+  /** The provider's polling interval at the start, in milliseconds. */
+  interval: number;
+  /** Polls until the user approves (the connection, grant 'device_code'); rejects with
+   * provider_error (providerError 'access_denied') on a refusal, state_expired once the code
+   * expires, or the signal's reason when aborted (wait() again to resume). */
+  wait(options?: { signal?: AbortSignal }): Promise<Connection>;
 }
 
 export type ConnectionId = string | { provider: string; account?: string };
@@ -123,10 +149,18 @@ export interface Broker {
     redirectUri?: string; scopes?: string[]; account?: string; extraParams?: Record<string, string>;
     templateValues?: Record<string, string>; principal?: string;
   }): Promise<{ url: string; state: string; expiresAt: number }>;
+  /** The URL the provider redirected to: state + code (OAuth 2.0) or oauth_token + oauth_verifier (OAuth 1.0a). */
   handleCallback(callbackUrl: string | URL, options?: { principal?: string }): Promise<Connection>;
+  /** Starts the device grant for a provider with a device_authorization_endpoint. */
+  device(provider: string, options?: {
+    scopes?: string[]; account?: string; templateValues?: Record<string, string>; principal?: string;
+  }): Promise<DeviceAuthorization>;
   connectClientCredentials(provider: string, options?: { scopes?: string[]; account?: string; principal?: string }): Promise<Connection>;
   getAccessToken(connection: ConnectionId, options?: { forceRefresh?: boolean }): Promise<string>;
   getToken(connection: ConnectionId, options?: { forceRefresh?: boolean }): Promise<Token>;
+  /** fetch() as the connected account: a bearer token (OAuth 2.0) or a signed Authorization
+   * header (OAuth 1.0a: form bodies are signed, other text bodies carry oauth_body_hash; a binary
+   * body is refused with 'unsupported' there). */
   fetch(connection: ConnectionId, input: string | URL | Request, init?: RequestInit): Promise<Response>;
   status(connection: ConnectionId): Promise<Connection>;
   connections(): Promise<Connection[]>;

@@ -74,15 +74,39 @@ async function readLimited(response, limit) {
   return out;
 }
 
-class Broker {
-  #raw; #engine; #fetch; #storage; #now; #principal; #inflight = new Map();
+/// Waits `ms`, or rejects with the signal's reason once it aborts.
+function defaultSleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    function onAbort() { clearTimeout(timer); reject(signal.reason); }
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
-  constructor({ raw, engine, fetch, storage, now, principal }) {
+/// The request body as bytes, with the Content-Type fetch() would have given it. Buffered once:
+/// a 401 sends the request again (a stream can be read only once), and OAuth 1.0a signs form
+/// parameters and hashes other bodies, so the core has to see what is sent, type included.
+async function bufferBody(body, headers) {
+  if (body === undefined || body === null) return { bytes: undefined, headers };
+  const r = new Response(body);
+  const read = new Uint8Array(await r.arrayBuffer());
+  const bytes = read.length ? read : undefined; // fetch() refuses any body, even empty, on GET
+  const type = r.headers.get('content-type');
+  const has = headers.some(([name]) => name.toLowerCase() === 'content-type');
+  return { bytes, headers: !has && type ? [...headers, ['content-type', type]] : headers };
+}
+
+class Broker {
+  #raw; #engine; #fetch; #storage; #now; #sleep; #principal; #inflight = new Map();
+
+  constructor({ raw, engine, fetch, storage, now, sleep, principal }) {
     this.#raw = raw;
     this.#engine = engine;
     this.#fetch = fetch;
     this.#storage = storage;
     this.#now = now;
+    this.#sleep = sleep;
     this.#principal = principal;
     const run = (req) => this.#run(req);
     this.providers = {
@@ -113,9 +137,40 @@ class Broker {
     return { url: r.authorization_url, state: r.state, expiresAt: r.expires_at_ms };
   }
 
-  /// Completes an authorization from the URL (or query) the provider redirected to.
+  /// Completes an authorization from the URL (or query) the provider redirected to: `state` +
+  /// `code` (OAuth 2.0), or `oauth_token` + `oauth_verifier` (OAuth 1.0a) — the core tells them apart.
   async handleCallback(callbackUrl, { principal } = {}) {
     return camelize(await this.#run({ op: 'complete_callback', principal: principal ?? this.#principal, callback: String(callbackUrl) }));
+  }
+
+  /// The device grant (RFC 8628): asks the provider for a user code, to be shown with its
+  /// verification URI (none of these is secret). `wait()` then polls the token endpoint at the
+  /// provider's pace (the core asks for every sleep, slower on slow_down) and resolves with the
+  /// connection once the user approves; it rejects with provider_error (providerError
+  /// 'access_denied') when they refuse and state_expired when the code expires. An aborted
+  /// `signal` stops polling; calling wait() again resumes with the same code.
+  async device(provider, { scopes, account, templateValues, principal } = {}) {
+    const who = principal ?? this.#principal;
+    const r = await this.#run({
+      op: 'device_authorize', provider, principal: who, account, scopes, template_values: templateValues,
+    });
+    let polling = null; // one poll at a time: two would race for the same device code
+    const wait = ({ signal } = {}) => {
+      if (!polling) {
+        polling = this.#run({ op: 'device_poll', principal: who, handle: r.handle }, { signal })
+          .then(camelize)
+          .finally(() => { polling = null; });
+      }
+      return polling;
+    };
+    return {
+      userCode: r.user_code,
+      verificationUri: r.verification_uri,
+      verificationUriComplete: r.verification_uri_complete ?? null,
+      expiresAt: r.expires_at_ms,
+      interval: r.interval_ms,
+      wait,
+    };
   }
 
   /// Client credentials: fetch a token for `provider` and keep it as a connection.
@@ -148,18 +203,30 @@ class Broker {
     const ref = parseConnection(connectionId);
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const method = (init.method ?? (typeof input === 'object' ? input.method : undefined) ?? 'GET').toUpperCase();
-    const headers = [...new Headers(init.headers ?? (typeof input === 'object' ? input.headers : undefined)).entries()];
-    // Buffered once: a 401 sends the request again, and a stream can be read only once.
     let body = init.body;
     if (body === undefined && typeof input === 'object' && input.body) body = await input.arrayBuffer();
-    else if (body && typeof body.getReader === 'function') body = await new Response(body).arrayBuffer();
+    const buffered = await bufferBody(body, [...new Headers(init.headers ?? (typeof input === 'object' ? input.headers : undefined)).entries()]);
+    const headers = buffered.headers;
+    const request = { method, url, headers };
+    if (buffered.bytes?.length) {
+      try {
+        request.body = decoder.decode(buffered.bytes);
+      } catch {
+        // The C ABI carries text. Only an OAuth 1.0a signature covers the body (oauth_body_hash),
+        // so only there is a binary body a problem: say so rather than send a wrong signature.
+        if ((await this.providers.get(ref.provider)).authMode === 'oauth1') {
+          throw new LatchkeyError({ code: 'unsupported', message: `'${ref.provider}' signs request bodies (OAuth 1.0a): send a text body (UTF-8), not binary data` });
+        }
+      }
+    }
     for (let attempt = 0; attempt < 2; attempt++) {
+      // OAuth 2.0: a forced refresh; OAuth 1.0a: nothing to refresh, the retry is signed afresh.
       if (attempt === 1) await this.getToken(ref, { forceRefresh: true });
-      const signed = await this.#run({ op: 'sign_request', principal: this.#principal, ...ref, request: { method, url, headers } });
+      const signed = await this.#run({ op: 'sign_request', principal: this.#principal, ...ref, request });
       let response;
       try {
         response = await this.#fetch(signed.url, {
-          method, headers: signed.headers, body, redirect: 'manual', signal: init.signal,
+          method, headers: signed.headers, body: buffered.bytes, redirect: 'manual', signal: init.signal,
         });
       } catch (e) {
         if (e?.name === 'AbortError') throw e; // the caller's own signal
@@ -196,14 +263,17 @@ class Broker {
     this.#engine = 0;
   }
 
-  async #run(request) {
+  /// Drives one core operation to its end. `signal` (optional) abandons it between effects: the
+  /// core keeps nothing in memory that matters, its state is in the store.
+  async #run(request, { signal } = {}) {
     if (!this.#engine) throw new LatchkeyError({ code: 'invalid_request', message: 'this broker was closed' });
     const raw = this.#raw;
     const op = raw.opBegin(this.#engine, JSON.stringify(request), this.#now());
     try {
       let step = JSON.parse(raw.opStep(op));
       while (step.effect) {
-        const result = await this.#perform(step.effect);
+        signal?.throwIfAborted();
+        const result = await this.#perform(step.effect, signal);
         step = JSON.parse(raw.opResume(op, JSON.stringify(result), this.#now()));
       }
       if (step.done.error) throw new LatchkeyError(step.done.error);
@@ -213,10 +283,10 @@ class Broker {
     }
   }
 
-  async #perform(effect) {
+  async #perform(effect, signal) {
     switch (effect.kind) {
       case 'http': return this.#http(effect.http);
-      case 'sleep': await new Promise((r) => setTimeout(r, effect.ms)); return {};
+      case 'sleep': await this.#sleep(effect.ms, signal); return {};
       default: return this.#store(effect);
     }
   }
@@ -284,9 +354,11 @@ class Broker {
 /// globalThis.fetch, Date.now, crypto.getRandomValues and a random in-memory master key.
 ///   masterKey: 32 bytes (Uint8Array or base64) — required to reopen persistent storage.
 ///   wasmBinary / wasmModule: the module's bytes or a compiled WebAssembly.Module (edge runtimes).
+///   sleep(ms, signal): how the broker waits when the core asks it to (refresh backoff, device
+///     polling); setTimeout by default. Schedulers and tests may replace it.
 export async function createBroker({
   fetch = globalThis.fetch?.bind(globalThis), storage = memoryStorage(), masterKey, now = () => Date.now(),
-  random = defaultRandom, principal = 'default', raw, wasmBinary, wasmModule,
+  random = defaultRandom, principal = 'default', raw, wasmBinary, wasmModule, sleep = defaultSleep,
 } = {}) {
   if (typeof fetch !== 'function') throw new LatchkeyError({ code: 'invalid_request', message: 'no fetch function: pass one to createBroker({ fetch })' });
   // Loaded only when needed: a host that brings its own raw layer (the WASI module) never
@@ -294,7 +366,7 @@ export async function createBroker({
   raw = raw ?? await (await import('./raw.js')).createRaw({ wasmBinary, wasmModule });
   const key = masterKey === undefined ? random(32) : keyBytes(masterKey);
   const engine = raw.engineNew(JSON.stringify({ master_keys: { 1: toBase64(key) }, current_key_version: 1, entropy: toBase64(random(48)) }));
-  const broker = new Broker({ raw, engine, fetch, storage, now, principal });
+  const broker = new Broker({ raw, engine, fetch, storage, now, sleep, principal });
   // A wrong key must fail here, clearly, rather than on every sealed record later.
   try {
     await broker.checkMasterKey();

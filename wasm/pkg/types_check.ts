@@ -1,5 +1,5 @@
 // Compiled with `tsc --noEmit` in CI: the declarations must describe real usage.
-import { createBroker, memoryStorage, LatchkeyError, type Broker, type Connection } from './index.js';
+import { createBroker, memoryStorage, LatchkeyError, type Broker, type Connection, type DeviceAuthorization } from './index.js';
 
 async function main(): Promise<void> {
   const broker: Broker = await createBroker({ storage: memoryStorage(), masterKey: new Uint8Array(32) });
@@ -10,6 +10,12 @@ async function main(): Promise<void> {
   const connection: Connection = await broker.handleCallback(`${url}&state=${state}`);
   const token: string = await broker.getAccessToken(connection.id);
   const response: Response = await broker.fetch(connection.id, '/user', { headers: { Accept: 'application/json' } });
+  const device: DeviceAuthorization = await broker.device(first, { scopes: ['repo'], account: 'ci' });
+  const shown: string = `${device.verificationUriComplete ?? device.verificationUri} ${device.userCode} ${device.interval / 1000}s`;
+  const viaCode: Connection = await device.wait({ signal: AbortSignal.timeout(device.expiresAt - Date.now()) });
+  if (viaCode.grant === 'device_code' || viaCode.grant === 'oauth1') console.log(shown);
+  const slow: Broker = await createBroker({ sleep: (ms, signal) => new Promise((r) => { if (!signal?.aborted) setTimeout(r, ms); }) });
+  slow.close();
   await broker.disconnect({ provider: first }, { revoke: true });
   try {
     await broker.status('nope/none');

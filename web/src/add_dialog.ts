@@ -21,7 +21,8 @@ export interface Saved { provider: string; kind: Kind; then: null | { authentica
 interface Field {
   name: string;
   label: string;
-  type?: 'text' | 'url' | 'password' | 'checkbox' | 'readonly' | 'secret';
+  type?: 'text' | 'url' | 'password' | 'checkbox' | 'readonly' | 'secret' | 'select';
+  options?: string[];           // select: the choices (value = label)
   hint?: string;
   value?: string;
   checked?: boolean;
@@ -53,12 +54,17 @@ function scopeField(value: string, p?: Provider | null): Field {
   return { name: 'scopes', label: 'Scopes', value, hint: avail, check: v.scopes };
 }
 
+/// OAuth 1.0 calls the client its consumer (RFC 5849 keeps the older names).
+const isOAuth1 = (k: Kind | null, p?: Provider | null) => k === 'oauth1' || p?.auth_mode === 'oauth1';
+
 function secretField(p: Provider | null): Field {
   const set = !!(p && app && app.provider === p.key && app.has_client_secret);
+  const o1 = isOAuth1(kind, p);
   return {
-    name: 'client_secret', label: 'Client secret', type: set ? 'secret' : 'password',
-    hint: 'Write-only: it is sealed by the gateway and never shown again.',
-    check: (x) => v.clientSecret(x, { required: !set && kind === 'client_credentials' }),
+    name: 'client_secret', label: o1 ? 'Consumer secret' : 'Client secret', type: set ? 'secret' : 'password',
+    hint: o1 ? 'Write-only: sealed by the gateway and never shown again. For RSA-SHA1, paste the PEM private key.'
+      : 'Write-only: it is sealed by the gateway and never shown again.',
+    check: (x) => v.clientSecret(x, { required: !set && (kind === 'client_credentials' || kind === 'oauth1') }),
   };
 }
 
@@ -66,12 +72,13 @@ function fieldsFor(k: Kind, p: Provider | null, prefill: Record<string, string> 
   const facts = p && app?.provider === p.key ? app : null;
   const clientIdValue = prefill.client_id ?? facts?.client_id ?? '';
   const scopesValue = prefill.scopes ?? (facts?.scopes.length ? facts.scopes : p?.default_scopes ?? []).join(' ');
-  const cid: Field = { name: 'client_id', label: 'Client ID', value: clientIdValue, check: v.clientId };
+  const cid: Field = { name: 'client_id', label: isOAuth1(k, p) ? 'Consumer key' : 'Client ID', value: clientIdValue, check: v.clientId };
   const account: Field[] = spec.mode === 'duplicate' && k === 'builtin'
     ? [{ name: 'account', label: 'Account name', hint: 'A name for the second account, e.g. work.', check: (x) => (x.trim() ? '' : 'An account name is required to connect another account.') }]
     : [];
   if (k === 'builtin' || spec.mode === 'edit') {
-    return [cid, secretField(spec.mode === 'duplicate' && k !== 'builtin' ? null : p), scopeField(scopesValue, p), ...account];
+    const scopes = isOAuth1(k, p) && !p?.default_scopes?.length ? [] : [scopeField(scopesValue, p)];
+    return [cid, secretField(spec.mode === 'duplicate' && k !== 'builtin' ? null : p), ...scopes, ...account];
   }
   const naming: Field[] = [
     { name: 'display_name', label: 'Name', value: prefill.display_name ?? '', check: v.displayName },
@@ -95,6 +102,20 @@ function fieldsFor(k: Kind, p: Provider | null, prefill: Record<string, string> 
       url('ping_url', 'Test URL', { required: false, advanced: true, hint: 'A GET request Test makes with the connection\'s token (e.g. the user info URL or a cheap API call).' }),
     ];
   }
+  if (k === 'oauth1') {
+    return [...naming,
+      url('request_token_endpoint', 'Request token URL', { hint: 'Temporary credentials (RFC 5849 §2.1).' }),
+      url('authorization_endpoint', 'Authorization URL'),
+      url('token_endpoint', 'Access token URL'),
+      url('api_base_url', 'API base URL', { hint: 'Requests through the gateway (and Test) are signed for this host only.' }),
+      cid, secretField(null),
+      { name: 'signature_method', label: 'Signature method', type: 'select', options: [...v.SIGNATURE_METHODS], value: prefill.signature_method ?? 'HMAC-SHA1' },
+      { name: 'callback', label: 'Callback URL', type: 'readonly', value: callbackUrl(), hint: 'Register this callback with the provider.' },
+      url('identity_url', 'Account URL', { required: false, advanced: true, hint: 'A signed GET whose JSON names the account (e.g. …/account/verify_credentials).' }),
+      { name: 'account_path', label: 'Account field', value: prefill.account_path ?? '', advanced: true, hint: 'The field of that answer that names the account, e.g. screen_name.', check: v.accountPath },
+      url('ping_url', 'Test URL', { required: false, advanced: true, hint: 'A GET request Test makes, signed with the connection.' }),
+    ];
+  }
   if (k === 'client_credentials') {
     return [...naming,
       url('token_endpoint', 'Token URL'),
@@ -112,6 +133,7 @@ function fieldsFor(k: Kind, p: Provider | null, prefill: Record<string, string> 
 // Rendering
 
 function input(name: string): HTMLInputElement | null {
+  // A <select> too: the callers only use value, disabled, focus and the aria attributes.
   return document.getElementById(`f-${name}`) as HTMLInputElement | null;
 }
 
@@ -130,6 +152,12 @@ function renderField(f: Field): HTMLElement {
   const error = h('p', { class: 'field-error', id: errId, 'aria-live': 'polite' });
   if (f.type === 'checkbox') {
     return h('div', { class: 'field check' }, h('input', { id, type: 'checkbox', checked: !!f.checked, 'aria-describedby': described }), h('label', { for: id }, f.label), hint, error);
+  }
+  if (f.type === 'select') {
+    const el = h('select', { id, name: f.name, 'aria-describedby': described },
+      ...(f.options ?? []).map((o) => h('option', { value: o, selected: o === f.value }, o)));
+    el.addEventListener('change', () => onInput(f));
+    return h('div', { class: 'field' }, h('label', { for: id }, f.label), el, hint, error);
   }
   if (f.type === 'readonly') {
     const copy = h('button', { type: 'button', class: 'copy', 'aria-label': `Copy the ${f.label.toLowerCase()}` }, 'Copy');
@@ -197,10 +225,7 @@ function renderFields(): void {
   const adv = fields.filter((f) => f.advanced).map(renderField);
   box.append(...main);
   if (adv.length) box.append(h('details', { class: 'advanced' }, h('summary', {}, 'Advanced'), ...adv));
-  if (kind === 'oauth1') {
-    box.append(h('p', { class: 'banner' }, 'OAuth 1.0 providers are not supported by the core yet.'));
-  }
-  (byId<HTMLButtonElement>('edit-save')).disabled = kind === null || kind === 'oauth1';
+  (byId<HTMLButtonElement>('edit-save')).disabled = kind === null;
   byId('consent-preview').hidden = true;
   updatePreview();
 }
@@ -221,9 +246,11 @@ function choices(): Choice[] {
   const custom: Choice[] = [
     { kind: 'oauth2', provider: null, label: 'Custom OAuth 2.0', group: 'Custom' },
     { kind: 'client_credentials', provider: null, label: 'OAuth 2.0 Client Credentials', group: 'Custom' },
-    { kind: 'oauth1', provider: null, label: 'Custom OAuth 1.0 (not available yet)', group: 'Custom', disabled: true },
+    { kind: 'oauth1', provider: null, label: 'Custom OAuth 1.0', group: 'Custom' },
   ];
-  const builtin = providers.filter((p) => p.builtin).map((p): Choice => ({ kind: 'builtin', provider: p, label: p.display_name, group: 'Built-in providers' }));
+  // The catalog's custom-oauth1 template is what "Custom OAuth 1.0" above fills in, every
+  // endpoint included; as a built-in it would need its {host} value, which this dialog does not ask.
+  const builtin = providers.filter((p) => p.builtin && p.key !== 'custom-oauth1').map((p): Choice => ({ kind: 'builtin', provider: p, label: p.display_name, group: 'Built-in providers' }));
   return [...custom, ...builtin];
 }
 
@@ -327,6 +354,7 @@ function definition(): Record<string, unknown> {
   const base = get('api_base_url').replace(/\/+$/, '');
   const ping = get('ping_url');
   const secretGiven = value('client_secret') !== '';
+  if (kind === 'oauth1') return oauth1Definition(get, scopes, base, ping);
   const def: Record<string, unknown> = {
     key, display_name: get('display_name'), auth_mode: kind === 'client_credentials' ? 'client_credentials' : 'oauth2',
     token_endpoint: get('token_endpoint'), api_base_url: base, default_scopes: scopes,
@@ -349,6 +377,22 @@ function definition(): Record<string, unknown> {
     def.requires_client_secret = true;
     if (get('audience')) def.token_params = { audience: get('audience') };
   }
+  return def;
+}
+
+/// A Custom OAuth 1.0 provider (the fields of the catalog's custom-oauth1 template). OAuth 1.0a
+/// signs every request with the consumer secret, so the secret is always required and PKCE and
+/// token endpoint authentication do not apply.
+function oauth1Definition(get: (n: string) => string, scopes: string[], base: string, ping: string): Record<string, unknown> {
+  const def: Record<string, unknown> = {
+    key: get('key'), display_name: get('display_name'), auth_mode: 'oauth1',
+    request_token_endpoint: get('request_token_endpoint'), authorization_endpoint: get('authorization_endpoint'),
+    token_endpoint: get('token_endpoint'), signature_method: value('signature_method') || 'HMAC-SHA1',
+    api_base_url: base, default_scopes: scopes, pkce: 'unsupported', token_endpoint_auth_method: 'client_secret_post',
+    requires_client_secret: true,
+  };
+  if (ping) def.ping = { method: 'GET', url: ping, headers: {} };
+  if (get('identity_url')) def.identity = { url: get('identity_url'), account_path: get('account_path') || 'id', headers: {} };
   return def;
 }
 
@@ -383,6 +427,8 @@ const FIELD_OF: Record<string, string> = {
   authorization_endpoint: 'authorization_endpoint', token_endpoint: 'token_endpoint', api_base_url: 'api_base_url',
   revocation_endpoint: 'revocation_endpoint', userinfo_endpoint: 'userinfo_endpoint', issuer: 'issuer', key: 'key',
   display_name: 'display_name', client_id: 'client_id', client_secret: 'client_secret', scopes: 'scopes', 'ping.url': 'ping_url',
+  request_token_endpoint: 'request_token_endpoint', signature_method: 'signature_method', 'identity.url': 'identity_url',
+  'identity.account_path': 'account_path',
 };
 
 /// Puts a core/gateway message under the field it names, else in the banner.
@@ -398,12 +444,14 @@ function showServerError(msg: string): void {
 
 async function save(): Promise<void> {
   hideBanner();
-  if (!kind || kind === 'oauth1' || !validateAll()) return;
+  if (!kind || !validateAll()) return;
   const saveBtn = byId<HTMLButtonElement>('edit-save');
   saveBtn.disabled = true;
   try {
     const scopes = v.parseScopes(value('scopes'));
-    const secret = value('client_secret');
+    // RSA-SHA1 takes a PEM key, whose line breaks a password input drops: put them back.
+    const rsa = value('signature_method') === 'RSA-SHA1' || (spec.provider ?? chosen)?.signature_method === 'RSA-SHA1';
+    const secret = rsa ? v.pemFromOneLine(value('client_secret')) : value('client_secret');
     const credentials = { client_id: value('client_id').trim(), ...(secret ? { client_secret: secret } : {}), scopes };
     const editing = spec.mode === 'edit' || (spec.mode === 'duplicate' && kind === 'builtin');
     let key: string;
@@ -470,6 +518,8 @@ function prefillFrom(p: Provider): Record<string, string> {
     api_base_url: p.api_base_url ?? '', issuer: p.issuer ?? '', userinfo_endpoint: p.identity?.url ?? p.userinfo_endpoint ?? '',
     revocation_endpoint: p.revocation_endpoint ?? '', ping_url: ping, scopes: (facts?.scopes.length ? facts.scopes : p.default_scopes).join(' '),
     client_id: facts?.client_id ?? '', pkce: p.pkce === 'unsupported' ? 'off' : 'on', audience: p.token_params?.audience ?? '',
+    request_token_endpoint: String(p.request_token_endpoint ?? ''), signature_method: String(p.signature_method ?? 'HMAC-SHA1'),
+    identity_url: p.identity?.url ?? '', account_path: p.identity?.account_path ?? '',
   };
 }
 
@@ -508,7 +558,7 @@ export async function openEditor(s: EditorSpec, list: Provider[], done: (s: Save
     kind = null; chosen = null; fields = [];
   } else {
     picker.hidden = true;
-    const pk: Kind = p!.builtin ? 'builtin' : p!.auth_mode === 'client_credentials' ? 'client_credentials' : 'oauth2';
+    const pk: Kind = p!.builtin ? 'builtin' : p!.auth_mode === 'client_credentials' ? 'client_credentials' : p!.auth_mode === 'oauth1' ? 'oauth1' : 'oauth2';
     kind = pk;
     chosen = p!.builtin ? p : null;
     if (s.mode === 'edit') {

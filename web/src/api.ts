@@ -8,6 +8,11 @@ export interface Provider {
   auth_mode: 'oauth2' | 'client_credentials' | 'oauth1';
   authorization_endpoint: string | null;
   token_endpoint: string;
+  /** OAuth 1.0a: temporary credentials, and how requests are signed. */
+  request_token_endpoint?: string | null;
+  signature_method?: 'HMAC-SHA1' | 'HMAC-SHA256' | 'RSA-SHA1' | 'PLAINTEXT';
+  /** RFC 8628: set when the provider offers connecting with a code. */
+  device_authorization_endpoint?: string | null;
   revocation_endpoint: string | null;
   userinfo_endpoint: string | null;
   issuer: string | null;
@@ -43,7 +48,7 @@ export interface Connection {
   provider: string;
   account: string;
   status: 'connected' | 'needs_reauth' | string;
-  grant: 'authorization_code' | 'client_credentials' | string;
+  grant: 'authorization_code' | 'client_credentials' | 'device_code' | 'oauth1' | string;
   scope: string;
   expires_at_ms: number | null;
   has_refresh_token: boolean;
@@ -51,11 +56,27 @@ export interface Connection {
   last_error: string | null;
 }
 
+/// POST /v1/providers/{key}/device: what the user needs to approve (nothing here is secret).
+export interface DeviceStart {
+  handle: string;
+  user_code: string;
+  verification_uri: string;
+  verification_uri_complete: string | null;
+  expires_at_ms: number;
+  interval_ms: number;
+}
+/// POST /v1/providers/{key}/device/poll: the connection once approved, or still pending (202).
+export type DevicePoll = { done: true; connection: Connection } | { done: false };
+
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) { super(message); }
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return (await callWithStatus<T>(method, path, body)).json;
+}
+
+async function callWithStatus<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
   const headers: Record<string, string> = { accept: 'application/json' };
   const key = getKey();
   if (key) headers.authorization = `Bearer ${key}`;
@@ -73,7 +94,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
     throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `HTTP ${res.status}`);
   }
-  return json as T;
+  return { status: res.status, json: json as T };
 }
 
 const seg = encodeURIComponent;
@@ -108,6 +129,26 @@ export const api = {
   },
   connectClientCredentials: (key: string, body: { account?: string; scopes?: string[] }) =>
     call<Connection>('POST', `/v1/providers/${seg(key)}/connect`, body),
+  /// Connecting with a code (RFC 8628). The routes are newer than this page may be served by:
+  /// see deviceRoutes().
+  deviceStart: (key: string, body: { account?: string; scopes?: string[] }) =>
+    call<DeviceStart>('POST', `/v1/providers/${seg(key)}/device`, body),
+  /// One poll: 200 with the connection when approved, 202 while the user has not answered (a
+  /// gateway may also hold the request until it knows); refusal and expiry are errors.
+  async devicePoll(key: string, handle: string): Promise<DevicePoll> {
+    const r = await callWithStatus<Connection | null>('POST', `/v1/providers/${seg(key)}/device/poll`, { handle });
+    return r.status === 200 && r.json && (r.json as Connection).provider ? { done: true, connection: r.json as Connection } : { done: false };
+  },
+  /// Whether this gateway has the device routes: a poll without a handle changes nothing, and a
+  /// gateway without the route answers 404 "no such route" (any other answer: it is there).
+  async deviceRoutes(key: string): Promise<boolean> {
+    try {
+      await call<unknown>('POST', `/v1/providers/${seg(key)}/device/poll`, {});
+      return true;
+    } catch (e) {
+      return !(e instanceof ApiError && (e.status === 404 && /no such route/i.test(e.message) || e.status === 405));
+    }
+  },
   connections: () => call<Connection[]>('GET', '/v1/connections'),
   disconnect: (provider: string, account: string, revoke = true) =>
     call<{ deleted: boolean; revoked: boolean; revocation_error: string | null }>('DELETE', `${connPath(provider, account)}${revoke ? '?revoke=true' : ''}`),

@@ -3,6 +3,7 @@ import { api, ApiError, type Connection, type Provider, type Whoami } from './ap
 import { openEditor, type Saved } from './add_dialog';
 import { confirmDialog } from './confirm';
 import { buildRows, renderRow, type Action, type Can, type Row } from './connections';
+import { connectWithCode, deviceAvailable } from './device';
 import { byId, toast } from './dom';
 import { authenticate, onAuthOutcome, takeReturnOutcome, type AuthOutcome } from './popup';
 import { clearKey, getKey, setKey } from './session';
@@ -11,9 +12,11 @@ let providers: Provider[] = [];
 let connections: Connection[] = [];
 /// Who the API key belongs to (GET /v1/whoami), asked once per sign-in.
 let me: Whoami | null = null;
+/// Whether the gateway has the device routes (asked once, when a provider offers the grant).
+let deviceRoutes = false;
 
 function can(): Can {
-  return { admin: me?.role === 'admin' };
+  return { admin: me?.role === 'admin', device: deviceRoutes };
 }
 
 /// Says who is signed in, and shows only the actions the key's role may take.
@@ -52,6 +55,7 @@ async function refresh(): Promise<void> {
   try {
     const [who, ps, cs] = await Promise.all([me ? Promise.resolve(me) : api.whoami(), api.providers(), api.connections()]);
     [me, providers, connections] = [who, ps, cs];
+    deviceRoutes = await deviceAvailable(providers);
     showWho();
     banner.hidden = true;
   } catch (e) {
@@ -102,6 +106,17 @@ async function startAuth(provider: Provider, opts: { scopes?: string[]; account?
   } catch (e) {
     toast(`${provider.display_name}: ${errorText(e)}`, 'error');
   }
+}
+
+async function connectDevice(provider: Provider, opts: { account?: string }): Promise<void> {
+  try {
+    const o = await connectWithCode(provider, opts);
+    if (o.ok) toast(`${provider.display_name} is connected (account ${o.connection.account}).`);
+    else if (!('cancelled' in o)) toast(`${provider.display_name} is not connected: ${sentence(o.reason)}`, 'error');
+  } catch (e) {
+    toast(`${provider.display_name}: ${errorText(e)}`, 'error');
+  }
+  await refresh();
 }
 
 async function test(row: Row, button: HTMLButtonElement): Promise<void> {
@@ -185,6 +200,9 @@ function onAction(action: Action, row: Row, button: HTMLButtonElement): void {
   switch (action) {
     case 'authenticate':
       void startAuth(p, { ...(c ? { account: c.account } : {}) });
+      break;
+    case 'device':
+      void connectDevice(p, { ...(c ? { account: c.account } : {}) });
       break;
     case 'signout':
       if (!c) return;

@@ -5,7 +5,7 @@ import { h } from './dom';
 import { badgeFor } from './status';
 
 export interface Row { provider: Provider; connection: Connection | null }
-export type Action = 'authenticate' | 'signout' | 'edit' | 'duplicate' | 'remove' | 'test';
+export type Action = 'authenticate' | 'device' | 'signout' | 'edit' | 'duplicate' | 'remove' | 'test';
 
 export function buildRows(providers: Provider[], connections: Connection[]): Row[] {
   const byKey = new Map(providers.map((p) => [p.key, p]));
@@ -40,8 +40,9 @@ function logo(p: Provider): HTMLElement {
 }
 
 /// What the signed-in key may do: a `user` key connects and uses accounts; providers and apps
-/// (Edit, Duplicate, removing a provider or its app) need an `admin` key.
-export interface Can { admin: boolean }
+/// (Edit, Duplicate, removing a provider or its app) need an `admin` key. `device`: the gateway
+/// has the device routes (connecting with a code).
+export interface Can { admin: boolean; device?: boolean }
 
 export function renderRow(row: Row, onAction: (a: Action, row: Row, button: HTMLButtonElement) => void, can: Can = { admin: true }): HTMLLIElement {
   const { provider: p, connection: c } = row;
@@ -66,6 +67,7 @@ export function renderRow(row: Row, onAction: (a: Action, row: Row, button: HTML
       badge.detail ? h('span', { class: 'detail' }, badge.detail) : null),
     h('div', { class: 'row-actions' },
       connectedish ? btn('signout', 'Sign out') : btn('authenticate', c ? 'Re-authenticate' : cc ? 'Connect' : 'Authenticate', 'primary'),
+      !connectedish && !cc && can.device && p.device_authorization_endpoint ? btn('device', 'Connect with a code') : null,
       c && p.ping ? btn('test', 'Test') : null,
       can.admin ? btn('edit', 'Edit') : null,
       can.admin ? btn('duplicate', 'Duplicate') : null,

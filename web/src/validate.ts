@@ -68,3 +68,22 @@ export function audience(value: string): string {
 export function keyFromName(name: string): string {
   return name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
 }
+
+/// The oauth_signature_method values the core implements (core/include/latchkey/provider.hpp).
+export const SIGNATURE_METHODS = ['HMAC-SHA1', 'HMAC-SHA256', 'RSA-SHA1', 'PLAINTEXT'] as const;
+
+/// The field of an identity answer that names the account: a dotted path of plain names.
+export function accountPath(value: string): string {
+  const v = value.trim();
+  if (!v) return '';
+  return /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(v) ? '' : 'Use a field name, or a dotted path such as data.username.';
+}
+
+/// A PEM block pasted into a single-line input (which drops line breaks) made whole again:
+/// header, base64 body in 64-character lines, footer. Anything else is returned as it is.
+export function pemFromOneLine(value: string): string {
+  const m = /^\s*(-----BEGIN [A-Z ]+-----)\s*([A-Za-z0-9+/=\s]+?)\s*(-----END [A-Z ]+-----)\s*$/.exec(value);
+  if (!m) return value;
+  const body = m[2].replace(/\s+/g, '');
+  return `${m[1]}\n${body.match(/.{1,64}/g)!.join('\n')}\n${m[3]}\n`;
+}
