@@ -239,7 +239,11 @@ void add_registry_commands(CLI::App& app, Session& session) {
         };
         auto r = *mcp ? discover_resource() : session.call([&](Engine& e) { return e.discover_provider(*key, *url); });
         // Not an issuer: perhaps a protected resource that names its issuer.
-        if (!*mcp && !r && r.error().code == ErrorCode::not_found) r = discover_resource();
+        if (!*mcp && !r && r.error().code == ErrorCode::not_found) {
+          auto resource = discover_resource();
+          // Neither kind of metadata: the issuer's answer is the one to explain.
+          if (resource || resource.error().code != ErrorCode::not_found) r = std::move(resource);
+        }
         if (!r) return report(r.error(), *json);
         if (*json) print_json(detail::to_value(*r));
         else print_provider(*r);
