@@ -15,6 +15,9 @@ bool is_security_param(const Provider& provider, const std::string& name) {
   for (const char* r : kReserved) {
     if (name == r) return true;
   }
+  // Only reserved where latchkey sets them: elsewhere a caller's own `resource` still passes.
+  if (!provider.resource.empty() && name == "resource") return true;
+  if (!provider.pushed_authorization_request_endpoint.empty() && name == "request_uri") return true;
   return name == provider.scope_param;
 }
 
@@ -43,7 +46,7 @@ std::string join_scopes(const Provider& provider, const std::vector<std::string>
   return out;
 }
 
-Result<std::string> build_authorization_url(const Provider& provider, const AuthorizationUrlInput& in) {
+Result<Params> authorization_params(const Provider& provider, const AuthorizationUrlInput& in) {
   if (in.client_id.empty()) return make_error(ErrorCode::invalid_request, "the app has no client ID");
   if (auto s = check_endpoint(in.redirect_uri, "redirect_uri"); !s) return s.error();
   Params params = {{"response_type", "code"}, {"client_id", in.client_id}, {"redirect_uri", in.redirect_uri}};
@@ -53,6 +56,8 @@ Result<std::string> build_authorization_url(const Provider& provider, const Auth
     params.emplace_back("code_challenge", in.code_challenge);
     params.emplace_back("code_challenge_method", "S256");
   }
+  // RFC 8707: only for providers that name a resource, so other definitions keep their URLs.
+  if (!provider.resource.empty()) params.emplace_back("resource", provider.resource);
   Params extra = provider.authorization_params;
   for (const auto& [name, value] : in.extra_params) {
     if (is_security_param(provider, name)) {
@@ -71,7 +76,18 @@ Result<std::string> build_authorization_url(const Provider& provider, const Auth
   for (auto& p : extra) {
     if (!is_security_param(provider, p.first)) params.push_back(std::move(p));
   }
-  return append_query(provider.authorization_endpoint, params);
+  return params;
+}
+
+Result<std::string> build_authorization_url(const Provider& provider, const AuthorizationUrlInput& in) {
+  auto params = authorization_params(provider, in);
+  if (!params) return params.error();
+  return append_query(provider.authorization_endpoint, *params);
+}
+
+std::string pushed_authorization_url(const Provider& provider, const std::string& client_id,
+                                     const std::string& request_uri) {
+  return append_query(provider.authorization_endpoint, {{"client_id", client_id}, {"request_uri", request_uri}});
 }
 
 Result<CallbackParams> parse_callback(std::string_view callback) {
@@ -113,6 +129,28 @@ Result<CallbackParams> parse_callback(std::string_view callback) {
   return out;
 }
 
+namespace {
+void add_client_auth(ClientAuthMethod method, const ClientCredentials& client, Params& body, Params& headers) {
+  switch (method) {
+    case ClientAuthMethod::client_secret_basic:
+      if (!client.client_secret.empty()) {
+        std::string pair = form_encode(client.client_id) + ":" + form_encode(client.client_secret);
+        headers.emplace_back("Authorization", "Basic " + base64_encode(pair));
+      } else {
+        body.emplace_back("client_id", client.client_id);
+      }
+      break;
+    case ClientAuthMethod::client_secret_post:
+      body.emplace_back("client_id", client.client_id);
+      if (!client.client_secret.empty()) body.emplace_back("client_secret", client.client_secret);
+      break;
+    case ClientAuthMethod::none:
+      body.emplace_back("client_id", client.client_id);
+      break;
+  }
+}
+}  // namespace
+
 HttpRequest token_request(const Provider& provider, const std::string& endpoint, const ClientCredentials& client,
                           Params grant) {
   HttpRequest req;
@@ -122,23 +160,12 @@ HttpRequest token_request(const Provider& provider, const std::string& endpoint,
   req.max_response_bytes = 1 << 20;
   req.headers.emplace_back("Accept", "application/json");
   for (const auto& p : provider.token_params) grant.push_back(p);
-  switch (provider.token_endpoint_auth_method) {
-    case ClientAuthMethod::client_secret_basic:
-      if (!client.client_secret.empty()) {
-        std::string pair = form_encode(client.client_id) + ":" + form_encode(client.client_secret);
-        req.headers.emplace_back("Authorization", "Basic " + base64_encode(pair));
-      } else {
-        grant.emplace_back("client_id", client.client_id);
-      }
-      break;
-    case ClientAuthMethod::client_secret_post:
-      grant.emplace_back("client_id", client.client_id);
-      if (!client.client_secret.empty()) grant.emplace_back("client_secret", client.client_secret);
-      break;
-    case ClientAuthMethod::none:
-      grant.emplace_back("client_id", client.client_id);
-      break;
+  // RFC 8707 §2.2: grants (code, refresh, client credentials, device) name the resource too, so
+  // the token's audience stays the resource; revocation and device requests have no grant_type.
+  if (!provider.resource.empty() && find_param(grant, "grant_type") && !find_param(grant, "resource")) {
+    grant.emplace_back("resource", provider.resource);
   }
+  add_client_auth(provider.token_endpoint_auth_method, client, grant, req.headers);
   if (provider.token_exchange_body_format == BodyFormat::json) {
     json::Object o;
     for (const auto& [k, v] : grant) o[k] = json::Value(v);
@@ -148,6 +175,29 @@ HttpRequest token_request(const Provider& provider, const std::string& endpoint,
     req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
     req.body = encode_form(grant);
   }
+  return req;
+}
+
+HttpRequest pushed_authorization_request(const Provider& provider, const ClientCredentials& client, Params params) {
+  HttpRequest req;
+  req.method = "POST";
+  req.url = provider.pushed_authorization_request_endpoint;
+  req.follow_redirects = false;
+  req.max_response_bytes = 64 * 1024;
+  req.headers.emplace_back("Accept", "application/json");
+  // The authorization parameters carry client_id already; client authentication adds it again
+  // wherever it needs one, so drop ours rather than send two.
+  Params body;
+  for (auto& p : params) {
+    if (p.first != "client_id") body.push_back(std::move(p));
+  }
+  const bool basic = provider.token_endpoint_auth_method == ClientAuthMethod::client_secret_basic &&
+                     !client.client_secret.empty();
+  if (basic) body.insert(body.begin() + 1, {"client_id", client.client_id});  // RFC 9126 §2.1 example keeps it
+  add_client_auth(provider.token_endpoint_auth_method, client, body, req.headers);
+  params = std::move(body);
+  req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");  // RFC 9126 §2.1: always a form
+  req.body = encode_form(params);
   return req;
 }
 

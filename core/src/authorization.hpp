@@ -25,6 +25,12 @@ struct AuthorizationUrlInput {
 /// tries to set a security parameter (response_type, client_id, redirect_uri, state, scope,
 /// code_challenge, code_challenge_method, nonce-free ones included).
 Result<std::string> build_authorization_url(const Provider& provider, const AuthorizationUrlInput& input);
+/// The parameters build_authorization_url puts in the URL (also what a PAR request pushes);
+/// `resource` (RFC 8707) follows PKCE when the provider names one.
+Result<Params> authorization_params(const Provider& provider, const AuthorizationUrlInput& input);
+/// RFC 9126 §4: the consent URL after a pushed request — only client_id and request_uri.
+std::string pushed_authorization_url(const Provider& provider, const std::string& client_id,
+                                     const std::string& request_uri);
 
 /// Splits a list written with commas and/or spaces (scopes, header tokens): "a,b c" → {"a", "b", "c"}.
 std::vector<std::string> split_list(std::string_view text);
@@ -55,5 +61,12 @@ struct ClientCredentials {
 /// before base64 (RFC 6749 §2.3.1); client_secret_post puts both in the body; none sends client_id.
 HttpRequest token_request(const Provider& provider, const std::string& endpoint, const ClientCredentials& client,
                           Params grant);
+
+/// RFC 9126 §2.1: POSTs the authorization `params` (a form, never JSON) to the provider's
+/// pushed_authorization_request_endpoint, with client authentication as at the token endpoint.
+HttpRequest pushed_authorization_request(const Provider& provider, const ClientCredentials& client, Params params);
+
+/// RFC 9126 §2.2: the request_uri from a 201 answer; malformed_response or provider_error otherwise.
+Result<std::string> parse_pushed_authorization_response(const HttpResponse& response);
 
 }  // namespace latchkey::detail

@@ -160,6 +160,16 @@ Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string
     a.require("key");
     a.require("issuer");
     out = engine.discover_provider(a.str("key"), a.str("issuer"));
+  } else if (op == "discover_resource") {
+    a.require("key");
+    a.require("resource");
+    ResourceDiscoveryRequest r;
+    r.key = a.str("key");
+    r.resource_url = a.str("resource");
+    r.redirect_uri = a.str("redirect_uri");
+    if (auto name = a.opt_str("client_name")) r.client_name = *name;
+    r.allow_private_network = a.flag("allow_private_network");
+    out = engine.discover_resource(std::move(r));
   } else if (op == "set_mode") {
     a.require("provider");
     std::string mode = a.str("mode");

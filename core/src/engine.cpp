@@ -55,6 +55,9 @@ std::unique_ptr<Operation<ProviderInfo>> Engine::update_provider(std::string jso
 std::unique_ptr<Operation<RemoveResult>> Engine::remove_provider(std::string key, bool force) {
   return make_remove_provider(*this, std::move(key), force);
 }
+std::unique_ptr<Operation<ProviderInfo>> Engine::discover_resource(ResourceDiscoveryRequest request) {
+  return make_discover_resource(*this, std::move(request));
+}
 std::unique_ptr<Operation<ProviderInfo>> Engine::discover_provider(std::string key, std::string issuer_url) {
   return make_discover_provider(*this, std::move(key), std::move(issuer_url));
 }

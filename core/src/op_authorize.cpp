@@ -74,14 +74,34 @@ class Authorize : public Operation<AuthorizationStart> {
       std::string key = pending_key(state);
       pending.code_verifier_sealed = engine().sealer().seal(seal_place(key, "code_verifier"), *verifier, drbg);
     }
-    auto url = build_authorization_url(*resolved, in);
-    if (!url) return fail(url.error());
-    result_.authorization_url = std::move(*url);
     result_.state = state;
     result_.expires_at_ms = pending.expires_at_ms;
     pending_value_ = to_json(pending);
     pending_store_key_ = pending_key(state);
+    if (!resolved->pushed_authorization_request_endpoint.empty()) return push(std::move(*resolved), app, in);
+    auto url = build_authorization_url(*resolved, in);
+    if (!url) return fail(url.error());
+    result_.authorization_url = std::move(*url);
     sweep();
+  }
+
+  // RFC 9126: the parameters travel server to server (authenticated, not through the browser);
+  // the consent URL then names them by the request_uri the server hands back.
+  void push(Provider provider, const AppRecord& app, const AuthorizationUrlInput& in) {
+    auto params = authorization_params(provider, in);
+    if (!params) return fail(params.error());
+    auto secret = open_client_secret(engine(), app);
+    if (!secret) return fail(secret.error());
+    provider_ = std::move(provider);
+    std::string client_id = app.client_id;
+    HttpRequest req = pushed_authorization_request(provider_, {client_id, *secret}, std::move(*params));
+    Steps::http(*this, std::move(req), [this, client_id](Result<HttpResponse> r) {
+      if (!r) return fail(r.error());
+      auto uri = parse_pushed_authorization_response(*r);
+      if (!uri) return fail(uri.error());
+      result_.authorization_url = pushed_authorization_url(provider_, client_id, *uri);
+      sweep();
+    });
   }
 
   // OAuth 1.0a: the provider issues the "state" — its temporary token, which comes back in the

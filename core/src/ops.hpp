@@ -24,6 +24,7 @@ std::unique_ptr<Operation<ProviderInfo>> make_get_provider(Engine& engine, std::
 std::unique_ptr<Operation<ProviderInfo>> make_save_provider(Engine& engine, std::string json, bool create);
 std::unique_ptr<Operation<RemoveResult>> make_remove_provider(Engine& engine, std::string key, bool force);
 std::unique_ptr<Operation<ProviderInfo>> make_discover_provider(Engine& engine, std::string key, std::string issuer);
+std::unique_ptr<Operation<ProviderInfo>> make_discover_resource(Engine& engine, ResourceDiscoveryRequest request);
 std::unique_ptr<Operation<ProviderInfo>> make_set_mode(Engine& engine, std::string provider, Mode mode);
 std::unique_ptr<Operation<AppInfo>> make_upsert_app(Engine& engine, AppInput app);
 std::unique_ptr<Operation<ResealResult>> make_reseal(Engine& engine);

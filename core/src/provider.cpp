@@ -300,6 +300,8 @@ Result<Provider> provider_from_object(const Object& o) {
                  "revocation_endpoint",
                  "userinfo_endpoint",
                  "device_authorization_endpoint",
+                 "pushed_authorization_request_endpoint",
+                 "resource",
                  "issuer",
                  "authorization_response_iss_parameter_supported",
                  "api_base_url",
@@ -337,6 +339,8 @@ Result<Provider> provider_from_object(const Object& o) {
   LK_TRY(r.str("revocation_endpoint", &p.revocation_endpoint, true));
   LK_TRY(r.str("userinfo_endpoint", &p.userinfo_endpoint, true));
   LK_TRY(r.str("device_authorization_endpoint", &p.device_authorization_endpoint, true));
+  LK_TRY(r.str("pushed_authorization_request_endpoint", &p.pushed_authorization_request_endpoint, true));
+  LK_TRY(r.str("resource", &p.resource, true));
   LK_TRY(r.str("issuer", &p.issuer, true));
   LK_TRY(r.boolean("authorization_response_iss_parameter_supported", &p.authorization_response_iss_parameter_supported));
   LK_TRY(r.str("api_base_url", &p.api_base_url, true));
@@ -423,6 +427,8 @@ auto url_fields(P& p) {
       {"revocation_endpoint", &p.revocation_endpoint},
       {"userinfo_endpoint", &p.userinfo_endpoint},
       {"device_authorization_endpoint", &p.device_authorization_endpoint},
+      {"pushed_authorization_request_endpoint", &p.pushed_authorization_request_endpoint},
+      {"resource", &p.resource},
       {"issuer", &p.issuer},
       {"api_base_url", &p.api_base_url},
       {"refresh_endpoint", &p.refresh_endpoint},
@@ -908,6 +914,10 @@ std::string provider_to_json(const Provider& p) {
   if (!p.device_authorization_endpoint.empty()) {
     o["device_authorization_endpoint"] = opt_str(p.device_authorization_endpoint);
   }
+  if (!p.pushed_authorization_request_endpoint.empty()) {
+    o["pushed_authorization_request_endpoint"] = opt_str(p.pushed_authorization_request_endpoint);
+  }
+  if (!p.resource.empty()) o["resource"] = opt_str(p.resource);
   o["issuer"] = opt_str(p.issuer);
   o["authorization_response_iss_parameter_supported"] = boolean(p.authorization_response_iss_parameter_supported);
   o["api_base_url"] = opt_str(p.api_base_url);
@@ -1082,6 +1092,18 @@ Result<Provider> provider_from_discovery(const std::string& key, const std::stri
   LK_TRY(doc_string("revocation_endpoint", &p.revocation_endpoint));
   LK_TRY(doc_string("userinfo_endpoint", &p.userinfo_endpoint));
   LK_TRY(doc_string("device_authorization_endpoint", &p.device_authorization_endpoint));
+  // RFC 9126 §5: PAR is used when the server requires it; an offered-only endpoint is left for
+  // the user to opt into (providers update), so discovered providers behave as before.
+  {
+    auto req = d.find("require_pushed_authorization_requests");
+    if (req != d.end() && req->second.is<bool>() && req->second.get<bool>()) {
+      LK_TRY(doc_string("pushed_authorization_request_endpoint", &p.pushed_authorization_request_endpoint));
+      if (p.pushed_authorization_request_endpoint.empty()) {
+        return malformed("the discovery document requires pushed authorization requests but names no "
+                         "pushed_authorization_request_endpoint");
+      }
+    }
+  }
 
   bool present = false;
   std::vector<std::string> scopes;

@@ -211,19 +211,46 @@ void add_registry_commands(CLI::App& app, Session& session) {
     });
   }
   {
-    auto* cmd = providers->add_subcommand("discover", "Register a provider from its OpenID / RFC 8414 metadata");
-    auto issuer = std::make_shared<std::string>();
+    auto* cmd = providers->add_subcommand(
+        "discover", "Register a provider from its OpenID / RFC 8414 metadata, or an MCP server's (RFC 9728)");
+    auto url = std::make_shared<std::string>();
     auto key = std::make_shared<std::string>();
     auto json = std::make_shared<bool>(false);
-    cmd->add_option("ISSUER_URL", *issuer, "The issuer (https)")->required();
+    auto mcp = std::make_shared<bool>(false);
+    auto allow_private = std::make_shared<bool>(false);
+    cmd->add_option("URL", *url, "The issuer, or a protected resource such as an MCP server (https)")->required();
     cmd->add_option("--provider-key", *key, "Key for the new provider")->required();
+    cmd->add_flag("--mcp", *mcp,
+                  "URL is a protected resource (MCP server): follow its metadata to the authorization server and "
+                  "register latchkey there as a client (tried anyway when URL has no issuer metadata)");
+    cmd->add_flag("--allow-private-network", *allow_private,
+                  "Let resource discovery reach loopback and private addresses (and plain http on loopback)");
     cmd->add_flag("--json", *json, "Print JSON");
-    cmd->callback([&session, issuer, key, json] {
-      session.action = [&session, issuer, key, json] {
-        auto r = session.call([&](Engine& e) { return e.discover_provider(*key, *issuer); });
+    cmd->callback([&session, url, key, json, mcp, allow_private] {
+      session.action = [&session, url, key, json, mcp, allow_private] {
+        auto discover_resource = [&] {
+          ResourceDiscoveryRequest req;
+          req.key = *key;
+          req.resource_url = *url;
+          // What `connect` listens on; a loopback redirect matches any port (RFC 8252 §7.3).
+          req.redirect_uri = "http://127.0.0.1/oauth/callback";
+          req.allow_private_network = *allow_private;
+          return session.call([&](Engine& e) { return e.discover_resource(req); });
+        };
+        auto r = *mcp ? discover_resource() : session.call([&](Engine& e) { return e.discover_provider(*key, *url); });
+        // Not an issuer: perhaps a protected resource that names its issuer.
+        if (!*mcp && !r && r.error().code == ErrorCode::not_found) {
+          auto resource = discover_resource();
+          // Neither kind of metadata: the issuer's answer is the one to explain.
+          if (resource || resource.error().code != ErrorCode::not_found) r = std::move(resource);
+        }
         if (!r) return report(r.error(), *json);
         if (*json) print_json(detail::to_value(*r));
         else print_provider(*r);
+        if (!*json && !r->has_app && !r->provider.resource.empty()) {
+          std::fprintf(stderr, "the server offers no client registration: add your client with `latchkey apps upsert "
+                               "--provider %s --client-id ID`\n", key->c_str());
+        }
         return int(kOk);
       };
     });

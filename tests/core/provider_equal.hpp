@@ -20,6 +20,8 @@ inline void ExpectSameProvider(const Provider& a, const Provider& b) {
   EXPECT_EQ(a.revocation_endpoint, b.revocation_endpoint);
   EXPECT_EQ(a.userinfo_endpoint, b.userinfo_endpoint);
   EXPECT_EQ(a.device_authorization_endpoint, b.device_authorization_endpoint);
+  EXPECT_EQ(a.pushed_authorization_request_endpoint, b.pushed_authorization_request_endpoint);
+  EXPECT_EQ(a.resource, b.resource);
   EXPECT_EQ(a.issuer, b.issuer);
   EXPECT_EQ(a.authorization_response_iss_parameter_supported, b.authorization_response_iss_parameter_supported);
   EXPECT_EQ(a.api_base_url, b.api_base_url);

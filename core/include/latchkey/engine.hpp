@@ -173,6 +173,20 @@ struct ProviderFilter {
   bool supports_managed = false;
 };
 
+/// Discovering a protected resource (an MCP server) and registering latchkey as its client.
+struct ResourceDiscoveryRequest {
+  std::string key;           ///< Key for the new provider.
+  std::string resource_url;  ///< The server's URL, exactly as its metadata names it (RFC 9728).
+  /// Registered with the authorization server (RFC 7591); a loopback URI matches any port
+  /// (RFC 8252 §7.3), e.g. "http://127.0.0.1/oauth/callback" for the CLI.
+  std::string redirect_uri;
+  std::string client_name = "latchkey";
+  /// Loopback, private and reserved host literals (and so plain http) are refused unless set:
+  /// metadata must not steer requests into the host's network. Host names are not resolved here —
+  /// a host that must also stop names resolving to private addresses does so in its HTTP layer.
+  bool allow_private_network = false;
+};
+
 struct ResealResult {
   int resealed = 0;  ///< Records whose secrets were re-sealed under the current key.
   int skipped = 0;   ///< Records that changed during the run (run it again).
@@ -205,6 +219,11 @@ class Engine {
   std::unique_ptr<Operation<RemoveResult>> remove_provider(std::string key, bool force);
   /// Fetches `issuer_url`'s discovery document (OpenID, then RFC 8414) and registers it as `key`.
   std::unique_ptr<Operation<ProviderInfo>> discover_provider(std::string key, std::string issuer_url);
+  /// RFC 9728 protected-resource metadata (well-known, or a 401's resource_metadata) → RFC 8414
+  /// authorization-server metadata → RFC 7591 dynamic client registration: saves `key` with
+  /// `resource` set (RFC 8707) and the issued client as its app (secret sealed). Without a
+  /// registration_endpoint the provider is saved without an app (has_app false).
+  std::unique_ptr<Operation<ProviderInfo>> discover_resource(ResourceDiscoveryRequest request);
   /// `managed` needs a provider with a managed_service_config_key.
   std::unique_ptr<Operation<ProviderInfo>> set_mode(std::string provider, Mode mode);
 

@@ -68,6 +68,13 @@ struct Provider {
   std::string revocation_endpoint;
   std::string userinfo_endpoint;
   std::string device_authorization_endpoint;  ///< RFC 8628: empty when the device grant is not offered.
+  /// RFC 9126: when set, `authorize` pushes its parameters here first and the consent URL carries
+  /// only client_id + request_uri. Naming it is the opt-in; discovery sets it when the server
+  /// requires PAR (require_pushed_authorization_requests).
+  std::string pushed_authorization_request_endpoint;
+  /// RFC 8707: the protected resource the tokens are for (an MCP server's URL). Sent as
+  /// `resource` on the authorization request and every token grant, so the token's audience is it.
+  std::string resource;
   std::string issuer;  ///< RFC 9207: callbacks must carry exactly this `iss` when present.
   /// RFC 9207 §2.4: the server always sends `iss`, so a callback without one is refused.
   bool authorization_response_iss_parameter_supported = false;

@@ -1,0 +1,70 @@
+// Pure pieces of discovering a protected resource (an MCP server): RFC 9728 protected-resource
+// metadata, the checks every URL from untrusted metadata must pass, and RFC 7591 dynamic client
+// registration. No effects: op_discover_resource.cpp puts them together.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "latchkey/effects.hpp"
+#include "latchkey/provider.hpp"
+#include "latchkey/result.hpp"
+
+namespace latchkey::detail {
+
+/// Metadata documents are small; anything bigger is refused (and asked of the host as a cap).
+constexpr std::size_t kMaxMetadataBytes = 64 * 1024;
+
+/// True for host literals in loopback, private, link-local, CGNAT, multicast, reserved and
+/// unspecified ranges (IPv4 and IPv6, including IPv4-mapped IPv6), for localhost and *.localhost,
+/// and for numeric hosts that are not a canonical dotted quad ("2130706433", "0x7f.1", "0177.0.0.1"),
+/// which resolvers would read as addresses. Host names are not resolved: that is the host's job.
+bool is_private_host(std::string_view host);
+
+/// A URL taken from (or for) untrusted metadata: https (http only to loopback, which is private),
+/// no fragment, and — unless `allow_private` — no private host literal. `what` names it in errors.
+Status check_metadata_url(std::string_view url, const char* what, bool allow_private);
+
+/// RFC 8414 §3 / RFC 9728 §3.1: `/.well-known/<name>` goes between the host and the URL's path.
+std::string well_known_url(const std::string& url, std::string_view name);
+
+/// The `resource_metadata` URL of a `WWW-Authenticate: Bearer …` challenge (RFC 9728 §5.1), or "".
+std::string resource_metadata_from_challenge(std::string_view header);
+
+struct ResourceMetadata {
+  std::string resource;
+  std::vector<std::string> authorization_servers;
+  std::vector<std::string> scopes_supported;
+  std::string resource_name;
+};
+
+/// Parses RFC 9728 §2 metadata. Its `resource` must be identical to `expected_resource` (§3.3:
+/// anything else may be an impersonation); invalid_request if not, malformed_response for a
+/// document that is not one (too large, not an object, no authorization server).
+Result<ResourceMetadata> parse_resource_metadata(const std::string& document, const std::string& expected_resource);
+
+/// `registration_endpoint` of an RFC 8414 document ("" when absent; malformed_response if not a string).
+Result<std::string> registration_endpoint_of(const std::string& document);
+
+struct RegistrationInput {
+  std::string endpoint;
+  std::string client_name;
+  std::string redirect_uri;
+  ClientAuthMethod method = ClientAuthMethod::client_secret_basic;
+};
+
+/// RFC 7591 §3.1: a native client for the authorization code grant with refresh tokens.
+HttpRequest registration_request(const RegistrationInput& input);
+
+struct RegisteredClient {
+  std::string client_id;
+  std::string client_secret;  ///< Empty for a public client.
+  ClientAuthMethod method = ClientAuthMethod::client_secret_basic;
+};
+
+/// RFC 7591 §3.2: the server's answer. It may change the authentication method (it must be one
+/// latchkey implements); a confidential method without a secret is malformed.
+Result<RegisteredClient> parse_registration_response(const HttpResponse& response, ClientAuthMethod asked);
+
+}  // namespace latchkey::detail

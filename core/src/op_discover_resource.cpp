@@ -1,0 +1,194 @@
+// Discovering a protected resource (an MCP server) and registering latchkey as its client:
+// RFC 9728 → RFC 8414 → RFC 7591, then the provider (with `resource`, RFC 8707) and its app are
+// saved. Every document on the way is untrusted: each URL in it is checked before it is fetched.
+#include "discover_resource.hpp"
+#include "latchkey/catalog.hpp"
+#include "ops.hpp"
+#include "url.hpp"
+
+namespace latchkey::detail {
+namespace {
+
+class DiscoverResource : public Operation<ProviderInfo> {
+ public:
+  DiscoverResource(Engine& e, ResourceDiscoveryRequest r) : Operation(e), req_(std::move(r)) {}
+
+ private:
+  void run() override {
+    if (find_builtin(req_.key)) {
+      return fail(make_error(ErrorCode::invalid_request, "'" + req_.key + "' is a built-in provider; choose another key"));
+    }
+    if (auto s = check_metadata_url(req_.resource_url, "the server URL", req_.allow_private_network); !s) {
+      return fail(s.error());
+    }
+    if (auto s = check_endpoint(req_.redirect_uri, "redirect_uri"); !s) return fail(s.error());
+    // Before anything is registered at the server: a key in use would leave an orphan client.
+    Steps::get(*this, provider_key(req_.key), [this](Result<std::optional<StoreRecord>> r) {
+      if (!r) return fail(r.error());
+      if (*r) {
+        return fail(make_error(ErrorCode::conflict, "a provider '" + req_.key +
+                                                        "' is already registered; choose another --provider-key"));
+      }
+      get(well_known_url(req_.resource_url, "oauth-protected-resource"), [this](Result<HttpResponse> m) {
+        if (!m) return fail(m.error());
+        if (m->status == 200) return resource_metadata(m->body);
+        probe();
+      });
+    });
+  }
+
+  void get(std::string url, Then<HttpResponse> then) {
+    HttpRequest req;
+    req.url = std::move(url);
+    req.headers.emplace_back("Accept", "application/json");
+    req.max_response_bytes = kMaxMetadataBytes;
+    req.follow_redirects = false;  // a redirect would skip the checks below
+    Steps::http(*this, std::move(req), std::move(then));
+  }
+
+  // No well-known document: an unauthenticated request's 401 may point at it (RFC 9728 §5.1).
+  void probe() {
+    get(req_.resource_url, [this](Result<HttpResponse> r) {
+      if (!r) return fail(r.error());
+      const std::string* challenge = r->status == 401 ? find_header(r->headers, "www-authenticate") : nullptr;
+      std::string url = challenge ? resource_metadata_from_challenge(*challenge) : "";
+      if (url.empty()) {
+        return fail(make_error(ErrorCode::not_found,
+                               "no protected resource metadata at " + well_known_url(req_.resource_url, "oauth-protected-resource") +
+                                   ", and the server's answer (HTTP " + std::to_string(r->status) +
+                                   ") names none (WWW-Authenticate resource_metadata); is it an OAuth-protected MCP server?"));
+      }
+      if (auto s = check_metadata_url(url, "the resource_metadata URL", req_.allow_private_network); !s) return fail(s.error());
+      get(url, [this](Result<HttpResponse> m) {
+        if (!m) return fail(m.error());
+        if (m->status != 200) {
+          return fail(make_error(ErrorCode::not_found, "the resource_metadata URL answered HTTP " + std::to_string(m->status)));
+        }
+        resource_metadata(m->body);
+      });
+    });
+  }
+
+  void resource_metadata(const std::string& body) {
+    auto meta = parse_resource_metadata(body, req_.resource_url);
+    if (!meta) return fail(meta.error());
+    meta_ = std::move(*meta);
+    // The first server is the one to use (RFC 9728 §2 lists them in no order; MCP picks any).
+    issuer_ = meta_.authorization_servers.front();
+    if (auto s = check_metadata_url(issuer_, "the authorization server", req_.allow_private_network); !s) return fail(s.error());
+    std::string base = issuer_;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    server_metadata({well_known_url(issuer_, "oauth-authorization-server"), base + "/.well-known/openid-configuration"}, 0);
+  }
+
+  void server_metadata(std::vector<std::string> urls, std::size_t i) {
+    get(urls[i], [this, urls, i](Result<HttpResponse> r) {
+      if (!r) return fail(r.error());
+      if (r->status != 200) {
+        if (i + 1 < urls.size()) return server_metadata(urls, i + 1);
+        return fail(make_error(ErrorCode::not_found, "no authorization server metadata at " + urls[0] + " or " +
+                                                         urls[1] + " (HTTP " + std::to_string(r->status) + ")"));
+      }
+      if (r->body.size() > kMaxMetadataBytes) {
+        return fail(make_error(ErrorCode::malformed_response, "the authorization server metadata is too large"));
+      }
+      // Checks the issuer is identical to the one the resource named (RFC 8414 §3.3).
+      auto p = provider_from_discovery(req_.key, issuer_, r->body);
+      if (!p) return fail(p.error());
+      auto registration = registration_endpoint_of(r->body);
+      if (!registration) return fail(registration.error());
+      provider_ = std::move(*p);
+      if (auto s = shape(*registration); !s) return fail(s.error());
+      if (registration->empty()) return save();
+      register_client(*registration);
+    });
+  }
+
+  // The provider is the resource's: its token goes only to the resource's host, and every
+  // endpoint the server metadata named passes the same checks as the metadata URLs did.
+  Status shape(const std::string& registration) {
+    const std::pair<const char*, const std::string*> urls[] = {
+        {"authorization_endpoint", &provider_.authorization_endpoint},
+        {"token_endpoint", &provider_.token_endpoint},
+        {"revocation_endpoint", &provider_.revocation_endpoint},
+        {"userinfo_endpoint", &provider_.userinfo_endpoint},
+        {"device_authorization_endpoint", &provider_.device_authorization_endpoint},
+        {"pushed_authorization_request_endpoint", &provider_.pushed_authorization_request_endpoint},
+        {"registration_endpoint", &registration}};
+    for (const auto& [what, url] : urls) {
+      if (url->empty()) continue;
+      if (auto s = check_metadata_url(*url, what, req_.allow_private_network); !s) return s;
+    }
+    if (provider_.auth_mode != AuthMode::oauth2 || provider_.authorization_endpoint.empty()) {
+      return make_error(ErrorCode::unsupported, "the authorization server offers no authorization code grant");
+    }
+    auto u = parse_url(req_.resource_url);
+    if (!u) return u.error();
+    provider_.resource = req_.resource_url;
+    provider_.api_base_url = req_.resource_url;
+    provider_.injection.hosts = {u->host};
+    if (!meta_.resource_name.empty()) provider_.display_name = meta_.resource_name;
+    if (!meta_.scopes_supported.empty()) {
+      provider_.default_scopes = meta_.scopes_supported;
+      provider_.available_scopes = meta_.scopes_supported;
+    }
+    // The token's audience is the resource, so the server's userinfo would not take it.
+    if (provider_.identity) {
+      auto info = parse_url(provider_.identity->url);
+      if (!info || !host_allowed(provider_.injection, info->host)) provider_.identity.reset();
+    }
+    return validate_provider(provider_);
+  }
+
+  void register_client(const std::string& endpoint) {
+    RegistrationInput in{endpoint, req_.client_name, req_.redirect_uri, provider_.token_endpoint_auth_method};
+    const ClientAuthMethod asked = in.method;
+    Steps::http(*this, registration_request(in), [this, asked](Result<HttpResponse> r) {
+      if (!r) return fail(r.error());
+      auto client = parse_registration_response(*r, asked);
+      if (!client) return fail(client.error());
+      provider_.token_endpoint_auth_method = client->method;
+      provider_.requires_client_secret = client->method != ClientAuthMethod::none;
+      client_ = std::move(*client);
+      registered_ = true;
+      save();
+    });
+  }
+
+  void save() {
+    save_ = std::shared_ptr<Operation<ProviderInfo>>(make_save_provider(engine(), provider_to_json(provider_), true));
+    delegate(save_, [this] {
+      if (!save_->result()) return fail(save_->result().error());
+      if (!registered_) return succeed(save_->result().value());
+      AppInput app;
+      app.provider = req_.key;
+      app.client_id = client_.client_id;
+      app.client_secret = client_.client_secret;  // sealed by upsert_app, like any app secret
+      app.redirect_uri = req_.redirect_uri;
+      app_ = std::shared_ptr<Operation<AppInfo>>(make_upsert_app(engine(), std::move(app)));
+      delegate(app_, [this] {
+        if (!app_->result()) return fail(app_->result().error());
+        ProviderInfo info = save_->result().value();
+        info.has_app = true;
+        succeed(std::move(info));
+      });
+    });
+  }
+
+  ResourceDiscoveryRequest req_;
+  ResourceMetadata meta_;
+  std::string issuer_;
+  Provider provider_;
+  RegisteredClient client_;
+  bool registered_ = false;
+  std::shared_ptr<Operation<ProviderInfo>> save_;
+  std::shared_ptr<Operation<AppInfo>> app_;
+};
+
+}  // namespace
+
+std::unique_ptr<Operation<ProviderInfo>> make_discover_resource(Engine& e, ResourceDiscoveryRequest request) {
+  return std::make_unique<DiscoverResource>(e, std::move(request));
+}
+
+}  // namespace latchkey::detail

@@ -1,0 +1,99 @@
+// MCP servers end to end: `providers discover` follows the loopback MCP server's protected-resource
+// metadata to oidc-provider, registers latchkey there (RFC 7591), `connect` asks for a token for
+// that resource (RFC 8707) — through PAR (RFC 9126) when the server requires it — and `request`
+// reaches the MCP server, which checks the token's audience.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { startAuthServer } from '../fixtures/auth_server.mjs';
+import { startMcpServer } from '../fixtures/mcp_server.mjs';
+import { makeTestPki } from '../fixtures/test_ca.mjs';
+import { Cli, tempDir } from './harness.mjs';
+
+const pki = await makeTestPki(tempDir('latchkey-pki-'));
+
+async function setUp({ requirePar = false, wellKnown = true } = {}) {
+  const as = await startAuthServer({ pki, registration: true, requirePar });
+  const mcp = await startMcpServer({ pki, authServer: as, wellKnown });
+  const cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
+  return { as, mcp, cli, async close() { await mcp.close(); await as.close(); } };
+}
+
+for (const { name, requirePar, wellKnown } of [
+  { name: 'well-known metadata', requirePar: false, wellKnown: true },
+  { name: '401 resource_metadata, PAR required', requirePar: true, wellKnown: false },
+]) {
+  describe(`MCP server (${name})`, () => {
+    let env;
+    before(async () => { env = await setUp({ requirePar, wellKnown }); });
+    after(() => env.close());
+
+    test('discovery refuses loopback unless private networks are allowed', async () => {
+      const r = await env.cli.run(['providers', 'discover', env.mcp.resource, '--provider-key', 'nope', '--mcp']);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /private/);
+      assert.equal((await env.cli.run(['providers', 'get', 'nope'])).status, 1);
+    });
+
+    test('discover → connect → request', async () => {
+      const d = await env.cli.run(['providers', 'discover', env.mcp.resource, '--provider-key', 'mcp',
+        '--allow-private-network', '--json']);
+      assert.equal(d.status, 0, d.stderr);
+      const p = d.json();
+      assert.equal(p.resource, env.mcp.resource);
+      assert.equal(p.issuer, env.as.issuer);
+      assert.equal(p.has_app, true);
+      assert.deepEqual(p.injection.hosts, ['127.0.0.1']);
+      if (requirePar) assert.equal(p.pushed_authorization_request_endpoint, env.as.endpoints.pushedAuthorization);
+      else assert.equal(p.pushed_authorization_request_endpoint, undefined);
+      const app = await env.cli.run(['apps', 'get', 'mcp', '--json']);
+      assert.equal(app.json().has_client_secret, true);
+      assert.equal(app.json().client_secret, undefined);
+
+      const c = await env.cli.connect('mcp', ['--account', 'alice']);
+      assert.equal(c.status, 0, c.stderr);
+      const url = new URL(c.url);
+      if (requirePar) {
+        // Only the reference travels through the browser.
+        assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request_uri']);
+        assert.match(url.searchParams.get('request_uri'), /^urn:ietf:params:oauth:request_uri:/);
+      } else {
+        assert.equal(url.searchParams.get('resource'), env.mcp.resource);
+        assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
+      }
+
+      const token = (await env.cli.run(['token', 'mcp'])).stdout.trim();
+      const info = await env.as.introspect(token);
+      assert.equal(info.active, true);
+      assert.deepEqual([].concat(info.aud), [env.mcp.resource]);
+
+      const r = await env.cli.run(['request', 'mcp', env.mcp.resource, '-X', 'POST', '-d',
+        '{"jsonrpc":"2.0","id":1,"method":"tools/list"}', '-H', 'Content-Type: application/json']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual([].concat(JSON.parse(r.stdout).result.aud), [env.mcp.resource]);
+      assert.equal(env.mcp.stats.authorized, 1);
+      assert.equal(env.mcp.stats.wrongAudience, 0);
+    });
+
+    test('a token for another audience is refused by the server (the check can fail)', async () => {
+      const other = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
+      // The plain pre-registered client, no resource: its token has no audience for the MCP server.
+      const def = {
+        key: 'plain', display_name: 'plain', authorization_endpoint: env.as.endpoints.authorization,
+        token_endpoint: env.as.endpoints.token, issuer: env.as.issuer, api_base_url: env.mcp.url,
+        default_scopes: ['openid'], pkce: 'required', token_endpoint_auth_method: 'client_secret_basic',
+        ...(requirePar ? { pushed_authorization_request_endpoint: env.as.endpoints.pushedAuthorization } : {}),
+        injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
+      };
+      assert.equal((await other.run(['providers', 'register', '--file', other.writeFile('p.json', JSON.stringify(def))])).status, 0);
+      assert.equal((await other.run(['apps', 'upsert', '--provider', 'plain', '--client-id', 'latchkey-cli',
+        '--client-secret-stdin'], { input: 'cli-secret\n' })).status, 0);
+      const c = await other.connect('plain', ['--account', 'bob']);
+      assert.equal(c.status, 0, c.stderr);
+      const before = env.mcp.stats.wrongAudience;
+      const r = await other.run(['request', 'plain', env.mcp.resource]);
+      assert.notEqual(r.status, 0);
+      assert.ok(env.mcp.stats.wrongAudience > before);  // refused (also after the one refresh-and-retry)
+    });
+  });
+}
