@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "client_assertion.hpp"
 #include "crypto.hpp"
 #include "json.hpp"
 #include "url.hpp"
@@ -122,7 +123,7 @@ HttpRequest token_request(const Provider& provider, const std::string& endpoint,
   req.max_response_bytes = 1 << 20;
   req.headers.emplace_back("Accept", "application/json");
   for (const auto& p : provider.token_params) grant.push_back(p);
-  switch (provider.token_endpoint_auth_method) {
+  switch (client.method.value_or(provider.token_endpoint_auth_method)) {
     case ClientAuthMethod::client_secret_basic:
       if (!client.client_secret.empty()) {
         std::string pair = form_encode(client.client_id) + ":" + form_encode(client.client_secret);
@@ -137,6 +138,12 @@ HttpRequest token_request(const Provider& provider, const std::string& endpoint,
       break;
     case ClientAuthMethod::none:
       grant.emplace_back("client_id", client.client_id);
+      break;
+    case ClientAuthMethod::private_key_jwt:
+      // client_id is optional here (RFC 7521 §4.2) but lets servers find the key before parsing.
+      grant.emplace_back("client_id", client.client_id);
+      grant.emplace_back("client_assertion_type", kJwtBearerAssertionType);
+      grant.emplace_back("client_assertion", client.client_assertion);
       break;
   }
   if (provider.token_exchange_body_format == BodyFormat::json) {
