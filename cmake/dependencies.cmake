@@ -32,7 +32,9 @@ else()
   # Only the portable crypto the core uses; wasm/latchkey_mbedtls_config.h enables exactly these.
   set(_mbed_sources aes base64 cipher cipher_wrap constant_time ctr_drbg gcm md platform_util sha1 sha256
     # RSA-SHA1 for OAuth 1.0a: PEM key parsing and PKCS#1 v1.5 signing (key writing for the tests).
-    asn1parse asn1write bignum oid pem pk pk_wrap pkparse pkwrite rsa rsa_internal)
+    asn1parse asn1write bignum oid pem pk pk_wrap pkparse pkwrite rsa rsa_internal
+    # ES256 for private_key_jwt client assertions: ECDSA on P-256.
+    ecdsa ecp ecp_curves)
   list(TRANSFORM _mbed_sources PREPEND "${LATCHKEY_MBEDTLS_SOURCE_DIR}/library/")
   list(TRANSFORM _mbed_sources APPEND ".c")
   add_library(latchkey_mbedcrypto STATIC ${_mbed_sources})

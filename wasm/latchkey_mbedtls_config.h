@@ -1,6 +1,6 @@
 /* Trimmed mbedTLS 2.28 configuration for latchkey's wasm builds (Emscripten and WASI).
  * Only the portable crypto the core uses: SHA-1/SHA-256 + HMAC (md), AES-256-GCM,
- * CTR-DRBG, base64, and RSA PKCS#1 v1.5 with PEM keys (OAuth 1.0a RSA-SHA1; key generation and
+ * CTR-DRBG, base64, RSA PKCS#1 v1.5 and ECDSA P-256 with PEM keys (OAuth 1.0a RSA-SHA1, private_key_jwt RS256/ES256; key generation and
  * writing are there for the tests, which make their own keys). No platform entropy, no file or network I/O: the host seeds the DRBG.
  * cmake/dependencies.cmake compiles exactly the matching library/ sources, plus
  * constant_time.c and platform_util.c, which have no switch of their own. No MBEDTLS_HAVE_ASM
@@ -31,6 +31,10 @@
 #define MBEDTLS_PK_C
 #define MBEDTLS_PK_PARSE_C
 #define MBEDTLS_PK_WRITE_C
+/* ES256 for private_key_jwt client assertions (RFC 7523): ECDSA on P-256 only. */
+#define MBEDTLS_ECP_C
+#define MBEDTLS_ECP_DP_SECP256R1_ENABLED
+#define MBEDTLS_ECDSA_C
 
 
 #include "mbedtls/check_config.h"

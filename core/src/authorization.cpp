@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "client_assertion.hpp"
 #include "crypto.hpp"
 #include "json.hpp"
 #include "url.hpp"
@@ -147,6 +148,12 @@ void add_client_auth(ClientAuthMethod method, const ClientCredentials& client, P
     case ClientAuthMethod::none:
       body.emplace_back("client_id", client.client_id);
       break;
+    case ClientAuthMethod::private_key_jwt:
+      // client_id is optional here (RFC 7521 §4.2) but lets servers find the key before parsing.
+      body.emplace_back("client_id", client.client_id);
+      body.emplace_back("client_assertion_type", kJwtBearerAssertionType);
+      body.emplace_back("client_assertion", client.client_assertion);
+      break;
   }
 }
 }  // namespace
@@ -165,7 +172,7 @@ HttpRequest token_request(const Provider& provider, const std::string& endpoint,
   if (!provider.resource.empty() && find_param(grant, "grant_type") && !find_param(grant, "resource")) {
     grant.emplace_back("resource", provider.resource);
   }
-  add_client_auth(provider.token_endpoint_auth_method, client, grant, req.headers);
+  add_client_auth(client.method.value_or(provider.token_endpoint_auth_method), client, grant, req.headers);
   if (provider.token_exchange_body_format == BodyFormat::json) {
     json::Object o;
     for (const auto& [k, v] : grant) o[k] = json::Value(v);
@@ -194,7 +201,7 @@ HttpRequest pushed_authorization_request(const Provider& provider, const ClientC
   const bool basic = provider.token_endpoint_auth_method == ClientAuthMethod::client_secret_basic &&
                      !client.client_secret.empty();
   if (basic) body.insert(body.begin() + 1, {"client_id", client.client_id});  // RFC 9126 §2.1 example keeps it
-  add_client_auth(provider.token_endpoint_auth_method, client, body, req.headers);
+  add_client_auth(client.method.value_or(provider.token_endpoint_auth_method), client, body, req.headers);
   params = std::move(body);
   req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");  // RFC 9126 §2.1: always a form
   req.body = encode_form(params);

@@ -2,6 +2,7 @@
 // token endpoint requests. No state, no effects: the operations put them together.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -53,12 +54,18 @@ Result<CallbackParams> parse_callback(std::string_view callback);
 /// Client credentials for the token endpoint.
 struct ClientCredentials {
   std::string client_id;
-  std::string client_secret;  ///< Empty: public client.
+  std::string client_secret;  ///< Empty: public client. With private_key_jwt, not sent (it is the key).
+  /// The app's choice, overriding the provider's token_endpoint_auth_method when set.
+  std::optional<ClientAuthMethod> method;
+  /// private_key_jwt: a signed JWT made for this one request (client_auth.hpp).
+  std::string client_assertion;
 };
 
 /// A POST to `endpoint` with `grant` params, the provider's token_params, and client
-/// authentication per token_endpoint_auth_method: client_secret_basic form-encodes id and secret
-/// before base64 (RFC 6749 §2.3.1); client_secret_post puts both in the body; none sends client_id.
+/// authentication per the client's method, else the provider's token_endpoint_auth_method:
+/// client_secret_basic form-encodes id and secret before base64 (RFC 6749 §2.3.1);
+/// client_secret_post puts both in the body; none sends client_id; private_key_jwt sends client_id,
+/// client_assertion_type and client_assertion (RFC 7523 §2.2), never the secret.
 HttpRequest token_request(const Provider& provider, const std::string& endpoint, const ClientCredentials& client,
                           Params grant);
 

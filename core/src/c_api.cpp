@@ -183,6 +183,8 @@ Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string
     in.provider = a.str("provider");
     in.client_id = a.str("client_id");
     in.client_secret = a.opt_str("client_secret");
+    in.token_endpoint_auth_method = a.opt_str("token_endpoint_auth_method");
+    in.key_id = a.opt_str("key_id");
     in.redirect_uri = a.str("redirect_uri");
     in.scopes = a.strings("scopes");
     in.template_values = a.map("template_values");

@@ -7,6 +7,7 @@
 
 #include <mbedtls/base64.h>
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecdsa.h>
 #include <mbedtls/gcm.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
@@ -42,33 +43,108 @@ std::string sha1(std::string_view data) {
   return out;
 }
 
-Result<std::string> rsa_sha1_sign(std::string_view pem_private_key, std::string_view data, Drbg& drbg) {
-  // mbedTLS's PEM parser wants the terminating NUL counted in the length.
-  std::string pem(pem_private_key);
+namespace {
+
+int drbg_rng(void* p, unsigned char* out, std::size_t n) {
+  std::string r = static_cast<Drbg*>(p)->bytes(n);
+  std::memcpy(out, r.data(), n);
+  return 0;
+}
+
+/// A parsed private key, freed on scope exit.
+struct PrivateKey {
   mbedtls_pk_context pk;
-  mbedtls_pk_init(&pk);
-  int rc = mbedtls_pk_parse_key(&pk, u8(std::string_view(pem.c_str(), pem.size() + 1)), pem.size() + 1, nullptr, 0);
-  std::fill(pem.begin(), pem.end(), '\0');
-  if (rc != 0 || !mbedtls_pk_can_do(&pk, MBEDTLS_PK_RSA)) {
-    mbedtls_pk_free(&pk);
+  PrivateKey() { mbedtls_pk_init(&pk); }
+  ~PrivateKey() { mbedtls_pk_free(&pk); }
+  PrivateKey(const PrivateKey&) = delete;
+  PrivateKey& operator=(const PrivateKey&) = delete;
+
+  bool parse(std::string_view pem_text) {
+    // mbedTLS's PEM parser wants the terminating NUL counted in the length.
+    std::string pem(pem_text);
+    int rc = mbedtls_pk_parse_key(&pk, u8(std::string_view(pem.c_str(), pem.size() + 1)), pem.size() + 1, nullptr, 0);
+    std::fill(pem.begin(), pem.end(), '\0');
+    return rc == 0;
+  }
+};
+
+}  // namespace
+
+Result<std::string> rsa_sha1_sign(std::string_view pem_private_key, std::string_view data, Drbg& drbg) {
+  PrivateKey key;
+  if (!key.parse(pem_private_key) || !mbedtls_pk_can_do(&key.pk, MBEDTLS_PK_RSA)) {
     return make_error(ErrorCode::invalid_request,
                       "RSA-SHA1 needs the app's client secret to be an unencrypted PEM RSA private key; it is not one "
                       "(set it with `latchkey apps upsert --client-secret-file key.pem`)");
   }
   std::string digest = sha1(data);
-  std::string sig(mbedtls_pk_get_len(&pk), '\0');
+  std::string sig(mbedtls_pk_get_len(&key.pk), '\0');
   std::size_t len = 0;
-  auto rng = [](void* p, unsigned char* out, std::size_t n) -> int {
-    std::string r = static_cast<Drbg*>(p)->bytes(n);
-    std::memcpy(out, r.data(), n);
-    return 0;
-  };
-  rc = mbedtls_pk_sign(&pk, MBEDTLS_MD_SHA1, u8(digest), digest.size(), reinterpret_cast<unsigned char*>(sig.data()),
-                       &len, rng, &drbg);
-  mbedtls_pk_free(&pk);
+  int rc = mbedtls_pk_sign(&key.pk, MBEDTLS_MD_SHA1, u8(digest), digest.size(),
+                           reinterpret_cast<unsigned char*>(sig.data()), &len, drbg_rng, &drbg);
   if (rc != 0) return make_error(ErrorCode::crypto, "RSA-SHA1 signing failed (mbedTLS error " + std::to_string(rc) + ")");
   sig.resize(len);
   return sig;
+}
+
+namespace {
+
+const char* const kNotAJwsKey =
+    "private_key_jwt needs the app's client secret to be an unencrypted PEM RSA or P-256 EC private key; it is not "
+    "one (set it with `latchkey apps upsert --client-secret-file key.pem`)";
+
+/// "RS256" or "ES256" for a parsed key, or why it cannot sign JWS.
+Result<std::string> alg_of(const mbedtls_pk_context& pk) {
+  if (mbedtls_pk_get_type(&pk) == MBEDTLS_PK_RSA) return std::string("RS256");
+  if (mbedtls_pk_get_type(&pk) != MBEDTLS_PK_ECKEY) return make_error(ErrorCode::invalid_request, kNotAJwsKey);
+  if (mbedtls_pk_ec(pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
+    return make_error(ErrorCode::invalid_request,
+                      "private_key_jwt signs with ES256, which needs a P-256 (prime256v1) EC key; this key is on "
+                      "another curve");
+  }
+  return std::string("ES256");
+}
+
+}  // namespace
+
+Result<std::string> jws_alg(std::string_view pem_private_key) {
+  PrivateKey key;
+  if (!key.parse(pem_private_key)) return make_error(ErrorCode::invalid_request, kNotAJwsKey);
+  return alg_of(key.pk);
+}
+
+Result<JwsSignature> jws_sign(std::string_view pem_private_key, std::string_view data, Drbg& drbg) {
+  PrivateKey key;
+  if (!key.parse(pem_private_key)) return make_error(ErrorCode::invalid_request, kNotAJwsKey);
+  auto alg = alg_of(key.pk);
+  if (!alg) return alg.error();
+  std::string digest = sha256(data);
+  JwsSignature out;
+  if (*alg == "RS256") {
+    out.alg = "RS256";
+    out.signature.assign(mbedtls_pk_get_len(&key.pk), '\0');
+    std::size_t len = 0;
+    int rc = mbedtls_pk_sign(&key.pk, MBEDTLS_MD_SHA256, u8(digest), digest.size(),
+                             reinterpret_cast<unsigned char*>(out.signature.data()), &len, drbg_rng, &drbg);
+    if (rc != 0) return make_error(ErrorCode::crypto, "RS256 signing failed (mbedTLS error " + std::to_string(rc) + ")");
+    out.signature.resize(len);
+    return out;
+  }
+  mbedtls_ecp_keypair* ec = mbedtls_pk_ec(key.pk);
+  // mbedtls_pk_sign would give a DER SEQUENCE; JWS wants r and s as fixed 32-byte integers.
+  mbedtls_mpi r, s;
+  mbedtls_mpi_init(&r);
+  mbedtls_mpi_init(&s);
+  int rc = mbedtls_ecdsa_sign(&ec->grp, &r, &s, &ec->d, u8(digest), digest.size(), drbg_rng, &drbg);
+  out.alg = "ES256";
+  out.signature.assign(64, '\0');
+  auto* o = reinterpret_cast<unsigned char*>(out.signature.data());
+  if (rc == 0) rc = mbedtls_mpi_write_binary(&r, o, 32);
+  if (rc == 0) rc = mbedtls_mpi_write_binary(&s, o + 32, 32);
+  mbedtls_mpi_free(&r);
+  mbedtls_mpi_free(&s);
+  if (rc != 0) return make_error(ErrorCode::crypto, "ES256 signing failed (mbedTLS error " + std::to_string(rc) + ")");
+  return out;
 }
 
 std::string base64_encode(std::string_view data) {

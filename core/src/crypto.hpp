@@ -23,6 +23,19 @@ class Drbg;
 /// if the key cannot be parsed or is not RSA; the message never quotes the key.
 Result<std::string> rsa_sha1_sign(std::string_view pem_private_key, std::string_view data, Drbg& drbg);
 
+/// JWS signing (RFC 7518 §3.3, §3.4) under a PEM private key (PKCS#1, SEC1 or PKCS#8,
+/// unencrypted): RS256 (RSASSA-PKCS1-v1_5 with SHA-256) for an RSA key, ES256 (ECDSA P-256 with
+/// SHA-256, the signature as the 64-byte r || s that JWS uses, not DER) for a P-256 key.
+/// `alg` receives "RS256" or "ES256". invalid_request if the key cannot be parsed or is of
+/// another kind; the message never quotes the key.
+struct JwsSignature {
+  std::string alg;
+  std::string signature;
+};
+Result<JwsSignature> jws_sign(std::string_view pem_private_key, std::string_view data, Drbg& drbg);
+/// The JWS alg jws_sign uses with this key (to write the header before signing); same errors.
+Result<std::string> jws_alg(std::string_view pem_private_key);
+
 std::string base64_encode(std::string_view data);
 /// Standard alphabet with padding; rejects anything else.
 Result<std::string> base64_decode(std::string_view text);

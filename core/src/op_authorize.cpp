@@ -1,5 +1,6 @@
 // Starting an authorization (consent URL + pending record) and completing it from the callback.
 #include "authorization.hpp"
+#include "client_auth.hpp"
 #include "crypto.hpp"
 #include "latchkey/pkce.hpp"
 #include "json.hpp"
@@ -90,11 +91,12 @@ class Authorize : public Operation<AuthorizationStart> {
   void push(Provider provider, const AppRecord& app, const AuthorizationUrlInput& in) {
     auto params = authorization_params(provider, in);
     if (!params) return fail(params.error());
-    auto secret = open_client_secret(engine(), app);
-    if (!secret) return fail(secret.error());
+    // The PAR endpoint authenticates clients as the token endpoint does (RFC 9126 §2).
+    auto client = client_credentials_for(engine(), provider, app, now_ms());
+    if (!client) return fail(client.error());
     provider_ = std::move(provider);
     std::string client_id = app.client_id;
-    HttpRequest req = pushed_authorization_request(provider_, {client_id, *secret}, std::move(*params));
+    HttpRequest req = pushed_authorization_request(provider_, *client, std::move(*params));
     Steps::http(*this, std::move(req), [this, client_id](Result<HttpResponse> r) {
       if (!r) return fail(r.error());
       auto uri = parse_pushed_authorization_response(*r);
@@ -294,15 +296,15 @@ class CompleteCallback : public Operation<ConnectionInfo> {
   }
 
   void exchange(const AppRecord& app) {
-    auto secret = open_client_secret(engine(), app);
-    if (!secret) return fail(secret.error());
+    auto client = client_credentials_for(engine(), provider_, app, now_ms());
+    if (!client) return fail(client.error());
     Params grant = {{"grant_type", "authorization_code"}, {"code", cb_.code}, {"redirect_uri", pending_.redirect_uri}};
     if (!pending_.code_verifier_sealed.empty()) {
       auto verifier = engine().sealer().open(seal_place(key_, "code_verifier"), pending_.code_verifier_sealed);
       if (!verifier) return fail(verifier.error());
       grant.emplace_back("code_verifier", *verifier);
     }
-    HttpRequest req = token_request(provider_, provider_.token_endpoint, {app.client_id, *secret}, std::move(grant));
+    HttpRequest req = token_request(provider_, provider_.token_endpoint, *client, std::move(grant));
     Steps::http(*this, std::move(req), [this](Result<HttpResponse> r) {
       if (!r) return fail(r.error());
       TokenHttpResponse resp;

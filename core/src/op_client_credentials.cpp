@@ -1,6 +1,7 @@
 // The client credentials grant (RFC 6749 §4.4): no user, no browser; the token is stored as a
 // connection and re-fetched when it expires.
 #include "authorization.hpp"
+#include "client_auth.hpp"
 #include "ops.hpp"
 
 namespace latchkey::detail {
@@ -31,9 +32,9 @@ class ClientCredentialsConnect : public Operation<ConnectionInfo> {
     auto resolved = resolve_for(provider_, app.template_values, {});
     if (!resolved) return fail(resolved.error());
     provider_ = std::move(*resolved);
-    auto secret = open_client_secret(engine(), app);
-    if (!secret) return fail(secret.error());
-    if (secret->empty()) {
+    auto client = client_credentials_for(engine(), provider_, app, now_ms());
+    if (!client) return fail(client.error());
+    if (client->client_secret.empty() && client->client_assertion.empty()) {
       return fail(make_error(ErrorCode::invalid_request,
                              "the client credentials grant needs a client secret: set one with `latchkey apps upsert "
                              "--provider " + ref_.provider + " --client-secret-stdin`"));
@@ -43,7 +44,7 @@ class ClientCredentialsConnect : public Operation<ConnectionInfo> {
     scope_ = join_scopes(provider_, scopes);
     Params grant = {{"grant_type", "client_credentials"}};
     if (!scope_.empty()) grant.emplace_back("scope", scope_);
-    HttpRequest req = token_request(provider_, provider_.token_endpoint, {app.client_id, *secret}, std::move(grant));
+    HttpRequest req = token_request(provider_, provider_.token_endpoint, *client, std::move(grant));
     Steps::http(*this, std::move(req), [this](Result<HttpResponse> r) {
       if (!r) return fail(r.error());
       TokenHttpResponse t;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "authorization.hpp"
+#include "client_auth.hpp"
 #include "crypto.hpp"
 #include "device_authorization.hpp"
 #include "ops.hpp"
@@ -58,8 +59,8 @@ class DeviceAuthorize : public Operation<DeviceAuthorization> {
                              "with a code (RFC 8628); connect it in a browser instead, or add the endpoint to "
                              "the provider (`latchkey providers update`)"));
     }
-    auto secret = open_client_secret(engine(), app);
-    if (!secret) return fail(secret.error());
+    auto client = client_credentials_for(engine(), provider_, app, now_ms());
+    if (!client) return fail(client.error());
     values_ = app.template_values;
     for (const auto& [k, v] : req_.template_values) values_[k] = v;
     const auto& scopes = !req_.scopes.empty() ? req_.scopes : !app.scopes.empty() ? app.scopes : provider_.default_scopes;
@@ -67,8 +68,7 @@ class DeviceAuthorize : public Operation<DeviceAuthorization> {
     Params params;
     if (!scope_.empty()) params.emplace_back("scope", scope_);
     // The client authenticates here exactly as at the token endpoint (RFC 8628 §3.1).
-    HttpRequest req = token_request(provider_, provider_.device_authorization_endpoint,
-                                    {app.client_id, *secret}, std::move(params));
+    HttpRequest req = token_request(provider_, provider_.device_authorization_endpoint, *client, std::move(params));
     Steps::http(*this, std::move(req), [this](Result<HttpResponse> r) {
       if (!r) return fail(r.error());
       auto grant = parse_device_authorization(token_http(std::move(*r)));
@@ -154,6 +154,7 @@ class DevicePoll : public Operation<ConnectionInfo> {
       if (!rec) return fail(rec.error());
       // Same answer as an unknown handle: another principal learns nothing about this one.
       if (!req_.principal.empty() && rec->principal != req_.principal) return fail(unknown_handle());
+      if (!req_.provider.empty() && rec->provider != req_.provider) return fail(unknown_handle());
       rec_ = std::move(*rec);
       version_ = (*r)->version;
       load();
@@ -168,9 +169,9 @@ class DevicePoll : public Operation<ConnectionInfo> {
       provider_ = std::move(*resolved);
       Steps::app(*this, rec_.provider, [this](Result<AppRecord> a) {
         if (!a) return fail(a.error());
-        auto secret = open_client_secret(engine(), *a);
-        if (!secret) return fail(secret.error());
-        client_ = {a->client_id, *secret};
+        // Checked now, so a bad key fails before the first wait rather than after it.
+        if (auto client = client_credentials_for(engine(), provider_, *a, now_ms()); !client) return fail(client.error());
+        app_ = std::move(*a);
         auto code = engine().sealer().open(seal_place(key_, "device_code"), rec_.device_code_sealed);
         if (!code) return fail(code.error());
         device_code_ = std::move(*code);
@@ -190,8 +191,11 @@ class DevicePoll : public Operation<ConnectionInfo> {
   }
 
   void poll() {
+    // Built per poll: a private_key_jwt assertion is good for one request only.
+    auto client = client_credentials_for(engine(), provider_, app_, now_ms());
+    if (!client) return stop(client.error());
     Params grant = {{"grant_type", kDeviceCodeGrant}, {"device_code", device_code_}};
-    HttpRequest req = token_request(provider_, provider_.token_endpoint, client_, std::move(grant));
+    HttpRequest req = token_request(provider_, provider_.token_endpoint, *client, std::move(grant));
     Steps::http(*this, std::move(req), [this](Result<HttpResponse> r) {
       if (!r) return hiccup(r.error());
       auto tokens = parse_token_response(token_http(std::move(*r)), provider_.token_response, now_ms(), rec_.scope);
@@ -288,7 +292,7 @@ class DevicePoll : public Operation<ConnectionInfo> {
   DeviceRecord rec_;
   std::int64_t version_ = 0;
   Provider provider_;
-  ClientCredentials client_;
+  AppRecord app_;
   std::string device_code_;
   TokenSet tokens_;
   int hiccups_ = 0;

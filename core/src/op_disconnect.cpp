@@ -1,6 +1,7 @@
 // Disconnecting: optional RFC 7009 revocation (refresh token first, since revoking it usually
 // revokes the access tokens issued from it), then the tokens are deleted.
 #include "authorization.hpp"
+#include "client_auth.hpp"
 #include "ops.hpp"
 #include "seal.hpp"
 
@@ -28,9 +29,10 @@ class Disconnect : public Operation<DisconnectResult> {
         }
         Steps::app(*this, ref_.provider, [this](Result<AppRecord> a) {
           if (!a) return skip_revocation(a.error().message);
-          auto secret = open_client_secret(engine(), *a);
-          if (!secret) return skip_revocation(secret.error().message);
-          client_ = {a->client_id, *secret};
+          if (auto client = client_credentials_for(engine(), provider_, *a, now_ms()); !client) {
+            return skip_revocation(client.error().message);
+          }
+          app_ = std::move(*a);
           std::string key = connection_key(ref_);
           const ConnectionRecord& r = cur_.record;
           if (!r.refresh_token_sealed.empty()) {
@@ -50,8 +52,14 @@ class Disconnect : public Operation<DisconnectResult> {
       result_.revoked = result_.revocation_error.empty() && !tokens_.empty();
       return remove();
     }
+    // Built per request: a private_key_jwt assertion is good for one request only.
+    auto client = client_credentials_for(engine(), provider_, app_, now_ms());
+    if (!client) {
+      result_.revocation_error = client.error().message;
+      return remove();
+    }
     Params body = {{"token", tokens_[i].second}, {"token_type_hint", tokens_[i].first}};
-    HttpRequest req = token_request(provider_, provider_.revocation_endpoint, client_, std::move(body));
+    HttpRequest req = token_request(provider_, provider_.revocation_endpoint, *client, std::move(body));
     Steps::http(*this, std::move(req), [this, i](Result<HttpResponse> r) {
       // RFC 7009 §2.2: 200 means revoked, or the token was already invalid.
       if (!r) {
@@ -81,7 +89,7 @@ class Disconnect : public Operation<DisconnectResult> {
   bool revoke_;
   Versioned cur_;
   Provider provider_;
-  ClientCredentials client_;
+  AppRecord app_;
   std::vector<std::pair<std::string, std::string>> tokens_;
   DisconnectResult result_;
 };

@@ -20,6 +20,8 @@ AppInfo app_info(const AppRecord& app) {
   info.provider = app.provider;
   info.client_id = app.client_id;
   info.has_client_secret = !app.client_secret_sealed.empty();
+  info.token_endpoint_auth_method = app.token_endpoint_auth_method;
+  info.key_id = app.key_id;
   info.redirect_uri = app.redirect_uri;
   info.scopes = app.scopes;
   info.template_values = app.template_values;
@@ -330,6 +332,9 @@ class UpsertApp : public Operation<AppInfo> {
     if (!in_.redirect_uri.empty()) {
       if (auto s = check_endpoint(in_.redirect_uri, "redirect_uri"); !s) return fail(s.error());
     }
+    if (in_.token_endpoint_auth_method && !in_.token_endpoint_auth_method->empty()) {
+      if (auto m = client_auth_method_from(*in_.token_endpoint_auth_method); !m) return fail(m.error());
+    }
     Steps::provider(*this, in_.provider, [this](Result<Provider> p) {
       if (!p) return fail(p.error());
       // Template values must be valid for this provider before they are kept; values left out
@@ -353,6 +358,8 @@ class UpsertApp : public Operation<AppInfo> {
                                          : engine().sealer().seal(seal_place(key, "client_secret"), *in_.client_secret,
                                                                   engine().drbg());
         }
+        if (in_.token_endpoint_auth_method) rec.token_endpoint_auth_method = *in_.token_endpoint_auth_method;
+        if (in_.key_id) rec.key_id = *in_.key_id;
         if (!in_.redirect_uri.empty()) rec.redirect_uri = in_.redirect_uri;
         if (!in_.scopes.empty()) rec.scopes = in_.scopes;
         for (const auto& [k, v] : in_.template_values) rec.template_values[k] = v;

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "authorization.hpp"
+#include "client_auth.hpp"
 #include "latchkey/catalog.hpp"
 #include "crypto.hpp"
 #include "oauth1_flow.hpp"
@@ -228,8 +229,9 @@ class GetToken : public Operation<AccessToken> {
 
   void refresh() {
     const ConnectionRecord& r = cur_.record;
-    auto secret = open_client_secret(engine(), app_);
-    if (!secret) return release_and_fail(secret.error());
+    // Built per attempt: a private_key_jwt assertion is good for one request only.
+    auto client = client_credentials_for(engine(), *provider_, app_, now_ms());
+    if (!client) return release_and_fail(client.error());
     Params grant;
     if (r.grant == "client_credentials") {
       grant = {{"grant_type", "client_credentials"}};
@@ -240,7 +242,7 @@ class GetToken : public Operation<AccessToken> {
       grant = {{"grant_type", "refresh_token"}, {"refresh_token", *rt}};
     }
     const std::string& endpoint = provider_->refresh_endpoint.empty() ? provider_->token_endpoint : provider_->refresh_endpoint;
-    HttpRequest req = token_request(*provider_, endpoint, {app_.client_id, *secret}, std::move(grant));
+    HttpRequest req = token_request(*provider_, endpoint, *client, std::move(grant));
     // The whole attempt must end well inside our lease, or a second refresher could start.
     req.timeout_ms = std::min<std::int64_t>(req.timeout_ms, engine().config().lease_ms / 2);
     Steps::http(*this, std::move(req), [this](Result<HttpResponse> resp) {

@@ -69,7 +69,8 @@ constexpr EnumName<PkceSupport> kPkce[] = {
     {"required", PkceSupport::required}, {"supported", PkceSupport::supported}, {"unsupported", PkceSupport::unsupported}};
 constexpr EnumName<ClientAuthMethod> kClientAuth[] = {{"client_secret_basic", ClientAuthMethod::client_secret_basic},
                                                       {"client_secret_post", ClientAuthMethod::client_secret_post},
-                                                      {"none", ClientAuthMethod::none}};
+                                                      {"none", ClientAuthMethod::none},
+                                                      {"private_key_jwt", ClientAuthMethod::private_key_jwt}};
 constexpr EnumName<BodyFormat> kBodyFormats[] = {{"form", BodyFormat::form}, {"json", BodyFormat::json}};
 constexpr EnumName<SignatureMethod> kSignatureMethods[] = {{"HMAC-SHA1", SignatureMethod::hmac_sha1},
                                                            {"HMAC-SHA256", SignatureMethod::hmac_sha256},
@@ -791,6 +792,13 @@ Status check_injection(const Provider& p, const std::map<std::string, std::strin
 const char* to_string(AuthMode m) { return enum_name(kAuthModes, m); }
 const char* to_string(PkceSupport p) { return enum_name(kPkce, p); }
 const char* to_string(ClientAuthMethod m) { return enum_name(kClientAuth, m); }
+
+Result<ClientAuthMethod> client_auth_method_from(const std::string& name) {
+  for (const auto& e : kClientAuth) {
+    if (name == e.name) return e.value;
+  }
+  return make_error(ErrorCode::invalid_request, "token_endpoint_auth_method must be " + enum_choices(kClientAuth));
+}
 const char* to_string(BodyFormat f) { return enum_name(kBodyFormats, f); }
 const char* to_string(SignatureMethod m) { return enum_name(kSignatureMethods, m); }
 
@@ -1129,10 +1137,12 @@ Result<Provider> provider_from_discovery(const std::string& key, const std::stri
   } else if (has(auth_methods, "none")) {
     p.token_endpoint_auth_method = ClientAuthMethod::none;
     p.requires_client_secret = false;
+  } else if (has(auth_methods, "private_key_jwt")) {
+    p.token_endpoint_auth_method = ClientAuthMethod::private_key_jwt;  // the app's secret is then its key
   } else {
     return make_error(ErrorCode::unsupported,
                       "the server supports none of the token endpoint authentication methods latchkey implements "
-                      "(client_secret_basic, client_secret_post, none)");
+                      "(client_secret_basic, client_secret_post, none, private_key_jwt)");
   }
 
   auto iss = d.find("authorization_response_iss_parameter_supported");

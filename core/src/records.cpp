@@ -143,6 +143,9 @@ std::string to_json(const AppRecord& r) {
   o["provider"] = Value(r.provider);
   o["client_id"] = Value(r.client_id);
   o["client_secret"] = r.client_secret_sealed.empty() ? Value() : Value(r.client_secret_sealed);
+  // Only when set: apps using the provider's method keep their record's shape.
+  if (!r.token_endpoint_auth_method.empty()) o["token_endpoint_auth_method"] = Value(r.token_endpoint_auth_method);
+  if (!r.key_id.empty()) o["key_id"] = Value(r.key_id);
   o["redirect_uri"] = Value(r.redirect_uri);
   o["scopes"] = string_array(r.scopes);
   o["template_values"] = string_map(r.template_values);
@@ -158,6 +161,8 @@ Result<AppRecord> app_from_json(const std::string& text) {
   r.provider = in.str("provider");
   r.client_id = in.str("client_id");
   r.client_secret_sealed = in.str("client_secret");
+  r.token_endpoint_auth_method = in.str("token_endpoint_auth_method");
+  r.key_id = in.str("key_id");
   r.redirect_uri = in.str("redirect_uri");
   r.scopes = in.strings("scopes");
   r.template_values = in.map("template_values");

@@ -40,7 +40,11 @@ using StringMap = std::map<std::string, std::string>;
 struct AppRecord {
   std::string provider;
   std::string client_id;
-  std::string client_secret_sealed;  ///< Empty: no secret.
+  std::string client_secret_sealed;  ///< Empty: no secret. With private_key_jwt: the PEM private key.
+  /// Overrides the provider's token_endpoint_auth_method ("": the provider's); e.g. a
+  /// private_key_jwt app of a provider whose catalog entry says client_secret_basic.
+  std::string token_endpoint_auth_method;
+  std::string key_id;  ///< private_key_jwt: the `kid` of the app's key at the provider ("": none).
   std::string redirect_uri;
   std::vector<std::string> scopes;
   StringMap template_values;

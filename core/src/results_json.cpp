@@ -97,6 +97,9 @@ Value to_value(const AppInfo& a) {
   o["provider"] = Value(a.provider);
   o["client_id"] = Value(a.client_id);
   o["has_client_secret"] = Value(a.has_client_secret);
+  // Only when set, like the record: answers for apps using the provider's method keep their shape.
+  if (!a.token_endpoint_auth_method.empty()) o["token_endpoint_auth_method"] = Value(a.token_endpoint_auth_method);
+  if (!a.key_id.empty()) o["key_id"] = Value(a.key_id);
   o["redirect_uri"] = Value(a.redirect_uri);
   o["scopes"] = string_array(a.scopes);
   o["template_values"] = string_map(a.template_values);

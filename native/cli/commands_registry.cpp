@@ -86,7 +86,7 @@ struct ProviderFlags {
     cmd->add_option("--api-base-url", api_base_url, "Base for relative `latchkey request` paths");
     cmd->add_option("--scopes", scopes, "Default scopes (comma-separated)");
     cmd->add_option("--inject-host", hosts, "Hosts the token may be sent to (default: the API base URL's host)");
-    cmd->add_option("--auth-method", auth_method, "client_secret_basic | client_secret_post | none");
+    cmd->add_option("--auth-method", auth_method, "client_secret_basic | client_secret_post | none | private_key_jwt");
     cmd->add_option("--pkce", pkce, "required | supported | unsupported");
     cmd->add_option("--grant", mode, "oauth2 (default) | client_credentials");
   }
@@ -312,8 +312,8 @@ void add_registry_commands(CLI::App& app, Session& session) {
   {
     auto* cmd = apps->add_subcommand("upsert", "Set a provider's client ID, secret, redirect URI and scopes");
     struct Args {
-      std::string provider, client_id, secret_file, redirect_uri;
-      bool secret_stdin = false, clear_secret = false, json = false;
+      std::string provider, client_id, secret_file, redirect_uri, auth_method, key_id;
+      bool secret_stdin = false, clear_secret = false, json = false, has_auth_method = false, has_key_id = false;
       std::vector<std::string> scopes, templates;
     };
     auto a = std::make_shared<Args>();
@@ -325,6 +325,15 @@ void add_registry_commands(CLI::App& app, Session& session) {
     in->excludes(file)->excludes(clear);
     file->excludes(clear);
     cmd->add_option("--redirect-uri", a->redirect_uri, "Redirect URI registered at the provider");
+    // Kept until changed; "provider" goes back to the provider's own method.
+    cmd->add_option_function<std::string>(
+        "--auth-method", [a](const std::string& v) { a->auth_method = v == "provider" ? "" : v, a->has_auth_method = true; },
+        "Token endpoint authentication for this app: client_secret_basic | client_secret_post | none | "
+        "private_key_jwt (the client secret is then the PEM private key, RSA or P-256: --client-secret-file key.pem) "
+        "| provider (the provider's own)");
+    cmd->add_option_function<std::string>(
+        "--key-id", [a](const std::string& v) { a->key_id = v, a->has_key_id = true; },
+        "private_key_jwt: the key's kid as registered at the provider (\"\" for none)");
     cmd->add_option("--scopes", a->scopes, "Scopes to ask for (comma-separated)");
     cmd->add_option("--template", a->templates, "Template value NAME=VALUE (e.g. tenant=contoso.onmicrosoft.com)");
     cmd->add_flag("--json", a->json, "Print JSON");
@@ -334,6 +343,8 @@ void add_registry_commands(CLI::App& app, Session& session) {
         app.provider = a->provider;
         app.client_id = a->client_id;
         app.redirect_uri = a->redirect_uri;
+        if (a->has_auth_method) app.token_endpoint_auth_method = a->auth_method;
+        if (a->has_key_id) app.key_id = a->key_id;
         app.scopes = split_list(a->scopes);
         for (const auto& t : a->templates) {
           auto eq = t.find('=');
@@ -393,6 +404,10 @@ void add_registry_commands(CLI::App& app, Session& session) {
           std::printf("provider       %s\nclient id      %s\nclient secret  %s\nredirect uri   %s\nscopes         %s\n",
                       r->provider.c_str(), r->client_id.c_str(), r->has_client_secret ? "set" : "not set",
                       r->redirect_uri.c_str(), join(r->scopes, " ").c_str());
+          if (!r->token_endpoint_auth_method.empty()) {
+            std::printf("client auth    %s%s%s\n", r->token_endpoint_auth_method.c_str(), r->key_id.empty() ? "" : ", kid ",
+                        r->key_id.c_str());
+          }
         }
         return int(kOk);
       };

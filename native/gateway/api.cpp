@@ -31,7 +31,8 @@ Result<AppInput> parse_app(const std::string& provider, const std::string& body)
   if (!doc->is<Object>()) return make_error(ErrorCode::invalid_request, "the request body must be a JSON object");
   const Object& o = doc->get<Object>();
   for (const auto& [k, v] : o) {
-    if (k != "client_id" && k != "client_secret" && k != "redirect_uri" && k != "scopes" && k != "template_values") {
+    if (k != "client_id" && k != "client_secret" && k != "redirect_uri" && k != "scopes" && k != "template_values" &&
+        k != "token_endpoint_auth_method" && k != "key_id") {
       return make_error(ErrorCode::invalid_request, "unknown field '" + k + "'");
     }
   }
@@ -44,6 +45,14 @@ Result<AppInput> parse_app(const std::string& provider, const std::string& body)
     const std::string* secret = detail::json::get_string(o, "client_secret");
     if (!secret) return make_error(ErrorCode::invalid_request, "client_secret must be a string");
     app.client_secret = *secret;
+  }
+  // private_key_jwt: the PEM key is the client_secret (write-only like any secret).
+  for (auto [name, slot] : {std::pair{"token_endpoint_auth_method", &app.token_endpoint_auth_method},
+                            std::pair{"key_id", &app.key_id}}) {
+    if (!o.count(name)) continue;
+    const std::string* v = detail::json::get_string(o, name);
+    if (!v) return make_error(ErrorCode::invalid_request, std::string(name) + " must be a string");
+    *slot = *v;
   }
   if (o.count("redirect_uri")) {
     const std::string* uri = detail::json::get_string(o, "redirect_uri");
@@ -307,6 +316,51 @@ ApiResponse connect_cc(native::Host& host, const ApiRequest& req, const std::str
   return from_result(host.run(host.engine().connect_client_credentials(std::move(ref), std::move(*scopes))));
 }
 
+/// POST /v1/providers/{key}/device: asks the provider for a user code for the caller.
+ApiResponse device_start(native::Host& host, const ApiRequest& req, const std::string& principal,
+                         const std::string& provider) {
+  Object o;
+  if (!req.body.empty()) {
+    auto parsed = parse_object(req.body);
+    if (!parsed) return from_error(parsed.error());
+    o = std::move(*parsed);
+  }
+  for (const auto& [k, v] : o) {
+    if (k != "account" && k != "scopes") return error_response(400, "invalid_request", "unknown field '" + k + "'");
+  }
+  DeviceRequest d;
+  d.principal = principal;
+  d.provider = provider;
+  if (o.count("account")) {
+    const std::string* account = detail::json::get_string(o, "account");
+    if (!account || account->empty()) return error_response(400, "invalid_request", "account must be a non-empty string");
+    d.account = *account;
+  }
+  auto scopes = string_array(o, "scopes");
+  if (!scopes) return from_error(scopes.error());
+  d.scopes = std::move(*scopes);
+  return from_result(host.run(host.engine().device_authorize(std::move(d))));
+}
+
+/// POST /v1/providers/{key}/device/poll: waits (server-side, at the provider's interval) until
+/// the user approves or refuses, or the code expires. The handle only works for the principal
+/// that started it and the provider in the path.
+ApiResponse device_poll(native::Host& host, const ApiRequest& req, const std::string& principal,
+                        const std::string& provider) {
+  auto o = parse_object(req.body);
+  if (!o) return from_error(o.error());
+  for (const auto& [k, v] : *o) {
+    if (k != "handle") return error_response(400, "invalid_request", "unknown field '" + k + "'");
+  }
+  const std::string* handle = detail::json::get_string(*o, "handle");
+  if (!handle || handle->empty()) return error_response(400, "invalid_request", "handle (a string) is required");
+  DevicePollRequest p;
+  p.principal = principal;  // never empty here: the key names the principal, so the handle alone is not enough
+  p.provider = provider;
+  p.handle = *handle;
+  return from_result(host.run(host.engine().device_poll(std::move(p))));
+}
+
 /// PUT's body names the provider in the path; a "key" in the body must agree.
 Result<std::string> provider_body(const std::string& key, const std::string& body) {
   auto o = parse_object(body);
@@ -436,6 +490,16 @@ ApiResponse route(native::Host& host, Metrics& metrics, const ApiConfig& config,
       meta->route = "/v1/providers/{key}/connect";
       if (m != "POST") return method_not_allowed("POST");
       return connect_cc(host, req, caller.principal, s[2]);
+    }
+    if (s.size() == 4 && s[3] == "device") {
+      meta->route = "/v1/providers/{key}/device";
+      if (m != "POST") return method_not_allowed("POST");
+      return device_start(host, req, caller.principal, s[2]);
+    }
+    if (s.size() == 5 && s[3] == "device" && s[4] == "poll") {
+      meta->route = "/v1/providers/{key}/device/poll";
+      if (m != "POST") return method_not_allowed("POST");
+      return device_poll(host, req, caller.principal, s[2]);
     }
     if (s.size() == 4 && s[3] == "app") {
       meta->route = "/v1/providers/{key}/app";

@@ -10,14 +10,28 @@
 //   PUT    /v1/providers/{key}                       admin key: replaces a custom provider
 //   DELETE /v1/providers/{key}[?force=true]          admin key
 //   GET    /v1/providers/{key}/app                   any key: the app, with has_client_secret (never the secret)
-//   PUT    /v1/providers/{key}/app                   admin key: {client_id, client_secret?, redirect_uri?, scopes?}
-//                                                    (client_secret "" clears it; left out keeps it)
+//   PUT    /v1/providers/{key}/app                   admin key: {client_id, client_secret?, redirect_uri?, scopes?,
+//                                                    token_endpoint_auth_method?, key_id?}
+//                                                    (client_secret "" clears it; left out keeps it; for
+//                                                    private_key_jwt the client_secret is the PEM private key)
 //   GET    /v1/providers/{key}/authorize?scopes=a,b&account=&return_to=
 //                                                    → {authorization_url, state, expires_at_ms}
 //                                                    (redirect_uri: http://<listen address>/oauth/callback).
 //                                                    return_to: a URL whose origin is in return_to_origins
 //                                                    (else 400); kept under "gwreturn/" (return_records.hpp)
 //   POST   /v1/providers/{key}/connect               client credentials: {account?, scopes?} → connection
+//   POST   /v1/providers/{key}/device                device grant (RFC 8628): {account?, scopes?} →
+//                                                    {handle, user_code, verification_uri,
+//                                                    verification_uri_complete, expires_at_ms, interval_ms}
+//   POST   /v1/providers/{key}/device/poll           {handle} → connection, or the core's error
+//                                                    (access_denied: provider_error; expired: state_expired;
+//                                                    another principal's or provider's handle: invalid_state).
+//                                                    A LONG request: it sleeps server-side at the provider's
+//                                                    interval until the user decides or the code expires
+//                                                    (up to its expires_at_ms, typically 10-15 minutes), and
+//                                                    holds one of the --engines engines meanwhile. Set client
+//                                                    timeouts past expires_at_ms; a dropped request can be
+//                                                    polled again with the same handle.
 //   POST   /v1/oauth/exchange                        {code, state, iss?} → connection (the state's principal only)
 //   GET    /oauth/callback                           no key: the browser lands here; HTML page (JSON with
 //                                                    Accept: application/json), or for a sign-in started with

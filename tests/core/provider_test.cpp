@@ -319,7 +319,7 @@ TEST(Provider, RejectsWrongTypes) {
 TEST(Provider, RejectsBadEnums) {
   ExpectInvalid(with(kMinimal, "auth_mode", R"("oauth3")"), "auth_mode");
   ExpectInvalid(with(kMinimal, "pkce", R"("plain")"), "pkce");
-  ExpectInvalid(with(kMinimal, "token_endpoint_auth_method", R"("private_key_jwt")"), "token_endpoint_auth_method");
+  ExpectInvalid(with(kMinimal, "token_endpoint_auth_method", R"("private_key_jwt_rs512")"), "token_endpoint_auth_method");
   ExpectInvalid(with(kMinimal, "token_exchange_body_format", R"("xml")"), "token_exchange_body_format");
   ExpectInvalid(with(kMinimal, "token_response.expires_in_unit", R"("minutes")"), "expires_in_unit");
 }
@@ -704,9 +704,13 @@ TEST(Provider, DiscoveryPkceAndClientAuthChoices) {
   EXPECT_EQ(none->token_endpoint_auth_method, ClientAuthMethod::none);
   EXPECT_FALSE(none->requires_client_secret);
   EXPECT_EQ(auth("")->token_endpoint_auth_method, ClientAuthMethod::client_secret_basic);  // RFC 8414 default
+  // private_key_jwt only when nothing simpler is offered: the app then needs its key as the secret.
   auto jwt_only = auth(R"(["private_key_jwt"])");
-  ASSERT_FALSE(jwt_only.ok());
-  EXPECT_EQ(jwt_only.error().code, ErrorCode::unsupported);
+  ASSERT_TRUE(jwt_only.ok());
+  EXPECT_EQ(jwt_only->token_endpoint_auth_method, ClientAuthMethod::private_key_jwt);
+  auto tls_only = auth(R"(["tls_client_auth"])");
+  ASSERT_FALSE(tls_only.ok());
+  EXPECT_EQ(tls_only.error().code, ErrorCode::unsupported);
 }
 
 TEST(Provider, DiscoveryOtherMembers) {

@@ -108,6 +108,8 @@ struct DevicePollRequest {
   /// Must be the principal that started it. Empty: whoever started it (the handle is the proof).
   std::string principal = "default";
   std::string handle;
+  /// The provider the caller expects (a gateway route names it). Empty: any.
+  std::string provider;
 };
 
 struct ConnectionInfo {
@@ -144,8 +146,14 @@ struct DisconnectResult {
 struct AppInput {
   std::string provider;
   std::string client_id;
-  /// Absent: keep the stored secret. Present and empty: clear it.
+  /// Absent: keep the stored secret. Present and empty: clear it. For private_key_jwt, the PEM
+  /// private key (RSA or P-256).
   std::optional<std::string> client_secret;
+  /// Overrides the provider's token endpoint authentication ("private_key_jwt", …). Absent: keep;
+  /// empty: back to the provider's.
+  std::optional<std::string> token_endpoint_auth_method;
+  /// private_key_jwt: the key's `kid` as registered at the provider. Absent: keep; empty: none.
+  std::optional<std::string> key_id;
   std::string redirect_uri;
   std::vector<std::string> scopes;
   std::map<std::string, std::string> template_values;
@@ -156,6 +164,8 @@ struct AppInfo {
   std::string provider;
   std::string client_id;
   bool has_client_secret = false;
+  std::string token_endpoint_auth_method;  ///< "": the provider's.
+  std::string key_id;
   std::string redirect_uri;
   std::vector<std::string> scopes;
   std::map<std::string, std::string> template_values;

@@ -14,7 +14,9 @@ namespace latchkey {
 
 enum class AuthMode { oauth2, client_credentials, oauth1 };
 enum class PkceSupport { required, supported, unsupported };
-enum class ClientAuthMethod { client_secret_basic, client_secret_post, none };
+/// How the client authenticates at the token endpoint. private_key_jwt (RFC 7523 §2.2) signs a
+/// JWT with the private key kept as the app's client secret (PEM, RSA or P-256).
+enum class ClientAuthMethod { client_secret_basic, client_secret_post, none, private_key_jwt };
 enum class BodyFormat { form, json };
 /// OAuth 1.0a signature methods (RFC 5849 §3.4; HMAC-SHA256 as most servers name it).
 enum class SignatureMethod { hmac_sha1, hmac_sha256, rsa_sha1, plaintext };
@@ -132,6 +134,8 @@ bool host_allowed(const Injection& injection, const std::string& host);
 const char* to_string(AuthMode m);
 const char* to_string(PkceSupport p);
 const char* to_string(ClientAuthMethod m);
+/// The method named `name` (to_string's spelling); invalid_request naming the choices otherwise.
+Result<ClientAuthMethod> client_auth_method_from(const std::string& name);
 const char* to_string(BodyFormat f);
 /// "HMAC-SHA1", "HMAC-SHA256", "RSA-SHA1", "PLAINTEXT" (the oauth_signature_method values).
 const char* to_string(SignatureMethod m);

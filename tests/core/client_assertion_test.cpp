@@ -1,0 +1,310 @@
+// private_key_jwt (RFC 7523 §2.2): the assertion's header and claims, its signature checked with
+// mbedTLS's public-key verification (RS256 and ES256), and the token requests of apps that use it.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include <mbedtls/ecdsa.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/rsa.h>
+
+#include "authorization.hpp"
+#include "client_assertion.hpp"
+#include "crypto.hpp"
+#include "json.hpp"
+#include "steps.hpp"
+#include "support/fixtures.hpp"
+
+namespace latchkey {
+namespace {
+
+using detail::Drbg;
+using detail::json::Object;
+using testing::form_fields;
+
+std::unique_ptr<Drbg> drbg() {
+  auto d = Drbg::create(std::string(32, '\x42'));
+  if (!d) std::abort();
+  return std::move(*d);
+}
+
+int test_rng(void* p, unsigned char* out, std::size_t n) {
+  std::string r = static_cast<Drbg*>(p)->bytes(n);
+  std::memcpy(out, r.data(), n);
+  return 0;
+}
+
+/// A private key made here, as PEM, and its public half parsed back from PEM (as a verifier would).
+struct TestKey {
+  std::string private_pem;
+  mbedtls_pk_context pub;
+  TestKey() { mbedtls_pk_init(&pub); }
+  ~TestKey() { mbedtls_pk_free(&pub); }
+};
+
+void finish_key(mbedtls_pk_context& pk, TestKey& key) {
+  unsigned char buf[4096];
+  ASSERT_EQ(mbedtls_pk_write_key_pem(&pk, buf, sizeof buf), 0);
+  key.private_pem = reinterpret_cast<char*>(buf);
+  ASSERT_EQ(mbedtls_pk_write_pubkey_pem(&pk, buf, sizeof buf), 0);
+  std::string pub = reinterpret_cast<char*>(buf);
+  ASSERT_EQ(mbedtls_pk_parse_public_key(&key.pub, reinterpret_cast<const unsigned char*>(pub.c_str()), pub.size() + 1), 0);
+}
+
+void make_rsa_key(TestKey& key, Drbg& d) {
+  mbedtls_pk_context pk;
+  mbedtls_pk_init(&pk);
+  ASSERT_EQ(mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)), 0);
+  ASSERT_EQ(mbedtls_rsa_gen_key(mbedtls_pk_rsa(pk), test_rng, &d, 1024, 65537), 0);
+  finish_key(pk, key);
+  mbedtls_pk_free(&pk);
+}
+
+void make_ec_key(TestKey& key, Drbg& d, mbedtls_ecp_group_id curve = MBEDTLS_ECP_DP_SECP256R1) {
+  mbedtls_pk_context pk;
+  mbedtls_pk_init(&pk);
+  ASSERT_EQ(mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), 0);
+  ASSERT_EQ(mbedtls_ecp_gen_key(curve, mbedtls_pk_ec(pk), test_rng, &d), 0);
+  finish_key(pk, key);
+  mbedtls_pk_free(&pk);
+}
+
+struct Jwt {
+  Object header, claims;
+  std::string signing_input, signature;
+};
+
+Jwt split(const std::string& jwt) {
+  Jwt out;
+  auto a = jwt.find('.'), b = jwt.rfind('.');
+  EXPECT_NE(a, b);
+  if (a == std::string::npos || a == b) return out;
+  out.signing_input = jwt.substr(0, b);
+  auto header = detail::base64url_decode(jwt.substr(0, a));
+  auto claims = detail::base64url_decode(jwt.substr(a + 1, b - a - 1));
+  auto sig = detail::base64url_decode(jwt.substr(b + 1));
+  EXPECT_TRUE(header.ok() && claims.ok() && sig.ok());
+  if (!header || !claims || !sig) return out;
+  out.header = detail::json::parse(*header, "header")->get<Object>();
+  out.claims = detail::json::parse(*claims, "claims")->get<Object>();
+  out.signature = *sig;
+  return out;
+}
+
+bool rs256_verifies(TestKey& key, const Jwt& jwt) {
+  std::string digest = detail::sha256(jwt.signing_input);
+  return mbedtls_pk_verify(&key.pub, MBEDTLS_MD_SHA256, reinterpret_cast<const unsigned char*>(digest.data()),
+                           digest.size(), reinterpret_cast<const unsigned char*>(jwt.signature.data()),
+                           jwt.signature.size()) == 0;
+}
+
+bool es256_verifies(TestKey& key, const Jwt& jwt) {
+  if (jwt.signature.size() != 64) return false;
+  std::string digest = detail::sha256(jwt.signing_input);
+  const auto* s = reinterpret_cast<const unsigned char*>(jwt.signature.data());
+  mbedtls_mpi r, ss;
+  mbedtls_mpi_init(&r);
+  mbedtls_mpi_init(&ss);
+  mbedtls_mpi_read_binary(&r, s, 32);
+  mbedtls_mpi_read_binary(&ss, s + 32, 32);
+  mbedtls_ecp_keypair* ec = mbedtls_pk_ec(key.pub);
+  int rc = mbedtls_ecdsa_verify(&ec->grp, reinterpret_cast<const unsigned char*>(digest.data()), digest.size(), &ec->Q,
+                                &r, &ss);
+  mbedtls_mpi_free(&r);
+  mbedtls_mpi_free(&ss);
+  return rc == 0;
+}
+
+std::string str(const Object& o, const char* name) {
+  const std::string* s = detail::json::get_string(o, name);
+  return s ? *s : "<absent>";
+}
+std::int64_t num(const Object& o, const char* name) {
+  std::int64_t n = -1;
+  detail::json::get_int(o, name, &n);
+  return n;
+}
+
+detail::ClientAssertionInput input(const std::string& pem) {
+  detail::ClientAssertionInput in;
+  in.client_id = "my-client";
+  in.audience = "https://as.example.test/token";
+  in.key_id = "key-1";
+  in.private_key = pem;
+  in.now_ms = 1700000000123;
+  return in;
+}
+
+TEST(ClientAssertion, Rs256HeaderClaimsAndSignature) {
+  auto d = drbg();
+  TestKey key;
+  make_rsa_key(key, *d);
+  auto jwt = detail::make_client_assertion(input(key.private_pem), *d);
+  ASSERT_TRUE(jwt.ok()) << jwt.error().message;
+  Jwt j = split(*jwt);
+  EXPECT_EQ(str(j.header, "alg"), "RS256");
+  EXPECT_EQ(str(j.header, "typ"), "JWT");
+  EXPECT_EQ(str(j.header, "kid"), "key-1");
+  EXPECT_EQ(str(j.claims, "iss"), "my-client");
+  EXPECT_EQ(str(j.claims, "sub"), "my-client");
+  EXPECT_EQ(str(j.claims, "aud"), "https://as.example.test/token");
+  EXPECT_EQ(num(j.claims, "iat"), 1700000000);
+  EXPECT_EQ(num(j.claims, "exp"), 1700000060);
+  EXPECT_EQ(str(j.claims, "jti").size(), 22u);  // 128 bits, base64url
+  EXPECT_TRUE(rs256_verifies(key, j));
+  // A changed claim no longer verifies: the check above can fail.
+  Jwt tampered = j;
+  tampered.signing_input.back() ^= 1;
+  EXPECT_FALSE(rs256_verifies(key, tampered));
+}
+
+TEST(ClientAssertion, Es256WithAP256KeyAndNoKid) {
+  auto d = drbg();
+  TestKey key;
+  make_ec_key(key, *d);
+  auto in = input(key.private_pem);
+  in.key_id.clear();
+  auto jwt = detail::make_client_assertion(in, *d);
+  ASSERT_TRUE(jwt.ok()) << jwt.error().message;
+  Jwt j = split(*jwt);
+  EXPECT_EQ(str(j.header, "alg"), "ES256");
+  EXPECT_EQ(j.header.count("kid"), 0u);
+  EXPECT_EQ(j.signature.size(), 64u);  // r || s, not DER
+  EXPECT_TRUE(es256_verifies(key, j));
+  Jwt tampered = j;
+  tampered.signing_input.back() ^= 1;
+  EXPECT_FALSE(es256_verifies(key, tampered));
+}
+
+TEST(ClientAssertion, EveryAssertionHasItsOwnJti) {
+  auto d = drbg();
+  TestKey key;
+  make_ec_key(key, *d);
+  auto a = detail::make_client_assertion(input(key.private_pem), *d);
+  auto b = detail::make_client_assertion(input(key.private_pem), *d);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(str(split(*a).claims, "jti"), str(split(*b).claims, "jti"));
+}
+
+TEST(ClientAssertion, BadKeysAreRefusedWithoutQuotingThem) {
+  auto d = drbg();
+  const std::string garbage = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----\n";
+  for (const std::string& pem : {garbage, std::string("hunter2-shared-secret")}) {
+    auto jwt = detail::make_client_assertion(input(pem), *d);
+    ASSERT_FALSE(jwt.ok());
+    EXPECT_EQ(jwt.error().code, ErrorCode::invalid_request);
+    EXPECT_NE(jwt.error().message.find("private_key_jwt"), std::string::npos);
+    EXPECT_EQ(jwt.error().message.find("c2VjcmV0"), std::string::npos);
+    EXPECT_EQ(jwt.error().message.find("hunter2"), std::string::npos);
+  }
+  TestKey p384;
+  make_ec_key(p384, *d, MBEDTLS_ECP_DP_SECP384R1);
+  auto other_curve = detail::make_client_assertion(input(p384.private_pem), *d);
+  ASSERT_FALSE(other_curve.ok());
+  EXPECT_NE(other_curve.error().message.find("P-256"), std::string::npos);
+  auto empty = detail::make_client_assertion(input(""), *d);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().code, ErrorCode::invalid_request);
+}
+
+TEST(ClientAssertion, TokenRequestSendsTheAssertionAndNeverTheSecret) {
+  Provider p;
+  p.token_endpoint = "https://as.example.test/token";
+  p.token_endpoint_auth_method = ClientAuthMethod::client_secret_basic;
+  detail::ClientCredentials c{"cid", "", ClientAuthMethod::private_key_jwt, "h.c.s"};
+  auto req = detail::token_request(p, p.token_endpoint, c, {{"grant_type", "client_credentials"}});
+  auto f = form_fields(req.body);
+  EXPECT_EQ(f["client_id"], "cid");
+  EXPECT_EQ(f["client_assertion_type"], "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+  EXPECT_EQ(f["client_assertion"], "h.c.s");
+  EXPECT_EQ(f.count("client_secret"), 0u);
+  for (const auto& h : req.headers) EXPECT_NE(h.first, "Authorization");
+}
+
+// Through the engine: an app of "acme" (client_secret_basic in its definition) switched to
+// private_key_jwt, its PEM key as the client secret.
+struct PrivateKeyJwt : testing::AcmeTest {
+  TestKey key;
+  void use_key(const std::string& pem, const std::string& kid = "k1") {
+    AppInput app;
+    app.provider = "acme";
+    app.client_id = "acme-client";
+    app.client_secret = pem;
+    app.token_endpoint_auth_method = "private_key_jwt";
+    app.key_id = kid;
+    auto a = host.run(engine->upsert_app(app));
+    ASSERT_TRUE(a.ok()) << a.error().message;
+    EXPECT_EQ(a->token_endpoint_auth_method, "private_key_jwt");
+    EXPECT_EQ(a->key_id, kid);
+    EXPECT_TRUE(a->has_client_secret);
+  }
+  void issue_tokens() {
+    host.http = [](const HttpRequest&) {
+      return testing::respond(200, R"({"access_token":"A1","token_type":"Bearer","expires_in":3600})");
+    };
+  }
+};
+
+TEST_F(PrivateKeyJwt, ClientCredentialsAndRefetchSendFreshSignedAssertions) {
+  auto d = drbg();
+  make_rsa_key(key, *d);
+  use_key(key.private_pem);
+  issue_tokens();
+  auto c = host.run(engine->connect_client_credentials({"alice", "acme", "default"}, {}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  host.now_ms += 3600 * 1000;  // expired: the grant is repeated
+  auto t = host.run(engine->get_token({"alice", "acme", "default"}));
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  ASSERT_EQ(host.calls.size(), 2u);
+  std::string jtis[2];
+  for (int i = 0; i < 2; ++i) {
+    const HttpRequest& r = host.calls[i];
+    for (const auto& h : r.headers) EXPECT_NE(h.first, "Authorization");
+    EXPECT_EQ(r.body.find("BEGIN"), std::string::npos);  // the key never travels
+    auto f = form_fields(r.body);
+    EXPECT_EQ(f["grant_type"], "client_credentials");
+    EXPECT_EQ(f["client_assertion_type"], "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    Jwt j = split(f["client_assertion"]);
+    EXPECT_EQ(str(j.header, "kid"), "k1");
+    EXPECT_EQ(str(j.claims, "iss"), "acme-client");
+    EXPECT_EQ(str(j.claims, "aud"), "https://auth.acme.test/token");
+    EXPECT_TRUE(rs256_verifies(key, j));
+    jtis[i] = str(j.claims, "jti");
+  }
+  EXPECT_EQ(num(split(form_fields(host.calls[1].body)["client_assertion"]).claims, "iat"), host.now_ms / 1000);
+  EXPECT_NE(jtis[0], jtis[1]);
+}
+
+TEST_F(PrivateKeyJwt, ABadKeyFailsBeforeAnyRequestAndIsNotQuoted) {
+  use_key("-----BEGIN PRIVATE KEY-----\nbm90LWEta2V5LWF0LWFsbA==\n-----END PRIVATE KEY-----");
+  issue_tokens();
+  auto c = host.run(engine->connect_client_credentials({"alice", "acme", "default"}, {}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, ErrorCode::invalid_request);
+  EXPECT_EQ(c.error().message.find("bm90LWEta2V5"), std::string::npos);
+  EXPECT_TRUE(host.calls.empty());
+}
+
+TEST_F(PrivateKeyJwt, UnknownMethodsAreRefusedAndEmptyGoesBackToTheProviders) {
+  AppInput app;
+  app.provider = "acme";
+  app.client_id = "acme-client";
+  app.token_endpoint_auth_method = "private_key_jwt_please";
+  auto bad = host.run(engine->upsert_app(app));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("token_endpoint_auth_method"), std::string::npos);
+  app.token_endpoint_auth_method = "";
+  auto back = host.run(engine->upsert_app(app));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->token_endpoint_auth_method, "");
+  issue_tokens();
+  ASSERT_TRUE(host.run(engine->connect_client_credentials({"alice", "acme", "default"}, {})).ok());
+  ASSERT_EQ(host.calls.size(), 1u);
+  EXPECT_EQ(form_fields(host.calls[0].body).count("client_assertion"), 0u);
+  const std::string* auth = detail::find_header(host.calls[0].headers, "Authorization");
+  ASSERT_NE(auth, nullptr);
+  EXPECT_EQ(auth->rfind("Basic ", 0), 0u);
+}
+
+}  // namespace
+}  // namespace latchkey
