@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import { completeDeviceConsent } from '../fixtures/consent.mjs';
 import { startOAuth1Server } from '../fixtures/oauth1_server.mjs';
 import {
   ARTIFACTS, WEB_DIR, request, startVaultEnv,
@@ -530,7 +531,7 @@ describe('vault page, served by latchkeyd --web-root', () => {
     }
   });
 
-  test('connecting with a code: hidden while the gateway has no device routes', async () => {
+  test('connecting with a code: the code and link, approval on another device, connected; a refusal shown plainly', async () => {
     const def = {
       key: 'devas', display_name: 'Device AS', auth_mode: 'oauth2', authorization_endpoint: env.as.endpoints.authorization,
       token_endpoint: env.as.endpoints.token, device_authorization_endpoint: env.as.endpoints.deviceAuthorization,
@@ -542,65 +543,34 @@ describe('vault page, served by latchkeyd --web-root', () => {
       method: 'PUT', key: env.keys.admin, body: JSON.stringify({ client_id: 'latchkey-device', client_secret: 'device-secret' }),
     });
     assert.equal(app.status, 200, app.text);
-    const probe = await request(`${env.gw.url}/v1/providers/devas/device/poll`, { method: 'POST', key: env.keys.admin, body: '{}' });
-    if (probe.status !== 404) {
-      // The routes exist now: the option must be there (the end-to-end test belongs with them).
-      await page.reload();
-      await row(page, 'devas', '').getByRole('button', { name: /^Connect with a code/ }).waitFor();
-      return;
-    }
     await page.reload();
-    const r = row(page, 'devas', '');
-    await r.waitFor();
-    assert.equal(await r.getByRole('button', { name: /^Connect with a code/ }).count(), 0);
-    assert.equal(await r.getByRole('button', { name: /^Authenticate/ }).count(), 1);
-  });
-
-  test('connecting with a code: the code, the link, waiting, then connected or refused (routes played by the page\'s network layer)', async () => {
-    // The gateway's device routes are being added separately: here they are answered in the
-    // page's network layer with the shapes the page expects, so the UI itself is tested.
-    const polls = [];
-    let answers = [];
-    await page.route(`${env.gw.url}/v1/providers/devas/device`, (route) => route.fulfill({
-      json: {
-        handle: 'h-1', user_code: 'WDJB-MJHT', verification_uri: `${env.as.issuer}/device`,
-        verification_uri_complete: `${env.as.issuer}/device?user_code=WDJB-MJHT`, expires_at_ms: Date.now() + 600000, interval_ms: 1000,
-      },
-    }));
-    await page.route(`${env.gw.url}/v1/providers/devas/device/poll`, (route) => {
-      const body = route.request().postDataJSON();
-      polls.push(body);
-      if (!body.handle) return route.fulfill({ status: 400, json: { error: { code: 'invalid_request', message: "'handle' is required" } } });
-      const [status, json] = answers.shift();
-      return route.fulfill({ status, json });
-    });
-    const connection = {
-      id: 'devas/dora', provider: 'devas', account: 'dora', status: 'connected', grant: 'device_code', scope: 'api:read',
-      expires_at_ms: Date.now() + 3600000, has_refresh_token: true, updated_at_ms: Date.now(), last_error: null,
-    };
-    try {
-      answers = [[202, { status: 'pending' }], [200, connection]];
-      await page.reload();
-      const r = row(page, 'devas', '');
-      await r.getByRole('button', { name: /^Connect with a code/ }).click();
-      const dialog = page.getByRole('dialog', { name: /Connect Device AS with a code/ });
+    const dialog = page.getByRole('dialog', { name: /Connect Device AS with a code/ });
+    // The user reads the code and the link off the page and approves on "another device".
+    const approveOnPhone = async ({ deny }) => {
+      await row(page, 'devas', '').getByRole('button', { name: /^Connect with a code/ }).click();
       await dialog.waitFor();
-      assert.equal(await page.locator('#device-code').textContent(), 'WDJB-MJHT');
-      assert.equal(await dialog.getByRole('link', { name: `${env.as.issuer}/device` }).getAttribute('href'), `${env.as.issuer}/device`);
+      const code = await page.locator('#device-code').textContent();
+      const link = await dialog.getByRole('link').first().getAttribute('href');
+      assert.match(code, /^[A-Z0-9-]{4,}$/);
+      assert.equal(new URL(link).origin, new URL(env.as.issuer).origin);
       await dialog.getByText('Waiting for approval…').waitFor();
-      await shot(page, 'device-waiting');
-      await dialog.waitFor({ state: 'hidden', timeout: 10000 });
-      await page.locator('.toast', { hasText: 'Device AS is connected (account dora)' }).waitFor();
-      assert.deepEqual(polls.filter((b) => b.handle), [{ handle: 'h-1' }, { handle: 'h-1' }]);
+      await completeDeviceConsent(link, code, { caFile: env.pki.ca.cert, login: 'dora', deny });
+    };
+    await approveOnPhone({ deny: false });
+    await shot(page, 'device-waiting');
+    await dialog.waitFor({ state: 'hidden', timeout: 20000 });
+    // No identity endpoint in this definition: the account is "default".
+    await page.locator('.toast', { hasText: 'Device AS is connected (account default)' }).waitFor();
+    await row(page, 'devas', 'default').waitFor();
+    const listed = await request(`${env.gw.url}/v1/connections/devas/default`, { key: env.keys.admin });
+    assert.equal(listed.json().status, 'connected');
 
-      answers = [[400, { error: { code: 'provider_error', message: 'Device AS refused the authorization: access_denied.' } }]];
-      await r.getByRole('button', { name: /^Connect with a code/ }).click();
-      await dialog.getByText(/Not connected: the request was refused.*access_denied/).waitFor();
-      await shot(page, 'device-denied');
-      await dialog.getByRole('button', { name: 'Close' }).click();
-      await dialog.waitFor({ state: 'hidden' });
-    } finally {
-      await page.unrouteAll();
-    }
+    await row(page, 'devas', 'default').getByRole('button', { name: /^Sign out/ }).click();
+    await row(page, 'devas', '').waitFor();
+    await approveOnPhone({ deny: true });
+    await dialog.getByText(/Not connected: the request was refused.*access_denied/).waitFor({ timeout: 20000 });
+    await shot(page, 'device-denied');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'hidden' });
   });
 });
