@@ -12,9 +12,6 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
-#include <set>
-#include <thread>
-#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
