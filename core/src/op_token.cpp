@@ -455,7 +455,10 @@ class SignRequest : public Operation<HttpRequest> {
           }
           std::string base = provider_.api_base_url;
           while (!base.empty() && base.back() == '/') base.pop_back();
-          req_.url = base + (req_.url.empty() || req_.url.front() != '/' ? "/" : "") + req_.url;
+          // No path at all (only a query, or nothing) is the base URL itself: an MCP server's
+          // resource URL ("https://host/mcp") is its endpoint, and "/mcp/" would be another.
+          if (req_.url.empty() || req_.url.front() == '?') req_.url = base + req_.url;
+          else req_.url = base + (req_.url.front() != '/' ? "/" : "") + req_.url;
         }
         auto url = parse_url(req_.url);
         if (!url) return fail(url.error());

@@ -375,6 +375,56 @@ Result<std::string> provider_body(const std::string& key, const std::string& bod
 }
 
 
+/// POST /v1/providers/discover: {url, key, mcp?, allow_private_network?}. Issuer metadata
+/// (OpenID / RFC 8414) first, as the CLI does; with mcp, or when the URL has none, the URL is a
+/// protected resource (an MCP server, RFC 9728) and latchkey registers itself at its
+/// authorization server with this gateway's callback. 201 with the provider and, when an app
+/// was registered, has_client_secret (never the secret).
+ApiResponse discover(native::Host& host, const ApiRequest& req) {
+  auto o = parse_object(req.body);
+  if (!o) return from_error(o.error());
+  for (const auto& [k, v] : *o) {
+    if (k != "url" && k != "key" && k != "mcp" && k != "allow_private_network") {
+      return error_response(400, "invalid_request", "unknown field '" + k + "'");
+    }
+  }
+  const std::string* url = detail::json::get_string(*o, "url");
+  const std::string* key = detail::json::get_string(*o, "key");
+  if (!url || url->empty() || !key || key->empty()) {
+    return error_response(400, "invalid_request", "url and key (strings) are required");
+  }
+  bool mcp = false;
+  bool allow_private = false;
+  for (auto [name, slot] : {std::pair{"mcp", &mcp}, std::pair{"allow_private_network", &allow_private}}) {
+    if (o->count(name) && !detail::json::get_bool(*o, name, slot)) {
+      return error_response(400, "invalid_request", std::string(name) + " must be a boolean");
+    }
+  }
+  auto discover_resource = [&] {
+    ResourceDiscoveryRequest r;
+    r.key = *key;
+    r.resource_url = *url;
+    r.redirect_uri = callback_uri(req);  // where authorize sends the browser back
+    r.allow_private_network = allow_private;
+    return host.run(host.engine().discover_resource(std::move(r)));
+  };
+  auto info = mcp ? discover_resource() : host.run(host.engine().discover_provider(*key, *url));
+  // Not an issuer: perhaps a protected resource that names its issuer.
+  if (!mcp && !info && info.error().code == ErrorCode::not_found) {
+    auto resource = discover_resource();
+    // Neither kind of metadata: the issuer's answer is the one to explain.
+    if (resource || resource.error().code != ErrorCode::not_found) info = std::move(resource);
+  }
+  if (!info) return from_error(info.error());
+  Value v = detail::to_value(*info);
+  if (info->has_app && v.is<Object>()) {
+    auto app = host.run(host.engine().get_app(*key));
+    if (!app) return from_error(app.error());
+    v.get<Object>()["has_client_secret"] = Value(app->has_client_secret);
+  }
+  return json_response(201, v);
+}
+
 /// The provider's declared cheap authenticated call, made with the connection (a 401 refreshes
 /// once): {ok, status, ms} and, if the provider could not be reached, error.
 ApiResponse ping(native::Host& host, const ConnectionRef& ref) {
@@ -470,6 +520,12 @@ ApiResponse route(native::Host& host, Metrics& metrics, const ApiConfig& config,
       ApiResponse r = from_result(host.run(host.engine().register_provider(req.body)));
       if (r.status == 200) r.status = 201;
       return r;
+    }
+    if (s.size() == 3 && s[2] == "discover" && m == "POST") {
+      // POST is no method of /v1/providers/{key}: a provider named "discover" keeps its GET, PUT, DELETE.
+      meta->route = "/v1/providers/discover";
+      if (!admin) return error_response(403, "forbidden", "registering providers needs an admin key");
+      return discover(host, req);
     }
     if (s.size() == 3) {
       meta->route = "/v1/providers/{key}";

@@ -7,6 +7,14 @@
 //   GET    /v1/providers                             any key
 //   GET    /v1/providers/{key}                       any key
 //   POST   /v1/providers                             admin key: a custom provider definition (catalog schema)
+//   POST   /v1/providers/discover                    admin key: {url, key, mcp?, allow_private_network?} →
+//                                                    201 provider (+ has_client_secret when an app was
+//                                                    registered). Issuer metadata (OpenID / RFC 8414), else
+//                                                    — or with mcp — a protected resource (MCP server,
+//                                                    RFC 9728) whose authorization server registers latchkey
+//                                                    (RFC 7591) with this gateway's /oauth/callback.
+//                                                    allow_private_network: loopback/private hosts (and http
+//                                                    on loopback); refused (400) without it
 //   PUT    /v1/providers/{key}                       admin key: replaces a custom provider
 //   DELETE /v1/providers/{key}[?force=true]          admin key
 //   GET    /v1/providers/{key}/app                   any key: the app, with has_client_secret (never the secret)
@@ -43,7 +51,8 @@
 //   DELETE /v1/connections/{provider}/{account}[?revoke=true]
 //   ANY    /v1/proxy/{provider}/{path...}[?query]    the caller's connection to {provider} (header
 //                                                    X-Latchkey-Account picks one of several) signs the
-//                                                    request, sent to api_base_url + "/" + path + query.
+//                                                    request, sent to api_base_url + "/" + path + query
+//                                                    (/v1/proxy/{provider} alone: api_base_url + query).
 //                                                    Bodies are streamed both ways (proxy.hpp).
 //                                                    Upstream 401: one forced refresh and retry.
 //                                                    Redirects are returned, never followed.

@@ -115,7 +115,8 @@ ApiResponse proxy(native::Host& host, Metrics& metrics, const ApiRequest& req, c
   }
   std::size_t slash = 0;
   for (int i = 0; i < 3 && slash != std::string::npos; ++i) slash = path.find('/', slash + 1);
-  std::string rest = slash == std::string::npos ? "/" : path.substr(slash);
+  // "/v1/proxy/<provider>" alone is api_base_url itself (an MCP server's endpoint); "…/" adds the slash.
+  std::string rest = slash == std::string::npos ? "" : path.substr(slash);
   for (std::size_t i = 3; i < t.segments.size(); ++i) {
     if (walks_out(t.segments[i])) {
       return error_response(400, "invalid_request", "the proxied path must not contain '.' or '..' segments");

@@ -5,19 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { startAuthServer } from '../fixtures/auth_server.mjs';
-import { startMcpServer } from '../fixtures/mcp_server.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import { Cli, tempDir } from './harness.mjs';
+import { startMcpEnv } from './mcp_env.mjs';
 
 const pki = await makeTestPki(tempDir('latchkey-pki-'));
-
-async function setUp({ requirePar = false, wellKnown = true } = {}) {
-  const as = await startAuthServer({ pki, registration: true, requirePar });
-  const mcp = await startMcpServer({ pki, authServer: as, wellKnown });
-  const cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
-  return { as, mcp, cli, async close() { await mcp.close(); await as.close(); } };
-}
 
 for (const { name, requirePar, wellKnown } of [
   { name: 'well-known metadata', requirePar: false, wellKnown: true },
@@ -25,7 +17,7 @@ for (const { name, requirePar, wellKnown } of [
 ]) {
   describe(`MCP server (${name})`, () => {
     let env;
-    before(async () => { env = await setUp({ requirePar, wellKnown }); });
+    before(async () => { env = await startMcpEnv({ pki, requirePar, wellKnown }); });
     after(() => env.close());
 
     test('discovery refuses loopback unless private networks are allowed', async () => {

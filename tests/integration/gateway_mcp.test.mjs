@@ -1,0 +1,116 @@
+// latchkeyd and MCP servers: POST /v1/providers/discover follows the loopback MCP server's
+// protected-resource metadata to oidc-provider and registers the gateway there (RFC 7591, its
+// /oauth/callback as redirect_uri); a user then signs in through the gateway and the proxy
+// reaches the MCP server, which accepts only tokens for its own audience (RFC 8707).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { completeConsent } from '../fixtures/consent.mjs';
+import { makeTestPki } from '../fixtures/test_ca.mjs';
+import { request, runD, startGateway, tempDir } from './harness.mjs';
+import { startMcpEnv } from './mcp_env.mjs';
+
+const pki = await makeTestPki(tempDir('latchkey-pki-'));
+
+describe('latchkeyd MCP discovery', () => {
+  let env;
+  let gw;
+  const keys = {};
+  before(async () => {
+    env = await startMcpEnv({ pki });
+    for (const [name, role] of [['alice', 'user'], ['bob', 'user'], ['admin', 'admin']]) {
+      const r = await runD(env.cli, ['keys', 'create', '--principal', name, '--role', role]);
+      assert.equal(r.status, 0, r.stderr);
+      keys[name] = r.stdout.trim();
+    }
+    gw = await startGateway(env.cli);
+  });
+  after(async () => {
+    if (gw && gw.child.exitCode === null) gw.child.kill('SIGKILL');
+    await env.close();
+  });
+
+  const discover = (body, key = keys.admin) => request(`${gw.url}/v1/providers/discover`, {
+    method: 'POST', key, body: JSON.stringify(body),
+  });
+
+  test('admin only; the body is checked', async () => {
+    const ok = { url: env.mcp.resource, key: 'nope', mcp: true, allow_private_network: true };
+    const user = await discover(ok, keys.alice);
+    assert.equal(user.status, 403);
+    assert.equal(user.json().error.code, 'forbidden');
+    for (const [body, pattern] of [
+      [{ ...ok, extra: 1 }, /unknown field 'extra'/],
+      [{ ...ok, url: undefined }, /url and key/],
+      [{ ...ok, key: '' }, /url and key/],
+      [{ ...ok, mcp: 'yes' }, /mcp must be a boolean/],
+      [{ ...ok, allow_private_network: 1 }, /allow_private_network must be a boolean/],
+    ]) {
+      const r = await discover(body);
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(r.json().error.code, 'invalid_request');
+      assert.match(r.json().error.message, pattern);
+    }
+    assert.equal((await request(`${gw.url}/v1/providers/discover`, { method: 'POST', key: keys.admin, body: '{' })).status, 400);
+    assert.equal((await request(`${gw.url}/v1/providers/nope`, { key: keys.admin })).status, 404);
+  });
+
+  test('loopback is refused unless private networks are allowed', async () => {
+    for (const mcp of [true, undefined]) {
+      const r = await discover({ url: env.mcp.resource, key: 'nope', mcp });
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.json().error.code, 'invalid_request');
+      assert.match(r.json().error.message, /loopback, private or reserved address/);
+    }
+    assert.equal((await request(`${gw.url}/v1/providers/nope`, { key: keys.admin })).status, 404);
+  });
+
+  test('discover → authorize → consent → proxy to the MCP server', async () => {
+    const d = await discover({ url: env.mcp.resource, key: 'mcp', mcp: true, allow_private_network: true });
+    assert.equal(d.status, 201, d.text);
+    const p = d.json();
+    assert.equal(p.key, 'mcp');
+    assert.equal(p.resource, env.mcp.resource);
+    assert.equal(p.issuer, env.as.issuer);
+    assert.equal(p.has_app, true);
+    assert.equal(p.has_client_secret, true);
+    assert.ok(!d.text.includes('"client_secret"'), 'no client secret in the answer');
+    const app = await request(`${gw.url}/v1/providers/mcp/app`, { key: keys.admin });
+    assert.equal(app.json().has_client_secret, true);
+    assert.equal(app.json().redirect_uri, `${gw.url}/oauth/callback`);
+    assert.equal(app.json().client_secret, undefined);
+
+    const a = await request(`${gw.url}/v1/providers/mcp/authorize`, { key: keys.alice });
+    assert.equal(a.status, 200, a.text);
+    const url = new URL(a.json().authorization_url);
+    assert.equal(url.searchParams.get('resource'), env.mcp.resource);
+    assert.equal(url.searchParams.get('redirect_uri'), `${gw.url}/oauth/callback`);
+    const browser = await completeConsent(url.href, { caFile: pki.ca.cert });
+    assert.ok(browser.callbackUrl.startsWith(`${gw.url}/oauth/callback?`));
+    assert.equal(browser.status, 200, browser.body);
+    assert.match(browser.body, /latchkey:connected/);
+
+    const before = env.mcp.stats.authorized;
+    const r = await request(`${gw.url}/v1/proxy/mcp`, {
+      method: 'POST', key: keys.alice, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual([].concat(r.json().result.aud), [env.mcp.resource]);
+    assert.equal(env.mcp.stats.authorized, before + 1);
+    assert.equal(env.mcp.stats.wrongAudience, 0);
+
+    // bob has no connection: nothing is sent in his name.
+    const bob = await request(`${gw.url}/v1/proxy/mcp`, { method: 'POST', key: keys.bob, body: '{}' });
+    assert.equal(bob.status, 404, bob.text);
+    assert.equal(env.mcp.stats.authorized, before + 1);
+  });
+
+  test('without mcp, a URL with no issuer metadata is tried as a protected resource (as the CLI does)', async () => {
+    const d = await discover({ url: env.mcp.resource, key: 'mcp2', allow_private_network: true });
+    assert.equal(d.status, 201, d.text);
+    assert.equal(d.json().resource, env.mcp.resource);
+    assert.equal(d.json().has_client_secret, true);
+    const again = await discover({ url: env.mcp.resource, key: 'mcp2', allow_private_network: true });
+    assert.equal(again.status, 409, again.text);
+  });
+});
