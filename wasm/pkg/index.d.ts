@@ -133,13 +133,16 @@ export interface Broker {
     get(key: string): Promise<Provider>;
     register(definition: Record<string, unknown>): Promise<Provider>;
     update(definition: Record<string, unknown>): Promise<Provider>;
-    discover(issuerUrl: string, options?: { key?: string }): Promise<Provider>;
+    /** An issuer (RFC 8414), or with `mcp` an MCP server: RFC 9728 → RFC 8414 → RFC 7591 registration with `redirectUri`. */
+    discover(url: string, options?: { key?: string; mcp?: boolean; redirectUri?: string; allowPrivateNetwork?: boolean }): Promise<Provider>;
     remove(key: string, options?: { force?: boolean }): Promise<{ removed: boolean; connectionsRemoved: number }>;
   };
   apps: {
     upsert(app: {
       provider: string; clientId: string; clientSecret?: string; redirectUri?: string; scopes?: string[];
       templateValues?: Record<string, string>;
+      /** e.g. "private_key_jwt" (clientSecret is then the PEM private key); "" goes back to the provider's. */
+      tokenEndpointAuthMethod?: string; keyId?: string;
     }): Promise<App>;
     get(provider: string): Promise<App>;
     list(): Promise<App[]>;

@@ -114,13 +114,24 @@ class Broker {
       get: async (key) => camelize(await run({ op: 'get_provider', key })),
       register: async (definition) => camelize(await run({ op: 'register_provider', provider: definition })),
       update: async (definition) => camelize(await run({ op: 'update_provider', provider: definition })),
-      discover: async (issuer, { key } = {}) => camelize(await run({ op: 'discover_provider', issuer, key: key ?? new URL(issuer).hostname.replace(/[^a-z0-9]+/gi, '-').toLowerCase() })),
+      // An issuer's metadata (RFC 8414), or with `mcp` an MCP server's: its protected-resource
+      // metadata (RFC 9728), its authorization server's, and dynamic client registration
+      // (RFC 7591) with `redirectUri`. Loopback and private addresses only with allowPrivateNetwork.
+      discover: async (url, { key, mcp = false, redirectUri, allowPrivateNetwork = false } = {}) => {
+        const k = key ?? new URL(url).hostname.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+        if (!mcp) return camelize(await run({ op: 'discover_provider', issuer: url, key: k }));
+        return camelize(await run({
+          op: 'discover_resource', key: k, resource: url, redirect_uri: redirectUri, allow_private_network: !!allowPrivateNetwork,
+        }));
+      },
       remove: async (key, { force = false } = {}) => camelize(await run({ op: 'remove_provider', key, force })),
     };
     this.apps = {
-      upsert: async ({ provider, clientId, clientSecret, redirectUri, scopes, templateValues }) => camelize(await run({
+      upsert: async ({
+        provider, clientId, clientSecret, redirectUri, scopes, templateValues, tokenEndpointAuthMethod, keyId,
+      }) => camelize(await run({
         op: 'upsert_app', provider, client_id: clientId, client_secret: clientSecret, redirect_uri: redirectUri,
-        scopes, template_values: templateValues,
+        scopes, template_values: templateValues, token_endpoint_auth_method: tokenEndpointAuthMethod, key_id: keyId,
       })),
       get: async (provider) => camelize(await run({ op: 'get_app', provider })),
       list: async () => camelize(await run({ op: 'list_apps' })),

@@ -6,6 +6,9 @@ async function main(): Promise<void> {
   const providers = await broker.providers.list({ search: ['git'] });
   const first: string = providers[0].key;
   await broker.apps.upsert({ provider: first, clientId: 'id', clientSecret: 'secret', scopes: ['repo'] });
+  await broker.apps.upsert({ provider: first, clientId: 'id', clientSecret: '-----BEGIN PRIVATE KEY-----…', tokenEndpointAuthMethod: 'private_key_jwt', keyId: 'k1' });
+  const mcp = await broker.providers.discover('https://mcp.example.com/mcp', { key: 'mcp', mcp: true, redirectUri: 'http://127.0.0.1:8080/cb' });
+  console.log(mcp.key);
   const { url, state } = await broker.authorize(first, { redirectUri: 'http://127.0.0.1:8080/cb' });
   const connection: Connection = await broker.handleCallback(`${url}&state=${state}`);
   const token: string = await broker.getAccessToken(connection.id);

@@ -15,6 +15,7 @@ import { startApiServer } from '../../tests/fixtures/api_server.mjs';
 import { startAuthServer } from '../../tests/fixtures/auth_server.mjs';
 import { completeDeviceConsent } from '../../tests/fixtures/consent.mjs';
 import { startOAuth1Server } from '../../tests/fixtures/oauth1_server.mjs';
+import { startMcpServer } from '../../tests/fixtures/mcp_server.mjs';
 import {
   layers, pki, providerFor, REDIRECT, rejectsWith,
 } from './support.mjs';
@@ -352,6 +353,34 @@ for (const layer of LAYERS) {
       const res = await broker.fetch(conn.id, '/me');
       assert.equal(res.status, 200);
       assert.equal((await res.json()).sub, 'dora');
+      broker.close();
+    });
+  });
+
+  describe(`${layer.name} layer: an MCP server, discovered and registered`, () => {
+    const env = {};
+    before(async () => {
+      env.as = await startAuthServer({ pki, registration: true });
+      env.mcp = await startMcpServer({ pki, authServer: env.as });
+    });
+    after(async () => { await env.mcp?.close(); await env.as?.close(); });
+
+    test('providers.discover(url, {mcp}) registers, and the consent URL names the resource; loopback needs the flag', async () => {
+      const broker = await layer.createBroker();
+      const options = { key: 'mcp', mcp: true, redirectUri: REDIRECT };
+      await assert.rejects(broker.providers.discover(env.mcp.resource, options), (e) => e instanceof layer.LatchkeyError);
+      const p = await broker.providers.discover(env.mcp.resource, { ...options, allowPrivateNetwork: true });
+      assert.equal(p.key, 'mcp');
+      assert.equal(p.resource, env.mcp.resource);
+      assert.equal(p.hasApp, true);
+      const app = await broker.apps.get('mcp');
+      assert.equal(app.redirectUri, REDIRECT);
+      assert.equal(app.hasClientSecret, true);
+      const { url } = await broker.authorize('mcp', { redirectUri: REDIRECT });
+      const consent = new URL(url);
+      assert.equal(consent.origin + consent.pathname, env.as.endpoints.authorization);
+      assert.equal(consent.searchParams.get('resource'), env.mcp.resource);
+      assert.equal(consent.searchParams.get('client_id'), app.clientId);
       broker.close();
     });
   });
