@@ -15,6 +15,7 @@
 #include "target.hpp"
 #include "url.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -25,17 +26,45 @@ using detail::json::Array;
 using detail::json::Object;
 using detail::json::Value;
 
-Result<AppInput> parse_app(const std::string& provider, const std::string& body) {
+Result<Object> parse_object(const std::string& body) {
   auto doc = detail::json::parse(body, "request body");
   if (!doc) return make_error(ErrorCode::invalid_request, "the request body is not valid JSON: " + doc.error().message);
   if (!doc->is<Object>()) return make_error(ErrorCode::invalid_request, "the request body must be a JSON object");
-  const Object& o = doc->get<Object>();
-  for (const auto& [k, v] : o) {
-    if (k != "client_id" && k != "client_secret" && k != "redirect_uri" && k != "scopes" && k != "template_values" &&
-        k != "token_endpoint_auth_method" && k != "key_id") {
+  return doc->get<Object>();
+}
+
+/// The body as an object whose fields are all in `allowed` ("unknown field 'x'" otherwise). An
+/// empty body is an empty object when `optional`.
+Result<Object> parse_fields(const std::string& body, std::initializer_list<const char*> allowed,
+                            bool optional = false) {
+  if (optional && body.empty()) return Object();
+  auto o = parse_object(body);
+  if (!o) return o.error();
+  for (const auto& [k, v] : *o) {
+    if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return k == a; }) == allowed.end()) {
       return make_error(ErrorCode::invalid_request, "unknown field '" + k + "'");
     }
   }
+  return o;
+}
+
+Result<std::vector<std::string>> string_array(const Object& o, const std::string& name) {
+  std::vector<std::string> out;
+  if (!o.count(name)) return out;
+  const Array* a = detail::json::get_array(o, name);
+  if (!a) return make_error(ErrorCode::invalid_request, name + " must be an array of strings");
+  for (const auto& v : *a) {
+    if (!v.is<std::string>()) return make_error(ErrorCode::invalid_request, name + " must be an array of strings");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+Result<AppInput> parse_app(const std::string& provider, const std::string& body) {
+  auto parsed = parse_fields(body, {"client_id", "client_secret", "redirect_uri", "scopes", "template_values",
+                                    "token_endpoint_auth_method", "key_id"});
+  if (!parsed) return parsed.error();
+  const Object& o = *parsed;
   AppInput app;
   app.provider = provider;
   const std::string* id = detail::json::get_string(o, "client_id");
@@ -59,14 +88,9 @@ Result<AppInput> parse_app(const std::string& provider, const std::string& body)
     if (!uri) return make_error(ErrorCode::invalid_request, "redirect_uri must be a string");
     app.redirect_uri = *uri;
   }
-  if (o.count("scopes")) {
-    const Array* scopes = detail::json::get_array(o, "scopes");
-    if (!scopes) return make_error(ErrorCode::invalid_request, "scopes must be an array of strings");
-    for (const auto& s : *scopes) {
-      if (!s.is<std::string>()) return make_error(ErrorCode::invalid_request, "scopes must be an array of strings");
-      app.scopes.push_back(s.get<std::string>());
-    }
-  }
+  auto scopes = string_array(o, "scopes");
+  if (!scopes) return scopes.error();
+  app.scopes = std::move(*scopes);
   if (o.count("template_values")) {
     const Object* values = detail::json::get_object(o, "template_values");
     if (!values) return make_error(ErrorCode::invalid_request, "template_values must be an object of strings");
@@ -78,26 +102,6 @@ Result<AppInput> parse_app(const std::string& provider, const std::string& body)
   return app;
 }
 
-
-
-Result<Object> parse_object(const std::string& body) {
-  auto doc = detail::json::parse(body, "request body");
-  if (!doc) return make_error(ErrorCode::invalid_request, "the request body is not valid JSON: " + doc.error().message);
-  if (!doc->is<Object>()) return make_error(ErrorCode::invalid_request, "the request body must be a JSON object");
-  return doc->get<Object>();
-}
-
-Result<std::vector<std::string>> string_array(const Object& o, const std::string& name) {
-  std::vector<std::string> out;
-  if (!o.count(name)) return out;
-  const Array* a = detail::json::get_array(o, name);
-  if (!a) return make_error(ErrorCode::invalid_request, name + " must be an array of strings");
-  for (const auto& v : *a) {
-    if (!v.is<std::string>()) return make_error(ErrorCode::invalid_request, name + " must be an array of strings");
-    out.push_back(v.get<std::string>());
-  }
-  return out;
-}
 
 
 /// JSON for an inline script: '<' escaped so no string can close the <script> element.
@@ -274,11 +278,8 @@ ApiResponse authorize(native::Host& host, const ApiConfig& config, const ApiRequ
 }
 
 ApiResponse exchange(native::Host& host, const ApiRequest& req, const std::string& principal) {
-  auto o = parse_object(req.body);
+  auto o = parse_fields(req.body, {"code", "state", "iss"});
   if (!o) return from_error(o.error());
-  for (const auto& [k, v] : *o) {
-    if (k != "code" && k != "state" && k != "iss") return error_response(400, "invalid_request", "unknown field '" + k + "'");
-  }
   const std::string* code = detail::json::get_string(*o, "code");
   const std::string* state = detail::json::get_string(*o, "state");
   if (!code || code->empty() || !state || state->empty()) {
@@ -294,51 +295,44 @@ ApiResponse exchange(native::Host& host, const ApiRequest& req, const std::strin
   return from_result(host.run(host.engine().complete_callback(std::move(cb))));
 }
 
+/// The {account?, scopes?} body of connect and device: the account, when named, is non-empty.
+struct AccountScopes {
+  std::optional<std::string> account;
+  std::vector<std::string> scopes;
+};
+Result<AccountScopes> parse_account_scopes(const std::string& body) {
+  auto o = parse_fields(body, {"account", "scopes"}, true);
+  if (!o) return o.error();
+  AccountScopes out;
+  if (o->count("account")) {
+    const std::string* account = detail::json::get_string(*o, "account");
+    if (!account || account->empty()) return make_error(ErrorCode::invalid_request, "account must be a non-empty string");
+    out.account = *account;
+  }
+  auto scopes = string_array(*o, "scopes");
+  if (!scopes) return scopes.error();
+  out.scopes = std::move(*scopes);
+  return out;
+}
+
 ApiResponse connect_cc(native::Host& host, const ApiRequest& req, const std::string& principal,
                        const std::string& provider) {
-  Object o;
-  if (!req.body.empty()) {
-    auto parsed = parse_object(req.body);
-    if (!parsed) return from_error(parsed.error());
-    o = std::move(*parsed);
-  }
-  for (const auto& [k, v] : o) {
-    if (k != "account" && k != "scopes") return error_response(400, "invalid_request", "unknown field '" + k + "'");
-  }
-  ConnectionRef ref{principal, provider, "default"};
-  if (o.count("account")) {
-    const std::string* account = detail::json::get_string(o, "account");
-    if (!account || account->empty()) return error_response(400, "invalid_request", "account must be a non-empty string");
-    ref.account = *account;
-  }
-  auto scopes = string_array(o, "scopes");
-  if (!scopes) return from_error(scopes.error());
-  return from_result(host.run(host.engine().connect_client_credentials(std::move(ref), std::move(*scopes))));
+  auto in = parse_account_scopes(req.body);
+  if (!in) return from_error(in.error());
+  ConnectionRef ref{principal, provider, in->account.value_or("default")};
+  return from_result(host.run(host.engine().connect_client_credentials(std::move(ref), std::move(in->scopes))));
 }
 
 /// POST /v1/providers/{key}/device: asks the provider for a user code for the caller.
 ApiResponse device_start(native::Host& host, const ApiRequest& req, const std::string& principal,
                          const std::string& provider) {
-  Object o;
-  if (!req.body.empty()) {
-    auto parsed = parse_object(req.body);
-    if (!parsed) return from_error(parsed.error());
-    o = std::move(*parsed);
-  }
-  for (const auto& [k, v] : o) {
-    if (k != "account" && k != "scopes") return error_response(400, "invalid_request", "unknown field '" + k + "'");
-  }
+  auto in = parse_account_scopes(req.body);
+  if (!in) return from_error(in.error());
   DeviceRequest d;
   d.principal = principal;
   d.provider = provider;
-  if (o.count("account")) {
-    const std::string* account = detail::json::get_string(o, "account");
-    if (!account || account->empty()) return error_response(400, "invalid_request", "account must be a non-empty string");
-    d.account = *account;
-  }
-  auto scopes = string_array(o, "scopes");
-  if (!scopes) return from_error(scopes.error());
-  d.scopes = std::move(*scopes);
+  d.account = in->account.value_or("");
+  d.scopes = std::move(in->scopes);
   return from_result(host.run(host.engine().device_authorize(std::move(d))));
 }
 
@@ -347,11 +341,8 @@ ApiResponse device_start(native::Host& host, const ApiRequest& req, const std::s
 /// that started it and the provider in the path.
 ApiResponse device_poll(native::Host& host, const ApiRequest& req, const std::string& principal,
                         const std::string& provider) {
-  auto o = parse_object(req.body);
+  auto o = parse_fields(req.body, {"handle"});
   if (!o) return from_error(o.error());
-  for (const auto& [k, v] : *o) {
-    if (k != "handle") return error_response(400, "invalid_request", "unknown field '" + k + "'");
-  }
   const std::string* handle = detail::json::get_string(*o, "handle");
   if (!handle || handle->empty()) return error_response(400, "invalid_request", "handle (a string) is required");
   DevicePollRequest p;
@@ -374,20 +365,14 @@ Result<std::string> provider_body(const std::string& key, const std::string& bod
   return detail::json::serialize(Value(*o));
 }
 
-
 /// POST /v1/providers/discover: {url, key, mcp?, allow_private_network?}. Issuer metadata
 /// (OpenID / RFC 8414) first, as the CLI does; with mcp, or when the URL has none, the URL is a
 /// protected resource (an MCP server, RFC 9728) and latchkey registers itself at its
 /// authorization server with this gateway's callback. 201 with the provider and, when an app
 /// was registered, has_client_secret (never the secret).
 ApiResponse discover(native::Host& host, const ApiRequest& req) {
-  auto o = parse_object(req.body);
+  auto o = parse_fields(req.body, {"url", "key", "mcp", "allow_private_network"});
   if (!o) return from_error(o.error());
-  for (const auto& [k, v] : *o) {
-    if (k != "url" && k != "key" && k != "mcp" && k != "allow_private_network") {
-      return error_response(400, "invalid_request", "unknown field '" + k + "'");
-    }
-  }
   const std::string* url = detail::json::get_string(*o, "url");
   const std::string* key = detail::json::get_string(*o, "key");
   if (!url || url->empty() || !key || key->empty()) {
