@@ -52,15 +52,7 @@ class Authorize : public Operation<AuthorizationStart> {
 
     Drbg& drbg = engine().drbg();
     std::string state = base64url_encode(drbg.bytes(32));  // 256 bits
-    PendingRecord pending;
-    pending.principal = req_.principal;
-    pending.provider = req_.provider;
-    pending.account = req_.account;
-    pending.redirect_uri = redirect;
-    pending.scope = scope;
-    pending.template_values = values;
-    pending.created_at_ms = now_ms();
-    pending.expires_at_ms = now_ms() + engine().config().pending_ttl_ms;
+    PendingRecord pending = new_pending(redirect, scope, values);
 
     AuthorizationUrlInput in;
     in.client_id = app.client_id;
@@ -106,6 +98,20 @@ class Authorize : public Operation<AuthorizationStart> {
     });
   }
 
+  // A sign-in in progress, as both flows store it until its callback.
+  PendingRecord new_pending(const std::string& redirect, const std::string& scope, const StringMap& values) {
+    PendingRecord pending;
+    pending.principal = req_.principal;
+    pending.provider = req_.provider;
+    pending.account = req_.account;
+    pending.redirect_uri = redirect;
+    pending.scope = scope;
+    pending.template_values = values;
+    pending.created_at_ms = now_ms();
+    pending.expires_at_ms = now_ms() + engine().config().pending_ttl_ms;
+    return pending;
+  }
+
   // OAuth 1.0a: the provider issues the "state" — its temporary token, which comes back in the
   // callback — so the pending record is keyed by that token and keeps its secret sealed.
   void begin_oauth1(Provider provider, const AppRecord& app, const std::string& redirect, const std::string& scope,
@@ -120,15 +126,7 @@ class Authorize : public Operation<AuthorizationStart> {
           if (!t) return fail(t.error());
           auto url = oauth1_authorization_url(provider_, t->token, scope, req_.extra_params);
           if (!url) return fail(url.error());
-          PendingRecord pending;
-          pending.principal = req_.principal;
-          pending.provider = req_.provider;
-          pending.account = req_.account;
-          pending.redirect_uri = redirect;
-          pending.scope = scope;
-          pending.template_values = values;
-          pending.created_at_ms = now_ms();
-          pending.expires_at_ms = now_ms() + engine().config().pending_ttl_ms;
+          PendingRecord pending = new_pending(redirect, scope, values);
           pending.flow = "oauth1";
           pending_store_key_ = pending_key(t->token);
           pending.token_secret_sealed =
@@ -143,28 +141,19 @@ class Authorize : public Operation<AuthorizationStart> {
 
   // Pending records outlive their use (a replay must be told apart from a stranger's state) but
   // not their expiry: each new authorization removes a few expired ones, so the store stays
-  // bounded by the sign-in rate times the pending lifetime.
+  // bounded by the sign-in rate times the pending lifetime. Then the new one is stored.
   void sweep() {
-    Steps::list(*this, "pending/", [this](Result<std::vector<StoreRecord>> r) {
-      if (!r) return fail(r.error());
-      for (const auto& rec : *r) {
-        auto p = pending_from_json(rec.value);
-        if (p && p->expires_at_ms < now_ms()) expired_.push_back({rec.key, rec.version});
-        if (expired_.size() == 16) break;
-      }
-      remove_expired(0);
-    });
-  }
-
-  void remove_expired(std::size_t i) {
-    if (i == expired_.size()) {
-      return Steps::cas(*this, pending_store_key_, pending_value_, 0, [this](Result<std::int64_t> r) {
+    auto expiry = [](const std::string& value) {
+      auto p = pending_from_json(value);
+      return p ? p->expires_at_ms : 0;
+    };
+    Steps::sweep_expired(*this, "pending/", expiry, now_ms(), [this](Result<Ok> swept) {
+      if (!swept) return fail(swept.error());
+      Steps::cas(*this, pending_store_key_, pending_value_, 0, [this](Result<std::int64_t> r) {
         if (!r) return fail(r.error());
         succeed(std::move(result_));
       });
-    }
-    // At its version only: a record rewritten meanwhile is someone else's business.
-    Steps::remove(*this, expired_[i].first, expired_[i].second, [this, i](Result<bool>) { remove_expired(i + 1); });
+    });
   }
 
   AuthorizeRequest req_;
@@ -172,7 +161,6 @@ class Authorize : public Operation<AuthorizationStart> {
   AuthorizationStart result_;
   std::string pending_store_key_;
   std::string pending_value_;
-  std::vector<std::pair<std::string, std::int64_t>> expired_;
 };
 
 class CompleteCallback : public Operation<ConnectionInfo> {

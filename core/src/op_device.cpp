@@ -102,27 +102,19 @@ class DeviceAuthorize : public Operation<DeviceAuthorization> {
   }
 
   // Abandoned device sign-ins (the host never polled to the end) are removed a few at a time by
-  // later ones, as pending authorizations are: the store stays bounded.
+  // later ones, as pending authorizations are: the store stays bounded. Then the new one is stored.
   void sweep() {
-    Steps::list(*this, "device/", [this](Result<std::vector<StoreRecord>> r) {
-      if (!r) return fail(r.error());
-      for (const auto& rec : *r) {
-        auto d = device_from_json(rec.value);
-        if (d && d->expires_at_ms < now_ms()) expired_.push_back({rec.key, rec.version});
-        if (expired_.size() == 16) break;
-      }
-      remove_expired(0);
-    });
-  }
-
-  void remove_expired(std::size_t i) {
-    if (i == expired_.size()) {
-      return Steps::cas(*this, key_, value_, 0, [this](Result<std::int64_t> r) {
+    auto expiry = [](const std::string& value) {
+      auto d = device_from_json(value);
+      return d ? d->expires_at_ms : 0;
+    };
+    Steps::sweep_expired(*this, "device/", expiry, now_ms(), [this](Result<Ok> swept) {
+      if (!swept) return fail(swept.error());
+      Steps::cas(*this, key_, value_, 0, [this](Result<std::int64_t> r) {
         if (!r) return fail(r.error());
         succeed(std::move(result_));
       });
-    }
-    Steps::remove(*this, expired_[i].first, expired_[i].second, [this, i](Result<bool>) { remove_expired(i + 1); });
+    });
   }
 
   DeviceRequest req_;
@@ -132,7 +124,6 @@ class DeviceAuthorize : public Operation<DeviceAuthorization> {
   std::string key_;
   std::string value_;
   DeviceAuthorization result_;
-  std::vector<std::pair<std::string, std::int64_t>> expired_;
 };
 
 class DevicePoll : public Operation<ConnectionInfo> {

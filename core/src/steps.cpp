@@ -1,6 +1,7 @@
 #include "steps.hpp"
 
 #include <cctype>
+#include <memory>
 
 #include "latchkey/catalog.hpp"
 #include "url.hpp"
@@ -68,6 +69,30 @@ void Steps::list(OperationBase& op, std::string prefix, Then<std::vector<StoreRe
   op.request(std::move(e), [prefix, then](const EffectResult& r) {
     if (!r.store_error.empty()) return then(store_failure(r, prefix));
     then(r.records);
+  });
+}
+
+void Steps::sweep_expired(OperationBase& op, std::string prefix,
+                          std::function<std::int64_t(const std::string& value)> expires_at, std::int64_t now_ms,
+                          Then<Ok> then) {
+  list(op, std::move(prefix), [&op, expires_at, now_ms, then](Result<std::vector<StoreRecord>> r) {
+    if (!r) return then(r.error());
+    auto expired = std::make_shared<std::vector<std::pair<std::string, std::int64_t>>>();
+    for (const auto& rec : *r) {
+      std::int64_t at = expires_at(rec.value);
+      if (at != 0 && at < now_ms) expired->push_back({rec.key, rec.version});
+      if (expired->size() == 16) break;
+    }
+    // Each removal's continuation owns the next step; the step itself only refers to it, so
+    // nothing is left holding itself when the sweep ends.
+    auto next = std::make_shared<std::function<void(std::size_t)>>();
+    *next = [&op, expired, self = std::weak_ptr(next), then](std::size_t i) {
+      if (i == expired->size()) return then(Ok{});
+      // At its version only: a record rewritten meanwhile is someone else's business.
+      remove(op, (*expired)[i].first, (*expired)[i].second,
+             [step = self.lock(), i](Result<bool>) { (*step)(i + 1); });
+    };
+    (*next)(0);
   });
 }
 

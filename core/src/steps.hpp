@@ -33,6 +33,13 @@ struct Steps {
   /// transport error when the host could not complete the request; any status is a response.
   static void http(OperationBase& op, HttpRequest request, Then<HttpResponse> then);
   static void sleep(OperationBase& op, std::int64_t ms, std::function<void()> then);
+  /// Removes up to 16 records under `prefix` whose expiry (`expires_at` of the value; 0 when it
+  /// cannot be read) is before `now_ms`, each at the version listed: records that outlive their
+  /// use are cleared a few at a time by later operations, so the store stays bounded. A failed
+  /// removal is left for the next sweep; only a failed listing is an error.
+  static void sweep_expired(OperationBase& op, std::string prefix,
+                            std::function<std::int64_t(const std::string& value)> expires_at, std::int64_t now_ms,
+                            Then<Ok> then);
 
   /// A built-in provider, or a custom one from the store. not_found names the fix.
   static void provider(OperationBase& op, std::string key, Then<Provider> then);
