@@ -188,6 +188,36 @@ Result<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
+std::string hex_encode(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out(bytes.size() * 2, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    auto b = static_cast<unsigned char>(bytes[i]);
+    out[2 * i] = digits[b >> 4];
+    out[2 * i + 1] = digits[b & 15];
+  }
+  return out;
+}
+
+namespace {
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;  // lower-case only: one spelling per value (sealed values compare as text)
+}
+}  // namespace
+
+bool hex_decode(std::string_view text, std::string* out) {
+  if (text.size() % 2 != 0) return false;
+  out->resize(text.size() / 2);
+  for (std::size_t i = 0; i < out->size(); ++i) {
+    int hi = hex_digit(text[2 * i]), lo = hex_digit(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    (*out)[i] = static_cast<char>(hi << 4 | lo);
+  }
+  return true;
+}
+
 std::string base64url_encode(std::string_view data) {
   std::string s = base64_encode(data);
   while (!s.empty() && s.back() == '=') s.pop_back();

@@ -36,6 +36,10 @@ Result<JwsSignature> jws_sign(std::string_view pem_private_key, std::string_view
 /// The JWS alg jws_sign uses with this key (to write the header before signing); same errors.
 Result<std::string> jws_alg(std::string_view pem_private_key);
 
+/// Lower-case hex, and back (lower-case only: false for anything else or an odd length).
+std::string hex_encode(std::string_view bytes);
+bool hex_decode(std::string_view text, std::string* out);
+
 std::string base64_encode(std::string_view data);
 /// Standard alphabet with padding; rejects anything else.
 Result<std::string> base64_decode(std::string_view text);

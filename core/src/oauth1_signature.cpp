@@ -19,16 +19,6 @@ bool is_form(const HttpRequest& request) {
   return type == "application/x-www-form-urlencoded";
 }
 
-std::string hex_lower(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 15]);
-  }
-  return out;
-}
-
 std::string uri_of(const Url& u) {
   std::string out = u.scheme + "://" + u.host;
   const int default_port = u.scheme == "https" ? 443 : 80;
@@ -130,7 +120,7 @@ Status sign_oauth1_request(HttpRequest& request, const OAuth1Credentials& c, con
   oauth.emplace_back("oauth_timestamp", std::to_string(now_ms / 1000));
   // 96 bits as 24 hex digits: unique with the timestamp, and inside the alphanumeric 20–30
   // characters that common server libraries (oauthlib) insist on.
-  oauth.emplace_back("oauth_nonce", hex_lower(drbg.bytes(12)));
+  oauth.emplace_back("oauth_nonce", hex_encode(drbg.bytes(12)));
   oauth.emplace_back("oauth_version", "1.0");
   for (const auto& p : extra_oauth) oauth.push_back(p);
   if (!form && !request.body.empty() && c.method != SignatureMethod::plaintext) {

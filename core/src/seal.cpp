@@ -1,37 +1,11 @@
 #include "seal.hpp"
 
+#include "crypto.hpp"
+
 namespace latchkey::detail {
 namespace {
 
 constexpr std::string_view kPrefix = "lk1.";
-
-std::string to_hex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out(bytes.size() * 2, '\0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    auto b = static_cast<unsigned char>(bytes[i]);
-    out[2 * i] = digits[b >> 4];
-    out[2 * i + 1] = digits[b & 15];
-  }
-  return out;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;  // lower-case only: one spelling per sealed value
-}
-
-bool from_hex(std::string_view text, std::string* out) {
-  if (text.size() % 2 != 0) return false;
-  out->resize(text.size() / 2);
-  for (std::size_t i = 0; i < out->size(); ++i) {
-    int hi = hex_digit(text[2 * i]), lo = hex_digit(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    (*out)[i] = static_cast<char>(hi << 4 | lo);
-  }
-  return true;
-}
 
 std::string aad_for(std::uint32_t version, std::string_view place) {
   std::string aad = "latchkey-seal-v1|" + std::to_string(version) + "|";
@@ -66,7 +40,7 @@ Result<Sealer> Sealer::create(std::map<std::uint32_t, std::string> keys, std::ui
 std::string Sealer::seal(std::string_view place, std::string_view plaintext, Drbg& drbg) const {
   std::string nonce = drbg.bytes(12);
   std::string body = nonce + keys_.at(current_)->seal(nonce, aad_for(current_, place), plaintext);
-  return std::string(kPrefix) + std::to_string(current_) + "." + to_hex(body);
+  return std::string(kPrefix) + std::to_string(current_) + "." + hex_encode(body);
 }
 
 std::uint32_t Sealer::key_version(std::string_view sealed) {
@@ -91,7 +65,7 @@ Result<std::string> Sealer::open(std::string_view place, std::string_view sealed
                                              std::to_string(version) + ", which this process was not given");
   }
   std::string body;
-  if (!from_hex(sealed.substr(sealed.find('.', kPrefix.size()) + 1), &body) || body.size() < 12 + 16) {
+  if (!hex_decode(sealed.substr(sealed.find('.', kPrefix.size()) + 1), &body) || body.size() < 12 + 16) {
     return make_error(ErrorCode::crypto, "a stored secret is truncated or corrupt");
   }
   std::string_view b = body;

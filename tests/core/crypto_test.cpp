@@ -9,43 +9,42 @@
 namespace latchkey::detail {
 namespace {
 
-std::string hex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
+std::string unhex(std::string_view h) {
   std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 15]);
-  }
+  EXPECT_TRUE(hex_decode(h, &out)) << h;
   return out;
 }
 
-std::string unhex(std::string_view h) {
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+TEST(Crypto, HexIsLowerCaseBothWays) {
+  EXPECT_EQ(hex_encode(std::string("\x00\x0f\xa0\xff", 4)), "000fa0ff");
   std::string out;
-  for (std::size_t i = 0; i + 1 < h.size(); i += 2) out.push_back(static_cast<char>(nibble(h[i]) * 16 + nibble(h[i + 1])));
-  return out;
+  ASSERT_TRUE(hex_decode("000fa0ff", &out));
+  EXPECT_EQ(out, std::string("\x00\x0f\xa0\xff", 4));
+  EXPECT_FALSE(hex_decode("0F", &out));   // one spelling per value
+  EXPECT_FALSE(hex_decode("abc", &out));  // odd length
+  EXPECT_FALSE(hex_decode("zz", &out));
 }
 
 TEST(Crypto, Sha256Fips180Abc) {
-  EXPECT_EQ(hex(sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(hex_encode(sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   // FIPS 180-2 appendix B.2, the two-block message.
-  EXPECT_EQ(hex(sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
+  EXPECT_EQ(hex_encode(sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(hex(sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(hex_encode(sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 TEST(Crypto, HmacSha256Rfc4231) {
   // Test case 1.
-  EXPECT_EQ(hex(hmac_sha256(std::string(20, '\x0b'), "Hi There")),
+  EXPECT_EQ(hex_encode(hmac_sha256(std::string(20, '\x0b'), "Hi There")),
             "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
   // Test case 2.
-  EXPECT_EQ(hex(hmac_sha256("Jefe", "what do ya want for nothing?")),
+  EXPECT_EQ(hex_encode(hmac_sha256("Jefe", "what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
 TEST(Crypto, HmacSha1Rfc2202) {
-  EXPECT_EQ(hex(hmac_sha1(std::string(20, '\x0b'), "Hi There")), "b617318655057264e28bc0b6fb378c8ef146be00");
-  EXPECT_EQ(hex(hmac_sha1("Jefe", "what do ya want for nothing?")), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+  EXPECT_EQ(hex_encode(hmac_sha1(std::string(20, '\x0b'), "Hi There")), "b617318655057264e28bc0b6fb378c8ef146be00");
+  EXPECT_EQ(hex_encode(hmac_sha1("Jefe", "what do ya want for nothing?")), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
 }
 
 TEST(Crypto, Base64Rfc4648Vectors) {
@@ -124,10 +123,10 @@ const char* kGcmTag = "76fc6ece0f4e1768cddf8853bb2d551b";
 
 TEST(Crypto, Aes256GcmSpecTestCase16) {
   std::string sealed = aes256gcm_seal(unhex(kGcmKey), unhex(kGcmIv), unhex(kGcmAad), unhex(kGcmPlain));
-  EXPECT_EQ(hex(sealed), std::string(kGcmCipher) + kGcmTag);
+  EXPECT_EQ(hex_encode(sealed), std::string(kGcmCipher) + kGcmTag);
   auto opened = aes256gcm_open(unhex(kGcmKey), unhex(kGcmIv), unhex(kGcmAad), unhex(std::string(kGcmCipher) + kGcmTag));
   ASSERT_TRUE(opened.ok());
-  EXPECT_EQ(hex(*opened), kGcmPlain);
+  EXPECT_EQ(hex_encode(*opened), kGcmPlain);
 }
 
 TEST(Crypto, Aes256GcmRoundTripAndTamperDetection) {
