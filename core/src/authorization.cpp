@@ -47,6 +47,29 @@ std::string join_scopes(const Provider& provider, const std::vector<std::string>
   return out;
 }
 
+Status add_extra_params(Params& params, const Params& provider_params, const Params& extra,
+                        const std::function<bool(const std::string&)>& reserved) {
+  Params merged = provider_params;
+  for (const auto& [name, value] : extra) {
+    if (reserved(name)) {
+      return make_error(ErrorCode::invalid_request, "the authorization parameter '" + name +
+                                                        "' is set by latchkey and cannot be overridden");
+    }
+    bool replaced = false;
+    for (auto& p : merged) {
+      if (p.first == name) {
+        p.second = value;
+        replaced = true;
+      }
+    }
+    if (!replaced) merged.emplace_back(name, value);
+  }
+  for (auto& p : merged) {
+    if (!reserved(p.first)) params.push_back(std::move(p));
+  }
+  return Ok{};
+}
+
 Result<Params> authorization_params(const Provider& provider, const AuthorizationUrlInput& in) {
   if (in.client_id.empty()) return make_error(ErrorCode::invalid_request, "the app has no client ID");
   if (auto s = check_endpoint(in.redirect_uri, "redirect_uri"); !s) return s.error();
@@ -59,24 +82,8 @@ Result<Params> authorization_params(const Provider& provider, const Authorizatio
   }
   // RFC 8707: only for providers that name a resource, so other definitions keep their URLs.
   if (!provider.resource.empty()) params.emplace_back("resource", provider.resource);
-  Params extra = provider.authorization_params;
-  for (const auto& [name, value] : in.extra_params) {
-    if (is_security_param(provider, name)) {
-      return make_error(ErrorCode::invalid_request, "the authorization parameter '" + name +
-                                                        "' is set by latchkey and cannot be overridden");
-    }
-    bool replaced = false;
-    for (auto& p : extra) {
-      if (p.first == name) {
-        p.second = value;
-        replaced = true;
-      }
-    }
-    if (!replaced) extra.emplace_back(name, value);
-  }
-  for (auto& p : extra) {
-    if (!is_security_param(provider, p.first)) params.push_back(std::move(p));
-  }
+  auto reserved = [&](const std::string& name) { return is_security_param(provider, name); };
+  if (auto s = add_extra_params(params, provider.authorization_params, in.extra_params, reserved); !s) return s.error();
   return params;
 }
 

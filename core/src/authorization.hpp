@@ -2,6 +2,7 @@
 // token endpoint requests. No state, no effects: the operations put them together.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,11 @@ struct AuthorizationUrlInput {
 /// tries to set a security parameter (response_type, client_id, redirect_uri, state, scope,
 /// code_challenge, code_challenge_method, nonce-free ones included).
 Result<std::string> build_authorization_url(const Provider& provider, const AuthorizationUrlInput& input);
+/// Appends the provider's fixed authorization parameters with the caller's `extra` laid over them
+/// (same name: the caller's value wins). invalid_request when `extra` names a `reserved`
+/// parameter (one latchkey sets itself); reserved names in the provider's list are dropped.
+Status add_extra_params(Params& params, const Params& provider_params, const Params& extra,
+                        const std::function<bool(const std::string&)>& reserved);
 /// The parameters build_authorization_url puts in the URL (also what a PAR request pushes);
 /// `resource` (RFC 8707) follows PKCE when the provider names one.
 Result<Params> authorization_params(const Provider& provider, const AuthorizationUrlInput& input);

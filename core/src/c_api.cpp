@@ -224,7 +224,10 @@ Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string
     out = engine.device_authorize(std::move(r));
   } else if (op == "device_poll") {
     a.require("handle");
-    out = engine.device_poll({a.str("principal", "default"), a.str("handle")});
+    DevicePollRequest r;
+    r.principal = a.str("principal", "default");
+    r.handle = a.str("handle");
+    out = engine.device_poll(std::move(r));
   } else if (op == "connect_client_credentials") {
     a.require("provider");
     out = engine.connect_client_credentials(a.ref(), a.strings("scopes"));

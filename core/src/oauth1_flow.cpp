@@ -1,5 +1,6 @@
 #include "oauth1_flow.hpp"
 
+#include "authorization.hpp"
 #include "json.hpp"
 #include "ops.hpp"
 #include "url.hpp"
@@ -64,24 +65,8 @@ Result<std::string> oauth1_authorization_url(const Provider& provider, const std
                                              const std::string& scope, const Params& extra) {
   Params params = {{"oauth_token", temporary_token}};
   if (!scope.empty()) params.emplace_back(provider.scope_param, scope);
-  Params rest = provider.authorization_params;
-  for (const auto& [name, value] : extra) {
-    if (name == "oauth_token" || name == provider.scope_param) {
-      return make_error(ErrorCode::invalid_request, "the authorization parameter '" + name +
-                                                        "' is set by latchkey and cannot be overridden");
-    }
-    bool replaced = false;
-    for (auto& p : rest) {
-      if (p.first == name) {
-        p.second = value;
-        replaced = true;
-      }
-    }
-    if (!replaced) rest.emplace_back(name, value);
-  }
-  for (auto& p : rest) {
-    if (p.first != "oauth_token" && p.first != provider.scope_param) params.push_back(std::move(p));
-  }
+  auto reserved = [&](const std::string& name) { return name == "oauth_token" || name == provider.scope_param; };
+  if (auto s = add_extra_params(params, provider.authorization_params, extra, reserved); !s) return s.error();
   return append_query(provider.authorization_endpoint, params);
 }
 
