@@ -19,11 +19,7 @@ async function setUp({ ttl = 3600, buffer = 60 } = {}) {
   const as = await startAuthServer({ pki, accessTokenTtl: ttl });
   const api = await startApiServer({ pki, authServer: as });
   const cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
-  const file = cli.writeFile('provider.json', JSON.stringify(providerFor(as, api, { buffer })));
-  assert.equal((await cli.run(['providers', 'register', '--file', file])).status, 0);
-  const app = await cli.run(['apps', 'upsert', '--provider', 'testas', '--client-id', 'latchkey-cli', '--client-secret-stdin'],
-    { input: 'cli-secret\n' });
-  assert.equal(app.status, 0, app.stderr);
+  await cli.addTestProvider(as, api, { buffer });
   return { as, api, cli, async close() { await api.close(); await as.close(); } };
 }
 

@@ -93,18 +93,11 @@ describe('latchkeyd', () => {
     api = await startApiServer({ pki, authServer: as });
     web = makeWebRoot();
     cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
-    const file = cli.writeFile('provider.json', JSON.stringify(providerFor(as, api)));
-    assert.equal((await cli.run(['providers', 'register', '--file', file])).status, 0);
-    const app = await cli.run(['apps', 'upsert', '--provider', 'testas', '--client-id', 'latchkey-cli', '--client-secret-stdin'],
-      { input: 'cli-secret\n' });
-    assert.equal(app.status, 0, app.stderr);
+    await cli.addTestProvider(as, api);
 
     // alice connects through the CLI, as principal "alice".
-    const run = cli.start(['--principal', 'alice', 'connect', 'testas', '--no-browser', '--json', '--timeout', '60']);
-    const url = await run.link;
-    assert.ok(url, 'connect printed an authorization link');
-    await completeConsent(url, { caFile: pki.ca.cert });
-    const connected = await run.done;
+    const connected = await cli.connect('testas', [], {}, { principal: 'alice' });
+    assert.ok(connected.url, 'connect printed an authorization link');
     assert.equal(connected.status, 0, connected.stderr);
 
     for (const [name, role] of [['alice', 'user'], ['bob', 'user'], ['admin', 'admin']]) {

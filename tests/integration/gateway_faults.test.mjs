@@ -6,10 +6,9 @@ import { after, before, describe, test } from 'node:test';
 
 import { startApiServer } from '../fixtures/api_server.mjs';
 import { startAuthServer } from '../fixtures/auth_server.mjs';
-import { completeConsent } from '../fixtures/consent.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import {
-  Cli, providerFor, request, runD, sleep, startGateway, tempDir,
+  Cli, request, runD, sleep, startGateway, tempDir,
 } from './harness.mjs';
 
 const pki = await makeTestPki(tempDir('latchkey-pki-'));
@@ -20,18 +19,11 @@ async function setUp({ ttl, buffer, principals, rotation = true }) {
   const as = await startAuthServer({ pki, accessTokenTtl: ttl, refreshTokenRotation: rotation });
   const api = await startApiServer({ pki, authServer: as });
   const cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
-  const file = cli.writeFile('provider.json', JSON.stringify(providerFor(as, api, { buffer })));
-  assert.equal((await cli.run(['providers', 'register', '--file', file])).status, 0);
-  const app = await cli.run(['apps', 'upsert', '--provider', 'testas', '--client-id', 'latchkey-cli', '--client-secret-stdin'],
-    { input: 'cli-secret\n' });
-  assert.equal(app.status, 0, app.stderr);
+  await cli.addTestProvider(as, api, { buffer });
   const keys = {};
   for (const p of principals) {
-    const run = cli.start(['--principal', p, 'connect', 'testas', '--no-browser', '--json', '--timeout', '60']);
-    const url = await run.link;
-    assert.ok(url, 'connect printed an authorization link');
-    await completeConsent(url, { caFile: pki.ca.cert, login: p });
-    const connected = await run.done;
+    const connected = await cli.connect('testas', [], { login: p }, { principal: p });
+    assert.ok(connected.url, 'connect printed an authorization link');
     assert.equal(connected.status, 0, connected.stderr);
     const k = await runD(cli, ['keys', 'create', '--principal', p]);
     assert.equal(k.status, 0, k.stderr);

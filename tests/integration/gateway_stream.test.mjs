@@ -9,11 +9,10 @@ import { after, before, describe, test } from 'node:test';
 
 import { patternBytes, startApiServer } from '../fixtures/api_server.mjs';
 import { startAuthServer } from '../fixtures/auth_server.mjs';
-import { completeConsent } from '../fixtures/consent.mjs';
 import { basicAuth, form, request as fixtureRequest } from '../fixtures/http_util.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import {
-  Cli, providerFor, request, runD, startGateway, tempDir,
+  Cli, request, runD, startGateway, tempDir,
 } from './harness.mjs';
 
 const MiB = 1024 * 1024;
@@ -73,14 +72,8 @@ describe('latchkeyd proxy streaming', () => {
     as = await startAuthServer({ pki });
     api = await startApiServer({ pki, authServer: as });
     cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
-    const file = cli.writeFile('provider.json', JSON.stringify(providerFor(as, api)));
-    assert.equal((await cli.run(['providers', 'register', '--file', file])).status, 0);
-    const app = await cli.run(['apps', 'upsert', '--provider', 'testas', '--client-id', 'latchkey-cli', '--client-secret-stdin'],
-      { input: 'cli-secret\n' });
-    assert.equal(app.status, 0, app.stderr);
-    const run = cli.start(['--principal', 'alice', 'connect', 'testas', '--no-browser', '--json', '--timeout', '60']);
-    await completeConsent(await run.link, { caFile: pki.ca.cert });
-    assert.equal((await run.done).status, 0);
+    await cli.addTestProvider(as, api);
+    assert.equal((await cli.connect('testas', [], {}, { principal: 'alice' })).status, 0);
     const made = await runD(cli, ['keys', 'create', '--principal', 'alice', '--role', 'user']);
     assert.equal(made.status, 0, made.stderr);
     key = made.stdout.trim();

@@ -57,14 +57,25 @@ export class Cli {
     return { child, done, link };
   }
 
-  /// `latchkey connect` with the consent completed by the test "browser".
-  async connect(provider, args = [], consent = {}) {
-    const run = this.start(['connect', provider, '--no-browser', '--json', '--timeout', '60', ...args]);
+  /// `latchkey [--principal P] connect` with the consent completed by the test "browser".
+  async connect(provider, args = [], consent = {}, { principal } = {}) {
+    const as = principal ? ['--principal', principal] : [];
+    const run = this.start([...as, 'connect', provider, '--no-browser', '--json', '--timeout', '60', ...args]);
     const url = await run.link;
     if (!url) return run.done;
     const browser = await completeConsent(url, { caFile: this.env.LATCHKEY_CA_FILE, ...consent });
     const result = await run.done;
     return { ...result, browser, url };
+  }
+
+  /// Registers providerFor(as, api, options) and the fixture's `latchkey-cli` app for it.
+  async addTestProvider(as, api, options = {}) {
+    const file = this.writeFile('provider.json', JSON.stringify(providerFor(as, api, options)));
+    const provider = await this.run(['providers', 'register', '--file', file]);
+    if (provider.status !== 0) throw new Error(`providers register: ${provider.stderr}`);
+    const app = await this.run(['apps', 'upsert', '--provider', options.key ?? 'testas', '--client-id', 'latchkey-cli',
+      '--client-secret-stdin'], { input: 'cli-secret\n' });
+    if (app.status !== 0) throw new Error(`apps upsert: ${app.stderr}`);
   }
 
   writeFile(name, text) {
