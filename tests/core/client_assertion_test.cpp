@@ -2,11 +2,9 @@
 // mbedTLS's public-key verification (RS256 and ES256), and the token requests of apps that use it.
 #include <gtest/gtest.h>
 
-#include <cstring>
 
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/pk.h>
-#include <mbedtls/rsa.h>
 
 #include "authorization.hpp"
 #include "client_assertion.hpp"
@@ -14,6 +12,7 @@
 #include "json.hpp"
 #include "steps.hpp"
 #include "support/fixtures.hpp"
+#include "support/test_keys.hpp"
 
 namespace latchkey {
 namespace {
@@ -28,46 +27,9 @@ std::unique_ptr<Drbg> drbg() {
   return std::move(*d);
 }
 
-int test_rng(void* p, unsigned char* out, std::size_t n) {
-  std::string r = static_cast<Drbg*>(p)->bytes(n);
-  std::memcpy(out, r.data(), n);
-  return 0;
-}
-
-/// A private key made here, as PEM, and its public half parsed back from PEM (as a verifier would).
-struct TestKey {
-  std::string private_pem;
-  mbedtls_pk_context pub;
-  TestKey() { mbedtls_pk_init(&pub); }
-  ~TestKey() { mbedtls_pk_free(&pub); }
-};
-
-void finish_key(mbedtls_pk_context& pk, TestKey& key) {
-  unsigned char buf[4096];
-  ASSERT_EQ(mbedtls_pk_write_key_pem(&pk, buf, sizeof buf), 0);
-  key.private_pem = reinterpret_cast<char*>(buf);
-  ASSERT_EQ(mbedtls_pk_write_pubkey_pem(&pk, buf, sizeof buf), 0);
-  std::string pub = reinterpret_cast<char*>(buf);
-  ASSERT_EQ(mbedtls_pk_parse_public_key(&key.pub, reinterpret_cast<const unsigned char*>(pub.c_str()), pub.size() + 1), 0);
-}
-
-void make_rsa_key(TestKey& key, Drbg& d) {
-  mbedtls_pk_context pk;
-  mbedtls_pk_init(&pk);
-  ASSERT_EQ(mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)), 0);
-  ASSERT_EQ(mbedtls_rsa_gen_key(mbedtls_pk_rsa(pk), test_rng, &d, 1024, 65537), 0);
-  finish_key(pk, key);
-  mbedtls_pk_free(&pk);
-}
-
-void make_ec_key(TestKey& key, Drbg& d, mbedtls_ecp_group_id curve = MBEDTLS_ECP_DP_SECP256R1) {
-  mbedtls_pk_context pk;
-  mbedtls_pk_init(&pk);
-  ASSERT_EQ(mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), 0);
-  ASSERT_EQ(mbedtls_ecp_gen_key(curve, mbedtls_pk_ec(pk), test_rng, &d), 0);
-  finish_key(pk, key);
-  mbedtls_pk_free(&pk);
-}
+using testing::make_ec_key;
+using testing::make_rsa_key;
+using testing::TestKey;
 
 struct Jwt {
   Object header, claims;

@@ -28,25 +28,9 @@ constexpr const char* kTumble = R"({
   "injection": {"hosts": ["api.tumble.test"], "header": "Authorization", "prefix": "OAuth ", "query_param": null}
 })";
 
-std::map<std::string, std::string> oauth_params(const HttpRequest& req) {
-  const std::string* h = detail::find_header(req.headers, "authorization");
-  std::map<std::string, std::string> out;
-  if (!h || h->rfind("OAuth ", 0) != 0) return out;
-  std::string rest = h->substr(6);
-  std::size_t i = 0;
-  while (i < rest.size()) {
-    auto eq = rest.find("=\"", i);
-    auto end = rest.find('"', eq + 2);
-    out[*detail::form_decode(rest.substr(i, eq - i))] = *detail::form_decode(rest.substr(eq + 2, end - eq - 2));
-    i = end + 1;
-    while (i < rest.size() && (rest[i] == ',' || rest[i] == ' ')) ++i;
-  }
-  return out;
-}
-
 // What a server does: recompute HMAC-SHA1 over the request as received.
 bool signed_with(const HttpRequest& req, const std::string& consumer_secret, const std::string& token_secret) {
-  auto o = oauth_params(req);
+  auto o = testing::oauth_header_fields(req);
   std::string sig = o["oauth_signature"];
   o.erase("oauth_signature");
   auto base = detail::signature_base_string(req.method, req.url, {}, Params(o.begin(), o.end()));
@@ -75,7 +59,7 @@ struct OAuth1Flow : ::testing::Test {
       return respond(200, request_token_body, "application/x-www-form-urlencoded");
     }
     if (req.url == "https://www.tumble.test/oauth/access_token") {
-      auto o = oauth_params(req);
+      auto o = testing::oauth_header_fields(req);
       if (!signed_with(req, "consumer-secret", "T1-secret") || o["oauth_token"] != "T1" || o["oauth_verifier"] != "V1") {
         return respond(401, "error=invalid_request", "text/plain");
       }
@@ -108,10 +92,10 @@ TEST_F(OAuth1Flow, ConnectsAndSealsTheTokenCredentials) {
   const HttpRequest& rt = host.calls[0];
   EXPECT_EQ(rt.method, "POST");
   EXPECT_FALSE(rt.follow_redirects);
-  EXPECT_EQ(oauth_params(rt)["oauth_callback"], "http://127.0.0.1:8765/oauth/callback");
-  EXPECT_EQ(oauth_params(rt)["oauth_consumer_key"], "consumer-key");
-  EXPECT_EQ(oauth_params(rt).count("oauth_token"), 0u);
-  EXPECT_EQ(oauth_params(rt)["oauth_timestamp"], std::to_string(host.now_ms / 1000));
+  EXPECT_EQ(testing::oauth_header_fields(rt)["oauth_callback"], "http://127.0.0.1:8765/oauth/callback");
+  EXPECT_EQ(testing::oauth_header_fields(rt)["oauth_consumer_key"], "consumer-key");
+  EXPECT_EQ(testing::oauth_header_fields(rt).count("oauth_token"), 0u);
+  EXPECT_EQ(testing::oauth_header_fields(rt)["oauth_timestamp"], std::to_string(host.now_ms / 1000));
   EXPECT_EQ(s->state, "T1");
   EXPECT_EQ(s->authorization_url, "https://www.tumble.test/oauth/authorize?oauth_token=T1");
 
@@ -126,7 +110,7 @@ TEST_F(OAuth1Flow, ConnectsAndSealsTheTokenCredentials) {
   ASSERT_EQ(c->extras.size(), 1u);
   EXPECT_EQ(c->extras[0], (std::pair<std::string, std::string>("user_id", "\"42\"")));
   ASSERT_EQ(host.calls.size(), 2u);
-  EXPECT_EQ(oauth_params(host.calls[1])["oauth_verifier"], "V1");
+  EXPECT_EQ(testing::oauth_header_fields(host.calls[1])["oauth_verifier"], "V1");
 
   // Nothing secret is in the store in clear: not the consumer secret, nor either token secret.
   for (const auto& [key, rec] : host.store.records) {
@@ -142,7 +126,7 @@ TEST_F(OAuth1Flow, ConnectsAndSealsTheTokenCredentials) {
   auto signed_req = host.run(engine->sign_request({"alice", "tumble", "ann"}, req));
   ASSERT_TRUE(signed_req.ok()) << signed_req.error().message;
   EXPECT_EQ(signed_req->url, "https://api.tumble.test/v2/user/info?fields=a%20b");
-  EXPECT_EQ(oauth_params(*signed_req)["oauth_token"], "A1");
+  EXPECT_EQ(testing::oauth_header_fields(*signed_req)["oauth_token"], "A1");
   EXPECT_TRUE(signed_with(*signed_req, "consumer-secret", "A1-secret"));
   EXPECT_FALSE(signed_with(*signed_req, "consumer-secret", "wrong"));
   std::size_t auths = 0;

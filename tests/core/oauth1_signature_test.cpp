@@ -2,15 +2,14 @@
 // hash, and each signature method (RSA-SHA1 checked with mbedTLS's verify on a fresh key).
 #include <gtest/gtest.h>
 
-#include <cstring>
 
 #include <mbedtls/pk.h>
-#include <mbedtls/rsa.h>
 
 #include "crypto.hpp"
 #include "oauth1_signature.hpp"
 #include "steps.hpp"
 #include "support/fake_host.hpp"
+#include "support/test_keys.hpp"
 #include "url.hpp"
 
 namespace latchkey {
@@ -117,24 +116,6 @@ TEST(OAuth1Signature, BodyHash) {
   EXPECT_EQ(oauth1_body_hash(SignatureMethod::hmac_sha256, ""), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
 }
 
-std::map<std::string, std::string> header_params(const HttpRequest& req) {
-  const std::string* h = find_header(req.headers, "authorization");
-  std::map<std::string, std::string> out;
-  if (!h || h->rfind("OAuth ", 0) != 0) return out;
-  std::string rest = h->substr(6);
-  std::size_t i = 0;
-  while (i < rest.size()) {
-    auto eq = rest.find("=\"", i);
-    auto end = rest.find('"', eq + 2);
-    auto name = form_decode(rest.substr(i, eq - i));
-    auto value = form_decode(rest.substr(eq + 2, end - eq - 2));
-    out[*name] = *value;
-    i = end + 1;
-    while (i < rest.size() && (rest[i] == ',' || rest[i] == ' ')) ++i;
-  }
-  return out;
-}
-
 // Recomputes the signature the way a server would, from what is on the wire.
 std::string server_side_base(const HttpRequest& req, const std::map<std::string, std::string>& oauth) {
   Params op(oauth.begin(), oauth.end());
@@ -157,7 +138,7 @@ TEST(OAuth1Signature, SignsARequestInPlace) {
   int auth_headers = 0;
   for (const auto& h : req.headers) auth_headers += find_header({h}, "authorization") != nullptr;
   EXPECT_EQ(auth_headers, 1);  // the caller's was replaced
-  auto o = header_params(req);
+  auto o = testing::oauth_header_fields(req);
   EXPECT_EQ(o["oauth_consumer_key"], "ck");
   EXPECT_EQ(o["oauth_token"], "tok");
   EXPECT_EQ(o["oauth_signature_method"], "HMAC-SHA1");
@@ -180,8 +161,8 @@ TEST(OAuth1Signature, NoncesDiffer) {
   a.url = b.url = "https://api.example.org/x";
   ASSERT_TRUE(sign_oauth1_request(a, c, {}, 0, *d).ok());
   ASSERT_TRUE(sign_oauth1_request(b, c, {}, 0, *d).ok());
-  EXPECT_NE(header_params(a)["oauth_nonce"], header_params(b)["oauth_nonce"]);
-  EXPECT_EQ(header_params(a).count("oauth_token"), 0u);  // no token yet: temporary credentials
+  EXPECT_NE(testing::oauth_header_fields(a)["oauth_nonce"], testing::oauth_header_fields(b)["oauth_nonce"]);
+  EXPECT_EQ(testing::oauth_header_fields(a).count("oauth_token"), 0u);  // no token yet: temporary credentials
 }
 
 TEST(OAuth1Signature, JsonBodyGetsABodyHashAndIsNotParsed) {
@@ -193,7 +174,7 @@ TEST(OAuth1Signature, JsonBodyGetsABodyHashAndIsNotParsed) {
   OAuth1Credentials c{SignatureMethod::hmac_sha1, "ck", "cs", "tok", "ts"};
   auto d = drbg();
   ASSERT_TRUE(sign_oauth1_request(req, c, {}, 0, *d).ok());
-  auto o = header_params(req);
+  auto o = testing::oauth_header_fields(req);
   EXPECT_EQ(o["oauth_body_hash"], base64_encode(sha1(req.body)));
   std::string sig = o["oauth_signature"];
   o.erase("oauth_signature");
@@ -206,46 +187,21 @@ TEST(OAuth1Signature, JsonBodyGetsABodyHashAndIsNotParsed) {
   other.headers = {{"Content-Type", "application/json"}};
   other.body = R"({"a=b":"X&d"})";
   ASSERT_TRUE(sign_oauth1_request(other, c, {}, 0, *d).ok());
-  EXPECT_NE(header_params(other)["oauth_body_hash"], header_params(req)["oauth_body_hash"]);
+  EXPECT_NE(testing::oauth_header_fields(other)["oauth_body_hash"], testing::oauth_header_fields(req)["oauth_body_hash"]);
 
   // PLAINTEXT signs nothing of the request, so a body hash would protect nothing.
   HttpRequest plain = other;
   plain.headers = {{"Content-Type", "application/json"}};
   c.method = SignatureMethod::plaintext;
   ASSERT_TRUE(sign_oauth1_request(plain, c, {}, 0, *d).ok());
-  EXPECT_EQ(header_params(plain).count("oauth_body_hash"), 0u);
-  EXPECT_EQ(header_params(plain)["oauth_signature"], "cs&ts");
+  EXPECT_EQ(testing::oauth_header_fields(plain).count("oauth_body_hash"), 0u);
+  EXPECT_EQ(testing::oauth_header_fields(plain)["oauth_signature"], "cs&ts");
 }
 
-// A PEM RSA private key and its public half, made here with mbedTLS.
-struct RsaKey {
-  std::string private_pem;
-  mbedtls_pk_context pub;
-  RsaKey() { mbedtls_pk_init(&pub); }
-  ~RsaKey() { mbedtls_pk_free(&pub); }
-};
+using testing::make_rsa_key;
+using testing::TestKey;
 
-int test_rng(void* p, unsigned char* out, std::size_t n) {
-  std::string r = static_cast<Drbg*>(p)->bytes(n);
-  std::memcpy(out, r.data(), n);
-  return 0;
-}
-
-void make_rsa_key(RsaKey& key, Drbg& d) {
-  mbedtls_pk_context pk;
-  mbedtls_pk_init(&pk);
-  ASSERT_EQ(mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)), 0);
-  ASSERT_EQ(mbedtls_rsa_gen_key(mbedtls_pk_rsa(pk), test_rng, &d, 1024, 65537), 0);
-  unsigned char buf[4096];
-  ASSERT_EQ(mbedtls_pk_write_key_pem(&pk, buf, sizeof buf), 0);
-  key.private_pem = reinterpret_cast<char*>(buf);
-  ASSERT_EQ(mbedtls_pk_write_pubkey_pem(&pk, buf, sizeof buf), 0);
-  std::string pub = reinterpret_cast<char*>(buf);
-  ASSERT_EQ(mbedtls_pk_parse_public_key(&key.pub, reinterpret_cast<const unsigned char*>(pub.c_str()), pub.size() + 1), 0);
-  mbedtls_pk_free(&pk);
-}
-
-bool rsa_verifies(RsaKey& key, const std::string& data, const std::string& signature) {
+bool rsa_verifies(TestKey& key, const std::string& data, const std::string& signature) {
   std::string digest = sha1(data);
   return mbedtls_pk_verify(&key.pub, MBEDTLS_MD_SHA1, reinterpret_cast<const unsigned char*>(digest.data()),
                            digest.size(), reinterpret_cast<const unsigned char*>(signature.data()),
@@ -254,7 +210,7 @@ bool rsa_verifies(RsaKey& key, const std::string& data, const std::string& signa
 
 TEST(OAuth1Signature, RsaSha1VerifiesWithThePublicKey) {
   auto d = drbg();
-  RsaKey key;
+  TestKey key;
   make_rsa_key(key, *d);
   ASSERT_FALSE(key.private_pem.empty());
   OAuth1Credentials c;

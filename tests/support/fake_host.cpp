@@ -1,5 +1,6 @@
 #include "support/fake_host.hpp"
 
+#include "steps.hpp"
 #include "url.hpp"
 
 namespace latchkey::testing {
@@ -55,6 +56,22 @@ std::map<std::string, std::string> form_fields(const std::string& body) {
 std::map<std::string, std::string> query_fields(const std::string& url) {
   auto q = url.find('?');
   return form_fields(q == std::string::npos ? "" : url.substr(q + 1));
+}
+
+std::map<std::string, std::string> oauth_header_fields(const HttpRequest& request) {
+  const std::string* h = detail::find_header(request.headers, "authorization");
+  std::map<std::string, std::string> out;
+  if (!h || h->rfind("OAuth ", 0) != 0) return out;
+  std::string rest = h->substr(6);
+  std::size_t i = 0;
+  while (i < rest.size()) {
+    auto eq = rest.find("=\"", i);
+    auto end = rest.find('"', eq + 2);
+    out[*detail::form_decode(rest.substr(i, eq - i))] = *detail::form_decode(rest.substr(eq + 2, end - eq - 2));
+    i = end + 1;
+    while (i < rest.size() && (rest[i] == ',' || rest[i] == ' ')) ++i;
+  }
+  return out;
 }
 
 }  // namespace latchkey::testing

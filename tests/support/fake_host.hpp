@@ -64,5 +64,8 @@ std::unique_ptr<Engine> make_engine(EngineConfig config = {});
 std::map<std::string, std::string> form_fields(const std::string& body);
 /// Query of a URL → params.
 std::map<std::string, std::string> query_fields(const std::string& url);
+/// The parameters of a request's `Authorization: OAuth k="v", …` header (RFC 5849 §3.5.1),
+/// decoded; empty without one.
+std::map<std::string, std::string> oauth_header_fields(const HttpRequest& request);
 
 }  // namespace latchkey::testing
