@@ -502,6 +502,13 @@ TEST_F(Lifecycle, SignRequestJoinsPathsToTheApiBaseUrl) {
   EXPECT_EQ(s->url, "https://api.acme.test/v1/me?x=1");
   req.url = "v1/me";
   EXPECT_EQ(host.run(engine->sign_request(ref, req))->url, "https://api.acme.test/v1/me");
+  // No path is the base URL itself (an MCP server's endpoint); "/" is its root.
+  req.url = "";
+  EXPECT_EQ(host.run(engine->sign_request(ref, req))->url, "https://api.acme.test");
+  req.url = "?x=1";
+  EXPECT_EQ(host.run(engine->sign_request(ref, req))->url, "https://api.acme.test?x=1");
+  req.url = "/";
+  EXPECT_EQ(host.run(engine->sign_request(ref, req))->url, "https://api.acme.test/");
 }
 
 TEST_F(Lifecycle, SignRequestCanPutTheTokenInTheQuery) {
