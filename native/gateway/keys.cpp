@@ -63,27 +63,20 @@ Result<std::string> create_key(native::Host& host, const std::string& principal,
   o["principal"] = Value(principal);
   o["role"] = Value(role);
   o["created_at_ms"] = Value(native::Host::now_ms());
-  Effect put;
-  put.kind = EffectKind::store_put;
-  put.key = key_record_name(key);
-  put.value = detail::json::serialize(Value(o));
-  EffectResult r = host.perform(put);
-  if (!r.store_error.empty()) return make_error(ErrorCode::storage, r.store_error);
+  if (auto saved = host.put(key_record_name(key), detail::json::serialize(Value(o))); !saved) return saved.error();
   return key;
 }
 
 Result<std::optional<KeyInfo>> lookup_key(native::Host& host, const std::string& api_key) {
   // Keys we never issued are refused before touching the store.
   if (api_key.size() < 10 || api_key.size() > 200 || api_key.compare(0, 3, "lk_") != 0) return std::optional<KeyInfo>();
-  Effect get;
-  get.kind = EffectKind::store_get;
-  get.key = key_record_name(api_key);
+  const std::string name = key_record_name(api_key);
   const std::int64_t now = native::Host::now_ms();
-  if (auto known = known_keys().find(get.key, now)) return known;
-  EffectResult r = host.perform(get);
-  if (!r.store_error.empty()) return make_error(ErrorCode::storage, r.store_error);
-  if (!r.found) return std::optional<KeyInfo>();
-  auto doc = detail::json::parse(r.record.value, "API key record");
+  if (auto known = known_keys().find(name, now)) return known;
+  auto record = host.get(name);
+  if (!record) return record.error();
+  if (!*record) return std::optional<KeyInfo>();
+  auto doc = detail::json::parse((*record)->value, "API key record");
   if (!doc || !doc->is<Object>()) return make_error(ErrorCode::storage, "an API key record is damaged");
   const Object& o = doc->get<Object>();
   KeyInfo info;
@@ -93,7 +86,7 @@ Result<std::optional<KeyInfo>> lookup_key(native::Host& host, const std::string&
   info.principal = *principal;
   info.role = *role;
   detail::json::get_int(o, "created_at_ms", &info.created_at_ms);
-  known_keys().remember(get.key, info, now);
+  known_keys().remember(name, info, now);
   return std::optional<KeyInfo>(info);
 }
 

@@ -32,21 +32,14 @@ std::optional<ReturnRecord> from_json(const std::string& text) {
 
 // Like the core's sweep of pending sign-ins: a few at a time, each only at the version read.
 void sweep_expired(native::Host& host) {
-  Effect list;
-  list.kind = EffectKind::store_list;
-  list.prefix = kPrefix;
-  EffectResult listed = host.perform(list);
-  if (!listed.store_error.empty()) return;  // the sign-in itself worked; sweeping can wait for the next
+  auto listed = host.list(kPrefix);
+  if (!listed) return;  // the sign-in itself worked; sweeping can wait for the next
   const std::int64_t now = native::Host::now_ms();
   int removed = 0;
-  for (const auto& rec : listed.records) {
+  for (const auto& rec : *listed) {
     auto r = from_json(rec.value);
     if (r && r->expires_at_ms >= now) continue;
-    Effect del;
-    del.kind = EffectKind::store_delete;
-    del.key = rec.key;
-    del.expected_version = rec.version;
-    host.perform(del);
+    (void)host.remove(rec.key, rec.version);
     if (++removed == 16) break;
   }
 }
@@ -60,30 +53,17 @@ Status save_return(native::Host& host, const std::string& state, const ReturnRec
   o["provider"] = Value(r.provider);
   o["account"] = Value(r.account);
   o["expires_at_ms"] = Value(r.expires_at_ms);
-  Effect put;
-  put.kind = EffectKind::store_put;
-  put.key = record_name(state);
-  put.value = detail::json::serialize(Value(o));
-  EffectResult done = host.perform(put);
-  if (!done.store_error.empty()) return make_error(ErrorCode::storage, done.store_error);
-  return Ok{};
+  return host.put(record_name(state), detail::json::serialize(Value(o)));
 }
 
 Result<std::optional<ReturnRecord>> take_return(native::Host& host, const std::string& state) {
-  Effect get;
-  get.kind = EffectKind::store_get;
-  get.key = record_name(state);
-  EffectResult got = host.perform(get);
-  if (!got.store_error.empty()) return make_error(ErrorCode::storage, got.store_error);
-  if (!got.found) return std::optional<ReturnRecord>();
-  Effect del;
-  del.kind = EffectKind::store_delete;
-  del.key = get.key;
-  del.expected_version = got.record.version;
-  EffectResult deleted = host.perform(del);
-  if (!deleted.store_error.empty()) return make_error(ErrorCode::storage, deleted.store_error);
-  if (!deleted.found) return std::optional<ReturnRecord>();  // another callback took it first
-  return from_json(got.record.value);
+  auto got = host.get(record_name(state));
+  if (!got) return got.error();
+  if (!*got) return std::optional<ReturnRecord>();
+  auto taken = host.remove((*got)->key, (*got)->version);
+  if (!taken) return taken.error();
+  if (!*taken) return std::optional<ReturnRecord>();  // another callback took it first
+  return from_json((*got)->value);
 }
 
 }  // namespace latchkey::gateway

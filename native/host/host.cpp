@@ -15,11 +15,9 @@ Result<std::unique_ptr<Host>> Host::open(const HostOptions& options) {
   h->store_ = std::move(*store);
 
   // Any record at all means a key already sealed something: never make a new key for it.
-  Effect any;
-  any.kind = EffectKind::store_list;
-  EffectResult existing = h->store_->perform(any);
-  if (!existing.store_error.empty()) return make_error(ErrorCode::storage, existing.store_error);
-  auto key = load_master_key(h->store_path_, !existing.records.empty());
+  auto existing = h->list("");
+  if (!existing) return existing.error();
+  auto key = load_master_key(h->store_path_, !existing->empty());
   if (!key) return key.error();
 
   HttpsClientOptions http_options;
@@ -128,6 +126,50 @@ Result<EffectResult> Host::authorized_stream(const ConnectionRef& ref, const Htt
     if (token && refreshed) *refreshed = token->refreshed;
   }
   return r;
+}
+
+namespace {
+
+Effect store_effect(EffectKind kind, const std::string& key) {
+  Effect e;
+  e.kind = kind;
+  e.key = key;
+  return e;
+}
+
+Error store_error(const EffectResult& r) { return make_error(ErrorCode::storage, r.store_error); }
+
+}  // namespace
+
+Result<std::optional<StoreRecord>> Host::get(const std::string& key) {
+  EffectResult r = store_->perform(store_effect(EffectKind::store_get, key));
+  if (!r.store_error.empty()) return store_error(r);
+  if (!r.found) return std::optional<StoreRecord>();
+  return std::optional<StoreRecord>(StoreRecord{key, std::move(r.record.value), r.record.version});
+}
+
+Status Host::put(const std::string& key, const std::string& value) {
+  Effect e = store_effect(EffectKind::store_put, key);
+  e.value = value;
+  EffectResult r = store_->perform(e);
+  if (!r.store_error.empty()) return store_error(r);
+  return Ok{};
+}
+
+Result<bool> Host::remove(const std::string& key, std::int64_t version) {
+  Effect e = store_effect(EffectKind::store_delete, key);
+  e.expected_version = version;
+  EffectResult r = store_->perform(e);
+  if (!r.store_error.empty()) return store_error(r);
+  return r.found && !r.conflict;
+}
+
+Result<std::vector<StoreRecord>> Host::list(const std::string& prefix) {
+  Effect e = store_effect(EffectKind::store_list, "");
+  e.prefix = prefix;
+  EffectResult r = store_->perform(e);
+  if (!r.store_error.empty()) return store_error(r);
+  return std::move(r.records);
 }
 
 EffectResult Host::perform(const Effect& e) {

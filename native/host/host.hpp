@@ -4,6 +4,8 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include "http/https_client.hpp"
@@ -46,6 +48,14 @@ class Host {
   /// still refreshed for the caller's own retry.
   Result<EffectResult> authorized_stream(const ConnectionRef& ref, const HttpRequest& request, BodySource* body,
                                          ResponseSink& sink, bool* refreshed = nullptr);
+
+  /// The store, for records a host keeps beside the engine's (the gateway's API keys and sign-in
+  /// return addresses). Failures are storage errors carrying the store's message.
+  Result<std::optional<StoreRecord>> get(const std::string& key);
+  Status put(const std::string& key, const std::string& value);
+  /// True when this call removed the record at `version`; false when it was gone or had changed.
+  Result<bool> remove(const std::string& key, std::int64_t version);
+  Result<std::vector<StoreRecord>> list(const std::string& prefix);
 
   /// Performs one effect.
   EffectResult perform(const Effect& effect);
