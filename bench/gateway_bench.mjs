@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { startAuthServer } from '../tests/fixtures/auth_server.mjs';
+import { freePort } from '../tests/fixtures/http_util.mjs';
 import { makeTestPki } from '../tests/fixtures/test_ca.mjs';
 
 const { values: opts, positionals } = parseArgs({
@@ -78,14 +79,6 @@ function run(cmd, args, env) {
     child.on('error', fail);
     child.on('close', (code) => (code === 0 ? ok(out) : fail(new Error(`${cmd} exited ${code}: ${err.trim()}`))));
   });
-}
-
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((ok) => s.listen(0, '127.0.0.1', ok));
-  const { port } = s.address();
-  await new Promise((ok) => s.close(ok));
-  return port;
 }
 
 /// One plain-HTTP request; by default on its own connection (`Connection: close`).

@@ -6,25 +6,17 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import { startApiServer } from '../fixtures/api_server.mjs';
 import { startAuthServer } from '../fixtures/auth_server.mjs';
+import { freePort } from '../fixtures/http_util.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import {
   Cli, providerFor, request as gwRequest, runD, startGateway, tempDir,
 } from './harness.mjs';
 
 const pki = await makeTestPki(tempDir('latchkey-pki-'));
-
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /// Revokes the whole grant (refresh token included) the way the CLI test does: at the endpoint.
 function revokeGrant(as, token) {
