@@ -128,22 +128,11 @@ void add_use_commands(CLI::App& app, Session& session) {
         auto h = session.host();
         if (!h) return report(h.error(), t->json);
         native::Host& host = **h;
-        auto p = host.run(host.engine().get_provider(t->provider));
-        if (!p) return report(p.error(), t->json);
-        if (!p->provider.ping) {
-          return report(make_error(ErrorCode::invalid_request, "'" + t->provider + "' declares no ping request"),
-                        t->json);
-        }
-        HttpRequest req;
-        req.method = p->provider.ping->method;
-        req.url = p->provider.ping->url;
-        req.headers = p->provider.ping->headers;
-        auto signed_req = host.run(host.engine().sign_request(t->ref(session), req));
-        if (!signed_req) return report(signed_req.error(), t->json);
         auto started = std::chrono::steady_clock::now();
-        EffectResult r = host.http(*signed_req);
+        auto r = host.ping(t->ref(session));
+        if (!r) return report(r.error(), t->json);
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-        return finish_ping(r, static_cast<std::int64_t>(ms.count()), t->json);
+        return finish_ping(*r, static_cast<std::int64_t>(ms.count()), t->json);
       };
     });
   }

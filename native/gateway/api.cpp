@@ -413,18 +413,8 @@ ApiResponse discover(native::Host& host, const ApiRequest& req) {
 /// The provider's declared cheap authenticated call, made with the connection (a 401 refreshes
 /// once): {ok, status, ms} and, if the provider could not be reached, error.
 ApiResponse ping(native::Host& host, const ConnectionRef& ref) {
-  auto p = host.run(host.engine().get_provider(ref.provider));
-  if (!p) return from_error(p.error());
-  if (!p->provider.ping) {
-    return error_response(400, "invalid_request", "'" + ref.provider + "' declares no ping request");
-  }
-  HttpRequest req;
-  req.method = p->provider.ping->method;
-  req.url = p->provider.ping->url;
-  req.headers = p->provider.ping->headers;
-  req.max_response_bytes = 1 << 20;
   auto started = std::chrono::steady_clock::now();
-  auto sent = host.authorized_request(ref, req);
+  auto sent = host.ping(ref);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   if (!sent) return from_error(sent.error());
   Object o;

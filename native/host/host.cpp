@@ -83,6 +83,18 @@ Result<EffectResult> Host::authorized_request(const ConnectionRef& ref, const Ht
       refreshed);
 }
 
+Result<EffectResult> Host::ping(const ConnectionRef& ref) {
+  auto p = run(engine_->get_provider(ref.provider));
+  if (!p) return p.error();
+  if (!p->provider.ping) return make_error(ErrorCode::invalid_request, "'" + ref.provider + "' declares no ping request");
+  HttpRequest req;
+  req.method = p->provider.ping->method;
+  req.url = p->provider.ping->url;
+  req.headers = p->provider.ping->headers;
+  req.max_response_bytes = 1 << 20;  // a liveness check: its body is not the point
+  return authorized_request(ref, req);
+}
+
 namespace {
 
 // Holds back a 401 the first time so it can be retried after a refresh.

@@ -42,6 +42,10 @@ class Host {
   Result<EffectResult> authorized_request(const ConnectionRef& ref, const HttpRequest& request,
                                           bool* refreshed = nullptr);
 
+  /// The provider's declared cheap authenticated call (its `ping`), made as authorized_request
+  /// does. invalid_request when the provider declares none.
+  Result<EffectResult> ping(const ConnectionRef& ref);
+
   /// authorized_request with streamed bodies (HttpsClient::stream): the response goes to `sink`.
   /// A 401 is retried after the refresh only when `body` is null (request.body is then sent
   /// again); a streamed body cannot be sent twice, so that 401 reaches the sink, but the token is
