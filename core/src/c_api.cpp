@@ -169,6 +169,7 @@ Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string
     r.redirect_uri = a.str("redirect_uri");
     if (auto name = a.opt_str("client_name")) r.client_name = *name;
     r.allow_private_network = a.flag("allow_private_network");
+    r.issuer_first = a.flag("issuer_first");
     out = engine.discover_resource(std::move(r));
   } else if (op == "set_mode") {
     a.require("provider");

@@ -185,9 +185,38 @@ class DiscoverResource : public Operation<ProviderInfo> {
   std::shared_ptr<Operation<AppInfo>> app_;
 };
 
+// issuer_first: the issuer's metadata, else the resource's.
+class DiscoverIssuerOrResource : public Operation<ProviderInfo> {
+ public:
+  DiscoverIssuerOrResource(Engine& e, ResourceDiscoveryRequest r) : Operation(e), req_(std::move(r)) {}
+
+ private:
+  void run() override {
+    issuer_ = make_discover_provider(engine(), req_.key, req_.resource_url);
+    delegate(issuer_, [this] {
+      const auto& issuer = issuer_->result();
+      if (issuer || issuer.error().code != ErrorCode::not_found) return finish(issuer);
+      resource_ = std::make_shared<DiscoverResource>(engine(), req_);
+      delegate(resource_, [this] {
+        const auto& resource = resource_->result();
+        finish(resource || resource.error().code != ErrorCode::not_found ? resource : issuer_->result());
+      });
+    });
+  }
+
+  void finish(const Result<ProviderInfo>& r) {
+    if (!r) return fail(r.error());
+    succeed(r.value());
+  }
+
+  ResourceDiscoveryRequest req_;
+  std::shared_ptr<Operation<ProviderInfo>> issuer_, resource_;
+};
+
 }  // namespace
 
 std::unique_ptr<Operation<ProviderInfo>> make_discover_resource(Engine& e, ResourceDiscoveryRequest request) {
+  if (request.issuer_first) return std::make_unique<DiscoverIssuerOrResource>(e, std::move(request));
   return std::make_unique<DiscoverResource>(e, std::move(request));
 }
 

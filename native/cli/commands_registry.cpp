@@ -228,22 +228,14 @@ void add_registry_commands(CLI::App& app, Session& session) {
     cmd->add_flag("--json", *json, "Print JSON");
     cmd->callback([&session, url, key, json, mcp, allow_private] {
       session.action = [&session, url, key, json, mcp, allow_private] {
-        auto discover_resource = [&] {
-          ResourceDiscoveryRequest req;
-          req.key = *key;
-          req.resource_url = *url;
-          // What `connect` listens on; a loopback redirect matches any port (RFC 8252 §7.3).
-          req.redirect_uri = "http://127.0.0.1/oauth/callback";
-          req.allow_private_network = *allow_private;
-          return session.call([&](Engine& e) { return e.discover_resource(req); });
-        };
-        auto r = *mcp ? discover_resource() : session.call([&](Engine& e) { return e.discover_provider(*key, *url); });
-        // Not an issuer: perhaps a protected resource that names its issuer.
-        if (!*mcp && !r && r.error().code == ErrorCode::not_found) {
-          auto resource = discover_resource();
-          // Neither kind of metadata: the issuer's answer is the one to explain.
-          if (resource || resource.error().code != ErrorCode::not_found) r = std::move(resource);
-        }
+        ResourceDiscoveryRequest req;
+        req.key = *key;
+        req.resource_url = *url;
+        // What `connect` listens on; a loopback redirect matches any port (RFC 8252 §7.3).
+        req.redirect_uri = "http://127.0.0.1/oauth/callback";
+        req.allow_private_network = *allow_private;
+        req.issuer_first = !*mcp;
+        auto r = session.call([&](Engine& e) { return e.discover_resource(req); });
         if (!r) return report(r.error(), *json);
         if (*json) print_json(detail::to_value(*r));
         else print_provider(*r);

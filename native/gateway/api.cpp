@@ -385,21 +385,13 @@ ApiResponse discover(native::Host& host, const ApiRequest& req) {
       return error_response(400, "invalid_request", std::string(name) + " must be a boolean");
     }
   }
-  auto discover_resource = [&] {
-    ResourceDiscoveryRequest r;
-    r.key = *key;
-    r.resource_url = *url;
-    r.redirect_uri = callback_uri(req);  // where authorize sends the browser back
-    r.allow_private_network = allow_private;
-    return host.run(host.engine().discover_resource(std::move(r)));
-  };
-  auto info = mcp ? discover_resource() : host.run(host.engine().discover_provider(*key, *url));
-  // Not an issuer: perhaps a protected resource that names its issuer.
-  if (!mcp && !info && info.error().code == ErrorCode::not_found) {
-    auto resource = discover_resource();
-    // Neither kind of metadata: the issuer's answer is the one to explain.
-    if (resource || resource.error().code != ErrorCode::not_found) info = std::move(resource);
-  }
+  ResourceDiscoveryRequest r;
+  r.key = *key;
+  r.resource_url = *url;
+  r.redirect_uri = callback_uri(req);  // where authorize sends the browser back
+  r.allow_private_network = allow_private;
+  r.issuer_first = !mcp;
+  auto info = host.run(host.engine().discover_resource(std::move(r)));
   if (!info) return from_error(info.error());
   Value v = detail::to_value(*info);
   if (info->has_app && v.is<Object>()) {

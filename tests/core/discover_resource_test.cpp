@@ -44,12 +44,13 @@ struct Mcp : ::testing::Test {
     };
   }
 
-  Result<ProviderInfo> discover(bool allow_private = false, std::string url = kResource) {
+  Result<ProviderInfo> discover(bool allow_private = false, std::string url = kResource, bool issuer_first = false) {
     ResourceDiscoveryRequest r;
     r.key = "mcp";
     r.resource_url = std::move(url);
     r.redirect_uri = "http://127.0.0.1/oauth/callback";
     r.allow_private_network = allow_private;
+    r.issuer_first = issuer_first;
     return host.run(engine->discover_resource(r));
   }
 
@@ -69,6 +70,27 @@ struct Mcp : ::testing::Test {
   std::unique_ptr<Engine> engine;
   std::map<std::string, EffectResult> routes;
 };
+
+TEST_F(Mcp, IssuerFirstTakesAnIssuersMetadataAndElseTheResources) {
+  // The AS's own URL is an issuer: its metadata, no resource, no registration.
+  auto issuer = discover(false, kIssuer, true);
+  ASSERT_TRUE(issuer.ok()) << issuer.error().message;
+  EXPECT_EQ(issuer->provider.issuer, kIssuer);
+  EXPECT_TRUE(issuer->provider.resource.empty());
+  EXPECT_EQ(call_to("https://as.example.com/reg"), nullptr);
+  ASSERT_TRUE(host.run(engine->remove_provider("mcp", true)).ok());
+  // The MCP server has no issuer metadata: discovered as a resource.
+  auto resource = discover(false, kResource, true);
+  ASSERT_TRUE(resource.ok()) << resource.error().message;
+  EXPECT_EQ(resource->provider.resource, kResource);
+  EXPECT_TRUE(resource->has_app);
+  ASSERT_TRUE(host.run(engine->remove_provider("mcp", true)).ok());
+  // Neither: the issuer's not_found explains it.
+  auto neither = discover(false, "https://nothing.example.com", true);
+  ASSERT_FALSE(neither.ok());
+  EXPECT_EQ(neither.error().code, ErrorCode::not_found);
+  EXPECT_EQ(neither.error().message, host.run(engine->discover_provider("mcp", "https://nothing.example.com")).error().message);
+}
 
 TEST_F(Mcp, DiscoversRegistersAndSavesTheProviderWithItsResource) {
   auto r = discover();

@@ -195,6 +195,10 @@ struct ResourceDiscoveryRequest {
   /// metadata must not steer requests into the host's network. Host names are not resolved here —
   /// a host that must also stop names resolving to private addresses does so in its HTTP layer.
   bool allow_private_network = false;
+  /// First try resource_url as an issuer (RFC 8414 / OpenID metadata, as discover_provider), and
+  /// only when it has none as a protected resource: what "a server's URL" means to a user. When
+  /// neither has metadata, the issuer's not_found is the error.
+  bool issuer_first = false;
 };
 
 struct ResealResult {
