@@ -173,11 +173,7 @@ TEST_F(Mcp, ProvidersWithoutAResourceKeepTheirRequestsAndJson) {
   std::string json = provider_to_json(p->provider);
   EXPECT_EQ(json.find("resource"), std::string::npos);
   EXPECT_EQ(json.find("pushed_authorization"), std::string::npos);
-  AppInput app;
-  app.provider = "plain";
-  app.client_id = "id";
-  app.client_secret = "secret";
-  app.redirect_uri = "http://127.0.0.1:1/cb";
+  AppInput app = testing::app_input("plain", "id", "secret", "http://127.0.0.1:1/cb");
   ASSERT_TRUE(host.run(engine->upsert_app(app)).ok());
   AuthorizeRequest a;
   a.provider = "plain";

@@ -535,11 +535,7 @@ TEST_F(Lifecycle, SignRequestCanPutTheTokenInTheQuery) {
 }
 
 TEST_F(Lifecycle, TemplatedInjectionHostsUseTheConnectionsValues) {
-  AppInput app;
-  app.provider = "shopify";
-  app.client_id = "id";
-  app.client_secret = "secret";
-  app.redirect_uri = "https://app.example.com/cb";
+  AppInput app = testing::app_input("shopify", "id", "secret", "https://app.example.com/cb");
   ASSERT_TRUE(host.run(engine->upsert_app(app)).ok());
   AuthorizeRequest r;
   r.principal = "alice";

@@ -42,11 +42,7 @@ struct OAuth1Flow : ::testing::Test {
   void SetUp() override {
     engine = testing::make_engine();
     ASSERT_TRUE(host.run(engine->register_provider(kTumble)).ok());
-    AppInput app;
-    app.provider = "tumble";
-    app.client_id = "consumer-key";
-    app.client_secret = "consumer-secret";
-    app.redirect_uri = "http://127.0.0.1:8765/oauth/callback";
+    AppInput app = testing::app_input("tumble", "consumer-key", "consumer-secret", "http://127.0.0.1:8765/oauth/callback");
     ASSERT_TRUE(host.run(engine->upsert_app(app)).ok());
     host.http = [this](const HttpRequest& req) { return server(req); };
   }
@@ -216,10 +212,7 @@ TEST_F(OAuth1Flow, RejectedVerifier) {
 TEST_F(OAuth1Flow, FlowsDoNotCross) {
   // An OAuth 2 state presented as a temporary token, and a temporary token presented as a state.
   ASSERT_TRUE(host.run(engine->register_provider(testing::kAcmeProvider)).ok());
-  AppInput app;
-  app.provider = "acme";
-  app.client_id = "acme-client";
-  app.redirect_uri = "http://127.0.0.1:8765/callback";
+  AppInput app = testing::app_input("acme", "acme-client", "", "http://127.0.0.1:8765/callback");
   ASSERT_TRUE(host.run(engine->upsert_app(app)).ok());
   AuthorizeRequest r;
   r.principal = "alice";
@@ -239,11 +232,7 @@ TEST_F(OAuth1Flow, ScopeAndProviderParamsGoOnTheConsentUrl) {
   trello_like.insert(trello_like.rfind('}'), R"(, "default_scopes": ["read", "write"], "scope_separator": ",",
       "authorization_params": {"expiration": "never"})");
   ASSERT_TRUE(host.run(engine->register_provider(trello_like)).ok()) << trello_like;
-  AppInput app;
-  app.provider = "board";
-  app.client_id = "k";
-  app.client_secret = "consumer-secret";
-  app.redirect_uri = "http://127.0.0.1:8765/oauth/callback";
+  AppInput app = testing::app_input("board", "k", "consumer-secret", "http://127.0.0.1:8765/oauth/callback");
   ASSERT_TRUE(host.run(engine->upsert_app(app)).ok());
   AuthorizeRequest r;
   r.principal = "alice";

@@ -44,6 +44,16 @@ std::unique_ptr<Engine> make_engine(EngineConfig config) {
   return std::move(*e);
 }
 
+AppInput app_input(const std::string& provider, const std::string& client_id, const std::string& secret,
+                   const std::string& redirect_uri) {
+  AppInput app;
+  app.provider = provider;
+  app.client_id = client_id;
+  if (!secret.empty()) app.client_secret = secret;
+  app.redirect_uri = redirect_uri;
+  return app;
+}
+
 std::map<std::string, std::string> form_fields(const std::string& body) {
   std::map<std::string, std::string> out;
   auto p = detail::decode_form(body);

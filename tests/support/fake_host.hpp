@@ -60,6 +60,10 @@ EffectResult transport_failure(std::string message);
 /// An engine with a fixed key and seed (deterministic).
 std::unique_ptr<Engine> make_engine(EngineConfig config = {});
 
+/// App credentials for `provider` (no secret when `secret` is empty: a public client).
+AppInput app_input(const std::string& provider, const std::string& client_id, const std::string& secret,
+                   const std::string& redirect_uri);
+
 /// Form body → params (for checking what the core sent).
 std::map<std::string, std::string> form_fields(const std::string& body);
 /// Query of a URL → params.
