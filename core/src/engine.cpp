@@ -94,6 +94,9 @@ std::unique_ptr<Operation<AccessToken>> Engine::get_token(ConnectionRef ref, boo
 std::unique_ptr<Operation<HttpRequest>> Engine::sign_request(ConnectionRef ref, HttpRequest request) {
   return make_sign_request(*this, std::move(ref), std::move(request));
 }
+std::unique_ptr<Operation<RequestSigner>> Engine::request_signer(ConnectionRef ref) {
+  return make_request_signer(*this, std::move(ref));
+}
 std::unique_ptr<Operation<ConnectionInfo>> Engine::status(ConnectionRef ref) { return make_status(*this, std::move(ref)); }
 std::unique_ptr<Operation<std::vector<ConnectionInfo>>> Engine::list_connections(std::string principal) {
   return make_list_connections(*this, std::move(principal));

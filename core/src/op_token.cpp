@@ -90,17 +90,6 @@ void save_attempt(std::shared_ptr<SaveState> s) {
   });
 }
 
-// "scheme://" before any '/', '?' or '#': a query holding a URL does not make a path absolute.
-bool has_scheme(const std::string& url) {
-  auto sep = url.find("://");
-  if (sep == std::string::npos || sep == 0) return false;
-  for (std::size_t i = 0; i < sep; ++i) {
-    char c = url[i];
-    bool ok = std::isalpha(static_cast<unsigned char>(c)) || (i > 0 && (std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.'));
-    if (!ok) return false;
-  }
-  return true;
-}
 
 bool fresh(const ConnectionRecord& r, std::int64_t buffer_s, std::int64_t now) {
   return r.expires_at_ms == 0 || r.expires_at_ms - buffer_s * 1000 > now;
@@ -430,70 +419,71 @@ class GetToken : public Operation<AccessToken> {
   std::string key_;
 };
 
-class SignRequest : public Operation<HttpRequest> {
- public:
-  SignRequest(Engine& e, ConnectionRef ref, HttpRequest req) : Operation(e), ref_(std::move(ref)), req_(std::move(req)) {}
-
- private:
-  void run() override {
-    Steps::provider(*this, ref_.provider, [this](Result<Provider> p) {
-      if (!p) return fail(p.error());
-      provider_ = std::move(*p);
-      // Check the destination before spending a refresh on it.
-      Steps::connection(*this, ref_, [this](Result<Versioned> v) {
-        if (!v) return fail(v.error());
-        ref_.account = v->record.account;
-        auto token = std::shared_ptr<Operation<AccessToken>>(make_get_token(engine(), ref_, false));
-        auto resolved = resolve_for(provider_, v->record.template_values, {});
-        if (!resolved) return fail(resolved.error());
-        provider_ = std::move(*resolved);
-        if (!has_scheme(req_.url)) {
-          // A path: relative to the provider's API base URL.
-          if (provider_.api_base_url.empty()) {
-            return fail(make_error(ErrorCode::invalid_request,
-                                   "'" + provider_.key + "' has no api_base_url: give a full https:// URL"));
-          }
-          std::string base = provider_.api_base_url;
-          while (!base.empty() && base.back() == '/') base.pop_back();
-          // No path at all (only a query, or nothing) is the base URL itself: an MCP server's
-          // resource URL ("https://host/mcp") is its endpoint, and "/mcp/" would be another.
-          if (req_.url.empty() || req_.url.front() == '?') req_.url = base + req_.url;
-          else req_.url = base + (req_.url.front() != '/' ? "/" : "") + req_.url;
-        }
-        auto url = parse_url(req_.url);
-        if (!url) return fail(url.error());
-        if (url->scheme != "https" && !is_loopback_host(url->host)) {
-          return fail(make_error(ErrorCode::invalid_request, "tokens are only sent over https"));
-        }
-        if (!host_allowed(provider_.injection, url->host)) {
-          return fail(make_error(ErrorCode::invalid_request,
-                                 "'" + url->host + "' is not a host '" + provider_.key +
-                                     "' tokens may be sent to (allowed: " + allowed_hosts() + ")"));
-        }
-        if (provider_.auth_mode == AuthMode::oauth1) return sign_oauth1(v->record);
-        delegate(token, [this, token] {
-          const auto& t = token->result();
-          if (!t) return fail(t.error());
-          inject(t->access_token);
-        });
+/// Resolves a connection's provider (templates filled in) and account, then hands them on: what
+/// signing a request needs before the token.
+class SignerBase {
+ protected:
+  template <class Op, class Then>
+  static void resolve(Op& op, ConnectionRef& ref, Provider& provider, Then then) {
+    Steps::provider(op, ref.provider, [&op, &ref, &provider, then](Result<Provider> p) {
+      if (!p) return op.fail(p.error());
+      provider = std::move(*p);
+      Steps::connection(op, ref, [&op, &ref, &provider, then](Result<Versioned> v) {
+        if (!v) return op.fail(v.error());
+        ref.account = v->record.account;
+        auto resolved = resolve_for(provider, v->record.template_values, {});
+        if (!resolved) return op.fail(resolved.error());
+        provider = std::move(*resolved);
+        then(std::move(v->record));
       });
     });
   }
 
-  std::string allowed_hosts() const {
-    std::string s;
-    for (const auto& h : provider_.injection.hosts) s += (s.empty() ? "" : ", ") + h;
+  /// The signer without its token: enough to check a request's destination.
+  static RequestSigner signer_for(const ConnectionRef& ref, const Provider& provider) {
+    RequestSigner s;
+    s.account = ref.account;
+    s.api_base_url = provider.api_base_url;
+    s.provider = provider.key;
+    s.injection = provider.injection;
     return s;
+  }
+};
+
+class SignRequest : public Operation<HttpRequest>, SignerBase {
+ public:
+  SignRequest(Engine& e, ConnectionRef ref, HttpRequest req) : Operation(e), ref_(std::move(ref)), req_(std::move(req)) {}
+
+ private:
+  friend class SignerBase;
+  void run() override {
+    resolve(*this, ref_, provider_, [this](ConnectionRecord record) {
+      signer_ = signer_for(ref_, provider_);
+      // Check the destination before spending a refresh on it.
+      auto checked = sign_with(signer_, req_);
+      if (!checked) return fail(checked.error());
+      if (provider_.auth_mode == AuthMode::oauth1) return sign_oauth1(std::move(record), std::move(checked->url));
+      auto token = std::shared_ptr<Operation<AccessToken>>(make_get_token(engine(), ref_, false));
+      delegate(token, [this, token] {
+        const auto& t = token->result();
+        if (!t) return fail(t.error());
+        signer_.access_token = t->access_token;
+        auto signed_request = sign_with(signer_, std::move(req_));
+        if (!signed_request) return fail(signed_request.error());
+        succeed(std::move(*signed_request));
+      });
+    });
   }
 
   // OAuth 1.0a tokens do not expire or refresh: each request is signed with the app's
   // credentials and the token credentials (RFC 5849 §3), in the Authorization header.
-  void sign_oauth1(ConnectionRecord record) {
+  void sign_oauth1(ConnectionRecord record, std::string url) {
     if (record.status == "needs_reauth") {
       return fail(make_error(ErrorCode::needs_reauth, "the connection to '" + ref_.provider +
                                                           "' needs to be authorized again: run `latchkey connect " +
                                                           ref_.provider + "`"));
     }
+    req_.url = std::move(url);
     Steps::app(*this, ref_.provider, [this, record](Result<AppRecord> a) {
       if (!a) return fail(a.error());
       auto client = oauth1_client(engine(), provider_, *a);
@@ -513,24 +503,37 @@ class SignRequest : public Operation<HttpRequest> {
     });
   }
 
-  void inject(const std::string& token) {
-    const Injection& inj = provider_.injection;
-    if (!inj.query_param.empty()) {
-      req_.url = append_query(req_.url, {{inj.query_param, token}});
-    } else {
-      std::string name = inj.header.empty() ? "Authorization" : inj.header;
-      // The caller's own credentials never travel next to ours.
-      req_.headers.erase(std::remove_if(req_.headers.begin(), req_.headers.end(),
-                                        [&](const auto& h) { return find_header({h}, name) != nullptr; }),
-                         req_.headers.end());
-      req_.headers.emplace_back(name, inj.prefix + token);
-    }
-    req_.follow_redirects = false;
-    succeed(std::move(req_));
+  ConnectionRef ref_;
+  HttpRequest req_;
+  Provider provider_;
+  RequestSigner signer_;
+};
+
+class MakeRequestSigner : public Operation<RequestSigner>, SignerBase {
+ public:
+  MakeRequestSigner(Engine& e, ConnectionRef ref) : Operation(e), ref_(std::move(ref)) {}
+
+ private:
+  friend class SignerBase;
+  void run() override {
+    resolve(*this, ref_, provider_, [this](ConnectionRecord) {
+      if (provider_.auth_mode == AuthMode::oauth1) {
+        return fail(make_error(ErrorCode::invalid_request,
+                               "'" + provider_.key + "' uses OAuth 1.0a: each request is signed on its own"));
+      }
+      auto token = std::shared_ptr<Operation<AccessToken>>(make_get_token(engine(), ref_, false));
+      delegate(token, [this, token] {
+        const auto& t = token->result();
+        if (!t) return fail(t.error());
+        RequestSigner s = signer_for(ref_, provider_);
+        s.access_token = t->access_token;
+        if (t->expires_at_ms != 0) s.fresh_until_ms = t->expires_at_ms - provider_.expiry_buffer_seconds * 1000;
+        succeed(std::move(s));
+      });
+    });
   }
 
   ConnectionRef ref_;
-  HttpRequest req_;
   Provider provider_;
 };
 
@@ -590,6 +593,9 @@ std::unique_ptr<Operation<AccessToken>> make_get_token(Engine& engine, Connectio
 }
 std::unique_ptr<Operation<HttpRequest>> make_sign_request(Engine& engine, ConnectionRef ref, HttpRequest request) {
   return std::make_unique<SignRequest>(engine, std::move(ref), std::move(request));
+}
+std::unique_ptr<Operation<RequestSigner>> make_request_signer(Engine& engine, ConnectionRef ref) {
+  return std::make_unique<MakeRequestSigner>(engine, std::move(ref));
 }
 std::unique_ptr<Operation<ConnectionInfo>> make_status(Engine& engine, ConnectionRef ref) {
   return std::make_unique<ConnectionStatus>(engine, std::move(ref));

@@ -15,6 +15,7 @@ std::unique_ptr<Operation<ConnectionInfo>> make_client_credentials(Engine& engin
                                                                    std::vector<std::string> scopes);
 std::unique_ptr<Operation<AccessToken>> make_get_token(Engine& engine, ConnectionRef ref, bool force_refresh);
 std::unique_ptr<Operation<HttpRequest>> make_sign_request(Engine& engine, ConnectionRef ref, HttpRequest request);
+std::unique_ptr<Operation<RequestSigner>> make_request_signer(Engine& engine, ConnectionRef ref);
 std::unique_ptr<Operation<ConnectionInfo>> make_status(Engine& engine, ConnectionRef ref);
 std::unique_ptr<Operation<std::vector<ConnectionInfo>>> make_list_connections(Engine& engine, std::string principal);
 std::unique_ptr<Operation<DisconnectResult>> make_disconnect(Engine& engine, ConnectionRef ref, bool revoke);

@@ -23,6 +23,7 @@ template class Operation<ConnectionInfo>;
 template class Operation<std::vector<ConnectionInfo>>;
 template class Operation<AccessToken>;
 template class Operation<HttpRequest>;
+template class Operation<RequestSigner>;
 template class Operation<DisconnectResult>;
 template class Operation<RemoveResult>;
 template class Operation<ResealResult>;
@@ -164,6 +165,16 @@ Value to_value(const HttpRequest& r) {
   o["timeout_ms"] = Value(r.timeout_ms);
   o["max_response_bytes"] = Value(static_cast<std::int64_t>(r.max_response_bytes));
   o["follow_redirects"] = Value(r.follow_redirects);
+  return Value(o);
+}
+
+Value to_value(const RequestSigner& s) {
+  Object o;
+  o["account"] = Value(s.account);
+  o["api_base_url"] = Value(s.api_base_url);
+  o["provider"] = Value(s.provider);
+  o["access_token"] = Value(s.access_token);
+  o["fresh_until_ms"] = opt_time(s.fresh_until_ms);
   return Value(o);
 }
 

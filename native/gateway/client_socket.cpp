@@ -1,7 +1,5 @@
 #include "client_socket.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,14 +15,15 @@ namespace latchkey::gateway {
 
 namespace asio = boost::asio;
 
-ClientSocket::ClientSocket(int fd, int stop_fd) : fd_(fd), stop_fd_(stop_fd) {
-  // Answers may leave in several writes (a streamed head, then its body): without this, Nagle's
-  // algorithm holds each later write until the client's delayed ACK, 40 ms a response.
-  int one = 1;
-  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+ClientSocket::~ClientSocket() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
-ClientSocket::~ClientSocket() { ::close(fd_); }
+int ClientSocket::release() {
+  int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
 
 void ClientSocket::shutdown_send() { ::shutdown(fd_, SHUT_WR); }
 
@@ -35,15 +34,11 @@ bool ClientSocket::wait(short events, boost::system::error_code& ec) {
       ec = boost::beast::error::timeout;
       return false;
     }
-    pollfd p[2] = {{fd_, events, 0}, {stop_fd_, POLLIN, 0}};
-    int r = ::poll(p, stoppable_ ? 2 : 1, static_cast<int>(std::min<long long>(left + 1, INT_MAX)));
+    pollfd p = {fd_, events, 0};
+    int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left + 1, INT_MAX)));
     if (r < 0) {
       if (errno == EINTR) continue;
       ec = boost::system::error_code(errno, boost::system::system_category());
-      return false;
-    }
-    if (stoppable_ && (p[1].revents & (POLLIN | POLLHUP))) {  // a closed pipe reports POLLHUP
-      ec = asio::error::operation_aborted;
       return false;
     }
     if (r > 0) return true;

@@ -1,7 +1,6 @@
-// A client's connection to latchkeyd as a Boost.Beast sync stream: a non-blocking socket whose
-// every wait is one poll() bounded by the current deadline. Cheaper than an Asio reactor per
-// connection thread (no epoll set, no timerfd re-armed per operation), and a wait for a client's
-// next request also ends when the server starts shutting down.
+// A client's connection to latchkeyd as a Boost.Beast sync stream, for a worker thread answering
+// one request: non-blocking I/O whose every wait is one poll() bounded by the current deadline
+// (cheaper than an Asio reactor for one thread and one socket).
 #pragma once
 
 #include <sys/uio.h>
@@ -19,17 +18,16 @@ class ClientSocket {
  public:
   using Clock = std::chrono::steady_clock;
 
-  /// Takes `fd` (closed on destruction). `stop_fd` becomes readable when the server stops.
-  ClientSocket(int fd, int stop_fd);
+  /// Takes `fd` (closed on destruction unless released).
+  explicit ClientSocket(int fd) : fd_(fd) {}
   ~ClientSocket();
   ClientSocket(const ClientSocket&) = delete;
   ClientSocket& operator=(const ClientSocket&) = delete;
 
   /// Reads and writes fail with beast::error::timeout once this passes.
   void expires_after(std::chrono::seconds s) { deadline_ = Clock::now() + s; }
-  /// While set, the server's stop signal ends a wait with operation_aborted (a connection
-  /// between requests); a request being read or answered is not cut short.
-  void set_stoppable(bool stoppable) { stoppable_ = stoppable; }
+  /// Gives the descriptor back (to the event loop) instead of closing it.
+  int release();
   /// Half-closes: the client sees the end of our answers.
   void shutdown_send();
 
@@ -80,12 +78,10 @@ class ClientSocket {
   static constexpr int kMaxParts = 16;
   std::size_t receive(void* data, std::size_t size, boost::system::error_code& ec);
   std::size_t send(iovec* parts, int count, boost::system::error_code& ec);
-  /// Waits for `events` until the deadline: false with ec set on timeout, stop or poll failure.
+  /// Waits for `events` until the deadline: false with ec set on timeout or poll failure.
   bool wait(short events, boost::system::error_code& ec);
 
   int fd_;
-  int stop_fd_;
-  bool stoppable_ = false;
   Clock::time_point deadline_ = Clock::now();
 };
 

@@ -67,6 +67,11 @@ Result<std::string> create_key(native::Host& host, const std::string& principal,
   return key;
 }
 
+std::optional<KeyInfo> recently_seen_key(const std::string& api_key) {
+  if (api_key.size() < 10 || api_key.size() > 200 || api_key.compare(0, 3, "lk_") != 0) return std::nullopt;
+  return known_keys().find(key_record_name(api_key), native::Host::now_ms());
+}
+
 Result<std::optional<KeyInfo>> lookup_key(native::Host& host, const std::string& api_key) {
   // Keys we never issued are refused before touching the store.
   if (api_key.size() < 10 || api_key.size() > 200 || api_key.compare(0, 3, "lk_") != 0) return std::optional<KeyInfo>();

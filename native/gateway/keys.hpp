@@ -29,4 +29,8 @@ Result<std::string> create_key(native::Host& host, const std::string& principal,
 /// A known key is remembered for 5 s, so a key removed from the store keeps working that long.
 Result<std::optional<KeyInfo>> lookup_key(native::Host& host, const std::string& api_key);
 
+/// The key's owner if lookup_key has seen the key in the last 5 s, without the store: nullopt
+/// means "ask lookup_key", not "unknown".
+std::optional<KeyInfo> recently_seen_key(const std::string& api_key);
+
 }  // namespace latchkey::gateway

@@ -1,55 +1,12 @@
 #include "proxy.hpp"
 
-#include "authorization.hpp"
+#include "proxy_wire.hpp"
 #include "responses.hpp"
 
 namespace latchkey::gateway {
 namespace {
 
 // --- The proxy ----------------------------------------------------------------------------
-
-// Bodies up to this size are read before sending, so a 401 can be retried with them.
-constexpr std::uint64_t kReplayableBody = 64 * 1024;
-
-std::string lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  auto b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return {};
-  auto e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
-
-/// The names (lowercase) listed in every Connection header, plus the fixed hop-by-hop set.
-bool is_hop_by_hop(const std::string& name, const std::vector<std::string>& connection_named) {
-  static const char* const kFixed[] = {"connection", "keep-alive", "te", "trailer", "trailers",
-                                       "transfer-encoding", "upgrade"};
-  for (const char* h : kFixed) {
-    if (name == h) return true;
-  }
-  if (name.rfind("proxy-", 0) == 0) return true;
-  for (const auto& n : connection_named) {
-    if (name == n) return true;
-  }
-  return false;
-}
-
-std::vector<std::string> connection_named(const std::vector<std::pair<std::string, std::string>>& headers) {
-  std::vector<std::string> out;
-  for (const auto& [name, value] : headers) {
-    if (lower(name) != "connection") continue;
-    for (const auto& part : detail::split_list(value)) {
-      std::string n = lower(trim(part));
-      if (!n.empty()) out.push_back(n);
-    }
-  }
-  return out;
-}
 
 /// "." or ".." (after one more round of percent-decoding too, for servers that decode twice).
 bool is_dot_segment(const std::string& part) {
@@ -63,8 +20,7 @@ bool is_dot_segment(const std::string& part) {
 /// behind an encoded slash, or a backslash (which some servers treat as a slash).
 bool walks_out(const std::string& segment) {
   if (segment.find('\\') != std::string::npos) return true;
-  std::string lowered = lower(segment);
-  if (lowered.find("%5c") != std::string::npos) return true;
+  if (segment.find("%5c") != std::string::npos || segment.find("%5C") != std::string::npos) return true;
   std::size_t at = 0;
   while (true) {
     auto slash = segment.find('/', at);
@@ -74,24 +30,13 @@ bool walks_out(const std::string& segment) {
   }
 }
 
-/// Passes the upstream's answer on without its hop-by-hop headers, cookies or Server header
-/// (Content-Length stays: the server frames the body by it, or chunks it when it is absent).
+/// Passes the upstream's answer on as caller_response_head filters it.
 class UpstreamHead : public native::ResponseSink {
  public:
   explicit UpstreamHead(native::ResponseSink& to) : to_(to) {}
   Take head(const HttpResponse& upstream) override {
-    HttpResponse head;
-    head.status = upstream.status;
-    const auto named = connection_named(upstream.headers);
-    for (const auto& [name, value] : upstream.headers) {
-      std::string n = lower(name);
-      if (is_hop_by_hop(n, named) || n == "set-cookie" || n == "set-cookie2" || n == "server") {
-        continue;
-      }
-      head.headers.emplace_back(name, value);
-    }
     started_ = true;
-    return to_.head(head);
+    return to_.head(caller_response_head(upstream));
   }
   bool data(const char* bytes, std::size_t n) override { return to_.data(bytes, n); }
   bool flush() override { return to_.flush(); }
@@ -104,14 +49,11 @@ class UpstreamHead : public native::ResponseSink {
 
 }  // namespace
 
-ApiResponse proxy(native::Host& host, Metrics& metrics, const ApiRequest& req, const Target& t,
-                  const std::string& principal) {
-  const std::string& provider = t.segments[2];
-  if (!req.response_stream) return error_response(500, "internal", "the proxy needs a response stream");
+Result<ProxyPlan> plan_proxy(const ApiRequest& req, const Target& t, const std::string& principal) {
   // The rest of the path, as received (still percent-encoded): after "/v1/proxy/<provider>".
   std::string path = req.target.substr(0, req.target.find('?'));
   if (path.find('\\') != std::string::npos) {
-    return error_response(400, "invalid_request", "the proxied path must not contain backslashes");
+    return make_error(ErrorCode::invalid_request, "the proxied path must not contain backslashes");
   }
   std::size_t slash = 0;
   for (int i = 0; i < 3 && slash != std::string::npos; ++i) slash = path.find('/', slash + 1);
@@ -119,29 +61,27 @@ ApiResponse proxy(native::Host& host, Metrics& metrics, const ApiRequest& req, c
   std::string rest = slash == std::string::npos ? "" : path.substr(slash);
   for (std::size_t i = 3; i < t.segments.size(); ++i) {
     if (walks_out(t.segments[i])) {
-      return error_response(400, "invalid_request", "the proxied path must not contain '.' or '..' segments");
+      return make_error(ErrorCode::invalid_request, "the proxied path must not contain '.' or '..' segments");
     }
   }
+  ProxyPlan plan;
+  plan.ref = ConnectionRef{principal, t.segments[2], ""};
+  plan.request.method = req.method;
+  plan.request.url = rest + (t.query.empty() ? "" : "?" + t.query);
+  plan.request.body = req.body;
+  plan.request.follow_redirects = false;
+  plan.request.headers = upstream_request_headers(req.headers, &plan.ref.account);
+  return plan;
+}
 
-  ConnectionRef ref{principal, provider, ""};
-  HttpRequest out;
-  out.method = req.method;
-  out.url = rest + (t.query.empty() ? "" : "?" + t.query);
-  out.body = req.body;
-  out.follow_redirects = false;
-  const auto named = connection_named(req.headers);
-  for (const auto& [name, value] : req.headers) {
-    std::string n = lower(name);
-    if (n == "x-latchkey-account") {
-      ref.account = trim(value);
-      continue;
-    }
-    if (is_hop_by_hop(n, named) || n == "host" || n == "content-length" || n == "authorization" || n == "cookie" ||
-        n == "expect" || n.rfind("x-latchkey-", 0) == 0) {
-      continue;
-    }
-    out.headers.emplace_back(name, value);
-  }
+ApiResponse proxy(native::Host& host, Metrics& metrics, const ApiRequest& req, const Target& t,
+                  const std::string& principal) {
+  const std::string& provider = t.segments[2];
+  if (!req.response_stream) return error_response(500, "internal", "the proxy needs a response stream");
+  auto plan = plan_proxy(req, t, principal);
+  if (!plan) return from_error(plan.error());
+  const ConnectionRef& ref = plan->ref;
+  HttpRequest& out = plan->request;
 
   // A small body is held so a 401 can be answered by refreshing and sending it again; a larger
   // one streams through and its 401 goes back to the caller (with the token refreshed).
@@ -163,7 +103,7 @@ ApiResponse proxy(native::Host& host, Metrics& metrics, const ApiRequest& req, c
 
   UpstreamHead filter(*req.response_stream);
   bool refreshed = false;
-  auto sent = host.authorized_stream(ref, out, streamed_body, filter, &refreshed);
+  auto sent = host.authorized_stream(ref, out, streamed_body, filter, &refreshed, req.refresh_first);
   if (refreshed) metrics.count_refresh();
   if (!sent) {
     if (!filter.started()) return from_error(sent.error());

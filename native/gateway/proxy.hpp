@@ -9,10 +9,26 @@
 
 namespace latchkey::gateway {
 
+/// Request bodies up to this size are read before sending, so a 401 can be retried with them.
+constexpr std::uint64_t kReplayableBody = 64 * 1024;
+
+/// A proxied request before signing: the caller's connection (the account from
+/// X-Latchkey-Account, else "" for the only one) and the request for it, whose URL is a path
+/// under the provider's api_base_url and whose headers are the ones that may go upstream.
+struct ProxyPlan {
+  ConnectionRef ref;
+  HttpRequest request;
+};
+
+/// invalid_request for a path with "." or ".." segments (also encoded) or backslashes.
+Result<ProxyPlan> plan_proxy(const ApiRequest& req, const Target& t, const std::string& principal);
+
 /// Proxies `req` for `principal` (already authenticated). The caller's Authorization, cookies,
 /// hop-by-hop headers and X-Latchkey-* never go upstream; "." and ".." segments (also encoded)
 /// and backslashes are refused. An upstream 401 refreshes once and retries when the body can be
-/// sent again (it was small enough to be held: see kReplayableBody in proxy.cpp).
+/// sent again (it was small enough to be held: see kReplayableBody in proxy.cpp). With
+/// req.refresh_first the token is refreshed before the first attempt (the event loop saw the
+/// upstream's 401 already), and the answer after that goes back as it is.
 ApiResponse proxy(native::Host& host, Metrics& metrics, const ApiRequest& req, const Target& t,
                   const std::string& principal);
 

@@ -54,10 +54,11 @@ EffectResult Host::http(const HttpRequest& request) { return http_->perform(requ
 
 Result<EffectResult> Host::send_signed(
     const ConnectionRef& ref, const HttpRequest& request,
-    const std::function<EffectResult(const HttpRequest&, bool last, bool* retry)>& send, bool* refreshed) {
+    const std::function<EffectResult(const HttpRequest&, bool last, bool* retry)>& send, bool* refreshed,
+    bool refresh_first) {
   if (refreshed) *refreshed = false;
   EffectResult r;
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  for (int attempt = refresh_first ? 1 : 0; attempt < 2; ++attempt) {
     if (attempt == 1) {
       auto token = run(engine_->get_token(ref, true));
       if (!token) return token.error();
@@ -121,7 +122,7 @@ class RetryGate : public ResponseSink {
 }  // namespace
 
 Result<EffectResult> Host::authorized_stream(const ConnectionRef& ref, const HttpRequest& request, BodySource* body,
-                                             ResponseSink& sink, bool* refreshed) {
+                                             ResponseSink& sink, bool* refreshed, bool refresh_first) {
   bool passed_401 = false;
   auto r = send_signed(
       ref, request,
@@ -132,7 +133,7 @@ Result<EffectResult> Host::authorized_stream(const ConnectionRef& ref, const Htt
         passed_401 = !gate.held() && sent.transport_error.empty() && sent.response.status == 401 && !last;
         return sent;
       },
-      refreshed);
+      refreshed, refresh_first);
   if (r && passed_401) {
     auto token = run(engine_->get_token(ref, true));
     if (token && refreshed) *refreshed = token->refreshed;

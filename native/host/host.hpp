@@ -50,8 +50,10 @@ class Host {
   /// A 401 is retried after the refresh only when `body` is null (request.body is then sent
   /// again); a streamed body cannot be sent twice, so that 401 reaches the sink, but the token is
   /// still refreshed for the caller's own retry.
+  /// With `refresh_first`, the token is refreshed before the only attempt (the caller already
+  /// saw the current token get a 401).
   Result<EffectResult> authorized_stream(const ConnectionRef& ref, const HttpRequest& request, BodySource* body,
-                                         ResponseSink& sink, bool* refreshed = nullptr);
+                                         ResponseSink& sink, bool* refreshed = nullptr, bool refresh_first = false);
 
   /// The store, for records a host keeps beside the engine's (the gateway's API keys and sign-in
   /// return addresses). Failures are storage errors carrying the store's message.
@@ -72,7 +74,7 @@ class Host {
   /// more after a forced refresh if it may.
   Result<EffectResult> send_signed(const ConnectionRef& ref, const HttpRequest& request,
                                    const std::function<EffectResult(const HttpRequest&, bool last, bool* retry)>& send,
-                                   bool* refreshed);
+                                   bool* refreshed, bool refresh_first = false);
   std::string store_path_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<HttpsClient> http_;

@@ -517,6 +517,74 @@ enum class Failure {
   closed_early,   // the connection was closed or reset before any response byte: retryable if reused
 };
 
+/// Appends the request as sent on the wire: its head and, unless streamed, its body.
+void write_request(std::string& w, const Target& t, const Outgoing& out, bool* close_requested) {
+  w += out.method;
+  w += ' ';
+  if (t.path.empty() || t.path.front() != '/') w += '/';
+  w += t.path;
+  if (t.has_query) {
+    w += '?';
+    w += t.query;
+  }
+  w += " HTTP/1.1\r\nHost: ";
+  w += t.host;
+  if (!t.default_port) {
+    w += ':';
+    char port[8];
+    int n = std::snprintf(port, sizeof port, "%d", t.port);
+    w.append(port, static_cast<std::size_t>(n));
+  }
+  w += "\r\n";
+  bool has_user_agent = false;
+  for (const auto& [name, value] : *out.headers) {
+    // Framing is ours: a caller's Host, Content-Length or Transfer-Encoding could desynchronise
+    // the connection (request smuggling), so they are replaced, not passed on.
+    if (iequals(name, "host") || iequals(name, "content-length") || iequals(name, "transfer-encoding")) continue;
+    if (out.body_dropped && (iequals(name, "content-type") || iequals(name, "content-encoding") ||
+                             iequals(name, "content-language") || iequals(name, "content-location"))) {
+      continue;
+    }
+    if (iequals(name, "user-agent")) has_user_agent = true;
+    if (iequals(name, "connection") && icontains(value, "close")) *close_requested = true;
+    w += name;
+    w += ": ";
+    w += value;
+    w += "\r\n";
+  }
+  if (!has_user_agent) {
+    w += "User-Agent: latchkey/";
+    w += lk_version();
+    w += "\r\n";
+  }
+  if (out.source && !out.source->length()) {
+    w += "Transfer-Encoding: chunked\r\n";
+  } else if (out.source || !out.body.empty() || iequals(out.method, "POST") || iequals(out.method, "PUT") ||
+             iequals(out.method, "PATCH")) {
+    char len[32];
+    std::uint64_t size = out.source ? *out.source->length() : out.body.size();
+    int n = std::snprintf(len, sizeof len, "Content-Length: %llu\r\n", static_cast<unsigned long long>(size));
+    w.append(len, static_cast<std::size_t>(n));
+  }
+  w += "\r\n";
+  if (!out.source) w += out.body;
+}
+
+/// What perform() checks before connecting: the URL, the method and every header. "" if fine.
+std::string check_request(const HttpRequest& request, Target* target) {
+  std::string why;
+  if (!parse_target(request.url, target, &why)) return why;
+  if (!is_token(request.method)) return "the request method is not a valid HTTP method name";
+  for (const auto& [name, value] : request.headers) {
+    if (!is_token(name)) return "a request header name is not a valid HTTP token; check the request's headers";
+    if (!is_field_value(value)) {
+      // The name is safe to show; the value might be a credential.
+      return "the value of the request header " + name + " contains a line break or control character; remove it";
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 struct HttpsClient::Impl {
@@ -825,55 +893,8 @@ Failure HttpsClient::Impl::exchange(Connection& c, const Target& t, Outgoing& ou
   // The request head, by hand: it is a handful of lines, and this keeps it in one reused buffer.
   std::string& w = wire;
   w.clear();
-  w += out.method;
-  w += ' ';
-  if (t.path.empty() || t.path.front() != '/') w += '/';
-  w += t.path;
-  if (t.has_query) {
-    w += '?';
-    w += t.query;
-  }
-  w += " HTTP/1.1\r\nHost: ";
-  w += t.host;
-  if (!t.default_port) {
-    w += ':';
-    char port[8];
-    int n = std::snprintf(port, sizeof port, "%d", t.port);
-    w.append(port, static_cast<std::size_t>(n));
-  }
-  w += "\r\n";
-  bool has_user_agent = false, close_requested = false;
-  for (const auto& [name, value] : *out.headers) {
-    // Framing is ours: a caller's Host, Content-Length or Transfer-Encoding could desynchronise
-    // the connection (request smuggling), so they are replaced, not passed on.
-    if (iequals(name, "host") || iequals(name, "content-length") || iequals(name, "transfer-encoding")) continue;
-    if (out.body_dropped && (iequals(name, "content-type") || iequals(name, "content-encoding") ||
-                             iequals(name, "content-language") || iequals(name, "content-location"))) {
-      continue;
-    }
-    if (iequals(name, "user-agent")) has_user_agent = true;
-    if (iequals(name, "connection") && icontains(value, "close")) close_requested = true;
-    w += name;
-    w += ": ";
-    w += value;
-    w += "\r\n";
-  }
-  if (!has_user_agent) {
-    w += "User-Agent: latchkey/";
-    w += lk_version();
-    w += "\r\n";
-  }
-  if (out.source && !out.source->length()) {
-    w += "Transfer-Encoding: chunked\r\n";
-  } else if (out.source || !out.body.empty() || iequals(out.method, "POST") || iequals(out.method, "PUT") ||
-             iequals(out.method, "PATCH")) {
-    char len[32];
-    std::uint64_t size = out.source ? *out.source->length() : out.body.size();
-    int n = std::snprintf(len, sizeof len, "Content-Length: %llu\r\n", static_cast<unsigned long long>(size));
-    w.append(len, static_cast<std::size_t>(n));
-  }
-  w += "\r\n";
-  if (!out.source) w += out.body;
+  bool close_requested = false;
+  write_request(w, t, out, &close_requested);
 
   int r = conn_write_all(c, w.data(), w.size());
   if (r == MBEDTLS_ERR_SSL_TIMEOUT) {
@@ -1041,28 +1062,9 @@ Failure HttpsClient::Impl::exchange(Connection& c, const Target& t, Outgoing& ou
 
 EffectResult HttpsClient::Impl::perform(const HttpRequest& request, BodySource* source, ResponseSink* sink) {
   EffectResult result;
-  std::string why;
   Target target;
-  if (!parse_target(request.url, &target, &why)) {
-    result.transport_error = why;
-    return result;
-  }
-  if (!is_token(request.method)) {
-    result.transport_error = "the request method is not a valid HTTP method name";
-    return result;
-  }
-  for (const auto& [name, value] : request.headers) {
-    if (!is_token(name)) {
-      result.transport_error = "a request header name is not a valid HTTP token; check the request's headers";
-      return result;
-    }
-    if (!is_field_value(value)) {
-      // The name is safe to show; the value might be a credential.
-      result.transport_error = "the value of the request header " + name +
-                               " contains a line break or control character; remove it";
-      return result;
-    }
-  }
+  result.transport_error = check_request(request, &target);
+  if (!result.transport_error.empty()) return result;
 
   Outgoing out{request.method, &request.headers, request.body};
   out.source = source;
@@ -1175,6 +1177,19 @@ EffectResult HttpsClient::perform(const HttpRequest& request) { return impl_->pe
 
 EffectResult HttpsClient::stream(const HttpRequest& request, BodySource* body, ResponseSink& sink) {
   return impl_->perform(request, body, &sink);
+}
+
+Result<WireRequest> wire_request(const HttpRequest& request) {
+  Target target;
+  std::string why = check_request(request, &target);
+  if (!why.empty()) return make_error(ErrorCode::invalid_request, why);
+  WireRequest wire;
+  Outgoing out{request.method, &request.headers, request.body};
+  write_request(wire.bytes, target, out, &wire.close_requested);
+  wire.tls = target.tls;
+  wire.host = std::string(target.host);
+  wire.port = target.port;
+  return wire;
 }
 
 }  // namespace latchkey::native

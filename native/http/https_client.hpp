@@ -47,6 +47,19 @@ class ResponseSink {
   virtual bool flush() { return true; }
 };
 
+/// A request as HttpsClient sends it, for a host that sends it on a connection of its own.
+struct WireRequest {
+  std::string bytes;             ///< Head and body, exactly as perform() would write them.
+  bool tls = true;               ///< https
+  std::string host;              ///< As in the URL (IPv6 literals keep their brackets).
+  int port = 443;
+  bool close_requested = false;  ///< The request asks the server to close after answering.
+};
+
+/// The bytes perform() would send for `request` (checked as perform() checks it: the URL, the
+/// method and every header; invalid_request with the same sentence otherwise).
+Result<WireRequest> wire_request(const HttpRequest& request);
+
 /// Thread-compatible, not thread-safe: use one client per thread. No global state.
 class HttpsClient {
  public:

@@ -176,6 +176,7 @@ struct SqliteStore::Impl {
     kListFrom,
     kLastVersion,
     kSetLastVersion,
+    kDataVersion,
     kStmtCount
   };
 
@@ -260,6 +261,7 @@ struct SqliteStore::Impl {
         "SELECT key, value, version FROM records WHERE key >= ?1 ORDER BY key",
         "SELECT CAST(value AS INTEGER) FROM meta WHERE name = 'last_version'",
         "UPDATE meta SET value = ?1 WHERE name = 'last_version'",
+        "PRAGMA data_version",
     };
     static_assert(sizeof sql / sizeof sql[0] == kStmtCount, "one SQL text per Stmt");
     for (int i = 0; i < kStmtCount; ++i) {
@@ -622,6 +624,14 @@ EffectResult SqliteStore::perform(const Effect& effect) {
 }
 
 int SqliteStore::schema_version() const { return impl_->schema; }
+
+Result<std::int64_t> SqliteStore::data_version() {
+  sqlite3_stmt* stmt = impl_->stmts[Impl::kDataVersion];
+  Resetter reset(stmt);
+  const int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_ROW) return impl_->error(rc, "reading its data version");
+  return static_cast<std::int64_t>(sqlite3_column_int64(stmt, 0));
+}
 
 std::string default_store_path() {
   const auto env = [](const char* name) {

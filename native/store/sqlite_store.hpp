@@ -41,6 +41,11 @@ class SqliteStore {
   /// The schema version after migration (1 for this build).
   int schema_version() const;
 
+  /// SQLite's data_version: changes whenever another connection — in this process or another —
+  /// has committed since this one last looked. A host that keeps what it read in memory asks
+  /// this to know when to forget it. storage on failure.
+  Result<std::int64_t> data_version();
+
 
  private:
   SqliteStore();

@@ -534,6 +534,53 @@ TEST_F(Lifecycle, SignRequestCanPutTheTokenInTheQuery) {
   for (const auto& [k, v] : s->headers) EXPECT_NE(k, "Authorization");
 }
 
+// A host that signs many requests with one RequestSigner (latchkeyd's proxy) must send exactly
+// what sign_request would, and must learn when the token stops being fresh.
+TEST_F(Lifecycle, RequestSignerSignsAsSignRequestDoes) {
+  connect();
+  const std::int64_t connected_at = host.now_ms;
+  auto signer = host.run(engine->request_signer({"alice", "acme", ""}));  // the only account
+  ASSERT_TRUE(signer.ok()) << signer.error().message;
+  EXPECT_EQ(signer->account, "default");
+  EXPECT_EQ(signer->access_token, "A1");
+  EXPECT_EQ(signer->fresh_until_ms, connected_at + 3600 * 1000 - 60 * 1000);  // expires_in minus the 60 s buffer
+  for (const char* url : {"/v1/me?x=1", "v1/me", "", "?x=1", "https://api.acme.test/v1/me", "https://eu.files.acme.test/x",
+                          "https://evil.test/v1/me", "http://api.acme.test/v1/me", "https://files.acme.test/"}) {
+    HttpRequest req;
+    req.url = url;
+    req.headers = {{"authorization", "Bearer caller-own"}, {"Accept", "application/json"}};
+    auto expected = host.run(engine->sign_request(ref, req));
+    auto got = sign_with(*signer, req);
+    ASSERT_EQ(got.ok(), expected.ok()) << url;
+    if (!got.ok()) {
+      EXPECT_EQ(got.error().code, expected.error().code) << url;
+      EXPECT_EQ(got.error().message, expected.error().message) << url;
+      continue;
+    }
+    EXPECT_EQ(got->url, expected->url) << url;
+    EXPECT_EQ(got->headers, expected->headers) << url;
+    EXPECT_FALSE(got->follow_redirects);
+  }
+}
+
+TEST_F(Lifecycle, RequestSignerRefreshesATokenThatIsNoLongerFresh) {
+  connect();
+  expire();
+  token_endpoint("A2", "R2", 600);
+  host.calls.clear();
+  auto signer = host.run(engine->request_signer(ref));
+  ASSERT_TRUE(signer.ok()) << signer.error().message;
+  EXPECT_EQ(signer->access_token, "A2");
+  EXPECT_EQ(signer->fresh_until_ms, host.now_ms + 600 * 1000 - 60 * 1000);
+  EXPECT_EQ(host.calls.size(), 1u);
+}
+
+TEST_F(Lifecycle, RequestSignerOfAMissingConnectionIsNotFound) {
+  auto signer = host.run(engine->request_signer(ref));
+  ASSERT_FALSE(signer.ok());
+  EXPECT_EQ(signer.error().code, ErrorCode::not_found);
+}
+
 TEST_F(Lifecycle, TemplatedInjectionHostsUseTheConnectionsValues) {
   AppInput app = testing::app_input("shopify", "id", "secret", "https://app.example.com/cb");
   ASSERT_TRUE(host.run(engine->upsert_app(app)).ok());

@@ -142,6 +142,16 @@ TEST_F(OAuth1Flow, ConnectsAndSealsTheTokenCredentials) {
   EXPECT_FALSE(t->refreshed);
 }
 
+TEST_F(OAuth1Flow, NoReusableSignerForOAuth1) {
+  ASSERT_TRUE(start().ok());
+  auto c = complete("oauth_token=T1&oauth_verifier=V1");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  auto signer = host.run(engine->request_signer({c->principal, "tumble", c->account}));
+  ASSERT_FALSE(signer.ok());
+  EXPECT_EQ(signer.error().code, ErrorCode::invalid_request);
+  EXPECT_NE(signer.error().message.find("OAuth 1.0a"), std::string::npos);
+}
+
 TEST_F(OAuth1Flow, RefusesAServerThatDoesNotConfirmTheCallback) {
   request_token_body = "oauth_token=T1&oauth_token_secret=T1-secret";
   auto s = start();

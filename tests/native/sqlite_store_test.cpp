@@ -670,6 +670,30 @@ TEST(SqliteStorePath, DefaultFollowsLatchkeyStoreThenXdgThenHome) {
     }
   }
 }
+// ---- data_version ----------------------------------------------------------------------------
+
+// latchkeyd keeps signers in memory and forgets them when this changes: it must change for a
+// commit by any other connection (another process's is one too) and only then.
+TEST_F(SqliteStoreTest, DataVersionChangesWhenAnotherConnectionCommits) {
+  auto watcher = open_ok(path());
+  auto writer = open_ok(path());
+  ASSERT_TRUE(watcher && writer);
+  auto v0 = watcher->data_version();
+  ASSERT_TRUE(v0.ok()) << v0.error().message;
+  EXPECT_EQ(*watcher->data_version(), *v0) << "nothing was committed";
+  ASSERT_EQ(watcher->perform(put("own", "1")).store_error, "");
+  EXPECT_EQ(*watcher->data_version(), *v0) << "its own commit is not another connection's";
+  ASSERT_EQ(writer->perform(put("conn/a", "1")).store_error, "");
+  auto v1 = watcher->data_version();
+  ASSERT_TRUE(v1.ok());
+  EXPECT_NE(*v1, *v0);
+  EXPECT_EQ(*watcher->data_version(), *v1);
+  {
+    RawDb raw(path());  // a plain SQLite connection, as another program would hold
+    ASSERT_EQ(raw.exec("UPDATE records SET value = '2' WHERE key = 'conn/a'"), SQLITE_OK);
+  }
+  EXPECT_NE(*watcher->data_version(), *v1);
+}
 
 }  // namespace
 }  // namespace latchkey::native

@@ -137,6 +137,23 @@ struct AccessToken {
   Params extras;
 };
 
+/// Everything signing requests as one connection needs, for a host that signs many of them without
+/// asking the store each time (latchkeyd's proxy). sign_with(signer, request) gives what
+/// sign_request would, as long as the token is fresh (fresh_until_ms) and the store unchanged.
+struct RequestSigner {
+  std::string account;       ///< The connection's account (resolved when the ref named none).
+  std::string api_base_url;  ///< The provider's, with its templates filled in.
+  std::string provider;
+  Injection injection;
+  std::string access_token;
+  std::int64_t fresh_until_ms = 0;  ///< When get_token would refresh: expiry minus the provider's buffer; 0: never.
+};
+
+/// Signs `request` with `signer`: a URL without a scheme is a path under api_base_url; the URL
+/// must be https (or loopback) and on a host the token may go to; the token goes in per the
+/// provider's injection rules, replacing any header of that name. invalid_request otherwise.
+Result<HttpRequest> sign_with(const RequestSigner& signer, HttpRequest request);
+
 struct DisconnectResult {
   bool deleted = false;
   bool revoked = false;          ///< Every token was revoked at the provider.
@@ -264,6 +281,9 @@ class Engine {
   /// if the request's host is not one the token may be sent to. A URL without a scheme is a path
   /// under the provider's api_base_url.
   std::unique_ptr<Operation<HttpRequest>> sign_request(ConnectionRef ref, HttpRequest request);
+  /// What sign_request uses, to sign many requests with (refreshing first if the token is not
+  /// fresh). invalid_request for OAuth 1.0a providers: their every request is signed afresh.
+  std::unique_ptr<Operation<RequestSigner>> request_signer(ConnectionRef ref);
   std::unique_ptr<Operation<ConnectionInfo>> status(ConnectionRef ref);
   std::unique_ptr<Operation<std::vector<ConnectionInfo>>> list_connections(std::string principal);
   /// Deletes the connection's tokens; with `revoke`, first revokes them (RFC 7009).

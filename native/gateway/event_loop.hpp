@@ -1,0 +1,70 @@
+// One of latchkeyd's event loops: a thread running an Asio io_context that owns client
+// connections (Session, session.hpp) between requests and while it proxies a request itself,
+// the upstream connections it keeps alive for that, and a buffer of access-log lines.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+
+#include "server_state.hpp"
+
+namespace latchkey::gateway {
+
+class Session;
+
+/// A kept-alive plain-HTTP connection to an upstream, by origin ("host:port").
+struct Upstream {
+  explicit Upstream(boost::asio::io_context& ioc) : socket(ioc) {}
+  boost::asio::ip::tcp::socket socket;
+  std::string origin;
+  boost::beast::flat_buffer buffer;
+};
+
+class EventLoop {
+ public:
+  explicit EventLoop(ServerState& state);
+  ~EventLoop();
+
+  boost::asio::io_context& context() { return ioc_; }
+  ServerState& state() { return state_; }
+
+  /// Runs the loop on the calling thread until stop().
+  void run();
+  /// Closes the connections waiting for a request (from any thread); the others close after
+  /// their request, as the state says it is stopping.
+  void close_idle();
+  /// Flushes the log and ends run() (from any thread).
+  void stop();
+
+  // On the loop's thread only:
+  void add(Session* s);
+  void remove(Session* s);
+  /// Queues an access-log line; lines leave in writes of up to PIPE_BUF bytes, within 50 ms.
+  void log(const std::string& line);
+  std::unique_ptr<Upstream> take_upstream(const std::string& origin);
+  void keep_upstream(std::unique_ptr<Upstream> u);
+
+ private:
+  void sweep();
+  void flush_log();
+
+  ServerState& state_;
+  boost::asio::io_context ioc_{1};
+  boost::asio::steady_timer sweep_timer_;
+  boost::asio::steady_timer log_timer_;
+  bool log_timer_armed_ = false;
+  std::string log_;
+  std::list<Session*> sessions_;
+  std::unordered_map<std::string, std::vector<std::unique_ptr<Upstream>>> idle_upstreams_;
+};
+
+}  // namespace latchkey::gateway

@@ -1,0 +1,37 @@
+// What latchkeyd's event loops and worker threads share while it serves.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "host_pool.hpp"
+#include "metrics.hpp"
+#include "server.hpp"
+#include "signer_cache.hpp"
+
+namespace latchkey::gateway {
+
+struct ServerState {
+  explicit ServerState(const ServerOptions& o) : options(o), hosts(o.host) {}
+  const ServerOptions& options;
+  HostPool hosts;                        ///< Lent to worker threads, one request at a time.
+  std::unique_ptr<SignerCache> signers;  ///< What the event loops sign proxied requests with.
+  Metrics metrics;
+  std::string listen;  ///< The bound address (set before the first connection).
+  std::atomic<bool> stopping{false};
+
+  std::mutex mu;  // guards open
+  std::condition_variable all_closed;
+  std::size_t open = 0;  ///< Client connections accepted and not yet closed.
+};
+
+/// One JSON line per request: the route template and the principal, never the target's query,
+/// a header, a key or a token.
+std::string access_log_line(const std::string& method, const std::string& route, int status, double ms,
+                            const std::string& principal);
+
+}  // namespace latchkey::gateway

@@ -1,0 +1,496 @@
+#include "session.hpp"
+
+#include <pthread.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/read.hpp>
+
+#include "http/https_client.hpp"
+#include "keys.hpp"
+#include "proxy.hpp"
+#include "proxy_wire.hpp"
+#include "responses.hpp"
+#include "target.hpp"
+#include "worker.hpp"
+
+namespace latchkey::gateway {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+constexpr std::size_t kThreadStack = 512 * 1024;  // a worker's; the default 8 MiB is address space wasted
+constexpr std::uint32_t kUpstreamHeaderLimit = 32 * 1024;  // as HttpsClient's
+constexpr const char* kProxyRoute = "/v1/proxy/{provider}/*";
+
+std::int64_t steady_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string seconds_text(std::int64_t ms) {
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+}
+
+struct WorkerStart {
+  ServerState* state;
+  std::shared_ptr<Session> session;
+  std::unique_ptr<HandOff> work;
+  std::function<void(std::shared_ptr<Session>, bool, std::unique_ptr<HandOff>)> done;
+};
+
+void* worker_main(void* arg) {
+  std::unique_ptr<WorkerStart> start(static_cast<WorkerStart*>(arg));
+  bool keep = serve_request(*start->state, *start->work);
+  start->done(std::move(start->session), keep, std::move(start->work));
+  return nullptr;
+}
+
+}  // namespace
+
+/// A proxied request the loop sends itself.
+struct Session::Exchange {
+  ConnectionRef asked;  ///< The connection as the caller named it (the signer cache's key).
+  std::string provider, principal, method;
+  bool head_request = false;
+  bool close = false;  ///< The caller's connection closes after this answer.
+  std::shared_ptr<const RequestSigner> signer;
+  HttpRequest request;  ///< Unsigned, with its body once read: what a worker gets if the loop gives up.
+  bool refresh_first = false;
+
+  std::string wire;  ///< The signed request as sent.
+  std::string host, origin;
+  int port = 0;
+  bool close_requested = false;
+  std::int64_t deadline_ms = 0;
+
+  std::unique_ptr<Upstream> up;
+  bool reused = false, any_byte = false, timed_out = false, upstream_closed = false;
+  std::optional<http::response_parser<http::buffer_body>> parser;
+  bool head_sent = false, chunked = false;
+  int status = 0;
+  std::string out;  ///< Bytes for the caller not yet written.
+  char chunk[16 * 1024];
+
+  void new_parser() {
+    parser.emplace();
+    parser->header_limit(kUpstreamHeaderLimit);
+    parser->body_limit(boost::none);
+    if (head_request) parser->skip(true);
+  }
+};
+
+Session::Session(EventLoop& loop, tcp::socket socket) : loop_(loop), socket_(std::move(socket)) {
+  error_code ec;
+  // Answers may leave in several writes: without this, Nagle's algorithm holds each later write
+  // until the client's delayed ACK, 40 ms a response.
+  socket_.set_option(tcp::no_delay(true), ec);
+  protocol_ = socket_.local_endpoint(ec).protocol();
+}
+
+Session::~Session() {
+  if (registered_) loop_.remove(this);
+  ServerState& state = loop_.state();
+  std::lock_guard<std::mutex> lock(state.mu);
+  --state.open;
+  state.all_closed.notify_all();  // under the lock: serve() may return, and destroy the state, once it sees 0
+}
+
+void Session::start() {
+  loop_.add(this);
+  registered_ = true;
+  read_head();
+}
+
+void Session::wait_until(Wait what, std::int64_t deadline_ms) {
+  waiting_ = what;
+  deadline_ms_ = deadline_ms;
+}
+
+void Session::close_if_idle() {
+  if (waiting_ == Wait::head && buffer_.size() == 0 && !(head_ && head_->got_some())) close();
+}
+
+void Session::check_deadline(std::int64_t now_ms) {
+  if (waiting_ == Wait::none || now_ms < deadline_ms_) return;
+  if (waiting_ == Wait::upstream && ex_ && ex_->up) {
+    ex_->timed_out = true;
+    error_code ec;
+    ex_->up->socket.close(ec);  // its handler answers the caller
+    waiting_ = Wait::none;
+    return;
+  }
+  close();
+}
+
+void Session::close() {
+  if (closed_) return;
+  closed_ = true;
+  waiting_ = Wait::none;
+  error_code ec;
+  socket_.close(ec);
+  if (ex_ && ex_->up) ex_->up->socket.close(ec);
+}
+
+// --- Requests ---------------------------------------------------------------------------------
+
+void Session::read_head() {
+  const ServerState& state = loop_.state();
+  if (state.stopping && buffer_.size() == 0) return close();
+  head_ = std::make_unique<http::request_parser<http::empty_body>>();
+  head_->header_limit(static_cast<std::uint32_t>(state.options.header_limit));
+  head_->body_limit(boost::none);  // the route decides: the proxy streams any size, the rest have a limit
+  wait_until(Wait::head, steady_ms() + state.options.read_timeout_s * 1000);
+  http::async_read_header(socket_, buffer_, *head_, [self = shared_from_this()](error_code ec, std::size_t) {
+    self->on_head(ec);
+  });
+}
+
+void Session::on_head(const error_code& ec) {
+  waiting_ = Wait::none;
+  if (closed_) return;
+  started_ = std::chrono::steady_clock::now();
+  if (ec) {
+    // Nothing of a request came (client closed, idle timeout, shutdown): just close. A head
+    // that did not arrive in time is cut off too.
+    if (!head_->got_some() || quiet_end(ec)) return close();
+    return hand_off(ec);
+  }
+  if (!try_proxy()) hand_off({});
+}
+
+// The loop answers a proxied request itself when everything it needs is in memory; anything
+// else (and every error message) is the worker's.
+bool Session::try_proxy() {
+  ServerState& state = loop_.state();
+  const auto& req = head_->get();
+  if (!state.signers || state.stopping || !streams_body(std::string(req.target()))) return false;
+  if (head_->chunked() || req.find(http::field::expect) != req.end()) return false;
+  const std::uint64_t length = head_->content_length().value_or(0);
+  if (length > kReplayableBody) return false;
+  auto auth = req.find(http::field::authorization);
+  if (auth == req.end() || !auth->value().starts_with("Bearer ")) return false;
+  auto key = recently_seen_key(std::string(auth->value().substr(7)));
+  if (!key) return false;
+
+  ApiRequest api;
+  api.method = std::string(req.method_string());
+  api.target = std::string(req.target());
+  for (const auto& field : req) api.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  Target t;
+  if (!split_target(api.target, &t) || t.segments.size() < 3) return false;
+  auto plan = plan_proxy(api, t, key->principal);
+  if (!plan) return false;
+  auto signer = state.signers->find(plan->ref, native::Host::now_ms());
+  if (!signer) return false;
+
+  ex_ = std::make_unique<Exchange>();
+  ex_->asked = plan->ref;
+  ex_->provider = t.segments[2];
+  ex_->principal = key->principal;
+  ex_->method = api.method;
+  ex_->head_request = api.method == "HEAD";
+  ex_->close = !req.keep_alive();
+  ex_->signer = std::move(signer);
+  ex_->request = std::move(plan->request);
+  read_body(static_cast<std::size_t>(length));
+  return true;
+}
+
+void Session::read_body(std::size_t length) {
+  if (buffer_.size() >= length) {
+    ex_->request.body.assign(static_cast<const char*>(buffer_.data().data()), length);
+    buffer_.consume(length);
+    return send_upstream(false);
+  }
+  wait_until(Wait::client, steady_ms() + loop_.state().options.read_timeout_s * 1000);
+  socket_.async_read_some(buffer_.prepare(length - buffer_.size()),
+                          [self = shared_from_this(), length](error_code ec, std::size_t n) {
+                            self->waiting_ = Wait::none;
+                            if (self->closed_) return;
+                            if (ec) return self->close();
+                            self->buffer_.commit(n);
+                            self->read_body(length);
+                          });
+}
+
+// --- Upstream ---------------------------------------------------------------------------------
+
+void Session::send_upstream(bool fresh) {
+  Exchange& ex = *ex_;
+  if (ex.wire.empty()) {
+    auto signed_request = sign_with(*ex.signer, ex.request);
+    if (!signed_request) return hand_off({});
+    auto wire = native::wire_request(*signed_request);
+    if (!wire || wire->tls) return hand_off({});  // TLS upstreams: the worker's HttpsClient
+    ex.wire = std::move(wire->bytes);
+    ex.host = wire->host;
+    ex.port = wire->port;
+    ex.origin = ex.host + ":" + std::to_string(ex.port);
+    ex.close_requested = wire->close_requested;
+    ex.deadline_ms = steady_ms() + (signed_request->timeout_ms > 0 ? signed_request->timeout_ms : 30000);
+  }
+  ex.up = fresh ? nullptr : loop_.take_upstream(ex.origin);
+  ex.reused = ex.up != nullptr;
+  ex.any_byte = false;
+  if (ex.up) return write_upstream();
+  connect_upstream();
+}
+
+void Session::connect_upstream() {
+  Exchange& ex = *ex_;
+  std::string literal = ex.host;
+  if (literal.size() >= 2 && literal.front() == '[') literal = literal.substr(1, literal.size() - 2);
+  error_code ec;
+  auto address = asio::ip::make_address(literal, ec);
+  // Plain HTTP goes to loopback only (sign_with and HttpsClient insist too); a host name is
+  // resolved and checked by the worker's HttpsClient.
+  if (ec || !address.is_loopback()) return hand_off({});
+  ex.up = std::make_unique<Upstream>(loop_.context());
+  ex.up->origin = ex.origin;
+  wait_until(Wait::upstream, ex.deadline_ms);
+  ex.up->socket.async_connect(tcp::endpoint(address, static_cast<unsigned short>(ex.port)),
+                              [self = shared_from_this()](error_code e) {
+                                self->waiting_ = Wait::none;
+                                if (self->closed_) return;
+                                Exchange& x = *self->ex_;
+                                if (x.timed_out) {
+                                  return self->answer_gateway_error("could not connect to " + x.origin + " within " +
+                                                                    seconds_text(x.request.timeout_ms) +
+                                                                    "; check that the server is up");
+                                }
+                                if (e) return self->hand_off({});  // the worker says why, in HttpsClient's words
+                                error_code ignored;
+                                x.up->socket.set_option(tcp::no_delay(true), ignored);
+                                self->write_upstream();
+                              });
+}
+
+void Session::write_upstream() {
+  wait_until(Wait::upstream, ex_->deadline_ms);
+  asio::async_write(ex_->up->socket, asio::buffer(ex_->wire), [self = shared_from_this()](error_code ec, std::size_t) {
+    self->waiting_ = Wait::none;
+    if (self->closed_) return;
+    Exchange& x = *self->ex_;
+    if (ec) {
+      if (x.timed_out) {
+        return self->answer_gateway_error(x.host + " did not accept the request within " +
+                                          seconds_text(x.request.timeout_ms) + "; try again later, or raise the timeout");
+      }
+      // An idle connection the upstream had closed: once more on a new one, as HttpsClient does.
+      if (x.reused) return self->send_upstream(true);
+      return self->hand_off({});
+    }
+    x.new_parser();
+    self->read_upstream();
+  });
+}
+
+void Session::read_upstream() {
+  wait_until(Wait::upstream, ex_->deadline_ms);
+  auto& up = *ex_->up;
+  up.socket.async_read_some(up.buffer.prepare(16 * 1024), [self = shared_from_this()](error_code ec, std::size_t n) {
+    self->waiting_ = Wait::none;
+    if (self->closed_) return;
+    self->ex_->up->buffer.commit(n);
+    if (n > 0) self->ex_->any_byte = true;
+    self->on_upstream_data(ec);
+  });
+}
+
+void Session::on_upstream_data(error_code ec) {
+  Exchange& ex = *ex_;
+  const bool eof = ec == asio::error::eof;
+  if (ec && !eof) {
+    if (ex.timed_out) {
+      return answer_or_cut(ex.host + " did not answer within " + seconds_text(ex.request.timeout_ms) +
+                           "; try again later, or raise the timeout");
+    }
+    if (!ex.any_byte && ex.reused) return send_upstream(true);
+    return answer_or_cut(ex.host + " closed the connection without answering; try again later");
+  }
+  auto& buffer = ex.up->buffer;
+  for (;;) {
+    auto& p = *ex.parser;
+    beast::error_code pec;
+    if (!p.is_header_done()) {
+      if (buffer.size() == 0) break;
+      const std::size_t used = p.put(buffer.data(), pec);
+      buffer.consume(used);
+      if (pec == http::error::need_more) break;
+      if (pec) return answer_or_cut(ex.host + " sent an answer that is not valid HTTP/1.1");
+      if (!p.is_header_done()) {
+        if (used == 0) break;
+        continue;
+      }
+      const int status = p.get().result_int();
+      if (status >= 100 && status < 200 && status != 101) {  // 103 Early Hints and the like precede the answer
+        ex.new_parser();
+        continue;
+      }
+      if (status == 401) return retry_after_401();
+      take_upstream_head();
+      continue;
+    }
+    if (p.is_done() || buffer.size() == 0) break;
+    p.get().body().data = ex.chunk;
+    p.get().body().size = sizeof ex.chunk;
+    const std::size_t used = p.put(buffer.data(), pec);
+    buffer.consume(used);
+    const std::size_t got = sizeof ex.chunk - p.get().body().size;
+    if (got > 0) append_body(ex.out, ex.chunk, got, ex.chunked);
+    if (pec == http::error::need_buffer) continue;
+    if (pec == http::error::need_more) break;
+    if (pec) return answer_or_cut(ex.host + " sent an answer that is not valid HTTP/1.1");
+    if (used == 0 && got == 0) break;
+  }
+  if (eof) {
+    ex.upstream_closed = true;
+    auto& p = *ex.parser;
+    if (!p.is_header_done()) {
+      if (!ex.any_byte && ex.reused) return send_upstream(true);
+      return answer_or_cut(ex.host + " closed the connection without answering; try again later");
+    }
+    if (!p.is_done()) {
+      beast::error_code pec;
+      p.put_eof(pec);  // a body that ends with the connection
+      if (pec) return answer_or_cut(ex.host + " closed the connection in the middle of its answer; try again");
+    }
+  }
+  if (ex.parser->is_done()) return write_client(true);
+  if (!ex.out.empty()) return write_client(false);  // what came so far, before waiting for more
+  read_upstream();
+}
+
+void Session::take_upstream_head() {
+  Exchange& ex = *ex_;
+  HttpResponse upstream;
+  upstream.status = ex.parser->get().result_int();
+  for (const auto& field : ex.parser->get()) {
+    upstream.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  ex.status = upstream.status;
+  ex.out = serialize_response_head(caller_response_head(upstream), ex.head_request,
+                                   ex.close || loop_.state().stopping, &ex.chunked);
+  ex.head_sent = true;
+}
+
+// The cached token was refused: the worker refreshes it and sends the request once more.
+void Session::retry_after_401() {
+  ex_->up.reset();  // its 401's body is unread: the connection is not reused
+  loop_.state().signers->forget(ex_->asked);
+  ex_->refresh_first = true;
+  hand_off({});
+}
+
+void Session::answer_or_cut(const std::string& message) {
+  if (!ex_->head_sent) return answer_gateway_error(message);
+  // Part of the answer is out: closing is the only way to tell the caller.
+  finish_proxy(502, true);
+}
+
+void Session::answer_gateway_error(const std::string& message) {
+  Exchange& ex = *ex_;
+  ex.up.reset();
+  ApiResponse r = error_response(502, "transport", message);
+  HttpResponse head;
+  head.status = 502;
+  head.headers = {{"Content-Type", r.content_type}, {"Cache-Control", "no-store"},
+                  {"Content-Length", std::to_string(r.body.size())}};
+  ex.status = 502;
+  ex.out = serialize_response_head(head, ex.head_request, ex.close || loop_.state().stopping, &ex.chunked);
+  if (!ex.head_request) ex.out += r.body;
+  ex.head_sent = true;
+  ex.parser.reset();
+  write_client(true);
+}
+
+void Session::write_client(bool last) {
+  Exchange& ex = *ex_;
+  if (last && ex.chunked) ex.out += "0\r\n\r\n";
+  wait_until(Wait::client, steady_ms() + loop_.state().options.read_timeout_s * 1000);
+  asio::async_write(socket_, asio::buffer(ex.out), [self = shared_from_this(), last](error_code ec, std::size_t) {
+    self->waiting_ = Wait::none;
+    if (self->closed_) return;
+    Exchange& x = *self->ex_;
+    if (ec) return self->finish_proxy(x.status, true);
+    x.out.clear();
+    if (!last) return self->read_upstream();
+    if (x.up && x.parser && x.parser->get().keep_alive() && !x.parser->need_eof() && !x.upstream_closed &&
+        !x.close_requested && x.up->buffer.size() == 0) {
+      self->loop_.keep_upstream(std::move(x.up));
+    }
+    self->finish_proxy(x.status, false);
+  });
+}
+
+void Session::finish_proxy(int status, bool cut) {
+  ServerState& state = loop_.state();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  state.metrics.observe(kProxyRoute, status, seconds);
+  state.metrics.count_proxy(ex_->provider, status);
+  loop_.log(access_log_line(ex_->method, kProxyRoute, status, seconds * 1000, ex_->principal));
+  const bool close_after = cut || ex_->close || state.stopping;
+  ex_.reset();
+  if (close_after) return close();
+  read_head();
+}
+
+// --- Worker threads ---------------------------------------------------------------------------
+
+void Session::hand_off(error_code ec) {
+  auto work = std::make_unique<HandOff>();
+  work->ec = ec;
+  work->head = std::move(head_);
+  work->started = started_;
+  if (ex_) {  // the body has been read (or there is none)
+    work->body = std::move(ex_->request.body);
+    work->refresh_first = ex_->refresh_first;
+    ex_.reset();
+  }
+  error_code e;
+  work->fd = socket_.release(e);
+  if (e) return close();
+  work->buffer = std::move(buffer_);
+  buffer_.clear();
+  waiting_ = Wait::none;
+
+  auto* start = new WorkerStart{&loop_.state(), shared_from_this(), std::move(work),
+                                [](std::shared_ptr<Session> s, bool keep, std::unique_ptr<HandOff> w) {
+                                  EventLoop& loop = s->loop_;
+                                  asio::post(loop.context(), [s = std::move(s), keep, w = std::move(w)]() mutable {
+                                    if (keep) s->resume(w->fd, std::move(w->buffer));
+                                    else s->close();
+                                  });
+                                }};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, kThreadStack);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t thread;
+  const int r = pthread_create(&thread, &attr, worker_main, start);
+  pthread_attr_destroy(&attr);
+  if (r != 0) {
+    ::close(start->work->fd);
+    delete start;
+    close();
+  }
+}
+
+void Session::resume(int fd, beast::flat_buffer buffer) {
+  error_code ec;
+  socket_.assign(protocol_, fd, ec);
+  if (ec) {
+    ::close(fd);
+    return close();
+  }
+  buffer_ = std::move(buffer);
+  read_head();
+}
+
+}  // namespace latchkey::gateway

@@ -1,0 +1,40 @@
+// The requests latchkeyd's event loop does not answer itself, each on a thread of its own with
+// blocking reads and writes bounded by deadlines (ClientSocket): every API route, and proxied
+// requests the loop cannot send (no cached key or signer, a body to stream, an https upstream,
+// a retry after a 401). The loop hands the connection over with the request's head, and takes
+// it back afterwards unless it must close.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include "server_state.hpp"
+
+namespace latchkey::gateway {
+
+struct HandOff {
+  int fd = -1;
+  boost::beast::flat_buffer buffer;  ///< Bytes read past the head: body, or the next request.
+  std::unique_ptr<boost::beast::http::request_parser<boost::beast::http::empty_body>> head;
+  boost::beast::error_code ec;       ///< Set: the head could not be read, and is refused.
+  std::optional<std::string> body;   ///< The body, when the loop has read it already.
+  bool refresh_first = false;        ///< The upstream answered 401 to the cached token.
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+/// Answers the request. True when the connection may carry another: then `fd` is still open and
+/// `buffer` holds what followed the request. False when it was closed.
+bool serve_request(ServerState& state, HandOff& work);
+
+/// The end of a connection rather than a bad request: the client closed or reset it, it timed
+/// out, or the server is stopping.
+bool quiet_end(const boost::beast::error_code& ec);
+
+}  // namespace latchkey::gateway
