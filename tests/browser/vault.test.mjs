@@ -6,7 +6,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { completeDeviceConsent } from '../fixtures/consent.mjs';
+import { startMcpServer } from '../fixtures/mcp_server.mjs';
 import { startOAuth1Server } from '../fixtures/oauth1_server.mjs';
 import {
   ARTIFACTS, WEB_DIR, request, startVaultEnv,
@@ -23,9 +25,10 @@ async function signIn(page, key) {
   await page.locator('#connections[data-ready]').waitFor({ state: 'attached' });
 }
 
-/// On the AS's own pages: sign in if asked, then Allow (or Deny); ends when the AS leaves its origin.
-async function consent(p, { deny = false, login = 'alice' } = {}) {
-  const asOrigin = new URL(env.as.issuer).origin;
+/// On the AS's own pages (env.as unless `as` is given): sign in if asked, then Allow (or Deny);
+/// ends when the AS leaves its origin.
+async function consent(p, { deny = false, login = 'alice', as = env.as } = {}) {
+  const asOrigin = new URL(as.issuer).origin;
   for (let i = 0; i < 6; i += 1) {
     await p.waitForLoadState('domcontentloaded');
     if (!p.url().startsWith(asOrigin)) {
@@ -572,5 +575,145 @@ describe('vault page, served by latchkeyd --web-root', () => {
     await shot(page, 'device-denied');
     await dialog.getByRole('button', { name: 'Close' }).click();
     await dialog.waitFor({ state: 'hidden' });
+  });
+
+  // An MCP server: the page sends its URL to POST /v1/providers/discover, where the gateway
+  // follows the server's protected-resource metadata (RFC 9728) to a second oidc-provider with
+  // open dynamic client registration (RFC 7591), and then signs in there in the popup. The MCP
+  // fixture accepts only tokens whose audience is its own URL (RFC 8707).
+  describe('MCP servers', () => {
+    let as; let mcp;
+    const discoveries = [];
+    const countDiscoveries = (r) => { if (new URL(r.url()).pathname === '/v1/providers/discover') discoveries.push(r.method()); };
+    before(async () => {
+      as = await startAuthServer({ pki: env.pki, registration: true });
+      mcp = await startMcpServer({ pki: env.pki, authServer: as });
+      page.on('request', countDiscoveries);
+    });
+    after(async () => {
+      page.off('request', countDiscoveries);
+      await mcp?.close();
+      await as?.close();
+    });
+    const openMcp = async () => {
+      await page.getByRole('button', { name: 'Add connection' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Add connection' });
+      await pickProvider(page, 'MCP server');
+      return dialog;
+    };
+
+    test('MCP server: the key is suggested from the URL; a bad URL and a taken key are caught before any request', async () => {
+      const before = await providerKeys();
+      discoveries.length = 0;
+      const dialog = await openMcp();
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'f-url', 'focus on the first field');
+      await dialog.getByText('No client ID or secret is needed').waitFor();
+      assert.equal(await dialog.getByLabel('Client ID').count(), 0);
+      await fill(page, 'Server URL', 'https://mcp.example.com/mcp');
+      assert.equal(await page.getByLabel('Key', { exact: true }).inputValue(), 'example');
+      await page.getByLabel('Server URL', { exact: true }).fill('https://api.github.com/mcp');
+      assert.equal(await page.getByLabel('Key', { exact: true }).inputValue(), 'github-mcp', 'not the built-in github');
+      await fill(page, 'Server URL', 'mcp.example.com/mcp');
+      await dialog.getByText('The server URL is not a valid URL').waitFor();
+      assert.equal(await page.getByLabel('Server URL', { exact: true }).getAttribute('aria-invalid'), 'true');
+      await fill(page, 'Server URL', 'http://mcp.example.com/mcp');
+      await dialog.getByText('The server URL must use https').waitFor();
+      await fill(page, 'Key', 'github');
+      await dialog.getByText('A provider with the key "github" already exists').waitFor();
+      await dialog.getByRole('button', { name: 'Add and sign in' }).click();
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'f-url', 'focus on the first field to fix');
+      await shot(page, 'mcp-validation');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      assert.deepEqual(discoveries, [], 'nothing was sent to the gateway');
+      assert.deepEqual(await providerKeys(), before, 'nothing was saved');
+    });
+
+    test('MCP server on loopback: refused unless private networks are allowed, the gateway\'s message in the dialog; nothing saved', async () => {
+      const before = await providerKeys();
+      const reached = mcp.stats.requests + as.stats.requests;
+      const dialog = await openMcp();
+      await fill(page, 'Server URL', mcp.resource);
+      assert.equal(await page.getByLabel('Key', { exact: true }).inputValue(), `127-0-0-1-${mcp.port}`);
+      await fill(page, 'Key', 'test-mcp');
+      assert.equal(await page.getByLabel(/^Allow private network addresses/).isChecked(), false, 'off unless asked');
+      const [res] = await Promise.all([
+        page.waitForResponse((r) => new URL(r.url()).pathname === '/v1/providers/discover'),
+        dialog.getByRole('button', { name: 'Add and sign in' }).click(),
+      ]);
+      assert.equal(res.status(), 400);
+      const { error } = await res.json();
+      assert.equal(error.code, 'invalid_request');
+      const shown = page.locator('#f-url-error');
+      await shown.filter({ hasText: 'loopback, private or reserved address' }).waitFor();
+      assert.ok((await shown.textContent()).includes(error.message), `${await shown.textContent()} / ${error.message}`);
+      assert.equal(await page.getByLabel('Server URL', { exact: true }).getAttribute('aria-invalid'), 'true');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'f-url');
+      assert.equal(await page.getByLabel('Server URL', { exact: true }).inputValue(), mcp.resource, 'what was typed stays');
+      assert.equal(await page.getByLabel('Key', { exact: true }).inputValue(), 'test-mcp');
+      assert.equal(await dialog.getByRole('button', { name: 'Add and sign in' }).isEnabled(), true);
+      await shot(page, 'mcp-refused');
+      assert.deepEqual(await providerKeys(), before, 'nothing was saved');
+      assert.equal((await request(`${env.gw.url}/v1/providers/test-mcp`, { key: env.keys.admin })).status, 404);
+      assert.equal(mcp.stats.requests + as.stats.requests, reached, 'refused before anything was fetched');
+      // Allowing private networks is the answer to that refusal: the message goes.
+      await page.getByLabel(/^Allow private network addresses/).check();
+      assert.equal(await shown.textContent(), '');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+    });
+
+    test('MCP server: discover, sign in at its authorization server in the popup, connected; the proxy reaches the server with its token', async () => {
+      const dialog = await openMcp();
+      await fill(page, 'Server URL', mcp.resource);
+      await fill(page, 'Key', 'test-mcp');
+      await page.getByLabel(/^Allow private network addresses/).check();
+      await shot(page, 'add-mcp');
+      await authenticateInPopup(page, dialog.getByRole('button', { name: 'Add and sign in' }), { as });
+      assert.equal(await dialog.isVisible(), false);
+      const r = row(page, 'test-mcp');
+      await r.and(page.locator('[data-status="connected"]')).waitFor();
+      await page.locator('.toast', { hasText: 'Test MCP server is connected' }).waitFor();
+      // The card: the server's own name (its metadata's resource_name), that it is an MCP server, and its URL.
+      assert.match(await r.locator('h3').textContent(), /^Test MCP server/);
+      assert.equal(await r.locator('h3 .tag').textContent(), 'MCP server');
+      assert.equal(await r.locator('.server').textContent(), `Server: ${mcp.resource}`);
+      assert.deepEqual(await r.locator('.scopes li').allTextContents(), ['mcp:tools']);
+      await shot(page, 'mcp-connected');
+
+      // What the gateway has: the provider for this resource, the app it registered, the connection.
+      const listed = (await request(`${env.gw.url}/v1/providers`, { key: env.keys.admin })).json().find((p) => p.key === 'test-mcp');
+      assert.equal(listed?.resource, mcp.resource);
+      assert.equal(listed.issuer, as.issuer);
+      const app = await appOf('test-mcp');
+      assert.equal(app.has_client_secret, true);
+      assert.equal(app.redirect_uri, `${env.gw.url}/oauth/callback`);
+      const conns = (await request(`${env.gw.url}/v1/connections`, { key: env.keys.admin })).json().filter((c) => c.provider === 'test-mcp');
+      assert.equal(conns.length, 1);
+      assert.equal(conns[0].status, 'connected');
+      assert.equal(await r.getAttribute('data-account'), conns[0].account);
+
+      // The token is for the MCP server (its audience), and the proxy sends it there.
+      const authorized = mcp.stats.authorized;
+      const p = await request(`${env.gw.url}/v1/proxy/test-mcp`, {
+        method: 'POST', key: env.keys.admin, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+      });
+      assert.equal(p.status, 200, p.text);
+      assert.deepEqual([].concat(p.json().result.aud), [mcp.resource]);
+      assert.equal(mcp.stats.authorized, authorized + 1);
+      assert.equal(mcp.stats.wrongAudience, 0);
+    });
+
+    test('MCP server: Duplicate is another discovery of the same server, prefilled', async () => {
+      await row(page, 'test-mcp').getByRole('button', { name: /^Duplicate/ }).click();
+      const dialog = page.getByRole('dialog', { name: 'Duplicate Test MCP server' });
+      await dialog.waitFor();
+      assert.equal(await page.getByLabel('Server URL', { exact: true }).inputValue(), mcp.resource);
+      assert.equal(await page.getByLabel('Key', { exact: true }).inputValue(), 'test-mcp-copy');
+      assert.equal(await page.getByLabel(/^Allow private network addresses/).isChecked(), true);
+      assert.equal(await dialog.getByRole('button', { name: 'Add and sign in' }).count(), 1);
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+    });
   });
 });

@@ -3,20 +3,28 @@
 // types, and the save (provider definition, then app credentials). Nothing is saved while a
 // field is invalid; a custom provider whose app cannot be saved is removed again. The client ID
 // and scopes of an existing app are read from the gateway (GET /v1/providers/{key}/app); the
-// secret never leaves it (only whether one is set).
+// secret never leaves it (only whether one is set). An MCP server needs no credentials: the
+// gateway discovers it and registers itself as its client (POST /v1/providers/discover), and
+// the dialog goes straight on to signing in.
 import { api, ApiError, type App, type Provider } from './api';
 import { byId, h, toast } from './dom';
 import * as v from './validate';
 import { consentPreview, loadWasm, validateWithCore } from './wasm';
 
-export type Kind = 'builtin' | 'oauth2' | 'client_credentials' | 'oauth1';
+export type Kind = 'builtin' | 'oauth2' | 'client_credentials' | 'oauth1' | 'mcp';
 export interface EditorSpec {
   mode: 'add' | 'edit' | 'duplicate';
   provider?: Provider;          // edit/duplicate: the row's provider
   connected?: boolean;          // edit: the row has a connection (save re-authenticates)
   account?: string;
 }
-export interface Saved { provider: string; kind: Kind; then: null | { authenticate?: { scopes: string[]; account?: string }; connect?: { scopes: string[]; account?: string } } }
+export interface Saved {
+  provider: string;
+  kind: Kind;
+  then: null | { authenticate?: { scopes: string[]; account?: string }; connect?: { scopes: string[]; account?: string } };
+  /// The provider as the gateway saved it, when the dialog has it (a discovered MCP server).
+  info?: Provider;
+}
 
 interface Field {
   name: string;
@@ -41,6 +49,9 @@ let app: App | null = null;
 let generation = 0;
 let fields: Field[] = [];
 let touched = new Set<string>();
+/// The gateway's message about a field, shown until the user changes what it is about; unlike
+/// the checks as the user types, it does not stop another try (the server may be back up).
+let serverErrors = new Map<string, string>();
 let onSaved: (s: Saved) => void = () => {};
 let opener: HTMLElement | null = null;
 
@@ -73,12 +84,16 @@ function fieldsFor(k: Kind, p: Provider | null, prefill: Record<string, string> 
   const clientIdValue = prefill.client_id ?? facts?.client_id ?? '';
   const scopesValue = prefill.scopes ?? (facts?.scopes.length ? facts.scopes : p?.default_scopes ?? []).join(' ');
   const cid: Field = { name: 'client_id', label: isOAuth1(k, p) ? 'Consumer key' : 'Client ID', value: clientIdValue, check: v.clientId };
+  if (k === 'mcp') return mcpFields(prefill);
   const account: Field[] = spec.mode === 'duplicate' && k === 'builtin'
     ? [{ name: 'account', label: 'Account name', hint: 'A name for the second account, e.g. work.', check: (x) => (x.trim() ? '' : 'An account name is required to connect another account.') }]
     : [];
   if (k === 'builtin' || spec.mode === 'edit') {
     const scopes = isOAuth1(k, p) && !p?.default_scopes?.length ? [] : [scopeField(scopesValue, p)];
-    return [cid, secretField(spec.mode === 'duplicate' && k !== 'builtin' ? null : p), ...scopes, ...account];
+    const server: Field[] = p?.resource
+      ? [{ name: 'resource', label: 'Server URL', type: 'readonly', value: p.resource, hint: 'The MCP server this provider was discovered from; its tokens are for it alone (RFC 8707).' }]
+      : [];
+    return [...server, cid, secretField(spec.mode === 'duplicate' && k !== 'builtin' ? null : p), ...scopes, ...account];
   }
   const naming: Field[] = [
     { name: 'display_name', label: 'Name', value: prefill.display_name ?? '', check: v.displayName },
@@ -129,6 +144,33 @@ function fieldsFor(k: Kind, p: Provider | null, prefill: Record<string, string> 
   return [];
 }
 
+/// An MCP server: its URL, the key, and whether its metadata may lead into private networks.
+/// The client ID, secret, endpoints and scopes all come from discovery.
+function mcpFields(prefill: Record<string, string>): Field[] {
+  return [
+    { name: 'url', label: 'Server URL', type: 'url', value: prefill.url ?? '', check: v.serverUrl,
+      hint: 'The address MCP clients connect to, e.g. https://mcp.example.com/mcp. The gateway reads its metadata (RFC 9728) and registers itself with its authorization server (RFC 7591).' },
+    { name: 'key', label: 'Key', value: prefill.key ?? '', check: newKey,
+      hint: 'Used in API paths (/v1/proxy/<key>/…). Lower-case letters, digits, dashes.' },
+    { name: 'allow_private_network', label: 'Allow private network addresses (localhost, LAN)', type: 'checkbox', checked: prefill.allow_private_network === 'on',
+      hint: 'Only for a server you run or trust: its metadata may then lead the gateway to loopback and private addresses inside the gateway\'s own network.' },
+  ];
+}
+
+/// A key for a new provider: well formed and not taken (a built-in's key included).
+function newKey(x: string): string {
+  const shape = v.providerKey(x);
+  if (shape) return shape;
+  return providers.some((p) => p.key === x.trim()) ? `A provider with the key "${x.trim()}" already exists: choose another key.` : '';
+}
+
+/// The key a server URL suggests, made unique against the providers the gateway has.
+function suggestKey(url: string): string {
+  const base = v.keyFromUrl(url);
+  if (!base) return '';
+  return providers.some((p) => p.key === base) ? uniqueKey(`${base}-mcp`) : base;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
@@ -151,7 +193,9 @@ function renderField(f: Field): HTMLElement {
   const hint = f.hint ? h('p', { class: 'hint', id: hintId }, f.hint) : null;
   const error = h('p', { class: 'field-error', id: errId, 'aria-live': 'polite' });
   if (f.type === 'checkbox') {
-    return h('div', { class: 'field check' }, h('input', { id, type: 'checkbox', checked: !!f.checked, 'aria-describedby': described }), h('label', { for: id }, f.label), hint, error);
+    const box = h('input', { id, type: 'checkbox', checked: !!f.checked, 'aria-describedby': described });
+    box.addEventListener('change', () => onInput(f));
+    return h('div', { class: 'field check' }, box, h('label', { for: id }, f.label), hint, error);
   }
   if (f.type === 'select') {
     const el = h('select', { id, name: f.name, 'aria-describedby': described },
@@ -194,7 +238,7 @@ function check(f: Field): string {
   const el = input(f.name);
   if (!el || !f.check) return '';
   const msg = el.disabled ? '' : f.check(el.value);
-  showFieldError(f.name, touched.has(f.name) ? msg : '');
+  showFieldError(f.name, touched.has(f.name) ? msg || (serverErrors.get(f.name) ?? '') : '');
   return msg;
 }
 
@@ -208,10 +252,14 @@ function showFieldError(name: string, msg: string): void {
 let previewTimer: number | undefined;
 function onInput(f: Field): void {
   touched.add(f.name);
-  if (f.name === 'display_name' && spec.mode !== 'edit') {
+  serverErrors.delete(f.name);
+  const suggest = f.name === 'display_name' ? v.keyFromName : f.name === 'url' ? suggestKey : null;
+  if (suggest && spec.mode !== 'edit') {
     const key = input('key');
-    if (key && !touched.has('key')) { key.value = v.keyFromName(input('display_name')!.value); if (key.value) check(fields.find((x) => x.name === 'key')!); }
+    if (key && !touched.has('key')) { key.value = suggest(input(f.name)!.value); if (key.value) check(fields.find((x) => x.name === 'key')!); }
   }
+  // Allowing private networks answers the gateway's refusal of the URL.
+  if (f.name === 'allow_private_network' && serverErrors.delete('url')) check(fields.find((x) => x.name === 'url')!);
   check(f);
   hideBanner();
   window.clearTimeout(previewTimer);
@@ -225,9 +273,18 @@ function renderFields(): void {
   const adv = fields.filter((f) => f.advanced).map(renderField);
   box.append(...main);
   if (adv.length) box.append(h('details', { class: 'advanced' }, h('summary', {}, 'Advanced'), ...adv));
-  (byId<HTMLButtonElement>('edit-save')).disabled = kind === null;
+  const saveBtn = byId<HTMLButtonElement>('edit-save');
+  saveBtn.disabled = kind === null;
+  saveBtn.textContent = saveLabel();
   byId('consent-preview').hidden = true;
   updatePreview();
+}
+
+function saveLabel(): string {
+  const p = spec.provider;
+  if (kind === 'mcp') return 'Add and sign in';
+  if (spec.mode === 'edit' && spec.connected) return p?.auth_mode === 'client_credentials' ? 'Save and reconnect' : 'Save and re-authenticate';
+  return spec.mode === 'duplicate' && kind === 'builtin' ? 'Save and authenticate' : 'Save';
 }
 
 function hideBanner(): void { byId('edit-error').hidden = true; }
@@ -247,6 +304,7 @@ function choices(): Choice[] {
     { kind: 'oauth2', provider: null, label: 'Custom OAuth 2.0', group: 'Custom' },
     { kind: 'client_credentials', provider: null, label: 'OAuth 2.0 Client Credentials', group: 'Custom' },
     { kind: 'oauth1', provider: null, label: 'Custom OAuth 1.0', group: 'Custom' },
+    { kind: 'mcp', provider: null, label: 'MCP server', group: 'Custom' },
   ];
   // The catalog's custom-oauth1 template is what "Custom OAuth 1.0" above fills in, every
   // endpoint included; as a built-in it would need its {host} value, which this dialog does not ask.
@@ -292,9 +350,11 @@ async function pick(i: number): Promise<void> {
   kind = c.kind;
   chosen = c.provider;
   byId<HTMLInputElement>('provider-search').value = c.label;
-  byId('provider-chosen').textContent = c.provider ? `${c.provider.display_name}: only your app's client ID, secret and scopes are needed.` : '';
+  byId('provider-chosen').textContent = c.provider ? `${c.provider.display_name}: only your app's client ID, secret and scopes are needed.`
+    : c.kind === 'mcp' ? 'No client ID or secret is needed: the gateway registers itself with the server\'s authorization server.' : '';
   closeOptions();
   touched = new Set();
+  serverErrors = new Map();
   // A built-in provider whose app is set already: its client ID and scopes are filled in.
   const loaded = await loadApp(c.provider?.has_app ? c.provider : null);
   if (mine !== generation) return;
@@ -444,7 +504,9 @@ function showServerError(msg: string): void {
 
 async function save(): Promise<void> {
   hideBanner();
+  serverErrors = new Map();
   if (!kind || !validateAll()) return;
+  if (kind === 'mcp') return discoverMcp();
   const saveBtn = byId<HTMLButtonElement>('edit-save');
   saveBtn.disabled = true;
   try {
@@ -492,6 +554,62 @@ async function save(): Promise<void> {
   }
 }
 
+/// Ends a message with one full stop.
+const sentence = (t: string) => (/[.!?]$/.test(t.trim()) ? t.trim() : `${t.trim()}.`);
+
+/// MCP: one request, in which the gateway follows the server's metadata to its authorization
+/// server, registers there with its own callback, and saves the provider with its app — or saves
+/// nothing. Then the dialog closes and signing in starts (the click's user activation usually
+/// still allows the popup; otherwise authenticate() falls back to a same-tab redirect).
+async function discoverMcp(): Promise<void> {
+  const url = value('url').trim();
+  const key = value('key').trim();
+  const saveBtn = byId<HTMLButtonElement>('edit-save');
+  const form = byId('edit-form');
+  const status = byId('edit-status');
+  const mine = generation;
+  saveBtn.disabled = true;
+  saveBtn.textContent = 'Discovering…';
+  form.setAttribute('aria-busy', 'true');
+  status.textContent = 'Reading the server\'s metadata and registering with its authorization server…';
+  try {
+    const info = await api.discover({ url, key, mcp: true, allow_private_network: value('allow_private_network') === 'on' });
+    // Closed (or opened again) meanwhile: the server is added, but nobody is waiting to sign in.
+    const waiting = mine === generation && dialog().open;
+    close();
+    onSaved({ provider: info.key, kind: 'mcp', then: waiting ? { authenticate: { scopes: [] } } : null, info });
+  } catch (e) {
+    if (mine === generation) showDiscoveryError(e);
+  } finally {
+    status.textContent = '';
+    form.removeAttribute('aria-busy');
+    saveBtn.disabled = false;
+    saveBtn.textContent = saveLabel();
+  }
+}
+
+/// The gateway's refusal under the field it is about (what the user typed stays), else in the banner.
+function showDiscoveryError(e: unknown): void {
+  if (!(e instanceof ApiError)) { banner(e instanceof Error ? e.message : String(e)); return; }
+  if (e.status === 403) { banner(`${e.message} (sign in with an admin key to add providers)`); return; }
+  let name = '';
+  let msg = e.message;
+  if (e.code === 'conflict' || /built-in provider/.test(msg)) {
+    name = 'key';
+  } else if (/loopback, private or reserved address/.test(msg)) {
+    name = 'url';
+    if (value('allow_private_network') !== 'on') msg = `${sentence(msg)} If you run or trust this server, allow private network addresses below and try again.`;
+  } else if (e.status !== 0 && ['not_found', 'malformed_response', 'transport', 'invalid_request'].includes(e.code)) {
+    // What the gateway met on the way from the URL (status 0: the gateway itself was not reached).
+    name = 'url';
+  }
+  if (!name || !input(name)) { banner(msg); return; }
+  touched.add(name);
+  serverErrors.set(name, msg);
+  check(fields.find((f) => f.name === name)!);
+  input(name)?.focus();
+}
+
 function close(): void {
   dialog().close();
 }
@@ -523,6 +641,10 @@ function prefillFrom(p: Provider): Record<string, string> {
   };
 }
 
+function privateUrl(url: string): boolean {
+  try { return v.isLoopbackHost(new URL(url).hostname); } catch { return false; }
+}
+
 function uniqueKey(base: string): string {
   let k = base;
   for (let i = 2; providers.some((p) => p.key === k); i += 1) k = `${base}-${i}`;
@@ -537,6 +659,7 @@ export async function openEditor(s: EditorSpec, list: Provider[], done: (s: Save
   onSaved = done;
   opener = document.activeElement as HTMLElement | null;
   touched = new Set();
+  serverErrors = new Map();
   active = -1;
   hideBanner();
   void loadWasm();  // in the background: validation and the consent preview use it when it loads
@@ -564,13 +687,16 @@ export async function openEditor(s: EditorSpec, list: Provider[], done: (s: Save
     if (s.mode === 'edit') {
       title.textContent = `Edit ${p!.display_name}${s.account ? ` (${s.account})` : ''}`;
       fields = fieldsFor(pk, p);
+    } else if (!p!.builtin && p!.resource) {
+      // A copy of a discovered MCP server is another discovery (its own registered client).
+      title.textContent = `Duplicate ${p!.display_name}`;
+      kind = 'mcp';
+      fields = fieldsFor('mcp', null, { url: p!.resource, key: uniqueKey(`${p!.key}-copy`), allow_private_network: privateUrl(p!.resource) ? 'on' : 'off' });
     } else {
       title.textContent = `Duplicate ${p!.display_name}`;
       fields = fieldsFor(pk, p, pk === 'builtin' ? {} : prefillFrom(p!));
     }
   }
-  byId('edit-save').textContent = s.mode === 'edit' && s.connected ? (p?.auth_mode === 'client_credentials' ? 'Save and reconnect' : 'Save and re-authenticate')
-    : s.mode === 'duplicate' && kind === 'builtin' ? 'Save and authenticate' : 'Save';
   renderFields();
   dialog().showModal();
   if (s.mode === 'add') search.focus();

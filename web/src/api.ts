@@ -11,6 +11,8 @@ export interface Provider {
   /** OAuth 1.0a: temporary credentials, and how requests are signed. */
   request_token_endpoint?: string | null;
   signature_method?: 'HMAC-SHA1' | 'HMAC-SHA256' | 'RSA-SHA1' | 'PLAINTEXT';
+  /** RFC 8707: the protected resource its tokens are for; set on a discovered MCP server. */
+  resource?: string | null;
   /** RFC 8628: set when the provider offers connecting with a code. */
   device_authorization_endpoint?: string | null;
   revocation_endpoint: string | null;
@@ -106,6 +108,10 @@ export const api = {
   provider: (key: string) => call<Provider>('GET', `/v1/providers/${seg(key)}`),
   registerProvider: (def: Record<string, unknown>) => call<Provider>('POST', '/v1/providers', def),
   updateProvider: (key: string, def: Record<string, unknown>) => call<Provider>('PUT', `/v1/providers/${seg(key)}`, def),
+  /// An MCP server (RFC 9728 → RFC 8414 → RFC 7591): the gateway registers itself as its client
+  /// with its own callback and saves the provider and its app (201; never the client secret).
+  discover: (body: { url: string; key: string; mcp: true; allow_private_network: boolean }) =>
+    call<Provider & { has_client_secret?: boolean }>('POST', '/v1/providers/discover', body),
   deleteProvider: (key: string) => call<{ removed: boolean }>('DELETE', `/v1/providers/${seg(key)}?force=true`),
   /// The provider's app, or null when none is set (404).
   async app(key: string): Promise<App | null> {

@@ -141,6 +141,13 @@ async function test(row: Row, button: HTMLButtonElement): Promise<void> {
 
 function afterSave(s: Saved): void {
   void (async () => {
+    if (s.info && s.then?.authenticate) {
+      // A discovered MCP server: sign in at once, before anything else is awaited, while the
+      // click that asked for it still lets the page open the popup.
+      await startAuth(s.info, s.then.authenticate);
+      await refresh();
+      return;
+    }
     await refresh();
     const p = providers.find((x) => x.key === s.provider);
     if (!p) return;

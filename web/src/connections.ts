@@ -56,10 +56,13 @@ export function renderRow(row: Row, onAction: (a: Action, row: Row, button: HTML
   };
   const scopes = c ? c.scope.split(/\s+/).filter(Boolean) : [];
   const connectedish = c !== null && c.status !== 'needs_reauth';
+  // A discovered MCP server: its tokens are for this resource (RFC 8707) and go nowhere else.
+  const server = typeof p.resource === 'string' && p.resource ? p.resource : null;
   return h('li', { class: 'row', 'data-provider': p.key, 'data-account': c?.account ?? '', 'data-status': badge.label },
     logo(p),
     h('div', { class: 'who' },
-      h('h3', {}, p.display_name, p.builtin ? null : h('span', { class: 'tag' }, cc ? 'client credentials' : 'custom')),
+      h('h3', {}, p.display_name, p.builtin ? null : h('span', { class: 'tag' }, server ? 'MCP server' : cc ? 'client credentials' : 'custom')),
+      server ? h('p', { class: 'server' }, 'Server: ', h('code', {}, server)) : null,
       h('p', { class: 'account' }, c ? `Account: ${c.account}` : 'No account connected'),
       scopes.length ? h('ul', { class: 'scopes', 'aria-label': 'Granted scopes' }, ...scopes.map((s) => h('li', {}, s))) : null),
     h('div', { class: 'state' },

@@ -69,6 +69,29 @@ export function keyFromName(name: string): string {
   return name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
 }
 
+/// An MCP server's URL (its protected resource identifier, RFC 9728 §1.2): an endpoint URL
+/// (https; http only on loopback) sent exactly as typed, since its metadata must name the same
+/// string (§3.3). Whether its host may be a private address is the gateway's decision.
+export function serverUrl(value: string): string {
+  return endpointUrl(value, { label: 'The server URL' });
+}
+
+/// A key suggested by a server URL: its host without a www/mcp/api label or the top-level
+/// domain ("https://mcp.example.com/mcp" → "example"); an address or a single-label host keeps
+/// its port ("http://127.0.0.1:8080/mcp" → "127-0-0-1-8080"). '' when the URL is unusable.
+export function keyFromUrl(value: string): string {
+  let u: URL;
+  try { u = new URL(value.trim()); } catch { return ''; }
+  const host = u.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  let labels = host.split('.');
+  const address = /^[\d.]+$/.test(host) || host.includes(':') || labels.length === 1;
+  if (!address) {
+    if (labels.length > 2 && ['www', 'mcp', 'api'].includes(labels[0])) labels = labels.slice(1);
+    labels = labels.slice(0, -1);
+  }
+  return keyFromName([...labels, ...(address && u.port ? [u.port] : [])].join('-'));
+}
+
 /// The oauth_signature_method values the core implements (core/include/latchkey/provider.hpp).
 export const SIGNATURE_METHODS = ['HMAC-SHA1', 'HMAC-SHA256', 'RSA-SHA1', 'PLAINTEXT'] as const;
 
