@@ -36,9 +36,10 @@ void Metrics::count_error(const std::string& route, const std::string& code) {
   }
 }
 
-void Metrics::count_proxy(const std::string& provider, int status) {
+void Metrics::count_proxy(const std::string& provider, int status, bool by_loop) {
   std::lock_guard<std::mutex> lock(mu_);
   ++proxied_[{provider, status}];
+  if (by_loop) ++proxied_by_loop_;
 }
 
 namespace {
@@ -98,6 +99,10 @@ std::string Metrics::render() const {
     out += "latchkeyd_proxy_requests_total{provider=\"" + label_value(key.first) + "\",status=\"" +
            std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
   }
+  out += "# HELP latchkeyd_proxy_loop_requests_total Proxied requests an event loop sent itself, signed from memory "
+         "(the others went through a worker thread and the store).\n";
+  out += "# TYPE latchkeyd_proxy_loop_requests_total counter\n";
+  out += "latchkeyd_proxy_loop_requests_total " + std::to_string(proxied_by_loop_) + "\n";
   return out;
 }
 

@@ -17,8 +17,9 @@ class Metrics {
   /// A request that failed with the core's error `code` ("invalid_grant", "storage", ...): counts
   /// refresh failures (on the routes that refresh) and store errors (anywhere).
   void count_error(const std::string& route, const std::string& code);
-  /// One proxied request to `provider` (a registered provider's key) and the status answered.
-  void count_proxy(const std::string& provider, int status);
+  /// One proxied request to `provider` (a registered provider's key) and the status answered;
+  /// `by_loop`: an event loop sent it itself (session.hpp).
+  void count_proxy(const std::string& provider, int status, bool by_loop = false);
   std::string render() const;
 
  private:
@@ -32,6 +33,7 @@ class Metrics {
   std::map<std::string, std::uint64_t> refresh_failures_;  ///< by error code
   std::uint64_t store_errors_ = 0;
   std::map<std::pair<std::string, int>, std::uint64_t> proxied_;
+  std::uint64_t proxied_by_loop_ = 0;
 };
 
 }  // namespace latchkey::gateway

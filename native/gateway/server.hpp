@@ -1,8 +1,8 @@
-// latchkeyd's HTTP/1.1 server: an acceptor, one thread per client connection (blocking reads
-// with deadlines, so an idle keep-alive client costs a parked thread and no CPU), and a pool of
-// Hosts lent to a connection only while it handles a request (the engine and the SQLite
-// connection are single-threaded; the store's WAL and compare-and-swap make several connections
-// to one file safe).
+// latchkeyd's HTTP/1.1 server: one event loop per core (event_loop.hpp) owns the client
+// connections; a loop answers a proxied request itself when it holds the key and the connection's
+// signer in memory (session.hpp), and hands every other request, with its connection, to a worker
+// thread that borrows a Host (an engine and a store connection) from a pool of --engines for it
+// (worker.hpp). The store's WAL and compare-and-swap make several connections to one file safe.
 #pragma once
 
 #include <cstddef>

@@ -12,6 +12,7 @@
 #include "metrics.hpp"
 #include "server.hpp"
 #include "signer_cache.hpp"
+#include "worker_threads.hpp"
 
 namespace latchkey::gateway {
 
@@ -21,6 +22,7 @@ struct ServerState {
   HostPool hosts;                        ///< Lent to worker threads, one request at a time.
   std::unique_ptr<SignerCache> signers;  ///< What the event loops sign proxied requests with.
   Metrics metrics;
+  WorkerThreads workers;  ///< Where requests the loops hand over run.
   std::string listen;  ///< The bound address (set before the first connection).
   std::atomic<bool> stopping{false};
 

@@ -1,6 +1,6 @@
 #include "session.hpp"
 
-#include <pthread.h>
+#include <unistd.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -24,7 +24,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
-constexpr std::size_t kThreadStack = 512 * 1024;  // a worker's; the default 8 MiB is address space wasted
 constexpr std::uint32_t kUpstreamHeaderLimit = 32 * 1024;  // as HttpsClient's
 constexpr const char* kProxyRoute = "/v1/proxy/{provider}/*";
 
@@ -35,20 +34,6 @@ std::int64_t steady_ms() {
 
 std::string seconds_text(std::int64_t ms) {
   return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
-}
-
-struct WorkerStart {
-  ServerState* state;
-  std::shared_ptr<Session> session;
-  std::unique_ptr<HandOff> work;
-  std::function<void(std::shared_ptr<Session>, bool, std::unique_ptr<HandOff>)> done;
-};
-
-void* worker_main(void* arg) {
-  std::unique_ptr<WorkerStart> start(static_cast<WorkerStart*>(arg));
-  bool keep = serve_request(*start->state, *start->work);
-  start->done(std::move(start->session), keep, std::move(start->work));
-  return nullptr;
 }
 
 }  // namespace
@@ -433,7 +418,7 @@ void Session::finish_proxy(int status, bool cut) {
   ServerState& state = loop_.state();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   state.metrics.observe(kProxyRoute, status, seconds);
-  state.metrics.count_proxy(ex_->provider, status);
+  state.metrics.count_proxy(ex_->provider, status, true);
   loop_.log(access_log_line(ex_->method, kProxyRoute, status, seconds * 1000, ex_->principal));
   const bool close_after = cut || ex_->close || state.stopping;
   ex_.reset();
@@ -460,24 +445,18 @@ void Session::hand_off(error_code ec) {
   buffer_.clear();
   waiting_ = Wait::none;
 
-  auto* start = new WorkerStart{&loop_.state(), shared_from_this(), std::move(work),
-                                [](std::shared_ptr<Session> s, bool keep, std::unique_ptr<HandOff> w) {
-                                  EventLoop& loop = s->loop_;
-                                  asio::post(loop.context(), [s = std::move(s), keep, w = std::move(w)]() mutable {
-                                    if (keep) s->resume(w->fd, std::move(w->buffer));
-                                    else s->close();
-                                  });
-                                }};
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, kThreadStack);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_t thread;
-  const int r = pthread_create(&thread, &attr, worker_main, start);
-  pthread_attr_destroy(&attr);
-  if (r != 0) {
-    ::close(start->work->fd);
-    delete start;
+  ServerState& state = loop_.state();
+  auto shared_work = std::shared_ptr<HandOff>(std::move(work));
+  auto job = [&state, self = shared_from_this(), shared_work]() mutable {
+    const bool keep = serve_request(state, *shared_work);
+    EventLoop& loop = self->loop_;
+    asio::post(loop.context(), [s = std::move(self), keep, w = std::move(shared_work)]() mutable {
+      if (keep) s->resume(w->fd, std::move(w->buffer));
+      else s->close();
+    });
+  };
+  if (!state.workers.run(std::move(job))) {
+    ::close(shared_work->fd);
     close();
   }
 }

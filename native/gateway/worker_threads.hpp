@@ -1,0 +1,26 @@
+// Threads for the requests the event loops hand over (worker.hpp): a job goes to an idle thread,
+// or to a new one when none is idle, so a slow request never waits behind another. Threads idle
+// for a while end, down to a few kept for the next burst.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+namespace latchkey::gateway {
+
+class WorkerThreads {
+ public:
+  WorkerThreads();
+  /// Idle threads end on their own; jobs still running keep what they need alive.
+  ~WorkerThreads();
+
+  /// Runs `job` on a worker thread. False if no thread could be started for it.
+  bool run(std::function<void()> job);
+
+  struct Shared;  ///< What the threads hold on to (worker_threads.cpp).
+
+ private:
+  std::shared_ptr<Shared> shared_;
+};
+
+}  // namespace latchkey::gateway

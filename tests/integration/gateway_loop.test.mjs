@@ -1,0 +1,324 @@
+// latchkeyd's event loops proxy a request themselves when its API key and its connection's
+// signer are in memory and the upstream is plain HTTP on loopback (session.hpp); everything else
+// goes to a worker thread. These tests drive that path against a plain-HTTP upstream that checks
+// every bearer token at the real authorization server, and check that it behaves as the worker
+// path does: what goes upstream, framing, keep-alive reuse, a refused token, store changes made
+// by the gateway and by another process, broken upstreams, logs and shutdown.
+// /metrics' latchkeyd_proxy_loop_requests_total says which path answered.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+
+import { startAuthServer } from '../fixtures/auth_server.mjs';
+import { makeTestPki } from '../fixtures/test_ca.mjs';
+import {
+  Cli, request, runD, sleep, startGateway, tempDir,
+} from './harness.mjs';
+
+const pki = await makeTestPki(tempDir('latchkey-pki-'));
+
+/// A plain-HTTP API on loopback. Authenticated routes ask the AS whether the bearer token is
+/// active, so a stale or wrong token is refused as a real resource server would.
+async function startPlainApi(as) {
+  const stats = { connections: 0, requests: [], lastAuthorization: null };
+  const server = http.createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    const url = new URL(req.url, 'http://x');
+    stats.requests.push({ method: req.method, path: url.pathname, headers: req.headers, body });
+    if (url.pathname === '/bad') {  // not HTTP at all
+      req.socket.end('this is not an HTTP answer\r\n\r\n');
+      return;
+    }
+    if (url.pathname === '/cut') {  // promises 100000 bytes, sends 10, hangs up
+      req.socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n0123456789');
+      setTimeout(() => req.socket.destroy(), 50);
+      return;
+    }
+    const auth = req.headers.authorization ?? '';
+    stats.lastAuthorization = auth || null;
+    const m = /^Bearer (\S+)$/.exec(auth);
+    const info = m ? await as.introspect(m[1]) : { active: false };
+    if (!info.active) {
+      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer error="invalid_token"' });
+      res.end('{"error":"invalid_token"}');
+      return;
+    }
+    if (url.pathname === '/me') {
+      res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': 'upstream=1', 'x-upstream': 'yes' });
+      res.end(JSON.stringify({ client_id: info.client_id, scope: info.scope }));
+    } else if (url.pathname === '/echo') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({
+        method: req.method, query: url.search, length: body.length,
+        sha256: createHash('sha256').update(body).digest('hex'), type: req.headers['content-type'] ?? null,
+      }));
+    } else if (url.pathname === '/chunked') {  // no Content-Length: the caller gets it chunked
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      for (const part of ['one,', 'two,', 'three']) {
+        res.write(part);
+        await sleep(20);
+      }
+      res.end();
+    } else if (url.pathname === '/empty') {
+      res.writeHead(204);
+      res.end();
+    } else if (url.pathname === '/slow') {
+      await sleep(Number(url.searchParams.get('ms') ?? 500));
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('slow answer');
+    } else {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"error":"not_found"}');
+    }
+  });
+  server.on('connection', () => { stats.connections += 1; });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    stats,
+    /// Closes the idle kept-alive connections, as a server's keep-alive timeout would.
+    closeIdle: () => server.closeIdleConnections(),
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
+  };
+}
+
+/// Sends `text` on a fresh connection; resolves with everything answered until the server
+/// closes it (or `timeoutMs` passes).
+function raw(url, text, { timeoutMs = 5000 } = {}) {
+  return new Promise((resolve) => {
+    const sock = net.connect(Number(new URL(url).port), '127.0.0.1');
+    let answer = Buffer.alloc(0);
+    const timer = setTimeout(() => sock.destroy(), timeoutMs);
+    sock.on('data', (d) => { answer = Buffer.concat([answer, d]); });
+    sock.on('error', () => {});
+    sock.on('close', () => {
+      clearTimeout(timer);
+      const text = answer.toString('latin1');
+      const split = text.indexOf('\r\n\r\n');
+      resolve({ head: text.slice(0, split), body: split < 0 ? '' : text.slice(split + 4) });
+    });
+    sock.write(text);
+  });
+}
+
+describe('latchkeyd event-loop proxy', () => {
+  let as; let api; let cli; let gw; let key; let agent;
+  const PROVIDER = 'plain';
+  let proxiedCount = 0;  // every proxied request the tests send: each must have its log line
+  const proxy = (path, opts = {}) => {
+    proxiedCount += 1;
+    return request(`${gw.url}/v1/proxy/${PROVIDER}${path}`, { key, agent, ...opts });
+  };
+  const admin = (method, path, body) => request(`${gw.url}${path}`, {
+    method, key, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  async function loopCount() {
+    const m = /^latchkeyd_proxy_loop_requests_total (\d+)$/m.exec((await request(`${gw.url}/metrics`)).text);
+    assert.ok(m, 'the metric is exported');
+    return Number(m[1]);
+  }
+  async function currentToken() {
+    const t = await admin('POST', `/v1/connections/${PROVIDER}/a1/token`);
+    assert.equal(t.status, 200, t.text);
+    return t.json().access_token;
+  }
+  /// Proxied requests until one is answered by the loop (the first ones fill its cache).
+  async function warm(path = '/me') {
+    for (let i = 0; i < 20; i += 1) {
+      const before = await loopCount();
+      assert.equal((await proxy(path)).status, 200);
+      if (await loopCount() > before) return;
+    }
+    assert.fail('no proxied request was answered by an event loop');
+  }
+
+  before(async () => {
+    as = await startAuthServer({ pki });
+    api = await startPlainApi(as);
+    cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
+    const made = await runD(cli, ['keys', 'create', '--principal', 'alice', '--role', 'admin']);
+    assert.equal(made.status, 0, made.stderr);
+    key = made.stdout.trim();
+    gw = await startGateway(cli);
+    agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    const def = {
+      key: PROVIDER,
+      display_name: 'Plain HTTP API',
+      auth_mode: 'client_credentials',
+      token_endpoint: as.endpoints.token,
+      api_base_url: api.url,
+      default_scopes: ['api:read'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      expiry_buffer_seconds: 0,
+      injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
+    };
+    assert.equal((await admin('POST', '/v1/providers', def)).status, 201);
+    assert.equal((await admin('PUT', `/v1/providers/${PROVIDER}/app`,
+      { client_id: 'latchkey-m2m', client_secret: 'm2m-secret' })).status, 200);
+    const c = await admin('POST', `/v1/providers/${PROVIDER}/connect`, { account: 'a1' });
+    assert.equal(c.status, 200, c.text);
+  });
+  after(async () => {
+    agent?.destroy();
+    if (gw && gw.child.exitCode === null) gw.child.kill('SIGKILL');
+    await api?.close();
+    await as?.close();
+  });
+
+  test('after the first request, the loop sends them with the current token, and nothing of the caller\'s', async () => {
+    await warm();
+    const before = await loopCount();
+    api.stats.requests.length = 0;
+    for (let i = 0; i < 20; i += 1) {
+      const r = await proxy('/me?n=1', {
+        headers: { cookie: 'session=caller', 'x-latchkey-account': 'a1', 'proxy-authorization': 'Basic eA==',
+          'x-custom': 'kept', connection: 'keep-alive, x-hop', 'x-hop': 'dropped' },
+      });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json().client_id, 'latchkey-m2m');
+      assert.equal(r.headers['x-upstream'], 'yes');
+      assert.equal(r.headers['set-cookie'], undefined, 'upstream cookies never reach the caller');
+    }
+    assert.ok(await loopCount() - before >= 19, 'the loop answered them');
+    const token = await currentToken();
+    for (const { headers } of api.stats.requests) {
+      assert.equal(headers.authorization, `Bearer ${token}`);
+      assert.equal(headers['x-custom'], 'kept');
+      for (const gone of ['cookie', 'x-latchkey-account', 'proxy-authorization', 'x-hop']) {
+        assert.equal(headers[gone], undefined, `${gone} went upstream`);
+      }
+    }
+  });
+
+  test('bodies and every kind of answer framing pass through unchanged', async () => {
+    await warm();
+    const before = await loopCount();
+    const body = randomBytes(40 * 1024).toString('base64');  // 54 KiB, below the 64 KiB the loop holds
+    const echo = await proxy('/echo?x=1&y=%2F', { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
+    assert.equal(echo.status, 200, echo.text);
+    assert.deepEqual(echo.json(), { method: 'POST', query: '?x=1&y=%2F', length: body.length,
+      sha256: createHash('sha256').update(body).digest('hex'), type: 'text/plain' });
+    const chunked = await proxy('/chunked');
+    assert.equal(chunked.text, 'one,two,three');
+    assert.equal(chunked.headers['transfer-encoding'], 'chunked');
+    const get = await proxy('/me');
+    const head = await proxy('/me', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers['content-length'], get.headers['content-length']);
+    assert.equal(head.text, '');
+    assert.equal((await proxy('/empty')).status, 204);
+    assert.equal((await proxy('/no-such-path')).status, 404);
+    assert.ok(await loopCount() - before >= 6, 'the loop answered them');
+    // The same body split across TCP writes, the way a slow client sends it.
+    const path = `/v1/proxy/${PROVIDER}/echo`;
+    const bytes = Buffer.from(body);
+    const sock = net.connect(Number(new URL(gw.url).port), '127.0.0.1');
+    await new Promise((r) => sock.on('connect', r));
+    let answer = '';
+    sock.on('data', (d) => { answer += d; });
+    proxiedCount += 1;
+    sock.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Length: ${bytes.length}\r\n`
+      + 'Connection: close\r\n\r\n');
+    sock.write(bytes.subarray(0, 1000));
+    await sleep(100);
+    sock.write(bytes.subarray(1000));
+    await new Promise((r) => sock.on('close', r));
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.ok(answer.includes(`"sha256":"${createHash('sha256').update(bytes).digest('hex')}"`), 'the body arrived whole');
+  });
+
+  test('an upstream connection that went stale while idle is replaced without the caller noticing', async () => {
+    await warm();
+    const before = await loopCount();
+    const connections = api.stats.connections;
+    assert.equal((await proxy('/me')).status, 200);
+    api.closeIdle();  // the pooled connection our loop would use next
+    await sleep(50);
+    assert.equal((await proxy('/me')).status, 200);
+    assert.ok(api.stats.connections > connections, 'a new upstream connection was made');
+    assert.equal(await loopCount() - before, 2);
+  });
+
+  test('a token the upstream refuses is refreshed once and the request, body and all, sent again', async () => {
+    await warm();
+    const old = await currentToken();
+    const issued = as.stats.token.client_credentials ?? 0;
+    assert.equal(await as.revoke(old), true);
+    const body = JSON.stringify({ retried: 'with its body' });
+    const r = await proxy('/echo', { method: 'POST', body });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json().sha256, createHash('sha256').update(body).digest('hex'));
+    assert.equal(as.stats.token.client_credentials ?? 0, issued + 1, 'exactly one new token');
+    const fresh = await currentToken();
+    assert.notEqual(fresh, old);
+    await warm();
+    assert.equal(api.stats.lastAuthorization, `Bearer ${fresh}`, 'the loop signs with the new token');
+  });
+
+  test('the gateway\'s own changes are seen by the very next request', async () => {
+    await warm();
+    const removed = await admin('DELETE', `/v1/connections/${PROVIDER}/a1`);
+    assert.equal(removed.status, 200, removed.text);
+    const gone = await proxy('/me');
+    assert.equal(gone.status, 404, gone.text);
+    assert.equal(gone.json().error.code, 'not_found');
+    assert.equal((await admin('POST', `/v1/providers/${PROVIDER}/connect`, { account: 'a1' })).status, 200);
+    await warm();
+    assert.equal(api.stats.lastAuthorization, `Bearer ${await currentToken()}`);
+  });
+
+  test('another process\'s changes to the store are seen too', async () => {
+    await warm();
+    // The CLI, on the same store, replaces the token...
+    const t = await cli.run(['--principal', 'alice', 'token', PROVIDER, '--account', 'a1', '--force-refresh', '--json']);
+    assert.equal(t.status, 0, t.stderr);
+    const replaced = t.json().access_token;
+    assert.equal((await proxy('/me')).status, 200);
+    assert.equal(api.stats.lastAuthorization, `Bearer ${replaced}`, 'the cached signer was not used');
+    // ...then removes the connection.
+    await warm();
+    const d = await cli.run(['--principal', 'alice', 'disconnect', PROVIDER, '--account', 'a1']);
+    assert.equal(d.status, 0, d.stderr);
+    assert.equal((await proxy('/me')).status, 404);
+    assert.equal((await admin('POST', `/v1/providers/${PROVIDER}/connect`, { account: 'a1' })).status, 200);
+  });
+
+  test('an upstream that answers garbage or hangs up mid-answer: a 502, or a cut connection', async () => {
+    await warm();
+    const bad = await proxy('/bad');
+    assert.equal(bad.status, 502, bad.text);
+    assert.equal(bad.json().error.code, 'transport');
+    assert.match(bad.json().error.message, /127\.0\.0\.1/);
+    const path = `/v1/proxy/${PROVIDER}/cut`;
+    proxiedCount += 1;
+    const cut = await raw(gw.url, `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\n\r\n`);
+    assert.match(cut.head, /^HTTP\/1\.1 200 /);
+    assert.match(cut.head, /Content-Length: 100000/i);
+    assert.ok(cut.body.length < 100000, 'the caller can tell the answer was cut short');
+    assert.equal((await proxy('/me')).status, 200, 'and the gateway carries on');
+  });
+
+  test('the access log has a line per request and no secret; SIGTERM lets requests in flight finish', async () => {
+    await warm();
+    const token = await currentToken();
+    const slow = proxy('/slow?ms=700');
+    await sleep(200);
+    gw.child.kill('SIGTERM');
+    const r = await slow;
+    assert.equal(r.status, 200);
+    assert.equal(r.text, 'slow answer');
+    const exit = await new Promise((resolve) => (gw.child.exitCode !== null ? resolve(gw.child.exitCode)
+      : gw.child.on('close', resolve)));
+    assert.equal(exit, 0);
+    const lines = gw.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    const proxied = lines.filter((l) => l.route === '/v1/proxy/{provider}/*');
+    assert.equal(proxied.length, proxiedCount, 'one line per proxied request');
+    assert.ok(proxied.every((l) => l.principal === 'alice' && Number.isInteger(l.status)));
+    assert.ok(lines.some((l) => l.event === 'stopped'));
+    for (const secret of [token, key, 'm2m-secret']) assert.ok(!gw.stderr.includes(secret), 'a secret was logged');
+  });
+});
