@@ -23,7 +23,11 @@ std::int64_t steady_ms() {
 
 }  // namespace
 
-EventLoop::EventLoop(ServerState& state) : state_(state), sweep_timer_(ioc_), log_timer_(ioc_) {}
+EventLoop::EventLoop(ServerState& state) : state_(state), sweep_timer_(ioc_), log_timer_(ioc_) {
+  native::HttpsClientOptions options;
+  options.ca_file = state.options.host.ca_file;
+  if (auto client = native::HttpsClient::create(options)) tls_ = std::move(*client);
+}
 
 EventLoop::~EventLoop() { flush_log(); }
 

@@ -1,6 +1,7 @@
 // One of latchkeyd's event loops: a thread running an Asio io_context that owns client
 // connections (Session, session.hpp) between requests and while it proxies a request itself,
-// the upstream connections it keeps alive for that, and a buffer of access-log lines.
+// the upstream connections it keeps alive for that (upstream.hpp) with a TLS configuration of its
+// own, and a buffer of access-log lines.
 #pragma once
 
 #include <cstdint>
@@ -13,21 +14,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 
 #include "server_state.hpp"
+#include "upstream.hpp"
 
 namespace latchkey::gateway {
 
 class Session;
-
-/// A kept-alive plain-HTTP connection to an upstream, by origin ("host:port").
-struct Upstream {
-  explicit Upstream(boost::asio::io_context& ioc) : socket(ioc) {}
-  boost::asio::ip::tcp::socket socket;
-  std::string origin;
-  boost::beast::flat_buffer buffer;
-};
 
 class EventLoop {
  public:
@@ -52,6 +45,9 @@ class EventLoop {
   void log(const std::string& line);
   std::unique_ptr<Upstream> take_upstream(const std::string& origin);
   void keep_upstream(std::unique_ptr<Upstream> u);
+  /// The trust store and TLS settings for https upstreams; null if they could not be loaded
+  /// (then those requests go to the workers, whose HttpsClient says why).
+  native::HttpsClient* tls() { return tls_.get(); }
 
  private:
   void sweep();
@@ -64,6 +60,7 @@ class EventLoop {
   bool log_timer_armed_ = false;
   std::string log_;
   std::list<Session*> sessions_;
+  std::unique_ptr<native::HttpsClient> tls_;
   std::unordered_map<std::string, std::vector<std::unique_ptr<Upstream>>> idle_upstreams_;
 };
 

@@ -17,12 +17,12 @@
 namespace latchkey::gateway {
 
 struct ServerState {
-  explicit ServerState(const ServerOptions& o) : options(o), hosts(o.host) {}
+  explicit ServerState(const ServerOptions& o) : options(o), hosts(o.host), workers(o.engines) {}
   const ServerOptions& options;
   HostPool hosts;                        ///< Lent to worker threads, one request at a time.
   std::unique_ptr<SignerCache> signers;  ///< What the event loops sign proxied requests with.
+  WorkerThreads workers;  ///< Where requests the loops hand over run; as many kept idle as there are engines.
   Metrics metrics;
-  WorkerThreads workers;  ///< Where requests the loops hand over run.
   std::string listen;  ///< The bound address (set before the first connection).
   std::atomic<bool> stopping{false};
 

@@ -2,6 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <vector>
+
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -49,6 +53,7 @@ struct Session::Exchange {
   bool refresh_first = false;
 
   std::string wire;  ///< The signed request as sent.
+  bool tls = false;
   std::string host, origin;
   int port = 0;
   bool close_requested = false;
@@ -212,11 +217,12 @@ void Session::send_upstream(bool fresh) {
     auto signed_request = sign_with(*ex.signer, ex.request);
     if (!signed_request) return hand_off({});
     auto wire = native::wire_request(*signed_request);
-    if (!wire || wire->tls) return hand_off({});  // TLS upstreams: the worker's HttpsClient
+    if (!wire || (wire->tls && !loop_.tls())) return hand_off({});
     ex.wire = std::move(wire->bytes);
+    ex.tls = wire->tls;
     ex.host = wire->host;
     ex.port = wire->port;
-    ex.origin = ex.host + ":" + std::to_string(ex.port);
+    ex.origin = (ex.tls ? "https://" : "http://") + ex.host + ":" + std::to_string(ex.port);
     ex.close_requested = wire->close_requested;
     ex.deadline_ms = steady_ms() + (signed_request->timeout_ms > 0 ? signed_request->timeout_ms : 30000);
   }
@@ -227,38 +233,70 @@ void Session::send_upstream(bool fresh) {
   connect_upstream();
 }
 
+// Every failure to connect (or to complete the TLS handshake, certificate checks included) goes
+// to a worker, whose HttpsClient tries again and says exactly what is wrong.
 void Session::connect_upstream() {
   Exchange& ex = *ex_;
-  std::string literal = ex.host;
-  if (literal.size() >= 2 && literal.front() == '[') literal = literal.substr(1, literal.size() - 2);
-  error_code ec;
-  auto address = asio::ip::make_address(literal, ec);
-  // Plain HTTP goes to loopback only (sign_with and HttpsClient insist too); a host name is
-  // resolved and checked by the worker's HttpsClient.
-  if (ec || !address.is_loopback()) return hand_off({});
   ex.up = std::make_unique<Upstream>(loop_.context());
   ex.up->origin = ex.origin;
   wait_until(Wait::upstream, ex.deadline_ms);
-  ex.up->socket.async_connect(tcp::endpoint(address, static_cast<unsigned short>(ex.port)),
-                              [self = shared_from_this()](error_code e) {
-                                self->waiting_ = Wait::none;
-                                if (self->closed_) return;
-                                Exchange& x = *self->ex_;
-                                if (x.timed_out) {
-                                  return self->answer_gateway_error("could not connect to " + x.origin + " within " +
-                                                                    seconds_text(x.request.timeout_ms) +
-                                                                    "; check that the server is up");
-                                }
-                                if (e) return self->hand_off({});  // the worker says why, in HttpsClient's words
-                                error_code ignored;
-                                x.up->socket.set_option(tcp::no_delay(true), ignored);
-                                self->write_upstream();
-                              });
+  std::string name = ex.host;
+  if (name.size() >= 2 && name.front() == '[') name = name.substr(1, name.size() - 2);
+  error_code ec;
+  auto address = asio::ip::make_address(name, ec);
+  if (!ec) return connect_to({tcp::endpoint(address, static_cast<unsigned short>(ex.port))});
+  auto resolver = std::make_shared<tcp::resolver>(loop_.context());
+  resolver->async_resolve(name, std::to_string(ex.port),
+                          [self = shared_from_this(), resolver](error_code e, tcp::resolver::results_type found) {
+                            self->waiting_ = Wait::none;
+                            if (self->closed_) return;
+                            if (self->ex_->timed_out) return self->answer_connect_timeout();
+                            if (e) return self->hand_off({});
+                            std::vector<tcp::endpoint> endpoints;
+                            for (const auto& entry : found) endpoints.push_back(entry.endpoint());
+                            self->wait_until(Wait::upstream, self->ex_->deadline_ms);
+                            self->connect_to(std::move(endpoints));
+                          });
+}
+
+void Session::connect_to(std::vector<tcp::endpoint> endpoints) {
+  Exchange& ex = *ex_;
+  if (!ex.tls) {
+    // Plain HTTP goes to loopback only (sign_with and HttpsClient insist too), also for a name.
+    endpoints.erase(std::remove_if(endpoints.begin(), endpoints.end(),
+                                   [](const tcp::endpoint& e) { return !e.address().is_loopback(); }),
+                    endpoints.end());
+  }
+  if (endpoints.empty()) return hand_off({});
+  asio::async_connect(ex.up->socket, endpoints, [self = shared_from_this()](error_code e, const tcp::endpoint&) {
+    self->waiting_ = Wait::none;
+    if (self->closed_) return;
+    Exchange& x = *self->ex_;
+    if (x.timed_out) return self->answer_connect_timeout();
+    if (e) return self->hand_off({});
+    error_code ignored;
+    x.up->socket.set_option(tcp::no_delay(true), ignored);
+    if (!x.tls) return self->write_upstream();
+    self->wait_until(Wait::upstream, x.deadline_ms);
+    start_tls(*x.up, *self->loop_.tls(), x.host, [self](const error_code& ec) {
+      self->waiting_ = Wait::none;
+      if (self->closed_) return;
+      if (self->ex_->timed_out) return self->answer_connect_timeout();
+      if (ec) return self->hand_off({});
+      self->write_upstream();
+    });
+  });
+}
+
+void Session::answer_connect_timeout() {
+  answer_gateway_error("could not connect to " + ex_->host + ":" + std::to_string(ex_->port) + " within " +
+                       seconds_text(ex_->request.timeout_ms) +
+                       "; check that the server is reachable from this network, or raise the timeout");
 }
 
 void Session::write_upstream() {
   wait_until(Wait::upstream, ex_->deadline_ms);
-  asio::async_write(ex_->up->socket, asio::buffer(ex_->wire), [self = shared_from_this()](error_code ec, std::size_t) {
+  send(*ex_->up, ex_->wire, [self = shared_from_this()](const error_code& ec) {
     self->waiting_ = Wait::none;
     if (self->closed_) return;
     Exchange& x = *self->ex_;
@@ -278,11 +316,9 @@ void Session::write_upstream() {
 
 void Session::read_upstream() {
   wait_until(Wait::upstream, ex_->deadline_ms);
-  auto& up = *ex_->up;
-  up.socket.async_read_some(up.buffer.prepare(16 * 1024), [self = shared_from_this()](error_code ec, std::size_t n) {
+  receive(*ex_->up, [self = shared_from_this()](const error_code& ec, std::size_t n) {
     self->waiting_ = Wait::none;
     if (self->closed_) return;
-    self->ex_->up->buffer.commit(n);
     if (n > 0) self->ex_->any_byte = true;
     self->on_upstream_data(ec);
   });
@@ -407,7 +443,7 @@ void Session::write_client(bool last) {
     x.out.clear();
     if (!last) return self->read_upstream();
     if (x.up && x.parser && x.parser->get().keep_alive() && !x.parser->need_eof() && !x.upstream_closed &&
-        !x.close_requested && x.up->buffer.size() == 0) {
+        !x.close_requested && x.up->drained()) {
       self->loop_.keep_upstream(std::move(x.up));
     }
     self->finish_proxy(x.status, false);

@@ -1,7 +1,8 @@
 // A client connection on an event loop. It reads each request's head; a proxied request whose
-// key and signer are cached, whose body is small and whose upstream is plain HTTP on loopback
-// is answered right here (the token injected as the core's RequestSigner says, the upstream
-// connection kept alive per loop). Everything else goes to a worker thread with the connection
+// key and signer are cached and whose body is small (kReplayableBody) is answered right here:
+// the token injected as the core's RequestSigner says, sent over an upstream connection the loop
+// keeps alive (upstream.hpp: https, or plain http on loopback). Everything else — and anything
+// that goes wrong before the upstream answers — goes to a worker thread with the connection
 // (worker.hpp), which gives it back when done.
 #pragma once
 
@@ -11,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -46,6 +48,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_body(std::size_t length);
   void send_upstream(bool fresh);
   void connect_upstream();
+  void connect_to(std::vector<boost::asio::ip::tcp::endpoint> endpoints);
+  void answer_connect_timeout();
   void write_upstream();
   void read_upstream();
   void on_upstream_data(boost::system::error_code ec);

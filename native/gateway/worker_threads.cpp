@@ -12,7 +12,6 @@ namespace {
 
 constexpr std::size_t kThreadStack = 512 * 1024;  // the default 8 MiB is address space wasted
 constexpr auto kIdleLife = std::chrono::seconds(30);
-constexpr int kKeepIdle = 4;
 
 }  // namespace
 
@@ -20,8 +19,8 @@ struct WorkerThreads::Shared {
   std::mutex mu;
   std::condition_variable wake;
   std::deque<std::function<void()>> jobs;
+  int keep_idle = 0;
   int idle = 0;
-  int threads = 0;
   bool closing = false;
 };
 
@@ -36,7 +35,7 @@ struct Start {
 
 static void* worker_thread_main(void* arg);
 
-WorkerThreads::WorkerThreads() : shared_(std::make_shared<Shared>()) {}
+WorkerThreads::WorkerThreads(int keep_idle) : shared_(std::make_shared<Shared>()) { shared_->keep_idle = keep_idle; }
 
 WorkerThreads::~WorkerThreads() {
   std::lock_guard<std::mutex> lock(shared_->mu);
@@ -52,7 +51,6 @@ bool WorkerThreads::run(std::function<void()> job) {
       shared_->wake.notify_one();
       return true;
     }
-    ++shared_->threads;
   }
   auto* start = new Start{shared_, std::move(job)};
   pthread_attr_t attr;
@@ -64,8 +62,6 @@ bool WorkerThreads::run(std::function<void()> job) {
   pthread_attr_destroy(&attr);
   if (r == 0) return true;
   delete start;
-  std::lock_guard<std::mutex> lock(shared_->mu);
-  --shared_->threads;
   return false;
 }
 
@@ -78,6 +74,7 @@ static void* worker_thread_main(void* arg) {
     if (job) job();
     job = nullptr;
     std::unique_lock<std::mutex> lock(shared->mu);
+    if (shared->jobs.empty() && shared->idle >= shared->keep_idle) return nullptr;
     ++shared->idle;
     const bool woken = shared->wake.wait_for(lock, kIdleLife, [&] { return !shared->jobs.empty() || shared->closing; });
     --shared->idle;
@@ -86,10 +83,7 @@ static void* worker_thread_main(void* arg) {
       shared->jobs.pop_front();
       continue;
     }
-    if (shared->closing || (!woken && shared->threads > kKeepIdle)) {
-      --shared->threads;
-      return nullptr;
-    }
+    if (shared->closing || !woken) return nullptr;
   }
 }
 

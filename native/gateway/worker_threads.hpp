@@ -1,6 +1,7 @@
 // Threads for the requests the event loops hand over (worker.hpp): a job goes to an idle thread,
-// or to a new one when none is idle, so a slow request never waits behind another. Threads idle
-// for a while end, down to a few kept for the next burst.
+// or to a new one when none is idle, so a slow request never waits behind another. After a
+// burst (a refresh storm hands over a request per client) the threads past `keep_idle` end as
+// soon as they are done; the others end after 30 s without work.
 #pragma once
 
 #include <functional>
@@ -10,7 +11,7 @@ namespace latchkey::gateway {
 
 class WorkerThreads {
  public:
-  WorkerThreads();
+  explicit WorkerThreads(int keep_idle);
   /// Idle threads end on their own; jobs still running keep what they need alive.
   ~WorkerThreads();
 

@@ -323,12 +323,7 @@ struct Connection {
   // Bytes read but not yet consumed by the parser: buf[start, end).
   std::unique_ptr<char[]> buf;
   std::size_t start = 0, end = 0;
-  // Certificate checks: for IP literals we match iPAddress SANs ourselves (mbedTLS 2.28 only
-  // knows dNSName); cert_names says what the certificate was for, for the mismatch message.
-  bool host_is_ip = false;
-  unsigned char ip[16] = {};
-  std::size_t ip_len = 0;
-  std::string cert_names;
+  TlsPeer peer;  // for the certificate checks
 };
 
 int bio_send(void* ctx, const unsigned char* data, std::size_t len) {
@@ -437,9 +432,10 @@ std::string leaf_names(const mbedtls_x509_crt* crt) {
 }
 
 /// Called by mbedTLS for every certificate in the chain after its own checks; may change flags.
+/// For IP literals we match iPAddress SANs ourselves (mbedTLS 2.28 only knows dNSName).
 int verify_callback(void* ctx, mbedtls_x509_crt* crt, int depth, std::uint32_t* flags) {
   if (depth != 0) return 0;
-  auto* c = static_cast<Connection*>(ctx);
+  auto* c = static_cast<TlsPeer*>(ctx);
   c->cert_names = leaf_names(crt);
   if (c->host_is_ip) {
     // RFC 6125 §6.2.1: an IP address must be matched by an iPAddress SAN, never by a DNS name
@@ -462,7 +458,7 @@ int verify_callback(void* ctx, mbedtls_x509_crt* crt, int depth, std::uint32_t* 
   return 0;
 }
 
-std::string verify_failure_text(const Connection& c, std::uint32_t flags) {
+std::string verify_failure_text(const TlsPeer& c, std::uint32_t flags) {
   const std::string& host = c.host;
   const char* ca_hint = "pass --ca-file or set LATCHKEY_CA_FILE to the issuing CA's PEM";
   bool untrusted = flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED;
@@ -606,6 +602,8 @@ struct HttpsClient::Impl {
   Status init(const HttpsClientOptions& opts);
   EffectResult perform(const HttpRequest& request, BodySource* source = nullptr, ResponseSink* sink = nullptr);
 
+  /// Binds `ssl` to this client's configuration and the certificate checks for `peer`: 0 or an mbedTLS code.
+  int bind(mbedtls_ssl_context* ssl, TlsPeer* peer);
   std::unique_ptr<Connection> take_idle(const Target& t);
   void keep_idle(std::unique_ptr<Connection> c);
   std::unique_ptr<Connection> connect(const Target& t, Clock::time_point request_deadline, std::int64_t timeout_ms,
@@ -675,6 +673,19 @@ Status HttpsClient::Impl::init(const HttpsClientOptions& opts) {
   return Ok{};
 }
 
+int HttpsClient::Impl::bind(mbedtls_ssl_context* ssl, TlsPeer* peer) {
+  int r = mbedtls_ssl_setup(ssl, &conf);
+  if (r != 0) return r;
+  // SNI and name verification for host names. IP literals get neither from mbedTLS (SNI must
+  // not carry an address, RFC 6066 §3); verify_callback matches their iPAddress SANs instead.
+  // Passing NULL explicitly also satisfies later 2.28.x releases, which refuse a handshake
+  // whose hostname was never set.
+  r = mbedtls_ssl_set_hostname(ssl, peer->host_is_ip ? nullptr : peer->host.c_str());
+  if (r != 0) return r;
+  mbedtls_ssl_set_verify(ssl, verify_callback, peer);
+  return 0;
+}
+
 std::unique_ptr<Connection> HttpsClient::Impl::take_idle(const Target& t) {
   for (std::size_t i = 0; i < idle.size(); ++i) {
     Connection& c = *idle[i];
@@ -725,20 +736,13 @@ std::unique_ptr<Connection> HttpsClient::Impl::connect(const Target& t, Clock::t
   c->deadline = deadline;
 
   std::string name = c->host;
-  bool bracketed = name.size() > 2 && name.front() == '[';
-  if (bracketed) name = name.substr(1, name.size() - 2);
-  if (inet_pton(AF_INET, name.c_str(), c->ip) == 1) {
-    c->host_is_ip = true;
-    c->ip_len = 4;
-  } else if (bracketed && inet_pton(AF_INET6, name.c_str(), c->ip) == 1) {
-    c->host_is_ip = true;
-    c->ip_len = 16;
-  }
+  if (name.size() > 2 && name.front() == '[') name = name.substr(1, name.size() - 2);
+  c->peer = tls_peer(c->host);
 
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV | (c->host_is_ip ? AI_NUMERICHOST : 0);
+  hints.ai_flags = AI_NUMERICSERV | (c->peer.host_is_ip ? AI_NUMERICHOST : 0);
   addrinfo* found = nullptr;
   std::string port_text = std::to_string(t.port);
   // getaddrinfo has no timeout of its own; the system resolver's (resolv.conf) applies.
@@ -801,19 +805,11 @@ std::unique_ptr<Connection> HttpsClient::Impl::connect(const Target& t, Clock::t
   ::setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // requests go out in one write anyway
   if (!t.tls) return c;
 
-  int r = mbedtls_ssl_setup(&c->ssl, &conf);
-  if (r == 0) {
-    // SNI and name verification for host names. IP literals get neither from mbedTLS (SNI must
-    // not carry an address, RFC 6066 §3); verify_callback matches their iPAddress SANs instead.
-    // Passing NULL explicitly also satisfies later 2.28.x releases, which refuse a handshake
-    // whose hostname was never set.
-    r = mbedtls_ssl_set_hostname(&c->ssl, c->host_is_ip ? nullptr : c->host.c_str());
-  }
+  int r = bind(&c->ssl, &c->peer);
   if (r != 0) {
     *error = "could not start TLS with " + where + " (" + mbedtls_text(r) + ")";
     return nullptr;
   }
-  mbedtls_ssl_set_verify(&c->ssl, verify_callback, c.get());
   mbedtls_ssl_set_bio(&c->ssl, c.get(), bio_send, bio_recv, nullptr);
   do {
     r = mbedtls_ssl_handshake(&c->ssl);
@@ -821,7 +817,7 @@ std::unique_ptr<Connection> HttpsClient::Impl::connect(const Target& t, Clock::t
   if (r == 0) return c;
 
   if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
-    *error = verify_failure_text(*c, mbedtls_ssl_get_verify_result(&c->ssl));
+    *error = verify_failure_text(c->peer, mbedtls_ssl_get_verify_result(&c->ssl));
   } else if (r == MBEDTLS_ERR_SSL_TIMEOUT) {
     *error = where + " did not complete the TLS handshake within " + duration_text(budget_ms) +
              "; check that it serves https on this port, or raise the timeout";
@@ -1190,6 +1186,29 @@ Result<WireRequest> wire_request(const HttpRequest& request) {
   wire.host = std::string(target.host);
   wire.port = target.port;
   return wire;
+}
+
+TlsPeer tls_peer(const std::string& host) {
+  TlsPeer peer;
+  for (char ch : host) peer.host += lower_ascii(ch);
+  std::string name = peer.host;
+  const bool bracketed = name.size() > 2 && name.front() == '[';
+  if (bracketed) name = name.substr(1, name.size() - 2);
+  if (inet_pton(AF_INET, name.c_str(), peer.ip) == 1) {
+    peer.host_is_ip = true;
+    peer.ip_len = 4;
+  } else if (bracketed && inet_pton(AF_INET6, name.c_str(), peer.ip) == 1) {
+    peer.host_is_ip = true;
+    peer.ip_len = 16;
+  }
+  return peer;
+}
+
+Status HttpsClient::bind_tls(mbedtls_ssl_context* ssl, TlsPeer* peer) {
+  if (int r = impl_->bind(ssl, peer); r != 0) {
+    return make_error(ErrorCode::internal, "could not start TLS with " + peer->host + " (" + mbedtls_text(r) + ")");
+  }
+  return Ok{};
 }
 
 }  // namespace latchkey::native

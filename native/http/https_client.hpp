@@ -10,6 +10,8 @@
 #include "latchkey/effects.hpp"
 #include "latchkey/result.hpp"
 
+struct mbedtls_ssl_context;
+
 namespace latchkey::native {
 
 struct HttpsClientOptions {
@@ -60,6 +62,18 @@ struct WireRequest {
 /// method and every header; invalid_request with the same sentence otherwise).
 Result<WireRequest> wire_request(const HttpRequest& request);
 
+/// A TLS peer's name as the certificate checks need it, and what the certificate was for.
+struct TlsPeer {
+  std::string host;         ///< Lower-case; IPv6 literals keep their brackets.
+  bool host_is_ip = false;  ///< Then an iPAddress SAN must match (never a DNS name or the CN).
+  unsigned char ip[16] = {};
+  std::size_t ip_len = 0;
+  std::string cert_names;   ///< Filled in by the handshake (for a mismatch message).
+};
+
+/// The TlsPeer for `host` as it appears in a URL.
+TlsPeer tls_peer(const std::string& host);
+
 /// Thread-compatible, not thread-safe: use one client per thread. No global state.
 class HttpsClient {
  public:
@@ -109,6 +123,11 @@ class HttpsClient {
   /// an error after sink.head() returned `stream` means the body was cut short. A request whose
   /// body has started streaming is never resent.
   EffectResult stream(const HttpRequest& request, BodySource* body, ResponseSink& sink);
+
+  /// For a host that moves a TLS connection's bytes itself (latchkeyd's event loops): binds
+  /// `ssl` (initialised by the caller) to this client's trust store, TLS 1.2 settings, SNI and
+  /// certificate checks for `peer`, which must outlive the handshake. The caller sets the BIO.
+  Status bind_tls(mbedtls_ssl_context* ssl, TlsPeer* peer);
 
  private:
   HttpsClient();

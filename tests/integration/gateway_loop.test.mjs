@@ -11,6 +11,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
+import { startApiServer } from '../fixtures/api_server.mjs';
 import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import {
@@ -106,13 +107,14 @@ function raw(url, text, { timeoutMs = 5000 } = {}) {
 }
 
 describe('latchkeyd event-loop proxy', () => {
-  let as; let api; let cli; let gw; let key; let agent;
+  let as; let api; let tlsApi; let stranger; let cli; let gw; let key; let agent;
   const PROVIDER = 'plain';
   let proxiedCount = 0;  // every proxied request the tests send: each must have its log line
-  const proxy = (path, opts = {}) => {
+  const proxyTo = (provider, path, opts = {}) => {
     proxiedCount += 1;
-    return request(`${gw.url}/v1/proxy/${PROVIDER}${path}`, { key, agent, ...opts });
+    return request(`${gw.url}/v1/proxy/${provider}${path}`, { key, agent, ...opts });
   };
+  const proxy = (path, opts) => proxyTo(PROVIDER, path, opts);
   const admin = (method, path, body) => request(`${gw.url}${path}`, {
     method, key, body: body === undefined ? undefined : JSON.stringify(body),
   });
@@ -127,10 +129,10 @@ describe('latchkeyd event-loop proxy', () => {
     return t.json().access_token;
   }
   /// Proxied requests until one is answered by the loop (the first ones fill its cache).
-  async function warm(path = '/me') {
+  async function warm(path = '/me', provider = PROVIDER) {
     for (let i = 0; i < 20; i += 1) {
       const before = await loopCount();
-      assert.equal((await proxy(path)).status, 200);
+      assert.equal((await proxyTo(provider, path)).status, 200);
       if (await loopCount() > before) return;
     }
     assert.fail('no proxied request was answered by an event loop');
@@ -145,27 +147,34 @@ describe('latchkeyd event-loop proxy', () => {
     key = made.stdout.trim();
     gw = await startGateway(cli);
     agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-    const def = {
-      key: PROVIDER,
-      display_name: 'Plain HTTP API',
-      auth_mode: 'client_credentials',
-      token_endpoint: as.endpoints.token,
-      api_base_url: api.url,
-      default_scopes: ['api:read'],
-      token_endpoint_auth_method: 'client_secret_basic',
-      expiry_buffer_seconds: 0,
-      injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
-    };
-    assert.equal((await admin('POST', '/v1/providers', def)).status, 201);
-    assert.equal((await admin('PUT', `/v1/providers/${PROVIDER}/app`,
-      { client_id: 'latchkey-m2m', client_secret: 'm2m-secret' })).status, 200);
-    const c = await admin('POST', `/v1/providers/${PROVIDER}/connect`, { account: 'a1' });
-    assert.equal(c.status, 200, c.text);
+    // The TLS API's certificate is from the CA the gateway trusts; the stranger's from another.
+    tlsApi = await startApiServer({ pki, authServer: as });
+    stranger = await startApiServer({ pki: await makeTestPki(tempDir('latchkey-pki-')), authServer: as });
+    for (const [provider, base] of [[PROVIDER, api.url], ['tls', tlsApi.url], ['stranger', stranger.url]]) {
+      const def = {
+        key: provider,
+        display_name: `API ${provider}`,
+        auth_mode: 'client_credentials',
+        token_endpoint: as.endpoints.token,
+        api_base_url: base,
+        default_scopes: ['api:read'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        expiry_buffer_seconds: 0,
+        injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
+      };
+      assert.equal((await admin('POST', '/v1/providers', def)).status, 201);
+      assert.equal((await admin('PUT', `/v1/providers/${provider}/app`,
+        { client_id: 'latchkey-m2m', client_secret: 'm2m-secret' })).status, 200);
+      const c = await admin('POST', `/v1/providers/${provider}/connect`, { account: 'a1' });
+      assert.equal(c.status, 200, c.text);
+    }
   });
   after(async () => {
     agent?.destroy();
     if (gw && gw.child.exitCode === null) gw.child.kill('SIGKILL');
     await api?.close();
+    await tlsApi?.close();
+    await stranger?.close();
     await as?.close();
   });
 
@@ -300,6 +309,33 @@ describe('latchkeyd event-loop proxy', () => {
     assert.match(cut.head, /Content-Length: 100000/i);
     assert.ok(cut.body.length < 100000, 'the caller can tell the answer was cut short');
     assert.equal((await proxy('/me')).status, 200, 'and the gateway carries on');
+  });
+
+  test('https upstreams too: the loop checks the certificate, and one it cannot trust is the worker\'s 502', async () => {
+    await warm('/me', 'tls');
+    const before = await loopCount();
+    for (let i = 0; i < 10; i += 1) {
+      const r = await proxyTo('tls', '/me');
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json().client_id, 'latchkey-m2m');
+    }
+    assert.ok(await loopCount() - before >= 10, 'the loop answered them');
+    const t = await admin('POST', '/v1/connections/tls/a1/token');
+    assert.equal(tlsApi.stats.lastAuthorization, `Bearer ${t.json().access_token}`);
+    const upload = randomBytes(50 * 1024);
+    const sent = await proxyTo('tls', '/upload', { method: 'POST', body: upload, headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(sent.status, 200, sent.text);
+    assert.equal(sent.json().sha256, createHash('sha256').update(upload).digest('hex'));
+
+    const untrusted = await loopCount();
+    for (let i = 0; i < 3; i += 1) {  // the first fills the loop's cache; the others reach its handshake
+      const r = await proxyTo('stranger', '/me');
+      assert.equal(r.status, 502, r.text);
+      assert.equal(r.json().error.code, 'transport');
+      assert.match(r.json().error.message, /not trusted/);
+    }
+    assert.equal(await loopCount(), untrusted, 'no answer came from an untrusted server');
+    assert.equal(stranger.stats.requests, 0, 'no request reached it');
   });
 
   test('the access log has a line per request and no secret; SIGTERM lets requests in flight finish', async () => {
