@@ -100,6 +100,13 @@ Value to_value(const AppInfo& a) {
   // Only when set, like the record: answers for apps using the provider's method keep their shape.
   if (!a.token_endpoint_auth_method.empty()) o["token_endpoint_auth_method"] = Value(a.token_endpoint_auth_method);
   if (!a.key_id.empty()) o["key_id"] = Value(a.key_id);
+  // A dynamically registered app (RFC 7591) says so, with when its secret expires (null: never);
+  // the registration access token itself is never included.
+  if (a.has_registration_access_token || !a.registration_client_uri.empty() || a.client_secret_expires_at_ms != 0) {
+    o["has_registration_access_token"] = Value(a.has_registration_access_token);
+    o["registration_client_uri"] = a.registration_client_uri.empty() ? Value() : Value(a.registration_client_uri);
+    o["client_secret_expires_at_ms"] = opt_time(a.client_secret_expires_at_ms);
+  }
   o["redirect_uri"] = Value(a.redirect_uri);
   o["scopes"] = string_array(a.scopes);
   o["template_values"] = string_map(a.template_values);

@@ -369,7 +369,7 @@ Result<std::string> provider_body(const std::string& key, const std::string& bod
 /// (OpenID / RFC 8414) first, as the CLI does; with mcp, or when the URL has none, the URL is a
 /// protected resource (an MCP server, RFC 9728) and latchkey registers itself at its
 /// authorization server with this gateway's callback. 201 with the provider and, when an app
-/// was registered, has_client_secret (never the secret).
+/// was registered, has_client_secret (never the secret) and client_secret_expires_at_ms.
 ApiResponse discover(native::Host& host, const ApiRequest& req) {
   auto o = parse_fields(req.body, {"url", "key", "mcp", "allow_private_network"});
   if (!o) return from_error(o.error());
@@ -397,7 +397,10 @@ ApiResponse discover(native::Host& host, const ApiRequest& req) {
   if (info->has_app && v.is<Object>()) {
     auto app = host.run(host.engine().get_app(*key));
     if (!app) return from_error(app.error());
-    v.get<Object>()["has_client_secret"] = Value(app->has_client_secret);
+    Object& o = v.get<Object>();
+    o["has_client_secret"] = Value(app->has_client_secret);
+    // When the registered secret stops working (null: never); the registration access token stays sealed.
+    o["client_secret_expires_at_ms"] = app->client_secret_expires_at_ms ? Value(app->client_secret_expires_at_ms) : Value();
   }
   return json_response(201, v);
 }

@@ -8,8 +8,9 @@
 //   GET    /v1/providers/{key}                       any key
 //   POST   /v1/providers                             admin key: a custom provider definition (catalog schema)
 //   POST   /v1/providers/discover                    admin key: {url, key, mcp?, allow_private_network?} →
-//                                                    201 provider (+ has_client_secret when an app was
-//                                                    registered). Issuer metadata (OpenID / RFC 8414), else
+//                                                    201 provider (+ has_client_secret and
+//                                                    client_secret_expires_at_ms, null for never, when an app
+//                                                    was registered). Issuer metadata (OpenID / RFC 8414), else
 //                                                    — or with mcp — a protected resource (MCP server,
 //                                                    RFC 9728) whose authorization server registers latchkey
 //                                                    (RFC 7591) with this gateway's /oauth/callback.
@@ -17,7 +18,11 @@
 //                                                    on loopback); refused (400) without it
 //   PUT    /v1/providers/{key}                       admin key: replaces a custom provider
 //   DELETE /v1/providers/{key}[?force=true]          admin key
-//   GET    /v1/providers/{key}/app                   any key: the app, with has_client_secret (never the secret)
+//   GET    /v1/providers/{key}/app                   any key: the app, with has_client_secret (never the secret);
+//                                                    a dynamically registered one (RFC 7591) also with
+//                                                    has_registration_access_token (never the token),
+//                                                    registration_client_uri and client_secret_expires_at_ms
+//                                                    (null: never; past it, grants fail with invalid_request)
 //   PUT    /v1/providers/{key}/app                   admin key: {client_id, client_secret?, redirect_uri?, scopes?,
 //                                                    token_endpoint_auth_method?, key_id?}
 //                                                    (client_secret "" clears it; left out keeps it; for

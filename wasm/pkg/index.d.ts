@@ -75,6 +75,16 @@ export interface App {
   clientId: string;
   /** The secret itself is never returned. */
   hasClientSecret: boolean;
+  /** Set when the app overrides the provider's method (e.g. 'private_key_jwt'). */
+  tokenEndpointAuthMethod?: string;
+  /** private_key_jwt: the key's `kid` at the provider. */
+  keyId?: string;
+  /** An app registered by providers.discover (RFC 7591): whether the server issued a registration
+   * access token (sealed; never returned), its registration URI, and when the client secret
+   * expires (unix ms; null: never). Past that, authorize and refreshes reject with invalid_request. */
+  hasRegistrationAccessToken?: boolean;
+  registrationClientUri?: string | null;
+  clientSecretExpiresAtMs?: number | null;
   redirectUri: string;
   scopes: string[];
   templateValues: Record<string, string>;

@@ -387,6 +387,29 @@ for (const layer of LAYERS) {
       assert.equal(consent.searchParams.get('client_id'), app.clientId);
       broker.close();
     });
+
+    test("the registration is kept: the secret's expiry on the app, the access token sealed; once expired, authorize says what to do", async () => {
+      let clock = Date.now();
+      const storage = layer.index.memoryStorage();
+      const broker = await layer.createBroker({ storage, now: () => clock });
+      const expiresAt = Math.floor(clock / 1000) + 3600;
+      env.as.secretExpiresAt(expiresAt);
+      await broker.providers.discover(env.mcp.resource, { key: 'mcpexp', mcp: true, redirectUri: REDIRECT, allowPrivateNetwork: true });
+      env.as.secretExpiresAt(0);
+      const reg = env.as.registrations.at(-1);
+      const app = await broker.apps.get('mcpexp');
+      assert.equal(app.clientSecretExpiresAtMs, expiresAt * 1000);
+      assert.equal(app.hasRegistrationAccessToken, true);
+      assert.equal(app.registrationClientUri, reg.registration_client_uri);
+      assert.ok(!JSON.stringify(app).includes(reg.registration_access_token));
+      assert.ok(!(await stored(storage)).includes(reg.registration_access_token), 'sealed in storage');
+      await broker.authorize('mcpexp', { redirectUri: REDIRECT });
+
+      clock = expiresAt * 1000;  // the moment it expires
+      const e = await rejectsWith(layer, broker.authorize('mcpexp', { redirectUri: REDIRECT }), 'invalid_request', /expired at/);
+      assert.ok(e.message.includes(`latchkey providers discover ${env.mcp.resource} --provider-key mcpexp`), e.message);
+      broker.close();
+    });
   });
 }
 

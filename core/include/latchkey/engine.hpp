@@ -166,6 +166,13 @@ struct AppInfo {
   bool has_client_secret = false;
   std::string token_endpoint_auth_method;  ///< "": the provider's.
   std::string key_id;
+  // An app that discover_resource registered (RFC 7591 §3.2.1). The registration access token
+  // itself is sealed and never returned, like the client secret.
+  bool has_registration_access_token = false;
+  std::string registration_client_uri;
+  /// When the server said the client secret stops working (0: never). Past it, every grant
+  /// fails with invalid_request before anything is sent: register again (see docs/effects.md).
+  std::int64_t client_secret_expires_at_ms = 0;
   std::string redirect_uri;
   std::vector<std::string> scopes;
   std::map<std::string, std::string> template_values;
@@ -236,7 +243,9 @@ class Engine {
   /// RFC 9728 protected-resource metadata (well-known, or a 401's resource_metadata) → RFC 8414
   /// authorization-server metadata → RFC 7591 dynamic client registration: saves `key` with
   /// `resource` set (RFC 8707) and the issued client as its app (secret sealed). Without a
-  /// registration_endpoint the provider is saved without an app (has_app false).
+  /// registration_endpoint the provider is saved without an app (has_app false). The server's
+  /// registration_access_token (sealed), registration_client_uri and client_secret_expires_at
+  /// are kept with the app.
   std::unique_ptr<Operation<ProviderInfo>> discover_resource(ResourceDiscoveryRequest request);
   /// `managed` needs a provider with a managed_service_config_key.
   std::unique_ptr<Operation<ProviderInfo>> set_mode(std::string provider, Mode mode);
