@@ -11,6 +11,7 @@ std::unique_ptr<Operation<AuthorizationStart>> make_authorize(Engine& engine, Au
 std::unique_ptr<Operation<ConnectionInfo>> make_complete_callback(Engine& engine, CallbackRequest request);
 std::unique_ptr<Operation<DeviceAuthorization>> make_device_authorize(Engine& engine, DeviceRequest request);
 std::unique_ptr<Operation<ConnectionInfo>> make_device_poll(Engine& engine, DevicePollRequest request);
+std::unique_ptr<Operation<DevicePollStatus>> make_device_poll_once(Engine& engine, DevicePollRequest request);
 std::unique_ptr<Operation<ConnectionInfo>> make_client_credentials(Engine& engine, ConnectionRef ref,
                                                                    std::vector<std::string> scopes);
 std::unique_ptr<Operation<AccessToken>> make_get_token(Engine& engine, ConnectionRef ref, bool force_refresh);

@@ -229,6 +229,9 @@ std::string to_json(const DeviceRecord& r) {
   o["interval_ms"] = Value(r.interval_ms);
   o["created_at_ms"] = Value(r.created_at_ms);
   o["expires_at_ms"] = Value(r.expires_at_ms);
+  // Only a host polling one request at a time (device_poll_once) keeps these.
+  if (r.last_poll_at_ms != 0) o["last_poll_at_ms"] = Value(r.last_poll_at_ms);
+  if (r.failures != 0) o["failures"] = Value(static_cast<std::int64_t>(r.failures));
   return json::serialize(Value(o));
 }
 
@@ -246,6 +249,8 @@ Result<DeviceRecord> device_from_json(const std::string& text) {
   r.interval_ms = in.num("interval_ms");
   r.created_at_ms = in.num("created_at_ms");
   r.expires_at_ms = in.num("expires_at_ms");
+  r.last_poll_at_ms = in.num("last_poll_at_ms");
+  r.failures = static_cast<int>(in.num("failures"));
   if (auto s = in.status(); !s) return s.error();
   return r;
 }

@@ -85,6 +85,10 @@ struct DeviceRecord {
   std::int64_t interval_ms = 5000;  ///< Grows by 5 s on every slow_down (RFC 8628 §3.5).
   std::int64_t created_at_ms = 0;
   std::int64_t expires_at_ms = 0;
+  // Polls made one host request at a time (device_poll_once) pace themselves from here: when
+  // the token endpoint was last asked (0: never), and the server hiccups since the last answer.
+  std::int64_t last_poll_at_ms = 0;
+  int failures = 0;
 };
 
 struct ConnectionRecord {

@@ -19,6 +19,7 @@ template class Operation<AppInfo>;
 template class Operation<std::vector<AppInfo>>;
 template class Operation<AuthorizationStart>;
 template class Operation<DeviceAuthorization>;
+template class Operation<DevicePollStatus>;
 template class Operation<ConnectionInfo>;
 template class Operation<std::vector<ConnectionInfo>>;
 template class Operation<AccessToken>;
@@ -130,6 +131,16 @@ Value to_value(const DeviceAuthorization& d) {
   o["verification_uri_complete"] = d.verification_uri_complete.empty() ? Value() : Value(d.verification_uri_complete);
   o["expires_at_ms"] = Value(d.expires_at_ms);
   o["interval_ms"] = Value(d.interval_ms);
+  return Value(o);
+}
+
+Value to_value(const DevicePollStatus& s) {
+  Object o;
+  o["pending"] = Value(s.pending);
+  if (!s.pending) o["connection"] = to_value(s.connection);
+  o["interval_ms"] = Value(s.interval_ms);
+  o["next_poll_at_ms"] = s.pending ? Value(s.next_poll_at_ms) : Value();
+  o["expires_at_ms"] = Value(s.expires_at_ms);
   return Value(o);
 }
 

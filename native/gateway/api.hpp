@@ -36,15 +36,16 @@
 //   POST   /v1/providers/{key}/device                device grant (RFC 8628): {account?, scopes?} →
 //                                                    {handle, user_code, verification_uri,
 //                                                    verification_uri_complete, expires_at_ms, interval_ms}
-//   POST   /v1/providers/{key}/device/poll           {handle} → connection, or the core's error
-//                                                    (access_denied: provider_error; expired: state_expired;
-//                                                    another principal's or provider's handle: invalid_state).
-//                                                    A LONG request: it sleeps server-side at the provider's
-//                                                    interval until the user decides or the code expires
-//                                                    (up to its expires_at_ms, typically 10-15 minutes), and
-//                                                    holds one of the --engines engines meanwhile. Set client
-//                                                    timeouts past expires_at_ms; a dropped request can be
-//                                                    polled again with the same handle.
+//   POST   /v1/providers/{key}/device/poll           {handle} → 200 connection once the user approved;
+//                                                    202 {pending: true, interval_ms, next_poll_at_ms,
+//                                                    expires_at_ms} (and Retry-After) while they have not
+//                                                    decided; or the core's error (access_denied:
+//                                                    provider_error; expired: state_expired; another
+//                                                    principal's or provider's handle: invalid_state). Answered
+//                                                    at once, never waiting for the user: poll again every
+//                                                    interval_ms. The provider is asked at most once per
+//                                                    interval however often clients poll (core
+//                                                    device_poll_once), so polling early only costs a store read.
 //   POST   /v1/oauth/exchange                        {code, state, iss?} → connection (the state's principal only)
 //   GET    /oauth/callback                           no key: the browser lands here; HTML page (JSON with
 //                                                    Accept: application/json), or for a sign-in started with

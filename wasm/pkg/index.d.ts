@@ -133,6 +133,12 @@ export interface DeviceAuthorization {
    * provider_error (providerError 'access_denied') on a refusal, state_expired once the code
    * expires, or the signal's reason when aborted (wait() again to resume). */
   wait(options?: { signal?: AbortSignal }): Promise<Connection>;
+  /** One poll without waiting (a host that cannot keep a call open): pending with when to ask
+   * again until the user decides, then the connection; rejects as wait() does. The provider is
+   * asked at most once per interval however often this is called. */
+  poll(): Promise<
+    | { pending: true; interval: number; nextPollAt: number; expiresAt: number }
+    | { pending: false; connection: Connection }>;
 }
 
 export type ConnectionId = string | { provider: string; account?: string };

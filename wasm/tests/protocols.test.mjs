@@ -260,9 +260,9 @@ for (const layer of LAYERS) {
     test('pending → slow_down → success: the intervals the server asks for, then a connection', async () => {
       const { broker, as, rec, storage } = await deviceBroker(layer, [PENDING, SLOW_DOWN, TOKEN]);
       const d = await broker.device('dev', { scopes: ['read'], account: 'ci' });
-      assert.deepEqual({ ...d, wait: undefined }, {
+      assert.deepEqual({ ...d, wait: undefined, poll: undefined }, {
         userCode: 'WDJB-MJHT', verificationUri: `${AS}/device`, verificationUriComplete: `${AS}/device?user_code=WDJB-MJHT`,
-        expiresAt: d.expiresAt, interval: 2000, wait: undefined,
+        expiresAt: d.expiresAt, interval: 2000, wait: undefined, poll: undefined,
       });
       assert.ok(Math.abs(d.expiresAt - (Date.now() + 600_000)) < 10_000);
       const [auth] = as.calls;
@@ -316,6 +316,32 @@ for (const layer of LAYERS) {
       assert.equal(conn.grant, 'device_code');
       assert.deepEqual(rec.slept, [2000, 2000, 2000]);
       assert.equal(as.tokenCalls().length, 2);
+      broker.close();
+    });
+
+    test('poll(): no sleeps; the provider is asked only once the interval has passed', async () => {
+      let clock = Date.now();
+      const as = scriptedAs([PENDING, TOKEN]);
+      const rec = recordingSleep();
+      const broker = await layer.createBroker({ fetch: as.fetch, sleep: rec.sleep, now: () => clock });
+      await broker.providers.register(deviceProvider());
+      await broker.apps.upsert({ provider: 'dev', clientId: 'dev-client', clientSecret: 'dev-secret' });
+      const d = await broker.device('dev', { account: 'ci' });
+      const start = clock;
+      assert.deepEqual(await d.poll(), { pending: true, interval: 2000, nextPollAt: start + 2000, expiresAt: d.expiresAt });
+      assert.equal(as.tokenCalls().length, 0, 'not due: not asked');
+      clock = start + 2000;
+      assert.equal((await d.poll()).nextPollAt, start + 4000);
+      assert.equal((await d.poll()).pending, true);  // asked again at once: answered from storage
+      assert.equal(as.tokenCalls().length, 1);
+      clock = start + 4000;
+      const done = await d.poll();
+      assert.equal(done.pending, false);
+      assert.equal(done.connection.id, 'dev/ci');
+      assert.equal(done.connection.grant, 'device_code');
+      assert.equal(as.tokenCalls().length, 2);
+      assert.deepEqual(rec.slept, []);
+      await rejectsWith(layer, d.poll(), 'invalid_state');
       broker.close();
     });
 
