@@ -229,6 +229,12 @@ Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string
     r.principal = a.str("principal", "default");
     r.handle = a.str("handle");
     out = engine.device_poll(std::move(r));
+  } else if (op == "device_poll_once") {
+    a.require("handle");
+    DevicePollRequest r;
+    r.principal = a.str("principal", "default");
+    r.handle = a.str("handle");
+    out = engine.device_poll_once(std::move(r));
   } else if (op == "connect_client_credentials") {
     a.require("provider");
     out = engine.connect_client_credentials(a.ref(), a.strings("scopes"));

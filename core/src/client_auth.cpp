@@ -1,14 +1,53 @@
 #include "client_auth.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "client_assertion.hpp"
 #include "ops.hpp"
 
 namespace latchkey::detail {
 
+std::string utc_text(std::int64_t ms) {
+  std::int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  std::int64_t days = s >= 0 ? s / 86400 : (s - 86399) / 86400;
+  const std::int64_t secs = s - days * 86400;
+  // civil_from_days (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms").
+  days += 719468;
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const std::int64_t doe = days - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  char buf[96];  // room for any int64 fields, though a date needs 20
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lld %02lld:%02lld:%02lldZ", static_cast<long long>(y),
+                static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(secs / 3600),
+                static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
+  return buf;
+}
+
+Status client_secret_current(const Provider& provider, const AppRecord& app, std::int64_t now_ms) {
+  if (app.client_secret_expires_at_ms == 0 || app.client_secret_sealed.empty() || now_ms < app.client_secret_expires_at_ms) {
+    return Ok{};
+  }
+  const std::string& key = provider.key;
+  const std::string& url = !provider.resource.empty() ? provider.resource : provider.issuer;
+  return make_error(ErrorCode::invalid_request,
+                    "the client secret the authorization server issued to latchkey for '" + key + "' expired at " +
+                        utc_text(app.client_secret_expires_at_ms) +
+                        " (client_secret_expires_at); register latchkey again: `latchkey providers delete " + key +
+                        " --force`, then `latchkey providers discover " + (url.empty() ? "URL" : url) +
+                        " --provider-key " + key +
+                        "` (on a gateway: DELETE /v1/providers/" + key +
+                        "?force=true, then POST /v1/providers/discover), and connect again");
+}
+
 Result<ClientCredentials> client_credentials_for(Engine& engine, const Provider& provider, const AppRecord& app,
                                                  std::int64_t now_ms) {
+  if (auto current = client_secret_current(provider, app, now_ms); !current) return current.error();
   auto secret = open_client_secret(engine, app);
   if (!secret) return secret.error();
   ClientCredentials client{app.client_id, std::move(*secret), std::nullopt, {}};

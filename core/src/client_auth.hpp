@@ -13,8 +13,16 @@ namespace latchkey::detail {
 /// Unseals the app's secret and applies its method (the app's token_endpoint_auth_method, else
 /// the provider's). For private_key_jwt it signs a fresh client assertion for `provider`'s token
 /// endpoint (the secret is the PEM key), so call it once per request: servers refuse a jti they
-/// have seen. Errors never quote the secret.
+/// have seen. Errors never quote the secret; invalid_request as client_secret_current says.
 Result<ClientCredentials> client_credentials_for(Engine& engine, const Provider& provider, const AppRecord& app,
                                                  std::int64_t now_ms);
+
+/// invalid_request once the secret an authorization server issued at registration has expired
+/// (its client_secret_expires_at, RFC 7591 §3.2.1): the message says when, and how to register
+/// again. Sending it anyway would only earn an invalid_client that hides the reason.
+Status client_secret_current(const Provider& provider, const AppRecord& app, std::int64_t now_ms);
+
+/// "2025-01-31 12:00:00Z" for unix milliseconds (UTC, proleptic Gregorian; no clock, no locale).
+std::string utc_text(std::int64_t ms);
 
 }  // namespace latchkey::detail

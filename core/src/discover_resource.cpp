@@ -325,6 +325,30 @@ Result<RegisteredClient> parse_registration_response(const HttpResponse& r, Clie
   if (out.method != ClientAuthMethod::none && out.client_secret.empty()) {
     return malformed("the client registration answer has no client_secret for " + std::string(to_string(out.method)));
   }
+  if (auto it = o->find("registration_access_token"); it != o->end() && !it->second.is<picojson::null>()) {
+    // A bearer token for RFC 7592 requests: VSCHAR-sized, like any token sent in a header.
+    const std::string* token = it->second.is<std::string>() ? &it->second.get<std::string>() : nullptr;
+    if (!token || token->empty() || token->size() > 4096 || printable(*token, 4096) != *token) {
+      return malformed("the client registration answer's registration_access_token is not a token");
+    }
+    out.registration_access_token = *token;
+  }
+  if (auto it = o->find("registration_client_uri"); it != o->end() && !it->second.is<picojson::null>()) {
+    if (!it->second.is<std::string>()) return malformed("the client registration answer's registration_client_uri is not a string");
+    out.registration_client_uri = it->second.get<std::string>();
+  }
+  // Seconds since the epoch, 0 for never (§3.2.1); only about a secret, so ignored without one.
+  if (auto it = o->find("client_secret_expires_at"); it != o->end() && !it->second.is<picojson::null>() &&
+                                                      !out.client_secret.empty()) {
+    // Up to the year 9999: beyond that it is not a date, and ms must not overflow.
+    constexpr std::int64_t kMaxSeconds = 253402300799;
+    const bool whole = it->second.is<std::int64_t>();
+    const std::int64_t s = whole ? it->second.get<std::int64_t>() : -1;
+    if (!whole || s < 0 || s > kMaxSeconds) {
+      return malformed("the client registration answer's client_secret_expires_at is not a time in seconds (0 for never)");
+    }
+    out.client_secret_expires_at_ms = s * 1000;
+  }
   return out;
 }
 

@@ -61,10 +61,17 @@ struct RegisteredClient {
   std::string client_id;
   std::string client_secret;  ///< Empty for a public client.
   ClientAuthMethod method = ClientAuthMethod::client_secret_basic;
+  /// RFC 7592's credential for reading, updating and deleting the registration: secret.
+  std::string registration_access_token;
+  std::string registration_client_uri;  ///< Not yet checked: the caller applies its URL policy.
+  /// client_secret_expires_at (RFC 7591 §3.2.1) in ms; 0: never, and always 0 without a secret.
+  std::int64_t client_secret_expires_at_ms = 0;
 };
 
 /// RFC 7591 §3.2: the server's answer. It may change the authentication method (it must be one
-/// latchkey implements); a confidential method without a secret is malformed.
+/// latchkey implements); a confidential method without a secret is malformed, and so are a
+/// registration_access_token that is not a short printable string and a client_secret_expires_at
+/// that is not a whole number of seconds (messages never quote the token or the secret).
 Result<RegisteredClient> parse_registration_response(const HttpResponse& response, ClientAuthMethod asked);
 
 }  // namespace latchkey::detail

@@ -84,6 +84,9 @@ std::unique_ptr<Operation<DeviceAuthorization>> Engine::device_authorize(DeviceR
 std::unique_ptr<Operation<ConnectionInfo>> Engine::device_poll(DevicePollRequest request) {
   return make_device_poll(*this, std::move(request));
 }
+std::unique_ptr<Operation<DevicePollStatus>> Engine::device_poll_once(DevicePollRequest request) {
+  return make_device_poll_once(*this, std::move(request));
+}
 std::unique_ptr<Operation<ConnectionInfo>> Engine::connect_client_credentials(ConnectionRef ref,
                                                                               std::vector<std::string> scopes) {
   return make_client_credentials(*this, std::move(ref), std::move(scopes));

@@ -37,6 +37,8 @@ class Authorize : public Operation<AuthorizationStart> {
   void begin(AppRecord app) {
     auto resolved = resolve_for(provider_, app.template_values, req_.template_values);
     if (!resolved) return fail(resolved.error());
+    // Before the user consents: the code could not be redeemed with an expired secret.
+    if (auto current = client_secret_current(*resolved, app, now_ms()); !current) return fail(current.error());
     StringMap values = app.template_values;
     for (const auto& [k, v] : req_.template_values) values[k] = v;
 

@@ -1,7 +1,7 @@
 // The device authorization grant (RFC 8628): ask for a user code (DeviceAuthorize), then poll the
-// token endpoint while the user approves on another device (DevicePoll). Between the two the
-// pending record in the store holds the sealed device_code, so the host only ever carries a
-// handle, and a poll can resume in another process.
+// token endpoint while the user approves on another device (DevicePoll: waiting, or once per
+// call). Between the two the pending record in the store holds the sealed device_code, so the
+// host only ever carries a handle, and a poll can resume in another process.
 #include <algorithm>
 
 #include "authorization.hpp"
@@ -126,9 +126,13 @@ class DeviceAuthorize : public Operation<DeviceAuthorization> {
   DeviceAuthorization result_;
 };
 
-class DevicePoll : public Operation<ConnectionInfo> {
+// Polls for one device sign-in. Waiting (device_poll): sleeps the interval before every request
+// until the user decides. Once (device_poll_once): no sleeps; asks at most once, only when the
+// interval since the last request has passed, and answers pending otherwise — the pacing and
+// the hiccup count then live in the record, between the host's calls.
+class DevicePoll : public Operation<DevicePollStatus> {
  public:
-  DevicePoll(Engine& e, DevicePollRequest r) : Operation(e), req_(std::move(r)) {}
+  DevicePoll(Engine& e, DevicePollRequest r, bool once) : Operation(e), req_(std::move(r)), once_(once) {}
 
  private:
   // A few hiccups (5xx, 429, a dropped connection) in a row are waited out: the user may be
@@ -166,6 +170,7 @@ class DevicePoll : public Operation<ConnectionInfo> {
         auto code = engine().sealer().open(seal_place(key_, "device_code"), rec_.device_code_sealed);
         if (!code) return fail(code.error());
         device_code_ = std::move(*code);
+        if (once_) return claim();
         wait();
       });
     });
@@ -179,6 +184,39 @@ class DevicePoll : public Operation<ConnectionInfo> {
       if (now_ms() >= rec_.expires_at_ms) return expired();
       poll();
     });
+  }
+
+  // Once: the same pace without a sleep. Not due yet → pending, from the store alone. Due → the
+  // record is claimed (last_poll_at_ms, compare-and-swap) before the request, so of two hosts
+  // polling the same handle at once only one asks the provider: no slow_down earned by racing.
+  void claim() {
+    if (now_ms() >= rec_.expires_at_ms) return expired();
+    const std::int64_t due = std::max(rec_.created_at_ms, rec_.last_poll_at_ms) + rec_.interval_ms;
+    if (now_ms() < due) return pending(due);
+    rec_.last_poll_at_ms = now_ms();
+    Steps::cas(*this, key_, to_json(rec_), version_, [this](Result<std::int64_t> r) {
+      if (!r) {
+        if (r.error().code == ErrorCode::conflict) return pending(now_ms() + rec_.interval_ms);  // another poll is asking
+        return fail(r.error());
+      }
+      version_ = *r;
+      poll();
+    });
+  }
+
+  /// "Not yet": wait and ask again, or (once) say when to.
+  void again() {
+    if (!once_) return wait();
+    pending(rec_.last_poll_at_ms + rec_.interval_ms);
+  }
+
+  void pending(std::int64_t next_poll_at_ms) {
+    DevicePollStatus s;
+    s.pending = true;
+    s.interval_ms = rec_.interval_ms;
+    s.next_poll_at_ms = next_poll_at_ms;
+    s.expires_at_ms = rec_.expires_at_ms;
+    succeed(std::move(s));
   }
 
   void poll() {
@@ -195,10 +233,8 @@ class DevicePoll : public Operation<ConnectionInfo> {
           tokens_ = std::move(*tokens);
           return finish([this] { approved(); });
         case PollVerdict::pending:
-          hiccups_ = 0;
-          return wait();
+          return not_yet();
         case PollVerdict::slow_down:
-          hiccups_ = 0;
           return slow_down();
         case PollVerdict::retry:
           return hiccup(tokens.error());
@@ -212,9 +248,22 @@ class DevicePoll : public Operation<ConnectionInfo> {
     });
   }
 
+  // An answer: hiccups before it no longer count as "in a row".
+  void not_yet() {
+    hiccups_ = 0;
+    if (!once_ || rec_.failures == 0) return again();
+    rec_.failures = 0;
+    keep([this] { again(); });
+  }
+
   void hiccup(Error e) {
-    if (++hiccups_ > kMaxHiccups) return stop(std::move(e));  // the record stays: a later poll may resume
-    wait();
+    if (!once_) {
+      if (++hiccups_ > kMaxHiccups) return stop(std::move(e));  // the record stays: a later poll may resume
+      return wait();
+    }
+    if (++rec_.failures <= kMaxHiccups) return keep([this] { again(); });
+    rec_.failures = 0;  // as above: a later poll starts counting afresh
+    keep([this, e = std::move(e)] { stop(e); });
   }
 
   /// Fails with `e` after taking the device code out of the provider's words: a server that
@@ -232,14 +281,21 @@ class DevicePoll : public Operation<ConnectionInfo> {
     fail(std::move(e));
   }
 
-  // The longer interval is kept in the record too, so a poll resumed elsewhere honours it. A
-  // conflict only means another poller touched it: this one keeps its own interval.
+  // The longer interval is kept in the record too, so a poll resumed elsewhere honours it.
   void slow_down() {
+    hiccups_ = 0;
+    rec_.failures = 0;
     rec_.interval_ms = std::min(rec_.interval_ms + kSlowDownStepMs, kMaxIntervalMs);
-    Steps::cas(*this, key_, to_json(rec_), version_, [this](Result<std::int64_t> r) {
+    keep([this] { again(); });
+  }
+
+  /// Writes rec_ back, then continues. A conflict only means another poller touched it: this
+  /// one keeps its own view.
+  void keep(std::function<void()> next) {
+    Steps::cas(*this, key_, to_json(rec_), version_, [this, next = std::move(next)](Result<std::int64_t> r) {
       if (r) version_ = *r;
       else if (r.error().code != ErrorCode::conflict) return fail(r.error());
-      wait();
+      next();
     });
   }
 
@@ -274,11 +330,16 @@ class DevicePoll : public Operation<ConnectionInfo> {
     save_connection(*this, engine(), ref, "device_code", rec_.template_values, std::move(tokens_), now_ms(),
                     [this](Result<ConnectionInfo> c) {
                       if (!c) return fail(c.error());
-                      succeed(std::move(*c));
+                      DevicePollStatus s;
+                      s.connection = std::move(*c);
+                      s.interval_ms = rec_.interval_ms;
+                      s.expires_at_ms = rec_.expires_at_ms;
+                      succeed(std::move(s));
                     });
   }
 
   DevicePollRequest req_;
+  const bool once_;
   std::string key_;
   DeviceRecord rec_;
   std::int64_t version_ = 0;
@@ -289,6 +350,25 @@ class DevicePoll : public Operation<ConnectionInfo> {
   int hiccups_ = 0;
 };
 
+/// device_poll: the waiting DevicePoll, whose only success is the connection.
+class DevicePollWaiting : public Operation<ConnectionInfo> {
+ public:
+  DevicePollWaiting(Engine& e, DevicePollRequest r) : Operation(e), req_(std::move(r)) {}
+
+ private:
+  void run() override {
+    poll_ = std::make_shared<DevicePoll>(engine(), std::move(req_), false);
+    delegate(poll_, [this] {
+      const auto& r = poll_->result();
+      if (!r) return fail(r.error());
+      succeed(r->connection);
+    });
+  }
+
+  DevicePollRequest req_;
+  std::shared_ptr<DevicePoll> poll_;
+};
+
 }  // namespace
 
 std::unique_ptr<Operation<DeviceAuthorization>> make_device_authorize(Engine& engine, DeviceRequest request) {
@@ -296,7 +376,11 @@ std::unique_ptr<Operation<DeviceAuthorization>> make_device_authorize(Engine& en
 }
 
 std::unique_ptr<Operation<ConnectionInfo>> make_device_poll(Engine& engine, DevicePollRequest request) {
-  return std::make_unique<DevicePoll>(engine, std::move(request));
+  return std::make_unique<DevicePollWaiting>(engine, std::move(request));
+}
+
+std::unique_ptr<Operation<DevicePollStatus>> make_device_poll_once(Engine& engine, DevicePollRequest request) {
+  return std::make_unique<DevicePoll>(engine, std::move(request), true);
 }
 
 }  // namespace latchkey::detail

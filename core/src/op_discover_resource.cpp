@@ -147,6 +147,11 @@ class DiscoverResource : public Operation<ProviderInfo> {
       if (!r) return fail(r.error());
       auto client = parse_registration_response(*r, asked);
       if (!client) return fail(client.error());
+      // Kept for managing the registration later: the same URL policy as every metadata URL.
+      if (!client->registration_client_uri.empty()) {
+        auto s = check_metadata_url(client->registration_client_uri, "registration_client_uri", req_.allow_private_network);
+        if (!s) return fail(s.error());
+      }
       provider_.token_endpoint_auth_method = client->method;
       provider_.requires_client_secret = client->method != ClientAuthMethod::none;
       client_ = std::move(*client);
@@ -165,7 +170,9 @@ class DiscoverResource : public Operation<ProviderInfo> {
       app.client_id = client_.client_id;
       app.client_secret = client_.client_secret;  // sealed by upsert_app, like any app secret
       app.redirect_uri = req_.redirect_uri;
-      app_ = std::shared_ptr<Operation<AppInfo>>(make_upsert_app(engine(), std::move(app)));
+      ClientRegistration registration{std::move(client_.registration_access_token),
+                                      std::move(client_.registration_client_uri), client_.client_secret_expires_at_ms};
+      app_ = std::shared_ptr<Operation<AppInfo>>(make_upsert_app(engine(), std::move(app), std::move(registration)));
       delegate(app_, [this] {
         if (!app_->result()) return fail(app_->result().error());
         ProviderInfo info = save_->result().value();

@@ -22,6 +22,9 @@ AppInfo app_info(const AppRecord& app) {
   info.has_client_secret = !app.client_secret_sealed.empty();
   info.token_endpoint_auth_method = app.token_endpoint_auth_method;
   info.key_id = app.key_id;
+  info.has_registration_access_token = !app.registration_access_token_sealed.empty();
+  info.registration_client_uri = app.registration_client_uri;
+  info.client_secret_expires_at_ms = app.client_secret_expires_at_ms;
   info.redirect_uri = app.redirect_uri;
   info.scopes = app.scopes;
   info.template_values = app.template_values;
@@ -324,7 +327,8 @@ class SetMode : public Operation<ProviderInfo> {
 
 class UpsertApp : public Operation<AppInfo> {
  public:
-  UpsertApp(Engine& e, AppInput in) : Operation(e), in_(std::move(in)) {}
+  UpsertApp(Engine& e, AppInput in, std::optional<ClientRegistration> registration)
+      : Operation(e), in_(std::move(in)), registration_(std::move(registration)) {}
 
  private:
   void run() override {
@@ -351,6 +355,23 @@ class UpsertApp : public Operation<AppInfo> {
           version = (*r)->version;
         }
         rec.provider = in_.provider;
+        // A registration belongs to one client (RFC 7592), an expiry to one secret: neither
+        // carries over to credentials set by hand.
+        if (rec.client_id != in_.client_id) {
+          rec.registration_access_token_sealed.clear();
+          rec.registration_client_uri.clear();
+          rec.client_secret_expires_at_ms = 0;
+        }
+        if (in_.client_secret) rec.client_secret_expires_at_ms = 0;
+        if (registration_) {
+          rec.registration_access_token_sealed =
+              registration_->access_token.empty()
+                  ? std::string()
+                  : engine().sealer().seal(seal_place(key, "registration_access_token"), registration_->access_token,
+                                           engine().drbg());
+          rec.registration_client_uri = registration_->client_uri;
+          rec.client_secret_expires_at_ms = registration_->secret_expires_at_ms;
+        }
         rec.client_id = in_.client_id;
         if (in_.client_secret) {
           rec.client_secret_sealed = in_.client_secret->empty()
@@ -372,6 +393,7 @@ class UpsertApp : public Operation<AppInfo> {
     });
   }
   AppInput in_;
+  std::optional<ClientRegistration> registration_;
 };
 
 class GetApp : public Operation<AppInfo> {
@@ -443,7 +465,10 @@ std::unique_ptr<Operation<ProviderInfo>> make_set_mode(Engine& e, std::string pr
   return std::make_unique<SetMode>(e, std::move(provider), mode);
 }
 std::unique_ptr<Operation<AppInfo>> make_upsert_app(Engine& e, AppInput app) {
-  return std::make_unique<UpsertApp>(e, std::move(app));
+  return std::make_unique<UpsertApp>(e, std::move(app), std::nullopt);
+}
+std::unique_ptr<Operation<AppInfo>> make_upsert_app(Engine& e, AppInput app, ClientRegistration registration) {
+  return std::make_unique<UpsertApp>(e, std::move(app), std::move(registration));
 }
 std::unique_ptr<Operation<AppInfo>> make_get_app(Engine& e, std::string provider) {
   return std::make_unique<GetApp>(e, std::move(provider));

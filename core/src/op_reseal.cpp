@@ -14,8 +14,9 @@ struct SealedFields {
 };
 
 const SealedFields kSealed[] = {
-    {"app/", {"client_secret"}},
+    {"app/", {"client_secret", "registration_access_token"}},
     {"pending/", {"code_verifier", "token_secret"}},
+    {"device/", {"device_code"}},
     {"conn/", {"access_token", "refresh_token", "id_token", "token_secret"}},
 };
 

@@ -11,6 +11,7 @@ std::unique_ptr<Operation<AuthorizationStart>> make_authorize(Engine& engine, Au
 std::unique_ptr<Operation<ConnectionInfo>> make_complete_callback(Engine& engine, CallbackRequest request);
 std::unique_ptr<Operation<DeviceAuthorization>> make_device_authorize(Engine& engine, DeviceRequest request);
 std::unique_ptr<Operation<ConnectionInfo>> make_device_poll(Engine& engine, DevicePollRequest request);
+std::unique_ptr<Operation<DevicePollStatus>> make_device_poll_once(Engine& engine, DevicePollRequest request);
 std::unique_ptr<Operation<ConnectionInfo>> make_client_credentials(Engine& engine, ConnectionRef ref,
                                                                    std::vector<std::string> scopes);
 std::unique_ptr<Operation<AccessToken>> make_get_token(Engine& engine, ConnectionRef ref, bool force_refresh);
@@ -28,6 +29,17 @@ std::unique_ptr<Operation<ProviderInfo>> make_discover_provider(Engine& engine, 
 std::unique_ptr<Operation<ProviderInfo>> make_discover_resource(Engine& engine, ResourceDiscoveryRequest request);
 std::unique_ptr<Operation<ProviderInfo>> make_set_mode(Engine& engine, std::string provider, Mode mode);
 std::unique_ptr<Operation<AppInfo>> make_upsert_app(Engine& engine, AppInput app);
+
+/// What an authorization server said about a client it registered (RFC 7591 §3.2.1), kept with
+/// the app: only discover_resource makes one.
+struct ClientRegistration {
+  std::string access_token;  ///< Sealed before it is stored; never returned.
+  std::string client_uri;
+  std::int64_t secret_expires_at_ms = 0;  ///< 0: never.
+};
+/// upsert_app for a client just registered: its registration replaces the stored one. (Without
+/// one, a new client_id drops the stored registration, and a new secret its expiry.)
+std::unique_ptr<Operation<AppInfo>> make_upsert_app(Engine& engine, AppInput app, ClientRegistration registration);
 std::unique_ptr<Operation<ResealResult>> make_reseal(Engine& engine);
 std::unique_ptr<Operation<Ok>> make_check_master_key(Engine& engine);
 std::unique_ptr<Operation<AppInfo>> make_get_app(Engine& engine, std::string provider);

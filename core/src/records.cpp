@@ -146,6 +146,11 @@ std::string to_json(const AppRecord& r) {
   // Only when set: apps using the provider's method keep their record's shape.
   if (!r.token_endpoint_auth_method.empty()) o["token_endpoint_auth_method"] = Value(r.token_endpoint_auth_method);
   if (!r.key_id.empty()) o["key_id"] = Value(r.key_id);
+  if (!r.registration_access_token_sealed.empty()) {
+    o["registration_access_token"] = Value(r.registration_access_token_sealed);
+  }
+  if (!r.registration_client_uri.empty()) o["registration_client_uri"] = Value(r.registration_client_uri);
+  if (r.client_secret_expires_at_ms != 0) o["client_secret_expires_at_ms"] = Value(r.client_secret_expires_at_ms);
   o["redirect_uri"] = Value(r.redirect_uri);
   o["scopes"] = string_array(r.scopes);
   o["template_values"] = string_map(r.template_values);
@@ -163,6 +168,9 @@ Result<AppRecord> app_from_json(const std::string& text) {
   r.client_secret_sealed = in.str("client_secret");
   r.token_endpoint_auth_method = in.str("token_endpoint_auth_method");
   r.key_id = in.str("key_id");
+  r.registration_access_token_sealed = in.str("registration_access_token");
+  r.registration_client_uri = in.str("registration_client_uri");
+  r.client_secret_expires_at_ms = in.num("client_secret_expires_at_ms");
   r.redirect_uri = in.str("redirect_uri");
   r.scopes = in.strings("scopes");
   r.template_values = in.map("template_values");
@@ -221,6 +229,9 @@ std::string to_json(const DeviceRecord& r) {
   o["interval_ms"] = Value(r.interval_ms);
   o["created_at_ms"] = Value(r.created_at_ms);
   o["expires_at_ms"] = Value(r.expires_at_ms);
+  // Only a host polling one request at a time (device_poll_once) keeps these.
+  if (r.last_poll_at_ms != 0) o["last_poll_at_ms"] = Value(r.last_poll_at_ms);
+  if (r.failures != 0) o["failures"] = Value(static_cast<std::int64_t>(r.failures));
   return json::serialize(Value(o));
 }
 
@@ -238,6 +249,8 @@ Result<DeviceRecord> device_from_json(const std::string& text) {
   r.interval_ms = in.num("interval_ms");
   r.created_at_ms = in.num("created_at_ms");
   r.expires_at_ms = in.num("expires_at_ms");
+  r.last_poll_at_ms = in.num("last_poll_at_ms");
+  r.failures = static_cast<int>(in.num("failures"));
   if (auto s = in.status(); !s) return s.error();
   return r;
 }

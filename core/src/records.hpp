@@ -3,7 +3,8 @@
 //
 //   provider/<key>                          custom provider definition (catalog schema)
 //   mode/<provider>                         {"mode": "managed" | "your-own"}
-//   app/<provider>                          app credentials (client_secret sealed)
+//   app/<provider>                          app credentials (client_secret and an RFC 7591
+//                                           registration_access_token sealed)
 //   pending/<base64url(sha256(state))>      a started authorization (code_verifier sealed); for
 //                                           OAuth 1.0a the temporary token is the state (its secret sealed)
 //   device/<base64url(sha256(handle))>      a started device authorization (device_code sealed)
@@ -45,6 +46,11 @@ struct AppRecord {
   /// private_key_jwt app of a provider whose catalog entry says client_secret_basic.
   std::string token_endpoint_auth_method;
   std::string key_id;  ///< private_key_jwt: the `kid` of the app's key at the provider ("": none).
+  // A dynamically registered client (RFC 7591 §3.2.1): what the server said about it. The
+  // access token manages the registration (RFC 7592) and is as secret as the client secret.
+  std::string registration_access_token_sealed;  ///< Empty: none issued.
+  std::string registration_client_uri;           ///< Empty: none.
+  std::int64_t client_secret_expires_at_ms = 0;  ///< 0: never (or not known to expire).
   std::string redirect_uri;
   std::vector<std::string> scopes;
   StringMap template_values;
@@ -79,6 +85,10 @@ struct DeviceRecord {
   std::int64_t interval_ms = 5000;  ///< Grows by 5 s on every slow_down (RFC 8628 §3.5).
   std::int64_t created_at_ms = 0;
   std::int64_t expires_at_ms = 0;
+  // Polls made one host request at a time (device_poll_once) pace themselves from here: when
+  // the token endpoint was last asked (0: never), and the server hiccups since the last answer.
+  std::int64_t last_poll_at_ms = 0;
+  int failures = 0;
 };
 
 struct ConnectionRecord {

@@ -19,6 +19,7 @@ template class Operation<AppInfo>;
 template class Operation<std::vector<AppInfo>>;
 template class Operation<AuthorizationStart>;
 template class Operation<DeviceAuthorization>;
+template class Operation<DevicePollStatus>;
 template class Operation<ConnectionInfo>;
 template class Operation<std::vector<ConnectionInfo>>;
 template class Operation<AccessToken>;
@@ -101,6 +102,13 @@ Value to_value(const AppInfo& a) {
   // Only when set, like the record: answers for apps using the provider's method keep their shape.
   if (!a.token_endpoint_auth_method.empty()) o["token_endpoint_auth_method"] = Value(a.token_endpoint_auth_method);
   if (!a.key_id.empty()) o["key_id"] = Value(a.key_id);
+  // A dynamically registered app (RFC 7591) says so, with when its secret expires (null: never);
+  // the registration access token itself is never included.
+  if (a.has_registration_access_token || !a.registration_client_uri.empty() || a.client_secret_expires_at_ms != 0) {
+    o["has_registration_access_token"] = Value(a.has_registration_access_token);
+    o["registration_client_uri"] = a.registration_client_uri.empty() ? Value() : Value(a.registration_client_uri);
+    o["client_secret_expires_at_ms"] = opt_time(a.client_secret_expires_at_ms);
+  }
   o["redirect_uri"] = Value(a.redirect_uri);
   o["scopes"] = string_array(a.scopes);
   o["template_values"] = string_map(a.template_values);
@@ -124,6 +132,16 @@ Value to_value(const DeviceAuthorization& d) {
   o["verification_uri_complete"] = d.verification_uri_complete.empty() ? Value() : Value(d.verification_uri_complete);
   o["expires_at_ms"] = Value(d.expires_at_ms);
   o["interval_ms"] = Value(d.interval_ms);
+  return Value(o);
+}
+
+Value to_value(const DevicePollStatus& s) {
+  Object o;
+  o["pending"] = Value(s.pending);
+  if (!s.pending) o["connection"] = to_value(s.connection);
+  o["interval_ms"] = Value(s.interval_ms);
+  o["next_poll_at_ms"] = s.pending ? Value(s.next_poll_at_ms) : Value();
+  o["expires_at_ms"] = Value(s.expires_at_ms);
   return Value(o);
 }
 

@@ -13,6 +13,7 @@ json::Value to_value(const ProviderInfo& p);
 json::Value to_value(const AppInfo& a);
 json::Value to_value(const AuthorizationStart& a);
 json::Value to_value(const DeviceAuthorization& d);
+json::Value to_value(const DevicePollStatus& s);
 json::Value to_value(const ConnectionInfo& c);
 json::Value to_value(const AccessToken& t);
 json::Value to_value(const HttpRequest& r);

@@ -31,6 +31,19 @@ void print_table(const std::vector<ProviderInfo>& list) {
   std::printf("%zu provider%s\n", list.size(), list.size() == 1 ? "" : "s");
 }
 
+/// A dynamically registered app's registration (RFC 7591): when its secret expires, never the
+/// registration access token itself.
+void print_registration(const AppInfo& app) {
+  if (!app.has_registration_access_token && app.registration_client_uri.empty() && app.client_secret_expires_at_ms == 0) {
+    return;
+  }
+  std::printf("secret expires %s\n", app.client_secret_expires_at_ms ? format_time(app.client_secret_expires_at_ms).c_str()
+                                                                       : "never");
+  std::printf("registration   %s (access token %s)\n",
+              app.registration_client_uri.empty() ? "-" : app.registration_client_uri.c_str(),
+              app.has_registration_access_token ? "set" : "not set");
+}
+
 void print_provider(const ProviderInfo& info) {
   const Provider& p = info.provider;
   auto line = [](const char* label, const std::string& value) {
@@ -239,6 +252,10 @@ void add_registry_commands(CLI::App& app, Session& session) {
         if (!r) return report(r.error(), *json);
         if (*json) print_json(detail::to_value(*r));
         else print_provider(*r);
+        if (!*json && r->has_app) {
+          // What the server said about the client it registered: when its secret expires.
+          if (auto app = session.call([&](Engine& e) { return e.get_app(*key); }); app) print_registration(*app);
+        }
         if (!*json && !r->has_app && !r->provider.resource.empty()) {
           std::fprintf(stderr, "the server offers no client registration: add your client with `latchkey apps upsert "
                                "--provider %s --client-id ID`\n", key->c_str());
@@ -400,6 +417,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
             std::printf("client auth    %s%s%s\n", r->token_endpoint_auth_method.c_str(), r->key_id.empty() ? "" : ", kid ",
                         r->key_id.c_str());
           }
+          print_registration(*r);
         }
         return int(kOk);
       };

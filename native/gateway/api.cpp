@@ -336,9 +336,12 @@ ApiResponse device_start(native::Host& host, const ApiRequest& req, const std::s
   return from_result(host.run(host.engine().device_authorize(std::move(d))));
 }
 
-/// POST /v1/providers/{key}/device/poll: waits (server-side, at the provider's interval) until
-/// the user approves or refuses, or the code expires. The handle only works for the principal
-/// that started it and the provider in the path.
+/// POST /v1/providers/{key}/device/poll: one poll, answered at once — 200 with the connection,
+/// 202 while the user has not decided, or the core's error. It never waits for the user: the
+/// Host this request borrowed goes back to the pool, so a few devices waiting for their users
+/// cannot starve every other request (see --engines). The core asks the provider at most once
+/// per interval however often clients poll. The handle only works for the principal that
+/// started it and the provider in the path.
 ApiResponse device_poll(native::Host& host, const ApiRequest& req, const std::string& principal,
                         const std::string& provider) {
   auto o = parse_fields(req.body, {"handle"});
@@ -349,7 +352,22 @@ ApiResponse device_poll(native::Host& host, const ApiRequest& req, const std::st
   p.principal = principal;  // never empty here: the key names the principal, so the handle alone is not enough
   p.provider = provider;
   p.handle = *handle;
-  return from_result(host.run(host.engine().device_poll(std::move(p))));
+  auto polled = host.run(host.engine().device_poll_once(std::move(p)));
+  if (!polled) return from_error(polled.error());
+  if (!polled->pending) return json_response(200, detail::to_value(polled->connection));
+  Object pending;
+  pending["pending"] = Value(true);
+  pending["interval_ms"] = Value(polled->interval_ms);
+  pending["next_poll_at_ms"] = Value(polled->next_poll_at_ms);
+  pending["expires_at_ms"] = Value(polled->expires_at_ms);
+  ApiResponse r = json_response(202, Value(pending));
+  // RFC 9110 §10.2.3 in whole seconds, at least 1: when asking again can change the answer.
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::int64_t wait_ms = std::max<std::int64_t>(polled->next_poll_at_ms - now, 0);
+  r.headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>((wait_ms + 999) / 1000, 1)));
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
 }
 
 /// PUT's body names the provider in the path; a "key" in the body must agree.
@@ -369,7 +387,7 @@ Result<std::string> provider_body(const std::string& key, const std::string& bod
 /// (OpenID / RFC 8414) first, as the CLI does; with mcp, or when the URL has none, the URL is a
 /// protected resource (an MCP server, RFC 9728) and latchkey registers itself at its
 /// authorization server with this gateway's callback. 201 with the provider and, when an app
-/// was registered, has_client_secret (never the secret).
+/// was registered, has_client_secret (never the secret) and client_secret_expires_at_ms.
 ApiResponse discover(native::Host& host, const ApiRequest& req) {
   auto o = parse_fields(req.body, {"url", "key", "mcp", "allow_private_network"});
   if (!o) return from_error(o.error());
@@ -397,7 +415,10 @@ ApiResponse discover(native::Host& host, const ApiRequest& req) {
   if (info->has_app && v.is<Object>()) {
     auto app = host.run(host.engine().get_app(*key));
     if (!app) return from_error(app.error());
-    v.get<Object>()["has_client_secret"] = Value(app->has_client_secret);
+    Object& o = v.get<Object>();
+    o["has_client_secret"] = Value(app->has_client_secret);
+    // When the registered secret stops working (null: never); the registration access token stays sealed.
+    o["client_secret_expires_at_ms"] = app->client_secret_expires_at_ms ? Value(app->client_secret_expires_at_ms) : Value();
   }
   return json_response(201, v);
 }

@@ -8,8 +8,9 @@
 //   GET    /v1/providers/{key}                       any key
 //   POST   /v1/providers                             admin key: a custom provider definition (catalog schema)
 //   POST   /v1/providers/discover                    admin key: {url, key, mcp?, allow_private_network?} →
-//                                                    201 provider (+ has_client_secret when an app was
-//                                                    registered). Issuer metadata (OpenID / RFC 8414), else
+//                                                    201 provider (+ has_client_secret and
+//                                                    client_secret_expires_at_ms, null for never, when an app
+//                                                    was registered). Issuer metadata (OpenID / RFC 8414), else
 //                                                    — or with mcp — a protected resource (MCP server,
 //                                                    RFC 9728) whose authorization server registers latchkey
 //                                                    (RFC 7591) with this gateway's /oauth/callback.
@@ -17,7 +18,11 @@
 //                                                    on loopback); refused (400) without it
 //   PUT    /v1/providers/{key}                       admin key: replaces a custom provider
 //   DELETE /v1/providers/{key}[?force=true]          admin key
-//   GET    /v1/providers/{key}/app                   any key: the app, with has_client_secret (never the secret)
+//   GET    /v1/providers/{key}/app                   any key: the app, with has_client_secret (never the secret);
+//                                                    a dynamically registered one (RFC 7591) also with
+//                                                    has_registration_access_token (never the token),
+//                                                    registration_client_uri and client_secret_expires_at_ms
+//                                                    (null: never; past it, grants fail with invalid_request)
 //   PUT    /v1/providers/{key}/app                   admin key: {client_id, client_secret?, redirect_uri?, scopes?,
 //                                                    token_endpoint_auth_method?, key_id?}
 //                                                    (client_secret "" clears it; left out keeps it; for
@@ -31,15 +36,16 @@
 //   POST   /v1/providers/{key}/device                device grant (RFC 8628): {account?, scopes?} →
 //                                                    {handle, user_code, verification_uri,
 //                                                    verification_uri_complete, expires_at_ms, interval_ms}
-//   POST   /v1/providers/{key}/device/poll           {handle} → connection, or the core's error
-//                                                    (access_denied: provider_error; expired: state_expired;
-//                                                    another principal's or provider's handle: invalid_state).
-//                                                    A LONG request: it sleeps server-side at the provider's
-//                                                    interval until the user decides or the code expires
-//                                                    (up to its expires_at_ms, typically 10-15 minutes), and
-//                                                    holds one of the --engines engines meanwhile. Set client
-//                                                    timeouts past expires_at_ms; a dropped request can be
-//                                                    polled again with the same handle.
+//   POST   /v1/providers/{key}/device/poll           {handle} → 200 connection once the user approved;
+//                                                    202 {pending: true, interval_ms, next_poll_at_ms,
+//                                                    expires_at_ms} (and Retry-After) while they have not
+//                                                    decided; or the core's error (access_denied:
+//                                                    provider_error; expired: state_expired; another
+//                                                    principal's or provider's handle: invalid_state). Answered
+//                                                    at once, never waiting for the user: poll again every
+//                                                    interval_ms. The provider is asked at most once per
+//                                                    interval however often clients poll (core
+//                                                    device_poll_once), so polling early only costs a store read.
 //   POST   /v1/oauth/exchange                        {code, state, iss?} → connection (the state's principal only)
 //   GET    /oauth/callback                           no key: the browser lands here; HTML page (JSON with
 //                                                    Accept: application/json), or for a sign-in started with

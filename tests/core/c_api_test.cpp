@@ -143,6 +143,15 @@ TEST_F(CApi, DeviceGrantInTwoOperations) {
 
   http_answer = R"({"status":200,"headers":[["Content-Type","application/json"]],
                     "body":"{\"access_token\":\"tok\",\"token_type\":\"Bearer\",\"expires_in\":60}"})";
+  // Once: not due yet (the interval since the code was shown), so "pending" and when to ask.
+  Value once = run(R"({"op":"device_poll_once","principal":"alice","handle":")" + handle + "\"}");
+  ASSERT_TRUE(once.get<Object>().count("ok")) << once.serialize();
+  const Object& pending = once.get<Object>().at("ok").get<Object>();
+  EXPECT_TRUE(pending.at("pending").get<bool>());
+  EXPECT_EQ(pending.at("next_poll_at_ms").get<std::int64_t>(), now + 2000);
+  EXPECT_EQ(pending.count("connection"), 0u);
+  EXPECT_EQ(slept_ms, 0);
+
   Value c = run(R"({"op":"device_poll","principal":"alice","handle":")" + handle + "\"}");
   ASSERT_TRUE(c.get<Object>().count("ok")) << c.serialize();
   EXPECT_EQ(c.get<Object>().at("ok").get<Object>().at("grant").get<std::string>(), "device_code");

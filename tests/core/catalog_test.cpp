@@ -114,7 +114,8 @@ TEST(Catalog, RawEntriesHaveExactlyTheSchemaKeys) {
       "expiry_buffer_seconds", "token_exchange_body_format", "refresh_endpoint", "ping", "identity", "injection",
       "available_scopes", "requires_client_secret", "managed_service_config_key", "docs_url"};
   const std::set<std::string> optional = {"request_token_endpoint", "signature_method",
-                                          "authorization_response_iss_parameter_supported"};
+                                          "authorization_response_iss_parameter_supported",
+                                          "device_authorization_endpoint"};
   const std::set<std::string> signature_methods = {"HMAC-SHA1", "HMAC-SHA256", "RSA-SHA1", "PLAINTEXT"};
   auto keys_of = [](const json::Object& o) {
     std::set<std::string> k;
@@ -211,7 +212,8 @@ TEST(Catalog, TemplatedEntriesResolve) {
     if (all_defaults) {
       ASSERT_TRUE(r.ok()) << p.key << ": " << r.error().message;
       EXPECT_TRUE(r->template_params.empty());
-      for (const std::string* url : {&r->authorization_endpoint, &r->token_endpoint, &r->api_base_url}) {
+      for (const std::string* url : {&r->authorization_endpoint, &r->token_endpoint, &r->api_base_url,
+                                     &r->device_authorization_endpoint}) {
         EXPECT_EQ(url->find('{'), std::string::npos) << p.key << ": " << *url;
       }
     } else {
@@ -257,6 +259,43 @@ TEST(Catalog, MicrosoftTenantTemplate) {
             "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token");
   EXPECT_FALSE(resolve_provider(ms, {{"tenant", "common/../x"}}).ok());
   EXPECT_TRUE(host_allowed(common->injection, "graph.microsoft.com"));
+}
+
+// RFC 8628: the device authorization endpoints each provider documents (GitHub "Authorizing
+// OAuth apps: device flow", Google "OAuth 2.0 for TV and Limited-Input Device Applications",
+// Microsoft identity platform "OAuth 2.0 device authorization grant"), exactly as published, and
+// usable once resolved: https, the provider's own host, no placeholder left.
+TEST(Catalog, DeviceAuthorizationEndpoints) {
+  struct Expect {
+    const char* key;
+    const char* endpoint;  ///< Resolved with the template defaults.
+    const char* host;
+  } expected[] = {
+      {"github", "https://github.com/login/device/code", "github.com"},
+      {"google", "https://oauth2.googleapis.com/device/code", "oauth2.googleapis.com"},
+      {"microsoft", "https://login.microsoftonline.com/common/oauth2/v2.0/devicecode", "login.microsoftonline.com"},
+  };
+  for (const auto& e : expected) {
+    SCOPED_TRACE(e.key);
+    auto p = resolve_provider(get(e.key), {});
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    EXPECT_EQ(p->device_authorization_endpoint, e.endpoint);
+    auto u = detail::parse_url(p->device_authorization_endpoint);
+    ASSERT_TRUE(u.ok()) << p->device_authorization_endpoint;
+    EXPECT_EQ(u->scheme, "https");
+    EXPECT_EQ(u->host, e.host);
+    // What providers show: the catalog's JSON form carries it (so the CLI, gateway and JS see it).
+    EXPECT_NE(provider_to_json(get(e.key)).find("\"device_authorization_endpoint\""), std::string::npos);
+  }
+  // Microsoft's is per tenant, like its other endpoints.
+  const Provider& ms = get("microsoft");
+  EXPECT_EQ(ms.device_authorization_endpoint, "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/devicecode");
+  auto tenant = resolve_provider(ms, {{"tenant", "contoso.onmicrosoft.com"}});
+  ASSERT_TRUE(tenant.ok()) << tenant.error().message;
+  EXPECT_EQ(tenant->device_authorization_endpoint,
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/devicecode");
+  // The app-only Microsoft entry has no user to show a code to.
+  EXPECT_TRUE(get("microsoft-m2m").device_authorization_endpoint.empty());
 }
 
 TEST(Catalog, ShopifyNeedsAShop) {

@@ -165,6 +165,28 @@ TEST_F(Device, PendingPendingSlowDownThenApproved) {
   EXPECT_EQ(form_fields(token_calls().back().body)["grant_type"], "refresh_token");
 }
 
+// A master key rotation during a sign-in: reseal re-seals the waiting device code too, so the
+// old key can be dropped without breaking the poll.
+TEST_F(Device, ResealCoversWaitingDeviceCodes) {
+  auto s = start();
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EngineConfig both;
+  both.master_keys = {{1, std::string(32, '\x42')}, {2, std::string(32, '\x99')}};
+  both.current_key_version = 2;
+  auto r = host.run(testing::make_engine(both)->reseal());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->failed, 0);
+  for (const auto& [key, rec] : host.store.records) EXPECT_EQ(rec.value.find("\"lk1.1."), std::string::npos) << key;
+  EngineConfig only_new;
+  only_new.master_keys = {{2, std::string(32, '\x99')}};
+  only_new.current_key_version = 2;
+  engine = testing::make_engine(only_new);
+  polls = {tokens()};
+  auto c = poll(s->handle);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(form_fields(token_calls().back().body)["device_code"], kDeviceCode);
+}
+
 TEST_F(Device, SlowDownAddsUpAndIsKeptForALaterPoll) {
   auto s = start();
   ASSERT_TRUE(s.ok());
@@ -321,6 +343,145 @@ TEST_F(Device, ExpiredRecordsAreSweptByLaterStarts) {
   host.now_ms += 601 * 1000;
   ASSERT_TRUE(start().ok());
   EXPECT_EQ(device_records(), 1u);
+}
+
+// device_poll_once: what a gateway calls per request, holding nothing while the user decides.
+
+Result<DevicePollStatus> poll_once(testing::FakeHost& host, Engine& engine, const std::string& handle) {
+  return host.run(engine.device_poll_once({"alice", handle, "acme"}));
+}
+
+TEST_F(Device, OnceAsksAtMostOncePerIntervalAndNeverSleeps) {
+  auto s = start();
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  const std::int64_t t0 = host.now_ms;
+  // Just shown the code: not due, so not asked (RFC 8628 §3.5), and nothing written.
+  host.calls.clear();
+  auto first = poll_once(host, *engine, s->handle);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_TRUE(first->pending);
+  EXPECT_EQ(first->next_poll_at_ms, t0 + 5000);
+  EXPECT_EQ(first->interval_ms, 5000);
+  EXPECT_EQ(first->expires_at_ms, s->expires_at_ms);
+  EXPECT_TRUE(host.calls.empty());
+
+  host.now_ms = t0 + 5000;
+  polls = {oauth_error("authorization_pending")};
+  auto second = poll_once(host, *engine, s->handle);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_TRUE(second->pending);
+  EXPECT_EQ(second->next_poll_at_ms, t0 + 10000);
+  EXPECT_EQ(token_calls().size(), 1u);
+  // Asked again too soon (a client polling in a loop): answered from the store alone.
+  host.now_ms = t0 + 9999;
+  EXPECT_TRUE(poll_once(host, *engine, s->handle)->pending);
+  EXPECT_EQ(token_calls().size(), 1u);
+
+  host.now_ms = t0 + 10000;
+  polls = {oauth_error("slow_down")};
+  auto slowed = poll_once(host, *engine, s->handle);
+  ASSERT_TRUE(slowed.ok());
+  EXPECT_EQ(slowed->interval_ms, 10000);  // 5 s more, kept for every later poll
+  EXPECT_EQ(slowed->next_poll_at_ms, t0 + 20000);
+  host.now_ms = t0 + 15000;
+  EXPECT_TRUE(poll_once(host, *engine, s->handle)->pending);
+  EXPECT_EQ(token_calls().size(), 2u);
+
+  host.now_ms = t0 + 20000;
+  polls = {tokens()};
+  auto done = poll_once(host, *engine, s->handle);
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_FALSE(done->pending);
+  EXPECT_EQ(done->connection.grant, "device_code");
+  EXPECT_EQ(done->connection.principal, "alice");
+  EXPECT_EQ(token_calls().size(), 3u);
+  EXPECT_TRUE(host.sleeps.empty());
+  EXPECT_EQ(device_records(), 0u);
+  EXPECT_FALSE(stored_anywhere("\"A1\""));
+  EXPECT_EQ(poll_once(host, *engine, s->handle).error().code, ErrorCode::invalid_state);  // spent
+}
+
+TEST_F(Device, OnceCountsHiccupsAcrossCallsAndAnAnswerResetsThem) {
+  auto s = start();
+  ASSERT_TRUE(s.ok());
+  auto at = [&](int n) { host.now_ms = s->expires_at_ms - 600 * 1000 + n * 5000; };
+  // Hiccup, an answer, then three hiccups: still pending (the answer reset the count).
+  int n = 1;
+  for (const EffectResult& r : {transport_failure("reset"), oauth_error("authorization_pending"), respond(503, "{}"),
+                                transport_failure("reset"), respond(429, "{}")}) {
+    at(n++);
+    polls = {r};
+    auto p = poll_once(host, *engine, s->handle);
+    ASSERT_TRUE(p.ok()) << n << ": " << p.error().message;
+    EXPECT_TRUE(p->pending);
+  }
+  // A fourth in a row is reported; the record stays, so the next poll resumes afresh.
+  at(n++);
+  polls = {transport_failure("reset")};
+  auto failed = poll_once(host, *engine, s->handle);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, ErrorCode::transport);
+  EXPECT_EQ(device_records(), 1u);
+  at(n++);
+  polls = {transport_failure("reset")};
+  EXPECT_TRUE(poll_once(host, *engine, s->handle)->pending);
+  at(n++);
+  polls = {tokens()};
+  auto done = poll_once(host, *engine, s->handle);
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_FALSE(done->pending);
+  EXPECT_EQ(token_calls().size(), static_cast<std::size_t>(n - 1));
+}
+
+TEST_F(Device, OnceEndsAsTheWaitingPollDoes) {
+  auto s = start();
+  ASSERT_TRUE(s.ok());
+  host.now_ms += 5000;
+  polls = {oauth_error("access_denied", "no thanks")};
+  auto denied = poll_once(host, *engine, s->handle);
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.error().code, ErrorCode::provider_error);
+  EXPECT_EQ(denied.error().provider_code, "access_denied");
+  EXPECT_EQ(device_records(), 0u);
+
+  auto late = start();
+  ASSERT_TRUE(late.ok());
+  host.now_ms = late->expires_at_ms;
+  auto expired = poll_once(host, *engine, late->handle);
+  ASSERT_FALSE(expired.ok());
+  EXPECT_EQ(expired.error().code, ErrorCode::state_expired);
+  // Another principal's (or provider's) handle is unknown, as for the waiting poll.
+  auto other = start();
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(host.run(engine->device_poll_once({"bob", other->handle, "acme"})).error().code, ErrorCode::invalid_state);
+  EXPECT_EQ(host.run(engine->device_poll_once({"alice", other->handle, "github"})).error().code, ErrorCode::invalid_state);
+}
+
+// Two hosts polling the same handle at the same moment: the record is claimed before the
+// request, so the provider is asked once (racing polls would earn a slow_down).
+TEST_F(Device, OnceConcurrentPollsAskTheProviderOnce) {
+  auto s = start();
+  ASSERT_TRUE(s.ok());
+  host.now_ms += 5000;
+  polls = {oauth_error("authorization_pending"), oauth_error("authorization_pending")};
+  auto a = engine->device_poll_once({"alice", s->handle, "acme"});
+  auto b = engine->device_poll_once({"alice", s->handle, "acme"});
+  const Effect* ea = a->start(host.now_ms);
+  const Effect* eb = b->start(host.now_ms);
+  // Both read the record before either claims it.
+  ASSERT_EQ(ea->kind, EffectKind::store_get);
+  ASSERT_EQ(eb->kind, EffectKind::store_get);
+  ea = a->resume(host.perform(*ea), host.now_ms);
+  eb = b->resume(host.perform(*eb), host.now_ms);
+  while (ea && ea->kind != EffectKind::http) ea = a->resume(host.perform(*ea), host.now_ms);
+  ASSERT_NE(ea, nullptr);  // a claimed it and is asking
+  while (eb) eb = b->resume(host.perform(*eb), host.now_ms);
+  ASSERT_TRUE(b->result().ok()) << b->result().error().message;
+  EXPECT_TRUE(b->result()->pending);  // b lost the claim: "not yet", without a request
+  while (ea) ea = a->resume(host.perform(*ea), host.now_ms);
+  ASSERT_TRUE(a->result().ok());
+  EXPECT_TRUE(a->result()->pending);
+  EXPECT_EQ(token_calls().size(), 1u);
 }
 
 TEST(DeviceVerdict, Classification) {

@@ -6,6 +6,9 @@
 
 #include "discover_resource.hpp"
 #include "json.hpp"
+#include "records.hpp"
+#include "results_json.hpp"
+#include "seal.hpp"
 #include "support/fake_host.hpp"
 
 namespace latchkey {
@@ -323,6 +326,139 @@ TEST_F(Mcp, RegistrationAnswersAreChecked) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->provider.token_endpoint_auth_method, ClientAuthMethod::none);
   EXPECT_FALSE(host.run(engine->get_app("mcp"))->has_client_secret);
+}
+
+// RFC 7591 §3.2.1: the registration access token (sealed like the secret, never returned), the
+// registration URI and the secret's expiry are kept with the app.
+constexpr const char* kRegistered =
+    R"({"client_id":"dyn-client","client_secret":"dyn-secret","token_endpoint_auth_method":"client_secret_basic",)"
+    R"("registration_access_token":"rat-not-for-the-store","registration_client_uri":"https://as.example.com/reg/dyn-client",)"
+    R"("client_secret_expires_at":1700003600})";
+
+TEST_F(Mcp, TheRegistrationIsKeptWithTheAppAndItsTokenSealed) {
+  routes["https://as.example.com/reg"] = respond(201, kRegistered);
+  ASSERT_TRUE(discover().ok());
+  auto app = host.run(engine->get_app("mcp"));
+  ASSERT_TRUE(app.ok()) << app.error().message;
+  EXPECT_TRUE(app->has_registration_access_token);
+  EXPECT_EQ(app->registration_client_uri, "https://as.example.com/reg/dyn-client");
+  EXPECT_EQ(app->client_secret_expires_at_ms, 1700003600000);
+  for (const auto& [key, rec] : host.store.records) {
+    EXPECT_EQ(rec.value.find("rat-not-for-the-store"), std::string::npos) << key;
+    EXPECT_EQ(rec.value.find("dyn-secret"), std::string::npos) << key;
+  }
+  // Answers say it exists, never what it is.
+  std::string json = detail::json::serialize(detail::to_value(*app));
+  EXPECT_EQ(json.find("rat-not-for-the-store"), std::string::npos);
+  EXPECT_NE(json.find(R"("has_registration_access_token":true)"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("client_secret_expires_at_ms":1700003600000)"), std::string::npos) << json;
+  // A master key rotation re-seals it with the client secret, and it still opens afterwards.
+  EngineConfig rotated;
+  rotated.master_keys = {{1, std::string(32, '\x42')}, {2, std::string(32, '\x99')}};
+  rotated.current_key_version = 2;
+  auto both = testing::make_engine(rotated);
+  auto r = host.run(both->reseal());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->failed, 0);
+  auto record = detail::app_from_json(host.store.records.at("app/mcp").value);
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->registration_access_token_sealed.rfind("lk1.2.", 0), 0u) << record->registration_access_token_sealed;
+  EXPECT_EQ(record->client_secret_sealed.rfind("lk1.2.", 0), 0u);
+  auto opened = both->sealer().open(detail::seal_place("app/mcp", "registration_access_token"),
+                                    record->registration_access_token_sealed);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EXPECT_EQ(*opened, "rat-not-for-the-store");
+}
+
+TEST_F(Mcp, ZeroOrNoExpiryMeansNeverAndAppsSetByHandShowNoRegistration) {
+  routes["https://as.example.com/reg"] =
+      respond(201, R"({"client_id":"dyn-client","client_secret":"dyn-secret","client_secret_expires_at":0})");
+  ASSERT_TRUE(discover().ok());
+  auto app = host.run(engine->get_app("mcp"));
+  ASSERT_TRUE(app.ok());
+  EXPECT_EQ(app->client_secret_expires_at_ms, 0);
+  EXPECT_FALSE(app->has_registration_access_token);
+  std::string json = detail::json::serialize(detail::to_value(*app));
+  EXPECT_EQ(json.find("registration"), std::string::npos) << json;  // a plain app keeps its shape
+  EXPECT_EQ(json.find("expires"), std::string::npos) << json;
+}
+
+TEST_F(Mcp, MalformedRegistrationFieldsAreRefused) {
+  const char* bodies[] = {
+      R"({"client_id":"c","client_secret":"s","client_secret_expires_at":"soon"})",
+      R"({"client_id":"c","client_secret":"s","client_secret_expires_at":-1})",
+      R"({"client_id":"c","client_secret":"s","client_secret_expires_at":1.5})",
+      R"({"client_id":"c","client_secret":"s","client_secret_expires_at":99999999999999})",
+      R"({"client_id":"c","client_secret":"s","registration_access_token":7})",
+      R"({"client_id":"c","client_secret":"s","registration_access_token":""})",
+      R"({"client_id":"c","client_secret":"s","registration_access_token":"a
+b"})",
+      R"({"client_id":"c","client_secret":"s","registration_client_uri":["x"]})",
+  };
+  for (const char* body : bodies) {
+    routes["https://as.example.com/reg"] = respond(201, body);
+    auto r = discover();
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.error().code, ErrorCode::malformed_response) << body;
+    EXPECT_EQ(host.run(engine->get_provider("mcp")).error().code, ErrorCode::not_found) << body;
+  }
+  // The registration URI passes the metadata URL checks: no plain http, no private address.
+  for (const char* uri : {"http://as.example.com/reg/c", "https://10.0.0.1/reg/c"}) {
+    routes["https://as.example.com/reg"] =
+        respond(201, std::string(R"({"client_id":"c","client_secret":"s","registration_client_uri":")") + uri + "\"}");
+    auto r = discover();
+    ASSERT_FALSE(r.ok()) << uri;
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_request) << uri;
+    EXPECT_NE(r.error().message.find("registration_client_uri"), std::string::npos) << r.error().message;
+  }
+}
+
+TEST_F(Mcp, AnExpiredSecretStopsEveryGrantWithWhatToDo) {
+  routes["https://as.example.com/reg"] = respond(201, kRegistered);
+  ASSERT_TRUE(discover().ok());
+  routes["https://as.example.com/token"] =
+      respond(200, R"({"access_token":"at","token_type":"Bearer","expires_in":60,"refresh_token":"rt"})");
+  // Before the expiry: a sign-in and a refresh work.
+  AuthorizeRequest a;
+  a.provider = "mcp";
+  a.account = "alice";
+  auto start = host.run(engine->authorize(a));
+  ASSERT_TRUE(start.ok()) << start.error().message;
+  CallbackRequest cb;
+  cb.callback = "code=c1&state=" + start->state;
+  ASSERT_TRUE(host.run(engine->complete_callback(cb)).ok());
+  ConnectionRef ref{"default", "mcp", "alice"};
+  ASSERT_TRUE(host.run(engine->get_token(ref, true)).ok());
+
+  host.now_ms = 1700003600000;  // the moment it expires
+  const std::size_t calls = host.calls.size();
+  auto expect_expired = [&](const Error& e) {
+    EXPECT_EQ(e.code, ErrorCode::invalid_request);
+    EXPECT_NE(e.message.find("expired at 2023-11-14 23:13:20Z"), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find("latchkey providers discover https://mcp.example.com/mcp --provider-key mcp"),
+              std::string::npos)
+        << e.message;
+    EXPECT_EQ(e.message.find("dyn-secret"), std::string::npos);
+  };
+  auto refreshed = host.run(engine->get_token(ref, true));
+  ASSERT_FALSE(refreshed.ok());
+  expect_expired(refreshed.error());
+  auto again = host.run(engine->authorize(a));
+  ASSERT_FALSE(again.ok());
+  expect_expired(again.error());
+  EXPECT_EQ(host.calls.size(), calls);  // refused before anything was sent
+
+  // New credentials set by hand: their expiry is not known, so nothing is refused, and a new
+  // client ID also drops the old client's registration.
+  ASSERT_TRUE(host.run(engine->upsert_app(testing::app_input("mcp", "dyn-client", "rotated", ""))).ok());
+  auto same = host.run(engine->get_app("mcp"));
+  EXPECT_EQ(same->client_secret_expires_at_ms, 0);
+  EXPECT_TRUE(same->has_registration_access_token);
+  EXPECT_TRUE(host.run(engine->get_token(ref, true)).ok());
+  ASSERT_TRUE(host.run(engine->upsert_app(testing::app_input("mcp", "other-client", "s", ""))).ok());
+  auto other = host.run(engine->get_app("mcp"));
+  EXPECT_FALSE(other->has_registration_access_token);
+  EXPECT_TRUE(other->registration_client_uri.empty());
 }
 
 TEST_F(Mcp, WithoutRegistrationTheProviderIsSavedWithoutAnApp) {

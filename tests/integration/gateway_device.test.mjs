@@ -1,6 +1,7 @@
 // latchkeyd's device grant routes (RFC 8628) against oidc-provider's device flow: POST
-// …/device hands out the code, POST …/device/poll waits server-side until the user (driven by
-// completeDeviceConsent, as a phone would) approves or refuses.
+// …/device hands out the code, POST …/device/poll answers at once — 202 while the user (driven
+// by completeDeviceConsent, as a phone would) has not decided, then the connection or the
+// refusal. The gateway runs with a single engine: a poll must never hold it while it waits.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -8,7 +9,16 @@ import { startApiServer } from '../fixtures/api_server.mjs';
 import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { completeDeviceConsent } from '../fixtures/consent.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
-import { Cli, providerFor, request, runD, startGateway, tempDir } from './harness.mjs';
+import { Cli, providerFor, request, runD, sleep, startGateway, tempDir } from './harness.mjs';
+
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/// Rejects if `promise` takes longer than `ms` (a request stuck behind a busy engine).
+function within(ms, promise, what) {
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 const pki = await makeTestPki(tempDir('latchkey-pki-'));
 
@@ -33,7 +43,7 @@ describe('latchkeyd device grant', () => {
       assert.equal(r.status, 0, r.stderr);
       keys[name] = r.stdout.trim();
     }
-    gw = await startGateway(cli);
+    gw = await startGateway(cli, ['--engines', '1']);
   });
   after(async () => {
     if (gw && gw.child.exitCode === null) gw.child.kill('SIGKILL');
@@ -47,6 +57,15 @@ describe('latchkeyd device grant', () => {
   const poll = (key, handle, provider = 'devas') => request(`${gw.url}/v1/providers/${provider}/device/poll`, {
     method: 'POST', key, body: JSON.stringify({ handle }),
   });
+  /// Polls as a client should: again at next_poll_at_ms while the answer is 202; the last answer.
+  async function pollUntilDecided(key, handle) {
+    for (;;) {
+      const r = await within(5000, poll(key, handle), 'a device poll');
+      if (r.status !== 202) return r;
+      assert.equal(r.json().pending, true, r.text);
+      await sleep(Math.min(1000, Math.max(50, r.json().next_poll_at_ms - Date.now())));
+    }
+  }
 
   test('approved on another device: the poll answers with the connection', async () => {
     const s = await start(keys.alice, { scopes: ['openid', 'api:read', 'offline_access'] });
@@ -60,10 +79,19 @@ describe('latchkeyd device grant', () => {
     assert.equal(d.interval_ms, 1000);
     assert.ok(!s.text.includes('device_code'), 'the device code never leaves the gateway');
 
-    const waiting = poll(keys.alice, d.handle);  // a long request: it returns once the user decides
-    const phone = await completeDeviceConsent(d.verification_uri, d.user_code, { caFile: pki.ca.cert, login: 'dora' });
+    // Not decided yet: answered at once, with when to ask again.
+    const first = await within(5000, poll(keys.alice, d.handle), 'the first poll');
+    assert.equal(first.status, 202, first.text);
+    assert.equal(first.json().pending, true);
+    assert.equal(first.json().interval_ms, 1000);
+    assert.equal(first.json().expires_at_ms, d.expires_at_ms);
+    assert.ok(first.json().next_poll_at_ms > Date.now() - 1000);
+    assert.ok(Number(first.headers['retry-after']) >= 1, first.headers['retry-after']);
+    const [r, phone] = await Promise.all([
+      pollUntilDecided(keys.alice, d.handle),
+      completeDeviceConsent(d.verification_uri, d.user_code, { caFile: pki.ca.cert, login: 'dora' }),
+    ]);
     assert.ok(phone.done, 'the AS did not show its done page');
-    const r = await waiting;
     assert.equal(r.status, 200, r.text);
     const c = r.json();
     assert.equal(c.account, 'dora');
@@ -84,15 +112,60 @@ describe('latchkeyd device grant', () => {
     const s = await start(keys.alice, { account: 'nope' });
     assert.equal(s.status, 200, s.text);
     const d = s.json();
-    const waiting = poll(keys.alice, d.handle);
-    const phone = await completeDeviceConsent(d.verification_uri, d.user_code, { caFile: pki.ca.cert, deny: true });
+    const [r, phone] = await Promise.all([
+      pollUntilDecided(keys.alice, d.handle),
+      completeDeviceConsent(d.verification_uri, d.user_code, { caFile: pki.ca.cert, deny: true }),
+    ]);
     assert.equal(phone.done, false);
-    const r = await waiting;
     assert.equal(r.status, 502, r.text);
     const e = r.json().error;
     assert.equal(e.code, 'provider_error');
     assert.equal(e.provider_error, 'access_denied');
     assert.match(e.message, /denied/);
+  });
+
+  test('with one engine, other requests are served while a device sign-in waits for its user', async () => {
+    const s = await start(keys.alice, { account: 'patient' });
+    assert.equal(s.status, 200, s.text);
+    const { handle } = s.json();
+    as.resetStats();
+    // A client polling far faster than the interval, for 3 s, while others use the gateway.
+    const until = Date.now() + 3000;
+    let polls = 0;
+    const poller = (async () => {
+      while (Date.now() < until) {
+        const r = await within(5000, poll(keys.alice, handle), 'a device poll');
+        assert.equal(r.status, 202, r.text);
+        polls += 1;
+        await sleep(100);
+      }
+    })();
+    let served = 0;
+    while (Date.now() < until) {
+      const [list, who] = await Promise.all([
+        within(2000, request(`${gw.url}/v1/connections`, { key: keys.bob }), 'GET /v1/connections'),
+        within(2000, request(`${gw.url}/v1/whoami`, { key: keys.alice }), 'GET /v1/whoami'),
+      ]);
+      assert.equal(list.status, 200, list.text);
+      assert.equal(who.json().principal, 'alice');
+      served += 2;
+      await sleep(150);
+    }
+    await poller;
+    assert.ok(served >= 10, `only ${served} other requests were served`);
+    assert.ok(polls >= 10, `only ${polls} polls were answered`);
+    // However often the client asks, the provider is asked once per interval (1 s) at most.
+    const asked = as.stats.token[DEVICE_GRANT] ?? 0;
+    assert.ok(asked >= 1 && asked <= 4, `the token endpoint was asked ${asked} times in 3 s`);
+    assert.equal(as.stats.slowDowns, 0);
+
+    const [r, phone] = await Promise.all([
+      pollUntilDecided(keys.alice, handle),
+      completeDeviceConsent(s.json().verification_uri, s.json().user_code, { caFile: pki.ca.cert, login: 'pat' }),
+    ]);
+    assert.ok(phone.done);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json().account, 'patient');
   });
 
   test("another principal's handle (or another provider's route) is not found", async () => {

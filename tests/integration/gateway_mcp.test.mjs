@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { completeConsent } from '../fixtures/consent.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
-import { request, runD, startGateway, tempDir } from './harness.mjs';
+import { dumpStore, editRecord, request, runD, startGateway, tempDir } from './harness.mjs';
 import { startMcpEnv } from './mcp_env.mjs';
 
 const pki = await makeTestPki(tempDir('latchkey-pki-'));
@@ -112,5 +112,38 @@ describe('latchkeyd MCP discovery', () => {
     assert.equal(d.json().has_client_secret, true);
     const again = await discover({ url: env.mcp.resource, key: 'mcp2', allow_private_network: true });
     assert.equal(again.status, 409, again.text);
+  });
+
+  test("the registration is kept: the secret's expiry in the answers, never the access token; once expired, authorize says what to do", async () => {
+    const expiresAt = Math.floor(Date.now() / 1000) + 3600;
+    env.as.secretExpiresAt(expiresAt);
+    const d = await discover({ url: env.mcp.resource, key: 'mcpexp', mcp: true, allow_private_network: true });
+    env.as.secretExpiresAt(0);
+    assert.equal(d.status, 201, d.text);
+    const reg = env.as.registrations.at(-1);
+    assert.equal(reg.client_secret_expires_at, expiresAt);
+    assert.equal(d.json().client_secret_expires_at_ms, expiresAt * 1000);
+    const app = await request(`${gw.url}/v1/providers/mcpexp/app`, { key: keys.alice });
+    assert.equal(app.status, 200, app.text);
+    assert.equal(app.json().client_secret_expires_at_ms, expiresAt * 1000);
+    assert.equal(app.json().has_registration_access_token, true);
+    assert.equal(app.json().registration_client_uri, reg.registration_client_uri);
+    assert.equal(app.json().registration_access_token, undefined);
+    const a = await request(`${gw.url}/v1/providers/mcpexp/authorize`, { key: keys.alice });
+    assert.equal(a.status, 200, a.text);
+
+    editRecord(env.cli.env.LATCHKEY_STORE, 'app/mcpexp', 'client_secret_expires_at_ms', Date.now() - 1000);
+    env.as.resetStats();
+    const expired = await request(`${gw.url}/v1/providers/mcpexp/authorize`, { key: keys.alice });
+    assert.equal(expired.status, 400, expired.text);
+    const e = expired.json().error;
+    assert.equal(e.code, 'invalid_request');
+    assert.match(e.message, /client secret .* expired at \d{4}-\d\d-\d\d/);
+    assert.match(e.message, /DELETE \/v1\/providers\/mcpexp\?force=true, then POST \/v1\/providers\/discover/);
+    assert.equal(env.as.stats.requests, 0, 'nothing reached the AS');
+
+    for (const text of [d.text, app.text, a.text, expired.text, gw.stderr, dumpStore(env.cli.env.LATCHKEY_STORE)]) {
+      assert.ok(!text.includes(reg.registration_access_token), 'the registration access token leaked');
+    }
   });
 });

@@ -1,6 +1,6 @@
 // Runs the real `latchkey` binary against the fixtures: a fresh store per test suite, the test
 // CA trusted through LATCHKEY_CA_FILE, and a "browser" (consent.mjs) for connect.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -108,6 +108,20 @@ export function providerFor(as, api, { key = 'testas', mode = 'oauth2', buffer =
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/// Sets one member of a stored record's JSON, as time passing would (the core reads the clock
+/// only through its host): sqlite3, as an operator inspects the store. Throws unless exactly
+/// that record changed. `storePath` may be in use by a running latchkeyd (WAL).
+export function editRecord(storePath, key, member, value) {
+  const changed = execFileSync('sqlite3', ['-cmd', '.timeout 5000', storePath,
+    `UPDATE records SET value = json_set(value, '$.${member}', json('${JSON.stringify(value)}')) WHERE key = '${key}'; SELECT changes();`]);
+  if (changed.toString().trim() !== '1') throw new Error(`no record ${key} in ${storePath}`);
+}
+
+/// Everything in a store, as text (to look for a secret in clear).
+export function dumpStore(storePath) {
+  return execFileSync('sqlite3', ['-cmd', '.timeout 5000', storePath, '.dump'], { encoding: 'utf8' });
+}
 
 // --- latchkeyd -------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { makeTestPki } from '../fixtures/test_ca.mjs';
-import { Cli, tempDir } from './harness.mjs';
+import { Cli, dumpStore, editRecord, tempDir } from './harness.mjs';
 import { startMcpEnv } from './mcp_env.mjs';
 
 const pki = await makeTestPki(tempDir('latchkey-pki-'));
@@ -65,6 +65,55 @@ for (const { name, requirePar, wellKnown } of [
       assert.deepEqual([].concat(JSON.parse(r.stdout).result.aud), [env.mcp.resource]);
       assert.equal(env.mcp.stats.authorized, 1);
       assert.equal(env.mcp.stats.wrongAudience, 0);
+    });
+
+    test("the registration is kept: the secret's expiry is shown, the access token never; once expired, connect and refresh say what to do", async () => {
+      const expiresAt = Math.floor(Date.now() / 1000) + 3600;
+      env.as.secretExpiresAt(expiresAt);
+      const d = await env.cli.run(['providers', 'discover', env.mcp.resource, '--provider-key', 'mcpexp', '--mcp',
+        '--allow-private-network']);
+      env.as.secretExpiresAt(0);
+      assert.equal(d.status, 0, d.stderr);
+      const reg = env.as.registrations.at(-1);
+      assert.equal(reg.client_secret_expires_at, expiresAt);
+      assert.ok(reg.registration_access_token, 'the AS issued a registration access token');
+      const shown = new Date(expiresAt * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+      assert.match(d.stdout, new RegExp(`secret expires ${shown}`));
+
+      const app = await env.cli.run(['apps', 'get', 'mcpexp', '--json']);
+      assert.equal(app.status, 0, app.stderr);
+      assert.equal(app.json().client_secret_expires_at_ms, expiresAt * 1000);
+      assert.equal(app.json().has_registration_access_token, true);
+      assert.equal(app.json().registration_client_uri, reg.registration_client_uri);
+      const human = await env.cli.run(['apps', 'get', 'mcpexp']);
+      assert.match(human.stdout, new RegExp(`secret expires ${shown}`));
+      assert.match(human.stdout, /access token set/);
+
+      const c = await env.cli.connect('mcpexp', ['--account', 'carol']);
+      assert.equal(c.status, 0, c.stderr);
+      for (const out of [d, app, human, c]) {
+        assert.ok(!out.stdout.includes(reg.registration_access_token) && !out.stderr.includes(reg.registration_access_token));
+      }
+      assert.ok(!dumpStore(env.cli.env.LATCHKEY_STORE).includes(reg.registration_access_token), 'sealed in the store');
+
+      // Time passes: the secret has expired. Nothing is sent; the error says when, and what to do.
+      editRecord(env.cli.env.LATCHKEY_STORE, 'app/mcpexp', 'client_secret_expires_at_ms', Date.now() - 1000);
+      env.as.resetStats();
+      for (const args of [['token', 'mcpexp', '--force-refresh'], ['connect', 'mcpexp', '--no-browser', '--account', 'dave']]) {
+        const r = await env.cli.run(args);
+        assert.equal(r.status, 1, r.stderr);
+        assert.match(r.stderr, /client secret .* expired at \d{4}-\d\d-\d\d/);
+        assert.ok(r.stderr.includes(`latchkey providers discover ${env.mcp.resource} --provider-key mcpexp`), r.stderr);
+      }
+      assert.equal(env.as.stats.requests, 0, 'nothing reached the AS');
+
+      // The advice works: register again, connect again.
+      assert.equal((await env.cli.run(['providers', 'delete', 'mcpexp', '--force'])).status, 0);
+      const again = await env.cli.run(['providers', 'discover', env.mcp.resource, '--provider-key', 'mcpexp', '--mcp',
+        '--allow-private-network']);
+      assert.equal(again.status, 0, again.stderr);
+      assert.match(again.stdout, /secret expires never/);
+      assert.equal((await env.cli.connect('mcpexp', ['--account', 'carol'])).status, 0);
     });
 
     test('a token for another audience is refused by the server (the check can fail)', async () => {

@@ -3,41 +3,19 @@
 // endpoint request — code exchange, refresh, client credentials, revocation — with the PEM key
 // kept as the app's sealed client secret.
 import assert from 'node:assert/strict';
-import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { startApiServer } from '../fixtures/api_server.mjs';
 import { defaultClients, startAuthServer } from '../fixtures/auth_server.mjs';
+import { jwtClient, keyPair } from '../fixtures/client_keys.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import { Cli, providerFor, tempDir } from './harness.mjs';
 
 const pki = await makeTestPki(tempDir('latchkey-pki-'));
 
-/// A key pair: the private half as PEM (what latchkey keeps) and the public half as a JWK (what
-/// the AS registers). The JWK is exported from a fresh KeyObject (see auth_server.mjs on Node 20).
-function keyPair(type, kid) {
-  const options = type === 'rsa' ? { modulusLength: 2048 } : { namedCurve: 'P-256' };
-  const { privateKey } = generateKeyPairSync(type, { ...options, privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' } });
-  const jwk = { ...createPublicKey(createPrivateKey(privateKey)).export({ format: 'jwk' }), kid, use: 'sig' };
-  return { pem: privateKey, jwk };
-}
-
 const rsa = keyPair('rsa', 'rsa-1');
 const ec = keyPair('ec', 'ec-1');
 const stranger = keyPair('rsa', 'rsa-1');  // same kid, a key the AS has never seen
-
-const jwtClient = (client_id, key, grants) => ({
-  client_id,
-  client_name: `latchkey private_key_jwt (${client_id})`,
-  application_type: 'native',
-  token_endpoint_auth_method: 'private_key_jwt',
-  jwks: { keys: [key.jwk] },
-  grant_types: grants,
-  response_types: grants.includes('authorization_code') ? ['code'] : [],
-  redirect_uris: grants.includes('authorization_code') ? ['http://127.0.0.1/oauth/callback'] : [],
-  scope: 'openid offline_access api:read api:write',
-});
 
 describe('private_key_jwt', () => {
   let as;

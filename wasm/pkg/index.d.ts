@@ -75,6 +75,16 @@ export interface App {
   clientId: string;
   /** The secret itself is never returned. */
   hasClientSecret: boolean;
+  /** Set when the app overrides the provider's method (e.g. 'private_key_jwt'). */
+  tokenEndpointAuthMethod?: string;
+  /** private_key_jwt: the key's `kid` at the provider. */
+  keyId?: string;
+  /** An app registered by providers.discover (RFC 7591): whether the server issued a registration
+   * access token (sealed; never returned), its registration URI, and when the client secret
+   * expires (unix ms; null: never). Past that, authorize and refreshes reject with invalid_request. */
+  hasRegistrationAccessToken?: boolean;
+  registrationClientUri?: string | null;
+  clientSecretExpiresAtMs?: number | null;
   redirectUri: string;
   scopes: string[];
   templateValues: Record<string, string>;
@@ -123,6 +133,12 @@ export interface DeviceAuthorization {
    * provider_error (providerError 'access_denied') on a refusal, state_expired once the code
    * expires, or the signal's reason when aborted (wait() again to resume). */
   wait(options?: { signal?: AbortSignal }): Promise<Connection>;
+  /** One poll without waiting (a host that cannot keep a call open): pending with when to ask
+   * again until the user decides, then the connection; rejects as wait() does. The provider is
+   * asked at most once per interval however often this is called. */
+  poll(): Promise<
+    | { pending: true; interval: number; nextPollAt: number; expiresAt: number }
+    | { pending: false; connection: Connection }>;
 }
 
 export type ConnectionId = string | { provider: string; account?: string };

@@ -159,7 +159,10 @@ class Broker {
   /// provider's pace (the core asks for every sleep, slower on slow_down) and resolves with the
   /// connection once the user approves; it rejects with provider_error (providerError
   /// 'access_denied') when they refuse and state_expired when the code expires. An aborted
-  /// `signal` stops polling; calling wait() again resumes with the same code.
+  /// `signal` stops polling; calling wait() again resumes with the same code. `poll()` asks once
+  /// without waiting (for hosts that cannot keep a call open, e.g. an edge function per request):
+  /// { pending: true, nextPollAt } until the user decides, then { pending: false, connection };
+  /// the provider is asked at most once per interval however often it is called.
   async device(provider, { scopes, account, templateValues, principal } = {}) {
     const who = principal ?? this.#principal;
     const r = await this.#run({
@@ -174,6 +177,11 @@ class Broker {
       }
       return polling;
     };
+    const poll = async () => {
+      const p = await this.#run({ op: 'device_poll_once', principal: who, handle: r.handle });
+      if (!p.pending) return { pending: false, connection: camelize(p.connection) };
+      return { pending: true, interval: p.interval_ms, nextPollAt: p.next_poll_at_ms, expiresAt: p.expires_at_ms };
+    };
     return {
       userCode: r.user_code,
       verificationUri: r.verification_uri,
@@ -181,6 +189,7 @@ class Broker {
       expiresAt: r.expires_at_ms,
       interval: r.interval_ms,
       wait,
+      poll,
     };
   }
 

@@ -6,18 +6,22 @@
 // - The device grant (RFC 8628) with a scripted token endpoint (the exact answers the polling
 //   must survive: authorization_pending, slow_down, access_denied) and a recording sleep (the
 //   intervals the core asks for), then once against the real oidc-provider.
+// - Pushed authorization requests (RFC 9126) at an oidc-provider that requires them, and
+//   private_key_jwt client authentication (RFC 7523) with RSA and P-256 keys known to
+//   oidc-provider only by their JWKS: authorize, exchange, refresh, client credentials, revoke.
 // Run: LATCHKEY_WASM_PKG=build/wasm/wasm/pkg node wasm/tests/run.mjs wasm/tests/protocols.test.mjs
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { startApiServer } from '../../tests/fixtures/api_server.mjs';
-import { startAuthServer } from '../../tests/fixtures/auth_server.mjs';
-import { completeDeviceConsent } from '../../tests/fixtures/consent.mjs';
+import { defaultClients, startAuthServer } from '../../tests/fixtures/auth_server.mjs';
+import { jwtClient, keyPair, pemMarker } from '../../tests/fixtures/client_keys.mjs';
+import { completeConsent, completeDeviceConsent } from '../../tests/fixtures/consent.mjs';
 import { startOAuth1Server } from '../../tests/fixtures/oauth1_server.mjs';
 import { startMcpServer } from '../../tests/fixtures/mcp_server.mjs';
 import {
-  layers, pki, providerFor, REDIRECT, rejectsWith,
+  connect, consent, layers, pki, providerFor, REDIRECT, rejectsWith,
 } from './support.mjs';
 
 const LAYERS = await layers();
@@ -256,9 +260,9 @@ for (const layer of LAYERS) {
     test('pending → slow_down → success: the intervals the server asks for, then a connection', async () => {
       const { broker, as, rec, storage } = await deviceBroker(layer, [PENDING, SLOW_DOWN, TOKEN]);
       const d = await broker.device('dev', { scopes: ['read'], account: 'ci' });
-      assert.deepEqual({ ...d, wait: undefined }, {
+      assert.deepEqual({ ...d, wait: undefined, poll: undefined }, {
         userCode: 'WDJB-MJHT', verificationUri: `${AS}/device`, verificationUriComplete: `${AS}/device?user_code=WDJB-MJHT`,
-        expiresAt: d.expiresAt, interval: 2000, wait: undefined,
+        expiresAt: d.expiresAt, interval: 2000, wait: undefined, poll: undefined,
       });
       assert.ok(Math.abs(d.expiresAt - (Date.now() + 600_000)) < 10_000);
       const [auth] = as.calls;
@@ -312,6 +316,32 @@ for (const layer of LAYERS) {
       assert.equal(conn.grant, 'device_code');
       assert.deepEqual(rec.slept, [2000, 2000, 2000]);
       assert.equal(as.tokenCalls().length, 2);
+      broker.close();
+    });
+
+    test('poll(): no sleeps; the provider is asked only once the interval has passed', async () => {
+      let clock = Date.now();
+      const as = scriptedAs([PENDING, TOKEN]);
+      const rec = recordingSleep();
+      const broker = await layer.createBroker({ fetch: as.fetch, sleep: rec.sleep, now: () => clock });
+      await broker.providers.register(deviceProvider());
+      await broker.apps.upsert({ provider: 'dev', clientId: 'dev-client', clientSecret: 'dev-secret' });
+      const d = await broker.device('dev', { account: 'ci' });
+      const start = clock;
+      assert.deepEqual(await d.poll(), { pending: true, interval: 2000, nextPollAt: start + 2000, expiresAt: d.expiresAt });
+      assert.equal(as.tokenCalls().length, 0, 'not due: not asked');
+      clock = start + 2000;
+      assert.equal((await d.poll()).nextPollAt, start + 4000);
+      assert.equal((await d.poll()).pending, true);  // asked again at once: answered from storage
+      assert.equal(as.tokenCalls().length, 1);
+      clock = start + 4000;
+      const done = await d.poll();
+      assert.equal(done.pending, false);
+      assert.equal(done.connection.id, 'dev/ci');
+      assert.equal(done.connection.grant, 'device_code');
+      assert.equal(as.tokenCalls().length, 2);
+      assert.deepEqual(rec.slept, []);
+      await rejectsWith(layer, d.poll(), 'invalid_state');
       broker.close();
     });
 
@@ -383,5 +413,155 @@ for (const layer of LAYERS) {
       assert.equal(consent.searchParams.get('client_id'), app.clientId);
       broker.close();
     });
+
+    test("the registration is kept: the secret's expiry on the app, the access token sealed; once expired, authorize says what to do", async () => {
+      let clock = Date.now();
+      const storage = layer.index.memoryStorage();
+      const broker = await layer.createBroker({ storage, now: () => clock });
+      const expiresAt = Math.floor(clock / 1000) + 3600;
+      env.as.secretExpiresAt(expiresAt);
+      await broker.providers.discover(env.mcp.resource, { key: 'mcpexp', mcp: true, redirectUri: REDIRECT, allowPrivateNetwork: true });
+      env.as.secretExpiresAt(0);
+      const reg = env.as.registrations.at(-1);
+      const app = await broker.apps.get('mcpexp');
+      assert.equal(app.clientSecretExpiresAtMs, expiresAt * 1000);
+      assert.equal(app.hasRegistrationAccessToken, true);
+      assert.equal(app.registrationClientUri, reg.registration_client_uri);
+      assert.ok(!JSON.stringify(app).includes(reg.registration_access_token));
+      assert.ok(!(await stored(storage)).includes(reg.registration_access_token), 'sealed in storage');
+      await broker.authorize('mcpexp', { redirectUri: REDIRECT });
+
+      clock = expiresAt * 1000;  // the moment it expires
+      const e = await rejectsWith(layer, broker.authorize('mcpexp', { redirectUri: REDIRECT }), 'invalid_request', /expired at/);
+      assert.ok(e.message.includes(`latchkey providers discover ${env.mcp.resource} --provider-key mcpexp`), e.message);
+      broker.close();
+    });
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pushed authorization requests (RFC 9126) and private_key_jwt (RFC 7523)
+
+const rsa = keyPair('rsa', 'rsa-1');
+const ec = keyPair('ec', 'ec-1');
+
+/// Everything the broker's storage holds, as one string (to look for a secret in clear).
+async function stored(storage) {
+  return (await storage.list('')).map((r) => `${r.key}=${r.value}`).join('\n');
+}
+
+for (const layer of LAYERS) {
+  describe(`${layer.name} layer: pushed authorization requests at an AS that requires them`, () => {
+    let as;
+    let api;
+    before(async () => {
+      as = await startAuthServer({ pki, requirePar: true });
+      api = await startApiServer({ pki, authServer: as });
+    });
+    after(async () => { await api?.close(); await as?.close(); });
+
+    test('authorize pushes the parameters; the consent URL carries only client_id and request_uri; exchange works', async () => {
+      const broker = await layer.createBroker();
+      await broker.providers.register({ ...providerFor(as, api, { key: 'parsa' }), pushed_authorization_request_endpoint: as.endpoints.pushedAuthorization });
+      await broker.apps.upsert({ provider: 'parsa', clientId: 'latchkey-cli', clientSecret: 'cli-secret' });
+      as.resetStats();
+      const { url } = await broker.authorize('parsa', { redirectUri: REDIRECT, scopes: ['openid', 'api:read'] });
+      const u = new URL(url);
+      assert.equal(u.origin + u.pathname, as.endpoints.authorization);
+      assert.deepEqual([...u.searchParams.keys()].sort(), ['client_id', 'request_uri']);
+      assert.match(u.searchParams.get('request_uri'), /^urn:ietf:params:oauth:request_uri:/);
+      assert.equal(as.stats.pushedAuthorization, 1);
+
+      const conn = await broker.handleCallback((await completeConsentAt(url, 'alice')).callbackUrl);
+      assert.equal(conn.id, 'parsa/alice');
+      assert.equal(as.stats.token.authorization_code, 1);
+      const res = await broker.fetch(conn.id, '/me');
+      assert.equal(res.status, 200);
+      assert.equal((await res.json()).client_id, 'latchkey-cli');
+      broker.close();
+    });
+
+    test('without the PAR endpoint the same AS refuses the sign-in (the requirement is real)', async () => {
+      const broker = await layer.createBroker();
+      await broker.providers.register(providerFor(as, api, { key: 'nopar' }));
+      await broker.apps.upsert({ provider: 'nopar', clientId: 'latchkey-cli', clientSecret: 'cli-secret' });
+      const callback = await consent(broker, { provider: 'nopar' });
+      assert.equal(new URL(callback).searchParams.get('error'), 'invalid_request');
+      await rejectsWith(layer, broker.handleCallback(callback), 'provider_error', /Pushed Authorization Request/);
+      assert.deepEqual(await broker.connections(), []);
+      broker.close();
+    });
+  });
+
+  describe(`${layer.name} layer: private_key_jwt apps`, () => {
+    let as;
+    let api;
+    before(async () => {
+      as = await startAuthServer({
+        pki,
+        clients: [...defaultClients,
+          jwtClient('latchkey-jwt', rsa, ['authorization_code', 'refresh_token', 'client_credentials']),
+          jwtClient('latchkey-jwt-ec', ec, ['client_credentials'])],
+      });
+      api = await startApiServer({ pki, authServer: as });
+    });
+    after(async () => { await api?.close(); await as?.close(); });
+
+    async function jwtBroker() {
+      const storage = layer.index.memoryStorage();
+      const broker = await layer.createBroker({ storage });
+      return { broker, storage };
+    }
+
+    test('RS256: code exchange, refresh (a fresh assertion each time), fetch and revocation; the key stays sealed', async () => {
+      const { broker, storage } = await jwtBroker();
+      await broker.providers.register(providerFor(as, api, { key: 'jwtas' }));
+      const app = await broker.apps.upsert({
+        provider: 'jwtas', clientId: 'latchkey-jwt', clientSecret: rsa.pem, tokenEndpointAuthMethod: 'private_key_jwt', keyId: 'rsa-1',
+      });
+      for (const a of [app, await broker.apps.get('jwtas')]) {
+        assert.equal(a.tokenEndpointAuthMethod, 'private_key_jwt');
+        assert.equal(a.keyId, 'rsa-1');
+        assert.equal(a.hasClientSecret, true);
+        assert.ok(!JSON.stringify(a).includes(pemMarker(rsa.pem)));
+      }
+      assert.ok(!(await stored(storage)).includes(pemMarker(rsa.pem)), 'the PEM key is sealed in storage');
+
+      as.resetStats();
+      const conn = await connect(broker, { provider: 'jwtas', login: 'alice' });
+      assert.equal(conn.hasRefreshToken, true);
+      assert.equal(as.stats.token.authorization_code, 1);
+      for (let i = 0; i < 2; i += 1) assert.equal((await broker.getToken(conn.id, { forceRefresh: true })).refreshed, true);
+      assert.equal(as.stats.token.refresh_token, 2);
+      assert.equal(as.stats.tokenErrors.refresh_token ?? 0, 0);
+      const res = await broker.fetch(conn.id, '/me');
+      assert.equal((await res.json()).client_id, 'latchkey-jwt');
+      const d = await broker.disconnect(conn.id, { revoke: true });
+      assert.equal(d.revoked, true, JSON.stringify(d));
+      broker.close();
+    });
+
+    test('client credentials with RS256 and ES256; a key the AS does not know is invalid_client', async () => {
+      const { broker } = await jwtBroker();
+      for (const [key, clientId, pair, kid] of [['jwt-m2m', 'latchkey-jwt', rsa, 'rsa-1'], ['jwt-ec', 'latchkey-jwt-ec', ec, 'ec-1']]) {
+        await broker.providers.register(providerFor(as, api, { key, mode: 'client_credentials' }));
+        await broker.apps.upsert({ provider: key, clientId, clientSecret: pair.pem, tokenEndpointAuthMethod: 'private_key_jwt', keyId: kid });
+        const conn = await broker.connectClientCredentials(key);
+        assert.equal(conn.grant, 'client_credentials');
+        const res = await broker.fetch(conn.id, '/me');
+        assert.equal((await res.json()).client_id, clientId);
+      }
+      const stranger = keyPair('rsa', 'rsa-1');
+      await broker.apps.upsert({ provider: 'jwt-m2m', clientId: 'latchkey-jwt', clientSecret: stranger.pem });
+      const e = await rejectsWith(layer, broker.connectClientCredentials('jwt-m2m', { account: 'stranger' }), 'provider_error');
+      assert.equal(e.providerError, 'invalid_client');
+      assert.ok(!e.message.includes(pemMarker(stranger.pem)));
+      broker.close();
+    });
+  });
+}
+
+/// The test "browser" on an authorization URL, not following the redirect.
+function completeConsentAt(url, login) {
+  return completeConsent(url, { caFile: pki.ca.cert, login, fetchCallback: false });
 }

@@ -139,8 +139,8 @@ export const api = {
   /// see deviceRoutes().
   deviceStart: (key: string, body: { account?: string; scopes?: string[] }) =>
     call<DeviceStart>('POST', `/v1/providers/${seg(key)}/device`, body),
-  /// One poll: 200 with the connection when approved, 202 while the user has not answered (a
-  /// gateway may also hold the request until it knows); refusal and expiry are errors.
+  /// One poll: 200 with the connection when approved, 202 while the user has not answered (its
+  /// body says when to ask again; the gateway answers at once); refusal and expiry are errors.
   async devicePoll(key: string, handle: string): Promise<DevicePoll> {
     const r = await callWithStatus<Connection | null>('POST', `/v1/providers/${seg(key)}/device/poll`, { handle });
     return r.status === 200 && r.json && (r.json as Connection).provider ? { done: true, connection: r.json as Connection } : { done: false };

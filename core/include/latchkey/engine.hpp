@@ -81,8 +81,11 @@ struct CallbackRequest {
 // The device authorization grant (RFC 8628) runs as two operations, so a host can show the code
 // before it starts waiting: device_authorize asks the provider for a user code and returns what
 // to show; device_poll then waits (sleep effects at the server's interval) until the user has
-// approved or refused it, and stores the connection. The device_code that redeems the grant
-// never leaves the core unsealed: the host holds only a handle to the pending record.
+// approved or refused it, and stores the connection. A host that must not keep an operation
+// (and whatever it holds) alive while the user decides — a gateway answering each poll request
+// — calls device_poll_once instead, as often as it likes: it asks the provider at most once per
+// interval. The device_code that redeems the grant never leaves the core unsealed: the host
+// holds only a handle to the pending record.
 
 struct DeviceRequest {
   std::string principal = "default";
@@ -127,6 +130,16 @@ struct ConnectionInfo {
   std::int64_t updated_at_ms = 0;
   std::string last_error;  ///< The last refresh failure's message, if any.
   Params extras;           ///< Kept provider fields (JSON text values).
+};
+
+/// One device_poll_once: the connection once the user approved, else "not yet" and when asking
+/// again makes sense.
+struct DevicePollStatus {
+  bool pending = false;             ///< The user has not decided yet: poll again at next_poll_at_ms.
+  ConnectionInfo connection;        ///< When not pending: the stored connection.
+  std::int64_t interval_ms = 0;     ///< The provider's current interval (longer after slow_down).
+  std::int64_t next_poll_at_ms = 0;  ///< Earlier polls are answered pending without asking the provider.
+  std::int64_t expires_at_ms = 0;   ///< The code is dead after this (then: state_expired).
 };
 
 struct AccessToken {
@@ -183,6 +196,13 @@ struct AppInfo {
   bool has_client_secret = false;
   std::string token_endpoint_auth_method;  ///< "": the provider's.
   std::string key_id;
+  // An app that discover_resource registered (RFC 7591 §3.2.1). The registration access token
+  // itself is sealed and never returned, like the client secret.
+  bool has_registration_access_token = false;
+  std::string registration_client_uri;
+  /// When the server said the client secret stops working (0: never). Past it, every grant
+  /// fails with invalid_request before anything is sent: register again (see docs/effects.md).
+  std::int64_t client_secret_expires_at_ms = 0;
   std::string redirect_uri;
   std::vector<std::string> scopes;
   std::map<std::string, std::string> template_values;
@@ -253,7 +273,9 @@ class Engine {
   /// RFC 9728 protected-resource metadata (well-known, or a 401's resource_metadata) → RFC 8414
   /// authorization-server metadata → RFC 7591 dynamic client registration: saves `key` with
   /// `resource` set (RFC 8707) and the issued client as its app (secret sealed). Without a
-  /// registration_endpoint the provider is saved without an app (has_app false).
+  /// registration_endpoint the provider is saved without an app (has_app false). The server's
+  /// registration_access_token (sealed), registration_client_uri and client_secret_expires_at
+  /// are kept with the app.
   std::unique_ptr<Operation<ProviderInfo>> discover_resource(ResourceDiscoveryRequest request);
   /// `managed` needs a provider with a managed_service_config_key.
   std::unique_ptr<Operation<ProviderInfo>> set_mode(std::string provider, Mode mode);
@@ -273,6 +295,13 @@ class Engine {
   /// expires (state_expired). Cancel by dropping the operation; a later poll with the same handle
   /// carries on until expiry.
   std::unique_ptr<Operation<ConnectionInfo>> device_poll(DevicePollRequest request);
+  /// The same without waiting: no sleep effects. Before the interval since the last request to
+  /// the token endpoint (or since device_authorize) has passed it only reads the store and
+  /// answers pending; after it, it asks once: pending (authorization_pending, slow_down — whose
+  /// longer interval is kept —, or a 5xx/429/transport hiccup), or the connection. Refusal,
+  /// expiry, an unknown handle and a fourth hiccup in a row end it as device_poll's errors do;
+  /// two concurrent calls never both ask the provider (the record is claimed with compare-and-swap).
+  std::unique_ptr<Operation<DevicePollStatus>> device_poll_once(DevicePollRequest request);
   /// Client-credentials grant: fetches a token and stores it as a connection.
   std::unique_ptr<Operation<ConnectionInfo>> connect_client_credentials(ConnectionRef ref, std::vector<std::string> scopes);
   /// A token valid for at least the provider's expiry buffer, refreshing (single-flight) if needed.
