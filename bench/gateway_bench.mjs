@@ -6,7 +6,7 @@
 //     at the authorization server and no failed request;
 //  4. RSS with many stored connections and 100 idle keep-alive clients.
 //
-//   node bench/gateway_bench.mjs [--quick] [--connections N] [--duration S] [LATCHKEYD_BIN]
+//   node bench/gateway_bench.mjs [--quick] [--connections N] [--duration S] [--rounds N] [LATCHKEYD_BIN]
 //
 // The binary: the argument, else $LATCHKEYD_BIN, else build/native/native/gateway/latchkeyd.
 // Exits 1 when a correctness check fails (storm, wrk errors, a request that should succeed);
@@ -29,11 +29,15 @@ const { values: opts, positionals } = parseArgs({
     quick: { type: 'boolean', default: false },
     connections: { type: 'string' },
     duration: { type: 'string' },
+    rounds: { type: 'string' },
   },
 });
 const QUICK = opts.quick;
 const CONNECTIONS = Number(opts.connections ?? 16);                // wrk -c
-const DURATION = Number(opts.duration ?? (QUICK ? 2 : 10));        // wrk -d, seconds
+const DURATION = Number(opts.duration ?? (QUICK ? 2 : 6));         // wrk -d, seconds
+// The proxy comparison alternates latchkeyd and nginx this many times (the order flips each
+// round), so a change in the shared machine's load hits both; the figures are the medians.
+const ROUNDS = Number(opts.rounds ?? (QUICK ? 1 : 5));
 const SEEDED = QUICK ? 500 : 10_000;                               // stored connections for the RSS figure
 const STORM = QUICK ? 200 : 1000;                                  // concurrent requests on an expired token
 const IDLE_CLIENTS = 100;
@@ -273,8 +277,34 @@ async function main() {
   // 1–2. wrk, one target after the other.
   const wrkDir = join(dir, 'wrk');
   mkdirSync(wrkDir);
-  const gwProxy = await wrk(wrkDir, 'proxy', `${gw.url}/v1/proxy/bench/items`, { key: admin });
-  const ngProxy = await wrk(wrkDir, 'nginx', `${nginx.proxy}/items`, { key: admin });
+  const rounds = [];
+  for (let i = 0; i < ROUNDS; i += 1) {
+    const runGw = () => wrk(wrkDir, 'proxy', `${gw.url}/v1/proxy/bench/items`, { key: admin });
+    const runNg = () => wrk(wrkDir, 'nginx', `${nginx.proxy}/items`, { key: admin });
+    const round = {};
+    if (i % 2 === 0) {
+      round.gw = await runGw();
+      round.ng = await runNg();
+    } else {
+      round.ng = await runNg();
+      round.gw = await runGw();
+    }
+    rounds.push(round);
+  }
+  const median = (xs) => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+  const combine = (rs) => ({
+    rps: median(rs.map((r) => r.rps)),
+    p99_ms: median(rs.map((r) => r.p99_ms)),
+    requests: sum(rs.map((r) => r.requests)),
+    non2xx: sum(rs.map((r) => r.non2xx)),
+    socket_errors: sum(rs.map((r) => r.socket_errors)),
+  });
+  const gwProxy = combine(rounds.map((r) => r.gw));
+  const ngProxy = combine(rounds.map((r) => r.ng));
   const token = await wrk(wrkDir, 'token', `${gw.url}/v1/connections/bench/bench/token`, { method: 'POST', key: admin });
   for (const [name, r] of [['latchkeyd proxy', gwProxy], ['nginx proxy', ngProxy], ['token endpoint', token]]) {
     check(r.requests > 0 && Number.isFinite(r.p99_ms) && r.non2xx === 0 && r.socket_errors === 0,
@@ -320,11 +350,12 @@ async function main() {
   const rssIdle = rssKb(gw.child.pid);
   for (const s of sockets) s.destroy();
 
-  const ratio = gwProxy.rps / ngProxy.rps;
-  const p99Gap = gwProxy.p99_ms - ngProxy.p99_ms;
+  const ratio = median(rounds.map((r) => r.gw.rps / r.ng.rps));
+  const p99Gap = median(rounds.map((r) => r.gw.p99_ms - r.ng.p99_ms));
   const mark = (ok) => (ok ? '✔' : '✘');
   const f = (x, d = 0) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
-  console.log(`latchkeyd gateway bench (${QUICK ? 'quick' : 'full'}): wrk -t2 -c${CONNECTIONS} -d${DURATION}s, ${BIN}`);
+  console.log(`latchkeyd gateway bench (${QUICK ? 'quick' : 'full'}): wrk -t2 -c${CONNECTIONS} -d${DURATION}s, `
+    + `proxy: medians of ${ROUNDS} alternating round${ROUNDS > 1 ? 's' : ''}, ${BIN}`);
   console.table({
     'latchkeyd proxy': { 'req/s': f(gwProxy.rps), 'p99 ms': f(gwProxy.p99_ms, 2), target: '' },
     'nginx proxy_pass': { 'req/s': f(ngProxy.rps), 'p99 ms': f(ngProxy.p99_ms, 2), target: '' },
@@ -340,7 +371,11 @@ async function main() {
   console.log(JSON.stringify({
     mode: QUICK ? 'quick' : 'full',
     wrk: { threads: 2, connections: CONNECTIONS, duration_s: DURATION },
-    proxy: { latchkeyd: gwProxy, nginx: ngProxy, ratio, p99_gap_ms: p99Gap },
+    proxy: {
+      latchkeyd: gwProxy, nginx: ngProxy, ratio, p99_gap_ms: p99Gap,
+      rounds: rounds.map((r) => ({ latchkeyd_rps: r.gw.rps, nginx_rps: r.ng.rps, latchkeyd_p99_ms: r.gw.p99_ms,
+        nginx_p99_ms: r.ng.p99_ms })),
+    },
     token_endpoint: token,
     storm: { requests: STORM, failed: stormFailed, refreshes, ms: Math.round(stormMs) },
     memory_kb: { start: rss0, seeded: rssSeeded, with_idle_clients: rssIdle, seeded_connections: SEEDED,

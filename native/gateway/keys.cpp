@@ -18,10 +18,11 @@ namespace {
 class KnownKeys {
  public:
   static constexpr std::int64_t kTtlMs = 5000;
-  std::optional<KeyInfo> find(const std::string& name, std::int64_t now) {
+  std::optional<KeyInfo> find(const std::string& name, std::int64_t now, std::int64_t* until_ms = nullptr) {
     std::shared_lock lock(mu_);
     auto it = keys_.find(name);
     if (it == keys_.end() || it->second.until_ms <= now) return std::nullopt;
+    if (until_ms) *until_ms = it->second.until_ms;
     return it->second.info;
   }
   void remember(const std::string& name, const KeyInfo& info, std::int64_t now) {
@@ -67,9 +68,9 @@ Result<std::string> create_key(native::Host& host, const std::string& principal,
   return key;
 }
 
-std::optional<KeyInfo> recently_seen_key(const std::string& api_key) {
+std::optional<KeyInfo> recently_seen_key(const std::string& api_key, std::int64_t now_ms, std::int64_t* until_ms) {
   if (api_key.size() < 10 || api_key.size() > 200 || api_key.compare(0, 3, "lk_") != 0) return std::nullopt;
-  return known_keys().find(key_record_name(api_key), native::Host::now_ms());
+  return known_keys().find(key_record_name(api_key), now_ms, until_ms);
 }
 
 Result<std::optional<KeyInfo>> lookup_key(native::Host& host, const std::string& api_key) {

@@ -30,7 +30,7 @@ Result<std::string> create_key(native::Host& host, const std::string& principal,
 Result<std::optional<KeyInfo>> lookup_key(native::Host& host, const std::string& api_key);
 
 /// The key's owner if lookup_key has seen the key in the last 5 s, without the store: nullopt
-/// means "ask lookup_key", not "unknown".
-std::optional<KeyInfo> recently_seen_key(const std::string& api_key);
+/// means "ask lookup_key", not "unknown". `until_ms` gets when that stops being so.
+std::optional<KeyInfo> recently_seen_key(const std::string& api_key, std::int64_t now_ms, std::int64_t* until_ms);
 
 }  // namespace latchkey::gateway

@@ -7,9 +7,25 @@ namespace {
 constexpr double kBounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
 }
 
+namespace {
+
+// Counters by name and status; the name is only copied the first time it is seen.
+void bump(std::map<std::string, std::map<int, std::uint64_t>, std::less<>>& counters, std::string_view name,
+          int status) {
+  auto it = counters.find(name);
+  if (it == counters.end()) it = counters.emplace(std::string(name), std::map<int, std::uint64_t>{}).first;
+  ++it->second[status];
+}
+
+}  // namespace
+
 void Metrics::observe(const std::string& route, int status, double seconds) {
   std::lock_guard<std::mutex> lock(mu_);
-  ++requests_[{route, status}];
+  observe_locked(route, status, seconds);
+}
+
+void Metrics::observe_locked(std::string_view route, int status, double seconds) {
+  bump(requests_, route, status);
   for (int i = 0; i < kBuckets; ++i) {
     if (seconds <= kBounds[i]) {
       ++buckets_[i];
@@ -36,10 +52,16 @@ void Metrics::count_error(const std::string& route, const std::string& code) {
   }
 }
 
-void Metrics::count_proxy(const std::string& provider, int status, bool by_loop) {
+void Metrics::count_proxy(const std::string& provider, int status) {
   std::lock_guard<std::mutex> lock(mu_);
-  ++proxied_[{provider, status}];
-  if (by_loop) ++proxied_by_loop_;
+  bump(proxied_, provider, status);
+}
+
+void Metrics::observe_loop_proxy(std::string_view route, const std::string& provider, int status, double seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  observe_locked(route, status, seconds);
+  bump(proxied_, provider, status);
+  ++proxied_by_loop_;
 }
 
 namespace {
@@ -62,10 +84,12 @@ std::string Metrics::render() const {
   out += "# HELP latchkeyd_requests_total HTTP requests handled, by route template and status.\n";
   out += "# TYPE latchkeyd_requests_total counter\n";
   // Route labels are our own templates (never client input), so they need no escaping.
-  for (const auto& [key, n] : requests_) {
-    std::snprintf(line, sizeof line, "latchkeyd_requests_total{route=\"%s\",status=\"%d\"} %llu\n", key.first.c_str(),
-                  key.second, static_cast<unsigned long long>(n));
-    out += line;
+  for (const auto& [route, by_status] : requests_) {
+    for (const auto& [status, n] : by_status) {
+      std::snprintf(line, sizeof line, "latchkeyd_requests_total{route=\"%s\",status=\"%d\"} %llu\n", route.c_str(),
+                    status, static_cast<unsigned long long>(n));
+      out += line;
+    }
   }
   out += "# HELP latchkeyd_request_duration_seconds Time from a request's last byte to its response.\n";
   out += "# TYPE latchkeyd_request_duration_seconds histogram\n";
@@ -95,9 +119,11 @@ std::string Metrics::render() const {
   out += "latchkeyd_store_errors_total " + std::to_string(store_errors_) + "\n";
   out += "# HELP latchkeyd_proxy_requests_total Requests proxied to a provider's API, by provider and status answered.\n";
   out += "# TYPE latchkeyd_proxy_requests_total counter\n";
-  for (const auto& [key, n] : proxied_) {
-    out += "latchkeyd_proxy_requests_total{provider=\"" + label_value(key.first) + "\",status=\"" +
-           std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
+  for (const auto& [provider, by_status] : proxied_) {
+    for (const auto& [status, n] : by_status) {
+      out += "latchkeyd_proxy_requests_total{provider=\"" + label_value(provider) + "\",status=\"" +
+             std::to_string(status) + "\"} " + std::to_string(n) + "\n";
+    }
   }
   out += "# HELP latchkeyd_proxy_loop_requests_total Proxied requests an event loop sent itself, signed from memory "
          "(the others went through a worker thread and the store).\n";

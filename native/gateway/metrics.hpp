@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace latchkey::gateway {
@@ -17,14 +18,18 @@ class Metrics {
   /// A request that failed with the core's error `code` ("invalid_grant", "storage", ...): counts
   /// refresh failures (on the routes that refresh) and store errors (anywhere).
   void count_error(const std::string& route, const std::string& code);
-  /// One proxied request to `provider` (a registered provider's key) and the status answered;
-  /// `by_loop`: an event loop sent it itself (session.hpp).
-  void count_proxy(const std::string& provider, int status, bool by_loop = false);
+  /// One proxied request to `provider` (a registered provider's key) and the status answered.
+  void count_proxy(const std::string& provider, int status);
+  /// observe() and count_proxy() at once, for a request an event loop proxied itself (session.hpp).
+  void observe_loop_proxy(std::string_view route, const std::string& provider, int status, double seconds);
   std::string render() const;
 
  private:
+  using Counters = std::map<std::string, std::map<int, std::uint64_t>, std::less<>>;  ///< by name, then status
+  void observe_locked(std::string_view route, int status, double seconds);
+
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, int>, std::uint64_t> requests_;
+  Counters requests_;
   static constexpr int kBuckets = 10;
   std::uint64_t buckets_[kBuckets] = {};  ///< Cumulative on render, per-bucket here.
   std::uint64_t count_ = 0;
@@ -32,7 +37,7 @@ class Metrics {
   std::uint64_t refreshes_ = 0;
   std::map<std::string, std::uint64_t> refresh_failures_;  ///< by error code
   std::uint64_t store_errors_ = 0;
-  std::map<std::pair<std::string, int>, std::uint64_t> proxied_;
+  Counters proxied_;
   std::uint64_t proxied_by_loop_ = 0;
 };
 

@@ -20,7 +20,7 @@ Params upstream_request_headers(const HeaderList& headers, std::string* account)
 
 /// The upstream's answer without its hop-by-hop headers, cookies or Server header (Content-Length
 /// stays: the caller's framing follows it, or chunks the body when it is absent).
-HttpResponse caller_response_head(const HttpResponse& upstream);
+HttpResponse caller_response_head(HttpResponse upstream);
 
 /// The status line and headers sent to the caller for `head` (already filtered). Sets `chunked`
 /// when the body must be chunked (no Content-Length, and a body is allowed).

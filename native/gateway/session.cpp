@@ -165,18 +165,28 @@ bool Session::try_proxy() {
   if (length > kReplayableBody) return false;
   auto auth = req.find(http::field::authorization);
   if (auth == req.end() || !auth->value().starts_with("Bearer ")) return false;
-  auto key = recently_seen_key(std::string(auth->value().substr(7)));
-  if (!key) return false;
+  const std::int64_t now = native::Host::now_ms();
+  // A keep-alive client sends the same key every time: hashing it once per connection (and
+  // again when the key cache's entry lapses) is enough.
+  if (auth->value() != key_header_ || now >= key_until_ms_) {
+    key_header_.clear();
+    auto known = recently_seen_key(std::string(auth->value().substr(7)), now, &key_until_ms_);
+    if (!known) return false;
+    key_header_ = std::string(auth->value());
+    key_ = std::move(*known);
+  }
+  const KeyInfo* key = &key_;
 
   ApiRequest api;
   api.method = std::string(req.method_string());
   api.target = std::string(req.target());
+  api.headers.reserve(16);
   for (const auto& field : req) api.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   Target t;
   if (!split_target(api.target, &t) || t.segments.size() < 3) return false;
   auto plan = plan_proxy(api, t, key->principal);
   if (!plan) return false;
-  auto signer = state.signers->find(plan->ref, native::Host::now_ms());
+  auto signer = state.signers->find(plan->ref, now);
   if (!signer) return false;
 
   ex_ = std::make_unique<Exchange>();
@@ -214,9 +224,10 @@ void Session::read_body(std::size_t length) {
 void Session::send_upstream(bool fresh) {
   Exchange& ex = *ex_;
   if (ex.wire.empty()) {
-    auto signed_request = sign_with(*ex.signer, ex.request);
+    auto signed_request = sign_with(*ex.signer, std::move(ex.request));
     if (!signed_request) return hand_off({});
-    auto wire = native::wire_request(*signed_request);
+    ex.request = std::move(*signed_request);  // its body is the same, for a worker if it comes to that
+    auto wire = native::wire_request(ex.request);
     if (!wire || (wire->tls && !loop_.tls())) return hand_off({});
     ex.wire = std::move(wire->bytes);
     ex.tls = wire->tls;
@@ -224,7 +235,7 @@ void Session::send_upstream(bool fresh) {
     ex.port = wire->port;
     ex.origin = (ex.tls ? "https://" : "http://") + ex.host + ":" + std::to_string(ex.port);
     ex.close_requested = wire->close_requested;
-    ex.deadline_ms = steady_ms() + (signed_request->timeout_ms > 0 ? signed_request->timeout_ms : 30000);
+    ex.deadline_ms = steady_ms() + (ex.request.timeout_ms > 0 ? ex.request.timeout_ms : 30000);
   }
   ex.up = fresh ? nullptr : loop_.take_upstream(ex.origin);
   ex.reused = ex.up != nullptr;
@@ -396,7 +407,7 @@ void Session::take_upstream_head() {
     upstream.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
   ex.status = upstream.status;
-  ex.out = serialize_response_head(caller_response_head(upstream), ex.head_request,
+  ex.out = serialize_response_head(caller_response_head(std::move(upstream)), ex.head_request,
                                    ex.close || loop_.state().stopping, &ex.chunked);
   ex.head_sent = true;
 }
@@ -453,8 +464,7 @@ void Session::write_client(bool last) {
 void Session::finish_proxy(int status, bool cut) {
   ServerState& state = loop_.state();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-  state.metrics.observe(kProxyRoute, status, seconds);
-  state.metrics.count_proxy(ex_->provider, status, true);
+  state.metrics.observe_loop_proxy(kProxyRoute, ex_->provider, status, seconds);
   loop_.log(access_log_line(ex_->method, kProxyRoute, status, seconds * 1000, ex_->principal));
   const bool close_after = cut || ex_->close || state.stopping;
   ex_.reset();

@@ -21,6 +21,7 @@
 #include <boost/beast/http/parser.hpp>
 
 #include "event_loop.hpp"
+#include "keys.hpp"
 
 namespace latchkey::gateway {
 
@@ -70,6 +71,9 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::beast::flat_buffer buffer_;
   std::unique_ptr<boost::beast::http::request_parser<boost::beast::http::empty_body>> head_;
   std::unique_ptr<Exchange> ex_;
+  std::string key_header_;  ///< The Authorization value key_ was found for, until key_until_ms_.
+  KeyInfo key_;
+  std::int64_t key_until_ms_ = 0;
   Wait waiting_ = Wait::none;
   std::int64_t deadline_ms_ = 0;
   bool closed_ = false;
