@@ -13,7 +13,7 @@ namespace asio = boost::asio;
 
 constexpr auto kSweepEvery = std::chrono::milliseconds(250);  // how late a deadline may be noticed
 constexpr auto kLogDelay = std::chrono::milliseconds(50);
-constexpr std::size_t kLogBatch = 4096;  // PIPE_BUF: a write this size never interleaves with another's
+constexpr std::size_t kLogBatch = 16 * 1024;
 constexpr std::size_t kIdlePerOrigin = 64;
 
 std::int64_t steady_ms() {
@@ -78,8 +78,7 @@ void EventLoop::log(const std::string& line) {
 }
 
 void EventLoop::flush_log() {
-  if (log_.empty()) return;
-  (void)!::write(STDERR_FILENO, log_.data(), log_.size());
+  state_.log.submit(log_);
   log_.clear();
 }
 

@@ -41,7 +41,7 @@ class EventLoop {
   // On the loop's thread only:
   void add(Session* s);
   void remove(Session* s);
-  /// Queues an access-log line; lines leave in writes of up to PIPE_BUF bytes, within 50 ms.
+  /// Queues an access-log line; they go to the log's writer in batches, within 50 ms.
   void log(const std::string& line);
   std::unique_ptr<Upstream> take_upstream(const std::string& origin);
   void keep_upstream(std::unique_ptr<Upstream> u);

@@ -64,6 +64,11 @@ void Metrics::observe_loop_proxy(std::string_view route, const std::string& prov
   ++proxied_by_loop_;
 }
 
+void Metrics::count_log_lines_dropped(std::uint64_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  log_lines_dropped_ += n;
+}
+
 namespace {
 std::string label_value(const std::string& s) {
   std::string out;
@@ -129,6 +134,9 @@ std::string Metrics::render() const {
          "(the others went through a worker thread and the store).\n";
   out += "# TYPE latchkeyd_proxy_loop_requests_total counter\n";
   out += "latchkeyd_proxy_loop_requests_total " + std::to_string(proxied_by_loop_) + "\n";
+  out += "# HELP latchkeyd_access_log_lines_dropped_total Access-log lines dropped because stderr was not being read.\n";
+  out += "# TYPE latchkeyd_access_log_lines_dropped_total counter\n";
+  out += "latchkeyd_access_log_lines_dropped_total " + std::to_string(log_lines_dropped_) + "\n";
   return out;
 }
 

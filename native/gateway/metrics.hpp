@@ -22,6 +22,8 @@ class Metrics {
   void count_proxy(const std::string& provider, int status);
   /// observe() and count_proxy() at once, for a request an event loop proxied itself (session.hpp).
   void observe_loop_proxy(std::string_view route, const std::string& provider, int status, double seconds);
+  /// Access-log lines dropped because stderr was not being read (access_log.hpp).
+  void count_log_lines_dropped(std::uint64_t n);
   std::string render() const;
 
  private:
@@ -39,6 +41,7 @@ class Metrics {
   std::uint64_t store_errors_ = 0;
   Counters proxied_;
   std::uint64_t proxied_by_loop_ = 0;
+  std::uint64_t log_lines_dropped_ = 0;
 };
 
 }  // namespace latchkey::gateway

@@ -16,7 +16,6 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "event_loop.hpp"
-#include "json.hpp"
 #include "server_state.hpp"
 #include "session.hpp"
 
@@ -53,23 +52,6 @@ void refuse_busy(int fd) {
 }
 
 }  // namespace
-
-// One write(2) per line, or per batch of whole lines (EventLoop::log): a line is far below
-// PIPE_BUF, so lines from different threads never interleave. Formatted by hand (it is written
-// for every request): the method is an HTTP token and the route one of our templates; only the
-// principal needs JSON's escaping.
-std::string access_log_line(const std::string& method, const std::string& route, int status, double ms,
-                            const std::string& principal) {
-  char numbers[160];
-  const int n = std::snprintf(numbers, sizeof numbers, ",\"status\":%d,\"ms\":%lld,\"us\":%lld,\"principal\":",
-                              status, static_cast<long long>(ms + 0.5), static_cast<long long>(ms * 1000));
-  std::string line = "{\"ts_ms\":" + std::to_string(native::Host::now_ms()) + ",\"method\":\"" + method +
-                     "\",\"route\":\"" + route + "\"";
-  line.append(numbers, static_cast<std::size_t>(n));
-  line += principal.empty() ? "null" : detail::json::serialize(detail::json::Value(principal));
-  line += "}\n";
-  return line;
-}
 
 int serve(const ServerOptions& options) {
   std::signal(SIGPIPE, SIG_IGN);
@@ -166,7 +148,7 @@ int serve(const ServerOptions& options) {
   }
   for (auto& loop : loops) loop->stop();
   for (auto& t : threads) t.join();
-  std::cerr << "{\"event\":\"stopped\"}\n";
+  state.log.submit("{\"event\":\"stopped\"}\n");  // after every request's line (the log writes in order)
   return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 
+#include "access_log.hpp"
 #include "host_pool.hpp"
 #include "metrics.hpp"
 #include "server.hpp"
@@ -17,12 +18,13 @@
 namespace latchkey::gateway {
 
 struct ServerState {
-  explicit ServerState(const ServerOptions& o) : options(o), hosts(o.host), workers(o.engines) {}
+  explicit ServerState(const ServerOptions& o) : options(o), hosts(o.host), workers(o.engines), log(metrics) {}
   const ServerOptions& options;
   HostPool hosts;                        ///< Lent to worker threads, one request at a time.
   std::unique_ptr<SignerCache> signers;  ///< What the event loops sign proxied requests with.
   WorkerThreads workers;  ///< Where requests the loops hand over run; as many kept idle as there are engines.
   Metrics metrics;
+  AccessLog log;
   std::string listen;  ///< The bound address (set before the first connection).
   std::atomic<bool> stopping{false};
 
@@ -30,10 +32,5 @@ struct ServerState {
   std::condition_variable all_closed;
   std::size_t open = 0;  ///< Client connections accepted and not yet closed.
 };
-
-/// One JSON line per request: the route template and the principal, never the target's query,
-/// a header, a key or a token.
-std::string access_log_line(const std::string& method, const std::string& route, int status, double ms,
-                            const std::string& principal);
 
 }  // namespace latchkey::gateway

@@ -234,8 +234,7 @@ bool Connection::serve() {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - work_.started).count();
   state_.metrics.observe(response.route, response.status, seconds);
   if (!response.error_code.empty()) state_.metrics.count_error(response.route, response.error_code);
-  std::string line = access_log_line(method, response.route, response.status, seconds * 1000, response.principal);
-  (void)!::write(STDERR_FILENO, line.data(), line.size());
+  state_.log.submit(access_log_line(method, response.route, response.status, seconds * 1000, response.principal));
 
   if (response.streamed) {
     if (!streamed_ok) return false;  // cut short: closing is the only way to tell the client

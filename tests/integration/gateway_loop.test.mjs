@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
+import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
 import { startApiServer } from '../fixtures/api_server.mjs';
@@ -357,4 +358,39 @@ describe('latchkeyd event-loop proxy', () => {
     assert.ok(lines.some((l) => l.event === 'stopped'));
     for (const secret of [token, key, 'm2m-secret']) assert.ok(!gw.stderr.includes(secret), 'a secret was logged');
   });
+});
+
+// Nobody reads latchkeyd's stderr here: the pipe fills after a few hundred log lines. Requests —
+// proxied ones on the event loops and API ones on worker threads — must keep being answered.
+test('a stderr nobody reads does not stall the gateway', async () => {
+  const cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
+  const made = await runD(cli, ['keys', 'create', '--principal', 'carol', '--role', 'admin']);
+  assert.equal(made.status, 0, made.stderr);
+  const child = spawn(process.env.LATCHKEYD_BIN, ['serve', '--listen', '127.0.0.1:0'],
+    { env: cli.env, stdio: ['ignore', 'pipe', 'pipe'] });  // stderr: a pipe never read
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(`http://${JSON.parse(out.split('\n')[0]).listening}`);
+      });
+      child.on('close', (code) => reject(new Error(`latchkeyd exited ${code}`)));
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    const started = Date.now();
+    let answered = 0;
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      for (let i = 0; i < 400; i += 1) {
+        const r = await request(`${url}/v1/whoami`, { key: made.stdout.trim(), agent });
+        assert.equal(r.status, 200);
+        answered += 1;
+      }
+    }));
+    agent.destroy();
+    assert.equal(answered, 3200);  // some 380 KB of log lines: six times what the pipe holds
+    assert.ok(Date.now() - started < 60_000, 'answered without waiting for the log');
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
