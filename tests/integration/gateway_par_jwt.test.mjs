@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { startApiServer } from '../fixtures/api_server.mjs';
 import { defaultClients, startAuthServer } from '../fixtures/auth_server.mjs';
-import { jwtClient, keyPair, pemMarker } from '../fixtures/client_keys.mjs';
+import { jwtClients, keyPair, pemMarker } from '../fixtures/client_keys.mjs';
 import { completeConsent } from '../fixtures/consent.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import { Cli, providerFor, request, runD, startGateway, tempDir } from './harness.mjs';
@@ -111,9 +111,7 @@ describe('latchkeyd: private_key_jwt apps (RFC 7523)', () => {
   before(async () => {
     as = await startAuthServer({
       pki,
-      clients: [...defaultClients,
-        jwtClient('latchkey-jwt', rsa, ['authorization_code', 'refresh_token', 'client_credentials']),
-        jwtClient('latchkey-jwt-ec', ec, ['client_credentials'])],
+      clients: [...defaultClients, ...jwtClients(rsa, ec)],
     });
     api = await startApiServer({ pki, authServer: as });
     env = await startGatewayWithKeys();

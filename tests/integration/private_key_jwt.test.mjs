@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { startApiServer } from '../fixtures/api_server.mjs';
 import { defaultClients, startAuthServer } from '../fixtures/auth_server.mjs';
-import { jwtClient, keyPair } from '../fixtures/client_keys.mjs';
+import { jwtClients, keyPair } from '../fixtures/client_keys.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import { Cli, providerFor, tempDir } from './harness.mjs';
 
@@ -24,9 +24,7 @@ describe('private_key_jwt', () => {
   before(async () => {
     as = await startAuthServer({
       pki,
-      clients: [...defaultClients,
-        jwtClient('latchkey-jwt', rsa, ['authorization_code', 'refresh_token', 'client_credentials']),
-        jwtClient('latchkey-jwt-ec', ec, ['client_credentials'])],
+      clients: [...defaultClients, ...jwtClients(rsa, ec)],
     });
     api = await startApiServer({ pki, authServer: as });
     cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });

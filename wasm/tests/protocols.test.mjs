@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { startApiServer } from '../../tests/fixtures/api_server.mjs';
 import { defaultClients, startAuthServer } from '../../tests/fixtures/auth_server.mjs';
-import { jwtClient, keyPair, pemMarker } from '../../tests/fixtures/client_keys.mjs';
+import { jwtClients, keyPair, pemMarker } from '../../tests/fixtures/client_keys.mjs';
 import { completeConsent, completeDeviceConsent } from '../../tests/fixtures/consent.mjs';
 import { startOAuth1Server } from '../../tests/fixtures/oauth1_server.mjs';
 import { startMcpServer } from '../../tests/fixtures/mcp_server.mjs';
@@ -499,9 +499,7 @@ for (const layer of LAYERS) {
     before(async () => {
       as = await startAuthServer({
         pki,
-        clients: [...defaultClients,
-          jwtClient('latchkey-jwt', rsa, ['authorization_code', 'refresh_token', 'client_credentials']),
-          jwtClient('latchkey-jwt-ec', ec, ['client_credentials'])],
+        clients: [...defaultClients, ...jwtClients(rsa, ec)],
       });
       api = await startApiServer({ pki, authServer: as });
     });
