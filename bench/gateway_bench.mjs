@@ -1,6 +1,7 @@
 // latchkeyd's performance figures (bench/README.md, "Gateway"), all on loopback in one run:
 //  1. proxy throughput and p99: latchkeyd's proxy route (token injected) vs nginx `proxy_pass`
-//     with a static Authorization header, both to the same static nginx upstream, under wrk;
+//     with a static Authorization header, both to the same static nginx upstream, under wrk,
+//     and latchkeyd's CPU time (user and system) per proxied request;
 //  2. the token endpoint for a valid stored token, under wrk;
 //  3. a refresh storm: concurrent proxied requests on an expired token → exactly one refresh
 //     at the authorization server and no failed request;
@@ -11,7 +12,7 @@
 // The binary: the argument, else $LATCHKEYD_BIN, else build/native/native/gateway/latchkeyd.
 // Exits 1 when a correctness check fails (storm, wrk errors, a request that should succeed);
 // the speed targets are only reported, as the machine is shared.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -107,6 +108,14 @@ async function expectOk(what, response) {
   const r = await response;
   if (r.status < 200 || r.status > 299) throw new Error(`${what}: HTTP ${r.status} ${r.text.slice(0, 300)}`);
   return r.text ? JSON.parse(r.text) : null;
+}
+
+/// A process's CPU time so far (all its threads), in µs of user and of system time.
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+function cpuUs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');  // from field 3 (state) on
+  return { user: Number(fields[11]) * 1e6 / CLK_TCK, sys: Number(fields[12]) * 1e6 / CLK_TCK };
 }
 
 function rssKb(pid) {
@@ -279,7 +288,16 @@ async function main() {
   mkdirSync(wrkDir);
   const rounds = [];
   for (let i = 0; i < ROUNDS; i += 1) {
-    const runGw = () => wrk(wrkDir, 'proxy', `${gw.url}/v1/proxy/bench/items`, { key: admin });
+    // latchkeyd's CPU time per proxied request, from /proc across the round (tick resolution:
+    // 10 ms against the ~1 s of CPU a round uses).
+    const runGw = async () => {
+      const before = cpuUs(gw.child.pid);
+      const r = await wrk(wrkDir, 'proxy', `${gw.url}/v1/proxy/bench/items`, { key: admin });
+      const after = cpuUs(gw.child.pid);
+      r.user_us_per_request = (after.user - before.user) / r.requests;
+      r.sys_us_per_request = (after.sys - before.sys) / r.requests;
+      return r;
+    };
     const runNg = () => wrk(wrkDir, 'nginx', `${nginx.proxy}/items`, { key: admin });
     const round = {};
     if (i % 2 === 0) {
@@ -303,7 +321,11 @@ async function main() {
     non2xx: sum(rs.map((r) => r.non2xx)),
     socket_errors: sum(rs.map((r) => r.socket_errors)),
   });
-  const gwProxy = combine(rounds.map((r) => r.gw));
+  const gwProxy = {
+    ...combine(rounds.map((r) => r.gw)),
+    user_us_per_request: median(rounds.map((r) => r.gw.user_us_per_request)),
+    sys_us_per_request: median(rounds.map((r) => r.gw.sys_us_per_request)),
+  };
   const ngProxy = combine(rounds.map((r) => r.ng));
   const token = await wrk(wrkDir, 'token', `${gw.url}/v1/connections/bench/bench/token`, { method: 'POST', key: admin });
   for (const [name, r] of [['latchkeyd proxy', gwProxy], ['nginx proxy', ngProxy], ['token endpoint', token]]) {
@@ -347,6 +369,7 @@ async function main() {
     setTimeout(() => ok(false), 3000);  // a client that is not served by now is stalled
   })));
   const idleAnswered = answered.filter(Boolean).length;
+  check(idleAnswered === IDLE_CLIENTS, `${IDLE_CLIENTS - idleAnswered} of ${IDLE_CLIENTS} idle clients were not answered within 3 s`);
   const rssIdle = rssKb(gw.child.pid);
   for (const s of sockets) s.destroy();
 
@@ -363,6 +386,8 @@ async function main() {
       target: `≥ 0.8× ${mark(ratio >= 0.8)}, p99 ≤ +1 ms ${mark(p99Gap <= 1)}` },
     'token endpoint': { 'req/s': f(token.rps), 'p99 ms': f(token.p99_ms, 2), target: `≥ 20k/s ${mark(token.rps >= 20_000)}` },
   });
+  console.log(`latchkeyd CPU per proxied request (median of the rounds): ${gwProxy.user_us_per_request.toFixed(1)} µs `
+    + `user, ${gwProxy.sys_us_per_request.toFixed(1)} µs system`);
   console.log(`refresh storm: ${STORM} concurrent proxied requests on an expired token in ${f(stormMs)} ms → `
     + `${refreshes} refresh at the AS, ${stormFailed} failed ${mark(refreshes === 1 && stormFailed === 0)}`);
   console.log(`memory (VmRSS): ${f(rss0)} kB at start, ${f(rssSeeded)} kB with ${f(SEEDED)} more stored connections, `
@@ -374,7 +399,8 @@ async function main() {
     proxy: {
       latchkeyd: gwProxy, nginx: ngProxy, ratio, p99_gap_ms: p99Gap,
       rounds: rounds.map((r) => ({ latchkeyd_rps: r.gw.rps, nginx_rps: r.ng.rps, latchkeyd_p99_ms: r.gw.p99_ms,
-        nginx_p99_ms: r.ng.p99_ms })),
+        nginx_p99_ms: r.ng.p99_ms, latchkeyd_user_us_per_request: r.gw.user_us_per_request,
+        latchkeyd_sys_us_per_request: r.gw.sys_us_per_request })),
     },
     token_endpoint: token,
     storm: { requests: STORM, failed: stormFailed, refreshes, ms: Math.round(stormMs) },
