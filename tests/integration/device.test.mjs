@@ -40,7 +40,7 @@ describe('connect --device', () => {
     const d = await cli.run(['providers', 'discover', as.issuer, '--provider-key', 'devas', '--json']);
     assert.equal(d.status, 0, d.stderr);
     assert.equal(d.json().device_authorization_endpoint, as.endpoints.deviceAuthorization);
-    const def = { ...providerFor(as, api, { key: 'devas' }), device_authorization_endpoint: as.endpoints.deviceAuthorization };
+    const def = providerFor(as, api, { key: 'devas', device: true });
     const file = cli.writeFile('devas.json', JSON.stringify(def));
     const u = await cli.run(['providers', 'update', 'devas', '--file', file]);
     assert.equal(u.status, 0, u.stderr);

@@ -32,7 +32,7 @@ describe('latchkeyd device grant', () => {
     as = await startAuthServer({ pki, deviceInterval: 1 });
     api = await startApiServer({ pki, authServer: as });
     cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
-    const def = { ...providerFor(as, api, { key: 'devas' }), device_authorization_endpoint: as.endpoints.deviceAuthorization };
+    const def = providerFor(as, api, { key: 'devas', device: true });
     const reg = await cli.run(['providers', 'register', '--file', cli.writeFile('devas.json', JSON.stringify(def))]);
     assert.equal(reg.status, 0, reg.stderr);
     const app = await cli.run(['apps', 'upsert', '--provider', 'devas', '--client-id', 'latchkey-device', '--client-secret-stdin'],

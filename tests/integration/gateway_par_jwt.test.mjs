@@ -8,7 +8,9 @@ import { after, before, describe, test } from 'node:test';
 
 import { startApiServer } from '../fixtures/api_server.mjs';
 import { defaultClients, startAuthServer } from '../fixtures/auth_server.mjs';
-import { jwtClients, keyPair, pemMarker } from '../fixtures/client_keys.mjs';
+import {
+  jwtClients, jwtProviders, keyPair, pemMarker,
+} from '../fixtures/client_keys.mjs';
 import { completeConsent } from '../fixtures/consent.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import { Cli, providerFor, request, runD, startGateway, tempDir } from './harness.mjs';
@@ -46,8 +48,7 @@ describe('latchkeyd: pushed authorization requests (RFC 9126)', () => {
     admin = caller(env.gw)(env.keys.admin);
     alice = caller(env.gw)(env.keys.alice);
     for (const [key, par] of [['parsa', true], ['nopar', false]]) {
-      const def = { ...providerFor(as, api, { key }), ...(par ? { pushed_authorization_request_endpoint: as.endpoints.pushedAuthorization } : {}) };
-      const p = await admin('POST', '/v1/providers', def);
+      const p = await admin('POST', '/v1/providers', providerFor(as, api, { key, par }));
       assert.equal(p.status, 201, p.text);
       const app = await admin('PUT', `/v1/providers/${key}/app`, { client_id: 'latchkey-cli', client_secret: 'cli-secret' });
       assert.equal(app.status, 200, app.text);
@@ -117,10 +118,7 @@ describe('latchkeyd: private_key_jwt apps (RFC 7523)', () => {
     env = await startGatewayWithKeys();
     admin = caller(env.gw)(env.keys.admin);
     alice = caller(env.gw)(env.keys.alice);
-    // A buffer longer than the token's life: every token request refreshes.
-    for (const def of [providerFor(as, api, { key: 'jwtas', buffer: 7200 }),
-      providerFor(as, api, { key: 'jwtas-m2m', mode: 'client_credentials' }),
-      providerFor(as, api, { key: 'jwtas-ec', mode: 'client_credentials' })]) {
+    for (const def of jwtProviders(as, api)) {
       const p = await admin('POST', '/v1/providers', def);
       assert.equal(p.status, 201, p.text);
     }

@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { completeConsent } from '../fixtures/consent.mjs';
+import { providerFor } from '../fixtures/providers.mjs';
+
+export { providerFor };
 
 export const BIN = process.env.LATCHKEY_BIN;
 if (!BIN) throw new Error('set LATCHKEY_BIN to the latchkey binary (ctest does)');
@@ -83,28 +86,6 @@ export class Cli {
     writeFileSync(path, text);
     return path;
   }
-}
-
-/// A custom provider definition for the fixture authorization server and API.
-export function providerFor(as, api, { key = 'testas', mode = 'oauth2', buffer = 60, tokenEndpoint } = {}) {
-  return {
-    key,
-    display_name: `Test AS (${key})`,
-    auth_mode: mode,
-    ...(mode === 'oauth2' ? { authorization_endpoint: as.endpoints.authorization } : {}),
-    token_endpoint: tokenEndpoint ?? as.endpoints.token,
-    revocation_endpoint: as.endpoints.revocation,
-    userinfo_endpoint: as.endpoints.userinfo,
-    ...(mode === 'oauth2' ? { issuer: as.issuer } : {}),
-    api_base_url: api.url,
-    default_scopes: mode === 'oauth2' ? ['openid', 'api:read'] : ['api:read'],
-    pkce: 'required',
-    token_endpoint_auth_method: 'client_secret_basic',
-    expiry_buffer_seconds: buffer,
-    ping: { method: 'GET', url: `${api.url}/me`, headers: {} },
-    ...(mode === 'oauth2' ? { identity: { url: as.endpoints.userinfo, account_path: 'sub', headers: {} } } : {}),
-    injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
-  };
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -7,7 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { startOAuth1Server } from '../fixtures/oauth1_server.mjs';
+import { oauth1Provider, startOAuth1Server } from '../fixtures/oauth1_server.mjs';
 import { Cli, request, runD, startGateway, tempDir } from './harness.mjs';
 
 /// Starts the oauthlib provider: { url, stats(), close() }.
@@ -19,24 +19,6 @@ const METHODS = [
   { method: 'RSA-SHA1', slug: 'rsa-sha1' },
   { method: 'PLAINTEXT', slug: 'plaintext' },
 ];
-
-function providerFor(url, { method, slug }) {
-  return {
-    key: `o1-${slug}`,
-    display_name: `OAuth 1.0a test provider (${method})`,
-    auth_mode: 'oauth1',
-    request_token_endpoint: `${url}/oauth/request_token`,
-    authorization_endpoint: `${url}/oauth/authorize`,
-    token_endpoint: `${url}/oauth/access_token`,
-    signature_method: method,
-    api_base_url: `${url}/api`,
-    pkce: 'unsupported',
-    token_response: { root: '', keep: ['screen_name'], expires_in_unit: 'seconds' },
-    ping: { method: 'GET', url: `${url}/api/me`, headers: {} },
-    identity: { url: `${url}/api/me`, account_path: 'screen_name', headers: {} },
-    injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'OAuth ', query_param: null },
-  };
-}
 
 /// `latchkey connect` with the consent given by following the provider's redirect to the CLI's
 /// loopback listener, as a browser would.
@@ -82,7 +64,7 @@ describe('OAuth 1.0a against python3-oauthlib', () => {
     dir = tempDir('latchkey-oauth1-');
     cli = new Cli({ dir, caFile: '/etc/ssl/certs/ca-certificates.crt' });
     for (const m of METHODS) {
-      const file = cli.writeFile(`${m.slug}.json`, JSON.stringify(providerFor(provider.url, m)));
+      const file = cli.writeFile(`${m.slug}.json`, JSON.stringify(oauth1Provider(provider.url, { key: key(m.slug), method: m.method })));
       const reg = await cli.run(['providers', 'register', '--file', file]);
       assert.equal(reg.status, 0, reg.stderr);
       const secretFile = cli.writeFile(`${m.slug}.secret`, secrets[m.slug]);

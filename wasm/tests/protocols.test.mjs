@@ -16,9 +16,11 @@ import { after, before, describe, test } from 'node:test';
 
 import { startApiServer } from '../../tests/fixtures/api_server.mjs';
 import { defaultClients, startAuthServer } from '../../tests/fixtures/auth_server.mjs';
-import { jwtClients, keyPair, pemMarker } from '../../tests/fixtures/client_keys.mjs';
+import {
+  jwtClients, jwtProviders, keyPair, pemMarker,
+} from '../../tests/fixtures/client_keys.mjs';
 import { completeConsent, completeDeviceConsent } from '../../tests/fixtures/consent.mjs';
-import { startOAuth1Server } from '../../tests/fixtures/oauth1_server.mjs';
+import { oauth1Provider, startOAuth1Server } from '../../tests/fixtures/oauth1_server.mjs';
 import { startMcpServer } from '../../tests/fixtures/mcp_server.mjs';
 import {
   connect, consent, layers, pki, providerFor, REDIRECT, rejectsWith,
@@ -32,22 +34,6 @@ if (LAYERS.length === 0) test('JS broker protocols', { skip: 'set LATCHKEY_WASM_
 
 const CONSUMER_KEY = 'ck-js-hmac-sha1-01';
 const CONSUMER_SECRET = 'consumer secret & more';
-
-function oauth1Provider(url) {
-  return {
-    key: 'o1',
-    display_name: 'OAuth 1.0a test provider',
-    auth_mode: 'oauth1',
-    request_token_endpoint: `${url}/oauth/request_token`,
-    authorization_endpoint: `${url}/oauth/authorize`,
-    token_endpoint: `${url}/oauth/access_token`,
-    signature_method: 'HMAC-SHA1',
-    api_base_url: `${url}/api`,
-    pkce: 'unsupported',
-    identity: { url: `${url}/api/me`, account_path: 'screen_name', headers: {} },
-    injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'OAuth ', query_param: null },
-  };
-}
 
 /// RFC 3986 unreserved characters stay, everything else is %XX (RFC 5849 §3.6).
 const enc = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -367,7 +353,7 @@ for (const layer of LAYERS) {
 
     test('the user approves on another device: connected, named, usable', async () => {
       const broker = await layer.createBroker();
-      await broker.providers.register({ ...providerFor(as, api, { key: 'devas' }), device_authorization_endpoint: as.endpoints.deviceAuthorization });
+      await broker.providers.register(providerFor(as, api, { key: 'devas', device: true }));
       await broker.apps.upsert({ provider: 'devas', clientId: 'latchkey-device', clientSecret: 'device-secret' });
       const d = await broker.device('devas', { scopes: ['openid', 'api:read', 'offline_access'] });
       assert.equal(d.verificationUri, as.endpoints.deviceVerification);
@@ -462,7 +448,7 @@ for (const layer of LAYERS) {
 
     test('authorize pushes the parameters; the consent URL carries only client_id and request_uri; exchange works', async () => {
       const broker = await layer.createBroker();
-      await broker.providers.register({ ...providerFor(as, api, { key: 'parsa' }), pushed_authorization_request_endpoint: as.endpoints.pushedAuthorization });
+      await broker.providers.register(providerFor(as, api, { key: 'parsa', par: true }));
       await broker.apps.upsert({ provider: 'parsa', clientId: 'latchkey-cli', clientSecret: 'cli-secret' });
       as.resetStats();
       const { url } = await broker.authorize('parsa', { redirectUri: REDIRECT, scopes: ['openid', 'api:read'] });
@@ -505,15 +491,16 @@ for (const layer of LAYERS) {
     });
     after(async () => { await api?.close(); await as?.close(); });
 
+    /// A broker with jwtProviders registered (no apps yet).
     async function jwtBroker() {
       const storage = layer.index.memoryStorage();
       const broker = await layer.createBroker({ storage });
+      for (const def of jwtProviders(as, api)) await broker.providers.register(def);
       return { broker, storage };
     }
 
     test('RS256: code exchange, refresh (a fresh assertion each time), fetch and revocation; the key stays sealed', async () => {
       const { broker, storage } = await jwtBroker();
-      await broker.providers.register(providerFor(as, api, { key: 'jwtas' }));
       const app = await broker.apps.upsert({
         provider: 'jwtas', clientId: 'latchkey-jwt', clientSecret: rsa.pem, tokenEndpointAuthMethod: 'private_key_jwt', keyId: 'rsa-1',
       });
@@ -541,8 +528,7 @@ for (const layer of LAYERS) {
 
     test('client credentials with RS256 and ES256; a key the AS does not know is invalid_client', async () => {
       const { broker } = await jwtBroker();
-      for (const [key, clientId, pair, kid] of [['jwt-m2m', 'latchkey-jwt', rsa, 'rsa-1'], ['jwt-ec', 'latchkey-jwt-ec', ec, 'ec-1']]) {
-        await broker.providers.register(providerFor(as, api, { key, mode: 'client_credentials' }));
+      for (const [key, clientId, pair, kid] of [['jwtas-m2m', 'latchkey-jwt', rsa, 'rsa-1'], ['jwtas-ec', 'latchkey-jwt-ec', ec, 'ec-1']]) {
         await broker.apps.upsert({ provider: key, clientId, clientSecret: pair.pem, tokenEndpointAuthMethod: 'private_key_jwt', keyId: kid });
         const conn = await broker.connectClientCredentials(key);
         assert.equal(conn.grant, 'client_credentials');
@@ -550,8 +536,8 @@ for (const layer of LAYERS) {
         assert.equal((await res.json()).client_id, clientId);
       }
       const stranger = keyPair('rsa', 'rsa-1');
-      await broker.apps.upsert({ provider: 'jwt-m2m', clientId: 'latchkey-jwt', clientSecret: stranger.pem });
-      const e = await rejectsWith(layer, broker.connectClientCredentials('jwt-m2m', { account: 'stranger' }), 'provider_error');
+      await broker.apps.upsert({ provider: 'jwtas-m2m', clientId: 'latchkey-jwt', clientSecret: stranger.pem });
+      const e = await rejectsWith(layer, broker.connectClientCredentials('jwtas-m2m', { account: 'stranger' }), 'provider_error');
       assert.equal(e.providerError, 'invalid_client');
       assert.ok(!e.message.includes(pemMarker(stranger.pem)));
       broker.close();
