@@ -23,7 +23,7 @@ import { completeConsent, completeDeviceConsent } from '../../tests/fixtures/con
 import { oauth1Provider, startOAuth1Server } from '../../tests/fixtures/oauth1_server.mjs';
 import { startMcpServer } from '../../tests/fixtures/mcp_server.mjs';
 import {
-  connect, consent, layers, pki, providerFor, REDIRECT, rejectsWith,
+  connect, consent, fetchMe, layers, pki, providerFor, REDIRECT, rejectsWith,
 } from './support.mjs';
 
 const LAYERS = await layers();
@@ -168,7 +168,7 @@ for (const layer of LAYERS) {
       const start = await broker.authorize('o1', { redirectUri: REDIRECT });
       const callback = new URL((await fetch(start.url, { redirect: 'manual' })).headers.get('location'));
       callback.searchParams.set('oauth_verifier', 'not-the-verifier');
-      await assert.rejects(broker.handleCallback(callback.href), (e) => e instanceof layer.LatchkeyError);
+      await rejectsWith(layer, broker.handleCallback(callback.href), 'invalid_grant', /the provider rejected the verifier/);
       assert.deepEqual(await broker.connections(), []);
       broker.close();
     });
@@ -256,7 +256,9 @@ for (const layer of LAYERS) {
       assert.equal(auth.form.get('scope'), 'read');
       assert.equal(auth.headers.get('authorization'), `Basic ${Buffer.from('dev-client:dev-secret').toString('base64')}`);
       // The device code is kept sealed, never in clear.
-      for (const r of await storage.list('')) assert.ok(!r.value.includes('dc-not-for-the-store'), r.key);
+      const records = await storage.list('');
+      assert.equal(records.filter((r) => r.key.startsWith('device/')).length, 1, records.map((r) => r.key).join(' '));
+      for (const r of records) assert.ok(!r.value.includes('dc-not-for-the-store'), r.key);
 
       const conn = await d.wait();
       assert.equal(conn.id, 'dev/ci');
@@ -336,7 +338,7 @@ for (const layer of LAYERS) {
       const { device_authorization_endpoint: _, ...plain } = deviceProvider({ key: 'plain' });
       await broker.providers.register(plain);
       await broker.apps.upsert({ provider: 'plain', clientId: 'c', clientSecret: 's' });
-      await assert.rejects(broker.device('plain'), (e) => e instanceof layer.LatchkeyError);
+      await rejectsWith(layer, broker.device('plain'), 'unsupported', /'plain' has no device_authorization_endpoint/);
       assert.equal(as.calls.length, 0);
       broker.close();
     });
@@ -366,9 +368,7 @@ for (const layer of LAYERS) {
       assert.ok(phone.done, 'the AS showed its done page');
       assert.equal(conn.id, 'devas/dora');
       assert.equal(conn.grant, 'device_code');
-      const res = await broker.fetch(conn.id, '/me');
-      assert.equal(res.status, 200);
-      assert.equal((await res.json()).sub, 'dora');
+      assert.equal((await fetchMe(broker, conn.id)).sub, 'dora');
       broker.close();
     });
   });
@@ -384,7 +384,8 @@ for (const layer of LAYERS) {
     test('providers.discover(url, {mcp}) registers, and the consent URL names the resource; loopback needs the flag', async () => {
       const broker = await layer.createBroker();
       const options = { key: 'mcp', mcp: true, redirectUri: REDIRECT };
-      await assert.rejects(broker.providers.discover(env.mcp.resource, options), (e) => e instanceof layer.LatchkeyError);
+      await rejectsWith(layer, broker.providers.discover(env.mcp.resource, options), 'invalid_request',
+        /loopback, private or reserved address/);
       const p = await broker.providers.discover(env.mcp.resource, { ...options, allowPrivateNetwork: true });
       assert.equal(p.key, 'mcp');
       assert.equal(p.resource, env.mcp.resource);
@@ -414,7 +415,9 @@ for (const layer of LAYERS) {
       assert.equal(app.hasRegistrationAccessToken, true);
       assert.equal(app.registrationClientUri, reg.registration_client_uri);
       assert.ok(!JSON.stringify(app).includes(reg.registration_access_token));
-      assert.ok(!(await stored(storage)).includes(reg.registration_access_token), 'sealed in storage');
+      const records = await stored(storage);
+      assert.match(records, /^app\/mcpexp=/m, 'the app is in storage');
+      assert.ok(!records.includes(reg.registration_access_token), 'sealed in storage');
       await broker.authorize('mcpexp', { redirectUri: REDIRECT });
 
       clock = expiresAt * 1000;  // the moment it expires
@@ -461,9 +464,7 @@ for (const layer of LAYERS) {
       const conn = await broker.handleCallback((await completeConsentAt(url, 'alice')).callbackUrl);
       assert.equal(conn.id, 'parsa/alice');
       assert.equal(as.stats.token.authorization_code, 1);
-      const res = await broker.fetch(conn.id, '/me');
-      assert.equal(res.status, 200);
-      assert.equal((await res.json()).client_id, 'latchkey-cli');
+      assert.equal((await fetchMe(broker, conn.id)).client_id, 'latchkey-cli');
       broker.close();
     });
 
@@ -510,7 +511,9 @@ for (const layer of LAYERS) {
         assert.equal(a.hasClientSecret, true);
         assert.ok(!JSON.stringify(a).includes(pemMarker(rsa.pem)));
       }
-      assert.ok(!(await stored(storage)).includes(pemMarker(rsa.pem)), 'the PEM key is sealed in storage');
+      const records = await stored(storage);
+      assert.match(records, /^app\/jwtas=/m, 'the app is in storage');
+      assert.ok(!records.includes(pemMarker(rsa.pem)), 'the PEM key is sealed in storage');
 
       as.resetStats();
       const conn = await connect(broker, { provider: 'jwtas', login: 'alice' });
@@ -519,8 +522,7 @@ for (const layer of LAYERS) {
       for (let i = 0; i < 2; i += 1) assert.equal((await broker.getToken(conn.id, { forceRefresh: true })).refreshed, true);
       assert.equal(as.stats.token.refresh_token, 2);
       assert.equal(as.stats.tokenErrors.refresh_token ?? 0, 0);
-      const res = await broker.fetch(conn.id, '/me');
-      assert.equal((await res.json()).client_id, 'latchkey-jwt');
+      assert.equal((await fetchMe(broker, conn.id)).client_id, 'latchkey-jwt');
       const d = await broker.disconnect(conn.id, { revoke: true });
       assert.equal(d.revoked, true, JSON.stringify(d));
       broker.close();
@@ -532,8 +534,7 @@ for (const layer of LAYERS) {
         await broker.apps.upsert({ provider: key, clientId, clientSecret: pair.pem, tokenEndpointAuthMethod: 'private_key_jwt', keyId: kid });
         const conn = await broker.connectClientCredentials(key);
         assert.equal(conn.grant, 'client_credentials');
-        const res = await broker.fetch(conn.id, '/me');
-        assert.equal((await res.json()).client_id, clientId);
+        assert.equal((await fetchMe(broker, conn.id)).client_id, clientId);
       }
       const stranger = keyPair('rsa', 'rsa-1');
       await broker.apps.upsert({ provider: 'jwtas-m2m', clientId: 'latchkey-jwt', clientSecret: stranger.pem });

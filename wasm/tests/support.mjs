@@ -5,6 +5,7 @@
 //   LATCHKEY_WASM_PKG   the built Emscripten package (a directory with index.js and dist/)
 //   LATCHKEY_WASI_WASM  the WASI reactor module (driven by wasm/wasi/raw.mjs)
 //   LATCHKEY_TEST_PKI   the test PKI directory (run.mjs sets it, with NODE_EXTRA_CA_CERTS)
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -84,6 +85,14 @@ export async function consent(broker, { provider = 'testas', login = 'alice', de
 /// A whole authorization-code connect: the connection.
 export async function connect(broker, options) {
   return broker.handleCallback(await consent(broker, options));
+}
+
+/// GET /me of the fixture API through `broker.fetch` on connection `id`: asserts a 200 and
+/// resolves with the API's answer ({ sub, scope, client_id }).
+export async function fetchMe(broker, id) {
+  const res = await broker.fetch(id, '/me');
+  assert.equal(res.status, 200, await res.clone().text());
+  return res.json();
 }
 
 /// Rejects unless `promise` rejects with a LatchkeyError of `code` (and a message matching `message`).
