@@ -9,7 +9,9 @@ import { startApiServer } from '../fixtures/api_server.mjs';
 import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { completeDeviceConsent } from '../fixtures/consent.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
-import { Cli, providerFor, request, runD, sleep, startGateway, tempDir } from './harness.mjs';
+import {
+  Cli, createKeys, providerFor, request, sleep, startGateway, tempDir,
+} from './harness.mjs';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -38,11 +40,7 @@ describe('latchkeyd device grant', () => {
     const app = await cli.run(['apps', 'upsert', '--provider', 'devas', '--client-id', 'latchkey-device', '--client-secret-stdin'],
       { input: 'device-secret\n' });
     assert.equal(app.status, 0, app.stderr);
-    for (const [name, role] of [['alice', 'user'], ['bob', 'user']]) {
-      const r = await runD(cli, ['keys', 'create', '--principal', name, '--role', role]);
-      assert.equal(r.status, 0, r.stderr);
-      keys[name] = r.stdout.trim();
-    }
+    Object.assign(keys, await createKeys(cli, [['alice', 'user'], ['bob', 'user']]));
     gw = await startGateway(cli, ['--engines', '1']);
   });
   after(async () => {

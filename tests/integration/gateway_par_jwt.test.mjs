@@ -13,19 +13,16 @@ import {
 } from '../fixtures/client_keys.mjs';
 import { completeConsent } from '../fixtures/consent.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
-import { Cli, providerFor, request, runD, startGateway, tempDir } from './harness.mjs';
+import {
+  Cli, createKeys, providerFor, request, startGateway, tempDir,
+} from './harness.mjs';
 
 const pki = await makeTestPki(tempDir('latchkey-pki-'));
 
 /// A gateway on its own store with an admin and a user key: { gw, keys, close() }.
 async function startGatewayWithKeys() {
   const cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
-  const keys = {};
-  for (const [name, role] of [['admin', 'admin'], ['alice', 'user']]) {
-    const r = await runD(cli, ['keys', 'create', '--principal', name, '--role', role]);
-    assert.equal(r.status, 0, r.stderr);
-    keys[name] = r.stdout.trim();
-  }
+  const keys = await createKeys(cli, [['admin', 'admin'], ['alice', 'user']]);
   const gw = await startGateway(cli);
   return { gw, keys, close() { if (gw.child.exitCode === null) gw.child.kill('SIGKILL'); } };
 }

@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { oauth1Provider, startOAuth1Server } from '../fixtures/oauth1_server.mjs';
-import { Cli, request, runD, startGateway, tempDir } from './harness.mjs';
+import {
+  Cli, createKeys, request, startGateway, tempDir,
+} from './harness.mjs';
 
 /// Starts the oauthlib provider: { url, stats(), close() }.
 const startProvider = startOAuth1Server;
@@ -24,15 +26,7 @@ const METHODS = [
 /// loopback listener, as a browser would.
 async function connect(cli, key, args = []) {
   const run = cli.start(['connect', key, '--no-browser', '--json', '--timeout', '60', ...args]);
-  let stderr = '';
-  const link = await new Promise((resolve) => {
-    run.child.stderr.on('data', (d) => {
-      stderr += d;
-      const m = stderr.match(/^\s+(https?:\/\/\S+)$/m);
-      if (m) resolve(m[1]);
-    });
-    run.child.on('close', () => resolve(null));
-  });
+  const link = await run.link;  // http: the fixture provider is plain HTTP on loopback
   if (!link) return run.done;
   const consent = await fetch(link, { redirect: 'manual' });
   assert.equal(consent.status, 302, `the provider approves at once (${link})`);
@@ -155,9 +149,7 @@ describe('OAuth 1.0a against python3-oauthlib', () => {
   });
 
   test('latchkeyd: authorize → provider → /oauth/callback → proxy, signed by the core', async () => {
-    const made = await runD(cli, ['keys', 'create', '--principal', 'default', '--role', 'user']);
-    assert.equal(made.status, 0, made.stderr);
-    const apiKey = made.stdout.trim();
+    const { default: apiKey } = await createKeys(cli, [['default', 'user']]);
     gw = await startGateway(cli);
     const r = await request(`${gw.url}/v1/providers/${key('rsa-sha1')}/authorize?account=gw`, { key: apiKey });
     assert.equal(r.status, 200, r.text);
