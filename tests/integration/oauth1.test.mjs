@@ -4,12 +4,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 import { oauth1Provider, startOAuth1Server } from '../fixtures/oauth1_server.mjs';
 import {
-  Cli, createKeys, request, startGateway, tempDir,
+  Cli, createKeys, dumpStore, request, startGateway, tempDir,
 } from './harness.mjs';
 
 /// Starts the oauthlib provider: { url, stats(), close() }.
@@ -40,7 +38,6 @@ async function connect(cli, key, args = []) {
 describe('OAuth 1.0a against python3-oauthlib', () => {
   let provider;
   let cli;
-  let dir;
   const secrets = {};
 
   before(async () => {
@@ -55,8 +52,7 @@ describe('OAuth 1.0a against python3-oauthlib', () => {
       clients[`ck-${slug}-0001`] = slug === 'rsa-sha1' ? { secret: null, rsa_public_key: publicKey } : { secret: secrets[slug] };
     }
     provider = await startProvider({ clients, user: 'alice' });
-    dir = tempDir('latchkey-oauth1-');
-    cli = new Cli({ dir, caFile: '/etc/ssl/certs/ca-certificates.crt' });
+    cli = new Cli({ dir: tempDir('latchkey-oauth1-'), caFile: '/etc/ssl/certs/ca-certificates.crt' });
     for (const m of METHODS) {
       const file = cli.writeFile(`${m.slug}.json`, JSON.stringify(oauth1Provider(provider.url, { key: key(m.slug), method: m.method })));
       const reg = await cli.run(['providers', 'register', '--file', file]);
@@ -123,7 +119,12 @@ describe('OAuth 1.0a against python3-oauthlib', () => {
   }
 
   test('the store holds no secret in clear', () => {
-    const db = readFileSync(join(dir, 'store.db')).toString('latin1');
+    // Every record, the write-ahead log's too (the store is in WAL mode).
+    const db = dumpStore(cli.env.LATCHKEY_STORE);
+    for (const m of METHODS) {
+      assert.match(db, new RegExp(`'app/o1-${m.slug}'`), `the ${m.slug} app is in the store`);
+      assert.match(db, new RegExp(`'conn/[^']*o1-${m.slug}[^']*'`), `the ${m.slug} connection is in the store`);
+    }
     for (const slug of ['hmac-sha1', 'hmac-sha256', 'plaintext']) assert.ok(!db.includes(secrets[slug]), slug);
     assert.ok(!db.includes('PRIVATE KEY'));
   });
