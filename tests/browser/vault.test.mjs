@@ -181,11 +181,10 @@ describe('vault page, served by latchkeyd --web-root', () => {
 
   test('Test runs the provider\'s ping through the gateway\'s ping route, wherever the ping URL is', async () => {
     env.api.resetStats();
-    const [req] = await Promise.all([
+    await Promise.all([
       page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/v1/connections/test-as/alice/ping'),
       row(page, 'test-as', 'alice').getByRole('button', { name: /^Test/ }).click(),
     ]);
-    assert.ok(req);
     await page.locator('.toast', { hasText: /Test passed: Test AS answered HTTP 200 in \d+ ms/ }).waitFor();
     assert.equal(env.api.stats.byPath['/me'], 1);
     assert.equal(env.api.stats.requests, 1, 'only the ping: nothing through the proxy');
@@ -441,8 +440,13 @@ describe('vault page, served by latchkeyd --web-root', () => {
 
   test('@latchkey/wasm: consent URL preview and core validation under latchkeyd\'s policy; a plain fallback without WebAssembly', async (t) => {
     if (!existsSync(join(WEB_DIR, 'wasm'))) {
-      t.skip('the page was built without @latchkey/wasm: build the wasm preset first (scripts/test.sh does)');
-      return;
+      // scripts/test.sh builds the wasm preset before native, so CI's page always has the module.
+      const why = `${WEB_DIR} was built without @latchkey/wasm: build the wasm preset first (scripts/test.sh does)`;
+      if (process.env.LATCHKEY_VAULT_NO_WASM === '1') {
+        t.skip(why);
+        return;
+      }
+      assert.fail(`${why}, or set LATCHKEY_VAULT_NO_WASM=1 to skip this test`);
     }
     const fillCustom = async (p) => {
       await p.getByRole('button', { name: 'Add connection' }).click();

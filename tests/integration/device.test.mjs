@@ -40,7 +40,7 @@ describe('connect --device', () => {
     const d = await cli.run(['providers', 'discover', as.issuer, '--provider-key', 'devas', '--json']);
     assert.equal(d.status, 0, d.stderr);
     assert.equal(d.json().device_authorization_endpoint, as.endpoints.deviceAuthorization);
-    const def = { ...providerFor(as, api, { key: 'devas' }), device_authorization_endpoint: as.endpoints.deviceAuthorization };
+    const def = providerFor(as, api, { key: 'devas', device: true });
     const file = cli.writeFile('devas.json', JSON.stringify(def));
     const u = await cli.run(['providers', 'update', 'devas', '--file', file]);
     assert.equal(u.status, 0, u.stderr);
@@ -68,6 +68,10 @@ describe('connect --device', () => {
     assert.match(c.scope, /api:read/);
     // The QR code is drawn (half blocks) and the device code is never printed.
     assert.match(r.stderr, /[\u2580\u2584\u2588]{10}/);
+    assert.equal(as.stats.deviceCodes.length, 1);
+    const [deviceCode] = as.stats.deviceCodes;
+    assert.ok(deviceCode.length >= 20, deviceCode);
+    assert.ok(!r.stderr.includes(deviceCode) && !r.stdout.includes(deviceCode), 'the device code was printed');
     assert.ok(as.stats.token['urn:ietf:params:oauth:grant-type:device_code'] >= 1);
     const ping = await cli.run(['ping', 'devas', '--account', 'dora']);
     assert.equal(ping.status, 0, ping.stderr);
@@ -105,8 +109,11 @@ describe('connect --device', () => {
   });
 
   test('a provider without a device endpoint says so (exit 1)', async () => {
-    const r = await cli.run(['connect', 'github', '--device']);
-    assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /device_authorization_endpoint|app credentials/);
+    await cli.addTestProvider(as, api, { key: 'nodev' });
+    as.resetStats();
+    const r = await cli.run(['connect', 'nodev', '--device']);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /'nodev' has no device_authorization_endpoint, so it cannot connect with a code/);
+    assert.equal(as.stats.requests, 0, 'nothing was asked of the AS');
   });
 });

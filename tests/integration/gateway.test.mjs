@@ -15,31 +15,10 @@ import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { completeConsent } from '../fixtures/consent.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import {
-  Cli, providerFor, request, runD, sleep, startGateway, startWith, tempDir,
+  Cli, createKeys, providerFor, raw, request, runD, sleep, startGateway, startWith, tempDir,
 } from './harness.mjs';
 
 const pki = await makeTestPki(tempDir('latchkey-pki-'));
-
-/// Sends `text` as it is on a fresh connection and resolves with everything answered until the
-/// server closes it (or `timeoutMs` passes: then `timedOut` is true).
-function raw(url, text, { timeoutMs = 5000 } = {}) {
-  return new Promise((resolve) => {
-    const { port } = new URL(url);
-    const sock = net.connect(Number(port), '127.0.0.1');
-    let answer = '';
-    let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; sock.destroy(); }, timeoutMs);
-    sock.on('data', (d) => { answer += d; });
-    sock.on('error', () => {});
-    sock.on('close', () => {
-      clearTimeout(timer);
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
-      const body = answer.slice(answer.indexOf('\r\n\r\n') + 4);
-      resolve({ status, answer, body, timedOut });
-    });
-    sock.write(text);
-  });
-}
 
 /// A web root with one file of each type the gateway names, and files named like API routes
 /// (which must never shadow them).
@@ -100,12 +79,8 @@ describe('latchkeyd', () => {
     assert.ok(connected.url, 'connect printed an authorization link');
     assert.equal(connected.status, 0, connected.stderr);
 
-    for (const [name, role] of [['alice', 'user'], ['bob', 'user'], ['admin', 'admin']]) {
-      const r = await runD(cli, ['keys', 'create', '--principal', name, '--role', role]);
-      assert.equal(r.status, 0, r.stderr);
-      keys[name] = r.stdout.trim();
-      assert.match(keys[name], /^lk_[A-Za-z0-9_-]{43}$/);
-    }
+    Object.assign(keys, await createKeys(cli, [['alice', 'user'], ['bob', 'user'], ['admin', 'admin']]));
+    for (const k of Object.values(keys)) assert.match(k, /^lk_[A-Za-z0-9_-]{43}$/);
     gw = await startGateway(cli, ['--return-to-origin', APP_ORIGIN, '--web-root', web]);
   });
   after(async () => {

@@ -9,7 +9,9 @@ import { startApiServer } from '../fixtures/api_server.mjs';
 import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { completeDeviceConsent } from '../fixtures/consent.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
-import { Cli, providerFor, request, runD, sleep, startGateway, tempDir } from './harness.mjs';
+import {
+  Cli, createKeys, providerFor, request, sleep, startGateway, tempDir,
+} from './harness.mjs';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -32,17 +34,14 @@ describe('latchkeyd device grant', () => {
     as = await startAuthServer({ pki, deviceInterval: 1 });
     api = await startApiServer({ pki, authServer: as });
     cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
-    const def = { ...providerFor(as, api, { key: 'devas' }), device_authorization_endpoint: as.endpoints.deviceAuthorization };
+    const def = providerFor(as, api, { key: 'devas', device: true });
     const reg = await cli.run(['providers', 'register', '--file', cli.writeFile('devas.json', JSON.stringify(def))]);
     assert.equal(reg.status, 0, reg.stderr);
     const app = await cli.run(['apps', 'upsert', '--provider', 'devas', '--client-id', 'latchkey-device', '--client-secret-stdin'],
       { input: 'device-secret\n' });
     assert.equal(app.status, 0, app.stderr);
-    for (const [name, role] of [['alice', 'user'], ['bob', 'user']]) {
-      const r = await runD(cli, ['keys', 'create', '--principal', name, '--role', role]);
-      assert.equal(r.status, 0, r.stderr);
-      keys[name] = r.stdout.trim();
-    }
+    await cli.addTestProvider(as, api, { key: 'nodev' });  // no device_authorization_endpoint
+    Object.assign(keys, await createKeys(cli, [['alice', 'user'], ['bob', 'user']]));
     gw = await startGateway(cli, ['--engines', '1']);
   });
   after(async () => {
@@ -68,6 +67,7 @@ describe('latchkeyd device grant', () => {
   }
 
   test('approved on another device: the poll answers with the connection', async () => {
+    const started = Date.now();
     const s = await start(keys.alice, { scopes: ['openid', 'api:read', 'offline_access'] });
     assert.equal(s.status, 200, s.text);
     const d = s.json();
@@ -85,7 +85,9 @@ describe('latchkeyd device grant', () => {
     assert.equal(first.json().pending, true);
     assert.equal(first.json().interval_ms, 1000);
     assert.equal(first.json().expires_at_ms, d.expires_at_ms);
-    assert.ok(first.json().next_poll_at_ms > Date.now() - 1000);
+    // Not asked of the provider before one interval (1 s) has passed since the code was issued.
+    const nextPoll = first.json().next_poll_at_ms;
+    assert.ok(nextPoll >= started + 1000 && nextPoll <= Date.now() + 1000, `next_poll_at_ms ${nextPoll - started} ms after the start`);
     assert.ok(Number(first.headers['retry-after']) >= 1, first.headers['retry-after']);
     const [r, phone] = await Promise.all([
       pollUntilDecided(keys.alice, d.handle),
@@ -106,6 +108,7 @@ describe('latchkeyd device grant', () => {
     // The handle is spent.
     const again = await poll(keys.alice, d.handle);
     assert.equal(again.status, 400, again.text);
+    assert.equal(again.json().error.code, 'invalid_state');
   });
 
   test('denied on the consent page: access_denied as JSON', async () => {
@@ -168,7 +171,7 @@ describe('latchkeyd device grant', () => {
     assert.equal(r.json().account, 'patient');
   });
 
-  test("another principal's handle (or another provider's route) is not found", async () => {
+  test("another principal's handle, another provider's route or an unknown handle: 400 invalid_state", async () => {
     const s = await start(keys.alice, { account: 'mine' });
     assert.equal(s.status, 200, s.text);
     const { handle } = s.json();
@@ -180,6 +183,7 @@ describe('latchkeyd device grant', () => {
     assert.equal(other.json().error.code, 'invalid_state');
     const none = await poll(keys.alice, 'x'.repeat(43));
     assert.equal(none.status, 400, none.text);
+    assert.equal(none.json().error.code, 'invalid_state');
   });
 
   test('bad requests', async () => {
@@ -189,7 +193,14 @@ describe('latchkeyd device grant', () => {
     assert.equal(missing.status, 400);
     const get = await request(`${gw.url}/v1/providers/devas/device`, { key: keys.alice });
     assert.equal(get.status, 405);
-    const cc = await request(`${gw.url}/v1/providers/github/device`, { method: 'POST', key: keys.alice, body: '{}' });
-    assert.notEqual(cc.status, 200);
+    // A catalog provider with a device endpoint but no app in this store; one without the endpoint.
+    const noApp = await request(`${gw.url}/v1/providers/github/device`, { method: 'POST', key: keys.alice, body: '{}' });
+    assert.equal(noApp.status, 404, noApp.text);
+    assert.equal(noApp.json().error.code, 'not_found');
+    assert.match(noApp.json().error.message, /no app credentials for 'github'/);
+    const noDevice = await request(`${gw.url}/v1/providers/nodev/device`, { method: 'POST', key: keys.alice, body: '{}' });
+    assert.equal(noDevice.status, 501, noDevice.text);
+    assert.equal(noDevice.json().error.code, 'unsupported');
+    assert.match(noDevice.json().error.message, /'nodev' has no device_authorization_endpoint/);
   });
 });

@@ -1,22 +1,23 @@
 // latchkeyd's event loops proxy a request themselves when its API key and its connection's
-// signer are in memory and the upstream is plain HTTP on loopback (session.hpp); everything else
-// goes to a worker thread. These tests drive that path against a plain-HTTP upstream that checks
-// every bearer token at the real authorization server, and check that it behaves as the worker
-// path does: what goes upstream, framing, keep-alive reuse, a refused token, store changes made
-// by the gateway and by another process, broken upstreams, logs and shutdown.
+// signer are in memory and its body is small (session.hpp), over an upstream connection they keep
+// alive: https, or plain HTTP on loopback (upstream.hpp); everything else goes to a worker thread.
+// These tests drive that path against a plain-HTTP upstream that checks every bearer token at the
+// real authorization server, and an https one (the fixture API; and one whose certificate the
+// gateway does not trust), and check that it behaves as the worker path does: what goes
+// upstream, framing, keep-alive reuse, a refused token, store changes made by the gateway and by
+// another process, broken upstreams, logs and shutdown.
 // /metrics' latchkeyd_proxy_loop_requests_total says which path answered.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
 import { startApiServer } from '../fixtures/api_server.mjs';
 import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import {
-  Cli, request, runD, sleep, startGateway, tempDir,
+  Cli, createKeys, raw, request, sleep, startGateway, startWith, tempDir,
 } from './harness.mjs';
 
 const pki = await makeTestPki(tempDir('latchkey-pki-'));
@@ -38,6 +39,11 @@ async function startPlainApi(as) {
     if (url.pathname === '/cut') {  // promises 100000 bytes, sends 10, hangs up
       req.socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n0123456789');
       setTimeout(() => req.socket.destroy(), 50);
+      return;
+    }
+    if (url.pathname === '/open') {  // answered without asking the AS, for request volume
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('open');
       return;
     }
     const auth = req.headers.authorization ?? '';
@@ -88,23 +94,35 @@ async function startPlainApi(as) {
   };
 }
 
-/// Sends `text` on a fresh connection; resolves with everything answered until the server
-/// closes it (or `timeoutMs` passes).
-function raw(url, text, { timeoutMs = 5000 } = {}) {
-  return new Promise((resolve) => {
-    const sock = net.connect(Number(new URL(url).port), '127.0.0.1');
-    let answer = Buffer.alloc(0);
-    const timer = setTimeout(() => sock.destroy(), timeoutMs);
-    sock.on('data', (d) => { answer = Buffer.concat([answer, d]); });
-    sock.on('error', () => {});
-    sock.on('close', () => {
-      clearTimeout(timer);
-      const text = answer.toString('latin1');
-      const split = text.indexOf('\r\n\r\n');
-      resolve({ head: text.slice(0, split), body: split < 0 ? '' : text.slice(split + 4) });
-    });
-    sock.write(text);
-  });
+/// latchkeyd_proxy_loop_requests_total of the gateway at `url`: the proxied requests an event
+/// loop answered itself.
+async function loopRequests(url) {
+  const m = /^latchkeyd_proxy_loop_requests_total (\d+)$/m.exec((await request(`${url}/metrics`)).text);
+  assert.ok(m, 'the metric is exported');
+  return Number(m[1]);
+}
+
+/// Through the gateway at `url` as admin `key`: a client-credentials provider for the API at
+/// `base` with the AS's latchkey-m2m app, and its connection a1.
+async function addM2mProvider(url, key, as, provider, base) {
+  const admin = (method, path, body) => request(`${url}${path}`, { method, key, body: JSON.stringify(body) });
+  const def = {
+    key: provider,
+    display_name: `API ${provider}`,
+    auth_mode: 'client_credentials',
+    token_endpoint: as.endpoints.token,
+    api_base_url: base,
+    default_scopes: ['api:read'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    expiry_buffer_seconds: 0,
+    injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
+  };
+  const p = await admin('POST', '/v1/providers', def);
+  assert.equal(p.status, 201, p.text);
+  const app = await admin('PUT', `/v1/providers/${provider}/app`, { client_id: 'latchkey-m2m', client_secret: 'm2m-secret' });
+  assert.equal(app.status, 200, app.text);
+  const c = await admin('POST', `/v1/providers/${provider}/connect`, { account: 'a1' });
+  assert.equal(c.status, 200, c.text);
 }
 
 describe('latchkeyd event-loop proxy', () => {
@@ -119,21 +137,18 @@ describe('latchkeyd event-loop proxy', () => {
   const admin = (method, path, body) => request(`${gw.url}${path}`, {
     method, key, body: body === undefined ? undefined : JSON.stringify(body),
   });
-  async function loopCount() {
-    const m = /^latchkeyd_proxy_loop_requests_total (\d+)$/m.exec((await request(`${gw.url}/metrics`)).text);
-    assert.ok(m, 'the metric is exported');
-    return Number(m[1]);
-  }
+  const loopCount = () => loopRequests(gw.url);
   async function currentToken() {
     const t = await admin('POST', `/v1/connections/${PROVIDER}/a1/token`);
     assert.equal(t.status, 200, t.text);
     return t.json().access_token;
   }
-  /// Proxied requests until one is answered by the loop (the first ones fill its cache).
-  async function warm(path = '/me', provider = PROVIDER) {
+  /// Proxied requests until one is answered by the loop (the first ones fill its cache, which
+  /// holds a signer per connection as the caller names it: `headers` may name the account).
+  async function warm(path = '/me', provider = PROVIDER, headers = {}) {
     for (let i = 0; i < 20; i += 1) {
       const before = await loopCount();
-      assert.equal((await proxyTo(provider, path)).status, 200);
+      assert.equal((await proxyTo(provider, path, { headers })).status, 200);
       if (await loopCount() > before) return;
     }
     assert.fail('no proxied request was answered by an event loop');
@@ -143,31 +158,14 @@ describe('latchkeyd event-loop proxy', () => {
     as = await startAuthServer({ pki });
     api = await startPlainApi(as);
     cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
-    const made = await runD(cli, ['keys', 'create', '--principal', 'alice', '--role', 'admin']);
-    assert.equal(made.status, 0, made.stderr);
-    key = made.stdout.trim();
+    ({ alice: key } = await createKeys(cli, [['alice', 'admin']]));
     gw = await startGateway(cli);
     agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
     // The TLS API's certificate is from the CA the gateway trusts; the stranger's from another.
     tlsApi = await startApiServer({ pki, authServer: as });
     stranger = await startApiServer({ pki: await makeTestPki(tempDir('latchkey-pki-')), authServer: as });
     for (const [provider, base] of [[PROVIDER, api.url], ['tls', tlsApi.url], ['stranger', stranger.url]]) {
-      const def = {
-        key: provider,
-        display_name: `API ${provider}`,
-        auth_mode: 'client_credentials',
-        token_endpoint: as.endpoints.token,
-        api_base_url: base,
-        default_scopes: ['api:read'],
-        token_endpoint_auth_method: 'client_secret_basic',
-        expiry_buffer_seconds: 0,
-        injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
-      };
-      assert.equal((await admin('POST', '/v1/providers', def)).status, 201);
-      assert.equal((await admin('PUT', `/v1/providers/${provider}/app`,
-        { client_id: 'latchkey-m2m', client_secret: 'm2m-secret' })).status, 200);
-      const c = await admin('POST', `/v1/providers/${provider}/connect`, { account: 'a1' });
-      assert.equal(c.status, 200, c.text);
+      await addM2mProvider(gw.url, key, as, provider, base);
     }
   });
   after(async () => {
@@ -180,8 +178,9 @@ describe('latchkeyd event-loop proxy', () => {
   });
 
   test('after the first request, the loop sends them with the current token, and nothing of the caller\'s', async () => {
-    await warm();
+    await warm('/me', PROVIDER, { 'x-latchkey-account': 'a1' });
     const before = await loopCount();
+    const connections = api.stats.connections;
     api.stats.requests.length = 0;
     for (let i = 0; i < 20; i += 1) {
       const r = await proxy('/me?n=1', {
@@ -193,7 +192,8 @@ describe('latchkeyd event-loop proxy', () => {
       assert.equal(r.headers['x-upstream'], 'yes');
       assert.equal(r.headers['set-cookie'], undefined, 'upstream cookies never reach the caller');
     }
-    assert.ok(await loopCount() - before >= 19, 'the loop answered them');
+    assert.equal(await loopCount() - before, 20, 'the loop answered them');
+    assert.equal(api.stats.connections, connections, 'over the upstream connection the loop kept alive');
     const token = await currentToken();
     for (const { headers } of api.stats.requests) {
       assert.equal(headers.authorization, `Bearer ${token}`);
@@ -363,34 +363,34 @@ describe('latchkeyd event-loop proxy', () => {
 // Nobody reads latchkeyd's stderr here: the pipe fills after a few hundred log lines. Requests —
 // proxied ones on the event loops and API ones on worker threads — must keep being answered.
 test('a stderr nobody reads does not stall the gateway', async () => {
+  const as = await startAuthServer({ pki });
+  const api = await startPlainApi(as);
   const cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
-  const made = await runD(cli, ['keys', 'create', '--principal', 'carol', '--role', 'admin']);
-  assert.equal(made.status, 0, made.stderr);
-  const child = spawn(process.env.LATCHKEYD_BIN, ['serve', '--listen', '127.0.0.1:0'],
-    { env: cli.env, stdio: ['ignore', 'pipe', 'pipe'] });  // stderr: a pipe never read
+  const { carol: key } = await createKeys(cli, [['carol', 'admin']]);
+  const gw = startWith(['serve', '--listen', '127.0.0.1:0'], cli.env, { readStderr: false });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   try {
-    const url = await new Promise((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        if (out.includes('\n')) resolve(`http://${JSON.parse(out.split('\n')[0]).listening}`);
-      });
-      child.on('close', (code) => reject(new Error(`latchkeyd exited ${code}`)));
-    });
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    const { url } = await gw.ready;
+    await addM2mProvider(url, key, as, 'plain', api.url);
+    const open = () => request(`${url}/v1/proxy/plain/open`, { key, agent });
+    assert.equal((await open()).status, 200);  // fills the loops' cache
+    const loopBefore = await loopRequests(url);
     const started = Date.now();
     let answered = 0;
     await Promise.all(Array.from({ length: 8 }, async () => {
       for (let i = 0; i < 400; i += 1) {
-        const r = await request(`${url}/v1/whoami`, { key: made.stdout.trim(), agent });
-        assert.equal(r.status, 200);
+        const r = await (i % 2 ? open() : request(`${url}/v1/whoami`, { key, agent }));
+        assert.equal(r.status, 200, r.text);
         answered += 1;
       }
     }));
-    agent.destroy();
-    assert.equal(answered, 3200);  // some 380 KB of log lines: six times what the pipe holds
+    assert.equal(answered, 3200);  // some 400 KB of log lines: six times what the pipe holds
     assert.ok(Date.now() - started < 60_000, 'answered without waiting for the log');
+    assert.equal(await loopRequests(url) - loopBefore, 1600, 'the loops answered every proxied request');
   } finally {
-    child.kill('SIGKILL');
+    agent.destroy();
+    gw.child.kill('SIGKILL');
+    await api.close();
+    await as.close();
   }
 });

@@ -7,7 +7,9 @@ import { after, before, describe, test } from 'node:test';
 
 import { completeConsent } from '../fixtures/consent.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
-import { dumpStore, editRecord, request, runD, startGateway, tempDir } from './harness.mjs';
+import {
+  createKeys, dumpStore, editRecord, request, startGateway, tempDir,
+} from './harness.mjs';
 import { startMcpEnv } from './mcp_env.mjs';
 
 const pki = await makeTestPki(tempDir('latchkey-pki-'));
@@ -18,11 +20,7 @@ describe('latchkeyd MCP discovery', () => {
   const keys = {};
   before(async () => {
     env = await startMcpEnv({ pki });
-    for (const [name, role] of [['alice', 'user'], ['bob', 'user'], ['admin', 'admin']]) {
-      const r = await runD(env.cli, ['keys', 'create', '--principal', name, '--role', role]);
-      assert.equal(r.status, 0, r.stderr);
-      keys[name] = r.stdout.trim();
-    }
+    Object.assign(keys, await createKeys(env.cli, [['alice', 'user'], ['bob', 'user'], ['admin', 'admin']]));
     gw = await startGateway(env.cli);
   });
   after(async () => {

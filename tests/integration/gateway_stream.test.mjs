@@ -12,7 +12,7 @@ import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { basicAuth, form, request as fixtureRequest } from '../fixtures/http_util.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import {
-  Cli, request, runD, startGateway, tempDir,
+  Cli, createKeys, request, startGateway, tempDir,
 } from './harness.mjs';
 
 const MiB = 1024 * 1024;
@@ -74,9 +74,7 @@ describe('latchkeyd proxy streaming', () => {
     cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
     await cli.addTestProvider(as, api);
     assert.equal((await cli.connect('testas', [], {}, { principal: 'alice' })).status, 0);
-    const made = await runD(cli, ['keys', 'create', '--principal', 'alice', '--role', 'user']);
-    assert.equal(made.status, 0, made.stderr);
-    key = made.stdout.trim();
+    ({ alice: key } = await createKeys(cli, [['alice', 'user']]));
     gw = await startGateway(cli);
   });
   after(async () => {

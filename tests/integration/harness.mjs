@@ -3,10 +3,14 @@
 import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { completeConsent } from '../fixtures/consent.mjs';
+import { providerFor } from '../fixtures/providers.mjs';
+
+export { providerFor };
 
 export const BIN = process.env.LATCHKEY_BIN;
 if (!BIN) throw new Error('set LATCHKEY_BIN to the latchkey binary (ctest does)');
@@ -35,7 +39,8 @@ export class Cli {
     return run.done;
   }
 
-  /// Starts latchkey in the background: { child, done: Promise<{status, stdout, stderr}>, link: Promise<url> }.
+  /// Starts latchkey in the background: { child, done: Promise<{status, stdout, stderr}>, link: Promise<url> }
+  /// (`link`: the first indented http(s) URL on stderr, the sign-in link; null if none came).
   start(args, { env, input } = {}) {
     const child = spawn(BIN, args, { env: { ...this.env, ...env } });
     child.stdin.on('error', () => {});  // the child may exit without reading its input
@@ -47,7 +52,7 @@ export class Cli {
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => {
       stderr += d;
-      const m = stderr.match(/^\s+(https:\/\/\S+)$/m);
+      const m = stderr.match(/^\s+(https?:\/\/\S+)$/m);
       if (m) resolveLink(m[1]);
     });
     const done = new Promise((resolve) => child.on('close', (status) => {
@@ -83,28 +88,6 @@ export class Cli {
     writeFileSync(path, text);
     return path;
   }
-}
-
-/// A custom provider definition for the fixture authorization server and API.
-export function providerFor(as, api, { key = 'testas', mode = 'oauth2', buffer = 60, tokenEndpoint } = {}) {
-  return {
-    key,
-    display_name: `Test AS (${key})`,
-    auth_mode: mode,
-    ...(mode === 'oauth2' ? { authorization_endpoint: as.endpoints.authorization } : {}),
-    token_endpoint: tokenEndpoint ?? as.endpoints.token,
-    revocation_endpoint: as.endpoints.revocation,
-    userinfo_endpoint: as.endpoints.userinfo,
-    ...(mode === 'oauth2' ? { issuer: as.issuer } : {}),
-    api_base_url: api.url,
-    default_scopes: mode === 'oauth2' ? ['openid', 'api:read'] : ['api:read'],
-    pkce: 'required',
-    token_endpoint_auth_method: 'client_secret_basic',
-    expiry_buffer_seconds: buffer,
-    ping: { method: 'GET', url: `${api.url}/me`, headers: {} },
-    ...(mode === 'oauth2' ? { identity: { url: as.endpoints.userinfo, account_path: 'sub', headers: {} } } : {}),
-    injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
-  };
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -143,11 +126,12 @@ export function runD(cli, args) {
   });
 }
 
-/// Starts latchkeyd with exactly `args` and `env`: { child, ready: Promise<{url, child, exited}> }.
-export function startWith(args, env) {
+/// Starts latchkeyd with exactly `args` and `env`: { child, stderr, ready: Promise<{url, child, exited}> }.
+/// `readStderr: false` leaves its stderr a pipe nobody reads (it fills, as an unwatched log does).
+export function startWith(args, env, { readStderr = true } = {}) {
   const child = spawn(gatewayBin(), args, { env });
   const d = { child, stderr: '', url: null };
-  child.stderr.on('data', (x) => { d.stderr += x; });
+  if (readStderr) child.stderr.on('data', (x) => { d.stderr += x; });
   d.exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   d.ready = new Promise((resolve, reject) => {
     let out = '';
@@ -163,6 +147,17 @@ export function startWith(args, env) {
   return d;
 }
 
+/// `latchkeyd keys create` for each [principal, role] on `cli`'s store: { principal: key }.
+export async function createKeys(cli, principals) {
+  const keys = {};
+  for (const [principal, role] of principals) {
+    const r = await runD(cli, ['keys', 'create', '--principal', principal, '--role', role]);
+    if (r.status !== 0) throw new Error(`keys create ${principal}: ${r.stderr}`);
+    keys[principal] = r.stdout.trim();
+  }
+  return keys;
+}
+
 /// `latchkeyd serve` on a free loopback port with a Cli's (or a plain) environment; resolves
 /// once it printed where it listens.
 export function startGateway(cli, extra = []) {
@@ -171,14 +166,17 @@ export function startGateway(cli, extra = []) {
 
 /// One HTTP request (node:http, so oversized bodies and raw answers are in our hands).
 /// `path` sends that request target verbatim (a URL string would have its dot segments resolved).
-export function request(url, { method = 'GET', key, body, headers = {}, path } = {}) {
+/// `agent`: an http.Agent to reuse its connections (keepAlive), or false for a fresh one.
+export function request(url, {
+  method = 'GET', key, body, headers = {}, path, agent = false,
+} = {}) {
   return new Promise((resolve, reject) => {
     const h = { ...headers };
     if (key) h.authorization = `Bearer ${key}`;
     if (body !== undefined && !Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) {
       h['content-type'] = 'application/json';
     }
-    const req = http.request(url, { method, headers: h, agent: false, ...(path ? { path } : {}) }, (res) => {
+    const req = http.request(url, { method, headers: h, agent, ...(path ? { path } : {}) }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d) => { text += d; });
@@ -191,5 +189,32 @@ export function request(url, { method = 'GET', key, body, headers = {}, path } =
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/// Sends `text` as it is on a fresh connection to `url`'s port and resolves with everything
+/// answered until the server closes it (or `timeoutMs` passes: then `timedOut` is true), read
+/// as latin1 (one character a byte): { status (0 if none), answer, head, body, timedOut }.
+export function raw(url, text, { timeoutMs = 5000 } = {}) {
+  return new Promise((resolve) => {
+    const sock = net.connect(Number(new URL(url).port), '127.0.0.1');
+    let bytes = Buffer.alloc(0);
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; sock.destroy(); }, timeoutMs);
+    sock.on('data', (d) => { bytes = Buffer.concat([bytes, d]); });
+    sock.on('error', () => {});
+    sock.on('close', () => {
+      clearTimeout(timer);
+      const answer = bytes.toString('latin1');
+      const split = answer.indexOf('\r\n\r\n');
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0),
+        answer,
+        head: split < 0 ? answer : answer.slice(0, split),
+        body: split < 0 ? '' : answer.slice(split + 4),
+        timedOut,
+      });
+    });
+    sock.write(text);
   });
 }

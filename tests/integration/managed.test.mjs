@@ -13,7 +13,7 @@ import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { freePort } from '../fixtures/http_util.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import {
-  Cli, providerFor, request as gwRequest, runD, startGateway, tempDir,
+  Cli, createKeys, providerFor, request as gwRequest, startGateway, tempDir,
 } from './harness.mjs';
 
 const pki = await makeTestPki(tempDir('latchkey-pki-'));
@@ -49,11 +49,7 @@ describe('managed mode', () => {
     // The gateway: its own store, keys, provider and app credentials.
     const gwDir = tempDir('latchkey-gw-');
     gwEnv = { PATH: process.env.PATH, HOME: gwDir, LATCHKEY_STORE: `${gwDir}/gw.db`, LATCHKEY_CA_FILE: pki.ca.cert };
-    for (const [name, role] of [['alice', 'user'], ['admin', 'admin']]) {
-      const r = await runD(gwEnv, ['keys', 'create', '--principal', name, '--role', role]);
-      assert.equal(r.status, 0, r.stderr);
-      keys[name] = r.stdout.trim();
-    }
+    Object.assign(keys, await createKeys(gwEnv, [['alice', 'user'], ['admin', 'admin']]));
     gw = await startGateway(gwEnv, ['--engines', '2']);
     for (const def of [providerFor(as, api), providerFor(as, api, { key: 'testas-m2m', mode: 'client_credentials' })]) {
       const created = await gwRequest(`${gw.url}/v1/providers`, { method: 'POST', key: keys.admin, body: JSON.stringify(def) });

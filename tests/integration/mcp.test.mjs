@@ -119,16 +119,7 @@ for (const { name, requirePar, wellKnown } of [
     test('a token for another audience is refused by the server (the check can fail)', async () => {
       const other = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
       // The plain pre-registered client, no resource: its token has no audience for the MCP server.
-      const def = {
-        key: 'plain', display_name: 'plain', authorization_endpoint: env.as.endpoints.authorization,
-        token_endpoint: env.as.endpoints.token, issuer: env.as.issuer, api_base_url: env.mcp.url,
-        default_scopes: ['openid'], pkce: 'required', token_endpoint_auth_method: 'client_secret_basic',
-        ...(requirePar ? { pushed_authorization_request_endpoint: env.as.endpoints.pushedAuthorization } : {}),
-        injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
-      };
-      assert.equal((await other.run(['providers', 'register', '--file', other.writeFile('p.json', JSON.stringify(def))])).status, 0);
-      assert.equal((await other.run(['apps', 'upsert', '--provider', 'plain', '--client-id', 'latchkey-cli',
-        '--client-secret-stdin'], { input: 'cli-secret\n' })).status, 0);
+      await other.addTestProvider(env.as, env.mcp, { key: 'plain', par: requirePar });
       const c = await other.connect('plain', ['--account', 'bob']);
       assert.equal(c.status, 0, c.stderr);
       const before = env.mcp.stats.wrongAudience;

@@ -4,11 +4,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 
-import { startOAuth1Server } from '../fixtures/oauth1_server.mjs';
-import { Cli, request, runD, startGateway, tempDir } from './harness.mjs';
+import { oauth1Provider, startOAuth1Server } from '../fixtures/oauth1_server.mjs';
+import {
+  Cli, createKeys, dumpStore, request, startGateway, tempDir,
+} from './harness.mjs';
 
 /// Starts the oauthlib provider: { url, stats(), close() }.
 const startProvider = startOAuth1Server;
@@ -20,37 +20,11 @@ const METHODS = [
   { method: 'PLAINTEXT', slug: 'plaintext' },
 ];
 
-function providerFor(url, { method, slug }) {
-  return {
-    key: `o1-${slug}`,
-    display_name: `OAuth 1.0a test provider (${method})`,
-    auth_mode: 'oauth1',
-    request_token_endpoint: `${url}/oauth/request_token`,
-    authorization_endpoint: `${url}/oauth/authorize`,
-    token_endpoint: `${url}/oauth/access_token`,
-    signature_method: method,
-    api_base_url: `${url}/api`,
-    pkce: 'unsupported',
-    token_response: { root: '', keep: ['screen_name'], expires_in_unit: 'seconds' },
-    ping: { method: 'GET', url: `${url}/api/me`, headers: {} },
-    identity: { url: `${url}/api/me`, account_path: 'screen_name', headers: {} },
-    injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'OAuth ', query_param: null },
-  };
-}
-
 /// `latchkey connect` with the consent given by following the provider's redirect to the CLI's
 /// loopback listener, as a browser would.
 async function connect(cli, key, args = []) {
   const run = cli.start(['connect', key, '--no-browser', '--json', '--timeout', '60', ...args]);
-  let stderr = '';
-  const link = await new Promise((resolve) => {
-    run.child.stderr.on('data', (d) => {
-      stderr += d;
-      const m = stderr.match(/^\s+(https?:\/\/\S+)$/m);
-      if (m) resolve(m[1]);
-    });
-    run.child.on('close', () => resolve(null));
-  });
+  const link = await run.link;  // http: the fixture provider is plain HTTP on loopback
   if (!link) return run.done;
   const consent = await fetch(link, { redirect: 'manual' });
   assert.equal(consent.status, 302, `the provider approves at once (${link})`);
@@ -64,7 +38,6 @@ async function connect(cli, key, args = []) {
 describe('OAuth 1.0a against python3-oauthlib', () => {
   let provider;
   let cli;
-  let dir;
   const secrets = {};
 
   before(async () => {
@@ -79,10 +52,9 @@ describe('OAuth 1.0a against python3-oauthlib', () => {
       clients[`ck-${slug}-0001`] = slug === 'rsa-sha1' ? { secret: null, rsa_public_key: publicKey } : { secret: secrets[slug] };
     }
     provider = await startProvider({ clients, user: 'alice' });
-    dir = tempDir('latchkey-oauth1-');
-    cli = new Cli({ dir, caFile: '/etc/ssl/certs/ca-certificates.crt' });
+    cli = new Cli({ dir: tempDir('latchkey-oauth1-'), caFile: '/etc/ssl/certs/ca-certificates.crt' });
     for (const m of METHODS) {
-      const file = cli.writeFile(`${m.slug}.json`, JSON.stringify(providerFor(provider.url, m)));
+      const file = cli.writeFile(`${m.slug}.json`, JSON.stringify(oauth1Provider(provider.url, { key: key(m.slug), method: m.method })));
       const reg = await cli.run(['providers', 'register', '--file', file]);
       assert.equal(reg.status, 0, reg.stderr);
       const secretFile = cli.writeFile(`${m.slug}.secret`, secrets[m.slug]);
@@ -147,7 +119,12 @@ describe('OAuth 1.0a against python3-oauthlib', () => {
   }
 
   test('the store holds no secret in clear', () => {
-    const db = readFileSync(join(dir, 'store.db')).toString('latin1');
+    // Every record, the write-ahead log's too (the store is in WAL mode).
+    const db = dumpStore(cli.env.LATCHKEY_STORE);
+    for (const m of METHODS) {
+      assert.match(db, new RegExp(`'app/o1-${m.slug}'`), `the ${m.slug} app is in the store`);
+      assert.match(db, new RegExp(`'conn/[^']*o1-${m.slug}[^']*'`), `the ${m.slug} connection is in the store`);
+    }
     for (const slug of ['hmac-sha1', 'hmac-sha256', 'plaintext']) assert.ok(!db.includes(secrets[slug]), slug);
     assert.ok(!db.includes('PRIVATE KEY'));
   });
@@ -173,9 +150,7 @@ describe('OAuth 1.0a against python3-oauthlib', () => {
   });
 
   test('latchkeyd: authorize → provider → /oauth/callback → proxy, signed by the core', async () => {
-    const made = await runD(cli, ['keys', 'create', '--principal', 'default', '--role', 'user']);
-    assert.equal(made.status, 0, made.stderr);
-    const apiKey = made.stdout.trim();
+    const { default: apiKey } = await createKeys(cli, [['default', 'user']]);
     gw = await startGateway(cli);
     const r = await request(`${gw.url}/v1/providers/${key('rsa-sha1')}/authorize?account=gw`, { key: apiKey });
     assert.equal(r.status, 200, r.text);

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  connect, consent, fixtures, layers, rejectsWith, setUpProvider, sleep,
+  connect, consent, fetchMe, fixtures, layers, rejectsWith, setUpProvider, sleep,
 } from './support.mjs';
 
 const LAYERS = await layers();
@@ -103,9 +103,7 @@ for (const layer of LAYERS) {
       assert.equal(third.refreshed, true);
       assert.equal(short.as.stats.token.refresh_token, 2);
       assert.deepEqual(short.as.stats.tokenErrors, {});
-      const res = await broker.fetch(conn.id, '/me');
-      assert.equal(res.status, 200);
-      assert.equal((await res.json()).sub, 'alice');
+      assert.equal((await fetchMe(broker, conn.id)).sub, 'alice');
       broker.close();
     });
 
@@ -126,9 +124,7 @@ for (const layer of LAYERS) {
       await setUpProvider(broker, main, { key: 'testas-m2m', mode: 'client_credentials' });
       const conn = await broker.connectClientCredentials('testas-m2m');
       assert.equal(conn.grant, 'client_credentials');
-      const res = await broker.fetch(conn.id, '/me');
-      assert.equal(res.status, 200);
-      assert.equal((await res.json()).client_id, 'latchkey-m2m');
+      assert.equal((await fetchMe(broker, conn.id)).client_id, 'latchkey-m2m');
       broker.close();
     });
 

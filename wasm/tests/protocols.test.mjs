@@ -16,12 +16,14 @@ import { after, before, describe, test } from 'node:test';
 
 import { startApiServer } from '../../tests/fixtures/api_server.mjs';
 import { defaultClients, startAuthServer } from '../../tests/fixtures/auth_server.mjs';
-import { jwtClients, keyPair, pemMarker } from '../../tests/fixtures/client_keys.mjs';
+import {
+  jwtClients, jwtProviders, keyPair, pemMarker,
+} from '../../tests/fixtures/client_keys.mjs';
 import { completeConsent, completeDeviceConsent } from '../../tests/fixtures/consent.mjs';
-import { startOAuth1Server } from '../../tests/fixtures/oauth1_server.mjs';
+import { oauth1Provider, startOAuth1Server } from '../../tests/fixtures/oauth1_server.mjs';
 import { startMcpServer } from '../../tests/fixtures/mcp_server.mjs';
 import {
-  connect, consent, layers, pki, providerFor, REDIRECT, rejectsWith,
+  connect, consent, fetchMe, layers, pki, providerFor, REDIRECT, rejectsWith,
 } from './support.mjs';
 
 const LAYERS = await layers();
@@ -32,22 +34,6 @@ if (LAYERS.length === 0) test('JS broker protocols', { skip: 'set LATCHKEY_WASM_
 
 const CONSUMER_KEY = 'ck-js-hmac-sha1-01';
 const CONSUMER_SECRET = 'consumer secret & more';
-
-function oauth1Provider(url) {
-  return {
-    key: 'o1',
-    display_name: 'OAuth 1.0a test provider',
-    auth_mode: 'oauth1',
-    request_token_endpoint: `${url}/oauth/request_token`,
-    authorization_endpoint: `${url}/oauth/authorize`,
-    token_endpoint: `${url}/oauth/access_token`,
-    signature_method: 'HMAC-SHA1',
-    api_base_url: `${url}/api`,
-    pkce: 'unsupported',
-    identity: { url: `${url}/api/me`, account_path: 'screen_name', headers: {} },
-    injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'OAuth ', query_param: null },
-  };
-}
 
 /// RFC 3986 unreserved characters stay, everything else is %XX (RFC 5849 §3.6).
 const enc = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -182,7 +168,7 @@ for (const layer of LAYERS) {
       const start = await broker.authorize('o1', { redirectUri: REDIRECT });
       const callback = new URL((await fetch(start.url, { redirect: 'manual' })).headers.get('location'));
       callback.searchParams.set('oauth_verifier', 'not-the-verifier');
-      await assert.rejects(broker.handleCallback(callback.href), (e) => e instanceof layer.LatchkeyError);
+      await rejectsWith(layer, broker.handleCallback(callback.href), 'invalid_grant', /the provider rejected the verifier/);
       assert.deepEqual(await broker.connections(), []);
       broker.close();
     });
@@ -270,7 +256,9 @@ for (const layer of LAYERS) {
       assert.equal(auth.form.get('scope'), 'read');
       assert.equal(auth.headers.get('authorization'), `Basic ${Buffer.from('dev-client:dev-secret').toString('base64')}`);
       // The device code is kept sealed, never in clear.
-      for (const r of await storage.list('')) assert.ok(!r.value.includes('dc-not-for-the-store'), r.key);
+      const records = await storage.list('');
+      assert.equal(records.filter((r) => r.key.startsWith('device/')).length, 1, records.map((r) => r.key).join(' '));
+      for (const r of records) assert.ok(!r.value.includes('dc-not-for-the-store'), r.key);
 
       const conn = await d.wait();
       assert.equal(conn.id, 'dev/ci');
@@ -350,7 +338,7 @@ for (const layer of LAYERS) {
       const { device_authorization_endpoint: _, ...plain } = deviceProvider({ key: 'plain' });
       await broker.providers.register(plain);
       await broker.apps.upsert({ provider: 'plain', clientId: 'c', clientSecret: 's' });
-      await assert.rejects(broker.device('plain'), (e) => e instanceof layer.LatchkeyError);
+      await rejectsWith(layer, broker.device('plain'), 'unsupported', /'plain' has no device_authorization_endpoint/);
       assert.equal(as.calls.length, 0);
       broker.close();
     });
@@ -367,7 +355,7 @@ for (const layer of LAYERS) {
 
     test('the user approves on another device: connected, named, usable', async () => {
       const broker = await layer.createBroker();
-      await broker.providers.register({ ...providerFor(as, api, { key: 'devas' }), device_authorization_endpoint: as.endpoints.deviceAuthorization });
+      await broker.providers.register(providerFor(as, api, { key: 'devas', device: true }));
       await broker.apps.upsert({ provider: 'devas', clientId: 'latchkey-device', clientSecret: 'device-secret' });
       const d = await broker.device('devas', { scopes: ['openid', 'api:read', 'offline_access'] });
       assert.equal(d.verificationUri, as.endpoints.deviceVerification);
@@ -380,9 +368,7 @@ for (const layer of LAYERS) {
       assert.ok(phone.done, 'the AS showed its done page');
       assert.equal(conn.id, 'devas/dora');
       assert.equal(conn.grant, 'device_code');
-      const res = await broker.fetch(conn.id, '/me');
-      assert.equal(res.status, 200);
-      assert.equal((await res.json()).sub, 'dora');
+      assert.equal((await fetchMe(broker, conn.id)).sub, 'dora');
       broker.close();
     });
   });
@@ -398,7 +384,8 @@ for (const layer of LAYERS) {
     test('providers.discover(url, {mcp}) registers, and the consent URL names the resource; loopback needs the flag', async () => {
       const broker = await layer.createBroker();
       const options = { key: 'mcp', mcp: true, redirectUri: REDIRECT };
-      await assert.rejects(broker.providers.discover(env.mcp.resource, options), (e) => e instanceof layer.LatchkeyError);
+      await rejectsWith(layer, broker.providers.discover(env.mcp.resource, options), 'invalid_request',
+        /loopback, private or reserved address/);
       const p = await broker.providers.discover(env.mcp.resource, { ...options, allowPrivateNetwork: true });
       assert.equal(p.key, 'mcp');
       assert.equal(p.resource, env.mcp.resource);
@@ -428,7 +415,9 @@ for (const layer of LAYERS) {
       assert.equal(app.hasRegistrationAccessToken, true);
       assert.equal(app.registrationClientUri, reg.registration_client_uri);
       assert.ok(!JSON.stringify(app).includes(reg.registration_access_token));
-      assert.ok(!(await stored(storage)).includes(reg.registration_access_token), 'sealed in storage');
+      const records = await stored(storage);
+      assert.match(records, /^app\/mcpexp=/m, 'the app is in storage');
+      assert.ok(!records.includes(reg.registration_access_token), 'sealed in storage');
       await broker.authorize('mcpexp', { redirectUri: REDIRECT });
 
       clock = expiresAt * 1000;  // the moment it expires
@@ -462,7 +451,7 @@ for (const layer of LAYERS) {
 
     test('authorize pushes the parameters; the consent URL carries only client_id and request_uri; exchange works', async () => {
       const broker = await layer.createBroker();
-      await broker.providers.register({ ...providerFor(as, api, { key: 'parsa' }), pushed_authorization_request_endpoint: as.endpoints.pushedAuthorization });
+      await broker.providers.register(providerFor(as, api, { key: 'parsa', par: true }));
       await broker.apps.upsert({ provider: 'parsa', clientId: 'latchkey-cli', clientSecret: 'cli-secret' });
       as.resetStats();
       const { url } = await broker.authorize('parsa', { redirectUri: REDIRECT, scopes: ['openid', 'api:read'] });
@@ -475,9 +464,7 @@ for (const layer of LAYERS) {
       const conn = await broker.handleCallback((await completeConsentAt(url, 'alice')).callbackUrl);
       assert.equal(conn.id, 'parsa/alice');
       assert.equal(as.stats.token.authorization_code, 1);
-      const res = await broker.fetch(conn.id, '/me');
-      assert.equal(res.status, 200);
-      assert.equal((await res.json()).client_id, 'latchkey-cli');
+      assert.equal((await fetchMe(broker, conn.id)).client_id, 'latchkey-cli');
       broker.close();
     });
 
@@ -505,15 +492,16 @@ for (const layer of LAYERS) {
     });
     after(async () => { await api?.close(); await as?.close(); });
 
+    /// A broker with jwtProviders registered (no apps yet).
     async function jwtBroker() {
       const storage = layer.index.memoryStorage();
       const broker = await layer.createBroker({ storage });
+      for (const def of jwtProviders(as, api)) await broker.providers.register(def);
       return { broker, storage };
     }
 
     test('RS256: code exchange, refresh (a fresh assertion each time), fetch and revocation; the key stays sealed', async () => {
       const { broker, storage } = await jwtBroker();
-      await broker.providers.register(providerFor(as, api, { key: 'jwtas' }));
       const app = await broker.apps.upsert({
         provider: 'jwtas', clientId: 'latchkey-jwt', clientSecret: rsa.pem, tokenEndpointAuthMethod: 'private_key_jwt', keyId: 'rsa-1',
       });
@@ -523,7 +511,9 @@ for (const layer of LAYERS) {
         assert.equal(a.hasClientSecret, true);
         assert.ok(!JSON.stringify(a).includes(pemMarker(rsa.pem)));
       }
-      assert.ok(!(await stored(storage)).includes(pemMarker(rsa.pem)), 'the PEM key is sealed in storage');
+      const records = await stored(storage);
+      assert.match(records, /^app\/jwtas=/m, 'the app is in storage');
+      assert.ok(!records.includes(pemMarker(rsa.pem)), 'the PEM key is sealed in storage');
 
       as.resetStats();
       const conn = await connect(broker, { provider: 'jwtas', login: 'alice' });
@@ -532,8 +522,7 @@ for (const layer of LAYERS) {
       for (let i = 0; i < 2; i += 1) assert.equal((await broker.getToken(conn.id, { forceRefresh: true })).refreshed, true);
       assert.equal(as.stats.token.refresh_token, 2);
       assert.equal(as.stats.tokenErrors.refresh_token ?? 0, 0);
-      const res = await broker.fetch(conn.id, '/me');
-      assert.equal((await res.json()).client_id, 'latchkey-jwt');
+      assert.equal((await fetchMe(broker, conn.id)).client_id, 'latchkey-jwt');
       const d = await broker.disconnect(conn.id, { revoke: true });
       assert.equal(d.revoked, true, JSON.stringify(d));
       broker.close();
@@ -541,17 +530,15 @@ for (const layer of LAYERS) {
 
     test('client credentials with RS256 and ES256; a key the AS does not know is invalid_client', async () => {
       const { broker } = await jwtBroker();
-      for (const [key, clientId, pair, kid] of [['jwt-m2m', 'latchkey-jwt', rsa, 'rsa-1'], ['jwt-ec', 'latchkey-jwt-ec', ec, 'ec-1']]) {
-        await broker.providers.register(providerFor(as, api, { key, mode: 'client_credentials' }));
+      for (const [key, clientId, pair, kid] of [['jwtas-m2m', 'latchkey-jwt', rsa, 'rsa-1'], ['jwtas-ec', 'latchkey-jwt-ec', ec, 'ec-1']]) {
         await broker.apps.upsert({ provider: key, clientId, clientSecret: pair.pem, tokenEndpointAuthMethod: 'private_key_jwt', keyId: kid });
         const conn = await broker.connectClientCredentials(key);
         assert.equal(conn.grant, 'client_credentials');
-        const res = await broker.fetch(conn.id, '/me');
-        assert.equal((await res.json()).client_id, clientId);
+        assert.equal((await fetchMe(broker, conn.id)).client_id, clientId);
       }
       const stranger = keyPair('rsa', 'rsa-1');
-      await broker.apps.upsert({ provider: 'jwt-m2m', clientId: 'latchkey-jwt', clientSecret: stranger.pem });
-      const e = await rejectsWith(layer, broker.connectClientCredentials('jwt-m2m', { account: 'stranger' }), 'provider_error');
+      await broker.apps.upsert({ provider: 'jwtas-m2m', clientId: 'latchkey-jwt', clientSecret: stranger.pem });
+      const e = await rejectsWith(layer, broker.connectClientCredentials('jwtas-m2m', { account: 'stranger' }), 'provider_error');
       assert.equal(e.providerError, 'invalid_client');
       assert.ok(!e.message.includes(pemMarker(stranger.pem)));
       broker.close();

@@ -1,9 +1,11 @@
 // Shared by the JS package's tests: which raw layers to test, the fixture servers, and the
-// provider definition for them. Run the tests through wasm/tests/run.mjs (it makes the PKI).
+// provider definition for them (tests/fixtures/providers.mjs, the CLI's and gateway's tests' too).
+// Run the tests through wasm/tests/run.mjs (it makes the PKI).
 //
 //   LATCHKEY_WASM_PKG   the built Emscripten package (a directory with index.js and dist/)
 //   LATCHKEY_WASI_WASM  the WASI reactor module (driven by wasm/wasi/raw.mjs)
 //   LATCHKEY_TEST_PKI   the test PKI directory (run.mjs sets it, with NODE_EXTRA_CA_CERTS)
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +14,9 @@ import { startApiServer } from '../../tests/fixtures/api_server.mjs';
 import { startAuthServer } from '../../tests/fixtures/auth_server.mjs';
 import { completeConsent } from '../../tests/fixtures/consent.mjs';
 import { resolvePki } from '../../tests/fixtures/http_util.mjs';
+import { providerFor } from '../../tests/fixtures/providers.mjs';
+
+export { providerFor };
 
 if (!process.env.LATCHKEY_TEST_PKI) throw new Error('run the tests with node wasm/tests/run.mjs FILES (it makes the test PKI)');
 export const pki = resolvePki(resolve(process.env.LATCHKEY_TEST_PKI));
@@ -60,27 +65,6 @@ export async function fixtures({ ttl = 3600 } = {}) {
   return { as, api, async close() { await api.close(); await as.close(); } };
 }
 
-/// A custom provider for the fixtures (as tests/integration/harness.mjs providerFor).
-export function providerFor(as, api, { key = 'testas', mode = 'oauth2', buffer = 60, tokenEndpoint } = {}) {
-  const oauth2 = mode === 'oauth2';
-  return {
-    key,
-    display_name: `Test AS (${key})`,
-    auth_mode: mode,
-    ...(oauth2 ? { authorization_endpoint: as.endpoints.authorization, issuer: as.issuer } : {}),
-    token_endpoint: tokenEndpoint ?? as.endpoints.token,
-    revocation_endpoint: as.endpoints.revocation,
-    userinfo_endpoint: as.endpoints.userinfo,
-    api_base_url: api.url,
-    default_scopes: oauth2 ? ['openid', 'api:read'] : ['api:read'],
-    pkce: 'required',
-    token_endpoint_auth_method: 'client_secret_basic',
-    expiry_buffer_seconds: buffer,
-    ...(oauth2 ? { identity: { url: as.endpoints.userinfo, account_path: 'sub', headers: {} } } : {}),
-    injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
-  };
-}
-
 /// Registers a fixture provider and its app (the AS's latchkey-cli or latchkey-m2m client).
 export async function setUpProvider(broker, fx, options = {}) {
   const def = providerFor(fx.as, fx.api, options);
@@ -101,6 +85,14 @@ export async function consent(broker, { provider = 'testas', login = 'alice', de
 /// A whole authorization-code connect: the connection.
 export async function connect(broker, options) {
   return broker.handleCallback(await consent(broker, options));
+}
+
+/// GET /me of the fixture API through `broker.fetch` on connection `id`: asserts a 200 and
+/// resolves with the API's answer ({ sub, scope, client_id }).
+export async function fetchMe(broker, id) {
+  const res = await broker.fetch(id, '/me');
+  assert.equal(res.status, 200, await res.clone().text());
+  return res.json();
 }
 
 /// Rejects unless `promise` rejects with a LatchkeyError of `code` (and a message matching `message`).
