@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "host/clock.hpp"
 #include "session.hpp"
 
 namespace latchkey::gateway {
@@ -15,11 +16,6 @@ constexpr auto kSweepEvery = std::chrono::milliseconds(250);  // how late a dead
 constexpr auto kLogDelay = std::chrono::milliseconds(50);
 constexpr std::size_t kLogBatch = 16 * 1024;
 constexpr std::size_t kIdlePerOrigin = 64;
-
-std::int64_t steady_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
 
 }  // namespace
 
@@ -53,7 +49,7 @@ void EventLoop::add(Session* s) { s->where = sessions_.insert(sessions_.end(), s
 void EventLoop::remove(Session* s) { sessions_.erase(s->where); }
 
 void EventLoop::sweep() {
-  const std::int64_t now = steady_ms();
+  const std::int64_t now = native::steady_ms();
   std::vector<std::shared_ptr<Session>> all;
   for (Session* s : sessions_) all.push_back(s->shared_from_this());
   for (auto& s : all) s->check_deadline(now);

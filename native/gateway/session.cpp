@@ -11,6 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
 
+#include "host/clock.hpp"
 #include "http/https_client.hpp"
 #include "keys.hpp"
 #include "proxy.hpp"
@@ -30,11 +31,6 @@ using boost::system::error_code;
 
 constexpr std::uint32_t kUpstreamHeaderLimit = 32 * 1024;  // as HttpsClient's
 constexpr const char* kProxyRoute = "/v1/proxy/{provider}/*";
-
-std::int64_t steady_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
 
 std::string seconds_text(std::int64_t ms) {
   return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
@@ -135,7 +131,7 @@ void Session::read_head() {
   head_ = std::make_unique<http::request_parser<http::empty_body>>();
   head_->header_limit(static_cast<std::uint32_t>(state.options.header_limit));
   head_->body_limit(boost::none);  // the route decides: the proxy streams any size, the rest have a limit
-  wait_until(Wait::head, steady_ms() + state.options.read_timeout_s * 1000);
+  wait_until(Wait::head, native::steady_ms() + state.options.read_timeout_s * 1000);
   http::async_read_header(socket_, buffer_, *head_, [self = shared_from_this()](error_code ec, std::size_t) {
     self->on_head(ec);
   });
@@ -208,7 +204,7 @@ void Session::read_body(std::size_t length) {
     buffer_.consume(length);
     return send_upstream(false);
   }
-  wait_until(Wait::client, steady_ms() + loop_.state().options.read_timeout_s * 1000);
+  wait_until(Wait::client, native::steady_ms() + loop_.state().options.read_timeout_s * 1000);
   socket_.async_read_some(buffer_.prepare(length - buffer_.size()),
                           [self = shared_from_this(), length](error_code ec, std::size_t n) {
                             self->waiting_ = Wait::none;
@@ -235,7 +231,7 @@ void Session::send_upstream(bool fresh) {
     ex.port = wire->port;
     ex.origin = (ex.tls ? "https://" : "http://") + ex.host + ":" + std::to_string(ex.port);
     ex.close_requested = wire->close_requested;
-    ex.deadline_ms = steady_ms() + (ex.request.timeout_ms > 0 ? ex.request.timeout_ms : 30000);
+    ex.deadline_ms = native::steady_ms() + (ex.request.timeout_ms > 0 ? ex.request.timeout_ms : 30000);
   }
   ex.up = fresh ? nullptr : loop_.take_upstream(ex.origin);
   ex.reused = ex.up != nullptr;
@@ -445,7 +441,7 @@ void Session::answer_gateway_error(const std::string& message) {
 void Session::write_client(bool last) {
   Exchange& ex = *ex_;
   if (last && ex.chunked) ex.out += "0\r\n\r\n";
-  wait_until(Wait::client, steady_ms() + loop_.state().options.read_timeout_s * 1000);
+  wait_until(Wait::client, native::steady_ms() + loop_.state().options.read_timeout_s * 1000);
   asio::async_write(socket_, asio::buffer(ex.out), [self = shared_from_this(), last](error_code ec, std::size_t) {
     self->waiting_ = Wait::none;
     if (self->closed_) return;
