@@ -425,14 +425,10 @@ void Session::answer_or_cut(const std::string& message) {
 void Session::answer_gateway_error(const std::string& message) {
   Exchange& ex = *ex_;
   ex.up.reset();
-  ApiResponse r = error_response(502, "transport", message);
-  HttpResponse head;
-  head.status = 502;
-  head.headers = {{"Content-Type", r.content_type}, {"Cache-Control", "no-store"},
-                  {"Content-Length", std::to_string(r.body.size())}};
   ex.status = 502;
-  ex.out = serialize_response_head(head, ex.head_request, ex.close || loop_.state().stopping, &ex.chunked);
-  if (!ex.head_request) ex.out += r.body;
+  ex.out = serialize_response(error_response(502, "transport", message), ex.head_request,
+                              ex.close || loop_.state().stopping);
+  ex.chunked = false;
   ex.head_sent = true;
   ex.parser.reset();
   write_client(true);

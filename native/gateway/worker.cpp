@@ -6,7 +6,6 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include "client_socket.hpp"
 #include "proxy.hpp"
@@ -239,23 +238,8 @@ bool Connection::serve() {
   if (response.streamed) {
     if (!streamed_ok) return false;  // cut short: closing is the only way to tell the client
   } else {
-    http::response<http::string_body> res{static_cast<http::status>(response.status), 11};
-    res.set(http::field::server, "latchkeyd");
-    res.set(http::field::content_type, response.content_type);
-    res.set(http::field::cache_control, "no-store");
-    for (const auto& [name, value] : response.headers) res.set(name, value);
-    res.body() = std::move(response.body);
-    res.keep_alive(!close);
-    res.prepare_payload();
-    socket_.expires_after(timeout());
-    if (method == "HEAD") {
-      // The length a GET would have, without the bytes (RFC 9110 §9.3.2).
-      http::response_serializer<http::string_body> head_only(res);
-      http::write_header(socket_, head_only, ec);
-    } else {
-      http::write(socket_, res, ec);
-    }
-    if (ec) return false;
+    const std::string bytes = serialize_response(response, method == "HEAD", close);
+    if (write(asio::buffer(bytes))) return false;
   }
   if (close) {
     drain();

@@ -394,3 +394,39 @@ test('a stderr nobody reads does not stall the gateway', async () => {
     child.kill('SIGKILL');
   }
 });
+
+// Past --max-connections a client is refused at once with a 503 it can parse: its framing must
+// match its body exactly, or the client waits for bytes that never come (or reads too few).
+test('the 503 past --max-connections is well-framed JSON', async () => {
+  const cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
+  const gw = await startGateway(cli, ['--max-connections', '1']);
+  const port = Number(new URL(gw.url).port);
+  const held = net.connect(port, '127.0.0.1');
+  try {
+    await new Promise((r) => held.on('connect', r));
+    await sleep(100);  // admitted: the one connection allowed
+    const refused = await new Promise((resolve) => {
+      const sock = net.connect(port, '127.0.0.1');
+      let bytes = Buffer.alloc(0);
+      sock.on('data', (d) => { bytes = Buffer.concat([bytes, d]); });
+      sock.on('error', () => {});
+      sock.on('close', () => resolve(bytes.toString('latin1')));
+    });
+    const split = refused.indexOf('\r\n\r\n');
+    assert.ok(split > 0, refused);
+    const head = refused.slice(0, split);
+    const body = refused.slice(split + 4);
+    assert.match(head, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    assert.match(head, /\r\nServer: latchkeyd\r\n/);
+    assert.match(head, /\r\nContent-Type: application\/json\r\n/);
+    assert.match(head, /\r\nRetry-After: 1\r\n/);
+    assert.match(head, /\r\nConnection: close(\r\n|$)/);
+    assert.equal(Number(/\r\nContent-Length: (\d+)/.exec(head)?.[1]), Buffer.byteLength(body));
+    const error = JSON.parse(body).error;
+    assert.equal(error.code, 'unavailable');
+    assert.match(error.message, /connection limit/);
+  } finally {
+    held.destroy();
+    gw.child.kill('SIGKILL');
+  }
+});
