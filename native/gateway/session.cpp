@@ -29,17 +29,13 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
-constexpr std::uint32_t kUpstreamHeaderLimit = 32 * 1024;  // as HttpsClient's
 constexpr const char* kProxyRoute = "/v1/proxy/{provider}/*";
-
-std::string seconds_text(std::int64_t ms) {
-  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
-}
 
 }  // namespace
 
 /// A proxied request the loop sends itself.
 struct Session::Exchange {
+  std::uint64_t id = 0;  ///< Tells a late handler of an earlier exchange from this one's.
   ConnectionRef asked;  ///< The connection as the caller named it (the signer cache's key).
   std::string provider, principal, method;
   bool head_request = false;
@@ -50,14 +46,20 @@ struct Session::Exchange {
 
   std::string wire;  ///< The signed request as sent.
   bool tls = false;
-  std::string host, origin;
+  std::string host;   ///< Lower-case, IPv6 literals unbracketed: to resolve or parse, and for TLS.
+  std::string shown;  ///< The host as messages name it (IPv6 literals bracketed), as HttpsClient's do.
+  std::string origin;
   int port = 0;
   bool close_requested = false;
-  std::int64_t deadline_ms = 0;
+  std::int64_t timeout_ms = 0, deadline_ms = 0;
 
+  std::unique_ptr<tcp::resolver> resolver;
+  bool resolving = false;
   std::unique_ptr<Upstream> up;
   bool reused = false, any_byte = false, timed_out = false, upstream_closed = false;
   std::optional<http::response_parser<http::buffer_body>> parser;
+  int interim = 0;               ///< 1xx answers skipped so far.
+  std::size_t header_bytes = 0;  ///< Of the answer's head parsed so far (for its limit).
   bool head_sent = false, chunked = false;
   int status = 0;
   std::string out;  ///< Bytes for the caller not yet written.
@@ -65,7 +67,7 @@ struct Session::Exchange {
 
   void new_parser() {
     parser.emplace();
-    parser->header_limit(kUpstreamHeaderLimit);
+    header_bytes = 0;
     parser->body_limit(boost::none);
     if (head_request) parser->skip(true);
   }
@@ -104,12 +106,21 @@ void Session::close_if_idle() {
 
 void Session::check_deadline(std::int64_t now_ms) {
   if (waiting_ == Wait::none || now_ms < deadline_ms_) return;
-  if (waiting_ == Wait::upstream && ex_ && ex_->up) {
+  if (waiting_ == Wait::upstream && ex_) {
     ex_->timed_out = true;
-    error_code ec;
-    ex_->up->socket.close(ec);  // its handler answers the caller
     waiting_ = Wait::none;
-    return;
+    if (ex_->resolving) {
+      // Cancelling cannot stop a lookup already running (getaddrinfo has no timeout of its
+      // own): the caller is answered now, and the lookup's handler finds nothing to do.
+      ex_->resolving = false;
+      ex_->resolver->cancel();
+      return answer_connect_timeout();
+    }
+    if (ex_->up) {
+      error_code ec;
+      ex_->up->socket.close(ec);  // its handler answers the caller
+      return;
+    }
   }
   close();
 }
@@ -120,6 +131,7 @@ void Session::close() {
   waiting_ = Wait::none;
   error_code ec;
   socket_.close(ec);
+  if (ex_ && ex_->resolver) ex_->resolver->cancel();
   if (ex_ && ex_->up) ex_->up->socket.close(ec);
 }
 
@@ -186,6 +198,7 @@ bool Session::try_proxy() {
   if (!signer) return false;
 
   ex_ = std::make_unique<Exchange>();
+  ex_->id = ++exchanges_;
   ex_->asked = plan->ref;
   ex_->provider = t.segments[2];
   ex_->principal = key->principal;
@@ -227,11 +240,13 @@ void Session::send_upstream(bool fresh) {
     if (!wire || (wire->tls && !loop_.tls())) return hand_off({});
     ex.wire = std::move(wire->bytes);
     ex.tls = wire->tls;
-    ex.host = wire->host;
+    ex.host = std::move(wire->host);
+    ex.shown = ex.host.find(':') == std::string::npos ? ex.host : "[" + ex.host + "]";
     ex.port = wire->port;
-    ex.origin = (ex.tls ? "https://" : "http://") + ex.host + ":" + std::to_string(ex.port);
+    ex.origin = (ex.tls ? "https://" : "http://") + ex.shown + ":" + std::to_string(ex.port);
     ex.close_requested = wire->close_requested;
-    ex.deadline_ms = native::steady_ms() + (ex.request.timeout_ms > 0 ? ex.request.timeout_ms : 30000);
+    ex.timeout_ms = ex.request.timeout_ms > 0 ? ex.request.timeout_ms : native::kDefaultTimeoutMs;
+    ex.deadline_ms = native::steady_ms() + ex.timeout_ms;
   }
   ex.up = fresh ? nullptr : loop_.take_upstream(ex.origin);
   ex.reused = ex.up != nullptr;
@@ -247,23 +262,25 @@ void Session::connect_upstream() {
   ex.up = std::make_unique<Upstream>(loop_.context());
   ex.up->origin = ex.origin;
   wait_until(Wait::upstream, ex.deadline_ms);
-  std::string name = ex.host;
-  if (name.size() >= 2 && name.front() == '[') name = name.substr(1, name.size() - 2);
   error_code ec;
-  auto address = asio::ip::make_address(name, ec);
+  auto address = asio::ip::make_address(ex.host, ec);
   if (!ec) return connect_to({tcp::endpoint(address, static_cast<unsigned short>(ex.port))});
-  auto resolver = std::make_shared<tcp::resolver>(loop_.context());
-  resolver->async_resolve(name, std::to_string(ex.port),
-                          [self = shared_from_this(), resolver](error_code e, tcp::resolver::results_type found) {
-                            self->waiting_ = Wait::none;
-                            if (self->closed_) return;
-                            if (self->ex_->timed_out) return self->answer_connect_timeout();
-                            if (e) return self->hand_off({});
-                            std::vector<tcp::endpoint> endpoints;
-                            for (const auto& entry : found) endpoints.push_back(entry.endpoint());
-                            self->wait_until(Wait::upstream, self->ex_->deadline_ms);
-                            self->connect_to(std::move(endpoints));
-                          });
+  // The resolver is the exchange's, so the deadline (check_deadline) and close() can cancel it.
+  ex.resolver = std::make_unique<tcp::resolver>(loop_.context());
+  ex.resolving = true;
+  ex.resolver->async_resolve(
+      ex.host, std::to_string(ex.port),
+      [self = shared_from_this(), id = ex.id](error_code e, tcp::resolver::results_type found) {
+        // A lookup the deadline gave up on ends here: the caller has had its answer.
+        if (self->closed_ || !self->ex_ || self->ex_->id != id || !self->ex_->resolving) return;
+        self->waiting_ = Wait::none;
+        self->ex_->resolving = false;
+        if (e) return self->hand_off({});
+        std::vector<tcp::endpoint> endpoints;
+        for (const auto& entry : found) endpoints.push_back(entry.endpoint());
+        self->wait_until(Wait::upstream, self->ex_->deadline_ms);
+        self->connect_to(std::move(endpoints));
+      });
 }
 
 void Session::connect_to(std::vector<tcp::endpoint> endpoints) {
@@ -296,8 +313,8 @@ void Session::connect_to(std::vector<tcp::endpoint> endpoints) {
 }
 
 void Session::answer_connect_timeout() {
-  answer_gateway_error("could not connect to " + ex_->host + ":" + std::to_string(ex_->port) + " within " +
-                       seconds_text(ex_->request.timeout_ms) +
+  answer_gateway_error("could not connect to " + ex_->shown + ":" + std::to_string(ex_->port) + " within " +
+                       native::duration_text(ex_->timeout_ms) +
                        "; check that the server is reachable from this network, or raise the timeout");
 }
 
@@ -309,8 +326,9 @@ void Session::write_upstream() {
     Exchange& x = *self->ex_;
     if (ec) {
       if (x.timed_out) {
-        return self->answer_gateway_error(x.host + " did not accept the request within " +
-                                          seconds_text(x.request.timeout_ms) + "; try again later, or raise the timeout");
+        return self->answer_gateway_error(x.shown + " did not accept the request within " +
+                                          native::duration_text(x.timeout_ms) +
+                                          "; try again later, or raise the timeout");
       }
       // An idle connection the upstream had closed: once more on a new one, as HttpsClient does.
       if (x.reused) return self->send_upstream(true);
@@ -336,11 +354,11 @@ void Session::on_upstream_data(error_code ec) {
   const bool eof = ec == asio::error::eof;
   if (ec && !eof) {
     if (ex.timed_out) {
-      return answer_or_cut(ex.host + " did not answer within " + seconds_text(ex.request.timeout_ms) +
+      return answer_or_cut(ex.shown + " did not answer within " + native::duration_text(ex.timeout_ms) +
                            "; try again later, or raise the timeout");
     }
     if (!ex.any_byte && ex.reused) return send_upstream(true);
-    return answer_or_cut(ex.host + " closed the connection without answering; try again later");
+    return answer_or_cut(ex.shown + " closed the connection without answering; try again later");
   }
   auto& buffer = ex.up->buffer;
   for (;;) {
@@ -348,16 +366,35 @@ void Session::on_upstream_data(error_code ec) {
     beast::error_code pec;
     if (!p.is_header_done()) {
       if (buffer.size() == 0) break;
+      // Beast checks the header limit against each put()'s bytes, and takes whole fields as they
+      // arrive: a head trickling in would never reach it. So it gets what is left of the whole.
+      p.header_limit(static_cast<std::uint32_t>(native::kResponseHeaderLimit - ex.header_bytes));
       const std::size_t used = p.put(buffer.data(), pec);
       buffer.consume(used);
+      if (!p.is_header_done()) {
+        ex.header_bytes += used;
+        if (ex.header_bytes >= native::kResponseHeaderLimit) pec = http::error::header_limit;
+      }
+      if (pec == http::error::header_limit) {
+        return answer_or_cut("the response headers from " + ex.shown + " are larger than " +
+                             std::to_string(native::kResponseHeaderLimit) +
+                             " bytes; check that the URL names the right endpoint");
+      }
       if (pec == http::error::need_more) break;
-      if (pec) return answer_or_cut(ex.host + " sent an answer that is not valid HTTP/1.1");
+      if (pec) return answer_or_cut(ex.shown + " sent an answer that is not valid HTTP/1.1");
       if (!p.is_header_done()) {
         if (used == 0) break;
         continue;
       }
       const int status = p.get().result_int();
-      if (status >= 100 && status < 200 && status != 101) {  // 103 Early Hints and the like precede the answer
+      if (status == 101) {
+        return answer_or_cut(ex.shown + " switched protocols (101), which a token or API request never asks for");
+      }
+      if (status >= 100 && status < 200) {  // 103 Early Hints and the like precede the answer
+        if (++ex.interim > native::kMaxInterimResponses) {
+          return answer_or_cut(ex.shown + " sent more than " + std::to_string(native::kMaxInterimResponses) +
+                               " interim (1xx) answers; check that the URL names the right endpoint");
+        }
         ex.new_parser();
         continue;
       }
@@ -374,7 +411,7 @@ void Session::on_upstream_data(error_code ec) {
     if (got > 0) append_body(ex.out, ex.chunk, got, ex.chunked);
     if (pec == http::error::need_buffer) continue;
     if (pec == http::error::need_more) break;
-    if (pec) return answer_or_cut(ex.host + " sent an answer that is not valid HTTP/1.1");
+    if (pec) return answer_or_cut(ex.shown + " sent an answer that is not valid HTTP/1.1");
     if (used == 0 && got == 0) break;
   }
   if (eof) {
@@ -382,12 +419,12 @@ void Session::on_upstream_data(error_code ec) {
     auto& p = *ex.parser;
     if (!p.is_header_done()) {
       if (!ex.any_byte && ex.reused) return send_upstream(true);
-      return answer_or_cut(ex.host + " closed the connection without answering; try again later");
+      return answer_or_cut(ex.shown + " closed the connection without answering; try again later");
     }
     if (!p.is_done()) {
       beast::error_code pec;
       p.put_eof(pec);  // a body that ends with the connection
-      if (pec) return answer_or_cut(ex.host + " closed the connection in the middle of its answer; try again");
+      if (pec) return answer_or_cut(ex.shown + " closed the connection in the middle of its answer; try again");
     }
   }
   if (ex.parser->is_done()) return write_client(true);
@@ -445,8 +482,9 @@ void Session::write_client(bool last) {
     if (ec) return self->finish_proxy(x.status, true);
     x.out.clear();
     if (!last) return self->read_upstream();
-    if (x.up && x.parser && x.parser->get().keep_alive() && !x.parser->need_eof() && !x.upstream_closed &&
-        !x.close_requested && x.up->drained()) {
+    // Not one the deadline closed (its handler may have finished the answer in the same turn).
+    if (x.up && !x.timed_out && x.up->socket.is_open() && x.parser && x.parser->get().keep_alive() &&
+        !x.parser->need_eof() && !x.upstream_closed && !x.close_requested && x.up->drained()) {
       self->loop_.keep_upstream(std::move(x.up));
     }
     self->finish_proxy(x.status, false);

@@ -78,6 +78,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::int64_t deadline_ms_ = 0;
   bool closed_ = false;
   bool registered_ = false;
+  std::uint64_t exchanges_ = 0;  ///< Exchanges started (their ids).
   boost::asio::ip::tcp protocol_ = boost::asio::ip::tcp::v4();
   std::chrono::steady_clock::time_point started_;
 };
