@@ -43,7 +43,10 @@ class EventLoop {
   void remove(Session* s);
   /// Queues an access-log line; they go to the log's writer in batches, within 50 ms.
   void log(const std::string& line);
+  /// An idle connection to `origin` that can carry a request, or null. Connections the server
+  /// closed or sent something on while idle, and ones idle too long, are closed instead.
   std::unique_ptr<Upstream> take_upstream(const std::string& origin);
+  /// Keeps `u` (its answer read to the end) for the next request to its origin.
   void keep_upstream(std::unique_ptr<Upstream> u);
   /// The trust store and TLS settings for https upstreams; null if they could not be loaded
   /// (then those requests go to the workers, whose HttpsClient says why).
