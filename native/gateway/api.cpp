@@ -473,15 +473,14 @@ ApiResponse route(native::Host& host, Metrics& metrics, const ApiConfig& config,
   }
 
   // Everything under /v1 needs a key.
-  const std::string& auth = req.authorization;
-  const std::string prefix = "Bearer ";
-  if (auth.size() <= prefix.size() || auth.compare(0, prefix.size(), prefix) != 0) {
+  const auto api_key = bearer_key(req.authorization);
+  if (!api_key) {
     meta->route = "/v1/*";
     ApiResponse r = error_response(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }
-  auto key = lookup_key(host, auth.substr(prefix.size()));
+  auto key = lookup_key(host, std::string(*api_key));
   if (!key) return from_error(key.error());
   if (!*key) {
     meta->route = "/v1/*";
@@ -493,7 +492,7 @@ ApiResponse route(native::Host& host, Metrics& metrics, const ApiConfig& config,
   meta->principal = caller.principal;
 
   if (s.size() >= 3 && s[1] == "proxy") {
-    meta->route = "/v1/proxy/{provider}/*";
+    meta->route = kProxyRoute;
     return proxy(host, metrics, req, t, caller.principal);
   }
   if (s.size() >= 2 && s[1] == "providers") {

@@ -16,8 +16,8 @@
 #include "keys.hpp"
 #include "proxy.hpp"
 #include "proxy_wire.hpp"
+#include "request_head.hpp"
 #include "responses.hpp"
-#include "target.hpp"
 #include "worker.hpp"
 
 namespace latchkey::gateway {
@@ -28,8 +28,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
-
-constexpr const char* kProxyRoute = "/v1/proxy/{provider}/*";
 
 }  // namespace
 
@@ -172,27 +170,24 @@ bool Session::try_proxy() {
   const std::uint64_t length = head_->content_length().value_or(0);
   if (length > kReplayableBody) return false;
   auto auth = req.find(http::field::authorization);
-  if (auth == req.end() || !auth->value().starts_with("Bearer ")) return false;
+  if (auth == req.end()) return false;
+  const std::string_view authorization(auth->value().data(), auth->value().size());
+  const auto api_key = bearer_key(authorization);
+  if (!api_key) return false;
   const std::int64_t now = native::Host::now_ms();
   // A keep-alive client sends the same key every time: hashing it once per connection (and
   // again when the key cache's entry lapses) is enough.
-  if (auth->value() != key_header_ || now >= key_until_ms_) {
+  if (authorization != key_header_ || now >= key_until_ms_) {
     key_header_.clear();
-    auto known = recently_seen_key(std::string(auth->value().substr(7)), now, &key_until_ms_);
+    auto known = recently_seen_key(std::string(*api_key), now, &key_until_ms_);
     if (!known) return false;
-    key_header_ = std::string(auth->value());
+    key_header_ = std::string(authorization);
     key_ = std::move(*known);
   }
   const KeyInfo* key = &key_;
 
-  ApiRequest api;
-  api.method = std::string(req.method_string());
-  api.target = std::string(req.target());
-  api.headers.reserve(16);
-  for (const auto& field : req) api.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  Target t;
-  if (!split_target(api.target, &t) || t.segments.size() < 3) return false;
-  auto plan = plan_proxy(api, t, key->principal);
+  ApiRequest api = api_request(req);
+  auto plan = plan_proxy(api, key->principal);
   if (!plan) return false;
   auto signer = state.signers->find(plan->ref, now);
   if (!signer) return false;
@@ -200,7 +195,7 @@ bool Session::try_proxy() {
   ex_ = std::make_unique<Exchange>();
   ex_->id = ++exchanges_;
   ex_->asked = plan->ref;
-  ex_->provider = t.segments[2];
+  ex_->provider = plan->ref.provider;
   ex_->principal = key->principal;
   ex_->method = api.method;
   ex_->head_request = api.method == "HEAD";

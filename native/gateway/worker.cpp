@@ -10,8 +10,8 @@
 #include "client_socket.hpp"
 #include "proxy.hpp"
 #include "proxy_wire.hpp"
+#include "request_head.hpp"
 #include "responses.hpp"
-#include "target.hpp"
 
 namespace latchkey::gateway {
 namespace {
@@ -147,10 +147,8 @@ void Connection::drain() {
 ApiResponse Connection::handle_with_host(const ApiRequest& api) {
   auto host = state_.hosts.acquire();
   ApiResponse response = handle(*host, state_.metrics, state_.options.api, api);
-  Target t;
-  if (state_.signers && streams_body(api.target) && !response.principal.empty() && split_target(api.target, &t) &&
-      t.segments.size() >= 3) {
-    if (auto plan = plan_proxy(api, t, response.principal)) {
+  if (state_.signers && streams_body(api.target) && !response.principal.empty()) {
+    if (auto plan = plan_proxy(api, response.principal)) {
       const auto epoch = state_.signers->epoch();
       if (auto signer = (*host).run((*host).engine().request_signer(plan->ref))) {
         state_.signers->put(plan->ref, std::move(*signer), epoch);
@@ -174,15 +172,9 @@ bool Connection::serve() {
     close = true;
   } else {
     const auto& req = head.get();
-    ApiRequest api;
-    api.method = method;
-    api.target = std::string(req.target());
-    if (auto it = req.find(http::field::authorization); it != req.end()) api.authorization = std::string(it->value());
-    if (auto it = req.find(http::field::host); it != req.end()) api.host = std::string(it->value());
-    if (auto it = req.find(http::field::accept); it != req.end()) api.accept = std::string(it->value());
+    ApiRequest api = api_request(req);
     api.listen = state_.listen;
     api.refresh_first = work_.refresh_first;
-    for (const auto& field : req) api.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     close = !req.keep_alive() || state_.stopping;
 
     if (streams_body(api.target)) {
