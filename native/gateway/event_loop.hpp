@@ -4,7 +4,6 @@
 // own, and a buffer of access-log lines.
 #pragma once
 
-#include <cstdint>
 #include <list>
 #include <memory>
 #include <string>
@@ -12,7 +11,6 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "server_state.hpp"

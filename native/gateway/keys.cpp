@@ -4,7 +4,6 @@
 #include "host/master_key.hpp"
 #include "json.hpp"
 
-#include <chrono>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>

@@ -3,12 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/read.hpp>
 
 #include "host/clock.hpp"
@@ -40,7 +42,6 @@ struct Session::Exchange {
   bool close = false;  ///< The caller's connection closes after this answer.
   std::shared_ptr<const RequestSigner> signer;
   HttpRequest request;  ///< Unsigned, with its body once read: what a worker gets if the loop gives up.
-  bool refresh_first = false;
 
   std::string wire;  ///< The signed request as sent.
   bool tls = false;
@@ -444,8 +445,7 @@ void Session::take_upstream_head() {
 void Session::retry_after_401() {
   ex_->up.reset();  // its 401's body is unread: the connection is not reused
   loop_.state().signers->forget(ex_->asked);
-  ex_->refresh_first = true;
-  hand_off({});
+  hand_off({}, true);
 }
 
 void Session::answer_or_cut(const std::string& message) {
@@ -499,14 +499,14 @@ void Session::finish_proxy(int status, bool cut) {
 
 // --- Worker threads ---------------------------------------------------------------------------
 
-void Session::hand_off(error_code ec) {
+void Session::hand_off(error_code ec, bool refresh_first) {
   auto work = std::make_unique<HandOff>();
   work->ec = ec;
   work->head = std::move(head_);
   work->started = started_;
+  work->refresh_first = refresh_first;
   if (ex_) {  // the body has been read (or there is none)
     work->body = std::move(ex_->request.body);
-    work->refresh_first = ex_->refresh_first;
     ex_.reset();
   }
   error_code e;

@@ -1,7 +1,5 @@
 #include "worker.hpp"
 
-#include <unistd.h>
-
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/read.hpp>
