@@ -6,6 +6,7 @@
 #include <map>
 #include <thread>
 
+#include "host/clock.hpp"
 #include "output.hpp"
 #include "session.hpp"
 #include "url.hpp"
@@ -16,11 +17,6 @@ namespace {
 using detail::json::Array;
 using detail::json::Object;
 using detail::json::Value;
-
-std::int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // Polling starts quick (people finish consent in seconds) and settles at one request every 2 s.
 std::int64_t poll_interval_ms(int round) { return std::min<std::int64_t>(2000, 500 + 250 * round); }
@@ -139,10 +135,10 @@ int connect(GatewayClient& gw, const ProviderInfo& info, const std::vector<std::
   }
   std::cerr << "Waiting for the sign-in to finish at the gateway (up to " << timeout_s << " s)...\n" << std::flush;
 
-  const std::int64_t deadline = steady_ms() + std::int64_t{timeout_s} * 1000;
+  const std::int64_t deadline = native::steady_ms() + std::int64_t{timeout_s} * 1000;
   std::string unreachable;  // a gateway restarting mid-sign-in is not the end of it: keep polling
   for (int round = 0;; ++round) {
-    std::int64_t left = deadline - steady_ms();
+    std::int64_t left = deadline - native::steady_ms();
     if (left <= 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(left, poll_interval_ms(round))));
     auto now = list(gw);
@@ -229,9 +225,9 @@ int ping(GatewayClient& gw, const ProviderInfo& info, const std::string& account
   req.url = *target;
   req.headers = p.ping->headers;
   prepare_proxied(req, account);
-  auto started = steady_ms();
+  auto started = native::steady_ms();
   auto r = gw.proxy(std::move(req));
-  std::int64_t ms = steady_ms() - started;
+  std::int64_t ms = native::steady_ms() - started;
   if (!r) return report(r.error(), json);
   if (auto e = gw.own_error(*r)) return report(*e, json);
   EffectResult result;

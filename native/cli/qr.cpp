@@ -137,39 +137,7 @@ class Matrix {
     set_function(8, size_ - 8, true);  // the dark module
   }
 
-  /// N1 (runs), N2 (2x2 blocks) and N4 (balance) of the standard's mask penalty; N3 (finder-like
-  /// runs) is left out: any mask decodes, the score only steers towards an easier scan.
-  long penalty() const {
-    long score = 0;
-    for (int pass = 0; pass < 2; ++pass) {
-      for (int a = 0; a < size_; ++a) {
-        int run = 1;
-        for (int b = 1; b < size_; ++b) {
-          bool same = pass == 0 ? dark_[a][b] == dark_[a][b - 1] : dark_[b][a] == dark_[b - 1][a];
-          if (same) {
-            ++run;
-            if (run == 5) score += 3;
-            else if (run > 5) score += 1;
-          } else {
-            run = 1;
-          }
-        }
-      }
-    }
-    int dark = 0;
-    for (int y = 0; y < size_; ++y) {
-      for (int x = 0; x < size_; ++x) {
-        dark += dark_[y][x];
-        if (y + 1 < size_ && x + 1 < size_ && dark_[y][x] == dark_[y][x + 1] && dark_[y][x] == dark_[y + 1][x] &&
-            dark_[y][x] == dark_[y + 1][x + 1]) {
-          score += 3;
-        }
-      }
-    }
-    int total = size_ * size_;
-    score += static_cast<long>(std::abs(dark * 20 - total * 10) / total) * 10;
-    return score;
-  }
+  long penalty() const { return latchkey::detail::qr_penalty(dark_); }
 
   const std::vector<std::vector<bool>>& dark() const { return dark_; }
 
@@ -214,6 +182,47 @@ class Matrix {
 };
 
 }  // namespace
+
+}  // namespace latchkey::cli
+
+namespace latchkey::detail {
+
+long qr_penalty(const std::vector<std::vector<bool>>& dark) {
+  const int size = static_cast<int>(dark.size());
+  long score = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int a = 0; a < size; ++a) {
+      int run = 1;
+      for (int b = 1; b < size; ++b) {
+        bool same = pass == 0 ? dark[a][b] == dark[a][b - 1] : dark[b][a] == dark[b - 1][a];
+        if (same) {
+          ++run;
+          if (run == 5) score += 3;
+          else if (run > 5) score += 1;
+        } else {
+          run = 1;
+        }
+      }
+    }
+  }
+  int dark_modules = 0;
+  for (int y = 0; y < size; ++y) {
+    for (int x = 0; x < size; ++x) {
+      dark_modules += dark[y][x];
+      if (y + 1 < size && x + 1 < size && dark[y][x] == dark[y][x + 1] && dark[y][x] == dark[y + 1][x] &&
+          dark[y][x] == dark[y + 1][x + 1]) {
+        score += 3;
+      }
+    }
+  }
+  int total = size * size;
+  score += static_cast<long>(std::abs(dark_modules * 20 - total * 10) / total) * 10;
+  return score;
+}
+
+}  // namespace latchkey::detail
+
+namespace latchkey::cli {
 
 std::optional<QrCode> qr_encode(const std::string& text, int mask) {
   // The smallest version whose data capacity holds mode (4 bits), count and the bytes.

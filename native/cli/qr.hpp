@@ -24,3 +24,12 @@ std::optional<QrCode> qr_encode(const std::string& text, int mask = -1);
 std::optional<std::string> qr_terminal(const std::string& text);
 
 }  // namespace latchkey::cli
+
+namespace latchkey::detail {
+
+/// The mask penalty qr_encode minimises for a finished symbol (`dark` as in QrCode): N1 (runs),
+/// N2 (2x2 blocks) and N4 (balance) of ISO/IEC 18004 §7.8.3. N3 (finder-like runs) is left out:
+/// any mask decodes, the score only steers towards an easier scan.
+long qr_penalty(const std::vector<std::vector<bool>>& dark);
+
+}  // namespace latchkey::detail

@@ -1,5 +1,6 @@
 #include "api.hpp"
 
+#include "host/clock.hpp"
 #include "host/loopback.hpp"
 
 #include "authorization.hpp"
@@ -16,7 +17,6 @@
 #include "url.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <optional>
 
 namespace latchkey::gateway {
@@ -362,9 +362,7 @@ ApiResponse device_poll(native::Host& host, const ApiRequest& req, const std::st
   pending["expires_at_ms"] = Value(polled->expires_at_ms);
   ApiResponse r = json_response(202, Value(pending));
   // RFC 9110 §10.2.3 in whole seconds, at least 1: when asking again can change the answer.
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
-  const std::int64_t wait_ms = std::max<std::int64_t>(polled->next_poll_at_ms - now, 0);
+  const std::int64_t wait_ms = std::max<std::int64_t>(polled->next_poll_at_ms - native::Host::now_ms(), 0);
   r.headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>((wait_ms + 999) / 1000, 1)));
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
@@ -426,9 +424,9 @@ ApiResponse discover(native::Host& host, const ApiRequest& req) {
 /// The provider's declared cheap authenticated call, made with the connection (a 401 refreshes
 /// once): {ok, status, ms} and, if the provider could not be reached, error.
 ApiResponse ping(native::Host& host, const ConnectionRef& ref) {
-  auto started = std::chrono::steady_clock::now();
+  const std::int64_t started = native::steady_ms();
   auto sent = host.ping(ref);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  const std::int64_t ms = native::steady_ms() - started;
   if (!sent) return from_error(sent.error());
   Object o;
   const bool reached = sent->transport_error.empty();
@@ -473,15 +471,14 @@ ApiResponse route(native::Host& host, Metrics& metrics, const ApiConfig& config,
   }
 
   // Everything under /v1 needs a key.
-  const std::string& auth = req.authorization;
-  const std::string prefix = "Bearer ";
-  if (auth.size() <= prefix.size() || auth.compare(0, prefix.size(), prefix) != 0) {
+  const auto api_key = bearer_key(req.authorization);
+  if (!api_key) {
     meta->route = "/v1/*";
     ApiResponse r = error_response(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }
-  auto key = lookup_key(host, auth.substr(prefix.size()));
+  auto key = lookup_key(host, std::string(*api_key));
   if (!key) return from_error(key.error());
   if (!*key) {
     meta->route = "/v1/*";
@@ -493,7 +490,7 @@ ApiResponse route(native::Host& host, Metrics& metrics, const ApiConfig& config,
   meta->principal = caller.principal;
 
   if (s.size() >= 3 && s[1] == "proxy") {
-    meta->route = "/v1/proxy/{provider}/*";
+    meta->route = kProxyRoute;
     return proxy(host, metrics, req, t, caller.principal);
   }
   if (s.size() >= 2 && s[1] == "providers") {

@@ -113,9 +113,6 @@ struct ApiResponse {
   std::string route = "unknown";  ///< Route template for metrics and logs.
   std::string principal;          ///< The authenticated caller, if any (for the access log).
   std::string error_code;         ///< The core's error code when the answer is one of its errors (for metrics).
-  /// A proxied upstream answer: the server sends `headers` as they are (repeats kept, no
-  /// content_type or Cache-Control of its own), and only frames the body.
-  bool passthrough = false;
   /// The answer already went to the request's response_stream: nothing is left to send.
   bool streamed = false;
 };

@@ -4,7 +4,6 @@
 // own, and a buffer of access-log lines.
 #pragma once
 
-#include <cstdint>
 #include <list>
 #include <memory>
 #include <string>
@@ -12,7 +11,6 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "server_state.hpp"
@@ -43,7 +41,10 @@ class EventLoop {
   void remove(Session* s);
   /// Queues an access-log line; they go to the log's writer in batches, within 50 ms.
   void log(const std::string& line);
+  /// An idle connection to `origin` that can carry a request, or null. Connections the server
+  /// closed or sent something on while idle, and ones idle too long, are closed instead.
   std::unique_ptr<Upstream> take_upstream(const std::string& origin);
+  /// Keeps `u` (its answer read to the end) for the next request to its origin.
   void keep_upstream(std::unique_ptr<Upstream> u);
   /// The trust store and TLS settings for https upstreams; null if they could not be loaded
   /// (then those requests go to the workers, whose HttpsClient says why).

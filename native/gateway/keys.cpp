@@ -4,7 +4,6 @@
 #include "host/master_key.hpp"
 #include "json.hpp"
 
-#include <chrono>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
@@ -45,10 +44,23 @@ KnownKeys& known_keys() {
   return keys;
 }
 
+/// Could be a key we issued ("lk_" and base64url): others are refused before any hashing or store read.
+bool plausible_key(const std::string& api_key) {
+  return api_key.size() >= 10 && api_key.size() <= 200 && api_key.compare(0, 3, "lk_") == 0;
+}
+
 }  // namespace
 
 using detail::json::Object;
 using detail::json::Value;
+
+std::optional<std::string_view> bearer_key(std::string_view authorization) {
+  constexpr std::string_view kPrefix = "Bearer ";
+  if (authorization.size() <= kPrefix.size() || authorization.substr(0, kPrefix.size()) != kPrefix) {
+    return std::nullopt;
+  }
+  return authorization.substr(kPrefix.size());
+}
 
 std::string key_record_name(const std::string& api_key) {
   return "gwkey/" + detail::base64url_encode(detail::sha256(api_key));
@@ -69,13 +81,12 @@ Result<std::string> create_key(native::Host& host, const std::string& principal,
 }
 
 std::optional<KeyInfo> recently_seen_key(const std::string& api_key, std::int64_t now_ms, std::int64_t* until_ms) {
-  if (api_key.size() < 10 || api_key.size() > 200 || api_key.compare(0, 3, "lk_") != 0) return std::nullopt;
+  if (!plausible_key(api_key)) return std::nullopt;
   return known_keys().find(key_record_name(api_key), now_ms, until_ms);
 }
 
 Result<std::optional<KeyInfo>> lookup_key(native::Host& host, const std::string& api_key) {
-  // Keys we never issued are refused before touching the store.
-  if (api_key.size() < 10 || api_key.size() > 200 || api_key.compare(0, 3, "lk_") != 0) return std::optional<KeyInfo>();
+  if (!plausible_key(api_key)) return std::optional<KeyInfo>();
   const std::string name = key_record_name(api_key);
   const std::int64_t now = native::Host::now_ms();
   if (auto known = known_keys().find(name, now)) return known;

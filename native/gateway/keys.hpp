@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "host/host.hpp"
 
@@ -15,6 +16,10 @@ struct KeyInfo {
   std::string role;  ///< "admin" | "user"
   std::int64_t created_at_ms = 0;
 };
+
+/// The API key an Authorization header's value carries: what follows "Bearer ", or nullopt
+/// when the value is not that or names no key. A view into `authorization`.
+std::optional<std::string_view> bearer_key(std::string_view authorization);
 
 /// The store key of an API key's record: "gwkey/" + base64url(sha256(key)). The key itself is
 /// never stored, so a leaked store does not leak working keys.

@@ -1,5 +1,7 @@
 #include "metrics.hpp"
 
+#include "proxy.hpp"
+
 #include <cstdio>
 
 namespace latchkey::gateway {
@@ -45,7 +47,7 @@ void Metrics::count_error(const std::string& route, const std::string& code) {
   std::lock_guard<std::mutex> lock(mu_);
   if (code == "storage") ++store_errors_;
   // Only these routes refresh; an error there other than the caller's own mistake is a failed refresh.
-  const bool refreshing = route == "/v1/connections/{id}/token" || route == "/v1/proxy/{provider}/*";
+  const bool refreshing = route == "/v1/connections/{id}/token" || route == kProxyRoute;
   if (refreshing && (code == "invalid_grant" || code == "needs_reauth" || code == "provider_error" ||
                      code == "transport" || code == "malformed_response" || code == "rate_limited")) {
     ++refresh_failures_[code];

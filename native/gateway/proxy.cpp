@@ -74,6 +74,14 @@ Result<ProxyPlan> plan_proxy(const ApiRequest& req, const Target& t, const std::
   return plan;
 }
 
+Result<ProxyPlan> plan_proxy(const ApiRequest& req, const std::string& principal) {
+  Target t;
+  if (!split_target(req.target, &t) || t.segments.size() < 3 || t.segments[0] != "v1" || t.segments[1] != "proxy") {
+    return make_error(ErrorCode::invalid_request, "the request path is not /v1/proxy/{provider}/...");
+  }
+  return plan_proxy(req, t, principal);
+}
+
 ApiResponse proxy(native::Host& host, Metrics& metrics, const ApiRequest& req, const Target& t,
                   const std::string& principal) {
   const std::string& provider = t.segments[2];

@@ -9,6 +9,9 @@
 
 namespace latchkey::gateway {
 
+/// The proxy's route template, as metrics and the access log name it.
+inline constexpr char kProxyRoute[] = "/v1/proxy/{provider}/*";
+
 /// Request bodies up to this size are read before sending, so a 401 can be retried with them.
 constexpr std::uint64_t kReplayableBody = 64 * 1024;
 
@@ -23,10 +26,14 @@ struct ProxyPlan {
 /// invalid_request for a path with "." or ".." segments (also encoded) or backslashes.
 Result<ProxyPlan> plan_proxy(const ApiRequest& req, const Target& t, const std::string& principal);
 
+/// plan_proxy for a target not split yet: also invalid_request when it is not
+/// /v1/proxy/{provider}[/...] (split_target's rules). The provider is the plan's ref.provider.
+Result<ProxyPlan> plan_proxy(const ApiRequest& req, const std::string& principal);
+
 /// Proxies `req` for `principal` (already authenticated). The caller's Authorization, cookies,
 /// hop-by-hop headers and X-Latchkey-* never go upstream; "." and ".." segments (also encoded)
 /// and backslashes are refused. An upstream 401 refreshes once and retries when the body can be
-/// sent again (it was small enough to be held: see kReplayableBody in proxy.cpp). With
+/// sent again (it was small enough to be held: see kReplayableBody above). With
 /// req.refresh_first the token is refreshed before the first attempt (the event loop saw the
 /// upstream's 401 already), and the answer after that goes back as it is.
 ApiResponse proxy(native::Host& host, Metrics& metrics, const ApiRequest& req, const Target& t,

@@ -1,5 +1,5 @@
 // The proxy's wire rules, shared by the worker threads' blocking proxy (proxy.cpp) and the event
-// loop's (loop_proxy.cpp): which request headers go upstream, which response headers come back,
+// loop's (session.cpp): which request headers go upstream, which response headers come back,
 // and how the answer is framed for the caller.
 #pragma once
 

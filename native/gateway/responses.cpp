@@ -1,6 +1,11 @@
 #include "responses.hpp"
 
+#include <algorithm>
+
+#include <boost/beast/core/string.hpp>
+
 #include "json.hpp"
+#include "proxy_wire.hpp"
 
 namespace latchkey::gateway {
 
@@ -59,6 +64,24 @@ ApiResponse method_not_allowed(const std::string& allow) {
   ApiResponse r = error_response(405, "invalid_request", "method not allowed here (allowed: " + allow + ")");
   r.headers.emplace_back("Allow", allow);
   return r;
+}
+
+std::string serialize_response(const ApiResponse& r, bool head_request, bool close) {
+  HttpResponse head;
+  head.status = r.status;
+  head.headers = {{"Content-Type", r.content_type}, {"Cache-Control", "no-store"}};
+  for (const auto& [name, value] : r.headers) {
+    auto& h = head.headers;
+    h.erase(std::remove_if(h.begin(), h.end(), [&](const auto& f) { return boost::beast::iequals(f.first, name); }),
+            h.end());
+    h.emplace_back(name, value);
+  }
+  const bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
+  if (!bodiless) head.headers.emplace_back("Content-Length", std::to_string(r.body.size()));
+  bool chunked = false;  // never: the length is known
+  std::string out = serialize_response_head(head, head_request, close, &chunked);
+  if (!head_request && !bodiless) out += r.body;
+  return out;
 }
 
 ApiResponse error_response(int status, const std::string& code, const std::string& message) {

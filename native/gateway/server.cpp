@@ -16,6 +16,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "event_loop.hpp"
+#include "responses.hpp"
 #include "server_state.hpp"
 #include "session.hpp"
 
@@ -41,13 +42,15 @@ bool parse_listen(const std::string& text, tcp::endpoint* out) {
   return true;
 }
 
-// Past --max-connections (or out of threads) a client gets a short 503 instead of a hang.
+// Past --max-connections a client gets a short 503 instead of a hang. Sent without waiting:
+// a client that does not read it just sees the connection close.
 void refuse_busy(int fd) {
-  static const char kBusy[] =
-      "HTTP/1.1 503 Service Unavailable\r\nServer: latchkeyd\r\nContent-Type: application/json\r\n"
-      "Retry-After: 1\r\nConnection: close\r\nContent-Length: 97\r\n\r\n"
-      "{\"error\":{\"code\":\"unavailable\",\"message\":\"latchkeyd is at its connection limit; try again\"}}";
-  (void)!::send(fd, kBusy, sizeof kBusy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+  static const std::string kBusy = [] {
+    ApiResponse r = error_response(503, "unavailable", "latchkeyd is at its connection limit; try again");
+    r.headers.emplace_back("Retry-After", "1");
+    return serialize_response(r, false, true);
+  }();
+  (void)!::send(fd, kBusy.data(), kBusy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   ::close(fd);
 }
 

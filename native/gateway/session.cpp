@@ -3,20 +3,23 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/read.hpp>
 
+#include "host/clock.hpp"
 #include "http/https_client.hpp"
 #include "keys.hpp"
 #include "proxy.hpp"
 #include "proxy_wire.hpp"
+#include "request_head.hpp"
 #include "responses.hpp"
-#include "target.hpp"
 #include "worker.hpp"
 
 namespace latchkey::gateway {
@@ -28,40 +31,34 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
-constexpr std::uint32_t kUpstreamHeaderLimit = 32 * 1024;  // as HttpsClient's
-constexpr const char* kProxyRoute = "/v1/proxy/{provider}/*";
-
-std::int64_t steady_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
-std::string seconds_text(std::int64_t ms) {
-  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
-}
-
 }  // namespace
 
 /// A proxied request the loop sends itself.
 struct Session::Exchange {
+  std::uint64_t id = 0;  ///< Tells a late handler of an earlier exchange from this one's.
   ConnectionRef asked;  ///< The connection as the caller named it (the signer cache's key).
   std::string provider, principal, method;
   bool head_request = false;
   bool close = false;  ///< The caller's connection closes after this answer.
   std::shared_ptr<const RequestSigner> signer;
   HttpRequest request;  ///< Unsigned, with its body once read: what a worker gets if the loop gives up.
-  bool refresh_first = false;
 
   std::string wire;  ///< The signed request as sent.
   bool tls = false;
-  std::string host, origin;
+  std::string host;   ///< Lower-case, IPv6 literals unbracketed: to resolve or parse, and for TLS.
+  std::string shown;  ///< The host as messages name it (IPv6 literals bracketed), as HttpsClient's do.
+  std::string origin;
   int port = 0;
   bool close_requested = false;
-  std::int64_t deadline_ms = 0;
+  std::int64_t timeout_ms = 0, deadline_ms = 0;
 
+  std::unique_ptr<tcp::resolver> resolver;
+  bool resolving = false;
   std::unique_ptr<Upstream> up;
   bool reused = false, any_byte = false, timed_out = false, upstream_closed = false;
   std::optional<http::response_parser<http::buffer_body>> parser;
+  int interim = 0;               ///< 1xx answers skipped so far.
+  std::size_t header_bytes = 0;  ///< Of the answer's head parsed so far (for its limit).
   bool head_sent = false, chunked = false;
   int status = 0;
   std::string out;  ///< Bytes for the caller not yet written.
@@ -69,7 +66,7 @@ struct Session::Exchange {
 
   void new_parser() {
     parser.emplace();
-    parser->header_limit(kUpstreamHeaderLimit);
+    header_bytes = 0;
     parser->body_limit(boost::none);
     if (head_request) parser->skip(true);
   }
@@ -108,12 +105,21 @@ void Session::close_if_idle() {
 
 void Session::check_deadline(std::int64_t now_ms) {
   if (waiting_ == Wait::none || now_ms < deadline_ms_) return;
-  if (waiting_ == Wait::upstream && ex_ && ex_->up) {
+  if (waiting_ == Wait::upstream && ex_) {
     ex_->timed_out = true;
-    error_code ec;
-    ex_->up->socket.close(ec);  // its handler answers the caller
     waiting_ = Wait::none;
-    return;
+    if (ex_->resolving) {
+      // Cancelling cannot stop a lookup already running (getaddrinfo has no timeout of its
+      // own): the caller is answered now, and the lookup's handler finds nothing to do.
+      ex_->resolving = false;
+      ex_->resolver->cancel();
+      return answer_connect_timeout();
+    }
+    if (ex_->up) {
+      error_code ec;
+      ex_->up->socket.close(ec);  // its handler answers the caller
+      return;
+    }
   }
   close();
 }
@@ -124,6 +130,7 @@ void Session::close() {
   waiting_ = Wait::none;
   error_code ec;
   socket_.close(ec);
+  if (ex_ && ex_->resolver) ex_->resolver->cancel();
   if (ex_ && ex_->up) ex_->up->socket.close(ec);
 }
 
@@ -135,7 +142,7 @@ void Session::read_head() {
   head_ = std::make_unique<http::request_parser<http::empty_body>>();
   head_->header_limit(static_cast<std::uint32_t>(state.options.header_limit));
   head_->body_limit(boost::none);  // the route decides: the proxy streams any size, the rest have a limit
-  wait_until(Wait::head, steady_ms() + state.options.read_timeout_s * 1000);
+  wait_until(Wait::head, native::steady_ms() + state.options.read_timeout_s * 1000);
   http::async_read_header(socket_, buffer_, *head_, [self = shared_from_this()](error_code ec, std::size_t) {
     self->on_head(ec);
   });
@@ -164,34 +171,32 @@ bool Session::try_proxy() {
   const std::uint64_t length = head_->content_length().value_or(0);
   if (length > kReplayableBody) return false;
   auto auth = req.find(http::field::authorization);
-  if (auth == req.end() || !auth->value().starts_with("Bearer ")) return false;
+  if (auth == req.end()) return false;
+  const std::string_view authorization(auth->value().data(), auth->value().size());
+  const auto api_key = bearer_key(authorization);
+  if (!api_key) return false;
   const std::int64_t now = native::Host::now_ms();
   // A keep-alive client sends the same key every time: hashing it once per connection (and
   // again when the key cache's entry lapses) is enough.
-  if (auth->value() != key_header_ || now >= key_until_ms_) {
+  if (authorization != key_header_ || now >= key_until_ms_) {
     key_header_.clear();
-    auto known = recently_seen_key(std::string(auth->value().substr(7)), now, &key_until_ms_);
+    auto known = recently_seen_key(std::string(*api_key), now, &key_until_ms_);
     if (!known) return false;
-    key_header_ = std::string(auth->value());
+    key_header_ = std::string(authorization);
     key_ = std::move(*known);
   }
   const KeyInfo* key = &key_;
 
-  ApiRequest api;
-  api.method = std::string(req.method_string());
-  api.target = std::string(req.target());
-  api.headers.reserve(16);
-  for (const auto& field : req) api.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  Target t;
-  if (!split_target(api.target, &t) || t.segments.size() < 3) return false;
-  auto plan = plan_proxy(api, t, key->principal);
+  ApiRequest api = api_request(req);
+  auto plan = plan_proxy(api, key->principal);
   if (!plan) return false;
   auto signer = state.signers->find(plan->ref, now);
   if (!signer) return false;
 
   ex_ = std::make_unique<Exchange>();
+  ex_->id = ++exchanges_;
   ex_->asked = plan->ref;
-  ex_->provider = t.segments[2];
+  ex_->provider = plan->ref.provider;
   ex_->principal = key->principal;
   ex_->method = api.method;
   ex_->head_request = api.method == "HEAD";
@@ -208,7 +213,7 @@ void Session::read_body(std::size_t length) {
     buffer_.consume(length);
     return send_upstream(false);
   }
-  wait_until(Wait::client, steady_ms() + loop_.state().options.read_timeout_s * 1000);
+  wait_until(Wait::client, native::steady_ms() + loop_.state().options.read_timeout_s * 1000);
   socket_.async_read_some(buffer_.prepare(length - buffer_.size()),
                           [self = shared_from_this(), length](error_code ec, std::size_t n) {
                             self->waiting_ = Wait::none;
@@ -231,11 +236,13 @@ void Session::send_upstream(bool fresh) {
     if (!wire || (wire->tls && !loop_.tls())) return hand_off({});
     ex.wire = std::move(wire->bytes);
     ex.tls = wire->tls;
-    ex.host = wire->host;
+    ex.host = std::move(wire->host);
+    ex.shown = ex.host.find(':') == std::string::npos ? ex.host : "[" + ex.host + "]";
     ex.port = wire->port;
-    ex.origin = (ex.tls ? "https://" : "http://") + ex.host + ":" + std::to_string(ex.port);
+    ex.origin = (ex.tls ? "https://" : "http://") + ex.shown + ":" + std::to_string(ex.port);
     ex.close_requested = wire->close_requested;
-    ex.deadline_ms = steady_ms() + (ex.request.timeout_ms > 0 ? ex.request.timeout_ms : 30000);
+    ex.timeout_ms = ex.request.timeout_ms > 0 ? ex.request.timeout_ms : native::kDefaultTimeoutMs;
+    ex.deadline_ms = native::steady_ms() + ex.timeout_ms;
   }
   ex.up = fresh ? nullptr : loop_.take_upstream(ex.origin);
   ex.reused = ex.up != nullptr;
@@ -251,23 +258,25 @@ void Session::connect_upstream() {
   ex.up = std::make_unique<Upstream>(loop_.context());
   ex.up->origin = ex.origin;
   wait_until(Wait::upstream, ex.deadline_ms);
-  std::string name = ex.host;
-  if (name.size() >= 2 && name.front() == '[') name = name.substr(1, name.size() - 2);
   error_code ec;
-  auto address = asio::ip::make_address(name, ec);
+  auto address = asio::ip::make_address(ex.host, ec);
   if (!ec) return connect_to({tcp::endpoint(address, static_cast<unsigned short>(ex.port))});
-  auto resolver = std::make_shared<tcp::resolver>(loop_.context());
-  resolver->async_resolve(name, std::to_string(ex.port),
-                          [self = shared_from_this(), resolver](error_code e, tcp::resolver::results_type found) {
-                            self->waiting_ = Wait::none;
-                            if (self->closed_) return;
-                            if (self->ex_->timed_out) return self->answer_connect_timeout();
-                            if (e) return self->hand_off({});
-                            std::vector<tcp::endpoint> endpoints;
-                            for (const auto& entry : found) endpoints.push_back(entry.endpoint());
-                            self->wait_until(Wait::upstream, self->ex_->deadline_ms);
-                            self->connect_to(std::move(endpoints));
-                          });
+  // The resolver is the exchange's, so the deadline (check_deadline) and close() can cancel it.
+  ex.resolver = std::make_unique<tcp::resolver>(loop_.context());
+  ex.resolving = true;
+  ex.resolver->async_resolve(
+      ex.host, std::to_string(ex.port),
+      [self = shared_from_this(), id = ex.id](error_code e, tcp::resolver::results_type found) {
+        // A lookup the deadline gave up on ends here: the caller has had its answer.
+        if (self->closed_ || !self->ex_ || self->ex_->id != id || !self->ex_->resolving) return;
+        self->waiting_ = Wait::none;
+        self->ex_->resolving = false;
+        if (e) return self->hand_off({});
+        std::vector<tcp::endpoint> endpoints;
+        for (const auto& entry : found) endpoints.push_back(entry.endpoint());
+        self->wait_until(Wait::upstream, self->ex_->deadline_ms);
+        self->connect_to(std::move(endpoints));
+      });
 }
 
 void Session::connect_to(std::vector<tcp::endpoint> endpoints) {
@@ -300,8 +309,8 @@ void Session::connect_to(std::vector<tcp::endpoint> endpoints) {
 }
 
 void Session::answer_connect_timeout() {
-  answer_gateway_error("could not connect to " + ex_->host + ":" + std::to_string(ex_->port) + " within " +
-                       seconds_text(ex_->request.timeout_ms) +
+  answer_gateway_error("could not connect to " + ex_->shown + ":" + std::to_string(ex_->port) + " within " +
+                       native::duration_text(ex_->timeout_ms) +
                        "; check that the server is reachable from this network, or raise the timeout");
 }
 
@@ -313,8 +322,9 @@ void Session::write_upstream() {
     Exchange& x = *self->ex_;
     if (ec) {
       if (x.timed_out) {
-        return self->answer_gateway_error(x.host + " did not accept the request within " +
-                                          seconds_text(x.request.timeout_ms) + "; try again later, or raise the timeout");
+        return self->answer_gateway_error(x.shown + " did not accept the request within " +
+                                          native::duration_text(x.timeout_ms) +
+                                          "; try again later, or raise the timeout");
       }
       // An idle connection the upstream had closed: once more on a new one, as HttpsClient does.
       if (x.reused) return self->send_upstream(true);
@@ -340,11 +350,11 @@ void Session::on_upstream_data(error_code ec) {
   const bool eof = ec == asio::error::eof;
   if (ec && !eof) {
     if (ex.timed_out) {
-      return answer_or_cut(ex.host + " did not answer within " + seconds_text(ex.request.timeout_ms) +
+      return answer_or_cut(ex.shown + " did not answer within " + native::duration_text(ex.timeout_ms) +
                            "; try again later, or raise the timeout");
     }
     if (!ex.any_byte && ex.reused) return send_upstream(true);
-    return answer_or_cut(ex.host + " closed the connection without answering; try again later");
+    return answer_or_cut(ex.shown + " closed the connection without answering; try again later");
   }
   auto& buffer = ex.up->buffer;
   for (;;) {
@@ -352,16 +362,35 @@ void Session::on_upstream_data(error_code ec) {
     beast::error_code pec;
     if (!p.is_header_done()) {
       if (buffer.size() == 0) break;
+      // Beast checks the header limit against each put()'s bytes, and takes whole fields as they
+      // arrive: a head trickling in would never reach it. So it gets what is left of the whole.
+      p.header_limit(static_cast<std::uint32_t>(native::kResponseHeaderLimit - ex.header_bytes));
       const std::size_t used = p.put(buffer.data(), pec);
       buffer.consume(used);
+      if (!p.is_header_done()) {
+        ex.header_bytes += used;
+        if (ex.header_bytes >= native::kResponseHeaderLimit) pec = http::error::header_limit;
+      }
+      if (pec == http::error::header_limit) {
+        return answer_or_cut("the response headers from " + ex.shown + " are larger than " +
+                             std::to_string(native::kResponseHeaderLimit) +
+                             " bytes; check that the URL names the right endpoint");
+      }
       if (pec == http::error::need_more) break;
-      if (pec) return answer_or_cut(ex.host + " sent an answer that is not valid HTTP/1.1");
+      if (pec) return answer_or_cut(ex.shown + " sent an answer that is not valid HTTP/1.1");
       if (!p.is_header_done()) {
         if (used == 0) break;
         continue;
       }
       const int status = p.get().result_int();
-      if (status >= 100 && status < 200 && status != 101) {  // 103 Early Hints and the like precede the answer
+      if (status == 101) {
+        return answer_or_cut(ex.shown + " switched protocols (101), which a token or API request never asks for");
+      }
+      if (status >= 100 && status < 200) {  // 103 Early Hints and the like precede the answer
+        if (++ex.interim > native::kMaxInterimResponses) {
+          return answer_or_cut(ex.shown + " sent more than " + std::to_string(native::kMaxInterimResponses) +
+                               " interim (1xx) answers; check that the URL names the right endpoint");
+        }
         ex.new_parser();
         continue;
       }
@@ -378,7 +407,7 @@ void Session::on_upstream_data(error_code ec) {
     if (got > 0) append_body(ex.out, ex.chunk, got, ex.chunked);
     if (pec == http::error::need_buffer) continue;
     if (pec == http::error::need_more) break;
-    if (pec) return answer_or_cut(ex.host + " sent an answer that is not valid HTTP/1.1");
+    if (pec) return answer_or_cut(ex.shown + " sent an answer that is not valid HTTP/1.1");
     if (used == 0 && got == 0) break;
   }
   if (eof) {
@@ -386,12 +415,12 @@ void Session::on_upstream_data(error_code ec) {
     auto& p = *ex.parser;
     if (!p.is_header_done()) {
       if (!ex.any_byte && ex.reused) return send_upstream(true);
-      return answer_or_cut(ex.host + " closed the connection without answering; try again later");
+      return answer_or_cut(ex.shown + " closed the connection without answering; try again later");
     }
     if (!p.is_done()) {
       beast::error_code pec;
       p.put_eof(pec);  // a body that ends with the connection
-      if (pec) return answer_or_cut(ex.host + " closed the connection in the middle of its answer; try again");
+      if (pec) return answer_or_cut(ex.shown + " closed the connection in the middle of its answer; try again");
     }
   }
   if (ex.parser->is_done()) return write_client(true);
@@ -416,8 +445,7 @@ void Session::take_upstream_head() {
 void Session::retry_after_401() {
   ex_->up.reset();  // its 401's body is unread: the connection is not reused
   loop_.state().signers->forget(ex_->asked);
-  ex_->refresh_first = true;
-  hand_off({});
+  hand_off({}, true);
 }
 
 void Session::answer_or_cut(const std::string& message) {
@@ -429,14 +457,10 @@ void Session::answer_or_cut(const std::string& message) {
 void Session::answer_gateway_error(const std::string& message) {
   Exchange& ex = *ex_;
   ex.up.reset();
-  ApiResponse r = error_response(502, "transport", message);
-  HttpResponse head;
-  head.status = 502;
-  head.headers = {{"Content-Type", r.content_type}, {"Cache-Control", "no-store"},
-                  {"Content-Length", std::to_string(r.body.size())}};
   ex.status = 502;
-  ex.out = serialize_response_head(head, ex.head_request, ex.close || loop_.state().stopping, &ex.chunked);
-  if (!ex.head_request) ex.out += r.body;
+  ex.out = serialize_response(error_response(502, "transport", message), ex.head_request,
+                              ex.close || loop_.state().stopping);
+  ex.chunked = false;
   ex.head_sent = true;
   ex.parser.reset();
   write_client(true);
@@ -445,7 +469,7 @@ void Session::answer_gateway_error(const std::string& message) {
 void Session::write_client(bool last) {
   Exchange& ex = *ex_;
   if (last && ex.chunked) ex.out += "0\r\n\r\n";
-  wait_until(Wait::client, steady_ms() + loop_.state().options.read_timeout_s * 1000);
+  wait_until(Wait::client, native::steady_ms() + loop_.state().options.read_timeout_s * 1000);
   asio::async_write(socket_, asio::buffer(ex.out), [self = shared_from_this(), last](error_code ec, std::size_t) {
     self->waiting_ = Wait::none;
     if (self->closed_) return;
@@ -453,8 +477,9 @@ void Session::write_client(bool last) {
     if (ec) return self->finish_proxy(x.status, true);
     x.out.clear();
     if (!last) return self->read_upstream();
-    if (x.up && x.parser && x.parser->get().keep_alive() && !x.parser->need_eof() && !x.upstream_closed &&
-        !x.close_requested && x.up->drained()) {
+    // Not one the deadline closed (its handler may have finished the answer in the same turn).
+    if (x.up && !x.timed_out && x.up->socket.is_open() && x.parser && x.parser->get().keep_alive() &&
+        !x.parser->need_eof() && !x.upstream_closed && !x.close_requested && x.up->drained()) {
       self->loop_.keep_upstream(std::move(x.up));
     }
     self->finish_proxy(x.status, false);
@@ -474,14 +499,14 @@ void Session::finish_proxy(int status, bool cut) {
 
 // --- Worker threads ---------------------------------------------------------------------------
 
-void Session::hand_off(error_code ec) {
+void Session::hand_off(error_code ec, bool refresh_first) {
   auto work = std::make_unique<HandOff>();
   work->ec = ec;
   work->head = std::move(head_);
   work->started = started_;
+  work->refresh_first = refresh_first;
   if (ex_) {  // the body has been read (or there is none)
     work->body = std::move(ex_->request.body);
-    work->refresh_first = ex_->refresh_first;
     ex_.reset();
   }
   error_code e;

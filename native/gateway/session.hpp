@@ -10,13 +10,11 @@
 #include <cstdint>
 #include <list>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 
@@ -61,7 +59,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void answer_gateway_error(const std::string& message);
   void write_client(bool last);
   void finish_proxy(int status, bool cut);
-  void hand_off(boost::system::error_code ec);
+  /// Gives the connection to a worker thread (worker.hpp) with the request and, if read, its
+  /// body. `refresh_first`: the upstream refused the cached token (a 401).
+  void hand_off(boost::system::error_code ec, bool refresh_first = false);
   void resume(int fd, boost::beast::flat_buffer buffer);
   void close();
   void wait_until(Wait what, std::int64_t deadline_ms);
@@ -78,6 +78,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::int64_t deadline_ms_ = 0;
   bool closed_ = false;
   bool registered_ = false;
+  std::uint64_t exchanges_ = 0;  ///< Exchanges started (their ids).
   boost::asio::ip::tcp protocol_ = boost::asio::ip::tcp::v4();
   std::chrono::steady_clock::time_point started_;
 };

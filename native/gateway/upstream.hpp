@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -37,6 +38,7 @@ struct Upstream {
   std::string origin;  ///< "https://host:port" or "http://host:port": the pool's key
   std::unique_ptr<UpstreamTls> tls;
   boost::beast::flat_buffer buffer;  ///< Received plaintext the response parser has not taken yet.
+  std::int64_t idle_since_ms = 0;    ///< When it went back to the loop's pool (host/clock.hpp).
 
   /// Nothing received is left unread (a connection with leftovers cannot carry another request).
   bool drained() const;

@@ -1,18 +1,15 @@
 #include "worker.hpp"
 
-#include <unistd.h>
-
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include "client_socket.hpp"
 #include "proxy.hpp"
 #include "proxy_wire.hpp"
+#include "request_head.hpp"
 #include "responses.hpp"
-#include "target.hpp"
 
 namespace latchkey::gateway {
 namespace {
@@ -148,10 +145,8 @@ void Connection::drain() {
 ApiResponse Connection::handle_with_host(const ApiRequest& api) {
   auto host = state_.hosts.acquire();
   ApiResponse response = handle(*host, state_.metrics, state_.options.api, api);
-  Target t;
-  if (state_.signers && streams_body(api.target) && !response.principal.empty() && split_target(api.target, &t) &&
-      t.segments.size() >= 3) {
-    if (auto plan = plan_proxy(api, t, response.principal)) {
+  if (state_.signers && streams_body(api.target) && !response.principal.empty()) {
+    if (auto plan = plan_proxy(api, response.principal)) {
       const auto epoch = state_.signers->epoch();
       if (auto signer = (*host).run((*host).engine().request_signer(plan->ref))) {
         state_.signers->put(plan->ref, std::move(*signer), epoch);
@@ -175,15 +170,9 @@ bool Connection::serve() {
     close = true;
   } else {
     const auto& req = head.get();
-    ApiRequest api;
-    api.method = method;
-    api.target = std::string(req.target());
-    if (auto it = req.find(http::field::authorization); it != req.end()) api.authorization = std::string(it->value());
-    if (auto it = req.find(http::field::host); it != req.end()) api.host = std::string(it->value());
-    if (auto it = req.find(http::field::accept); it != req.end()) api.accept = std::string(it->value());
+    ApiRequest api = api_request(req);
     api.listen = state_.listen;
     api.refresh_first = work_.refresh_first;
-    for (const auto& field : req) api.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     close = !req.keep_alive() || state_.stopping;
 
     if (streams_body(api.target)) {
@@ -239,23 +228,8 @@ bool Connection::serve() {
   if (response.streamed) {
     if (!streamed_ok) return false;  // cut short: closing is the only way to tell the client
   } else {
-    http::response<http::string_body> res{static_cast<http::status>(response.status), 11};
-    res.set(http::field::server, "latchkeyd");
-    res.set(http::field::content_type, response.content_type);
-    res.set(http::field::cache_control, "no-store");
-    for (const auto& [name, value] : response.headers) res.set(name, value);
-    res.body() = std::move(response.body);
-    res.keep_alive(!close);
-    res.prepare_payload();
-    socket_.expires_after(timeout());
-    if (method == "HEAD") {
-      // The length a GET would have, without the bytes (RFC 9110 §9.3.2).
-      http::response_serializer<http::string_body> head_only(res);
-      http::write_header(socket_, head_only, ec);
-    } else {
-      http::write(socket_, res, ec);
-    }
-    if (ec) return false;
+    const std::string bytes = serialize_response(response, method == "HEAD", close);
+    if (write(asio::buffer(bytes))) return false;
   }
   if (close) {
     drain();

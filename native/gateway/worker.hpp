@@ -1,8 +1,9 @@
 // The requests latchkeyd's event loop does not answer itself, each on a thread of its own with
 // blocking reads and writes bounded by deadlines (ClientSocket): every API route, and proxied
-// requests the loop cannot send (no cached key or signer, a body to stream, an https upstream,
-// a retry after a 401). The loop hands the connection over with the request's head, and takes
-// it back afterwards unless it must close.
+// requests the loop cannot send (no cached key or signer, a body to stream, an upstream it could
+// not connect to or complete the TLS handshake with, an https upstream when the loop has no TLS
+// configuration, a retry after a 401). The loop hands the connection over with the request's
+// head, and takes it back afterwards unless it must close.
 #pragma once
 
 #include <chrono>

@@ -24,16 +24,10 @@ struct WorkerThreads::Shared {
   bool closing = false;
 };
 
-namespace {
-
-struct Start {
-  std::shared_ptr<WorkerThreads::Shared> shared;
+struct WorkerThreads::Start {
+  std::shared_ptr<Shared> shared;
   std::function<void()> first;
 };
-
-}  // namespace
-
-static void* worker_thread_main(void* arg);
 
 WorkerThreads::WorkerThreads(int keep_idle) : shared_(std::make_shared<Shared>()) { shared_->keep_idle = keep_idle; }
 
@@ -58,14 +52,14 @@ bool WorkerThreads::run(std::function<void()> job) {
   pthread_attr_setstacksize(&attr, kThreadStack);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_t thread;
-  const int r = pthread_create(&thread, &attr, worker_thread_main, start);
+  const int r = pthread_create(&thread, &attr, thread_main, start);
   pthread_attr_destroy(&attr);
   if (r == 0) return true;
   delete start;
   return false;
 }
 
-static void* worker_thread_main(void* arg) {
+void* WorkerThreads::thread_main(void* arg) {
   std::unique_ptr<Start> start(static_cast<Start*>(arg));
   auto shared = std::move(start->shared);
   std::function<void()> job = std::move(start->first);

@@ -18,9 +18,11 @@ class WorkerThreads {
   /// Runs `job` on a worker thread. False if no thread could be started for it.
   bool run(std::function<void()> job);
 
-  struct Shared;  ///< What the threads hold on to (worker_threads.cpp).
-
  private:
+  struct Shared;  ///< What the threads hold on to (worker_threads.cpp).
+  struct Start;   ///< A new thread's first job.
+  static void* thread_main(void* start);
+
   std::shared_ptr<Shared> shared_;
 };
 

@@ -9,20 +9,15 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/empty_body.hpp>
-#include <chrono>
 #include <cstring>
 
+#include "host/clock.hpp"
 #include "url.hpp"
 
 namespace latchkey::native {
 namespace http = boost::beast::http;
 
 namespace {
-
-std::int64_t steady_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
 
 void send_page(int fd, const CallbackPage& page) {
   const char* reason = page.status == 200 ? "OK" : page.status == 404 ? "Not Found" : "Bad Request";

@@ -45,15 +45,10 @@ namespace http = boost::beast::http;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kSystemBundle = "/etc/ssl/certs/ca-certificates.crt";
-constexpr std::int64_t kDefaultTimeoutMs = 30000;
-// Response headers larger than this are refused. Node's default limit is 16 KiB and nginx's
-// 32 KiB; large Set-Cookie headers from SSO providers fit.
-constexpr std::size_t kHeaderLimit = 32 * 1024;
 // Beast's parser needs the whole header in one contiguous buffer, so the read buffer must be
 // larger than the header limit; the rest is room for body bytes read along with the header.
-constexpr std::size_t kReadBufferSize = kHeaderLimit + 16 * 1024;
+constexpr std::size_t kReadBufferSize = kResponseHeaderLimit + 16 * 1024;
 constexpr int kMaxRedirects = 5;
-constexpr int kMaxInterimResponses = 8;  // 1xx responses skipped before the real one
 constexpr std::size_t kMaxIdleConnections = 8;
 // RFC 7301 ALPN: we speak HTTP/1.1 only. Static storage: mbedTLS keeps the pointer.
 const char* const kAlpn[] = {"http/1.1", nullptr};
@@ -99,12 +94,16 @@ bool is_field_value(std::string_view s) {  // no CR, LF, NUL or other controls b
   return true;
 }
 
-std::string duration_text(std::int64_t ms) {
-  if (ms < 1000) return std::to_string(ms) + " ms";
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
-  std::string s = std::to_string(ms / 100);  // tenths of a second
-  s.insert(s.size() - 1, ".");
-  return s + " s";
+/// A URL's host as a name to resolve or an address to parse: lower-cased, without the brackets
+/// of an IPv6 literal.
+std::string host_name(std::string_view url_host) {
+  if (url_host.size() >= 2 && url_host.front() == '[' && url_host.back() == ']') {
+    url_host = url_host.substr(1, url_host.size() - 2);
+  }
+  std::string name;
+  name.reserve(url_host.size());
+  for (char c : url_host) name += lower_ascii(c);
+  return name;
 }
 
 std::string mbedtls_text(int code) {
@@ -735,8 +734,7 @@ std::unique_ptr<Connection> HttpsClient::Impl::connect(const Target& t, Clock::t
   }
   c->deadline = deadline;
 
-  std::string name = c->host;
-  if (name.size() > 2 && name.front() == '[') name = name.substr(1, name.size() - 2);
+  const std::string name = host_name(t.host);
   c->peer = tls_peer(c->host);
 
   addrinfo hints{};
@@ -933,14 +931,14 @@ Failure HttpsClient::Impl::exchange(Connection& c, const Target& t, Outgoing& ou
       if (c.end > c.start) {
         boost::system::error_code ec;
         const bool in_header = !parser.is_header_done();
-        if (in_header) parser.header_limit(static_cast<std::uint32_t>(kHeaderLimit - header_consumed));
+        if (in_header) parser.header_limit(static_cast<std::uint32_t>(kResponseHeaderLimit - header_consumed));
         parser.get().body().data = scratch;
         parser.get().body().size = kBodyChunk;
         std::size_t used = parser.put(boost::asio::const_buffer(c.buf.get() + c.start, c.end - c.start), ec);
         c.start += used;
         if (in_header && !parser.is_header_done()) {
           header_consumed += used;
-          if (header_consumed >= kHeaderLimit) ec = http::error::header_limit;
+          if (header_consumed >= kResponseHeaderLimit) ec = http::error::header_limit;
         }
         if (parser.is_header_done() && !head_delivered) {
           const int status = parser.get().result_int();
@@ -974,7 +972,7 @@ Failure HttpsClient::Impl::exchange(Connection& c, const Target& t, Outgoing& ou
                    " bytes, the limit for this request; check that the URL names the right endpoint";
           return Failure::failed;
         } else if (ec == http::error::header_limit) {
-          *error = "the response headers from " + c.host + " are larger than " + std::to_string(kHeaderLimit) +
+          *error = "the response headers from " + c.host + " are larger than " + std::to_string(kResponseHeaderLimit) +
                    " bytes; check that the URL names the right endpoint";
           return Failure::failed;
         } else if (ec) {
@@ -1175,6 +1173,14 @@ EffectResult HttpsClient::stream(const HttpRequest& request, BodySource* body, R
   return impl_->perform(request, body, &sink);
 }
 
+std::string duration_text(std::int64_t ms) {
+  if (ms < 1000) return std::to_string(ms) + " ms";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
+  std::string s = std::to_string(ms / 100);  // tenths of a second
+  s.insert(s.size() - 1, ".");
+  return s + " s";
+}
+
 Result<WireRequest> wire_request(const HttpRequest& request) {
   Target target;
   std::string why = check_request(request, &target);
@@ -1183,7 +1189,7 @@ Result<WireRequest> wire_request(const HttpRequest& request) {
   Outgoing out{request.method, &request.headers, request.body};
   write_request(wire.bytes, target, out, &wire.close_requested);
   wire.tls = target.tls;
-  wire.host = std::string(target.host);
+  wire.host = host_name(target.host);
   wire.port = target.port;
   return wire;
 }
@@ -1191,13 +1197,13 @@ Result<WireRequest> wire_request(const HttpRequest& request) {
 TlsPeer tls_peer(const std::string& host) {
   TlsPeer peer;
   for (char ch : host) peer.host += lower_ascii(ch);
-  std::string name = peer.host;
-  const bool bracketed = name.size() > 2 && name.front() == '[';
-  if (bracketed) name = name.substr(1, name.size() - 2);
+  const std::string name = host_name(host);
+  // A host name never contains ':' (parse_target allows letters, digits, '-', '.' and '_'), so
+  // anything inet_pton takes for IPv6 is an address, bracketed or not.
   if (inet_pton(AF_INET, name.c_str(), peer.ip) == 1) {
     peer.host_is_ip = true;
     peer.ip_len = 4;
-  } else if (bracketed && inet_pton(AF_INET6, name.c_str(), peer.ip) == 1) {
+  } else if (inet_pton(AF_INET6, name.c_str(), peer.ip) == 1) {
     peer.host_is_ip = true;
     peer.ip_len = 16;
   }

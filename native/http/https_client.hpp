@@ -2,6 +2,7 @@
 // verification always on, keep-alive per origin, Boost.Beast's parser for the wire format.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -14,13 +15,25 @@ struct mbedtls_ssl_context;
 
 namespace latchkey::native {
 
+/// A request's timeout when it sets none (timeout_ms <= 0), and the default connect budget.
+inline constexpr std::int64_t kDefaultTimeoutMs = 30000;
+/// Response headers larger than this are refused. Node's default limit is 16 KiB and nginx's
+/// 32 KiB; large Set-Cookie headers from SSO providers fit.
+inline constexpr std::size_t kResponseHeaderLimit = 32 * 1024;
+/// 1xx answers (103 Early Hints, an unasked 100 Continue) skipped before the real one; a server
+/// that sends more is not answering.
+inline constexpr int kMaxInterimResponses = 8;
+
+/// A duration as the client's messages show it: "300 ms", "2 s", "1.5 s".
+std::string duration_text(std::int64_t ms);
+
 struct HttpsClientOptions {
   /// PEM bundle of trusted CAs. Empty: LATCHKEY_CA_FILE, else /etc/ssl/certs/ca-certificates.crt.
   /// There is deliberately no option to turn certificate or hostname verification off.
   std::string ca_file;
   /// Bounds the TCP connect plus the TLS handshake of each new connection (<= 0: 30 s). The
   /// request's own timeout_ms bounds them too, whichever ends sooner.
-  std::int64_t connect_timeout_ms = 30000;
+  std::int64_t connect_timeout_ms = kDefaultTimeoutMs;
 };
 
 /// A request body produced while it is sent (the gateway's proxy streams its caller's body).
@@ -53,7 +66,8 @@ class ResponseSink {
 struct WireRequest {
   std::string bytes;             ///< Head and body, exactly as perform() would write them.
   bool tls = true;               ///< https
-  std::string host;              ///< As in the URL (IPv6 literals keep their brackets).
+  std::string host;              ///< The URL's host lower-cased, IPv6 literals without brackets:
+                                 ///< a name to resolve, or an address.
   int port = 443;
   bool close_requested = false;  ///< The request asks the server to close after answering.
 };
@@ -64,14 +78,15 @@ Result<WireRequest> wire_request(const HttpRequest& request);
 
 /// A TLS peer's name as the certificate checks need it, and what the certificate was for.
 struct TlsPeer {
-  std::string host;         ///< Lower-case; IPv6 literals keep their brackets.
+  std::string host;         ///< Lower-case; IPv6 literals as given (with or without brackets).
   bool host_is_ip = false;  ///< Then an iPAddress SAN must match (never a DNS name or the CN).
   unsigned char ip[16] = {};
   std::size_t ip_len = 0;
   std::string cert_names;   ///< Filled in by the handshake (for a mismatch message).
 };
 
-/// The TlsPeer for `host` as it appears in a URL.
+/// The TlsPeer for `host` as it appears in a URL or in WireRequest::host: any case, an IPv6
+/// literal with or without its brackets.
 TlsPeer tls_peer(const std::string& host);
 
 /// Thread-compatible, not thread-safe: use one client per thread. No global state.

@@ -394,3 +394,163 @@ test('a stderr nobody reads does not stall the gateway', async () => {
     await as.close();
   }
 });
+
+// Upstreams that answer in ways a plain HTTP server rarely does, by hand: each GET gets a 200
+// naming its connection and path, unless its path asks for something else. The event loop must
+// treat them as HttpsClient does.
+describe('the event loop and unusual upstream answers', () => {
+  let as; let server; let gw; let key; let agent;
+  // strayNext: the connection that answers next then sends a 408, closes its side and ignores
+  // what follows (as nginx and Apache do when their idle timeout fires).
+  const upstream = { connections: 0, strayNext: false };
+  // One client connection throughout: it stays on one event loop, and so does that loop's pool.
+  const get = (path) => new Promise((resolve, reject) => {
+    const req = http.request(`${gw.url}/v1/proxy/odd${path}`, { agent, headers: { authorization: `Bearer ${key}` } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => resolve({ status: res.statusCode, text, json: () => JSON.parse(text) }));
+      });
+    req.on('error', reject);
+    req.end();
+  });
+  const loopCount = async () => Number(/^latchkeyd_proxy_loop_requests_total (\d+)$/m
+    .exec((await request(`${gw.url}/metrics`)).text)[1]);
+  /// Requests until the loop answers one (the first ones fill its caches).
+  async function warm() {
+    for (let i = 0; i < 20; i += 1) {
+      const before = await loopCount();
+      assert.equal((await get('/warm')).status, 200);
+      if (await loopCount() > before) return;
+    }
+    assert.fail('no proxied request was answered by an event loop');
+  }
+
+  before(async () => {
+    as = await startAuthServer({ pki });
+    server = net.createServer((sock) => {
+      const id = ++upstream.connections;
+      let pending = '';
+      let dead = false;
+      sock.on('error', () => {});
+      sock.on('data', (d) => {
+        if (dead) return;
+        pending += d.toString('latin1');
+        let end;
+        while ((end = pending.indexOf('\r\n\r\n')) >= 0) {
+          const path = pending.slice(0, end).split(' ')[1];
+          pending = pending.slice(end + 4);
+          const early = /^\/early\/(\d+)$/.exec(path);
+          if (early) sock.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n'.repeat(Number(early[1])));
+          if (path === '/switch') {
+            sock.write('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n');
+            continue;
+          }
+          const body = JSON.stringify({ connection: id, path });
+          sock.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+          if (upstream.strayNext) {
+            upstream.strayNext = false;
+            dead = true;
+            setTimeout(() => sock.end('HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'), 30);
+            return;
+          }
+        }
+      });
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
+    const made = await runD(cli, ['keys', 'create', '--principal', 'dora', '--role', 'admin']);
+    assert.equal(made.status, 0, made.stderr);
+    key = made.stdout.trim();
+    gw = await startGateway(cli);
+    agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const def = {
+      key: 'odd', display_name: 'Odd answers', auth_mode: 'client_credentials',
+      token_endpoint: as.endpoints.token, api_base_url: `http://127.0.0.1:${server.address().port}`,
+      default_scopes: ['api:read'], token_endpoint_auth_method: 'client_secret_basic', expiry_buffer_seconds: 0,
+      injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
+    };
+    const admin = (method, path, body) => request(`${gw.url}${path}`, { method, key, body: JSON.stringify(body) });
+    assert.equal((await admin('POST', '/v1/providers', def)).status, 201);
+    assert.equal((await admin('PUT', '/v1/providers/odd/app',
+      { client_id: 'latchkey-m2m', client_secret: 'm2m-secret' })).status, 200);
+    assert.equal((await admin('POST', '/v1/providers/odd/connect', { account: 'a1' })).status, 200);
+  });
+  after(async () => {
+    agent?.destroy();
+    if (gw && gw.child.exitCode === null) gw.child.kill('SIGKILL');
+    server?.close();
+    await as?.close();
+  });
+
+  test('a stray answer on an idle upstream connection is never taken for the next request\'s', async () => {
+    await warm();
+    const before = await loopCount();
+    upstream.strayNext = true;
+    const first = await get('/first');
+    assert.equal(first.status, 200, first.text);
+    const used = first.json().connection;
+    await sleep(200);  // the 408 and the FIN are in; the connection sits in the loop's pool
+    const connections = upstream.connections;
+    const next = await get('/next');
+    assert.equal(next.status, 200, next.text);
+    assert.equal(next.json().path, '/next', 'the answer is the request\'s own');
+    assert.notEqual(next.json().connection, used);
+    assert.equal(upstream.connections, connections + 1, 'a new upstream connection was made');
+    assert.equal(await loopCount() - before, 2, 'the loop answered both');
+  });
+
+  test('interim answers are skipped, up to HttpsClient\'s limit; a 101 is refused', async () => {
+    await warm();
+    const before = await loopCount();
+    const hinted = await get('/early/8');
+    assert.equal(hinted.status, 200, hinted.text);
+    assert.equal(hinted.json().path, '/early/8');
+    const endless = await get('/early/9');
+    assert.equal(endless.status, 502, endless.text);
+    assert.equal(endless.json().error.code, 'transport');
+    assert.match(endless.json().error.message, /^127\.0\.0\.1 sent more than 8 interim \(1xx\) answers/);
+    const switched = await get('/switch');
+    assert.equal(switched.status, 502, switched.text);
+    assert.match(switched.json().error.message, /^127\.0\.0\.1 switched protocols \(101\)/);
+    assert.equal(await loopCount() - before, 3, 'the loop answered them');
+    assert.equal((await get('/after')).status, 200, 'and the gateway carries on');
+  });
+});
+
+// Past --max-connections a client is refused at once with a 503 it can parse: its framing must
+// match its body exactly, or the client waits for bytes that never come (or reads too few).
+test('the 503 past --max-connections is well-framed JSON', async () => {
+  const cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
+  const gw = await startGateway(cli, ['--max-connections', '1']);
+  const port = Number(new URL(gw.url).port);
+  const held = net.connect(port, '127.0.0.1');
+  try {
+    await new Promise((r) => held.on('connect', r));
+    await sleep(100);  // admitted: the one connection allowed
+    const refused = await new Promise((resolve) => {
+      const sock = net.connect(port, '127.0.0.1');
+      let bytes = Buffer.alloc(0);
+      sock.on('data', (d) => { bytes = Buffer.concat([bytes, d]); });
+      sock.on('error', () => {});
+      sock.on('close', () => resolve(bytes.toString('latin1')));
+    });
+    const split = refused.indexOf('\r\n\r\n');
+    assert.ok(split > 0, refused);
+    const head = refused.slice(0, split);
+    const body = refused.slice(split + 4);
+    assert.match(head, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    assert.match(head, /\r\nServer: latchkeyd\r\n/);
+    assert.match(head, /\r\nContent-Type: application\/json\r\n/);
+    assert.match(head, /\r\nRetry-After: 1\r\n/);
+    assert.match(head, /\r\nConnection: close(\r\n|$)/);
+    assert.equal(Number(/\r\nContent-Length: (\d+)/.exec(head)?.[1]), Buffer.byteLength(body));
+    const error = JSON.parse(body).error;
+    assert.equal(error.code, 'unavailable');
+    assert.match(error.message, /connection limit/);
+  } finally {
+    held.destroy();
+    gw.child.kill('SIGKILL');
+  }
+});

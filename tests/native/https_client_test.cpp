@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "http/https_client.hpp"
@@ -817,6 +818,110 @@ TEST_F(HttpsClientTest, MalformedRequestsFailBeforeConnecting) {
                           "https://localhost:99999/", "https:///path"}) {
     EXPECT_NE(client_->perform(get(url)).transport_error, "") << url;
   }
+}
+
+// ---- the helpers for hosts that send requests themselves --------------------------------------
+
+TEST_F(HttpsClientTest, WireRequestIsExactlyWhatPerformSends) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(fd, 4), 0);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+
+  HttpRequest req;
+  req.method = "POST";
+  req.url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/v2/items?x=1&y=%2F";
+  req.headers = {{"Content-Type", "application/json"}, {"X-Trace", "abc"}, {"Host", "ignored.example"},
+                 {"Connection", "close"}};
+  req.body = R"({"name":"wire"})";
+  req.timeout_ms = 5000;
+  auto wire = wire_request(req);
+  ASSERT_TRUE(wire) << wire.error().message;
+  EXPECT_FALSE(wire->tls);
+  EXPECT_EQ(wire->host, "127.0.0.1");
+  EXPECT_EQ(wire->port, ntohs(a.sin_port));
+  EXPECT_TRUE(wire->close_requested);
+  EXPECT_EQ(wire->bytes.find("ignored.example"), std::string::npos);
+
+  // perform() on a thread of its own; this one records every byte that arrives, then answers.
+  EffectResult result;
+  std::thread sender([&] { result = client_->perform(req); });
+  std::string received;
+  const auto until = Clock::now() + std::chrono::seconds(5);
+  pollfd p{fd, POLLIN, 0};
+  int conn = poll(&p, 1, 5000) == 1 ? accept(fd, nullptr, nullptr) : -1;
+  if (conn >= 0) {
+    while (received.size() < wire->bytes.size() && Clock::now() < until) {
+      pollfd c{conn, POLLIN, 0};
+      if (poll(&c, 1, 200) <= 0) continue;
+      char buf[4096];
+      ssize_t n = read(conn, buf, sizeof buf);
+      if (n <= 0) break;
+      received.append(buf, static_cast<std::size_t>(n));
+    }
+    const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    (void)!write(conn, answer, sizeof answer - 1);
+  }
+  sender.join();
+  if (conn >= 0) close(conn);
+  close(fd);
+  ASSERT_GE(conn, 0) << "perform() never connected";
+  EXPECT_EQ(received, wire->bytes);
+  EXPECT_EQ(result.transport_error, "");
+  EXPECT_EQ(result.response.body, "ok");
+}
+
+TEST(WireRequest, HostIsLowerCasedAndUnbracketed) {
+  HttpRequest req;
+  req.url = "http://[::1]:8080/x";
+  auto v6 = wire_request(req);
+  ASSERT_TRUE(v6) << v6.error().message;
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 8080);
+  EXPECT_NE(v6->bytes.find("\r\nHost: [::1]:8080\r\n"), std::string::npos) << v6->bytes;
+  req.url = "https://API.Example.COM/x";
+  auto named = wire_request(req);
+  ASSERT_TRUE(named) << named.error().message;
+  EXPECT_TRUE(named->tls);
+  EXPECT_EQ(named->host, "api.example.com");
+  EXPECT_EQ(named->port, 443);
+  req.url = "https://example.com/x";
+  req.headers = {{"X-Bad", "a\r\nInjected: 1"}};
+  auto bad = wire_request(req);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::invalid_request);
+}
+
+TEST(TlsPeer, Ipv6LiteralsWithOrWithoutBrackets) {
+  const unsigned char loopback6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  for (const char* host : {"[::1]", "::1"}) {
+    TlsPeer peer = tls_peer(host);
+    EXPECT_TRUE(peer.host_is_ip) << host;
+    ASSERT_EQ(peer.ip_len, 16u) << host;
+    EXPECT_EQ(std::memcmp(peer.ip, loopback6, 16), 0) << host;
+  }
+  TlsPeer upper = tls_peer("[2001:DB8::A]");
+  EXPECT_TRUE(upper.host_is_ip);
+  EXPECT_EQ(upper.ip_len, 16u);
+  EXPECT_EQ(upper.host, "[2001:db8::a]");
+}
+
+TEST(TlsPeer, NamesAreLowerCasedAndIpv4IsAnAddress) {
+  TlsPeer name = tls_peer("LocalHost.Example");
+  EXPECT_EQ(name.host, "localhost.example");
+  EXPECT_FALSE(name.host_is_ip);
+  EXPECT_EQ(name.ip_len, 0u);
+  TlsPeer v4 = tls_peer("127.0.0.1");
+  EXPECT_TRUE(v4.host_is_ip);
+  ASSERT_EQ(v4.ip_len, 4u);
+  const unsigned char loopback4[4] = {127, 0, 0, 1};
+  EXPECT_EQ(std::memcmp(v4.ip, loopback4, 4), 0);
+  // Not an address, whatever inet_pton would make of the digits alone.
+  EXPECT_FALSE(tls_peer("127.0.0.1.example").host_is_ip);
 }
 
 }  // namespace

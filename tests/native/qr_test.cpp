@@ -2,6 +2,8 @@
 // independent encoder (python3-qrcode 7.4, byte mode, level M, forced mask, no border).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "qr.hpp"
 
 namespace latchkey::cli {
@@ -17,85 +19,118 @@ std::vector<std::string> rows(const QrCode& q) {
   return out;
 }
 
-TEST(Qr, Version1MatchesTheReference) {
-  const std::vector<std::string> expected = {
-      "#######....##.#######",
-      "#.....#.####..#.....#",
-      "#.###.#...###.#.###.#",
-      "#.###.#..#.#..#.###.#",
-      "#.###.#.#####.#.###.#",
-      "#.....#..#.#..#.....#",
-      "#######.#.#.#.#######",
-      "..........#..........",
-      "#.#.#.#..##.#...#..#.",
-      "#.##......##.#.#.####",
-      "....#.###.##.###.####",
-      "..#.##.#.#.###.###.#.",
-      "##.#..#.####.###..#..",
-      "........#.....#...###",
-      "#######..#..#...#..##",
-      "#.....#..##...#...###",
-      "#.###.#.###.#.#.#.#.#",
-      "#.###.#..###.#.#.#.#.",
-      "#.###.#.####.###.##.#",
-      "#.....#..#####.###.#.",
-      "#######.##.#.###.####",
-  };
-  auto q = qr_encode("hi", 0);
-  ASSERT_TRUE(q.has_value());
-  EXPECT_EQ(q->version, 1);
-  EXPECT_EQ(rows(*q), expected);
+// Each symbol as the reference encoder drew it for `text` with `mask` forced.
+struct Reference {
+  const char* text;
+  int mask;
+  int version;
+  std::vector<std::string> rows;
+};
+
+const Reference kReferences[] = {
+    {"hi", 0, 1,
+        {
+         "#######....##.#######",
+         "#.....#.####..#.....#",
+         "#.###.#...###.#.###.#",
+         "#.###.#..#.#..#.###.#",
+         "#.###.#.#####.#.###.#",
+         "#.....#..#.#..#.....#",
+         "#######.#.#.#.#######",
+         "..........#..........",
+         "#.#.#.#..##.#...#..#.",
+         "#.##......##.#.#.####",
+         "....#.###.##.###.####",
+         "..#.##.#.#.###.###.#.",
+         "##.#..#.####.###..#..",
+         "........#.....#...###",
+         "#######..#..#...#..##",
+         "#.....#..##...#...###",
+         "#.###.#.###.#.#.#.#.#",
+         "#.###.#..###.#.#.#.#.",
+         "#.###.#.####.###.##.#",
+         "#.....#..#####.###.#.",
+         "#######.##.#.###.####",
+        }},
+    // Version 4: two blocks, interleaved.
+    {"https://127.0.0.1:35159/device?user_code=KJJP-NLXK", 2, 4,
+        {
+         "#######..##..#..##.#.#.##.#######",
+         "#.....#..#...#####..##..#.#.....#",
+         "#.###.#.#..###...##..#..#.#.###.#",
+         "#.###.#.##....###...#.....#.###.#",
+         "#.###.#.#......#..#.......#.###.#",
+         "#.....#.#####.###...#.#.#.#.....#",
+         "#######.#.#.#.#.#.#.#.#.#.#######",
+         "........##.##.##.....#.##........",
+         "#.#####...####.#.##.#..#..#####..",
+         ".#.#.#.#.##...#.#..#..###.##.##.#",
+         "##..#.#.#...#..##.#.###.##..#.##.",
+         "###.##.######.##....####....#####",
+         "##.#..######......#..#####.###...",
+         "#..###....########..##....#..####",
+         "#..#.###.#....#...##.#..###.####.",
+         ".#.....##...#...#..###.####.###..",
+         "......#.#.....#..####..##..###..#",
+         ".##.##..##.#.#..####...#####.####",
+         "########.....#.#.#..#.#..#.##.##.",
+         "###..#.#######..####.#.#.#.#####.",
+         ".#.#.##.###.#####....##.#..###.#.",
+         "##.###...#.....#.##......##...#.#",
+         "#...#.###....#####..#.#.....#..#.",
+         "#.#.##.#..##..##...#.#.###.#.##.#",
+         "#.#..####.#..#####.##..########..",
+         "........#..#.#..#.##..###...#.###",
+         "#######...#..####.#..####.#.#.##.",
+         "#.....#.#..##.###..#.#..#...#####",
+         "#.###.#.#.###..#..##.##.######.##",
+         "#.###.#.#...#.###...###.....##.##",
+         "#.###.#.##.#.........#..####.#...",
+         "#.....#....####.#.#..##.###.###..",
+         "#######.#..##....#.##..###.#...#.",
+        }},
+};
+
+TEST(Qr, MatchesTheReferenceSymbols) {
+  for (const Reference& ref : kReferences) {
+    auto q = qr_encode(ref.text, ref.mask);
+    ASSERT_TRUE(q.has_value()) << ref.text;
+    EXPECT_EQ(q->version, ref.version) << ref.text;
+    EXPECT_EQ(q->mask, ref.mask) << ref.text;
+    EXPECT_EQ(rows(*q), ref.rows) << ref.text;
+  }
 }
 
-TEST(Qr, Version4WithTwoBlocksMatchesTheReference) {
-  const std::vector<std::string> expected = {
-      "#######..##..#..##.#.#.##.#######",
-      "#.....#..#...#####..##..#.#.....#",
-      "#.###.#.#..###...##..#..#.#.###.#",
-      "#.###.#.##....###...#.....#.###.#",
-      "#.###.#.#......#..#.......#.###.#",
-      "#.....#.#####.###...#.#.#.#.....#",
-      "#######.#.#.#.#.#.#.#.#.#.#######",
-      "........##.##.##.....#.##........",
-      "#.#####...####.#.##.#..#..#####..",
-      ".#.#.#.#.##...#.#..#..###.##.##.#",
-      "##..#.#.#...#..##.#.###.##..#.##.",
-      "###.##.######.##....####....#####",
-      "##.#..######......#..#####.###...",
-      "#..###....########..##....#..####",
-      "#..#.###.#....#...##.#..###.####.",
-      ".#.....##...#...#..###.####.###..",
-      "......#.#.....#..####..##..###..#",
-      ".##.##..##.#.#..####...#####.####",
-      "########.....#.#.#..#.#..#.##.##.",
-      "###..#.#######..####.#.#.#.#####.",
-      ".#.#.##.###.#####....##.#..###.#.",
-      "##.###...#.....#.##......##...#.#",
-      "#...#.###....#####..#.#.....#..#.",
-      "#.#.##.#..##..##...#.#.###.#.##.#",
-      "#.#..####.#..#####.##..########..",
-      "........#..#.#..#.##..###...#.###",
-      "#######...#..####.#..####.#.#.##.",
-      "#.....#.#..##.###..#.#..#...#####",
-      "#.###.#.#.###..#..##.##.######.##",
-      "#.###.#.#...#.###...###.....##.##",
-      "#.###.#.##.#.........#..####.#...",
-      "#.....#....####.#.#..##.###.###..",
-      "#######.#..##....#.##..###.#...#.",
-  };
-  auto q = qr_encode("https://127.0.0.1:35159/device?user_code=KJJP-NLXK", 2);
-  ASSERT_TRUE(q.has_value());
-  EXPECT_EQ(q->version, 4);
-  EXPECT_EQ(rows(*q), expected);
-}
-
-TEST(Qr, CapacityAndMaskChoice) {
-  EXPECT_EQ(qr_encode(std::string(213, 'a'))->version, 10);
+TEST(Qr, Capacity) {
+  auto largest = qr_encode(std::string(213, 'a'));
+  ASSERT_TRUE(largest.has_value());
+  EXPECT_EQ(largest->version, 10);
   EXPECT_FALSE(qr_encode(std::string(214, 'a')).has_value());
-  auto q = qr_encode("https://example.test/device");
-  ASSERT_TRUE(q.has_value());
-  EXPECT_GE(q->mask, 0);
-  EXPECT_LE(q->mask, 7);
+}
+
+TEST(Qr, ChoosesTheMaskWithTheLowestPenalty) {
+  const std::vector<std::string> texts = {"hi", "https://example.test/device",
+                                          "https://127.0.0.1:35159/device?user_code=KJJP-NLXK", std::string(150, 'x')};
+  for (const std::string& text : texts) {
+    std::vector<QrCode> forced;
+    for (int m = 0; m < 8; ++m) {
+      auto q = qr_encode(text, m);
+      ASSERT_TRUE(q.has_value()) << text;
+      forced.push_back(std::move(*q));
+    }
+    long lowest = latchkey::detail::qr_penalty(forced[0].dark), highest = lowest;
+    for (const QrCode& q : forced) {
+      lowest = std::min(lowest, latchkey::detail::qr_penalty(q.dark));
+      highest = std::max(highest, latchkey::detail::qr_penalty(q.dark));
+    }
+    ASSERT_LT(lowest, highest) << text << ": the masks must score differently for the choice to mean anything";
+    auto chosen = qr_encode(text);
+    ASSERT_TRUE(chosen.has_value()) << text;
+    ASSERT_GE(chosen->mask, 0) << text;
+    ASSERT_LE(chosen->mask, 7) << text;
+    EXPECT_EQ(chosen->dark, forced[static_cast<std::size_t>(chosen->mask)].dark) << text;
+    EXPECT_EQ(latchkey::detail::qr_penalty(chosen->dark), lowest) << text << " (mask " << chosen->mask << ")";
+  }
 }
 
 TEST(Qr, TerminalDrawingHasTheQuietZone) {
