@@ -135,8 +135,7 @@ export const api = {
   },
   connectClientCredentials: (key: string, body: { account?: string; scopes?: string[] }) =>
     call<Connection>('POST', `/v1/providers/${seg(key)}/connect`, body),
-  /// Connecting with a code (RFC 8628). The routes are newer than this page may be served by:
-  /// see deviceRoutes().
+  /// Connecting with a code (RFC 8628).
   deviceStart: (key: string, body: { account?: string; scopes?: string[] }) =>
     call<DeviceStart>('POST', `/v1/providers/${seg(key)}/device`, body),
   /// One poll: 200 with the connection when approved, 202 while the user has not answered (its
@@ -144,16 +143,6 @@ export const api = {
   async devicePoll(key: string, handle: string): Promise<DevicePoll> {
     const r = await callWithStatus<Connection | null>('POST', `/v1/providers/${seg(key)}/device/poll`, { handle });
     return r.status === 200 && r.json && (r.json as Connection).provider ? { done: true, connection: r.json as Connection } : { done: false };
-  },
-  /// Whether this gateway has the device routes: a poll without a handle changes nothing, and a
-  /// gateway without the route answers 404 "no such route" (any other answer: it is there).
-  async deviceRoutes(key: string): Promise<boolean> {
-    try {
-      await call<unknown>('POST', `/v1/providers/${seg(key)}/device/poll`, {});
-      return true;
-    } catch (e) {
-      return !(e instanceof ApiError && (e.status === 404 && /no such route/i.test(e.message) || e.status === 405));
-    }
   },
   connections: () => call<Connection[]>('GET', '/v1/connections'),
   disconnect: (provider: string, account: string, revoke = true) =>

@@ -3,7 +3,7 @@ import { api, ApiError, type Connection, type Provider, type Whoami } from './ap
 import { openEditor, type Saved } from './add_dialog';
 import { confirmDialog } from './confirm';
 import { buildRows, renderRow, type Action, type Can, type Row } from './connections';
-import { connectWithCode, deviceAvailable } from './device';
+import { connectWithCode } from './device';
 import { byId, toast } from './dom';
 import { authenticate, onAuthOutcome, takeReturnOutcome, type AuthOutcome } from './popup';
 import { clearKey, getKey, setKey } from './session';
@@ -12,11 +12,9 @@ let providers: Provider[] = [];
 let connections: Connection[] = [];
 /// Who the API key belongs to (GET /v1/whoami), asked once per sign-in.
 let me: Whoami | null = null;
-/// Whether the gateway has the device routes (asked once, when a provider offers the grant).
-let deviceRoutes = false;
 
 function can(): Can {
-  return { admin: me?.role === 'admin', device: deviceRoutes };
+  return { admin: me?.role === 'admin' };
 }
 
 /// Says who is signed in, and shows only the actions the key's role may take.
@@ -55,7 +53,6 @@ async function refresh(): Promise<void> {
   try {
     const [who, ps, cs] = await Promise.all([me ? Promise.resolve(me) : api.whoami(), api.providers(), api.connections()]);
     [me, providers, connections] = [who, ps, cs];
-    deviceRoutes = await deviceAvailable(providers);
     showWho();
     banner.hidden = true;
   } catch (e) {

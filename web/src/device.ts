@@ -1,21 +1,12 @@
 // Connecting with a code (the device grant, RFC 8628) from the vault: the gateway asks the
 // provider for a user code, this dialog shows it with the verification link, and polls the
 // gateway until the user approves or refuses on any device. The code and links are not secret;
-// the device code stays in the gateway. Only offered when the gateway has the device routes
-// (api.deviceRoutes), which are newer than the rest of its API.
+// the device code stays in the gateway. Offered for a provider with a device authorization
+// endpoint: the gateway that serves this page has the routes.
 import { api, ApiError, type Connection, type Provider } from './api';
 import { byId, toast } from './dom';
 
 export type DeviceOutcome = { ok: true; connection: Connection } | { ok: false; reason: string } | { ok: false; cancelled: true };
-
-/// Asked once per page load: every provider is served by the same gateway.
-let routes: Promise<boolean> | null = null;
-export function deviceAvailable(providers: Provider[]): Promise<boolean> {
-  const probe = providers.find((p) => p.device_authorization_endpoint);
-  if (!probe) return Promise.resolve(false);
-  if (!routes) routes = api.deviceRoutes(probe.key).catch(() => false);
-  return routes;
-}
 
 function describe(e: unknown): string {
   if (e instanceof ApiError) {
