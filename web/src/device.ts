@@ -17,7 +17,7 @@ function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function setStatus(text: string, state: 'wait' | 'ok' | 'error'): void {
+function setStatus(text: string, state: 'wait' | 'error'): void {
   const el = byId('device-status');
   el.textContent = text;
   el.dataset.state = state;
@@ -50,32 +50,25 @@ export async function connectWithCode(provider: Provider, opts: { scopes?: strin
   dialog.showModal();
   close.focus();
 
-  // The gateway (through the core) paces the provider; this loop only asks it again while the
-  // answer is "pending", at the provider's interval, and stops when the dialog is closed.
-  const finish = (o: DeviceOutcome): DeviceOutcome => {
-    close.textContent = 'Close';
-    return o;
-  };
+  // The gateway (through the core) paces the provider and says when to ask again (longer after
+  // a slow_down); this loop waits that long while the answer is "pending", and stops when the
+  // dialog is closed. Expiry is the core's to tell (state_expired).
   while (!cancelled) {
-    if (Date.now() > start.expires_at_ms) {
-      setStatus('The code expired before it was used. Close this and start again.', 'error');
-      return finish({ ok: false, reason: 'the code expired before it was used' });
-    }
     try {
       const r = await api.devicePoll(provider.key, start.handle);
       if (cancelled) break;
       if (r.done) {
-        setStatus(`Connected (account ${r.connection.account}).`, 'ok');
         dialog.close();
         return { ok: true, connection: r.connection };
       }
+      await sleep(r.retry_after_ms);
     } catch (e) {
       if (cancelled) break;
       const reason = describe(e);
       setStatus(`Not connected: ${reason}.`, 'error');
-      return finish({ ok: false, reason });
+      close.textContent = 'Close';
+      return { ok: false, reason };
     }
-    await sleep(Math.max(1000, start.interval_ms));
   }
   return { ok: false, cancelled: true };
 }
