@@ -4,17 +4,14 @@
 // the device code stays in the gateway. Offered for a provider with a device authorization
 // endpoint: the gateway that serves this page has the routes.
 import { api, ApiError, type Connection, type Provider } from './api';
-import { byId, toast } from './dom';
+import { byId, errorText, sentence, toast } from './dom';
+import { describeCode } from './popup';
 
 export type DeviceOutcome = { ok: true; connection: Connection } | { ok: false; reason: string } | { ok: false; cancelled: true };
 
+/// The core's sentence (what the provider answered, or that the code expired), else what the code means.
 function describe(e: unknown): string {
-  if (e instanceof ApiError) {
-    if (/access_denied/.test(e.message) || e.code === 'provider_error') return `the request was refused (${e.message.replace(/\.$/, '')})`;
-    if (e.code === 'state_expired') return 'the code expired before it was used: start again';
-    return e.message.replace(/\.$/, '');
-  }
-  return e instanceof Error ? e.message : String(e);
+  return e instanceof ApiError ? e.message || describeCode(e.code) : errorText(e);
 }
 
 function setStatus(text: string, state: 'wait' | 'error'): void {
@@ -65,7 +62,7 @@ export async function connectWithCode(provider: Provider, opts: { scopes?: strin
     } catch (e) {
       if (cancelled) break;
       const reason = describe(e);
-      setStatus(`Not connected: ${reason}.`, 'error');
+      setStatus(`Not connected: ${sentence(reason)}`, 'error');
       close.textContent = 'Close';
       return { ok: false, reason };
     }
