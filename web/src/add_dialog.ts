@@ -7,7 +7,7 @@
 // gateway discovers it and registers itself as its client (POST /v1/providers/discover), and
 // the dialog goes straight on to signing in.
 import { api, ApiError, type App, type Provider } from './api';
-import { byId, h, toast } from './dom';
+import { byId, copyText, errorText, h, sentence } from './dom';
 import * as v from './validate';
 import { consentPreview, loadWasm, validateWithCore } from './wasm';
 
@@ -205,11 +205,7 @@ function renderField(f: Field): HTMLElement {
   }
   if (f.type === 'readonly') {
     const copy = h('button', { type: 'button', class: 'copy', 'aria-label': `Copy the ${f.label.toLowerCase()}` }, 'Copy');
-    copy.addEventListener('click', async () => {
-      const el = input(f.name)!;
-      try { await navigator.clipboard.writeText(el.value); } catch { el.select(); document.execCommand?.('copy'); }
-      toast(`${f.label} copied`);
-    });
+    copy.addEventListener('click', () => void copyText(input(f.name)!, f.label));
     return h('div', { class: 'field' }, h('label', { for: id }, f.label),
       h('div', { class: 'with-button' }, h('input', { id, type: 'text', readonly: true, value: f.value ?? '', 'aria-describedby': described }), copy), hint);
   }
@@ -371,7 +367,7 @@ async function loadApp(p: Provider | null): Promise<App | null> {
   try {
     return await api.app(p.key);
   } catch (e) {
-    banner(`The app settings of ${p.display_name} could not be read: ${e instanceof Error ? e.message : String(e)}`);
+    banner(`The app settings of ${p.display_name} could not be read: ${errorText(e)}`);
     return null;
   }
 }
@@ -547,15 +543,12 @@ async function save(): Promise<void> {
     if (e instanceof ApiError) {
       showServerError(e.status === 403 ? `${e.message} (sign in with an admin key to change providers and apps)` : e.message);
     } else {
-      banner(e instanceof Error ? e.message : String(e));
+      banner(errorText(e));
     }
   } finally {
     saveBtn.disabled = false;
   }
 }
-
-/// Ends a message with one full stop.
-const sentence = (t: string) => (/[.!?]$/.test(t.trim()) ? t.trim() : `${t.trim()}.`);
 
 /// MCP: one request, in which the gateway follows the server's metadata to its authorization
 /// server, registers there with its own callback, and saves the provider with its app — or saves
@@ -590,7 +583,7 @@ async function discoverMcp(): Promise<void> {
 
 /// The gateway's refusal under the field it is about (what the user typed stays), else in the banner.
 function showDiscoveryError(e: unknown): void {
-  if (!(e instanceof ApiError)) { banner(e instanceof Error ? e.message : String(e)); return; }
+  if (!(e instanceof ApiError)) { banner(errorText(e)); return; }
   if (e.status === 403) { banner(`${e.message} (sign in with an admin key to add providers)`); return; }
   let name = '';
   let msg = e.message;

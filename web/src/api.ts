@@ -105,6 +105,10 @@ async function callWithStatus<T>(method: string, path: string, body?: unknown): 
 }
 
 const seg = encodeURIComponent;
+/// Which account and scopes to connect with, for connect and device: only what is named
+/// (an empty account or scope list would be refused, or mean the defaults anyway).
+export interface ConnectOptions { account?: string; scopes?: string[] }
+const connectBody = ({ account, scopes }: ConnectOptions) => ({ ...(account ? { account } : {}), ...(scopes?.length ? { scopes } : {}) });
 const connPath = (provider: string, account: string) => `/v1/connections/${seg(provider)}/${seg(account)}`;
 
 export const api = {
@@ -138,11 +142,11 @@ export const api = {
     const qs = q.toString();
     return call<{ authorization_url: string; state: string; expires_at_ms: number }>('GET', `/v1/providers/${seg(key)}/authorize${qs ? `?${qs}` : ''}`);
   },
-  connectClientCredentials: (key: string, body: { account?: string; scopes?: string[] }) =>
-    call<Connection>('POST', `/v1/providers/${seg(key)}/connect`, body),
+  connectClientCredentials: (key: string, opts: ConnectOptions) =>
+    call<Connection>('POST', `/v1/providers/${seg(key)}/connect`, connectBody(opts)),
   /// Connecting with a code (RFC 8628).
-  deviceStart: (key: string, body: { account?: string; scopes?: string[] }) =>
-    call<DeviceStart>('POST', `/v1/providers/${seg(key)}/device`, body),
+  deviceStart: (key: string, opts: ConnectOptions) =>
+    call<DeviceStart>('POST', `/v1/providers/${seg(key)}/device`, connectBody(opts)),
   /// One poll, answered at once: 200 with the connection when approved, 202 while the user has
   /// not answered; a refusal (provider_error) and expiry (state_expired) are errors.
   async devicePoll(key: string, handle: string): Promise<DevicePoll> {

@@ -4,7 +4,7 @@ import { openEditor, type Saved } from './add_dialog';
 import { confirmDialog } from './confirm';
 import { buildRows, renderRow, type Action, type Can, type Row } from './connections';
 import { connectWithCode } from './device';
-import { byId, toast } from './dom';
+import { byId, errorText, sentence, toast } from './dom';
 import { authenticate, onAuthOutcome, takeReturnOutcome, type AuthOutcome } from './popup';
 import { clearKey, getKey, setKey } from './session';
 
@@ -35,17 +35,6 @@ function show(signedIn: boolean): void {
   byId('sign-in').hidden = signedIn;
   byId('vault').hidden = !signedIn;
   byId('session').hidden = !signedIn;
-}
-
-/// Ends a message with one full stop.
-function sentence(text: string): string {
-  const t = text.trim();
-  return /[.!?]$/.test(t) ? t : `${t}.`;
-}
-
-function errorText(e: unknown): string {
-  if (e instanceof ApiError) return e.message;
-  return e instanceof Error ? e.message : String(e);
 }
 
 async function refresh(): Promise<void> {
@@ -93,7 +82,7 @@ function reportOutcome(o: AuthOutcome): void {
 async function startAuth(provider: Provider, opts: { scopes?: string[]; account?: string }): Promise<void> {
   try {
     if (provider.auth_mode === 'client_credentials') {
-      const c = await api.connectClientCredentials(provider.key, { ...(opts.account ? { account: opts.account } : {}), ...(opts.scopes?.length ? { scopes: opts.scopes } : {}) });
+      const c = await api.connectClientCredentials(provider.key, opts);
       toast(`${provider.display_name} is connected (account ${c.account}).`);
       await refresh();
       return;

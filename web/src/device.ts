@@ -4,7 +4,7 @@
 // the device code stays in the gateway. Offered for a provider with a device authorization
 // endpoint: the gateway that serves this page has the routes.
 import { api, ApiError, type Connection, type Provider } from './api';
-import { byId, errorText, sentence, toast } from './dom';
+import { byId, copyText, errorText, sentence } from './dom';
 import { describeCode } from './popup';
 
 export type DeviceOutcome = { ok: true; connection: Connection } | { ok: false; reason: string } | { ok: false; cancelled: true };
@@ -24,9 +24,7 @@ const sleep = (ms: number) => new Promise((r) => window.setTimeout(r, ms));
 
 /// Shows the code for `provider` and resolves when the connection is made, refused or cancelled.
 export async function connectWithCode(provider: Provider, opts: { scopes?: string[]; account?: string } = {}): Promise<DeviceOutcome> {
-  const start = await api.deviceStart(provider.key, {
-    ...(opts.account ? { account: opts.account } : {}), ...(opts.scopes?.length ? { scopes: opts.scopes } : {}),
-  });
+  const start = await api.deviceStart(provider.key, opts);
   const dialog = byId<HTMLDialogElement>('device-dialog');
   byId('device-title').textContent = `Connect ${provider.display_name} with a code`;
   const link = byId<HTMLAnchorElement>('device-link');
@@ -36,9 +34,7 @@ export async function connectWithCode(provider: Provider, opts: { scopes?: strin
   const complete = byId<HTMLAnchorElement>('device-complete');
   byId('device-complete-line').hidden = !start.verification_uri_complete;
   if (start.verification_uri_complete) complete.href = start.verification_uri_complete;
-  byId('device-copy').onclick = async () => {
-    try { await navigator.clipboard.writeText(start.user_code); toast('Code copied'); } catch { /* the code is on screen */ }
-  };
+  byId('device-copy').onclick = () => void copyText(byId('device-code'), 'Code');
   const close = byId<HTMLButtonElement>('device-close');
   close.textContent = 'Cancel';
   setStatus('Waiting for approval…', 'wait');
