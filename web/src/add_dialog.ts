@@ -97,7 +97,7 @@ function fieldsFor(k: Kind, p: Provider | null, prefill: Record<string, string> 
   }
   const naming: Field[] = [
     { name: 'display_name', label: 'Name', value: prefill.display_name ?? '', check: v.displayName },
-    { name: 'key', label: 'Key', value: prefill.key ?? '', hint: 'Used in API paths (/v1/proxy/<key>/…). Lower-case letters, digits, dashes.', check: v.providerKey },
+    keyField(prefill.key ?? ''),
   ];
   const url = (name: string, label: string, opt: Partial<Field> & { required?: boolean } = {}): Field => ({
     name, label, type: 'url', value: prefill[name] ?? '', ...opt,
@@ -150,18 +150,19 @@ function mcpFields(prefill: Record<string, string>): Field[] {
   return [
     { name: 'url', label: 'Server URL', type: 'url', value: prefill.url ?? '', check: v.serverUrl,
       hint: 'The address MCP clients connect to, e.g. https://mcp.example.com/mcp. The gateway reads its metadata (RFC 9728) and registers itself with its authorization server (RFC 7591).' },
-    { name: 'key', label: 'Key', value: prefill.key ?? '', check: newKey,
-      hint: 'Used in API paths (/v1/proxy/<key>/…). Lower-case letters, digits, dashes.' },
+    keyField(prefill.key ?? ''),
     { name: 'allow_private_network', label: 'Allow private network addresses (localhost, LAN)', type: 'checkbox', checked: prefill.allow_private_network === 'on',
       hint: 'Only for a server you run or trust: its metadata may then lead the gateway to loopback and private addresses inside the gateway\'s own network.' },
   ];
 }
 
-/// A key for a new provider: well formed and not taken (a built-in's key included).
-function newKey(x: string): string {
-  const shape = v.providerKey(x);
-  if (shape) return shape;
-  return providers.some((p) => p.key === x.trim()) ? `A provider with the key "${x.trim()}" already exists: choose another key.` : '';
+/// The key of a new provider: well formed and not taken (a built-in's key included).
+function keyField(value: string): Field {
+  return {
+    name: 'key', label: 'Key', value, hint: 'Used in API paths (/v1/proxy/<key>/…). Lower-case letters, digits, dashes.',
+    check: (x) => v.providerKey(x)
+      || (providers.some((p) => p.key === x.trim()) ? `A provider with the key "${x.trim()}" already exists: choose another key.` : ''),
+  };
 }
 
 /// The key a server URL suggests, made unique against the providers the gateway has.
@@ -487,15 +488,31 @@ const FIELD_OF: Record<string, string> = {
   'identity.account_path': 'account_path',
 };
 
-/// Puts a core/gateway message under the field it names, else in the banner.
-function showServerError(msg: string): void {
-  const name = Object.keys(FIELD_OF).find((k) => msg.startsWith(`${k} `) || msg.startsWith(`${k}:`) || msg.includes(`'${k}'`));
-  if (name && input(FIELD_OF[name])) {
-    showFieldError(FIELD_OF[name], msg);
-    input(FIELD_OF[name])?.focus();
-  } else {
-    banner(msg);
-  }
+/// A refusal, by the gateway (an ApiError) or by the core in the page (its message): under the
+/// field it is about, kept there until that field changes (what the user typed stays); else in
+/// the banner.
+function showServerError(e: unknown): void {
+  if (typeof e !== 'string' && !(e instanceof ApiError)) { banner(errorText(e)); return; }
+  const { message, code, status } = typeof e === 'string' ? { message: e, code: '', status: 400 } : e;
+  if (status === 403) { banner(`${message} (sign in with an admin key to add or change providers and apps)`); return; }
+  const named = Object.keys(FIELD_OF).find((k) => message.startsWith(`${k} `) || message.startsWith(`${k}:`) || message.includes(`'${k}'`));
+  const loopback = /loopback, private or reserved address/.test(message);
+  // The first of these the dialog has: the key's conflicts, the field the message names, and for
+  // an MCP server what the gateway met on the way from its URL (status 0: the gateway itself
+  // was not reached).
+  const name = [
+    code === 'conflict' || /built-in provider/.test(message) ? 'key' : '',
+    loopback ? 'url' : '',
+    named ? FIELD_OF[named] : '',
+    status !== 0 && ['not_found', 'malformed_response', 'transport', 'invalid_request'].includes(code) ? 'url' : '',
+  ].find((n) => n && input(n));
+  if (!name) { banner(message); return; }
+  const msg = name === 'url' && loopback && value('allow_private_network') !== 'on'
+    ? `${sentence(message)} If you run or trust this server, allow private network addresses below and try again.` : message;
+  touched.add(name);
+  serverErrors.set(name, msg);
+  showFieldError(name, msg);
+  input(name)?.focus();
 }
 
 async function save(): Promise<void> {
@@ -521,7 +538,6 @@ async function save(): Promise<void> {
       const verdict = await validateWithCore(def);
       if (verdict) { showServerError(verdict); return; }
       key = def.key as string;
-      if (providers.some((p) => p.key === key)) { showFieldError('key', `A provider with the key "${key}" already exists: choose another key.`); input('key')?.focus(); return; }
       await api.registerProvider(def);
       created = true;
     }
@@ -540,11 +556,7 @@ async function save(): Promise<void> {
     close();
     onSaved({ provider: key, kind, then });
   } catch (e) {
-    if (e instanceof ApiError) {
-      showServerError(e.status === 403 ? `${e.message} (sign in with an admin key to change providers and apps)` : e.message);
-    } else {
-      banner(errorText(e));
-    }
+    showServerError(e);
   } finally {
     saveBtn.disabled = false;
   }
@@ -572,35 +584,13 @@ async function discoverMcp(): Promise<void> {
     close();
     onSaved({ provider: info.key, kind: 'mcp', then: waiting ? { authenticate: { scopes: [] } } : null, info });
   } catch (e) {
-    if (mine === generation) showDiscoveryError(e);
+    if (mine === generation) showServerError(e);
   } finally {
     status.textContent = '';
     form.removeAttribute('aria-busy');
     saveBtn.disabled = false;
     saveBtn.textContent = saveLabel();
   }
-}
-
-/// The gateway's refusal under the field it is about (what the user typed stays), else in the banner.
-function showDiscoveryError(e: unknown): void {
-  if (!(e instanceof ApiError)) { banner(errorText(e)); return; }
-  if (e.status === 403) { banner(`${e.message} (sign in with an admin key to add providers)`); return; }
-  let name = '';
-  let msg = e.message;
-  if (e.code === 'conflict' || /built-in provider/.test(msg)) {
-    name = 'key';
-  } else if (/loopback, private or reserved address/.test(msg)) {
-    name = 'url';
-    if (value('allow_private_network') !== 'on') msg = `${sentence(msg)} If you run or trust this server, allow private network addresses below and try again.`;
-  } else if (e.status !== 0 && ['not_found', 'malformed_response', 'transport', 'invalid_request'].includes(e.code)) {
-    // What the gateway met on the way from the URL (status 0: the gateway itself was not reached).
-    name = 'url';
-  }
-  if (!name || !input(name)) { banner(msg); return; }
-  touched.add(name);
-  serverErrors.set(name, msg);
-  check(fields.find((f) => f.name === name)!);
-  input(name)?.focus();
 }
 
 function close(): void {
