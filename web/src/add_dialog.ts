@@ -11,7 +11,7 @@ import { byId, copyText, errorText, h, sentence } from './dom';
 import * as v from './validate';
 import { consentPreview, loadWasm, validateWithCore } from './wasm';
 
-export type Kind = 'builtin' | 'oauth2' | 'client_credentials' | 'oauth1' | 'mcp';
+type Kind = 'builtin' | 'oauth2' | 'client_credentials' | 'oauth1' | 'mcp';
 export interface EditorSpec {
   mode: 'add' | 'edit' | 'duplicate';
   provider?: Provider;          // edit/duplicate: the row's provider
@@ -20,7 +20,6 @@ export interface EditorSpec {
 }
 export interface Saved {
   provider: string;
-  kind: Kind;
   then: null | { authenticate?: { scopes: string[]; account?: string }; connect?: { scopes: string[]; account?: string } };
   /// The provider as the gateway saved it, when the dialog has it (a discovered MCP server).
   info?: Provider;
@@ -294,7 +293,7 @@ function banner(msg: string): void {
 // ---------------------------------------------------------------------------------------------
 // The provider picker (a combobox over a grouped listbox)
 
-interface Choice { kind: Kind; provider: Provider | null; label: string; group: string; disabled?: boolean }
+interface Choice { kind: Kind; provider: Provider | null; label: string; group: string }
 
 function choices(): Choice[] {
   const custom: Choice[] = [
@@ -324,7 +323,7 @@ function renderOptions(filter: string): void {
       group = c.group;
       list.append(h('li', { role: 'presentation', class: 'group' }, group));
     }
-    const li = h('li', { role: 'option', id: `opt-${i}`, 'aria-selected': i === active ? 'true' : 'false', 'aria-disabled': c.disabled ? 'true' : undefined, 'data-kind': c.kind }, c.label);
+    const li = h('li', { role: 'option', id: `opt-${i}`, 'aria-selected': i === active ? 'true' : 'false', 'data-kind': c.kind }, c.label);
     li.addEventListener('mousedown', (e) => { e.preventDefault(); void pick(i); });
     list.append(li);
   });
@@ -342,7 +341,7 @@ function closeOptions(): void {
 
 async function pick(i: number): Promise<void> {
   const c = shown[i];
-  if (!c || c.disabled) return;
+  if (!c) return;
   const mine = ++generation;
   kind = c.kind;
   chosen = c.provider;
@@ -411,7 +410,7 @@ function definition(): Record<string, unknown> {
   const base = get('api_base_url').replace(/\/+$/, '');
   const ping = get('ping_url');
   const secretGiven = value('client_secret') !== '';
-  if (kind === 'oauth1') return oauth1Definition(get, scopes, base, ping);
+  if (kind === 'oauth1') return oauth1Definition(get, base, ping);
   const def: Record<string, unknown> = {
     key, display_name: get('display_name'), auth_mode: kind === 'client_credentials' ? 'client_credentials' : 'oauth2',
     token_endpoint: get('token_endpoint'), api_base_url: base, default_scopes: scopes,
@@ -437,16 +436,15 @@ function definition(): Record<string, unknown> {
   return def;
 }
 
-/// A Custom OAuth 1.0 provider (the fields of the catalog's custom-oauth1 template). OAuth 1.0a
-/// signs every request with the consumer secret, so the secret is always required and PKCE and
-/// token endpoint authentication do not apply.
-function oauth1Definition(get: (n: string) => string, scopes: string[], base: string, ping: string): Record<string, unknown> {
+/// A Custom OAuth 1.0 provider (the fields of the catalog's custom-oauth1 template). Only what
+/// the core reads for auth_mode oauth1 is set: it signs every request with the consumer secret,
+/// so the secret is always required (requires_client_secret's default), and it reads neither
+/// pkce nor token_endpoint_auth_method; no scopes (default_scopes' default).
+function oauth1Definition(get: (n: string) => string, base: string, ping: string): Record<string, unknown> {
   const def: Record<string, unknown> = {
     key: get('key'), display_name: get('display_name'), auth_mode: 'oauth1',
     request_token_endpoint: get('request_token_endpoint'), authorization_endpoint: get('authorization_endpoint'),
-    token_endpoint: get('token_endpoint'), signature_method: value('signature_method') || 'HMAC-SHA1',
-    api_base_url: base, default_scopes: scopes, pkce: 'unsupported', token_endpoint_auth_method: 'client_secret_post',
-    requires_client_secret: true,
+    token_endpoint: get('token_endpoint'), signature_method: get('signature_method'), api_base_url: base,
   };
   if (ping) def.ping = { method: 'GET', url: ping, headers: {} };
   if (get('identity_url')) def.identity = { url: get('identity_url'), account_path: get('account_path') || 'id', headers: {} };
@@ -554,7 +552,7 @@ async function save(): Promise<void> {
     if (spec.mode === 'edit' && spec.connected) then = isCC ? { connect: { scopes, account } } : { authenticate: { scopes, account } };
     if (spec.mode === 'duplicate' && kind === 'builtin') then = { authenticate: { scopes, account } };
     close();
-    onSaved({ provider: key, kind, then });
+    onSaved({ provider: key, then });
   } catch (e) {
     showServerError(e);
   } finally {
@@ -582,7 +580,7 @@ async function discoverMcp(): Promise<void> {
     // Closed (or opened again) meanwhile: the server is added, but nobody is waiting to sign in.
     const waiting = mine === generation && dialog().open;
     close();
-    onSaved({ provider: info.key, kind: 'mcp', then: waiting ? { authenticate: { scopes: [] } } : null, info });
+    onSaved({ provider: info.key, then: waiting ? { authenticate: { scopes: [] } } : null, info });
   } catch (e) {
     if (mine === generation) showServerError(e);
   } finally {

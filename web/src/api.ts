@@ -120,7 +120,7 @@ export const api = {
   /// An MCP server (RFC 9728 → RFC 8414 → RFC 7591): the gateway registers itself as its client
   /// with its own callback and saves the provider and its app (201; never the client secret).
   discover: (body: { url: string; key: string; mcp: true; allow_private_network: boolean }) =>
-    call<Provider & { has_client_secret?: boolean }>('POST', '/v1/providers/discover', body),
+    call<Provider>('POST', '/v1/providers/discover', body),
   deleteProvider: (key: string) => call<{ removed: boolean }>('DELETE', `/v1/providers/${seg(key)}?force=true`),
   /// The provider's app, or null when none is set (404).
   async app(key: string): Promise<App | null> {

@@ -43,7 +43,7 @@ function logo(p: Provider): HTMLElement {
 /// (Edit, Duplicate, removing a provider or its app) need an `admin` key.
 export interface Can { admin: boolean }
 
-export function renderRow(row: Row, onAction: (a: Action, row: Row, button: HTMLButtonElement) => void, can: Can = { admin: true }): HTMLLIElement {
+export function renderRow(row: Row, onAction: (a: Action, row: Row, button: HTMLButtonElement) => void, can: Can): HTMLLIElement {
   const { provider: p, connection: c } = row;
   const badge = badgeFor(c);
   const cc = p.auth_mode === 'client_credentials';
