@@ -17,18 +17,16 @@ function can(): Can {
   return { admin: me?.role === 'admin' };
 }
 
-/// Says who is signed in, and shows only the actions the key's role may take.
+/// Says who is signed in, and shows only what the key's role may do: the page's .admin-only and
+/// .user-only parts follow body[data-role] (app.css); neither shows until the role is known.
 function showWho(): void {
   const label = byId('session-label');
   const role = byId('session-role');
-  if (!me) { label.textContent = 'Signed in with an API key'; role.hidden = true; return; }
+  if (!me) { label.textContent = 'Signed in with an API key'; role.hidden = true; delete document.body.dataset.role; return; }
   label.textContent = `Signed in as ${me.principal}`;
   role.textContent = me.role;
   role.hidden = false;
-  const admin = can().admin;
-  document.body.classList.toggle('role-user', !admin);
-  byId('add').hidden = !admin;
-  byId('role-note').hidden = admin;
+  document.body.dataset.role = can().admin ? 'admin' : 'user';
 }
 
 function show(signedIn: boolean): void {
@@ -243,7 +241,7 @@ function start(): void {
   byId('sign-out-key').addEventListener('click', () => {
     clearKey();
     me = null;
-    document.body.classList.remove('role-user');
+    delete document.body.dataset.role;
     byId('connections').replaceChildren();
     show(false);
     byId('api-key').focus();
