@@ -622,7 +622,10 @@ function prefillFrom(p: Provider): Record<string, string> {
   };
 }
 
-function privateUrl(url: string): boolean {
+/// Whether a URL's host is a loopback address (only those: a private LAN address is not seen
+/// here). Used to carry "allow private network addresses" over to a copy of a server on loopback;
+/// any other refusal is the gateway's to explain.
+function isLoopbackUrl(url: string): boolean {
   try { return v.isLoopbackHost(new URL(url).hostname); } catch { return false; }
 }
 
@@ -672,7 +675,7 @@ export async function openEditor(s: EditorSpec, list: Provider[], done: (s: Save
       // A copy of a discovered MCP server is another discovery (its own registered client).
       title.textContent = `Duplicate ${p!.display_name}`;
       kind = 'mcp';
-      fields = fieldsFor('mcp', null, { url: p!.resource, key: uniqueKey(`${p!.key}-copy`), allow_private_network: privateUrl(p!.resource) ? 'on' : 'off' });
+      fields = fieldsFor('mcp', null, { url: p!.resource, key: uniqueKey(`${p!.key}-copy`), allow_private_network: isLoopbackUrl(p!.resource) ? 'on' : 'off' });
     } else {
       title.textContent = `Duplicate ${p!.display_name}`;
       fields = fieldsFor(pk, p, pk === 'builtin' ? {} : prefillFrom(p!));
