@@ -3,7 +3,7 @@
 // gateway until the user approves or refuses on any device. The code and links are not secret;
 // the device code stays in the gateway. Offered for a provider with a device authorization
 // endpoint: the gateway that serves this page has the routes.
-import { api, ApiError, type Connection, type Provider } from './api';
+import { api, ApiError, type ConnectOptions, type Connection, type Provider } from './api';
 import { byId, copyText, errorText, sentence } from './dom';
 import { describeCode } from './popup';
 
@@ -23,7 +23,7 @@ function setStatus(text: string, state: 'wait' | 'error'): void {
 const sleep = (ms: number) => new Promise((r) => window.setTimeout(r, ms));
 
 /// Shows the code for `provider` and resolves when the connection is made, refused or cancelled.
-export async function connectWithCode(provider: Provider, opts: { scopes?: string[]; account?: string } = {}): Promise<DeviceOutcome> {
+export async function connectWithCode(provider: Provider, opts: ConnectOptions = {}): Promise<DeviceOutcome> {
   const start = await api.deviceStart(provider.key, opts);
   const dialog = byId<HTMLDialogElement>('device-dialog');
   byId('device-title').textContent = `Connect ${provider.display_name} with a code`;
