@@ -164,8 +164,12 @@ function keyField(value: string): Field {
   };
 }
 
+/// The key a name suggests, made unique against the providers the gateway has (the key field
+/// would refuse a taken one).
+const keyFromName = (name: string) => uniqueKey(v.keyFromName(name));
+
 /// The key a server URL suggests, made unique against the providers the gateway has.
-function suggestKey(url: string): string {
+function keyFromUrl(url: string): string {
   const base = v.keyFromUrl(url);
   if (!base) return '';
   return providers.some((p) => p.key === base) ? uniqueKey(`${base}-mcp`) : base;
@@ -249,7 +253,7 @@ let previewTimer: number | undefined;
 function onInput(f: Field): void {
   touched.add(f.name);
   serverErrors.delete(f.name);
-  const suggest = f.name === 'display_name' ? v.keyFromName : f.name === 'url' ? suggestKey : null;
+  const suggest = f.name === 'display_name' ? keyFromName : f.name === 'url' ? keyFromUrl : null;
   if (suggest && spec.mode !== 'edit') {
     const key = input('key');
     if (key && !touched.has('key')) { key.value = suggest(input(f.name)!.value); if (key.value) check(fields.find((x) => x.name === 'key')!); }
