@@ -44,6 +44,10 @@ export interface BrokerOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+/** How the client authenticates at the token endpoint; private_key_jwt (RFC 7523) signs an
+ * assertion with the app's PEM private key (its client secret). */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt';
+
 export interface Provider {
   key: string;
   displayName: string;
@@ -55,13 +59,19 @@ export interface Provider {
   signatureMethod?: 'HMAC-SHA1' | 'HMAC-SHA256' | 'RSA-SHA1' | 'PLAINTEXT';
   /** RFC 8628: present when the provider offers the device grant (see Broker.device). */
   deviceAuthorizationEndpoint?: string | null;
+  /** RFC 9126: present when authorize pushes its parameters there first (discovery sets it when
+   * the server requires PAR). */
+  pushedAuthorizationRequestEndpoint?: string | null;
+  /** RFC 8707: the protected resource the tokens are for (an MCP server's URL, set by discover
+   * with `mcp`); present only then. */
+  resource?: string | null;
   revocationEndpoint: string | null;
   userinfoEndpoint: string | null;
   issuer: string | null;
   apiBaseUrl: string | null;
   defaultScopes: string[];
   pkce: 'required' | 'supported' | 'unsupported';
-  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
+  tokenEndpointAuthMethod: ClientAuthMethod;
   availableScopes: string[];
   builtin: boolean;
   mode: 'managed' | 'your-own';
@@ -76,7 +86,7 @@ export interface App {
   /** The secret itself is never returned. */
   hasClientSecret: boolean;
   /** Set when the app overrides the provider's method (e.g. 'private_key_jwt'). */
-  tokenEndpointAuthMethod?: string;
+  tokenEndpointAuthMethod?: ClientAuthMethod;
   /** private_key_jwt: the key's `kid` at the provider. */
   keyId?: string;
   /** An app registered by providers.discover (RFC 7591): whether the server issued a registration
@@ -149,8 +159,12 @@ export interface Broker {
     get(key: string): Promise<Provider>;
     register(definition: Record<string, unknown>): Promise<Provider>;
     update(definition: Record<string, unknown>): Promise<Provider>;
-    /** An issuer (RFC 8414), or with `mcp` an MCP server: RFC 9728 → RFC 8414 → RFC 7591 registration with `redirectUri`. */
-    discover(url: string, options?: { key?: string; mcp?: boolean; redirectUri?: string; allowPrivateNetwork?: boolean }): Promise<Provider>;
+    /** An issuer's metadata (OpenID Connect / RFC 8414). `key` defaults to one made from the host. */
+    discover(url: string, options?: { key?: string; mcp?: false }): Promise<Provider>;
+    /** An MCP server: RFC 9728 → RFC 8414 → RFC 7591 registration with `redirectUri` (required: the
+     * callback registered at its authorization server), then the provider (with `resource`) and
+     * its app are saved. Loopback and private addresses only with `allowPrivateNetwork`. */
+    discover(url: string, options: { key?: string; mcp: true; redirectUri: string; allowPrivateNetwork?: boolean }): Promise<Provider>;
     remove(key: string, options?: { force?: boolean }): Promise<{ removed: boolean; connectionsRemoved: number }>;
   };
   apps: {
@@ -158,7 +172,7 @@ export interface Broker {
       provider: string; clientId: string; clientSecret?: string; redirectUri?: string; scopes?: string[];
       templateValues?: Record<string, string>;
       /** e.g. "private_key_jwt" (clientSecret is then the PEM private key); "" goes back to the provider's. */
-      tokenEndpointAuthMethod?: string; keyId?: string;
+      tokenEndpointAuthMethod?: ClientAuthMethod | ''; keyId?: string;
     }): Promise<App>;
     get(provider: string): Promise<App>;
     list(): Promise<App[]>;

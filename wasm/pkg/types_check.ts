@@ -1,5 +1,5 @@
 // Compiled with `tsc --noEmit` in CI: the declarations must describe real usage.
-import { createBroker, memoryStorage, LatchkeyError, type Broker, type Connection, type DeviceAuthorization } from './index.js';
+import { createBroker, memoryStorage, LatchkeyError, type Broker, type ClientAuthMethod, type Connection, type DeviceAuthorization } from './index.js';
 
 async function main(): Promise<void> {
   const broker: Broker = await createBroker({ storage: memoryStorage(), masterKey: new Uint8Array(32) });
@@ -8,7 +8,16 @@ async function main(): Promise<void> {
   await broker.apps.upsert({ provider: first, clientId: 'id', clientSecret: 'secret', scopes: ['repo'] });
   await broker.apps.upsert({ provider: first, clientId: 'id', clientSecret: '-----BEGIN PRIVATE KEY-----…', tokenEndpointAuthMethod: 'private_key_jwt', keyId: 'k1' });
   const mcp = await broker.providers.discover('https://mcp.example.com/mcp', { key: 'mcp', mcp: true, redirectUri: 'http://127.0.0.1:8080/cb' });
-  console.log(mcp.key);
+  const audience: string | null | undefined = mcp.resource;
+  const par: string | null | undefined = mcp.pushedAuthorizationRequestEndpoint;
+  const method: ClientAuthMethod = mcp.tokenEndpointAuthMethod;
+  if (method === 'private_key_jwt') console.log(mcp.key, audience, par);
+  const issuer = await broker.providers.discover('https://accounts.example.com', { key: 'example' });
+  console.log(issuer.key);
+  // @ts-expect-error: an MCP server is registered with a redirect URI (the core refuses none)
+  await broker.providers.discover('https://mcp.example.com/mcp', { key: 'mcp2', mcp: true });
+  // @ts-expect-error: an issuer's discovery registers nothing, so it takes no redirect URI
+  await broker.providers.discover('https://accounts.example.com', { redirectUri: 'http://127.0.0.1:8080/cb' });
   const { url, state } = await broker.authorize(first, { redirectUri: 'http://127.0.0.1:8080/cb' });
   const connection: Connection = await broker.handleCallback(`${url}&state=${state}`);
   const token: string = await broker.getAccessToken(connection.id);

@@ -7,11 +7,11 @@
 // gateway discovers it and registers itself as its client (POST /v1/providers/discover), and
 // the dialog goes straight on to signing in.
 import { api, ApiError, type App, type Provider } from './api';
-import { byId, h, toast } from './dom';
+import { byId, copyText, errorText, h, sentence } from './dom';
 import * as v from './validate';
 import { consentPreview, loadWasm, validateWithCore } from './wasm';
 
-export type Kind = 'builtin' | 'oauth2' | 'client_credentials' | 'oauth1' | 'mcp';
+type Kind = 'builtin' | 'oauth2' | 'client_credentials' | 'oauth1' | 'mcp';
 export interface EditorSpec {
   mode: 'add' | 'edit' | 'duplicate';
   provider?: Provider;          // edit/duplicate: the row's provider
@@ -20,7 +20,6 @@ export interface EditorSpec {
 }
 export interface Saved {
   provider: string;
-  kind: Kind;
   then: null | { authenticate?: { scopes: string[]; account?: string }; connect?: { scopes: string[]; account?: string } };
   /// The provider as the gateway saved it, when the dialog has it (a discovered MCP server).
   info?: Provider;
@@ -97,7 +96,7 @@ function fieldsFor(k: Kind, p: Provider | null, prefill: Record<string, string> 
   }
   const naming: Field[] = [
     { name: 'display_name', label: 'Name', value: prefill.display_name ?? '', check: v.displayName },
-    { name: 'key', label: 'Key', value: prefill.key ?? '', hint: 'Used in API paths (/v1/proxy/<key>/…). Lower-case letters, digits, dashes.', check: v.providerKey },
+    keyField(prefill.key ?? ''),
   ];
   const url = (name: string, label: string, opt: Partial<Field> & { required?: boolean } = {}): Field => ({
     name, label, type: 'url', value: prefill[name] ?? '', ...opt,
@@ -150,22 +149,27 @@ function mcpFields(prefill: Record<string, string>): Field[] {
   return [
     { name: 'url', label: 'Server URL', type: 'url', value: prefill.url ?? '', check: v.serverUrl,
       hint: 'The address MCP clients connect to, e.g. https://mcp.example.com/mcp. The gateway reads its metadata (RFC 9728) and registers itself with its authorization server (RFC 7591).' },
-    { name: 'key', label: 'Key', value: prefill.key ?? '', check: newKey,
-      hint: 'Used in API paths (/v1/proxy/<key>/…). Lower-case letters, digits, dashes.' },
+    keyField(prefill.key ?? ''),
     { name: 'allow_private_network', label: 'Allow private network addresses (localhost, LAN)', type: 'checkbox', checked: prefill.allow_private_network === 'on',
       hint: 'Only for a server you run or trust: its metadata may then lead the gateway to loopback and private addresses inside the gateway\'s own network.' },
   ];
 }
 
-/// A key for a new provider: well formed and not taken (a built-in's key included).
-function newKey(x: string): string {
-  const shape = v.providerKey(x);
-  if (shape) return shape;
-  return providers.some((p) => p.key === x.trim()) ? `A provider with the key "${x.trim()}" already exists: choose another key.` : '';
+/// The key of a new provider: well formed and not taken (a built-in's key included).
+function keyField(value: string): Field {
+  return {
+    name: 'key', label: 'Key', value, hint: 'Used in API paths (/v1/proxy/<key>/…). Lower-case letters, digits, dashes.',
+    check: (x) => v.providerKey(x)
+      || (providers.some((p) => p.key === x.trim()) ? `A provider with the key "${x.trim()}" already exists: choose another key.` : ''),
+  };
 }
 
+/// The key a name suggests, made unique against the providers the gateway has (the key field
+/// would refuse a taken one).
+const keyFromName = (name: string) => uniqueKey(v.keyFromName(name));
+
 /// The key a server URL suggests, made unique against the providers the gateway has.
-function suggestKey(url: string): string {
+function keyFromUrl(url: string): string {
   const base = v.keyFromUrl(url);
   if (!base) return '';
   return providers.some((p) => p.key === base) ? uniqueKey(`${base}-mcp`) : base;
@@ -205,11 +209,7 @@ function renderField(f: Field): HTMLElement {
   }
   if (f.type === 'readonly') {
     const copy = h('button', { type: 'button', class: 'copy', 'aria-label': `Copy the ${f.label.toLowerCase()}` }, 'Copy');
-    copy.addEventListener('click', async () => {
-      const el = input(f.name)!;
-      try { await navigator.clipboard.writeText(el.value); } catch { el.select(); document.execCommand?.('copy'); }
-      toast(`${f.label} copied`);
-    });
+    copy.addEventListener('click', () => void copyText(input(f.name)!, f.label));
     return h('div', { class: 'field' }, h('label', { for: id }, f.label),
       h('div', { class: 'with-button' }, h('input', { id, type: 'text', readonly: true, value: f.value ?? '', 'aria-describedby': described }), copy), hint);
   }
@@ -253,7 +253,7 @@ let previewTimer: number | undefined;
 function onInput(f: Field): void {
   touched.add(f.name);
   serverErrors.delete(f.name);
-  const suggest = f.name === 'display_name' ? v.keyFromName : f.name === 'url' ? suggestKey : null;
+  const suggest = f.name === 'display_name' ? keyFromName : f.name === 'url' ? keyFromUrl : null;
   if (suggest && spec.mode !== 'edit') {
     const key = input('key');
     if (key && !touched.has('key')) { key.value = suggest(input(f.name)!.value); if (key.value) check(fields.find((x) => x.name === 'key')!); }
@@ -297,7 +297,7 @@ function banner(msg: string): void {
 // ---------------------------------------------------------------------------------------------
 // The provider picker (a combobox over a grouped listbox)
 
-interface Choice { kind: Kind; provider: Provider | null; label: string; group: string; disabled?: boolean }
+interface Choice { kind: Kind; provider: Provider | null; label: string; group: string }
 
 function choices(): Choice[] {
   const custom: Choice[] = [
@@ -327,7 +327,7 @@ function renderOptions(filter: string): void {
       group = c.group;
       list.append(h('li', { role: 'presentation', class: 'group' }, group));
     }
-    const li = h('li', { role: 'option', id: `opt-${i}`, 'aria-selected': i === active ? 'true' : 'false', 'aria-disabled': c.disabled ? 'true' : undefined, 'data-kind': c.kind }, c.label);
+    const li = h('li', { role: 'option', id: `opt-${i}`, 'aria-selected': i === active ? 'true' : 'false', 'data-kind': c.kind }, c.label);
     li.addEventListener('mousedown', (e) => { e.preventDefault(); void pick(i); });
     list.append(li);
   });
@@ -345,7 +345,7 @@ function closeOptions(): void {
 
 async function pick(i: number): Promise<void> {
   const c = shown[i];
-  if (!c || c.disabled) return;
+  if (!c) return;
   const mine = ++generation;
   kind = c.kind;
   chosen = c.provider;
@@ -371,7 +371,7 @@ async function loadApp(p: Provider | null): Promise<App | null> {
   try {
     return await api.app(p.key);
   } catch (e) {
-    banner(`The app settings of ${p.display_name} could not be read: ${e instanceof Error ? e.message : String(e)}`);
+    banner(`The app settings of ${p.display_name} could not be read: ${errorText(e)}`);
     return null;
   }
 }
@@ -414,7 +414,7 @@ function definition(): Record<string, unknown> {
   const base = get('api_base_url').replace(/\/+$/, '');
   const ping = get('ping_url');
   const secretGiven = value('client_secret') !== '';
-  if (kind === 'oauth1') return oauth1Definition(get, scopes, base, ping);
+  if (kind === 'oauth1') return oauth1Definition(get, base, ping);
   const def: Record<string, unknown> = {
     key, display_name: get('display_name'), auth_mode: kind === 'client_credentials' ? 'client_credentials' : 'oauth2',
     token_endpoint: get('token_endpoint'), api_base_url: base, default_scopes: scopes,
@@ -440,16 +440,15 @@ function definition(): Record<string, unknown> {
   return def;
 }
 
-/// A Custom OAuth 1.0 provider (the fields of the catalog's custom-oauth1 template). OAuth 1.0a
-/// signs every request with the consumer secret, so the secret is always required and PKCE and
-/// token endpoint authentication do not apply.
-function oauth1Definition(get: (n: string) => string, scopes: string[], base: string, ping: string): Record<string, unknown> {
+/// A Custom OAuth 1.0 provider (the fields of the catalog's custom-oauth1 template). Only what
+/// the core reads for auth_mode oauth1 is set: it signs every request with the consumer secret,
+/// so the secret is always required (requires_client_secret's default), and it reads neither
+/// pkce nor token_endpoint_auth_method; no scopes (default_scopes' default).
+function oauth1Definition(get: (n: string) => string, base: string, ping: string): Record<string, unknown> {
   const def: Record<string, unknown> = {
     key: get('key'), display_name: get('display_name'), auth_mode: 'oauth1',
     request_token_endpoint: get('request_token_endpoint'), authorization_endpoint: get('authorization_endpoint'),
-    token_endpoint: get('token_endpoint'), signature_method: value('signature_method') || 'HMAC-SHA1',
-    api_base_url: base, default_scopes: scopes, pkce: 'unsupported', token_endpoint_auth_method: 'client_secret_post',
-    requires_client_secret: true,
+    token_endpoint: get('token_endpoint'), signature_method: get('signature_method'), api_base_url: base,
   };
   if (ping) def.ping = { method: 'GET', url: ping, headers: {} };
   if (get('identity_url')) def.identity = { url: get('identity_url'), account_path: get('account_path') || 'id', headers: {} };
@@ -491,15 +490,31 @@ const FIELD_OF: Record<string, string> = {
   'identity.account_path': 'account_path',
 };
 
-/// Puts a core/gateway message under the field it names, else in the banner.
-function showServerError(msg: string): void {
-  const name = Object.keys(FIELD_OF).find((k) => msg.startsWith(`${k} `) || msg.startsWith(`${k}:`) || msg.includes(`'${k}'`));
-  if (name && input(FIELD_OF[name])) {
-    showFieldError(FIELD_OF[name], msg);
-    input(FIELD_OF[name])?.focus();
-  } else {
-    banner(msg);
-  }
+/// A refusal, by the gateway (an ApiError) or by the core in the page (its message): under the
+/// field it is about, kept there until that field changes (what the user typed stays); else in
+/// the banner.
+function showServerError(e: unknown): void {
+  if (typeof e !== 'string' && !(e instanceof ApiError)) { banner(errorText(e)); return; }
+  const { message, code, status } = typeof e === 'string' ? { message: e, code: '', status: 400 } : e;
+  if (status === 403) { banner(`${message} (sign in with an admin key to add or change providers and apps)`); return; }
+  const named = Object.keys(FIELD_OF).find((k) => message.startsWith(`${k} `) || message.startsWith(`${k}:`) || message.includes(`'${k}'`));
+  const loopback = /loopback, private or reserved address/.test(message);
+  // The first of these the dialog has: the key's conflicts, the field the message names, and for
+  // an MCP server what the gateway met on the way from its URL (status 0: the gateway itself
+  // was not reached).
+  const name = [
+    code === 'conflict' || /built-in provider/.test(message) ? 'key' : '',
+    loopback ? 'url' : '',
+    named ? FIELD_OF[named] : '',
+    status !== 0 && ['not_found', 'malformed_response', 'transport', 'invalid_request'].includes(code) ? 'url' : '',
+  ].find((n) => n && input(n));
+  if (!name) { banner(message); return; }
+  const msg = name === 'url' && loopback && value('allow_private_network') !== 'on'
+    ? `${sentence(message)} If you run or trust this server, allow private network addresses below and try again.` : message;
+  touched.add(name);
+  serverErrors.set(name, msg);
+  showFieldError(name, msg);
+  input(name)?.focus();
 }
 
 async function save(): Promise<void> {
@@ -525,7 +540,6 @@ async function save(): Promise<void> {
       const verdict = await validateWithCore(def);
       if (verdict) { showServerError(verdict); return; }
       key = def.key as string;
-      if (providers.some((p) => p.key === key)) { showFieldError('key', `A provider with the key "${key}" already exists: choose another key.`); input('key')?.focus(); return; }
       await api.registerProvider(def);
       created = true;
     }
@@ -542,20 +556,13 @@ async function save(): Promise<void> {
     if (spec.mode === 'edit' && spec.connected) then = isCC ? { connect: { scopes, account } } : { authenticate: { scopes, account } };
     if (spec.mode === 'duplicate' && kind === 'builtin') then = { authenticate: { scopes, account } };
     close();
-    onSaved({ provider: key, kind, then });
+    onSaved({ provider: key, then });
   } catch (e) {
-    if (e instanceof ApiError) {
-      showServerError(e.status === 403 ? `${e.message} (sign in with an admin key to change providers and apps)` : e.message);
-    } else {
-      banner(e instanceof Error ? e.message : String(e));
-    }
+    showServerError(e);
   } finally {
     saveBtn.disabled = false;
   }
 }
-
-/// Ends a message with one full stop.
-const sentence = (t: string) => (/[.!?]$/.test(t.trim()) ? t.trim() : `${t.trim()}.`);
 
 /// MCP: one request, in which the gateway follows the server's metadata to its authorization
 /// server, registers there with its own callback, and saves the provider with its app — or saves
@@ -577,37 +584,15 @@ async function discoverMcp(): Promise<void> {
     // Closed (or opened again) meanwhile: the server is added, but nobody is waiting to sign in.
     const waiting = mine === generation && dialog().open;
     close();
-    onSaved({ provider: info.key, kind: 'mcp', then: waiting ? { authenticate: { scopes: [] } } : null, info });
+    onSaved({ provider: info.key, then: waiting ? { authenticate: { scopes: [] } } : null, info });
   } catch (e) {
-    if (mine === generation) showDiscoveryError(e);
+    if (mine === generation) showServerError(e);
   } finally {
     status.textContent = '';
     form.removeAttribute('aria-busy');
     saveBtn.disabled = false;
     saveBtn.textContent = saveLabel();
   }
-}
-
-/// The gateway's refusal under the field it is about (what the user typed stays), else in the banner.
-function showDiscoveryError(e: unknown): void {
-  if (!(e instanceof ApiError)) { banner(e instanceof Error ? e.message : String(e)); return; }
-  if (e.status === 403) { banner(`${e.message} (sign in with an admin key to add providers)`); return; }
-  let name = '';
-  let msg = e.message;
-  if (e.code === 'conflict' || /built-in provider/.test(msg)) {
-    name = 'key';
-  } else if (/loopback, private or reserved address/.test(msg)) {
-    name = 'url';
-    if (value('allow_private_network') !== 'on') msg = `${sentence(msg)} If you run or trust this server, allow private network addresses below and try again.`;
-  } else if (e.status !== 0 && ['not_found', 'malformed_response', 'transport', 'invalid_request'].includes(e.code)) {
-    // What the gateway met on the way from the URL (status 0: the gateway itself was not reached).
-    name = 'url';
-  }
-  if (!name || !input(name)) { banner(msg); return; }
-  touched.add(name);
-  serverErrors.set(name, msg);
-  check(fields.find((f) => f.name === name)!);
-  input(name)?.focus();
 }
 
 function close(): void {
@@ -641,7 +626,10 @@ function prefillFrom(p: Provider): Record<string, string> {
   };
 }
 
-function privateUrl(url: string): boolean {
+/// Whether a URL's host is a loopback address (only those: a private LAN address is not seen
+/// here). Used to carry "allow private network addresses" over to a copy of a server on loopback;
+/// any other refusal is the gateway's to explain.
+function isLoopbackUrl(url: string): boolean {
   try { return v.isLoopbackHost(new URL(url).hostname); } catch { return false; }
 }
 
@@ -691,7 +679,7 @@ export async function openEditor(s: EditorSpec, list: Provider[], done: (s: Save
       // A copy of a discovered MCP server is another discovery (its own registered client).
       title.textContent = `Duplicate ${p!.display_name}`;
       kind = 'mcp';
-      fields = fieldsFor('mcp', null, { url: p!.resource, key: uniqueKey(`${p!.key}-copy`), allow_private_network: privateUrl(p!.resource) ? 'on' : 'off' });
+      fields = fieldsFor('mcp', null, { url: p!.resource, key: uniqueKey(`${p!.key}-copy`), allow_private_network: isLoopbackUrl(p!.resource) ? 'on' : 'off' });
     } else {
       title.textContent = `Duplicate ${p!.display_name}`;
       fields = fieldsFor(pk, p, pk === 'builtin' ? {} : prefillFrom(p!));

@@ -67,8 +67,13 @@ export interface DeviceStart {
   expires_at_ms: number;
   interval_ms: number;
 }
-/// POST /v1/providers/{key}/device/poll: the connection once approved, or still pending (202).
-export type DevicePoll = { done: true; connection: Connection } | { done: false };
+/// POST /v1/providers/{key}/device/poll: the connection once approved (200), or still pending
+/// (202) with the gateway's pacing: `retry_after_ms` (its Retry-After, relative, so the page's
+/// clock does not matter) says when asking again can change the answer; `interval_ms` is the
+/// provider's interval, longer after each slow_down.
+export type DevicePoll =
+  | { done: true; connection: Connection }
+  | { done: false; retry_after_ms: number; interval_ms: number; next_poll_at_ms: number; expires_at_ms: number };
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) { super(message); }
@@ -78,7 +83,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   return (await callWithStatus<T>(method, path, body)).json;
 }
 
-async function callWithStatus<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
+async function callWithStatus<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T; headers: Headers }> {
   const headers: Record<string, string> = { accept: 'application/json' };
   const key = getKey();
   if (key) headers.authorization = `Bearer ${key}`;
@@ -96,10 +101,14 @@ async function callWithStatus<T>(method: string, path: string, body?: unknown): 
     const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
     throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `HTTP ${res.status}`);
   }
-  return { status: res.status, json: json as T };
+  return { status: res.status, json: json as T, headers: res.headers };
 }
 
 const seg = encodeURIComponent;
+/// Which account and scopes to connect with, for connect and device: only what is named
+/// (an empty account or scope list would be refused, or mean the defaults anyway).
+export interface ConnectOptions { account?: string; scopes?: string[] }
+const connectBody = ({ account, scopes }: ConnectOptions) => ({ ...(account ? { account } : {}), ...(scopes?.length ? { scopes } : {}) });
 const connPath = (provider: string, account: string) => `/v1/connections/${seg(provider)}/${seg(account)}`;
 
 export const api = {
@@ -111,7 +120,7 @@ export const api = {
   /// An MCP server (RFC 9728 → RFC 8414 → RFC 7591): the gateway registers itself as its client
   /// with its own callback and saves the provider and its app (201; never the client secret).
   discover: (body: { url: string; key: string; mcp: true; allow_private_network: boolean }) =>
-    call<Provider & { has_client_secret?: boolean }>('POST', '/v1/providers/discover', body),
+    call<Provider>('POST', '/v1/providers/discover', body),
   deleteProvider: (key: string) => call<{ removed: boolean }>('DELETE', `/v1/providers/${seg(key)}?force=true`),
   /// The provider's app, or null when none is set (404).
   async app(key: string): Promise<App | null> {
@@ -133,27 +142,20 @@ export const api = {
     const qs = q.toString();
     return call<{ authorization_url: string; state: string; expires_at_ms: number }>('GET', `/v1/providers/${seg(key)}/authorize${qs ? `?${qs}` : ''}`);
   },
-  connectClientCredentials: (key: string, body: { account?: string; scopes?: string[] }) =>
-    call<Connection>('POST', `/v1/providers/${seg(key)}/connect`, body),
-  /// Connecting with a code (RFC 8628). The routes are newer than this page may be served by:
-  /// see deviceRoutes().
-  deviceStart: (key: string, body: { account?: string; scopes?: string[] }) =>
-    call<DeviceStart>('POST', `/v1/providers/${seg(key)}/device`, body),
-  /// One poll: 200 with the connection when approved, 202 while the user has not answered (its
-  /// body says when to ask again; the gateway answers at once); refusal and expiry are errors.
+  connectClientCredentials: (key: string, opts: ConnectOptions) =>
+    call<Connection>('POST', `/v1/providers/${seg(key)}/connect`, connectBody(opts)),
+  /// Connecting with a code (RFC 8628).
+  deviceStart: (key: string, opts: ConnectOptions) =>
+    call<DeviceStart>('POST', `/v1/providers/${seg(key)}/device`, connectBody(opts)),
+  /// One poll, answered at once: 200 with the connection when approved, 202 while the user has
+  /// not answered; a refusal (provider_error) and expiry (state_expired) are errors.
   async devicePoll(key: string, handle: string): Promise<DevicePoll> {
-    const r = await callWithStatus<Connection | null>('POST', `/v1/providers/${seg(key)}/device/poll`, { handle });
-    return r.status === 200 && r.json && (r.json as Connection).provider ? { done: true, connection: r.json as Connection } : { done: false };
-  },
-  /// Whether this gateway has the device routes: a poll without a handle changes nothing, and a
-  /// gateway without the route answers 404 "no such route" (any other answer: it is there).
-  async deviceRoutes(key: string): Promise<boolean> {
-    try {
-      await call<unknown>('POST', `/v1/providers/${seg(key)}/device/poll`, {});
-      return true;
-    } catch (e) {
-      return !(e instanceof ApiError && (e.status === 404 && /no such route/i.test(e.message) || e.status === 405));
-    }
+    type Pending = { interval_ms: number; next_poll_at_ms: number; expires_at_ms: number };
+    const r = await callWithStatus<Connection | Pending>('POST', `/v1/providers/${seg(key)}/device/poll`, { handle });
+    if (r.status === 200) return { done: true, connection: r.json as Connection };
+    const pending = r.json as Pending;
+    const retryAfter = Number(r.headers.get('retry-after'));
+    return { done: false, ...pending, retry_after_ms: retryAfter > 0 ? retryAfter * 1000 : pending.interval_ms };
   },
   connections: () => call<Connection[]>('GET', '/v1/connections'),
   disconnect: (provider: string, account: string, revoke = true) =>

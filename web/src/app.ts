@@ -3,8 +3,8 @@ import { api, ApiError, type Connection, type Provider, type Whoami } from './ap
 import { openEditor, type Saved } from './add_dialog';
 import { confirmDialog } from './confirm';
 import { buildRows, renderRow, type Action, type Can, type Row } from './connections';
-import { connectWithCode, deviceAvailable } from './device';
-import { byId, toast } from './dom';
+import { connectWithCode } from './device';
+import { byId, errorText, sentence, toast } from './dom';
 import { authenticate, onAuthOutcome, takeReturnOutcome, type AuthOutcome } from './popup';
 import { clearKey, getKey, setKey } from './session';
 
@@ -12,25 +12,21 @@ let providers: Provider[] = [];
 let connections: Connection[] = [];
 /// Who the API key belongs to (GET /v1/whoami), asked once per sign-in.
 let me: Whoami | null = null;
-/// Whether the gateway has the device routes (asked once, when a provider offers the grant).
-let deviceRoutes = false;
 
 function can(): Can {
-  return { admin: me?.role === 'admin', device: deviceRoutes };
+  return { admin: me?.role === 'admin' };
 }
 
-/// Says who is signed in, and shows only the actions the key's role may take.
+/// Says who is signed in, and shows only what the key's role may do: the page's .admin-only and
+/// .user-only parts follow body[data-role] (app.css); neither shows until the role is known.
 function showWho(): void {
   const label = byId('session-label');
   const role = byId('session-role');
-  if (!me) { label.textContent = 'Signed in with an API key'; role.hidden = true; return; }
+  if (!me) { label.textContent = 'Signed in with an API key'; role.hidden = true; delete document.body.dataset.role; return; }
   label.textContent = `Signed in as ${me.principal}`;
   role.textContent = me.role;
   role.hidden = false;
-  const admin = can().admin;
-  document.body.classList.toggle('role-user', !admin);
-  byId('add').hidden = !admin;
-  byId('role-note').hidden = admin;
+  document.body.dataset.role = can().admin ? 'admin' : 'user';
 }
 
 function show(signedIn: boolean): void {
@@ -39,23 +35,11 @@ function show(signedIn: boolean): void {
   byId('session').hidden = !signedIn;
 }
 
-/// Ends a message with one full stop.
-function sentence(text: string): string {
-  const t = text.trim();
-  return /[.!?]$/.test(t) ? t : `${t}.`;
-}
-
-function errorText(e: unknown): string {
-  if (e instanceof ApiError) return e.message;
-  return e instanceof Error ? e.message : String(e);
-}
-
 async function refresh(): Promise<void> {
   const banner = byId('list-error');
   try {
     const [who, ps, cs] = await Promise.all([me ? Promise.resolve(me) : api.whoami(), api.providers(), api.connections()]);
     [me, providers, connections] = [who, ps, cs];
-    deviceRoutes = await deviceAvailable(providers);
     showWho();
     banner.hidden = true;
   } catch (e) {
@@ -96,7 +80,7 @@ function reportOutcome(o: AuthOutcome): void {
 async function startAuth(provider: Provider, opts: { scopes?: string[]; account?: string }): Promise<void> {
   try {
     if (provider.auth_mode === 'client_credentials') {
-      const c = await api.connectClientCredentials(provider.key, { ...(opts.account ? { account: opts.account } : {}), ...(opts.scopes?.length ? { scopes: opts.scopes } : {}) });
+      const c = await api.connectClientCredentials(provider.key, opts);
       toast(`${provider.display_name} is connected (account ${c.account}).`);
       await refresh();
       return;
@@ -257,7 +241,7 @@ function start(): void {
   byId('sign-out-key').addEventListener('click', () => {
     clearKey();
     me = null;
-    document.body.classList.remove('role-user');
+    delete document.body.dataset.role;
     byId('connections').replaceChildren();
     show(false);
     byId('api-key').focus();

@@ -40,11 +40,10 @@ function logo(p: Provider): HTMLElement {
 }
 
 /// What the signed-in key may do: a `user` key connects and uses accounts; providers and apps
-/// (Edit, Duplicate, removing a provider or its app) need an `admin` key. `device`: the gateway
-/// has the device routes (connecting with a code).
-export interface Can { admin: boolean; device?: boolean }
+/// (Edit, Duplicate, removing a provider or its app) need an `admin` key.
+export interface Can { admin: boolean }
 
-export function renderRow(row: Row, onAction: (a: Action, row: Row, button: HTMLButtonElement) => void, can: Can = { admin: true }): HTMLLIElement {
+export function renderRow(row: Row, onAction: (a: Action, row: Row, button: HTMLButtonElement) => void, can: Can): HTMLLIElement {
   const { provider: p, connection: c } = row;
   const badge = badgeFor(c);
   const cc = p.auth_mode === 'client_credentials';
@@ -70,7 +69,7 @@ export function renderRow(row: Row, onAction: (a: Action, row: Row, button: HTML
       badge.detail ? h('span', { class: 'detail' }, badge.detail) : null),
     h('div', { class: 'row-actions' },
       connectedish ? btn('signout', 'Sign out') : btn('authenticate', c ? 'Re-authenticate' : cc ? 'Connect' : 'Authenticate', 'primary'),
-      !connectedish && !cc && can.device && p.device_authorization_endpoint ? btn('device', 'Connect with a code') : null,
+      !connectedish && !cc && p.device_authorization_endpoint ? btn('device', 'Connect with a code') : null,
       c && p.ping ? btn('test', 'Test') : null,
       can.admin ? btn('edit', 'Edit') : null,
       can.admin ? btn('duplicate', 'Duplicate') : null,

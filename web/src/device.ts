@@ -1,32 +1,20 @@
 // Connecting with a code (the device grant, RFC 8628) from the vault: the gateway asks the
 // provider for a user code, this dialog shows it with the verification link, and polls the
 // gateway until the user approves or refuses on any device. The code and links are not secret;
-// the device code stays in the gateway. Only offered when the gateway has the device routes
-// (api.deviceRoutes), which are newer than the rest of its API.
-import { api, ApiError, type Connection, type Provider } from './api';
-import { byId, toast } from './dom';
+// the device code stays in the gateway. Offered for a provider with a device authorization
+// endpoint: the gateway that serves this page has the routes.
+import { api, ApiError, type ConnectOptions, type Connection, type Provider } from './api';
+import { byId, copyText, errorText, sentence } from './dom';
+import { describeCode } from './popup';
 
 export type DeviceOutcome = { ok: true; connection: Connection } | { ok: false; reason: string } | { ok: false; cancelled: true };
 
-/// Asked once per page load: every provider is served by the same gateway.
-let routes: Promise<boolean> | null = null;
-export function deviceAvailable(providers: Provider[]): Promise<boolean> {
-  const probe = providers.find((p) => p.device_authorization_endpoint);
-  if (!probe) return Promise.resolve(false);
-  if (!routes) routes = api.deviceRoutes(probe.key).catch(() => false);
-  return routes;
-}
-
+/// The core's sentence (what the provider answered, or that the code expired), else what the code means.
 function describe(e: unknown): string {
-  if (e instanceof ApiError) {
-    if (/access_denied/.test(e.message) || e.code === 'provider_error') return `the request was refused (${e.message.replace(/\.$/, '')})`;
-    if (e.code === 'state_expired') return 'the code expired before it was used: start again';
-    return e.message.replace(/\.$/, '');
-  }
-  return e instanceof Error ? e.message : String(e);
+  return e instanceof ApiError ? e.message || describeCode(e.code) : errorText(e);
 }
 
-function setStatus(text: string, state: 'wait' | 'ok' | 'error'): void {
+function setStatus(text: string, state: 'wait' | 'error'): void {
   const el = byId('device-status');
   el.textContent = text;
   el.dataset.state = state;
@@ -35,10 +23,8 @@ function setStatus(text: string, state: 'wait' | 'ok' | 'error'): void {
 const sleep = (ms: number) => new Promise((r) => window.setTimeout(r, ms));
 
 /// Shows the code for `provider` and resolves when the connection is made, refused or cancelled.
-export async function connectWithCode(provider: Provider, opts: { scopes?: string[]; account?: string } = {}): Promise<DeviceOutcome> {
-  const start = await api.deviceStart(provider.key, {
-    ...(opts.account ? { account: opts.account } : {}), ...(opts.scopes?.length ? { scopes: opts.scopes } : {}),
-  });
+export async function connectWithCode(provider: Provider, opts: ConnectOptions = {}): Promise<DeviceOutcome> {
+  const start = await api.deviceStart(provider.key, opts);
   const dialog = byId<HTMLDialogElement>('device-dialog');
   byId('device-title').textContent = `Connect ${provider.display_name} with a code`;
   const link = byId<HTMLAnchorElement>('device-link');
@@ -48,9 +34,7 @@ export async function connectWithCode(provider: Provider, opts: { scopes?: strin
   const complete = byId<HTMLAnchorElement>('device-complete');
   byId('device-complete-line').hidden = !start.verification_uri_complete;
   if (start.verification_uri_complete) complete.href = start.verification_uri_complete;
-  byId('device-copy').onclick = async () => {
-    try { await navigator.clipboard.writeText(start.user_code); toast('Code copied'); } catch { /* the code is on screen */ }
-  };
+  byId('device-copy').onclick = () => void copyText(byId('device-code'), 'Code');
   const close = byId<HTMLButtonElement>('device-close');
   close.textContent = 'Cancel';
   setStatus('Waiting for approval…', 'wait');
@@ -59,32 +43,25 @@ export async function connectWithCode(provider: Provider, opts: { scopes?: strin
   dialog.showModal();
   close.focus();
 
-  // The gateway (through the core) paces the provider; this loop only asks it again while the
-  // answer is "pending", at the provider's interval, and stops when the dialog is closed.
-  const finish = (o: DeviceOutcome): DeviceOutcome => {
-    close.textContent = 'Close';
-    return o;
-  };
+  // The gateway (through the core) paces the provider and says when to ask again (longer after
+  // a slow_down); this loop waits that long while the answer is "pending", and stops when the
+  // dialog is closed. Expiry is the core's to tell (state_expired).
   while (!cancelled) {
-    if (Date.now() > start.expires_at_ms) {
-      setStatus('The code expired before it was used. Close this and start again.', 'error');
-      return finish({ ok: false, reason: 'the code expired before it was used' });
-    }
     try {
       const r = await api.devicePoll(provider.key, start.handle);
       if (cancelled) break;
       if (r.done) {
-        setStatus(`Connected (account ${r.connection.account}).`, 'ok');
         dialog.close();
         return { ok: true, connection: r.connection };
       }
+      await sleep(r.retry_after_ms);
     } catch (e) {
       if (cancelled) break;
       const reason = describe(e);
-      setStatus(`Not connected: ${reason}.`, 'error');
-      return finish({ ok: false, reason });
+      setStatus(`Not connected: ${sentence(reason)}`, 'error');
+      close.textContent = 'Close';
+      return { ok: false, reason };
     }
-    await sleep(Math.max(1000, start.interval_ms));
   }
   return { ok: false, cancelled: true };
 }

@@ -30,3 +30,31 @@ export function toast(text: string, kind: 'ok' | 'error' = 'ok'): void {
   window.clearTimeout(toastTimer);
   toastTimer = window.setTimeout(() => { el.className = 'toast'; }, kind === 'error' ? 12000 : 5000);
 }
+
+/// Ends a message with one full stop.
+export function sentence(text: string): string {
+  const t = text.trim();
+  return /[.!?]$/.test(t) ? t : `${t}.`;
+}
+
+/// What went wrong, for a message: an Error's (an ApiError's: the gateway's) message, else the value.
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/// Copies what `el` shows (an input's value, else its text) and says so. Without the Clipboard
+/// API (an insecure context, a refused permission) the text is selected and the older copy
+/// command tried; if that fails too, the text stays selected for the user to copy.
+export async function copyText(el: HTMLElement, label: string): Promise<void> {
+  const text = el instanceof HTMLInputElement ? el.value : el.textContent ?? '';
+  let copied: boolean;
+  try {
+    await navigator.clipboard.writeText(text);
+    copied = true;
+  } catch {
+    if (el instanceof HTMLInputElement) el.select();
+    else window.getSelection()?.selectAllChildren(el);
+    copied = document.execCommand?.('copy') ?? false;
+  }
+  if (copied) toast(`${label} copied`);
+}

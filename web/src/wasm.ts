@@ -2,6 +2,7 @@
 // is not deployed next to the page, or a Content-Security-Policy forbids compiling WebAssembly
 // (latchkeyd's own allows it: script-src 'self' 'wasm-unsafe-eval'),
 // the page says so and keeps working with its own checks (validate.ts) and the gateway's.
+import { errorText } from './dom';
 
 interface Raw {
   engineNew(configJson: string): number;
@@ -30,7 +31,7 @@ export function loadWasm(): Promise<WasmState> {
         const engine = raw.engineNew(JSON.stringify({ master_keys: { 1: b64(random(32)) }, current_key_version: 1, entropy: b64(random(48)) }));
         return { ok: true, raw, engine };
       } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
+        const msg = errorText(e);
         return { ok: false, reason: /Content Security Policy|CompileError|wasm-unsafe-eval/i.test(msg)
           ? 'the page\'s Content-Security-Policy does not allow WebAssembly'
           : 'the @latchkey/wasm module is not deployed with this page' };
