@@ -575,7 +575,7 @@ describe('vault page, served by latchkeyd --web-root', () => {
     await row(page, 'devas', 'default').getByRole('button', { name: /^Sign out/ }).click();
     await row(page, 'devas', '').waitFor();
     await approveOnPhone({ deny: true });
-    await dialog.getByText(/Not connected: the request was refused.*access_denied/).waitFor({ timeout: 20000 });
+    await dialog.getByText(/Not connected: the sign-in was denied at the provider \(access_denied\)/).waitFor({ timeout: 20000 });
     await shot(page, 'device-denied');
     await dialog.getByRole('button', { name: 'Close' }).click();
     await dialog.waitFor({ state: 'hidden' });
