@@ -190,6 +190,12 @@ std::string well_known_url(const std::string& url, std::string_view name) {
   return origin + "/.well-known/" + std::string(name) + tail;
 }
 
+std::string openid_configuration_url(const std::string& issuer) {
+  std::string base = issuer;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/.well-known/openid-configuration";
+}
+
 std::string resource_metadata_from_challenge(std::string_view header) {
   // auth-param = token "=" ( token / quoted-string ); find resource_metadata as a whole name.
   const std::string_view name = "resource_metadata";

@@ -37,13 +37,17 @@ class DiscoverResource : public Operation<ProviderInfo> {
     });
   }
 
-  void get(std::string url, Then<HttpResponse> then) {
+  static HttpRequest metadata_request(std::string url) {
     HttpRequest req;
     req.url = std::move(url);
     req.headers.emplace_back("Accept", "application/json");
     req.max_response_bytes = kMaxMetadataBytes;
     req.follow_redirects = false;  // a redirect would skip the checks below
-    Steps::http(*this, std::move(req), std::move(then));
+    return req;
+  }
+
+  void get(std::string url, Then<HttpResponse> then) {
+    Steps::http(*this, metadata_request(std::move(url)), std::move(then));
   }
 
   // No well-known document: an unauthenticated request's 401 may point at it (RFC 9728 §5.1).
@@ -76,16 +80,15 @@ class DiscoverResource : public Operation<ProviderInfo> {
     // The first server is the one to use (RFC 9728 §2 lists them in no order; MCP picks any).
     issuer_ = meta_.authorization_servers.front();
     if (auto s = check_metadata_url(issuer_, "the authorization server", req_.allow_private_network); !s) return fail(s.error());
-    std::string base = issuer_;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    server_metadata({well_known_url(issuer_, "oauth-authorization-server"), base + "/.well-known/openid-configuration"}, 0);
+    server_metadata();
   }
 
-  void server_metadata(std::vector<std::string> urls, std::size_t i) {
-    get(urls[i], [this, urls, i](Result<HttpResponse> r) {
+  void server_metadata() {
+    std::vector<std::string> urls = {well_known_url(issuer_, "oauth-authorization-server"),
+                                     openid_configuration_url(issuer_)};
+    Steps::first_found(*this, metadata_request(""), urls, [this, urls](Result<HttpResponse> r) {
       if (!r) return fail(r.error());
       if (r->status != 200) {
-        if (i + 1 < urls.size()) return server_metadata(urls, i + 1);
         return fail(make_error(ErrorCode::not_found, "no authorization server metadata at " + urls[0] + " or " +
                                                          urls[1] + " (HTTP " + std::to_string(r->status) + ")"));
       }

@@ -113,6 +113,17 @@ void Steps::http(OperationBase& op, HttpRequest request, Then<HttpResponse> then
   });
 }
 
+void Steps::first_found(OperationBase& op, HttpRequest request, std::vector<std::string> urls,
+                        Then<HttpResponse> then) {
+  HttpRequest req = request;
+  req.url = urls.front();
+  http(op, std::move(req), [&op, request, urls, then](Result<HttpResponse> r) mutable {
+    if (!r || r->status == 200 || urls.size() == 1) return then(std::move(r));
+    urls.erase(urls.begin());
+    first_found(op, std::move(request), std::move(urls), std::move(then));
+  });
+}
+
 void Steps::sleep(OperationBase& op, std::int64_t ms, std::function<void()> then) {
   Effect e;
   e.kind = EffectKind::sleep;

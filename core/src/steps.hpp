@@ -32,6 +32,11 @@ struct Steps {
   static void list(OperationBase& op, std::string prefix, Then<std::vector<StoreRecord>> then);
   /// transport error when the host could not complete the request; any status is a response.
   static void http(OperationBase& op, HttpRequest request, Then<HttpResponse> then);
+  /// Sends `request` to each of `urls` (not empty) in turn until one answers 200, and hands on
+  /// that answer, else the last one: for metadata that may live at either of two well-known
+  /// URLs. A transport error ends the walk.
+  static void first_found(OperationBase& op, HttpRequest request, std::vector<std::string> urls,
+                          Then<HttpResponse> then);
   static void sleep(OperationBase& op, std::int64_t ms, std::function<void()> then);
   /// Removes up to 16 records under `prefix` whose expiry (`expires_at` of the value; 0 when it
   /// cannot be read) is before `now_ms`, each at the version listed: records that outlive their

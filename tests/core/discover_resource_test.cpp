@@ -561,6 +561,15 @@ TEST(WellKnown, GoesBetweenHostAndPath) {
   EXPECT_EQ(detail::well_known_url("https://a.test", "oauth-authorization-server"),
             "https://a.test/.well-known/oauth-authorization-server");
   EXPECT_EQ(detail::well_known_url("https://a.test/", "x"), "https://a.test/.well-known/x");
+  EXPECT_EQ(detail::well_known_url("https://a.test/tenant1", "oauth-authorization-server"),
+            "https://a.test/.well-known/oauth-authorization-server/tenant1");
+}
+
+TEST(WellKnown, OpenIdConfigurationIsAppendedToTheIssuer) {
+  EXPECT_EQ(detail::openid_configuration_url("https://a.test"), "https://a.test/.well-known/openid-configuration");
+  EXPECT_EQ(detail::openid_configuration_url("https://a.test/"), "https://a.test/.well-known/openid-configuration");
+  EXPECT_EQ(detail::openid_configuration_url("https://a.test/tenant1"),
+            "https://a.test/tenant1/.well-known/openid-configuration");
 }
 
 }  // namespace
