@@ -297,11 +297,7 @@ class CompleteCallback : public Operation<ConnectionInfo> {
     HttpRequest req = token_request(provider_, provider_.token_endpoint, *client, std::move(grant));
     Steps::http(*this, std::move(req), [this](Result<HttpResponse> r) {
       if (!r) return fail(r.error());
-      TokenHttpResponse resp;
-      resp.status = r->status;
-      if (const std::string* ct = find_header(r->headers, "content-type")) resp.content_type = *ct;
-      resp.body = std::move(r->body);
-      auto tokens = parse_token_response(resp, provider_.token_response, now_ms(), pending_.scope);
+      auto tokens = parse_token_response(token_http(std::move(*r)), provider_.token_response, now_ms(), pending_.scope);
       if (!tokens) {
         Error e = tokens.error();
         if (e.code == ErrorCode::invalid_grant) {

@@ -14,14 +14,6 @@
 namespace latchkey::detail {
 namespace {
 
-TokenHttpResponse token_http(HttpResponse r) {
-  TokenHttpResponse t;
-  t.status = r.status;
-  if (const std::string* ct = find_header(r.headers, "content-type")) t.content_type = *ct;
-  t.body = std::move(r.body);
-  return t;
-}
-
 Error unknown_handle() {
   return make_error(ErrorCode::invalid_state,
                     "no device sign-in matches this handle (it finished, expired, or was started by another "

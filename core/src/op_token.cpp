@@ -253,11 +253,8 @@ class GetToken : public Operation<AccessToken> {
         e.http_status = resp->status;
         return retry_or_fail(e, retry_after_ms(*resp, now_ms()));
       }
-      TokenHttpResponse t;
-      t.status = resp->status;
-      if (const std::string* ct = find_header(resp->headers, "content-type")) t.content_type = *ct;
-      t.body = std::move(resp->body);
-      auto tokens = parse_token_response(t, provider_->token_response, now_ms(), cur_.record.scope);
+      auto tokens = parse_token_response(token_http(std::move(*resp)), provider_->token_response, now_ms(),
+                                         cur_.record.scope);
       if (!tokens) {
         if (tokens.error().code == ErrorCode::invalid_grant) return mark_needs_reauth(tokens.error());
         return record_failure(tokens.error());

@@ -219,4 +219,12 @@ const std::string* find_header(const Params& headers, std::string_view name) {
   return nullptr;
 }
 
+TokenHttpResponse token_http(HttpResponse response) {
+  TokenHttpResponse t;
+  t.status = response.status;
+  if (const std::string* ct = find_header(response.headers, "content-type")) t.content_type = *ct;
+  t.body = std::move(response.body);
+  return t;
+}
+
 }  // namespace latchkey::detail

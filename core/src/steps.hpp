@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "latchkey/engine.hpp"
+#include "latchkey/token_set.hpp"
 #include "records.hpp"
 
 namespace latchkey::detail {
@@ -58,5 +59,9 @@ struct Steps {
 
 /// Case-insensitive header lookup.
 const std::string* find_header(const Params& headers, std::string_view name);
+
+/// An endpoint's answer as parse_token_response (and the device grant's reader) take it: the
+/// status, the Content-Type and the body.
+TokenHttpResponse token_http(HttpResponse response);
 
 }  // namespace latchkey::detail
