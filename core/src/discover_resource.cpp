@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "json.hpp"
+#include "provider_text.hpp"
 #include "url.hpp"
 
 namespace latchkey::detail {
@@ -125,16 +126,6 @@ bool private_v6(const std::array<std::uint8_t, 16>& a) {
          (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8);  // documentation
 }
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-std::string printable(const std::string& s, std::size_t max) {
-  std::string out;
-  for (char c : s.substr(0, max)) out.push_back(c >= 0x20 && c < 0x7F ? c : '?');
-  return out;
-}
-
 /// RFC 7591 names for the methods latchkey implements.
 std::optional<ClientAuthMethod> auth_method(const std::string& name) {
   if (name == "client_secret_basic") return ClientAuthMethod::client_secret_basic;
@@ -171,7 +162,7 @@ Status check_metadata_url(std::string_view url, const char* what, bool allow_pri
   if (!u) return u.error();
   if (!allow_private && is_private_host(u->host)) {
     return make_error(ErrorCode::invalid_request,
-                      std::string(what) + " '" + printable(std::string(url), 200) +
+                      std::string(what) + " '" + clean(url, 200) +
                           "' is a loopback, private or reserved address; latchkey refuses it unless private "
                           "networks are allowed (--allow-private-network) — metadata must not steer requests "
                           "into your network");
@@ -236,7 +227,7 @@ Result<ResourceMetadata> parse_resource_metadata(const std::string& document, co
   // RFC 9728 §3.3: exactly the URL asked — another value may be a server speaking for someone else.
   if (*resource != expected) {
     return make_error(ErrorCode::invalid_request,
-                      "resource mismatch: the metadata describes '" + printable(*resource, 200) + "' but was fetched for '" +
+                      "resource mismatch: the metadata describes '" + clean(*resource, 200) + "' but was fetched for '" +
                           expected + "'; they must be identical (RFC 9728 §3.3), check the server URL");
   }
   out.resource = *resource;
@@ -256,7 +247,7 @@ Result<ResourceMetadata> parse_resource_metadata(const std::string& document, co
       if (ok) out.scopes_supported.push_back(s);
     }
   }
-  if (const std::string* name = json::get_string(d, "resource_name")) out.resource_name = printable(*name, 100);
+  if (const std::string* name = json::get_string(d, "resource_name")) out.resource_name = clean(*name, 100);
   return out;
 }
 
@@ -301,8 +292,8 @@ Result<RegisteredClient> parse_registration_response(const HttpResponse& r, Clie
     e.http_status = r.status;
     const std::string* code = o ? json::get_string(*o, "error") : nullptr;
     const std::string* desc = o ? json::get_string(*o, "error_description") : nullptr;
-    if (code) e.provider_code = printable(*code, 200);
-    if (desc) e.provider_description = printable(*desc, 300);
+    if (code) e.provider_code = clean(*code, 200);
+    if (desc) e.provider_description = clean(*desc);
     e.message = "the authorization server refused to register latchkey as a client" + status +
                 (code ? ": " + e.provider_code : std::string()) + (desc ? " (" + e.provider_description + ")" : "") +
                 (r.status == 401 || r.status == 403
@@ -324,7 +315,7 @@ Result<RegisteredClient> parse_registration_response(const HttpResponse& r, Clie
     auto method = auth_method(*m);
     if (!method) {
       return make_error(ErrorCode::unsupported, "the server registered latchkey for token endpoint authentication '" +
-                                                    printable(*m, 100) + "', which latchkey does not implement");
+                                                    clean(*m, 100) + "', which latchkey does not implement");
     }
     out.method = *method;
   }
@@ -334,7 +325,7 @@ Result<RegisteredClient> parse_registration_response(const HttpResponse& r, Clie
   if (auto it = o->find("registration_access_token"); it != o->end() && !it->second.is<picojson::null>()) {
     // A bearer token for RFC 7592 requests: VSCHAR-sized, like any token sent in a header.
     const std::string* token = it->second.is<std::string>() ? &it->second.get<std::string>() : nullptr;
-    if (!token || token->empty() || token->size() > 4096 || printable(*token, 4096) != *token) {
+    if (!token || token->empty() || token->size() > 4096 || !is_vschar(*token)) {
       return malformed("the client registration answer's registration_access_token is not a token");
     }
     out.registration_access_token = *token;

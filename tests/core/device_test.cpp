@@ -314,6 +314,21 @@ TEST_F(Device, GoogleSpellingAndDefaults) {
   EXPECT_EQ(fast->interval_ms, 1000);  // never a busy loop
 }
 
+// expires_in and interval are read as a token response's expires_in is: an integral JSON number
+// (900.0) and a quoted one ("7") are whole numbers of seconds; a fraction is not.
+TEST_F(Device, WholeNumbersInAnyFormTheTokenEndpointMayUse) {
+  device = respond(
+      200, R"({"device_code":"d","user_code":"A","verification_uri":"https://a.test/d","expires_in":900.0,"interval":"7"})");
+  auto s = start();
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->expires_at_ms, host.now_ms + 900 * 1000);
+  EXPECT_EQ(s->interval_ms, 7000);
+  device = respond(200, R"({"device_code":"d","user_code":"A","verification_uri":"https://a.test/d","expires_in":900.5})");
+  auto fraction = start();
+  ASSERT_FALSE(fraction.ok());
+  EXPECT_EQ(fraction.error().code, ErrorCode::malformed_response);
+}
+
 TEST_F(Device, HandleBelongsToItsPrincipal) {
   auto s = start("alice");
   ASSERT_TRUE(s.ok());
