@@ -45,13 +45,6 @@ bool private_v4(const std::array<int, 4>& a) {
          (a[0] == 198 && (a[1] == 18 || a[1] == 19));                 // benchmarking
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 /// An IPv6 literal (without brackets) as 16 bytes; nullopt if it is not one.
 std::optional<std::array<std::uint8_t, 16>> ipv6(std::string_view s) {
   std::array<std::uint8_t, 16> out{};
@@ -78,7 +71,7 @@ std::optional<std::array<std::uint8_t, 16>> ipv6(std::string_view s) {
     if (group.empty() || group.size() > 4) return std::nullopt;
     std::uint16_t v = 0;
     for (char c : group) {
-      int d = hex_digit(c);
+      int d = hex_value(c);
       if (d < 0) return std::nullopt;
       v = static_cast<std::uint16_t>(v << 4 | d);
     }
@@ -124,14 +117,6 @@ bool private_v6(const std::array<std::uint8_t, 16>& a) {
          (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) ||  // site-local fec0::/10 (deprecated)
          a[0] == 0xff ||                              // multicast
          (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8);  // documentation
-}
-
-/// RFC 7591 names for the methods latchkey implements.
-std::optional<ClientAuthMethod> auth_method(const std::string& name) {
-  if (name == "client_secret_basic") return ClientAuthMethod::client_secret_basic;
-  if (name == "client_secret_post") return ClientAuthMethod::client_secret_post;
-  if (name == "none") return ClientAuthMethod::none;
-  return std::nullopt;
 }
 
 }  // namespace
@@ -312,8 +297,9 @@ Result<RegisteredClient> parse_registration_response(const HttpResponse& r, Clie
   if (const std::string* secret = json::get_string(*o, "client_secret")) out.client_secret = *secret;
   out.method = asked;
   if (const std::string* m = json::get_string(*o, "token_endpoint_auth_method")) {
-    auto method = auth_method(*m);
-    if (!method) {
+    // private_key_jwt would need a key latchkey never sent: a registered client cannot use it.
+    auto method = client_auth_method_from(*m);
+    if (!method || *method == ClientAuthMethod::private_key_jwt) {
       return make_error(ErrorCode::unsupported, "the server registered latchkey for token endpoint authentication '" +
                                                     clean(*m, 100) + "', which latchkey does not implement");
     }

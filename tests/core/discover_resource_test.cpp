@@ -310,6 +310,7 @@ TEST_F(Mcp, RegistrationAnswersAreChecked) {
       {201, R"({"client_secret":"s"})", ErrorCode::malformed_response},                       // no client_id
       {201, R"({"client_id":"c"})", ErrorCode::malformed_response},                           // basic without a secret
       {201, R"({"client_id":"c","client_secret":"s","token_endpoint_auth_method":"private_key_jwt"})", ErrorCode::unsupported},
+      {201, R"({"client_id":"c","client_secret":"s","token_endpoint_auth_method":"tls_client_auth"})", ErrorCode::unsupported},
       {401, R"({"error":"invalid_token"})", ErrorCode::provider_error},                       // registration is closed
       {400, R"({"error":"invalid_redirect_uri","error_description":"no"})", ErrorCode::provider_error},
   };
