@@ -40,8 +40,7 @@ class ClientCredentialsConnect : public Operation<ConnectionInfo> {
                              "--provider " + ref_.provider + " --client-secret-stdin`"));
     }
     values_ = app.template_values;
-    const auto& scopes = !scopes_.empty() ? scopes_ : !app.scopes.empty() ? app.scopes : provider_.default_scopes;
-    scope_ = join_scopes(provider_, scopes);
+    scope_ = requested_scope(provider_, scopes_, app);
     Params grant = {{"grant_type", "client_credentials"}};
     if (!scope_.empty()) grant.emplace_back("scope", scope_);
     HttpRequest req = token_request(provider_, provider_.token_endpoint, *client, std::move(grant));

@@ -55,8 +55,7 @@ class DeviceAuthorize : public Operation<DeviceAuthorization> {
     if (!client) return fail(client.error());
     values_ = app.template_values;
     for (const auto& [k, v] : req_.template_values) values_[k] = v;
-    const auto& scopes = !req_.scopes.empty() ? req_.scopes : !app.scopes.empty() ? app.scopes : provider_.default_scopes;
-    scope_ = join_scopes(provider_, scopes);
+    scope_ = requested_scope(provider_, req_.scopes, app);
     Params params;
     if (!scope_.empty()) params.emplace_back("scope", scope_);
     // The client authenticates here exactly as at the token endpoint (RFC 8628 §3.1).
@@ -100,12 +99,9 @@ class DeviceAuthorize : public Operation<DeviceAuthorization> {
       auto d = device_from_json(value);
       return d ? d->expires_at_ms : 0;
     };
-    Steps::sweep_expired(*this, "device/", expiry, now_ms(), [this](Result<Ok> swept) {
-      if (!swept) return fail(swept.error());
-      Steps::cas(*this, key_, value_, 0, [this](Result<std::int64_t> r) {
-        if (!r) return fail(r.error());
-        succeed(std::move(result_));
-      });
+    Steps::create_after_sweep(*this, "device/", expiry, now_ms(), key_, value_, [this](Result<std::int64_t> r) {
+      if (!r) return fail(r.error());
+      succeed(std::move(result_));
     });
   }
 

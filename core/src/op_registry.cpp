@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "authorization.hpp"
 #include "discover_resource.hpp"
 #include "json.hpp"
 #include "latchkey/catalog.hpp"
@@ -37,6 +38,10 @@ Result<Provider> resolve_for(const Provider& provider, const StringMap& app_valu
   StringMap values = app_values;
   for (const auto& [k, v] : overrides) values[k] = v;
   return resolve_provider(provider, values);
+}
+
+std::string requested_scope(const Provider& provider, const std::vector<std::string>& asked, const AppRecord& app) {
+  return join_scopes(provider, !asked.empty() ? asked : !app.scopes.empty() ? app.scopes : provider.default_scopes);
 }
 
 namespace {

@@ -96,6 +96,16 @@ void Steps::sweep_expired(OperationBase& op, std::string prefix,
   });
 }
 
+void Steps::create_after_sweep(OperationBase& op, std::string prefix,
+                               std::function<std::int64_t(const std::string& value)> expires_at,
+                               std::int64_t now_ms, std::string key, std::string value, Then<std::int64_t> then) {
+  sweep_expired(op, std::move(prefix), std::move(expires_at), now_ms,
+                [&op, key = std::move(key), value = std::move(value), then](Result<Ok> swept) {
+                  if (!swept) return then(swept.error());
+                  cas(op, key, value, 0, then);
+                });
+}
+
 void Steps::http(OperationBase& op, HttpRequest request, Then<HttpResponse> then) {
   Effect e;
   e.kind = EffectKind::http;

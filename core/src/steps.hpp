@@ -46,6 +46,12 @@ struct Steps {
   static void sweep_expired(OperationBase& op, std::string prefix,
                             std::function<std::int64_t(const std::string& value)> expires_at, std::int64_t now_ms,
                             Then<Ok> then);
+  /// Creates `key` with `value` (compare-and-swap at version 0: conflict if it exists) after a
+  /// sweep_expired of `prefix`: how sign-ins in progress (pending/, device/) are stored, so that
+  /// each new one clears a few abandoned ones. Gives the new record's version.
+  static void create_after_sweep(OperationBase& op, std::string prefix,
+                                 std::function<std::int64_t(const std::string& value)> expires_at,
+                                 std::int64_t now_ms, std::string key, std::string value, Then<std::int64_t> then);
 
   /// A built-in provider, or a custom one from the store. not_found names the fix.
   static void provider(OperationBase& op, std::string key, Then<Provider> then);
