@@ -1,9 +1,12 @@
 // Discovering a protected resource (an MCP server) and registering latchkey as its client:
 // RFC 9728 → RFC 8414 → RFC 7591, then the provider (with `resource`, RFC 8707) and its app are
 // saved. Every document on the way is untrusted: each URL in it is checked before it is fetched.
+#include <utility>
+
 #include "discover_resource.hpp"
 #include "latchkey/catalog.hpp"
 #include "ops.hpp"
+#include "provider_fields.hpp"
 #include "url.hpp"
 
 namespace latchkey::detail {
@@ -110,17 +113,12 @@ class DiscoverResource : public Operation<ProviderInfo> {
   // The provider is the resource's: its token goes only to the resource's host, and every
   // endpoint the server metadata named passes the same checks as the metadata URLs did.
   Status shape(const std::string& registration) {
-    const std::pair<const char*, const std::string*> urls[] = {
-        {"authorization_endpoint", &provider_.authorization_endpoint},
-        {"token_endpoint", &provider_.token_endpoint},
-        {"revocation_endpoint", &provider_.revocation_endpoint},
-        {"userinfo_endpoint", &provider_.userinfo_endpoint},
-        {"device_authorization_endpoint", &provider_.device_authorization_endpoint},
-        {"pushed_authorization_request_endpoint", &provider_.pushed_authorization_request_endpoint},
-        {"registration_endpoint", &registration}};
-    for (const auto& [what, url] : urls) {
+    for (const auto& [what, url] : url_fields(std::as_const(provider_))) {
       if (url->empty()) continue;
-      if (auto s = check_metadata_url(*url, what, req_.allow_private_network); !s) return s;
+      if (auto s = check_metadata_url(*url, what.c_str(), req_.allow_private_network); !s) return s;
+    }
+    if (!registration.empty()) {
+      if (auto s = check_metadata_url(registration, "registration_endpoint", req_.allow_private_network); !s) return s;
     }
     if (provider_.auth_mode != AuthMode::oauth2 || provider_.authorization_endpoint.empty()) {
       return make_error(ErrorCode::unsupported, "the authorization server offers no authorization code grant");
