@@ -156,7 +156,6 @@ class DiscoverResource : public Operation<ProviderInfo> {
       provider_.token_endpoint_auth_method = client->method;
       provider_.requires_client_secret = client->method != ClientAuthMethod::none;
       client_ = std::move(*client);
-      registered_ = true;
       save();
     });
   }
@@ -165,7 +164,7 @@ class DiscoverResource : public Operation<ProviderInfo> {
     save_ = std::shared_ptr<Operation<ProviderInfo>>(make_save_provider(engine(), provider_to_json(provider_), true));
     delegate(save_, [this] {
       if (!save_->result()) return fail(save_->result().error());
-      if (!registered_) return succeed(save_->result().value());
+      if (client_.client_id.empty()) return succeed(save_->result().value());  // nothing registered
       AppInput app;
       app.provider = req_.key;
       app.client_id = client_.client_id;
@@ -187,8 +186,7 @@ class DiscoverResource : public Operation<ProviderInfo> {
   ResourceMetadata meta_;
   std::string issuer_;
   Provider provider_;
-  RegisteredClient client_;
-  bool registered_ = false;
+  RegisteredClient client_;  ///< Empty client_id: the server offered no registration.
   std::shared_ptr<Operation<ProviderInfo>> save_;
   std::shared_ptr<Operation<AppInfo>> app_;
 };

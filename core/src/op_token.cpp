@@ -1,7 +1,6 @@
 // The token lifecycle: storing issued tokens, get-valid-token with single-flight refresh,
 // signing requests, and reading connection status.
 #include <algorithm>
-#include <cctype>
 
 #include "authorization.hpp"
 #include "client_auth.hpp"
@@ -89,7 +88,6 @@ void save_attempt(std::shared_ptr<SaveState> s) {
     });
   });
 }
-
 
 bool fresh(const ConnectionRecord& r, std::int64_t buffer_s, std::int64_t now) {
   return r.expires_at_ms == 0 || r.expires_at_ms - buffer_s * 1000 > now;
