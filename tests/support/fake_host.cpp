@@ -12,7 +12,6 @@ EffectResult FakeHost::perform(const Effect& e) {
       if (!http) return transport_failure("no HTTP handler in this test");
       return http(e.http);
     case EffectKind::sleep:
-      slept_ms += e.sleep_ms;
       sleeps.push_back(e.sleep_ms);
       now_ms += e.sleep_ms;
       return {};

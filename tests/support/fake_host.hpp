@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,11 @@ class FakeHost {
   std::int64_t now_ms = 1700000000000;
   Handler http;
   std::vector<HttpRequest> calls;
-  std::int64_t slept_ms = 0;
   std::vector<std::int64_t> sleeps;  ///< Each sleep effect's ms, in order.
   int steps = 0;
+
+  /// All the time slept, in ms.
+  std::int64_t slept_ms() const { return std::accumulate(sleeps.begin(), sleeps.end(), std::int64_t{0}); }
 
   /// Performs one effect.
   EffectResult perform(const Effect& e);
