@@ -575,6 +575,18 @@ TEST_F(Lifecycle, RequestSignerRefreshesATokenThatIsNoLongerFresh) {
   EXPECT_EQ(host.calls.size(), 1u);
 }
 
+// Its JSON form (every operation has one) says whether it holds a token, never the token.
+TEST_F(Lifecycle, RequestSignerJsonHoldsNoToken) {
+  connect();
+  auto op = engine->request_signer(ref);
+  ASSERT_TRUE(host.run(*op).ok());
+  const std::string json = op->result_json();
+  EXPECT_EQ(json.find("A1"), std::string::npos) << json;
+  EXPECT_EQ(json.find("\"access_token\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"has_access_token\":true"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"account\":\"default\""), std::string::npos) << json;
+}
+
 TEST_F(Lifecycle, RequestSignerOfAMissingConnectionIsNotFound) {
   auto signer = host.run(engine->request_signer(ref));
   ASSERT_FALSE(signer.ok());
