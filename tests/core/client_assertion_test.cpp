@@ -2,7 +2,6 @@
 // mbedTLS's public-key verification (RS256 and ES256), and the token requests of apps that use it.
 #include <gtest/gtest.h>
 
-
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/pk.h>
 
@@ -17,16 +16,10 @@
 namespace latchkey {
 namespace {
 
-using detail::Drbg;
 using detail::json::Object;
 using testing::form_fields;
 
-std::unique_ptr<Drbg> drbg() {
-  auto d = Drbg::create(std::string(32, '\x42'));
-  if (!d) std::abort();
-  return std::move(*d);
-}
-
+using testing::drbg;
 using testing::make_ec_key;
 using testing::make_rsa_key;
 using testing::TestKey;

@@ -2,7 +2,6 @@
 // hash, and each signature method (RSA-SHA1 checked with mbedTLS's verify on a fresh key).
 #include <gtest/gtest.h>
 
-
 #include <mbedtls/pk.h>
 
 #include "crypto.hpp"
@@ -17,11 +16,7 @@ namespace {
 
 using namespace detail;
 
-std::unique_ptr<Drbg> drbg() {
-  auto d = Drbg::create(std::string(48, '\x11'));
-  if (!d) std::abort();
-  return std::move(*d);
-}
+using testing::drbg;
 
 // RFC 5849 §3.4.1.1: POST /request?b5=%3D%253D&a3=a&c%40=&a2=r%20b with body "c2&a3=2+q".
 constexpr const char* kRfcUrl = "http://example.com/request?b5=%3D%253D&a3=a&c%40=&a2=r%20b";
