@@ -170,17 +170,11 @@ TEST_F(Device, PendingPendingSlowDownThenApproved) {
 TEST_F(Device, ResealCoversWaitingDeviceCodes) {
   auto s = start();
   ASSERT_TRUE(s.ok()) << s.error().message;
-  EngineConfig both;
-  both.master_keys = {{1, std::string(32, '\x42')}, {2, std::string(32, '\x99')}};
-  both.current_key_version = 2;
-  auto r = host.run(testing::make_engine(both)->reseal());
+  auto r = host.run(testing::make_rotated_engine()->reseal());
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->failed, 0);
   for (const auto& [key, rec] : host.store.records) EXPECT_EQ(rec.value.find("\"lk1.1."), std::string::npos) << key;
-  EngineConfig only_new;
-  only_new.master_keys = {{2, std::string(32, '\x99')}};
-  only_new.current_key_version = 2;
-  engine = testing::make_engine(only_new);
+  engine = testing::make_rotated_engine(false);
   polls = {tokens()};
   auto c = poll(s->handle);
   ASSERT_TRUE(c.ok()) << c.error().message;

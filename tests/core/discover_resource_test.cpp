@@ -354,10 +354,7 @@ TEST_F(Mcp, TheRegistrationIsKeptWithTheAppAndItsTokenSealed) {
   EXPECT_NE(json.find(R"("has_registration_access_token":true)"), std::string::npos) << json;
   EXPECT_NE(json.find(R"("client_secret_expires_at_ms":1700003600000)"), std::string::npos) << json;
   // A master key rotation re-seals it with the client secret, and it still opens afterwards.
-  EngineConfig rotated;
-  rotated.master_keys = {{1, std::string(32, '\x42')}, {2, std::string(32, '\x99')}};
-  rotated.current_key_version = 2;
-  auto both = testing::make_engine(rotated);
+  auto both = testing::make_rotated_engine();
   auto r = host.run(both->reseal());
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->failed, 0);

@@ -240,10 +240,7 @@ TEST_F(Lifecycle, ResealWalksALargeStore) {
     host.store.records[key] = StoreRecord{key, "{\"scope\":\"\"}", 1};
   }
   connect();  // and one connection sealed under the older key
-  EngineConfig rotated;
-  rotated.master_keys = {{1, std::string(32, '\x42')}, {2, std::string(32, '\x99')}};
-  rotated.current_key_version = 2;
-  auto both = testing::make_engine(rotated);
+  auto both = testing::make_rotated_engine();
   auto r = host.run(both->reseal());
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->failed, 0);
@@ -264,10 +261,7 @@ TEST_F(Lifecycle, AWrongMasterKeyIsRefusedBeforeAnythingIsTouched) {
   EXPECT_NE(r.error().message.find("version 1"), std::string::npos);
   EXPECT_EQ(host.store.records.size(), before.size());
   // A new key version is recorded beside the old one, which must still match.
-  EngineConfig rotated;
-  rotated.master_keys = {{1, std::string(32, '\x42')}, {2, std::string(32, 'n')}};
-  rotated.current_key_version = 2;
-  ASSERT_TRUE(host.run(testing::make_engine(rotated)->check_master_key()).ok());
+  ASSERT_TRUE(host.run(testing::make_rotated_engine()->check_master_key()).ok());
   EXPECT_EQ(host.store.records.count("meta/key-check/2"), 1u);
 }
 
@@ -519,11 +513,7 @@ TEST_F(Lifecycle, SignRequestCanPutTheTokenInTheQuery) {
               "\"header\": null, \"prefix\": \"\", \"query_param\": \"access_token\"");
   auto reg = host.run(engine->register_provider(def));
   ASSERT_TRUE(reg.ok()) << reg.error().message;
-  AppInput app;
-  app.provider = "acme-q";
-  app.client_id = "id";
-  app.client_secret = "secret";
-  ASSERT_TRUE(host.run(engine->upsert_app(app)).ok());
+  ASSERT_TRUE(host.run(engine->upsert_app(testing::app_input("acme-q", "id", "secret", ""))).ok());
   token_endpoint("QT", "QR");
   ASSERT_TRUE(host.run(engine->connect_client_credentials({"alice", "acme-q", "default"}, {})).ok());
   HttpRequest req;
@@ -679,10 +669,7 @@ TEST_F(Lifecycle, CorruptConnectionRecordIsAStorageErrorNotACrash) {
 
 TEST_F(Lifecycle, MasterKeyRotationResealsEverySecret) {
   connect();
-  EngineConfig rotated;
-  rotated.master_keys = {{1, std::string(32, '\x42')}, {2, std::string(32, '\x99')}};
-  rotated.current_key_version = 2;
-  auto both = testing::make_engine(rotated);
+  auto both = testing::make_rotated_engine();
   auto r = host.run(both->reseal());
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->failed, 0);
@@ -690,10 +677,7 @@ TEST_F(Lifecycle, MasterKeyRotationResealsEverySecret) {
   EXPECT_GE(r->resealed, 3);  // the app secret, the connection, the consumed pending record
   for (const auto& [key, rec] : host.store.records) EXPECT_EQ(rec.value.find("\"lk1.1."), std::string::npos) << key;
   // Only the new key is needed from now on.
-  EngineConfig only_new;
-  only_new.master_keys = {{2, std::string(32, '\x99')}};
-  only_new.current_key_version = 2;
-  engine = testing::make_engine(only_new);
+  engine = testing::make_rotated_engine(false);
   auto t = token();
   ASSERT_TRUE(t.ok()) << t.error().message;
   EXPECT_EQ(t->access_token, "A1");

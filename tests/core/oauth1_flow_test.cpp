@@ -284,11 +284,7 @@ TEST_F(OAuth1Flow, ScopeAndProviderParamsGoOnTheConsentUrl) {
 TEST_F(OAuth1Flow, ResealCoversTheTokenSecret) {
   ASSERT_TRUE(start().ok());
   ASSERT_TRUE(complete("oauth_token=T1&oauth_verifier=V1").ok());
-  EngineConfig config;
-  config.master_keys[1] = std::string(32, '\x42');
-  config.master_keys[2] = std::string(32, '\x43');
-  config.current_key_version = 2;
-  auto rotated = testing::make_engine(config);
+  auto rotated = testing::make_rotated_engine();
   auto r = host.run(rotated->reseal());
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->failed, 0);
@@ -296,10 +292,7 @@ TEST_F(OAuth1Flow, ResealCoversTheTokenSecret) {
     if (key.rfind("conn/", 0) == 0) EXPECT_EQ(rec.value.find("lk1.1."), std::string::npos) << rec.value;
   }
   // Signing with only the new key proves the token secret was re-sealed, not just the token.
-  EngineConfig only_new;
-  only_new.master_keys[2] = std::string(32, '\x43');
-  only_new.current_key_version = 2;
-  auto fresh = testing::make_engine(only_new);
+  auto fresh = testing::make_rotated_engine(false);
   HttpRequest req;
   req.url = "/me";
   auto signed_req = host.run(fresh->sign_request({"alice", "tumble", "ann"}, req));

@@ -62,6 +62,10 @@ EffectResult transport_failure(std::string message);
 
 /// An engine with a fixed key and seed (deterministic).
 std::unique_ptr<Engine> make_engine(EngineConfig config = {});
+/// The engine after a master key rotation: make_engine's key as version 1 beside a new current
+/// version 2, so reseal() moves every secret to version 2. `keep_old` false: version 2 alone,
+/// which opens only what was re-sealed.
+std::unique_ptr<Engine> make_rotated_engine(bool keep_old = true);
 
 /// App credentials for `provider` (no secret when `secret` is empty: a public client).
 AppInput app_input(const std::string& provider, const std::string& client_id, const std::string& secret,
