@@ -442,6 +442,26 @@ TEST_F(Device, OnceCountsHiccupsAcrossCallsAndAnAnswerResetsThem) {
   EXPECT_EQ(token_calls().size(), static_cast<std::size_t>(n - 1));
 }
 
+// The waiting poll counts hiccups in a row as the once poll does: an answer resets the count,
+// and hiccups once-polls left in the record are theirs, not this poll's.
+TEST_F(Device, WaitingCountsItsOwnHiccupsInARow) {
+  auto s = start();
+  ASSERT_TRUE(s.ok());
+  for (int i = 0; i < 2; ++i) {
+    host.now_ms += 5000;
+    polls = {transport_failure("reset")};
+    auto p = poll_once(host, *engine, s->handle);
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    EXPECT_TRUE(p->pending);
+  }
+  polls = {transport_failure("reset"), transport_failure("reset"), transport_failure("reset"),
+           oauth_error("authorization_pending"), transport_failure("reset"), transport_failure("reset"),
+           transport_failure("reset"), tokens()};
+  auto c = poll(s->handle);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(polls.empty());
+}
+
 TEST_F(Device, OnceEndsAsTheWaitingPollDoes) {
   auto s = start();
   ASSERT_TRUE(s.ok());
