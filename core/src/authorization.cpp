@@ -179,7 +179,7 @@ HttpRequest token_request(const Provider& provider, const std::string& endpoint,
   if (!provider.resource.empty() && find_param(grant, "grant_type") && !find_param(grant, "resource")) {
     grant.emplace_back("resource", provider.resource);
   }
-  add_client_auth(client.method.value_or(provider.token_endpoint_auth_method), client, grant, req.headers);
+  add_client_auth(client.method, client, grant, req.headers);
   if (provider.token_exchange_body_format == BodyFormat::json) {
     json::Object o;
     for (const auto& [k, v] : grant) o[k] = json::Value(v);
@@ -205,10 +205,9 @@ HttpRequest pushed_authorization_request(const Provider& provider, const ClientC
   for (auto& p : params) {
     if (p.first != "client_id") body.push_back(std::move(p));
   }
-  const bool basic = provider.token_endpoint_auth_method == ClientAuthMethod::client_secret_basic &&
-                     !client.client_secret.empty();
+  const bool basic = client.method == ClientAuthMethod::client_secret_basic && !client.client_secret.empty();
   if (basic) body.insert(body.begin() + 1, {"client_id", client.client_id});  // RFC 9126 §2.1 example keeps it
-  add_client_auth(client.method.value_or(provider.token_endpoint_auth_method), client, body, req.headers);
+  add_client_auth(client.method, client, body, req.headers);
   params = std::move(body);
   req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");  // RFC 9126 §2.1: always a form
   req.body = encode_form(params);

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -61,14 +60,15 @@ Result<CallbackParams> parse_callback(std::string_view callback);
 struct ClientCredentials {
   std::string client_id;
   std::string client_secret;  ///< Empty: public client. With private_key_jwt, not sent (it is the key).
-  /// The app's choice, overriding the provider's token_endpoint_auth_method when set.
-  std::optional<ClientAuthMethod> method;
+  /// How the client authenticates, decided once (client_credentials_for): the app's choice, else
+  /// the provider's token_endpoint_auth_method. Every request that authenticates reads only this.
+  ClientAuthMethod method = ClientAuthMethod::client_secret_basic;
   /// private_key_jwt: a signed JWT made for this one request (client_auth.hpp).
   std::string client_assertion;
 };
 
 /// A POST to `endpoint` with `grant` params, the provider's token_params, and client
-/// authentication per the client's method, else the provider's token_endpoint_auth_method:
+/// authentication per `client.method`:
 /// client_secret_basic form-encodes id and secret before base64 (RFC 6749 §2.3.1);
 /// client_secret_post puts both in the body; none sends client_id; private_key_jwt sends client_id,
 /// client_assertion_type and client_assertion (RFC 7523 §2.2), never the secret.

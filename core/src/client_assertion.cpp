@@ -23,16 +23,20 @@ Result<std::string> make_client_assertion(const ClientAssertionInput& in, Drbg& 
   const std::string payload = base64url_encode(json::serialize(json::Value(claims)));
 
   // The header names the algorithm, which the key decides.
-  auto alg = jws_alg(in.private_key);
-  if (!alg) return alg.error();
-  json::Object h;
-  h["alg"] = json::Value(*alg);
-  h["typ"] = json::Value(std::string("JWT"));
-  if (!in.key_id.empty()) h["kid"] = json::Value(in.key_id);
-  const std::string signing_input = base64url_encode(json::serialize(json::Value(h))) + "." + payload;
-  auto sig = jws_sign(in.private_key, signing_input, drbg);
+  std::string signing_input;
+  auto sig = jws_sign(
+      in.private_key,
+      [&](const std::string& alg) {
+        json::Object h;
+        h["alg"] = json::Value(alg);
+        h["typ"] = json::Value(std::string("JWT"));
+        if (!in.key_id.empty()) h["kid"] = json::Value(in.key_id);
+        signing_input = base64url_encode(json::serialize(json::Value(h))) + "." + payload;
+        return signing_input;
+      },
+      drbg);
   if (!sig) return sig.error();
-  return signing_input + "." + base64url_encode(sig->signature);
+  return signing_input + "." + base64url_encode(*sig);
 }
 
 }  // namespace latchkey::detail

@@ -50,13 +50,13 @@ Result<ClientCredentials> client_credentials_for(Engine& engine, const Provider&
   if (auto current = client_secret_current(provider, app, now_ms); !current) return current.error();
   auto secret = open_client_secret(engine, app);
   if (!secret) return secret.error();
-  ClientCredentials client{app.client_id, std::move(*secret), std::nullopt, {}};
-  if (!app.token_endpoint_auth_method.empty()) {
+  ClientCredentials client{app.client_id, std::move(*secret), provider.token_endpoint_auth_method, {}};
+  if (!app.token_endpoint_auth_method.empty()) {  // the app's choice overrides the provider's
     auto method = client_auth_method_from(app.token_endpoint_auth_method);
     if (!method) return method.error();
     client.method = *method;
   }
-  if (client.method.value_or(provider.token_endpoint_auth_method) != ClientAuthMethod::private_key_jwt) return client;
+  if (client.method != ClientAuthMethod::private_key_jwt) return client;
   ClientAssertionInput in;
   in.client_id = app.client_id;
   // RFC 7523 §3 and OIDC Core §9: the token endpoint URL identifies the server, and servers

@@ -107,28 +107,22 @@ Result<std::string> alg_of(const mbedtls_pk_context& pk) {
 
 }  // namespace
 
-Result<std::string> jws_alg(std::string_view pem_private_key) {
-  PrivateKey key;
-  if (!key.parse(pem_private_key)) return make_error(ErrorCode::invalid_request, kNotAJwsKey);
-  return alg_of(key.pk);
-}
-
-Result<JwsSignature> jws_sign(std::string_view pem_private_key, std::string_view data, Drbg& drbg) {
+Result<std::string> jws_sign(std::string_view pem_private_key,
+                             const std::function<std::string(const std::string& alg)>& signing_input, Drbg& drbg) {
   PrivateKey key;
   if (!key.parse(pem_private_key)) return make_error(ErrorCode::invalid_request, kNotAJwsKey);
   auto alg = alg_of(key.pk);
   if (!alg) return alg.error();
-  std::string digest = sha256(data);
-  JwsSignature out;
+  std::string digest = sha256(signing_input(*alg));
+  std::string signature;
   if (*alg == "RS256") {
-    out.alg = "RS256";
-    out.signature.assign(mbedtls_pk_get_len(&key.pk), '\0');
+    signature.assign(mbedtls_pk_get_len(&key.pk), '\0');
     std::size_t len = 0;
     int rc = mbedtls_pk_sign(&key.pk, MBEDTLS_MD_SHA256, u8(digest), digest.size(),
-                             reinterpret_cast<unsigned char*>(out.signature.data()), &len, drbg_rng, &drbg);
+                             reinterpret_cast<unsigned char*>(signature.data()), &len, drbg_rng, &drbg);
     if (rc != 0) return make_error(ErrorCode::crypto, "RS256 signing failed (mbedTLS error " + std::to_string(rc) + ")");
-    out.signature.resize(len);
-    return out;
+    signature.resize(len);
+    return signature;
   }
   mbedtls_ecp_keypair* ec = mbedtls_pk_ec(key.pk);
   // mbedtls_pk_sign would give a DER SEQUENCE; JWS wants r and s as fixed 32-byte integers.
@@ -136,15 +130,14 @@ Result<JwsSignature> jws_sign(std::string_view pem_private_key, std::string_view
   mbedtls_mpi_init(&r);
   mbedtls_mpi_init(&s);
   int rc = mbedtls_ecdsa_sign(&ec->grp, &r, &s, &ec->d, u8(digest), digest.size(), drbg_rng, &drbg);
-  out.alg = "ES256";
-  out.signature.assign(64, '\0');
-  auto* o = reinterpret_cast<unsigned char*>(out.signature.data());
+  signature.assign(64, '\0');
+  auto* o = reinterpret_cast<unsigned char*>(signature.data());
   if (rc == 0) rc = mbedtls_mpi_write_binary(&r, o, 32);
   if (rc == 0) rc = mbedtls_mpi_write_binary(&s, o + 32, 32);
   mbedtls_mpi_free(&r);
   mbedtls_mpi_free(&s);
   if (rc != 0) return make_error(ErrorCode::crypto, "ES256 signing failed (mbedTLS error " + std::to_string(rc) + ")");
-  return out;
+  return signature;
 }
 
 std::string base64_encode(std::string_view data) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,16 +26,13 @@ Result<std::string> rsa_sha1_sign(std::string_view pem_private_key, std::string_
 
 /// JWS signing (RFC 7518 §3.3, §3.4) under a PEM private key (PKCS#1, SEC1 or PKCS#8,
 /// unencrypted): RS256 (RSASSA-PKCS1-v1_5 with SHA-256) for an RSA key, ES256 (ECDSA P-256 with
-/// SHA-256, the signature as the 64-byte r || s that JWS uses, not DER) for a P-256 key.
-/// `alg` receives "RS256" or "ES256". invalid_request if the key cannot be parsed or is of
-/// another kind; the message never quotes the key.
-struct JwsSignature {
-  std::string alg;
-  std::string signature;
-};
-Result<JwsSignature> jws_sign(std::string_view pem_private_key, std::string_view data, Drbg& drbg);
-/// The JWS alg jws_sign uses with this key (to write the header before signing); same errors.
-Result<std::string> jws_alg(std::string_view pem_private_key);
+/// SHA-256, the signature as the 64-byte r || s that JWS uses, not DER) for a P-256 key. The key
+/// decides the alg, and the JWS header names it, so `signing_input` is called once with "RS256"
+/// or "ES256" to build what is signed; the result is the signature of that text. The key is
+/// parsed once. invalid_request if it cannot be parsed or is of another kind (the message never
+/// quotes the key); crypto if signing fails.
+Result<std::string> jws_sign(std::string_view pem_private_key,
+                             const std::function<std::string(const std::string& alg)>& signing_input, Drbg& drbg);
 
 /// Lower-case hex, and back (lower-case only: false for anything else or an odd length).
 std::string hex_encode(std::string_view bytes);

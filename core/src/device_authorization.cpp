@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "json.hpp"
+#include "provider_text.hpp"
 #include "url.hpp"
 
 namespace latchkey::detail {
@@ -11,49 +12,17 @@ namespace {
 // A device authorization response is a few short strings; anything bigger is not one.
 constexpr std::size_t kMaxBody = 64 * 1024;
 
-std::string http(int status) { return "HTTP " + std::to_string(status); }
-
-Error failure(ErrorCode code, int status, std::string message) {
-  Error e = make_error(code, std::move(message));
-  e.http_status = status;
-  return e;
-}
-
 Error malformed(int status, const std::string& what) {
-  return failure(ErrorCode::malformed_response, status,
-                 "the device authorization endpoint's answer (" + http(status) + ") " + what +
-                     "; check the provider's device_authorization_endpoint");
+  return http_error(ErrorCode::malformed_response, status,
+                    "the device authorization endpoint's answer (" + http_text(status) + ") " + what +
+                        "; check the provider's device_authorization_endpoint");
 }
 
-bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-/// A whole number of seconds as a JSON integer or a numeric string (some servers quote them).
-bool seconds(const json::Value& v, std::int64_t* out) {
-  std::int64_t n = -1;
-  if (v.is<std::int64_t>()) {
-    n = v.get<std::int64_t>();
-  } else if (v.is<std::string>()) {
-    const std::string& s = v.get<std::string>();
-    if (s.empty() || s.size() > 9) return false;
-    n = 0;
-    for (char c : s) {
-      if (c < '0' || c > '9') return false;
-      n = n * 10 + (c - '0');
-    }
-  }
-  if (n < 0 || n > 24 * 3600) return false;  // a day is already far beyond any real device code
-  *out = n;
-  return true;
-}
+/// A whole number of seconds up to a day: already far beyond any real device code's lifetime.
+bool seconds(const json::Value& v, std::int64_t* out) { return whole_number(v, 24 * 3600, out); }
 
 /// Printable ASCII only: these are shown on a terminal, where control characters could rewrite it.
-bool printable(const std::string& s, std::size_t max) {
-  if (s.empty() || s.size() > max) return false;
-  for (char c : s) {
-    if (c < 0x20 || c > 0x7E) return false;
-  }
-  return true;
-}
+bool printable(const std::string& s, std::size_t max) { return !s.empty() && s.size() <= max && is_vschar(s); }
 
 /// The provider's OAuth error (cleaned and capped by the token response reader) in our words.
 Error refusal(const TokenHttpResponse& response) {
@@ -61,7 +30,7 @@ Error refusal(const TokenHttpResponse& response) {
   if (parsed) return malformed(response.status, "is an error status with a token in it");
   Error e = parsed.error();
   if (e.code == ErrorCode::malformed_response) {
-    e.message = "the device authorization endpoint answered " + http(response.status) +
+    e.message = "the device authorization endpoint answered " + http_text(response.status) +
                 " with something that is not an OAuth response; check the provider's device_authorization_endpoint";
     return e;
   }
@@ -76,9 +45,9 @@ Error refusal(const TokenHttpResponse& response) {
   } else if (e.provider_code == "invalid_scope") {
     e.message = "the provider refused the requested scopes (" + said + "); check the scopes asked for";
   } else if (e.provider_code.empty() && response.status >= 500) {
-    e.message = "the device authorization endpoint failed (" + http(response.status) + "); try again later";
+    e.message = "the device authorization endpoint failed (" + http_text(response.status) + "); try again later";
   } else {
-    e.message = "the device authorization endpoint refused the request (" + said + ", " + http(response.status) +
+    e.message = "the device authorization endpoint refused the request (" + said + ", " + http_text(response.status) +
                 "); check the app's settings at the provider";
   }
   return e;
@@ -93,9 +62,9 @@ Result<DeviceGrant> parse_device_authorization(const TokenHttpResponse& response
   while (!lead.empty() && is_ws(lead.front())) lead.remove_prefix(1);
   const bool success = status == 200 || status == 201;
   if (!lead.empty() && lead.front() == '<') {
-    return failure(ErrorCode::malformed_response, status,
-                   "the device authorization endpoint returned an HTML page (" + http(status) +
-                       ") instead of a device code; check the provider's device_authorization_endpoint");
+    return http_error(ErrorCode::malformed_response, status,
+                      "the device authorization endpoint returned an HTML page (" + http_text(status) +
+                          ") instead of a device code; check the provider's device_authorization_endpoint");
   }
   if (!success) return refusal(response);
   auto doc = json::parse(lead, "the device authorization response");

@@ -6,14 +6,15 @@
 #include <cstdint>
 #include <string>
 
+#include "latchkey/engine.hpp"
 #include "latchkey/result.hpp"
 #include "latchkey/token_set.hpp"
 
 namespace latchkey::detail {
 
 inline constexpr const char* kDeviceCodeGrant = "urn:ietf:params:oauth:grant-type:device_code";
-/// RFC 8628 §3.2: the polling interval when the server names none, and §3.5: what slow_down adds.
-inline constexpr std::int64_t kDefaultIntervalMs = 5000;
+/// RFC 8628 §3.5: what slow_down adds to the interval (kDefaultDeviceIntervalMs when the server
+/// names none, §3.2).
 inline constexpr std::int64_t kSlowDownStepMs = 5000;
 /// Bounds on what the server may ask: below 1 s would be a busy loop, above 5 min a stuck one.
 inline constexpr std::int64_t kMinIntervalMs = 1000;
@@ -27,7 +28,7 @@ struct DeviceGrant {
   std::string verification_uri;
   std::string verification_uri_complete;  ///< Empty when absent.
   std::int64_t lifetime_ms = kDefaultDeviceLifetimeMs;
-  std::int64_t interval_ms = kDefaultIntervalMs;
+  std::int64_t interval_ms = kDefaultDeviceIntervalMs;
 };
 
 /// Reads the answer of the device authorization endpoint (RFC 8628 §3.2, and Google's

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "json.hpp"
+#include "provider_text.hpp"
 #include "url.hpp"
 
 namespace latchkey::detail {
@@ -44,13 +45,6 @@ bool private_v4(const std::array<int, 4>& a) {
          (a[0] == 198 && (a[1] == 18 || a[1] == 19));                 // benchmarking
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 /// An IPv6 literal (without brackets) as 16 bytes; nullopt if it is not one.
 std::optional<std::array<std::uint8_t, 16>> ipv6(std::string_view s) {
   std::array<std::uint8_t, 16> out{};
@@ -77,7 +71,7 @@ std::optional<std::array<std::uint8_t, 16>> ipv6(std::string_view s) {
     if (group.empty() || group.size() > 4) return std::nullopt;
     std::uint16_t v = 0;
     for (char c : group) {
-      int d = hex_digit(c);
+      int d = hex_value(c);
       if (d < 0) return std::nullopt;
       v = static_cast<std::uint16_t>(v << 4 | d);
     }
@@ -125,24 +119,6 @@ bool private_v6(const std::array<std::uint8_t, 16>& a) {
          (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8);  // documentation
 }
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-std::string printable(const std::string& s, std::size_t max) {
-  std::string out;
-  for (char c : s.substr(0, max)) out.push_back(c >= 0x20 && c < 0x7F ? c : '?');
-  return out;
-}
-
-/// RFC 7591 names for the methods latchkey implements.
-std::optional<ClientAuthMethod> auth_method(const std::string& name) {
-  if (name == "client_secret_basic") return ClientAuthMethod::client_secret_basic;
-  if (name == "client_secret_post") return ClientAuthMethod::client_secret_post;
-  if (name == "none") return ClientAuthMethod::none;
-  return std::nullopt;
-}
-
 }  // namespace
 
 bool is_private_host(std::string_view host) {
@@ -171,7 +147,7 @@ Status check_metadata_url(std::string_view url, const char* what, bool allow_pri
   if (!u) return u.error();
   if (!allow_private && is_private_host(u->host)) {
     return make_error(ErrorCode::invalid_request,
-                      std::string(what) + " '" + printable(std::string(url), 200) +
+                      std::string(what) + " '" + clean(url, 200) +
                           "' is a loopback, private or reserved address; latchkey refuses it unless private "
                           "networks are allowed (--allow-private-network) — metadata must not steer requests "
                           "into your network");
@@ -188,6 +164,12 @@ std::string well_known_url(const std::string& url, std::string_view name) {
   if (q != std::string::npos) tail.resize(q);  // the query is not part of the well-known path
   if (tail == "/") tail.clear();
   return origin + "/.well-known/" + std::string(name) + tail;
+}
+
+std::string openid_configuration_url(const std::string& issuer) {
+  std::string base = issuer;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/.well-known/openid-configuration";
 }
 
 std::string resource_metadata_from_challenge(std::string_view header) {
@@ -230,7 +212,7 @@ Result<ResourceMetadata> parse_resource_metadata(const std::string& document, co
   // RFC 9728 §3.3: exactly the URL asked — another value may be a server speaking for someone else.
   if (*resource != expected) {
     return make_error(ErrorCode::invalid_request,
-                      "resource mismatch: the metadata describes '" + printable(*resource, 200) + "' but was fetched for '" +
+                      "resource mismatch: the metadata describes '" + clean(*resource, 200) + "' but was fetched for '" +
                           expected + "'; they must be identical (RFC 9728 §3.3), check the server URL");
   }
   out.resource = *resource;
@@ -250,7 +232,7 @@ Result<ResourceMetadata> parse_resource_metadata(const std::string& document, co
       if (ok) out.scopes_supported.push_back(s);
     }
   }
-  if (const std::string* name = json::get_string(d, "resource_name")) out.resource_name = printable(*name, 100);
+  if (const std::string* name = json::get_string(d, "resource_name")) out.resource_name = clean(*name, 100);
   return out;
 }
 
@@ -295,8 +277,8 @@ Result<RegisteredClient> parse_registration_response(const HttpResponse& r, Clie
     e.http_status = r.status;
     const std::string* code = o ? json::get_string(*o, "error") : nullptr;
     const std::string* desc = o ? json::get_string(*o, "error_description") : nullptr;
-    if (code) e.provider_code = printable(*code, 200);
-    if (desc) e.provider_description = printable(*desc, 300);
+    if (code) e.provider_code = clean(*code, 200);
+    if (desc) e.provider_description = clean(*desc);
     e.message = "the authorization server refused to register latchkey as a client" + status +
                 (code ? ": " + e.provider_code : std::string()) + (desc ? " (" + e.provider_description + ")" : "") +
                 (r.status == 401 || r.status == 403
@@ -315,10 +297,11 @@ Result<RegisteredClient> parse_registration_response(const HttpResponse& r, Clie
   if (const std::string* secret = json::get_string(*o, "client_secret")) out.client_secret = *secret;
   out.method = asked;
   if (const std::string* m = json::get_string(*o, "token_endpoint_auth_method")) {
-    auto method = auth_method(*m);
-    if (!method) {
+    // private_key_jwt would need a key latchkey never sent: a registered client cannot use it.
+    auto method = client_auth_method_from(*m);
+    if (!method || *method == ClientAuthMethod::private_key_jwt) {
       return make_error(ErrorCode::unsupported, "the server registered latchkey for token endpoint authentication '" +
-                                                    printable(*m, 100) + "', which latchkey does not implement");
+                                                    clean(*m, 100) + "', which latchkey does not implement");
     }
     out.method = *method;
   }
@@ -328,7 +311,7 @@ Result<RegisteredClient> parse_registration_response(const HttpResponse& r, Clie
   if (auto it = o->find("registration_access_token"); it != o->end() && !it->second.is<picojson::null>()) {
     // A bearer token for RFC 7592 requests: VSCHAR-sized, like any token sent in a header.
     const std::string* token = it->second.is<std::string>() ? &it->second.get<std::string>() : nullptr;
-    if (!token || token->empty() || token->size() > 4096 || printable(*token, 4096) != *token) {
+    if (!token || token->empty() || token->size() > 4096 || !is_vschar(*token)) {
       return malformed("the client registration answer's registration_access_token is not a token");
     }
     out.registration_access_token = *token;

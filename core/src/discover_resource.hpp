@@ -28,6 +28,9 @@ Status check_metadata_url(std::string_view url, const char* what, bool allow_pri
 
 /// RFC 8414 §3 / RFC 9728 §3.1: `/.well-known/<name>` goes between the host and the URL's path.
 std::string well_known_url(const std::string& url, std::string_view name);
+/// OpenID Connect Discovery §4: `/.well-known/openid-configuration` appended to the issuer, after
+/// any trailing slash is removed.
+std::string openid_configuration_url(const std::string& issuer);
 
 /// The `resource_metadata` URL of a `WWW-Authenticate: Bearer …` challenge (RFC 9728 §5.1), or "".
 std::string resource_metadata_from_challenge(std::string_view header);

@@ -3,6 +3,7 @@
 #include "authorization.hpp"
 #include "json.hpp"
 #include "ops.hpp"
+#include "provider_text.hpp"
 #include "url.hpp"
 
 namespace latchkey::detail {
@@ -10,19 +11,13 @@ namespace {
 
 constexpr std::size_t kMaxCredentialsResponse = 64 * 1024;
 
-// A short, printable excerpt of an error body for the message (the server's own words, e.g.
-// oauthlib's "error=invalid_signature"); an error answer carries no credentials.
-std::string excerpt(const std::string& body) {
-  std::string out;
-  for (unsigned char c : body.substr(0, 200)) out.push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : ' ');
-  return out;
-}
-
+// The message quotes a short excerpt of an error body (the server's own words, e.g. oauthlib's
+// "error=invalid_signature"); an error answer carries no credentials.
 Error endpoint_error(ErrorCode code, const Provider& provider, const char* what, const HttpResponse& r,
                      const std::string& advice) {
   Error e = make_error(code, std::string("the ") + what + " endpoint of '" + provider.key + "' answered HTTP " +
                                  std::to_string(r.status) +
-                                 (r.body.empty() ? std::string() : " (" + excerpt(r.body) + ")") + "; " + advice);
+                                 (r.body.empty() ? std::string() : " (" + clean(r.body, 200) + ")") + "; " + advice);
   e.http_status = r.status;
   return e;
 }

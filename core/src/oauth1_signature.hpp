@@ -1,6 +1,6 @@
 // OAuth 1.0a request signing (RFC 5849 §3): the signature base string, the four signature
 // methods, oauth_body_hash, and the Authorization header. Pure functions plus one that signs an
-// HttpRequest in place; the flow that obtains the credentials is in op_oauth1.cpp.
+// HttpRequest in place; the flow that obtains the credentials is in oauth1_flow.cpp.
 #pragma once
 
 #include <cstdint>

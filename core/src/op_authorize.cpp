@@ -47,9 +47,7 @@ class Authorize : public Operation<AuthorizationStart> {
       return fail(make_error(ErrorCode::invalid_request,
                              "no redirect URI: set one on the app (`latchkey apps upsert --redirect-uri`) or pass it"));
     }
-    const std::vector<std::string>& scopes =
-        !req_.scopes.empty() ? req_.scopes : !app.scopes.empty() ? app.scopes : resolved->default_scopes;
-    std::string scope = join_scopes(*resolved, scopes);
+    std::string scope = requested_scope(*resolved, req_.scopes, app);
     if (resolved->auth_mode == AuthMode::oauth1) return begin_oauth1(std::move(*resolved), app, redirect, scope, values);
 
     Drbg& drbg = engine().drbg();
@@ -149,13 +147,11 @@ class Authorize : public Operation<AuthorizationStart> {
       auto p = pending_from_json(value);
       return p ? p->expires_at_ms : 0;
     };
-    Steps::sweep_expired(*this, "pending/", expiry, now_ms(), [this](Result<Ok> swept) {
-      if (!swept) return fail(swept.error());
-      Steps::cas(*this, pending_store_key_, pending_value_, 0, [this](Result<std::int64_t> r) {
-        if (!r) return fail(r.error());
-        succeed(std::move(result_));
-      });
-    });
+    Steps::create_after_sweep(*this, "pending/", expiry, now_ms(), pending_store_key_, pending_value_,
+                              [this](Result<std::int64_t> r) {
+                                if (!r) return fail(r.error());
+                                succeed(std::move(result_));
+                              });
   }
 
   AuthorizeRequest req_;
@@ -297,11 +293,7 @@ class CompleteCallback : public Operation<ConnectionInfo> {
     HttpRequest req = token_request(provider_, provider_.token_endpoint, *client, std::move(grant));
     Steps::http(*this, std::move(req), [this](Result<HttpResponse> r) {
       if (!r) return fail(r.error());
-      TokenHttpResponse resp;
-      resp.status = r->status;
-      if (const std::string* ct = find_header(r->headers, "content-type")) resp.content_type = *ct;
-      resp.body = std::move(r->body);
-      auto tokens = parse_token_response(resp, provider_.token_response, now_ms(), pending_.scope);
+      auto tokens = parse_token_response(token_http(std::move(*r)), provider_.token_response, now_ms(), pending_.scope);
       if (!tokens) {
         Error e = tokens.error();
         if (e.code == ErrorCode::invalid_grant) {

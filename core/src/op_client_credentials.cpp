@@ -40,18 +40,13 @@ class ClientCredentialsConnect : public Operation<ConnectionInfo> {
                              "--provider " + ref_.provider + " --client-secret-stdin`"));
     }
     values_ = app.template_values;
-    const auto& scopes = !scopes_.empty() ? scopes_ : !app.scopes.empty() ? app.scopes : provider_.default_scopes;
-    scope_ = join_scopes(provider_, scopes);
+    scope_ = requested_scope(provider_, scopes_, app);
     Params grant = {{"grant_type", "client_credentials"}};
     if (!scope_.empty()) grant.emplace_back("scope", scope_);
     HttpRequest req = token_request(provider_, provider_.token_endpoint, *client, std::move(grant));
     Steps::http(*this, std::move(req), [this](Result<HttpResponse> r) {
       if (!r) return fail(r.error());
-      TokenHttpResponse t;
-      t.status = r->status;
-      if (const std::string* ct = find_header(r->headers, "content-type")) t.content_type = *ct;
-      t.body = std::move(r->body);
-      auto tokens = parse_token_response(t, provider_.token_response, now_ms(), scope_);
+      auto tokens = parse_token_response(token_http(std::move(*r)), provider_.token_response, now_ms(), scope_);
       if (!tokens) return fail(tokens.error());
       // Client credentials never need a refresh token: the grant itself is repeated.
       tokens->refresh_token.clear();

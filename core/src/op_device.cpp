@@ -14,14 +14,6 @@
 namespace latchkey::detail {
 namespace {
 
-TokenHttpResponse token_http(HttpResponse r) {
-  TokenHttpResponse t;
-  t.status = r.status;
-  if (const std::string* ct = find_header(r.headers, "content-type")) t.content_type = *ct;
-  t.body = std::move(r.body);
-  return t;
-}
-
 Error unknown_handle() {
   return make_error(ErrorCode::invalid_state,
                     "no device sign-in matches this handle (it finished, expired, or was started by another "
@@ -63,8 +55,7 @@ class DeviceAuthorize : public Operation<DeviceAuthorization> {
     if (!client) return fail(client.error());
     values_ = app.template_values;
     for (const auto& [k, v] : req_.template_values) values_[k] = v;
-    const auto& scopes = !req_.scopes.empty() ? req_.scopes : !app.scopes.empty() ? app.scopes : provider_.default_scopes;
-    scope_ = join_scopes(provider_, scopes);
+    scope_ = requested_scope(provider_, req_.scopes, app);
     Params params;
     if (!scope_.empty()) params.emplace_back("scope", scope_);
     // The client authenticates here exactly as at the token endpoint (RFC 8628 §3.1).
@@ -108,12 +99,9 @@ class DeviceAuthorize : public Operation<DeviceAuthorization> {
       auto d = device_from_json(value);
       return d ? d->expires_at_ms : 0;
     };
-    Steps::sweep_expired(*this, "device/", expiry, now_ms(), [this](Result<Ok> swept) {
-      if (!swept) return fail(swept.error());
-      Steps::cas(*this, key_, value_, 0, [this](Result<std::int64_t> r) {
-        if (!r) return fail(r.error());
-        succeed(std::move(result_));
-      });
+    Steps::create_after_sweep(*this, "device/", expiry, now_ms(), key_, value_, [this](Result<std::int64_t> r) {
+      if (!r) return fail(r.error());
+      succeed(std::move(result_));
     });
   }
 
@@ -152,6 +140,9 @@ class DevicePoll : public Operation<DevicePollStatus> {
       if (!req_.provider.empty() && rec->provider != req_.provider) return fail(unknown_handle());
       rec_ = std::move(*rec);
       version_ = (*r)->version;
+      // Hiccups in a row are counted in rec_.failures: across calls once (it is stored), within
+      // this poll when waiting (it starts afresh and is stored only as slow_down clears it).
+      if (!once_) rec_.failures = 0;
       load();
     });
   }
@@ -250,20 +241,17 @@ class DevicePoll : public Operation<DevicePollStatus> {
 
   // An answer: hiccups before it no longer count as "in a row".
   void not_yet() {
-    hiccups_ = 0;
-    if (!once_ || rec_.failures == 0) return again();
+    if (rec_.failures == 0) return again();
     rec_.failures = 0;
+    if (!once_) return again();
     keep([this] { again(); });
   }
 
   void hiccup(Error e) {
-    if (!once_) {
-      if (++hiccups_ > kMaxHiccups) return stop(std::move(e));  // the record stays: a later poll may resume
-      return wait();
-    }
-    if (++rec_.failures <= kMaxHiccups) return keep([this] { again(); });
-    rec_.failures = 0;  // as above: a later poll starts counting afresh
-    keep([this, e = std::move(e)] { stop(e); });
+    const bool give_up = ++rec_.failures > kMaxHiccups;
+    if (give_up) rec_.failures = 0;  // the record stays: a later poll may resume, counting afresh
+    if (!once_) return give_up ? stop(std::move(e)) : wait();
+    keep([this, give_up, e = std::move(e)] { give_up ? stop(e) : again(); });
   }
 
   /// Fails with `e` after taking the device code out of the provider's words: a server that
@@ -283,7 +271,6 @@ class DevicePoll : public Operation<DevicePollStatus> {
 
   // The longer interval is kept in the record too, so a poll resumed elsewhere honours it.
   void slow_down() {
-    hiccups_ = 0;
     rec_.failures = 0;
     rec_.interval_ms = std::min(rec_.interval_ms + kSlowDownStepMs, kMaxIntervalMs);
     keep([this] { again(); });
@@ -347,7 +334,6 @@ class DevicePoll : public Operation<DevicePollStatus> {
   AppRecord app_;
   std::string device_code_;
   TokenSet tokens_;
-  int hiccups_ = 0;
 };
 
 /// device_poll: the waiting DevicePoll, whose only success is the connection.

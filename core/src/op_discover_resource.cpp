@@ -1,9 +1,12 @@
 // Discovering a protected resource (an MCP server) and registering latchkey as its client:
 // RFC 9728 → RFC 8414 → RFC 7591, then the provider (with `resource`, RFC 8707) and its app are
 // saved. Every document on the way is untrusted: each URL in it is checked before it is fetched.
+#include <utility>
+
 #include "discover_resource.hpp"
 #include "latchkey/catalog.hpp"
 #include "ops.hpp"
+#include "provider_fields.hpp"
 #include "url.hpp"
 
 namespace latchkey::detail {
@@ -37,13 +40,17 @@ class DiscoverResource : public Operation<ProviderInfo> {
     });
   }
 
-  void get(std::string url, Then<HttpResponse> then) {
+  static HttpRequest metadata_request(std::string url) {
     HttpRequest req;
     req.url = std::move(url);
     req.headers.emplace_back("Accept", "application/json");
     req.max_response_bytes = kMaxMetadataBytes;
     req.follow_redirects = false;  // a redirect would skip the checks below
-    Steps::http(*this, std::move(req), std::move(then));
+    return req;
+  }
+
+  void get(std::string url, Then<HttpResponse> then) {
+    Steps::http(*this, metadata_request(std::move(url)), std::move(then));
   }
 
   // No well-known document: an unauthenticated request's 401 may point at it (RFC 9728 §5.1).
@@ -76,16 +83,15 @@ class DiscoverResource : public Operation<ProviderInfo> {
     // The first server is the one to use (RFC 9728 §2 lists them in no order; MCP picks any).
     issuer_ = meta_.authorization_servers.front();
     if (auto s = check_metadata_url(issuer_, "the authorization server", req_.allow_private_network); !s) return fail(s.error());
-    std::string base = issuer_;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    server_metadata({well_known_url(issuer_, "oauth-authorization-server"), base + "/.well-known/openid-configuration"}, 0);
+    server_metadata();
   }
 
-  void server_metadata(std::vector<std::string> urls, std::size_t i) {
-    get(urls[i], [this, urls, i](Result<HttpResponse> r) {
+  void server_metadata() {
+    std::vector<std::string> urls = {well_known_url(issuer_, "oauth-authorization-server"),
+                                     openid_configuration_url(issuer_)};
+    Steps::first_found(*this, metadata_request(""), urls, [this, urls](Result<HttpResponse> r) {
       if (!r) return fail(r.error());
       if (r->status != 200) {
-        if (i + 1 < urls.size()) return server_metadata(urls, i + 1);
         return fail(make_error(ErrorCode::not_found, "no authorization server metadata at " + urls[0] + " or " +
                                                          urls[1] + " (HTTP " + std::to_string(r->status) + ")"));
       }
@@ -107,17 +113,12 @@ class DiscoverResource : public Operation<ProviderInfo> {
   // The provider is the resource's: its token goes only to the resource's host, and every
   // endpoint the server metadata named passes the same checks as the metadata URLs did.
   Status shape(const std::string& registration) {
-    const std::pair<const char*, const std::string*> urls[] = {
-        {"authorization_endpoint", &provider_.authorization_endpoint},
-        {"token_endpoint", &provider_.token_endpoint},
-        {"revocation_endpoint", &provider_.revocation_endpoint},
-        {"userinfo_endpoint", &provider_.userinfo_endpoint},
-        {"device_authorization_endpoint", &provider_.device_authorization_endpoint},
-        {"pushed_authorization_request_endpoint", &provider_.pushed_authorization_request_endpoint},
-        {"registration_endpoint", &registration}};
-    for (const auto& [what, url] : urls) {
+    for (const auto& [what, url] : url_fields(std::as_const(provider_))) {
       if (url->empty()) continue;
-      if (auto s = check_metadata_url(*url, what, req_.allow_private_network); !s) return s;
+      if (auto s = check_metadata_url(*url, what.c_str(), req_.allow_private_network); !s) return s;
+    }
+    if (!registration.empty()) {
+      if (auto s = check_metadata_url(registration, "registration_endpoint", req_.allow_private_network); !s) return s;
     }
     if (provider_.auth_mode != AuthMode::oauth2 || provider_.authorization_endpoint.empty()) {
       return make_error(ErrorCode::unsupported, "the authorization server offers no authorization code grant");
@@ -155,7 +156,6 @@ class DiscoverResource : public Operation<ProviderInfo> {
       provider_.token_endpoint_auth_method = client->method;
       provider_.requires_client_secret = client->method != ClientAuthMethod::none;
       client_ = std::move(*client);
-      registered_ = true;
       save();
     });
   }
@@ -164,7 +164,7 @@ class DiscoverResource : public Operation<ProviderInfo> {
     save_ = std::shared_ptr<Operation<ProviderInfo>>(make_save_provider(engine(), provider_to_json(provider_), true));
     delegate(save_, [this] {
       if (!save_->result()) return fail(save_->result().error());
-      if (!registered_) return succeed(save_->result().value());
+      if (client_.client_id.empty()) return succeed(save_->result().value());  // nothing registered
       AppInput app;
       app.provider = req_.key;
       app.client_id = client_.client_id;
@@ -186,8 +186,7 @@ class DiscoverResource : public Operation<ProviderInfo> {
   ResourceMetadata meta_;
   std::string issuer_;
   Provider provider_;
-  RegisteredClient client_;
-  bool registered_ = false;
+  RegisteredClient client_;  ///< Empty client_id: the server offered no registration.
   std::shared_ptr<Operation<ProviderInfo>> save_;
   std::shared_ptr<Operation<AppInfo>> app_;
 };

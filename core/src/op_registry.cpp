@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "authorization.hpp"
+#include "discover_resource.hpp"
 #include "json.hpp"
 #include "latchkey/catalog.hpp"
 #include "ops.hpp"
@@ -36,6 +38,10 @@ Result<Provider> resolve_for(const Provider& provider, const StringMap& app_valu
   StringMap values = app_values;
   for (const auto& [k, v] : overrides) values[k] = v;
   return resolve_provider(provider, values);
+}
+
+std::string requested_scope(const Provider& provider, const std::vector<std::string>& asked, const AppRecord& app) {
+  return join_scopes(provider, !asked.empty() ? asked : !app.scopes.empty() ? app.scopes : provider.default_scopes);
 }
 
 namespace {
@@ -243,16 +249,6 @@ class RemoveProvider : public Operation<RemoveResult> {
   RemoveResult result_;
 };
 
-// RFC 8414 §3: for an issuer with a path, the well-known segment goes between host and path.
-std::string rfc8414_url(const std::string& issuer) {
-  auto scheme_end = issuer.find("://");
-  auto path_start = issuer.find('/', scheme_end + 3);
-  if (path_start == std::string::npos) return issuer + "/.well-known/oauth-authorization-server";
-  std::string path = issuer.substr(path_start);
-  if (path == "/") path.clear();
-  return issuer.substr(0, path_start) + "/.well-known/oauth-authorization-server" + path;
-}
-
 class DiscoverProvider : public Operation<ProviderInfo> {
  public:
   DiscoverProvider(Engine& e, std::string key, std::string issuer)
@@ -264,20 +260,14 @@ class DiscoverProvider : public Operation<ProviderInfo> {
     if (find_builtin(key_)) {
       return fail(make_error(ErrorCode::invalid_request, "'" + key_ + "' is a built-in provider; choose another key"));
     }
-    std::string base = issuer_;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    fetch({base + "/.well-known/openid-configuration", rfc8414_url(issuer_)}, 0);
-  }
-
-  void fetch(std::vector<std::string> urls, std::size_t i) {
+    std::vector<std::string> urls = {openid_configuration_url(issuer_),
+                                     well_known_url(issuer_, "oauth-authorization-server")};
     HttpRequest req;
-    req.url = urls[i];
     req.headers.emplace_back("Accept", "application/json");
     req.max_response_bytes = 1 << 20;
-    Steps::http(*this, req, [this, urls, i](Result<HttpResponse> r) {
+    Steps::first_found(*this, std::move(req), urls, [this, urls](Result<HttpResponse> r) {
       if (!r) return fail(r.error());
       if (r->status != 200) {
-        if (i + 1 < urls.size()) return fetch(urls, i + 1);
         return fail(make_error(ErrorCode::not_found, "no discovery document at " + urls[0] + " or " + urls[1] +
                                                          " (HTTP " + std::to_string(r->status) +
                                                          "); register the provider by hand instead"));

@@ -1,7 +1,6 @@
 // The token lifecycle: storing issued tokens, get-valid-token with single-flight refresh,
 // signing requests, and reading connection status.
 #include <algorithm>
-#include <cctype>
 
 #include "authorization.hpp"
 #include "client_auth.hpp"
@@ -90,7 +89,6 @@ void save_attempt(std::shared_ptr<SaveState> s) {
   });
 }
 
-
 bool fresh(const ConnectionRecord& r, std::int64_t buffer_s, std::int64_t now) {
   return r.expires_at_ms == 0 || r.expires_at_ms - buffer_s * 1000 > now;
 }
@@ -105,6 +103,16 @@ std::int64_t retry_after_ms(const HttpResponse& resp, std::int64_t now) {
     secs = secs * 10 + (c - '0');
   }
   return secs * 1000;
+}
+
+/// needs_reauth for the connection `ref` (its account resolved), with `why` when known and the
+/// command that authorizes it again.
+Error reauth_error(const ConnectionRef& ref, const std::string& why) {
+  return make_error(ErrorCode::needs_reauth,
+                    "the connection to '" + ref.provider + "' (account '" + ref.account +
+                        "') needs to be authorized again" + (why.empty() ? "" : " (" + why + ")") +
+                        ": run `latchkey connect " + ref.provider +
+                        (ref.account == "default" ? "" : " --account " + ref.account) + "`");
 }
 
 class GetToken : public Operation<AccessToken> {
@@ -154,14 +162,14 @@ class GetToken : public Operation<AccessToken> {
   void decide() {
     ConnectionRecord& r = cur_.record;
     const std::int64_t now = now_ms();
-    if (r.status == "needs_reauth") return fail(reauth_error(r.last_error));
+    if (r.status == "needs_reauth") return fail(reauth_error(ref_, r.last_error));
     // OAuth 1.0a token credentials neither expire nor refresh: a forced refresh has nothing to do.
     if (r.grant == "oauth1") return deliver(false);
     if (!force_ && fresh(r, provider_->expiry_buffer_seconds, now)) return deliver(false);
     const bool can_refetch = r.grant == "client_credentials" || !r.refresh_token_sealed.empty();
     if (!can_refetch) {
       if (!force_ && usable(r, now)) return deliver(false);
-      return fail(reauth_error("the access token expired and '" + ref_.provider + "' issued no refresh token"));
+      return fail(reauth_error(ref_, "the access token expired and '" + ref_.provider + "' issued no refresh token"));
     }
     if (r.breaker_until_ms > now) {
       if (!force_ && usable(r, now)) return deliver(false);
@@ -243,11 +251,8 @@ class GetToken : public Operation<AccessToken> {
         e.http_status = resp->status;
         return retry_or_fail(e, retry_after_ms(*resp, now_ms()));
       }
-      TokenHttpResponse t;
-      t.status = resp->status;
-      if (const std::string* ct = find_header(resp->headers, "content-type")) t.content_type = *ct;
-      t.body = std::move(resp->body);
-      auto tokens = parse_token_response(t, provider_->token_response, now_ms(), cur_.record.scope);
+      auto tokens = parse_token_response(token_http(std::move(*resp)), provider_->token_response, now_ms(),
+                                         cur_.record.scope);
       if (!tokens) {
         if (tokens.error().code == ErrorCode::invalid_grant) return mark_needs_reauth(tokens.error());
         return record_failure(tokens.error());
@@ -274,16 +279,6 @@ class GetToken : public Operation<AccessToken> {
     }
     delay = std::max(delay, retry_after);
     Steps::sleep(*this, delay, [this] { renew_lease_then_refresh(); });
-  }
-
-  Error reauth_error(const std::string& why) const {
-    Error e = make_error(ErrorCode::needs_reauth, "the connection to '" + ref_.provider + "' (account '" +
-                                                      ref_.account + "') needs to be authorized again" +
-                                                      (why.empty() ? "" : " (" + why + ")") + ": run `latchkey connect " +
-                                                      ref_.provider +
-                                                      (ref_.account == "default" ? "" : " --account " + ref_.account) +
-                                                      "`");
-    return e;
   }
 
   // Writes `mutate(record)` back under our lease. On a conflict it re-reads the record and writes
@@ -349,7 +344,7 @@ class GetToken : public Operation<AccessToken> {
           r.last_error = why;
         },
         [this, e, why](bool) {
-          Error out = reauth_error(why);
+          Error out = reauth_error(ref_, why);
           out.provider_code = e.provider_code;
           out.provider_description = e.provider_description;
           out.http_status = e.http_status;
@@ -478,11 +473,7 @@ class SignRequest : public Operation<HttpRequest>, SignerBase {
   // OAuth 1.0a tokens do not expire or refresh: each request is signed with the app's
   // credentials and the token credentials (RFC 5849 §3), in the Authorization header.
   void sign_oauth1(ConnectionRecord record, std::string url) {
-    if (record.status == "needs_reauth") {
-      return fail(make_error(ErrorCode::needs_reauth, "the connection to '" + ref_.provider +
-                                                          "' needs to be authorized again: run `latchkey connect " +
-                                                          ref_.provider + "`"));
-    }
+    if (record.status == "needs_reauth") return fail(reauth_error(ref_, record.last_error));
     req_.url = std::move(url);
     Steps::app(*this, ref_.provider, [this, record](Result<AppRecord> a) {
       if (!a) return fail(a.error());

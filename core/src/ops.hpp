@@ -59,6 +59,9 @@ Result<std::string> open_client_secret(const Engine& engine, const AppRecord& ap
 AppInfo app_info(const AppRecord& app);
 /// The provider with the app's template values (overridden by `overrides`) filled in.
 Result<Provider> resolve_for(const Provider& provider, const StringMap& app_values, const StringMap& overrides);
+/// The scope a grant asks for: `asked`, else the app's scopes, else the provider's defaults,
+/// joined with the provider's separator.
+std::string requested_scope(const Provider& provider, const std::vector<std::string>& asked, const AppRecord& app);
 
 }  // namespace latchkey::detail
 

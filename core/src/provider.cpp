@@ -8,6 +8,7 @@
 
 #include "json.hpp"
 #include "pattern.hpp"
+#include "provider_fields.hpp"
 #include "url.hpp"
 
 #define LK_TRY(expr)                                    \
@@ -22,6 +23,7 @@ namespace {
 using detail::json::Array;
 using detail::json::Object;
 using detail::json::Value;
+using detail::url_fields;
 
 constexpr std::size_t kMaxProviderJson = 256 * 1024;
 constexpr std::size_t kMaxKey = 64;
@@ -416,29 +418,6 @@ Value params_object(const Params& params) {
 
 // ---------------------------------------------------------------------------------------------
 // Validation
-
-/// Every URL-valued field, named as in the schema. P is Provider or const Provider.
-template <class P>
-auto url_fields(P& p) {
-  using Ptr = decltype(&p.issuer);
-  std::vector<std::pair<std::string, Ptr>> out = {
-      {"authorization_endpoint", &p.authorization_endpoint},
-      {"token_endpoint", &p.token_endpoint},
-      {"request_token_endpoint", &p.request_token_endpoint},
-      {"revocation_endpoint", &p.revocation_endpoint},
-      {"userinfo_endpoint", &p.userinfo_endpoint},
-      {"device_authorization_endpoint", &p.device_authorization_endpoint},
-      {"pushed_authorization_request_endpoint", &p.pushed_authorization_request_endpoint},
-      {"resource", &p.resource},
-      {"issuer", &p.issuer},
-      {"api_base_url", &p.api_base_url},
-      {"refresh_endpoint", &p.refresh_endpoint},
-      {"docs_url", &p.docs_url},
-  };
-  if (p.ping) out.emplace_back("ping.url", &p.ping->url);
-  if (p.identity) out.emplace_back("identity.url", &p.identity->url);
-  return out;
-}
 
 bool valid_template_name(std::string_view name) {
   if (name.empty() || name.size() > 32 || !(name[0] >= 'a' && name[0] <= 'z')) return false;

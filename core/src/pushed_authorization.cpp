@@ -2,6 +2,7 @@
 // returns ends up in the consent URL, so it is checked as carefully as any other untrusted text.
 #include "authorization.hpp"
 #include "json.hpp"
+#include "provider_text.hpp"
 
 namespace latchkey::detail {
 namespace {
@@ -9,58 +10,52 @@ namespace {
 // A PAR answer is two short members; anything bigger is not one.
 constexpr std::size_t kMaxBody = 64 * 1024;
 
-Error failure(ErrorCode code, int status, std::string message) {
-  Error e = make_error(code, std::move(message));
-  e.http_status = status;
-  return e;
-}
-
-std::string capped(const std::string& s, std::size_t max) {
-  std::string out;
-  for (char c : s.substr(0, max)) out.push_back(c >= 0x20 && c < 0x7F ? c : '?');
-  return out;
-}
-
 }  // namespace
 
 Result<std::string> parse_pushed_authorization_response(const HttpResponse& response) {
   const int status = response.status;
-  const std::string where = " (HTTP " + std::to_string(status) + "); check the provider's pushed_authorization_request_endpoint";
+  const std::string where = " (" + http_text(status) + "); check the provider's pushed_authorization_request_endpoint";
   if (response.body.size() > kMaxBody) {
-    return failure(ErrorCode::malformed_response, status, "the pushed authorization answer is too large" + where);
+    return http_error(ErrorCode::malformed_response, status,
+                      "the pushed authorization answer is too large" + where);
   }
   auto parsed = json::parse(response.body, "the pushed authorization answer");
   const json::Object* o = parsed && parsed->is<json::Object>() ? &parsed->get<json::Object>() : nullptr;
   if (status != 201 && status != 200) {
     if (o) {
       if (const std::string* error = json::get_string(*o, "error")) {
-        Error e = failure(ErrorCode::provider_error, status, "");
-        e.provider_code = capped(*error, 200);
+        Error e = http_error(ErrorCode::provider_error, status, "");
+        e.provider_code = clean(*error, 200);
         const std::string* desc = json::get_string(*o, "error_description");
-        if (desc) e.provider_description = capped(*desc, 300);
+        if (desc) e.provider_description = clean(*desc);
         e.message = "the provider refused the pushed authorization request (" + e.provider_code + ")" +
                     (desc ? ": " + e.provider_description : std::string()) +
                     "; check the app's client credentials and redirect URI";
         return e;
       }
     }
-    return failure(status >= 500 ? ErrorCode::transport : ErrorCode::provider_error, status,
-                   "the pushed authorization request failed" + where);
+    return http_error(status >= 500 ? ErrorCode::transport : ErrorCode::provider_error, status,
+                      "the pushed authorization request failed" + where);
   }
-  if (!o) return failure(ErrorCode::malformed_response, status, "the pushed authorization answer is not a JSON object" + where);
+  if (!o) {
+    return http_error(ErrorCode::malformed_response, status,
+                      "the pushed authorization answer is not a JSON object" + where);
+  }
   const std::string* uri = json::get_string(*o, "request_uri");
   if (!uri || uri->empty()) {
-    return failure(ErrorCode::malformed_response, status, "the pushed authorization answer has no request_uri" + where);
+    return http_error(ErrorCode::malformed_response, status,
+                      "the pushed authorization answer has no request_uri" + where);
   }
   // An opaque reference (RFC 9126 §2.2, typically urn:ietf:params:oauth:request_uri:…): short,
   // printable, no spaces. It is percent-encoded into the consent URL, never interpreted.
   if (uri->size() > 2048) {
-    return failure(ErrorCode::malformed_response, status, "the pushed authorization answer's request_uri is too long" + where);
+    return http_error(ErrorCode::malformed_response, status,
+                      "the pushed authorization answer's request_uri is too long" + where);
   }
   for (char c : *uri) {
     if (c <= 0x20 || c >= 0x7F) {
-      return failure(ErrorCode::malformed_response, status,
-                     "the pushed authorization answer's request_uri has spaces or control characters" + where);
+      return http_error(ErrorCode::malformed_response, status,
+                        "the pushed authorization answer's request_uri has spaces or control characters" + where);
     }
   }
   return *uri;

@@ -82,7 +82,7 @@ struct DeviceRecord {
   std::string scope;                ///< As requested, joined with the provider's separator.
   std::string device_code_sealed;
   StringMap template_values;
-  std::int64_t interval_ms = 5000;  ///< Grows by 5 s on every slow_down (RFC 8628 §3.5).
+  std::int64_t interval_ms = kDefaultDeviceIntervalMs;  ///< Grows on every slow_down (RFC 8628 §3.5).
   std::int64_t created_at_ms = 0;
   std::int64_t expires_at_ms = 0;
   // Polls made one host request at a time (device_poll_once) pace themselves from here: when

@@ -186,12 +186,15 @@ Value to_value(const HttpRequest& r) {
   return Value(o);
 }
 
+// Only because every Operation<T> has a result_json(): no C API operation returns a signer, which
+// exists for hosts that keep it in memory (latchkeyd's proxy). Its token is not written out: a
+// JSON form ends up in logs and across the C ABI, where sign_request is the way to use a token.
 Value to_value(const RequestSigner& s) {
   Object o;
   o["account"] = Value(s.account);
   o["api_base_url"] = Value(s.api_base_url);
   o["provider"] = Value(s.provider);
-  o["access_token"] = Value(s.access_token);
+  o["has_access_token"] = Value(!s.access_token.empty());
   o["fresh_until_ms"] = opt_time(s.fresh_until_ms);
   return Value(o);
 }

@@ -96,6 +96,16 @@ void Steps::sweep_expired(OperationBase& op, std::string prefix,
   });
 }
 
+void Steps::create_after_sweep(OperationBase& op, std::string prefix,
+                               std::function<std::int64_t(const std::string& value)> expires_at,
+                               std::int64_t now_ms, std::string key, std::string value, Then<std::int64_t> then) {
+  sweep_expired(op, std::move(prefix), std::move(expires_at), now_ms,
+                [&op, key = std::move(key), value = std::move(value), then](Result<Ok> swept) {
+                  if (!swept) return then(swept.error());
+                  cas(op, key, value, 0, then);
+                });
+}
+
 void Steps::http(OperationBase& op, HttpRequest request, Then<HttpResponse> then) {
   Effect e;
   e.kind = EffectKind::http;
@@ -110,6 +120,17 @@ void Steps::http(OperationBase& op, HttpRequest request, Then<HttpResponse> then
                                                        " (check the network, the URL and the CA trust settings)"));
     }
     then(r.response);
+  });
+}
+
+void Steps::first_found(OperationBase& op, HttpRequest request, std::vector<std::string> urls,
+                        Then<HttpResponse> then) {
+  HttpRequest req = request;
+  req.url = urls.front();
+  http(op, std::move(req), [&op, request, urls, then](Result<HttpResponse> r) mutable {
+    if (!r || r->status == 200 || urls.size() == 1) return then(std::move(r));
+    urls.erase(urls.begin());
+    first_found(op, std::move(request), std::move(urls), std::move(then));
   });
 }
 
@@ -206,6 +227,14 @@ const std::string* find_header(const Params& headers, std::string_view name) {
     if (same) return &v;
   }
   return nullptr;
+}
+
+TokenHttpResponse token_http(HttpResponse response) {
+  TokenHttpResponse t;
+  t.status = response.status;
+  if (const std::string* ct = find_header(response.headers, "content-type")) t.content_type = *ct;
+  t.body = std::move(response.body);
+  return t;
 }
 
 }  // namespace latchkey::detail

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "latchkey/engine.hpp"
+#include "latchkey/token_set.hpp"
 #include "records.hpp"
 
 namespace latchkey::detail {
@@ -32,6 +33,11 @@ struct Steps {
   static void list(OperationBase& op, std::string prefix, Then<std::vector<StoreRecord>> then);
   /// transport error when the host could not complete the request; any status is a response.
   static void http(OperationBase& op, HttpRequest request, Then<HttpResponse> then);
+  /// Sends `request` to each of `urls` (not empty) in turn until one answers 200, and hands on
+  /// that answer, else the last one: for metadata that may live at either of two well-known
+  /// URLs. A transport error ends the walk.
+  static void first_found(OperationBase& op, HttpRequest request, std::vector<std::string> urls,
+                          Then<HttpResponse> then);
   static void sleep(OperationBase& op, std::int64_t ms, std::function<void()> then);
   /// Removes up to 16 records under `prefix` whose expiry (`expires_at` of the value; 0 when it
   /// cannot be read) is before `now_ms`, each at the version listed: records that outlive their
@@ -40,6 +46,12 @@ struct Steps {
   static void sweep_expired(OperationBase& op, std::string prefix,
                             std::function<std::int64_t(const std::string& value)> expires_at, std::int64_t now_ms,
                             Then<Ok> then);
+  /// Creates `key` with `value` (compare-and-swap at version 0: conflict if it exists) after a
+  /// sweep_expired of `prefix`: how sign-ins in progress (pending/, device/) are stored, so that
+  /// each new one clears a few abandoned ones. Gives the new record's version.
+  static void create_after_sweep(OperationBase& op, std::string prefix,
+                                 std::function<std::int64_t(const std::string& value)> expires_at,
+                                 std::int64_t now_ms, std::string key, std::string value, Then<std::int64_t> then);
 
   /// A built-in provider, or a custom one from the store. not_found names the fix.
   static void provider(OperationBase& op, std::string key, Then<Provider> then);
@@ -53,5 +65,9 @@ struct Steps {
 
 /// Case-insensitive header lookup.
 const std::string* find_header(const Params& headers, std::string_view name);
+
+/// An endpoint's answer as parse_token_response (and the device grant's reader) take it: the
+/// status, the Content-Type and the body.
+TokenHttpResponse token_http(HttpResponse response);
 
 }  // namespace latchkey::detail

@@ -6,7 +6,6 @@
 //
 // Nothing from the body is echoed into a message except the provider's error code and description
 // (cleaned and capped) and a token type: token values never reach a message.
-#include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -16,32 +15,29 @@
 
 #include "json.hpp"
 #include "latchkey/token_set.hpp"
+#include "provider_text.hpp"
 #include "url.hpp"
 
 namespace latchkey {
 namespace {
 
 namespace json = detail::json;
+using detail::clean;
+using detail::ends_with;
+using detail::http_error;
+using detail::http_text;
+using detail::is_vschar;
+using detail::is_ws;
+using detail::whole_number;
 
-// Provider text (error codes, descriptions, token types) is capped before it reaches a message:
-// messages end up in logs and UIs, and a hostile endpoint could send a megabyte of description.
-constexpr std::size_t kMaxProviderText = 300;
 // An expires_in beyond ten years is not a token lifetime but a bug (or a unit mix-up), and it keeps
 // now_ms + lifetime far away from int64 overflow.
 constexpr std::int64_t kMaxExpiresInSeconds = std::int64_t{10} * 365 * 24 * 60 * 60;
 
-Error fail(ErrorCode code, int status, std::string message) {
-  Error e = make_error(code, std::move(message));
-  e.http_status = status;
-  return e;
-}
-
-std::string http(int status) { return "HTTP " + std::to_string(status); }
-
 Error malformed(int status, const std::string& what) {
-  return fail(ErrorCode::malformed_response, status,
-              "the token endpoint's answer (" + http(status) + ") " + what +
-                  "; check the token endpoint URL, and report it if this provider really answers like that");
+  return http_error(ErrorCode::malformed_response, status,
+                    "the token endpoint's answer (" + http_text(status) + ") " + what +
+                        "; check the token endpoint URL, and report it if this provider really answers like that");
 }
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -52,58 +48,15 @@ std::string to_lower(std::string_view s) {
   return out;
 }
 
-bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
   return s;
 }
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 /// "Application/JSON; charset=utf-8" → "application/json".
 std::string media_type(std::string_view content_type) {
   return to_lower(trim(content_type.substr(0, content_type.find(';'))));
-}
-
-/// Provider text made safe for a message: valid UTF-8 only, no C0/C1 controls, no bidi overrides or
-/// line separators (log and terminal spoofing), at most kMaxProviderText bytes.
-std::string clean(std::string_view s) {
-  std::string out;
-  std::size_t i = 0;
-  bool truncated = false;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
-    if (n == 0 || i + n > s.size() || !json::is_utf8(s.substr(i, n))) {
-      ++i;  // not UTF-8: drop the byte
-      continue;
-    }
-    if (out.size() + n > kMaxProviderText) {
-      truncated = true;
-      break;
-    }
-    auto b1 = n > 1 ? static_cast<unsigned char>(s[i + 1]) : 0;
-    auto b2 = n > 2 ? static_cast<unsigned char>(s[i + 2]) : 0;
-    if (n == 1) {
-      if (c == '\t' || c == '\n' || c == '\r') {
-        out.push_back(' ');
-      } else if (c >= 0x20 && c != 0x7F) {
-        out.push_back(static_cast<char>(c));
-      }
-    } else {
-      bool drop = (n == 2 && c == 0xC2 && b1 < 0xA0) ||                              // U+0080..U+009F
-                  (n == 3 && c == 0xE2 && b1 == 0x80 && b2 >= 0xA8 && b2 <= 0xAE) ||  // U+2028..U+202E
-                  (n == 3 && c == 0xE2 && b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9);    // U+2066..U+2069
-      if (!drop) out.append(s.substr(i, n));
-    }
-    i += n;
-  }
-  if (truncated) out += "...";
-  return out;
 }
 
 /// "code: description", either part possibly empty.
@@ -148,11 +101,11 @@ Error provider_failure(int status, const std::string& raw_code, const std::strin
                            "ratelimited"})) {
     message = "the provider could not issue a token right now (" + said + "); try again later";
   } else {
-    message = "the token endpoint returned an error (" + said + ", " + http(status) +
+    message = "the token endpoint returned an error (" + said + ", " + http_text(status) +
               "); check the app's settings at the provider and try connecting again";
   }
-  Error e = fail(grant_rejected ? ErrorCode::invalid_grant : ErrorCode::provider_error, status,
-                 std::move(message));
+  Error e = http_error(grant_rejected ? ErrorCode::invalid_grant : ErrorCode::provider_error, status,
+                       std::move(message));
   e.provider_code = std::move(code);
   e.provider_description = std::move(description);
   return e;
@@ -160,7 +113,7 @@ Error provider_failure(int status, const std::string& raw_code, const std::strin
 
 /// A non-success status without an OAuth error body.
 Error http_failure(int status) {
-  std::string what = "the token endpoint answered " + http(status) + " without an OAuth error response";
+  std::string what = "the token endpoint answered " + http_text(status) + " without an OAuth error response";
   if (status == 429) {
     what += " (too many requests); wait and try again";
   } else if (status >= 500) {
@@ -172,7 +125,7 @@ Error http_failure(int status) {
   } else {
     what += "; check the provider settings and try again";
   }
-  return fail(ErrorCode::provider_error, status, std::move(what));
+  return http_error(ErrorCode::provider_error, status, std::move(what));
 }
 
 bool is_success(int status) { return status == 200 || status == 201; }
@@ -223,21 +176,12 @@ bool body_error(const json::Object& top, int status, Error* out) {
   // Slack wraps every answer in {"ok": ...}; ok:false without an error name is still a failure.
   bool ok = true;
   if (json::get_bool(top, "ok", &ok) && !ok) {
-    *out = fail(ErrorCode::provider_error, status,
-                "the provider answered ok:false without saying why (" + http(status) +
-                    "); try again, and check the app's settings at the provider if it persists");
+    *out = http_error(ErrorCode::provider_error, status,
+                      "the provider answered ok:false without saying why (" + http_text(status) +
+                          "); try again, and check the app's settings at the provider if it persists");
     return true;
   }
   return false;
-}
-
-/// RFC 6749 Appendix A.12/A.17: tokens are 1*VSCHAR (%x20-7E). Anything else (CR/LF in
-/// particular) would later be pasted into an Authorization header.
-bool is_vschar_text(const std::string& s) {
-  for (char c : s) {
-    if (c < 0x20 || c > 0x7E) return false;
-  }
-  return true;
 }
 
 /// An optional string member: absent or null → empty; another type → false.
@@ -250,36 +194,6 @@ bool optional_string(const json::Object& o, const std::string& key, std::string*
   if (!it->second.is<std::string>()) return false;
   *out = it->second.get<std::string>();
   return true;
-}
-
-/// expires_in as an integer, an integral JSON number (3600.0) or a numeric string ("3599").
-/// Returns false for anything else, negatives and values above `max`.
-bool lifetime(const json::Value& v, std::int64_t max, std::int64_t* out) {
-  if (v.is<std::int64_t>()) {  // before is<double>(), which is also true for int64 values
-    std::int64_t n = v.get<std::int64_t>();
-    if (n < 0 || n > max) return false;
-    *out = n;
-    return true;
-  }
-  if (v.is<double>()) {  // a true double: picojson keeps only fractions, exponents and out-of-int64 literals so
-    double d = v.get<double>();
-    if (!std::isfinite(d) || d < 0 || d > static_cast<double>(max) || std::trunc(d) != d) return false;
-    *out = static_cast<std::int64_t>(d);
-    return true;
-  }
-  if (v.is<std::string>()) {
-    const std::string& s = v.get<std::string>();
-    if (s.empty() || s.size() > 18) return false;
-    std::int64_t n = 0;
-    for (char c : s) {
-      if (c < '0' || c > '9') return false;
-      n = n * 10 + (c - '0');
-    }
-    if (n > max) return false;
-    *out = n;
-    return true;
-  }
-  return false;
 }
 
 /// Name=value pairs as GitHub sends them without `Accept: application/json`. Names are plain
@@ -330,10 +244,10 @@ Result<TokenSet> parse_token_response(const TokenHttpResponse& response, const T
                                       std::int64_t now_ms, const std::string& requested_scope) {
   const int status = response.status;
   if (response.body.size() > kMaxTokenResponseBytes) {
-    return fail(ErrorCode::malformed_response, status,
-                "the token endpoint's answer (" + http(status) + ") is larger than the " +
-                    std::to_string(kMaxTokenResponseBytes) +
-                    "-byte limit for a token response; check the token endpoint URL");
+    return http_error(ErrorCode::malformed_response, status,
+                      "the token endpoint's answer (" + http_text(status) + ") is larger than the " +
+                          std::to_string(kMaxTokenResponseBytes) +
+                          "-byte limit for a token response; check the token endpoint URL");
   }
 
   std::string_view lead = response.body;
@@ -347,10 +261,10 @@ Result<TokenSet> parse_token_response(const TokenHttpResponse& response, const T
       if (!is_success(status)) return http_failure(status);
       return malformed(status, "has an empty body instead of a token response");
     case Format::html: {
-      std::string what = "the token endpoint returned an HTML page (" + http(status) +
+      std::string what = "the token endpoint returned an HTML page (" + http_text(status) +
                          ") instead of a token response; check the token endpoint URL";
       if (status >= 500 || status == 429) what += ", or try again later if the provider is having trouble";
-      return fail(ErrorCode::malformed_response, status, std::move(what));
+      return http_error(ErrorCode::malformed_response, status, std::move(what));
     }
     case Format::unknown:
       if (!is_success(status)) return http_failure(status);
@@ -361,7 +275,7 @@ Result<TokenSet> parse_token_response(const TokenHttpResponse& response, const T
         if (!is_success(status)) return http_failure(status);
         Error e = std::move(parsed).error();
         e.http_status = status;
-        e.message += " (" + http(status) + "); check the token endpoint URL";
+        e.message += " (" + http_text(status) + "); check the token endpoint URL";
         return e;
       }
       if (!parsed->is<json::Object>()) {
@@ -411,14 +325,14 @@ Result<TokenSet> parse_token_response(const TokenHttpResponse& response, const T
   if (!access->second.is<std::string>()) return malformed(status, "has an access_token" + where + " that is not a string");
   set.access_token = access->second.get<std::string>();
   if (set.access_token.empty()) return malformed(status, "has an empty access_token" + where);
-  if (!is_vschar_text(set.access_token)) {
+  if (!is_vschar(set.access_token)) {
     return malformed(status, "has an access_token" + where + " with characters a token cannot contain");
   }
 
   if (!optional_string(*token, "refresh_token", &set.refresh_token)) {
     return malformed(status, "has a refresh_token" + where + " that is not a string");
   }
-  if (!is_vschar_text(set.refresh_token)) {
+  if (!is_vschar(set.refresh_token)) {
     return malformed(status, "has a refresh_token" + where + " with characters a token cannot contain");
   }
 
@@ -429,10 +343,10 @@ Result<TokenSet> parse_token_response(const TokenHttpResponse& response, const T
   std::string lower_type = to_lower(type);
   // Slack labels its bearer tokens by owner: "bot" (top level) and "user" (authed_user).
   if (!type.empty() && lower_type != "bearer" && lower_type != "bot" && lower_type != "user") {
-    return fail(ErrorCode::malformed_response, status,
-                "the provider issued a token of type \"" + clean(type) +
-                    "\", which latchkey cannot use (it supports Bearer tokens only); check the provider's "
-                    "app settings for a bearer token option");
+    return http_error(ErrorCode::malformed_response, status,
+                      "the provider issued a token of type \"" + clean(type) +
+                          "\", which latchkey cannot use (it supports Bearer tokens only); check the provider's "
+                          "app settings for a bearer token option");
   }
   set.token_type = "Bearer";
 
@@ -440,7 +354,7 @@ Result<TokenSet> parse_token_response(const TokenHttpResponse& response, const T
   if (expires != token->end() && !expires->second.is<picojson::null>()) {
     const std::int64_t max = rules.expires_in_milliseconds ? kMaxExpiresInSeconds * 1000 : kMaxExpiresInSeconds;
     std::int64_t n = 0;
-    if (!lifetime(expires->second, max, &n)) {
+    if (!whole_number(expires->second, max, &n)) {
       return malformed(status, "has an expires_in" + where + " that is not a whole number of " +
                                    (rules.expires_in_milliseconds ? "milliseconds" : "seconds") +
                                    " between 0 and ten years");

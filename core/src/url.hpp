@@ -30,6 +30,9 @@ bool is_loopback_host(std::string_view host);
 /// https, or http to a loopback host; `what` names the field in the error message.
 Status check_endpoint(std::string_view url, const char* what);
 
+/// The value of one hex digit (either case), or -1.
+int hex_value(char c);
+
 /// RFC 3986 percent-encoding of everything but unreserved characters.
 std::string percent_encode(std::string_view s);
 /// application/x-www-form-urlencoded encoding of one name or value (space → '+').

@@ -118,7 +118,8 @@ TEST(AuthorizationUrl, RedirectUriMustBeHttpsOrLoopback) {
 TEST(TokenRequest, ClientSecretBasicRfc6749Example) {
   // RFC 6749 §2.3.1 example credentials → the header printed in §4.1.3.
   Provider p = catalog("notion");  // client_secret_basic in the catalog
-  auto req = detail::token_request(p, p.token_endpoint, {"s6BhdRkqt3", "7Fjfp0ZBr1KtDRbnfVdmIw"},
+  auto req = detail::token_request(p, p.token_endpoint,
+                                   {"s6BhdRkqt3", "7Fjfp0ZBr1KtDRbnfVdmIw", p.token_endpoint_auth_method},
                                    {{"grant_type", "authorization_code"}});
   const std::string* auth = detail::find_header(req.headers, "authorization");
   ASSERT_NE(auth, nullptr);
@@ -131,13 +132,13 @@ TEST(TokenRequest, ClientSecretBasicFormEncodesBeforeBase64) {
   Provider p = catalog("reddit");
   ASSERT_EQ(p.token_endpoint_auth_method, ClientAuthMethod::client_secret_basic);
   // "a b:c" → "a+b%3Ac" before base64 (RFC 6749 §2.3.1 / Appendix B).
-  auto req = detail::token_request(p, p.token_endpoint, {"id:1", "a b:c"}, {});
+  auto req = detail::token_request(p, p.token_endpoint, {"id:1", "a b:c", p.token_endpoint_auth_method}, {});
   EXPECT_EQ(*detail::find_header(req.headers, "Authorization"), "Basic aWQlM0ExOmErYiUzQWM=");
 }
 
 TEST(TokenRequest, ClientSecretPostPutsCredentialsInTheBody) {
   Provider p = catalog("google");
-  auto req = detail::token_request(p, p.token_endpoint, {"cid", "csecret"},
+  auto req = detail::token_request(p, p.token_endpoint, {"cid", "csecret", p.token_endpoint_auth_method},
                                    {{"grant_type", "authorization_code"}, {"code", "c0de"}});
   EXPECT_EQ(detail::find_header(req.headers, "authorization"), nullptr);
   EXPECT_EQ(testing::form_fields(req.body), (Fields{{"grant_type", "authorization_code"},
@@ -151,7 +152,8 @@ TEST(TokenRequest, ClientSecretPostPutsCredentialsInTheBody) {
 TEST(TokenRequest, PublicClientSendsOnlyClientId) {
   Provider p = catalog("google");
   p.token_endpoint_auth_method = ClientAuthMethod::none;
-  auto req = detail::token_request(p, p.token_endpoint, {"cid", ""}, {{"grant_type", "refresh_token"}});
+  auto req = detail::token_request(p, p.token_endpoint, {"cid", "", p.token_endpoint_auth_method},
+                                   {{"grant_type", "refresh_token"}});
   Fields f = testing::form_fields(req.body);
   EXPECT_EQ(f["client_id"], "cid");
   EXPECT_EQ(f.count("client_secret"), 0u);
@@ -160,7 +162,7 @@ TEST(TokenRequest, PublicClientSendsOnlyClientId) {
 TEST(TokenRequest, JsonBodyFormat) {
   Provider p = catalog("google");
   p.token_exchange_body_format = BodyFormat::json;
-  auto req = detail::token_request(p, p.token_endpoint, {"cid", "s"}, {{"grant_type", "authorization_code"}});
+  auto req = detail::token_request(p, p.token_endpoint, {"cid", "s", p.token_endpoint_auth_method}, {{"grant_type", "authorization_code"}});
   EXPECT_EQ(*detail::find_header(req.headers, "content-type"), "application/json");
   EXPECT_EQ(req.body.front(), '{');
   EXPECT_NE(req.body.find("\"grant_type\":\"authorization_code\""), std::string::npos);

@@ -2,7 +2,6 @@
 // mbedTLS's public-key verification (RS256 and ES256), and the token requests of apps that use it.
 #include <gtest/gtest.h>
 
-
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/pk.h>
 
@@ -17,16 +16,10 @@
 namespace latchkey {
 namespace {
 
-using detail::Drbg;
 using detail::json::Object;
 using testing::form_fields;
 
-std::unique_ptr<Drbg> drbg() {
-  auto d = Drbg::create(std::string(32, '\x42'));
-  if (!d) std::abort();
-  return std::move(*d);
-}
-
+using testing::drbg;
 using testing::make_ec_key;
 using testing::make_rsa_key;
 using testing::TestKey;
@@ -188,7 +181,7 @@ TEST(ClientAssertion, TokenRequestSendsTheAssertionAndNeverTheSecret) {
   EXPECT_EQ(f["client_assertion_type"], "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
   EXPECT_EQ(f["client_assertion"], "h.c.s");
   EXPECT_EQ(f.count("client_secret"), 0u);
-  for (const auto& h : req.headers) EXPECT_NE(h.first, "Authorization");
+  EXPECT_EQ(detail::find_header(req.headers, "authorization"), nullptr);
 }
 
 // Through the engine: an app of "acme" (client_secret_basic in its definition) switched to
@@ -196,10 +189,7 @@ TEST(ClientAssertion, TokenRequestSendsTheAssertionAndNeverTheSecret) {
 struct PrivateKeyJwt : testing::AcmeTest {
   TestKey key;
   void use_key(const std::string& pem, const std::string& kid = "k1") {
-    AppInput app;
-    app.provider = "acme";
-    app.client_id = "acme-client";
-    app.client_secret = pem;
+    AppInput app = testing::app_input("acme", "acme-client", pem, "");
     app.token_endpoint_auth_method = "private_key_jwt";
     app.key_id = kid;
     auto a = host.run(engine->upsert_app(app));
@@ -229,7 +219,7 @@ TEST_F(PrivateKeyJwt, ClientCredentialsAndRefetchSendFreshSignedAssertions) {
   std::string jtis[2];
   for (int i = 0; i < 2; ++i) {
     const HttpRequest& r = host.calls[i];
-    for (const auto& h : r.headers) EXPECT_NE(h.first, "Authorization");
+    EXPECT_EQ(detail::find_header(r.headers, "authorization"), nullptr);
     EXPECT_EQ(r.body.find("BEGIN"), std::string::npos);  // the key never travels
     auto f = form_fields(r.body);
     EXPECT_EQ(f["grant_type"], "client_credentials");
@@ -256,9 +246,7 @@ TEST_F(PrivateKeyJwt, ABadKeyFailsBeforeAnyRequestAndIsNotQuoted) {
 }
 
 TEST_F(PrivateKeyJwt, UnknownMethodsAreRefusedAndEmptyGoesBackToTheProviders) {
-  AppInput app;
-  app.provider = "acme";
-  app.client_id = "acme-client";
+  AppInput app = testing::app_input("acme", "acme-client", "", "");  // the stored secret is kept
   app.token_endpoint_auth_method = "private_key_jwt_please";
   auto bad = host.run(engine->upsert_app(app));
   ASSERT_FALSE(bad.ok());

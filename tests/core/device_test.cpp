@@ -170,17 +170,11 @@ TEST_F(Device, PendingPendingSlowDownThenApproved) {
 TEST_F(Device, ResealCoversWaitingDeviceCodes) {
   auto s = start();
   ASSERT_TRUE(s.ok()) << s.error().message;
-  EngineConfig both;
-  both.master_keys = {{1, std::string(32, '\x42')}, {2, std::string(32, '\x99')}};
-  both.current_key_version = 2;
-  auto r = host.run(testing::make_engine(both)->reseal());
+  auto r = host.run(testing::make_rotated_engine()->reseal());
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->failed, 0);
   for (const auto& [key, rec] : host.store.records) EXPECT_EQ(rec.value.find("\"lk1.1."), std::string::npos) << key;
-  EngineConfig only_new;
-  only_new.master_keys = {{2, std::string(32, '\x99')}};
-  only_new.current_key_version = 2;
-  engine = testing::make_engine(only_new);
+  engine = testing::make_rotated_engine(false);
   polls = {tokens()};
   auto c = poll(s->handle);
   ASSERT_TRUE(c.ok()) << c.error().message;
@@ -314,6 +308,21 @@ TEST_F(Device, GoogleSpellingAndDefaults) {
   EXPECT_EQ(fast->interval_ms, 1000);  // never a busy loop
 }
 
+// expires_in and interval are read as a token response's expires_in is: an integral JSON number
+// (900.0) and a quoted one ("7") are whole numbers of seconds; a fraction is not.
+TEST_F(Device, WholeNumbersInAnyFormTheTokenEndpointMayUse) {
+  device = respond(
+      200, R"({"device_code":"d","user_code":"A","verification_uri":"https://a.test/d","expires_in":900.0,"interval":"7"})");
+  auto s = start();
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->expires_at_ms, host.now_ms + 900 * 1000);
+  EXPECT_EQ(s->interval_ms, 7000);
+  device = respond(200, R"({"device_code":"d","user_code":"A","verification_uri":"https://a.test/d","expires_in":900.5})");
+  auto fraction = start();
+  ASSERT_FALSE(fraction.ok());
+  EXPECT_EQ(fraction.error().code, ErrorCode::malformed_response);
+}
+
 TEST_F(Device, HandleBelongsToItsPrincipal) {
   auto s = start("alice");
   ASSERT_TRUE(s.ok());
@@ -431,6 +440,26 @@ TEST_F(Device, OnceCountsHiccupsAcrossCallsAndAnAnswerResetsThem) {
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_FALSE(done->pending);
   EXPECT_EQ(token_calls().size(), static_cast<std::size_t>(n - 1));
+}
+
+// The waiting poll counts hiccups in a row as the once poll does: an answer resets the count,
+// and hiccups once-polls left in the record are theirs, not this poll's.
+TEST_F(Device, WaitingCountsItsOwnHiccupsInARow) {
+  auto s = start();
+  ASSERT_TRUE(s.ok());
+  for (int i = 0; i < 2; ++i) {
+    host.now_ms += 5000;
+    polls = {transport_failure("reset")};
+    auto p = poll_once(host, *engine, s->handle);
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    EXPECT_TRUE(p->pending);
+  }
+  polls = {transport_failure("reset"), transport_failure("reset"), transport_failure("reset"),
+           oauth_error("authorization_pending"), transport_failure("reset"), transport_failure("reset"),
+           transport_failure("reset"), tokens()};
+  auto c = poll(s->handle);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(polls.empty());
 }
 
 TEST_F(Device, OnceEndsAsTheWaitingPollDoes) {

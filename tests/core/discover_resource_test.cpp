@@ -310,6 +310,7 @@ TEST_F(Mcp, RegistrationAnswersAreChecked) {
       {201, R"({"client_secret":"s"})", ErrorCode::malformed_response},                       // no client_id
       {201, R"({"client_id":"c"})", ErrorCode::malformed_response},                           // basic without a secret
       {201, R"({"client_id":"c","client_secret":"s","token_endpoint_auth_method":"private_key_jwt"})", ErrorCode::unsupported},
+      {201, R"({"client_id":"c","client_secret":"s","token_endpoint_auth_method":"tls_client_auth"})", ErrorCode::unsupported},
       {401, R"({"error":"invalid_token"})", ErrorCode::provider_error},                       // registration is closed
       {400, R"({"error":"invalid_redirect_uri","error_description":"no"})", ErrorCode::provider_error},
   };
@@ -353,10 +354,7 @@ TEST_F(Mcp, TheRegistrationIsKeptWithTheAppAndItsTokenSealed) {
   EXPECT_NE(json.find(R"("has_registration_access_token":true)"), std::string::npos) << json;
   EXPECT_NE(json.find(R"("client_secret_expires_at_ms":1700003600000)"), std::string::npos) << json;
   // A master key rotation re-seals it with the client secret, and it still opens afterwards.
-  EngineConfig rotated;
-  rotated.master_keys = {{1, std::string(32, '\x42')}, {2, std::string(32, '\x99')}};
-  rotated.current_key_version = 2;
-  auto both = testing::make_engine(rotated);
+  auto both = testing::make_rotated_engine();
   auto r = host.run(both->reseal());
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->failed, 0);
@@ -561,6 +559,15 @@ TEST(WellKnown, GoesBetweenHostAndPath) {
   EXPECT_EQ(detail::well_known_url("https://a.test", "oauth-authorization-server"),
             "https://a.test/.well-known/oauth-authorization-server");
   EXPECT_EQ(detail::well_known_url("https://a.test/", "x"), "https://a.test/.well-known/x");
+  EXPECT_EQ(detail::well_known_url("https://a.test/tenant1", "oauth-authorization-server"),
+            "https://a.test/.well-known/oauth-authorization-server/tenant1");
+}
+
+TEST(WellKnown, OpenIdConfigurationIsAppendedToTheIssuer) {
+  EXPECT_EQ(detail::openid_configuration_url("https://a.test"), "https://a.test/.well-known/openid-configuration");
+  EXPECT_EQ(detail::openid_configuration_url("https://a.test/"), "https://a.test/.well-known/openid-configuration");
+  EXPECT_EQ(detail::openid_configuration_url("https://a.test/tenant1"),
+            "https://a.test/tenant1/.well-known/openid-configuration");
 }
 
 }  // namespace

@@ -152,6 +152,31 @@ TEST_F(OAuth1Flow, NoReusableSignerForOAuth1) {
   EXPECT_NE(signer.error().message.find("OAuth 1.0a"), std::string::npos);
 }
 
+// A connection the provider stopped honouring is refused before anything is signed, with the
+// same words (account, reason, the command) as an OAuth 2 one.
+TEST_F(OAuth1Flow, ANeedsReauthConnectionIsNotSigned) {
+  ASSERT_TRUE(start().ok());
+  ASSERT_TRUE(complete("oauth_token=T1&oauth_verifier=V1").ok());
+  std::size_t marked = 0;
+  for (auto& [key, rec] : host.store.records) {
+    if (key.rfind("conn/", 0) != 0) continue;
+    const std::string from = R"("status":"connected")";
+    auto at = rec.value.find(from);
+    ASSERT_NE(at, std::string::npos) << rec.value;
+    rec.value.replace(at, from.size(), R"("status":"needs_reauth","last_error":"the token was revoked")");
+    ++marked;
+  }
+  ASSERT_EQ(marked, 1u);
+  HttpRequest req;
+  req.url = "/me";
+  auto r = host.run(engine->sign_request({"alice", "tumble", "ann"}, req));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::needs_reauth);
+  EXPECT_EQ(r.error().message,
+            "the connection to 'tumble' (account 'ann') needs to be authorized again (the token was revoked): run "
+            "`latchkey connect tumble --account ann`");
+}
+
 TEST_F(OAuth1Flow, RefusesAServerThatDoesNotConfirmTheCallback) {
   request_token_body = "oauth_token=T1&oauth_token_secret=T1-secret";
   auto s = start();
@@ -259,11 +284,7 @@ TEST_F(OAuth1Flow, ScopeAndProviderParamsGoOnTheConsentUrl) {
 TEST_F(OAuth1Flow, ResealCoversTheTokenSecret) {
   ASSERT_TRUE(start().ok());
   ASSERT_TRUE(complete("oauth_token=T1&oauth_verifier=V1").ok());
-  EngineConfig config;
-  config.master_keys[1] = std::string(32, '\x42');
-  config.master_keys[2] = std::string(32, '\x43');
-  config.current_key_version = 2;
-  auto rotated = testing::make_engine(config);
+  auto rotated = testing::make_rotated_engine();
   auto r = host.run(rotated->reseal());
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->failed, 0);
@@ -271,10 +292,7 @@ TEST_F(OAuth1Flow, ResealCoversTheTokenSecret) {
     if (key.rfind("conn/", 0) == 0) EXPECT_EQ(rec.value.find("lk1.1."), std::string::npos) << rec.value;
   }
   // Signing with only the new key proves the token secret was re-sealed, not just the token.
-  EngineConfig only_new;
-  only_new.master_keys[2] = std::string(32, '\x43');
-  only_new.current_key_version = 2;
-  auto fresh = testing::make_engine(only_new);
+  auto fresh = testing::make_rotated_engine(false);
   HttpRequest req;
   req.url = "/me";
   auto signed_req = host.run(fresh->sign_request({"alice", "tumble", "ann"}, req));

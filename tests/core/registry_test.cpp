@@ -84,9 +84,7 @@ TEST_F(Registry, AppSecretIsWriteOnly) {
 }
 
 TEST_F(Registry, AppTemplateValuesAreValidated) {
-  AppInput app;
-  app.provider = "microsoft";
-  app.client_id = "id";
+  AppInput app = testing::app_input("microsoft", "id", "", "");
   app.template_values = {{"tenant", "evil.com/x"}};
   auto r = host.run(engine->upsert_app(app));
   ASSERT_FALSE(r.ok());

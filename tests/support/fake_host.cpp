@@ -12,7 +12,6 @@ EffectResult FakeHost::perform(const Effect& e) {
       if (!http) return transport_failure("no HTTP handler in this test");
       return http(e.http);
     case EffectKind::sleep:
-      slept_ms += e.sleep_ms;
       sleeps.push_back(e.sleep_ms);
       now_ms += e.sleep_ms;
       return {};
@@ -36,12 +35,25 @@ EffectResult transport_failure(std::string message) {
   return r;
 }
 
+namespace {
+const std::string kMasterKey1(32, '\x42');
+const std::string kMasterKey2(32, '\x99');
+}  // namespace
+
 std::unique_ptr<Engine> make_engine(EngineConfig config) {
-  if (config.master_keys.empty()) config.master_keys[1] = std::string(32, '\x42');
+  if (config.master_keys.empty()) config.master_keys[1] = kMasterKey1;
   if (config.entropy.empty()) config.entropy = std::string(48, '\x07');
   auto e = Engine::create(config);
   if (!e) std::abort();
   return std::move(*e);
+}
+
+std::unique_ptr<Engine> make_rotated_engine(bool keep_old) {
+  EngineConfig config;
+  if (keep_old) config.master_keys[1] = kMasterKey1;
+  config.master_keys[2] = kMasterKey2;
+  config.current_key_version = 2;
+  return make_engine(config);
 }
 
 AppInput app_input(const std::string& provider, const std::string& client_id, const std::string& secret,

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,11 @@ class FakeHost {
   std::int64_t now_ms = 1700000000000;
   Handler http;
   std::vector<HttpRequest> calls;
-  std::int64_t slept_ms = 0;
   std::vector<std::int64_t> sleeps;  ///< Each sleep effect's ms, in order.
   int steps = 0;
+
+  /// All the time slept, in ms.
+  std::int64_t slept_ms() const { return std::accumulate(sleeps.begin(), sleeps.end(), std::int64_t{0}); }
 
   /// Performs one effect.
   EffectResult perform(const Effect& e);
@@ -59,6 +62,10 @@ EffectResult transport_failure(std::string message);
 
 /// An engine with a fixed key and seed (deterministic).
 std::unique_ptr<Engine> make_engine(EngineConfig config = {});
+/// The engine after a master key rotation: make_engine's key as version 1 beside a new current
+/// version 2, so reseal() moves every secret to version 2. `keep_old` false: version 2 alone,
+/// which opens only what was re-sealed.
+std::unique_ptr<Engine> make_rotated_engine(bool keep_old = true);
 
 /// App credentials for `provider` (no secret when `secret` is empty: a public client).
 AppInput app_input(const std::string& provider, const std::string& client_id, const std::string& secret,

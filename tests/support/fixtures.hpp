@@ -26,12 +26,8 @@ struct AcmeTest : ::testing::Test {
     engine = make_engine();
     auto p = host.run(engine->register_provider(kAcmeProvider));
     ASSERT_TRUE(p.ok()) << p.error().message;
-    AppInput app;
-    app.provider = "acme";
-    app.client_id = "acme-client";
-    app.client_secret = "acme-secret";
-    app.redirect_uri = "http://127.0.0.1:8765/callback";
-    auto a = host.run(engine->upsert_app(app));
+    auto a =
+        host.run(engine->upsert_app(app_input("acme", "acme-client", "acme-secret", "http://127.0.0.1:8765/callback")));
     ASSERT_TRUE(a.ok()) << a.error().message;
   }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include <mbedtls/rsa.h>
@@ -25,6 +26,12 @@ void finish_key(mbedtls_pk_context& pk, TestKey& key) {
 }
 
 }  // namespace
+
+std::unique_ptr<detail::Drbg> drbg() {
+  auto d = detail::Drbg::create(std::string(48, '\x11'));
+  if (!d) std::abort();
+  return std::move(*d);
+}
 
 void make_rsa_key(TestKey& key, detail::Drbg& drbg) {
   mbedtls_pk_context pk;

@@ -1,7 +1,9 @@
-// Private keys made in a test with mbedTLS (seeded from a Drbg), as PEM, with their public half
-// parsed back from PEM as a verifier would: for checking RSA-SHA1 and JWS signatures.
+// A deterministic Drbg for tests, and private keys made with mbedTLS (seeded from one), as PEM,
+// with their public half parsed back from PEM as a verifier would: for checking RSA-SHA1 and JWS
+// signatures.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <mbedtls/ecp.h>
@@ -19,6 +21,9 @@ struct TestKey {
   TestKey(const TestKey&) = delete;
   TestKey& operator=(const TestKey&) = delete;
 };
+
+/// A Drbg with a fixed seed: the same bytes, keys and nonces on every run.
+std::unique_ptr<detail::Drbg> drbg();
 
 /// A 1024-bit RSA key (small: these are tests). Fails the running test on error.
 void make_rsa_key(TestKey& key, detail::Drbg& drbg);

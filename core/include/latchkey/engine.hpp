@@ -96,6 +96,9 @@ struct DeviceRequest {
   std::map<std::string, std::string> template_values;  ///< Override the app's ({shop} …).
 };
 
+/// RFC 8628 §3.2: how often device_poll asks when the server names no interval.
+inline constexpr std::int64_t kDefaultDeviceIntervalMs = 5000;
+
 /// What the user needs (RFC 8628 §3.2): open verification_uri and type user_code, or open
 /// verification_uri_complete, which carries the code. Nothing here is secret.
 struct DeviceAuthorization {
@@ -104,7 +107,7 @@ struct DeviceAuthorization {
   std::string verification_uri;
   std::string verification_uri_complete;  ///< Empty when the provider sends none.
   std::int64_t expires_at_ms = 0;         ///< The code is dead after this: start again.
-  std::int64_t interval_ms = 5000;        ///< How often device_poll asks (grows on slow_down).
+  std::int64_t interval_ms = kDefaultDeviceIntervalMs;  ///< How often device_poll asks (grows on slow_down).
 };
 
 struct DevicePollRequest {

@@ -1,0 +1,85 @@
+#include "provider_text.hpp"
+
+#include <cmath>
+
+namespace latchkey::detail {
+
+std::string clean(std::string_view s, std::size_t max) {
+  std::string out;
+  std::size_t i = 0;
+  bool truncated = false;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+    if (n == 0 || i + n > s.size() || !json::is_utf8(s.substr(i, n))) {
+      ++i;  // not UTF-8: drop the byte
+      continue;
+    }
+    if (out.size() + n > max) {
+      truncated = true;
+      break;
+    }
+    auto b1 = n > 1 ? static_cast<unsigned char>(s[i + 1]) : 0;
+    auto b2 = n > 2 ? static_cast<unsigned char>(s[i + 2]) : 0;
+    if (n == 1) {
+      if (c == '\t' || c == '\n' || c == '\r') {
+        out.push_back(' ');
+      } else if (c >= 0x20 && c != 0x7F) {
+        out.push_back(static_cast<char>(c));
+      }
+    } else {
+      bool drop = (n == 2 && c == 0xC2 && b1 < 0xA0) ||                              // U+0080..U+009F
+                  (n == 3 && c == 0xE2 && b1 == 0x80 && b2 >= 0xA8 && b2 <= 0xAE) ||  // U+2028..U+202E
+                  (n == 3 && c == 0xE2 && b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9);    // U+2066..U+2069
+      if (!drop) out.append(s.substr(i, n));
+    }
+    i += n;
+  }
+  if (truncated) out += "...";
+  return out;
+}
+
+bool is_vschar(std::string_view s) {
+  for (char c : s) {
+    if (c < 0x20 || c > 0x7E) return false;
+  }
+  return true;
+}
+
+bool whole_number(const json::Value& v, std::int64_t max, std::int64_t* out) {
+  if (v.is<std::int64_t>()) {  // before is<double>(), which is also true for int64 values
+    std::int64_t n = v.get<std::int64_t>();
+    if (n < 0 || n > max) return false;
+    *out = n;
+    return true;
+  }
+  if (v.is<double>()) {  // a true double: picojson keeps only fractions, exponents and out-of-int64 literals so
+    double d = v.get<double>();
+    if (!std::isfinite(d) || d < 0 || d > static_cast<double>(max) || std::trunc(d) != d) return false;
+    *out = static_cast<std::int64_t>(d);
+    return true;
+  }
+  if (v.is<std::string>()) {
+    const std::string& s = v.get<std::string>();
+    if (s.empty() || s.size() > 18) return false;
+    std::int64_t n = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      n = n * 10 + (c - '0');
+    }
+    if (n > max) return false;
+    *out = n;
+    return true;
+  }
+  return false;
+}
+
+Error http_error(ErrorCode code, int status, std::string message) {
+  Error e = make_error(code, std::move(message));
+  e.http_status = status;
+  return e;
+}
+
+std::string http_text(int status) { return "HTTP " + std::to_string(status); }
+
+}  // namespace latchkey::detail
