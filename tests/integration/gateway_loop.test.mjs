@@ -460,9 +460,7 @@ describe('the event loop and unusual upstream answers', () => {
     });
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
     const cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
-    const made = await runD(cli, ['keys', 'create', '--principal', 'dora', '--role', 'admin']);
-    assert.equal(made.status, 0, made.stderr);
-    key = made.stdout.trim();
+    ({ dora: key } = await createKeys(cli, [['dora', 'admin']]));
     gw = await startGateway(cli);
     agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const def = {
