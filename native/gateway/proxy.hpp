@@ -23,7 +23,8 @@ struct ProxyPlan {
   HttpRequest request;
 };
 
-/// invalid_request for a path with "." or ".." segments (also encoded) or backslashes.
+/// invalid_request for a path proxy_segment_refusal refuses (dot segments, also as "..;" or
+/// encoded; backslashes; NULs; bytes that are not UTF-8, such as overlong %c0%ae), saying why.
 Result<ProxyPlan> plan_proxy(const ApiRequest& req, const Target& t, const std::string& principal);
 
 /// plan_proxy for a target not split yet: also invalid_request when it is not
