@@ -32,8 +32,8 @@ Result<ProxyPlan> plan_proxy(const ApiRequest& req, const Target& t, const std::
 Result<ProxyPlan> plan_proxy(const ApiRequest& req, const std::string& principal);
 
 /// Proxies `req` for `principal` (already authenticated). The caller's Authorization, cookies,
-/// hop-by-hop headers and X-Latchkey-* never go upstream; "." and ".." segments (also encoded)
-/// and backslashes are refused. An upstream 401 refreshes once and retries when the body can be
+/// hop-by-hop headers and X-Latchkey-* never go upstream; paths proxy_segment_refusal refuses
+/// (proxy_path.hpp) are 400. An upstream 401 refreshes once and retries when the body can be
 /// sent again (it was small enough to be held: see kReplayableBody above). With
 /// req.refresh_first the token is refreshed before the first attempt (the event loop saw the
 /// upstream's 401 already), and the answer after that goes back as it is.
