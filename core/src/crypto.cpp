@@ -11,6 +11,7 @@
 #include <mbedtls/gcm.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/sha1.h>
 #include <mbedtls/sha256.h>
 
@@ -36,6 +37,11 @@ std::string sha256(std::string_view data) {
 
 std::string hmac_sha256(std::string_view key, std::string_view data) { return hmac(MBEDTLS_MD_SHA256, key, data); }
 std::string hmac_sha1(std::string_view key, std::string_view data) { return hmac(MBEDTLS_MD_SHA1, key, data); }
+
+void wipe(std::string& secret) {
+  mbedtls_platform_zeroize(secret.data(), secret.size());
+  secret.clear();
+}
 
 std::string sha1(std::string_view data) {
   std::string out(20, '\0');

@@ -46,6 +46,10 @@ std::string base64url_encode(std::string_view data);
 /// Accepts the URL-safe alphabet with or without padding.
 Result<std::string> base64url_decode(std::string_view text);
 
+/// Overwrites a secret's bytes with zeros (a write the compiler may not drop, unlike a plain
+/// memset before free) and empties it: for key copies the core is done with.
+void wipe(std::string& secret);
+
 /// Constant-time equality for secrets (state, tags).
 bool constant_time_equal(std::string_view a, std::string_view b);
 

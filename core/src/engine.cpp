@@ -25,8 +25,11 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineConfig& config) {
   }
   std::unique_ptr<Engine> e(new Engine);
   e->config_ = config;
-  e->config_.master_keys.clear();  // the sealer holds the only copy
-  e->config_.entropy.clear();
+  // The sealer holds the only copy of the keys (zeroed when it is destroyed); the caller's own
+  // config is the caller's to wipe.
+  for (auto& entry : e->config_.master_keys) detail::wipe(entry.second);
+  e->config_.master_keys.clear();
+  detail::wipe(e->config_.entropy);
   e->sealer_ = std::make_unique<detail::Sealer>(std::move(*sealer));
   e->drbg_ = std::move(*drbg);
   return e;

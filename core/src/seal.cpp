@@ -34,6 +34,8 @@ Result<Sealer> Sealer::create(std::map<std::uint32_t, std::string> keys, std::ui
     s.checks_[version] = base64_encode(hmac_sha256(key, "latchkey master key check v1"));
   }
   s.current_ = current;
+  // `keys` is this function's own copy: the AES contexts hold the keys from here on.
+  for (auto& entry : keys) wipe(entry.second);
   return s;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "host/process_hardening.hpp"
 #include "latchkey/latchkey.h"
 #include "session.hpp"
 
@@ -44,6 +45,10 @@ int main(int argc, char** argv) {
   app.add_option("--ca-file", session.ca_file, "Trust these CAs (PEM) instead of the system bundle")
       ->envname("LATCHKEY_CA_FILE");
   app.add_option("--principal", session.principal, "Whose connections (default: default)")->group("");
+  bool allow_core_dumps = false;
+  app.add_flag("--allow-core-dumps", allow_core_dumps,
+               "Leave core dumps as the environment set them, for debugging a crash (by default they are off, so "
+               "no token or key can end up in one)");
 
   add_registry_commands(app, session);
   add_connect_commands(app, session);
@@ -57,5 +62,10 @@ int main(int argc, char** argv) {
     }
   }
   CLI11_PARSE(app, argc, argv);
+  // Before any command reads the master key or a token.
+  if (auto hardened = latchkey::native::harden_process(allow_core_dumps); !hardened) {
+    std::cerr << "latchkey: " << hardened.error().message << "\n";
+    return kUserError;
+  }
   return session.action ? session.action() : 0;
 }

@@ -5,7 +5,9 @@
 
 #include "authorization.hpp"
 #include "crypto.hpp"
+#include "host_check.hpp"
 #include "json.hpp"
+#include "key_throttle.hpp"
 #include "keys.hpp"
 #include "proxy.hpp"
 #include "responses.hpp"
@@ -437,19 +439,68 @@ ApiResponse ping(native::Host& host, const ConnectionRef& ref) {
   return json_response(200, Value(o));
 }
 
-ApiResponse route(native::Host& host, Metrics& metrics, const ApiConfig& config, const ApiRequest& req, const Target& t,
-                  ApiResponse* meta) {
+/// The caller's key into `caller`, or the answer refusing it: 401 without a key or with an unknown
+/// one (which `throttle` counts against the caller's address), 429 while that address is throttled.
+std::optional<ApiResponse> authenticate(native::Host& host, Metrics& metrics, KeyThrottle& throttle,
+                                        const ApiRequest& req, KeyInfo* caller) {
+  const auto api_key = bearer_key(req.authorization);
+  if (!api_key) {
+    ApiResponse r = error_response(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  const std::int64_t now = native::steady_ms();
+  if (const std::int64_t wait_ms = throttle.blocked_for_ms(req.client, now); wait_ms > 0) {
+    metrics.count_key_throttled();
+    const std::int64_t seconds = (wait_ms + 999) / 1000;
+    ApiResponse r = error_response(429, "rate_limited",
+                                   "too many unknown API keys from this address; try again in " +
+                                       std::to_string(seconds) + " s with a valid key");
+    r.headers.emplace_back("Retry-After", std::to_string(seconds));
+    return r;
+  }
+  auto key = lookup_key(host, std::string(*api_key));
+  if (!key) return from_error(key.error());
+  if (!*key) {
+    throttle.failed(req.client, now);
+    metrics.count_key_failure();
+    ApiResponse r = error_response(401, "unauthorized", "the API key is not valid");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    return r;
+  }
+  *caller = std::move(**key);
+  return std::nullopt;
+}
+
+/// 421 unless the Host header names this gateway (host_check.hpp): for the routes without a key
+/// that a page in a browser could otherwise read through DNS rebinding.
+std::optional<ApiResponse> misdirected(const ApiRequest& req) {
+  if (host_names_gateway(req.host, req.listen)) return std::nullopt;
+  return error_response(421, "invalid_request",
+                        "the Host header does not name this gateway; use its address, http://" + req.listen);
+}
+
+ApiResponse route(native::Host& host, Metrics& metrics, KeyThrottle& throttle, const ApiConfig& config,
+                  const ApiRequest& req, const Target& t, ApiResponse* meta) {
   const auto& s = t.segments;
   const std::string& m = req.method;
 
   if (s.size() == 1 && s[0] == "healthz") {
     meta->route = "/healthz";
     if (m != "GET") return method_not_allowed("GET");
+    if (auto refused = misdirected(req)) return *refused;
     return json_response(200, Value(Object{{"ok", Value(true)}}));
   }
   if (s.size() == 1 && s[0] == "metrics") {
     meta->route = "/metrics";
     if (m != "GET") return method_not_allowed("GET");
+    if (auto refused = misdirected(req)) return *refused;
+    if (config.metrics_key_required) {
+      KeyInfo caller;
+      if (auto refused = authenticate(host, metrics, throttle, req, &caller)) return *refused;
+      meta->principal = caller.principal;
+      if (caller.role != "admin") return error_response(403, "forbidden", "reading /metrics needs an admin key");
+    }
     ApiResponse r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = metrics.render();
@@ -471,22 +522,11 @@ ApiResponse route(native::Host& host, Metrics& metrics, const ApiConfig& config,
   }
 
   // Everything under /v1 needs a key.
-  const auto api_key = bearer_key(req.authorization);
-  if (!api_key) {
+  KeyInfo caller;
+  if (auto refused = authenticate(host, metrics, throttle, req, &caller)) {
     meta->route = "/v1/*";
-    ApiResponse r = error_response(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return r;
+    return *refused;
   }
-  auto key = lookup_key(host, std::string(*api_key));
-  if (!key) return from_error(key.error());
-  if (!*key) {
-    meta->route = "/v1/*";
-    ApiResponse r = error_response(401, "unauthorized", "the API key is not valid");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-    return r;
-  }
-  const KeyInfo& caller = **key;
   meta->principal = caller.principal;
 
   if (s.size() >= 3 && s[1] == "proxy") {
@@ -605,14 +645,15 @@ ApiResponse route(native::Host& host, Metrics& metrics, const ApiConfig& config,
 
 bool streams_body(const std::string& target) { return target.rfind("/v1/proxy/", 0) == 0; }
 
-ApiResponse handle(native::Host& host, Metrics& metrics, const ApiConfig& config, const ApiRequest& request) {
+ApiResponse handle(native::Host& host, Metrics& metrics, KeyThrottle& throttle, const ApiConfig& config,
+                   const ApiRequest& request) {
   Target t;
   if (!split_target(request.target, &t)) {
     ApiResponse r = error_response(400, "invalid_request", "the request path is malformed");
     return r;
   }
   ApiResponse meta;
-  ApiResponse r = route(host, metrics, config, request, t, &meta);
+  ApiResponse r = route(host, metrics, throttle, config, request, t, &meta);
   r.route = meta.route;
   r.principal = meta.principal;
   return r;

@@ -2,8 +2,10 @@
 // Transport-free: the server (server.cpp) parses bytes and writes the ApiResponse back.
 //
 // Routes (all JSON; errors are {"error":{"code","message"}} with the core's error codes):
-//   GET    /healthz                                  no key
-//   GET    /metrics                                  no key, Prometheus text
+//   GET    /healthz                                  no key; 421 unless the Host header names the gateway
+//                                                    (host_check.hpp: against DNS rebinding)
+//   GET    /metrics                                  no key (an admin key with metrics_key_required),
+//                                                    Prometheus text; 421 as /healthz
 //   GET    /v1/providers                             any key
 //   GET    /v1/providers/{key}                       any key
 //   POST   /v1/providers                             admin key: a custom provider definition (catalog schema)
@@ -64,6 +66,8 @@
 //                                                    Redirects are returned, never followed.
 //   GET|HEAD /*                                      no key: files of web_root (static_files.hpp), when set;
 //                                                    /v1, /oauth, /healthz and /metrics are never files
+// Unknown API keys are counted per client address (key_throttle.hpp): past 20 a minute, every
+// keyed request from that address gets 429 with Retry-After until the minute ends, a valid key too.
 // A connection is addressed by its id ("provider/account", each part percent-encoded) appended
 // as-is: two path segments. Another principal's connection is 404, never 403.
 #pragma once
@@ -85,6 +89,8 @@ struct ApiConfig {
   /// Directory served at "/" (the vault page's build), empty for none; resolved to an absolute
   /// path by check_api_config.
   std::string web_root;
+  /// GET /metrics needs an admin key (401 without one, 403 for a user key).
+  bool metrics_key_required = false;
 };
 
 struct ApiRequest {
@@ -95,6 +101,7 @@ struct ApiRequest {
   std::string host;    ///< The Host header.
   std::string accept;  ///< The Accept header.
   std::string listen;  ///< The address the server is bound to ("127.0.0.1:8787").
+  std::string client;  ///< Who the key throttle counts this request against (throttle_client of the peer).
   /// Every request header as received (names as sent); only the proxy route forwards them.
   std::vector<std::pair<std::string, std::string>> headers;
   /// Set by the server for routes that stream (only the proxy): the body, still unread (then
@@ -117,8 +124,12 @@ struct ApiResponse {
   bool streamed = false;
 };
 
-/// Answers one request using `host` (which the calling thread owns) and counts into `metrics`.
-ApiResponse handle(native::Host& host, Metrics& metrics, const ApiConfig& config, const ApiRequest& request);
+class KeyThrottle;
+
+/// Answers one request using `host` (which the calling thread owns), counts into `metrics`, and
+/// counts unknown keys into `throttle` (shared by every thread).
+ApiResponse handle(native::Host& host, Metrics& metrics, KeyThrottle& throttle, const ApiConfig& config,
+                   const ApiRequest& request);
 
 /// Whether the server should hand `target`'s body over as a stream instead of reading it first.
 bool streams_body(const std::string& target);

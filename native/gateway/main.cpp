@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "config.hpp"
+#include "host/process_hardening.hpp"
 #include "keys.hpp"
 #include "latchkey/latchkey.h"
 #include "server.hpp"
@@ -69,6 +70,15 @@ int main(int argc, char** argv) {
   app.add_option("--web-root", server.api.web_root, "serve: directory served at / (the vault page's build)")
       ->envname("LATCHKEYD_WEB_ROOT");
 
+  bool allow_core_dumps = false;
+  app.add_flag("--allow-core-dumps", allow_core_dumps,
+               "Leave core dumps as the environment set them, for debugging a crash (by default they are off, so "
+               "no token or key can end up in one)");
+
+  app.add_flag("--metrics-key-required", server.api.metrics_key_required,
+               "serve: GET /metrics needs an admin API key (by default it needs none, as /healthz)")
+      ->envname("LATCHKEYD_METRICS_KEY_REQUIRED");
+
   auto* serve = app.add_subcommand("serve", "Serve the HTTP API until SIGTERM/SIGINT");
 
   auto* keys = app.add_subcommand("keys", "API keys");
@@ -86,6 +96,12 @@ int main(int argc, char** argv) {
     return 1;
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  }
+
+  // Before anything reads the master key or a token.
+  if (auto hardened = native::harden_process(allow_core_dumps); !hardened) {
+    std::cerr << "latchkeyd: " << hardened.error().message << "\n";
+    return 1;
   }
 
   if (serve->parsed()) {

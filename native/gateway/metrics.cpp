@@ -71,6 +71,16 @@ void Metrics::count_log_lines_dropped(std::uint64_t n) {
   log_lines_dropped_ += n;
 }
 
+void Metrics::count_key_failure() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++key_failures_;
+}
+
+void Metrics::count_key_throttled() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++key_throttled_;
+}
+
 namespace {
 std::string label_value(const std::string& s) {
   std::string out;
@@ -139,6 +149,13 @@ std::string Metrics::render() const {
   out += "# HELP latchkeyd_access_log_lines_dropped_total Access-log lines dropped because stderr was not being read.\n";
   out += "# TYPE latchkeyd_access_log_lines_dropped_total counter\n";
   out += "latchkeyd_access_log_lines_dropped_total " + std::to_string(log_lines_dropped_) + "\n";
+  out += "# HELP latchkeyd_api_key_failures_total Requests with an API key that is not valid.\n";
+  out += "# TYPE latchkeyd_api_key_failures_total counter\n";
+  out += "latchkeyd_api_key_failures_total " + std::to_string(key_failures_) + "\n";
+  out += "# HELP latchkeyd_api_key_throttled_total Keyed requests refused (429) because their address sent too many "
+         "keys that are not valid.\n";
+  out += "# TYPE latchkeyd_api_key_throttled_total counter\n";
+  out += "latchkeyd_api_key_throttled_total " + std::to_string(key_throttled_) + "\n";
   return out;
 }
 

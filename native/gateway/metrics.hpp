@@ -24,6 +24,10 @@ class Metrics {
   void observe_loop_proxy(std::string_view route, const std::string& provider, int status, double seconds);
   /// Access-log lines dropped because stderr was not being read (access_log.hpp).
   void count_log_lines_dropped(std::uint64_t n);
+  /// A request with an API key the store does not know (key_throttle.hpp counts it per address).
+  void count_key_failure();
+  /// A keyed request refused with 429 because its address sent too many unknown keys.
+  void count_key_throttled();
   std::string render() const;
 
  private:
@@ -42,6 +46,8 @@ class Metrics {
   Counters proxied_;
   std::uint64_t proxied_by_loop_ = 0;
   std::uint64_t log_lines_dropped_ = 0;
+  std::uint64_t key_failures_ = 0;
+  std::uint64_t key_throttled_ = 0;
 };
 
 }  // namespace latchkey::gateway

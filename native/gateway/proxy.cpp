@@ -1,5 +1,6 @@
 #include "proxy.hpp"
 
+#include "proxy_path.hpp"
 #include "proxy_wire.hpp"
 #include "responses.hpp"
 
@@ -7,28 +8,6 @@ namespace latchkey::gateway {
 namespace {
 
 // --- The proxy ----------------------------------------------------------------------------
-
-/// "." or ".." (after one more round of percent-decoding too, for servers that decode twice).
-bool is_dot_segment(const std::string& part) {
-  if (part == "." || part == "..") return true;
-  std::string again;
-  if (part.find('%') != std::string::npos && decode_segment(part, &again)) return again == "." || again == "..";
-  return false;
-}
-
-/// A decoded path segment that could walk out of api_base_url's path: a dot segment, one hidden
-/// behind an encoded slash, or a backslash (which some servers treat as a slash).
-bool walks_out(const std::string& segment) {
-  if (segment.find('\\') != std::string::npos) return true;
-  if (segment.find("%5c") != std::string::npos || segment.find("%5C") != std::string::npos) return true;
-  std::size_t at = 0;
-  while (true) {
-    auto slash = segment.find('/', at);
-    if (is_dot_segment(segment.substr(at, slash == std::string::npos ? std::string::npos : slash - at))) return true;
-    if (slash == std::string::npos) return false;
-    at = slash + 1;
-  }
-}
 
 /// Passes the upstream's answer on as caller_response_head filters it.
 class UpstreamHead : public native::ResponseSink {
@@ -60,8 +39,8 @@ Result<ProxyPlan> plan_proxy(const ApiRequest& req, const Target& t, const std::
   // "/v1/proxy/<provider>" alone is api_base_url itself (an MCP server's endpoint); "…/" adds the slash.
   std::string rest = slash == std::string::npos ? "" : path.substr(slash);
   for (std::size_t i = 3; i < t.segments.size(); ++i) {
-    if (walks_out(t.segments[i])) {
-      return make_error(ErrorCode::invalid_request, "the proxied path must not contain '.' or '..' segments");
+    if (auto why = proxy_segment_refusal(t.segments[i]); !why.empty()) {
+      return make_error(ErrorCode::invalid_request, why);
     }
   }
   ProxyPlan plan;

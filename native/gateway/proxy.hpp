@@ -23,7 +23,8 @@ struct ProxyPlan {
   HttpRequest request;
 };
 
-/// invalid_request for a path with "." or ".." segments (also encoded) or backslashes.
+/// invalid_request for a path proxy_segment_refusal refuses (dot segments, also as "..;" or
+/// encoded; backslashes; NULs; bytes that are not UTF-8, such as overlong %c0%ae), saying why.
 Result<ProxyPlan> plan_proxy(const ApiRequest& req, const Target& t, const std::string& principal);
 
 /// plan_proxy for a target not split yet: also invalid_request when it is not
@@ -31,8 +32,8 @@ Result<ProxyPlan> plan_proxy(const ApiRequest& req, const Target& t, const std::
 Result<ProxyPlan> plan_proxy(const ApiRequest& req, const std::string& principal);
 
 /// Proxies `req` for `principal` (already authenticated). The caller's Authorization, cookies,
-/// hop-by-hop headers and X-Latchkey-* never go upstream; "." and ".." segments (also encoded)
-/// and backslashes are refused. An upstream 401 refreshes once and retries when the body can be
+/// hop-by-hop headers and X-Latchkey-* never go upstream; paths proxy_segment_refusal refuses
+/// (proxy_path.hpp) are 400. An upstream 401 refreshes once and retries when the body can be
 /// sent again (it was small enough to be held: see kReplayableBody above). With
 /// req.refresh_first the token is refreshed before the first attempt (the event loop saw the
 /// upstream's 401 already), and the answer after that goes back as it is.

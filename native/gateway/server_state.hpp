@@ -10,6 +10,7 @@
 
 #include "access_log.hpp"
 #include "host_pool.hpp"
+#include "key_throttle.hpp"
 #include "metrics.hpp"
 #include "server.hpp"
 #include "signer_cache.hpp"
@@ -24,6 +25,7 @@ struct ServerState {
   std::unique_ptr<SignerCache> signers;  ///< What the event loops sign proxied requests with.
   WorkerThreads workers;  ///< Where requests the loops hand over run; as many kept idle as there are engines.
   Metrics metrics;
+  KeyThrottle throttle;  ///< Unknown API keys per client address (the workers count, the loops check).
   AccessLog log;
   std::string listen;  ///< The bound address (set before the first connection).
   std::atomic<bool> stopping{false};

@@ -15,6 +15,7 @@
 
 #include "host/clock.hpp"
 #include "http/https_client.hpp"
+#include "key_throttle.hpp"
 #include "keys.hpp"
 #include "proxy.hpp"
 #include "proxy_wire.hpp"
@@ -78,6 +79,8 @@ Session::Session(EventLoop& loop, tcp::socket socket) : loop_(loop), socket_(std
   // until the client's delayed ACK, 40 ms a response.
   socket_.set_option(tcp::no_delay(true), ec);
   protocol_ = socket_.local_endpoint(ec).protocol();
+  const auto peer = socket_.remote_endpoint(ec);
+  if (!ec) client_ = throttle_client(peer.address().to_string());
 }
 
 Session::~Session() {
@@ -167,7 +170,11 @@ bool Session::try_proxy() {
   ServerState& state = loop_.state();
   const auto& req = head_->get();
   if (!state.signers || state.stopping || !streams_body(std::string(req.target()))) return false;
-  if (head_->chunked() || req.find(http::field::expect) != req.end()) return false;
+  // Any Transfer-Encoding (transfer_encoding_refusal's to judge) or Expect is the worker's.
+  if (head_->chunked() || req.find(http::field::transfer_encoding) != req.end() ||
+      req.find(http::field::expect) != req.end()) {
+    return false;
+  }
   const std::uint64_t length = head_->content_length().value_or(0);
   if (length > kReplayableBody) return false;
   auto auth = req.find(http::field::authorization);
@@ -175,6 +182,8 @@ bool Session::try_proxy() {
   const std::string_view authorization(auth->value().data(), auth->value().size());
   const auto api_key = bearer_key(authorization);
   if (!api_key) return false;
+  // A throttled address is refused even a key it used before (key_throttle.hpp): by a worker.
+  if (state.throttle.blocked_for_ms(client_, native::steady_ms()) > 0) return false;
   const std::int64_t now = native::Host::now_ms();
   // A keep-alive client sends the same key every time: hashing it once per connection (and
   // again when the key cache's entry lapses) is enough.
@@ -505,6 +514,7 @@ void Session::hand_off(error_code ec, bool refresh_first) {
   work->head = std::move(head_);
   work->started = started_;
   work->refresh_first = refresh_first;
+  work->client = client_;
   if (ex_) {  // the body has been read (or there is none)
     work->body = std::move(ex_->request.body);
     ex_.reset();

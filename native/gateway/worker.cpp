@@ -6,6 +6,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "client_socket.hpp"
+#include "key_throttle.hpp"
 #include "proxy.hpp"
 #include "proxy_wire.hpp"
 #include "request_head.hpp"
@@ -144,7 +145,7 @@ void Connection::drain() {
 // signer in the cache, so the event loop can send the next ones itself.
 ApiResponse Connection::handle_with_host(const ApiRequest& api) {
   auto host = state_.hosts.acquire();
-  ApiResponse response = handle(*host, state_.metrics, state_.options.api, api);
+  ApiResponse response = handle(*host, state_.metrics, state_.throttle, state_.options.api, api);
   if (state_.signers && streams_body(api.target) && !response.principal.empty()) {
     if (auto plan = plan_proxy(api, response.principal)) {
       const auto epoch = state_.signers->epoch();
@@ -164,14 +165,22 @@ bool Connection::serve() {
   bool close = false, streamed_ok = true;
   beast::error_code ec = work_.ec;
 
+  const auto framing = ec ? std::nullopt : transfer_encoding_refusal(head.get());
   if (ec) {
     response = refused(ec, options);
+    response.route = "-";
+    close = true;
+  } else if (framing) {
+    // Where this request's body ends is unknown, so nothing after its head can be read as the
+    // next request: answer and close.
+    response = error_response(framing->status, "invalid_request", framing->message);
     response.route = "-";
     close = true;
   } else {
     const auto& req = head.get();
     ApiRequest api = api_request(req);
     api.listen = state_.listen;
+    api.client = work_.client;
     api.refresh_first = work_.refresh_first;
     close = !req.keep_alive() || state_.stopping;
 

@@ -27,6 +27,7 @@ struct HandOff {
   boost::beast::error_code ec;       ///< Set: the head could not be read, and is refused.
   std::optional<std::string> body;   ///< The body, when the loop has read it already.
   bool refresh_first = false;        ///< The upstream answered 401 to the cached token.
+  std::string client;                ///< The peer as the key throttle counts it (throttle_client).
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "crypto.hpp"
 #include "master_key.hpp"
 
 namespace latchkey::native {
@@ -29,10 +30,12 @@ Result<std::unique_ptr<Host>> Host::open(const HostOptions& options) {
   auto entropy = os_random(48);
   if (!entropy) return entropy.error();
   EngineConfig config;
-  config.master_keys[1] = key->bytes;
+  config.master_keys[1] = std::string(key->bytes.view());
   config.current_key_version = 1;
   config.entropy = std::move(*entropy);
   auto engine = Engine::create(config);
+  detail::wipe(config.master_keys[1]);  // the engine has its own (key->bytes goes when this returns)
+  detail::wipe(config.entropy);
   if (!engine) return engine.error();
   h->engine_ = std::move(*engine);
   // A wrong key must fail here, before anything is read or written with it.

@@ -1,6 +1,7 @@
 #include "master_key.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,20 +17,73 @@ namespace {
 
 Error key_error(const std::string& message) { return make_error(ErrorCode::crypto, message); }
 
-Result<std::string> decode_key(const std::string& text, const std::string& source) {
-  std::string trimmed = text;
-  while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == '\r' || trimmed.back() == ' ')) {
-    trimmed.pop_back();
-  }
-  auto bytes = detail::base64_decode(trimmed);
+Result<SecretBytes> decode_key(std::string_view text, const std::string& source) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
+  auto bytes = detail::base64_decode(text);
   if (!bytes || bytes->size() != 32) {
+    if (bytes) detail::wipe(*bytes);
     return key_error("the master key in " + source +
                      " is not base64 of 32 bytes (make one with `head -c 32 /dev/urandom | base64`)");
   }
-  return *bytes;
+  auto key = SecretBytes::copy_of(*bytes);
+  detail::wipe(*bytes);
+  return key;
 }
 
 }  // namespace
+
+Result<SecretBytes> SecretBytes::copy_of(std::string_view bytes) {
+  const long page = ::sysconf(_SC_PAGESIZE);
+  const std::size_t mapped =
+      (bytes.size() + static_cast<std::size_t>(page) - 1) / static_cast<std::size_t>(page) * static_cast<std::size_t>(page);
+  void* p = ::mmap(nullptr, mapped == 0 ? static_cast<std::size_t>(page) : mapped, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    return make_error(ErrorCode::internal, std::string("could not map memory for the master key: ") + std::strerror(errno));
+  }
+  SecretBytes s;
+  s.data_ = static_cast<char*>(p);
+  s.mapped_ = mapped == 0 ? static_cast<std::size_t>(page) : mapped;
+  // Not in a core dump whatever the dump settings; a fork's child does not get the pages either.
+  if (::madvise(p, s.mapped_, MADV_DONTDUMP) != 0 || ::madvise(p, s.mapped_, MADV_DONTFORK) != 0) {
+    return make_error(ErrorCode::internal,
+                      std::string("could not keep the master key out of core dumps (madvise): ") + std::strerror(errno));
+  }
+  // Best effort: an unprivileged process may have no RLIMIT_MEMLOCK to spend.
+  (void)::mlock(p, s.mapped_);
+  std::memcpy(s.data_, bytes.data(), bytes.size());
+  s.size_ = bytes.size();
+  return s;
+}
+
+SecretBytes::~SecretBytes() { release(); }
+
+SecretBytes::SecretBytes(SecretBytes&& other) noexcept
+    : data_(other.data_), size_(other.size_), mapped_(other.mapped_) {
+  other.data_ = nullptr;
+  other.size_ = other.mapped_ = 0;
+}
+
+SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
+  if (this != &other) {
+    release();
+    data_ = other.data_;
+    size_ = other.size_;
+    mapped_ = other.mapped_;
+    other.data_ = nullptr;
+    other.size_ = other.mapped_ = 0;
+  }
+  return *this;
+}
+
+void SecretBytes::release() {
+  if (!data_) return;
+  explicit_bzero(data_, mapped_);
+  ::munlock(data_, mapped_);
+  ::munmap(data_, mapped_);
+  data_ = nullptr;
+  size_ = mapped_ = 0;
+}
 
 Result<std::string> os_random(std::size_t n) {
   std::string out(n, '\0');
@@ -61,7 +115,8 @@ Result<MasterKey> load_master_key(const std::string& store_path, bool store_has_
     ssize_t n = ::read(fd, buf, sizeof buf);
     ::close(fd);
     if (n <= 0) return key_error("could not read the key file " + path);
-    auto key = decode_key(std::string(buf, static_cast<std::size_t>(n)), path);
+    auto key = decode_key(std::string_view(buf, static_cast<std::size_t>(n)), path);
+    explicit_bzero(buf, sizeof buf);
     if (!key) return key.error();
     return MasterKey{std::move(*key), path};
   }
@@ -74,14 +129,19 @@ Result<MasterKey> load_master_key(const std::string& store_path, bool store_has_
   if (!bytes) return bytes.error();
   fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return key_error("could not create the key file " + path + ": " + std::strerror(errno));
-  std::string text = detail::base64_encode(*bytes) + "\n";
+  std::string text = detail::base64_encode(*bytes);
+  text.push_back('\n');
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   ::close(fd);
+  detail::wipe(text);
+  auto key = SecretBytes::copy_of(*bytes);
+  detail::wipe(*bytes);
   if (!ok) {
     ::unlink(path.c_str());
     return key_error("could not write the key file " + path);
   }
-  return MasterKey{std::move(*bytes), path};
+  if (!key) return key.error();
+  return MasterKey{std::move(*key), path};
 }
 
 }  // namespace latchkey::native

@@ -1,20 +1,49 @@
-// The master key that seals every secret in the local store.
+// The master key that seals every secret in the local store, and the memory it lives in.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "latchkey/result.hpp"
 
 namespace latchkey::native {
 
+/// Secret bytes in pages of their own, marked MADV_DONTDUMP (left out of any core dump, even one
+/// made with --allow-core-dumps) and, where RLIMIT_MEMLOCK allows, locked so they are never
+/// swapped; zeroed before the pages are unmapped. Move-only.
+class SecretBytes {
+ public:
+  /// A copy of `bytes`. internal error if the pages cannot be mapped or marked.
+  static Result<SecretBytes> copy_of(std::string_view bytes);
+
+  SecretBytes() = default;
+  ~SecretBytes();
+  SecretBytes(SecretBytes&& other) noexcept;
+  SecretBytes& operator=(SecretBytes&& other) noexcept;
+  SecretBytes(const SecretBytes&) = delete;
+  SecretBytes& operator=(const SecretBytes&) = delete;
+
+  std::string_view view() const { return {data_, size_}; }
+  const char* data() const { return data_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  void release();
+  char* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t mapped_ = 0;
+};
+
 struct MasterKey {
-  std::string bytes;   ///< 32 bytes
+  SecretBytes bytes;   ///< 32 bytes
   std::string source;  ///< "LATCHKEY_MASTER_KEY" or the key file's path, for messages
 };
 
 /// LATCHKEY_MASTER_KEY (base64 of 32 bytes) if set; else the key file `<store>.key`, created
 /// 0600 with 32 random bytes on first use — but only while `store_has_data` is false: a missing
-/// key for an existing store is an error (a new key could never open the old records).
+/// key for an existing store is an error (a new key could never open the old records). The
+/// key's intermediate copies (file text, decoded bytes) are zeroed before they are freed.
 Result<MasterKey> load_master_key(const std::string& store_path, bool store_has_data);
 
 /// Bytes from the operating system's CSPRNG.

@@ -23,7 +23,9 @@ class Sealer;
 
 struct EngineConfig {
   /// Master keys by version (32 bytes each). New secrets are sealed under current_key_version;
-  /// older versions stay readable so records can be re-sealed after a rotation.
+  /// older versions stay readable so records can be re-sealed after a rotation. Engine::create
+  /// keeps them only as AES contexts, zeroed when the engine is destroyed, and zeroes every copy
+  /// it made; these strings are the caller's to zero once the engine exists.
   std::map<std::uint32_t, std::string> master_keys;
   std::uint32_t current_key_version = 1;
   /// At least 32 bytes from the host's CSPRNG; seeds the CTR-DRBG.

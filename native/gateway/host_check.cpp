@@ -1,0 +1,52 @@
+#include "host_check.hpp"
+
+#include <boost/asio/ip/address.hpp>
+
+namespace latchkey::gateway {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+/// "host:port" or "[v6]:port" into the host (brackets dropped) and the port text; false if there is no port.
+bool split_host_port(std::string_view text, std::string* host, std::string* port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 == text.size()) return false;
+  std::string_view h = text.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  else if (h.find(':') != std::string_view::npos) return false;  // an unbracketed IPv6 literal
+  *host = lower(h);
+  *port = std::string(text.substr(colon + 1));
+  return true;
+}
+
+}  // namespace
+
+bool host_names_gateway(std::string_view host_header, std::string_view listen,
+                        const std::vector<std::string>& public_hosts) {
+  if (host_header.empty()) return false;
+  const std::string asked = lower(host_header);
+  for (const auto& h : public_hosts) {
+    if (asked == lower(h)) return true;
+  }
+  std::string listen_host, listen_port, host, port;
+  if (!split_host_port(listen, &listen_host, &listen_port)) return false;
+  if (!split_host_port(asked, &host, &port) || port != listen_port) return false;
+  if (host == listen_host) return true;
+  boost::system::error_code ec;
+  const auto bound = boost::asio::ip::make_address(listen_host, ec);
+  if (ec) return false;
+  if (bound.is_loopback() && host == "localhost") return true;
+  if (bound.is_unspecified()) {
+    boost::asio::ip::make_address(host, ec);
+    return !ec;
+  }
+  return false;
+}
+
+}  // namespace latchkey::gateway

@@ -1,0 +1,62 @@
+// Where the master key lives: pages of its own that a core dump leaves out (MADV_DONTDUMP shows
+// as "dd" in the mapping's VmFlags, proc(5)).
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "host/master_key.hpp"
+
+namespace latchkey::native {
+namespace {
+
+/// The VmFlags line of the mapping in /proc/self/smaps that holds `p`, or "" if none does.
+std::string vm_flags_of(const void* p) {
+  const auto at = reinterpret_cast<std::uintptr_t>(p);
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    std::uintptr_t lo = 0, hi = 0;
+    char dash = 0;
+    std::istringstream range(line);
+    if (range >> std::hex >> lo >> dash >> hi && dash == '-' && line.find(' ') != std::string::npos &&
+        line.find(':') > line.find(' ')) {
+      inside = at >= lo && at < hi;
+      continue;
+    }
+    if (inside && line.rfind("VmFlags:", 0) == 0) return line;
+  }
+  return "";
+}
+
+TEST(MasterKey, LivesInPagesACoreDumpLeavesOut) {
+  // base64 of the 32 bytes 0x00..0x1f, computed apart (python3 base64.b64encode(bytes(range(32)))).
+  ::setenv("LATCHKEY_MASTER_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", 1);
+  auto key = load_master_key("/nonexistent/store.db", true);
+  ::unsetenv("LATCHKEY_MASTER_KEY");
+  ASSERT_TRUE(key) << key.error().message;
+  ASSERT_EQ(key->bytes.size(), 32u);
+  for (int i = 0; i < 32; ++i) EXPECT_EQ(static_cast<unsigned char>(key->bytes.data()[i]), i);
+  const std::string flags = vm_flags_of(key->bytes.data());
+  ASSERT_FALSE(flags.empty()) << "no mapping holds the key";
+  EXPECT_NE((flags + " ").find(" dd "), std::string::npos) << flags;
+}
+
+TEST(MasterKey, SecretBytesOwnTheirPagesUntilDestroyed) {
+  auto a = SecretBytes::copy_of("secret");
+  ASSERT_TRUE(a);
+  const void* where = a->data();
+  EXPECT_NE(vm_flags_of(where).find(" dd"), std::string::npos);
+  SecretBytes moved = std::move(*a);
+  EXPECT_EQ(moved.view(), "secret");
+  EXPECT_EQ(a->size(), 0u);
+  { SecretBytes gone = std::move(moved); }
+  EXPECT_EQ(vm_flags_of(where), "") << "the pages were unmapped";
+}
+
+}  // namespace
+}  // namespace latchkey::native
