@@ -31,7 +31,7 @@ export LATCHKEY_STORE="$work/latchkey.db" LATCHKEY_CA_FILE="$work/pki/ca.pem"
 step() { printf '\n$ latchkey %s\n' "$*"; "$latchkey" "$@"; }
 
 echo "authorization server: $issuer    protected API: $api"
-step providers discover "$issuer" --provider-key local-as
+step providers discover "$issuer" --provider-key local-as --allow-private-network  # the demo AS is on 127.0.0.1
 printf '\n$ echo "cli-secret" | latchkey apps upsert --provider local-as --client-id latchkey-cli --client-secret-stdin --scopes openid,api:read\n'
 echo "cli-secret" | "$latchkey" apps upsert --provider local-as --client-id latchkey-cli --client-secret-stdin --scopes openid,api:read
 

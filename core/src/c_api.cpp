@@ -159,7 +159,7 @@ Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string
   } else if (op == "discover_provider") {
     a.require("key");
     a.require("issuer");
-    out = engine.discover_provider(a.str("key"), a.str("issuer"));
+    out = engine.discover_provider(a.str("key"), a.str("issuer"), a.flag("allow_private_network"));
   } else if (op == "discover_resource") {
     a.require("key");
     a.require("resource");

@@ -1,6 +1,6 @@
 // Pure pieces of discovering a protected resource (an MCP server): RFC 9728 protected-resource
-// metadata, the checks every URL from untrusted metadata must pass, and RFC 7591 dynamic client
-// registration. No effects: op_discover_resource.cpp puts them together.
+// metadata and RFC 7591 dynamic client registration. No effects: op_discover_resource.cpp puts them together; the URL policy every
+// metadata URL passes is in address_policy.hpp.
 #pragma once
 
 #include <string>
@@ -15,16 +15,6 @@ namespace latchkey::detail {
 
 /// Metadata documents are small; anything bigger is refused (and asked of the host as a cap).
 constexpr std::size_t kMaxMetadataBytes = 64 * 1024;
-
-/// True for host literals in loopback, private, link-local, CGNAT, multicast, reserved and
-/// unspecified ranges (IPv4 and IPv6, including IPv4-mapped IPv6), for localhost and *.localhost,
-/// and for numeric hosts that are not a canonical dotted quad ("2130706433", "0x7f.1", "0177.0.0.1"),
-/// which resolvers would read as addresses. Host names are not resolved: that is the host's job.
-bool is_private_host(std::string_view host);
-
-/// A URL taken from (or for) untrusted metadata: https (http only to loopback, which is private),
-/// no fragment, and — unless `allow_private` — no private host literal. `what` names it in errors.
-Status check_metadata_url(std::string_view url, const char* what, bool allow_private);
 
 /// RFC 8414 §3 / RFC 9728 §3.1: `/.well-known/<name>` goes between the host and the URL's path.
 std::string well_known_url(const std::string& url, std::string_view name);

@@ -61,8 +61,9 @@ std::unique_ptr<Operation<RemoveResult>> Engine::remove_provider(std::string key
 std::unique_ptr<Operation<ProviderInfo>> Engine::discover_resource(ResourceDiscoveryRequest request) {
   return make_discover_resource(*this, std::move(request));
 }
-std::unique_ptr<Operation<ProviderInfo>> Engine::discover_provider(std::string key, std::string issuer_url) {
-  return make_discover_provider(*this, std::move(key), std::move(issuer_url));
+std::unique_ptr<Operation<ProviderInfo>> Engine::discover_provider(std::string key, std::string issuer_url,
+                                                                   bool allow_private_network) {
+  return make_discover_provider(*this, std::move(key), std::move(issuer_url), allow_private_network);
 }
 std::unique_ptr<Operation<ProviderInfo>> Engine::set_mode(std::string provider, Mode mode) {
   return make_set_mode(*this, std::move(provider), mode);

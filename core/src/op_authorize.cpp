@@ -6,6 +6,7 @@
 #include "json.hpp"
 #include "oauth1_flow.hpp"
 #include "ops.hpp"
+#include "redaction.hpp"
 #include "seal.hpp"
 #include "url.hpp"
 
@@ -89,10 +90,11 @@ class Authorize : public Operation<AuthorizationStart> {
     provider_ = std::move(provider);
     std::string client_id = app.client_id;
     HttpRequest req = pushed_authorization_request(provider_, *client, std::move(*params));
-    Steps::http(*this, std::move(req), [this, client_id](Result<HttpResponse> r) {
+    SentSecrets sent = SentSecrets::of(req);
+    Steps::http(*this, std::move(req), [this, client_id, sent](Result<HttpResponse> r) {
       if (!r) return fail(r.error());
       auto uri = parse_pushed_authorization_response(*r);
-      if (!uri) return fail(uri.error());
+      if (!uri) return fail(sent.redact(uri.error()));
       result_.authorization_url = pushed_authorization_url(provider_, client_id, *uri);
       sweep();
     });
@@ -291,11 +293,12 @@ class CompleteCallback : public Operation<ConnectionInfo> {
       grant.emplace_back("code_verifier", *verifier);
     }
     HttpRequest req = token_request(provider_, provider_.token_endpoint, *client, std::move(grant));
-    Steps::http(*this, std::move(req), [this](Result<HttpResponse> r) {
+    SentSecrets sent = SentSecrets::of(req);
+    Steps::http(*this, std::move(req), [this, sent](Result<HttpResponse> r) {
       if (!r) return fail(r.error());
       auto tokens = parse_token_response(token_http(std::move(*r)), provider_.token_response, now_ms(), pending_.scope);
       if (!tokens) {
-        Error e = tokens.error();
+        Error e = sent.redact(tokens.error());
         if (e.code == ErrorCode::invalid_grant) {
           e.message = "the provider rejected the authorization code (invalid_grant: expired, already used, or "
                       "issued for another redirect URI); start the connection again";

@@ -3,6 +3,7 @@
 #include "authorization.hpp"
 #include "client_auth.hpp"
 #include "ops.hpp"
+#include "redaction.hpp"
 
 namespace latchkey::detail {
 namespace {
@@ -44,10 +45,11 @@ class ClientCredentialsConnect : public Operation<ConnectionInfo> {
     Params grant = {{"grant_type", "client_credentials"}};
     if (!scope_.empty()) grant.emplace_back("scope", scope_);
     HttpRequest req = token_request(provider_, provider_.token_endpoint, *client, std::move(grant));
-    Steps::http(*this, std::move(req), [this](Result<HttpResponse> r) {
+    SentSecrets sent = SentSecrets::of(req);
+    Steps::http(*this, std::move(req), [this, sent](Result<HttpResponse> r) {
       if (!r) return fail(r.error());
       auto tokens = parse_token_response(token_http(std::move(*r)), provider_.token_response, now_ms(), scope_);
-      if (!tokens) return fail(tokens.error());
+      if (!tokens) return fail(sent.redact(tokens.error()));
       // Client credentials never need a refresh token: the grant itself is repeated.
       tokens->refresh_token.clear();
       save_connection(*this, engine(), ref_, "client_credentials", values_, std::move(*tokens), now_ms(),

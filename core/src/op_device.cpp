@@ -9,6 +9,7 @@
 #include "crypto.hpp"
 #include "device_authorization.hpp"
 #include "ops.hpp"
+#include "redaction.hpp"
 #include "seal.hpp"
 
 namespace latchkey::detail {
@@ -60,10 +61,11 @@ class DeviceAuthorize : public Operation<DeviceAuthorization> {
     if (!scope_.empty()) params.emplace_back("scope", scope_);
     // The client authenticates here exactly as at the token endpoint (RFC 8628 §3.1).
     HttpRequest req = token_request(provider_, provider_.device_authorization_endpoint, *client, std::move(params));
-    Steps::http(*this, std::move(req), [this](Result<HttpResponse> r) {
+    SentSecrets sent = SentSecrets::of(req);
+    Steps::http(*this, std::move(req), [this, sent](Result<HttpResponse> r) {
       if (!r) return fail(r.error());
       auto grant = parse_device_authorization(token_http(std::move(*r)));
-      if (!grant) return fail(grant.error());
+      if (!grant) return fail(sent.redact(grant.error()));
       record(std::move(*grant));
     });
   }
@@ -216,6 +218,7 @@ class DevicePoll : public Operation<DevicePollStatus> {
     if (!client) return stop(client.error());
     Params grant = {{"grant_type", kDeviceCodeGrant}, {"device_code", device_code_}};
     HttpRequest req = token_request(provider_, provider_.token_endpoint, *client, std::move(grant));
+    sent_ = SentSecrets::of(req);
     Steps::http(*this, std::move(req), [this](Result<HttpResponse> r) {
       if (!r) return hiccup(r.error());
       auto tokens = parse_token_response(token_http(std::move(*r)), provider_.token_response, now_ms(), rec_.scope);
@@ -254,8 +257,9 @@ class DevicePoll : public Operation<DevicePollStatus> {
     keep([this, give_up, e = std::move(e)] { give_up ? stop(e) : again(); });
   }
 
-  /// Fails with `e` after taking the device code out of the provider's words: a server that
-  /// echoes it in an error_description must not put a live secret into logs.
+  /// Fails with `e` after taking the device code, and every other secret the poll sent (the
+  /// client's credentials), out of the provider's words: a server that echoes them in an
+  /// error_description must not put a live secret into logs.
   void stop(Error e) {
     auto scrub = [this](std::string& text) {
       if (device_code_.empty()) return;
@@ -266,7 +270,7 @@ class DevicePoll : public Operation<DevicePollStatus> {
     scrub(e.message);
     scrub(e.provider_description);
     scrub(e.provider_code);
-    fail(std::move(e));
+    fail(sent_.redact(std::move(e)));
   }
 
   // The longer interval is kept in the record too, so a poll resumed elsewhere honours it.
@@ -333,6 +337,7 @@ class DevicePoll : public Operation<DevicePollStatus> {
   Provider provider_;
   AppRecord app_;
   std::string device_code_;
+  SentSecrets sent_;  ///< What the last poll sent.
   TokenSet tokens_;
 };
 

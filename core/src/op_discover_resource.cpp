@@ -3,10 +3,10 @@
 // saved. Every document on the way is untrusted: each URL in it is checked before it is fetched.
 #include <utility>
 
+#include "address_policy.hpp"
 #include "discover_resource.hpp"
 #include "latchkey/catalog.hpp"
 #include "ops.hpp"
-#include "provider_fields.hpp"
 #include "url.hpp"
 
 namespace latchkey::detail {
@@ -113,10 +113,7 @@ class DiscoverResource : public Operation<ProviderInfo> {
   // The provider is the resource's: its token goes only to the resource's host, and every
   // endpoint the server metadata named passes the same checks as the metadata URLs did.
   Status shape(const std::string& registration) {
-    for (const auto& [what, url] : url_fields(std::as_const(provider_))) {
-      if (url->empty()) continue;
-      if (auto s = check_metadata_url(*url, what.c_str(), req_.allow_private_network); !s) return s;
-    }
+    if (auto s = check_discovered_endpoints(provider_, req_.allow_private_network); !s) return s;
     if (!registration.empty()) {
       if (auto s = check_metadata_url(registration, "registration_endpoint", req_.allow_private_network); !s) return s;
     }
@@ -198,7 +195,7 @@ class DiscoverIssuerOrResource : public Operation<ProviderInfo> {
 
  private:
   void run() override {
-    issuer_ = make_discover_provider(engine(), req_.key, req_.resource_url);
+    issuer_ = make_discover_provider(engine(), req_.key, req_.resource_url, req_.allow_private_network);
     delegate(issuer_, [this] {
       const auto& issuer = issuer_->result();
       if (issuer || issuer.error().code != ErrorCode::not_found) return finish(issuer);

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "address_policy.hpp"
 #include "authorization.hpp"
 #include "discover_resource.hpp"
 #include "json.hpp"
@@ -251,12 +252,12 @@ class RemoveProvider : public Operation<RemoveResult> {
 
 class DiscoverProvider : public Operation<ProviderInfo> {
  public:
-  DiscoverProvider(Engine& e, std::string key, std::string issuer)
-      : Operation(e), key_(std::move(key)), issuer_(std::move(issuer)) {}
+  DiscoverProvider(Engine& e, std::string key, std::string issuer, bool allow_private)
+      : Operation(e), key_(std::move(key)), issuer_(std::move(issuer)), allow_private_(allow_private) {}
 
  private:
   void run() override {
-    if (auto s = check_endpoint(issuer_, "the issuer URL"); !s) return fail(s.error());
+    if (auto s = check_metadata_url(issuer_, "the issuer URL", allow_private_); !s) return fail(s.error());
     if (find_builtin(key_)) {
       return fail(make_error(ErrorCode::invalid_request, "'" + key_ + "' is a built-in provider; choose another key"));
     }
@@ -274,6 +275,9 @@ class DiscoverProvider : public Operation<ProviderInfo> {
       }
       auto p = provider_from_discovery(key_, issuer_, r->body);
       if (!p) return fail(p.error());
+      // The document is the server's word: each endpoint it names gets the issuer's policy, or a
+      // public issuer could point latchkey's credentials at the host's own network.
+      if (auto s = check_discovered_endpoints(*p, allow_private_); !s) return fail(s.error());
       save_ = std::shared_ptr<Operation<ProviderInfo>>(make_save_provider(engine(), provider_to_json(*p), true));
       delegate(save_, [this] {
         if (!save_->result()) return fail(save_->result().error());
@@ -284,6 +288,7 @@ class DiscoverProvider : public Operation<ProviderInfo> {
 
   std::string key_;
   std::string issuer_;
+  bool allow_private_;
   std::shared_ptr<Operation<ProviderInfo>> save_;
 };
 
@@ -448,8 +453,9 @@ std::unique_ptr<Operation<ProviderInfo>> make_save_provider(Engine& e, std::stri
 std::unique_ptr<Operation<RemoveResult>> make_remove_provider(Engine& e, std::string key, bool force) {
   return std::make_unique<RemoveProvider>(e, std::move(key), force);
 }
-std::unique_ptr<Operation<ProviderInfo>> make_discover_provider(Engine& e, std::string key, std::string issuer) {
-  return std::make_unique<DiscoverProvider>(e, std::move(key), std::move(issuer));
+std::unique_ptr<Operation<ProviderInfo>> make_discover_provider(Engine& e, std::string key, std::string issuer,
+                                                                bool allow_private_network) {
+  return std::make_unique<DiscoverProvider>(e, std::move(key), std::move(issuer), allow_private_network);
 }
 std::unique_ptr<Operation<ProviderInfo>> make_set_mode(Engine& e, std::string provider, Mode mode) {
   return std::make_unique<SetMode>(e, std::move(provider), mode);

@@ -8,6 +8,7 @@
 #include "crypto.hpp"
 #include "oauth1_flow.hpp"
 #include "ops.hpp"
+#include "redaction.hpp"
 #include "seal.hpp"
 #include "url.hpp"
 
@@ -242,7 +243,8 @@ class GetToken : public Operation<AccessToken> {
     HttpRequest req = token_request(*provider_, endpoint, *client, std::move(grant));
     // The whole attempt must end well inside our lease, or a second refresher could start.
     req.timeout_ms = std::min<std::int64_t>(req.timeout_ms, engine().config().lease_ms / 2);
-    Steps::http(*this, std::move(req), [this](Result<HttpResponse> resp) {
+    SentSecrets sent = SentSecrets::of(req);
+    Steps::http(*this, std::move(req), [this, sent](Result<HttpResponse> resp) {
       if (!resp) return retry_or_fail(resp.error(), 0);
       if (resp->status == 429 || resp->status >= 500) {
         Error e = make_error(resp->status == 429 ? ErrorCode::rate_limited : ErrorCode::provider_error,
@@ -254,8 +256,10 @@ class GetToken : public Operation<AccessToken> {
       auto tokens = parse_token_response(token_http(std::move(*resp)), provider_->token_response, now_ms(),
                                          cur_.record.scope);
       if (!tokens) {
-        if (tokens.error().code == ErrorCode::invalid_grant) return mark_needs_reauth(tokens.error());
-        return record_failure(tokens.error());
+        // Before it becomes last_error or a message: the provider may echo what we sent.
+        Error e = sent.redact(tokens.error());
+        if (e.code == ErrorCode::invalid_grant) return mark_needs_reauth(e);
+        return record_failure(e);
       }
       tokens_ = std::move(*tokens);
       store_refreshed();

@@ -25,7 +25,8 @@ std::unique_ptr<Operation<std::vector<ProviderInfo>>> make_list_providers(Engine
 std::unique_ptr<Operation<ProviderInfo>> make_get_provider(Engine& engine, std::string key);
 std::unique_ptr<Operation<ProviderInfo>> make_save_provider(Engine& engine, std::string json, bool create);
 std::unique_ptr<Operation<RemoveResult>> make_remove_provider(Engine& engine, std::string key, bool force);
-std::unique_ptr<Operation<ProviderInfo>> make_discover_provider(Engine& engine, std::string key, std::string issuer);
+std::unique_ptr<Operation<ProviderInfo>> make_discover_provider(Engine& engine, std::string key, std::string issuer,
+                                                                bool allow_private_network);
 std::unique_ptr<Operation<ProviderInfo>> make_discover_resource(Engine& engine, ResourceDiscoveryRequest request);
 std::unique_ptr<Operation<ProviderInfo>> make_set_mode(Engine& engine, std::string provider, Mode mode);
 std::unique_ptr<Operation<AppInfo>> make_upsert_app(Engine& engine, AppInput app);

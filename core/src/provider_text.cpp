@@ -39,6 +39,17 @@ std::string clean(std::string_view s, std::size_t max) {
   return out;
 }
 
+bool has_control(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7F) return true;
+    if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) < 0xA0) return true;
+    // A lone continuation byte is not UTF-8; terminals in 8-bit mode read 0x80..0x9F as C1.
+    if (c >= 0x80 && c <= 0x9F && (i == 0 || static_cast<unsigned char>(s[i - 1]) < 0x80)) return true;
+  }
+  return false;
+}
+
 bool is_vschar(std::string_view s) {
   for (char c : s) {
     if (c < 0x20 || c > 0x7E) return false;

@@ -22,6 +22,10 @@ inline constexpr std::size_t kMaxProviderText = 300;
 /// most `max` bytes, then "..." when it was cut.
 std::string clean(std::string_view s, std::size_t max = kMaxProviderText);
 
+/// True if `s` has a C0 control (tab and line breaks included), DEL, or a C1 control (U+0080..
+/// U+009F as UTF-8, or a lone byte 0x80..0x9F): text that must not be stored to be shown later.
+bool has_control(std::string_view s);
+
 /// RFC 6749 Appendix A VSCHAR (%x20-7E) only: what tokens and codes sent back in a header or a
 /// form may contain (no CR/LF to smuggle in a header, nothing that rewrites a terminal).
 bool is_vschar(std::string_view s);

@@ -379,6 +379,12 @@ Result<TokenSet> parse_token_response(const TokenHttpResponse& response, const T
   } else {
     return malformed(status, "has a scope" + where + " that is neither a string nor an array of strings");
   }
+  // The scope is stored and printed (status, connections list): a terminal escape or a C1
+  // control in it would rewrite the user's screen long after this answer.
+  if (detail::has_control(set.scope)) {
+    return malformed(status, "has a scope" + where + " with control characters (C0/C1), which latchkey refuses to "
+                                                     "store");
+  }
 
   if (!optional_string(*token, "id_token", &set.id_token)) {
     return malformed(status, "has an id_token" + where + " that is not a string");

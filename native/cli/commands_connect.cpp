@@ -40,7 +40,7 @@ int run_connect(Session& session, const std::string& provider, std::vector<std::
   auto m = session.managed(provider);
   if (!m) return report(m.error(), json);
   if (*m) {
-    if (port != 0) std::cerr << "(--port is ignored: '" << provider << "' is managed, so the gateway receives the redirect)\n";
+    if (port != 0) std::cerr << "(--port is ignored: '" << term(provider) << "' is managed, so the gateway receives the redirect)\n";
     return managed::connect(*(*m)->gateway, (*m)->info, scopes, account, open_browser, timeout_s, json);
   }
   auto h = session.host();
@@ -68,8 +68,8 @@ int run_connect(Session& session, const std::string& provider, std::vector<std::
   auto start = host.run(host.engine().authorize(req));
   if (!start) return report(start.error(), json);
 
-  std::cerr << "Open this link to connect " << p->provider.display_name << ":\n  " << start->authorization_url
-            << "\n";
+  std::cerr << "Open this link to connect " << term(p->provider.display_name) << ":\n  "
+            << term(start->authorization_url) << "\n";
   if (open_browser && !open_in_browser(start->authorization_url)) {
     std::cerr << "(could not start a browser with xdg-open; open the link yourself)\n";
   }

@@ -36,10 +36,10 @@ int run_device_connect(Session& session, const std::string& provider, std::vecto
   // The core has already checked both URIs are https and the code printable ASCII.
   const std::string& link = start->verification_uri_complete.empty() ? start->verification_uri
                                                                       : start->verification_uri_complete;
-  std::cerr << "To connect " << p->provider.display_name << ", open this page on any device:\n  "
-            << start->verification_uri << "\nand enter the code:\n  " << start->user_code << "\n";
+  std::cerr << "To connect " << term(p->provider.display_name) << ", open this page on any device:\n  "
+            << term(start->verification_uri) << "\nand enter the code:\n  " << term(start->user_code) << "\n";
   if (!start->verification_uri_complete.empty()) {
-    std::cerr << "(or open " << start->verification_uri_complete << ", which carries the code)\n";
+    std::cerr << "(or open " << term(start->verification_uri_complete) << ", which carries the code)\n";
   }
   if (auto qr = qr_terminal(link)) std::cerr << "\n" << *qr << "\n";
   std::int64_t minutes = (start->expires_at_ms - native::Host::now_ms() + 59999) / 60000;

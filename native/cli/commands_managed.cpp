@@ -129,7 +129,7 @@ int connect(GatewayClient& gw, const ProviderInfo& info, const std::vector<std::
     return report(make_error(ErrorCode::malformed_response, "the gateway's authorize answer has no authorization_url"), json);
   }
 
-  std::cerr << "Open this link to connect " << p.display_name << ":\n  " << *url << "\n";
+  std::cerr << "Open this link to connect " << term(p.display_name) << ":\n  " << term(*url) << "\n";
   if (open_browser && !open_in_browser(*url)) {
     std::cerr << "(could not start a browser with xdg-open; open the link yourself)\n";
   }

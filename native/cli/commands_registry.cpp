@@ -18,14 +18,14 @@ using detail::json::Value;
 void print_table(const std::vector<ProviderInfo>& list) {
   std::size_t key_w = 3, name_w = 4;
   for (const auto& p : list) {
-    key_w = std::max(key_w, p.provider.key.size());
-    name_w = std::max(name_w, p.provider.display_name.size());
+    key_w = std::max(key_w, term(p.provider.key).size());
+    name_w = std::max(name_w, term(p.provider.display_name).size());
   }
   std::printf("%-*s  %-*s  %-18s  %-11s  %-8s  %s\n", int(key_w), "KEY", int(name_w), "NAME", "AUTH", "PKCE", "MODE",
               "APP");
   for (const auto& p : list) {
-    std::printf("%-*s  %-*s  %-18s  %-11s  %-8s  %s\n", int(key_w), p.provider.key.c_str(), int(name_w),
-                p.provider.display_name.c_str(), to_string(p.provider.auth_mode), to_string(p.provider.pkce),
+    std::printf("%-*s  %-*s  %-18s  %-11s  %-8s  %s\n", int(key_w), term(p.provider.key).c_str(), int(name_w),
+                term(p.provider.display_name).c_str(), to_string(p.provider.auth_mode), to_string(p.provider.pkce),
                 to_string(p.mode), p.has_app ? "set" : "-");
   }
   std::printf("%zu provider%s\n", list.size(), list.size() == 1 ? "" : "s");
@@ -40,14 +40,14 @@ void print_registration(const AppInfo& app) {
   std::printf("secret expires %s\n", app.client_secret_expires_at_ms ? format_time(app.client_secret_expires_at_ms).c_str()
                                                                        : "never");
   std::printf("registration   %s (access token %s)\n",
-              app.registration_client_uri.empty() ? "-" : app.registration_client_uri.c_str(),
+              app.registration_client_uri.empty() ? "-" : term(app.registration_client_uri).c_str(),
               app.has_registration_access_token ? "set" : "not set");
 }
 
 void print_provider(const ProviderInfo& info) {
   const Provider& p = info.provider;
   auto line = [](const char* label, const std::string& value) {
-    if (!value.empty()) std::printf("%-24s %s\n", label, value.c_str());
+    if (!value.empty()) std::printf("%-24s %s\n", term(label).c_str(), term(value).c_str());
   };
   line("key", p.key);
   line("name", p.display_name);
@@ -218,7 +218,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
         auto r = (*h)->run(create ? engine.register_provider(*def) : engine.update_provider(*def));
         if (!r) return report(r.error(), *json);
         if (*json) print_json(detail::to_value(*r));
-        else std::printf("%s provider %s\n", create ? "registered" : "updated", r->provider.key.c_str());
+        else std::printf("%s provider %s\n", create ? "registered" : "updated", term(r->provider.key).c_str());
         return int(kOk);
       };
     });
@@ -237,7 +237,8 @@ void add_registry_commands(CLI::App& app, Session& session) {
                   "URL is a protected resource (MCP server): follow its metadata to the authorization server and "
                   "register latchkey there as a client (tried anyway when URL has no issuer metadata)");
     cmd->add_flag("--allow-private-network", *allow_private,
-                  "Let resource discovery reach loopback and private addresses (and plain http on loopback)");
+                  "Let discovery reach loopback and private addresses (and plain http on loopback): the issuer or server "
+                  "and every endpoint its metadata names");
     cmd->add_flag("--json", *json, "Print JSON");
     cmd->callback([&session, url, key, json, mcp, allow_private] {
       session.action = [&session, url, key, json, mcp, allow_private] {
@@ -258,7 +259,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
         }
         if (!*json && !r->has_app && !r->provider.resource.empty()) {
           std::fprintf(stderr, "the server offers no client registration: add your client with `latchkey apps upsert "
-                               "--provider %s --client-id ID`\n", key->c_str());
+                               "--provider %s --client-id ID`\n", term(*key).c_str());
         }
         return int(kOk);
       };
@@ -274,7 +275,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
       session.action = [&session, key, force] {
         auto r = session.call([&](Engine& e) { return e.remove_provider(*key, *force); });
         if (!r) return report(r.error(), false);
-        std::printf("deleted provider %s (%d connection%s removed)\n", key->c_str(), r->connections_removed,
+        std::printf("deleted provider %s (%d connection%s removed)\n", term(*key).c_str(), r->connections_removed,
                     r->connections_removed == 1 ? "" : "s");
         return int(kOk);
       };
@@ -304,12 +305,12 @@ void add_registry_commands(CLI::App& app, Session& session) {
           o["supports_managed"] = Value(!r->provider.managed_service_config_key.empty());
           print_json(Value(o));
         } else {
-          std::printf("%s: %s\n", key->c_str(), to_string(r->mode));
+          std::printf("%s: %s\n", term(*key).c_str(), to_string(r->mode));
         }
         // Say now, not at the first connect, what managed mode still needs from the environment.
         if (r->mode == Mode::managed) {
           auto settings = gateway_settings_from_env(*key);
-          if (!settings) std::cerr << "latchkey: note: " << settings.error().message << "\n";
+          if (!settings) std::cerr << "latchkey: note: " << term(settings.error().message) << "\n";
         }
         return int(kOk);
       };
@@ -372,7 +373,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
         auto r = session.call([&](Engine& e) { return e.upsert_app(app); });
         if (!r) return report(r.error(), a->json);
         if (a->json) print_json(detail::to_value(*r));
-        else std::printf("saved app for %s (client secret %s)\n", r->provider.c_str(), r->has_client_secret ? "set" : "not set");
+        else std::printf("saved app for %s (client secret %s)\n", term(r->provider).c_str(), r->has_client_secret ? "set" : "not set");
         return int(kOk);
       };
     });
@@ -389,7 +390,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
           print_json(detail::to_value(*r));
         } else {
           for (const auto& a : *r) {
-            std::printf("%-20s %-40s secret %s\n", a.provider.c_str(), a.client_id.c_str(),
+            std::printf("%-20s %-40s secret %s\n", term(a.provider).c_str(), term(a.client_id).c_str(),
                         a.has_client_secret ? "set" : "not set");
           }
         }
@@ -411,11 +412,11 @@ void add_registry_commands(CLI::App& app, Session& session) {
           print_json(detail::to_value(*r));
         } else {
           std::printf("provider       %s\nclient id      %s\nclient secret  %s\nredirect uri   %s\nscopes         %s\n",
-                      r->provider.c_str(), r->client_id.c_str(), r->has_client_secret ? "set" : "not set",
-                      r->redirect_uri.c_str(), join(r->scopes, " ").c_str());
+                      term(r->provider).c_str(), term(r->client_id).c_str(), r->has_client_secret ? "set" : "not set",
+                      term(r->redirect_uri).c_str(), term(join(r->scopes, " ")).c_str());
           if (!r->token_endpoint_auth_method.empty()) {
-            std::printf("client auth    %s%s%s\n", r->token_endpoint_auth_method.c_str(), r->key_id.empty() ? "" : ", kid ",
-                        r->key_id.c_str());
+            std::printf("client auth    %s%s%s\n", term(r->token_endpoint_auth_method).c_str(),
+                        r->key_id.empty() ? "" : ", kid ", term(r->key_id).c_str());
           }
           print_registration(*r);
         }
@@ -431,7 +432,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
       session.action = [&session, key] {
         auto r = session.call([&](Engine& e) { return e.delete_app(*key); });
         if (!r) return report(r.error(), false);
-        std::printf("deleted app for %s\n", key->c_str());
+        std::printf("deleted app for %s\n", term(*key).c_str());
         return int(kOk);
       };
     });

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "authorization.hpp"
+#include "provider_text.hpp"
 #include "results_json.hpp"
 #include "steps.hpp"
 
@@ -26,9 +27,11 @@ int exit_code_for(ErrorCode code) {
   }
 }
 
+std::string term(std::string_view text) { return detail::clean(text, std::string_view::npos); }
+
 int report(const Error& error, bool json) {
   // The sentence always goes to stderr for people; --json adds the typed error on stdout.
-  std::cerr << "latchkey: " << error.message << "\n";
+  std::cerr << "latchkey: " << term(error.message) << "\n";
   if (json) {
     detail::json::Object o;
     o["error"] = detail::to_value(error);
@@ -37,15 +40,40 @@ int report(const Error& error, bool json) {
   return exit_code_for(error.code);
 }
 
-void print_json(const detail::json::Value& value) { std::cout << value.serialize() << "\n"; }
+void print_json(const detail::json::Value& value) {
+  const std::string text = value.serialize();
+  std::string out;
+  out.reserve(text.size());
+  static const char* hex = "0123456789abcdef";
+  auto escape = [&out](unsigned code) {
+    out += "\\u";
+    for (int shift = 12; shift >= 0; shift -= 4) out.push_back(hex[(code >> shift) & 0xF]);
+  };
+  // Outside strings JSON has only ASCII, so these byte sequences are always inside one.
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    auto b1 = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+    auto b2 = i + 2 < text.size() ? static_cast<unsigned char>(text[i + 2]) : 0;
+    if (c == 0xC2 && b1 >= 0x80 && b1 < 0xA0) {  // U+0080..U+009F
+      escape(b1);
+      i += 1;
+    } else if (c == 0xE2 && ((b1 == 0x80 && b2 >= 0xA8 && b2 <= 0xAE) || (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9))) {
+      escape(0x2000u | ((b1 & 0x3Fu) << 6) | (b2 & 0x3Fu));  // U+2028..U+202E, U+2066..U+2069
+      i += 2;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  std::cout << out << "\n";
+}
 
 void print_connection(const ConnectionInfo& c, bool json) {
   if (json) {
     print_json(detail::to_value(c));
     return;
   }
-  std::printf("connected %s as %s\n", c.provider.c_str(), c.account.c_str());
-  if (!c.scope.empty()) std::printf("  scopes   %s\n", c.scope.c_str());
+  std::printf("connected %s as %s\n", term(c.provider).c_str(), term(c.account).c_str());
+  if (!c.scope.empty()) std::printf("  scopes   %s\n", term(c.scope).c_str());
   std::printf("  expires  %s%s\n", format_time(c.expires_at_ms).c_str(),
               c.has_refresh_token ? " (refreshed automatically)" : "");
 }
@@ -55,14 +83,14 @@ void print_status(const ConnectionInfo& c, bool json) {
     print_json(detail::to_value(c));
     return;
   }
-  std::printf("%-10s %s\n", "provider", c.provider.c_str());
-  std::printf("%-10s %s\n", "account", c.account.c_str());
-  std::printf("%-10s %s\n", "status", c.status.c_str());
-  std::printf("%-10s %s\n", "grant", c.grant.c_str());
-  std::printf("%-10s %s\n", "scopes", c.scope.c_str());
+  std::printf("%-10s %s\n", "provider", term(c.provider).c_str());
+  std::printf("%-10s %s\n", "account", term(c.account).c_str());
+  std::printf("%-10s %s\n", "status", term(c.status).c_str());
+  std::printf("%-10s %s\n", "grant", term(c.grant).c_str());
+  std::printf("%-10s %s\n", "scopes", term(c.scope).c_str());
   std::printf("%-10s %s%s\n", "expires", format_time(c.expires_at_ms).c_str(),
               c.has_refresh_token ? " (refreshed automatically)" : "");
-  if (!c.last_error.empty()) std::printf("%-10s %s\n", "last error", c.last_error.c_str());
+  if (!c.last_error.empty()) std::printf("%-10s %s\n", "last error", term(c.last_error).c_str());
 }
 
 void print_connections(const std::vector<ConnectionInfo>& list, bool json) {
@@ -72,7 +100,7 @@ void print_connections(const std::vector<ConnectionInfo>& list, bool json) {
   }
   std::printf("%-16s %-28s %-13s %s\n", "PROVIDER", "ACCOUNT", "STATUS", "EXPIRES");
   for (const auto& c : list) {
-    std::printf("%-16s %-28s %-13s %s\n", c.provider.c_str(), c.account.c_str(), c.status.c_str(),
+    std::printf("%-16s %-28s %-13s %s\n", term(c.provider).c_str(), term(c.account).c_str(), term(c.status).c_str(),
                 format_time(c.expires_at_ms).c_str());
   }
 }
@@ -87,8 +115,8 @@ void print_disconnect(const std::string& provider, const DisconnectResult& r, bo
     print_json(detail::to_value(r));
     return;
   }
-  std::printf("disconnected %s%s\n", provider.c_str(), r.revoked ? " (tokens revoked)" : "");
-  if (revoke && !r.revoked) std::cerr << "latchkey: not revoked: " << r.revocation_error << "\n";
+  std::printf("disconnected %s%s\n", term(provider).c_str(), r.revoked ? " (tokens revoked)" : "");
+  if (revoke && !r.revoked) std::cerr << "latchkey: not revoked: " << term(r.revocation_error) << "\n";
 }
 
 int finish_ping(const EffectResult& r, std::int64_t ms, bool json) {
@@ -101,7 +129,7 @@ int finish_ping(const EffectResult& r, std::int64_t ms, bool json) {
     if (!r.transport_error.empty()) o["error"] = detail::json::Value(r.transport_error);
     print_json(detail::json::Value(o));
   } else if (!r.transport_error.empty()) {
-    std::cerr << "latchkey: " << r.transport_error << "\n";
+    std::cerr << "latchkey: " << term(r.transport_error) << "\n";
   } else {
     std::printf("%s: HTTP %d in %lld ms\n", ok ? "ok" : "failed", r.response.status, static_cast<long long>(ms));
   }
@@ -126,7 +154,7 @@ std::string missing_scope(const HttpResponse& r) {
 int finish_request(const std::string& provider, const HttpResponse& r, bool include, const std::string& output_file) {
   if (include) {
     std::cout << "HTTP " << r.status << "\n";
-    for (const auto& [k, v] : r.headers) std::cout << k << ": " << v << "\n";
+    for (const auto& [k, v] : r.headers) std::cout << term(k) << ": " << term(v) << "\n";
     std::cout << "\n";
   }
   if (!output_file.empty()) {
@@ -138,15 +166,15 @@ int finish_request(const std::string& provider, const HttpResponse& r, bool incl
     if (!r.body.empty() && r.body.back() != '\n') std::cout << "\n";
   }
   if (r.status == 401) {
-    std::cerr << "latchkey: " << provider << " still answers 401 after a refresh; run `latchkey connect " << provider
+    std::cerr << "latchkey: " << term(provider) << " still answers 401 after a refresh; run `latchkey connect " << term(provider)
               << "`\n";
     return kNeedsReauth;
   }
   if (r.status == 403) {
     std::string scope = missing_scope(r);
     if (!scope.empty()) {
-      std::cerr << "latchkey: the connection lacks a scope this request needs; run `latchkey scopes add " << provider
-                << " " << (scope == "?" ? "SCOPE" : scope) << "`\n";
+      std::cerr << "latchkey: the connection lacks a scope this request needs; run `latchkey scopes add " << term(provider)
+                << " " << (scope == "?" ? "SCOPE" : term(scope)) << "`\n";
     }
   }
   return r.status >= 400 ? int(kProviderError) : int(kOk);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "json.hpp"
 #include "latchkey/engine.hpp"
@@ -23,6 +24,15 @@ int exit_code_for(ErrorCode code);
 /// its exit code.
 int report(const Error& error, bool json);
 
+/// Text for a terminal, as the core cleans provider text (detail::clean, without its cap): no
+/// C0/C1 controls (tab and line breaks become spaces), no bidi overrides, valid UTF-8 only. Every
+/// provider-derived field the CLI prints (names, accounts, scopes, messages, URLs) goes through
+/// it: an ESC from a hostile provider must not rewrite the user's screen.
+std::string term(std::string_view text);
+
+/// Prints `value` as one line of JSON; C1 controls and bidi/line separators in its strings are
+/// written as \u escapes (the serializer escapes C0 already), so the JSON means the same and a
+/// terminal shows it as text.
 void print_json(const detail::json::Value& value);
 
 // Results, printed the same whether the engine ran here or in the gateway (managed mode).

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "address_policy.hpp"
 #include "discover_resource.hpp"
 #include "json.hpp"
 #include "records.hpp"

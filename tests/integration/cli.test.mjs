@@ -49,7 +49,7 @@ describe('catalog and registry', () => {
   });
 
   test('discover registers from the issuer metadata', async () => {
-    const r = await env.cli.run(['providers', 'discover', env.as.issuer, '--provider-key', 'discovered', '--json']);
+    const r = await env.cli.run(['providers', 'discover', env.as.issuer, '--provider-key', 'discovered', '--allow-private-network', '--json']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.json().token_endpoint, env.as.endpoints.token);
     assert.equal(r.json().issuer, env.as.issuer);
@@ -297,7 +297,7 @@ describe('bad input', () => {
 
   test('an untrusted certificate is refused with a clear TLS message', async () => {
     const server = await tlsServer(pki.untrusted);
-    const r = await env.cli.run(['providers', 'discover', `https://127.0.0.1:${server.address().port}`, '--provider-key', 'untrusted']);
+    const r = await env.cli.run(['providers', 'discover', `https://127.0.0.1:${server.address().port}`, '--provider-key', 'untrusted', '--allow-private-network']);
     server.close();
     assert.equal(r.status, 2);
     assert.match(r.stderr, /not trusted/);
@@ -305,14 +305,14 @@ describe('bad input', () => {
 
   test('a certificate for another host is refused', async () => {
     const server = await tlsServer(pki.wrongHost);
-    const r = await env.cli.run(['providers', 'discover', `https://127.0.0.1:${server.address().port}`, '--provider-key', 'wrong']);
+    const r = await env.cli.run(['providers', 'discover', `https://127.0.0.1:${server.address().port}`, '--provider-key', 'wrong', '--allow-private-network']);
     server.close();
     assert.equal(r.status, 2);
     assert.match(r.stderr, /wrong\.example|not for|name/);
   });
 
   test('a dead authorization server', async () => {
-    const r = await env.cli.run(['providers', 'discover', 'https://127.0.0.1:9', '--provider-key', 'dead']);
+    const r = await env.cli.run(['providers', 'discover', 'https://127.0.0.1:9', '--provider-key', 'dead', '--allow-private-network']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /refused/);
   });

@@ -37,7 +37,7 @@ describe('connect --device', () => {
     api = await startApiServer({ pki, authServer: as });
     cli = new Cli({ dir: tempDir(), caFile: pki.ca.cert });
     // Discovery fills in device_authorization_endpoint from the server's metadata.
-    const d = await cli.run(['providers', 'discover', as.issuer, '--provider-key', 'devas', '--json']);
+    const d = await cli.run(['providers', 'discover', as.issuer, '--provider-key', 'devas', '--allow-private-network', '--json']);
     assert.equal(d.status, 0, d.stderr);
     assert.equal(d.json().device_authorization_endpoint, as.endpoints.deviceAuthorization);
     const def = providerFor(as, api, { key: 'devas', device: true });

@@ -159,8 +159,10 @@ export interface Broker {
     get(key: string): Promise<Provider>;
     register(definition: Record<string, unknown>): Promise<Provider>;
     update(definition: Record<string, unknown>): Promise<Provider>;
-    /** An issuer's metadata (OpenID Connect / RFC 8414). `key` defaults to one made from the host. */
-    discover(url: string, options?: { key?: string; mcp?: false }): Promise<Provider>;
+    /** An issuer's metadata (OpenID Connect / RFC 8414). `key` defaults to one made from the host.
+     * The issuer and the endpoints its metadata names may be loopback or private addresses only
+     * with `allowPrivateNetwork`. */
+    discover(url: string, options?: { key?: string; mcp?: false; allowPrivateNetwork?: boolean }): Promise<Provider>;
     /** An MCP server: RFC 9728 → RFC 8414 → RFC 7591 registration with `redirectUri` (required: the
      * callback registered at its authorization server), then the provider (with `resource`) and
      * its app are saved. Loopback and private addresses only with `allowPrivateNetwork`. */

@@ -116,10 +116,11 @@ class Broker {
       update: async (definition) => camelize(await run({ op: 'update_provider', provider: definition })),
       // An issuer's metadata (RFC 8414), or with `mcp` an MCP server's: its protected-resource
       // metadata (RFC 9728), its authorization server's, and dynamic client registration
-      // (RFC 7591) with `redirectUri`. Loopback and private addresses only with allowPrivateNetwork.
+      // (RFC 7591) with `redirectUri`. Loopback and private addresses (the issuer, the metadata's
+      // endpoints) only with allowPrivateNetwork, either way.
       discover: async (url, { key, mcp = false, redirectUri, allowPrivateNetwork = false } = {}) => {
         const k = key ?? new URL(url).hostname.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
-        if (!mcp) return camelize(await run({ op: 'discover_provider', issuer: url, key: k }));
+        if (!mcp) return camelize(await run({ op: 'discover_provider', issuer: url, key: k, allow_private_network: !!allowPrivateNetwork }));
         return camelize(await run({
           op: 'discover_resource', key: k, resource: url, redirect_uri: redirectUri, allow_private_network: !!allowPrivateNetwork,
         }));

@@ -234,7 +234,8 @@ struct ResourceDiscoveryRequest {
   std::string redirect_uri;
   std::string client_name = "latchkey";
   /// Loopback, private and reserved host literals (and so plain http) are refused unless set:
-  /// metadata must not steer requests into the host's network. Host names are not resolved here —
+  /// metadata must not steer requests into the host's network. It holds for the issuer tried
+  /// first (issuer_first) too, as discover_provider's allow_private_network. Host names are not resolved here —
   /// a host that must also stop names resolving to private addresses does so in its HTTP layer.
   bool allow_private_network = false;
   /// First try resource_url as an issuer (RFC 8414 / OpenID metadata, as discover_provider), and
@@ -274,7 +275,12 @@ class Engine {
   /// deletes its app credentials and connections).
   std::unique_ptr<Operation<RemoveResult>> remove_provider(std::string key, bool force);
   /// Fetches `issuer_url`'s discovery document (OpenID, then RFC 8414) and registers it as `key`.
-  std::unique_ptr<Operation<ProviderInfo>> discover_provider(std::string key, std::string issuer_url);
+  /// The issuer and every endpoint the document names (token, revocation, userinfo, device, PAR)
+  /// must be https and, unless `allow_private_network`, not a loopback, private, link-local or
+  /// reserved address literal: invalid_request naming the URL and the option. not_found without a
+  /// document; invalid_request for an issuer mismatch (RFC 8414 §3.3); conflict if `key` exists.
+  std::unique_ptr<Operation<ProviderInfo>> discover_provider(std::string key, std::string issuer_url,
+                                                             bool allow_private_network = false);
   /// RFC 9728 protected-resource metadata (well-known, or a 401's resource_metadata) → RFC 8414
   /// authorization-server metadata → RFC 7591 dynamic client registration: saves `key` with
   /// `resource` set (RFC 8707) and the issued client as its app (secret sealed). Without a
