@@ -9,6 +9,7 @@
 #include "oauth1_flow.hpp"
 #include "ops.hpp"
 #include "redaction.hpp"
+#include "refresh_due.hpp"
 #include "seal.hpp"
 #include "url.hpp"
 
@@ -28,6 +29,7 @@ void seal_tokens(Engine& engine, const std::string& key, const TokenSet& t, Conn
   }
   r.token_type = t.token_type;
   r.expires_at_ms = t.expires_at_ms;
+  r.issued_at_ms = t.issued_at_ms;
   if (!t.scope.empty()) r.scope = t.scope;
   for (const auto& extra : t.extras) {
     auto it = std::find_if(r.extras.begin(), r.extras.end(), [&](const auto& p) { return p.first == extra.first; });
@@ -90,8 +92,12 @@ void save_attempt(std::shared_ptr<SaveState> s) {
   });
 }
 
-bool fresh(const ConnectionRecord& r, std::int64_t buffer_s, std::int64_t now) {
-  return r.expires_at_ms == 0 || r.expires_at_ms - buffer_s * 1000 > now;
+std::int64_t fresh_until(const ConnectionRecord& r, const Provider& p) {
+  return refresh_due_ms(r.issued_at_ms, r.expires_at_ms, p.expiry_buffer_seconds);
+}
+bool fresh(const ConnectionRecord& r, const Provider& p, std::int64_t now) {
+  const std::int64_t due = fresh_until(r, p);
+  return due == 0 || now < due;
 }
 bool usable(const ConnectionRecord& r, std::int64_t now) { return r.expires_at_ms == 0 || r.expires_at_ms > now; }
 
@@ -166,7 +172,7 @@ class GetToken : public Operation<AccessToken> {
     if (r.status == "needs_reauth") return fail(reauth_error(ref_, r.last_error));
     // OAuth 1.0a token credentials neither expire nor refresh: a forced refresh has nothing to do.
     if (r.grant == "oauth1") return deliver(false);
-    if (!force_ && fresh(r, provider_->expiry_buffer_seconds, now)) return deliver(false);
+    if (!force_ && fresh(r, *provider_, now)) return deliver(false);
     const bool can_refetch = r.grant == "client_credentials" || !r.refresh_token_sealed.empty();
     if (!can_refetch) {
       if (!force_ && usable(r, now)) return deliver(false);
@@ -371,6 +377,8 @@ class GetToken : public Operation<AccessToken> {
           out.access_token = tokens_.access_token;
           out.token_type = tokens_.token_type;
           out.expires_at_ms = tokens_.expires_at_ms;
+          out.fresh_until_ms = refresh_due_ms(tokens_.issued_at_ms, tokens_.expires_at_ms,
+                                              provider_->expiry_buffer_seconds);
           out.refreshed = true;
           out.extras = tokens_.extras;
           if (!stored) {
@@ -389,6 +397,7 @@ class GetToken : public Operation<AccessToken> {
     out.access_token = std::move(*access);
     out.token_type = r.token_type;
     out.expires_at_ms = r.expires_at_ms;
+    out.fresh_until_ms = fresh_until(r, *provider_);
     out.refreshed = refreshed;
     out.extras = r.extras;
     if (!lease_id_.empty() && r.lease_id == lease_id_) {
@@ -522,7 +531,7 @@ class MakeRequestSigner : public Operation<RequestSigner>, SignerBase {
         if (!t) return fail(t.error());
         RequestSigner s = signer_for(ref_, provider_);
         s.access_token = t->access_token;
-        if (t->expires_at_ms != 0) s.fresh_until_ms = t->expires_at_ms - provider_.expiry_buffer_seconds * 1000;
+        s.fresh_until_ms = t->fresh_until_ms;
         succeed(std::move(s));
       });
     });

@@ -270,6 +270,7 @@ std::string to_json(const ConnectionRecord& r) {
   if (!r.token_secret_sealed.empty()) o["token_secret"] = Value(r.token_secret_sealed);
   if (r.token_type != "Bearer") o["token_type"] = Value(r.token_type);
   if (r.expires_at_ms != 0) o["expires_at_ms"] = Value(r.expires_at_ms);
+  if (r.issued_at_ms != 0) o["issued_at_ms"] = Value(r.issued_at_ms);
   o["scope"] = Value(r.scope);
   if (!r.extras.empty()) o["extras"] = params_object(r.extras);
   if (!r.template_values.empty()) o["template_values"] = string_map(r.template_values);
@@ -368,6 +369,7 @@ class ConnectionContext {
     if (key == "lease_id") return str(&r.lease_id);
     if (key == "last_error") return str(&r.last_error);
     if (key == "expires_at_ms") return num(&r.expires_at_ms);
+    if (key == "issued_at_ms") return num(&r.issued_at_ms);
     if (key == "created_at_ms") return num(&r.created_at_ms);
     if (key == "updated_at_ms") return num(&r.updated_at_ms);
     if (key == "lease_until_ms") return num(&r.lease_until_ms);

@@ -103,6 +103,9 @@ struct ConnectionRecord {
   std::string token_secret_sealed;  ///< OAuth 1.0a: the token credentials' secret (access_token is the token).
   std::string token_type = "Bearer";
   std::int64_t expires_at_ms = 0;
+  /// When the access token was issued (TokenSet::issued_at_ms); its lifetime caps the refresh
+  /// buffer (refresh_due.hpp). 0: not known — records written before latchkey kept it.
+  std::int64_t issued_at_ms = 0;
   std::string scope;
   Params extras;
   StringMap template_values;

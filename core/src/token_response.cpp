@@ -350,6 +350,7 @@ Result<TokenSet> parse_token_response(const TokenHttpResponse& response, const T
   }
   set.token_type = "Bearer";
 
+  set.issued_at_ms = now_ms;
   auto expires = token->find("expires_in");
   if (expires != token->end() && !expires->second.is<picojson::null>()) {
     const std::int64_t max = rules.expires_in_milliseconds ? kMaxExpiresInSeconds * 1000 : kMaxExpiresInSeconds;

@@ -151,6 +151,9 @@ struct AccessToken {
   std::string access_token;
   std::string token_type;
   std::int64_t expires_at_ms = 0;
+  /// When get_token would refresh this token: expiry minus the provider's buffer, the buffer at most
+  /// half the token's lifetime; 0: never. Already past when a failed refresh handed out the old token.
+  std::int64_t fresh_until_ms = 0;
   bool refreshed = false;  ///< This call refreshed (or re-fetched) the token.
   Params extras;
 };
@@ -164,7 +167,7 @@ struct RequestSigner {
   std::string provider;
   Injection injection;
   std::string access_token;
-  std::int64_t fresh_until_ms = 0;  ///< When get_token would refresh: expiry minus the provider's buffer; 0: never.
+  std::int64_t fresh_until_ms = 0;  ///< When get_token would refresh (AccessToken::fresh_until_ms); 0: never.
 };
 
 /// Signs `request` with `signer`: a URL without a scheme is a path under api_base_url; the URL

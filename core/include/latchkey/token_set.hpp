@@ -16,6 +16,9 @@ struct TokenSet {
   std::string refresh_token;  ///< Empty when none was issued.
   std::string token_type = "Bearer";
   std::int64_t expires_at_ms = 0;  ///< 0 = no expiry was given.
+  /// When the response was received (the `now_ms` expires_at_ms counts from): with it, the token's
+  /// lifetime caps the refresh buffer. 0 = not known.
+  std::int64_t issued_at_ms = 0;
   std::string scope;          ///< Granted scope (the requested one when the provider omits it).
   std::string id_token;
   /// OAuth 1.0a token credentials: access_token is oauth_token, this is oauth_token_secret.
@@ -36,7 +39,8 @@ constexpr std::size_t kMaxTokenResponseBytes = 1 << 20;
 /// Parses a token endpoint response (RFC 6749 §5.1/§5.2) with the provider's quirks.
 ///  - JSON, or the form-encoded shape legacy providers send (GitHub without Accept: json);
 ///  - 200 and 201 are success unless the body carries an `error` member (GitHub, Slack `ok:false`);
-///  - `expires_in` as number or numeric string; absent → no expiry; computed from `now_ms`;
+///  - `expires_in` as number or numeric string; absent → no expiry; computed from `now_ms`, which
+///    is also the issue time (issued_at_ms);
 ///  - a missing `scope` falls back to `requested_scope`; unknown members ignored;
 ///  - `token_type` must be Bearer (any case; Slack's `bot`/`user` too) or absent (Bearer assumed),
 ///    else malformed_response.
