@@ -13,7 +13,7 @@ import { runCrashLab } from './crash_lab.mjs';
 
 const SEED = Number(process.env.LATCHKEY_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
-test(`200 SIGKILLs during refreshes with rotation (seed ${SEED})`, { timeout: 240000 }, async () => {
+test(`200 SIGKILLs during refreshes with rotation (seed ${SEED})`, { timeout: 560000 }, async () => {
   console.log(`crash test seed: ${SEED} (LATCHKEY_CRASH_SEED=${SEED} replays it)`);
   const { report, final, violations } = await runCrashLab({
     seed: SEED, cliKills: 170, gatewayKills: 29, log: (t) => console.log(t),

@@ -163,7 +163,11 @@ export class CrashLab {
       injected: 0, // requests the upstream received
     };
     this.calibration = {};
+    this.phaseMs = {};
   }
+
+  /// A bench's time bound: the phases stop killing past it (the report says how many kills ran).
+  pastDeadline() { return this.deadline !== undefined && Date.now() > this.deadline; }
 
   violation(text) {
     this.violations.push(text);
@@ -292,8 +296,10 @@ export class CrashLab {
       this.violation(`${p}: lost at the AS, but latchkey token answered exit ${r.status}: ${r.stdout}${r.stderr}`);
     }
     await this.settle();
+    const t0 = Date.now();
     await this.connect(p);
     this.counts.reconnects += 1;
+    this.phaseMs.reconnecting = (this.phaseMs.reconnecting ?? 0) + Date.now() - t0;
     const again = await this.inspect(p);
     if (again.state !== 'healthy') this.violation(`${p}: not healthy after connecting again`);
   }
@@ -353,21 +359,18 @@ export class CrashLab {
 
   // --- phase 1: `latchkey token` killed during refreshes -----------------------------------
 
-  /// A kill delay: half of them anywhere in the process's life, half inside the refresh round
-  /// trip (from about when the request leaves to about when the process exits).
+  /// A kill delay: a uniformly random moment of a `latchkey token --force-refresh`'s measured
+  /// life (and a little past it, so some runs end first), so the kills fall on the refresh round
+  /// trip as often as a crash at a random moment would.
   killDelay() {
-    const c = this.calibration.cli;
-    const end = c.spawn_to_exit_ms * 1.1;
-    if (this.rand() < 0.5) return this.rand() * end;
-    const from = Math.max(0, c.spawn_to_as_ms - 5);
-    return from + this.rand() * (c.spawn_to_exit_ms + 5 - from);
+    return this.rand() * this.calibration.cli.spawn_to_exit_ms * 1.1;
   }
 
   async cliPhase(kills) {
     const started = Date.now();
     let left = kills;
     await Promise.all(this.principals.map(async (p) => {
-      while (left > 0) {
+      while (left > 0 && !this.pastDeadline()) {
         const forced = this.rand() < 0.6;
         const { r, killed } = await this.tokenRun(p, forced, this.killDelay());
         if (killed) {
@@ -393,7 +396,8 @@ export class CrashLab {
     }));
     const ok = await integrityCheck(this.store);
     if (ok !== 'ok') this.violation(`PRAGMA integrity_check after the cli phase: ${ok}`);
-    this.log(`cli phase: ${this.counts.kills.cli} kills in ${Date.now() - started} ms`);
+    this.phaseMs.cli = Date.now() - started;
+    this.log(`cli phase: ${this.counts.kills.cli} kills in ${this.phaseMs.cli} ms`);
   }
 
   // --- phase 2: latchkeyd killed during refresh storms --------------------------------------
@@ -465,7 +469,7 @@ export class CrashLab {
     this.checkStorm(first, new Set(), false);
     this.calibration.gateway = { storm_ms: stormMs };
     this.log(`calibration (latchkeyd storm): ${stormMs} ms`);
-    while (this.counts.kills.gateway < kills) {
+    while (this.counts.kills.gateway < kills && !this.pastDeadline()) {
       const stormed = this.storm(gw);
       await sleep(this.rand() * stormMs * 1.2);
       life.killAt = Date.now();
@@ -482,7 +486,8 @@ export class CrashLab {
     }
     gw.child.kill('SIGTERM');
     await gw.exited;
-    this.log(`gateway phase: ${this.counts.kills.gateway} kills in ${Date.now() - started} ms`);
+    this.phaseMs.gateway = Date.now() - started;
+    this.log(`gateway phase: ${this.counts.kills.gateway} kills in ${this.phaseMs.gateway} ms`);
   }
 
   // --- phase 3: one real lease ------------------------------------------------------------
@@ -613,6 +618,7 @@ export class CrashLab {
         spawn_to_exit: this.calibration.cli?.spawn_to_exit_ms,
         gateway_storm: this.calibration.gateway?.storm_ms,
       },
+      phase_ms: this.phaseMs,
       leases_ended_by_lab: this.counts.leasesEnded,
       natural_exits: this.counts.natural,
       tokens_printed: this.counts.printed,
@@ -641,9 +647,10 @@ export class CrashLab {
 
 /// The whole experiment: { report (summarize()), final (finalPhase()), violations }.
 export async function runCrashLab({
-  seed, cliKills, gatewayKills, principals, log = () => {}, calibrationRuns = 3,
+  seed, cliKills, gatewayKills, principals, log = () => {}, calibrationRuns = 3, deadline,
 }) {
   const lab = await CrashLab.start({ seed, principals, log });
+  lab.deadline = deadline;
   try {
     await lab.calibrate(calibrationRuns);
     await lab.cliPhase(cliKills);
