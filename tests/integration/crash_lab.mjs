@@ -371,12 +371,13 @@ export class CrashLab {
     let left = kills;
     await Promise.all(this.principals.map(async (p) => {
       while (left > 0 && !this.pastDeadline()) {
+        left -= 1;  // taken before the run, so the workers together kill exactly `kills` times
         const forced = this.rand() < 0.6;
         const { r, killed } = await this.tokenRun(p, forced, this.killDelay());
         if (killed) {
-          left -= 1;
           this.counts.kills.cli += 1;
         } else {
+          left += 1;
           this.counts.natural += 1;
         }
         await this.settle();
