@@ -172,14 +172,17 @@ class GetToken : public Operation<AccessToken> {
     if (r.status == "needs_reauth") return fail(reauth_error(ref_, r.last_error));
     // OAuth 1.0a token credentials neither expire nor refresh: a forced refresh has nothing to do.
     if (r.grant == "oauth1") return deliver(false);
-    if (!force_ && fresh(r, *provider_, now)) return deliver(false);
+    // A forced op that waited on another refresher takes only a token other than the one it was
+    // asked to replace (theirs); if their refresh failed, it refreshes itself.
+    const bool replaced = r.access_token_sealed != replaced_access_;
+    if (!force_ && replaced && fresh(r, *provider_, now)) return deliver(false);
     const bool can_refetch = r.grant == "client_credentials" || !r.refresh_token_sealed.empty();
     if (!can_refetch) {
       if (!force_ && usable(r, now)) return deliver(false);
       return fail(reauth_error(ref_, "the access token expired and '" + ref_.provider + "' issued no refresh token"));
     }
     if (r.breaker_until_ms > now) {
-      if (!force_ && usable(r, now)) return deliver(false);
+      if (!force_ && replaced && usable(r, now)) return deliver(false);
       Error e = make_error(ErrorCode::rate_limited, "refreshing '" + ref_.provider +
                                                         "' failed repeatedly, so latchkey is pausing retries: " +
                                                         r.last_error);
@@ -188,8 +191,9 @@ class GetToken : public Operation<AccessToken> {
     }
     if (!r.lease_id.empty() && r.lease_until_ms > now && r.lease_id != lease_id_) {
       // Someone else is refreshing: use the current token while it lasts, else wait for theirs.
-      if (!force_ && usable(r, now)) return deliver(false);
-      force_ = false;  // their refresh satisfies a forced one too
+      if (!force_ && replaced && usable(r, now)) return deliver(false);
+      if (force_) replaced_access_ = r.access_token_sealed;
+      force_ = false;  // their refresh (a token other than replaced_access_) satisfies a forced one too
       // Wait past the lease's end: a refresher that died (a killed process) holds it until
       // then, and then this op takes over. Only one that keeps renewing outlasts the wait.
       if (wait_started_ms_ == 0) wait_started_ms_ = now;
@@ -413,6 +417,7 @@ class GetToken : public Operation<AccessToken> {
 
   ConnectionRef ref_;
   bool force_;
+  std::string replaced_access_;  // sealed: the token a forced op waited on another refresher to replace
   int rounds_ = 0;
   std::int64_t wait_started_ms_ = 0;
   int attempt_ = 0;
