@@ -211,7 +211,7 @@ function providerDef(key, as, apiBase, extra = {}) {
     default_scopes: ['api:read'],
     token_endpoint_auth_method: 'client_secret_basic',
     expiry_buffer_seconds: 0,
-    injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
+    injection: { hosts: [new URL(apiBase).origin], header: 'Authorization', prefix: 'Bearer ', query_param: null },
     ...extra,
   };
 }

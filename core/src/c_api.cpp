@@ -60,6 +60,12 @@ class Args {
     if (!it->second.is<std::string>()) return wrong(key, "a string"), std::nullopt;
     return it->second.get<std::string>();
   }
+  std::int64_t integer(const char* key, std::int64_t fallback) {
+    auto it = o_.find(key);
+    if (it == o_.end() || it->second.is<picojson::null>()) return fallback;
+    if (!it->second.is<std::int64_t>()) return wrong(key, "a whole number"), fallback;
+    return it->second.get<std::int64_t>();
+  }
   bool flag(const char* key) {
     auto it = o_.find(key);
     if (it == o_.end() || it->second.is<picojson::null>()) return false;
@@ -222,6 +228,7 @@ Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string
     r.account = a.str("account");  // absent: named from the provider's identity endpoint
     r.scopes = a.strings("scopes");
     r.template_values = a.map("template_values");
+    r.timeout_ms = a.integer("timeout_ms", 0);
     out = engine.device_authorize(std::move(r));
   } else if (op == "device_poll") {
     a.require("handle");

@@ -334,8 +334,8 @@ class CompleteCallback : public Operation<ConnectionInfo> {
   // get distinct names.
   void name_account() {
     auto named = [this](std::string name) { save(name); };
-    if (!oauth1_) return identify_account(*this, provider_, tokens_.access_token, named);
-    identify_account(*this, provider_, tokens_.access_token, named, [this](HttpRequest& req) {
+    if (!oauth1_) return identify_account(*this, provider_, tokens_, named);
+    identify_account(*this, provider_, tokens_, named, [this](HttpRequest& req) {
       OAuth1Credentials c = oauth1_client_;
       c.token = tokens_.access_token;
       c.token_secret = tokens_.token_secret;

@@ -28,6 +28,7 @@ class DeviceAuthorize : public Operation<DeviceAuthorization> {
  private:
   void run() override {
     if (req_.principal.empty()) return fail(make_error(ErrorCode::invalid_request, "a principal is required"));
+    if (req_.timeout_ms < 0) return fail(make_error(ErrorCode::invalid_request, "the device sign-in timeout must not be negative"));
     Steps::provider(*this, req_.provider, [this](Result<Provider> p) {
       if (!p) return fail(p.error());
       if (p->auth_mode != AuthMode::oauth2) {
@@ -83,7 +84,10 @@ class DeviceAuthorize : public Operation<DeviceAuthorization> {
     rec.template_values = values_;
     rec.interval_ms = grant.interval_ms;
     rec.created_at_ms = now_ms();
-    rec.expires_at_ms = now_ms() + grant.lifetime_ms;
+    // The host's own limit (--timeout) ends the sign-in as the code's expiry would: every poll,
+    // waiting or once, then answers alike.
+    const std::int64_t lifetime_ms = req_.timeout_ms > 0 ? std::min(grant.lifetime_ms, req_.timeout_ms) : grant.lifetime_ms;
+    rec.expires_at_ms = now_ms() + lifetime_ms;
     value_ = to_json(rec);
     result_.handle = std::move(handle);
     result_.user_code = std::move(grant.user_code);
@@ -173,7 +177,8 @@ class DevicePoll : public Operation<DevicePollStatus> {
   // only just been shown the code), and stop once the code has expired.
   void wait() {
     if (now_ms() >= rec_.expires_at_ms) return expired();
-    Steps::sleep(*this, rec_.interval_ms, [this] {
+    // Not past the end: a short --timeout must not be overslept by a long interval.
+    Steps::sleep(*this, std::min(rec_.interval_ms, rec_.expires_at_ms - now_ms()), [this] {
       if (now_ms() >= rec_.expires_at_ms) return expired();
       poll();
     });
@@ -298,8 +303,9 @@ class DevicePoll : public Operation<DevicePollStatus> {
   void expired() {
     finish([this] {
       fail(make_error(ErrorCode::state_expired,
-                      "the code expired before the sign-in was approved; start again with `latchkey connect " +
-                          rec_.provider + " --device` and enter the new code sooner"));
+                      "the sign-in was not approved before its code expired (or the time allowed ran out); "
+                      "start again with `latchkey connect " + rec_.provider +
+                          " --device` and enter the new code sooner"));
     });
   }
 
@@ -313,7 +319,7 @@ class DevicePoll : public Operation<DevicePollStatus> {
 
   void approved() {
     if (!rec_.account.empty()) return save(rec_.account);
-    identify_account(*this, provider_, tokens_.access_token, [this](std::string name) { save(name); });
+    identify_account(*this, provider_, tokens_, [this](std::string name) { save(name); });
   }
 
   void save(const std::string& account) {

@@ -7,6 +7,7 @@
 #include "discover_resource.hpp"
 #include "latchkey/catalog.hpp"
 #include "ops.hpp"
+#include "origin.hpp"
 #include "url.hpp"
 
 namespace latchkey::detail {
@@ -124,7 +125,7 @@ class DiscoverResource : public Operation<ProviderInfo> {
     if (!u) return u.error();
     provider_.resource = req_.resource_url;
     provider_.api_base_url = req_.resource_url;
-    provider_.injection.hosts = {u->host};
+    provider_.injection.hosts = {origin_of(*u)};  // with its port: another port is another server
     if (!meta_.resource_name.empty()) provider_.display_name = meta_.resource_name;
     if (!meta_.scopes_supported.empty()) {
       provider_.default_scopes = meta_.scopes_supported;
@@ -132,8 +133,7 @@ class DiscoverResource : public Operation<ProviderInfo> {
     }
     // The token's audience is the resource, so the server's userinfo would not take it.
     if (provider_.identity) {
-      auto info = parse_url(provider_.identity->url);
-      if (!info || !host_allowed(provider_.injection, info->host)) provider_.identity.reset();
+      if (!origin_allowed(provider_.injection, provider_.identity->url)) provider_.identity.reset();
     }
     return validate_provider(provider_);
   }

@@ -50,8 +50,11 @@ std::unique_ptr<Operation<RemoveResult>> make_delete_app(Engine& engine, std::st
 /// Names a new connection's account from the provider's identity endpoint (with the fresh
 /// access token); any failure, or no identity endpoint, gives "default". `sign`, when given,
 /// authorizes the request instead of the provider's token injection (OAuth 1.0a signs it);
-/// false from it gives "default".
-void identify_account(OperationBase& op, const Provider& provider, const std::string& access_token,
+/// false from it gives "default". A resource-bound provider (`resource` set, RFC 8707) never
+/// sends its token anywhere but the resource: its account is named from the ID token's `sub`
+/// (from the provider's issuer), else after the resource's host[:port]; an identity endpoint is
+/// asked only when it is on the resource's own origin.
+void identify_account(OperationBase& op, const Provider& provider, const TokenSet& tokens,
                       std::function<void(std::string)> then,
                       const std::function<bool(HttpRequest&)>& sign = nullptr);
 

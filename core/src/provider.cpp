@@ -7,6 +7,7 @@
 #include <set>
 
 #include "json.hpp"
+#include "origin.hpp"
 #include "pattern.hpp"
 #include "provider_fields.hpp"
 #include "url.hpp"
@@ -384,10 +385,13 @@ Result<Provider> provider_from_object(const Object& o) {
     LK_TRY(inj.str("prefix", &p.injection.prefix, false));
     LK_TRY(inj.str("query_param", &p.injection.query_param, true));
   }
+  // Entries are origins; a bare host name (the catalog's form, older stored providers') is
+  // https on 443, and is written back as the origin it means.
+  for (auto& entry : p.injection.hosts) entry = detail::canonical_origin(entry);
   if (!hosts_given && !p.api_base_url.empty()) {
-    // A custom provider that names only its API base URL may send tokens to that host alone.
+    // A custom provider that names only its API base URL may send tokens to that origin alone.
     auto u = detail::parse_url(p.api_base_url);
-    if (u) p.injection.hosts = {u->host};
+    if (u) p.injection.hosts = {detail::origin_of(*u)};
   }
 
   LK_TRY(r.strings("available_scopes", &p.available_scopes));
@@ -516,19 +520,12 @@ bool valid_hostname(std::string_view host) {
   }
 }
 
-/// Exact, or "*.example.com" for strict subdomains of example.com at any depth.
-bool host_matches(std::string_view pattern, std::string_view host) {
-  if (pattern.size() > 2 && pattern.substr(0, 2) == "*.") {
-    std::string_view suffix = pattern.substr(1);  // ".example.com"
-    if (host.size() <= suffix.size() || host.substr(host.size() - suffix.size()) != suffix) return false;
-    return host[host.size() - suffix.size() - 1] != '.';
-  }
-  return pattern == host;
-}
-
-bool host_covered(const Injection& injection, std::string_view host) {
-  for (const auto& pattern : injection.hosts) {
-    if (host_matches(pattern, host)) return true;
+/// Whether a URL of the definition itself (placeholders and all) is inside the injection
+/// origins: compared as text, so "https://{shop}.myshopify.com" covers "https://{shop}.myshopify.com/admin".
+bool origin_covered(const Injection& injection, const detail::Url& url) {
+  for (const auto& entry : injection.hosts) {
+    auto o = detail::parse_origin(entry);
+    if (o && detail::origin_matches(*o, url)) return true;
   }
   return false;
 }
@@ -536,15 +533,22 @@ bool host_covered(const Injection& injection, std::string_view host) {
 Status check_injection_host(const std::string& pattern, const std::map<std::string, std::string>& samples) {
   std::string what = "injection.hosts entry " + quote(pattern);
   if (pattern != lower(pattern)) return invalid(what + " must be lower-case");
+  auto origin = detail::parse_origin(pattern);
+  if (!origin) return invalid(origin.error().message);
   // Placeholders stand for one label's worth of characters while checking the shape.
-  std::string host = substitute(pattern, samples);
+  std::string host = substitute(origin->host, samples);
   bool wildcard = host.size() > 2 && host.substr(0, 2) == "*.";
   std::string_view base = wildcard ? std::string_view(host).substr(2) : std::string_view(host);
   if (!valid_hostname(base)) {
-    return invalid(what + " must be a host name (api.example.com) or *.domain (*.example.com), without scheme, port or path");
+    return invalid(what + " must be an origin (https://api.example.com, https://api.example.com:8443, "
+                   "https://*.example.com) or a bare host name (https on 443), without path or query");
   }
   if (wildcard && base.find('.') == std::string_view::npos && pattern.find('{') == std::string::npos) {
-    return invalid(what + " covers a whole top-level domain; name the provider's own domain, e.g. *.example.com");
+    return invalid(what + " covers a whole top-level domain; name the provider's own domain, e.g. https://*.example.com");
+  }
+  // The same rule as for endpoints: a token travels in clear only to this machine.
+  if (origin->scheme == "http" && (wildcard || !detail::is_loopback_host(host))) {
+    return invalid(what + " is plain http: tokens go over https, or http to a loopback address only");
   }
   return Ok{};
 }
@@ -756,9 +760,10 @@ Status check_injection(const Provider& p, const std::map<std::string, std::strin
     if (t.url->empty()) continue;
     auto u = detail::parse_url(*t.url);
     if (!u) return invalid(std::string(t.field) + ": " + u.error().message);
-    if (!host_covered(inj, u->host)) {
-      return invalid(std::string(t.field) + " host " + quote(u->host) +
-                     " is not allowed by injection.hosts; add it (or a *.domain pattern) to injection.hosts");
+    if (!origin_covered(inj, *u)) {
+      return invalid(std::string(t.field) + " origin " + quote(detail::origin_of(*u)) +
+                     " is not allowed by injection.hosts (" + detail::origins_text(inj.hosts) +
+                     "); add that origin (or an https://*.domain pattern) to injection.hosts");
     }
   }
   return Ok{};
@@ -1015,8 +1020,9 @@ Result<Provider> resolve_provider(const Provider& provider, const std::map<std::
   }
   Provider out = provider;
   for (auto& [field, value] : url_fields(out)) *value = substitute(*value, chosen);
-  // Host names compare case-insensitively; injection patterns are kept lower-case.
-  for (auto& host : out.injection.hosts) host = lower(substitute(host, chosen));
+  // Host names compare case-insensitively; injection origins are kept lower-case, and a value
+  // that carries a port ("gitlab.example.com:8443") makes the entry that origin.
+  for (auto& host : out.injection.hosts) host = detail::canonical_origin(lower(substitute(host, chosen)));
   for (auto& param : out.authorization_params) param.second = substitute(param.second, chosen);
   for (auto& param : out.token_params) param.second = substitute(param.second, chosen);
   out.template_params.clear();
@@ -1141,45 +1147,13 @@ Result<Provider> provider_from_discovery(const std::string& key, const std::stri
 
   auto u = detail::parse_url(issuer);
   if (!u) return invalid("issuer: " + u.error().message);
-  p.injection.hosts = {u->host};
+  p.injection.hosts = {detail::origin_of(*u)};
   // OpenID userinfo names the account (its `sub` is always there) when the token may go there.
-  if (!p.userinfo_endpoint.empty()) {
-    auto info = detail::parse_url(p.userinfo_endpoint);
-    if (info && host_allowed(p.injection, info->host)) {
-      p.identity = Identity{p.userinfo_endpoint, "sub", {}};
-    }
+  if (!p.userinfo_endpoint.empty() && origin_allowed(p.injection, p.userinfo_endpoint)) {
+    p.identity = Identity{p.userinfo_endpoint, "sub", {}};
   }
   LK_TRY(validate_provider(p));
   return p;
-}
-
-bool host_allowed(const Injection& injection, const std::string& host_in) {
-  std::string host = lower(host_in);
-  // Drop a port; anything after ':' that is not a port makes the host invalid.
-  std::size_t colon = std::string::npos;
-  if (!host.empty() && host.front() == '[') {
-    auto close = host.find(']');
-    if (close == std::string::npos) return false;
-    if (close + 1 < host.size()) {
-      if (host[close + 1] != ':') return false;
-      colon = close + 1;
-    }
-  } else {
-    colon = host.find(':');
-  }
-  if (colon != std::string::npos) {
-    std::string_view port = std::string_view(host).substr(colon + 1);
-    if (port.empty() || port.size() > 5) return false;
-    for (char c : port) {
-      if (c < '0' || c > '9') return false;
-    }
-    host.resize(colon);
-  }
-  if (!valid_hostname(host)) return false;
-  for (const auto& pattern : injection.hosts) {
-    if (host_matches(lower(pattern), host)) return true;
-  }
-  return false;
 }
 
 }  // namespace latchkey

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "latchkey/engine.hpp"
+#include "origin.hpp"
 #include "steps.hpp"
 #include "url.hpp"
 
@@ -20,12 +21,6 @@ bool has_scheme(const std::string& url) {
     if (!ok) return false;
   }
   return true;
-}
-
-std::string allowed_hosts(const Injection& injection) {
-  std::string s;
-  for (const auto& h : injection.hosts) s += (s.empty() ? "" : ", ") + h;
-  return s;
 }
 
 }  // namespace
@@ -46,13 +41,13 @@ Result<HttpRequest> sign_with(const RequestSigner& signer, HttpRequest req) {
   }
   auto url = detail::parse_url(req.url);
   if (!url) return url.error();
-  if (url->scheme != "https" && !detail::is_loopback_host(url->host)) {
-    return make_error(ErrorCode::invalid_request, "tokens are only sent over https");
-  }
-  if (!host_allowed(signer.injection, url->host)) {
-    return make_error(ErrorCode::invalid_request, "'" + url->host + "' is not a host '" + signer.provider +
-                                                      "' tokens may be sent to (allowed: " +
-                                                      allowed_hosts(signer.injection) + ")");
+  // The origin, not the host name: another port or scheme on the same host is another server.
+  const bool clear = url->scheme != "https" && !detail::is_loopback_host(url->host);
+  if (clear || !origin_allowed(signer.injection, req.url)) {
+    return make_error(ErrorCode::invalid_request, std::string(clear ? "tokens are only sent over https: " : "") + "'" +
+                                                      detail::origin_of(*url) + "' is not an origin '" +
+                                                      signer.provider + "' tokens may be sent to (allowed: " +
+                                                      detail::origins_text(signer.injection.hosts) + ")");
   }
   req.follow_redirects = false;
   if (signer.access_token.empty()) return req;  // only the destination was asked about

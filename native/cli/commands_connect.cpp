@@ -107,13 +107,19 @@ void add_connect_commands(CLI::App& app, Session& session) {
     cmd->add_option("--account", a->account, "Name for this account (default: from the provider's identity)");
     cmd->add_flag("--no-browser", a->no_browser, "Only print the link");
     cmd->add_flag("--device", a->device,
-                  "Sign in on another device with a code (RFC 8628 device grant); waits until the code expires");
+                  "Sign in on another device with a code (RFC 8628 device grant); waits until the code expires, "
+                  "or --timeout seconds when given");
     cmd->add_option("--port", a->port, "Loopback port for the redirect (default: any free port)");
-    cmd->add_option("--timeout", a->timeout, "Seconds to wait for the sign-in (default 300)")->check(CLI::Range(1, 3600));
+    auto* timeout = cmd->add_option("--timeout", a->timeout, "Seconds to wait for the sign-in (default 300)")
+                        ->check(CLI::Range(1, 3600));
     cmd->add_flag("--json", a->json, "Print the connection as JSON");
-    cmd->callback([&session, a] {
-      session.action = [&session, a] {
-        if (a->device) return run_device_connect(session, a->provider, split_list(a->scopes), a->account, a->json);
+    cmd->callback([&session, a, timeout] {
+      session.action = [&session, a, timeout] {
+        if (a->device) {
+          // Only an explicit --timeout shortens a device sign-in; without one it lasts as long as its code.
+          return run_device_connect(session, a->provider, split_list(a->scopes), a->account,
+                                    timeout->count() ? a->timeout : 0, a->json);
+        }
         return run_connect(session, a->provider, split_list(a->scopes), a->account, !a->no_browser, a->port,
                            a->timeout, a->json);
       };

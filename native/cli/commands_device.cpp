@@ -9,7 +9,7 @@
 namespace latchkey::cli {
 
 int run_device_connect(Session& session, const std::string& provider, std::vector<std::string> scopes,
-                       const std::string& account, bool json) {
+                       const std::string& account, int timeout_s, bool json) {
   auto m = session.managed(provider);
   if (!m) return report(m.error(), json);
   if (*m) {
@@ -29,6 +29,7 @@ int run_device_connect(Session& session, const std::string& provider, std::vecto
   req.provider = provider;
   req.account = account;
   req.scopes = std::move(scopes);
+  req.timeout_ms = std::int64_t{timeout_s} * 1000;  // 0: until the code expires
   auto start = host.run(host.engine().device_authorize(req));
   if (!start) return report(start.error(), json);
 
@@ -42,8 +43,12 @@ int run_device_connect(Session& session, const std::string& provider, std::vecto
     std::cerr << "(or open " << term(start->verification_uri_complete) << ", which carries the code)\n";
   }
   if (auto qr = qr_terminal(link)) std::cerr << "\n" << *qr << "\n";
-  std::int64_t minutes = (start->expires_at_ms - native::Host::now_ms() + 59999) / 60000;
-  std::cerr << "Waiting for the approval (the code expires in " << minutes << " min)...\n" << std::flush;
+  const std::int64_t left_s = (start->expires_at_ms - native::Host::now_ms() + 999) / 1000;
+  if (timeout_s > 0 && left_s <= timeout_s) {
+    std::cerr << "Waiting for the approval (up to " << left_s << " s)...\n" << std::flush;
+  } else {
+    std::cerr << "Waiting for the approval (the code expires in " << (left_s + 59) / 60 << " min)...\n" << std::flush;
+  }
 
   auto c = host.run(host.engine().device_poll({session.principal, start->handle}));
   if (!c) return report(c.error(), json);

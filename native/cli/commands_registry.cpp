@@ -98,7 +98,7 @@ struct ProviderFlags {
     cmd->add_option("--issuer", issuer, "Issuer identifier (RFC 9207 iss is then checked)");
     cmd->add_option("--api-base-url", api_base_url, "Base for relative `latchkey request` paths");
     cmd->add_option("--scopes", scopes, "Default scopes (comma-separated)");
-    cmd->add_option("--inject-host", hosts, "Hosts the token may be sent to (default: the API base URL's host)");
+    cmd->add_option("--inject-host", hosts, "Origins the token may be sent to (https://host[:port]; a bare host name is https on 443; default: the API base URL's origin)");
     cmd->add_option("--auth-method", auth_method, "client_secret_basic | client_secret_post | none | private_key_jwt");
     cmd->add_option("--pkce", pkce, "required | supported | unsupported");
     cmd->add_option("--grant", mode, "oauth2 (default) | client_credentials");

@@ -16,6 +16,8 @@ int exit_code_for(ErrorCode code) {
   switch (code) {
     case ErrorCode::needs_reauth:
     case ErrorCode::invalid_grant:
+    // A sign-in that expired or ran out of time: nothing local is wrong, the user authorizes again.
+    case ErrorCode::state_expired:
       return kNeedsReauth;
     case ErrorCode::provider_error:
     case ErrorCode::malformed_response:

@@ -62,8 +62,9 @@ bool open_in_browser(const std::string& url);
 int run_connect(Session& session, const std::string& provider, std::vector<std::string> scopes,
                 const std::string& account, bool open_browser, int port, int timeout_s, bool json);
 
-/// `connect --device`: the device authorization grant (prints the code, polls until done).
+/// `connect --device`: the device authorization grant (prints the code, polls until done, or
+/// until `timeout_s` seconds have passed when it is not 0; both end with state_expired, exit 3).
 int run_device_connect(Session& session, const std::string& provider, std::vector<std::string> scopes,
-                       const std::string& account, bool json);
+                       const std::string& account, int timeout_s, bool json);
 
 }  // namespace latchkey::cli

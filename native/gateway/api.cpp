@@ -325,12 +325,26 @@ ApiResponse connect_cc(native::Host& host, const ApiRequest& req, const std::str
   return from_result(host.run(host.engine().connect_client_credentials(std::move(ref), std::move(in->scopes))));
 }
 
-/// POST /v1/providers/{key}/device: asks the provider for a user code for the caller.
+/// POST /v1/providers/{key}/device: asks the provider for a user code for the caller. An
+/// optional "timeout_ms" (1 to 3600000) ends the sign-in sooner than the code's own lifetime: polls
+/// after it answer state_expired, as for an expired code.
 ApiResponse device_start(native::Host& host, const ApiRequest& req, const std::string& principal,
                          const std::string& provider) {
-  auto in = parse_account_scopes(req.body);
+  std::int64_t timeout_ms = 0;
+  std::string body = req.body;
+  if (auto o = parse_object(body); o && o->count("timeout_ms")) {
+    const Value& t = o->at("timeout_ms");
+    if (!t.is<std::int64_t>() || t.get<std::int64_t>() < 1 || t.get<std::int64_t>() > 3600000) {
+      return error_response(400, "invalid_request", "timeout_ms must be a whole number of milliseconds, 1 to 3600000");
+    }
+    timeout_ms = t.get<std::int64_t>();
+    o->erase("timeout_ms");
+    body = detail::json::serialize(Value(*o));
+  }
+  auto in = parse_account_scopes(body);
   if (!in) return from_error(in.error());
   DeviceRequest d;
+  d.timeout_ms = timeout_ms;
   d.principal = principal;
   d.provider = provider;
   d.account = in->account.value_or("");

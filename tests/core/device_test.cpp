@@ -240,6 +240,54 @@ TEST_F(Device, StopsAtExpiresInWithoutAskingAgain) {
   EXPECT_EQ(again.error().code, ErrorCode::invalid_state);
 }
 
+// The host's own limit (connect --device --timeout 3) ends the sign-in as the code's expiry
+// would: at 3 s, however long the code lives and however long the interval is.
+TEST_F(Device, ATimeoutEndsTheSignInAsExpiryDoes) {
+  device = respond(200, device_answer(600, 1));
+  DeviceRequest r;
+  r.principal = "alice";
+  r.provider = "acme";
+  r.timeout_ms = 3000;
+  const std::int64_t started = host.now_ms;
+  auto s = host.run(engine->device_authorize(r));
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->expires_at_ms, started + 3000);
+  host.sleeps.clear();
+  polls = {oauth_error("authorization_pending"), oauth_error("authorization_pending"), oauth_error("authorization_pending"),
+           oauth_error("authorization_pending")};
+  auto c = poll(s->handle);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, ErrorCode::state_expired);
+  EXPECT_NE(c.error().message.find("start again"), std::string::npos) << c.error().message;
+  EXPECT_EQ(host.slept_ms(), 3000);
+  EXPECT_EQ(token_calls().size(), 2u);  // at 1 s and 2 s; at 3 s the time allowed is over
+  EXPECT_EQ(device_records(), 0u);
+
+  // A long interval is not overslept: with 5 s between polls, a 3 s limit still ends at 3 s.
+  device = respond(200, device_answer(600, 5));
+  auto slow = host.run(engine->device_authorize(r));
+  ASSERT_TRUE(slow.ok());
+  host.sleeps.clear();
+  auto ended = poll(slow->handle);
+  ASSERT_FALSE(ended.ok());
+  EXPECT_EQ(ended.error().code, ErrorCode::state_expired);
+  EXPECT_EQ(host.slept_ms(), 3000);
+
+  // A poll once after the limit answers the same.
+  auto once = host.run(engine->device_authorize(r));
+  ASSERT_TRUE(once.ok());
+  host.now_ms += 3000;
+  EXPECT_EQ(host.run(engine->device_poll_once({"alice", once->handle})).error().code, ErrorCode::state_expired);
+
+  // A limit longer than the code's life changes nothing; a negative one is refused.
+  r.timeout_ms = 3600 * 1000;
+  auto longer = host.run(engine->device_authorize(r));
+  ASSERT_TRUE(longer.ok());
+  EXPECT_EQ(longer->expires_at_ms, host.now_ms + 600 * 1000);
+  r.timeout_ms = -1;
+  EXPECT_EQ(host.run(engine->device_authorize(r)).error().code, ErrorCode::invalid_request);
+}
+
 TEST_F(Device, MalformedPollAnswersStop) {
   auto html = flow({respond(200, "<!DOCTYPE html><html>login</html>", "text/html")});
   ASSERT_FALSE(html.ok());

@@ -104,7 +104,7 @@ TEST_F(Mcp, DiscoversRegistersAndSavesTheProviderWithItsResource) {
   EXPECT_EQ(p.resource, kResource);
   EXPECT_EQ(p.issuer, kIssuer);
   EXPECT_EQ(p.display_name, "Example MCP");
-  EXPECT_EQ(p.injection.hosts, std::vector<std::string>{"mcp.example.com"});  // the token goes to the resource only
+  EXPECT_EQ(p.injection.hosts, std::vector<std::string>{"https://mcp.example.com"});  // the token goes to the resource only
   EXPECT_EQ(p.default_scopes, std::vector<std::string>{"mcp:tools"});
   EXPECT_TRUE(p.pushed_authorization_request_endpoint.empty());
 
@@ -168,6 +168,77 @@ TEST_F(Mcp, ResourceAndPkceGoOnTheAuthorizationAndTokenRequests) {
   auto refresh = form_fields(host.calls.back().body);
   EXPECT_EQ(refresh["grant_type"], "refresh_token");
   EXPECT_EQ(refresh["resource"], kResource);
+}
+
+// The resource's origin, port included: another port on its host is another server.
+TEST_F(Mcp, TheTokenGoesToTheResourcesOriginOnly) {
+  const std::string resource = "https://mcp.example.com:8443/mcp";
+  routes["https://mcp.example.com:8443/.well-known/oauth-protected-resource/mcp"] = respond(200, resource_metadata(resource));
+  auto r = discover(false, resource);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->provider.injection.hosts, std::vector<std::string>{"https://mcp.example.com:8443"});
+  AuthorizeRequest a;
+  a.provider = "mcp";
+  a.account = "me";
+  a.redirect_uri = "http://127.0.0.1:5555/oauth/callback";
+  auto start = host.run(engine->authorize(a));
+  ASSERT_TRUE(start.ok()) << start.error().message;
+  routes["https://as.example.com/token"] = respond(200, R"({"access_token":"AT","token_type":"Bearer","expires_in":3600})");
+  ASSERT_TRUE(host.run(engine->complete_callback({"default", "?code=xyz&state=" + start->state})).ok());
+  HttpRequest call;
+  call.url = resource;
+  EXPECT_TRUE(host.run(engine->sign_request({"default", "mcp", "me"}, call)).ok());
+  for (const char* other : {"https://mcp.example.com/mcp", "https://mcp.example.com:9443/mcp", "http://mcp.example.com:8443/mcp"}) {
+    call.url = other;
+    auto refused = host.run(engine->sign_request({"default", "mcp", "me"}, call));
+    ASSERT_FALSE(refused.ok()) << other;
+    EXPECT_NE(refused.error().message.find("(allowed: https://mcp.example.com:8443)"), std::string::npos)
+        << refused.error().message;
+  }
+}
+
+// RFC 8707: the resource's token never goes to the authorization server's userinfo — not even
+// one on the resource's own host (under host-name rules it went there, was refused, and the
+// account silently became "default"). The account is named from the ID token when it comes from
+// the issuer, else after the resource's host.
+TEST_F(Mcp, AccountsAreNamedWithoutSendingTheResourceTokenElsewhere) {
+  const std::string issuer = "https://mcp.example.com:9443";
+  routes["https://mcp.example.com/.well-known/oauth-protected-resource/mcp"] = respond(200, resource_metadata(kResource, issuer));
+  routes[issuer + "/.well-known/oauth-authorization-server"] =
+      respond(200, server_metadata(issuer, R"(,"userinfo_endpoint":"https://mcp.example.com:9443/me")"));
+  routes[issuer + "/reg"] = routes["https://as.example.com/reg"];
+  routes[issuer + "/me"] = respond(200, R"({"sub":"from-userinfo"})");
+  auto r = discover();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_FALSE(r->provider.identity.has_value());
+
+  struct Case {
+    const char* token_response;
+    const char* account;
+  } const cases[] = {
+      // No ID token: named after the resource's host.
+      {R"({"access_token":"AT1","token_type":"Bearer","expires_in":3600})", "mcp.example.com"},
+      // An ID token from the issuer: its subject.
+      {R"({"access_token":"AT2","token_type":"Bearer","expires_in":3600,"id_token":"eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL21jcC5leGFtcGxlLmNvbTo5NDQzIiwic3ViIjoiYWxpY2UiLCJhdWQiOiJkeW4tY2xpZW50In0.c2ln"})",
+       "alice"},
+      // One claiming another issuer names nothing.
+      {R"({"access_token":"AT3","token_type":"Bearer","expires_in":3600,"id_token":"eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2V2aWwuZXhhbXBsZS5jb20iLCJzdWIiOiJtYWxsb3J5IiwiYXVkIjoiZHluLWNsaWVudCJ9.c2ln"})",
+       "mcp.example.com"},
+  };
+  for (const auto& c : cases) {
+    AuthorizeRequest a;
+    a.provider = "mcp";
+    a.redirect_uri = "http://127.0.0.1:5555/oauth/callback";
+    auto start = host.run(engine->authorize(a));
+    ASSERT_TRUE(start.ok()) << start.error().message;
+    routes[issuer + "/token"] = respond(200, c.token_response);
+    host.calls.clear();
+    auto done = host.run(engine->complete_callback({"default", "?code=xyz&state=" + start->state}));
+    ASSERT_TRUE(done.ok()) << done.error().message;
+    EXPECT_EQ(done->account, c.account) << c.token_response;
+    for (const auto& call : host.calls) EXPECT_EQ(call.url.rfind(issuer + "/me", 0), std::string::npos) << call.url;
+    EXPECT_EQ(host.calls.size(), 1u);  // the token request, nothing else
+  }
 }
 
 TEST_F(Mcp, ProvidersWithoutAResourceKeepTheirRequestsAndJson) {

@@ -479,7 +479,7 @@ TEST_F(Lifecycle, SignRequestInjectsBearerOnlyForAllowedHosts) {
   req.url = "https://eu.files.acme.test/x";  // wildcard subdomain
   EXPECT_TRUE(host.run(engine->sign_request(ref, req)).ok());
   for (const char* bad : {"https://evil.test/v1/me", "https://api.acme.test.evil.test/", "https://files.acme.test/",
-                          "http://api.acme.test/v1/me"}) {
+                          "http://api.acme.test/v1/me", "https://api.acme.test:8443/v1/me"}) {
     req.url = bad;
     auto r = host.run(engine->sign_request(ref, req));
     ASSERT_FALSE(r.ok()) << bad;
@@ -547,6 +547,7 @@ TEST_F(Lifecycle, RequestSignerSignsAsSignRequestDoes) {
       {"?x=1", "https://api.acme.test?x=1"},
       {"https://api.acme.test/v1/me", "https://api.acme.test/v1/me"},
       {"https://eu.files.acme.test/x", "https://eu.files.acme.test/x"},  // *.files.acme.test
+      {"https://api.acme.test:443/v1/me", "https://api.acme.test:443/v1/me"},  // the default port, named
   };
   for (const auto& c : accepted) {
     HttpRequest req;
@@ -562,9 +563,16 @@ TEST_F(Lifecycle, RequestSignerSignsAsSignRequestDoes) {
     const char* url;
     const char* said;
   } const refused[] = {
-      {"https://evil.test/v1/me", "'evil.test' is not a host 'acme' tokens may be sent to"},
+      {"https://evil.test/v1/me", "'https://evil.test' is not an origin 'acme' tokens may be sent to"},
       {"http://api.acme.test/v1/me", "only sent over https"},
-      {"https://files.acme.test/", "'files.acme.test' is not a host"},  // the wildcard is for subdomains only
+      {"https://files.acme.test/", "'https://files.acme.test' is not an origin"},  // the wildcard is for subdomains only
+      // The definition's bare host names are https on 443: another port is another server, and
+      // the refusal names the origins that are allowed.
+      {"https://api.acme.test:8443/v1/me",
+       "'https://api.acme.test:8443' is not an origin 'acme' tokens may be sent to (allowed: https://api.acme.test, "
+       "https://*.files.acme.test)"},
+      {"https://eu.files.acme.test:444/x", "'https://eu.files.acme.test:444' is not an origin"},
+      {"https://api.acme.test.evil.test/", "is not an origin"},
   };
   for (const auto& c : refused) {
     HttpRequest req;

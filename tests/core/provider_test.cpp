@@ -127,8 +127,8 @@ TEST(Provider, MinimalCustomProviderGetsDefaults) {
   EXPECT_EQ(p.token_exchange_body_format, BodyFormat::form);
   EXPECT_FALSE(p.ping.has_value());
   EXPECT_FALSE(p.identity.has_value());
-  // Injection derived from api_base_url's host.
-  EXPECT_EQ(p.injection.hosts, std::vector<std::string>{"api.acme.example"});
+  // Injection derived from api_base_url's origin.
+  EXPECT_EQ(p.injection.hosts, std::vector<std::string>{"https://api.acme.example"});
   EXPECT_EQ(p.injection.header, "Authorization");
   EXPECT_EQ(p.injection.prefix, "Bearer ");
   EXPECT_EQ(p.injection.query_param, "");
@@ -261,7 +261,7 @@ TEST(Provider, AcceptsHttpOnlyToLoopback) {
   j = with(j, "token_endpoint", R"("http://127.0.0.1:3000/token")");
   j = with(j, "api_base_url", R"("http://localhost:3000/api")");
   Provider p = parse_ok(j);
-  EXPECT_EQ(p.injection.hosts, std::vector<std::string>{"localhost"});
+  EXPECT_EQ(p.injection.hosts, std::vector<std::string>{"http://localhost:3000"});
   ExpectInvalid(with(kMinimal, "token_endpoint", R"("http://auth.acme.example/oauth/token")"), "token_endpoint");
   ExpectInvalid(with(kMinimal, "authorization_endpoint", R"("http://127.0.0.1.evil.example/a")"),
                 "authorization_endpoint");
@@ -397,9 +397,29 @@ TEST(Provider, RejectsBadPatternsAndDefaults) {
 TEST(Provider, RejectsBadInjection) {
   ExpectInvalid(with(kMinimal, "injection", R"({"hosts": []})"), "injection.hosts");
   ExpectInvalid(without(kMinimal, "api_base_url"), "injection.hosts");
-  ExpectInvalid(with(kMinimal, "injection.hosts", R"(["https://api.acme.example"])"), "injection.hosts");
+  // A port needs its scheme: which one a bare "host:443" means would be a guess.
   ExpectInvalid(with(kMinimal, "injection.hosts", R"(["api.acme.example", "api.acme.example:443"])"),
                 "injection.hosts");
+  ExpectInvalid(with(kMinimal, "injection.hosts", R"(["api.acme.example", "https://api.acme.example/v1"])"),
+                "injection.hosts");
+  ExpectInvalid(with(kMinimal, "injection.hosts", R"(["api.acme.example", "https://api.acme.example?x=1"])"),
+                "injection.hosts");
+  ExpectInvalid(with(kMinimal, "injection.hosts", R"(["api.acme.example", "https://u@api.acme.example"])"),
+                "injection.hosts");
+  ExpectInvalid(with(kMinimal, "injection.hosts", R"(["api.acme.example", "ftp://api.acme.example"])"),
+                "injection.hosts");
+  ExpectInvalid(with(kMinimal, "injection.hosts", R"(["api.acme.example", "https://api.acme.example:0"])"),
+                "injection.hosts");
+  ExpectInvalid(with(kMinimal, "injection.hosts", R"(["api.acme.example", "https://api.acme.example:65536"])"),
+                "injection.hosts");
+  ExpectInvalid(with(kMinimal, "injection.hosts", R"(["api.acme.example", "https://api.acme.example:"])"),
+                "injection.hosts");
+  // Plain http only to this machine, and never for a whole domain.
+  ExpectInvalid(with(kMinimal, "injection.hosts", R"(["api.acme.example", "http://api.acme.example"])"),
+                "injection.hosts");
+  ExpectInvalid(with(kMinimal, "injection.hosts", R"(["api.acme.example", "http://*.localhost"])"),
+                "injection.hosts");
+  ExpectInvalid(with(kMinimal, "injection.hosts", R"(["HTTPS://api.acme.example"])"), "injection.hosts");
   ExpectInvalid(with(kMinimal, "injection.hosts", R"(["api.acme.example", "api.acme.example/v1"])"),
                 "injection.hosts");
   ExpectInvalid(with(kMinimal, "injection.hosts", R"(["API.acme.example"])"), "injection.hosts");
@@ -412,9 +432,40 @@ TEST(Provider, RejectsBadInjection) {
   ExpectInvalid(with(kMinimal, "injection.header", "null"), "injection");
   ExpectInvalid(with(kMinimal, "injection.header", R"("Bad Header")"), "injection.header");
   ExpectInvalid(with(kMinimal, "injection.prefix", R"("Bearer\r\nX-Evil: 1")"), "injection.prefix");
-  // A wildcard covers subdomains.
+  // A wildcard covers subdomains; the bare form is read as https on 443 and kept as that origin.
   Provider p = parse_ok(with(kMinimal, "injection.hosts", R"(["*.acme.example"])"));
-  EXPECT_EQ(p.injection.hosts, std::vector<std::string>{"*.acme.example"});
+  EXPECT_EQ(p.injection.hosts, std::vector<std::string>{"https://*.acme.example"});
+}
+
+// Entries are origins. The catalog's and older stored providers' bare host names mean https on
+// 443 (and are written back as such); the default port, named, is the same origin.
+TEST(Provider, InjectionEntriesAreOrigins) {
+  Provider p = parse_ok(with(kMinimal, "injection.hosts",
+                             R"(["api.acme.example", "https://api.acme.example:443/", "https://*.files.acme.example:8443",
+                                 "http://127.0.0.1:3000", "http://[::1]:80"])"));
+  EXPECT_EQ(p.injection.hosts, (std::vector<std::string>{"https://api.acme.example", "https://api.acme.example",
+                                                         "https://*.files.acme.example:8443", "http://127.0.0.1:3000",
+                                                         "http://[::1]"}));
+  auto doc = json::parse(provider_to_json(p), "provider_to_json output");
+  ASSERT_TRUE(doc.ok());
+  const auto& hosts = doc->get<json::Object>().at("injection").get<json::Object>().at("hosts").get<json::Array>();
+  ASSERT_EQ(hosts.size(), 5u);
+  EXPECT_EQ(hosts[0].get<std::string>(), "https://api.acme.example");
+  EXPECT_EQ(hosts[2].get<std::string>(), "https://*.files.acme.example:8443");
+
+  // An old stored provider whose API is on another port no longer reaches it by host name: its
+  // injection must name that origin, and the error says so.
+  std::string on_port = with(kMinimal, "api_base_url", R"("https://api.acme.example:8443/v1")");
+  auto old = provider_from_json(with(on_port, "injection.hosts", R"(["api.acme.example"])"));
+  ASSERT_FALSE(old.ok());
+  EXPECT_NE(old.error().message.find("api_base_url origin 'https://api.acme.example:8443' is not allowed by "
+                                     "injection.hosts (https://api.acme.example)"),
+            std::string::npos)
+      << old.error().message;
+  Provider fixed = parse_ok(with(on_port, "injection.hosts", R"(["https://api.acme.example:8443"])"));
+  EXPECT_EQ(fixed.injection.hosts, std::vector<std::string>{"https://api.acme.example:8443"});
+  // Named only by its API base URL, the token goes to that origin, port and all.
+  EXPECT_EQ(parse_ok(on_port).injection.hosts, std::vector<std::string>{"https://api.acme.example:8443"});
 }
 
 TEST(Provider, TokenOnlyGoesToInjectionHosts) {
@@ -540,15 +591,16 @@ TEST(Provider, ResolveShopifyShop) {
   EXPECT_EQ(r->authorization_endpoint, "https://my-store.myshopify.com/admin/oauth/authorize");
   EXPECT_EQ(r->token_endpoint, "https://my-store.myshopify.com/admin/oauth/access_token");
   EXPECT_EQ(r->api_base_url, "https://my-store.myshopify.com/admin/api");
-  EXPECT_EQ(r->injection.hosts, std::vector<std::string>{"my-store.myshopify.com"});
+  EXPECT_EQ(r->injection.hosts, std::vector<std::string>{"https://my-store.myshopify.com"});
   EXPECT_TRUE(r->template_params.empty());
-  EXPECT_TRUE(host_allowed(r->injection, "my-store.myshopify.com"));
-  EXPECT_FALSE(host_allowed(r->injection, "other.myshopify.com"));
+  EXPECT_TRUE(origin_allowed(r->injection, "https://my-store.myshopify.com/admin"));
+  EXPECT_FALSE(origin_allowed(r->injection, "https://other.myshopify.com/admin"));
+  EXPECT_FALSE(origin_allowed(r->injection, "https://my-store.myshopify.com:8443/admin"));
 
   // Host names are case-insensitive: an upper-case shop still yields a lower-case host pattern.
   auto upper = resolve_provider(p, {{"shop", "My-Store"}});
   ASSERT_TRUE(upper.ok()) << upper.error().message;
-  EXPECT_EQ(upper->injection.hosts, std::vector<std::string>{"my-store.myshopify.com"});
+  EXPECT_EQ(upper->injection.hosts, std::vector<std::string>{"https://my-store.myshopify.com"});
 
   for (const char* value : {"evil.com/x", "a b", "evil.com", "", "-store", "a@evil.com", "a#b", "a?b"}) {
     auto bad = resolve_provider(p, {{"shop", value}});
@@ -659,7 +711,7 @@ TEST(Provider, DiscoveryHappyPath) {
   EXPECT_EQ(p.token_endpoint_auth_method, ClientAuthMethod::client_secret_basic);
   EXPECT_FALSE(p.authorization_response_iss_parameter_supported);
   EXPECT_EQ(p.api_base_url, "https://accounts.google.com");
-  EXPECT_EQ(p.injection.hosts, std::vector<std::string>{"accounts.google.com"});
+  EXPECT_EQ(p.injection.hosts, std::vector<std::string>{"https://accounts.google.com"});
   EXPECT_TRUE(p.requires_client_secret);
   EXPECT_FALSE(p.ping.has_value());
   EXPECT_FALSE(p.identity.has_value());
@@ -737,7 +789,7 @@ TEST(Provider, DiscoveryOtherMembers) {
                           "token_endpoint": "http://localhost:3000/token"})";
   auto lr = provider_from_discovery("local-idp", "http://localhost:3000", local);
   ASSERT_TRUE(lr.ok()) << lr.error().message;
-  EXPECT_EQ(lr->injection.hosts, std::vector<std::string>{"localhost"});
+  EXPECT_EQ(lr->injection.hosts, std::vector<std::string>{"http://localhost:3000"});
 
   const char* insecure = R"({"issuer": "http://idp.example", "authorization_endpoint": "http://idp.example/auth",
                              "token_endpoint": "http://idp.example/token"})";
@@ -758,50 +810,74 @@ TEST(Provider, DiscoveryOtherMembers) {
 }
 
 // ------------------------------------------------------------------------------------------
-// host_allowed
+// origin_allowed
 
-TEST(Provider, HostAllowedTable) {
+TEST(Provider, OriginAllowedTable) {
   Injection inj;
-  inj.hosts = {"api.example.com", "*.example.org"};
+  inj.hosts = {"api.example.com", "https://*.example.org", "https://api.example.net:8443", "http://127.0.0.1:3000"};
   struct Case {
-    const char* host;
+    const char* url;
     bool allowed;
   } cases[] = {
-      {"api.example.com", true},
-      {"API.Example.COM", true},
-      {"api.example.com:443", true},
-      {"api.example.com:8443", true},
-      {"example.com", false},
-      {"www.example.com", false},
-      {"api.example.com.evil.com", false},
-      {"evilapi.example.com", false},
-      {"a.example.org", true},
-      {"a.b.example.org", true},
-      {"A.Example.Org:443", true},
-      {"example.org", false},          // the wildcard is subdomains only
-      {"badexample.org", false},
-      {"example.org.evil.com", false},
-      {".example.org", false},
-      {"a..example.org", false},
+      {"https://api.example.com/v1", true},
+      {"https://API.Example.COM/v1", true},
+      {"https://api.example.com:443/v1", true},     // the default port, named
+      {"https://api.example.com:8443/v1", false},   // another port on the same host
+      {"http://api.example.com/v1", false},         // another scheme
+      {"http://api.example.com:443/v1", false},
+      {"https://api.example.com.evil.net/", false}, // look-alike hosts
+      {"https://example.com.evil.net/", false},
+      {"https://evilapi.example.com/", false},
+      {"https://example.com/", false},
+      {"https://a.example.org/", true},
+      {"https://a.b.example.org/", true},
+      {"https://a.example.org:444/", false},        // the wildcard is for hosts, not ports
+      {"https://example.org/", false},              // subdomains only
+      {"https://a..example.org/", false},
+      {"https://api.example.net:8443/x", true},
+      {"https://api.example.net/x", false},         // 443 is not 8443
+      {"http://127.0.0.1:3000/x", true},
+      {"http://127.0.0.1:3001/x", false},
+      {"https://127.0.0.1:3000/x", false},
+      {"http://127.0.0.1/x", false},
+      {"api.example.com", false},                   // not a URL
+      {"https://user@api.example.com/", false},
       {"", false},
-      {"api.example.com.", false},     // trailing-dot form is refused, not guessed
-      {"api.example.com:abc", false},
-      {"api.example.com:", false},
-      {"evil.com#.example.org", false},
-      {"user@api.example.com", false},
   };
-  for (const auto& c : cases) EXPECT_EQ(host_allowed(inj, c.host), c.allowed) << c.host;
+  for (const auto& c : cases) EXPECT_EQ(origin_allowed(inj, c.url), c.allowed) << c.url;
 
   Injection loopback;
-  loopback.hosts = {"localhost", "127.0.0.1", "[::1]"};
-  EXPECT_TRUE(host_allowed(loopback, "localhost:3000"));
-  EXPECT_TRUE(host_allowed(loopback, "127.0.0.1:8080"));
-  EXPECT_TRUE(host_allowed(loopback, "[::1]:8080"));
-  EXPECT_TRUE(host_allowed(loopback, "[::1]"));
-  EXPECT_FALSE(host_allowed(loopback, "127.0.0.2"));
+  loopback.hosts = {"http://localhost:3000", "http://[::1]:8080"};
+  EXPECT_TRUE(origin_allowed(loopback, "http://localhost:3000/cb"));
+  EXPECT_TRUE(origin_allowed(loopback, "http://[::1]:8080/"));
+  EXPECT_FALSE(origin_allowed(loopback, "http://[::1]/"));
+  EXPECT_FALSE(origin_allowed(loopback, "http://localhost:8080/"));
 
   Injection none;
-  EXPECT_FALSE(host_allowed(none, "api.example.com"));
+  EXPECT_FALSE(origin_allowed(none, "https://api.example.com/"));
+}
+
+// A learned template value may carry a port (a self-hosted server's): the entry becomes that origin.
+TEST(Provider, TemplateValuesMakeOrigins) {
+  const char* self_hosted = R"({
+    "key": "forge", "display_name": "Forge",
+    "authorization_endpoint": "https://{host}/oauth/authorize",
+    "token_endpoint": "https://{host}/oauth/token",
+    "api_base_url": "https://{host}/api/v4",
+    "template_params": {"host": {"pattern": "^[a-z0-9.-]+(:[0-9]{1,5})?$", "description": "Server host[:port]"}},
+    "injection": {"hosts": ["{host}"], "header": "Authorization", "prefix": "Bearer ", "query_param": null}
+  })";
+  Provider p = parse_ok(self_hosted);
+  EXPECT_EQ(p.injection.hosts, std::vector<std::string>{"https://{host}"});
+  auto r = resolve_provider(p, {{"host", "git.example.com:8443"}});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->injection.hosts, std::vector<std::string>{"https://git.example.com:8443"});
+  EXPECT_TRUE(origin_allowed(r->injection, "https://git.example.com:8443/api/v4/user"));
+  EXPECT_FALSE(origin_allowed(r->injection, "https://git.example.com/api/v4/user"));
+  auto plain = resolve_provider(p, {{"host", "git.example.com"}});
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  EXPECT_EQ(plain->injection.hosts, std::vector<std::string>{"https://git.example.com"});
+  EXPECT_FALSE(origin_allowed(plain->injection, "https://git.example.com:8443/api/v4/user"));
 }
 
 }  // namespace

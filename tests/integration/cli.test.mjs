@@ -123,10 +123,10 @@ describe('connect and use', () => {
     assert.match(r.stderr, /timed out after 1 s/);
   });
 
-  test('request refuses hosts outside the injection rules', async () => {
+  test('request refuses origins outside the injection rules', async () => {
     const r = await env.cli.run(['request', 'testas', 'https://localhost:1/']);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /not a host/);
+    assert.match(r.stderr, /'https:\/\/localhost:1' is not an origin/);
   });
 
   test('403 insufficient_scope says which scopes add fixes it; scopes add does', async () => {

@@ -108,6 +108,25 @@ describe('connect --device', () => {
     assert.ok(Date.now() - started >= 6500, `finished after ${Date.now() - started} ms`);
   });
 
+  test('--timeout 3 without an approval stops after about 3 s with exit 3 (authorize again)', async () => {
+    as.resetStats();
+    const started = Date.now();
+    const run = startDevice(cli, 'devas', ['--timeout', '3']);
+    // Without the limit it would poll for the code's whole life (10 min): stop it, and fail.
+    const guard = setTimeout(() => run.child.kill('SIGKILL'), 15000);
+    const shown = await run.shown;
+    assert.ok(shown, 'the CLI printed no code');
+    const r = await run.done;
+    clearTimeout(guard);
+    const took = Date.now() - started;
+    assert.equal(r.status, 3, `exit ${r.status} after ${took} ms: ${r.stderr}`);
+    assert.ok(took >= 2900 && took < 8000, `finished after ${took} ms`);
+    assert.equal(r.json().error.code, 'state_expired');
+    assert.match(r.stderr, /start again with `latchkey connect devas --device`/);
+    assert.match(r.stderr, /up to 3 s/);
+    assert.ok(as.stats.token['urn:ietf:params:oauth:grant-type:device_code'] >= 1, 'it did poll');
+  });
+
   test('a provider without a device endpoint says so (exit 1)', async () => {
     await cli.addTestProvider(as, api, { key: 'nodev' });
     as.resetStats();

@@ -115,7 +115,7 @@ async function addM2mProvider(url, key, as, provider, base) {
     default_scopes: ['api:read'],
     token_endpoint_auth_method: 'client_secret_basic',
     expiry_buffer_seconds: 0,
-    injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
+    injection: { hosts: [new URL(base).origin], header: 'Authorization', prefix: 'Bearer ', query_param: null },
   };
   const p = await admin('POST', '/v1/providers', def);
   assert.equal(p.status, 201, p.text);
@@ -467,7 +467,7 @@ describe('the event loop and unusual upstream answers', () => {
       key: 'odd', display_name: 'Odd answers', auth_mode: 'client_credentials',
       token_endpoint: as.endpoints.token, api_base_url: `http://127.0.0.1:${server.address().port}`,
       default_scopes: ['api:read'], token_endpoint_auth_method: 'client_secret_basic', expiry_buffer_seconds: 0,
-      injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
+      injection: { hosts: [`http://127.0.0.1:${server.address().port}`], header: 'Authorization', prefix: 'Bearer ', query_param: null },
     };
     const admin = (method, path, body) => request(`${gw.url}${path}`, { method, key, body: JSON.stringify(body) });
     assert.equal((await admin('POST', '/v1/providers', def)).status, 201);

@@ -80,6 +80,7 @@ describe('latchkeyd MCP discovery', () => {
 
     const a = await request(`${gw.url}/v1/providers/mcp/authorize`, { key: keys.alice });
     assert.equal(a.status, 200, a.text);
+    env.as.resetStats();
     const url = new URL(a.json().authorization_url);
     assert.equal(url.searchParams.get('resource'), env.mcp.resource);
     assert.equal(url.searchParams.get('redirect_uri'), `${gw.url}/oauth/callback`);
@@ -87,6 +88,10 @@ describe('latchkeyd MCP discovery', () => {
     assert.ok(browser.callbackUrl.startsWith(`${gw.url}/oauth/callback?`));
     assert.equal(browser.status, 200, browser.body);
     assert.match(browser.body, /latchkey:connected/);
+    // Named without sending the resource's token to the AS's userinfo (RFC 8707), and not "default".
+    assert.equal(env.as.stats.userinfo, 0, 'the resource-bound token went to the AS userinfo');
+    const list = await request(`${gw.url}/v1/connections`, { key: keys.alice });
+    assert.deepEqual(list.json().filter((c) => c.provider === 'mcp').map((c) => c.account), [`127.0.0.1:${env.mcp.port}`]);
 
     const before = env.mcp.stats.authorized;
     const r = await request(`${gw.url}/v1/proxy/mcp`, {
@@ -101,6 +106,26 @@ describe('latchkeyd MCP discovery', () => {
     const bob = await request(`${gw.url}/v1/proxy/mcp`, { method: 'POST', key: keys.bob, body: '{}' });
     assert.equal(bob.status, 404, bob.text);
     assert.equal(env.mcp.stats.authorized, before + 1);
+  });
+
+  test('a provider stored in the old form (host names) is read as https on 443: the proxy sends no token to another port', async () => {
+    const d = await discover({ url: env.mcp.resource, key: 'mcpold', mcp: true, allow_private_network: true });
+    assert.equal(d.status, 201, d.text);
+    assert.deepEqual(d.json().injection.hosts, [`https://127.0.0.1:${env.mcp.port}`]);
+    const a = await request(`${gw.url}/v1/providers/mcpold/authorize`, { key: keys.alice });
+    assert.equal(a.status, 200, a.text);
+    const browser = await completeConsent(a.json().authorization_url, { caFile: pki.ca.cert });
+    assert.equal(browser.status, 200, browser.body);
+    // As an older latchkey stored it: the host name alone, which once covered every port.
+    editRecord(env.cli.env.LATCHKEY_STORE, 'provider/mcpold', 'injection.hosts', ['127.0.0.1']);
+    const before = env.mcp.stats.requests;
+    const r = await request(`${gw.url}/v1/proxy/mcpold`, { method: 'POST', key: keys.alice, body: '{}' });
+    // The stored record no longer passes the rules: refused as any invalid stored definition is.
+    assert.equal(r.status, 500, r.text);
+    assert.equal(r.json().error.code, 'storage');
+    assert.ok(r.json().error.message.includes(
+      `api_base_url origin 'https://127.0.0.1:${env.mcp.port}' is not allowed by injection.hosts (https://127.0.0.1)`), r.text);
+    assert.equal(env.mcp.stats.requests, before, 'the token reached the MCP server');
   });
 
   test('without mcp, a URL with no issuer metadata is tried as a protected resource (as the CLI does)', async () => {

@@ -35,7 +35,7 @@ for (const { name, requirePar, wellKnown } of [
       assert.equal(p.resource, env.mcp.resource);
       assert.equal(p.issuer, env.as.issuer);
       assert.equal(p.has_app, true);
-      assert.deepEqual(p.injection.hosts, ['127.0.0.1']);
+      assert.deepEqual(p.injection.hosts, [`https://127.0.0.1:${env.mcp.port}`]);
       if (requirePar) assert.equal(p.pushed_authorization_request_endpoint, env.as.endpoints.pushedAuthorization);
       else assert.equal(p.pushed_authorization_request_endpoint, undefined);
       const app = await env.cli.run(['apps', 'get', 'mcp', '--json']);
@@ -65,6 +65,36 @@ for (const { name, requirePar, wellKnown } of [
       assert.deepEqual([].concat(JSON.parse(r.stdout).result.aud), [env.mcp.resource]);
       assert.equal(env.mcp.stats.authorized, 1);
       assert.equal(env.mcp.stats.wrongAudience, 0);
+    });
+
+    test("the token goes to the resource's origin only: another port, plain http and a look-alike host are refused", async () => {
+      const allowed = `https://127.0.0.1:${env.mcp.port}`;
+      env.as.resetStats();
+      const before = env.mcp.stats.requests;
+      for (const url of [
+        `https://127.0.0.1:${env.as.port}/mcp`, // another server on the same host: the AS itself
+        `http://127.0.0.1:${env.mcp.port}/mcp`,
+        `https://127.0.0.1.evil.example:${env.mcp.port}/mcp`,
+      ]) {
+        const r = await env.cli.run(['request', 'mcp', '--account', 'alice', url]);
+        assert.equal(r.status, 1, `${url}: ${r.stderr}`);
+        const origin = new URL(url).origin;
+        assert.ok(r.stderr.includes(`'${origin}' is not an origin 'mcp' tokens may be sent to (allowed: ${allowed})`),
+          r.stderr);
+      }
+      assert.equal(env.as.stats.requests, 0, 'nothing reached the AS');
+      assert.equal(env.mcp.stats.requests, before, 'nothing reached the MCP server over http');
+    });
+
+    test('an account connected without --account is named without sending the token to userinfo', async () => {
+      env.as.resetStats();
+      const c = await env.cli.connect('mcp');
+      assert.equal(c.status, 0, c.stderr);
+      // No ID token (the resource's scopes have no openid): named after the resource's host.
+      assert.equal(c.json().account, `127.0.0.1:${env.mcp.port}`);
+      assert.equal(env.as.stats.userinfo, 0, 'the resource-bound token went to the AS userinfo');
+      const list = (await env.cli.run(['connections', 'list', '--json'])).json();
+      assert.ok(!list.some((x) => x.provider === 'mcp' && x.account === 'default'), JSON.stringify(list));
     });
 
     test("the registration is kept: the secret's expiry is shown, the access token never; once expired, connect and refresh say what to do", async () => {

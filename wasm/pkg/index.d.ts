@@ -135,13 +135,14 @@ export interface DeviceAuthorization {
   verificationUri: string;
   /** The URI with the code in it (e.g. for a QR code), when the provider gives one. */
   verificationUriComplete: string | null;
-  /** When the code expires (unix ms). */
+  /** When the code expires, or the `timeout` given to device() ends the sign-in (unix ms). */
   expiresAt: number;
   /** The provider's polling interval at the start, in milliseconds. */
   interval: number;
   /** Polls until the user approves (the connection, grant 'device_code'); rejects with
    * provider_error (providerError 'access_denied') on a refusal, state_expired once the code
-   * expires, or the signal's reason when aborted (wait() again to resume). */
+   * expires or device()'s `timeout` has passed, or the signal's reason when aborted (wait() again
+   * to resume). */
   wait(options?: { signal?: AbortSignal }): Promise<Connection>;
   /** One poll without waiting (a host that cannot keep a call open): pending with when to ask
    * again until the user decides, then the connection; rejects as wait() does. The provider is
@@ -186,9 +187,12 @@ export interface Broker {
   }): Promise<{ url: string; state: string; expiresAt: number }>;
   /** The URL the provider redirected to: state + code (OAuth 2.0) or oauth_token + oauth_verifier (OAuth 1.0a). */
   handleCallback(callbackUrl: string | URL, options?: { principal?: string }): Promise<Connection>;
-  /** Starts the device grant for a provider with a device_authorization_endpoint. */
+  /** Starts the device grant for a provider with a device_authorization_endpoint. `timeout`
+   * (milliseconds) ends the sign-in sooner than the code's own lifetime: wait() and poll() then
+   * reject with state_expired, as for an expired code. */
   device(provider: string, options?: {
     scopes?: string[]; account?: string; templateValues?: Record<string, string>; principal?: string;
+    timeout?: number;
   }): Promise<DeviceAuthorization>;
   connectClientCredentials(provider: string, options?: { scopes?: string[]; account?: string; principal?: string }): Promise<Connection>;
   getAccessToken(connection: ConnectionId, options?: { forceRefresh?: boolean }): Promise<string>;

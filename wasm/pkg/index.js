@@ -159,15 +159,17 @@ class Broker {
   /// verification URI (none of these is secret). `wait()` then polls the token endpoint at the
   /// provider's pace (the core asks for every sleep, slower on slow_down) and resolves with the
   /// connection once the user approves; it rejects with provider_error (providerError
-  /// 'access_denied') when they refuse and state_expired when the code expires. An aborted
+  /// 'access_denied') when they refuse and state_expired when the code expires or `timeout` (ms,
+  /// optional: sooner than the code's own lifetime) has passed — the same answer. An aborted
   /// `signal` stops polling; calling wait() again resumes with the same code. `poll()` asks once
   /// without waiting (for hosts that cannot keep a call open, e.g. an edge function per request):
   /// { pending: true, nextPollAt } until the user decides, then { pending: false, connection };
   /// the provider is asked at most once per interval however often it is called.
-  async device(provider, { scopes, account, templateValues, principal } = {}) {
+  async device(provider, { scopes, account, templateValues, principal, timeout } = {}) {
     const who = principal ?? this.#principal;
     const r = await this.#run({
       op: 'device_authorize', provider, principal: who, account, scopes, template_values: templateValues,
+      timeout_ms: timeout,
     });
     let polling = null; // one poll at a time: two would race for the same device code
     const wait = ({ signal } = {}) => {

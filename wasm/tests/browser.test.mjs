@@ -142,7 +142,7 @@ test('Chromium: the ES module connects through the real consent pages and calls 
     pkce: 'required',
     token_endpoint_auth_method: 'client_secret_basic',
     identity: { url: `${o}/as/me`, account_path: 'sub', headers: {} },
-    injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
+    injection: { hosts: [o], header: 'Authorization', prefix: 'Bearer ', query_param: null },
   };
   const consentUrl = await app.evaluate(async ({ provider, redirectUri }) => {
     const { createBroker, memoryStorage } = window.latchkey;

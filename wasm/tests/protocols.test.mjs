@@ -192,7 +192,7 @@ function deviceProvider({ key = 'dev' } = {}) {
     default_scopes: ['read'],
     pkce: 'supported',
     token_endpoint_auth_method: 'client_secret_basic',
-    injection: { hosts: ['api.device.test'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
+    injection: { hosts: ['https://api.device.test'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
   };
 }
 
@@ -291,6 +291,28 @@ for (const layer of LAYERS) {
       const { broker } = await deviceBroker(layer, [PENDING, [400, { error: 'expired_token' }]]);
       const d = await broker.device('dev', { account: 'ci' });
       await rejectsWith(layer, d.wait(), 'state_expired');
+      broker.close();
+    });
+
+    test('a timeout ends the wait with state_expired, as an expired code does (and poll() answers the same)', async () => {
+      let clock = Date.now();
+      const as = scriptedAs([PENDING, PENDING, PENDING, PENDING]);
+      const slept = [];
+      const sleep = async (ms) => { slept.push(ms); clock += ms; };
+      const broker = await layer.createBroker({ fetch: as.fetch, sleep, now: () => clock });
+      await broker.providers.register(deviceProvider());
+      await broker.apps.upsert({ provider: 'dev', clientId: 'dev-client', clientSecret: 'dev-secret' });
+      const started = clock;
+      const d = await broker.device('dev', { account: 'ci', timeout: 3000 });
+      assert.equal(d.expiresAt, started + 3000);  // the code itself lives 600 s
+      const e = await rejectsWith(layer, d.wait(), 'state_expired', /start again/);
+      assert.ok(!e.message.includes('dc-not-for-the-store'));
+      assert.deepEqual(slept, [2000, 1000]);  // the 2 s interval, then only what was left
+      assert.equal(as.tokenCalls().length, 1);
+      const again = await broker.device('dev', { account: 'ci', timeout: 3000 });
+      clock += 3000;
+      await rejectsWith(layer, again.poll(), 'state_expired');
+      assert.deepEqual(await broker.connections(), []);
       broker.close();
     });
 
@@ -398,6 +420,28 @@ for (const layer of LAYERS) {
       assert.equal(consent.origin + consent.pathname, env.as.endpoints.authorization);
       assert.equal(consent.searchParams.get('resource'), env.mcp.resource);
       assert.equal(consent.searchParams.get('client_id'), app.clientId);
+      broker.close();
+    });
+
+    test("fetch() sends the resource's token only to its origin; the account is named without the AS's userinfo", async () => {
+      const broker = await layer.createBroker();
+      await broker.providers.discover(env.mcp.resource, { key: 'mcpo', mcp: true, redirectUri: REDIRECT, allowPrivateNetwork: true });
+      env.as.resetStats();
+      const conn = await connect(broker, { provider: 'mcpo' });
+      assert.equal(conn.account, `127.0.0.1:${env.mcp.port}`);
+      assert.equal(env.as.stats.userinfo, 0, 'the resource-bound token went to the AS userinfo');
+      const ok = await broker.fetch(conn.id, env.mcp.resource, { method: 'POST', body: '{}' });
+      assert.equal(ok.status, 200, await ok.clone().text());
+      const allowed = `(allowed: https://127.0.0.1:${env.mcp.port})`;
+      const before = env.mcp.stats.requests;
+      env.as.resetStats();
+      for (const url of [`https://127.0.0.1:${env.as.port}/mcp`, `http://127.0.0.1:${env.mcp.port}/mcp`,
+        `https://127.0.0.1.evil.example:${env.mcp.port}/mcp`]) {
+        const e = await rejectsWith(layer, broker.fetch(conn.id, url), 'invalid_request', /is not an origin 'mcpo' tokens may be sent to/);
+        assert.ok(e.message.includes(allowed), e.message);
+      }
+      assert.equal(env.mcp.stats.requests, before);
+      assert.equal(env.as.stats.requests, 0);
       broker.close();
     });
 

@@ -129,7 +129,7 @@ for (const layer of layers) {
         authorization_endpoint: 'https://acme.test/authorize', token_endpoint: 'https://acme.test/token',
       })));
       assert.equal(acme.ok?.key, 'acme', JSON.stringify(acme));
-      assert.deepEqual(acme.ok.injection.hosts, ['api.acme.test']);
+      assert.deepEqual(acme.ok.injection.hosts, ['https://api.acme.test']);
     });
 
     test('engineNew throws LatchkeyError on a bad configuration', () => {

@@ -96,6 +96,10 @@ struct DeviceRequest {
   std::string account;
   std::vector<std::string> scopes;  ///< Empty: the app's scopes, else the provider's defaults.
   std::map<std::string, std::string> template_values;  ///< Override the app's ({shop} …).
+  /// > 0: the sign-in ends this long after the code is issued when the code lives longer (the
+  /// host's --timeout): polls then fail with state_expired, as for an expired code. 0: the
+  /// code's own lifetime. Negative: invalid_request.
+  std::int64_t timeout_ms = 0;
 };
 
 /// RFC 8628 §3.2: how often device_poll asks when the server names no interval.

@@ -43,9 +43,14 @@ struct Identity {
   Params headers;
 };
 
-/// Where a token may be sent and how. A token is never attached to a host these patterns miss.
+/// Where a token may be sent and how. A token is never attached to a request for an origin
+/// (scheme, host and port) these entries miss.
 struct Injection {
-  std::vector<std::string> hosts;  ///< "api.example.com" or "*.example.com" (subdomains only).
+  /// Origins: "https://api.example.com", "https://api.example.com:8443", "http://127.0.0.1:3000"
+  /// (http to loopback only), "https://*.example.com" (strict subdomains, on that port). A bare
+  /// host name or "*.domain" (the catalog's form, and older stored providers') means https on
+  /// 443; provider_from_json writes every entry back as an origin.
+  std::vector<std::string> hosts;
   std::string header = "Authorization";  ///< Empty when the token goes in the query.
   std::string prefix = "Bearer ";
   std::string query_param;  ///< Non-empty: the token goes in this query parameter instead.
@@ -128,8 +133,9 @@ Status check_template_values(const Provider& provider, const std::map<std::strin
 Result<Provider> provider_from_discovery(const std::string& key, const std::string& issuer_url,
                                          const std::string& document);
 
-/// True if `host` (lower-case) is matched by one of the injection patterns.
-bool host_allowed(const Injection& injection, const std::string& host);
+/// True if the absolute URL's origin — scheme, host and port (the scheme's default when it names
+/// none) — is one the injection entries allow. False for anything that is not an http(s) URL.
+bool origin_allowed(const Injection& injection, const std::string& url);
 
 const char* to_string(AuthMode m);
 const char* to_string(PkceSupport p);

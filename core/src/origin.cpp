@@ -1,0 +1,122 @@
+#include "origin.hpp"
+
+#include "latchkey/provider.hpp"
+
+namespace latchkey::detail {
+namespace {
+
+Error bad_origin(std::string_view entry, const std::string& why) {
+  std::string shown(entry.substr(0, 120));
+  return make_error(ErrorCode::invalid_request, "injection.hosts entry '" + shown + "' " + why);
+}
+
+bool host_matches(std::string_view pattern, std::string_view host) {
+  if (pattern.size() > 2 && pattern.substr(0, 2) == "*.") {
+    std::string_view suffix = pattern.substr(1);  // ".example.com"
+    if (host.size() <= suffix.size() || host.substr(host.size() - suffix.size()) != suffix) return false;
+    return host[host.size() - suffix.size() - 1] != '.';
+  }
+  return pattern == host;
+}
+
+}  // namespace
+
+int default_port(std::string_view scheme) { return scheme == "http" ? 80 : 443; }
+
+Result<Origin> parse_origin(std::string_view entry) {
+  Origin o;
+  std::string_view rest = entry;
+  auto sep = entry.find("://");
+  bool bare = sep == std::string_view::npos;
+  if (bare) {
+    o.scheme = "https";
+  } else {
+    o.scheme = std::string(entry.substr(0, sep));
+    if (o.scheme != "https" && o.scheme != "http") return bad_origin(entry, "must be an https:// (or http:// to loopback) origin");
+    rest = entry.substr(sep + 3);
+  }
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.find_first_of("/?#@\\") != std::string_view::npos) {
+    return bad_origin(entry, "must be an origin (scheme, host and port) without path, query or credentials");
+  }
+  std::string_view host = rest, port;
+  if (!rest.empty() && rest.front() == '[') {
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) return bad_origin(entry, "has an unterminated IPv6 address");
+    host = rest.substr(0, close + 1);
+    std::string_view after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return bad_origin(entry, "has text after its IPv6 address");
+      port = after.substr(1);
+      if (port.empty()) return bad_origin(entry, "has an empty port");
+    }
+  } else if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+    if (port.empty()) return bad_origin(entry, "has an empty port");
+  }
+  if (host.empty()) return bad_origin(entry, "has no host");
+  if (!port.empty() && bare) {
+    // Which scheme a bare "host:8080" means is a guess; a token's destination must not be one.
+    return bad_origin(entry, "names a port without a scheme; write the origin, e.g. https://" + std::string(rest));
+  }
+  o.host = std::string(host);
+  o.port = default_port(o.scheme);
+  if (!port.empty()) {
+    if (port.size() > 5) return bad_origin(entry, "has a port out of range");
+    int p = 0;
+    for (char c : port) {
+      if (c < '0' || c > '9') return bad_origin(entry, "has a port that is not a number");
+      p = p * 10 + (c - '0');
+    }
+    if (p < 1 || p > 65535) return bad_origin(entry, "has a port out of range");
+    o.port = p;
+  }
+  return o;
+}
+
+std::string origin_text(const Origin& o) {
+  std::string out = o.scheme + "://" + o.host;
+  if (o.port != default_port(o.scheme)) out += ":" + std::to_string(o.port);
+  return out;
+}
+
+std::string origin_of(const Url& url) {
+  return origin_text(Origin{url.scheme, url.host, url.port ? url.port : default_port(url.scheme)});
+}
+
+std::string canonical_origin(std::string_view entry) {
+  auto o = parse_origin(entry);
+  return o ? origin_text(*o) : std::string(entry);
+}
+
+bool origin_matches(const Origin& pattern, const Url& url) {
+  const int port = url.port ? url.port : default_port(url.scheme);
+  return pattern.scheme == url.scheme && pattern.port == port && host_matches(pattern.host, url.host);
+}
+
+std::string origins_text(const std::vector<std::string>& entries) {
+  std::string s;
+  for (const auto& e : entries) s += (s.empty() ? "" : ", ") + canonical_origin(e);
+  return s;
+}
+
+}  // namespace latchkey::detail
+
+namespace latchkey {
+
+bool origin_allowed(const Injection& injection, const std::string& url_text) {
+  auto url = detail::parse_url(url_text);
+  if (!url) return false;
+  // parse_url lets template placeholders through for provider definitions; a request has none.
+  if (url->host.find_first_of("{}") != std::string::npos) return false;
+  for (const auto& entry : injection.hosts) {
+    auto pattern = detail::parse_origin(entry);
+    if (!pattern) continue;
+    for (char& c : pattern->host) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    if (detail::origin_matches(*pattern, *url)) return true;
+  }
+  return false;
+}
+
+}  // namespace latchkey
