@@ -152,7 +152,7 @@ async function addProvider(url, key, as, upstream) {
     api_base_url: `${upstream.url}/base`,
     default_scopes: ['api:read'],
     token_endpoint_auth_method: 'client_secret_basic',
-    injection: { hosts: ['127.0.0.1'], header: 'Authorization', prefix: 'Bearer ', query_param: null },
+    injection: { hosts: [new URL(upstream.url).origin], header: 'Authorization', prefix: 'Bearer ', query_param: null },
   });
   assert.equal(p.status, 201, p.text);
   const app = await admin('PUT', '/v1/providers/plain/app', { client_id: 'latchkey-m2m', client_secret: 'm2m-secret' });
