@@ -91,6 +91,8 @@ TEST_F(Sweep, AStartWithAThousandLiveSignInsOutstandingReadsNoneOfThem) {
 
   auto s = authorize();
   ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(read_under("pending/"), 0u);         // no live sign-in was read
+  EXPECT_EQ(read_under("expiry/pending/"), 8u);  // only the first index entries, which are empty
   // The provider, the app, the first index entries, the new entry, the new record: five.
   ASSERT_EQ(seen.size(), 5u);
   EXPECT_EQ(seen[0].effect.key, "provider/acme");
@@ -102,8 +104,6 @@ TEST_F(Sweep, AStartWithAThousandLiveSignInsOutstandingReadsNoneOfThem) {
   EXPECT_EQ(seen[3].effect.key, detail::expiry_index_key(detail::pending_key(s->state), host.now_ms + kTtl));
   EXPECT_EQ(seen[4].effect.kind, EffectKind::store_cas);
   EXPECT_EQ(seen[4].effect.key, detail::pending_key(s->state));
-  EXPECT_EQ(read_under("pending/"), 0u);          // no live sign-in was read
-  EXPECT_EQ(read_under("expiry/pending/"), 8u);   // only the first index entries, which are empty
   for (const auto& rec : seen[2].answer.records) EXPECT_EQ(rec.value, "");
   EXPECT_EQ(kinds(EffectKind::store_delete), 0u);  // nothing has expired
   EXPECT_EQ(count("pending/"), 1001u);
@@ -222,13 +222,13 @@ TEST_F(DeviceSweep, AStartWithAThousandLiveCodesOutstandingReadsNoneOfThem) {
   ASSERT_EQ(count("device/"), 1000u);
   auto s = start();
   ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(read_under("device/"), 0u);
+  EXPECT_EQ(read_under("expiry/device/"), 8u);
   ASSERT_EQ(seen.size(), 5u);  // provider, app, list, new entry, new record
   EXPECT_EQ(seen[2].effect.prefix, "expiry/device/");
   EXPECT_EQ(seen[2].effect.limit, 8u);
   EXPECT_EQ(seen[3].effect.key, detail::expiry_index_key(detail::device_key(s->handle), s->expires_at_ms));
   EXPECT_EQ(seen[4].effect.key, detail::device_key(s->handle));
-  EXPECT_EQ(read_under("device/"), 0u);
-  EXPECT_EQ(read_under("expiry/device/"), 8u);
   EXPECT_EQ(count("device/"), 1001u);
 }
 
