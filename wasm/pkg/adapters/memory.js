@@ -24,9 +24,10 @@ export function memoryStorage() {
       records.delete(key);
       return { found: true };
     },
-    async list(prefix) {
-      return [...records.entries()].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([key, r]) => ({ key, value: r.value, version: r.version }));
+    // limit: the first `limit` in key order (0 or absent: all).
+    async list(prefix, limit = 0) {
+      const keys = [...records.keys()].filter((k) => k.startsWith(prefix)).sort();
+      return (limit > 0 ? keys.slice(0, limit) : keys).map((key) => ({ key, value: records.get(key).value, version: records.get(key).version }));
     },
   };
 }
