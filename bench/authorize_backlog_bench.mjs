@@ -86,10 +86,12 @@ if (existsSync(nativeBench)) {
   for (const n of BACKLOGS) {
     const b = results.find((r) => r.run_name === `BM_AuthorizeWithBacklog/${n}`);
     if (!b) throw new Error(`no BM_AuthorizeWithBacklog/${n} in ${nativeBench}'s output`);
-    native[n] = b.real_time;  // µs (the benchmark's unit)
+    native[n] = b;  // times in µs (the benchmark's unit)
     console.log(`native: authorize with ${n} outstanding: median ${b.real_time.toFixed(1)} µs (cpu ${b.cpu_time.toFixed(1)} µs)`);
   }
-  console.log(`native: ratio 1000/0 = ${(native[1000] / native[0]).toFixed(2)} (goal ≤ 1.2)`);
+  // Wall time includes waiting for SQLite's commits on a disk other work shares; CPU time does not.
+  console.log(`native: ratio 1000/0 = ${(native[1000].real_time / native[0].real_time).toFixed(2)} wall, `
+    + `${(native[1000].cpu_time / native[0].cpu_time).toFixed(2)} cpu (goal ≤ 1.2)`);
 } else {
   console.log(`native: ${nativeBench} not built (cmake --build build/native --target latchkey_native_bench)`);
 }
