@@ -1,10 +1,13 @@
-// Native-host figures (issue 3): get-valid-token through the real SQLite store.
+// Native-host figures through the real SQLite store: get-valid-token (issue 3), and starting an
+// authorization with 0 and with 1,000 sign-ins outstanding (issue 12).
 //   build/native/bench/latchkey_native_bench
+//   node bench/authorize_backlog_bench.mjs … prints the issue 12 pair with its ratio
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "latchkey/engine.hpp"
 #include "bench_ops.hpp"
@@ -59,6 +62,57 @@ void BM_SqliteGet(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(f.store->perform(get).found);
 }
 BENCHMARK(BM_SqliteGet);
+
+// authorize on a store holding `backlog` live pending sign-ins (state.range(0)), each started as
+// a user would. What a timed start writes is removed untimed, so every iteration sees the same
+// backlog; the store's file lives in a fresh directory per backlog.
+void BM_AuthorizeWithBacklog(benchmark::State& state) {
+  char dir[] = "/tmp/latchkey-bench-XXXXXX";
+  if (!mkdtemp(dir)) std::abort();
+  auto opened = native::SqliteStore::open(std::string(dir) + "/latchkey.db");
+  if (!opened) std::abort();
+  std::unique_ptr<native::SqliteStore> store = std::move(*opened);
+  auto engine = bench::make_engine();
+  const std::int64_t now = 1700000000000;
+  std::vector<std::string> written;  // keys a run put or cas'd
+  auto drive = [&](auto op) {
+    const Effect* e = op->start(now);
+    while (e) {
+      if (e->kind == EffectKind::store_put || e->kind == EffectKind::store_cas) written.push_back(e->key);
+      e = op->resume(store->perform(*e), now);
+    }
+    if (!op->result()) state.SkipWithError(op->result().error().message.c_str());
+    return op->result().ok();
+  };
+  AppInput app;
+  app.provider = "github";
+  app.client_id = "gh-client";
+  app.client_secret = "gh-secret";
+  app.redirect_uri = "http://127.0.0.1:8765/callback";
+  if (!drive(engine->upsert_app(app))) return;
+  AuthorizeRequest req;
+  req.principal = "alice";
+  req.provider = "github";
+  for (std::int64_t i = 0; i < state.range(0); ++i) {
+    if (!drive(engine->authorize(req))) return;
+  }
+  for (auto _ : state) {
+    written.clear();
+    if (!drive(engine->authorize(req))) break;
+    state.PauseTiming();
+    for (const std::string& key : written) {
+      Effect del;
+      del.kind = EffectKind::store_delete;
+      del.key = key;
+      store->perform(del);
+    }
+    state.ResumeTiming();
+  }
+  store.reset();
+  const std::string d(dir);
+  if (std::system(("rm -rf '" + d + "'").c_str()) != 0) state.SkipWithError("could not remove the bench store");
+}
+BENCHMARK(BM_AuthorizeWithBacklog)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -36,7 +36,8 @@ EffectResult MemoryStore::perform(const Effect& e) {
       records.erase(it);
       break;
     case EffectKind::store_list:
-      for (auto i = records.lower_bound(e.prefix); i != records.end() && i->first.compare(0, e.prefix.size(), e.prefix) == 0;
+      for (auto i = records.lower_bound(e.prefix); i != records.end() && i->first.compare(0, e.prefix.size(), e.prefix) == 0 &&
+                                                   (e.limit == 0 || r.records.size() < e.limit);
            ++i) {
         r.records.push_back(i->second);
       }

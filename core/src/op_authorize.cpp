@@ -143,13 +143,11 @@ class Authorize : public Operation<AuthorizationStart> {
 
   // Pending records outlive their use (a replay must be told apart from a stranger's state) but
   // not their expiry: each new authorization removes a few expired ones, so the store stays
-  // bounded by the sign-in rate times the pending lifetime. Then the new one is stored.
+  // bounded by the sign-in rate times the pending lifetime. Then the new one is stored. The
+  // sweep finds them by the expiry index, so a start costs the same however many sign-ins are
+  // outstanding (and /oauth/start needs no sign-in: anyone can add to them).
   void sweep() {
-    auto expiry = [](const std::string& value) {
-      auto p = pending_from_json(value);
-      return p ? p->expires_at_ms : 0;
-    };
-    Steps::create_after_sweep(*this, "pending/", expiry, now_ms(), pending_store_key_, pending_value_,
+    Steps::create_after_sweep(*this, pending_store_key_, pending_value_, result_.expires_at_ms, now_ms(),
                               [this](Result<std::int64_t> r) {
                                 if (!r) return fail(r.error());
                                 succeed(std::move(result_));

@@ -100,12 +100,9 @@ class DeviceAuthorize : public Operation<DeviceAuthorization> {
 
   // Abandoned device sign-ins (the host never polled to the end) are removed a few at a time by
   // later ones, as pending authorizations are: the store stays bounded. Then the new one is stored.
+  // A finished one leaves only its index entry, which the sweep removes once it expires.
   void sweep() {
-    auto expiry = [](const std::string& value) {
-      auto d = device_from_json(value);
-      return d ? d->expires_at_ms : 0;
-    };
-    Steps::create_after_sweep(*this, "device/", expiry, now_ms(), key_, value_, [this](Result<std::int64_t> r) {
+    Steps::create_after_sweep(*this, key_, value_, result_.expires_at_ms, now_ms(), [this](Result<std::int64_t> r) {
       if (!r) return fail(r.error());
       succeed(std::move(result_));
     });

@@ -1,5 +1,8 @@
 #include "records.hpp"
 
+#include <algorithm>
+#include <limits>
+
 #include "crypto.hpp"
 #include "json.hpp"
 #include "url.hpp"
@@ -109,6 +112,39 @@ std::string mode_key(const std::string& provider) { return "mode/" + enc(provide
 std::string app_key(const std::string& provider) { return "app/" + enc(provider); }
 std::string pending_key(const std::string& state) { return "pending/" + base64url_encode(sha256(state)); }
 std::string device_key(const std::string& handle) { return "device/" + base64url_encode(sha256(handle)); }
+
+std::string expiry_index_prefix(const std::string& record_prefix) { return "expiry/" + record_prefix; }
+
+// Fixed width, so that the keys' byte order is the numbers' order: 20 digits hold any int64.
+std::string expiry_index_key(const std::string& record_key, std::int64_t expires_at_ms) {
+  const auto slash = record_key.find('/');
+  std::string digits = std::to_string(std::max<std::int64_t>(expires_at_ms, 0));
+  return expiry_index_prefix(record_key.substr(0, slash + 1)) + std::string(20 - digits.size(), '0') + digits + "/" +
+         record_key.substr(slash + 1);
+}
+
+Result<ExpiryEntry> expiry_entry_from_key(const std::string& index_key) {
+  // expiry/<kind>/<20 digits>/<id>
+  auto bad = [&] { return make_error(ErrorCode::storage, "'" + index_key + "' is not an expiry index key"); };
+  static const std::string kStart = "expiry/";
+  if (index_key.compare(0, kStart.size(), kStart) != 0) return bad();
+  const auto kind_end = index_key.find('/', kStart.size());
+  if (kind_end == std::string::npos || kind_end == kStart.size()) return bad();
+  const auto digits_at = kind_end + 1;
+  if (index_key.size() <= digits_at + 21 || index_key[digits_at + 20] != '/') return bad();
+  ExpiryEntry entry;
+  for (std::size_t i = digits_at; i < digits_at + 20; ++i) {
+    const char c = index_key[i];
+    if (c < '0' || c > '9') return bad();
+    if (entry.expires_at_ms > (std::numeric_limits<std::int64_t>::max() - (c - '0')) / 10) return bad();
+    entry.expires_at_ms = entry.expires_at_ms * 10 + (c - '0');
+  }
+  const std::string id = index_key.substr(digits_at + 21);
+  if (id.find('/') != std::string::npos) return bad();
+  entry.record_key = index_key.substr(kStart.size(), kind_end + 1 - kStart.size()) + id;
+  return entry;
+}
+
 std::string connection_prefix(const std::string& principal) { return "conn/" + enc(principal) + "/"; }
 std::string connection_key(const ConnectionRef& ref) {
   return connection_prefix(ref.principal) + enc(ref.provider) + "/" + enc(ref.account);

@@ -8,6 +8,9 @@
 //   pending/<base64url(sha256(state))>      a started authorization (code_verifier sealed); for
 //                                           OAuth 1.0a the temporary token is the state (its secret sealed)
 //   device/<base64url(sha256(handle))>      a started device authorization (device_code sealed)
+//   expiry/<pending|device>/<expires_at_ms, 20 digits>/<id>
+//                                           empty: the expiry index of the two above, one entry per
+//                                           record, so key order is expiry order (steps.hpp's sweep)
 //   conn/<principal>/<provider>/<account>   a connection (tokens, OAuth 1.0a token secret, sealed)
 //   meta/key-check/<version>                a master key's check value (op_reseal.cpp)
 //
@@ -29,6 +32,17 @@ std::string mode_key(const std::string& provider);
 std::string app_key(const std::string& provider);
 std::string pending_key(const std::string& state);
 std::string device_key(const std::string& handle);
+/// The expiry index of pending/ or device/ records ("expiry/pending/", "expiry/device/"): its
+/// keys sort by expiry, so the expired records are found without reading a live one.
+std::string expiry_index_prefix(const std::string& record_prefix);
+/// The index entry of `record_key` (made by pending_key or device_key) expiring at `expires_at_ms`.
+std::string expiry_index_key(const std::string& record_key, std::int64_t expires_at_ms);
+struct ExpiryEntry {
+  std::string record_key;
+  std::int64_t expires_at_ms = 0;
+};
+/// Parses a key made by expiry_index_key; storage error for anything else.
+Result<ExpiryEntry> expiry_entry_from_key(const std::string& index_key);
 std::string connection_key(const ConnectionRef& ref);
 std::string connection_prefix(const std::string& principal);
 /// "provider/account" with both parts percent-encoded.

@@ -249,6 +249,8 @@ Value to_value(const Effect& e) {
       break;
     case EffectKind::store_list:
       o["prefix"] = Value(e.prefix);
+      // Only when bounded: a host that predates `limit` sees the lists it always saw.
+      if (e.limit != 0) o["limit"] = Value(static_cast<std::int64_t>(e.limit));
       break;
     case EffectKind::sleep:
       o["ms"] = Value(e.sleep_ms);

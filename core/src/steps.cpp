@@ -63,46 +63,74 @@ void Steps::remove(OperationBase& op, std::string key, std::int64_t expected, Th
   });
 }
 
-void Steps::list(OperationBase& op, std::string prefix, Then<std::vector<StoreRecord>> then) {
+void Steps::list(OperationBase& op, std::string prefix, Then<std::vector<StoreRecord>> then, std::size_t limit) {
   Effect e = store_effect(EffectKind::store_list, "");
   e.prefix = prefix;
-  op.request(std::move(e), [prefix, then](const EffectResult& r) {
+  e.limit = limit;
+  op.request(std::move(e), [prefix, limit, then](const EffectResult& r) {
     if (!r.store_error.empty()) return then(store_failure(r, prefix));
-    then(r.records);
+    if (limit == 0 || r.records.size() <= limit) return then(r.records);
+    // A host that ignored the limit: its answer is in key order, so the first ones are ours.
+    then(std::vector<StoreRecord>(r.records.begin(), r.records.begin() + static_cast<std::ptrdiff_t>(limit)));
   });
 }
 
-void Steps::sweep_expired(OperationBase& op, std::string prefix,
-                          std::function<std::int64_t(const std::string& value)> expires_at, std::int64_t now_ms,
-                          Then<Ok> then) {
-  list(op, std::move(prefix), [&op, expires_at, now_ms, then](Result<std::vector<StoreRecord>> r) {
+namespace {
+
+// One expired sign-in the sweep removes: its record (absent already when it was finished) and
+// its index entry (at the version listed; nothing rewrites one).
+struct Expired {
+  std::string record_key;  ///< Empty for an index key that names no record (a damaged store).
+  std::string index_key;
+  std::int64_t index_version = 0;
+};
+
+}  // namespace
+
+void Steps::sweep_expired(OperationBase& op, std::string record_prefix, std::int64_t now_ms, Then<Ok> then) {
+  auto listed = [&op, now_ms, then](Result<std::vector<StoreRecord>> r) {
     if (!r) return then(r.error());
-    auto expired = std::make_shared<std::vector<std::pair<std::string, std::int64_t>>>();
-    for (const auto& rec : *r) {
-      std::int64_t at = expires_at(rec.value);
-      if (at != 0 && at < now_ms) expired->push_back({rec.key, rec.version});
-      if (expired->size() == 16) break;
+    auto expired = std::make_shared<std::vector<Expired>>();
+    for (const auto& entry : *r) {
+      auto parsed = expiry_entry_from_key(entry.key);
+      if (parsed && parsed->expires_at_ms >= now_ms) break;  // index order is expiry order: the rest are live too
+      expired->push_back({parsed ? parsed->record_key : "", entry.key, entry.version});
     }
     // Each removal's continuation owns the next step; the step itself only refers to it, so
     // nothing is left holding itself when the sweep ends.
     auto next = std::make_shared<std::function<void(std::size_t)>>();
     *next = [&op, expired, self = std::weak_ptr(next), then](std::size_t i) {
       if (i == expired->size()) return then(Ok{});
-      // At its version only: a record rewritten meanwhile is someone else's business.
-      remove(op, (*expired)[i].first, (*expired)[i].second,
-             [step = self.lock(), i](Result<bool>) { (*step)(i + 1); });
+      const Expired& x = (*expired)[i];
+      auto drop_index = [&op, &x, step = self.lock(), i](Result<bool> removed) {
+        // The entry stays while its record might: the next sweep tries again.
+        if (!removed) return (*step)(i + 1);
+        remove(op, x.index_key, x.index_version, [step, i](Result<bool>) { (*step)(i + 1); });
+      };
+      // Unconditionally: an expired sign-in is of no use at any version (a callback or poll
+      // arriving now is refused as expired either way), and its expiry never changes.
+      if (x.record_key.empty()) return drop_index(true);
+      remove(op, x.record_key, 0, drop_index);
     };
     (*next)(0);
-  });
+  };
+  list(op, expiry_index_prefix(record_prefix), std::move(listed), kSweepBatch);
 }
 
-void Steps::create_after_sweep(OperationBase& op, std::string prefix,
-                               std::function<std::int64_t(const std::string& value)> expires_at,
-                               std::int64_t now_ms, std::string key, std::string value, Then<std::int64_t> then) {
-  sweep_expired(op, std::move(prefix), std::move(expires_at), now_ms,
-                [&op, key = std::move(key), value = std::move(value), then](Result<Ok> swept) {
+void Steps::create_after_sweep(OperationBase& op, std::string key, std::string value, std::int64_t expires_at_ms,
+                               std::int64_t now_ms, Then<std::int64_t> then) {
+  const std::string prefix = key.substr(0, key.find('/') + 1);
+  sweep_expired(op, prefix, now_ms,
+                [&op, key = std::move(key), value = std::move(value), expires_at_ms, then](Result<Ok> swept) {
                   if (!swept) return then(swept.error());
-                  cas(op, key, value, 0, then);
+                  // The index entry first, so every record that may exist has one, whatever fails
+                  // next. An entry whose record was never written (or was finished) costs the
+                  // sweep one removal of nothing; one whose write met another record under the
+                  // same key expires after that record did, so it never cuts a sign-in short.
+                  put(op, expiry_index_key(key, expires_at_ms), "", [&op, key, value, then](Result<std::int64_t> indexed) {
+                    if (!indexed) return then(indexed.error());
+                    cas(op, key, value, 0, then);
+                  });
                 });
 }
 

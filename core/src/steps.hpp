@@ -30,7 +30,9 @@ struct Steps {
   static void cas(OperationBase& op, std::string key, std::string value, std::int64_t expected,
                   Then<std::int64_t> then);
   static void remove(OperationBase& op, std::string key, std::int64_t expected, Then<bool> then);
-  static void list(OperationBase& op, std::string prefix, Then<std::vector<StoreRecord>> then);
+  /// The records under `prefix` in key order; with `limit` (0: all) only the first `limit`,
+  /// also from a host that answers more.
+  static void list(OperationBase& op, std::string prefix, Then<std::vector<StoreRecord>> then, std::size_t limit = 0);
   /// transport error when the host could not complete the request; any status is a response.
   static void http(OperationBase& op, HttpRequest request, Then<HttpResponse> then);
   /// Sends `request` to each of `urls` (not empty) in turn until one answers 200, and hands on
@@ -39,19 +41,21 @@ struct Steps {
   static void first_found(OperationBase& op, HttpRequest request, std::vector<std::string> urls,
                           Then<HttpResponse> then);
   static void sleep(OperationBase& op, std::int64_t ms, std::function<void()> then);
-  /// Removes up to 16 records under `prefix` whose expiry (`expires_at` of the value; 0 when it
-  /// cannot be read) is before `now_ms`, each at the version listed: records that outlive their
-  /// use are cleared a few at a time by later operations, so the store stays bounded. A failed
-  /// removal is left for the next sweep; only a failed listing is an error.
-  static void sweep_expired(OperationBase& op, std::string prefix,
-                            std::function<std::int64_t(const std::string& value)> expires_at, std::int64_t now_ms,
-                            Then<Ok> then);
-  /// Creates `key` with `value` (compare-and-swap at version 0: conflict if it exists) after a
-  /// sweep_expired of `prefix`: how sign-ins in progress (pending/, device/) are stored, so that
-  /// each new one clears a few abandoned ones. Gives the new record's version.
-  static void create_after_sweep(OperationBase& op, std::string prefix,
-                                 std::function<std::int64_t(const std::string& value)> expires_at,
-                                 std::int64_t now_ms, std::string key, std::string value, Then<std::int64_t> then);
+  /// How many expired sign-ins one sweep removes at most: more than one, so the sweeps outpace
+  /// the sign-ins that leave records behind, and few, so no start pays for a backlog.
+  static constexpr std::size_t kSweepBatch = 8;
+  /// Removes up to kSweepBatch expired records under `record_prefix` ("pending/", "device/"),
+  /// each with its expiry index entry (records.hpp): lists the first index keys, in expiry
+  /// order, and stops at the first that has not expired, so no live record is ever read and the
+  /// cost does not grow with the number of sign-ins outstanding. A failed removal is left for
+  /// the next sweep; only a failed listing is an error.
+  static void sweep_expired(OperationBase& op, std::string record_prefix, std::int64_t now_ms, Then<Ok> then);
+  /// Creates `key` (made by pending_key or device_key) with `value`, compare-and-swap at version
+  /// 0 (conflict if it exists), after a sweep_expired of its prefix: how sign-ins in progress are
+  /// stored, so that each new one clears a few abandoned ones. Its expiry index entry is written
+  /// first, so no record can exist that a later sweep would not find. Gives the record's version.
+  static void create_after_sweep(OperationBase& op, std::string key, std::string value, std::int64_t expires_at_ms,
+                                 std::int64_t now_ms, Then<std::int64_t> then);
 
   /// A built-in provider, or a custom one from the store. not_found names the fix.
   static void provider(OperationBase& op, std::string key, Then<Provider> then);

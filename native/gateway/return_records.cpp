@@ -2,6 +2,7 @@
 
 #include "crypto.hpp"
 #include "json.hpp"
+#include "records.hpp"
 
 namespace latchkey::gateway {
 namespace {
@@ -30,17 +31,20 @@ std::optional<ReturnRecord> from_json(const std::string& text) {
   return r;
 }
 
-// Like the core's sweep of pending sign-ins: a few at a time, each only at the version read.
+// Like the core's sweep of pending sign-ins (steps.hpp): through an expiry index, a few at a
+// time, stopping at the first live one, so a start (which needs no sign-in: anyone can make
+// records here) costs the same however many are outstanding.
 void sweep_expired(native::Host& host) {
-  auto listed = host.list(kPrefix);
+  constexpr std::size_t kBatch = 8;
+  auto listed = host.list(detail::expiry_index_prefix(kPrefix), kBatch);
   if (!listed) return;  // the sign-in itself worked; sweeping can wait for the next
   const std::int64_t now = native::Host::now_ms();
-  int removed = 0;
-  for (const auto& rec : *listed) {
-    auto r = from_json(rec.value);
-    if (r && r->expires_at_ms >= now) continue;
-    (void)host.remove(rec.key, rec.version);
-    if (++removed == 16) break;
+  for (const auto& entry : *listed) {
+    auto e = detail::expiry_entry_from_key(entry.key);
+    if (e && e->expires_at_ms >= now) break;  // index order is expiry order
+    // The entry stays while its record might: the next sweep tries again.
+    if (e && !host.remove(e->record_key, 0)) continue;
+    (void)host.remove(entry.key, entry.version);
   }
 }
 
@@ -48,12 +52,16 @@ void sweep_expired(native::Host& host) {
 
 Status save_return(native::Host& host, const std::string& state, const ReturnRecord& r) {
   sweep_expired(host);
+  const std::string name = record_name(state);
+  // The index entry first, so every record has one whatever fails next. A record taken by its
+  // callback leaves the entry for the sweep.
+  if (auto indexed = host.put(detail::expiry_index_key(name, r.expires_at_ms), ""); !indexed) return indexed;
   Object o;
   o["return_to"] = Value(r.return_to);
   o["provider"] = Value(r.provider);
   o["account"] = Value(r.account);
   o["expires_at_ms"] = Value(r.expires_at_ms);
-  return host.put(record_name(state), detail::json::serialize(Value(o)));
+  return host.put(name, detail::json::serialize(Value(o)));
 }
 
 Result<std::optional<ReturnRecord>> take_return(native::Host& host, const std::string& state) {

@@ -180,9 +180,10 @@ Result<bool> Host::remove(const std::string& key, std::int64_t version) {
   return r.found && !r.conflict;
 }
 
-Result<std::vector<StoreRecord>> Host::list(const std::string& prefix) {
+Result<std::vector<StoreRecord>> Host::list(const std::string& prefix, std::size_t limit) {
   Effect e = store_effect(EffectKind::store_list, "");
   e.prefix = prefix;
+  e.limit = limit;
   EffectResult r = store_->perform(e);
   if (!r.store_error.empty()) return store_error(r);
   return std::move(r.records);

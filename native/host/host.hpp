@@ -61,7 +61,8 @@ class Host {
   Status put(const std::string& key, const std::string& value);
   /// True when this call removed the record at `version`; false when it was gone or had changed.
   Result<bool> remove(const std::string& key, std::int64_t version);
-  Result<std::vector<StoreRecord>> list(const std::string& prefix);
+  /// The first `limit` records under `prefix` in key order (0: all).
+  Result<std::vector<StoreRecord>> list(const std::string& prefix, std::size_t limit = 0);
 
   /// Performs one effect.
   EffectResult perform(const Effect& effect);

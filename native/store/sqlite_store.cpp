@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 namespace latchkey::native {
@@ -257,8 +258,9 @@ struct SqliteStore::Impl {
         ("INSERT INTO records(key, value, version) VALUES(?1, ?2, ?3) "
          "ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = excluded.version"),
         "DELETE FROM records WHERE key = ?1",
-        "SELECT key, value, version FROM records WHERE key >= ?1 AND key < ?2 ORDER BY key",
-        "SELECT key, value, version FROM records WHERE key >= ?1 ORDER BY key",
+        // LIMIT -1: no limit (SQLite's rule for a negative limit).
+        "SELECT key, value, version FROM records WHERE key >= ?1 AND key < ?2 ORDER BY key LIMIT ?3",
+        "SELECT key, value, version FROM records WHERE key >= ?1 ORDER BY key LIMIT ?3",
         "SELECT CAST(value AS INTEGER) FROM meta WHERE name = 'last_version'",
         "UPDATE meta SET value = ?1 WHERE name = 'last_version'",
         "PRAGMA data_version",
@@ -410,6 +412,8 @@ struct SqliteStore::Impl {
     Resetter reset(stmt);
     bind_text(stmt, 1, e.prefix);
     if (!upper.empty()) bind_text(stmt, 2, upper);
+    const bool all = e.limit == 0 || e.limit > static_cast<std::size_t>(std::numeric_limits<sqlite3_int64>::max());
+    sqlite3_bind_int64(stmt, 3, all ? -1 : static_cast<sqlite3_int64>(e.limit));
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
       r.records.push_back(StoreRecord{column_string(stmt, 0), column_string(stmt, 1), sqlite3_column_int64(stmt, 2)});

@@ -77,10 +77,11 @@ Effect del(const std::string& key, std::int64_t expected = 0) {
   e.expected_version = expected;
   return e;
 }
-Effect list(const std::string& prefix) {
+Effect list(const std::string& prefix, std::size_t limit = 0) {
   Effect e;
   e.kind = EffectKind::store_list;
   e.prefix = prefix;
+  e.limit = limit;
   return e;
 }
 
@@ -465,6 +466,14 @@ std::vector<Step> behaviour_table() {
       {list("conn/"), listed("{conn/a, , 5} {conn/b, b1, 3} ")},
       {list("zzz"), listed("")},
       {list("pa"), listed("{pa, 5b, 15} ")},
+      // With a limit: the first records in key order, however many more match.
+      {list("p", 2), listed("{p, 1, 6} {p%, 2, 7} ")},
+      {list("p", 1), listed("{p, 1, 6} ")},
+      {list("p" + ff, 1), listed("{p\\xff, 6, 11} ")},
+      {list("conn/", 2), listed("{conn/a, , 5} {conn/b, b1, 3} ")},  // exactly as many as there are
+      {list("conn/", 50), listed("{conn/a, , 5} {conn/b, b1, 3} ")},
+      {list("zzz", 3), listed("")},
+      {list("", 3), listed("{conn/a, , 5} {conn/b, b1, 3} {o, 9, 14} ")},
       {del("p"), deleted},
       {del("conn/b", 3), deleted},
       {list(""), listed("{conn/a, , 5} {o, 9, 14} {p%, 2, 7} {p%x, 3, 8} {p_y, 4, 9} {pa, 5b, 15} {p\\xff, 6, 11} "

@@ -17,6 +17,7 @@ std::string answer_store_effect(MemoryStore& store, const Object& e) {
   if (e.count("value")) effect.value = e.at("value").get<std::string>();
   if (e.count("prefix")) effect.prefix = e.at("prefix").get<std::string>();
   if (e.count("expected_version")) effect.expected_version = e.at("expected_version").get<std::int64_t>();
+  if (e.count("limit")) effect.limit = static_cast<std::size_t>(e.at("limit").get<std::int64_t>());
   EffectResult r = store.perform(effect);
   Object o;
   if (r.found) o["found"] = Value(true);

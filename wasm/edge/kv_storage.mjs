@@ -1,6 +1,6 @@
 // latchkey's StorageAdapter on an edge KV binding (the Workers KV shape):
 //   kv.get(key) -> string | null;  kv.put(key, string);  kv.delete(key);
-//   kv.list({ prefix, cursor }) -> { keys: [{ name }], list_complete, cursor }
+//   kv.list({ prefix, limit, cursor }) -> { keys: [{ name }], list_complete, cursor }
 //
 // Each latchkey key is one KV entry holding JSON {"value": "...", "version": n}. Values are
 // already sealed by the core (tokens and secrets are AES-256-GCM ciphertext), so the KV store
@@ -64,17 +64,20 @@ export function kvStorage(kv, { prefix = 'latchkey:' } = {}) {
         return { found: true };
       });
     },
-    async list(p) {
+    // limit: the first `limit` in key order (0 or absent: all). KV lists keys in key order, so
+    // the pages stop once `limit` names are in, and only those records are read: each read is
+    // a KV operation, and a start's sweep must not pay one per sign-in outstanding.
+    async list(p, limit = 0) {
       const names = [];
       let cursor;
       do {
-        const page = await kv.list({ prefix: prefix + p, cursor });
+        const page = await kv.list({ prefix: prefix + p, cursor, ...(limit > 0 ? { limit: Math.min(limit, 1000) } : {}) });
         for (const k of page.keys) names.push(k.name.slice(prefix.length));
         cursor = page.list_complete === false ? page.cursor : undefined;
-      } while (cursor);
+      } while (cursor && !(limit > 0 && names.length >= limit));
       names.sort();
       const out = [];
-      for (const key of names) {
+      for (const key of limit > 0 ? names.slice(0, limit) : names) {
         const r = await read(key);
         if (r) out.push({ key, value: r.value, version: r.version }); // deleted since the listing
       }

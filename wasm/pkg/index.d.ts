@@ -22,7 +22,12 @@ export interface StorageAdapter {
   /** Writes only if the stored version is `expectedVersion` (0: only if absent); null on conflict. */
   cas(key: string, value: string, expectedVersion: number): Promise<number | null>;
   delete(key: string, expectedVersion?: number): Promise<{ found: boolean; conflict?: boolean }>;
-  list(prefix: string): Promise<Array<{ key: string; value: string; version: number }>>;
+  /**
+   * The records whose key starts with `prefix`, in key order: the first `limit` of them, or all
+   * when `limit` is 0 or absent. An adapter that ignores `limit` still works (the core keeps the
+   * first `limit`), but then reads what it need not.
+   */
+  list(prefix: string, limit?: number): Promise<Array<{ key: string; value: string; version: number }>>;
 }
 
 export function memoryStorage(): StorageAdapter;

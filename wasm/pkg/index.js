@@ -364,7 +364,7 @@ class Broker {
           const r = await s.delete(effect.key, effect.expected_version);
           return { found: !!r.found, conflict: !!r.conflict };
         }
-        case 'store.list': return { records: await s.list(effect.prefix) };
+        case 'store.list': return { records: await s.list(effect.prefix, effect.limit ?? 0) };
         default: return { store_error: `unknown effect ${effect.kind}` };
       }
     } catch (e) {

@@ -40,7 +40,9 @@ enum class EffectKind {
   store_cas,     ///< Write `key` = `value` if its version is `expected_version` (0: only if absent);
                  ///< answer conflict = true when it was not.
   store_delete,  ///< Delete `key` (if `expected_version` != 0, only at that version); found = it existed.
-  store_list,    ///< All records whose key starts with `prefix`, in key order.
+  store_list,    ///< The records whose key starts with `prefix`, in key order: the first `limit` of
+                 ///< them, or all when `limit` is 0. A host may ignore `limit` and answer all; the
+                 ///< core then keeps only the first `limit` itself.
   sleep,         ///< Wait `sleep_ms`, then resume with an empty result (backoff, waiting for a peer's refresh).
 };
 
@@ -51,6 +53,7 @@ struct Effect {
   std::string value;
   std::int64_t expected_version = 0;
   std::string prefix;
+  std::size_t limit = 0;  ///< store_list: at most this many records (0: all).
   std::int64_t sleep_ms = 0;
 };
 

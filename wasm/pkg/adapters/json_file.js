@@ -38,9 +38,10 @@ export function jsonFileStorage(path) {
       save();
       return { found: true };
     },
-    async list(prefix) {
-      return Object.keys(data.records).filter((k) => k.startsWith(prefix)).sort()
-        .map((key) => ({ key, ...data.records[key] }));
+    // limit: the first `limit` in key order (0 or absent: all).
+    async list(prefix, limit = 0) {
+      const keys = Object.keys(data.records).filter((k) => k.startsWith(prefix)).sort();
+      return (limit > 0 ? keys.slice(0, limit) : keys).map((key) => ({ key, ...data.records[key] }));
     },
   };
 }

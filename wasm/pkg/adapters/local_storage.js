@@ -34,13 +34,15 @@ export function localStorageAdapter(store = globalThis.localStorage, { prefix = 
       store.removeItem(prefix + key);
       return { found: true };
     },
-    async list(p) {
-      const out = [];
+    // limit: the first `limit` in key order (0 or absent: all); only those are read and parsed.
+    async list(p, limit = 0) {
+      const keys = [];
       for (let i = 0; i < store.length; i++) {
         const k = store.key(i);
-        if (k?.startsWith(prefix + p) && k !== counter) out.push({ key: k.slice(prefix.length), ...read(k.slice(prefix.length)) });
+        if (k?.startsWith(prefix + p) && k !== counter) keys.push(k.slice(prefix.length));
       }
-      return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      keys.sort();
+      return (limit > 0 ? keys.slice(0, limit) : keys).map((key) => ({ key, ...read(key) }));
     },
   };
 }
