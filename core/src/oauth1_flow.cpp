@@ -4,6 +4,7 @@
 #include "json.hpp"
 #include "ops.hpp"
 #include "provider_text.hpp"
+#include "redaction.hpp"
 #include "url.hpp"
 
 namespace latchkey::detail {
@@ -12,12 +13,14 @@ namespace {
 constexpr std::size_t kMaxCredentialsResponse = 64 * 1024;
 
 // The message quotes a short excerpt of an error body (the server's own words, e.g. oauthlib's
-// "error=invalid_signature"); an error answer carries no credentials.
+// "error=invalid_signature") without what the request carried: a server that echoes it would
+// put the PLAINTEXT signature — the consumer and token secrets — or the verifier in the message.
 Error endpoint_error(ErrorCode code, const Provider& provider, const char* what, const HttpResponse& r,
-                     const std::string& advice) {
+                     const SentSecrets& sent, const std::string& advice) {
+  // Redacted after clean(): a secret its cap cut short is still recognised at the excerpt's end.
+  const std::string excerpt = r.body.empty() ? std::string() : " (" + sent.redact(clean(r.body, 200)) + ")";
   Error e = make_error(code, std::string("the ") + what + " endpoint of '" + provider.key + "' answered HTTP " +
-                                 std::to_string(r.status) +
-                                 (r.body.empty() ? std::string() : " (" + clean(r.body, 200) + ")") + "; " + advice);
+                                 std::to_string(r.status) + excerpt + "; " + advice);
   e.http_status = r.status;
   return e;
 }
@@ -72,10 +75,11 @@ void OAuth1Steps::temporary_credentials(OperationBase& op, Engine& engine, const
   if (auto s = sign_oauth1_request(req, client, {{"oauth_callback", callback}}, now_ms, engine.drbg()); !s) {
     return then(s.error());
   }
-  Steps::http(op, std::move(req), [provider, then](Result<HttpResponse> r) {
+  SentSecrets sent = SentSecrets::of(req);
+  Steps::http(op, std::move(req), [provider, sent, then](Result<HttpResponse> r) {
     if (!r) return then(r.error());
     if (r->status < 200 || r->status > 299) {
-      return then(endpoint_error(ErrorCode::provider_error, provider, "request token", *r,
+      return then(endpoint_error(ErrorCode::provider_error, provider, "request token", *r, sent,
                                  "check the app's client ID and secret (consumer key and secret), the signature "
                                  "method, and that the callback URL is registered with the provider"));
     }
@@ -100,15 +104,16 @@ void OAuth1Steps::token_credentials(OperationBase& op, Engine& engine, const Pro
   if (auto s = sign_oauth1_request(req, temporary, {{"oauth_verifier", verifier}}, now_ms, engine.drbg()); !s) {
     return then(s.error());
   }
-  Steps::http(op, std::move(req), [provider, then](Result<HttpResponse> r) {
+  SentSecrets sent = SentSecrets::of(req);
+  Steps::http(op, std::move(req), [provider, sent, then](Result<HttpResponse> r) {
     if (!r) return then(r.error());
     if (r->status == 400 || r->status == 401) {
-      return then(endpoint_error(ErrorCode::invalid_grant, provider, "access token", *r,
+      return then(endpoint_error(ErrorCode::invalid_grant, provider, "access token", *r, sent,
                                  "the provider rejected the verifier or the temporary token (expired, already used, "
                                  "or signed with other credentials); start the connection again"));
     }
     if (r->status < 200 || r->status > 299) {
-      return then(endpoint_error(ErrorCode::provider_error, provider, "access token", *r, "try again later"));
+      return then(endpoint_error(ErrorCode::provider_error, provider, "access token", *r, sent, "try again later"));
     }
     auto fields = credentials_body(provider, "access token", *r);
     if (!fields) return then(fields.error());

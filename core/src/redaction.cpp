@@ -36,6 +36,39 @@ std::string lower_hex_escapes(std::string s) {
   return s;
 }
 
+// RFC 5849 §3.5.1: `OAuth name="value", ...`, names and values percent-encoded (§3.6). The
+// PLAINTEXT signature is enc(consumer secret) "&" enc(token secret) in clear; an HMAC or RSA one is
+// one-use but still hidden. The verifier is a one-use code and oauth_token the (temporary or
+// token) credential's identifier.
+void add_oauth1_params(SentSecrets& out, std::string_view params) {
+  std::size_t i = 0;
+  while (i < params.size()) {
+    auto eq = params.find("=\"", i);
+    if (eq == std::string_view::npos) return;
+    auto end = params.find('"', eq + 2);
+    if (end == std::string_view::npos) return;
+    auto name = form_decode(params.substr(i, eq - i));
+    auto value = form_decode(params.substr(eq + 2, end - eq - 2));
+    if (name && value) {
+      if (*name == "oauth_signature") {
+        out.add(*value);
+        const std::string_view signature = *value;
+        auto amp = signature.find('&');
+        if (amp != std::string_view::npos) {
+          for (std::string_view half : {signature.substr(0, amp), signature.substr(amp + 1)}) {
+            out.add(half);
+            if (auto plain = form_decode(half)) out.add(*plain);
+          }
+        }
+      } else if (*name == "oauth_verifier" || *name == "oauth_token") {
+        out.add(*value);
+      }
+    }
+    i = end + 1;
+    while (i < params.size() && (params[i] == ',' || params[i] == ' ')) ++i;
+  }
+}
+
 void add_params(SentSecrets& out, const Params& params) {
   for (const auto& [name, value] : params) {
     if (secret_param(name)) out.add(value);
@@ -54,6 +87,7 @@ SentSecrets SentSecrets::of(const HttpRequest& request) {
       std::string_view credentials = value.substr(space + 1);
       out.add(credentials);
       // RFC 6749 §2.3.1: base64(form(id) ":" form(secret)); the secret is what must not leak.
+      if (starts_with_ci(value, "oauth ")) add_oauth1_params(out, credentials);
       if (starts_with_ci(value, "basic ")) {
         if (auto pair = base64_decode(credentials)) {
           out.add(*pair);

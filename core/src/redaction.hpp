@@ -20,9 +20,11 @@ inline constexpr std::string_view kRedacted = "[redacted]";
 class SentSecrets {
  public:
   /// The secrets `request` carries: its Authorization header's credentials (and, for Basic, the
-  /// client secret inside them) and the values of credential parameters in its query or its form
-  /// or JSON body (client_secret, client_assertion, refresh_token, code, code_verifier,
-  /// device_code, token, assertion, password, subject_token, actor_token).
+  /// client secret inside them; for OAuth 1.0a, the oauth_signature — under PLAINTEXT the
+  /// consumer and token secrets — with each of its halves, oauth_verifier and oauth_token) and
+  /// the values of credential parameters in its query or its form or JSON body (client_secret,
+  /// client_assertion, refresh_token, code, code_verifier, device_code, token, assertion,
+  /// password, subject_token, actor_token).
   static SentSecrets of(const HttpRequest& request);
 
   /// Adds one secret in each form it may be echoed in. Values shorter than kMinLength are not

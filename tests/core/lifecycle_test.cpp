@@ -179,6 +179,76 @@ TEST_F(Lifecycle, AWaiterTakesOverFromARefresherThatDied) {
   EXPECT_LT(host.now_ms - started, engine->config().lease_ms + 1000);
 }
 
+// A forced get_token means "the API refused this token". When it finds another refresher at
+// work it waits for that refresher's token — never the refused one, and without a second refresh.
+TEST_F(Lifecycle, AForcedRefreshThatMeetsAnotherRefresherTakesItsNewToken) {
+  connect();  // A1, fresh for an hour
+  host.calls.clear();
+  auto other = engine->get_token(ref, true);
+  const Effect* e1 = until_http(host, *other);
+  ASSERT_NE(e1, nullptr);  // holds the lease, its request in flight
+  auto forced = engine->get_token(ref, true);
+  const Effect* e2 = forced->start(host.now_ms);
+  int waits = 0;
+  while (e2 && waits < 3) {
+    ASSERT_NE(e2->kind, EffectKind::http) << "the forced op called the token endpoint";
+    waits += e2->kind == EffectKind::sleep;
+    e2 = forced->resume(host.perform(*e2), host.now_ms);
+  }
+  ASSERT_NE(e2, nullptr) << "it stopped waiting while the other refresh was in flight, with "
+                         << (forced->result().ok() ? forced->result()->access_token : forced->result().error().message);
+  e1 = other->resume(respond(200, R"({"access_token":"A2","refresh_token":"R2","expires_in":3600})"), host.now_ms);
+  while (e1) e1 = other->resume(host.perform(*e1), host.now_ms);
+  ASSERT_TRUE(other->result().ok()) << other->result().error().message;
+  while (e2) {
+    ASSERT_NE(e2->kind, EffectKind::http) << "the forced op called the token endpoint";
+    e2 = forced->resume(host.perform(*e2), host.now_ms);
+  }
+  ASSERT_TRUE(forced->result().ok()) << forced->result().error().message;
+  EXPECT_EQ(forced->result()->access_token, "A2");
+  EXPECT_TRUE(host.calls.empty());
+}
+
+TEST_F(Lifecycle, AForcedRefreshWhoseOtherRefresherDiedRefreshesItself) {
+  connect();
+  host.calls.clear();
+  auto dead = engine->get_token(ref, true);
+  ASSERT_NE(until_http(host, *dead), nullptr);  // holds the lease, then its process is killed
+  dead.reset();
+  const std::int64_t started = host.now_ms;
+  token_endpoint("A2", "R2");
+  auto t = token(true);
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->access_token, "A2");  // not A1, still fresh but refused
+  EXPECT_TRUE(t->refreshed);
+  ASSERT_EQ(host.calls.size(), 1u);
+  EXPECT_EQ(form_fields(host.calls[0].body)["refresh_token"], "R1");
+  EXPECT_GE(host.now_ms - started, engine->config().lease_ms);  // it waited the lease out first
+}
+
+TEST_F(Lifecycle, AForcedRefreshDoesNotHandBackTheRefusedTokenWhenTheBreakerOpensMeanwhile) {
+  EngineConfig config;
+  config.breaker_threshold = 1;  // the other refresher's one failure opens it
+  engine = testing::make_engine(config);  // same key and store: acme and its app are there
+  connect();
+  host.calls.clear();
+  auto other = engine->get_token(ref, true);
+  const Effect* e1 = until_http(host, *other);
+  ASSERT_NE(e1, nullptr);
+  auto forced = engine->get_token(ref, true);
+  const Effect* e2 = forced->start(host.now_ms);
+  while (e2 && e2->kind != EffectKind::sleep) e2 = forced->resume(host.perform(*e2), host.now_ms);
+  ASSERT_NE(e2, nullptr) << "the forced op should be waiting";
+  e1 = other->resume(respond(401, R"({"error":"invalid_client"})"), host.now_ms);
+  while (e1) e1 = other->resume(host.perform(*e1), host.now_ms);
+  ASSERT_FALSE(other->result().ok());
+  ASSERT_GT(record().breaker_until_ms, host.now_ms);
+  while (e2) e2 = forced->resume(host.perform(*e2), host.now_ms);
+  ASSERT_FALSE(forced->result().ok()) << "handed back " << forced->result()->access_token;
+  EXPECT_EQ(forced->result().error().code, ErrorCode::rate_limited);
+  EXPECT_TRUE(host.calls.empty());
+}
+
 TEST_F(Lifecycle, AFailedLateRefresherDoesNotMarkAHealthyConnection) {
   connect();
   host.now_ms += 3600 * 1000;

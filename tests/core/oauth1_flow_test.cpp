@@ -201,6 +201,97 @@ TEST_F(OAuth1Flow, RequestTokenErrors) {
   EXPECT_EQ(start().error().code, ErrorCode::malformed_response);
 }
 
+// ---- A server that echoes the PLAINTEXT signature: the secrets stay out of the message ----
+
+// PLAINTEXT sends enc(consumer secret) "&" enc(token secret) in the clear (RFC 5849 §3.4.4),
+// percent-encoded once more in the header (§3.5.1). The encoded forms were computed apart.
+constexpr const char* kPlainConsumerSecret = "cs/S3cret+key";
+constexpr const char* kPlainConsumerSecretEnc = "cs%2FS3cret%2Bkey";
+constexpr const char* kPlainTokenSecret = "ts/T0ken+secret";
+constexpr const char* kPlainTokenSecretEnc = "ts%2FT0ken%2Bsecret";
+constexpr const char* kPlainRequestSignature = "cs%252FS3cret%252Bkey%26";  // no token secret yet
+constexpr const char* kPlainAccessSignature = "cs%252FS3cret%252Bkey%26ts%252FT0ken%252Bsecret";
+constexpr const char* kPlainVerifier = "V1-verifier/xyz";
+
+// The value of `name` in the request's OAuth header exactly as it was sent (still encoded).
+std::string sent_oauth_param(const HttpRequest& req, const std::string& name) {
+  const std::string* h = detail::find_header(req.headers, "authorization");
+  if (!h) return "";
+  auto at = h->find(name + "=\"");
+  if (at == std::string::npos) return "";
+  at += name.size() + 2;
+  return h->substr(at, h->find('"', at) - at);
+}
+
+struct EchoingOAuth1 : OAuth1Flow {
+  void SetUp() override {
+    OAuth1Flow::SetUp();
+    std::string plain = kTumble;
+    plain.replace(plain.find("\"key\": \"tumble\""), 15, "\"key\": \"plain\"");
+    plain.replace(plain.find("\"HMAC-SHA1\""), 11, "\"PLAINTEXT\"");
+    ASSERT_TRUE(host.run(engine->register_provider(plain)).ok()) << plain;
+    AppInput app =
+        testing::app_input("plain", "consumer-key", kPlainConsumerSecret, "http://127.0.0.1:8765/oauth/callback");
+    ASSERT_TRUE(host.run(engine->upsert_app(app)).ok());
+  }
+  Result<AuthorizationStart> start_plain() {
+    AuthorizeRequest r;
+    r.principal = "alice";
+    r.provider = "plain";
+    return host.run(engine->authorize(r));
+  }
+  static void expect_no_secret(const Error& e) {
+    for (const std::string text : {e.message, e.provider_description}) {
+      for (const char* secret : {kPlainConsumerSecret, kPlainConsumerSecretEnc, kPlainTokenSecret, kPlainTokenSecretEnc,
+                                 kPlainRequestSignature, kPlainAccessSignature, kPlainVerifier, "V1-verifier%2Fxyz"}) {
+        EXPECT_EQ(text.find(secret), std::string::npos) << "leaks " << secret << ": " << text;
+      }
+    }
+  }
+};
+
+TEST_F(EchoingOAuth1, ARequestTokenErrorEchoingThePlaintextSignatureIsRedacted) {
+  std::string sent_signature;
+  host.http = [&](const HttpRequest& req) {
+    sent_signature = sent_oauth_param(req, "oauth_signature");
+    return respond(401,
+                   "error=invalid_signature sig=" + sent_signature + " secret " + kPlainConsumerSecret + " aka " +
+                       kPlainConsumerSecretEnc,
+                   "text/plain");
+  };
+  auto s = start_plain();
+  ASSERT_EQ(sent_signature, kPlainRequestSignature);  // the literal is what latchkey really sent
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::provider_error);
+  expect_no_secret(s.error());
+  EXPECT_NE(s.error().message.find("invalid_signature"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("[redacted]"), std::string::npos) << s.error().message;
+}
+
+TEST_F(EchoingOAuth1, AnAccessTokenErrorEchoingTheSecretsAndVerifierIsRedacted) {
+  std::string sent_signature;
+  host.http = [&](const HttpRequest& req) {
+    if (req.url == "https://www.tumble.test/oauth/request_token") {
+      return respond(200, std::string("oauth_token=T1&oauth_token_secret=") + kPlainTokenSecretEnc +
+                              "&oauth_callback_confirmed=true",
+                     "application/x-www-form-urlencoded");
+    }
+    sent_signature = sent_oauth_param(req, "oauth_signature");
+    return respond(401,
+                   "error=invalid_request sig=" + sent_signature + " verifier " +
+                       testing::oauth_header_fields(req)["oauth_verifier"] + " token secret " + kPlainTokenSecret +
+                       " consumer secret " + kPlainConsumerSecret,
+                   "text/plain");
+  };
+  ASSERT_TRUE(start_plain().ok());
+  auto c = complete("oauth_token=T1&oauth_verifier=V1-verifier%2Fxyz");
+  ASSERT_EQ(sent_signature, kPlainAccessSignature);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, ErrorCode::invalid_grant);
+  expect_no_secret(c.error());
+  EXPECT_NE(c.error().message.find("invalid_request"), std::string::npos) << c.error().message;
+}
+
 TEST_F(OAuth1Flow, AVerifierWorksOnce) {
   ASSERT_TRUE(start().ok());
   ASSERT_TRUE(complete("oauth_token=T1&oauth_verifier=V1").ok());

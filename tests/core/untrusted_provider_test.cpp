@@ -241,6 +241,22 @@ TEST(SentSecrets, ASecretCutByTheCapIsRedactedToo) {
   EXPECT_EQ(sent.redact("short rt-0 stays"), "short rt-0 stays");  // four characters are no secret
 }
 
+TEST(SentSecrets, AnOAuth1HeaderYieldsItsSignatureHalvesVerifierAndToken) {
+  HttpRequest req;
+  // PLAINTEXT: oauth_signature = enc(enc("cs/S3cret+key") "&" enc("ts/T0ken+secret")), computed apart.
+  req.headers = {{"Authorization",
+                  R"(OAuth oauth_consumer_key="consumer-key", oauth_token="T1-token", oauth_verifier="V1-verifier", )"
+                  R"(oauth_signature_method="PLAINTEXT", oauth_signature="cs%252FS3cret%252Bkey%26ts%252FT0ken%252Bsecret")"}};
+  auto sent = detail::SentSecrets::of(req);
+  EXPECT_EQ(sent.redact("a cs/S3cret+key b cs%2FS3cret%2Bkey c cs%2fS3cret%2bkey"),
+            "a [redacted] b [redacted] c [redacted]");
+  EXPECT_EQ(sent.redact("a ts/T0ken+secret b ts%2FT0ken%2Bsecret"), "a [redacted] b [redacted]");
+  EXPECT_EQ(sent.redact("sig cs%2FS3cret%2Bkey&ts%2FT0ken%2Bsecret"), "sig [redacted]");
+  EXPECT_EQ(sent.redact("hdr cs%252FS3cret%252Bkey%26ts%252FT0ken%252Bsecret"), "hdr [redacted]");
+  EXPECT_EQ(sent.redact("verifier V1-verifier token T1-token"), "verifier [redacted] token [redacted]");
+  EXPECT_EQ(sent.redact("consumer consumer-key stays"), "consumer consumer-key stays");  // the consumer key is public
+}
+
 // ---- Scopes with control characters are never stored ----
 
 TEST(ScopeControls, AScopeWithControlCharactersIsRefused) {
