@@ -9,6 +9,7 @@
 #include "json.hpp"
 #include "pattern.hpp"
 #include "provider_fields.hpp"
+#include "provider_text.hpp"
 #include "url.hpp"
 
 #define LK_TRY(expr)                                    \
@@ -34,16 +35,9 @@ constexpr std::int64_t kMaxExpiryBuffer = 86400;
 Error invalid(std::string message) { return make_error(ErrorCode::invalid_request, std::move(message)); }
 Error malformed(std::string message) { return make_error(ErrorCode::malformed_response, std::move(message)); }
 
-/// Quotes untrusted text in a message, cut short so a hostile document cannot flood logs.
-std::string quote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s.substr(0, 80)) {
-    unsigned char u = static_cast<unsigned char>(c);
-    out.push_back(u < 0x20 || u == 0x7f ? '?' : c);
-  }
-  if (s.size() > 80) out += "...";
-  return out + "'";
-}
+/// Quotes untrusted text in a message, cut short so a hostile document cannot flood logs, and
+/// cleaned (provider_text.hpp): a cut never splits a UTF-8 character, no control character passes.
+std::string quote(std::string_view s) { return "'" + detail::clean(s, 80) + "'"; }
 
 std::string lower(std::string_view s) {
   std::string out(s);

@@ -20,8 +20,9 @@ bool encoded_char(char c) {
 }
 
 detail::Drbg& drbg() {
-  static std::unique_ptr<detail::Drbg> d = std::move(*detail::Drbg::create(std::string(32, '\x07')));
-  return *d;
+  static auto d = detail::Drbg::create(std::string(32, '\x07'));
+  check(d.ok(), "the fuzz harness's generator");
+  return **d;
 }
 }  // namespace
 
