@@ -1,10 +1,10 @@
-# cmake -DOUTPUT=file.cpp -DROOTS="dir1;dir2" -P embed_inputs.cmake
+# cmake -DOUTPUT=file.cpp -DVECTORS=tests/vectors/fuzz -DSEEDS=tests/fuzz/seeds -P embed_inputs.cmake
 # Embeds every file ROOT/<harness>/<name> (fuzz regression vectors, hand-made seeds) in a C++
 # file for tests/core/fuzz_regressions_test.cpp, so the wasm runs need no file system.
 set(_entries "")
 set(_data "")
 set(_n 0)
-foreach(_root IN LISTS ROOTS)
+foreach(_root "${VECTORS}" "${SEEDS}")
   file(GLOB _files LIST_DIRECTORIES false "${_root}/*/*")
   list(SORT _files)
   foreach(_f IN LISTS _files)
