@@ -479,8 +479,8 @@ Status check_template_value(const TemplateParam& tp, const std::string& value, c
     }
   }
   if (!detail::pattern_matches(tp.pattern, value)) {
-    return invalid(what + " " + quote(value) + " does not match the pattern " + tp.pattern +
-                   (tp.description.empty() ? std::string() : " (" + tp.description + ")"));
+    return invalid(what + " " + quote(value) + " does not match the pattern " + detail::clean(tp.pattern) +
+                   (tp.description.empty() ? std::string() : " (" + detail::clean(tp.description) + ")"));
   }
   return Ok{};
 }
@@ -1004,7 +1004,7 @@ Result<Provider> resolve_provider(const Provider& provider, const std::map<std::
       chosen[tp.name] = *tp.default_value;
     } else {
       return invalid(what + " is required for provider " + quote(provider.key) +
-                     (tp.description.empty() ? std::string() : ": " + tp.description));
+                     (tp.description.empty() ? std::string() : ": " + detail::clean(tp.description)));
     }
   }
   Provider out = provider;

@@ -64,13 +64,22 @@ inline bool valid_utf8(std::string_view s) {
 /// What every error message promises (result.hpp, provider_text.hpp): a non-empty sentence of
 /// valid UTF-8 without control characters (it reaches logs and terminals), of bounded length.
 inline void check_message(const std::string& message) {
-  check(!message.empty(), "an error without a message");
-  check(message.size() <= 4096, "an error message longer than 4 KiB");
-  check(valid_utf8(message), "an error message that is not UTF-8");
-  for (char ch : message) {
+  bool controls = false;
+  for (char ch : message) controls |= static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
+  const char* broken = message.empty()                ? "an error without a message"
+                       : message.size() > 4096        ? "an error message longer than 4 KiB"
+                       : !valid_utf8(message)         ? "an error message that is not UTF-8"
+                       : controls                     ? "an error message with a control character"
+                                                      : nullptr;
+  if (broken == nullptr) return;
+  std::fprintf(stderr, "the message: ");
+  for (char ch : message.substr(0, 600)) {
     auto c = static_cast<unsigned char>(ch);
-    check(c >= 0x20 && c != 0x7f, "an error message with a control character");
+    if (c >= 0x20 && c < 0x7f) std::fputc(c, stderr);
+    else std::fprintf(stderr, "\\x%02x", c);
   }
+  std::fprintf(stderr, "\n");
+  check(false, broken);
 }
 
 /// An error from bad input: check_message's promises, and never `internal` (a bug in latchkey).
