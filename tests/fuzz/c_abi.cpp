@@ -59,7 +59,25 @@ struct Step {
 };
 
 /// Checks a step's shape (latchkey.h: {"effect": {...}} or {"done": {"ok"|"error": ...}}).
-Step read_step(const std::string& text, bool secret_given = false) {
+/// True when a string in the request holds a control character.
+bool has_controls(const json::Value& v) {
+  if (v.is<std::string>()) {
+    for (char c : v.get<std::string>()) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
+    }
+  } else if (v.is<json::Object>()) {
+    for (const auto& [name, member] : v.get<json::Object>()) {
+      if (has_controls(json::Value(name)) || has_controls(member)) return true;
+    }
+  } else if (v.is<json::Array>()) {
+    for (const auto& item : v.get<json::Array>()) {
+      if (has_controls(item)) return true;
+    }
+  }
+  return false;
+}
+
+Step read_step(const std::string& text, bool secret_given = false, bool caller_controls = false) {
   auto v = json::parse(text, "a step");
   check(v.ok() && v->is<json::Object>(), "a step that is not a JSON object");
   const json::Object& o = v->get<json::Object>();
@@ -76,7 +94,7 @@ Step read_step(const std::string& text, bool secret_given = false) {
     const std::string* code = json::get_string(*error, "code");
     const std::string* message = json::get_string(*error, "message");
     check(code != nullptr && message != nullptr, "an error without code and message");
-    check_message(*message);
+    check_message(*message, caller_controls);
   } else {
     check(done->count("ok") == 1, "done without ok or error");
   }
@@ -169,10 +187,12 @@ void c_abi(const std::uint8_t* data, std::size_t size) {
 
   const bool secret_given =
       std::string_view(reinterpret_cast<const char*>(data), size).find(kSecret) != std::string_view::npos;
+  auto parsed_request = json::parse(request, "the request");
+  const bool caller_controls = parsed_request.ok() && has_controls(*parsed_request);
   MemoryStore store = w.store;
   lk_engine* engine = lk_engine_new(kConfig, nullptr);
   lk_op* op = lk_op_begin(engine, request.c_str(), kNow);
-  Step step = read_step(take(lk_op_step(op)), secret_given);
+  Step step = read_step(take(lk_op_step(op)), secret_given, caller_controls);
   for (int i = 0; i < kMaxSteps && !step.done; ++i) {
     std::string result;
     if (!in.empty()) {
@@ -181,7 +201,7 @@ void c_abi(const std::uint8_t* data, std::size_t size) {
       in = nl == std::string_view::npos ? std::string_view() : in.substr(nl + 1);
     }
     if (result.empty()) result = honest(store, step.effect);
-    step = read_step(take(lk_op_resume(op, result.c_str(), kNow)), secret_given);
+    step = read_step(take(lk_op_resume(op, result.c_str(), kNow)), secret_given, caller_controls);
   }
   lk_op_free(op);
   lk_engine_free(engine);

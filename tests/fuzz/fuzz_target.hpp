@@ -63,13 +63,15 @@ inline bool valid_utf8(std::string_view s) {
 
 /// What every error message promises (result.hpp, provider_text.hpp): a non-empty sentence of
 /// valid UTF-8 without control characters (it reaches logs and terminals), of bounded length.
-inline void check_message(const std::string& message) {
+/// `caller_controls`: the caller's own request held control characters, which a message may
+/// echo (what the caller sent is the caller's to show); text from servers never may.
+inline void check_message(const std::string& message, bool caller_controls = false) {
   bool controls = false;
   for (char ch : message) controls |= static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
   const char* broken = message.empty()                ? "an error without a message"
                        : message.size() > 4096        ? "an error message longer than 4 KiB"
                        : !valid_utf8(message)         ? "an error message that is not UTF-8"
-                       : controls                     ? "an error message with a control character"
+                       : controls && !caller_controls ? "an error message with a control character"
                                                       : nullptr;
   if (broken == nullptr) return;
   std::fprintf(stderr, "the message: ");
