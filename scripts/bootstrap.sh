@@ -23,6 +23,8 @@ apt_packages=(
   emscripten
   # WASI build: clang 14 + lld + wasi-libc + libc++ and compiler-rt for wasm32
   clang lld wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
+  # fuzz preset: libFuzzer for clang 14 (tests/fuzz)
+  libfuzzer-14-dev
   # fetching mbedTLS sources for the wasm builds
   dpkg-dev
   # tests and benchmarks run under Node

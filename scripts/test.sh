@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: sets the machine up (idempotent), then configures, builds and tests
-# every preset — native, debug (ASan + UBSan), wasm (Emscripten under Node) and wasi (node:wasi).
+# every preset — native, debug (ASan + UBSan), wasm (Emscripten under Node), wasi (node:wasi) and
+# fuzz (each libFuzzer harness for 20 s).
 #   scripts/test.sh              all presets
 #   scripts/test.sh native wasi  just these
 set -euo pipefail
@@ -9,7 +10,7 @@ cd "$root"
 "$root/scripts/bootstrap.sh"
 export NODE_PATH=/usr/share/nodejs  # Emscripten's optimizer needs Debian's node-acorn
 presets=("$@")
-[ ${#presets[@]} -gt 0 ] || presets=(wasm native debug wasi)  # wasm first: the vault page (native) embeds its module
+[ ${#presets[@]} -gt 0 ] || presets=(wasm native debug wasi fuzz)  # wasm first: the vault page (native) embeds its module
 failed=()
 for preset in "${presets[@]}"; do
   echo "=== ${preset} ==="

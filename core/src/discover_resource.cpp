@@ -69,7 +69,7 @@ Result<ResourceMetadata> parse_resource_metadata(const std::string& document, co
   if (*resource != expected) {
     return make_error(ErrorCode::invalid_request,
                       "resource mismatch: the metadata describes '" + clean(*resource, 200) + "' but was fetched for '" +
-                          expected + "'; they must be identical (RFC 9728 §3.3), check the server URL");
+                          clean(expected, 200) + "'; they must be identical (RFC 9728 §3.3), check the server URL");
   }
   out.resource = *resource;
   const json::Array* servers = json::get_array(d, "authorization_servers");

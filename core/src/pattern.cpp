@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "provider_text.hpp"
+
 namespace latchkey::detail {
 namespace {
 
@@ -77,10 +79,10 @@ class Parser {
 
  private:
   Error fail(const std::string& why) const {
-    return make_error(ErrorCode::invalid_request, "pattern '" + std::string(p_.substr(0, 80)) + "' " + why);
+    return make_error(ErrorCode::invalid_request, "pattern '" + clean(p_, 80) + "' " + why);
   }
   Error fail_at(const std::string& why) const {
-    return make_error(ErrorCode::invalid_request, "pattern '" + std::string(p_.substr(0, 80)) + "', at position " +
+    return make_error(ErrorCode::invalid_request, "pattern '" + clean(p_, 80) + "', at position " +
                                                       std::to_string(pos_) + ", " + why);
   }
 

@@ -10,6 +10,7 @@
 #include "origin.hpp"
 #include "pattern.hpp"
 #include "provider_fields.hpp"
+#include "provider_text.hpp"
 #include "url.hpp"
 
 #define LK_TRY(expr)                                    \
@@ -35,16 +36,9 @@ constexpr std::int64_t kMaxExpiryBuffer = 86400;
 Error invalid(std::string message) { return make_error(ErrorCode::invalid_request, std::move(message)); }
 Error malformed(std::string message) { return make_error(ErrorCode::malformed_response, std::move(message)); }
 
-/// Quotes untrusted text in a message, cut short so a hostile document cannot flood logs.
-std::string quote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s.substr(0, 80)) {
-    unsigned char u = static_cast<unsigned char>(c);
-    out.push_back(u < 0x20 || u == 0x7f ? '?' : c);
-  }
-  if (s.size() > 80) out += "...";
-  return out + "'";
-}
+/// Quotes untrusted text in a message, cut short so a hostile document cannot flood logs, and
+/// cleaned (provider_text.hpp): a cut never splits a UTF-8 character, no control character passes.
+std::string quote(std::string_view s) { return "'" + detail::clean(s, 80) + "'"; }
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -489,8 +483,8 @@ Status check_template_value(const TemplateParam& tp, const std::string& value, c
     }
   }
   if (!detail::pattern_matches(tp.pattern, value)) {
-    return invalid(what + " " + quote(value) + " does not match the pattern " + tp.pattern +
-                   (tp.description.empty() ? std::string() : " (" + tp.description + ")"));
+    return invalid(what + " " + quote(value) + " does not match the pattern " + detail::clean(tp.pattern) +
+                   (tp.description.empty() ? std::string() : " (" + detail::clean(tp.description) + ")"));
   }
   return Ok{};
 }
@@ -1015,7 +1009,7 @@ Result<Provider> resolve_provider(const Provider& provider, const std::map<std::
       chosen[tp.name] = *tp.default_value;
     } else {
       return invalid(what + " is required for provider " + quote(provider.key) +
-                     (tp.description.empty() ? std::string() : ": " + tp.description));
+                     (tp.description.empty() ? std::string() : ": " + detail::clean(tp.description)));
     }
   }
   Provider out = provider;

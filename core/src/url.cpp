@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "provider_text.hpp"
+
 namespace latchkey::detail {
 namespace {
 
@@ -18,8 +20,9 @@ std::string lower(std::string_view s) {
 }
 
 Error bad_url(std::string_view text, const std::string& why) {
-  std::string shown(text.substr(0, 200));
-  return make_error(ErrorCode::invalid_request, "'" + shown + "' is not a valid URL: " + why);
+  // The URL may come from a server's metadata: quoted clean, as any untrusted text in a message
+  // (no control characters, no bytes that are not UTF-8, not cut inside a character).
+  return make_error(ErrorCode::invalid_request, "'" + clean(text, 200) + "' is not a valid URL: " + why);
 }
 
 }  // namespace
