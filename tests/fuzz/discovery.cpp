@@ -6,6 +6,7 @@
 // `issuer` / `resource`, so the identity checks pass and the rest is reached. Then the document.
 #include <string>
 
+#include "address_policy.hpp"
 #include "discover_resource.hpp"
 #include "fuzz_target.hpp"
 #include "json.hpp"
@@ -36,6 +37,10 @@ void discovery(const std::uint8_t* data, std::size_t size) {
     check(validate_provider(*provider).ok(), "discovery built a provider validate_provider refuses");
     auto again = provider_from_json(provider_to_json(*provider));
     check(again.ok(), "discovery built a provider that does not survive JSON");
+    for (bool allow_private : {false, true}) {
+      auto endpoints = detail::check_discovered_endpoints(*provider, allow_private);
+      if (!endpoints) check_error(endpoints.error());
+    }
   }
 
   const std::string resource = asked.empty() ? member(document, "resource") : asked;

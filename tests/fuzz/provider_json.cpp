@@ -35,7 +35,7 @@ void provider_json(const std::uint8_t* data, std::size_t size) {
         check(field->find(var) == std::string::npos, "resolve_provider left a template variable in an endpoint");
       }
     }
-    (void)host_allowed(resolved->injection, "api.example.com");
+    (void)origin_allowed(resolved->injection, "https://api.example.com/x");
   }
   std::map<std::string, std::string> values;
   for (const auto& p : provider->template_params) values[p.name] = "x";
