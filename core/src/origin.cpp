@@ -1,6 +1,7 @@
 #include "origin.hpp"
 
 #include "latchkey/provider.hpp"
+#include "url.hpp"
 
 namespace latchkey::detail {
 namespace {
@@ -39,22 +40,10 @@ Result<Origin> parse_origin(std::string_view entry) {
   if (rest.find_first_of("/?#@\\") != std::string_view::npos) {
     return bad_origin(entry, "must be an origin (scheme, host and port) without path, query or credentials");
   }
-  std::string_view host = rest, port;
-  if (!rest.empty() && rest.front() == '[') {
-    auto close = rest.find(']');
-    if (close == std::string_view::npos) return bad_origin(entry, "has an unterminated IPv6 address");
-    host = rest.substr(0, close + 1);
-    std::string_view after = rest.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return bad_origin(entry, "has text after its IPv6 address");
-      port = after.substr(1);
-      if (port.empty()) return bad_origin(entry, "has an empty port");
-    }
-  } else if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
-    host = rest.substr(0, colon);
-    port = rest.substr(colon + 1);
-    if (port.empty()) return bad_origin(entry, "has an empty port");
-  }
+  HostPort hp = split_host_port(rest);
+  if (hp.problem) return bad_origin(entry, std::string("has ") + hp.problem);
+  std::string_view host = hp.host, port = hp.port;
+  if (port.empty() && !host.empty() && rest.size() > host.size()) return bad_origin(entry, "has an empty port");
   if (host.empty()) return bad_origin(entry, "has no host");
   if (!port.empty() && bare) {
     // Which scheme a bare "host:8080" means is a guess; a token's destination must not be one.
@@ -63,14 +52,8 @@ Result<Origin> parse_origin(std::string_view entry) {
   o.host = std::string(host);
   o.port = default_port(o.scheme);
   if (!port.empty()) {
-    if (port.size() > 5) return bad_origin(entry, "has a port out of range");
-    int p = 0;
-    for (char c : port) {
-      if (c < '0' || c > '9') return bad_origin(entry, "has a port that is not a number");
-      p = p * 10 + (c - '0');
-    }
-    if (p < 1 || p > 65535) return bad_origin(entry, "has a port out of range");
-    o.port = p;
+    o.port = parse_port(port);
+    if (o.port == 0) return bad_origin(entry, "has a port that is not a number from 1 to 65535");
   }
   return o;
 }

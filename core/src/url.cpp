@@ -34,6 +34,40 @@ int hex_value(char c) {
   return -1;
 }
 
+HostPort split_host_port(std::string_view authority) {
+  HostPort out;
+  out.host = authority;
+  if (!authority.empty() && authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) {
+      out.problem = "an unterminated IPv6 address";
+      return out;
+    }
+    out.host = authority.substr(0, close + 1);
+    std::string_view after = authority.substr(close + 1);
+    if (after.empty()) return out;
+    if (after.front() != ':') {
+      out.problem = "text after its IPv6 address";
+      return out;
+    }
+    out.port = after.substr(1);
+  } else if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    out.host = authority.substr(0, colon);
+    out.port = authority.substr(colon + 1);
+  }
+  return out;
+}
+
+int parse_port(std::string_view port) {
+  if (port.empty() || port.size() > 5) return 0;
+  int p = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return 0;
+    p = p * 10 + (c - '0');
+  }
+  return p <= 65535 ? p : 0;
+}
+
 Result<Url> parse_url(std::string_view text) {
   for (unsigned char c : text) {
     if (c <= 0x20 || c >= 0x7f) return bad_url(text, "it contains spaces or non-ASCII characters (percent-encode them)");
@@ -48,23 +82,10 @@ Result<Url> parse_url(std::string_view text) {
   std::string_view authority = rest.substr(0, end_auth);
   rest = end_auth == std::string_view::npos ? std::string_view() : rest.substr(end_auth);
   if (authority.find('@') != std::string_view::npos) return bad_url(text, "credentials in URLs are not allowed");
-  std::string_view host = authority;
-  std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {
-    auto close = authority.find(']');
-    if (close == std::string_view::npos) return bad_url(text, "unterminated IPv6 address");
-    host = authority.substr(0, close + 1);
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return bad_url(text, "unexpected text after the IPv6 address");
-      port = after.substr(1);
-    }
-  } else {
-    auto c = authority.rfind(':');
-    if (c != std::string_view::npos) {
-      host = authority.substr(0, c);
-      port = authority.substr(c + 1);
-    }
+  HostPort hp = split_host_port(authority);
+  if (hp.problem) return bad_url(text, std::string("it has ") + hp.problem);
+  std::string_view host = hp.host;
+  if (host.empty() || host.front() != '[') {
     for (char ch : host) {
       if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.' || ch == '_' || ch == '{' ||
             ch == '}')) {
@@ -74,15 +95,9 @@ Result<Url> parse_url(std::string_view text) {
   }
   if (host.empty()) return bad_url(text, "it has no host");
   u.host = lower(host);
-  if (!port.empty()) {
-    if (port.size() > 5) return bad_url(text, "the port is out of range");
-    int p = 0;
-    for (char ch : port) {
-      if (!std::isdigit(static_cast<unsigned char>(ch))) return bad_url(text, "the port is not a number");
-      p = p * 10 + (ch - '0');
-    }
-    if (p < 1 || p > 65535) return bad_url(text, "the port is out of range");
-    u.port = p;
+  if (!hp.port.empty()) {
+    u.port = parse_port(hp.port);
+    if (u.port == 0) return bad_url(text, "the port is not a number from 1 to 65535");
   }
   auto hash = rest.find('#');
   if (hash != std::string_view::npos) {

@@ -21,6 +21,17 @@ struct Url {
   std::string fragment;
 };
 
+/// An authority's host and port ("[::1]:8443" → "[::1]" and "8443"; no port, or "host:": empty). `problem`
+/// says what is wrong when the authority cannot be split ("an unterminated IPv6 address", …).
+struct HostPort {
+  std::string_view host;
+  std::string_view port;
+  const char* problem = nullptr;
+};
+HostPort split_host_port(std::string_view authority);
+/// A port's text as 1–65535, or 0 when it is not a number or out of range.
+int parse_port(std::string_view port);
+
 /// Parses an absolute http(s) URL. No userinfo, no whitespace or control characters.
 Result<Url> parse_url(std::string_view text);
 

@@ -635,7 +635,7 @@ ApiResponse route(native::Host& host, Metrics& metrics, KeyThrottle& throttle, c
       if (s.size() == 5) {
         meta->route = "/v1/connections/{id}/token";
         if (m != "POST") return method_not_allowed("POST");
-        auto token = host.run(host.engine().get_token(ref));
+        auto token = host.run(host.engine().get_token(ref, query_flag(t.query, "force_refresh")));
         if (!token) return from_error(token.error());
         if (token->refreshed) metrics.count_refresh();
         Object o;

@@ -55,7 +55,8 @@
 //                                                    provider, account or error (never the code or state)
 //   GET    /v1/connections                           the caller's principal's connections
 //   GET    /v1/connections/{provider}/{account}      status
-//   POST   /v1/connections/{provider}/{account}/token
+//   POST   /v1/connections/{provider}/{account}/token[?force_refresh=true]   a valid token (refreshed when
+//                                                    due, or always with force_refresh: the CLI's --force-refresh)
 //   DELETE /v1/connections/{provider}/{account}[?revoke=true]
 //   ANY    /v1/proxy/{provider}/{path...}[?query]    the caller's connection to {provider} (header
 //                                                    X-Latchkey-Account picks one of several) signs the

@@ -106,7 +106,7 @@ function fieldsFor(k: Kind, p: Provider | null, prefill: Record<string, string> 
     return [...naming,
       url('authorization_endpoint', 'Authorization URL'),
       url('token_endpoint', 'Token URL'),
-      url('api_base_url', 'API base URL', { hint: 'Requests through the gateway (and Test) go here; tokens are sent to this host only.' }),
+      url('api_base_url', 'API base URL', { hint: 'Requests through the gateway go here; tokens are sent only to this origin and those of the Test and user info URLs.' }),
       cid, secretField(null), scopeField(prefill.scopes ?? ''),
       { name: 'callback', label: 'Callback URL', type: 'readonly', value: callbackUrl(), hint: 'Register this redirect URI with the provider.' },
       { name: 'pkce', label: 'Enable PKCE (S256)', type: 'checkbox', checked: prefill.pkce !== 'off' },
@@ -121,7 +121,7 @@ function fieldsFor(k: Kind, p: Provider | null, prefill: Record<string, string> 
       url('request_token_endpoint', 'Request token URL', { hint: 'Temporary credentials (RFC 5849 §2.1).' }),
       url('authorization_endpoint', 'Authorization URL'),
       url('token_endpoint', 'Access token URL'),
-      url('api_base_url', 'API base URL', { hint: 'Requests through the gateway (and Test) are signed for this host only.' }),
+      url('api_base_url', 'API base URL', { hint: 'Requests through the gateway go here; they are signed only for this origin and those of the Test and account URLs.' }),
       cid, secretField(null),
       { name: 'signature_method', label: 'Signature method', type: 'select', options: [...v.SIGNATURE_METHODS], value: prefill.signature_method ?? 'HMAC-SHA1' },
       { name: 'callback', label: 'Callback URL', type: 'readonly', value: callbackUrl(), hint: 'Register this callback with the provider.' },
@@ -133,7 +133,7 @@ function fieldsFor(k: Kind, p: Provider | null, prefill: Record<string, string> 
   if (k === 'client_credentials') {
     return [...naming,
       url('token_endpoint', 'Token URL'),
-      url('api_base_url', 'API base URL', { hint: 'Tokens are sent to this host only.' }),
+      url('api_base_url', 'API base URL', { hint: 'Tokens are sent only to this origin and that of the Test URL.' }),
       cid, secretField(null), scopeField(prefill.scopes ?? ''),
       { name: 'audience', label: 'Audience', value: prefill.audience ?? '', hint: 'Optional: sent as audience= to the token endpoint.', check: v.audience },
       url('revocation_endpoint', 'Revocation URL', { required: false, advanced: true }),
@@ -437,6 +437,24 @@ function definition(): Record<string, unknown> {
     def.requires_client_secret = true;
     if (get('audience')) def.token_params = { audience: get('audience') };
   }
+  return withTokenOrigins(def);
+}
+
+/// The origins the user named as places the token goes (API base, Test URL, user info or account
+/// URL) as the provider's injection.hosts: the core sends a token to a listed origin only, and a
+/// user info endpoint usually lives on the authorization server, not the API's origin.
+function withTokenOrigins(def: Record<string, unknown>): Record<string, unknown> {
+  const urls = [def.api_base_url, (def.ping as { url?: string } | undefined)?.url,
+    (def.identity as { url?: string } | undefined)?.url];
+  const origins: string[] = [];
+  for (const u of urls) {
+    if (typeof u !== 'string' || u === '') continue;
+    try {
+      const o = new URL(u).origin;
+      if (!origins.includes(o)) origins.push(o);
+    } catch { /* validation reports a bad URL */ }
+  }
+  if (origins.length > 0) def.injection = { hosts: origins };
   return def;
 }
 
@@ -452,7 +470,7 @@ function oauth1Definition(get: (n: string) => string, base: string, ping: string
   };
   if (ping) def.ping = { method: 'GET', url: ping, headers: {} };
   if (get('identity_url')) def.identity = { url: get('identity_url'), account_path: get('account_path') || 'id', headers: {} };
-  return def;
+  return withTokenOrigins(def);
 }
 
 function validateAll(): boolean {
