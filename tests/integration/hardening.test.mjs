@@ -32,6 +32,10 @@ function coreLimit(pid) {
 /// Runs `args` in `cwd` under `prlimit --core=CORE` (prlimit execs it: the pid is the program's),
 /// resolving once `ready(stdout, stderr)` is true: { child, exited: Promise<{code, signal}> }.
 function startUnder(core, cwd, env, args, ready) {
+  // AddressSanitizer (the debug preset) lowers the core limit itself unless told not to; without
+  // this the --allow-core-dumps controls would test ASan's default, not latchkey's choice.
+  // (Other builds ignore the variable.)
+  env = { ...env, ASAN_OPTIONS: [process.env.ASAN_OPTIONS, 'disable_coredump=0'].filter(Boolean).join(':') };
   const child = spawn('prlimit', [`--core=${core}`, '--', ...args], { cwd, env });
   child.stdin.end();
   let out = '';
