@@ -8,6 +8,7 @@
 #include "crypto.hpp"
 #include "oauth1_flow.hpp"
 #include "ops.hpp"
+#include "provider_text.hpp"
 #include "redaction.hpp"
 #include "refresh_due.hpp"
 #include "seal.hpp"
@@ -115,11 +116,13 @@ std::int64_t retry_after_ms(const HttpResponse& resp, std::int64_t now) {
 /// needs_reauth for the connection `ref` (its account resolved), with `why` when known and the
 /// command that authorizes it again.
 Error reauth_error(const ConnectionRef& ref, const std::string& why) {
+  // The names come from the store's keys, which another writer may have filled with anything.
+  const std::string provider = clean(ref.provider), account = clean(ref.account);
   return make_error(ErrorCode::needs_reauth,
-                    "the connection to '" + ref.provider + "' (account '" + ref.account +
+                    "the connection to '" + provider + "' (account '" + account +
                         "') needs to be authorized again" + (why.empty() ? "" : " (" + why + ")") +
-                        ": run `latchkey connect " + ref.provider +
-                        (ref.account == "default" ? "" : " --account " + ref.account) + "`");
+                        ": run `latchkey connect " + provider +
+                        (account == "default" ? "" : " --account " + account) + "`");
 }
 
 class GetToken : public Operation<AccessToken> {

@@ -1,6 +1,7 @@
 #include "results_json.hpp"
 
 #include "crypto.hpp"
+#include "provider_text.hpp"
 
 namespace latchkey {
 
@@ -68,9 +69,12 @@ Value params_value(const Params& p) {
 Value to_value(const Error& e) {
   Object o;
   o["code"] = Value(std::string(to_string(e.code)));
-  o["message"] = Value(e.message);
-  if (!e.provider_code.empty()) o["provider_error"] = Value(e.provider_code);
-  if (!e.provider_description.empty()) o["provider_error_description"] = Value(e.provider_description);
+  // JSON text must be UTF-8: a message that quotes stray bytes (a stored name, a caller's input)
+  // loses them here rather than making the whole answer unreadable.
+  auto text = [](const std::string& s) { return Value(json::is_utf8(s) ? s : clean(s, 8192)); };
+  o["message"] = text(e.message);
+  if (!e.provider_code.empty()) o["provider_error"] = text(e.provider_code);
+  if (!e.provider_description.empty()) o["provider_error_description"] = text(e.provider_description);
   if (e.http_status != 0) o["http_status"] = Value(static_cast<std::int64_t>(e.http_status));
   if (e.retry_at_ms != 0) o["retry_at_ms"] = Value(e.retry_at_ms);
   return Value(o);
