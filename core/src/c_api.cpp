@@ -10,6 +10,7 @@
 #include "latchkey/engine.hpp"
 #include "latchkey/pkce.hpp"
 #include "latchkey/token_set.hpp"
+#include "provider_text.hpp"
 #include "results_json.hpp"
 
 using namespace latchkey;
@@ -273,7 +274,7 @@ Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string
     a.require("provider");
     out = engine.disconnect(a.ref(), a.flag("revoke"));
   } else {
-    return make_error(ErrorCode::invalid_request, "unknown operation '" + op.substr(0, 64) + "'");
+    return make_error(ErrorCode::invalid_request, "unknown operation '" + clean(op, 64) + "'");
   }
   if (!a.problem().empty()) return make_error(ErrorCode::invalid_request, a.problem());
   return out;
@@ -302,7 +303,7 @@ Result<const Provider*> provider_arg(const Object& o, Provider* storage) {
   if (it == o.end()) return make_error(ErrorCode::invalid_request, "'provider' is required");
   if (it->second.is<std::string>()) {
     const Provider* p = find_builtin(it->second.get<std::string>());
-    if (!p) return make_error(ErrorCode::not_found, "no built-in provider '" + it->second.get<std::string>().substr(0, 64) + "'");
+    if (!p) return make_error(ErrorCode::not_found, "no built-in provider '" + clean(it->second.get<std::string>(), 64) + "'");
     return p;
   }
   if (!it->second.is<Object>()) return make_error(ErrorCode::invalid_request, "'provider' must be a key or a provider object");

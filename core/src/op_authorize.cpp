@@ -6,6 +6,7 @@
 #include "json.hpp"
 #include "oauth1_flow.hpp"
 #include "ops.hpp"
+#include "provider_text.hpp"
 #include "redaction.hpp"
 #include "seal.hpp"
 #include "url.hpp"
@@ -227,8 +228,9 @@ class CompleteCallback : public Operation<ConnectionInfo> {
 
   Error provider_refusal() const {
     Error e = make_error(ErrorCode::provider_error, "");
-    e.provider_code = cb_.error.substr(0, 200);
-    e.provider_description = cb_.error_description.substr(0, 300);
+    // The callback's query is anyone's to write (a crafted link): quote it cleaned.
+    e.provider_code = clean(cb_.error, 200);
+    e.provider_description = clean(cb_.error_description, 300);
     if (cb_.error == "access_denied") {
       e.message = "the authorization was denied at the provider (access_denied)";
     } else {
@@ -250,7 +252,7 @@ class CompleteCallback : public Operation<ConnectionInfo> {
       if (!provider_.issuer.empty()) {
         if (cb_.has_iss && cb_.iss != provider_.issuer) {
           return fail(make_error(ErrorCode::invalid_state,
-                                 "the callback's iss '" + cb_.iss.substr(0, 200) + "' is not the issuer of '" +
+                                 "the callback's iss '" + clean(cb_.iss, 200) + "' is not the issuer of '" +
                                      provider_.key + "' (" + provider_.issuer +
                                      "): possible mix-up attack, nothing was exchanged; start again"));
         }

@@ -1,13 +1,14 @@
 #include "origin.hpp"
 
 #include "latchkey/provider.hpp"
+#include "provider_text.hpp"
 #include "url.hpp"
 
 namespace latchkey::detail {
 namespace {
 
 Error bad_origin(std::string_view entry, const std::string& why) {
-  std::string shown(entry.substr(0, 120));
+  std::string shown = clean(entry, 120);  // a provider definition's text: quoted cleaned
   return make_error(ErrorCode::invalid_request, "injection.hosts entry '" + shown + "' " + why);
 }
 

@@ -700,7 +700,7 @@ Status check_templates(const Provider& p, std::map<std::string, std::string>* sa
   for (const auto& tp : p.template_params) {
     std::string what = "template_params." + tp.name;
     if (!valid_template_name(tp.name)) {
-      return invalid("template_params." + tp.name.substr(0, 40) +
+      return invalid("template_params." + detail::clean(tp.name, 40) +
                      " has a bad name; use lower-case letters, digits and _ (starting with a letter)");
     }
     if (!declared.insert(tp.name).second) return invalid(what + " is declared twice");

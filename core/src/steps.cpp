@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "latchkey/catalog.hpp"
+#include "provider_text.hpp"
 #include "url.hpp"
 
 namespace latchkey::detail {
@@ -174,7 +175,7 @@ void Steps::provider(OperationBase& op, std::string key, Then<Provider> then) {
   get(op, provider_key(key), [key, then](Result<std::optional<StoreRecord>> r) {
     if (!r) return then(r.error());
     if (!*r) {
-      return then(make_error(ErrorCode::not_found, "no provider '" + key +
+      return then(make_error(ErrorCode::not_found, "no provider '" + clean(key, 64) +
                                                        "': see `latchkey providers list`, or register it with "
                                                        "`latchkey providers register`"));
     }
