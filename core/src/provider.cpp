@@ -33,7 +33,9 @@ constexpr std::size_t kMaxDisplayName = 128;
 constexpr std::size_t kMaxTemplateValue = 256;
 constexpr std::int64_t kMaxExpiryBuffer = 86400;
 
-Error invalid(std::string message) { return make_error(ErrorCode::invalid_request, std::move(message)); }
+// Every validation message quotes the definition's own text (names, members, values), which may
+// hold anything: it is cleaned once here, whatever part of it was quoted.
+Error invalid(std::string message) { return make_error(ErrorCode::invalid_request, detail::clean(message, 1000)); }
 Error malformed(std::string message) { return make_error(ErrorCode::malformed_response, std::move(message)); }
 
 /// Quotes untrusted text in a message, cut short so a hostile document cannot flood logs, and
