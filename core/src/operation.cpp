@@ -1,6 +1,15 @@
 #include "latchkey/operation.hpp"
 
+#include "provider_text.hpp"
+
 namespace latchkey {
+
+Error OperationBase::printable(Error error) {
+  error.message = detail::clean(error.message, 4096);
+  error.provider_code = detail::clean(error.provider_code, detail::kMaxProviderText);
+  error.provider_description = detail::clean(error.provider_description, detail::kMaxProviderText);
+  return error;
+}
 
 const Effect* OperationBase::start(std::int64_t now_ms) {
   now_ms_ = now_ms;
