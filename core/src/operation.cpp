@@ -5,7 +5,7 @@
 namespace latchkey {
 
 Error OperationBase::printable(Error error) {
-  error.message = detail::clean(error.message, 4096);
+  error.message = detail::clean(error.message, 2048);
   error.provider_code = detail::clean(error.provider_code, detail::kMaxProviderText);
   error.provider_description = detail::clean(error.provider_description, detail::kMaxProviderText);
   return error;
