@@ -47,6 +47,12 @@ std::string resource_host(const Provider& provider) {
   return u->port ? u->host + ":" + std::to_string(u->port) : u->host;
 }
 
+/// Whether two URLs have one origin (scheme, host and port); false if either is no URL.
+bool same_origin(const std::string& a, const std::string& b) {
+  auto x = parse_url(a), y = parse_url(b);
+  return x && y && origin_of(*x) == origin_of(*y);
+}
+
 /// Asks the identity endpoint with the token; `fallback` when it cannot say.
 void ask_identity(OperationBase& op, const Provider& provider, const std::string& access_token, std::string fallback,
                   std::function<void(std::string)> then, const std::function<bool(HttpRequest&)>& sign) {
@@ -81,19 +87,16 @@ void ask_identity(OperationBase& op, const Provider& provider, const std::string
 void identify_account(OperationBase& op, const Provider& provider, const TokenSet& tokens,
                       std::function<void(std::string)> then, const std::function<bool(HttpRequest&)>& sign) {
   // The token only goes where the provider's injection rules allow, identity included.
-  const bool may_ask = provider.identity && origin_allowed(provider.injection, provider.identity->url);
-  if (provider.resource.empty()) {
-    if (!may_ask) return then("default");
-    return ask_identity(op, provider, tokens.access_token, "default", std::move(then), sign);
+  bool may_ask = provider.identity && origin_allowed(provider.injection, provider.identity->url);
+  std::string fallback = "default";
+  if (!provider.resource.empty()) {
+    fallback = id_token_subject(provider, tokens.id_token);
+    if (fallback.empty()) fallback = resource_host(provider);
+    // Only the resource itself may see its token: an identity endpoint elsewhere is never asked.
+    may_ask = may_ask && same_origin(provider.identity->url, provider.resource);
   }
-  std::string name = id_token_subject(provider, tokens.id_token);
-  if (name.empty()) name = resource_host(provider);
-  // Only the resource itself may see its token: an identity endpoint elsewhere is never asked.
-  auto resource = parse_url(provider.resource);
-  Injection resource_only = provider.injection;
-  resource_only.hosts = {resource ? origin_of(*resource) : std::string()};
-  if (!may_ask || !origin_allowed(resource_only, provider.identity->url)) return then(name);
-  ask_identity(op, provider, tokens.access_token, name, std::move(then), sign);
+  if (!may_ask) return then(fallback);
+  ask_identity(op, provider, tokens.access_token, std::move(fallback), std::move(then), sign);
 }
 
 }  // namespace latchkey::detail

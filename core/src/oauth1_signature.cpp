@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "crypto.hpp"
+#include "origin.hpp"
 #include "steps.hpp"
 #include "url.hpp"
 
@@ -19,13 +20,8 @@ bool is_form(const HttpRequest& request) {
   return type == "application/x-www-form-urlencoded";
 }
 
-std::string uri_of(const Url& u) {
-  std::string out = u.scheme + "://" + u.host;
-  const int default_port = u.scheme == "https" ? 443 : 80;
-  if (u.port != 0 && u.port != default_port) out += ":" + std::to_string(u.port);
-  out += u.path.empty() ? "/" : u.path;
-  return out;
-}
+// RFC 5849 §3.4.1.2: the origin (a default port left out) and the path, "/" when empty.
+std::string uri_of(const Url& u) { return origin_of(u) + (u.path.empty() ? "/" : u.path); }
 
 }  // namespace
 

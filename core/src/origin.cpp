@@ -74,9 +74,16 @@ std::string canonical_origin(std::string_view entry) {
   return o ? origin_text(*o) : std::string(entry);
 }
 
-bool origin_matches(const Origin& pattern, const Url& url) {
+bool origins_cover(const std::vector<std::string>& entries, const Url& url) {
   const int port = url.port ? url.port : default_port(url.scheme);
-  return pattern.scheme == url.scheme && pattern.port == port && host_matches(pattern.host, url.host);
+  for (const auto& entry : entries) {
+    auto pattern = parse_origin(entry);
+    if (!pattern || pattern->scheme != url.scheme || pattern->port != port) continue;
+    // parse_url lower-cases the URL's host; an entry is compared as if it were too.
+    for (char& c : pattern->host) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    if (host_matches(pattern->host, url.host)) return true;
+  }
+  return false;
 }
 
 std::string origins_text(const std::vector<std::string>& entries) {
@@ -94,13 +101,7 @@ bool origin_allowed(const Injection& injection, const std::string& url_text) {
   if (!url) return false;
   // parse_url lets template placeholders through for provider definitions; a request has none.
   if (url->host.find_first_of("{}") != std::string::npos) return false;
-  for (const auto& entry : injection.hosts) {
-    auto pattern = detail::parse_origin(entry);
-    if (!pattern) continue;
-    for (char& c : pattern->host) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    if (detail::origin_matches(*pattern, *url)) return true;
-  }
-  return false;
+  return detail::origins_cover(injection.hosts, *url);
 }
 
 }  // namespace latchkey

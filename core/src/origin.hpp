@@ -40,9 +40,12 @@ std::string origin_of(const Url& url);
 /// provider's validation then names it).
 std::string canonical_origin(std::string_view entry);
 
-/// True when the URL's scheme, host and port (the scheme's default when it names none) are the
-/// pattern's: the host exactly, or a strict subdomain for "*.domain".
-bool origin_matches(const Origin& pattern, const Url& url);
+/// True when one of the injection entries (parse_origin's forms; entries it refuses match
+/// nothing) has the URL's scheme and port (the scheme's default when it names none) and its host:
+/// exactly, or a strict subdomain for "*.domain", ignoring the entry's case. The URL's host is
+/// compared as text, so a definition's own "https://{shop}.example.com/x" is covered by
+/// "https://{shop}.example.com"; origin_allowed refuses placeholders in a request's URL first.
+bool origins_cover(const std::vector<std::string>& entries, const Url& url);
 
 /// The entries as origins, comma-separated, for messages that name what is allowed.
 std::string origins_text(const std::vector<std::string>& entries);

@@ -516,16 +516,6 @@ bool valid_hostname(std::string_view host) {
   }
 }
 
-/// Whether a URL of the definition itself (placeholders and all) is inside the injection
-/// origins: compared as text, so "https://{shop}.myshopify.com" covers "https://{shop}.myshopify.com/admin".
-bool origin_covered(const Injection& injection, const detail::Url& url) {
-  for (const auto& entry : injection.hosts) {
-    auto o = detail::parse_origin(entry);
-    if (o && detail::origin_matches(*o, url)) return true;
-  }
-  return false;
-}
-
 Status check_injection_host(const std::string& pattern, const std::map<std::string, std::string>& samples) {
   std::string what = "injection.hosts entry " + quote(pattern);
   if (pattern != lower(pattern)) return invalid(what + " must be lower-case");
@@ -756,7 +746,8 @@ Status check_injection(const Provider& p, const std::map<std::string, std::strin
     if (t.url->empty()) continue;
     auto u = detail::parse_url(*t.url);
     if (!u) return invalid(std::string(t.field) + ": " + u.error().message);
-    if (!origin_covered(inj, *u)) {
+    // Placeholders and all: "https://{shop}.myshopify.com" covers "https://{shop}.myshopify.com/admin".
+    if (!detail::origins_cover(inj.hosts, *u)) {
       return invalid(std::string(t.field) + " origin " + quote(detail::origin_of(*u)) +
                      " is not allowed by injection.hosts (" + detail::origins_text(inj.hosts) +
                      "); add that origin (or an https://*.domain pattern) to injection.hosts");

@@ -274,6 +274,49 @@ TEST_F(Callback, IdentityFailureFallsBackToDefault) {
   EXPECT_EQ(c->account, "default");
 }
 
+// RFC 8707: a resource-bound token is shown to an identity endpoint only on the resource's own
+// origin, even when the injection rules would let it go elsewhere; otherwise the account is
+// named after the resource's host.
+TEST_F(Callback, AResourceBoundTokenGoesOnlyToAnIdentityEndpointOnTheResourcesOrigin) {
+  struct Case {
+    const char* identity_url;
+    const char* account;
+    bool asked;
+  } const cases[] = {
+      {"https://api.acme.test/me", "from-identity", true},           // the resource's origin
+      {"https://x.files.acme.test/me", "api.acme.test", false},      // allowed by *.files.acme.test, not the resource
+      {"https://api.acme.test:8443/me", "api.acme.test", false},     // the resource's host, another port
+  };
+  for (const auto& c : cases) {
+    std::string def = testing::kAcmeProvider;
+    def.insert(def.rfind('}'), std::string(R"(, "resource": "https://api.acme.test/v1", "identity": {"url": ")") +
+                                   c.identity_url + R"(", "account_path": "id", "headers": {}})");
+    // The port case needs its origin among the injection hosts, so only the resource rule refuses it.
+    const std::string hosts = R"("hosts": ["api.acme.test", "*.files.acme.test"])";
+    def.replace(def.find(hosts), hosts.size(), R"("hosts": ["api.acme.test", "*.files.acme.test", "https://api.acme.test:8443"])");
+    auto updated = host.run(engine->update_provider(def));
+    ASSERT_TRUE(updated.ok()) << updated.error().message;
+    AuthorizeRequest r;  // no account: the connection is named
+    r.principal = "alice";
+    r.provider = "acme";
+    auto s = host.run(engine->authorize(r));
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    bool asked = false;
+    host.http = [&asked, &c](const HttpRequest& req) {
+      if (req.url == c.identity_url) {
+        asked = true;
+        return respond(200, R"({"id": "from-identity"})");
+      }
+      return respond(200, R"({"access_token": "t", "expires_in": 3600})");
+    };
+    auto done = complete("code=c&state=" + s->state);
+    ASSERT_TRUE(done.ok()) << done.error().message;
+    EXPECT_EQ(done->account, c.account) << c.identity_url;
+    EXPECT_EQ(asked, c.asked) << c.identity_url;
+    ASSERT_TRUE(host.run(engine->disconnect({"alice", "acme", done->account}, false)).ok());
+  }
+}
+
 TEST(CallbackParams, ParsesUrlOrBareQuery) {
   auto a = detail::parse_callback("https://x.test/cb?code=c%20d&state=s#frag");
   ASSERT_TRUE(a.ok());
