@@ -302,19 +302,22 @@ struct AccountScopes {
   std::optional<std::string> account;
   std::vector<std::string> scopes;
 };
-Result<AccountScopes> parse_account_scopes(const std::string& body) {
-  auto o = parse_fields(body, {"account", "scopes"}, true);
-  if (!o) return o.error();
+Result<AccountScopes> account_scopes(const Object& o) {
   AccountScopes out;
-  if (o->count("account")) {
-    const std::string* account = detail::json::get_string(*o, "account");
+  if (o.count("account")) {
+    const std::string* account = detail::json::get_string(o, "account");
     if (!account || account->empty()) return make_error(ErrorCode::invalid_request, "account must be a non-empty string");
     out.account = *account;
   }
-  auto scopes = string_array(*o, "scopes");
+  auto scopes = string_array(o, "scopes");
   if (!scopes) return scopes.error();
   out.scopes = std::move(*scopes);
   return out;
+}
+Result<AccountScopes> parse_account_scopes(const std::string& body) {
+  auto o = parse_fields(body, {"account", "scopes"}, true);
+  if (!o) return o.error();
+  return account_scopes(*o);
 }
 
 ApiResponse connect_cc(native::Host& host, const ApiRequest& req, const std::string& principal,
@@ -330,18 +333,17 @@ ApiResponse connect_cc(native::Host& host, const ApiRequest& req, const std::str
 /// after it answer state_expired, as for an expired code.
 ApiResponse device_start(native::Host& host, const ApiRequest& req, const std::string& principal,
                          const std::string& provider) {
+  auto o = parse_fields(req.body, {"account", "scopes", "timeout_ms"}, true);
+  if (!o) return from_error(o.error());
   std::int64_t timeout_ms = 0;
-  std::string body = req.body;
-  if (auto o = parse_object(body); o && o->count("timeout_ms")) {
+  if (o->count("timeout_ms")) {
     const Value& t = o->at("timeout_ms");
     if (!t.is<std::int64_t>() || t.get<std::int64_t>() < 1 || t.get<std::int64_t>() > 3600000) {
       return error_response(400, "invalid_request", "timeout_ms must be a whole number of milliseconds, 1 to 3600000");
     }
     timeout_ms = t.get<std::int64_t>();
-    o->erase("timeout_ms");
-    body = detail::json::serialize(Value(*o));
   }
-  auto in = parse_account_scopes(body);
+  auto in = account_scopes(*o);
   if (!in) return from_error(in.error());
   DeviceRequest d;
   d.timeout_ms = timeout_ms;

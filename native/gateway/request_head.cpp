@@ -1,5 +1,6 @@
 #include "request_head.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include <boost/beast/core/string.hpp>
@@ -33,16 +34,14 @@ std::optional<FramingRefusal> transfer_encoding_refusal(const http::request_head
     return FramingRefusal{400, "the request's Transfer-Encoding does not end with chunked, so its length is unknown "
                                "(RFC 9112 section 6.3); send the body chunked or with Content-Length"};
   }
-  for (std::size_t i = 0; i + 1 < codings.size(); ++i) {
-    if (is_chunked(codings[i])) {
-      return FramingRefusal{400, "the request's Transfer-Encoding applies chunked more than once (RFC 9112 section "
-                                 "7.1); send it once, last"};
-    }
-    return FramingRefusal{501, "the request's Transfer-Encoding '" + codings[i] +
-                                   "' is not one latchkeyd decodes; send the body with chunked alone, or "
-                                   "Content-Length, and name its content coding in Content-Encoding"};
+  if (codings.size() == 1) return std::nullopt;
+  if (std::any_of(codings.begin(), codings.end() - 1, is_chunked)) {
+    return FramingRefusal{400, "the request's Transfer-Encoding applies chunked more than once (RFC 9112 section "
+                               "7.1); send it once, last"};
   }
-  return std::nullopt;
+  return FramingRefusal{501, "the request's Transfer-Encoding '" + codings.front() +
+                                 "' is not one latchkeyd decodes; send the body with chunked alone, or "
+                                 "Content-Length, and name its content coding in Content-Encoding"};
 }
 
 }  // namespace latchkey::gateway

@@ -170,11 +170,8 @@ bool Session::try_proxy() {
   ServerState& state = loop_.state();
   const auto& req = head_->get();
   if (!state.signers || state.stopping || !streams_body(std::string(req.target()))) return false;
-  // Any Transfer-Encoding (transfer_encoding_refusal's to judge) or Expect is the worker's.
-  if (head_->chunked() || req.find(http::field::transfer_encoding) != req.end() ||
-      req.find(http::field::expect) != req.end()) {
-    return false;
-  }
+  // Any Transfer-Encoding, chunked too (transfer_encoding_refusal's to judge), or Expect is the worker's.
+  if (req.find(http::field::transfer_encoding) != req.end() || req.find(http::field::expect) != req.end()) return false;
   const std::uint64_t length = head_->content_length().value_or(0);
   if (length > kReplayableBody) return false;
   auto auth = req.find(http::field::authorization);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -33,17 +34,16 @@ Result<SecretBytes> decode_key(std::string_view text, const std::string& source)
 }  // namespace
 
 Result<SecretBytes> SecretBytes::copy_of(std::string_view bytes) {
-  const long page = ::sysconf(_SC_PAGESIZE);
-  const std::size_t mapped =
-      (bytes.size() + static_cast<std::size_t>(page) - 1) / static_cast<std::size_t>(page) * static_cast<std::size_t>(page);
-  void* p = ::mmap(nullptr, mapped == 0 ? static_cast<std::size_t>(page) : mapped, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  // Whole pages, at least one.
+  const std::size_t mapped = std::max<std::size_t>(1, (bytes.size() + page - 1) / page) * page;
+  void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) {
     return make_error(ErrorCode::internal, std::string("could not map memory for the master key: ") + std::strerror(errno));
   }
   SecretBytes s;
   s.data_ = static_cast<char*>(p);
-  s.mapped_ = mapped == 0 ? static_cast<std::size_t>(page) : mapped;
+  s.mapped_ = mapped;
   // Not in a core dump whatever the dump settings; a fork's child does not get the pages either.
   if (::madvise(p, s.mapped_, MADV_DONTDUMP) != 0 || ::madvise(p, s.mapped_, MADV_DONTFORK) != 0) {
     return make_error(ErrorCode::internal,

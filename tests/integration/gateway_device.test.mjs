@@ -186,6 +186,33 @@ describe('latchkeyd device grant', () => {
     assert.equal(none.json().error.code, 'invalid_state');
   });
 
+  test('timeout_ms ends the sign-in before its code expires: the answer says so, later polls are state_expired', async () => {
+    const before = Date.now();
+    const s = await start(keys.alice, { account: 'hurry', scopes: ['openid'], timeout_ms: 1500 });
+    assert.equal(s.status, 200, s.text);
+    const d = s.json();
+    // The AS gives codes minutes; this one ends 1.5 s after the start.
+    assert.ok(d.expires_at_ms >= before + 1500 && d.expires_at_ms <= Date.now() + 1500, `${d.expires_at_ms - before} ms`);
+    await sleep(d.expires_at_ms - Date.now() + 100);
+    const late = await poll(keys.alice, d.handle);
+    assert.equal(late.status, 400, late.text);
+    assert.equal(late.json().error.code, 'state_expired');
+
+    for (const timeout of [0, -1, 3600001, 1.5, '1000', null]) {
+      const r = await start(keys.alice, { timeout_ms: timeout });
+      assert.equal(r.status, 400, `${timeout}: ${r.text}`);
+      assert.equal(r.json().error.code, 'invalid_request');
+      assert.match(r.json().error.message, /timeout_ms must be a whole number of milliseconds, 1 to 3600000/);
+    }
+    // The other fields keep their own checks next to it.
+    const unknown = await start(keys.alice, { timeout_ms: 1000, nope: 1 });
+    assert.equal(unknown.status, 400, unknown.text);
+    assert.match(unknown.json().error.message, /unknown field 'nope'/);
+    const badAccount = await start(keys.alice, { timeout_ms: 1000, account: '' });
+    assert.equal(badAccount.status, 400, badAccount.text);
+    assert.match(badAccount.json().error.message, /account must be a non-empty string/);
+  });
+
   test('bad requests', async () => {
     assert.equal((await start(keys.alice, { nope: 1 })).status, 400);
     assert.equal((await start(undefined, {})).status, 401);

@@ -28,7 +28,7 @@ TEST(TransferEncoding, OnlyAFinalSingleChunkedPasses) {
   EXPECT_FALSE(te({"chunked"}));
   EXPECT_FALSE(te({"Chunked"}));
   for (auto values : {std::initializer_list<const char*>{"gzip"}, {"chunked, gzip"}, {"chunked", "gzip"}, {""},
-                      {"identity"}, {"chunked, chunked"}}) {
+                      {"identity"}, {"chunked, chunked"}, {"gzip, chunked, chunked"}, {"gzip", "chunked", "chunked"}}) {
     auto r = te(values);
     ASSERT_TRUE(r) << *values.begin();
     EXPECT_EQ(r->status, 400) << *values.begin();
