@@ -4,6 +4,15 @@
 
 namespace latchkey::detail {
 
+std::size_t hidden_code_point(std::string_view s, std::size_t i) {
+  auto at = [&s](std::size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0; };
+  const unsigned c = at(i), b1 = at(i + 1), b2 = at(i + 2);
+  if (c == 0xC2 && b1 >= 0x80 && b1 < 0xA0) return 2;                         // U+0080..U+009F
+  if (c == 0xE2 && ((b1 == 0x80 && b2 >= 0xA8 && b2 <= 0xAE) ||               // U+2028..U+202E
+                    (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9))) return 3;      // U+2066..U+2069
+  return 0;
+}
+
 std::string clean(std::string_view s, std::size_t max) {
   std::string out;
   std::size_t i = 0;
@@ -19,19 +28,14 @@ std::string clean(std::string_view s, std::size_t max) {
       truncated = true;
       break;
     }
-    auto b1 = n > 1 ? static_cast<unsigned char>(s[i + 1]) : 0;
-    auto b2 = n > 2 ? static_cast<unsigned char>(s[i + 2]) : 0;
     if (n == 1) {
       if (c == '\t' || c == '\n' || c == '\r') {
         out.push_back(' ');
       } else if (c >= 0x20 && c != 0x7F) {
         out.push_back(static_cast<char>(c));
       }
-    } else {
-      bool drop = (n == 2 && c == 0xC2 && b1 < 0xA0) ||                              // U+0080..U+009F
-                  (n == 3 && c == 0xE2 && b1 == 0x80 && b2 >= 0xA8 && b2 <= 0xAE) ||  // U+2028..U+202E
-                  (n == 3 && c == 0xE2 && b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9);    // U+2066..U+2069
-      if (!drop) out.append(s.substr(i, n));
+    } else if (hidden_code_point(s, i) == 0) {
+      out.append(s.substr(i, n));
     }
     i += n;
   }

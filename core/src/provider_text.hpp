@@ -22,6 +22,11 @@ inline constexpr std::size_t kMaxProviderText = 300;
 /// most `max` bytes, then "..." when it was cut.
 std::string clean(std::string_view s, std::size_t max = kMaxProviderText);
 
+/// The length (2 or 3) of a code point at `s[i]` that is valid UTF-8 but must not reach a log or
+/// terminal as is: a C1 control (U+0080..U+009F), a line or paragraph separator or bidi
+/// embedding/override (U+2028..U+202E), a bidi isolate (U+2066..U+2069); 0 for anything else.
+std::size_t hidden_code_point(std::string_view s, std::size_t i);
+
 /// True if `s` has a C0 control (tab and line breaks included), DEL, or a C1 control (U+0080..
 /// U+009F as UTF-8, or a lone byte 0x80..0x9F): text that must not be stored to be shown later.
 bool has_control(std::string_view s);

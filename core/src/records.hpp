@@ -17,6 +17,7 @@
 // Key parts are percent-encoded, so '/' only ever separates parts.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -35,6 +36,10 @@ std::string device_key(const std::string& handle);
 /// The expiry index of pending/ or device/ records ("expiry/pending/", "expiry/device/"): its
 /// keys sort by expiry, so the expired records are found without reading a live one.
 std::string expiry_index_prefix(const std::string& record_prefix);
+/// How many expired records one sweep removes at most (it reads that many index entries): more
+/// than one, so the sweeps outpace the sign-ins that leave records behind, and few, so no start
+/// pays for a backlog.
+inline constexpr std::size_t kExpirySweepBatch = 8;
 /// The index entry of `record_key` (made by pending_key or device_key) expiring at `expires_at_ms`.
 std::string expiry_index_key(const std::string& record_key, std::int64_t expires_at_ms);
 struct ExpiryEntry {

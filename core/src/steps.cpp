@@ -115,7 +115,7 @@ void Steps::sweep_expired(OperationBase& op, std::string record_prefix, std::int
     };
     (*next)(0);
   };
-  list(op, expiry_index_prefix(record_prefix), std::move(listed), kSweepBatch);
+  list(op, expiry_index_prefix(record_prefix), std::move(listed), kExpirySweepBatch);
 }
 
 void Steps::create_after_sweep(OperationBase& op, std::string key, std::string value, std::int64_t expires_at_ms,

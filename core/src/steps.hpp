@@ -41,11 +41,8 @@ struct Steps {
   static void first_found(OperationBase& op, HttpRequest request, std::vector<std::string> urls,
                           Then<HttpResponse> then);
   static void sleep(OperationBase& op, std::int64_t ms, std::function<void()> then);
-  /// How many expired sign-ins one sweep removes at most: more than one, so the sweeps outpace
-  /// the sign-ins that leave records behind, and few, so no start pays for a backlog.
-  static constexpr std::size_t kSweepBatch = 8;
-  /// Removes up to kSweepBatch expired records under `record_prefix` ("pending/", "device/"),
-  /// each with its expiry index entry (records.hpp): lists the first index keys, in expiry
+  /// Removes up to kExpirySweepBatch (records.hpp) expired records under `record_prefix`
+  /// ("pending/", "device/"), each with its expiry index entry (records.hpp): lists the first index keys, in expiry
   /// order, and stops at the first that has not expired, so no live record is ever read and the
   /// cost does not grow with the number of sign-ins outstanding. A failed removal is left for
   /// the next sweep; only a failed listing is an error.

@@ -53,18 +53,13 @@ void print_json(const detail::json::Value& value) {
   };
   // Outside strings JSON has only ASCII, so these byte sequences are always inside one.
   for (std::size_t i = 0; i < text.size(); ++i) {
-    auto c = static_cast<unsigned char>(text[i]);
-    auto b1 = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
-    auto b2 = i + 2 < text.size() ? static_cast<unsigned char>(text[i + 2]) : 0;
-    if (c == 0xC2 && b1 >= 0x80 && b1 < 0xA0) {  // U+0080..U+009F
-      escape(b1);
-      i += 1;
-    } else if (c == 0xE2 && ((b1 == 0x80 && b2 >= 0xA8 && b2 <= 0xAE) || (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9))) {
-      escape(0x2000u | ((b1 & 0x3Fu) << 6) | (b2 & 0x3Fu));  // U+2028..U+202E, U+2066..U+2069
-      i += 2;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
+    const std::size_t n = detail::hidden_code_point(text, i);
+    auto b1 = n ? static_cast<unsigned char>(text[i + 1]) : 0u;
+    auto b2 = n == 3 ? static_cast<unsigned char>(text[i + 2]) : 0u;
+    if (n == 2) escape(b1);  // U+0080..U+009F
+    else if (n == 3) escape(0x2000u | ((b1 & 0x3Fu) << 6) | (b2 & 0x3Fu));
+    else out.push_back(text[i]);
+    if (n) i += n - 1;
   }
   std::cout << out << "\n";
 }

@@ -2,6 +2,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "url.hpp"
+
 namespace latchkey::gateway {
 namespace {
 
@@ -13,15 +15,16 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-/// "host:port" or "[v6]:port" into the host (brackets dropped) and the port text; false if there is no port.
-bool split_host_port(std::string_view text, std::string* host, std::string* port) {
-  auto colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon + 1 == text.size()) return false;
-  std::string_view h = text.substr(0, colon);
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+/// "host:port" or "[v6]:port" (the core's split) into the host, brackets dropped, and the port
+/// text; false if there is no port.
+bool host_and_port(std::string_view text, std::string* host, std::string* port) {
+  const detail::HostPort hp = detail::split_host_port(text);
+  if (hp.problem || hp.port.empty()) return false;
+  std::string_view h = hp.host;
+  if (h.size() >= 2 && h.front() == '[') h = h.substr(1, h.size() - 2);
   else if (h.find(':') != std::string_view::npos) return false;  // an unbracketed IPv6 literal
   *host = lower(h);
-  *port = std::string(text.substr(colon + 1));
+  *port = std::string(hp.port);
   return true;
 }
 
@@ -35,8 +38,8 @@ bool host_names_gateway(std::string_view host_header, std::string_view listen,
     if (asked == lower(h)) return true;
   }
   std::string listen_host, listen_port, host, port;
-  if (!split_host_port(listen, &listen_host, &listen_port)) return false;
-  if (!split_host_port(asked, &host, &port) || port != listen_port) return false;
+  if (!host_and_port(listen, &listen_host, &listen_port)) return false;
+  if (!host_and_port(asked, &host, &port) || port != listen_port) return false;
   if (host == listen_host) return true;
   boost::system::error_code ec;
   const auto bound = boost::asio::ip::make_address(listen_host, ec);

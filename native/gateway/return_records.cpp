@@ -35,8 +35,7 @@ std::optional<ReturnRecord> from_json(const std::string& text) {
 // time, stopping at the first live one, so a start (which needs no sign-in: anyone can make
 // records here) costs the same however many are outstanding.
 void sweep_expired(native::Host& host) {
-  constexpr std::size_t kBatch = 8;
-  auto listed = host.list(detail::expiry_index_prefix(kPrefix), kBatch);
+  auto listed = host.list(detail::expiry_index_prefix(kPrefix), detail::kExpirySweepBatch);
   if (!listed) return;  // the sign-in itself worked; sweeping can wait for the next
   const std::int64_t now = native::Host::now_ms();
   for (const auto& entry : *listed) {
