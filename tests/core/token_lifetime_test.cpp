@@ -19,7 +19,6 @@ using testing::respond;
 constexpr std::int64_t kT0 = 1700000000000;  // FakeHost's clock: when connect() is answered
 
 struct TokenLifetime : AcmeTest {
-  ConnectionRef ref{"alice", "acme", "default"};
   int refreshes = 0;
 
   /// Connects alice with an access token that lives `ttl` seconds (issued at kT0); from then on
@@ -43,12 +42,6 @@ struct TokenLifetime : AcmeTest {
   Result<AccessToken> token_at(std::int64_t at) {
     host.now_ms = at;
     return host.run(engine->get_token(ref));
-  }
-
-  detail::ConnectionRecord record() {
-    auto r = detail::connection_from_json(host.store.records.at(detail::connection_key(ref)).value);
-    EXPECT_TRUE(r.ok());
-    return r.ok() ? *r : detail::ConnectionRecord{};
   }
 
   /// `n` get_token operations at once after the token expired: the first one reaches the token

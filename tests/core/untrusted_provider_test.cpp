@@ -135,26 +135,15 @@ std::string echoing_error(const std::string& code) {
 }
 
 struct EchoingProvider : AcmeTest {
-  ConnectionRef ref{"alice", "acme", "default"};
-
   void SetUp() override {
     AcmeTest::SetUp();
     auto a = host.run(engine->upsert_app(testing::app_input("acme", "acme-client", kSecret, "http://127.0.0.1:8765/callback")));
     ASSERT_TRUE(a.ok()) << a.error().message;
     auto s = start();
-    host.http = [](const HttpRequest&) {
-      return respond(200, std::string(R"({"access_token":"A1","token_type":"Bearer","expires_in":3600,"refresh_token":")") +
-                              kRefresh + R"(","scope":"read"})");
-    };
+    token_endpoint("A1", kRefresh);
     auto c = host.run(engine->complete_callback(
         {"alice", "http://127.0.0.1:8765/callback?code=abc&state=" + s.state + "&iss=https%3A%2F%2Fauth.acme.test"}));
     ASSERT_TRUE(c.ok()) << c.error().message;
-  }
-
-  detail::ConnectionRecord record() {
-    auto r = detail::connection_from_json(host.store.records.at(detail::connection_key(ref)).value);
-    EXPECT_TRUE(r.ok());
-    return r.ok() ? *r : detail::ConnectionRecord{};
   }
 
   static void expect_clean(const std::string& text, const std::string& where) {
