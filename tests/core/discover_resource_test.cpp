@@ -65,6 +65,20 @@ struct Mcp : ::testing::Test {
     return nullptr;
   }
 
+  /// Starts a sign-in at the discovered provider (as principal "default"), back on a loopback port.
+  Result<AuthorizationStart> authorize(const std::string& account = "") {
+    AuthorizeRequest a;
+    a.provider = "mcp";
+    a.account = account;
+    a.redirect_uri = "http://127.0.0.1:5555/oauth/callback";
+    return host.run(engine->authorize(a));
+  }
+
+  /// The authorization server's redirect back with a code for `state`.
+  Result<ConnectionInfo> complete(const std::string& state) {
+    return host.run(engine->complete_callback({"default", "?code=xyz&state=" + state}));
+  }
+
   void expect_nothing_saved() {
     EXPECT_EQ(host.run(engine->get_provider("mcp")).error().code, ErrorCode::not_found);
     EXPECT_EQ(call_to("https://as.example.com/reg"), nullptr);  // nobody registered for nothing
@@ -135,11 +149,7 @@ TEST_F(Mcp, DiscoversRegistersAndSavesTheProviderWithItsResource) {
 
 TEST_F(Mcp, ResourceAndPkceGoOnTheAuthorizationAndTokenRequests) {
   ASSERT_TRUE(discover().ok());
-  AuthorizeRequest a;
-  a.provider = "mcp";
-  a.account = "me";
-  a.redirect_uri = "http://127.0.0.1:5555/oauth/callback";
-  auto start = host.run(engine->authorize(a));
+  auto start = authorize("me");
   ASSERT_TRUE(start.ok()) << start.error().message;
   auto q = query_fields(start->authorization_url);
   EXPECT_EQ(q["resource"], kResource);
@@ -148,7 +158,7 @@ TEST_F(Mcp, ResourceAndPkceGoOnTheAuthorizationAndTokenRequests) {
   EXPECT_EQ(start->authorization_url.rfind("https://as.example.com/auth?", 0), 0u);
 
   routes["https://as.example.com/token"] = respond(200, R"({"access_token":"AT","token_type":"Bearer","expires_in":3600,"refresh_token":"RT"})");
-  auto c = host.run(engine->complete_callback({"default", "?code=xyz&state=" + start->state}));
+  auto c = complete(start->state);
   ASSERT_TRUE(c.ok()) << c.error().message;
   auto token = form_fields(host.calls.back().body);
   EXPECT_EQ(token["resource"], kResource);
@@ -177,14 +187,10 @@ TEST_F(Mcp, TheTokenGoesToTheResourcesOriginOnly) {
   auto r = discover(false, resource);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->provider.injection.hosts, std::vector<std::string>{"https://mcp.example.com:8443"});
-  AuthorizeRequest a;
-  a.provider = "mcp";
-  a.account = "me";
-  a.redirect_uri = "http://127.0.0.1:5555/oauth/callback";
-  auto start = host.run(engine->authorize(a));
+  auto start = authorize("me");
   ASSERT_TRUE(start.ok()) << start.error().message;
   routes["https://as.example.com/token"] = respond(200, R"({"access_token":"AT","token_type":"Bearer","expires_in":3600})");
-  ASSERT_TRUE(host.run(engine->complete_callback({"default", "?code=xyz&state=" + start->state})).ok());
+  ASSERT_TRUE(complete(start->state).ok());
   HttpRequest call;
   call.url = resource;
   EXPECT_TRUE(host.run(engine->sign_request({"default", "mcp", "me"}, call)).ok());
@@ -226,14 +232,11 @@ TEST_F(Mcp, AccountsAreNamedWithoutSendingTheResourceTokenElsewhere) {
        "mcp.example.com"},
   };
   for (const auto& c : cases) {
-    AuthorizeRequest a;
-    a.provider = "mcp";
-    a.redirect_uri = "http://127.0.0.1:5555/oauth/callback";
-    auto start = host.run(engine->authorize(a));
+    auto start = authorize();
     ASSERT_TRUE(start.ok()) << start.error().message;
     routes[issuer + "/token"] = respond(200, c.token_response);
     host.calls.clear();
-    auto done = host.run(engine->complete_callback({"default", "?code=xyz&state=" + start->state}));
+    auto done = complete(start->state);
     ASSERT_TRUE(done.ok()) << done.error().message;
     EXPECT_EQ(done->account, c.account) << c.token_response;
     for (const auto& call : host.calls) EXPECT_EQ(call.url.rfind(issuer + "/me", 0), std::string::npos) << call.url;
@@ -547,10 +550,7 @@ TEST_F(Mcp, RequiredParPushesTheParametersAndTheUrlCarriesOnlyTheReference) {
   ASSERT_TRUE(d.ok()) << d.error().message;
   EXPECT_EQ(d->provider.pushed_authorization_request_endpoint, "https://as.example.com/par");
   routes["https://as.example.com/par"] = respond(201, R"({"request_uri":"urn:ietf:params:oauth:request_uri:abc","expires_in":60})");
-  AuthorizeRequest a;
-  a.provider = "mcp";
-  a.redirect_uri = "http://127.0.0.1:5555/oauth/callback";
-  auto start = host.run(engine->authorize(a));
+  auto start = authorize();
   ASSERT_TRUE(start.ok()) << start.error().message;
   EXPECT_EQ(start->authorization_url,
             "https://as.example.com/auth?client_id=dyn-client&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aabc");
@@ -573,7 +573,7 @@ TEST_F(Mcp, RequiredParPushesTheParametersAndTheUrlCarriesOnlyTheReference) {
 
   // The callback still completes against the pending record.
   routes["https://as.example.com/token"] = respond(200, R"({"access_token":"AT","token_type":"Bearer","expires_in":60})");
-  auto c = host.run(engine->complete_callback({"default", "?code=xyz&state=" + start->state}));
+  auto c = complete(start->state);
   ASSERT_TRUE(c.ok()) << c.error().message;
 }
 
@@ -581,14 +581,11 @@ TEST_F(Mcp, ParFailuresStopTheAuthorization) {
   routes["https://as.example.com/.well-known/oauth-authorization-server"] = respond(
       200, server_metadata(kIssuer, R"(,"pushed_authorization_request_endpoint":"https://as.example.com/par","require_pushed_authorization_requests":true)"));
   ASSERT_TRUE(discover().ok());
-  AuthorizeRequest a;
-  a.provider = "mcp";
-  a.redirect_uri = "http://127.0.0.1:5555/oauth/callback";
   for (auto [status, body, code] : {std::tuple{400, R"({"error":"invalid_request"})", ErrorCode::provider_error},
                                     std::tuple{201, R"({"expires_in":60})", ErrorCode::malformed_response},
                                     std::tuple{201, R"({"request_uri":"a b"})", ErrorCode::malformed_response}}) {
     routes["https://as.example.com/par"] = respond(status, body);
-    auto r = host.run(engine->authorize(a));
+    auto r = authorize();
     ASSERT_FALSE(r.ok()) << body;
     EXPECT_EQ(r.error().code, code) << body;
   }

@@ -13,13 +13,7 @@ using testing::form_fields;
 using testing::respond;
 
 struct Lifecycle : AcmeTest {
-  ConnectionRef ref{"alice", "acme", "default"};
   Result<AccessToken> token(bool force = false) { return host.run(engine->get_token(ref, force)); }
-  detail::ConnectionRecord record() {
-    auto r = detail::connection_from_json(host.store.records.at(detail::connection_key(ref)).value);
-    EXPECT_TRUE(r.ok());
-    return r.ok() ? *r : detail::ConnectionRecord{};
-  }
   void expire() { host.now_ms += 3600 * 1000 - 30 * 1000; }  // inside the 60 s buffer
 };
 

@@ -19,7 +19,6 @@ using testing::respond;
 constexpr std::int64_t kT0 = 1700000000000;  // FakeHost's clock: when connect() is answered
 
 struct TokenLifetime : AcmeTest {
-  ConnectionRef ref{"alice", "acme", "default"};
   int refreshes = 0;
 
   /// Connects alice with an access token that lives `ttl` seconds (issued at kT0); from then on
@@ -43,12 +42,6 @@ struct TokenLifetime : AcmeTest {
   Result<AccessToken> token_at(std::int64_t at) {
     host.now_ms = at;
     return host.run(engine->get_token(ref));
-  }
-
-  detail::ConnectionRecord record() {
-    auto r = detail::connection_from_json(host.store.records.at(detail::connection_key(ref)).value);
-    EXPECT_TRUE(r.ok());
-    return r.ok() ? *r : detail::ConnectionRecord{};
   }
 
   /// `n` get_token operations at once after the token expired: the first one reaches the token
@@ -111,30 +104,34 @@ TEST_F(TokenLifetime, SixSecondTokenIsFreshForItsFirstHalf) {
   EXPECT_EQ(refreshes, 2);
 }
 
-// 60 s: the buffer equals the lifetime, so half of it (30 s) applies: due at kT0 + 30000.
-TEST_F(TokenLifetime, SixtySecondTokenIsFreshForItsFirstHalf) {
-  connect_with(60);
-  EXPECT_EQ(token_at(1700000029999)->access_token, "A1");
-  EXPECT_EQ(refreshes, 0);
-  auto due = token_at(1700000030000);
-  ASSERT_TRUE(due.ok()) << due.error().message;
-  EXPECT_EQ(due->access_token, "A2");
-  EXPECT_EQ(refreshes, 1);
-  EXPECT_EQ(due->fresh_until_ms, 1700000060000);  // issued 1700000030000 + 60000 - 30000
-}
+// Longer lifetimes, each a token issued at kT0: handed out until `due_at`, refreshed once there,
+// and the new token (issued at `due_at`) fresh until `next_due`.
+//  60 s: the buffer equals the lifetime, so half of it (30 s) applies: due at kT0 + 30000, the
+//        next at 1700000030000 + 60000 - 30000.
+//  3600 s: the 60 s buffer is far under half the lifetime and applies unchanged: due at
+//        kT0 + 3600000 - 60000, the next at 1700003540000 + 3600000 - 60000.
+struct Due {
+  int ttl;
+  std::int64_t due_at;
+  std::int64_t next_due;
+};
+struct TokenDueTime : TokenLifetime, ::testing::WithParamInterface<Due> {};
 
-// 3600 s: the 60 s buffer is far under half the lifetime and applies unchanged: due at
-// kT0 + 3600000 - 60000.
-TEST_F(TokenLifetime, HourTokenKeepsTheWholeBuffer) {
-  connect_with(3600);
-  EXPECT_EQ(token_at(1700003539999)->access_token, "A1");
+TEST_P(TokenDueTime, IsFreshUntilItsDueTimeThenRefreshedOnce) {
+  const Due& d = GetParam();
+  connect_with(d.ttl);
+  EXPECT_EQ(token_at(d.due_at - 1)->access_token, "A1");
   EXPECT_EQ(refreshes, 0);
-  auto due = token_at(1700003540000);
+  auto due = token_at(d.due_at);
   ASSERT_TRUE(due.ok()) << due.error().message;
   EXPECT_EQ(due->access_token, "A2");
   EXPECT_EQ(refreshes, 1);
-  EXPECT_EQ(due->fresh_until_ms, 1700007080000);  // issued 1700003540000 + 3600000 - 60000
+  EXPECT_EQ(due->fresh_until_ms, d.next_due);
 }
+INSTANTIATE_TEST_SUITE_P(Lifetimes, TokenDueTime,
+                         ::testing::Values(Due{60, 1700000030000, 1700000060000},
+                                           Due{3600, 1700003540000, 1700007080000}),
+                         [](const auto& info) { return std::to_string(info.param.ttl) + "s"; });
 
 // The gateway's signer cache keeps a signer until fresh_until_ms: the same capped due time.
 TEST_F(TokenLifetime, RequestSignerIsFreshUntilTheCappedDueTime) {
@@ -153,26 +150,24 @@ TEST_F(TokenLifetime, RequestSignerIsFreshUntilTheCappedDueTime) {
   EXPECT_EQ(refreshes, 1);
 }
 
-// 20 callers just after expiry: one refresh, and the other 19 take its token instead of
-// refreshing again (the new token must count as fresh for them).
-TEST_F(TokenLifetime, TwentyConcurrentCallersAfterASixSecondTokenRefreshOnce) {
-  connect_with(6);
-  host.now_ms = 1700000006001;
+// 20 callers just after expiry (kT0 + ttl, plus 1 ms): one refresh, and the other 19 take its
+// token instead of refreshing again (the new token must count as fresh for them).
+struct Expiry {
+  int ttl;
+  std::int64_t just_after;
+};
+struct ConcurrentCallers : TokenLifetime, ::testing::WithParamInterface<Expiry> {};
+
+TEST_P(ConcurrentCallers, TwentyJustAfterExpiryRefreshOnce) {
+  connect_with(GetParam().ttl);
+  host.now_ms = GetParam().just_after;
   EXPECT_EQ(concurrent(20), std::vector<std::string>(20, "A2"));
   EXPECT_EQ(refreshes, 1);
 }
-TEST_F(TokenLifetime, TwentyConcurrentCallersAfterASixtySecondTokenRefreshOnce) {
-  connect_with(60);
-  host.now_ms = 1700000060001;
-  EXPECT_EQ(concurrent(20), std::vector<std::string>(20, "A2"));
-  EXPECT_EQ(refreshes, 1);
-}
-TEST_F(TokenLifetime, TwentyConcurrentCallersAfterAnHourTokenRefreshOnce) {
-  connect_with(3600);
-  host.now_ms = 1700003600001;
-  EXPECT_EQ(concurrent(20), std::vector<std::string>(20, "A2"));
-  EXPECT_EQ(refreshes, 1);
-}
+INSTANTIATE_TEST_SUITE_P(Lifetimes, ConcurrentCallers,
+                         ::testing::Values(Expiry{6, 1700000006001}, Expiry{60, 1700000060001},
+                                           Expiry{3600, 1700003600001}),
+                         [](const auto& info) { return std::to_string(info.param.ttl) + "s"; });
 
 // A record stored before issue times were kept has none: the buffer then applies uncapped (never
 // later than before), and the next refresh stores the issue time, so the cap applies from then on.

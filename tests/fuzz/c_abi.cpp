@@ -58,7 +58,6 @@ struct Step {
   json::Value result;
 };
 
-/// Checks a step's shape (latchkey.h: {"effect": {...}} or {"done": {"ok"|"error": ...}}).
 /// True when a string in the request holds a control character.
 bool has_controls(const json::Value& v) {
   if (v.is<std::string>()) {
@@ -77,6 +76,9 @@ bool has_controls(const json::Value& v) {
   return false;
 }
 
+/// Checks a step's shape (latchkey.h: {"effect": {...}} or {"done": {"ok"|"error": ...}}).
+/// `secret_given`: the input holds the client secret itself; `caller_controls`: the request
+/// holds control characters (check_message).
 Step read_step(const std::string& text, bool secret_given = false, bool caller_controls = false) {
   auto v = json::parse(text, "a step");
   check(v.ok() && v->is<json::Object>(), "a step that is not a JSON object");
@@ -177,10 +179,9 @@ const World& world() {
 
 void c_abi(const std::uint8_t* data, std::size_t size) {
   const World& w = world();
-  std::string_view in(reinterpret_cast<const char*>(data), size);
-  auto nl = in.find('\n');
-  std::string first(in.substr(0, nl));
-  in = nl == std::string_view::npos ? std::string_view() : in.substr(nl + 1);
+  auto lines = split_lines<1>(data, size);
+  std::string first(lines.field[0]);
+  std::string_view in = lines.rest;
   std::string request = !first.empty() && first[0] == '{'
                             ? first
                             : w.requests[first.empty() ? 0 : static_cast<unsigned char>(first[0]) % w.requests.size()];
@@ -196,7 +197,7 @@ void c_abi(const std::uint8_t* data, std::size_t size) {
   for (int i = 0; i < kMaxSteps && !step.done; ++i) {
     std::string result;
     if (!in.empty()) {
-      nl = in.find('\n');
+      auto nl = in.find('\n');
       result = std::string(in.substr(0, nl));
       in = nl == std::string_view::npos ? std::string_view() : in.substr(nl + 1);
     }

@@ -39,9 +39,7 @@ void callback(const std::uint8_t* data, std::size_t size) {
   auto decoded = detail::form_decode(detail::form_encode(text));
   check(decoded.ok() && *decoded == text, "form_decode(form_encode(s)) != s");
   for (char c : detail::percent_encode(text)) {
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                      c == '.' || c == '_' || c == '~' || c == '%';
-    check(unreserved, "percent_encode left a reserved character");
+    check(percent_encoded_char(c), "percent_encode left a reserved character");
   }
 
   auto url = detail::parse_url(text);

@@ -42,6 +42,12 @@ Lines<N> split_lines(const std::uint8_t* data, std::size_t size) {
   return out;
 }
 
+/// True for a character percent-encoded text may hold: RFC 3986's unreserved ones and '%'.
+inline bool percent_encoded_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~' || c == '%';
+}
+
 /// True for well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
 inline bool valid_utf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {

@@ -14,11 +14,6 @@
 namespace latchkey::fuzz {
 
 namespace {
-bool encoded_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~' || c == '%';
-}
-
 detail::Drbg& drbg() {
   static auto d = detail::Drbg::create(std::string(32, '\x07'));
   check(d.ok(), "the fuzz harness's generator");
@@ -51,7 +46,7 @@ void oauth1_base_string(const std::uint8_t* data, std::size_t size) {
     std::size_t amps = 0;
     for (char c : tail) {
       if (c == '&') ++amps;
-      else check(encoded_char(c), "the base string has a character that is not percent-encoded");
+      else check(percent_encoded_char(c), "the base string has a character that is not percent-encoded");
     }
     check(amps == 1, "the base string does not have exactly three parts");
   }

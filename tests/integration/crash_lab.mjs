@@ -33,7 +33,7 @@ import { promisify } from 'node:util';
 import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import {
-  Cli, request, runD, sleep, startGateway, tempDir,
+  Cli, createKeys, request, sleep, startGateway, tempDir,
 } from './harness.mjs';
 
 const execFileP = promisify(execFile);
@@ -130,12 +130,8 @@ export class CrashLab {
     // freshness rule: the buffer, or half the lifetime).
     await lab.cli.addTestProvider(lab.as, lab.upstream, { buffer: 1 });
     lab.masterKey = Buffer.from(readFileSync(`${lab.store}.key`, 'utf8').trim(), 'base64');
-    for (const p of principals) {
-      await lab.connect(p);
-      const k = await runD(lab.cli, ['keys', 'create', '--principal', p]);
-      if (k.status !== 0) throw new Error(`keys create: ${k.stderr}`);
-      lab.keys[p] = k.stdout.trim();
-    }
+    for (const p of principals) await lab.connect(p);
+    lab.keys = await createKeys(lab.cli, principals.map((p) => [p, 'user']));
     return lab;
   }
 

@@ -165,22 +165,6 @@ async function addProvider(url, key, as, upstream) {
   assert.equal(c.status, 200, c.text);
 }
 
-/// One request from `localAddress` (a second loopback source address stands for another client).
-function requestFrom(localAddress, url, { key, headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const h = { ...headers };
-    if (key) h.authorization = `Bearer ${key}`;
-    const req = http.request(url, { headers: h, localAddress, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 const metric = async (url, name) => {
   const m = new RegExp(`^${name} (\\d+)$`, 'm').exec((await request(`${url}/metrics`)).text);
   assert.ok(m, `${name} is exported`);
@@ -290,12 +274,14 @@ describe('latchkeyd and hostile input', () => {
   test('20 unknown keys a minute from one address, then 429 with Retry-After, a valid key too', async () => {
     await withGateway([], async (gw) => {
       await warm(gw);  // alice's key and signer are in the loop's memory
+      // A second loopback source address stands for another client.
+      const from = (address, path, key) => request(`${gw.url}${path}`, { key, localAddress: address });
       const wrong = `lk_${'x'.repeat(43)}`;
       for (let i = 1; i <= 20; i += 1) {
-        const r = await requestFrom('127.0.0.1', `${gw.url}/v1/providers`, { key: wrong });
+        const r = await from('127.0.0.1', '/v1/providers', wrong);
         assert.equal(r.status, 401, `attempt ${i}: ${r.text}`);
       }
-      const throttled = await requestFrom('127.0.0.1', `${gw.url}/v1/providers`, { key: wrong });
+      const throttled = await from('127.0.0.1', '/v1/providers', wrong);
       assert.equal(throttled.status, 429, throttled.text);
       const after = Number(throttled.headers['retry-after']);
       assert.ok(after >= 1 && after <= 60, `Retry-After ${throttled.headers['retry-after']}`);
@@ -303,14 +289,14 @@ describe('latchkeyd and hostile input', () => {
       // A valid key from that address is refused too — else a right guess would still be recognized —
       // also on the proxy route the event loop would answer from memory.
       for (const path of ['/v1/providers', '/v1/proxy/plain/me']) {
-        const good = await requestFrom('127.0.0.1', `${gw.url}${path}`, { key: keys.alice });
+        const good = await from('127.0.0.1', path, keys.alice);
         assert.equal(good.status, 429, `${path}: ${good.text}`);
         assert.ok(good.headers['retry-after'], path);
       }
       // Another client address is not throttled.
-      assert.equal((await requestFrom('127.0.0.2', `${gw.url}/v1/providers`, { key: keys.alice })).status, 200);
-      assert.equal((await requestFrom('127.0.0.2', `${gw.url}/v1/proxy/plain/me`, { key: keys.alice })).status, 200);
-      assert.equal((await requestFrom('127.0.0.2', `${gw.url}/v1/providers`, { key: wrong })).status, 401);
+      assert.equal((await from('127.0.0.2', '/v1/providers', keys.alice)).status, 200);
+      assert.equal((await from('127.0.0.2', '/v1/proxy/plain/me', keys.alice)).status, 200);
+      assert.equal((await from('127.0.0.2', '/v1/providers', wrong)).status, 401);
       assert.equal(await metric(gw.url, 'latchkeyd_api_key_failures_total'), 21);
       assert.equal(await metric(gw.url, 'latchkeyd_api_key_throttled_total'), 3);
     });

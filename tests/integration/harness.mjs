@@ -167,8 +167,9 @@ export function startGateway(cli, extra = []) {
 /// One HTTP request (node:http, so oversized bodies and raw answers are in our hands).
 /// `path` sends that request target verbatim (a URL string would have its dot segments resolved).
 /// `agent`: an http.Agent to reuse its connections (keepAlive), or false for a fresh one.
+/// `localAddress`: the source address (another loopback address stands for another client).
 export function request(url, {
-  method = 'GET', key, body, headers = {}, path, agent = false,
+  method = 'GET', key, body, headers = {}, path, agent = false, localAddress,
 } = {}) {
   return new Promise((resolve, reject) => {
     const h = { ...headers };
@@ -176,7 +177,7 @@ export function request(url, {
     if (body !== undefined && !Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) {
       h['content-type'] = 'application/json';
     }
-    const req = http.request(url, { method, headers: h, agent, ...(path ? { path } : {}) }, (res) => {
+    const req = http.request(url, { method, headers: h, agent, localAddress, ...(path ? { path } : {}) }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d) => { text += d; });

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { startApiServer } from '../fixtures/api_server.mjs';
 import { startAuthServer } from '../fixtures/auth_server.mjs';
+import { readBody } from '../fixtures/http_util.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import { Cli, dumpStore, editRecord, providerFor, tempDir } from './harness.mjs';
 
@@ -19,15 +20,12 @@ const C1 = /[\u0080-\u009f]/;
 /// A plain-http token endpoint on loopback; `answer(request, body)` → [status, JSON object].
 async function hostileServer(answer) {
   const seen = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', () => {
-      seen.push({ url: req.url, headers: req.headers, body });
-      const [status, json] = answer(req, body);
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(json));
-    });
+  const server = http.createServer(async (req, res) => {
+    const body = await readBody(req);
+    seen.push({ url: req.url, headers: req.headers, body });
+    const [status, json] = answer(req, body);
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(json));
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   return { server, seen, url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };

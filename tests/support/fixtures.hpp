@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "records.hpp"
 #include "support/fake_host.hpp"
 
 namespace latchkey::testing {
@@ -62,8 +63,16 @@ struct AcmeTest : ::testing::Test {
     return c.ok() ? *c : ConnectionInfo{};
   }
 
+  /// `ref`'s connection record as stored (empty, the test failed, when it does not parse).
+  detail::ConnectionRecord record() {
+    auto r = detail::connection_from_json(host.store.records.at(detail::connection_key(ref)).value);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : detail::ConnectionRecord{};
+  }
+
   FakeHost host;
   std::unique_ptr<Engine> engine;
+  ConnectionRef ref{"alice", "acme", "default"};  ///< The connection connect() makes.
 };
 
 }  // namespace latchkey::testing
