@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "latchkey/engine.hpp"
@@ -17,14 +19,27 @@ namespace {
 
 using namespace latchkey;
 
-struct SqliteFixture {
-  SqliteFixture() {
-    char dir[] = "/tmp/latchkey-bench-XXXXXX";
-    if (!mkdtemp(dir)) std::abort();
-    path = std::string(dir) + "/latchkey.db";
-    auto s = native::SqliteStore::open(path);
+/// A SQLite store in a fresh directory under /tmp; the directory goes with it.
+struct TempSqliteStore {
+  TempSqliteStore() {
+    char name[] = "/tmp/latchkey-bench-XXXXXX";
+    if (!mkdtemp(name)) std::abort();
+    dir = name;
+    auto s = native::SqliteStore::open(dir + "/latchkey.db");
     if (!s) std::abort();
     store = std::move(*s);
+  }
+  ~TempSqliteStore() {
+    store.reset();  // closed before its files are removed
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+  std::string dir;
+  std::unique_ptr<native::SqliteStore> store;
+};
+
+struct SqliteFixture : TempSqliteStore {
+  SqliteFixture() {
     engine = bench::make_engine();
     // A fresh sealed GitHub connection with a Google-sized token, written as the core writes it.
     StoreRecord rec = bench::sealed_connection(*engine, {"alice", "github", "default"}, "gho_" + std::string(191, 'x'),
@@ -36,8 +51,6 @@ struct SqliteFixture {
     put.value = rec.value;
     if (!store->perform(put).store_error.empty()) std::abort();
   }
-  std::string path;
-  std::unique_ptr<native::SqliteStore> store;
   std::unique_ptr<Engine> engine;
 };
 
@@ -67,11 +80,8 @@ BENCHMARK(BM_SqliteGet);
 // a user would. What a timed start writes is removed untimed, so every iteration sees the same
 // backlog; the store's file lives in a fresh directory per backlog.
 void BM_AuthorizeWithBacklog(benchmark::State& state) {
-  char dir[] = "/tmp/latchkey-bench-XXXXXX";
-  if (!mkdtemp(dir)) std::abort();
-  auto opened = native::SqliteStore::open(std::string(dir) + "/latchkey.db");
-  if (!opened) std::abort();
-  std::unique_ptr<native::SqliteStore> store = std::move(*opened);
+  TempSqliteStore temp;
+  native::SqliteStore* store = temp.store.get();
   auto engine = bench::make_engine();
   const std::int64_t now = 1700000000000;
   std::vector<std::string> written;  // keys a run put or cas'd
@@ -108,9 +118,6 @@ void BM_AuthorizeWithBacklog(benchmark::State& state) {
     }
     state.ResumeTiming();
   }
-  store.reset();
-  const std::string d(dir);
-  if (std::system(("rm -rf '" + d + "'").c_str()) != 0) state.SkipWithError("could not remove the bench store");
 }
 BENCHMARK(BM_AuthorizeWithBacklog)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
 

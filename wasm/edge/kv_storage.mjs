@@ -13,6 +13,8 @@
 // sees invalid_grant. Where that matters, use a store with a real conditional write (a Durable
 // Object, D1/SQLite `UPDATE … WHERE version = ?`, PostgreSQL) behind this same interface.
 
+import { firstKeys } from '../pkg/adapters/first_keys.js'; // in your project: '@latchkey/wasm/adapters/first_keys.js'
+
 export function kvStorage(kv, { prefix = 'latchkey:' } = {}) {
   if (!kv || typeof kv.get !== 'function') throw new TypeError('kvStorage needs a KV binding (get/put/delete/list)');
 
@@ -64,9 +66,9 @@ export function kvStorage(kv, { prefix = 'latchkey:' } = {}) {
         return { found: true };
       });
     },
-    // limit: the first `limit` in key order (0 or absent: all). KV lists keys in key order, so
-    // the pages stop once `limit` names are in, and only those records are read: each read is
-    // a KV operation, and a start's sweep must not pay one per sign-in outstanding.
+    // KV lists keys in key order, so the pages stop once `limit` names are in, and only those
+    // records are read: each read is a KV operation, and a start's sweep must not pay one per
+    // sign-in outstanding.
     async list(p, limit = 0) {
       const names = [];
       let cursor;
@@ -75,9 +77,8 @@ export function kvStorage(kv, { prefix = 'latchkey:' } = {}) {
         for (const k of page.keys) names.push(k.name.slice(prefix.length));
         cursor = page.list_complete === false ? page.cursor : undefined;
       } while (cursor && !(limit > 0 && names.length >= limit));
-      names.sort();
       const out = [];
-      for (const key of limit > 0 ? names.slice(0, limit) : names) {
+      for (const key of firstKeys(names, limit)) {
         const r = await read(key);
         if (r) out.push({ key, value: r.value, version: r.version }); // deleted since the listing
       }

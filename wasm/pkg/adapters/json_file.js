@@ -3,6 +3,8 @@
 // KV store when several processes share connections.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 
+import { firstKeys } from './first_keys.js';
+
 export function jsonFileStorage(path) {
   let data;
   try {
@@ -38,10 +40,9 @@ export function jsonFileStorage(path) {
       save();
       return { found: true };
     },
-    // limit: the first `limit` in key order (0 or absent: all).
     async list(prefix, limit = 0) {
-      const keys = Object.keys(data.records).filter((k) => k.startsWith(prefix)).sort();
-      return (limit > 0 ? keys.slice(0, limit) : keys).map((key) => ({ key, ...data.records[key] }));
+      const keys = Object.keys(data.records).filter((k) => k.startsWith(prefix));
+      return firstKeys(keys, limit).map((key) => ({ key, ...data.records[key] }));
     },
   };
 }

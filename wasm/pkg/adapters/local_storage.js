@@ -1,6 +1,8 @@
 // Storage in a browser's localStorage (or anything with its interface). Values are already
 // sealed by the core; the adapter only keeps {value, version} per key under a prefix. One
 // page's calls never interleave inside an operation, so compare-and-swap is a plain check.
+import { firstKeys } from './first_keys.js';
+
 export function localStorageAdapter(store = globalThis.localStorage, { prefix = 'latchkey:' } = {}) {
   const counter = `${prefix}__version`;
   const nextVersion = () => {
@@ -34,15 +36,14 @@ export function localStorageAdapter(store = globalThis.localStorage, { prefix = 
       store.removeItem(prefix + key);
       return { found: true };
     },
-    // limit: the first `limit` in key order (0 or absent: all); only those are read and parsed.
+    // Only the records listed are read and parsed.
     async list(p, limit = 0) {
       const keys = [];
       for (let i = 0; i < store.length; i++) {
         const k = store.key(i);
         if (k?.startsWith(prefix + p) && k !== counter) keys.push(k.slice(prefix.length));
       }
-      keys.sort();
-      return (limit > 0 ? keys.slice(0, limit) : keys).map((key) => ({ key, ...read(key) }));
+      return firstKeys(keys, limit).map((key) => ({ key, ...read(key) }));
     },
   };
 }
