@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "authorization.hpp"
-#include "provider_text.hpp"
+#include "text.hpp"
 #include "results_json.hpp"
 #include "steps.hpp"
 

@@ -1,7 +1,7 @@
 // The return_to of a browser sign-in, kept in the store between authorize and callback under
 // "gwreturn/" + base64url(sha256(state)) (the state itself is never stored), with the pending
 // sign-in's expiry. Read once: taking it deletes it. Each has an expiry index entry
-// (core/src/records.hpp, "expiry/gwreturn/…") through which later starts sweep the expired ones.
+// (core/src/store/records.hpp, "expiry/gwreturn/…") through which later starts sweep the expired ones.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The SQLite store: the MemoryStore semantics (core/src/memory_store.cpp) on one file that
+// The SQLite store: the MemoryStore semantics (core/src/store/memory_store.cpp) on one file that
 // several processes share. Versions come from one counter kept in `meta`, bumped inside the
 // same BEGIN IMMEDIATE transaction as the write, so they grow across keys, deletes and
 // processes, and a recreated key never gets a version it had before.

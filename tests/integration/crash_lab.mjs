@@ -56,7 +56,7 @@ export function prng(seed) {
   };
 }
 
-/// Opens a secret sealed by latchkey (core/src/seal.cpp), written apart from it so the store is
+/// Opens a secret sealed by latchkey (core/src/base/seal.cpp), written apart from it so the store is
 /// read as an outsider would: "lk1.<version>.<hex(nonce 12 | ciphertext | tag 16)>", AES-256-GCM
 /// with the AAD "latchkey-seal-v1|<version>|<record key>#<field>".
 export function openSealed(masterKey, recordKey, field, sealed) {

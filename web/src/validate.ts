@@ -1,5 +1,5 @@
 // Field checks that run as the user types: each returns a message saying what is wrong, or ''.
-// They mirror the core's rules (core/src/provider.cpp); the core (in the page through
+// They mirror the core's rules (core/src/provider/provider.cpp); the core (in the page through
 // @latchkey/wasm when it loads, and always in the gateway) has the last word.
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);

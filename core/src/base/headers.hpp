@@ -1,0 +1,14 @@
+// HTTP header lookups shared by every layer that reads a request or an answer.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "latchkey/effects.hpp"
+
+namespace latchkey::detail {
+
+/// The value of the header `name` (compared case-insensitively), or nullptr when absent.
+const std::string* find_header(const Params& headers, std::string_view name);
+
+}  // namespace latchkey::detail
