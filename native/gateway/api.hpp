@@ -1,72 +1,12 @@
 // latchkeyd's HTTP API: routes a parsed request to an engine operation and answers with JSON.
 // Transport-free: the server (server.cpp) parses bytes and writes the ApiResponse back.
 //
-// Routes (all JSON; errors are {"error":{"code","message"}} with the core's error codes):
-//   GET    /healthz                                  no key; 421 unless the Host header names the gateway
-//                                                    (host_check.hpp: against DNS rebinding)
-//   GET    /metrics                                  no key (an admin key with metrics_key_required),
-//                                                    Prometheus text; 421 as /healthz
-//   GET    /v1/providers                             any key
-//   GET    /v1/providers/{key}                       any key
-//   POST   /v1/providers                             admin key: a custom provider definition (catalog schema)
-//   POST   /v1/providers/discover                    admin key: {url, key, mcp?, allow_private_network?} →
-//                                                    201 provider (+ has_client_secret and
-//                                                    client_secret_expires_at_ms, null for never, when an app
-//                                                    was registered). Issuer metadata (OpenID / RFC 8414), else
-//                                                    — or with mcp — a protected resource (MCP server,
-//                                                    RFC 9728) whose authorization server registers latchkey
-//                                                    (RFC 7591) with this gateway's /oauth/callback.
-//                                                    allow_private_network: loopback/private hosts (and http
-//                                                    on loopback); refused (400) without it
-//   PUT    /v1/providers/{key}                       admin key: replaces a custom provider
-//   DELETE /v1/providers/{key}[?force=true]          admin key
-//   GET    /v1/providers/{key}/app                   any key: the app, with has_client_secret (never the secret);
-//                                                    a dynamically registered one (RFC 7591) also with
-//                                                    has_registration_access_token (never the token),
-//                                                    registration_client_uri and client_secret_expires_at_ms
-//                                                    (null: never; past it, grants fail with invalid_request)
-//   PUT    /v1/providers/{key}/app                   admin key: {client_id, client_secret?, redirect_uri?, scopes?,
-//                                                    token_endpoint_auth_method?, key_id?}
-//                                                    (client_secret "" clears it; left out keeps it; for
-//                                                    private_key_jwt the client_secret is the PEM private key)
-//   GET    /v1/providers/{key}/authorize?scopes=a,b&account=&return_to=
-//                                                    → {authorization_url, state, expires_at_ms}
-//                                                    (redirect_uri: http://<listen address>/oauth/callback).
-//                                                    return_to: a URL whose origin is in return_to_origins
-//                                                    (else 400); kept under "gwreturn/" (return_records.hpp)
-//   POST   /v1/providers/{key}/connect               client credentials: {account?, scopes?} → connection
-//   POST   /v1/providers/{key}/device                device grant (RFC 8628): {account?, scopes?} →
-//                                                    {handle, user_code, verification_uri,
-//                                                    verification_uri_complete, expires_at_ms, interval_ms}
-//   POST   /v1/providers/{key}/device/poll           {handle} → 200 connection once the user approved;
-//                                                    202 {pending: true, interval_ms, next_poll_at_ms,
-//                                                    expires_at_ms} (and Retry-After) while they have not
-//                                                    decided; or the core's error (access_denied:
-//                                                    provider_error; expired: state_expired; another
-//                                                    principal's or provider's handle: invalid_state). Answered
-//                                                    at once, never waiting for the user: poll again every
-//                                                    interval_ms. The provider is asked at most once per
-//                                                    interval however often clients poll (core
-//                                                    device_poll_once), so polling early only costs a store read.
-//   POST   /v1/oauth/exchange                        {code, state, iss?} → connection (the state's principal only)
-//   GET    /oauth/callback                           no key: the browser lands here; HTML page (JSON with
-//                                                    Accept: application/json), or for a sign-in started with
-//                                                    return_to, 303 there with latchkey_status=connected|error,
-//                                                    provider, account or error (never the code or state)
-//   GET    /v1/connections                           the caller's principal's connections
-//   GET    /v1/connections/{provider}/{account}      status
-//   POST   /v1/connections/{provider}/{account}/token[?force_refresh=true]   a valid token (refreshed when
-//                                                    due, or always with force_refresh: the CLI's --force-refresh)
-//   DELETE /v1/connections/{provider}/{account}[?revoke=true]
-//   ANY    /v1/proxy/{provider}/{path...}[?query]    the caller's connection to {provider} (header
-//                                                    X-Latchkey-Account picks one of several) signs the
-//                                                    request, sent to api_base_url + "/" + path + query
-//                                                    (/v1/proxy/{provider} alone: api_base_url + query).
-//                                                    Bodies are streamed both ways (proxy.hpp).
-//                                                    Upstream 401: one forced refresh and retry.
-//                                                    Redirects are returned, never followed.
-//   GET|HEAD /*                                      no key: files of web_root (static_files.hpp), when set;
-//                                                    /v1, /oauth, /healthz and /metrics are never files
+// The routes are one table (route_table.cpp; routes.hpp says how it matches), which carries
+// each route's method, pattern, role, metrics label, handler and documentation:
+// `latchkeyd routes` prints it. All JSON; errors are {"error":{"code","message"}} with the core's
+// error codes. A path no route takes is 404 not_found ("no such route"); a method the path does
+// not take is 405 with Allow listing those it does. Every path under /v1 needs a key first: 401
+// without one, before any 404 or 405.
 // Unknown API keys are counted per client address (key_throttle.hpp): past 20 a minute, every
 // keyed request from that address gets 429 with Retry-After until the minute ends, a valid key too.
 // A connection is addressed by its id ("provider/account", each part percent-encoded) appended

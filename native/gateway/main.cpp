@@ -16,6 +16,7 @@
 #include "host/process_hardening.hpp"
 #include "keys.hpp"
 #include "latchkey/latchkey.h"
+#include "routes.hpp"
 #include "server.hpp"
 
 namespace {
@@ -81,6 +82,8 @@ int main(int argc, char** argv) {
 
   auto* serve = app.add_subcommand("serve", "Serve the HTTP API until SIGTERM/SIGINT");
 
+  auto* routes = app.add_subcommand("routes", "List the HTTP API's routes with what each takes and answers");
+
   auto* keys = app.add_subcommand("keys", "API keys");
   keys->require_subcommand(1);
   auto* create = keys->add_subcommand("create", "Create an API key (printed once; only its hash is stored)");
@@ -96,6 +99,11 @@ int main(int argc, char** argv) {
     return 1;
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  }
+
+  if (routes->parsed()) {
+    std::fputs(gateway::describe_routes(gateway::api_routes()).c_str(), stdout);
+    return 0;
   }
 
   // Before anything reads the master key or a token.

@@ -1,0 +1,56 @@
+// The caller's connections: /v1/connections[/{provider}/{account}[/token|/ping]]. The principal
+// always comes from the key, so another principal's connection is simply not found.
+#include "api_handlers.hpp"
+#include "responses.hpp"
+
+#include "host/clock.hpp"
+
+namespace latchkey::gateway {
+namespace {
+
+using detail::json::Object;
+using detail::json::Value;
+
+ConnectionRef connection(const Call& c) { return {c.caller.principal, c.param("provider"), c.param("account")}; }
+
+}  // namespace
+
+ApiResponse list_connections(const Call& c) {
+  return from_result(c.host.run(c.host.engine().list_connections(c.caller.principal)));
+}
+
+ApiResponse connection_status(const Call& c) { return from_result(c.host.run(c.host.engine().status(connection(c)))); }
+
+ApiResponse disconnect(const Call& c) {
+  return from_result(c.host.run(c.host.engine().disconnect(connection(c), query_flag(c.target.query, "revoke"))));
+}
+
+ApiResponse connection_token(const Call& c) {
+  auto token = c.host.run(c.host.engine().get_token(connection(c), query_flag(c.target.query, "force_refresh")));
+  if (!token) return from_error(token.error());
+  if (token->refreshed) c.metrics.count_refresh();
+  Object o;
+  o["access_token"] = Value(token->access_token);
+  o["token_type"] = Value(token->token_type);
+  o["expires_at"] = token->expires_at_ms ? Value(token->expires_at_ms) : Value();
+  ApiResponse r = json_response(200, Value(o));
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+/// The provider's declared cheap authenticated call, made with the connection (a 401 refreshes
+/// once): {ok, status, ms} and, if the provider could not be reached, error.
+ApiResponse connection_ping(const Call& c) {
+  const std::int64_t started = native::steady_ms();
+  auto sent = c.host.ping(connection(c));
+  const std::int64_t ms = native::steady_ms() - started;
+  if (!sent) return from_error(sent.error());
+  Object o;
+  const bool reached = sent->transport_error.empty();
+  o["ok"] = Value(reached && sent->response.status >= 200 && sent->response.status < 300);
+  o["status"] = reached ? Value(static_cast<std::int64_t>(sent->response.status)) : Value();
+  o["ms"] = Value(static_cast<std::int64_t>(ms));
+  if (!reached) o["error"] = Value(sent->transport_error);
+  return json_response(200, Value(o));
+}
+}  // namespace latchkey::gateway
