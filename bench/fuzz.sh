@@ -7,12 +7,14 @@
 #   nice -n 10 bench/fuzz.sh 300   at low priority
 #   JOBS=2 bench/fuzz.sh 600       two harnesses at a time
 #   RUNS=10000000 bench/fuzz.sh 3600   stop each harness after RUNS executions (SECONDS is the cap)
+#   ONLY="callback discovery" bench/fuzz.sh   only these harnesses (their work files: bench-fuzz-ONLY…)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds="${1:-600}"
 build="$root/build/fuzz"
 # Slowest first, so that with JOBS=2 the long runs overlap the short ones.
 harnesses=(c_abi oauth1_base_string discovery callback provider_json gateway_head token_response)
+[ -n "${ONLY:-}" ] && read -r -a harnesses <<<"$ONLY"
 
 missing=0
 for h in "${harnesses[@]}"; do [ -x "$build/tests/fuzz/fuzz_$h" ] || missing=1; done
@@ -20,7 +22,7 @@ if [ $missing -eq 1 ] || [ ! -f "$build/tests/fuzz/seeds/stamp" ]; then
   (cd "$root" && cmake --preset fuzz >/dev/null && cmake --build --preset fuzz >/dev/null)
 fi
 
-out="$build/bench-fuzz"
+out="$build/bench-fuzz${ONLY:+-$(echo "$ONLY" | tr ' ' '-')}"
 rm -rf "$out"
 mkdir -p "$out/artifacts"
 jobs="${JOBS:-1}"
