@@ -211,7 +211,7 @@ Failure exchange(Connection& c, const Target& t, Outgoing& out, const ExchangeLi
     }
     if (n == MBEDTLS_ERR_SSL_TIMEOUT) {
       *error = c.host + " did not answer within " + duration_text(timeout_ms) +
-               "; try again later, or raise the timeout";
+               "; try again later, or raise the timeout if the server is slow";
       return Failure::failed;
     }
     // A reset before any byte of the answer is the end of a connection the server gave up on.

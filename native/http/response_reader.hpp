@@ -65,7 +65,8 @@ class ResponseReader {
   /// again and takes nothing. Errors (their messages, with H the host):
   /// - "the response headers from H are larger than 32768 bytes; …" (kResponseHeaderLimit,
   ///   counted over the whole head however it is split, for each 1xx answer and the final one)
-  /// - "the response from H is larger than N bytes, the limit for this request; …" (body_limit)
+  /// - "the response from H is larger than N bytes, the limit for this request; …" (body_limit;
+  ///   before `head` when the Content-Length announces it)
   /// - "H sent a response that is not valid HTTP/1.1 (<parser's reason>); …"
   /// - "H switched protocols (101), which a token or API request never asks for"
   /// - "H sent more than 8 interim (1xx) answers; …" (kMaxInterimResponses)
@@ -82,8 +83,8 @@ class ResponseReader {
   bool started() const { return started_; }
   /// The final status, once `head` has been reported.
   int status() const;
-  /// The final status and headers (in the order and spelling received, body left as it is),
-  /// once `head` has been reported.
+  /// The final status and headers (in the order and spelling received, a repeated field right
+  /// after the earlier ones of its name; body left as it is), once `head` has been reported.
   void copy_head(HttpResponse& out) const;
   std::string_view body() const { return body_; }
   const std::string& error() const { return error_; }
