@@ -160,41 +160,41 @@ Failure exchange(Connection& c, const Target& t, Outgoing& out, const ExchangeLi
     std::size_t used = 0;
     const ResponseReader::Event event = reader.feed(c.buf.get() + c.start, c.end - c.start, &used);
     c.start += used;
-    switch (event) {
-      case ResponseReader::Event::head:
-        head_delivered = true;
-        reader.copy_head(*response);
-        if (streaming) take = out.sink->head(*response);
-        continue;
-      case ResponseReader::Event::body: {
-        const std::string_view bytes = reader.body();
-        if (!streaming) {
-          response->body.append(bytes);
-          continue;
-        }
-        if (take == ResponseSink::Take::stream && !out.sink->data(bytes.data(), bytes.size())) {
-          *error = "the receiver of the response from " + c.host + " went away";
-          *keep_alive = false;
-          return Failure::failed;
-        }
-        c.deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    if (event == ResponseReader::Event::done) break;
+    if (event == ResponseReader::Event::error) {
+      *error = reader.error();
+      return Failure::failed;
+    }
+    if (event == ResponseReader::Event::head) {
+      head_delivered = true;
+      reader.copy_head(*response);
+      if (streaming) take = out.sink->head(*response);
+      continue;
+    }
+    if (event == ResponseReader::Event::body) {
+      const std::string_view bytes = reader.body();
+      if (!streaming) {
+        response->body.append(bytes);
         continue;
       }
-      case ResponseReader::Event::error:
-        *error = reader.error();
+      if (take == ResponseSink::Take::stream && !out.sink->data(bytes.data(), bytes.size())) {
+        *error = "the receiver of the response from " + c.host + " went away";
+        *keep_alive = false;
         return Failure::failed;
-      case ResponseReader::Event::done:
-        break;
-      case ResponseReader::Event::need_more:
-        break;
+      }
+      c.deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+      continue;
     }
-    if (event == ResponseReader::Event::done) break;
 
-    // The reader wants more: make room, then read. (It refuses to hold kReadBufferSize bytes
-    // untaken, so a full buffer always has some to drop.)
+    // The reader wants more: make room, then read.
     if (c.start == c.end) {
       c.start = c.end = 0;
     } else if (c.end == kReadBufferSize) {
+      if (c.start == 0) {
+        // Not reached: the reader refuses to leave kResponsePendingLimit bytes untaken.
+        *error = c.host + " sent a response that is not valid HTTP/1.1; check that the URL's scheme and port are right";
+        return Failure::failed;
+      }
       std::memmove(c.buf.get(), c.buf.get() + c.start, c.end - c.start);
       c.end -= c.start;
       c.start = 0;
