@@ -10,11 +10,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/read.hpp>
 
 #include "host/clock.hpp"
 #include "http/https_client.hpp"
+#include "http/response_reader.hpp"
 #include "key_throttle.hpp"
 #include "keys.hpp"
 #include "proxy.hpp"
@@ -57,20 +57,12 @@ struct Session::Exchange {
   bool resolving = false;
   std::unique_ptr<Upstream> up;
   bool reused = false, any_byte = false, timed_out = false, upstream_closed = false;
-  std::optional<http::response_parser<http::buffer_body>> parser;
-  int interim = 0;               ///< 1xx answers skipped so far.
-  std::size_t header_bytes = 0;  ///< Of the answer's head parsed so far (for its limit).
+  native::ResponseReader reader;  ///< The upstream's answer (HttpsClient's reader, limits and messages).
   bool head_sent = false, chunked = false;
   int status = 0;
   std::string out;  ///< Bytes for the caller not yet written.
-  char chunk[16 * 1024];
 
-  void new_parser() {
-    parser.emplace();
-    header_bytes = 0;
-    parser->body_limit(boost::none);
-    if (head_request) parser->skip(true);
-  }
+  void start_reading() { reader.start({shown, head_request, std::nullopt}); }  // streamed: no size cap
 };
 
 Session::Session(EventLoop& loop, tcp::socket socket) : loop_(loop), socket_(std::move(socket)) {
@@ -336,7 +328,7 @@ void Session::write_upstream() {
       if (x.reused) return self->send_upstream(true);
       return self->hand_off({});
     }
-    x.new_parser();
+    x.start_reading();
     self->read_upstream();
   });
 }
@@ -363,73 +355,34 @@ void Session::on_upstream_data(error_code ec) {
     return answer_or_cut(ex.shown + " closed the connection without answering; try again later");
   }
   auto& buffer = ex.up->buffer;
+  bool done = false;
   for (;;) {
-    auto& p = *ex.parser;
-    beast::error_code pec;
-    if (!p.is_header_done()) {
-      if (buffer.size() == 0) break;
-      // Beast checks the header limit against each put()'s bytes, and takes whole fields as they
-      // arrive: a head trickling in would never reach it. So it gets what is left of the whole.
-      p.header_limit(static_cast<std::uint32_t>(native::kResponseHeaderLimit - ex.header_bytes));
-      const std::size_t used = p.put(buffer.data(), pec);
-      buffer.consume(used);
-      if (!p.is_header_done()) {
-        ex.header_bytes += used;
-        if (ex.header_bytes >= native::kResponseHeaderLimit) pec = http::error::header_limit;
-      }
-      if (pec == http::error::header_limit) {
-        return answer_or_cut("the response headers from " + ex.shown + " are larger than " +
-                             std::to_string(native::kResponseHeaderLimit) +
-                             " bytes; check that the URL names the right endpoint");
-      }
-      if (pec == http::error::need_more) break;
-      if (pec) return answer_or_cut(ex.shown + " sent an answer that is not valid HTTP/1.1");
-      if (!p.is_header_done()) {
-        if (used == 0) break;
-        continue;
-      }
-      const int status = p.get().result_int();
-      if (status == 101) {
-        return answer_or_cut(ex.shown + " switched protocols (101), which a token or API request never asks for");
-      }
-      if (status >= 100 && status < 200) {  // 103 Early Hints and the like precede the answer
-        if (++ex.interim > native::kMaxInterimResponses) {
-          return answer_or_cut(ex.shown + " sent more than " + std::to_string(native::kMaxInterimResponses) +
-                               " interim (1xx) answers; check that the URL names the right endpoint");
-        }
-        ex.new_parser();
-        continue;
-      }
-      if (status == 401) return retry_after_401();
+    std::size_t used = 0;
+    const auto event = ex.reader.feed(static_cast<const char*>(buffer.data().data()), buffer.size(), &used);
+    buffer.consume(used);
+    if (event == native::ResponseReader::Event::head) {
+      if (ex.reader.status() == 401) return retry_after_401();
       take_upstream_head();
       continue;
     }
-    if (p.is_done() || buffer.size() == 0) break;
-    p.get().body().data = ex.chunk;
-    p.get().body().size = sizeof ex.chunk;
-    const std::size_t used = p.put(buffer.data(), pec);
-    buffer.consume(used);
-    const std::size_t got = sizeof ex.chunk - p.get().body().size;
-    if (got > 0) append_body(ex.out, ex.chunk, got, ex.chunked);
-    if (pec == http::error::need_buffer) continue;
-    if (pec == http::error::need_more) break;
-    if (pec) return answer_or_cut(ex.shown + " sent an answer that is not valid HTTP/1.1");
-    if (used == 0 && got == 0) break;
+    if (event == native::ResponseReader::Event::body) {
+      const std::string_view bytes = ex.reader.body();
+      append_body(ex.out, bytes.data(), bytes.size(), ex.chunked);
+      continue;
+    }
+    if (event == native::ResponseReader::Event::error) return answer_or_cut(ex.reader.error());
+    done = event == native::ResponseReader::Event::done;
+    break;
   }
   if (eof) {
     ex.upstream_closed = true;
-    auto& p = *ex.parser;
-    if (!p.is_header_done()) {
+    if (!done && ex.reader.feed_eof() == native::ResponseReader::Event::error) {
       if (!ex.any_byte && ex.reused) return send_upstream(true);
-      return answer_or_cut(ex.shown + " closed the connection without answering; try again later");
+      return answer_or_cut(ex.reader.error());
     }
-    if (!p.is_done()) {
-      beast::error_code pec;
-      p.put_eof(pec);  // a body that ends with the connection
-      if (pec) return answer_or_cut(ex.shown + " closed the connection in the middle of its answer; try again");
-    }
+    done = true;
   }
-  if (ex.parser->is_done()) return write_client(true);
+  if (done) return write_client(true);
   if (!ex.out.empty()) return write_client(false);  // what came so far, before waiting for more
   read_upstream();
 }
@@ -437,10 +390,7 @@ void Session::on_upstream_data(error_code ec) {
 void Session::take_upstream_head() {
   Exchange& ex = *ex_;
   HttpResponse upstream;
-  upstream.status = ex.parser->get().result_int();
-  for (const auto& field : ex.parser->get()) {
-    upstream.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
+  ex.reader.copy_head(upstream);
   ex.status = upstream.status;
   ex.out = serialize_response_head(caller_response_head(std::move(upstream)), ex.head_request,
                                    ex.close || loop_.state().stopping, &ex.chunked);
@@ -468,7 +418,6 @@ void Session::answer_gateway_error(const std::string& message) {
                               ex.close || loop_.state().stopping);
   ex.chunked = false;
   ex.head_sent = true;
-  ex.parser.reset();
   write_client(true);
 }
 
@@ -484,8 +433,8 @@ void Session::write_client(bool last) {
     x.out.clear();
     if (!last) return self->read_upstream();
     // Not one the deadline closed (its handler may have finished the answer in the same turn).
-    if (x.up && !x.timed_out && x.up->socket.is_open() && x.parser && x.parser->get().keep_alive() &&
-        !x.parser->need_eof() && !x.upstream_closed && !x.close_requested && x.up->drained()) {
+    if (x.up && !x.timed_out && x.up->socket.is_open() && x.reader.keep_alive() &&
+        !x.upstream_closed && !x.close_requested && x.up->drained()) {
       self->loop_.keep_upstream(std::move(x.up));
     }
     self->finish_proxy(x.status, false);

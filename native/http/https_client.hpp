@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "http/response_reader.hpp"  // the response limits: kResponseHeaderLimit, kMaxInterimResponses
 #include "latchkey/effects.hpp"
 #include "latchkey/result.hpp"
 
@@ -17,12 +18,6 @@ namespace latchkey::native {
 
 /// A request's timeout when it sets none (timeout_ms <= 0), and the default connect budget.
 inline constexpr std::int64_t kDefaultTimeoutMs = 30000;
-/// Response headers larger than this are refused. Node's default limit is 16 KiB and nginx's
-/// 32 KiB; large Set-Cookie headers from SSO providers fit.
-inline constexpr std::size_t kResponseHeaderLimit = 32 * 1024;
-/// 1xx answers (103 Early Hints, an unasked 100 Continue) skipped before the real one; a server
-/// that sends more is not answering.
-inline constexpr int kMaxInterimResponses = 8;
 
 /// A duration as the client's messages show it: "300 ms", "2 s", "1.5 s".
 std::string duration_text(std::int64_t ms);
@@ -113,7 +108,8 @@ class HttpsClient {
   ///   addresses those resolve to); anything else fails before connecting.
   /// - timeout_ms (<= 0: 30 s) bounds the whole call: connecting, sending, every redirect hop and
   ///   reading the full response.
-  /// - max_response_bytes caps the body (after de-chunking); response headers are capped at 32 KiB.
+  /// - max_response_bytes caps the body (after de-chunking); response headers are capped at 32 KiB;
+  ///   up to 8 interim (1xx) answers are skipped, a ninth is an error (response_reader.hpp).
   /// - Redirects are returned as they are unless follow_redirects, and then only to the same
   ///   scheme, host and port, at most 5 (a sixth is a transport_error); 303, and 301/302 after a
   ///   POST, continue as GET without the body, as browsers do.
@@ -129,7 +125,8 @@ class HttpsClient {
   ///   (A server that processed the request and then died without a byte of answer would see it
   ///   twice.)
   ///
-  /// On a reused connection the only allocations are the response's own (headers and body).
+  /// On a reused connection the only allocations are the response's own (headers and body) and
+  /// the URL's parts.
   EffectResult perform(const HttpRequest& request);
 
   /// perform() with streamed bodies: `body` (may be null: request.body is sent) is pulled while

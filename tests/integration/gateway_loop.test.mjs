@@ -447,6 +447,14 @@ describe('the event loop and unusual upstream answers', () => {
             sock.write('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n');
             continue;
           }
+          if (path === '/not-http') {
+            sock.end('HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n');
+            return;
+          }
+          if (path === '/half-head') {
+            sock.end('HTTP/1.1 200 OK\r\nContent-');
+            return;
+          }
           const body = JSON.stringify({ connection: id, path });
           sock.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
           if (upstream.strayNext) {
@@ -513,6 +521,21 @@ describe('the event loop and unusual upstream answers', () => {
     assert.equal(switched.status, 502, switched.text);
     assert.match(switched.json().error.message, /^127\.0\.0\.1 switched protocols \(101\)/);
     assert.equal(await loopCount() - before, 3, 'the loop answered them');
+    assert.equal((await get('/after')).status, 200, 'and the gateway carries on');
+  });
+
+  test('an answer that is not HTTP, or that ends inside its head, gets HttpsClient\'s words', async () => {
+    await warm();
+    const before = await loopCount();
+    const garbled = await get('/not-http');
+    assert.equal(garbled.status, 502, garbled.text);
+    assert.equal(garbled.json().error.code, 'transport');
+    assert.equal(garbled.json().error.message,
+      '127.0.0.1 sent a response that is not valid HTTP/1.1 (bad status); check that the URL\'s scheme and port are right');
+    const cut = await get('/half-head');
+    assert.equal(cut.status, 502, cut.text);
+    assert.equal(cut.json().error.message, '127.0.0.1 closed the connection in the middle of its answer; try again');
+    assert.equal(await loopCount() - before, 2, 'the loop answered them');
     assert.equal((await get('/after')).status, 200, 'and the gateway carries on');
   });
 });

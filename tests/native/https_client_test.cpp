@@ -500,6 +500,19 @@ TEST_F(HttpsClientTest, InterimResponsesAreSkipped) {
   EXPECT_EQ(header(r.response, "link"), nullptr);  // the 103's headers are not the response's
 }
 
+TEST_F(HttpsClientTest, EightInterimResponsesAreSkippedANinthIsAnError) {
+  EffectResult eight = client_->perform(get(https(fx->good, "/early-hints?n=8")));
+  ASSERT_EQ(eight.transport_error, "");
+  EXPECT_EQ(eight.response.status, 200);
+  EXPECT_EQ(eight.response.body, R"({"hinted":true})");
+  Collect sink;
+  EffectResult nine = client_->stream(get(https(fx->good, "/early-hints?n=9")), nullptr, sink);
+  EXPECT_EQ(nine.transport_error,
+            "localhost sent more than 8 interim (1xx) answers; check that the URL names the right endpoint");
+  EXPECT_EQ(sink.heads, 0);  // no 1xx was taken for the answer
+  EXPECT_EQ(client_->perform(get(https(fx->good, "/early-hints?n=9"))).transport_error, nine.transport_error);
+}
+
 TEST_F(HttpsClientTest, HeadHasNoBody) {
   HttpRequest req = get(https(fx->good, "/big?n=5000"));
   req.method = "HEAD";

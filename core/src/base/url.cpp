@@ -68,48 +68,58 @@ int parse_port(std::string_view port) {
   return p <= 65535 ? p : 0;
 }
 
-Result<Url> parse_url(std::string_view text) {
+std::string parse_url_into(std::string_view text, Url* out) {
   for (unsigned char c : text) {
-    if (c <= 0x20 || c >= 0x7f) return bad_url(text, "it contains spaces or non-ASCII characters (percent-encode them)");
+    if (c <= 0x20 || c >= 0x7f) return "it contains spaces or non-ASCII characters (percent-encode them)";
   }
   auto colon = text.find("://");
-  if (colon == std::string_view::npos) return bad_url(text, "it must start with https://");
-  Url u;
+  if (colon == std::string_view::npos) return "it must start with https://";
+  Url& u = *out;
   u.scheme = lower(text.substr(0, colon));
-  if (u.scheme != "https" && u.scheme != "http") return bad_url(text, "only http and https URLs are allowed");
+  if (u.scheme != "https" && u.scheme != "http") return "only http and https URLs are allowed";
   std::string_view rest = text.substr(colon + 3);
   auto end_auth = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, end_auth);
   rest = end_auth == std::string_view::npos ? std::string_view() : rest.substr(end_auth);
-  if (authority.find('@') != std::string_view::npos) return bad_url(text, "credentials in URLs are not allowed");
+  if (authority.find('@') != std::string_view::npos) return "credentials in URLs are not allowed";
   HostPort hp = split_host_port(authority);
-  if (hp.problem) return bad_url(text, std::string("it has ") + hp.problem);
+  if (hp.problem) return std::string("it has ") + hp.problem;
   std::string_view host = hp.host;
   if (host.empty() || host.front() != '[') {
     for (char ch : host) {
       if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.' || ch == '_' || ch == '{' ||
             ch == '}')) {
-        return bad_url(text, "the host has characters a host name cannot have");
+        return "the host has characters a host name cannot have";
       }
     }
   }
-  if (host.empty()) return bad_url(text, "it has no host");
+  if (host.empty()) return "it has no host";
   u.host = lower(host);
+  u.port = 0;
   if (!hp.port.empty()) {
     u.port = parse_port(hp.port);
-    if (u.port == 0) return bad_url(text, "the port is not a number from 1 to 65535");
+    if (u.port == 0) return "the port is not a number from 1 to 65535";
   }
+  u.fragment.clear();
   auto hash = rest.find('#');
   if (hash != std::string_view::npos) {
     u.fragment = std::string(rest.substr(hash + 1));
     rest = rest.substr(0, hash);
   }
+  u.query.clear();
   auto q = rest.find('?');
   if (q != std::string_view::npos) {
     u.query = std::string(rest.substr(q + 1));
     rest = rest.substr(0, q);
   }
   u.path = std::string(rest);
+  return {};
+}
+
+Result<Url> parse_url(std::string_view text) {
+  Url u;
+  std::string why = parse_url_into(text, &u);
+  if (!why.empty()) return bad_url(text, why);
   return u;
 }
 

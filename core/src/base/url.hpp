@@ -34,6 +34,10 @@ int parse_port(std::string_view port);
 
 /// Parses an absolute http(s) URL. No userinfo, no whitespace or control characters.
 Result<Url> parse_url(std::string_view text);
+/// parse_url's checks, answering what is wrong without quoting the URL ("it has no host", …; empty
+/// when `text` is fine and `*out` holds it): for hosts whose messages must never show a URL,
+/// since its path or query may carry a credential.
+std::string parse_url_into(std::string_view text, Url* out);
 
 /// True for localhost, 127.0.0.0/8 and [::1].
 bool is_loopback_host(std::string_view host);

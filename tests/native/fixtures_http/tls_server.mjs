@@ -24,7 +24,7 @@
 //                         keep-alive connection just as the client reuses it)
 //   /hangup               destroys the connection without answering
 //   /drop-soon            answers, then closes the connection 20 ms later
-//   /early-hints          a 103 Early Hints interim response, then the real one
+//   /early-hints?n=N      N (default 1) 103 Early Hints interim responses, then the real one
 //   /many-headers?n=N     N response headers X-H-i: i, in order
 //   /no-length            a body delimited by the end of the connection (no length, not chunked)
 
@@ -135,8 +135,10 @@ function route(req, res, url, body) {
       sendJson(res, 200, { dropping: true });
       return setTimeout(() => req.socket.destroy(), 20);
     case '/early-hints':
-      // A 103 interim response before the real one.
-      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      // 103 interim responses before the real one.
+      for (let i = Number(url.searchParams.get('n') || '1'); i > 0; i--) {
+        res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      }
       return sendJson(res, 200, { hinted: true });
     case '/many-headers': {
       const n = Number(url.searchParams.get('n') || '0');
