@@ -11,10 +11,11 @@ namespace latchkey::fuzz {
 
 namespace {
 /// Rules come from a validated provider definition, never from the endpoint: keep them to the
-/// names a definition may hold, so a message quoting them is not blamed on the parser.
+/// names a definition may hold (characters and length), so a message quoting them is not blamed
+/// on the parser.
 std::string name_chars(std::string_view s) {
   std::string out;
-  for (char c : s) {
+  for (char c : s.substr(0, kMaxTokenResponseName)) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.') out += c;
   }
   return out;

@@ -57,9 +57,14 @@ struct Injection {
 };
 
 /// Provider quirks in the token endpoint's answer.
+/// The longest `root` path or `keep` name a provider definition may hold: messages about a token
+/// answer quote them, and a message must stay short enough for a log line.
+inline constexpr std::size_t kMaxTokenResponseName = 128;
+
 struct TokenResponseRules {
   std::string root;               ///< Dotted path of the object holding access_token etc.; "" = top level.
   std::vector<std::string> keep;  ///< Top-level members kept as connection extras (e.g. instance_url).
+                                  ///< Both at most kMaxTokenResponseName bytes (validated).
   bool expires_in_milliseconds = false;
 };
 

@@ -818,6 +818,9 @@ Status validate_provider(const Provider& p) {
                        "client_secret"},
                       std::string_view()));
 
+  if (p.token_response.root.size() > kMaxTokenResponseName) {
+    return invalid("token_response.root is longer than " + std::to_string(kMaxTokenResponseName) + " characters");
+  }
   if (!p.token_response.root.empty() && !valid_dotted_path(p.token_response.root)) {
     return invalid("token_response.root must be a dotted path like \"authed_user\" (or empty for the top level)");
   }
@@ -825,6 +828,10 @@ Status validate_provider(const Provider& p) {
   std::string root_head = p.token_response.root.substr(0, p.token_response.root.find('.'));
   for (const auto& k : p.token_response.keep) {
     if (k.empty()) return invalid("token_response.keep has an empty member name");
+    if (k.size() > kMaxTokenResponseName) {
+      return invalid("token_response.keep has a member name longer than " + std::to_string(kMaxTokenResponseName) +
+                     " characters");
+    }
     for (const char* secret : {"access_token", "refresh_token", "id_token", "code", "client_secret"}) {
       if (k == secret) {
         return invalid("token_response.keep may not name '" + k +

@@ -520,6 +520,19 @@ TEST(Provider, RejectsOutOfRangeNumbersAndOtherFields) {
   ExpectInvalid(with(kMinimal, "managed_service_config_key", R"("a b")"), "managed_service_config_key");
 }
 
+// Messages about a token answer quote root and keep names (found by fuzz_token_response with a
+// 5 KiB root): a definition may hold 128 characters, not more.
+TEST(Provider, TokenResponseNamesAreShortEnoughToQuote) {
+  const std::string at_limit(128, 'a'), keep_at_limit(128, 'k'), over(129, 'a');
+  ExpectInvalid(with(kMinimal, "token_response", R"({"root": ")" + over + R"("})"),
+                "token_response.root is longer than 128 characters");
+  ExpectInvalid(with(kMinimal, "token_response", R"({"keep": [")" + over + R"("]})"),
+                "token_response.keep has a member name longer than 128 characters");
+  Provider p = parse_ok(with(kMinimal, "token_response", R"({"root": ")" + at_limit + R"(", "keep": [")" + keep_at_limit + R"("]})"));
+  EXPECT_EQ(p.token_response.root, at_limit);
+  EXPECT_EQ(p.token_response.keep, std::vector<std::string>{keep_at_limit});
+}
+
 TEST(Provider, ValidateProviderChecksCodeBuiltProviders) {
   Provider p = parse_ok(kMinimal);
   EXPECT_TRUE(validate_provider(p).ok());
