@@ -39,27 +39,33 @@ std::string string_array(const std::vector<std::string>& items) {
   return "[" + out + "]";
 }
 
-/// What provider_to_json writes for a Provider that sets nothing, at `path` (null when it
-/// writes nothing there). An OAuth 1.0a provider stands in for the members only it writes.
+/// What provider_to_json writes for a Provider that sets nothing, at `path` (nullptr when it
+/// writes nothing there). For the members it writes only for OAuth 1.0a, or inside ping and
+/// identity, a provider with those set (and nothing else) stands in.
 const Value* written_default(const std::string& path) {
   static const Value plain = *detail::json::parse(provider_to_json(Provider{}), "defaults");
-  static const Value oauth1 = [] {
+  static const Value more = [] {
     Provider p;
     p.auth_mode = AuthMode::oauth1;
+    p.ping = ProbeRequest{};
+    p.identity = Identity{};
     return *detail::json::parse(provider_to_json(p), "defaults");
   }();
-  for (const Value* root : {&plain, &oauth1}) {
-    const Value* v = root;
+  for (const Value* v : {&plain, &more}) {
     std::string_view rest = path;
-    while (v && v->is<Object>()) {
+    while (v) {
       auto dot = rest.find('.');
+      if (!v->is<Object>()) {
+        v = nullptr;
+        break;
+      }
       const Object& o = v->get<Object>();
       auto it = o.find(std::string(rest.substr(0, dot)));
       v = it == o.end() ? nullptr : &it->second;
       if (dot == std::string_view::npos) break;
       rest.remove_prefix(dot + 1);
     }
-    if (v && rest.find('.') == std::string_view::npos) return v;
+    if (v) return v;
   }
   return nullptr;
 }
@@ -89,8 +95,7 @@ std::string describe(const SchemaField& f, const std::string& path) {
   m.add("type", f.nullable ? "[" + type + ",\"null\"]" : type);
   m.add_str("description", f.doc);
   if (!f.values.empty()) {
-    std::vector<std::string> values = f.values;
-    std::string list = string_array(values);
+    std::string list = string_array(f.values);
     m.add("enum", f.nullable ? list.substr(0, list.size() - 1) + ",null]" : list);
   }
   if (!f.pattern.empty()) m.add_str("pattern", f.pattern);
