@@ -31,19 +31,18 @@ class Reader {
   /// `prefix` names members in messages ("template_params.tenant."); `schema_prefix` finds them
   /// in the table ("template_params.*.").
   Reader(const Object& o, std::string prefix, std::string schema_prefix)
-      : o_(o), prefix_(std::move(prefix)), schema_prefix_(std::move(schema_prefix)) {}
+      : o_(o),
+        prefix_(std::move(prefix)),
+        schema_prefix_(std::move(schema_prefix)),
+        members_(detail::schema_children(schema_prefix_)) {}
   Reader(const Object& o, const std::string& prefix) : Reader(o, prefix, prefix) {}
 
   std::string field(const char* member) const { return prefix_ + member; }
 
   /// Every member must be one the schema lists under this object.
   Status only() const {
-    std::string parent = schema_prefix_.empty() ? "" : schema_prefix_.substr(0, schema_prefix_.size() - 1);
-    std::vector<std::string> members = detail::schema_members(parent);
     for (const auto& kv : o_) {
-      bool known = false;
-      for (const auto& m : members) known = known || kv.first == m;
-      if (!known) {
+      if (!member_spec(kv.first)) {
         std::string where = prefix_.empty() ? "the provider definition" : prefix_.substr(0, prefix_.size() - 1);
         return invalid(where + " has an unknown member " + quote(kv.first) +
                        "; remove it or check its spelling against the provider schema");
@@ -158,7 +157,7 @@ class Reader {
   /// The member's entry in the schema, which must have the type this reader reads it as: a
   /// mismatch is the core's own mistake, and every definition then fails loudly.
   Status lookup(const char* member, JsonType type, const SchemaField** out = nullptr) const {
-    const SchemaField* spec = detail::schema_field(schema_prefix_ + member);
+    const SchemaField* spec = member_spec(member);
     bool object_like = type == JsonType::object && spec && spec->type == JsonType::object_map;
     if (!spec || (spec->type != type && !object_like)) {
       return make_error(ErrorCode::internal, "the provider schema does not list " + schema_prefix_ + member + " as read");
@@ -167,9 +166,17 @@ class Reader {
     return Ok{};
   }
 
+  const SchemaField* member_spec(std::string_view name) const {
+    for (const SchemaField* f : members_) {
+      if (std::string_view(f->path).substr(schema_prefix_.size()) == name) return f;
+    }
+    return nullptr;
+  }
+
   const Object& o_;
   std::string prefix_;
   std::string schema_prefix_;
+  const std::vector<const SchemaField*>& members_;  ///< This object's, from the schema.
 };
 
 Status read_probe(const Reader& parent, const char* member, std::optional<ProbeRequest>* out) {

@@ -1,6 +1,8 @@
 // The provider schema's table (see provider_schema.hpp): one entry per member.
 #include "provider_schema.hpp"
 
+#include <map>
+
 #include "provider_checks.hpp"
 #include "provider_enums.hpp"
 
@@ -112,24 +114,41 @@ const std::vector<SchemaField>& provider_schema() {
   return table;
 }
 
+namespace {
+
+// The table by path, for the reader's lookups (one per member read).
+const std::map<std::string, const SchemaField*, std::less<>>& by_path() {
+  static const std::map<std::string, const SchemaField*, std::less<>> index = [] {
+    std::map<std::string, const SchemaField*, std::less<>> out;
+    for (const auto& f : provider_schema()) out.emplace(f.path, &f);
+    return out;
+  }();
+  return index;
+}
+
+}  // namespace
+
 const SchemaField* schema_field(std::string_view path) {
-  for (const auto& f : provider_schema()) {
-    if (f.path == path) return &f;
-  }
-  return nullptr;
+  auto it = by_path().find(path);
+  return it == by_path().end() ? nullptr : it->second;
+}
+
+const std::vector<const SchemaField*>& schema_children(std::string_view prefix) {
+  using Index = std::map<std::string, std::vector<const SchemaField*>, std::less<>>;
+  static const Index index = [] {
+    Index out;
+    for (const auto& f : provider_schema()) out[f.path.substr(0, f.path.rfind('.') + 1)].push_back(&f);
+    return out;
+  }();
+  static const std::vector<const SchemaField*> none;
+  auto it = index.find(prefix);
+  return it == index.end() ? none : it->second;
 }
 
 std::vector<std::string> schema_members(std::string_view parent) {
   std::vector<std::string> out;
-  for (const auto& f : provider_schema()) {
-    std::string_view path = f.path;
-    if (parent.empty()) {
-      if (path.find('.') == std::string_view::npos) out.emplace_back(path);
-    } else if (path.size() > parent.size() + 1 && path.substr(0, parent.size()) == parent &&
-               path[parent.size()] == '.' && path.find('.', parent.size() + 1) == std::string_view::npos) {
-      out.emplace_back(path.substr(parent.size() + 1));
-    }
-  }
+  std::string prefix = parent.empty() ? std::string() : std::string(parent) + ".";
+  for (const SchemaField* f : schema_children(prefix)) out.push_back(f->path.substr(prefix.size()));
   return out;
 }
 

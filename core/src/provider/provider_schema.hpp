@@ -1,8 +1,9 @@
 // The provider schema as data: every member a definition may have, its JSON type, whether it
 // may be null or must be given, its allowed values or pattern, and one line of documentation.
 // The reader takes member names, types, nullability and requiredness from here; validation
-// takes the key, template-name and managed-config-key patterns and the ping methods; the
-// enumerations' values are provider_enums.hpp's tables. provider_schema_json() (provider.hpp)
+// takes the ping methods, scope separators and the expiry buffer's bounds; the enumerations'
+// values are provider_enums.hpp's tables; the patterns below are checked by hand, each held to
+// its pattern by a unit test (tests/core/provider/provider_schema_test.cpp). provider_schema_json() (provider.hpp)
 // exports it, and the page, the JS types and docs/provider-schema.md are generated from or
 // checked against that export (tests/schema).
 #pragma once
@@ -53,12 +54,13 @@ struct SchemaField {
   SchemaField& between(std::int64_t lo, std::int64_t hi) { bounded = true; minimum = lo; maximum = hi; return *this; }
 };
 
-/// Patterns the core checks with pattern_matches() and exports as they are.
+/// Patterns the core checks by hand (provider_validation.cpp, provider_templates.cpp): on every
+/// definition read (keys, template names: compiling a pattern each time costs more than the
+/// read), or for values that may be longer than pattern_matches takes (256 bytes). A unit test
+/// holds each hand check to its pattern.
 inline constexpr std::string_view kKeyPattern = "^[a-z0-9]+(-[a-z0-9]+)*$";
 inline constexpr std::string_view kTemplateNamePattern = "^[a-z][a-z0-9_]{0,31}$";
 inline constexpr std::string_view kManagedConfigKeyPattern = "^[A-Za-z0-9_.\\-]*$";
-/// Patterns for values that may be longer than pattern_matches takes (256 bytes): the core checks
-/// them by hand (provider_validation.cpp), and a unit test holds each check to its pattern.
 inline constexpr std::string_view kScopePattern = "^[!#-\\[\\]-~]+$";  // RFC 6749 §3.3 scope-token
 inline constexpr std::string_view kScopeParamPattern = "^[A-Za-z0-9_.\\-]+$";
 inline constexpr std::string_view kHeaderNamePattern = "^[!#$%&'*+.^_`|~0-9A-Za-z\\-]+$";  // RFC 9110 token
@@ -68,6 +70,9 @@ inline constexpr std::string_view kDottedPathPattern = "^[^.]+(\\.[^.]+)*$";
 const std::vector<SchemaField>& provider_schema();
 /// The member at `path` ("template_params.*.default"); nullptr if the schema has none.
 const SchemaField* schema_field(std::string_view path);
+/// The members directly under the object at `prefix` ("", "ping.", "template_params.*."), in
+/// table order; empty if the schema has no such object. The reader takes them once per object.
+const std::vector<const SchemaField*>& schema_children(std::string_view prefix);
 /// The names of the members directly under `parent` ("" for the top level).
 std::vector<std::string> schema_members(std::string_view parent);
 

@@ -73,7 +73,14 @@ Status check_template_value(const TemplateParam& tp, const std::string& value, c
 
 }  // namespace
 
-bool valid_template_name(std::string_view name) { return pattern_matches(kTemplateNamePattern, name); }
+// kTemplateNamePattern, by hand (see provider_schema.hpp).
+bool valid_template_name(std::string_view name) {
+  if (name.empty() || name.size() > 32 || !(name[0] >= 'a' && name[0] <= 'z')) return false;
+  for (char c : name) {
+    if (!is_lower_alnum(c) && c != '_') return false;
+  }
+  return true;
+}
 
 std::string substitute(std::string_view s, const std::map<std::string, std::string>& values) {
   std::string out;

@@ -7,7 +7,6 @@
 
 #include "latchkey/provider.hpp"
 #include "origin.hpp"
-#include "pattern.hpp"
 #include "provider_checks.hpp"
 #include "provider_fields.hpp"
 #include "provider_schema.hpp"
@@ -127,11 +126,23 @@ bool valid_dotted_path(std::string_view path) {
   }
 }
 
+// kKeyPattern, by hand (see provider_schema.hpp).
 Status check_key(const std::string& key) {
   const char* fix = "; use lower-case letters, digits and single dashes, e.g. \"my-provider\"";
   if (key.empty()) return invalid(std::string("key must not be empty") + fix);
   if (key.size() > kMaxKey) return invalid("key is longer than " + std::to_string(kMaxKey) + " characters" + fix);
-  if (!pattern_matches(kKeyPattern, key)) return invalid("key " + quote(key) + " is not kebab-case" + fix);
+  bool after_dash = true;  // a dash may not start the key
+  for (char c : key) {
+    if (c == '-') {
+      if (after_dash) return invalid("key " + quote(key) + " is not kebab-case" + fix);
+      after_dash = true;
+    } else if (is_lower_alnum(c)) {
+      after_dash = false;
+    } else {
+      return invalid("key " + quote(key) + " is not kebab-case" + fix);
+    }
+  }
+  if (after_dash) return invalid("key " + quote(key) + " is not kebab-case" + fix);
   return Ok{};
 }
 
@@ -336,8 +347,11 @@ Status validate_provider(const Provider& p) {
   if (p.managed_service_config_key.size() > detail::kMaxManagedConfigKey) {
     return invalid("managed_service_config_key is too long");
   }
-  if (!detail::pattern_matches(detail::kManagedConfigKeyPattern, p.managed_service_config_key)) {
-    return invalid("managed_service_config_key may contain only letters, digits, '_', '-' and '.'");
+  // kManagedConfigKeyPattern, by hand (see provider_schema.hpp).
+  for (char c : p.managed_service_config_key) {
+    if (!is_alnum(c) && c != '_' && c != '-' && c != '.') {
+      return invalid("managed_service_config_key may contain only letters, digits, '_', '-' and '.'");
+    }
   }
   return Ok{};
 }

@@ -14,6 +14,7 @@
 #include "latchkey/provider.hpp"
 #include "pattern.hpp"
 #include "provider_checks.hpp"
+#include "provider_templates.hpp"
 
 namespace latchkey {
 namespace {
@@ -92,6 +93,14 @@ TEST(ProviderSchema, HandChecksAgreeWithTheirPatterns) {
               detail::pattern_matches(detail::kScopePattern, one)) << "byte " << b;
     EXPECT_EQ(detail::valid_header_name(one), detail::pattern_matches(detail::kHeaderNamePattern, one)) << "byte " << b;
   }
+  for (int b = 1; b < 256; ++b) {
+    std::string one(1, static_cast<char>(b));
+    EXPECT_EQ(detail::valid_template_name(one), detail::pattern_matches(detail::kTemplateNamePattern, one)) << "byte " << b;
+  }
+  for (const char* name : {"a", "a_1", "tenant", "a-b", "1a", "_a", "aB", "", "abcdefghijklmnopqrstuvwxyz012345",
+                           "abcdefghijklmnopqrstuvwxyz0123456"}) {
+    EXPECT_EQ(detail::valid_template_name(name), detail::pattern_matches(detail::kTemplateNamePattern, name)) << name;
+  }
   EXPECT_FALSE(detail::pattern_matches(detail::kScopePattern, ""));
   EXPECT_FALSE(detail::valid_header_name(""));
   EXPECT_FALSE(detail::pattern_matches(detail::kHeaderNamePattern, ""));
@@ -107,11 +116,32 @@ TEST(ProviderSchema, ReaderAgreesWithExportedPatterns) {
     EXPECT_EQ(accepts(std::string(R"(,"identity":{"url":"https://api.example/me","account_path":")") + path + "\"}"),
               detail::pattern_matches(detail::kDottedPathPattern, path)) << path;
   }
+  for (const char* key : {"a", "a-b", "ab1-2c", "-a", "a-", "a--b", "A", "a_b", "a.b", "1"}) {
+    auto doc = json::parse(std::string(kBase) + "}", "base");
+    doc->get<Object>()["key"] = json::str(key);
+    EXPECT_EQ(static_cast<bool>(provider_from_json(json::serialize(*doc))), detail::pattern_matches(detail::kKeyPattern, key))
+        << key;
+  }
   for (int b = 0x20; b < 0x7f; ++b) {
     if (b == '"' || b == '\\') continue;  // not in the JSON text unescaped
+    std::string managed = std::string("m") + static_cast<char>(b);
+    EXPECT_EQ(accepts(R"(,"managed_service_config_key":")" + managed + "\""),
+              detail::pattern_matches(detail::kManagedConfigKeyPattern, managed)) << managed;
+    std::string key = std::string("k") + static_cast<char>(b);
+    EXPECT_EQ(static_cast<bool>(provider_from_json(R"({"key":")" + key + R"(","display_name":"K","authorization_endpoint":"https://a.example/auth","token_endpoint":"https://a.example/token","api_base_url":"https://api.example"})")),
+              detail::pattern_matches(detail::kKeyPattern, key)) << key;
     std::string param = std::string("s") + static_cast<char>(b);
     EXPECT_EQ(accepts(R"(,"scope_param":")" + param + "\""), detail::pattern_matches(detail::kScopeParamPattern, param))
         << param;
+  }
+}
+
+// A member's name is never read as a path into the schema.
+TEST(ProviderSchema, NestedNamesAreNotTopLevelMembers) {
+  for (const char* name : {"token_response.root", "ping.url", "template_params.*.pattern", "injection.hosts"}) {
+    auto p = provider_from_json(std::string(kBase) + ",\"" + name + "\":\"x\"}");
+    ASSERT_FALSE(p) << name;
+    EXPECT_NE(p.error().message.find("has an unknown member"), std::string::npos) << p.error().message;
   }
 }
 
