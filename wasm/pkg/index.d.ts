@@ -49,35 +49,123 @@ export interface BrokerOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+// BEGIN provider schema: Generated from the core's provider schema (docs/provider-schema.json) by tests/schema/provider_schema.mjs --write: do not edit.
 /** How the client authenticates at the token endpoint; private_key_jwt (RFC 7523) signs an
  * assertion with the app's PEM private key (its client secret). */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt';
 
-export interface Provider {
+/** One provider definition (docs/provider-schema.md), as every read returns it. */
+export interface ProviderDefinition {
+  /** The provider's unique name, kebab-case (used in API paths and commands). */
   key: string;
+  /** The name people see: 1 to 128 bytes, no control characters. */
   displayName: string;
+  /** oauth2 (authorization code), client_credentials (no user), or oauth1 (OAuth 1.0a). */
   authMode: 'oauth2' | 'client_credentials' | 'oauth1';
+  /** Where the user consents; required for oauth2 and oauth1, null for client_credentials. */
   authorizationEndpoint: string | null;
-  tokenEndpoint: string;
-  /** OAuth 1.0a: the temporary-credentials endpoint and how requests are signed. */
+  /** Where codes, refresh tokens and client credentials become tokens (OAuth 1.0a: the access-token URL). */
+  tokenEndpoint: string | null;
+  /** OAuth 1.0a temporary-credentials URL (RFC 5849 §2.1); only for oauth1. */
   requestTokenEndpoint?: string | null;
-  signatureMethod?: 'HMAC-SHA1' | 'HMAC-SHA256' | 'RSA-SHA1' | 'PLAINTEXT';
-  /** RFC 8628: present when the provider offers the device grant (see Broker.device). */
-  deviceAuthorizationEndpoint?: string | null;
-  /** RFC 9126: present when authorize pushes its parameters there first (discovery sets it when
-   * the server requires PAR). */
-  pushedAuthorizationRequestEndpoint?: string | null;
-  /** RFC 8707: the protected resource the tokens are for (an MCP server's URL, set by discover
-   * with `mcp`); present only then. */
-  resource?: string | null;
+  /** OAuth 1.0a only: how requests are signed; RSA-SHA1 signs with the app's PEM private key. */
+  signatureMethod?: 'HMAC-SHA1' | 'HMAC-SHA256' | 'RSA-SHA1' | 'PLAINTEXT' | null;
+  /** RFC 7009 token revocation, used by disconnect --revoke. */
   revocationEndpoint: string | null;
+  /** OpenID Connect userinfo. */
   userinfoEndpoint: string | null;
+  /** RFC 8628: set when the provider offers connecting with a code. */
+  deviceAuthorizationEndpoint?: string | null;
+  /** RFC 9126: when set, the authorization request's parameters are pushed here first. */
+  pushedAuthorizationRequestEndpoint?: string | null;
+  /** RFC 8707: the protected resource the tokens are for (an MCP server's URL). */
+  resource?: string | null;
+  /** RFC 9207: a callback's iss must equal it when present. */
   issuer: string | null;
+  /** RFC 9207 §2.4: the server always sends iss, so a callback without one is refused (needs issuer). */
+  authorizationResponseIssParameterSupported: boolean;
+  /** The API's base URL; its origin is where tokens go when injection.hosts is not given. */
   apiBaseUrl: string | null;
+  /** Scopes requested when a connection names none. */
   defaultScopes: string[];
+  /** How scopes are joined in the request. */
+  scopeSeparator: ' ' | ',';
+  /** The parameter that carries the scopes (usually scope). */
+  scopeParam: string;
+  /** PKCE S256 (RFC 7636): required, supported (sent), or unsupported (not sent). */
   pkce: 'required' | 'supported' | 'unsupported';
+  /** How the client authenticates at the token endpoint; private_key_jwt signs a JWT (RFC 7523) with the app's key. */
   tokenEndpointAuthMethod: ClientAuthMethod;
+  /** Extra parameters of the authorization request; latchkey's own (state, redirect_uri, …) are refused. */
+  authorizationParams: Record<string, string>;
+  /** Extra parameters of every token request; latchkey's own (grant_type, code, …) are refused. */
+  tokenParams: Record<string, string>;
+  /** Provider quirks in the token endpoint's answer. */
+  tokenResponse: {
+    /** Dotted path of the object holding access_token etc.; empty for the top level. */
+    root: string;
+    /** Top-level members kept as connection extras (stored unsealed: never a token). */
+    keep: string[];
+    /** The unit of expires_in. */
+    expiresInUnit: 'seconds' | 'milliseconds';
+  };
+  /** Values a connection supplies ({tenant}, {shop}), each used in a URL, injection host or parameter. */
+  templateParams: Record<string, {
+    /** An anchored pattern (^…$) every value must match. */
+    pattern: string;
+    /** The value used when none is given; null: a value is required. */
+    default?: string | null;
+    /** What the value is, for people. */
+    description: string;
+  }>;
+  /** How long before expiry a token is refreshed. */
+  expiryBufferSeconds: number;
+  /** The token request's body: form (standard) or json. */
+  tokenExchangeBodyFormat: 'form' | 'json';
+  /** Where refresh grants go, when not the token endpoint. */
+  refreshEndpoint: string | null;
+  /** A cheap request that shows a connection works; null: none. */
+  ping: {
+    /** The request's method. */
+    method: 'GET' | 'HEAD' | 'POST';
+    /** The request's URL (its origin must be in injection.hosts). */
+    url: string;
+    /** Extra request headers. */
+    headers: Record<string, string>;
+  } | null;
+  /** A request whose JSON answer names the account; null: none. */
+  identity: {
+    /** The request's URL (its origin must be in injection.hosts). */
+    url: string;
+    /** Dotted path of the answer's member that names the account. */
+    accountPath: string;
+    /** Extra request headers. */
+    headers: Record<string, string>;
+  } | null;
+  /** Where a token may be sent and how. */
+  injection: {
+    /** Origins a token may go to: https://host[:port], https://*.domain, or http to loopback; a bare host means https. */
+    hosts: string[];
+    /** The header that carries the token; null when it goes in the query. */
+    header: string | null;
+    /** Written before the token in the header. */
+    prefix: string;
+    /** The query parameter that carries the token instead of a header. */
+    queryParam: string | null;
+  };
+  /** Scopes offered to choose from. */
   availableScopes: string[];
+  /** Whether an app for this provider needs a client secret. */
+  requiresClientSecret: boolean;
+  /** The managed app's configuration key; null: no managed app. */
+  managedServiceConfigKey: string | null;
+  /** Documentation for people (may point into a page with #section). */
+  docsUrl: string | null;
+}
+// END provider schema
+
+/** A provider as the broker returns it: its definition, and how this broker holds it. */
+export interface Provider extends ProviderDefinition {
   builtin: boolean;
   mode: 'managed' | 'your-own';
   hasApp: boolean;

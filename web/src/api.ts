@@ -1,36 +1,13 @@
 // The gateway's REST API (native/gateway/api.hpp), with the signed-in API key as a Bearer token.
+import type { ProviderDefinition } from './provider_schema';
 import { getKey } from './session';
 
-export interface Ping { method: string; url: string; headers: Record<string, string> }
-export interface Provider {
-  key: string;
-  display_name: string;
-  auth_mode: 'oauth2' | 'client_credentials' | 'oauth1';
-  authorization_endpoint: string | null;
-  token_endpoint: string;
-  /** OAuth 1.0a: temporary credentials, and how requests are signed. */
-  request_token_endpoint?: string | null;
-  signature_method?: 'HMAC-SHA1' | 'HMAC-SHA256' | 'RSA-SHA1' | 'PLAINTEXT';
-  /** RFC 8707: the protected resource its tokens are for; set on a discovered MCP server. */
-  resource?: string | null;
-  /** RFC 8628: set when the provider offers connecting with a code. */
-  device_authorization_endpoint?: string | null;
-  revocation_endpoint: string | null;
-  userinfo_endpoint: string | null;
-  issuer: string | null;
-  api_base_url: string | null;
-  default_scopes: string[];
-  available_scopes: string[];
-  pkce: 'required' | 'supported' | 'unsupported';
-  token_endpoint_auth_method: string;
-  token_params: Record<string, string>;
-  ping: Ping | null;
-  identity: { url: string; account_path: string; headers: Record<string, string> } | null;
-  injection: { hosts: string[]; header: string; prefix: string; query_param: string | null };
+export type { ProviderDefinition } from './provider_schema';
+/// A provider as the gateway returns it: its definition (the core's schema) and how the gateway
+/// holds it.
+export interface Provider extends ProviderDefinition {
   builtin: boolean;
   has_app: boolean;
-  requires_client_secret: boolean;
-  docs_url: string | null;
   [more: string]: unknown;
 }
 /// GET /v1/providers/{key}/app: the app's non-secret facts (never the secret itself).

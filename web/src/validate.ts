@@ -1,6 +1,13 @@
 // Field checks that run as the user types: each returns a message saying what is wrong, or ''.
-// They mirror the core's rules (core/src/provider/provider.cpp); the core (in the page through
-// @latchkey/wasm when it loads, and always in the gateway) has the last word.
+// The provider members' patterns, values and limits are the core's own (PROVIDER_FIELDS, made
+// from its schema); the core (in the page through @latchkey/wasm when it loads, and always in
+// the gateway) has the last word, on the rules across members too.
+import { PROVIDER_FIELDS } from './provider_schema';
+
+const KEY = PROVIDER_FIELDS.key;
+const KEY_PATTERN = new RegExp(KEY.pattern);
+const SCOPE_PATTERN = new RegExp(PROVIDER_FIELDS.default_scopes.itemPattern);
+const ACCOUNT_PATH_PATTERN = new RegExp(PROVIDER_FIELDS['identity.account_path'].pattern);
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -40,8 +47,8 @@ export function clientSecret(value: string, { required }: { required: boolean })
 export function providerKey(value: string): string {
   const v = value.trim();
   if (!v) return 'A key is required (lower-case letters, digits and dashes, e.g. my-crm).';
-  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(v)) return 'Use lower-case letters, digits and single dashes only (e.g. my-crm).';
-  if (v.length > 64) return 'At most 64 characters.';
+  if (!KEY_PATTERN.test(v)) return 'Use lower-case letters, digits and single dashes only (e.g. my-crm).';
+  if (v.length > KEY.maxLength) return `At most ${KEY.maxLength} characters.`;
   return '';
 }
 
@@ -55,7 +62,7 @@ export function parseScopes(value: string): string[] {
 
 export function scopes(value: string): string {
   for (const s of parseScopes(value)) {
-    if (/["\\]/.test(s) || /[^\x21-\x7e]/.test(s)) return `"${s}" is not a valid scope (printable ASCII, no quotes or backslashes).`;
+    if (!SCOPE_PATTERN.test(s)) return `"${s}" is not a valid scope (printable ASCII, no quotes or backslashes).`;
   }
   return '';
 }
@@ -92,14 +99,14 @@ export function keyFromUrl(value: string): string {
   return keyFromName([...labels, ...(address && u.port ? [u.port] : [])].join('-'));
 }
 
-/// The oauth_signature_method values the core implements (core/include/latchkey/provider.hpp).
-export const SIGNATURE_METHODS = ['HMAC-SHA1', 'HMAC-SHA256', 'RSA-SHA1', 'PLAINTEXT'] as const;
+/// The oauth_signature_method values the core implements.
+export const SIGNATURE_METHODS = PROVIDER_FIELDS.signature_method.values;
 
-/// The field of an identity answer that names the account: a dotted path of plain names.
+/// The field of an identity answer that names the account: a dotted path (the core's rule).
 export function accountPath(value: string): string {
   const v = value.trim();
   if (!v) return '';
-  return /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(v) ? '' : 'Use a field name, or a dotted path such as data.username.';
+  return ACCOUNT_PATH_PATTERN.test(v) ? '' : 'Use a field name, or a dotted path such as data.username.';
 }
 
 /// A PEM block pasted into a single-line input (which drops line breaks) made whole again:

@@ -122,6 +122,13 @@ std::string provider_to_json(const Provider& provider);
 /// Re-checks a provider built in code (the same rules as provider_from_json).
 Status validate_provider(const Provider& provider);
 
+/// The provider schema as a JSON Schema (2020-12) document: every member provider_from_json
+/// accepts, with its type, whether it may be null or must be given, its allowed values or
+/// pattern, its default and one line of documentation (docs/provider-schema.json is this
+/// output). It describes each member alone; validate_provider's rules across members are
+/// described in docs/provider-schema.md. Never fails; the caller owns the returned string.
+std::string provider_schema_json();
+
 /// Substitutes template variables (`{tenant}`) in every endpoint, injection host, and
 /// authorization/token parameter value. Values not
 /// given take their defaults; a missing value without default, or one not matching its pattern,

@@ -1,6 +1,7 @@
 // Views of a Provider's fields for the code that checks or rewrites them all alike: its own
-// validation and template resolution (provider.cpp), and discovery, which holds the endpoints a
-// server's metadata named to the same URL policy as the metadata itself.
+// validation and template resolution (provider_validation.cpp, provider_templates.cpp), and
+// discovery, which holds the endpoints a server's metadata named to the same URL policy as the
+// metadata itself.
 #pragma once
 
 #include <string>

@@ -1,0 +1,157 @@
+// The provider schema's table (see provider_schema.hpp): one entry per member.
+#include "provider_schema.hpp"
+
+#include <map>
+
+#include "provider_checks.hpp"
+#include "provider_enums.hpp"
+
+namespace latchkey::detail {
+namespace {
+
+SchemaField field(std::string path, JsonType type, std::string doc) {
+  SchemaField f;
+  f.path = std::move(path);
+  f.type = type;
+  f.doc = std::move(doc);
+  return f;
+}
+
+using T = JsonType;
+
+std::vector<SchemaField> build() {
+  const std::string scope(kScopePattern);
+  const std::string header(kHeaderNamePattern);
+  const std::string dotted(kDottedPathPattern);
+  return {
+      field("key", T::string, "The provider's unique name, kebab-case (used in API paths and commands).")
+          .must_be_given().matching(std::string(kKeyPattern)).at_most(kMaxKey),
+      field("display_name", T::string, "The name people see: 1 to 128 bytes, no control characters.").must_be_given(),
+      field("auth_mode", T::string, "oauth2 (authorization code), client_credentials (no user), or oauth1 (OAuth 1.0a).")
+          .one_of(enum_names(kAuthModes)),
+      field("authorization_endpoint", T::string, "Where the user consents; required for oauth2 and oauth1, null for client_credentials.")
+          .may_be_null().is_url(),
+      field("token_endpoint", T::string, "Where codes, refresh tokens and client credentials become tokens (OAuth 1.0a: the access-token URL).")
+          .may_be_null().is_url(),
+      field("request_token_endpoint", T::string, "OAuth 1.0a temporary-credentials URL (RFC 5849 §2.1); only for oauth1.")
+          .may_be_null().only_when_set().is_url(),
+      field("signature_method", T::string, "OAuth 1.0a only: how requests are signed; RSA-SHA1 signs with the app's PEM private key.")
+          .may_be_null().only_when_set().one_of(enum_names(kSignatureMethods)),
+      field("revocation_endpoint", T::string, "RFC 7009 token revocation, used by disconnect --revoke.").may_be_null().is_url(),
+      field("userinfo_endpoint", T::string, "OpenID Connect userinfo.").may_be_null().is_url(),
+      field("device_authorization_endpoint", T::string, "RFC 8628: set when the provider offers connecting with a code.")
+          .may_be_null().only_when_set().is_url(),
+      field("pushed_authorization_request_endpoint", T::string,
+            "RFC 9126: when set, the authorization request's parameters are pushed here first.")
+          .may_be_null().only_when_set().is_url(),
+      field("resource", T::string, "RFC 8707: the protected resource the tokens are for (an MCP server's URL).")
+          .may_be_null().only_when_set().is_url(),
+      field("issuer", T::string, "RFC 9207: a callback's iss must equal it when present.").may_be_null().is_url(),
+      field("authorization_response_iss_parameter_supported", T::boolean,
+            "RFC 9207 §2.4: the server always sends iss, so a callback without one is refused (needs issuer)."),
+      field("api_base_url", T::string, "The API's base URL; its origin is where tokens go when injection.hosts is not given.")
+          .may_be_null().is_url(),
+      field("default_scopes", T::string_list, "Scopes requested when a connection names none.").items_matching(scope),
+      field("scope_separator", T::string, "How scopes are joined in the request.").one_of({" ", ","}),
+      field("scope_param", T::string, "The parameter that carries the scopes (usually scope).")
+          .matching(std::string(kScopeParamPattern)),
+      field("pkce", T::string, "PKCE S256 (RFC 7636): required, supported (sent), or unsupported (not sent).")
+          .one_of(enum_names(kPkce)),
+      field("token_endpoint_auth_method", T::string,
+            "How the client authenticates at the token endpoint; private_key_jwt signs a JWT (RFC 7523) with the app's key.")
+          .one_of(enum_names(kClientAuth)),
+      field("authorization_params", T::string_map,
+            "Extra parameters of the authorization request; latchkey's own (state, redirect_uri, …) are refused."),
+      field("token_params", T::string_map,
+            "Extra parameters of every token request; latchkey's own (grant_type, code, …) are refused."),
+      field("token_response", T::object, "Provider quirks in the token endpoint's answer."),
+      field("token_response.root", T::string,
+            "Dotted path of the object holding access_token etc.; empty for the top level.")
+          .matching("^(" + dotted.substr(1, dotted.size() - 2) + ")?$")
+          .at_most(kMaxTokenResponseName),
+      field("token_response.keep", T::string_list,
+            "Top-level members kept as connection extras (stored unsealed: never a token), each name at most " +
+                std::to_string(kMaxTokenResponseName) + " characters."),
+      field("token_response.expires_in_unit", T::string, "The unit of expires_in.").one_of(enum_names(kExpiresUnits)),
+      field("template_params", T::object_map,
+            "Values a connection supplies ({tenant}, {shop}), each used in a URL, injection host or parameter.")
+          .items_matching(std::string(kTemplateNamePattern)),
+      field("template_params.*.pattern", T::string, "An anchored pattern (^…$) every value must match.").must_be_given(),
+      field("template_params.*.default", T::string, "The value used when none is given; null: a value is required.")
+          .may_be_null().only_when_set(),
+      field("template_params.*.description", T::string, "What the value is, for people."),
+      field("expiry_buffer_seconds", T::integer, "How long before expiry a token is refreshed.").between(0, kMaxExpiryBuffer),
+      field("token_exchange_body_format", T::string, "The token request's body: form (standard) or json.")
+          .one_of(enum_names(kBodyFormats)),
+      field("refresh_endpoint", T::string, "Where refresh grants go, when not the token endpoint.").may_be_null().is_url(),
+      field("ping", T::object, "A cheap request that shows a connection works; null: none.").may_be_null(),
+      field("ping.method", T::string, "The request's method.").one_of({"GET", "HEAD", "POST"}),
+      field("ping.url", T::string, "The request's URL (its origin must be in injection.hosts).").must_be_given().is_url(),
+      field("ping.headers", T::string_map, "Extra request headers.").items_matching(header),
+      field("identity", T::object, "A request whose JSON answer names the account; null: none.").may_be_null(),
+      field("identity.url", T::string, "The request's URL (its origin must be in injection.hosts).").must_be_given().is_url(),
+      field("identity.account_path", T::string, "Dotted path of the answer's member that names the account.")
+          .must_be_given().matching(dotted),
+      field("identity.headers", T::string_map, "Extra request headers.").items_matching(header),
+      field("injection", T::object, "Where a token may be sent and how."),
+      field("injection.hosts", T::string_list,
+            "Origins a token may go to: https://host[:port], https://*.domain, or http to loopback; a bare host means https."),
+      field("injection.header", T::string, "The header that carries the token; null when it goes in the query.")
+          .may_be_null().matching(header),
+      field("injection.prefix", T::string, "Written before the token in the header."),
+      field("injection.query_param", T::string, "The query parameter that carries the token instead of a header.")
+          .may_be_null(),
+      field("available_scopes", T::string_list, "Scopes offered to choose from.").items_matching(scope),
+      field("requires_client_secret", T::boolean, "Whether an app for this provider needs a client secret."),
+      field("managed_service_config_key", T::string, "The managed app's configuration key; null: no managed app.")
+          .may_be_null().matching(std::string(kManagedConfigKeyPattern)).at_most(kMaxManagedConfigKey),
+      field("docs_url", T::string, "Documentation for people (may point into a page with #section).").may_be_null().is_url(),
+  };
+}
+
+}  // namespace
+
+const std::vector<SchemaField>& provider_schema() {
+  static const std::vector<SchemaField> table = build();
+  return table;
+}
+
+namespace {
+
+// The table by path, for the reader's lookups (one per member read).
+const std::map<std::string, const SchemaField*, std::less<>>& by_path() {
+  static const std::map<std::string, const SchemaField*, std::less<>> index = [] {
+    std::map<std::string, const SchemaField*, std::less<>> out;
+    for (const auto& f : provider_schema()) out.emplace(f.path, &f);
+    return out;
+  }();
+  return index;
+}
+
+}  // namespace
+
+const SchemaField* schema_field(std::string_view path) {
+  auto it = by_path().find(path);
+  return it == by_path().end() ? nullptr : it->second;
+}
+
+const std::vector<const SchemaField*>& schema_children(std::string_view prefix) {
+  using Index = std::map<std::string, std::vector<const SchemaField*>, std::less<>>;
+  static const Index index = [] {
+    Index out;
+    for (const auto& f : provider_schema()) out[f.path.substr(0, f.path.rfind('.') + 1)].push_back(&f);
+    return out;
+  }();
+  static const std::vector<const SchemaField*> none;
+  auto it = index.find(prefix);
+  return it == index.end() ? none : it->second;
+}
+
+std::vector<std::string> schema_members(std::string_view parent) {
+  std::vector<std::string> out;
+  std::string prefix = parent.empty() ? std::string() : std::string(parent) + ".";
+  for (const SchemaField* f : schema_children(prefix)) out.push_back(f->path.substr(prefix.size()));
+  return out;
+}
+
+}  // namespace latchkey::detail

@@ -1,0 +1,28 @@
+// Template variables in a provider definition ({tenant}, {shop}): where they may appear, how
+// their values are checked, and their substitution. resolve_provider and check_template_values
+// (provider.hpp) are built on these; validate_provider checks the declarations with
+// check_templates.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "latchkey/provider.hpp"
+#include "latchkey/result.hpp"
+
+namespace latchkey::detail {
+
+/// Lower-case letters, digits and _, starting with a letter, at most 32 (kTemplateNamePattern).
+bool valid_template_name(std::string_view name);
+
+/// `s` with every declared {name} replaced by its value (undeclared ones are left as they are).
+std::string substitute(std::string_view s, const std::map<std::string, std::string>& values);
+
+/// The declarations against their use: every placeholder declared, every declaration used, names,
+/// patterns and defaults valid. Fills `samples` with a stand-in value per name, for checking the
+/// shape of templated hosts.
+Status check_templates(const Provider& p, std::map<std::string, std::string>* samples);
+
+}  // namespace latchkey::detail

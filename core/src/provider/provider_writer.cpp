@@ -1,0 +1,118 @@
+// provider_to_json: a provider in the schema's JSON form (the form provider_from_json reads).
+// Members the schema marks written_when_set are left out when unset, so definitions without them
+// (most of the catalog) keep their exact JSON form; a unit test holds this file to the table.
+#include "json.hpp"
+#include "latchkey/provider.hpp"
+#include "provider_enums.hpp"
+
+namespace latchkey {
+namespace {
+
+using detail::json::Array;
+using detail::json::Object;
+using detail::json::Value;
+
+Value opt_str(const std::string& s) { return s.empty() ? Value() : detail::json::str(s); }
+
+Value str_array(const std::vector<std::string>& items) {
+  Array a;
+  for (const auto& s : items) a.push_back(detail::json::str(s));
+  return Value(a);
+}
+
+Value params_object(const Params& params) {
+  Object o;
+  for (const auto& [k, v] : params) o[k] = detail::json::str(v);
+  return Value(o);
+}
+
+}  // namespace
+
+std::string provider_to_json(const Provider& p) {
+  using detail::json::boolean;
+  using detail::json::num;
+  using detail::json::str;
+  Object o;
+  o["key"] = str(p.key);
+  o["display_name"] = str(p.display_name);
+  o["auth_mode"] = str(to_string(p.auth_mode));
+  o["authorization_endpoint"] = opt_str(p.authorization_endpoint);
+  o["token_endpoint"] = opt_str(p.token_endpoint);
+  if (p.auth_mode == AuthMode::oauth1 || !p.request_token_endpoint.empty()) {
+    o["request_token_endpoint"] = opt_str(p.request_token_endpoint);
+  }
+  if (p.auth_mode == AuthMode::oauth1) o["signature_method"] = str(to_string(p.signature_method));
+  o["revocation_endpoint"] = opt_str(p.revocation_endpoint);
+  o["userinfo_endpoint"] = opt_str(p.userinfo_endpoint);
+  // Only when offered: definitions without it (most of the catalog) keep their exact JSON form.
+  if (!p.device_authorization_endpoint.empty()) {
+    o["device_authorization_endpoint"] = opt_str(p.device_authorization_endpoint);
+  }
+  if (!p.pushed_authorization_request_endpoint.empty()) {
+    o["pushed_authorization_request_endpoint"] = opt_str(p.pushed_authorization_request_endpoint);
+  }
+  if (!p.resource.empty()) o["resource"] = opt_str(p.resource);
+  o["issuer"] = opt_str(p.issuer);
+  o["authorization_response_iss_parameter_supported"] = boolean(p.authorization_response_iss_parameter_supported);
+  o["api_base_url"] = opt_str(p.api_base_url);
+  o["default_scopes"] = str_array(p.default_scopes);
+  o["scope_separator"] = str(p.scope_separator);
+  o["scope_param"] = str(p.scope_param);
+  o["pkce"] = str(to_string(p.pkce));
+  o["token_endpoint_auth_method"] = str(to_string(p.token_endpoint_auth_method));
+  o["authorization_params"] = params_object(p.authorization_params);
+  o["token_params"] = params_object(p.token_params);
+
+  Object tr;
+  tr["root"] = str(p.token_response.root);
+  tr["keep"] = str_array(p.token_response.keep);
+  tr["expires_in_unit"] = str(detail::enum_name(detail::kExpiresUnits, p.token_response.expires_in_milliseconds));
+  o["token_response"] = Value(tr);
+
+  Object templates;
+  for (const auto& tp : p.template_params) {
+    Object t;
+    t["pattern"] = str(tp.pattern);
+    if (tp.default_value) t["default"] = str(*tp.default_value);
+    t["description"] = str(tp.description);
+    templates[tp.name] = Value(t);
+  }
+  o["template_params"] = Value(templates);
+  o["expiry_buffer_seconds"] = num(p.expiry_buffer_seconds);
+  o["token_exchange_body_format"] = str(to_string(p.token_exchange_body_format));
+  o["refresh_endpoint"] = opt_str(p.refresh_endpoint);
+
+  if (p.ping) {
+    Object ping;
+    ping["method"] = str(p.ping->method);
+    ping["url"] = str(p.ping->url);
+    ping["headers"] = params_object(p.ping->headers);
+    o["ping"] = Value(ping);
+  } else {
+    o["ping"] = Value();
+  }
+  if (p.identity) {
+    Object id;
+    id["url"] = str(p.identity->url);
+    id["account_path"] = str(p.identity->account_path);
+    id["headers"] = params_object(p.identity->headers);
+    o["identity"] = Value(id);
+  } else {
+    o["identity"] = Value();
+  }
+
+  Object inj;
+  inj["hosts"] = str_array(p.injection.hosts);
+  inj["header"] = opt_str(p.injection.header);
+  inj["prefix"] = str(p.injection.prefix);
+  inj["query_param"] = opt_str(p.injection.query_param);
+  o["injection"] = Value(inj);
+
+  o["available_scopes"] = str_array(p.available_scopes);
+  o["requires_client_secret"] = boolean(p.requires_client_secret);
+  o["managed_service_config_key"] = opt_str(p.managed_service_config_key);
+  o["docs_url"] = opt_str(p.docs_url);
+  return detail::json::serialize(Value(o));
+}
+
+}  // namespace latchkey

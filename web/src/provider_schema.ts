@@ -1,0 +1,135 @@
+// Generated from the core's provider schema (docs/provider-schema.json) by tests/schema/provider_schema.mjs --write: do not edit.
+
+/** One provider definition (docs/provider-schema.md), as every read returns it. */
+export interface ProviderDefinition {
+  /** The provider's unique name, kebab-case (used in API paths and commands). */
+  key: string;
+  /** The name people see: 1 to 128 bytes, no control characters. */
+  display_name: string;
+  /** oauth2 (authorization code), client_credentials (no user), or oauth1 (OAuth 1.0a). */
+  auth_mode: 'oauth2' | 'client_credentials' | 'oauth1';
+  /** Where the user consents; required for oauth2 and oauth1, null for client_credentials. */
+  authorization_endpoint: string | null;
+  /** Where codes, refresh tokens and client credentials become tokens (OAuth 1.0a: the access-token URL). */
+  token_endpoint: string | null;
+  /** OAuth 1.0a temporary-credentials URL (RFC 5849 §2.1); only for oauth1. */
+  request_token_endpoint?: string | null;
+  /** OAuth 1.0a only: how requests are signed; RSA-SHA1 signs with the app's PEM private key. */
+  signature_method?: 'HMAC-SHA1' | 'HMAC-SHA256' | 'RSA-SHA1' | 'PLAINTEXT' | null;
+  /** RFC 7009 token revocation, used by disconnect --revoke. */
+  revocation_endpoint: string | null;
+  /** OpenID Connect userinfo. */
+  userinfo_endpoint: string | null;
+  /** RFC 8628: set when the provider offers connecting with a code. */
+  device_authorization_endpoint?: string | null;
+  /** RFC 9126: when set, the authorization request's parameters are pushed here first. */
+  pushed_authorization_request_endpoint?: string | null;
+  /** RFC 8707: the protected resource the tokens are for (an MCP server's URL). */
+  resource?: string | null;
+  /** RFC 9207: a callback's iss must equal it when present. */
+  issuer: string | null;
+  /** RFC 9207 §2.4: the server always sends iss, so a callback without one is refused (needs issuer). */
+  authorization_response_iss_parameter_supported: boolean;
+  /** The API's base URL; its origin is where tokens go when injection.hosts is not given. */
+  api_base_url: string | null;
+  /** Scopes requested when a connection names none. */
+  default_scopes: string[];
+  /** How scopes are joined in the request. */
+  scope_separator: ' ' | ',';
+  /** The parameter that carries the scopes (usually scope). */
+  scope_param: string;
+  /** PKCE S256 (RFC 7636): required, supported (sent), or unsupported (not sent). */
+  pkce: 'required' | 'supported' | 'unsupported';
+  /** How the client authenticates at the token endpoint; private_key_jwt signs a JWT (RFC 7523) with the app's key. */
+  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt';
+  /** Extra parameters of the authorization request; latchkey's own (state, redirect_uri, …) are refused. */
+  authorization_params: Record<string, string>;
+  /** Extra parameters of every token request; latchkey's own (grant_type, code, …) are refused. */
+  token_params: Record<string, string>;
+  /** Provider quirks in the token endpoint's answer. */
+  token_response: {
+    /** Dotted path of the object holding access_token etc.; empty for the top level. */
+    root: string;
+    /** Top-level members kept as connection extras (stored unsealed: never a token). */
+    keep: string[];
+    /** The unit of expires_in. */
+    expires_in_unit: 'seconds' | 'milliseconds';
+  };
+  /** Values a connection supplies ({tenant}, {shop}), each used in a URL, injection host or parameter. */
+  template_params: Record<string, {
+    /** An anchored pattern (^…$) every value must match. */
+    pattern: string;
+    /** The value used when none is given; null: a value is required. */
+    default?: string | null;
+    /** What the value is, for people. */
+    description: string;
+  }>;
+  /** How long before expiry a token is refreshed. */
+  expiry_buffer_seconds: number;
+  /** The token request's body: form (standard) or json. */
+  token_exchange_body_format: 'form' | 'json';
+  /** Where refresh grants go, when not the token endpoint. */
+  refresh_endpoint: string | null;
+  /** A cheap request that shows a connection works; null: none. */
+  ping: {
+    /** The request's method. */
+    method: 'GET' | 'HEAD' | 'POST';
+    /** The request's URL (its origin must be in injection.hosts). */
+    url: string;
+    /** Extra request headers. */
+    headers: Record<string, string>;
+  } | null;
+  /** A request whose JSON answer names the account; null: none. */
+  identity: {
+    /** The request's URL (its origin must be in injection.hosts). */
+    url: string;
+    /** Dotted path of the answer's member that names the account. */
+    account_path: string;
+    /** Extra request headers. */
+    headers: Record<string, string>;
+  } | null;
+  /** Where a token may be sent and how. */
+  injection: {
+    /** Origins a token may go to: https://host[:port], https://*.domain, or http to loopback; a bare host means https. */
+    hosts: string[];
+    /** The header that carries the token; null when it goes in the query. */
+    header: string | null;
+    /** Written before the token in the header. */
+    prefix: string;
+    /** The query parameter that carries the token instead of a header. */
+    query_param: string | null;
+  };
+  /** Scopes offered to choose from. */
+  available_scopes: string[];
+  /** Whether an app for this provider needs a client secret. */
+  requires_client_secret: boolean;
+  /** The managed app's configuration key; null: no managed app. */
+  managed_service_config_key: string | null;
+  /** Documentation for people (may point into a page with #section). */
+  docs_url: string | null;
+}
+
+/** The rules of each member that has any, by path: anchored patterns (which read the same as
+ * ECMAScript regular expressions), allowed values, length limits (bytes), and the patterns of
+ * list items and member names. */
+export const PROVIDER_FIELDS = {
+  'key': { pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', maxLength: 64 },
+  'auth_mode': { values: ['oauth2', 'client_credentials', 'oauth1'] },
+  'signature_method': { values: ['HMAC-SHA1', 'HMAC-SHA256', 'RSA-SHA1', 'PLAINTEXT'] },
+  'default_scopes': { itemPattern: '^[!#-\\[\\]-~]+$' },
+  'scope_separator': { values: [' ', ','] },
+  'scope_param': { pattern: '^[A-Za-z0-9_.\\-]+$' },
+  'pkce': { values: ['required', 'supported', 'unsupported'] },
+  'token_endpoint_auth_method': { values: ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'] },
+  'token_response.root': { pattern: '^([^.]+(\\.[^.]+)*)?$' },
+  'token_response.expires_in_unit': { values: ['seconds', 'milliseconds'] },
+  'template_params': { namePattern: '^[a-z][a-z0-9_]{0,31}$' },
+  'token_exchange_body_format': { values: ['form', 'json'] },
+  'ping.method': { values: ['GET', 'HEAD', 'POST'] },
+  'ping.headers': { namePattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
+  'identity.account_path': { pattern: '^[^.]+(\\.[^.]+)*$' },
+  'identity.headers': { namePattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
+  'injection.header': { pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
+  'available_scopes': { itemPattern: '^[!#-\\[\\]-~]+$' },
+  'managed_service_config_key': { pattern: '^[A-Za-z0-9_.\\-]*$', maxLength: 64 },
+} as const;
