@@ -104,7 +104,7 @@ export interface ProviderDefinition {
   tokenResponse: {
     /** Dotted path of the object holding access_token etc.; empty for the top level. */
     root: string;
-    /** Top-level members kept as connection extras (stored unsealed: never a token). */
+    /** Top-level members kept as connection extras (stored unsealed: never a token), each name at most 128 characters. */
     keep: string[];
     /** The unit of expires_in. */
     expiresInUnit: 'seconds' | 'milliseconds';

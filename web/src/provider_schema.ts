@@ -50,7 +50,7 @@ export interface ProviderDefinition {
   token_response: {
     /** Dotted path of the object holding access_token etc.; empty for the top level. */
     root: string;
-    /** Top-level members kept as connection extras (stored unsealed: never a token). */
+    /** Top-level members kept as connection extras (stored unsealed: never a token), each name at most 128 characters. */
     keep: string[];
     /** The unit of expires_in. */
     expires_in_unit: 'seconds' | 'milliseconds';
@@ -121,7 +121,7 @@ export const PROVIDER_FIELDS = {
   'scope_param': { pattern: '^[A-Za-z0-9_.\\-]+$' },
   'pkce': { values: ['required', 'supported', 'unsupported'] },
   'token_endpoint_auth_method': { values: ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'] },
-  'token_response.root': { pattern: '^([^.]+(\\.[^.]+)*)?$' },
+  'token_response.root': { pattern: '^([^.]+(\\.[^.]+)*)?$', maxLength: 128 },
   'token_response.expires_in_unit': { values: ['seconds', 'milliseconds'] },
   'template_params': { namePattern: '^[a-z][a-z0-9_]{0,31}$' },
   'token_exchange_body_format': { values: ['form', 'json'] },
