@@ -78,11 +78,17 @@ describe('latchkey token with 6 s tokens', () => {
     const runs = [];
     for (let i = 0; i < 5; i += 1) runs.push(await cli.run(['token', 'testas']));
     for (const r of runs) assert.equal(r.status, 0, r.stderr);
-    assert.equal(refreshes(as), 0, `sequential calls inside one lifetime refreshed${late(expiresAt)}`);
+    // On a loaded machine (ASan builds beside other jobs) five processes can outlast the fresh
+    // half; then one refresh is right, and the bug (a refresh per call) still shows as several.
+    const pastHalf = late(expiresAt) !== '';
+    assert.ok(refreshes(as) <= (pastHalf ? 1 : 0),
+      `sequential calls inside one lifetime made ${refreshes(as)} refreshes${late(expiresAt)}`);
     const token = runs[0].stdout.trim();
-    assert.deepEqual(runs.map((r) => r.stdout.trim()), Array(5).fill(token));
+    if (!pastHalf) assert.deepEqual(runs.map((r) => r.stdout.trim()), Array(5).fill(token));
+    else assert.ok(new Set(runs.map((r) => r.stdout.trim())).size <= 2, 'more than one refresh among five calls');
 
-    await untilExpired(expiresAt);
+    // A token refreshed above lives at most TTL_MS from now.
+    await untilExpired(refreshes(as) > 0 ? Date.now() + TTL_MS : expiresAt);
     as.resetStats();
     const started = Date.now();
     const crowd = await Promise.all(Array.from({ length: 20 }, () => cli.run(['token', 'testas'])));
