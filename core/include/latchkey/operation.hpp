@@ -6,7 +6,8 @@
 //
 // The host may take as long as it likes between start/resume (async fetch, KV storage); the
 // operation keeps its own state. The clock is an input: pass the host's current unix time in ms
-// on every call. An operation must not outlive the Engine that made it.
+// on every call. An operation must not outlive the Engine that made it (the C ABI's lk_op keeps
+// its engine alive instead: latchkey.h).
 #pragma once
 
 #include <cstdint>
