@@ -84,12 +84,6 @@ std::string ok_document(Value v) {
   return json::serialize(Value(o));
 }
 
-std::string error_only(const Error& e) {
-  Object o;
-  o["error"] = to_value(e);
-  return json::serialize(Value(o));
-}
-
 }  // namespace
 
 extern "C" {
@@ -231,19 +225,19 @@ char* lk_pkce_challenge(const char* verifier) {
 }
 
 char* lk_build_authorization(lk_engine* engine, const char* request_json) {
-  if (!engine) return dup(error_only(make_error(ErrorCode::invalid_request, "no engine: lk_engine_new failed")));
+  if (!engine) return dup(error_document(make_error(ErrorCode::invalid_request, "no engine: lk_engine_new failed")));
   auto v = json::parse(request_json ? request_json : "", "the request");
   if (!v || !v->is<Object>()) {
-    return dup(error_only(make_error(ErrorCode::invalid_request, v ? "the request must be a JSON object" : v.error().message)));
+    return dup(error_document(make_error(ErrorCode::invalid_request, v ? "the request must be a JSON object" : v.error().message)));
   }
   Args a(v->get<Object>());
   Provider inline_provider, templated;
   auto provider = provider_arg(v->get<Object>(), &inline_provider);
-  if (!provider) return dup(error_only(provider.error()));
+  if (!provider) return dup(error_document(provider.error()));
   const Provider* resolved = *provider;
   if (!resolved->template_params.empty()) {
     auto r = resolve_provider(*resolved, a.map("template_values"));
-    if (!r) return dup(error_only(r.error()));
+    if (!r) return dup(error_document(r.error()));
     templated = std::move(*r);
     resolved = &templated;
   }
@@ -254,7 +248,7 @@ char* lk_build_authorization(lk_engine* engine, const char* request_json) {
   std::vector<std::string> scopes = a.strings("scopes");
   in.scope = join_scopes(*resolved, scopes.empty() ? resolved->default_scopes : scopes);
   in.extra_params = a.params("extra_params");
-  if (!a.problem().empty()) return dup(error_only(make_error(ErrorCode::invalid_request, a.problem())));
+  if (!a.problem().empty()) return dup(error_document(make_error(ErrorCode::invalid_request, a.problem())));
   in.state = base64url_encode(drbg.bytes(32));
   std::string verifier;
   if (resolved->pkce != PkceSupport::unsupported) {
@@ -262,7 +256,7 @@ char* lk_build_authorization(lk_engine* engine, const char* request_json) {
     in.code_challenge = pkce_challenge_s256(verifier);
   }
   auto url = build_authorization_url(*resolved, in);
-  if (!url) return dup(error_only(url.error()));
+  if (!url) return dup(error_document(url.error()));
   Object ok;
   ok["authorization_url"] = Value(*url);
   ok["state"] = Value(in.state);
@@ -274,13 +268,13 @@ char* lk_build_authorization(lk_engine* engine, const char* request_json) {
 char* lk_parse_token_response(const char* request_json) {
   auto v = json::parse(request_json ? request_json : "", "the request");
   if (!v || !v->is<Object>()) {
-    return dup(error_only(make_error(ErrorCode::invalid_request, v ? "the request must be a JSON object" : v.error().message)));
+    return dup(error_document(make_error(ErrorCode::invalid_request, v ? "the request must be a JSON object" : v.error().message)));
   }
   const Object& o = v->get<Object>();
   Args a(o);
   Provider inline_provider;
   auto provider = provider_arg(o, &inline_provider);
-  if (!provider) return dup(error_only(provider.error()));
+  if (!provider) return dup(error_document(provider.error()));
   TokenHttpResponse r;
   std::int64_t status = 200, now = 0;
   json::get_int(o, "status", &status);
@@ -288,9 +282,9 @@ char* lk_parse_token_response(const char* request_json) {
   r.status = static_cast<int>(status);
   r.content_type = a.str("content_type");
   r.body = a.str("body");
-  if (!a.problem().empty()) return dup(error_only(make_error(ErrorCode::invalid_request, a.problem())));
+  if (!a.problem().empty()) return dup(error_document(make_error(ErrorCode::invalid_request, a.problem())));
   auto t = parse_token_response(r, (*provider)->token_response, now, a.str("requested_scope"));
-  if (!t) return dup(error_only(t.error()));
+  if (!t) return dup(error_document(t.error()));
   Object ok;
   ok["access_token"] = Value(t->access_token);
   ok["refresh_token"] = t->refresh_token.empty() ? Value() : Value(t->refresh_token);
