@@ -12,9 +12,25 @@ set(LATCHKEY_MBEDTLS_SOURCE_DIR "${PROJECT_SOURCE_DIR}/third_party/mbedtls" CACH
 set(LATCHKEY_PICOJSON_HEADER "/usr/include/picojson.h" CACHE FILEPATH "picojson.h to build against")
 set(LATCHKEY_GTEST_SOURCE_DIR "/usr/src/googletest" CACHE PATH "GoogleTest sources for the wasm builds")
 
-# picojson: one header; always used through core/src/base/json.hpp.
+# picojson: one header; always used through core/src/base/json.hpp, which routes its asserts to
+# abort (PICOJSON_ASSERT). Its value(double) still throws std::overflow_error on a non-finite
+# number, with no switch to turn that off (upstream issue 163), and g++ rejects any `throw` under
+# -fno-exceptions, even in a system header (clang lets one pass there). The core rejects
+# non-finite numbers while parsing, so that throw is dead code: our copy of the header aborts
+# there instead, and nothing has to redefine a keyword. (A throw anywhere else that the core's
+# defines do not remove would stop the g++ build, so none can slip through.)
 set(_pj_dir "${PROJECT_BINARY_DIR}/third_party/picojson")
-configure_file("${LATCHKEY_PICOJSON_HEADER}" "${_pj_dir}/picojson.h" COPYONLY)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${LATCHKEY_PICOJSON_HEADER}")
+file(READ "${LATCHKEY_PICOJSON_HEADER}" _pj_text)
+set(_pj_throw "throw std::overflow_error(\"\");")
+string(FIND "${_pj_text}" "${_pj_throw}" _pj_at)
+if(_pj_at EQUAL -1)
+  message(FATAL_ERROR "${LATCHKEY_PICOJSON_HEADER}: value(double)'s `${_pj_throw}` not found; check how this picojson "
+                      "reports non-finite numbers and update cmake/dependencies.cmake")
+endif()
+string(REPLACE "${_pj_throw}" "std::abort();" _pj_text "${_pj_text}")
+file(WRITE "${_pj_dir}/picojson.h.new" "${_pj_text}")
+configure_file("${_pj_dir}/picojson.h.new" "${_pj_dir}/picojson.h" COPYONLY)  # rewritten only when it changes
 add_library(latchkey_picojson INTERFACE)
 target_include_directories(latchkey_picojson SYSTEM INTERFACE "${_pj_dir}")
 add_library(latchkey::picojson ALIAS latchkey_picojson)

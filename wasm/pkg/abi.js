@@ -19,8 +19,10 @@ const misuse = (message) => new LatchkeyError({ code: 'invalid_request', message
 export function bindAbi(exports) {
   const lk = exports;
   const memory = exports.memory;
-  const engines = new Map(); // engine -> { ops: Set<op>, freed: boolean }
-  const ops = new Map(); // op -> engine
+  // Live handles only. An open operation keeps its engine alive in the core (lk_engine_free),
+  // so freeing either never waits for the other.
+  const engines = new Set();
+  const ops = new Set();
 
   const u8 = () => new Uint8Array(memory.buffer);
 
@@ -71,18 +73,11 @@ export function bindAbi(exports) {
   }
 
   function liveEngine(engine) {
-    const e = engines.get(engine);
-    if (!e || e.freed) throw misuse(`${engine} is not a live engine handle`);
-    return e;
+    if (!engines.has(engine)) throw misuse(`${engine} is not a live engine handle`);
   }
 
   function liveOp(op) {
     if (!ops.has(op)) throw misuse(`${op} is not a live operation handle`);
-  }
-
-  function releaseEngine(engine) {
-    engines.delete(engine);
-    lk.lk_engine_free(engine);
   }
 
   return {
@@ -96,7 +91,7 @@ export function bindAbi(exports) {
           new DataView(memory.buffer).setUint32(slot, 0, true);
           const engine = lk.lk_engine_new(config, slot) >>> 0;
           if (engine) {
-            engines.set(engine, { ops: new Set(), freed: false });
+            engines.add(engine);
             return engine;
           }
           const error = new DataView(memory.buffer).getUint32(slot, true);
@@ -108,11 +103,11 @@ export function bindAbi(exports) {
       });
     },
 
-    /// Releases an engine. Operations still open keep it alive until they are freed.
+    /// Releases an engine handle. Operations still open keep the engine alive until they are freed.
     engineFree(engine) {
-      const e = liveEngine(engine);
-      e.freed = true;
-      if (e.ops.size === 0) releaseEngine(engine);
+      liveEngine(engine);
+      engines.delete(engine);
+      lk.lk_engine_free(engine);
     },
 
     /// Mixes host randomness (base64) into the engine's generator; throws on bad base64.
@@ -125,11 +120,10 @@ export function bindAbi(exports) {
     /// Starts an operation ({"op": ..., ...}); never throws for a bad request: its first step
     /// is then {"done": {"error": ...}}.
     opBegin(engine, requestJson, nowMs) {
-      const e = liveEngine(engine);
+      liveEngine(engine);
       const now = i64(nowMs);
       const op = withString(requestJson, 'the request', (p) => lk.lk_op_begin(engine, p, now)) >>> 0;
-      ops.set(op, engine);
-      e.ops.add(op);
+      ops.add(op);
       return op;
     },
 
@@ -148,12 +142,8 @@ export function bindAbi(exports) {
 
     opFree(op) {
       liveOp(op);
-      const engine = ops.get(op);
       ops.delete(op);
       lk.lk_op_free(op);
-      const e = engines.get(engine);
-      e.ops.delete(op);
-      if (e.freed && e.ops.size === 0) releaseEngine(engine);
     },
 
     catalog: () => take(lk.lk_catalog()),

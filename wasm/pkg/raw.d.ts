@@ -14,7 +14,7 @@ export type OpHandle = number;
 export interface Raw {
   /** lk_engine_new: throws LatchkeyError (invalid_request) when the configuration is invalid. */
   engineNew(configJson: string): EngineHandle;
-  /** lk_engine_free; deferred until the engine's open operations are freed. */
+  /** lk_engine_free: the handle is dead; operations still open keep the engine alive until freed. */
   engineFree(engine: EngineHandle): void;
   /** lk_engine_add_entropy: throws LatchkeyError (invalid_request) if not base64. */
   addEntropy(engine: EngineHandle, base64: string): void;

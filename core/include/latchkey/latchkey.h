@@ -31,6 +31,11 @@ typedef struct lk_op lk_op;
  * "entropy": "<base64, >= 32 bytes>", "pending_ttl_ms"?: n, ...}. Returns NULL and sets *error
  * (a JSON error document to lk_free) when the configuration is invalid. */
 lk_engine* lk_engine_new(const char* config_json, char** error);
+/* Releases the caller's handle to an engine made by lk_engine_new; NULL is ignored. The handle
+ * must not be used again, by any function. Operations begun with it (lk_op_begin) share
+ * ownership of the engine: any still open keep working, and the engine, with its master keys
+ * (zeroed when it goes), is destroyed when the last of them is released with lk_op_free, or here
+ * when none is open. Never fails; releasing one handle twice is undefined, as for free(). */
 void lk_engine_free(lk_engine* engine);
 /* Mixes base64-encoded host randomness into the engine's generator. Returns 0, or -1 if not base64. */
 int lk_engine_add_entropy(lk_engine* engine, const char* base64);
@@ -43,6 +48,9 @@ lk_op* lk_op_begin(lk_engine* engine, const char* request_json, int64_t now_ms);
 char* lk_op_step(lk_op* op);
 /* Hands back the result of the current effect and returns the next step. */
 char* lk_op_resume(lk_op* op, const char* effect_result_json, int64_t now_ms);
+/* Releases an operation (NULL is ignored), finished or not: an effect still pending is simply
+ * never resumed. The last operation of an engine already released with lk_engine_free takes
+ * the engine with it. */
 void lk_op_free(lk_op* op);
 
 /* Synchronous helpers that need no effects. */

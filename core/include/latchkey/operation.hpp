@@ -6,7 +6,8 @@
 //
 // The host may take as long as it likes between start/resume (async fetch, KV storage); the
 // operation keeps its own state. The clock is an input: pass the host's current unix time in ms
-// on every call. An operation must not outlive the Engine that made it.
+// on every call. An operation must not outlive the Engine that made it (the C ABI's lk_op keeps
+// its engine alive instead: latchkey.h).
 #pragma once
 
 #include <cstdint>
@@ -38,8 +39,6 @@ class OperationBase {
   /// Calling it when no effect is pending is a no-op returning nullptr.
   const Effect* resume(const EffectResult& result, std::int64_t now_ms);
   bool finished() const { return finished_; }
-  /// The outcome as JSON ({"ok": ...} or {"error": {...}}) for the C ABI; valid once finished.
-  virtual std::string result_json() const = 0;
 
  protected:
   using Continuation = std::function<void(const EffectResult&)>;
@@ -78,7 +77,6 @@ class Operation : public OperationBase {
     static const Result<T> unfinished = make_error(ErrorCode::internal, "the operation has not finished");
     return result_ ? *result_ : unfinished;
   }
-  std::string result_json() const override;
 
  protected:
   void succeed(T value) { result_.emplace(std::move(value)); mark_finished(); }

@@ -10,8 +10,9 @@
 #include "latchkey/engine.hpp"
 #include "latchkey/pkce.hpp"
 #include "latchkey/token_set.hpp"
-#include "text.hpp"
+#include "operations.hpp"
 #include "results_json.hpp"
+#include "text.hpp"
 
 using namespace latchkey;
 using namespace latchkey::detail;
@@ -19,12 +20,16 @@ using json::Array;
 using json::Object;
 using json::Value;
 
+// Operations refer to their engine, so each one shares ownership of it: lk_engine_free drops
+// the handle's share, and the engine goes when the last operation made with it is freed.
 struct lk_engine {
-  std::unique_ptr<Engine> engine;
+  std::shared_ptr<Engine> engine;
 };
 
 struct lk_op {
+  std::shared_ptr<Engine> engine;  // declared before `op`, so it outlives it
   std::unique_ptr<OperationBase> op;
+  const OperationEntry* entry = nullptr;  // writes op's result
   const Effect* effect = nullptr;
   std::string early_error;  // set when the request itself was invalid
 };
@@ -45,256 +50,16 @@ std::string error_document(const Error& e) {
   return json::serialize(Value(o));
 }
 
-// Typed reads from a request object; the first problem is remembered and reported.
-class Args {
- public:
-  explicit Args(const Object& o) : o_(o) {}
-  std::string str(const char* key, std::string fallback = {}) {
-    auto it = o_.find(key);
-    if (it == o_.end() || it->second.is<picojson::null>()) return fallback;
-    if (!it->second.is<std::string>()) return wrong(key, "a string"), fallback;
-    return it->second.get<std::string>();
-  }
-  std::optional<std::string> opt_str(const char* key) {
-    auto it = o_.find(key);
-    if (it == o_.end() || it->second.is<picojson::null>()) return std::nullopt;
-    if (!it->second.is<std::string>()) return wrong(key, "a string"), std::nullopt;
-    return it->second.get<std::string>();
-  }
-  std::int64_t integer(const char* key, std::int64_t fallback) {
-    auto it = o_.find(key);
-    if (it == o_.end() || it->second.is<picojson::null>()) return fallback;
-    if (!it->second.is<std::int64_t>()) return wrong(key, "a whole number"), fallback;
-    return it->second.get<std::int64_t>();
-  }
-  bool flag(const char* key) {
-    auto it = o_.find(key);
-    if (it == o_.end() || it->second.is<picojson::null>()) return false;
-    if (!it->second.is<bool>()) return wrong(key, "true or false"), false;
-    return it->second.get<bool>();
-  }
-  std::vector<std::string> strings(const char* key) {
-    std::vector<std::string> out;
-    auto it = o_.find(key);
-    if (it == o_.end() || it->second.is<picojson::null>()) return out;
-    if (it->second.is<std::string>()) return split_list(it->second.get<std::string>());  // "a b,c" too
-    if (!it->second.is<Array>()) return wrong(key, "an array of strings"), out;
-    for (const auto& v : it->second.get<Array>()) {
-      if (!v.is<std::string>()) return wrong(key, "an array of strings"), out;
-      out.push_back(v.get<std::string>());
-    }
-    return out;
-  }
-  std::map<std::string, std::string> map(const char* key) {
-    std::map<std::string, std::string> out;
-    auto it = o_.find(key);
-    if (it == o_.end() || it->second.is<picojson::null>()) return out;
-    if (!it->second.is<Object>()) return wrong(key, "an object of strings"), out;
-    for (const auto& [k, v] : it->second.get<Object>()) {
-      if (!v.is<std::string>()) return wrong(key, "an object of strings"), out;
-      out[k] = v.get<std::string>();
-    }
-    return out;
-  }
-  Params params(const char* key) {
-    Params out;
-    auto it = o_.find(key);
-    if (it == o_.end() || it->second.is<picojson::null>()) return out;
-    if (it->second.is<Object>()) {
-      for (const auto& [k, v] : it->second.get<Object>()) {
-        if (!v.is<std::string>()) return wrong(key, "string values"), out;
-        out.emplace_back(k, v.get<std::string>());
-      }
-      return out;
-    }
-    if (!it->second.is<Array>()) return wrong(key, "[[name, value], ...]"), out;
-    for (const auto& p : it->second.get<Array>()) {
-      if (!p.is<Array>() || p.get<Array>().size() != 2 || !p.get<Array>()[0].is<std::string>() ||
-          !p.get<Array>()[1].is<std::string>()) {
-        return wrong(key, "[[name, value], ...]"), out;
-      }
-      out.emplace_back(p.get<Array>()[0].get<std::string>(), p.get<Array>()[1].get<std::string>());
-    }
-    return out;
-  }
-  const Value* raw(const char* key) {
-    auto it = o_.find(key);
-    return it == o_.end() ? nullptr : &it->second;
-  }
-  ConnectionRef ref() {
-    ConnectionRef r;
-    r.principal = str("principal", "default");
-    r.provider = str("provider");
-    r.account = str("account");  // absent: the only connection to that provider
-    return r;
-  }
-  void require(const char* key) {
-    if (str(key).empty() && problem_.empty()) problem_ = std::string("'") + key + "' is required";
-  }
-  const std::string& problem() const { return problem_; }
-
- private:
-  void wrong(const char* key, const char* what) {
-    if (problem_.empty()) problem_ = std::string("'") + key + "' must be " + what;
-  }
-  const Object& o_;
-  std::string problem_;
-};
-
-Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string& text) {
-  auto v = json::parse(text, "the request");
-  if (!v) return make_error(ErrorCode::invalid_request, v.error().message);
-  if (!v->is<Object>()) return make_error(ErrorCode::invalid_request, "the request must be a JSON object");
-  Args a(v->get<Object>());
-  std::string op = a.str("op");
-  std::unique_ptr<OperationBase> out;
-  if (op == "list_providers") {
-    ProviderFilter f;
-    f.key_substrings = a.strings("search");
-    f.supports_managed = a.flag("supports_managed");
-    out = engine.list_providers(std::move(f));
-  } else if (op == "get_provider") {
-    a.require("key");
-    out = engine.get_provider(a.str("key"));
-  } else if (op == "register_provider" || op == "update_provider") {
-    const Value* p = a.raw("provider");
-    if (!p || !p->is<Object>()) return make_error(ErrorCode::invalid_request, "'provider' must be a provider object");
-    out = op == "register_provider" ? engine.register_provider(json::serialize(*p)) : engine.update_provider(json::serialize(*p));
-  } else if (op == "remove_provider") {
-    a.require("key");
-    out = engine.remove_provider(a.str("key"), a.flag("force"));
-  } else if (op == "discover_provider") {
-    a.require("key");
-    a.require("issuer");
-    out = engine.discover_provider(a.str("key"), a.str("issuer"), a.flag("allow_private_network"));
-  } else if (op == "discover_resource") {
-    a.require("key");
-    a.require("resource");
-    ResourceDiscoveryRequest r;
-    r.key = a.str("key");
-    r.resource_url = a.str("resource");
-    r.redirect_uri = a.str("redirect_uri");
-    if (auto name = a.opt_str("client_name")) r.client_name = *name;
-    r.allow_private_network = a.flag("allow_private_network");
-    r.issuer_first = a.flag("issuer_first");
-    out = engine.discover_resource(std::move(r));
-  } else if (op == "set_mode") {
-    a.require("provider");
-    std::string mode = a.str("mode");
-    if (mode != "managed" && mode != "your-own") {
-      return make_error(ErrorCode::invalid_request, "'mode' must be \"managed\" or \"your-own\"");
-    }
-    out = engine.set_mode(a.str("provider"), mode == "managed" ? Mode::managed : Mode::your_own);
-  } else if (op == "upsert_app") {
-    a.require("provider");
-    AppInput in;
-    in.provider = a.str("provider");
-    in.client_id = a.str("client_id");
-    in.client_secret = a.opt_str("client_secret");
-    in.token_endpoint_auth_method = a.opt_str("token_endpoint_auth_method");
-    in.key_id = a.opt_str("key_id");
-    in.redirect_uri = a.str("redirect_uri");
-    in.scopes = a.strings("scopes");
-    in.template_values = a.map("template_values");
-    out = engine.upsert_app(std::move(in));
-  } else if (op == "get_app") {
-    a.require("provider");
-    out = engine.get_app(a.str("provider"));
-  } else if (op == "list_apps") {
-    out = engine.list_apps();
-  } else if (op == "delete_app") {
-    a.require("provider");
-    out = engine.delete_app(a.str("provider"));
-  } else if (op == "authorize") {
-    a.require("provider");
-    AuthorizeRequest r;
-    ConnectionRef ref = a.ref();
-    r.principal = ref.principal;
-    r.provider = ref.provider;
-    r.account = a.str("account");  // absent: named from the provider's identity endpoint
-    r.redirect_uri = a.str("redirect_uri");
-    r.scopes = a.strings("scopes");
-    r.extra_params = a.params("extra_params");
-    r.template_values = a.map("template_values");
-    out = engine.authorize(std::move(r));
-  } else if (op == "complete_callback") {
-    a.require("callback");
-    out = engine.complete_callback({a.str("principal", "default"), a.str("callback")});
-  } else if (op == "device_authorize") {
-    a.require("provider");
-    DeviceRequest r;
-    ConnectionRef ref = a.ref();
-    r.principal = ref.principal;
-    r.provider = ref.provider;
-    r.account = a.str("account");  // absent: named from the provider's identity endpoint
-    r.scopes = a.strings("scopes");
-    r.template_values = a.map("template_values");
-    r.timeout_ms = a.integer("timeout_ms", 0);
-    out = engine.device_authorize(std::move(r));
-  } else if (op == "device_poll") {
-    a.require("handle");
-    DevicePollRequest r;
-    r.principal = a.str("principal", "default");
-    r.handle = a.str("handle");
-    out = engine.device_poll(std::move(r));
-  } else if (op == "device_poll_once") {
-    a.require("handle");
-    DevicePollRequest r;
-    r.principal = a.str("principal", "default");
-    r.handle = a.str("handle");
-    out = engine.device_poll_once(std::move(r));
-  } else if (op == "connect_client_credentials") {
-    a.require("provider");
-    out = engine.connect_client_credentials(a.ref(), a.strings("scopes"));
-  } else if (op == "get_token") {
-    a.require("provider");
-    out = engine.get_token(a.ref(), a.flag("force_refresh"));
-  } else if (op == "sign_request") {
-    a.require("provider");
-    const Value* r = a.raw("request");
-    if (!r || !r->is<Object>()) return make_error(ErrorCode::invalid_request, "'request' must be an object");
-    Args ra(r->get<Object>());
-    HttpRequest req;
-    req.method = ra.str("method", "GET");
-    req.url = ra.str("url");
-    req.headers = ra.params("headers");
-    req.body = ra.str("body");
-    if (!ra.problem().empty()) return make_error(ErrorCode::invalid_request, "request: " + ra.problem());
-    out = engine.sign_request(a.ref(), std::move(req));
-  } else if (op == "status") {
-    a.require("provider");
-    out = engine.status(a.ref());
-  } else if (op == "list_connections") {
-    out = engine.list_connections(a.str("principal", "default"));
-  } else if (op == "reseal") {
-    out = engine.reseal();
-  } else if (op == "check_master_key") {
-    out = engine.check_master_key();
-  } else if (op == "disconnect") {
-    a.require("provider");
-    out = engine.disconnect(a.ref(), a.flag("revoke"));
-  } else {
-    return make_error(ErrorCode::invalid_request, "unknown operation '" + clean(op, 64) + "'");
-  }
-  if (!a.problem().empty()) return make_error(ErrorCode::invalid_request, a.problem());
-  return out;
-}
-
 std::string step_document(lk_op* op) {
   if (!op->early_error.empty()) return op->early_error;
   Object o;
   if (op->effect) {
     o["effect"] = to_value(*op->effect);
   } else {
-    auto done = json::parse(op->op->result_json(), "result");
-    o["done"] = done ? std::move(*done) : Value();
+    o["done"] = op->entry->result(*op->op);
   }
   return json::serialize(Value(o));
 }
-
-}  // namespace
-
-namespace {
 
 // A provider named by key (built-in, used in place) or given inline as a definition (parsed
 // into `storage`). These helpers are hot paths for JS hosts: no copy of a built-in.
@@ -316,12 +81,6 @@ Result<const Provider*> provider_arg(const Object& o, Provider* storage) {
 std::string ok_document(Value v) {
   Object o;
   o["ok"] = std::move(v);
-  return json::serialize(Value(o));
-}
-
-std::string error_only(const Error& e) {
-  Object o;
-  o["error"] = to_value(e);
   return json::serialize(Value(o));
 }
 
@@ -389,7 +148,7 @@ lk_op* lk_op_begin(lk_engine* engine, const char* request_json, int64_t now_ms) 
     op->early_error = R"({"done":{"error":{"code":"invalid_request","message":"no engine: lk_engine_new failed or was not called"}}})";
     return op;
   }
-  auto made = make_op(*engine->engine, request_json ? request_json : "");
+  auto made = make_operation(*engine->engine, request_json ? request_json : "");
   if (!made) {
     Object done;
     done["error"] = to_value(made.error());
@@ -398,7 +157,9 @@ lk_op* lk_op_begin(lk_engine* engine, const char* request_json, int64_t now_ms) 
     op->early_error = json::serialize(Value(o));
     return op;
   }
-  op->op = std::move(*made);
+  op->engine = engine->engine;
+  op->op = std::move(made->op);
+  op->entry = made->entry;
   op->effect = op->op->start(now_ms);
   return op;
 }
@@ -464,19 +225,19 @@ char* lk_pkce_challenge(const char* verifier) {
 }
 
 char* lk_build_authorization(lk_engine* engine, const char* request_json) {
-  if (!engine) return dup(error_only(make_error(ErrorCode::invalid_request, "no engine: lk_engine_new failed")));
+  if (!engine) return dup(error_document(make_error(ErrorCode::invalid_request, "no engine: lk_engine_new failed")));
   auto v = json::parse(request_json ? request_json : "", "the request");
   if (!v || !v->is<Object>()) {
-    return dup(error_only(make_error(ErrorCode::invalid_request, v ? "the request must be a JSON object" : v.error().message)));
+    return dup(error_document(make_error(ErrorCode::invalid_request, v ? "the request must be a JSON object" : v.error().message)));
   }
   Args a(v->get<Object>());
   Provider inline_provider, templated;
   auto provider = provider_arg(v->get<Object>(), &inline_provider);
-  if (!provider) return dup(error_only(provider.error()));
+  if (!provider) return dup(error_document(provider.error()));
   const Provider* resolved = *provider;
   if (!resolved->template_params.empty()) {
     auto r = resolve_provider(*resolved, a.map("template_values"));
-    if (!r) return dup(error_only(r.error()));
+    if (!r) return dup(error_document(r.error()));
     templated = std::move(*r);
     resolved = &templated;
   }
@@ -487,7 +248,7 @@ char* lk_build_authorization(lk_engine* engine, const char* request_json) {
   std::vector<std::string> scopes = a.strings("scopes");
   in.scope = join_scopes(*resolved, scopes.empty() ? resolved->default_scopes : scopes);
   in.extra_params = a.params("extra_params");
-  if (!a.problem().empty()) return dup(error_only(make_error(ErrorCode::invalid_request, a.problem())));
+  if (!a.problem().empty()) return dup(error_document(make_error(ErrorCode::invalid_request, a.problem())));
   in.state = base64url_encode(drbg.bytes(32));
   std::string verifier;
   if (resolved->pkce != PkceSupport::unsupported) {
@@ -495,7 +256,7 @@ char* lk_build_authorization(lk_engine* engine, const char* request_json) {
     in.code_challenge = pkce_challenge_s256(verifier);
   }
   auto url = build_authorization_url(*resolved, in);
-  if (!url) return dup(error_only(url.error()));
+  if (!url) return dup(error_document(url.error()));
   Object ok;
   ok["authorization_url"] = Value(*url);
   ok["state"] = Value(in.state);
@@ -507,13 +268,13 @@ char* lk_build_authorization(lk_engine* engine, const char* request_json) {
 char* lk_parse_token_response(const char* request_json) {
   auto v = json::parse(request_json ? request_json : "", "the request");
   if (!v || !v->is<Object>()) {
-    return dup(error_only(make_error(ErrorCode::invalid_request, v ? "the request must be a JSON object" : v.error().message)));
+    return dup(error_document(make_error(ErrorCode::invalid_request, v ? "the request must be a JSON object" : v.error().message)));
   }
   const Object& o = v->get<Object>();
   Args a(o);
   Provider inline_provider;
   auto provider = provider_arg(o, &inline_provider);
-  if (!provider) return dup(error_only(provider.error()));
+  if (!provider) return dup(error_document(provider.error()));
   TokenHttpResponse r;
   std::int64_t status = 200, now = 0;
   json::get_int(o, "status", &status);
@@ -521,9 +282,9 @@ char* lk_parse_token_response(const char* request_json) {
   r.status = static_cast<int>(status);
   r.content_type = a.str("content_type");
   r.body = a.str("body");
-  if (!a.problem().empty()) return dup(error_only(make_error(ErrorCode::invalid_request, a.problem())));
+  if (!a.problem().empty()) return dup(error_document(make_error(ErrorCode::invalid_request, a.problem())));
   auto t = parse_token_response(r, (*provider)->token_response, now, a.str("requested_scope"));
-  if (!t) return dup(error_only(t.error()));
+  if (!t) return dup(error_document(t.error()));
   Object ok;
   ok["access_token"] = Value(t->access_token);
   ok["refresh_token"] = t->refresh_token.empty() ? Value() : Value(t->refresh_token);

@@ -3,35 +3,12 @@
 #include "crypto.hpp"
 #include "text.hpp"
 
-namespace latchkey {
+namespace latchkey::detail {
 
-using detail::json::Array;
-using detail::json::Object;
-using detail::json::Value;
+using json::Array;
+using json::Object;
+using json::Value;
 
-template <class T>
-std::string Operation<T>::result_json() const {
-  return detail::result_document(result());
-}
-
-template class Operation<std::vector<ProviderInfo>>;
-template class Operation<ProviderInfo>;
-template class Operation<AppInfo>;
-template class Operation<std::vector<AppInfo>>;
-template class Operation<AuthorizationStart>;
-template class Operation<DeviceAuthorization>;
-template class Operation<DevicePollStatus>;
-template class Operation<ConnectionInfo>;
-template class Operation<std::vector<ConnectionInfo>>;
-template class Operation<AccessToken>;
-template class Operation<HttpRequest>;
-template class Operation<RequestSigner>;
-template class Operation<DisconnectResult>;
-template class Operation<RemoveResult>;
-template class Operation<ResealResult>;
-template class Operation<Ok>;
-
-namespace detail {
 namespace {
 
 Value string_array(const std::vector<std::string>& v) {
@@ -190,9 +167,9 @@ Value to_value(const HttpRequest& r) {
   return Value(o);
 }
 
-// Only because every Operation<T> has a result_json(): no C API operation returns a signer, which
-// exists for hosts that keep it in memory (latchkeyd's proxy). Its token is not written out: a
-// JSON form ends up in logs and across the C ABI, where sign_request is the way to use a token.
+// No C API operation returns a signer, which exists for hosts that keep it in memory (latchkeyd's
+// proxy); this form is for diagnostics. Its token is not written out: a JSON form ends up in logs
+// and across the C ABI, where sign_request is the way to use a token.
 Value to_value(const RequestSigner& s) {
   Object o;
   o["account"] = Value(s.account);
@@ -331,5 +308,4 @@ Result<EffectResult> effect_result_from_json(const std::string& text) {
   return r;
 }
 
-}  // namespace detail
-}  // namespace latchkey
+}  // namespace latchkey::detail

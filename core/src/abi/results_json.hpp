@@ -35,11 +35,17 @@ json::Value to_value(const std::vector<T>& items) {
 
 /// {"ok": value} / {"error": {...}}
 template <class T>
-std::string result_document(const Result<T>& r) {
+json::Value result_value(const Result<T>& r) {
   json::Object o;
   if (r) o["ok"] = to_value(r.value());
   else o["error"] = to_value(r.error());
-  return json::serialize(json::Value(o));
+  return json::Value(o);
+}
+
+/// result_value as JSON text.
+template <class T>
+std::string result_document(const Result<T>& r) {
+  return json::serialize(result_value(r));
 }
 
 /// Parses an EffectResult from its JSON form (docs/effects.md).

@@ -1,28 +1,10 @@
-// The core's only door to picojson. picojson must be built without exceptions on every target:
-// its asserts abort (we check is<T>() before every get<T>()), and numbers that would overflow a
-// double are rejected while parsing instead of reaching its throwing value(double) constructor.
+// The core's only door to picojson, built the same on every target and with exceptions off: its
+// asserts abort (we check is<T>() before every get<T>()), and numbers that would overflow a
+// double are rejected while parsing, so they never reach value(double) (whose one unconditional
+// throw the build rewrites into an abort: cmake/dependencies.cmake).
 #pragma once
 
-// Every standard header picojson.h includes comes first, so that the `throw` macro below can
-// only ever touch picojson's own code (a standard header seeing it would break).
-#include <algorithm>
-#include <cerrno>
-#include <cinttypes>
-#include <cmath>
-#include <cstddef>
-#include <cstdint>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <iostream>
-#include <iterator>
-#include <limits>
-#include <map>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
 
 #define PICOJSON_USE_INT64
 #define PICOJSON_USE_LOCALE 0
@@ -30,15 +12,7 @@
   do {                     \
     if (!(e)) std::abort(); \
   } while (0)
-// picojson's value(double) has a bare `throw` that g++ rejects under -fno-exceptions; the parse
-// context below never lets a non-finite number reach it, so that throw is dead code.
-#if !defined(__cpp_exceptions)
-#define throw std::abort(),
 #include <picojson.h>
-#undef throw
-#else
-#include <picojson.h>
-#endif
 
 #include "latchkey/result.hpp"
 

@@ -379,7 +379,8 @@ class GetToken : public Operation<AccessToken> {
           seal_tokens(eng, k, t, r);
           r.updated_at_ms = now;
         },
-        [this](bool stored) {
+        // Stored or not (the connection vanished or kept changing), the token is valid: hand it over.
+        [this](bool) {
           AccessToken out;
           out.access_token = tokens_.access_token;
           out.token_type = tokens_.token_type;
@@ -388,10 +389,6 @@ class GetToken : public Operation<AccessToken> {
                                               provider_->expiry_buffer_seconds);
           out.refreshed = true;
           out.extras = tokens_.extras;
-          if (!stored) {
-            // The connection vanished or kept changing; the token is valid, so hand it over.
-            return succeed(std::move(out));
-          }
           succeed(std::move(out));
         });
   }

@@ -85,34 +85,45 @@ struct Expired {
   std::int64_t index_version = 0;
 };
 
+// A sweep in progress: the removals to make and how far it got. Each pending removal's
+// continuation holds the sweep, and the sweep holds nothing that refers back to it (only the
+// caller's `then`), so it goes with the last removal's answer, or with an operation dropped
+// mid-sweep, and nothing can leak or dangle.
+struct Sweep {
+  OperationBase* op = nullptr;
+  std::vector<Expired> expired;
+  std::size_t next = 0;
+  Then<Ok> then;
+};
+
+void sweep_next(const std::shared_ptr<Sweep>& s) {
+  if (s->next == s->expired.size()) return s->then(Ok{});
+  const Expired& x = s->expired[s->next++];
+  auto drop_index = [s, index_key = x.index_key, index_version = x.index_version](Result<bool> removed) {
+    // The entry stays while its record might: the next sweep tries again.
+    if (!removed) return sweep_next(s);
+    Steps::remove(*s->op, index_key, index_version, [s](Result<bool>) { sweep_next(s); });
+  };
+  // Unconditionally: an expired sign-in is of no use at any version (a callback or poll arriving
+  // now is refused as expired either way), and its expiry never changes.
+  if (x.record_key.empty()) return drop_index(true);
+  Steps::remove(*s->op, x.record_key, 0, std::move(drop_index));
+}
+
 }  // namespace
 
 void Steps::sweep_expired(OperationBase& op, std::string record_prefix, std::int64_t now_ms, Then<Ok> then) {
   auto listed = [&op, now_ms, then](Result<std::vector<StoreRecord>> r) {
     if (!r) return then(r.error());
-    auto expired = std::make_shared<std::vector<Expired>>();
+    auto s = std::make_shared<Sweep>();
+    s->op = &op;
+    s->then = then;
     for (const auto& entry : *r) {
       auto parsed = expiry_entry_from_key(entry.key);
       if (parsed && parsed->expires_at_ms >= now_ms) break;  // index order is expiry order: the rest are live too
-      expired->push_back({parsed ? parsed->record_key : "", entry.key, entry.version});
+      s->expired.push_back({parsed ? parsed->record_key : "", entry.key, entry.version});
     }
-    // Each removal's continuation owns the next step; the step itself only refers to it, so
-    // nothing is left holding itself when the sweep ends.
-    auto next = std::make_shared<std::function<void(std::size_t)>>();
-    *next = [&op, expired, self = std::weak_ptr(next), then](std::size_t i) {
-      if (i == expired->size()) return then(Ok{});
-      const Expired& x = (*expired)[i];
-      auto drop_index = [&op, &x, step = self.lock(), i](Result<bool> removed) {
-        // The entry stays while its record might: the next sweep tries again.
-        if (!removed) return (*step)(i + 1);
-        remove(op, x.index_key, x.index_version, [step, i](Result<bool>) { (*step)(i + 1); });
-      };
-      // Unconditionally: an expired sign-in is of no use at any version (a callback or poll
-      // arriving now is refused as expired either way), and its expiry never changes.
-      if (x.record_key.empty()) return drop_index(true);
-      remove(op, x.record_key, 0, drop_index);
-    };
-    (*next)(0);
+    sweep_next(s);
   };
   list(op, expiry_index_prefix(record_prefix), std::move(listed), kExpirySweepBatch);
 }

@@ -5,6 +5,7 @@
 
 #include "json.hpp"
 #include "latchkey/latchkey.h"
+#include "operations.hpp"
 #include "support/fake_host.hpp"
 #include "support/json_store.hpp"
 
@@ -160,6 +161,72 @@ TEST_F(CApi, DeviceGrantInTwoOperations) {
   EXPECT_EQ(again.get<Object>().at("error").get<Object>().at("code").get<std::string>(), "invalid_state");
   EXPECT_EQ(run(R"({"op":"device_poll"})").get<Object>().at("error").get<Object>().at("code").get<std::string>(),
             "invalid_request");
+}
+
+// Each bad request is refused with the message the ABI has always given (hosts show them).
+TEST_F(CApi, BadRequestsNameTheirProblem) {
+  auto message = [&](const std::string& request) {
+    Value done = run(request);
+    const Object& e = done.get<Object>().at("error").get<Object>();
+    EXPECT_EQ(e.at("code").get<std::string>(), "invalid_request") << request;
+    return e.at("message").get<std::string>();
+  };
+  EXPECT_EQ(message("[1]"), "the request must be a JSON object");
+  EXPECT_EQ(message(R"({"op": "no_such_op"})"), "unknown operation 'no_such_op'");
+  EXPECT_EQ(message(R"({"op": 7})"), "unknown operation ''");
+  EXPECT_EQ(message(R"({"op": "get_provider"})"), "'key' is required");
+  EXPECT_EQ(message(R"({"op": "discover_provider", "key": "k"})"), "'issuer' is required");
+  EXPECT_EQ(message(R"({"op": "register_provider", "provider": "github"})"), "'provider' must be a provider object");
+  // The mode is checked as it is read, before the missing provider is reported.
+  EXPECT_EQ(message(R"({"op": "set_mode", "mode": "theirs"})"), R"('mode' must be "managed" or "your-own")");
+  EXPECT_EQ(message(R"({"op": "set_mode", "mode": "managed"})"), "'provider' is required");
+  EXPECT_EQ(message(R"({"op": "sign_request", "provider": "github"})"), "'request' must be an object");
+  EXPECT_EQ(message(R"({"op": "sign_request", "provider": "github", "request": {"headers": 5}})"),
+            "request: 'headers' must be [[name, value], ...]");
+  EXPECT_EQ(message(R"({"op": "get_token", "provider": "github", "force_refresh": "yes"})"),
+            "'force_refresh' must be true or false");
+  EXPECT_EQ(message(R"({"op": "list_connections", "principal": 7})"), "'principal' must be a string");
+  EXPECT_EQ(message(R"({"op": "device_authorize", "provider": "github", "timeout_ms": 1.5})"),
+            "'timeout_ms' must be a whole number");
+  EXPECT_EQ(message(R"({"op": "upsert_app", "provider": "github", "template_values": {"shop": 1}})"),
+            "'template_values' must be an object of strings");
+  EXPECT_TRUE(store.records.empty());
+}
+
+TEST(OperationTable, EveryNameIsFoundAndUnique) {
+  const auto& table = latchkey::detail::operation_table();
+  EXPECT_EQ(table.size(), 25u);
+  for (const auto& entry : table) {
+    EXPECT_EQ(latchkey::detail::find_operation(entry.name), &entry) << entry.name;
+  }
+  EXPECT_EQ(latchkey::detail::find_operation("no_such_op"), nullptr);
+  EXPECT_EQ(latchkey::detail::find_operation(""), nullptr);
+}
+
+// The engine goes when its last operation does: an operation begun before lk_engine_free still
+// runs to the end (its sealer and generator are used after the first effect) and frees cleanly.
+// Under the debug preset's ASan a freed engine would be a heap-use-after-free here.
+TEST_F(CApi, AnOperationOutlivesItsFreedEngine) {
+  ASSERT_TRUE(run(R"({"op":"upsert_app","provider":"github","client_id":"gh-id","client_secret":"gh-secret",
+                      "redirect_uri":"http://127.0.0.1:9999/cb"})").get<Object>().count("ok"));
+  lk_op* op = lk_op_begin(engine, R"({"op":"authorize","provider":"github","principal":"alice"})", now);
+  lk_op* idle = lk_op_begin(engine, R"({"op":"list_apps"})", now);  // freed without being driven
+  Value step = parse(Owned(lk_op_step(op)).s);
+  ASSERT_TRUE(step.get<Object>().count("effect")) << step.serialize();
+  lk_engine_free(engine);
+  engine = nullptr;  // TearDown frees nothing more
+  int guard = 0;
+  while (step.get<Object>().count("effect") && ++guard < 100) {
+    std::string result = perform(step.get<Object>().at("effect").get<Object>());
+    step = parse(Owned(lk_op_resume(op, result.c_str(), now)).s);
+  }
+  const Object& done = step.get<Object>().at("done").get<Object>();
+  ASSERT_TRUE(done.count("ok")) << step.serialize();
+  std::string url = done.at("ok").get<Object>().at("authorization_url").get<std::string>();
+  EXPECT_EQ(url.rfind("https://github.com/login/oauth/authorize?", 0), 0u) << url;
+  EXPECT_EQ(latchkey::testing::query_fields(url)["state"], done.at("ok").get<Object>().at("state").get<std::string>());
+  lk_op_free(op);
+  lk_op_free(idle);
 }
 
 TEST_F(CApi, BadEffectResultEndsTheOperationWithAnError) {

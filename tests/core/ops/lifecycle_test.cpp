@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "records.hpp"
+#include "results_json.hpp"
 #include "support/fixtures.hpp"
 
 namespace latchkey {
@@ -665,7 +666,7 @@ TEST_F(Lifecycle, RequestSignerJsonHoldsNoToken) {
   connect();
   auto op = engine->request_signer(ref);
   ASSERT_TRUE(host.run(*op).ok());
-  const std::string json = op->result_json();
+  const std::string json = detail::result_document(op->result());
   EXPECT_EQ(json.find("A1"), std::string::npos) << json;
   EXPECT_EQ(json.find("\"access_token\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"has_access_token\":true"), std::string::npos) << json;
