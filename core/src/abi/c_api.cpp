@@ -249,7 +249,7 @@ Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string
   } else if (op == "get_token") {
     a.require("provider");
     out = engine.get_token(a.ref(), a.flag("force_refresh"));
-  } else if (op == "sign_request") {
+  } else if (op == "sign_request" || op == "send_authorized") {
     a.require("provider");
     const Value* r = a.raw("request");
     if (!r || !r->is<Object>()) return make_error(ErrorCode::invalid_request, "'request' must be an object");
@@ -260,7 +260,10 @@ Result<std::unique_ptr<OperationBase>> make_op(Engine& engine, const std::string
     req.headers = ra.params("headers");
     req.body = ra.str("body");
     if (!ra.problem().empty()) return make_error(ErrorCode::invalid_request, "request: " + ra.problem());
-    out = engine.sign_request(a.ref(), std::move(req));
+    SendOptions options;
+    options.stream = a.flag("stream");
+    if (op == "sign_request") out = engine.sign_request(a.ref(), std::move(req));
+    else out = engine.send_authorized(a.ref(), std::move(req), std::move(options));
   } else if (op == "status") {
     a.require("provider");
     out = engine.status(a.ref());
