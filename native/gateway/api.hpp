@@ -49,8 +49,8 @@ struct ApiRequest {
   /// `body` is empty), and where a streamed answer goes.
   native::BodySource* body_stream = nullptr;
   native::ResponseSink* response_stream = nullptr;
-  /// Proxy only: the upstream already answered 401 to the connection's current token.
-  bool refresh_first = false;
+  /// Proxy only: the upstream already answered 401 to this token (the event loop's cached one).
+  std::string refused_access_token;
 };
 
 struct ApiResponse {

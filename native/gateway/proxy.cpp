@@ -90,7 +90,7 @@ ApiResponse proxy(native::Host& host, Metrics& metrics, const ApiRequest& req, c
 
   UpstreamHead filter(*req.response_stream);
   bool refreshed = false;
-  auto sent = host.authorized_stream(ref, out, streamed_body, filter, &refreshed, req.refresh_first);
+  auto sent = host.authorized_stream(ref, out, streamed_body, filter, &refreshed, req.refused_access_token);
   if (refreshed) metrics.count_refresh();
   if (!sent) {
     if (!filter.started()) return from_error(sent.error());

@@ -35,8 +35,9 @@ Result<ProxyPlan> plan_proxy(const ApiRequest& req, const std::string& principal
 /// hop-by-hop headers and X-Latchkey-* never go upstream; paths proxy_segment_refusal refuses
 /// (proxy_path.hpp) are 400. An upstream 401 refreshes once and retries when the body can be
 /// sent again (it was small enough to be held: see kReplayableBody above). With
-/// req.refresh_first the token is refreshed before the first attempt (the event loop saw the
-/// upstream's 401 already), and the answer after that goes back as it is.
+/// req.refused_access_token (the event loop saw the upstream's 401 to that token already) the
+/// token is replaced before the only attempt, unless a peer already replaced it, and the answer
+/// goes back as it is.
 ApiResponse proxy(native::Host& host, Metrics& metrics, const ApiRequest& req, const Target& t,
                   const std::string& principal);
 

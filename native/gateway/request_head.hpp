@@ -12,7 +12,7 @@
 namespace latchkey::gateway {
 
 /// The method, target, Authorization, Host and Accept values and every header of `head`, copied.
-/// The body, the listen address, the streams and refresh_first are the caller's to fill in.
+/// The body, the listen address, the streams and refused_access_token are the caller's to fill in.
 ApiRequest api_request(const boost::beast::http::request_header<>& head);
 
 /// Why a request head's framing cannot be trusted, answered with `status` and the connection closed.

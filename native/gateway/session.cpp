@@ -397,11 +397,12 @@ void Session::take_upstream_head() {
   ex.head_sent = true;
 }
 
-// The cached token was refused: the worker refreshes it and sends the request once more.
+// The cached token was refused: the worker's send_authorized replaces it (unless a peer already
+// did: single-flight) and sends the request once more.
 void Session::retry_after_401() {
   ex_->up.reset();  // its 401's body is unread: the connection is not reused
   loop_.state().signers->forget(ex_->asked);
-  hand_off({}, true);
+  hand_off({}, ex_->signer->access_token);
 }
 
 void Session::answer_or_cut(const std::string& message) {
@@ -454,12 +455,12 @@ void Session::finish_proxy(int status, bool cut) {
 
 // --- Worker threads ---------------------------------------------------------------------------
 
-void Session::hand_off(error_code ec, bool refresh_first) {
+void Session::hand_off(error_code ec, std::string refused_access_token) {
   auto work = std::make_unique<HandOff>();
   work->ec = ec;
   work->head = std::move(head_);
   work->started = started_;
-  work->refresh_first = refresh_first;
+  work->refused_access_token = std::move(refused_access_token);
   work->client = client_;
   if (ex_) {  // the body has been read (or there is none)
     work->body = std::move(ex_->request.body);

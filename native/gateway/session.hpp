@@ -60,8 +60,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void write_client(bool last);
   void finish_proxy(int status, bool cut);
   /// Gives the connection to a worker thread (worker.hpp) with the request and, if read, its
-  /// body. `refresh_first`: the upstream refused the cached token (a 401).
-  void hand_off(boost::system::error_code ec, bool refresh_first = false);
+  /// body. `refused_access_token`: the upstream answered 401 to the cached signer's token.
+  void hand_off(boost::system::error_code ec, std::string refused_access_token = {});
   void resume(int fd, boost::beast::flat_buffer buffer);
   void close();
   void wait_until(Wait what, std::int64_t deadline_ms);

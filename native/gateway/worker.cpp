@@ -181,7 +181,7 @@ bool Connection::serve() {
     ApiRequest api = api_request(req);
     api.listen = state_.listen;
     api.client = work_.client;
-    api.refresh_first = work_.refresh_first;
+    api.refused_access_token = std::move(work_.refused_access_token);
     close = !req.keep_alive() || state_.stopping;
 
     if (streams_body(api.target)) {

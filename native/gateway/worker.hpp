@@ -26,7 +26,7 @@ struct HandOff {
   std::unique_ptr<boost::beast::http::request_parser<boost::beast::http::empty_body>> head;
   boost::beast::error_code ec;       ///< Set: the head could not be read, and is refused.
   std::optional<std::string> body;   ///< The body, when the loop has read it already.
-  bool refresh_first = false;        ///< The upstream answered 401 to the cached token.
+  std::string refused_access_token;  ///< The upstream answered 401 to this (the cached signer's) token.
   std::string client;                ///< The peer as the key throttle counts it (throttle_client).
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };

@@ -55,36 +55,44 @@ std::int64_t Host::now_ms() {
 
 EffectResult Host::http(const HttpRequest& request) { return http_->perform(request); }
 
-Result<EffectResult> Host::send_signed(
-    const ConnectionRef& ref, const HttpRequest& request,
-    const std::function<EffectResult(const HttpRequest&, bool last, bool* retry)>& send, bool* refreshed,
-    bool refresh_first) {
-  if (refreshed) *refreshed = false;
+namespace {
+
+EffectResult as_effect_result(AuthorizedResponse&& sent, bool* refreshed) {
+  if (refreshed) *refreshed = sent.refreshed;
   EffectResult r;
-  for (int attempt = refresh_first ? 1 : 0; attempt < 2; ++attempt) {
-    if (attempt == 1) {
-      auto token = run(engine_->get_token(ref, true));
-      if (!token) return token.error();
-      if (refreshed) *refreshed = token->refreshed;
-    }
-    auto signed_request = run(engine_->sign_request(ref, request));
-    if (!signed_request) return signed_request.error();
-    bool retry = false;
-    r = send(*signed_request, attempt == 1, &retry);
-    if (!retry) break;
-  }
+  r.response = std::move(sent.response);
+  r.transport_error = std::move(sent.transport_error);
   return r;
 }
 
+// What the core's hold_401 asks of a streaming host: a 401 does not reach the client (the core
+// sends the request again), everything else does.
+class Hold401 : public ResponseSink {
+ public:
+  Hold401(ResponseSink& sink, bool hold) : sink_(sink), hold_(hold) {}
+  Take head(const HttpResponse& head) override {
+    if (head.status == 401 && hold_) {
+      held_ = true;
+      return Take::discard;
+    }
+    return sink_.head(head);
+  }
+  bool data(const char* bytes, std::size_t n) override { return sink_.data(bytes, n); }
+  bool flush() override { return held_ || sink_.flush(); }
+
+ private:
+  ResponseSink& sink_;
+  bool hold_;
+  bool held_ = false;
+};
+
+}  // namespace
+
 Result<EffectResult> Host::authorized_request(const ConnectionRef& ref, const HttpRequest& request, bool* refreshed) {
-  return send_signed(
-      ref, request,
-      [&](const HttpRequest& signed_request, bool, bool* retry) {
-        EffectResult r = http_->perform(signed_request);
-        *retry = r.transport_error.empty() && r.response.status == 401;
-        return r;
-      },
-      refreshed);
+  if (refreshed) *refreshed = false;
+  auto sent = run(engine_->send_authorized(ref, request));
+  if (!sent) return sent.error();
+  return as_effect_result(std::move(*sent), refreshed);
 }
 
 Result<EffectResult> Host::ping(const ConnectionRef& ref) {
@@ -99,49 +107,26 @@ Result<EffectResult> Host::ping(const ConnectionRef& ref) {
   return authorized_request(ref, req);
 }
 
-namespace {
-
-// Holds back a 401 the first time so it can be retried after a refresh.
-class RetryGate : public ResponseSink {
- public:
-  RetryGate(ResponseSink& sink, bool hold_401) : sink_(sink), hold_401_(hold_401) {}
-  Take head(const HttpResponse& head) override {
-    if (head.status == 401 && hold_401_) {
-      held_ = true;
-      return Take::discard;
-    }
-    return sink_.head(head);
-  }
-  bool data(const char* bytes, std::size_t n) override { return sink_.data(bytes, n); }
-  bool flush() override { return held_ || sink_.flush(); }
-  bool held() const { return held_; }
-
- private:
-  ResponseSink& sink_;
-  bool hold_401_;
-  bool held_ = false;
-};
-
-}  // namespace
-
 Result<EffectResult> Host::authorized_stream(const ConnectionRef& ref, const HttpRequest& request, BodySource* body,
-                                             ResponseSink& sink, bool* refreshed, bool refresh_first) {
-  bool passed_401 = false;
-  auto r = send_signed(
-      ref, request,
-      [&](const HttpRequest& signed_request, bool last, bool* retry) {
-        RetryGate gate(sink, !last && body == nullptr);
-        EffectResult sent = http_->stream(signed_request, body, gate);
-        *retry = gate.held() && sent.transport_error.empty();
-        passed_401 = !gate.held() && sent.transport_error.empty() && sent.response.status == 401 && !last;
-        return sent;
-      },
-      refreshed, refresh_first);
-  if (r && passed_401) {
-    auto token = run(engine_->get_token(ref, true));
-    if (token && refreshed) *refreshed = token->refreshed;
+                                             ResponseSink& sink, bool* refreshed, std::string refused_access_token) {
+  if (refreshed) *refreshed = false;
+  SendOptions options;
+  options.stream = true;
+  options.resend = body == nullptr;
+  options.refused_access_token = std::move(refused_access_token);
+  auto op = engine_->send_authorized(ref, request, std::move(options));
+  const Effect* e = op->start(now_ms());
+  while (e) {
+    if (e->kind == EffectKind::http && e->stream) {
+      Hold401 gate(sink, e->hold_401);
+      e = op->resume(http_->stream(e->http, body, gate), now_ms());
+    } else {
+      e = op->resume(perform(*e), now_ms());
+    }
   }
-  return r;
+  auto sent = op->result();
+  if (!sent) return sent.error();
+  return as_effect_result(std::move(*sent), refreshed);
 }
 
 namespace {

@@ -2,7 +2,6 @@
 // system clock and the OS random source — the driver loop the CLI runs every operation through.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -35,10 +34,11 @@ class Host {
     return op->result();
   }
 
-  /// Sends `request` as the connection `ref`: the core injects the token per the provider's rules
-  /// (and refuses other hosts); a 401 for a token believed valid refreshes once and retries.
-  /// Errors are the core's (no connection, host not allowed, refresh failed); a failure to reach
-  /// the server comes back as the result's transport_error. `refreshed` says whether it refreshed.
+  /// Sends `request` as the connection `ref` by running the core's send_authorized (the token
+  /// injected per the provider's rules, other hosts refused; a 401 refreshes once, single-flight,
+  /// and retries). Errors are the core's (no connection, host not allowed, refresh failed); a
+  /// failure to reach the server comes back as the result's transport_error. `refreshed` says
+  /// whether a 401 made it refresh.
   Result<EffectResult> authorized_request(const ConnectionRef& ref, const HttpRequest& request,
                                           bool* refreshed = nullptr);
 
@@ -46,14 +46,16 @@ class Host {
   /// does. invalid_request when the provider declares none.
   Result<EffectResult> ping(const ConnectionRef& ref);
 
-  /// authorized_request with streamed bodies (HttpsClient::stream): the response goes to `sink`.
-  /// A 401 is retried after the refresh only when `body` is null (request.body is then sent
-  /// again); a streamed body cannot be sent twice, so that 401 reaches the sink, but the token is
-  /// still refreshed for the caller's own retry.
-  /// With `refresh_first`, the token is refreshed before the only attempt (the caller already
-  /// saw the current token get a 401).
+  /// authorized_request with streamed bodies (HttpsClient::stream), send_authorized's head-only
+  /// form: the response goes to `sink`, except a first attempt's 401 the core holds back to
+  /// retry. A 401 is retried only when `body` is null (request.body is then sent again); a
+  /// streamed body cannot be sent twice, so that 401 reaches the sink, but the token is still
+  /// refreshed for the caller's own retry. With `refused_access_token`, the caller already saw
+  /// that token get a 401: the request is sent once, after the refresh (or with the token a peer
+  /// refreshed meanwhile).
   Result<EffectResult> authorized_stream(const ConnectionRef& ref, const HttpRequest& request, BodySource* body,
-                                         ResponseSink& sink, bool* refreshed = nullptr, bool refresh_first = false);
+                                         ResponseSink& sink, bool* refreshed = nullptr,
+                                         std::string refused_access_token = {});
 
   /// The store, for records a host keeps beside the engine's (the gateway's API keys and sign-in
   /// return addresses). Failures are storage errors carrying the store's message.
@@ -71,11 +73,6 @@ class Host {
 
  private:
   Host() = default;
-  /// Signs and sends through `send` (which says whether a 401 it saw may be retried), then once
-  /// more after a forced refresh if it may.
-  Result<EffectResult> send_signed(const ConnectionRef& ref, const HttpRequest& request,
-                                   const std::function<EffectResult(const HttpRequest&, bool last, bool* retry)>& send,
-                                   bool* refreshed, bool refresh_first = false);
   std::string store_path_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<HttpsClient> http_;

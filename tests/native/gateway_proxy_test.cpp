@@ -162,7 +162,7 @@ TEST(RequestHead, TheApiRequestABeastHeadBecomes) {
                                      {"Accept", "application/json"}, {"X-Latchkey-Account", "work"}}));
   EXPECT_EQ(api.body, "");
   EXPECT_EQ(api.listen, "");
-  EXPECT_FALSE(api.refresh_first);
+  EXPECT_TRUE(api.refused_access_token.empty());
 }
 
 TEST(RequestHead, OnlyTheProxyStreamsItsBody) {

@@ -242,23 +242,31 @@ class Broker {
         }
       }
     }
-    for (let attempt = 0; attempt < 2; attempt++) {
-      // OAuth 2.0: a forced refresh; OAuth 1.0a: nothing to refresh, the retry is signed afresh.
-      if (attempt === 1) await this.getToken(ref, { forceRefresh: true });
-      const signed = await this.#run({ op: 'sign_request', principal: this.#principal, ...ref, request });
-      let response;
+    // The core's send_authorized decides (sign, send, on a 401 refresh once and send again);
+    // its requests are sent here with the caller's bytes and signal, and their bodies left
+    // unread: the last one is the caller's, a 401 the core retries is dropped.
+    let response = null;
+    const drop = () => response?.body?.cancel().catch(() => {});
+    const send = async (req) => {
+      await drop();
+      response = null;
       try {
-        response = await this.#fetch(signed.url, {
-          method, headers: signed.headers, body: buffered.bytes, redirect: 'manual', signal: init.signal,
-        });
+        response = await this.#fetch(req.url, { method, headers: req.headers, body: buffered.bytes, redirect: 'manual', signal: init.signal });
       } catch (e) {
         if (e?.name === 'AbortError') throw e; // the caller's own signal
-        throw new LatchkeyError({ code: 'transport', message: `could not reach ${new URL(signed.url).host} (${e?.cause?.message || e?.message || e})` });
+        return { transport_error: `could not reach ${new URL(req.url).host} (${e?.cause?.message || e?.message || e})` };
       }
-      if (response.status !== 401 || attempt === 1) return response;
-      await response.body?.cancel().catch(() => {});
+      return { status: response.status, headers: [...response.headers.entries()] };
+    };
+    let sent;
+    try {
+      sent = await this.#run({ op: 'send_authorized', principal: this.#principal, ...ref, request, stream: true }, { stream: send });
+    } catch (e) {
+      await drop();
+      throw e;
     }
-    throw new LatchkeyError({ code: 'internal', message: 'unreachable' });
+    if (sent.transport_error) throw new LatchkeyError({ code: 'transport', message: sent.transport_error });
+    return response;
   }
 
   async status(connectionId) {
@@ -287,8 +295,9 @@ class Broker {
   }
 
   /// Drives one core operation to its end. `signal` (optional) abandons it between effects: the
-  /// core keeps nothing in memory that matters, its state is in the store.
-  async #run(request, { signal } = {}) {
+  /// core keeps nothing in memory that matters, its state is in the store. `stream` performs the
+  /// http effects marked stream (send_authorized's), answering with the status and headers.
+  async #run(request, { signal, stream } = {}) {
     if (!this.#engine) throw new LatchkeyError({ code: 'invalid_request', message: 'this broker was closed' });
     const raw = this.#raw;
     const op = raw.opBegin(this.#engine, JSON.stringify(request), this.#now());
@@ -296,7 +305,7 @@ class Broker {
       let step = JSON.parse(raw.opStep(op));
       while (step.effect) {
         signal?.throwIfAborted();
-        const result = await this.#perform(step.effect, signal);
+        const result = step.effect.stream ? await stream(step.effect.http) : await this.#perform(step.effect, signal);
         step = JSON.parse(raw.opResume(op, JSON.stringify(result), this.#now()));
       }
       if (step.done.error) throw new LatchkeyError(step.done.error);

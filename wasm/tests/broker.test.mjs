@@ -186,6 +186,45 @@ for (const layer of LAYERS) {
       b.close();
     });
 
+    test('two brokers whose requests are refused with the same token make one refresh', async () => {
+      // b's request leaves with the token the AS has forgotten; its 401 reaches b only after a,
+      // refused the same token, has refreshed and retried. b then finds a's new token in the
+      // store and retries with it: the core replaces only the refused token, once.
+      const storage = layer.index.memoryStorage();
+      let bRefused; let aDone;
+      const bWasRefused = new Promise((r) => { bRefused = r; });
+      const aSucceeded = new Promise((r) => { aDone = r; });
+      const isMe = (url) => String(url) === `${main.api.url}/me`; // the API's, not the AS's userinfo
+      const fetchA = async (url, init) => {
+        const res = await fetch(url, init);
+        if (isMe(url) && res.status === 200) aDone();
+        return res;
+      };
+      const fetchB = async (url, init) => {
+        const res = await fetch(url, init);
+        if (isMe(url) && res.status === 401) {
+          bRefused();
+          await aSucceeded;
+        }
+        return res;
+      };
+      const a = await layer.createBroker({ storage, masterKey: key32(2), fetch: fetchA });
+      const b = await layer.createBroker({ storage, masterKey: key32(2), fetch: fetchB });
+      await setUpProvider(a, main);
+      const conn = await connect(a);
+      const token = await a.getAccessToken(conn.id);
+      assert.equal(await main.as.revoke(token), true);
+      main.as.resetStats();
+      const fromB = b.fetch(conn.id, '/me');
+      await bWasRefused;
+      const ra = await a.fetch(conn.id, '/me');
+      const rb = await fromB;
+      assert.deepEqual([ra.status, rb.status], [200, 200]);
+      assert.equal(main.as.stats.token.refresh_token, 1);
+      a.close();
+      b.close();
+    });
+
     describe('bad input', () => {
       test('a damaged or truncated stored connection is reported and left as it is', async () => {
         const storage = layer.index.memoryStorage();

@@ -55,6 +55,12 @@ struct Effect {
   std::string prefix;
   std::size_t limit = 0;  ///< store_list: at most this many records (0: all).
   std::int64_t sleep_ms = 0;
+  // http, from send_authorized's streaming form (SendOptions::stream) only: the host may pass the
+  // response body straight on to its own client instead of answering with it; the operation reads
+  // only the status and headers. With hold_401 a 401 is not passed on (the operation sends the
+  // request again after a refresh): the host drops its body and answers with its status.
+  bool stream = false;
+  bool hold_401 = false;
 };
 
 /// The host's answer to an Effect. Only the members for that effect's kind are read.

@@ -179,6 +179,28 @@ struct RequestSigner {
 /// provider's injection rules, replacing any header of that name. invalid_request otherwise.
 Result<HttpRequest> sign_with(const RequestSigner& signer, HttpRequest request);
 
+/// How send_authorized sends.
+struct SendOptions {
+  /// The host streams the response body to its own client (a proxy): every http effect carries
+  /// Effect::stream, and the result has the status and headers only. A first attempt's 401 is
+  /// held back (Effect::hold_401) so that the retry's answer is the one the client sees.
+  bool stream = false;
+  /// The request can be sent twice. False (a streamed request body, read once): a 401 still
+  /// refreshes the token, for the caller's own retry, but the 401 is the result.
+  bool resend = true;
+  /// Non-empty: the caller already sent the request with this access token and got a 401 (a
+  /// proxy that signs from a RequestSigner). The request is sent once, after the refresh.
+  std::string refused_access_token;
+};
+
+/// What send_authorized got back.
+struct AuthorizedResponse {
+  HttpResponse response;        ///< The last answer (SendOptions::stream: no body, it went to the client).
+  std::string transport_error;  ///< Non-empty: the last attempt got no answer (DNS, TLS, timeout, size cap).
+  int attempts = 0;             ///< Requests sent: 1, or 2 after a 401.
+  bool refreshed = false;       ///< A 401 made this call refresh the token (not a peer's refresh it took).
+};
+
 struct DisconnectResult {
   bool deleted = false;
   bool revoked = false;          ///< Every token was revoked at the provider.
@@ -328,6 +350,25 @@ class Engine {
   /// if the request's host is not one the token may be sent to. A URL without a scheme is a path
   /// under the provider's api_base_url.
   std::unique_ptr<Operation<HttpRequest>> sign_request(ConnectionRef ref, HttpRequest request);
+  /// Sends `request` as the connection `ref`, the one policy every host uses for an API call:
+  /// get a valid token (refreshing it if due), sign as sign_request does, send (an http effect),
+  /// and on a 401 refresh once and send once more. OAuth 1.0a has nothing to refresh: the retry is
+  /// signed afresh. The refresh after a 401 is single-flight: it replaces only the token that was
+  /// refused, so when another caller has already replaced it (N requests refused at once) this one
+  /// signs with that newer token instead of refreshing again. Any status, 401 included, is a
+  /// result; so is a transport error (AuthorizedResponse::transport_error), which is not retried.
+  /// Errors: not_found (no such provider or connection, or no app: the message names the command
+  /// that fixes it); invalid_request (the URL is not https or loopback, not a host the token may go
+  /// to, or the ref names no account and the principal has several); needs_reauth (the connection
+  /// must be authorized again: the message names `latchkey connect`); rate_limited (refreshing
+  /// failed repeatedly and is paused until retry_at_ms, or a peer's refresh did not end: try
+  /// later); provider_error, malformed_response or transport when the refresh itself failed
+  /// (the token endpoint's answer or reachability: try again); storage (the store failed:
+  /// nothing was changed that matters, try again); crypto (a sealed secret does not open under
+  /// the engine's keys). A failed refresh after a 401 the host held back (stream) is the error;
+  /// with resend false it is ignored and the 401 is the result.
+  std::unique_ptr<Operation<AuthorizedResponse>> send_authorized(ConnectionRef ref, HttpRequest request,
+                                                                 SendOptions options = {});
   /// What sign_request uses, to sign many requests with (refreshing first if the token is not
   /// fresh). invalid_request for OAuth 1.0a providers: their every request is signed afresh.
   std::unique_ptr<Operation<RequestSigner>> request_signer(ConnectionRef ref);

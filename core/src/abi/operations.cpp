@@ -71,6 +71,21 @@ Result<std::string> provider_document(Args& a) {
   return json::serialize(*p);
 }
 
+// sign_request and send_authorized: the connection and the request to authorize.
+Result<std::tuple<ConnectionRef, HttpRequest>> signed_request(Args& a) {
+  a.require("provider");
+  const json::Value* r = a.raw("request");
+  if (!r || !r->is<json::Object>()) return make_error(ErrorCode::invalid_request, "'request' must be an object");
+  Args ra(r->get<json::Object>());
+  HttpRequest req;
+  req.method = ra.str("method", "GET");
+  req.url = ra.str("url");
+  req.headers = ra.params("headers");
+  req.body = ra.str("body");
+  if (!ra.problem().empty()) return make_error(ErrorCode::invalid_request, "request: " + ra.problem());
+  return std::tuple{a.ref(), std::move(req)};
+}
+
 DevicePollRequest device_poll_request(Args& a) {
   a.require("handle");
   DevicePollRequest r;
@@ -181,19 +196,15 @@ std::vector<OperationEntry> make_table() {
     a.require("provider");
     return std::tuple{a.ref(), a.flag("force_refresh")};
   }, &Engine::get_token));
-  t.push_back(row("sign_request", [](Args& a) -> Result<std::tuple<ConnectionRef, HttpRequest>> {
-    a.require("provider");
-    const json::Value* r = a.raw("request");
-    if (!r || !r->is<json::Object>()) return make_error(ErrorCode::invalid_request, "'request' must be an object");
-    Args ra(r->get<json::Object>());
-    HttpRequest req;
-    req.method = ra.str("method", "GET");
-    req.url = ra.str("url");
-    req.headers = ra.params("headers");
-    req.body = ra.str("body");
-    if (!ra.problem().empty()) return make_error(ErrorCode::invalid_request, "request: " + ra.problem());
-    return std::tuple{a.ref(), std::move(req)};
-  }, &Engine::sign_request));
+  t.push_back(row("sign_request", signed_request, &Engine::sign_request));
+  t.push_back(row("send_authorized", [](Args& a) -> Result<std::tuple<ConnectionRef, HttpRequest, SendOptions>> {
+    auto r = signed_request(a);
+    if (!r) return r.error();
+    SendOptions options;
+    options.stream = a.flag("stream");
+    auto& [ref, req] = *r;
+    return std::tuple{std::move(ref), std::move(req), std::move(options)};
+  }, &Engine::send_authorized));
   t.push_back(row("status", [](Args& a) { a.require("provider"); return a.ref(); }, &Engine::status));
   t.push_back(row("list_connections", [](Args& a) { return a.str("principal", "default"); }, &Engine::list_connections));
   t.push_back(row("disconnect", [](Args& a) {

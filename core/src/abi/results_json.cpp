@@ -180,6 +180,19 @@ Value to_value(const RequestSigner& s) {
   return Value(o);
 }
 
+// A body that is not UTF-8 comes as base64, as hosts hand effect results in (docs/effects.md).
+Value to_value(const AuthorizedResponse& r) {
+  Object o;
+  o["status"] = Value(static_cast<std::int64_t>(r.response.status));
+  o["headers"] = params_value(r.response.headers);
+  if (json::is_utf8(r.response.body)) o["body"] = Value(r.response.body);
+  else o["body_base64"] = Value(base64_encode(r.response.body));
+  o["transport_error"] = r.transport_error.empty() ? Value() : Value(r.transport_error);
+  o["attempts"] = Value(static_cast<std::int64_t>(r.attempts));
+  o["refreshed"] = Value(r.refreshed);
+  return Value(o);
+}
+
 Value to_value(const DisconnectResult& d) {
   Object o;
   o["deleted"] = Value(d.deleted);
@@ -211,6 +224,9 @@ Value to_value(const Effect& e) {
   switch (e.kind) {
     case EffectKind::http:
       o["http"] = to_value(e.http);
+      // Only when set: the transcripts of every other operation stay as they were.
+      if (e.stream) o["stream"] = Value(true);
+      if (e.hold_401) o["hold_401"] = Value(true);
       break;
     case EffectKind::store_get:
       o["key"] = Value(e.key);

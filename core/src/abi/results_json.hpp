@@ -18,6 +18,7 @@ json::Value to_value(const ConnectionInfo& c);
 json::Value to_value(const AccessToken& t);
 json::Value to_value(const HttpRequest& r);
 json::Value to_value(const RequestSigner& s);
+json::Value to_value(const AuthorizedResponse& r);
 json::Value to_value(const DisconnectResult& d);
 json::Value to_value(const RemoveResult& r);
 json::Value to_value(const ResealResult& r);

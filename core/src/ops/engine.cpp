@@ -101,6 +101,10 @@ std::unique_ptr<Operation<AccessToken>> Engine::get_token(ConnectionRef ref, boo
 std::unique_ptr<Operation<HttpRequest>> Engine::sign_request(ConnectionRef ref, HttpRequest request) {
   return make_sign_request(*this, std::move(ref), std::move(request));
 }
+std::unique_ptr<Operation<AuthorizedResponse>> Engine::send_authorized(ConnectionRef ref, HttpRequest request,
+                                                                       SendOptions options) {
+  return make_send_authorized(*this, std::move(ref), std::move(request), std::move(options));
+}
 std::unique_ptr<Operation<RequestSigner>> Engine::request_signer(ConnectionRef ref) {
   return make_request_signer(*this, std::move(ref));
 }

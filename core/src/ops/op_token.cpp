@@ -1,5 +1,5 @@
-// The token lifecycle: storing issued tokens, get-valid-token with single-flight refresh,
-// signing requests, and reading connection status.
+// The token lifecycle: storing issued tokens, get-valid-token with single-flight refresh, and
+// reading connection status. Signing requests with the token is op_sign_request.cpp.
 #include <algorithm>
 
 #include "authorization.hpp"
@@ -113,21 +113,10 @@ std::int64_t retry_after_ms(const HttpResponse& resp, std::int64_t now) {
   return secs * 1000;
 }
 
-/// needs_reauth for the connection `ref` (its account resolved), with `why` when known and the
-/// command that authorizes it again.
-Error reauth_error(const ConnectionRef& ref, const std::string& why) {
-  // The names come from the store's keys, which another writer may have filled with anything.
-  const std::string provider = clean(ref.provider), account = clean(ref.account);
-  return make_error(ErrorCode::needs_reauth,
-                    "the connection to '" + provider + "' (account '" + account +
-                        "') needs to be authorized again" + (why.empty() ? "" : " (" + why + ")") +
-                        ": run `latchkey connect " + provider +
-                        (account == "default" ? "" : " --account " + account) + "`");
-}
-
 class GetToken : public Operation<AccessToken> {
  public:
-  GetToken(Engine& e, ConnectionRef ref, bool force) : Operation(e), ref_(std::move(ref)), force_(force) {}
+  GetToken(Engine& e, ConnectionRef ref, bool force, std::string refused)
+      : Operation(e), ref_(std::move(ref)), force_(force), refused_(std::move(refused)) {}
 
  private:
   void run() override { load(); }
@@ -175,6 +164,15 @@ class GetToken : public Operation<AccessToken> {
     if (r.status == "needs_reauth") return fail(reauth_error(ref_, r.last_error));
     // OAuth 1.0a token credentials neither expire nor refresh: a forced refresh has nothing to do.
     if (r.grant == "oauth1") return deliver(false);
+    // A refresh forced by a 401 replaces only the refused token: when the store holds another
+    // one, a peer refreshed meanwhile (N requests refused at once make one refresh), and that
+    // token is got as any other, refreshed only if it is due.
+    if (force_ && !refused_.empty()) {
+      auto stored = engine().sealer().open(seal_place(key(), "access_token"), r.access_token_sealed);
+      if (!stored) return fail(stored.error());
+      if (!constant_time_equal(*stored, refused_)) force_ = false;
+      wipe(*stored);
+    }
     // A forced op that waited on another refresher takes only a token other than the one it was
     // asked to replace (theirs); if their refresh failed, it refreshes itself.
     const bool replaced = r.access_token_sealed != replaced_access_;
@@ -417,6 +415,7 @@ class GetToken : public Operation<AccessToken> {
 
   ConnectionRef ref_;
   bool force_;
+  std::string refused_;          // the token a 401 refused (plain), when the caller knows it
   std::string replaced_access_;  // sealed: the token a forced op waited on another refresher to replace
   int rounds_ = 0;
   std::int64_t wait_started_ms_ = 0;
@@ -430,120 +429,6 @@ class GetToken : public Operation<AccessToken> {
   AppRecord app_;
   TokenSet tokens_;
   std::string key_;
-};
-
-/// Resolves a connection's provider (templates filled in) and account, then hands them on: what
-/// signing a request needs before the token.
-class SignerBase {
- protected:
-  template <class Op, class Then>
-  static void resolve(Op& op, ConnectionRef& ref, Provider& provider, Then then) {
-    Steps::provider(op, ref.provider, [&op, &ref, &provider, then](Result<Provider> p) {
-      if (!p) return op.fail(p.error());
-      provider = std::move(*p);
-      Steps::connection(op, ref, [&op, &ref, &provider, then](Result<Versioned> v) {
-        if (!v) return op.fail(v.error());
-        ref.account = v->record.account;
-        auto resolved = resolve_for(provider, v->record.template_values, {});
-        if (!resolved) return op.fail(resolved.error());
-        provider = std::move(*resolved);
-        then(std::move(v->record));
-      });
-    });
-  }
-
-  /// The signer without its token: enough to check a request's destination.
-  static RequestSigner signer_for(const ConnectionRef& ref, const Provider& provider) {
-    RequestSigner s;
-    s.account = ref.account;
-    s.api_base_url = provider.api_base_url;
-    s.provider = provider.key;
-    s.injection = provider.injection;
-    return s;
-  }
-};
-
-class SignRequest : public Operation<HttpRequest>, SignerBase {
- public:
-  SignRequest(Engine& e, ConnectionRef ref, HttpRequest req) : Operation(e), ref_(std::move(ref)), req_(std::move(req)) {}
-
- private:
-  friend class SignerBase;
-  void run() override {
-    resolve(*this, ref_, provider_, [this](ConnectionRecord record) {
-      signer_ = signer_for(ref_, provider_);
-      // Check the destination before spending a refresh on it.
-      auto checked = sign_with(signer_, req_);
-      if (!checked) return fail(checked.error());
-      if (provider_.auth_mode == AuthMode::oauth1) return sign_oauth1(std::move(record), std::move(checked->url));
-      auto token = std::shared_ptr<Operation<AccessToken>>(make_get_token(engine(), ref_, false));
-      delegate(token, [this, token] {
-        const auto& t = token->result();
-        if (!t) return fail(t.error());
-        signer_.access_token = t->access_token;
-        auto signed_request = sign_with(signer_, std::move(req_));
-        if (!signed_request) return fail(signed_request.error());
-        succeed(std::move(*signed_request));
-      });
-    });
-  }
-
-  // OAuth 1.0a tokens do not expire or refresh: each request is signed with the app's
-  // credentials and the token credentials (RFC 5849 §3), in the Authorization header.
-  void sign_oauth1(ConnectionRecord record, std::string url) {
-    if (record.status == "needs_reauth") return fail(reauth_error(ref_, record.last_error));
-    req_.url = std::move(url);
-    Steps::app(*this, ref_.provider, [this, record](Result<AppRecord> a) {
-      if (!a) return fail(a.error());
-      auto client = oauth1_client(engine(), provider_, *a);
-      if (!client) return fail(client.error());
-      const std::string key = connection_key(ref_);
-      auto token = engine().sealer().open(seal_place(key, "access_token"), record.access_token_sealed);
-      if (!token) return fail(token.error());
-      client->token = std::move(*token);
-      if (!record.token_secret_sealed.empty()) {
-        auto secret = engine().sealer().open(seal_place(key, "token_secret"), record.token_secret_sealed);
-        if (!secret) return fail(secret.error());
-        client->token_secret = std::move(*secret);
-      }
-      if (auto s = sign_oauth1_request(req_, *client, {}, now_ms(), engine().drbg()); !s) return fail(s.error());
-      req_.follow_redirects = false;
-      succeed(std::move(req_));
-    });
-  }
-
-  ConnectionRef ref_;
-  HttpRequest req_;
-  Provider provider_;
-  RequestSigner signer_;
-};
-
-class MakeRequestSigner : public Operation<RequestSigner>, SignerBase {
- public:
-  MakeRequestSigner(Engine& e, ConnectionRef ref) : Operation(e), ref_(std::move(ref)) {}
-
- private:
-  friend class SignerBase;
-  void run() override {
-    resolve(*this, ref_, provider_, [this](ConnectionRecord) {
-      if (provider_.auth_mode == AuthMode::oauth1) {
-        return fail(make_error(ErrorCode::invalid_request,
-                               "'" + provider_.key + "' uses OAuth 1.0a: each request is signed on its own"));
-      }
-      auto token = std::shared_ptr<Operation<AccessToken>>(make_get_token(engine(), ref_, false));
-      delegate(token, [this, token] {
-        const auto& t = token->result();
-        if (!t) return fail(t.error());
-        RequestSigner s = signer_for(ref_, provider_);
-        s.access_token = t->access_token;
-        s.fresh_until_ms = t->fresh_until_ms;
-        succeed(std::move(s));
-      });
-    });
-  }
-
-  ConnectionRef ref_;
-  Provider provider_;
 };
 
 class ConnectionStatus : public Operation<ConnectionInfo> {
@@ -583,6 +468,16 @@ class ListConnections : public Operation<std::vector<ConnectionInfo>> {
 
 }  // namespace
 
+Error reauth_error(const ConnectionRef& ref, const std::string& why) {
+  // The names come from the store's keys, which another writer may have filled with anything.
+  const std::string provider = clean(ref.provider), account = clean(ref.account);
+  return make_error(ErrorCode::needs_reauth,
+                    "the connection to '" + provider + "' (account '" + account +
+                        "') needs to be authorized again" + (why.empty() ? "" : " (" + why + ")") +
+                        ": run `latchkey connect " + provider +
+                        (account == "default" ? "" : " --account " + account) + "`");
+}
+
 void save_connection(OperationBase& op, Engine& engine, ConnectionRef ref, std::string grant, StringMap template_values,
                      TokenSet tokens, std::int64_t now_ms, Then<ConnectionInfo> then) {
   auto s = std::make_shared<SaveState>();
@@ -597,14 +492,9 @@ void save_connection(OperationBase& op, Engine& engine, ConnectionRef ref, std::
   save_attempt(s);
 }
 
-std::unique_ptr<Operation<AccessToken>> make_get_token(Engine& engine, ConnectionRef ref, bool force_refresh) {
-  return std::make_unique<GetToken>(engine, std::move(ref), force_refresh);
-}
-std::unique_ptr<Operation<HttpRequest>> make_sign_request(Engine& engine, ConnectionRef ref, HttpRequest request) {
-  return std::make_unique<SignRequest>(engine, std::move(ref), std::move(request));
-}
-std::unique_ptr<Operation<RequestSigner>> make_request_signer(Engine& engine, ConnectionRef ref) {
-  return std::make_unique<MakeRequestSigner>(engine, std::move(ref));
+std::unique_ptr<Operation<AccessToken>> make_get_token(Engine& engine, ConnectionRef ref, bool force_refresh,
+                                                       std::string refused_access_token) {
+  return std::make_unique<GetToken>(engine, std::move(ref), force_refresh, std::move(refused_access_token));
 }
 std::unique_ptr<Operation<ConnectionInfo>> make_status(Engine& engine, ConnectionRef ref) {
   return std::make_unique<ConnectionStatus>(engine, std::move(ref));

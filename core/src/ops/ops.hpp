@@ -14,8 +14,31 @@ std::unique_ptr<Operation<ConnectionInfo>> make_device_poll(Engine& engine, Devi
 std::unique_ptr<Operation<DevicePollStatus>> make_device_poll_once(Engine& engine, DevicePollRequest request);
 std::unique_ptr<Operation<ConnectionInfo>> make_client_credentials(Engine& engine, ConnectionRef ref,
                                                                    std::vector<std::string> scopes);
-std::unique_ptr<Operation<AccessToken>> make_get_token(Engine& engine, ConnectionRef ref, bool force_refresh);
-std::unique_ptr<Operation<HttpRequest>> make_sign_request(Engine& engine, ConnectionRef ref, HttpRequest request);
+/// get_token. With force_refresh and `refused_access_token` (the token an API answered 401 to),
+/// a stored token other than the refused one is taken as it is, not refreshed again: a peer
+/// already replaced it.
+std::unique_ptr<Operation<AccessToken>> make_get_token(Engine& engine, ConnectionRef ref, bool force_refresh,
+                                                       std::string refused_access_token = {});
+
+/// sign_request's operation, which also says which token it signed with and whether it refreshed:
+/// what send_authorized needs to retry after a 401.
+class SignRequestOp : public Operation<HttpRequest> {
+ public:
+  using Operation::Operation;
+  /// The OAuth 2.0 access token the signed request carries (empty for OAuth 1.0a).
+  const std::string& access_token() const { return access_token_; }
+  /// Getting the token refreshed it.
+  bool refreshed() const { return refreshed_; }
+
+ protected:
+  std::string access_token_;
+  bool refreshed_ = false;
+};
+/// sign_request; with force_refresh the token is got as make_get_token(…, true, refused) gets it.
+std::unique_ptr<SignRequestOp> make_sign_request(Engine& engine, ConnectionRef ref, HttpRequest request,
+                                                 bool force_refresh = false, std::string refused_access_token = {});
+std::unique_ptr<Operation<AuthorizedResponse>> make_send_authorized(Engine& engine, ConnectionRef ref,
+                                                                    HttpRequest request, SendOptions options);
 std::unique_ptr<Operation<RequestSigner>> make_request_signer(Engine& engine, ConnectionRef ref);
 std::unique_ptr<Operation<ConnectionInfo>> make_status(Engine& engine, ConnectionRef ref);
 std::unique_ptr<Operation<std::vector<ConnectionInfo>>> make_list_connections(Engine& engine, std::string principal);
@@ -57,6 +80,10 @@ std::unique_ptr<Operation<RemoveResult>> make_delete_app(Engine& engine, std::st
 void identify_account(OperationBase& op, const Provider& provider, const TokenSet& tokens,
                       std::function<void(std::string)> then,
                       const std::function<bool(HttpRequest&)>& sign = nullptr);
+
+/// needs_reauth for the connection `ref` (its account resolved), with `why` when known and the
+/// command that authorizes it again.
+Error reauth_error(const ConnectionRef& ref, const std::string& why);
 
 /// Unseals the app's client secret ("" if none).
 Result<std::string> open_client_secret(const Engine& engine, const AppRecord& app);

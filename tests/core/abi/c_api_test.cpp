@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "json.hpp"
 #include "latchkey/latchkey.h"
@@ -59,6 +60,7 @@ struct CApi : ::testing::Test {
     }
     if (kind == "http") {
       ++http_calls;
+      http_effects.push_back(Value(e));
       const std::string& url = e.at("http").get<Object>().at("url").get<std::string>();
       if (url == "https://api.github.com/user") {
         return R"({"status":200,"headers":[["Content-Type","application/json"]],"body":"{\"login\":\"octocat\",\"id\":1}"})";
@@ -73,6 +75,7 @@ struct CApi : ::testing::Test {
   std::int64_t now = 1700000000000;
   std::string http_answer;
   int http_calls = 0;
+  std::vector<Value> http_effects;
   std::int64_t slept_ms = 0;
 };
 
@@ -120,6 +123,48 @@ TEST_F(CApi, FullFlowOverJson) {
     EXPECT_EQ(v.value.find("gho_abc"), std::string::npos);
     EXPECT_EQ(v.value.find("gh-secret"), std::string::npos);
   }
+}
+
+// send_authorized over JSON, as the JS broker's fetch drives it: with "stream" the API request is
+// an http effect marked stream and hold_401 (the host keeps the body); the result is the answer's
+// head. The effects of every other operation carry neither member.
+TEST_F(CApi, SendAuthorizedOverJson) {
+  ASSERT_TRUE(run(R"({"op":"upsert_app","provider":"github","client_id":"gh-id","client_secret":"gh-secret",
+                      "redirect_uri":"http://127.0.0.1:9999/cb"})").get<Object>().count("ok"));
+  Value a = run(R"({"op":"authorize","provider":"github","principal":"alice","scopes":["repo"]})");
+  std::string state = a.get<Object>().at("ok").get<Object>().at("state").get<std::string>();
+  http_answer = R"({"status":200,"headers":[],"body":"access_token=gho_abc&scope=repo&token_type=bearer"})";
+  ASSERT_TRUE(run(R"({"op":"complete_callback","principal":"alice","callback":"?code=x&state=)" + state + "\"}")
+                  .get<Object>()
+                  .count("ok"));
+  for (const auto& e : http_effects) {
+    EXPECT_EQ(e.get<Object>().count("stream"), 0u) << e.serialize();
+    EXPECT_EQ(e.get<Object>().count("hold_401"), 0u) << e.serialize();
+  }
+  http_effects.clear();
+
+  Value r = run(R"({"op":"send_authorized","provider":"github","principal":"alice","stream":true,
+                    "request":{"url":"https://api.github.com/user"}})");
+  ASSERT_TRUE(r.get<Object>().count("ok")) << r.serialize();
+  const Object& ok = r.get<Object>().at("ok").get<Object>();
+  EXPECT_EQ(ok.at("status").get<std::int64_t>(), 200);
+  EXPECT_EQ(ok.at("attempts").get<std::int64_t>(), 1);
+  EXPECT_FALSE(ok.at("refreshed").get<bool>());
+  EXPECT_TRUE(ok.at("transport_error").is<picojson::null>());
+  ASSERT_EQ(http_effects.size(), 1u);
+  const Object& effect = http_effects[0].get<Object>();
+  EXPECT_TRUE(effect.at("stream").get<bool>());
+  EXPECT_TRUE(effect.at("hold_401").get<bool>());
+  EXPECT_NE(effect.at("http").serialize().find("Bearer gho_abc"), std::string::npos);
+  http_effects.clear();
+
+  // Without "stream": a plain http effect, the body in the result.
+  r = run(R"({"op":"send_authorized","provider":"github","principal":"alice","request":{"url":"/user"}})");
+  ASSERT_TRUE(r.get<Object>().count("ok")) << r.serialize();
+  EXPECT_EQ(r.get<Object>().at("ok").get<Object>().at("body").get<std::string>(), R"({"login":"octocat","id":1})");
+  ASSERT_EQ(http_effects.size(), 1u);
+  EXPECT_EQ(http_effects[0].get<Object>().count("stream"), 0u);
+  EXPECT_EQ(http_effects[0].get<Object>().count("hold_401"), 0u);
 }
 
 TEST_F(CApi, DeviceGrantInTwoOperations) {
@@ -195,7 +240,7 @@ TEST_F(CApi, BadRequestsNameTheirProblem) {
 
 TEST(OperationTable, EveryNameIsFoundAndUnique) {
   const auto& table = latchkey::detail::operation_table();
-  EXPECT_EQ(table.size(), 25u);
+  EXPECT_EQ(table.size(), 26u);
   for (const auto& entry : table) {
     EXPECT_EQ(latchkey::detail::find_operation(entry.name), &entry) << entry.name;
   }

@@ -292,6 +292,32 @@ TEST_F(EchoingOAuth1, AnAccessTokenErrorEchoingTheSecretsAndVerifierIsRedacted) 
   EXPECT_NE(c.error().message.find("invalid_request"), std::string::npos) << c.error().message;
 }
 
+// send_authorized: OAuth 1.0a has nothing to refresh; a 401 is retried once, signed afresh (a
+// new nonce), and nothing asks a token endpoint.
+TEST_F(OAuth1Flow, SendAuthorizedRetriesA401SignedAfresh) {
+  ASSERT_TRUE(start().ok());
+  ASSERT_TRUE(complete("oauth_token=T1&oauth_verifier=V1").ok());
+  host.calls.clear();
+  int api_calls = 0;
+  host.http = [&](const HttpRequest& req) {
+    if (req.url.rfind("https://api.tumble.test/", 0) != 0) return respond(500, "", "text/plain");
+    EXPECT_TRUE(signed_with(req, "consumer-secret", "A1-secret"));
+    return respond(++api_calls == 1 ? 401 : 200, "", "text/plain");
+  };
+  HttpRequest req;
+  req.url = "/user/info";
+  auto r = host.run(engine->send_authorized({"alice", "tumble", "ann"}, req));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->response.status, 200);
+  EXPECT_EQ(r->attempts, 2);
+  EXPECT_FALSE(r->refreshed);
+  ASSERT_EQ(host.calls.size(), 2u);  // the API twice, nothing else
+  auto first = testing::oauth_header_fields(host.calls[0]), second = testing::oauth_header_fields(host.calls[1]);
+  EXPECT_EQ(first["oauth_token"], "A1");
+  EXPECT_EQ(second["oauth_token"], "A1");
+  EXPECT_NE(first["oauth_nonce"], second["oauth_nonce"]);
+}
+
 TEST_F(OAuth1Flow, AVerifierWorksOnce) {
   ASSERT_TRUE(start().ok());
   ASSERT_TRUE(complete("oauth_token=T1&oauth_verifier=V1").ok());
