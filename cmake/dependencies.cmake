@@ -12,7 +12,7 @@ set(LATCHKEY_MBEDTLS_SOURCE_DIR "${PROJECT_SOURCE_DIR}/third_party/mbedtls" CACH
 set(LATCHKEY_PICOJSON_HEADER "/usr/include/picojson.h" CACHE FILEPATH "picojson.h to build against")
 set(LATCHKEY_GTEST_SOURCE_DIR "/usr/src/googletest" CACHE PATH "GoogleTest sources for the wasm builds")
 
-# picojson: one header; always used through core/src/base/json.hpp.
+# picojson: one header; always used through core/include/latchkey/json.hpp.
 set(_pj_dir "${PROJECT_BINARY_DIR}/third_party/picojson")
 configure_file("${LATCHKEY_PICOJSON_HEADER}" "${_pj_dir}/picojson.h" COPYONLY)
 add_library(latchkey_picojson INTERFACE)

@@ -1,55 +1,23 @@
-// The core's only door to picojson. picojson must be built without exceptions on every target:
-// its asserts abort (we check is<T>() before every get<T>()), and numbers that would overflow a
-// double are rejected while parsing instead of reaching its throwing value(double) constructor.
+// The core's only door to picojson: latchkey/json.hpp (which hosts use too) includes it with the
+// settings every target needs; these are the core's own readers over the same values.
 #pragma once
 
-// Every standard header picojson.h includes comes first, so that the `throw` macro below can
-// only ever touch picojson's own code (a standard header seeing it would break).
-#include <algorithm>
-#include <cerrno>
-#include <cinttypes>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <iostream>
-#include <iterator>
-#include <limits>
-#include <map>
-#include <stdexcept>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
-#define PICOJSON_USE_INT64
-#define PICOJSON_USE_LOCALE 0
-#define PICOJSON_ASSERT(e) \
-  do {                     \
-    if (!(e)) std::abort(); \
-  } while (0)
-// picojson's value(double) has a bare `throw` that g++ rejects under -fno-exceptions; the parse
-// context below never lets a non-finite number reach it, so that throw is dead code.
-#if !defined(__cpp_exceptions)
-#define throw std::abort(),
-#include <picojson.h>
-#undef throw
-#else
-#include <picojson.h>
-#endif
-
+#include "latchkey/json.hpp"
 #include "latchkey/result.hpp"
 
 namespace latchkey::detail::json {
 
-using Value = picojson::value;
-using Object = picojson::object;
-using Array = picojson::array;
+using Value = JsonValue;
+using Object = JsonObject;
+using Array = JsonArray;
 
 /// Deepest nesting accepted; deeper input is malformed (and would cost stack on wasm).
-constexpr std::size_t kMaxDepth = 64;
+constexpr std::size_t kMaxDepth = kMaxJsonDepth;
 
 /// Parses `text` as one JSON value. Rejects invalid UTF-8, non-finite numbers, nesting deeper
 /// than kMaxDepth and trailing garbage. `what` names the document in the error message.
