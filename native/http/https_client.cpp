@@ -1,6 +1,6 @@
 #include "http/https_client.hpp"
 
-#include "url.hpp"
+#include "latchkey/url.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -243,7 +243,7 @@ bool parse_target(std::string_view url, Target* t, std::string* why) {
 bool is_loopback_name(std::string_view host) {
   std::string lowered(host);
   for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return detail::is_loopback_host(lowered);
+  return is_loopback_host(lowered);
 }
 
 bool is_loopback_address(const sockaddr* sa) {
