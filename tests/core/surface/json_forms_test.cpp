@@ -43,8 +43,8 @@ TEST(ConnectionFromJsonForm, ReadsEveryMember) {
   EXPECT_EQ(c->created_at_ms, 1700000000000);
   EXPECT_EQ(c->updated_at_ms, 1700000005000);
   EXPECT_EQ(c->last_error, "");
-  // Extras come back as JSON text, the form the core keeps them in.
-  const Params extras{{"instance_url", "\"https://ana.my.salesforce.com\""}, {"n", "3"}};
+  // Extras come back as JSON text, the form the core keeps them in (picojson writes / as \/).
+  const Params extras{{"instance_url", R"("https:\/\/ana.my.salesforce.com")"}, {"n", "3"}};
   EXPECT_EQ(c->extras, extras);
 }
 
