@@ -12,7 +12,7 @@ set(LATCHKEY_MBEDTLS_SOURCE_DIR "${PROJECT_SOURCE_DIR}/third_party/mbedtls" CACH
 set(LATCHKEY_PICOJSON_HEADER "/usr/include/picojson.h" CACHE FILEPATH "picojson.h to build against")
 set(LATCHKEY_GTEST_SOURCE_DIR "/usr/src/googletest" CACHE PATH "GoogleTest sources for the wasm builds")
 
-# picojson: one header; always used through core/src/base/json.hpp, which routes its asserts to
+# picojson: one header; always used through core/include/latchkey/json.hpp, which routes its asserts to
 # abort (PICOJSON_ASSERT). Its value(double) still throws std::overflow_error on a non-finite
 # number, with no switch to turn that off (upstream issue 163), and g++ rejects any `throw` under
 # -fno-exceptions, even in a system header (clang lets one pass there). The core rejects

@@ -10,9 +10,9 @@
 #include <set>
 
 #include "host/loopback.hpp"
+#include "latchkey/json_forms.hpp"
+#include "latchkey/url.hpp"
 #include "managed.hpp"
-#include "results_json.hpp"
-#include "url.hpp"
 #include "session.hpp"
 
 extern char** environ;
@@ -22,7 +22,7 @@ namespace latchkey::cli {
 // The URL goes to xdg-open as one argument — never through a shell — and only a URL the core
 // built on a validated endpoint (https, or http to loopback): nothing else is launched.
 bool open_in_browser(const std::string& url) {
-  if (!detail::check_endpoint(url, "the authorization URL")) return false;
+  if (!check_endpoint(url, "the authorization URL")) return false;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);

@@ -7,21 +7,22 @@
 #include <thread>
 
 #include "host/clock.hpp"
+#include "latchkey/json_forms.hpp"
+#include "latchkey/url.hpp"
 #include "output.hpp"
 #include "session.hpp"
-#include "url.hpp"
 
 namespace latchkey::cli::managed {
 namespace {
 
-using detail::json::Array;
-using detail::json::Object;
-using detail::json::Value;
+using Array = JsonArray;
+using Object = JsonObject;
+using Value = JsonValue;
 
 // Polling starts quick (people finish consent in seconds) and settles at one request every 2 s.
 std::int64_t poll_interval_ms(int round) { return std::min<std::int64_t>(2000, 500 + 250 * round); }
 
-std::string provider_path(const std::string& provider) { return "/v1/providers/" + detail::percent_encode(provider); }
+std::string provider_path(const std::string& provider) { return "/v1/providers/" + percent_encode(provider); }
 
 // The gateway addresses a connection by provider and account. Without --account the CLI picks the
 // only one, as the local engine does, and words none and several the same way.
@@ -60,7 +61,7 @@ Result<std::string> proxy_target(const Provider& p, const std::string& url_or_pa
     rest = rest.substr(base.size());
   }
   if (rest.empty() || rest.front() != '/') rest.insert(0, "/");
-  return "/v1/proxy/" + detail::percent_encode(p.key) + rest;
+  return "/v1/proxy/" + percent_encode(p.key) + rest;
 }
 
 // The caller's Authorization would carry our API key's place; the gateway injects the token.
@@ -80,7 +81,7 @@ void prepare_proxied(HttpRequest& req, const std::string& account) {
 
 Result<ConnectionInfo> connection_from(Result<Value> v) {
   if (!v) return v.error();
-  return connection_from_value(*v);
+  return connection_from_json_form(*v, "the gateway");
 }
 
 int connect_client_credentials(GatewayClient& gw, const Provider& p, const std::vector<std::string>& scopes,
@@ -92,7 +93,7 @@ int connect_client_credentials(GatewayClient& gw, const Provider& p, const std::
     for (const auto& s : scopes) a.emplace_back(s);
     body["scopes"] = Value(a);
   }
-  auto c = connection_from(gw.call("POST", provider_path(p.key) + "/connect", detail::json::serialize(Value(body))));
+  auto c = connection_from(gw.call("POST", provider_path(p.key) + "/connect", serialize_json(Value(body))));
   if (!c) return report(c.error(), json);
   print_connection(*c, json);
   return kOk;
@@ -103,7 +104,7 @@ int connect_client_credentials(GatewayClient& gw, const Provider& p, const std::
 Result<std::vector<ConnectionInfo>> list(GatewayClient& gw) {
   auto v = gw.call("GET", "/v1/connections");
   if (!v) return v.error();
-  return connections_from_value(*v);
+  return connections_from_json_form(*v, "the gateway");
 }
 
 int connect(GatewayClient& gw, const ProviderInfo& info, const std::vector<std::string>& scopes,
@@ -122,9 +123,9 @@ int connect(GatewayClient& gw, const ProviderInfo& info, const std::vector<std::
   Params query;
   if (!scopes.empty()) query.emplace_back("scopes", join(scopes, ","));
   if (!account.empty()) query.emplace_back("account", account);
-  auto start = gw.call("GET", provider_path(p.key) + "/authorize" + (query.empty() ? "" : "?" + detail::encode_form(query)));
+  auto start = gw.call("GET", provider_path(p.key) + "/authorize" + (query.empty() ? "" : "?" + encode_form(query)));
   if (!start) return report(start.error(), json);
-  const std::string* url = start->is<Object>() ? detail::json::get_string(start->get<Object>(), "authorization_url") : nullptr;
+  const std::string* url = start->is<Object>() ? json_string(start->get<Object>(), "authorization_url") : nullptr;
   if (!url || url->empty()) {
     return report(make_error(ErrorCode::malformed_response, "the gateway's authorize answer has no authorization_url"), json);
   }
@@ -176,15 +177,15 @@ Result<AccessToken> token(GatewayClient& gw, const std::string& provider, const 
   if (!a) return a.error();
   auto v = gw.call("POST", connection_path(provider, *a) + "/token");
   if (!v) return v.error();
-  const std::string* access = v->is<Object>() ? detail::json::get_string(v->get<Object>(), "access_token") : nullptr;
+  const std::string* access = v->is<Object>() ? json_string(v->get<Object>(), "access_token") : nullptr;
   if (!access || access->empty()) {
     return make_error(ErrorCode::malformed_response, "the gateway's token answer has no access_token");
   }
   AccessToken t;
   t.access_token = *access;
   const Object& o = v->get<Object>();
-  if (const std::string* type = detail::json::get_string(o, "token_type")) t.token_type = *type;
-  detail::json::get_int(o, "expires_at", &t.expires_at_ms);
+  if (const std::string* type = json_string(o, "token_type")) t.token_type = *type;
+  json_int(o, "expires_at", &t.expires_at_ms);
   return t;
 }
 
@@ -197,9 +198,9 @@ Result<DisconnectResult> disconnect(GatewayClient& gw, const std::string& provid
   if (!v->is<Object>()) return make_error(ErrorCode::malformed_response, "the gateway's disconnect answer is not an object");
   const Object& o = v->get<Object>();
   DisconnectResult d;
-  detail::json::get_bool(o, "deleted", &d.deleted);
-  detail::json::get_bool(o, "revoked", &d.revoked);
-  if (const std::string* why = detail::json::get_string(o, "revocation_error")) d.revocation_error = *why;
+  json_bool(o, "deleted", &d.deleted);
+  json_bool(o, "revoked", &d.revoked);
+  if (const std::string* why = json_string(o, "revocation_error")) d.revocation_error = *why;
   return d;
 }
 

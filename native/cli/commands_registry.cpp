@@ -5,15 +5,15 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "results_json.hpp"
+#include "latchkey/json_forms.hpp"
 #include "session.hpp"
 
 namespace latchkey::cli {
 namespace {
 
-using detail::json::Array;
-using detail::json::Object;
-using detail::json::Value;
+using Array = JsonArray;
+using Object = JsonObject;
+using Value = JsonValue;
 
 void print_table(const std::vector<ProviderInfo>& list) {
   std::size_t key_w = 3, name_w = 4;
@@ -178,7 +178,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
         filter.supports_managed = *managed;
         auto r = session.call([&](Engine& e) { return e.list_providers(filter); });
         if (!r) return report(r.error(), *json);
-        if (*json) print_json(detail::to_value(*r));
+        if (*json) print_json(json_form(*r));
         else print_table(*r);
         return int(kOk);
       };
@@ -194,7 +194,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
       session.action = [&session, key, json] {
         auto r = session.call([&](Engine& e) { return e.get_provider(*key); });
         if (!r) return report(r.error(), *json);
-        if (*json) print_json(detail::to_value(*r));
+        if (*json) print_json(json_form(*r));
         else print_provider(*r);
         return int(kOk);
       };
@@ -217,7 +217,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
         auto& engine = (*h)->engine();
         auto r = (*h)->run(create ? engine.register_provider(*def) : engine.update_provider(*def));
         if (!r) return report(r.error(), *json);
-        if (*json) print_json(detail::to_value(*r));
+        if (*json) print_json(json_form(*r));
         else std::printf("%s provider %s\n", create ? "registered" : "updated", term(r->provider.key).c_str());
         return int(kOk);
       };
@@ -251,7 +251,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
         req.issuer_first = !*mcp;
         auto r = session.call([&](Engine& e) { return e.discover_resource(req); });
         if (!r) return report(r.error(), *json);
-        if (*json) print_json(detail::to_value(*r));
+        if (*json) print_json(json_form(*r));
         else print_provider(*r);
         if (!*json && r->has_app) {
           // What the server said about the client it registered: when its secret expires.
@@ -372,7 +372,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
         }
         auto r = session.call([&](Engine& e) { return e.upsert_app(app); });
         if (!r) return report(r.error(), a->json);
-        if (a->json) print_json(detail::to_value(*r));
+        if (a->json) print_json(json_form(*r));
         else std::printf("saved app for %s (client secret %s)\n", term(r->provider).c_str(), r->has_client_secret ? "set" : "not set");
         return int(kOk);
       };
@@ -387,7 +387,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
         auto r = session.call([&](Engine& e) { return e.list_apps(); });
         if (!r) return report(r.error(), *json);
         if (*json) {
-          print_json(detail::to_value(*r));
+          print_json(json_form(*r));
         } else {
           for (const auto& a : *r) {
             std::printf("%-20s %-40s secret %s\n", term(a.provider).c_str(), term(a.client_id).c_str(),
@@ -409,7 +409,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
         auto r = session.call([&](Engine& e) { return e.get_app(*key); });
         if (!r) return report(r.error(), *json);
         if (*json) {
-          print_json(detail::to_value(*r));
+          print_json(json_form(*r));
         } else {
           std::printf("provider       %s\nclient id      %s\nclient secret  %s\nredirect uri   %s\nscopes         %s\n",
                       term(r->provider).c_str(), term(r->client_id).c_str(), r->has_client_secret ? "set" : "not set",

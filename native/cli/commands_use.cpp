@@ -7,8 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "latchkey/json_forms.hpp"
 #include "managed.hpp"
-#include "results_json.hpp"
 #include "session.hpp"
 
 namespace latchkey::cli {

@@ -7,14 +7,14 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "steps.hpp"
-#include "url.hpp"
+#include "latchkey/headers.hpp"
+#include "latchkey/url.hpp"
 
 namespace latchkey::cli {
 namespace {
 
-using detail::json::Object;
-using detail::json::Value;
+using Object = JsonObject;
+using Value = JsonValue;
 
 constexpr std::size_t kMaxJsonBytes = 16u << 20;
 constexpr std::size_t kMaxKeyFileBytes = 4096;
@@ -69,12 +69,12 @@ Result<std::string> read_key_file(const std::string& path) {
 }
 
 bool is_json(const HttpResponse& r) {
-  const std::string* type = detail::find_header(r.headers, "content-type");
+  const std::string* type = find_header(r.headers, "content-type");
   return type && type->find("json") != std::string::npos;
 }
 
 bool is_html(const HttpResponse& r) {
-  const std::string* type = detail::find_header(r.headers, "content-type");
+  const std::string* type = find_header(r.headers, "content-type");
   return type && type->find("text/html") != std::string::npos;
 }
 
@@ -82,8 +82,8 @@ bool is_html(const HttpResponse& r) {
 // errors take (an upstream API passed through by the proxy rarely says exactly this).
 const Object* gateway_error_object(const Value& doc) {
   if (!doc.is<Object>() || doc.get<Object>().size() != 1) return nullptr;
-  const Object* e = detail::json::get_object(doc.get<Object>(), "error");
-  if (!e || !detail::json::get_string(*e, "code") || !detail::json::get_string(*e, "message")) return nullptr;
+  const Object* e = json_object(doc.get<Object>(), "error");
+  if (!e || !json_string(*e, "code") || !json_string(*e, "message")) return nullptr;
   return e;
 }
 
@@ -105,10 +105,10 @@ Result<GatewaySettings> gateway_settings_from_env(const std::string& provider) {
   }
   // Checked here, before any request, so a typo gets a sentence about the variable rather than
   // about a connection.
-  auto u = detail::parse_url(s.url);
+  auto u = parse_url(s.url);
   if (!u) return make_error(ErrorCode::invalid_request, "LATCHKEY_GATEWAY_URL is not an http(s) URL: " + u.error().message);
   if (!u->query.empty()) return make_error(ErrorCode::invalid_request, "LATCHKEY_GATEWAY_URL must not have a ?query");
-  auto ok = detail::check_endpoint(s.url, "LATCHKEY_GATEWAY_URL");
+  auto ok = check_endpoint(s.url, "LATCHKEY_GATEWAY_URL");
   if (!ok) return ok.error();
   while (!s.url.empty() && s.url.back() == '/') s.url.pop_back();
 
@@ -175,7 +175,7 @@ Result<Value> GatewayClient::call(const std::string& method, const std::string& 
   auto r = send(std::move(req));
   if (!r) return r.error();
   if (r->status < 200 || r->status >= 300) return error_from(*r);
-  auto doc = detail::json::parse(r->body, "the gateway's answer");
+  auto doc = parse_json(r->body, "the gateway's answer");
   if (!doc) return error_from(*r);  // says what came instead of JSON
   return std::move(*doc);
 }
@@ -184,16 +184,16 @@ Result<HttpResponse> GatewayClient::proxy(HttpRequest request) { return send(std
 
 std::optional<Error> GatewayClient::own_error(const HttpResponse& r) const {
   if (r.status < 400 || !is_json(r)) return std::nullopt;
-  auto doc = detail::json::parse(r.body, "the gateway's answer");
+  auto doc = parse_json(r.body, "the gateway's answer");
   if (!doc) return std::nullopt;
   const Object* e = gateway_error_object(*doc);
-  if (!e || !is_gateway_code(*detail::json::get_string(*e, "code"))) return std::nullopt;
+  if (!e || !is_gateway_code(*json_string(*e, "code"))) return std::nullopt;
   return error_from(r);
 }
 
 Error GatewayClient::error_from(const HttpResponse& r) const {
   const std::string status = std::to_string(r.status);
-  auto doc = detail::json::parse(r.body, "the gateway's answer");
+  auto doc = parse_json(r.body, "the gateway's answer");
   const Object* e = doc ? gateway_error_object(*doc) : nullptr;
   if (!e) {
     std::string what = is_html(r) ? "an HTML page" : r.body.empty() ? "an empty body" : "something that is not JSON";
@@ -204,8 +204,8 @@ Error GatewayClient::error_from(const HttpResponse& r) const {
     out.http_status = r.status;
     return out;
   }
-  const std::string code = *detail::json::get_string(*e, "code");
-  const std::string message = *detail::json::get_string(*e, "message");
+  const std::string code = *json_string(*e, "code");
+  const std::string message = *json_string(*e, "message");
   Error out;
   out.http_status = r.status;
   if (code == "unauthorized" || r.status == 401) {
@@ -226,57 +226,14 @@ Error GatewayClient::error_from(const HttpResponse& r) const {
   }
   // The core's own error, made in the gateway: its sentence already says what to do.
   out.message = message;
-  if (const std::string* p = detail::json::get_string(*e, "provider_error")) out.provider_code = *p;
-  if (const std::string* p = detail::json::get_string(*e, "provider_error_description")) out.provider_description = *p;
-  detail::json::get_int(*e, "retry_at_ms", &out.retry_at_ms);
+  if (const std::string* p = json_string(*e, "provider_error")) out.provider_code = *p;
+  if (const std::string* p = json_string(*e, "provider_error_description")) out.provider_description = *p;
+  json_int(*e, "retry_at_ms", &out.retry_at_ms);
   return out;
 }
 
 std::string connection_path(const std::string& provider, const std::string& account) {
-  return "/v1/connections/" + detail::percent_encode(provider) + "/" + detail::percent_encode(account);
-}
-
-Result<ConnectionInfo> connection_from_value(const Value& v) {
-  if (!v.is<Object>()) return make_error(ErrorCode::malformed_response, "the gateway sent a connection that is not an object");
-  const Object& o = v.get<Object>();
-  ConnectionInfo c;
-  auto text = [&o](const char* name, std::string* out) {
-    if (const std::string* s = detail::json::get_string(o, name)) *out = *s;
-  };
-  text("id", &c.id);
-  text("principal", &c.principal);
-  text("provider", &c.provider);
-  text("account", &c.account);
-  text("status", &c.status);
-  text("grant", &c.grant);
-  text("scope", &c.scope);
-  text("token_type", &c.token_type);
-  text("last_error", &c.last_error);
-  detail::json::get_int(o, "expires_at_ms", &c.expires_at_ms);
-  detail::json::get_int(o, "created_at_ms", &c.created_at_ms);
-  detail::json::get_int(o, "updated_at_ms", &c.updated_at_ms);
-  detail::json::get_bool(o, "has_refresh_token", &c.has_refresh_token);
-  if (const Object* extras = detail::json::get_object(o, "extras")) {
-    // Kept as JSON text, the form the core stores them in (results_json.cpp turns them back).
-    for (const auto& [k, x] : *extras) c.extras.emplace_back(k, detail::json::serialize(x));
-  }
-  if (c.provider.empty() || c.account.empty() || c.status.empty()) {
-    return make_error(ErrorCode::malformed_response, "the gateway sent a connection without provider, account or status");
-  }
-  return c;
-}
-
-Result<std::vector<ConnectionInfo>> connections_from_value(const Value& v) {
-  if (!v.is<detail::json::Array>()) {
-    return make_error(ErrorCode::malformed_response, "the gateway sent a connection list that is not an array");
-  }
-  std::vector<ConnectionInfo> out;
-  for (const auto& item : v.get<detail::json::Array>()) {
-    auto c = connection_from_value(item);
-    if (!c) return c.error();
-    out.push_back(std::move(*c));
-  }
-  return out;
+  return "/v1/connections/" + percent_encode(provider) + "/" + percent_encode(account);
 }
 
 }  // namespace latchkey::cli

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "http/https_client.hpp"
-#include "json.hpp"
 #include "latchkey/engine.hpp"
+#include "latchkey/json.hpp"
 
 namespace latchkey::cli {
 
@@ -29,7 +29,7 @@ class GatewayClient {
 
   /// One JSON API call (`path` starts with "/v1/"): the parsed body of a 2xx answer, or the error
   /// the gateway reported, or why its answer could not be had or understood.
-  Result<detail::json::Value> call(const std::string& method, const std::string& path, const std::string& body = {});
+  Result<JsonValue> call(const std::string& method, const std::string& path, const std::string& body = {});
 
   /// A request through the gateway's proxy, answered as it came (the upstream's status passes
   /// through); only a failure to reach the gateway is an Error.
@@ -51,9 +51,5 @@ class GatewayClient {
 
 /// "/v1/connections/{provider}/{account}" with each part percent-encoded, as the gateway expects.
 std::string connection_path(const std::string& provider, const std::string& account);
-
-/// The gateway's JSON forms back into the core's types (the same forms results_json.cpp writes).
-Result<ConnectionInfo> connection_from_value(const detail::json::Value& v);
-Result<std::vector<ConnectionInfo>> connections_from_value(const detail::json::Value& v);
 
 }  // namespace latchkey::cli

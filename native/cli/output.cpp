@@ -5,10 +5,9 @@
 #include <fstream>
 #include <iostream>
 
-#include "authorization.hpp"
-#include "text.hpp"
-#include "results_json.hpp"
-#include "steps.hpp"
+#include "latchkey/headers.hpp"
+#include "latchkey/json_forms.hpp"
+#include "latchkey/text.hpp"
 
 namespace latchkey::cli {
 
@@ -29,20 +28,20 @@ int exit_code_for(ErrorCode code) {
   }
 }
 
-std::string term(std::string_view text) { return detail::clean(text, std::string_view::npos); }
+std::string term(std::string_view text) { return clean_text(text, std::string_view::npos); }
 
 int report(const Error& error, bool json) {
   // The sentence always goes to stderr for people; --json adds the typed error on stdout.
   std::cerr << "latchkey: " << term(error.message) << "\n";
   if (json) {
-    detail::json::Object o;
-    o["error"] = detail::to_value(error);
-    print_json(detail::json::Value(o));
+    JsonObject o;
+    o["error"] = json_form(error);
+    print_json(JsonValue(o));
   }
   return exit_code_for(error.code);
 }
 
-void print_json(const detail::json::Value& value) {
+void print_json(const JsonValue& value) {
   const std::string text = value.serialize();
   std::string out;
   out.reserve(text.size());
@@ -53,7 +52,7 @@ void print_json(const detail::json::Value& value) {
   };
   // Outside strings JSON has only ASCII, so these byte sequences are always inside one.
   for (std::size_t i = 0; i < text.size(); ++i) {
-    const std::size_t n = detail::hidden_code_point(text, i);
+    const std::size_t n = hidden_code_point(text, i);
     auto b1 = n ? static_cast<unsigned char>(text[i + 1]) : 0u;
     auto b2 = n == 3 ? static_cast<unsigned char>(text[i + 2]) : 0u;
     if (n == 2) escape(b1);  // U+0080..U+009F
@@ -66,7 +65,7 @@ void print_json(const detail::json::Value& value) {
 
 void print_connection(const ConnectionInfo& c, bool json) {
   if (json) {
-    print_json(detail::to_value(c));
+    print_json(json_form(c));
     return;
   }
   std::printf("connected %s as %s\n", term(c.provider).c_str(), term(c.account).c_str());
@@ -77,7 +76,7 @@ void print_connection(const ConnectionInfo& c, bool json) {
 
 void print_status(const ConnectionInfo& c, bool json) {
   if (json) {
-    print_json(detail::to_value(c));
+    print_json(json_form(c));
     return;
   }
   std::printf("%-10s %s\n", "provider", term(c.provider).c_str());
@@ -92,7 +91,7 @@ void print_status(const ConnectionInfo& c, bool json) {
 
 void print_connections(const std::vector<ConnectionInfo>& list, bool json) {
   if (json) {
-    print_json(detail::to_value(list));
+    print_json(json_form(list));
     return;
   }
   std::printf("%-16s %-28s %-13s %s\n", "PROVIDER", "ACCOUNT", "STATUS", "EXPIRES");
@@ -103,13 +102,13 @@ void print_connections(const std::vector<ConnectionInfo>& list, bool json) {
 }
 
 void print_token(const AccessToken& t, bool json) {
-  if (json) print_json(detail::to_value(t));
+  if (json) print_json(json_form(t));
   else std::cout << t.access_token << "\n";
 }
 
 void print_disconnect(const std::string& provider, const DisconnectResult& r, bool revoke, bool json) {
   if (json) {
-    print_json(detail::to_value(r));
+    print_json(json_form(r));
     return;
   }
   std::printf("disconnected %s%s\n", term(provider).c_str(), r.revoked ? " (tokens revoked)" : "");
@@ -119,12 +118,12 @@ void print_disconnect(const std::string& provider, const DisconnectResult& r, bo
 int finish_ping(const EffectResult& r, std::int64_t ms, bool json) {
   bool ok = r.transport_error.empty() && r.response.status >= 200 && r.response.status < 300;
   if (json) {
-    detail::json::Object o;
-    o["ok"] = detail::json::Value(ok);
-    o["status"] = detail::json::Value(static_cast<std::int64_t>(r.response.status));
-    o["ms"] = detail::json::Value(ms);
-    if (!r.transport_error.empty()) o["error"] = detail::json::Value(r.transport_error);
-    print_json(detail::json::Value(o));
+    JsonObject o;
+    o["ok"] = JsonValue(ok);
+    o["status"] = JsonValue(static_cast<std::int64_t>(r.response.status));
+    o["ms"] = JsonValue(ms);
+    if (!r.transport_error.empty()) o["error"] = JsonValue(r.transport_error);
+    print_json(JsonValue(o));
   } else if (!r.transport_error.empty()) {
     std::cerr << "latchkey: " << term(r.transport_error) << "\n";
   } else {
@@ -138,7 +137,7 @@ namespace {
 
 // "insufficient_scope" challenges name the scope that would have worked (RFC 6750 §3.1).
 std::string missing_scope(const HttpResponse& r) {
-  const std::string* challenge = detail::find_header(r.headers, "www-authenticate");
+  const std::string* challenge = find_header(r.headers, "www-authenticate");
   if (!challenge || challenge->find("insufficient_scope") == std::string::npos) return {};
   auto at = challenge->find("scope=\"");
   if (at == std::string::npos) return "?";
@@ -180,7 +179,7 @@ int finish_request(const std::string& provider, const HttpResponse& r, bool incl
 std::vector<std::string> split_list(const std::vector<std::string>& items) {
   std::vector<std::string> out;
   for (const auto& item : items) {
-    for (auto& part : detail::split_list(item)) out.push_back(std::move(part));
+    for (auto& part : latchkey::split_list(item)) out.push_back(std::move(part));
   }
   return out;
 }

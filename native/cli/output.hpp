@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "json.hpp"
 #include "latchkey/engine.hpp"
+#include "latchkey/json.hpp"
 
 namespace latchkey::cli {
 
@@ -24,7 +24,7 @@ int exit_code_for(ErrorCode code);
 /// its exit code.
 int report(const Error& error, bool json);
 
-/// Text for a terminal, as the core cleans provider text (detail::clean, without its cap): no
+/// Text for a terminal, as the core cleans provider text (clean_text, without a cap): no
 /// C0/C1 controls (tab and line breaks become spaces), no bidi overrides, valid UTF-8 only. Every
 /// provider-derived field the CLI prints (names, accounts, scopes, messages, URLs) goes through
 /// it: an ESC from a hostile provider must not rewrite the user's screen.
@@ -33,7 +33,7 @@ std::string term(std::string_view text);
 /// Prints `value` as one line of JSON; C1 controls and bidi/line separators in its strings are
 /// written as \u escapes (the serializer escapes C0 already), so the JSON means the same and a
 /// terminal shows it as text.
-void print_json(const detail::json::Value& value);
+void print_json(const JsonValue& value);
 
 // Results, printed the same whether the engine ran here or in the gateway (managed mode).
 void print_connection(const ConnectionInfo& c, bool json);  ///< connect's answer

@@ -7,7 +7,7 @@
 #include <cstdio>
 
 #include "host/host.hpp"
-#include "json.hpp"
+#include "latchkey/json.hpp"
 
 namespace latchkey::gateway {
 
@@ -21,7 +21,7 @@ std::string access_log_line(const std::string& method, const std::string& route,
   std::string line = "{\"ts_ms\":" + std::to_string(native::Host::now_ms()) + ",\"method\":\"" + method +
                      "\",\"route\":\"" + route + "\"";
   line.append(numbers, static_cast<std::size_t>(n));
-  line += principal.empty() ? "null" : detail::json::serialize(detail::json::Value(principal));
+  line += principal.empty() ? "null" : serialize_json(JsonValue(principal));
   line += "}\n";
   return line;
 }

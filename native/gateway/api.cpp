@@ -4,7 +4,7 @@
 
 #include "api_handlers.hpp"
 #include "host_check.hpp"
-#include "json.hpp"
+#include "latchkey/json.hpp"
 #include "proxy.hpp"
 #include "responses.hpp"
 #include "static_files.hpp"
@@ -12,8 +12,8 @@
 namespace latchkey::gateway {
 namespace {
 
-using detail::json::Object;
-using detail::json::Value;
+using Object = JsonObject;
+using Value = JsonValue;
 
 /// 421 unless the Host header names this gateway (host_check.hpp): for the routes without a key
 /// that a page in a browser could otherwise read through DNS rebinding.

@@ -4,11 +4,11 @@
 
 namespace latchkey::gateway {
 
-using detail::json::Array;
-using detail::json::Object;
+using Array = JsonArray;
+using Object = JsonObject;
 
 Result<Object> parse_object(const std::string& body) {
-  auto doc = detail::json::parse(body, "request body");
+  auto doc = parse_json(body, "request body");
   if (!doc) return make_error(ErrorCode::invalid_request, "the request body is not valid JSON: " + doc.error().message);
   if (!doc->is<Object>()) return make_error(ErrorCode::invalid_request, "the request body must be a JSON object");
   return doc->get<Object>();
@@ -29,7 +29,7 @@ Result<Object> parse_fields(const std::string& body, std::initializer_list<const
 Result<std::vector<std::string>> string_array(const Object& o, const std::string& name) {
   std::vector<std::string> out;
   if (!o.count(name)) return out;
-  const Array* a = detail::json::get_array(o, name);
+  const Array* a = json_array(o, name);
   if (!a) return make_error(ErrorCode::invalid_request, name + " must be an array of strings");
   for (const auto& v : *a) {
     if (!v.is<std::string>()) return make_error(ErrorCode::invalid_request, name + " must be an array of strings");
@@ -41,7 +41,7 @@ Result<std::vector<std::string>> string_array(const Object& o, const std::string
 Result<AccountScopes> account_scopes(const Object& o) {
   AccountScopes out;
   if (o.count("account")) {
-    const std::string* account = detail::json::get_string(o, "account");
+    const std::string* account = json_string(o, "account");
     if (!account || account->empty()) return make_error(ErrorCode::invalid_request, "account must be a non-empty string");
     out.account = *account;
   }

@@ -8,8 +8,8 @@
 namespace latchkey::gateway {
 namespace {
 
-using detail::json::Object;
-using detail::json::Value;
+using Object = JsonObject;
+using Value = JsonValue;
 
 ConnectionRef connection(const Call& c) { return {c.caller.principal, c.param("provider"), c.param("account")}; }
 

@@ -8,8 +8,8 @@
 namespace latchkey::gateway {
 namespace {
 
-using detail::json::Object;
-using detail::json::Value;
+using Object = JsonObject;
+using Value = JsonValue;
 
 Result<AccountScopes> parse_account_scopes(const std::string& body) {
   auto o = parse_fields(body, {"account", "scopes"}, true);
@@ -60,7 +60,7 @@ ApiResponse device_start(const Call& c) {
 ApiResponse device_poll(const Call& c) {
   auto o = parse_fields(c.req.body, {"handle"});
   if (!o) return from_error(o.error());
-  const std::string* handle = detail::json::get_string(*o, "handle");
+  const std::string* handle = json_string(*o, "handle");
   if (!handle || handle->empty()) return error_response(400, "invalid_request", "handle (a string) is required");
   DevicePollRequest p;
   p.principal = c.caller.principal;  // never empty here: the key names the principal, so the handle alone is not enough
@@ -68,7 +68,7 @@ ApiResponse device_poll(const Call& c) {
   p.handle = *handle;
   auto polled = c.host.run(c.host.engine().device_poll_once(std::move(p)));
   if (!polled) return from_error(polled.error());
-  if (!polled->pending) return json_response(200, detail::to_value(polled->connection));
+  if (!polled->pending) return json_response(200, json_form(polled->connection));
   Object pending;
   pending["pending"] = Value(true);
   pending["interval_ms"] = Value(polled->interval_ms);

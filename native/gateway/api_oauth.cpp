@@ -8,21 +8,21 @@
 
 #include "host/loopback.hpp"
 
-#include "authorization.hpp"
+#include "latchkey/headers.hpp"
+#include "latchkey/url.hpp"
 #include "responses.hpp"
 #include "return_records.hpp"
 #include "return_to.hpp"
-#include "url.hpp"
 
 namespace latchkey::gateway {
 namespace {
 
-using detail::json::Object;
-using detail::json::Value;
+using Object = JsonObject;
+using Value = JsonValue;
 
 /// JSON for an inline script: '<' escaped so no string can close the <script> element.
 std::string script_json(const Value& v) {
-  std::string json = detail::json::serialize(v), out;
+  std::string json = serialize_json(v), out;
   for (char c : json) {
     if (c == '<') out += "\\u003c";
     else if (c == '>') out += "\\u003e";
@@ -91,7 +91,7 @@ std::string callback_uri(const ApiRequest& req) {
   if (bound_host == "0.0.0.0" || bound_host == "[::]") {
     auto hc = req.host.rfind(':');
     if (hc != std::string::npos && req.host.substr(hc + 1) == bound_port &&
-        detail::is_loopback_host(req.host.substr(0, hc))) {
+        is_loopback_host(req.host.substr(0, hc))) {
       base = req.host;
     } else {
       base = (bound_host == "[::]" ? "[::1]:" : "127.0.0.1:") + bound_port;
@@ -116,13 +116,13 @@ ApiResponse oauth_callback(const Call& c) {
   native::Host& host = c.host;
   const ApiRequest& req = c.req;
   const Target& t = c.target;
-  auto params = detail::decode_form(t.query);
+  auto params = decode_form(t.query);
   if (!params) return callback_error(req, make_error(ErrorCode::invalid_request, "the callback query is malformed"), "");
   // A browser sign-in started with return_to goes back there; API clients asking for JSON get JSON.
   std::optional<ReturnRecord> back;
-  const std::string* state = detail::find_param(*params, "state");
+  const std::string* state = find_param(*params, "state");
   // OAuth 1.0a: the temporary token is the sign-in's handle (authorize returned it as `state`).
-  if (!state) state = detail::find_param(*params, "oauth_token");
+  if (!state) state = find_param(*params, "oauth_token");
   if (state && !state->empty() && !wants_json(req)) {
     auto taken = take_return(host, *state);
     if (!taken) return callback_error(req, taken.error(), "");
@@ -141,7 +141,7 @@ ApiResponse oauth_callback(const Call& c) {
   }
   if (back) return redirect_back(return_url(back->return_to, "connected", conn->provider, conn->account, ""));
   if (wants_json(req)) {
-    ApiResponse r = json_response(200, detail::to_value(*conn));
+    ApiResponse r = json_response(200, json_form(*conn));
     r.headers.emplace_back("Referrer-Policy", "no-referrer");
     return r;
   }
@@ -158,14 +158,14 @@ ApiResponse oauth_callback(const Call& c) {
 ApiResponse authorize(const Call& c) {
   native::Host& host = c.host;
   const ApiRequest& req = c.req;
-  auto params = detail::decode_form(c.target.query);
+  auto params = decode_form(c.target.query);
   if (!params) return error_response(400, "invalid_request", "the query string is malformed");
   for (const auto& [name, value] : *params) {
     if (name != "scopes" && name != "account" && name != "return_to") {
       return error_response(400, "invalid_request", "unknown query parameter '" + name + "'");
     }
   }
-  const std::string* return_to = detail::find_param(*params, "return_to");
+  const std::string* return_to = find_param(*params, "return_to");
   if (return_to) {
     // Only allow-listed origins: anything else would make the gateway an open redirector.
     auto origin = origin_of(*return_to);
@@ -180,8 +180,8 @@ ApiResponse authorize(const Call& c) {
   AuthorizeRequest a;
   a.principal = c.caller.principal;
   a.provider = c.param("key");
-  if (const std::string* account = detail::find_param(*params, "account")) a.account = *account;
-  if (const std::string* scopes = detail::find_param(*params, "scopes")) a.scopes = detail::split_list(*scopes);
+  if (const std::string* account = find_param(*params, "account")) a.account = *account;
+  if (const std::string* scopes = find_param(*params, "scopes")) a.scopes = split_list(*scopes);
   a.redirect_uri = callback_uri(req);
   ReturnRecord back;
   if (return_to) {
@@ -195,7 +195,7 @@ ApiResponse authorize(const Call& c) {
     back.expires_at_ms = start->expires_at_ms;
     if (auto saved = save_return(host, start->state, back); !saved) return from_error(saved.error());
   }
-  ApiResponse r = json_response(200, detail::to_value(*start));
+  ApiResponse r = json_response(200, json_form(*start));
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }
@@ -203,18 +203,18 @@ ApiResponse authorize(const Call& c) {
 ApiResponse oauth_exchange(const Call& c) {
   auto o = parse_fields(c.req.body, {"code", "state", "iss"});
   if (!o) return from_error(o.error());
-  const std::string* code = detail::json::get_string(*o, "code");
-  const std::string* state = detail::json::get_string(*o, "state");
+  const std::string* code = json_string(*o, "code");
+  const std::string* state = json_string(*o, "state");
   if (!code || code->empty() || !state || state->empty()) {
     return error_response(400, "invalid_request", "code and state (strings) are required");
   }
-  const std::string* iss = detail::json::get_string(*o, "iss");
+  const std::string* iss = json_string(*o, "iss");
   if (o->count("iss") && !iss) return error_response(400, "invalid_request", "iss must be a string");
   Params q{{"code", *code}, {"state", *state}};
   if (iss) q.emplace_back("iss", *iss);
   CallbackRequest cb;
   cb.principal = c.caller.principal;
-  cb.callback = detail::encode_form(q);
+  cb.callback = encode_form(q);
   return from_result(c.host.run(c.host.engine().complete_callback(std::move(cb))));
 }
 

@@ -6,8 +6,8 @@
 namespace latchkey::gateway {
 namespace {
 
-using detail::json::Object;
-using detail::json::Value;
+using Object = JsonObject;
+using Value = JsonValue;
 
 Result<AppInput> parse_app(const std::string& provider, const std::string& body) {
   auto parsed = parse_fields(body, {"client_id", "client_secret", "redirect_uri", "scopes", "template_values",
@@ -16,11 +16,11 @@ Result<AppInput> parse_app(const std::string& provider, const std::string& body)
   const Object& o = *parsed;
   AppInput app;
   app.provider = provider;
-  const std::string* id = detail::json::get_string(o, "client_id");
+  const std::string* id = json_string(o, "client_id");
   if (!id || id->empty()) return make_error(ErrorCode::invalid_request, "client_id (a string) is required");
   app.client_id = *id;
   if (o.count("client_secret")) {
-    const std::string* secret = detail::json::get_string(o, "client_secret");
+    const std::string* secret = json_string(o, "client_secret");
     if (!secret) return make_error(ErrorCode::invalid_request, "client_secret must be a string");
     app.client_secret = *secret;
   }
@@ -28,12 +28,12 @@ Result<AppInput> parse_app(const std::string& provider, const std::string& body)
   for (auto [name, slot] : {std::pair{"token_endpoint_auth_method", &app.token_endpoint_auth_method},
                             std::pair{"key_id", &app.key_id}}) {
     if (!o.count(name)) continue;
-    const std::string* v = detail::json::get_string(o, name);
+    const std::string* v = json_string(o, name);
     if (!v) return make_error(ErrorCode::invalid_request, std::string(name) + " must be a string");
     *slot = *v;
   }
   if (o.count("redirect_uri")) {
-    const std::string* uri = detail::json::get_string(o, "redirect_uri");
+    const std::string* uri = json_string(o, "redirect_uri");
     if (!uri) return make_error(ErrorCode::invalid_request, "redirect_uri must be a string");
     app.redirect_uri = *uri;
   }
@@ -41,7 +41,7 @@ Result<AppInput> parse_app(const std::string& provider, const std::string& body)
   if (!scopes) return scopes.error();
   app.scopes = std::move(*scopes);
   if (o.count("template_values")) {
-    const Object* values = detail::json::get_object(o, "template_values");
+    const Object* values = json_object(o, "template_values");
     if (!values) return make_error(ErrorCode::invalid_request, "template_values must be an object of strings");
     for (const auto& [k, v] : *values) {
       if (!v.is<std::string>()) return make_error(ErrorCode::invalid_request, "template_values must be an object of strings");
@@ -56,12 +56,12 @@ Result<std::string> provider_body(const std::string& key, const std::string& bod
   auto o = parse_object(body);
   if (!o) return o.error();
   if (o->count("key")) {
-    const std::string* k = detail::json::get_string(*o, "key");
+    const std::string* k = json_string(*o, "key");
     if (!k || *k != key) return make_error(ErrorCode::invalid_request, "the body's key must match the path's ('" + key + "')");
   } else {
     (*o)["key"] = Value(key);
   }
-  return detail::json::serialize(Value(*o));
+  return serialize_json(Value(*o));
 }
 
 }  // namespace
@@ -97,15 +97,15 @@ ApiResponse remove_provider(const Call& c) {
 ApiResponse discover_provider(const Call& c) {
   auto o = parse_fields(c.req.body, {"url", "key", "mcp", "allow_private_network"});
   if (!o) return from_error(o.error());
-  const std::string* url = detail::json::get_string(*o, "url");
-  const std::string* key = detail::json::get_string(*o, "key");
+  const std::string* url = json_string(*o, "url");
+  const std::string* key = json_string(*o, "key");
   if (!url || url->empty() || !key || key->empty()) {
     return error_response(400, "invalid_request", "url and key (strings) are required");
   }
   bool mcp = false;
   bool allow_private = false;
   for (auto [name, slot] : {std::pair{"mcp", &mcp}, std::pair{"allow_private_network", &allow_private}}) {
-    if (o->count(name) && !detail::json::get_bool(*o, name, slot)) {
+    if (o->count(name) && !json_bool(*o, name, slot)) {
       return error_response(400, "invalid_request", std::string(name) + " must be a boolean");
     }
   }
@@ -117,7 +117,7 @@ ApiResponse discover_provider(const Call& c) {
   r.issuer_first = !mcp;
   auto info = c.host.run(c.host.engine().discover_resource(std::move(r)));
   if (!info) return from_error(info.error());
-  Value v = detail::to_value(*info);
+  Value v = json_form(*info);
   if (info->has_app && v.is<Object>()) {
     auto app = c.host.run(c.host.engine().get_app(*key));
     if (!app) return from_error(app.error());

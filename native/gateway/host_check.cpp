@@ -2,7 +2,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
-#include "url.hpp"
+#include "latchkey/url.hpp"
 
 namespace latchkey::gateway {
 namespace {
@@ -18,7 +18,7 @@ std::string lower(std::string_view s) {
 /// "host:port" or "[v6]:port" (the core's split) into the host, brackets dropped, and the port
 /// text; false if there is no port.
 bool host_and_port(std::string_view text, std::string* host, std::string* port) {
-  const detail::HostPort hp = detail::split_host_port(text);
+  const HostPort hp = split_host_port(text);
   if (hp.problem || hp.port.empty()) return false;
   std::string_view h = hp.host;
   if (h.size() >= 2 && h.front() == '[') h = h.substr(1, h.size() - 2);

@@ -1,8 +1,9 @@
 #include "keys.hpp"
 
-#include "crypto.hpp"
 #include "host/master_key.hpp"
-#include "json.hpp"
+#include "latchkey/crypto.hpp"
+#include "latchkey/encoding.hpp"
+#include "latchkey/json.hpp"
 
 #include <mutex>
 #include <shared_mutex>
@@ -51,8 +52,8 @@ bool plausible_key(const std::string& api_key) {
 
 }  // namespace
 
-using detail::json::Object;
-using detail::json::Value;
+using Object = JsonObject;
+using Value = JsonValue;
 
 std::optional<std::string_view> bearer_key(std::string_view authorization) {
   constexpr std::string_view kPrefix = "Bearer ";
@@ -63,7 +64,7 @@ std::optional<std::string_view> bearer_key(std::string_view authorization) {
 }
 
 std::string key_record_name(const std::string& api_key) {
-  return "gwkey/" + detail::base64url_encode(detail::sha256(api_key));
+  return "gwkey/" + base64url_encode(sha256(api_key));
 }
 
 Result<std::string> create_key(native::Host& host, const std::string& principal, const std::string& role) {
@@ -71,12 +72,12 @@ Result<std::string> create_key(native::Host& host, const std::string& principal,
   if (role != "admin" && role != "user") return make_error(ErrorCode::invalid_request, "--role must be admin or user");
   auto bytes = native::os_random(32);
   if (!bytes) return bytes.error();
-  std::string key = "lk_" + detail::base64url_encode(*bytes);
+  std::string key = "lk_" + base64url_encode(*bytes);
   Object o;
   o["principal"] = Value(principal);
   o["role"] = Value(role);
   o["created_at_ms"] = Value(native::Host::now_ms());
-  if (auto saved = host.put(key_record_name(key), detail::json::serialize(Value(o))); !saved) return saved.error();
+  if (auto saved = host.put(key_record_name(key), serialize_json(Value(o))); !saved) return saved.error();
   return key;
 }
 
@@ -93,16 +94,16 @@ Result<std::optional<KeyInfo>> lookup_key(native::Host& host, const std::string&
   auto record = host.get(name);
   if (!record) return record.error();
   if (!*record) return std::optional<KeyInfo>();
-  auto doc = detail::json::parse((*record)->value, "API key record");
+  auto doc = parse_json((*record)->value, "API key record");
   if (!doc || !doc->is<Object>()) return make_error(ErrorCode::storage, "an API key record is damaged");
   const Object& o = doc->get<Object>();
   KeyInfo info;
-  const std::string* principal = detail::json::get_string(o, "principal");
-  const std::string* role = detail::json::get_string(o, "role");
+  const std::string* principal = json_string(o, "principal");
+  const std::string* role = json_string(o, "role");
   if (!principal || !role) return make_error(ErrorCode::storage, "an API key record is damaged");
   info.principal = *principal;
   info.role = *role;
-  detail::json::get_int(o, "created_at_ms", &info.created_at_ms);
+  json_int(o, "created_at_ms", &info.created_at_ms);
   known_keys().remember(name, info, now);
   return std::optional<KeyInfo>(info);
 }

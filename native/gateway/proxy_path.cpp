@@ -1,6 +1,6 @@
 #include "proxy_path.hpp"
 
-#include "json.hpp"
+#include "latchkey/json.hpp"
 #include "target.hpp"
 
 namespace latchkey::gateway {
@@ -16,7 +16,7 @@ std::string refusal_once(const std::string& segment) {
   if (segment.find('\0') != std::string::npos) return "the proxied path must not contain NUL bytes (%00)";
   if (segment.find('\\') != std::string::npos) return "the proxied path must not contain backslashes";
   // Strict (json.hpp): no overlong forms, no surrogates, nothing past U+10FFFF.
-  if (!detail::json::is_utf8(segment)) {
+  if (!is_utf8(segment)) {
     return "the proxied path must be UTF-8 once percent-decoded (overlong forms such as %c0%ae are refused)";
   }
   // An encoded slash splits the segment again on servers that decode before splitting.

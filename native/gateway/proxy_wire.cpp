@@ -7,7 +7,7 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/status.hpp>
 
-#include "authorization.hpp"
+#include "latchkey/headers.hpp"
 
 namespace latchkey::gateway {
 namespace {
@@ -34,7 +34,7 @@ std::vector<std::string> connection_named(const HeaderList& headers) {
   std::vector<std::string> out;
   for (const auto& [name, value] : headers) {
     if (!iequals(name, "connection")) continue;
-    for (const auto& part : detail::split_list(value)) {
+    for (const auto& part : split_list(value)) {
       std::string_view n = trim(part);
       if (!n.empty()) out.emplace_back(n);
     }

@@ -4,13 +4,13 @@
 
 #include <boost/beast/core/string.hpp>
 
-#include "json.hpp"
+#include "latchkey/json.hpp"
 #include "proxy_wire.hpp"
 
 namespace latchkey::gateway {
 
-using detail::json::Object;
-using detail::json::Value;
+using Object = JsonObject;
+using Value = JsonValue;
 
 int http_status(ErrorCode code) {
   switch (code) {
@@ -46,12 +46,12 @@ int http_status(ErrorCode code) {
 ApiResponse json_response(int status, const Value& v) {
   ApiResponse r;
   r.status = status;
-  r.body = detail::json::serialize(v);
+  r.body = serialize_json(v);
   return r;
 }
 
 ApiResponse from_error(const Error& e) {
-  ApiResponse r = json_response(http_status(e.code), Value(Object{{"error", detail::to_value(e)}}));
+  ApiResponse r = json_response(http_status(e.code), Value(Object{{"error", json_form(e)}}));
   r.error_code = to_string(e.code);
   if (e.code == ErrorCode::rate_limited && e.retry_at_ms > 0) {
     std::int64_t s = (e.retry_at_ms - native::Host::now_ms() + 999) / 1000;

@@ -4,12 +4,12 @@
 #include <string>
 
 #include "api.hpp"
-#include "results_json.hpp"
+#include "latchkey/json_forms.hpp"
 
 namespace latchkey::gateway {
 
 int http_status(ErrorCode code);
-ApiResponse json_response(int status, const detail::json::Value& v);
+ApiResponse json_response(int status, const JsonValue& v);
 /// The core's error as JSON with its status (and Retry-After when rate limited).
 ApiResponse from_error(const Error& e);
 ApiResponse method_not_allowed(const std::string& allow);
@@ -24,7 +24,7 @@ std::string serialize_response(const ApiResponse& r, bool head_request, bool clo
 template <class T>
 ApiResponse from_result(const Result<T>& r) {
   if (!r) return from_error(r.error());
-  return json_response(200, detail::to_value(*r));
+  return json_response(200, json_form(*r));
 }
 
 }  // namespace latchkey::gateway

@@ -1,6 +1,6 @@
 #include "return_to.hpp"
 
-#include "url.hpp"
+#include "latchkey/url.hpp"
 
 namespace latchkey::gateway {
 
@@ -10,7 +10,7 @@ Result<std::string> origin_of(const std::string& url) {
   if (url.find_first_of("\\{}") != std::string::npos) {
     return make_error(ErrorCode::invalid_request, "'" + url + "' has characters a return URL cannot have");
   }
-  auto u = detail::parse_url(url);
+  auto u = parse_url(url);
   if (!u) return u.error();
   const int default_port = u->scheme == "https" ? 443 : 80;
   std::string origin = u->scheme + "://" + u->host;
@@ -46,7 +46,7 @@ std::string return_url(const std::string& return_to, const std::string& status, 
   if (!provider.empty()) p.emplace_back("provider", provider);
   if (!account.empty()) p.emplace_back("account", account);
   if (!error.empty()) p.emplace_back("error", error);
-  return detail::append_query(return_to, p);
+  return append_query(return_to, p);
 }
 
 }  // namespace latchkey::gateway

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <thread>
 
-#include "crypto.hpp"
+#include "latchkey/crypto.hpp"
 #include "master_key.hpp"
 
 namespace latchkey::native {
@@ -34,8 +34,8 @@ Result<std::unique_ptr<Host>> Host::open(const HostOptions& options) {
   config.current_key_version = 1;
   config.entropy = std::move(*entropy);
   auto engine = Engine::create(config);
-  detail::wipe(config.master_keys[1]);  // the engine has its own (key->bytes goes when this returns)
-  detail::wipe(config.entropy);
+  wipe(config.master_keys[1]);  // the engine has its own (key->bytes goes when this returns)
+  wipe(config.entropy);
   if (!engine) return engine.error();
   h->engine_ = std::move(*engine);
   // A wrong key must fail here, before anything is read or written with it.

@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "host/clock.hpp"
-#include "url.hpp"
+#include "latchkey/url.hpp"
 
 namespace latchkey::native {
 namespace http = boost::beast::http;
@@ -141,10 +141,10 @@ Status LoopbackListener::wait(const std::string& state, std::int64_t timeout_ms,
       ::close(client);
       continue;
     }
-    auto params = detail::decode_form(query);
-    const std::string* got = params ? detail::find_param(*params, "state") : nullptr;
+    auto params = decode_form(query);
+    const std::string* got = params ? find_param(*params, "state") : nullptr;
     // OAuth 1.0a sends the browser back with the temporary token, which stands in for the state.
-    if (!got && params) got = detail::find_param(*params, "oauth_token");
+    if (!got && params) got = find_param(*params, "oauth_token");
     if (!got || *got != state) {
       send_page(client, {400, callback_html(false, "Not this sign-in",
                                             "This response does not belong to the sign-in latchkey is waiting for. "

@@ -11,7 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "crypto.hpp"
+#include "latchkey/crypto.hpp"
+#include "latchkey/encoding.hpp"
 
 namespace latchkey::native {
 namespace {
@@ -20,14 +21,14 @@ Error key_error(const std::string& message) { return make_error(ErrorCode::crypt
 
 Result<SecretBytes> decode_key(std::string_view text, const std::string& source) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
-  auto bytes = detail::base64_decode(text);
+  auto bytes = base64_decode(text);
   if (!bytes || bytes->size() != 32) {
-    if (bytes) detail::wipe(*bytes);
+    if (bytes) wipe(*bytes);
     return key_error("the master key in " + source +
                      " is not base64 of 32 bytes (make one with `head -c 32 /dev/urandom | base64`)");
   }
   auto key = SecretBytes::copy_of(*bytes);
-  detail::wipe(*bytes);
+  wipe(*bytes);
   return key;
 }
 
@@ -129,13 +130,13 @@ Result<MasterKey> load_master_key(const std::string& store_path, bool store_has_
   if (!bytes) return bytes.error();
   fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return key_error("could not create the key file " + path + ": " + std::strerror(errno));
-  std::string text = detail::base64_encode(*bytes);
+  std::string text = base64_encode(*bytes);
   text.push_back('\n');
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   ::close(fd);
-  detail::wipe(text);
+  wipe(text);
   auto key = SecretBytes::copy_of(*bytes);
-  detail::wipe(*bytes);
+  wipe(*bytes);
   if (!ok) {
     ::unlink(path.c_str());
     return key_error("could not write the key file " + path);

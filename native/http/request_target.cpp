@@ -7,7 +7,7 @@
 namespace latchkey::native::client {
 
 std::string parse_target(std::string_view url, Target* t) {
-  std::string why = detail::parse_url_into(url, &t->url);
+  std::string why = url_problem(url, &t->url);
   const std::string& host = t->url.host;
   // Stricter than the core, which also reads templates: a host here is resolved or dialled.
   if (why.empty() && host.front() == '[') {
@@ -43,7 +43,7 @@ std::string host_name(std::string_view url_host) {
 bool is_loopback_name(std::string_view host) {
   std::string lowered(host);
   for (char& c : lowered) c = lower_ascii(c);
-  return detail::is_loopback_host(lowered);
+  return is_loopback_host(lowered);
 }
 
 bool same_origin(const Target& a, const Target& b) {

@@ -5,12 +5,12 @@
 #include <string>
 #include <string_view>
 
-#include "url.hpp"
+#include "latchkey/url.hpp"
 
 namespace latchkey::native::client {
 
 struct Target {
-  detail::Url url;          ///< scheme and host lower-case; IPv6 literals keep their brackets
+  Url url;          ///< scheme and host lower-case; IPv6 literals keep their brackets
   bool tls = true;          ///< https
   int port = 443;           ///< the URL's, or the scheme's default
   bool default_port = true; ///< the port is the scheme's default (the Host header leaves it out)

@@ -284,12 +284,36 @@ struct RemoveResult {
   int connections_removed = 0;
 };
 
+/// Makes operations; each is driven by the host (latchkey/operation.hpp) and ends with a Result.
+/// Besides the errors an operation's comment names, any of them may end with:
+///   - storage: the host answered a store effect with store_error, or a stored record is
+///     unreadable; the message names the key. Next: repair the store, then run it again.
+///   - crypto: a stored secret does not open under these master keys (another key, or a record
+///     tampered with or moved). Next: start the host with the master key the store was sealed
+///     with (check_master_key finds this at startup); retrying cannot help.
+///   - not_found: the provider, app or connection named does not exist.
+///   - invalid_request: an argument is wrong; the message names it. Next: correct it.
+///   - internal: a bug in latchkey; report it.
+/// Operations that reach a provider may also end with transport (the host answered an http
+/// effect with transport_error), rate_limited, provider_error, malformed_response, or
+/// needs_reauth / invalid_grant for a connection the provider no longer honours: see
+/// latchkey/result.hpp's ErrorCode for what each asks of the caller. The engine must outlive
+/// every operation it made.
 class Engine {
  public:
+  /// Makes an engine from `config` (copied; the copies of keys and entropy it makes are zeroed
+  /// as it is done with them, the caller's own are the caller's to wipe).
+  ///
+  /// Returns the engine, owned by the caller. Errors: invalid_request when no master key is
+  /// given, a version is 0, a key is not 32 bytes, current_key_version names no key given,
+  /// `entropy` is shorter than 32 bytes, or a timing is out of its range (the message lists the
+  /// ranges); crypto if the generator cannot be seeded. Next: correct the configuration (a key
+  /// must come from the host's key store, never be made up on error).
   static Result<std::unique_ptr<Engine>> create(const EngineConfig& config);
+  /// Frees the keys (zeroed) and the generator. Every operation it made must be gone first.
   ~Engine();
 
-  /// Mixes fresh host randomness into the generator.
+  /// Mixes fresh host randomness into the generator (any length; copied). Never fails.
   void add_entropy(const std::string& bytes);
   const EngineConfig& config() const { return config_; }
 

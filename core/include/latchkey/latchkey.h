@@ -37,16 +37,21 @@ lk_engine* lk_engine_new(const char* config_json, char** error);
  * (zeroed when it goes), is destroyed when the last of them is released with lk_op_free, or here
  * when none is open. Never fails; releasing one handle twice is undefined, as for free(). */
 void lk_engine_free(lk_engine* engine);
-/* Mixes base64-encoded host randomness into the engine's generator. Returns 0, or -1 if not base64. */
+/* Mixes base64-encoded host randomness into the engine's generator. Returns 0, or -1 if `engine`
+ * is NULL or `base64` is not canonical base64 (nothing is mixed in then). */
 int lk_engine_add_entropy(lk_engine* engine, const char* base64);
 
 /* Starts an operation described by `request_json` ({"op": "<name>", ...}); see docs/effects.md
  * for the operations and their parameters. Never NULL: a bad request yields an operation whose
  * first step is {"done": {"error": ...}}. */
 lk_op* lk_op_begin(lk_engine* engine, const char* request_json, int64_t now_ms);
-/* The operation's current step: {"effect": {...}} to perform, or {"done": {...}}. */
+/* The operation's current step: {"effect": {...}} to perform, or {"done": {...}}. Asking again
+ * answers the same step. NULL `op`: {"done": {"error": {"code": "invalid_request", ...}}}. */
 char* lk_op_step(lk_op* op);
-/* Hands back the result of the current effect and returns the next step. */
+/* Hands back the result of the current effect and returns the next step. A result that is not
+ * an effect result document (docs/effects.md) ends the operation with {"done": {"error":
+ * {"code": "invalid_request", ...}}}: a host bug, reported rather than
+ * guessed at. Once done, resuming answers the same {"done": ...} again. */
 char* lk_op_resume(lk_op* op, const char* effect_result_json, int64_t now_ms);
 /* Releases an operation (NULL is ignored), finished or not: an effect still pending is simply
  * never resumed. The last operation of an engine already released with lk_engine_free takes
@@ -56,9 +61,11 @@ void lk_op_free(lk_op* op);
 /* Synchronous helpers that need no effects. */
 /* {"ok": [<provider>...]} — the built-in catalog. */
 char* lk_catalog(void);
-/* Validates a provider definition: {"ok": <normalised provider>} or an error. */
+/* Validates a provider definition: {"ok": <normalised provider>}, or an invalid_request error
+ * whose message names the field to correct (provider_from_json in latchkey/provider.hpp). */
 char* lk_validate_provider(const char* provider_json);
-/* {"ok": {"challenge": "..."}} for a PKCE verifier (RFC 7636 S256). */
+/* {"ok": {"challenge": "...", "method": "S256"}} for a PKCE verifier (RFC 7636 S256), or an
+ * invalid_request error when it is not 43-128 characters of [A-Za-z0-9-._~]. */
 char* lk_pkce_challenge(const char* verifier);
 /* For hosts that keep their own pending state (a browser page, a serverless function): builds a
  * consent URL with fresh PKCE (S256) and state from the engine's generator, storing nothing.

@@ -1,29 +1,23 @@
-// The core's only door to picojson, built the same on every target and with exceptions off: its
-// asserts abort (we check is<T>() before every get<T>()), and numbers that would overflow a
-// double are rejected while parsing, so they never reach value(double) (whose one unconditional
-// throw the build rewrites into an abort: cmake/dependencies.cmake).
+// The core's only door to picojson: latchkey/json.hpp (which hosts use too) includes it with the
+// settings every target needs; these are the core's own readers over the same values.
 #pragma once
 
-#include <cstdlib>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
 
-#define PICOJSON_USE_INT64
-#define PICOJSON_USE_LOCALE 0
-#define PICOJSON_ASSERT(e) \
-  do {                     \
-    if (!(e)) std::abort(); \
-  } while (0)
-#include <picojson.h>
-
+#include "latchkey/json.hpp"
 #include "latchkey/result.hpp"
 
 namespace latchkey::detail::json {
 
-using Value = picojson::value;
-using Object = picojson::object;
-using Array = picojson::array;
+using Value = JsonValue;
+using Object = JsonObject;
+using Array = JsonArray;
 
 /// Deepest nesting accepted; deeper input is malformed (and would cost stack on wasm).
-constexpr std::size_t kMaxDepth = 64;
+constexpr std::size_t kMaxDepth = kMaxJsonDepth;
 
 /// Parses `text` as one JSON value. Rejects invalid UTF-8, non-finite numbers, nesting deeper
 /// than kMaxDepth and trailing garbage. `what` names the document in the error message.

@@ -9,25 +9,14 @@
 
 #include "latchkey/provider.hpp"
 #include "latchkey/result.hpp"
+#include "latchkey/url.hpp"
 
 namespace latchkey::detail {
 
-struct Url {
-  std::string scheme;  ///< lower-case
-  std::string host;    ///< lower-case; IPv6 literals keep their brackets
-  int port = 0;        ///< 0 = scheme default
-  std::string path;    ///< starts with '/' (or empty)
-  std::string query;   ///< without '?'
-  std::string fragment;
-};
+// The types are the public ones (latchkey/url.hpp), so a host's Url and the core's are one.
+using Url = latchkey::Url;
+using HostPort = latchkey::HostPort;
 
-/// An authority's host and port ("[::1]:8443" → "[::1]" and "8443"; no port, or "host:": empty). `problem`
-/// says what is wrong when the authority cannot be split ("an unterminated IPv6 address", …).
-struct HostPort {
-  std::string_view host;
-  std::string_view port;
-  const char* problem = nullptr;
-};
 HostPort split_host_port(std::string_view authority);
 /// A port's text as 1–65535, or 0 when it is not a number or out of range.
 int parse_port(std::string_view port);

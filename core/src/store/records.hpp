@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "latchkey/engine.hpp"
+#include "latchkey/expiry_index.hpp"
 #include "latchkey/result.hpp"
 
 namespace latchkey::detail {
@@ -36,16 +37,12 @@ std::string device_key(const std::string& handle);
 /// The expiry index of pending/ or device/ records ("expiry/pending/", "expiry/device/"): its
 /// keys sort by expiry, so the expired records are found without reading a live one.
 std::string expiry_index_prefix(const std::string& record_prefix);
-/// How many expired records one sweep removes at most (it reads that many index entries): more
-/// than one, so the sweeps outpace the sign-ins that leave records behind, and few, so no start
-/// pays for a backlog.
-inline constexpr std::size_t kExpirySweepBatch = 8;
+/// How many expired records one sweep removes at most (latchkey/expiry_index.hpp, which hosts
+/// keeping an index of their own use too).
+using latchkey::kExpirySweepBatch;
 /// The index entry of `record_key` (made by pending_key or device_key) expiring at `expires_at_ms`.
 std::string expiry_index_key(const std::string& record_key, std::int64_t expires_at_ms);
-struct ExpiryEntry {
-  std::string record_key;
-  std::int64_t expires_at_ms = 0;
-};
+using ExpiryEntry = latchkey::ExpiryEntry;
 /// Parses a key made by expiry_index_key; storage error for anything else.
 Result<ExpiryEntry> expiry_entry_from_key(const std::string& index_key);
 std::string connection_key(const ConnectionRef& ref);

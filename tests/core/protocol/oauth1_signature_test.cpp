@@ -33,7 +33,7 @@ constexpr const char* kRfcBaseString =
     "timestamp%3D137131201%26oauth_token%3Dkkk9d7dh3k39sjv7";
 
 Params rfc_body() {
-  auto b = decode_form("c2&a3=2+q");
+  auto b = detail::decode_form("c2&a3=2+q");
   if (!b) std::abort();
   return *b;
 }
@@ -118,7 +118,7 @@ std::string server_side_base(const HttpRequest& req, const std::map<std::string,
   Params op(oauth.begin(), oauth.end());
   Params body;
   if (const std::string* ct = find_header(req.headers, "content-type"); ct && *ct == "application/x-www-form-urlencoded") {
-    body = *decode_form(req.body);
+    body = *detail::decode_form(req.body);
   }
   return *signature_base_string(req.method, req.url, body, op);
 }
