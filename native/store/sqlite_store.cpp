@@ -4,15 +4,11 @@
 // processes, and a recreated key never gets a version it had before.
 #include "store/sqlite_store.hpp"
 
-#include <fcntl.h>
-#include <pwd.h>
+#include "store/store_file.hpp"
+
 #include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -91,44 +87,6 @@ std::string describe(const std::string& path, int rc, const std::string& detail,
   }
 }
 
-std::string errno_text(int err) { return std::strerror(err); }
-
-std::string parent_of(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return "";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-// mkdir -p; the directories it creates are 0700 whatever the umask (they will hold the store).
-// Directories that already exist are left as they are. Returns an error sentence or "".
-std::string make_directories(const std::string& dir) {
-  std::size_t from = 0;
-  while (from <= dir.size()) {
-    std::size_t slash = dir.find('/', from);
-    if (slash == std::string::npos) slash = dir.size();
-    const std::string part = dir.substr(0, slash);
-    from = slash + 1;
-    if (part.empty() || part.back() == '/') continue;  // the leading "/", or "a//b"
-    struct stat st;
-    if (::stat(part.c_str(), &st) == 0) {
-      if (!S_ISDIR(st.st_mode)) {
-        return "cannot create the store's directory: " + part + " exists and is not a directory; choose another "
-               "store path with --store or LATCHKEY_STORE";
-      }
-      continue;
-    }
-    if (::mkdir(part.c_str(), 0700) == 0) {
-      ::chmod(part.c_str(), 0700);
-      continue;
-    }
-    const int err = errno;
-    if (err == EEXIST && ::stat(part.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;  // a racing mkdir
-    return "cannot create the store's directory " + part + ": " + errno_text(err) +
-           "; create it yourself or choose another store path with --store or LATCHKEY_STORE";
-  }
-  return "";
-}
 
 // Resets a cached statement when the scope ends, so it holds no read lock between calls.
 class Resetter {
@@ -476,35 +434,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   if (path.empty()) {
     return make_error(ErrorCode::storage, "no store path: pass --store or set LATCHKEY_STORE");
   }
-  const std::string dir = parent_of(path);
-  if (!dir.empty()) {
-    std::string failed = make_directories(dir);
-    if (!failed.empty()) return make_error(ErrorCode::storage, std::move(failed));
-  }
-
-  // Create the file ourselves, 0600 whatever the umask, before SQLite sees it: SQLite gives the
-  // -wal and -shm files the main file's mode, so they are 0600 too. O_EXCL never truncates or
-  // re-modes a file that is already there; SQLite is then told not to create anything.
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd >= 0) {
-    ::fchmod(fd, 0600);
-    ::close(fd);
-  } else if (errno != EEXIST) {
-    const int err = errno;
-    return make_error(ErrorCode::storage, "cannot create the store " + path + ": " + errno_text(err) +
-                                              "; check that its directory is writable by this user, or choose "
-                                              "another store with --store or LATCHKEY_STORE");
-  }
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    const int err = errno;
-    return make_error(ErrorCode::storage, "cannot open the store " + path + ": " + errno_text(err) +
-                                              "; check the path, or choose another store with --store or "
-                                              "LATCHKEY_STORE");
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return make_error(ErrorCode::storage, path + " is not a regular file, so it cannot be a latchkey store; "
-                                                 "choose another store with --store or LATCHKEY_STORE");
+  if (std::string failed = prepare_store_file(path); !failed.empty()) {
+    return make_error(ErrorCode::storage, std::move(failed));
   }
 
   // SQLite counts every allocation under one process-wide mutex unless told not to, which the
@@ -635,29 +566,6 @@ Result<std::int64_t> SqliteStore::data_version() {
   const int rc = sqlite3_step(stmt);
   if (rc != SQLITE_ROW) return impl_->error(rc, "reading its data version");
   return static_cast<std::int64_t>(sqlite3_column_int64(stmt, 0));
-}
-
-std::string default_store_path() {
-  const auto env = [](const char* name) {
-    const char* value = std::getenv(name);
-    return std::string(value != nullptr ? value : "");
-  };
-  std::string path = env("LATCHKEY_STORE");
-  if (!path.empty()) return path;
-  // XDG Base Directory: an empty or relative XDG_DATA_HOME is to be ignored.
-  std::string base = env("XDG_DATA_HOME");
-  if (base.empty() || base[0] != '/') {
-    std::string home = env("HOME");
-    if (home.empty()) {
-      const passwd* pw = ::getpwuid(::getuid());
-      if (pw != nullptr && pw->pw_dir != nullptr) home = pw->pw_dir;
-    }
-    if (home.empty()) return "";
-    while (home.size() > 1 && home.back() == '/') home.pop_back();
-    base = (home == "/" ? "" : home) + "/.local/share";
-  }
-  while (base.size() > 1 && base.back() == '/') base.pop_back();
-  return (base == "/" ? "" : base) + "/latchkey/latchkey.db";
 }
 
 }  // namespace latchkey::native

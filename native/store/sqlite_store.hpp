@@ -7,6 +7,7 @@
 
 #include "latchkey/effects.hpp"
 #include "latchkey/result.hpp"
+#include "store/store_file.hpp"  // default_store_path, for the store's users
 
 namespace latchkey::native {
 
@@ -52,10 +53,5 @@ class SqliteStore {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-/// The default store path: $LATCHKEY_STORE, else $XDG_DATA_HOME/latchkey/latchkey.db (if that is
-/// an absolute path), else $HOME/.local/share/latchkey/latchkey.db (the password database's home
-/// directory when HOME is unset). Empty if there is no home directory either.
-std::string default_store_path();
 
 }  // namespace latchkey::native

@@ -364,12 +364,15 @@ class CompleteCallback : public Operation<ConnectionInfo> {
 
 }  // namespace
 
-std::unique_ptr<Operation<AuthorizationStart>> make_authorize(Engine& engine, AuthorizeRequest request) {
-  return std::make_unique<Authorize>(engine, std::move(request));
-}
-
-std::unique_ptr<Operation<ConnectionInfo>> make_complete_callback(Engine& engine, CallbackRequest request) {
-  return std::make_unique<CompleteCallback>(engine, std::move(request));
-}
-
 }  // namespace latchkey::detail
+
+namespace latchkey {
+
+std::unique_ptr<Operation<AuthorizationStart>> Engine::authorize(AuthorizeRequest request) {
+  return std::make_unique<detail::Authorize>(*this, std::move(request));
+}
+std::unique_ptr<Operation<ConnectionInfo>> Engine::complete_callback(CallbackRequest request) {
+  return std::make_unique<detail::CompleteCallback>(*this, std::move(request));
+}
+
+}  // namespace latchkey

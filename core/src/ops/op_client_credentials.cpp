@@ -69,9 +69,13 @@ class ClientCredentialsConnect : public Operation<ConnectionInfo> {
 
 }  // namespace
 
-std::unique_ptr<Operation<ConnectionInfo>> make_client_credentials(Engine& engine, ConnectionRef ref,
-                                                                   std::vector<std::string> scopes) {
-  return std::make_unique<ClientCredentialsConnect>(engine, std::move(ref), std::move(scopes));
+}  // namespace latchkey::detail
+
+namespace latchkey {
+
+std::unique_ptr<Operation<ConnectionInfo>> Engine::connect_client_credentials(ConnectionRef ref,
+                                                                              std::vector<std::string> scopes) {
+  return std::make_unique<detail::ClientCredentialsConnect>(*this, std::move(ref), std::move(scopes));
 }
 
-}  // namespace latchkey::detail
+}  // namespace latchkey

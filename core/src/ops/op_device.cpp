@@ -365,16 +365,18 @@ class DevicePollWaiting : public Operation<ConnectionInfo> {
 
 }  // namespace
 
-std::unique_ptr<Operation<DeviceAuthorization>> make_device_authorize(Engine& engine, DeviceRequest request) {
-  return std::make_unique<DeviceAuthorize>(engine, std::move(request));
-}
-
-std::unique_ptr<Operation<ConnectionInfo>> make_device_poll(Engine& engine, DevicePollRequest request) {
-  return std::make_unique<DevicePollWaiting>(engine, std::move(request));
-}
-
-std::unique_ptr<Operation<DevicePollStatus>> make_device_poll_once(Engine& engine, DevicePollRequest request) {
-  return std::make_unique<DevicePoll>(engine, std::move(request), true);
-}
-
 }  // namespace latchkey::detail
+
+namespace latchkey {
+
+std::unique_ptr<Operation<DeviceAuthorization>> Engine::device_authorize(DeviceRequest request) {
+  return std::make_unique<detail::DeviceAuthorize>(*this, std::move(request));
+}
+std::unique_ptr<Operation<ConnectionInfo>> Engine::device_poll(DevicePollRequest request) {
+  return std::make_unique<detail::DevicePollWaiting>(*this, std::move(request));
+}
+std::unique_ptr<Operation<DevicePollStatus>> Engine::device_poll_once(DevicePollRequest request) {
+  return std::make_unique<detail::DevicePoll>(*this, std::move(request), true);
+}
+
+}  // namespace latchkey

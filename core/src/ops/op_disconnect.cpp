@@ -96,8 +96,12 @@ class Disconnect : public Operation<DisconnectResult> {
 
 }  // namespace
 
-std::unique_ptr<Operation<DisconnectResult>> make_disconnect(Engine& engine, ConnectionRef ref, bool revoke) {
-  return std::make_unique<Disconnect>(engine, std::move(ref), revoke);
+}  // namespace latchkey::detail
+
+namespace latchkey {
+
+std::unique_ptr<Operation<DisconnectResult>> Engine::disconnect(ConnectionRef ref, bool revoke) {
+  return std::make_unique<detail::Disconnect>(*this, std::move(ref), revoke);
 }
 
-}  // namespace latchkey::detail
+}  // namespace latchkey

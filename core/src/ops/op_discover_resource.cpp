@@ -158,7 +158,7 @@ class DiscoverResource : public Operation<ProviderInfo> {
   }
 
   void save() {
-    save_ = std::shared_ptr<Operation<ProviderInfo>>(make_save_provider(engine(), provider_to_json(provider_), true));
+    save_ = std::shared_ptr<Operation<ProviderInfo>>(engine().register_provider(provider_to_json(provider_)));
     delegate(save_, [this] {
       if (!save_->result()) return fail(save_->result().error());
       if (client_.client_id.empty()) return succeed(save_->result().value());  // nothing registered
@@ -195,7 +195,7 @@ class DiscoverIssuerOrResource : public Operation<ProviderInfo> {
 
  private:
   void run() override {
-    issuer_ = make_discover_provider(engine(), req_.key, req_.resource_url, req_.allow_private_network);
+    issuer_ = engine().discover_provider(req_.key, req_.resource_url, req_.allow_private_network);
     delegate(issuer_, [this] {
       const auto& issuer = issuer_->result();
       if (issuer || issuer.error().code != ErrorCode::not_found) return finish(issuer);
@@ -218,9 +218,13 @@ class DiscoverIssuerOrResource : public Operation<ProviderInfo> {
 
 }  // namespace
 
-std::unique_ptr<Operation<ProviderInfo>> make_discover_resource(Engine& e, ResourceDiscoveryRequest request) {
-  if (request.issuer_first) return std::make_unique<DiscoverIssuerOrResource>(e, std::move(request));
-  return std::make_unique<DiscoverResource>(e, std::move(request));
+}  // namespace latchkey::detail
+
+namespace latchkey {
+
+std::unique_ptr<Operation<ProviderInfo>> Engine::discover_resource(ResourceDiscoveryRequest request) {
+  if (request.issuer_first) return std::make_unique<detail::DiscoverIssuerOrResource>(*this, std::move(request));
+  return std::make_unique<detail::DiscoverResource>(*this, std::move(request));
 }
 
-}  // namespace latchkey::detail
+}  // namespace latchkey

@@ -278,7 +278,7 @@ class DiscoverProvider : public Operation<ProviderInfo> {
       // The document is the server's word: each endpoint it names gets the issuer's policy, or a
       // public issuer could point latchkey's credentials at the host's own network.
       if (auto s = check_discovered_endpoints(*p, allow_private_); !s) return fail(s.error());
-      save_ = std::shared_ptr<Operation<ProviderInfo>>(make_save_provider(engine(), provider_to_json(*p), true));
+      save_ = std::shared_ptr<Operation<ProviderInfo>>(engine().register_provider(provider_to_json(*p)));
       delegate(save_, [this] {
         if (!save_->result()) return fail(save_->result().error());
         succeed(save_->result().value());
@@ -441,37 +441,48 @@ class DeleteApp : public Operation<RemoveResult> {
 
 }  // namespace
 
-std::unique_ptr<Operation<std::vector<ProviderInfo>>> make_list_providers(Engine& e, ProviderFilter f) {
-  return std::make_unique<ListProviders>(e, std::move(f));
-}
-std::unique_ptr<Operation<ProviderInfo>> make_get_provider(Engine& e, std::string key) {
-  return std::make_unique<GetProvider>(e, std::move(key));
-}
-std::unique_ptr<Operation<ProviderInfo>> make_save_provider(Engine& e, std::string json, bool create) {
-  return std::make_unique<SaveProvider>(e, std::move(json), create);
-}
-std::unique_ptr<Operation<RemoveResult>> make_remove_provider(Engine& e, std::string key, bool force) {
-  return std::make_unique<RemoveProvider>(e, std::move(key), force);
-}
-std::unique_ptr<Operation<ProviderInfo>> make_discover_provider(Engine& e, std::string key, std::string issuer,
-                                                                bool allow_private_network) {
-  return std::make_unique<DiscoverProvider>(e, std::move(key), std::move(issuer), allow_private_network);
-}
-std::unique_ptr<Operation<ProviderInfo>> make_set_mode(Engine& e, std::string provider, Mode mode) {
-  return std::make_unique<SetMode>(e, std::move(provider), mode);
-}
-std::unique_ptr<Operation<AppInfo>> make_upsert_app(Engine& e, AppInput app) {
-  return std::make_unique<UpsertApp>(e, std::move(app), std::nullopt);
-}
 std::unique_ptr<Operation<AppInfo>> make_upsert_app(Engine& e, AppInput app, ClientRegistration registration) {
   return std::make_unique<UpsertApp>(e, std::move(app), std::move(registration));
 }
-std::unique_ptr<Operation<AppInfo>> make_get_app(Engine& e, std::string provider) {
-  return std::make_unique<GetApp>(e, std::move(provider));
-}
-std::unique_ptr<Operation<std::vector<AppInfo>>> make_list_apps(Engine& e) { return std::make_unique<ListApps>(e); }
-std::unique_ptr<Operation<RemoveResult>> make_delete_app(Engine& e, std::string provider) {
-  return std::make_unique<DeleteApp>(e, std::move(provider));
-}
 
 }  // namespace latchkey::detail
+
+namespace latchkey {
+
+std::unique_ptr<Operation<std::vector<ProviderInfo>>> Engine::list_providers(ProviderFilter f) {
+  return std::make_unique<detail::ListProviders>(*this, std::move(f));
+}
+std::unique_ptr<Operation<ProviderInfo>> Engine::get_provider(std::string key) {
+  return std::make_unique<detail::GetProvider>(*this, std::move(key));
+}
+std::unique_ptr<Operation<ProviderInfo>> Engine::register_provider(std::string json) {
+  return std::make_unique<detail::SaveProvider>(*this, std::move(json), true);
+}
+std::unique_ptr<Operation<ProviderInfo>> Engine::update_provider(std::string json) {
+  return std::make_unique<detail::SaveProvider>(*this, std::move(json), false);
+}
+std::unique_ptr<Operation<RemoveResult>> Engine::remove_provider(std::string key, bool force) {
+  return std::make_unique<detail::RemoveProvider>(*this, std::move(key), force);
+}
+std::unique_ptr<Operation<ProviderInfo>> Engine::discover_provider(std::string key, std::string issuer_url,
+                                                                   bool allow_private_network) {
+  return std::make_unique<detail::DiscoverProvider>(*this, std::move(key), std::move(issuer_url),
+                                                    allow_private_network);
+}
+std::unique_ptr<Operation<ProviderInfo>> Engine::set_mode(std::string provider, Mode mode) {
+  return std::make_unique<detail::SetMode>(*this, std::move(provider), mode);
+}
+std::unique_ptr<Operation<AppInfo>> Engine::upsert_app(AppInput app) {
+  return std::make_unique<detail::UpsertApp>(*this, std::move(app), std::nullopt);
+}
+std::unique_ptr<Operation<AppInfo>> Engine::get_app(std::string provider) {
+  return std::make_unique<detail::GetApp>(*this, std::move(provider));
+}
+std::unique_ptr<Operation<std::vector<AppInfo>>> Engine::list_apps() {
+  return std::make_unique<detail::ListApps>(*this);
+}
+std::unique_ptr<Operation<RemoveResult>> Engine::delete_app(std::string provider) {
+  return std::make_unique<detail::DeleteApp>(*this, std::move(provider));
+}
+
+}  // namespace latchkey

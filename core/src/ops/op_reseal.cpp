@@ -82,8 +82,6 @@ class Reseal : public Operation<ResealResult> {
 
 }  // namespace
 
-std::unique_ptr<Operation<ResealResult>> make_reseal(Engine& engine) { return std::make_unique<Reseal>(engine); }
-
 namespace {
 
 // "meta/key-check/<version>": one record per master key version, written by the first engine
@@ -123,8 +121,13 @@ class CheckMasterKey : public Operation<Ok> {
 
 }  // namespace
 
-std::unique_ptr<Operation<Ok>> make_check_master_key(Engine& engine) {
-  return std::make_unique<CheckMasterKey>(engine);
+}  // namespace latchkey::detail
+
+namespace latchkey {
+
+std::unique_ptr<Operation<ResealResult>> Engine::reseal() { return std::make_unique<detail::Reseal>(*this); }
+std::unique_ptr<Operation<Ok>> Engine::check_master_key() {
+  return std::make_unique<detail::CheckMasterKey>(*this);
 }
 
-}  // namespace latchkey::detail
+}  // namespace latchkey

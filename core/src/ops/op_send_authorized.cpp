@@ -59,9 +59,13 @@ class SendAuthorized : public Operation<AuthorizedResponse> {
 
 }  // namespace
 
-std::unique_ptr<Operation<AuthorizedResponse>> make_send_authorized(Engine& engine, ConnectionRef ref,
-                                                                    HttpRequest request, SendOptions options) {
-  return std::make_unique<SendAuthorized>(engine, std::move(ref), std::move(request), std::move(options));
+}  // namespace latchkey::detail
+
+namespace latchkey {
+
+std::unique_ptr<Operation<AuthorizedResponse>> Engine::send_authorized(ConnectionRef ref, HttpRequest request,
+                                                                       SendOptions options) {
+  return std::make_unique<detail::SendAuthorized>(*this, std::move(ref), std::move(request), std::move(options));
 }
 
-}  // namespace latchkey::detail
+}  // namespace latchkey

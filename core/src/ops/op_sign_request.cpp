@@ -135,8 +135,16 @@ std::unique_ptr<SignRequestOp> make_sign_request(Engine& engine, ConnectionRef r
   return std::make_unique<SignRequest>(engine, std::move(ref), std::move(request), force_refresh,
                                        std::move(refused_access_token));
 }
-std::unique_ptr<Operation<RequestSigner>> make_request_signer(Engine& engine, ConnectionRef ref) {
-  return std::make_unique<MakeRequestSigner>(engine, std::move(ref));
-}
 
 }  // namespace latchkey::detail
+
+namespace latchkey {
+
+std::unique_ptr<Operation<HttpRequest>> Engine::sign_request(ConnectionRef ref, HttpRequest request) {
+  return detail::make_sign_request(*this, std::move(ref), std::move(request));
+}
+std::unique_ptr<Operation<RequestSigner>> Engine::request_signer(ConnectionRef ref) {
+  return std::make_unique<detail::MakeRequestSigner>(*this, std::move(ref));
+}
+
+}  // namespace latchkey

@@ -496,11 +496,19 @@ std::unique_ptr<Operation<AccessToken>> make_get_token(Engine& engine, Connectio
                                                        std::string refused_access_token) {
   return std::make_unique<GetToken>(engine, std::move(ref), force_refresh, std::move(refused_access_token));
 }
-std::unique_ptr<Operation<ConnectionInfo>> make_status(Engine& engine, ConnectionRef ref) {
-  return std::make_unique<ConnectionStatus>(engine, std::move(ref));
-}
-std::unique_ptr<Operation<std::vector<ConnectionInfo>>> make_list_connections(Engine& engine, std::string principal) {
-  return std::make_unique<ListConnections>(engine, std::move(principal));
-}
 
 }  // namespace latchkey::detail
+
+namespace latchkey {
+
+std::unique_ptr<Operation<AccessToken>> Engine::get_token(ConnectionRef ref, bool force_refresh) {
+  return detail::make_get_token(*this, std::move(ref), force_refresh);
+}
+std::unique_ptr<Operation<ConnectionInfo>> Engine::status(ConnectionRef ref) {
+  return std::make_unique<detail::ConnectionStatus>(*this, std::move(ref));
+}
+std::unique_ptr<Operation<std::vector<ConnectionInfo>>> Engine::list_connections(std::string principal) {
+  return std::make_unique<detail::ListConnections>(*this, std::move(principal));
+}
+
+}  // namespace latchkey

@@ -1,4 +1,6 @@
-// Operation classes made by Engine. Each file op_*.cpp holds one family.
+// What the operation files share. Each file op_*.cpp holds one family of operations and defines
+// the Engine members (latchkey/engine.hpp) that make them; the makers below are the ones other
+// operations use with more than the public arguments.
 #pragma once
 
 #include "latchkey/engine.hpp"
@@ -7,13 +9,6 @@
 
 namespace latchkey::detail {
 
-std::unique_ptr<Operation<AuthorizationStart>> make_authorize(Engine& engine, AuthorizeRequest request);
-std::unique_ptr<Operation<ConnectionInfo>> make_complete_callback(Engine& engine, CallbackRequest request);
-std::unique_ptr<Operation<DeviceAuthorization>> make_device_authorize(Engine& engine, DeviceRequest request);
-std::unique_ptr<Operation<ConnectionInfo>> make_device_poll(Engine& engine, DevicePollRequest request);
-std::unique_ptr<Operation<DevicePollStatus>> make_device_poll_once(Engine& engine, DevicePollRequest request);
-std::unique_ptr<Operation<ConnectionInfo>> make_client_credentials(Engine& engine, ConnectionRef ref,
-                                                                   std::vector<std::string> scopes);
 /// get_token. With force_refresh and `refused_access_token` (the token an API answered 401 to),
 /// a stored token other than the refused one is taken as it is, not refreshed again: a peer
 /// already replaced it.
@@ -37,22 +32,7 @@ class SignRequestOp : public Operation<HttpRequest> {
 /// sign_request; with force_refresh the token is got as make_get_token(…, true, refused) gets it.
 std::unique_ptr<SignRequestOp> make_sign_request(Engine& engine, ConnectionRef ref, HttpRequest request,
                                                  bool force_refresh = false, std::string refused_access_token = {});
-std::unique_ptr<Operation<AuthorizedResponse>> make_send_authorized(Engine& engine, ConnectionRef ref,
-                                                                    HttpRequest request, SendOptions options);
-std::unique_ptr<Operation<RequestSigner>> make_request_signer(Engine& engine, ConnectionRef ref);
-std::unique_ptr<Operation<ConnectionInfo>> make_status(Engine& engine, ConnectionRef ref);
-std::unique_ptr<Operation<std::vector<ConnectionInfo>>> make_list_connections(Engine& engine, std::string principal);
-std::unique_ptr<Operation<DisconnectResult>> make_disconnect(Engine& engine, ConnectionRef ref, bool revoke);
 
-std::unique_ptr<Operation<std::vector<ProviderInfo>>> make_list_providers(Engine& engine, ProviderFilter filter);
-std::unique_ptr<Operation<ProviderInfo>> make_get_provider(Engine& engine, std::string key);
-std::unique_ptr<Operation<ProviderInfo>> make_save_provider(Engine& engine, std::string json, bool create);
-std::unique_ptr<Operation<RemoveResult>> make_remove_provider(Engine& engine, std::string key, bool force);
-std::unique_ptr<Operation<ProviderInfo>> make_discover_provider(Engine& engine, std::string key, std::string issuer,
-                                                                bool allow_private_network);
-std::unique_ptr<Operation<ProviderInfo>> make_discover_resource(Engine& engine, ResourceDiscoveryRequest request);
-std::unique_ptr<Operation<ProviderInfo>> make_set_mode(Engine& engine, std::string provider, Mode mode);
-std::unique_ptr<Operation<AppInfo>> make_upsert_app(Engine& engine, AppInput app);
 
 /// What an authorization server said about a client it registered (RFC 7591 §3.2.1), kept with
 /// the app: only discover_resource makes one.
@@ -64,11 +44,6 @@ struct ClientRegistration {
 /// upsert_app for a client just registered: its registration replaces the stored one. (Without
 /// one, a new client_id drops the stored registration, and a new secret its expiry.)
 std::unique_ptr<Operation<AppInfo>> make_upsert_app(Engine& engine, AppInput app, ClientRegistration registration);
-std::unique_ptr<Operation<ResealResult>> make_reseal(Engine& engine);
-std::unique_ptr<Operation<Ok>> make_check_master_key(Engine& engine);
-std::unique_ptr<Operation<AppInfo>> make_get_app(Engine& engine, std::string provider);
-std::unique_ptr<Operation<std::vector<AppInfo>>> make_list_apps(Engine& engine);
-std::unique_ptr<Operation<RemoveResult>> make_delete_app(Engine& engine, std::string provider);
 
 /// Names a new connection's account from the provider's identity endpoint (with the fresh
 /// access token); any failure, or no identity endpoint, gives "default". `sign`, when given,

@@ -1,4 +1,4 @@
-// The HTTPS client against real servers on loopback: a Node server (fixtures_http/tls_server.mjs)
+// The HTTPS client against real servers on loopback: a Node server (fixtures/tls_server.mjs)
 // with certificates made at test time by the openssl CLI — a test CA and a leaf for localhost /
 // 127.0.0.1 / ::1, a leaf for another name, a self-signed leaf and an expired one. No mocks.
 #include <arpa/inet.h>
@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "http/https_client.hpp"
-#include "json.hpp"
+#include "latchkey/json.hpp"
 
 extern char** environ;
 
@@ -34,7 +34,6 @@ namespace latchkey::native {
 namespace {
 
 namespace fs = std::filesystem;
-namespace json = latchkey::detail::json;
 using Clock = std::chrono::steady_clock;
 
 #ifndef LATCHKEY_SOURCE_DIR
@@ -72,7 +71,7 @@ struct Server {
   int port = 0;
 
   bool start(const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {"node", std::string(LATCHKEY_SOURCE_DIR) + "/tests/native/fixtures_http/tls_server.mjs"};
+    std::vector<std::string> args = {"node", std::string(LATCHKEY_SOURCE_DIR) + "/tests/native/http/fixtures/tls_server.mjs"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -174,9 +173,9 @@ const std::string* header(const HttpResponse& r, const std::string& name) {
 std::int64_t connections_so_far(HttpsClient& client, const Server& s) {
   EffectResult r = client.perform(get(https(s, "/count")));
   EXPECT_EQ(r.transport_error, "");
-  auto v = json::parse(r.response.body, "count");
-  if (!v || !v->is<json::Object>()) return -1;
-  return v->get<json::Object>().at("connections").get<std::int64_t>();
+  auto v = latchkey::parse_json(r.response.body, "count");
+  if (!v || !v->is<latchkey::JsonObject>()) return -1;
+  return v->get<latchkey::JsonObject>().at("connections").get<std::int64_t>();
 }
 
 /// A port on 127.0.0.1 that nothing listens on (bound, then released).
@@ -295,15 +294,15 @@ TEST_F(HttpsClientTest, PostSendsMethodHeadersAndBody) {
   EffectResult r = client_->perform(req);
   ASSERT_EQ(r.transport_error, "");
   ASSERT_EQ(r.response.status, 200);
-  auto v = json::parse(r.response.body, "echo");
+  auto v = latchkey::parse_json(r.response.body, "echo");
   ASSERT_TRUE(v);
-  const auto& o = v->get<json::Object>();
+  const auto& o = v->get<latchkey::JsonObject>();
   EXPECT_EQ(o.at("method").to_str(), "POST");
   EXPECT_EQ(o.at("url").to_str(), "/echo?x=1&y=two");
   EXPECT_EQ(o.at("body").to_str(), req.body);
   std::vector<std::pair<std::string, std::string>> seen;
-  for (const auto& h : o.at("headers").get<json::Array>()) {
-    seen.emplace_back(h.get<json::Array>()[0].to_str(), h.get<json::Array>()[1].to_str());
+  for (const auto& h : o.at("headers").get<latchkey::JsonArray>()) {
+    seen.emplace_back(h.get<latchkey::JsonArray>()[0].to_str(), h.get<latchkey::JsonArray>()[1].to_str());
   }
   auto find = [&](const std::string& name) -> std::string {
     for (const auto& [k, v] : seen) {
@@ -407,12 +406,12 @@ class Collect : public ResponseSink {
 };
 
 std::string echoed(const std::string& body, const std::string& field) {
-  auto v = json::parse(body, "echo");
+  auto v = latchkey::parse_json(body, "echo");
   if (!v) return "<not json>";
-  const auto& o = v->get<json::Object>();
+  const auto& o = v->get<latchkey::JsonObject>();
   if (field == "body") return o.at("body").to_str();
-  for (const auto& h : o.at("headers").get<json::Array>()) {
-    if (strcasecmp(h.get<json::Array>()[0].to_str().c_str(), field.c_str()) == 0) return h.get<json::Array>()[1].to_str();
+  for (const auto& h : o.at("headers").get<latchkey::JsonArray>()) {
+    if (strcasecmp(h.get<latchkey::JsonArray>()[0].to_str().c_str(), field.c_str()) == 0) return h.get<latchkey::JsonArray>()[1].to_str();
   }
   return "<absent>";
 }
