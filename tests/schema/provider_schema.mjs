@@ -192,6 +192,44 @@ to fix:
   \`token_response.root\` names.
 - \`authorization_response_iss_parameter_supported\` needs \`issuer\`; with \`scope_separator\` \`","\`, no scope
   contains a comma.
+- \`ping.url\`, \`identity.url\` and \`metadata.url\` must be among \`injection.hosts\` too.
+
+## Values learned when connecting
+
+Some providers name a connection's API host or account only when it is made. A template parameter with \`from\` is
+such a value: nobody gives it (an app or a connect that does is refused); the core takes it from the provider's
+answers during the connect, checks it against the parameter's \`pattern\` as a value in a URL, stores it on the
+connection with its other template values, and fills it into \`api_base_url\`, \`injection.hosts\` and the other
+URLs at every later request. A token therefore still goes only to a host the provider named *and* the pattern allows;
+a value that fails the pattern fails the connect (\`malformed_response\`) and nothing is stored.
+
+\`from\` names one or more sources, joined by \` || \` (the first present wins; then \`default\`; with neither,
+the connect fails):
+
+- \`token_response.PATH\`: a dotted path into the token endpoint's answer to the code exchange
+  (Salesforce: \`token_response.instance_url\`);
+- \`callback.NAME\`: a parameter of the authorization callback's query (QuickBooks: \`callback.realmId\`; given
+  twice, the connect fails);
+- \`metadata.PATH\`: a dotted path into the answer of the provider's \`metadata\` request, made once with the new
+  token (Mailchimp: \`metadata.dc\`).
+
+\`"take": "host"\` keeps the host (and port) of a value that is a bare https origin (\`https://na1.my.salesforce.com\`
+→ \`na1.my.salesforce.com\`); anything with a path, query or another scheme fails the connect. Sources may not be
+tokens or the code (\`access_token\`, \`code\`, \`state\`, …): learned values are stored unsealed.
+
+Where a learned value may be used: not in anything the authorization request needs (\`authorization_endpoint\`,
+\`pushed_authorization_request_endpoint\`, \`resource\`, \`issuer\`, \`authorization_params\`, \`metadata.url\`);
+in \`token_endpoint\` and \`token_params\` only when every source is \`callback.\` (Zoho's accounts server). The
+provider must be \`oauth2\` without a device grant (values are learned in the callback).
+
+\`\`\`json
+"api_base_url": "https://{instance}/services/data",
+"template_params": {
+  "instance": {"pattern": "^[a-z0-9-]+(\\\\.[a-z0-9-]+)*\\\\.salesforce\\\\.com$", "description": "The org's API host",
+               "from": "token_response.instance_url", "take": "host"}
+},
+"injection": {"hosts": ["https://{instance}"]}
+\`\`\`
 `;
 }
 

@@ -28,6 +28,12 @@ struct TemplateParam {
   std::string pattern;  ///< Anchored pattern (a small regex subset: see pattern.hpp) every value must match.
   std::optional<std::string> default_value;
   std::string description;
+  /// Non-empty: the value is learned when a connection is made, never given by a user:
+  /// "token_response.instance_url", "callback.realmId", "metadata.dc", alternatives joined by
+  /// " || " (the first present wins, then `default_value`). See docs/provider-schema.md.
+  std::string from;
+  /// The learned value is an https URL and its host (and port, if it names one) is the value.
+  bool take_host = false;
 };
 
 /// A request latchkey may make with a connection's token (ping, identity).
@@ -105,6 +111,9 @@ struct Provider {
   std::string refresh_endpoint;
   std::optional<ProbeRequest> ping;
   std::optional<Identity> identity;
+  /// A request made once when a connection is made, with its new token, whose JSON answer
+  /// template_params learn from ("metadata.dc"); null: none.
+  std::optional<ProbeRequest> metadata;
   Injection injection;
   std::vector<std::string> available_scopes;
   bool requires_client_secret = true;

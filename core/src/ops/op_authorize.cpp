@@ -4,7 +4,9 @@
 #include "crypto.hpp"
 #include "latchkey/pkce.hpp"
 #include "json.hpp"
+#include "learned_values.hpp"
 #include "oauth1_flow.hpp"
+#include "provider_templates.hpp"
 #include "ops.hpp"
 #include "text.hpp"
 #include "redaction.hpp"
@@ -37,12 +39,20 @@ class Authorize : public Operation<AuthorizationStart> {
   }
 
   void begin(AppRecord app) {
-    auto resolved = resolve_for(provider_, app.template_values, req_.template_values);
+    // Learned values come from the provider at the callback, never from whoever starts it.
+    for (const auto& tp : provider_.template_params) {
+      if (!tp.from.empty() && req_.template_values.count(tp.name)) {
+        return fail(make_error(ErrorCode::invalid_request,
+                               "template parameter " + tp.name + " is learned from the provider when connecting (" +
+                                   clean(tp.from, 200) + "); do not give it"));
+      }
+    }
+    StringMap values = app.template_values;
+    for (const auto& [k, v] : req_.template_values) values[k] = v;
+    auto resolved = resolve_before_learning(provider_, values);
     if (!resolved) return fail(resolved.error());
     // Before the user consents: the code could not be redeemed with an expired secret.
     if (auto current = client_secret_current(*resolved, app, now_ms()); !current) return fail(current.error());
-    StringMap values = app.template_values;
-    for (const auto& [k, v] : req_.template_values) values[k] = v;
 
     std::string redirect = req_.redirect_uri.empty() ? app.redirect_uri : req_.redirect_uri;
     if (redirect.empty()) {
@@ -245,8 +255,14 @@ class CompleteCallback : public Operation<ConnectionInfo> {
     if (cb_.has_error) return fail(provider_refusal());
     Steps::provider(*this, pending_.provider, [this](Result<Provider> p) {
       if (!p) return fail(p.error());
-      auto resolved = resolve_for(*p, pending_.template_values, {});
+      // Values learned from the callback's query (Zoho's accounts server) may steer the exchange.
+      values_ = pending_.template_values;
+      auto learned = learn_values(*p, {&cb_.all, nullptr, nullptr});
+      if (!learned) return fail(learned.error());
+      for (auto& [k, v] : *learned) values_[k] = std::move(v);
+      auto resolved = resolve_before_learning(*p, values_);
       if (!resolved) return fail(resolved.error());
+      unresolved_ = std::move(*p);
       provider_ = std::move(*resolved);
       // RFC 9207: the issuer identifier defends against mix-up attacks between providers.
       if (!provider_.issuer.empty()) {
@@ -296,6 +312,7 @@ class CompleteCallback : public Operation<ConnectionInfo> {
     SentSecrets sent = SentSecrets::of(req);
     Steps::http(*this, std::move(req), [this, sent](Result<HttpResponse> r) {
       if (!r) return fail(r.error());
+      std::string answer = r->body;
       auto tokens = parse_token_response(token_http(std::move(*r)), provider_.token_response, now_ms(), pending_.scope);
       if (!tokens) {
         Error e = sent.redact(tokens.error());
@@ -306,9 +323,39 @@ class CompleteCallback : public Operation<ConnectionInfo> {
         return fail(e);
       }
       tokens_ = std::move(*tokens);
-      if (!pending_.account.empty()) return save(pending_.account);
-      name_account();
+      learn(answer);
     });
+  }
+
+  /// Values learned from the token answer and the metadata request: checked, then the
+  /// provider is resolved with them before the token goes anywhere else (identity, storage).
+  void learn(const std::string& answer) {
+    bool learns = false;
+    for (const auto& tp : unresolved_.template_params) learns = learns || !tp.from.empty();
+    if (!learns) return named();
+    auto doc = json::parse(answer, "the token answer");
+    token_answer_ = doc && doc->is<json::Object>() ? doc->get<json::Object>() : json::Object();
+    if (!provider_.metadata) return learned(nullptr);
+    fetch_connect_metadata(*this, provider_, tokens_.access_token, [this](Result<json::Object> m) {
+      if (!m) return fail(m.error());
+      metadata_ = std::move(*m);
+      learned(&metadata_);
+    });
+  }
+
+  void learned(const json::Object* metadata) {
+    auto values = learn_values(unresolved_, {&cb_.all, &token_answer_, metadata});
+    if (!values) return fail(values.error());
+    for (auto& [k, v] : *values) values_[k] = std::move(v);
+    auto resolved = resolve_provider(unresolved_, values_);
+    if (!resolved) return fail(resolved.error());
+    provider_ = std::move(*resolved);
+    named();
+  }
+
+  void named() {
+    if (!pending_.account.empty()) return save(pending_.account);
+    name_account();
   }
 
   void exchange_oauth1(const AppRecord& app) {
@@ -345,7 +392,7 @@ class CompleteCallback : public Operation<ConnectionInfo> {
 
   void save(const std::string& account) {
     ConnectionRef ref{pending_.principal, pending_.provider, account};
-    save_connection(*this, engine(), ref, oauth1_ ? "oauth1" : "authorization_code", pending_.template_values, std::move(tokens_), now_ms(),
+    save_connection(*this, engine(), ref, oauth1_ ? "oauth1" : "authorization_code", values_, std::move(tokens_), now_ms(),
                     [this](Result<ConnectionInfo> c) {
                       if (!c) return fail(c.error());
                       succeed(std::move(*c));
@@ -358,7 +405,11 @@ class CompleteCallback : public Operation<ConnectionInfo> {
   OAuth1Credentials oauth1_client_;
   std::string key_;
   PendingRecord pending_;
+  Provider unresolved_;  ///< As defined: resolved again once values are learned.
   Provider provider_;
+  StringMap values_;  ///< The connection's template values: given at the start, then learned.
+  json::Object token_answer_;
+  json::Object metadata_;
   TokenSet tokens_;
 };
 

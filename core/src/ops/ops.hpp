@@ -3,6 +3,7 @@
 // operations use with more than the public arguments.
 #pragma once
 
+#include "json.hpp"
 #include "latchkey/engine.hpp"
 #include "records.hpp"
 #include "steps.hpp"
@@ -55,6 +56,14 @@ std::unique_ptr<Operation<AppInfo>> make_upsert_app(Engine& engine, AppInput app
 void identify_account(OperationBase& op, const Provider& provider, const TokenSet& tokens,
                       std::function<void(std::string)> then,
                       const std::function<bool(HttpRequest&)>& sign = nullptr);
+
+/// The provider's metadata request (Provider::metadata) made with a new connection's access
+/// token, for the template values it learns from. Gives the answer's JSON object. Errors: the
+/// request's origin not allowed by injection (invalid_request), transport errors as the host
+/// reported them, a status other than 200 (provider_error) or an answer that is no JSON object
+/// (malformed_response); the caller then stores nothing.
+void fetch_connect_metadata(OperationBase& op, const Provider& provider, const std::string& access_token,
+                            std::function<void(Result<json::Object>)> then);
 
 /// needs_reauth for the connection `ref` (its account resolved), with `why` when known and the
 /// command that authorizes it again.

@@ -134,6 +134,7 @@ Result<CallbackParams> parse_callback(std::string_view callback) {
       *slot.value = value;
     }
   }
+  out.all = std::move(*params);
   return out;
 }
 

@@ -50,6 +50,8 @@ struct CallbackParams {
   /// OAuth 1.0a (RFC 5849 §2.2): the temporary token and the verifier.
   std::string oauth_token, oauth_verifier;
   bool has_oauth_token = false, has_oauth_verifier = false;
+  /// Every parameter, in order: template values learned from the callback (QuickBooks' realmId).
+  Params all;
 };
 
 /// Reads a callback URL or bare query string. Duplicate security parameters are refused

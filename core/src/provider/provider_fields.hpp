@@ -32,6 +32,7 @@ auto url_fields(P& p) {
   };
   if (p.ping) out.emplace_back("ping.url", &p.ping->url);
   if (p.identity) out.emplace_back("identity.url", &p.identity->url);
+  if (p.metadata) out.emplace_back("metadata.url", &p.metadata->url);
   return out;
 }
 

@@ -237,6 +237,11 @@ Status read_template_params(const Reader& parent, std::vector<TemplateParam>* ou
       }
     }
     LK_TRY(r.str("description", &tp.description));
+    LK_TRY(r.str("from", &tp.from));
+    std::string take = "value";
+    LK_TRY(r.str("take", &take));
+    if (take != "value" && take != "host") return invalid(name + ".take must be \"value\" or \"host\"");
+    tp.take_host = take == "host";
     out->push_back(std::move(tp));
   }
   return Ok{};
@@ -289,6 +294,7 @@ Result<Provider> provider_from_object(const Object& o) {
   LK_TRY(r.str("refresh_endpoint", &p.refresh_endpoint));
   LK_TRY(read_probe(r, "ping", &p.ping));
   LK_TRY(read_identity(r, "identity", &p.identity));
+  LK_TRY(read_probe(r, "metadata", &p.metadata));
 
   const Object* inj_obj = nullptr;
   LK_TRY(r.object("injection", &inj_obj));

@@ -80,6 +80,13 @@ std::vector<SchemaField> build() {
       field("template_params.*.default", T::string, "The value used when none is given; null: a value is required.")
           .may_be_null().only_when_set(),
       field("template_params.*.description", T::string, "What the value is, for people."),
+      field("template_params.*.from", T::string,
+            "Learned when connecting, never given: token_response.PATH, callback.NAME or metadata.PATH, "
+            "alternatives joined by ' || ' (the first present wins, then the default).")
+          .may_be_null().only_when_set(),
+      field("template_params.*.take", T::string,
+            "What of the learned value is kept: the value itself, or the host (and port) of an https URL.")
+          .only_when_set().one_of({"value", "host"}),
       field("expiry_buffer_seconds", T::integer, "How long before expiry a token is refreshed.").between(0, kMaxExpiryBuffer),
       field("token_exchange_body_format", T::string, "The token request's body: form (standard) or json.")
           .one_of(enum_names(kBodyFormats)),
@@ -93,6 +100,13 @@ std::vector<SchemaField> build() {
       field("identity.account_path", T::string, "Dotted path of the answer's member that names the account.")
           .must_be_given().matching(dotted),
       field("identity.headers", T::string_map, "Extra request headers.").items_matching(header),
+      field("metadata", T::object,
+            "A request made once at connect time, with the new token, whose JSON answer template_params learn "
+            "from (metadata.PATH); null: none.")
+          .may_be_null().only_when_set(),
+      field("metadata.method", T::string, "The request's method.").one_of({"GET", "POST"}),
+      field("metadata.url", T::string, "The request's URL (its origin must be in injection.hosts).").must_be_given().is_url(),
+      field("metadata.headers", T::string_map, "Extra request headers.").items_matching(header),
       field("injection", T::object, "Where a token may be sent and how."),
       field("injection.hosts", T::string_list,
             "Origins a token may go to: https://host[:port], https://*.domain, or http to loopback; a bare host means https."),

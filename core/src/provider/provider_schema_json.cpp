@@ -49,6 +49,7 @@ const Value* written_default(const std::string& path) {
     p.auth_mode = AuthMode::oauth1;
     p.ping = ProbeRequest{};
     p.identity = Identity{};
+    p.metadata = ProbeRequest{};
     return *detail::json::parse(provider_to_json(p), "defaults");
   }();
   for (const Value* v : {&plain, &more}) {

@@ -2,6 +2,7 @@
 // against their patterns, and substitution (resolve_provider).
 #include "provider_templates.hpp"
 
+#include "learned_values.hpp"
 #include "origin.hpp"
 #include "pattern.hpp"
 #include "provider_checks.hpp"
@@ -45,6 +46,61 @@ Status param_placeholders(const Provider& p, std::set<std::string>* used) {
   return Ok{};
 }
 
+/// Learned parameters are known only once a connection is made: nothing the authorization
+/// request uses may depend on them, nor the code exchange on any but the callback's.
+Status check_learned(const Provider& p, const TemplateParam& tp) {
+  std::string what = "template_params." + tp.name;
+  if (tp.from.empty()) {
+    if (tp.take_host) return invalid(what + ".take applies to learned values only; set " + what + ".from or remove it");
+    return Ok{};
+  }
+  auto steps = parse_from(tp.from, what + ".from");
+  if (!steps) return steps.error();
+  for (const auto& step : *steps) {
+    // Learned values are stored and shown in clear: never a credential.
+    std::string head = step.path.substr(0, step.path.find('.'));
+    for (const char* secret : {"access_token", "refresh_token", "id_token", "code", "state", "oauth_token",
+                               "oauth_verifier", "client_secret"}) {
+      if (head == secret) {
+        return invalid(what + ".from may not read '" + head + "': learned values are stored unsealed");
+      }
+    }
+    if (step.source == LearnSource::metadata && !p.metadata) {
+      return invalid(what + ".from reads metadata." + step.path + " but the provider has no metadata request; add metadata");
+    }
+  }
+  if (p.auth_mode != AuthMode::oauth2 || !p.device_authorization_endpoint.empty()) {
+    return invalid(what + ".from: values are learned in the authorization code callback, so the provider must be "
+                   "auth_mode \"oauth2\" without device_authorization_endpoint");
+  }
+  const bool before_exchange = learned_from_callback_only(tp);
+  std::set<std::string> names;
+  struct Use {
+    std::string field;
+    const std::string* value;
+    bool after_callback;  ///< Used only once the callback has arrived.
+  };
+  std::vector<Use> uses = {{"authorization_endpoint", &p.authorization_endpoint, false},
+                           {"pushed_authorization_request_endpoint", &p.pushed_authorization_request_endpoint, false},
+                           {"resource", &p.resource, false},
+                           {"issuer", &p.issuer, false},
+                           {"token_endpoint", &p.token_endpoint, true}};
+  if (p.metadata) uses.push_back({"metadata.url", &p.metadata->url, false});
+  for (const auto& [name, value] : p.authorization_params) uses.push_back({"authorization_params." + name, &value, false});
+  for (const auto& [name, value] : p.token_params) uses.push_back({"token_params." + name, &value, true});
+  for (const auto& use : uses) {
+    names.clear();
+    LK_TRY(scan_placeholders(*use.value, use.field, &names));
+    if (!names.count(tp.name) || (use.after_callback && before_exchange)) continue;
+    return invalid(use.field + " uses {" + tp.name + "}, which is learned (" + clean(tp.from, 200) + ") only " +
+                   (use.after_callback ? "after the code is exchanged" : "once the connection is made") +
+                   "; use it in api_base_url, injection.hosts, refresh_endpoint or the like instead");
+  }
+  return Ok{};
+}
+
+}  // namespace
+
 /// A template value used in a URL or host goes in unescaped, so whatever its pattern says, it
 /// may not carry URL structure: "evil.com/x" or "a@evil.com" would redirect the token. Values
 /// used only in authorization_params/token_params are form-encoded later and need only their
@@ -71,7 +127,6 @@ Status check_template_value(const TemplateParam& tp, const std::string& value, c
   return Ok{};
 }
 
-}  // namespace
 
 // kTemplateNamePattern, by hand (see provider_schema.hpp).
 bool valid_template_name(std::string_view name) {
@@ -120,6 +175,7 @@ Status check_templates(const Provider& p, std::map<std::string, std::string>* sa
     if (tp.default_value) {
       LK_TRY(check_template_value(tp, *tp.default_value, what + ".default", in_url.count(tp.name) != 0));
     }
+    LK_TRY(check_learned(p, tp));
     (*samples)[tp.name] = "x";
   }
   for (const auto& name : used) {
@@ -154,12 +210,20 @@ Status check_template_values(const Provider& provider, const std::map<std::strin
     if (!param) {
       return invalid("template parameter " + quote(kv.first) + " is not used by provider " + quote(provider.key));
     }
+    if (!param->from.empty()) {
+      return invalid("template parameter " + param->name + " is learned from the provider when connecting (" +
+                     detail::clean(param->from, 200) + "); do not give it");
+    }
     LK_TRY(check_template_value(*param, kv.second, "template parameter " + param->name, in_url.count(param->name) != 0));
   }
   return Ok{};
 }
 
-Result<Provider> resolve_provider(const Provider& provider, const std::map<std::string, std::string>& values) {
+namespace detail {
+namespace {
+
+Result<Provider> resolve(const Provider& provider, const std::map<std::string, std::string>& values,
+                         bool before_learning) {
   for (const auto& kv : values) {
     bool declared = false;
     for (const auto& tp : provider.template_params) declared = declared || tp.name == kv.first;
@@ -173,6 +237,7 @@ Result<Provider> resolve_provider(const Provider& provider, const std::map<std::
   std::set<std::string> in_url;
   LK_TRY(detail::url_placeholders(provider, &in_url));
   std::map<std::string, std::string> chosen;
+  std::vector<TemplateParam> unlearned;
   for (const auto& tp : provider.template_params) {
     auto it = values.find(tp.name);
     std::string what = "template parameter " + tp.name;
@@ -183,6 +248,11 @@ Result<Provider> resolve_provider(const Provider& provider, const std::map<std::
     } else if (tp.default_value) {
       LK_TRY(check_template_value(tp, *tp.default_value, what + " (default)", url));
       chosen[tp.name] = *tp.default_value;
+    } else if (!tp.from.empty() && before_learning) {
+      unlearned.push_back(tp);
+    } else if (!tp.from.empty()) {
+      return invalid(what + " is learned when connecting (" + detail::clean(tp.from, 200) + ") and the connection "
+                     "to " + quote(provider.key) + " has none: connect again");
     } else {
       return invalid(what + " is required for provider " + quote(provider.key) +
                      (tp.description.empty() ? std::string() : ": " + detail::clean(tp.description)));
@@ -195,9 +265,21 @@ Result<Provider> resolve_provider(const Provider& provider, const std::map<std::
   for (auto& host : out.injection.hosts) host = detail::canonical_origin(detail::lower(detail::substitute(host, chosen)));
   for (auto& param : out.authorization_params) param.second = detail::substitute(param.second, chosen);
   for (auto& param : out.token_params) param.second = detail::substitute(param.second, chosen);
-  out.template_params.clear();
+  out.template_params = std::move(unlearned);
   LK_TRY(validate_provider(out));
   return out;
+}
+
+}  // namespace
+
+Result<Provider> resolve_before_learning(const Provider& provider, const std::map<std::string, std::string>& values) {
+  return resolve(provider, values, true);
+}
+
+}  // namespace detail
+
+Result<Provider> resolve_provider(const Provider& provider, const std::map<std::string, std::string>& values) {
+  return detail::resolve(provider, values, false);
 }
 
 }  // namespace latchkey

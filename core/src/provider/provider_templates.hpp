@@ -25,4 +25,14 @@ std::string substitute(std::string_view s, const std::map<std::string, std::stri
 /// shape of templated hosts.
 Status check_templates(const Provider& p, std::map<std::string, std::string>* samples);
 
+/// One value of `tp` checked: not empty, not too long, no control characters or braces, its
+/// pattern; with `in_url`, no URL structure either (/ ? # @ \ or whitespace). invalid_request
+/// naming `what` otherwise.
+Status check_template_value(const TemplateParam& tp, const std::string& value, const std::string& what, bool in_url);
+
+/// resolve_provider, except that a learned parameter (template_params.*.from) without a value
+/// or default stays declared and unresolved: for the steps of a connect before it is learned,
+/// which validation keeps from using it.
+Result<Provider> resolve_before_learning(const Provider& provider, const std::map<std::string, std::string>& values);
+
 }  // namespace latchkey::detail

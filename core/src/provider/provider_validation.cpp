@@ -211,6 +211,7 @@ Status check_injection(const Provider& p, const std::map<std::string, std::strin
   std::vector<Target> targets = {{"api_base_url", &p.api_base_url}};
   if (p.ping) targets.push_back({"ping.url", &p.ping->url});
   if (p.identity) targets.push_back({"identity.url", &p.identity->url});
+  if (p.metadata) targets.push_back({"metadata.url", &p.metadata->url});
   for (const auto& t : targets) {
     if (t.url->empty()) continue;
     auto u = parse_url(*t.url);
@@ -348,6 +349,13 @@ Status validate_provider(const Provider& p) {
       return invalid("identity.account_path must be a dotted path into the response, like \"email\" or \"data.id\"");
     }
     LK_TRY(detail::check_headers(p.identity->headers, "identity.headers"));
+  }
+  if (p.metadata) {
+    if (!detail::allowed("metadata.method", p.metadata->method)) {
+      return invalid("metadata.method must be " + detail::choices(detail::schema_field("metadata.method")->values));
+    }
+    if (p.metadata->url.empty()) return invalid("metadata.url is required (or set metadata to null)");
+    LK_TRY(detail::check_headers(p.metadata->headers, "metadata.headers"));
   }
   LK_TRY(detail::check_injection(p, samples));
 

@@ -75,6 +75,8 @@ std::string provider_to_json(const Provider& p) {
     t["pattern"] = str(tp.pattern);
     if (tp.default_value) t["default"] = str(*tp.default_value);
     t["description"] = str(tp.description);
+    if (!tp.from.empty()) t["from"] = str(tp.from);
+    if (tp.take_host) t["take"] = str("host");
     templates[tp.name] = Value(t);
   }
   o["template_params"] = Value(templates);
@@ -99,6 +101,14 @@ std::string provider_to_json(const Provider& p) {
     o["identity"] = Value(id);
   } else {
     o["identity"] = Value();
+  }
+
+  if (p.metadata) {
+    Object m;
+    m["method"] = str(p.metadata->method);
+    m["url"] = str(p.metadata->url);
+    m["headers"] = params_object(p.metadata->headers);
+    o["metadata"] = Value(m);
   }
 
   Object inj;

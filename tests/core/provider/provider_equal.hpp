@@ -41,6 +41,8 @@ inline void ExpectSameProvider(const Provider& a, const Provider& b) {
     EXPECT_EQ(a.template_params[i].pattern, b.template_params[i].pattern);
     EXPECT_EQ(a.template_params[i].default_value, b.template_params[i].default_value);
     EXPECT_EQ(a.template_params[i].description, b.template_params[i].description);
+    EXPECT_EQ(a.template_params[i].from, b.template_params[i].from);
+    EXPECT_EQ(a.template_params[i].take_host, b.template_params[i].take_host);
   }
   EXPECT_EQ(a.expiry_buffer_seconds, b.expiry_buffer_seconds);
   EXPECT_EQ(a.token_exchange_body_format, b.token_exchange_body_format);
@@ -56,6 +58,12 @@ inline void ExpectSameProvider(const Provider& a, const Provider& b) {
     EXPECT_EQ(a.identity->url, b.identity->url);
     EXPECT_EQ(a.identity->account_path, b.identity->account_path);
     EXPECT_EQ(a.identity->headers, b.identity->headers);
+  }
+  ASSERT_EQ(a.metadata.has_value(), b.metadata.has_value());
+  if (a.metadata) {
+    EXPECT_EQ(a.metadata->method, b.metadata->method);
+    EXPECT_EQ(a.metadata->url, b.metadata->url);
+    EXPECT_EQ(a.metadata->headers, b.metadata->headers);
   }
   EXPECT_EQ(a.injection.hosts, b.injection.hosts);
   EXPECT_EQ(a.injection.header, b.injection.header);
