@@ -100,6 +100,9 @@ struct Provider {
   std::vector<std::string> default_scopes;
   std::string scope_separator = " ";
   std::string scope_param = "scope";
+  /// The name the provider gives the client identifier in every request latchkey makes
+  /// (authorization, token, refresh, revocation): TikTok calls it client_key.
+  std::string client_id_param = "client_id";
   PkceSupport pkce = PkceSupport::supported;
   ClientAuthMethod token_endpoint_auth_method = ClientAuthMethod::client_secret_basic;
   Params authorization_params;

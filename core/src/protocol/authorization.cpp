@@ -19,7 +19,7 @@ bool is_security_param(const Provider& provider, const std::string& name) {
   // Only reserved where latchkey sets them: elsewhere a caller's own `resource` still passes.
   if (!provider.resource.empty() && name == "resource") return true;
   if (!provider.pushed_authorization_request_endpoint.empty() && name == "request_uri") return true;
-  return name == provider.scope_param;
+  return name == provider.scope_param || name == provider.client_id_param;
 }
 
 }  // namespace
@@ -73,7 +73,7 @@ Status add_extra_params(Params& params, const Params& provider_params, const Par
 Result<Params> authorization_params(const Provider& provider, const AuthorizationUrlInput& in) {
   if (in.client_id.empty()) return make_error(ErrorCode::invalid_request, "the app has no client ID");
   if (auto s = check_endpoint(in.redirect_uri, "redirect_uri"); !s) return s.error();
-  Params params = {{"response_type", "code"}, {"client_id", in.client_id}, {"redirect_uri", in.redirect_uri}};
+  Params params = {{"response_type", "code"}, {provider.client_id_param, in.client_id}, {"redirect_uri", in.redirect_uri}};
   if (!in.scope.empty()) params.emplace_back(provider.scope_param, in.scope);
   params.emplace_back("state", in.state);
   if (!in.code_challenge.empty()) {
@@ -95,7 +95,7 @@ Result<std::string> build_authorization_url(const Provider& provider, const Auth
 
 std::string pushed_authorization_url(const Provider& provider, const std::string& client_id,
                                      const std::string& request_uri) {
-  return append_query(provider.authorization_endpoint, {{"client_id", client_id}, {"request_uri", request_uri}});
+  return append_query(provider.authorization_endpoint, {{provider.client_id_param, client_id}, {"request_uri", request_uri}});
 }
 
 Result<CallbackParams> parse_callback(std::string_view callback) {
@@ -139,26 +139,28 @@ Result<CallbackParams> parse_callback(std::string_view callback) {
 }
 
 namespace {
-void add_client_auth(ClientAuthMethod method, const ClientCredentials& client, Params& body, Params& headers) {
+/// `id_param` names the client identifier in the body (client_id, or the provider's own name).
+void add_client_auth(ClientAuthMethod method, const ClientCredentials& client, const std::string& id_param, Params& body,
+                     Params& headers) {
   switch (method) {
     case ClientAuthMethod::client_secret_basic:
       if (!client.client_secret.empty()) {
         std::string pair = form_encode(client.client_id) + ":" + form_encode(client.client_secret);
         headers.emplace_back("Authorization", "Basic " + base64_encode(pair));
       } else {
-        body.emplace_back("client_id", client.client_id);
+        body.emplace_back(id_param, client.client_id);
       }
       break;
     case ClientAuthMethod::client_secret_post:
-      body.emplace_back("client_id", client.client_id);
+      body.emplace_back(id_param, client.client_id);
       if (!client.client_secret.empty()) body.emplace_back("client_secret", client.client_secret);
       break;
     case ClientAuthMethod::none:
-      body.emplace_back("client_id", client.client_id);
+      body.emplace_back(id_param, client.client_id);
       break;
     case ClientAuthMethod::private_key_jwt:
       // client_id is optional here (RFC 7521 §4.2) but lets servers find the key before parsing.
-      body.emplace_back("client_id", client.client_id);
+      body.emplace_back(id_param, client.client_id);
       body.emplace_back("client_assertion_type", kJwtBearerAssertionType);
       body.emplace_back("client_assertion", client.client_assertion);
       break;
@@ -180,7 +182,7 @@ HttpRequest token_request(const Provider& provider, const std::string& endpoint,
   if (!provider.resource.empty() && find_param(grant, "grant_type") && !find_param(grant, "resource")) {
     grant.emplace_back("resource", provider.resource);
   }
-  add_client_auth(client.method, client, grant, req.headers);
+  add_client_auth(client.method, client, provider.client_id_param, grant, req.headers);
   if (provider.token_exchange_body_format == BodyFormat::json) {
     json::Object o;
     for (const auto& [k, v] : grant) o[k] = json::Value(v);
@@ -204,11 +206,11 @@ HttpRequest pushed_authorization_request(const Provider& provider, const ClientC
   // wherever it needs one, so drop ours rather than send two.
   Params body;
   for (auto& p : params) {
-    if (p.first != "client_id") body.push_back(std::move(p));
+    if (p.first != provider.client_id_param) body.push_back(std::move(p));
   }
   const bool basic = client.method == ClientAuthMethod::client_secret_basic && !client.client_secret.empty();
-  if (basic) body.insert(body.begin() + 1, {"client_id", client.client_id});  // RFC 9126 §2.1 example keeps it
-  add_client_auth(client.method, client, body, req.headers);
+  if (basic) body.insert(body.begin() + 1, {provider.client_id_param, client.client_id});  // RFC 9126 §2.1 example keeps it
+  add_client_auth(client.method, client, provider.client_id_param, body, req.headers);
   params = std::move(body);
   req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");  // RFC 9126 §2.1: always a form
   req.body = encode_form(params);

@@ -273,6 +273,7 @@ Result<Provider> provider_from_object(const Object& o) {
   LK_TRY(r.strings("default_scopes", &p.default_scopes));
   LK_TRY(r.str("scope_separator", &p.scope_separator));
   LK_TRY(r.str("scope_param", &p.scope_param));
+  LK_TRY(r.str("client_id_param", &p.client_id_param));
   LK_TRY(r.enumeration("pkce", detail::kPkce, &p.pkce));
   LK_TRY(r.enumeration("token_endpoint_auth_method", detail::kClientAuth, &p.token_endpoint_auth_method));
   LK_TRY(r.params("authorization_params", &p.authorization_params));

@@ -55,6 +55,9 @@ std::vector<SchemaField> build() {
       field("scope_separator", T::string, "How scopes are joined in the request.").one_of({" ", ","}),
       field("scope_param", T::string, "The parameter that carries the scopes (usually scope).")
           .matching(std::string(kScopeParamPattern)),
+      field("client_id_param", T::string,
+            "The client identifier's parameter name in every request (TikTok: client_key).")
+          .only_when_set().matching(std::string(kScopeParamPattern)),
       field("pkce", T::string, "PKCE S256 (RFC 7636): required, supported (sent), or unsupported (not sent).")
           .one_of(enum_names(kPkce)),
       field("token_endpoint_auth_method", T::string,

@@ -103,10 +103,10 @@ Status check_headers(const Params& headers, const std::string& field) {
 /// Parameters latchkey sets itself; a provider definition may not override them (a custom
 /// provider must not be able to pin `state` or swap `redirect_uri`).
 Status check_params(const Params& params, const char* field, std::initializer_list<std::string_view> reserved,
-                    std::string_view also_reserved) {
+                    std::string_view also_reserved, std::string_view client_id_param) {
   for (const auto& [name, value] : params) {
     if (name.empty()) return invalid(std::string(field) + " has an empty parameter name");
-    bool taken = name == also_reserved;
+    bool taken = name == also_reserved || name == client_id_param;
     for (std::string_view r : reserved) taken = taken || name == r;
     if (taken) {
       return invalid(std::string(field) + "." + name + " is set by latchkey itself; remove it from " + field);
@@ -294,17 +294,24 @@ Status validate_provider(const Provider& p) {
       return invalid("scope_param " + quote(p.scope_param) + " must be a plain parameter name like \"scope\"");
     }
   }
+  if (p.client_id_param.empty()) return invalid("client_id_param must not be empty (it is usually \"client_id\")");
+  for (char c : p.client_id_param) {
+    if (!is_alnum(c) && c != '_' && c != '-' && c != '.') {
+      return invalid("client_id_param " + quote(p.client_id_param) + " must be a plain parameter name like \"client_id\"");
+    }
+  }
+  if (p.client_id_param == p.scope_param) return invalid("client_id_param and scope_param must differ");
   LK_TRY(detail::check_scopes(p.default_scopes, "default_scopes", p.scope_separator));
   LK_TRY(detail::check_scopes(p.available_scopes, "available_scopes", p.scope_separator));
 
   LK_TRY(detail::check_params(p.authorization_params, "authorization_params",
                               {"client_id", "redirect_uri", "response_type", "state", "code_challenge",
                                "code_challenge_method"},
-                              p.scope_param));
+                              p.scope_param, p.client_id_param));
   LK_TRY(detail::check_params(p.token_params, "token_params",
                               {"grant_type", "code", "code_verifier", "redirect_uri", "refresh_token", "client_id",
                                "client_secret"},
-                              std::string_view()));
+                              std::string_view(), p.client_id_param));
 
   if (p.token_response.root.size() > kMaxTokenResponseName) {
     return invalid("token_response.root is longer than " + std::to_string(kMaxTokenResponseName) + " characters");

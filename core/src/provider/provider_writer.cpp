@@ -58,6 +58,8 @@ std::string provider_to_json(const Provider& p) {
   o["default_scopes"] = str_array(p.default_scopes);
   o["scope_separator"] = str(p.scope_separator);
   o["scope_param"] = str(p.scope_param);
+  // Only when renamed: definitions with the standard name keep their exact JSON form.
+  if (p.client_id_param != "client_id") o["client_id_param"] = str(p.client_id_param);
   o["pkce"] = str(to_string(p.pkce));
   o["token_endpoint_auth_method"] = str(to_string(p.token_endpoint_auth_method));
   o["authorization_params"] = params_object(p.authorization_params);
