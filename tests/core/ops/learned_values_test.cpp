@@ -214,7 +214,7 @@ TEST_F(Learned, TheMetadataRequestNamesTheDataCentre) {
   host.http = [&](const HttpRequest& req) {
     calls.push_back(req);
     if (req.url == "https://login.mc.test/oauth2/metadata") return respond(200, R"({"dc": "us6", "login": {}})");
-    return respond(200, R"({"access_token": "A1", "expires_in": 0})");
+    return respond(200, R"({"access_token": "A1"})");
   };
   auto c = host.run(engine->complete_callback({"alice", "http://127.0.0.1:8765/callback?code=c&state=" + state}));
   ASSERT_TRUE(c.ok()) << c.error().message;
