@@ -3,12 +3,14 @@
 // and used for the API base URL and the hosts a token may go to.
 #include <gtest/gtest.h>
 
+#include "headers.hpp"
 #include "records.hpp"
 #include "support/fixtures.hpp"
 
 namespace latchkey {
 namespace {
 
+using StringMap = std::map<std::string, std::string>;
 using testing::FakeHost;
 using testing::respond;
 
@@ -64,7 +66,7 @@ struct Learned : ::testing::Test {
     engine = testing::make_engine();
     auto p = host.run(engine->register_provider(definition));
     ASSERT_TRUE(p.ok()) << p.error().message;
-    key = p->key;
+    key = p->provider.key;
     auto a = host.run(engine->upsert_app(testing::app_input(key, "cid", "secret", "http://127.0.0.1:8765/callback")));
     ASSERT_TRUE(a.ok()) << a.error().message;
   }
