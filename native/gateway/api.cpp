@@ -117,12 +117,12 @@ ApiResponse handle(native::Host& host, Metrics& metrics, KeyThrottle& throttle, 
     return r;
   }
   ApiResponse meta;
-  return then(host, route(host, metrics, throttle, config, request, t, &meta),
-              [meta](native::Host&, ApiResponse r) {
-                r.route = meta.route;
-                r.principal = meta.principal;
-                return r;
-              });
+  ApiResponse answer = route(host, metrics, throttle, config, request, t, &meta);  // fills meta first
+  return then(host, std::move(answer), [meta](native::Host&, ApiResponse r) {
+    r.route = meta.route;
+    r.principal = meta.principal;
+    return r;
+  });
 }
 
 }  // namespace latchkey::gateway

@@ -3,7 +3,9 @@
 // requests the loop cannot send (no cached key or signer, a body to stream, an upstream it could
 // not connect to or complete the TLS handshake with, an https upstream when the loop has no TLS
 // configuration, a retry after a 401). The loop hands the connection over with the request's
-// head, and takes it back afterwards unless it must close.
+// head, and takes it back afterwards unless it must close. An operation that must wait (a peer's
+// refresh lease, a retry's backoff) does not keep its thread: the request is parked on the
+// server's Alarms until the deadline and then carried on by whichever worker thread is free.
 #pragma once
 
 #include <chrono>

@@ -188,7 +188,8 @@ TEST_F(Lifecycle, AForcedRefreshThatMeetsAnotherRefresherTakesItsNewToken) {
   while (e2 && waits < 3) {
     ASSERT_NE(e2->kind, EffectKind::http) << "the forced op called the token endpoint";
     waits += e2->kind == EffectKind::wait;
-    e2 = forced->resume(host.perform(*e2), host.now_ms);
+    const EffectResult r = host.perform(*e2);  // first: a wait moves the clock to its deadline
+    e2 = forced->resume(r, host.now_ms);
   }
   ASSERT_NE(e2, nullptr) << "it stopped waiting while the other refresh was in flight, with "
                          << (forced->result().ok() ? forced->result()->access_token : forced->result().error().message);
