@@ -6,13 +6,12 @@
 // Against the real AS, through the token API and the proxy.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import {
-  Cli, createKeys, editRecord, request, sleep, startGateway, tempDir,
+  Cli, createKeys, editRecord, request, sleep, startApi, startGateway, tempDir,
 } from './harness.mjs';
 
 const pki = await makeTestPki(tempDir('latchkey-pki-'));
@@ -28,24 +27,6 @@ const MAX_THREADS = 16;
 function threads(pid) {
   const m = /^Threads:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m[1]);
-}
-
-/// A plain-HTTP API on loopback that checks every bearer token at the AS and remembers each one.
-async function startApi(as) {
-  const seen = [];
-  const server = http.createServer(async (req, res) => {
-    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
-    if (m) seen.push(m[1]);
-    const info = m ? await as.introspect(m[1]) : { active: false };
-    res.writeHead(info.active ? 200 : 401, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(info.active ? { sub: info.sub } : { error: 'invalid_token' }));
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    seen,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
-  };
 }
 
 describe('latchkeyd parks operations that wait', () => {
