@@ -7,10 +7,7 @@ ApiResponse park(std::shared_ptr<OperationBase> op, const Effect& wait, const na
   auto p = std::make_shared<PendingOp>();
   p->op = std::move(op);
   p->until_ms = wait.until_ms;
-  if (streams) {
-    p->streams = *streams;
-    p->has_streams = true;
-  }
+  if (streams) p->streams = *streams;
   p->finish = std::move(finish);
   ApiResponse r;
   r.pending = std::move(p);
@@ -20,7 +17,7 @@ ApiResponse park(std::shared_ptr<OperationBase> op, const Effect& wait, const na
 ApiResponse resume_pending(native::Host& host, std::shared_ptr<PendingOp> p) {
   // The engine that started it may be serving another request now: this thread's from here on.
   p->op->rebind(host.engine());
-  const native::Host::Streams* streams = p->has_streams ? &p->streams : nullptr;
+  const native::Host::Streams* streams = p->streams ? &*p->streams : nullptr;
   const Effect* wait = host.advance(*p->op, p->op->resume({}, native::Host::now_ms()), streams);
   if (!wait) return p->finish(host);
   p->until_ms = wait->until_ms;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "api.hpp"
@@ -20,8 +21,7 @@ namespace latchkey::gateway {
 struct PendingOp {
   std::shared_ptr<OperationBase> op;  ///< Waiting: resume it with an empty result at until_ms.
   std::int64_t until_ms = 0;          ///< In Host::now_ms's clock.
-  native::Host::Streams streams;      ///< The proxy's streamed body and response (outlive the op).
-  bool has_streams = false;
+  std::optional<native::Host::Streams> streams;  ///< The proxy's body and response (outlive the op).
   /// Once `op` has finished: the answer (pending again when it runs a further operation).
   std::function<ApiResponse(native::Host&)> finish;
 };

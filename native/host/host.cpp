@@ -53,8 +53,6 @@ std::int64_t Host::now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-EffectResult Host::http(const HttpRequest& request) { return http_->perform(request); }
-
 void Host::sleep_until(std::int64_t until_ms) {
   const std::int64_t left = until_ms - now_ms();
   if (left > 0) std::this_thread::sleep_for(std::chrono::milliseconds(left));
@@ -179,9 +177,6 @@ EffectResult Host::perform(const Effect& e) {
   switch (e.kind) {
     case EffectKind::http:
       return http_->perform(e.http);
-    case EffectKind::wait:
-      sleep_until(e.until_ms);
-      return {};
     default:
       return store_->perform(e);
   }

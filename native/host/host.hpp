@@ -79,15 +79,14 @@ class Host {
   /// The first `limit` records under `prefix` in key order (0: all).
   Result<std::vector<StoreRecord>> list(const std::string& prefix, std::size_t limit = 0);
 
-  /// Performs one effect; a wait by sleeping until its deadline (run's blocking way).
-  EffectResult perform(const Effect& effect);
-  /// Sleeps the calling thread until the system clock (now_ms) reaches `until_ms`.
-  static void sleep_until(std::int64_t until_ms);
-  EffectResult http(const HttpRequest& request);
   static std::int64_t now_ms();
 
  private:
   Host() = default;
+  /// Performs one http or store effect (advance stops at waits).
+  EffectResult perform(const Effect& effect);
+  /// Sleeps the calling thread until the system clock (now_ms) reaches `until_ms`.
+  static void sleep_until(std::int64_t until_ms);
   std::string store_path_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<HttpsClient> http_;
