@@ -3,6 +3,7 @@
 #include "host/clock.hpp"
 
 #include "api_handlers.hpp"
+#include "pending_op.hpp"
 #include "host_check.hpp"
 #include "latchkey/json.hpp"
 #include "proxy.hpp"
@@ -116,10 +117,12 @@ ApiResponse handle(native::Host& host, Metrics& metrics, KeyThrottle& throttle, 
     return r;
   }
   ApiResponse meta;
-  ApiResponse r = route(host, metrics, throttle, config, request, t, &meta);
-  r.route = meta.route;
-  r.principal = meta.principal;
-  return r;
+  ApiResponse answer = route(host, metrics, throttle, config, request, t, &meta);  // fills meta first
+  return then(host, std::move(answer), [meta](native::Host&, ApiResponse r) {
+    r.route = meta.route;
+    r.principal = meta.principal;
+    return r;
+  });
 }
 
 }  // namespace latchkey::gateway

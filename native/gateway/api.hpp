@@ -13,6 +13,7 @@
 // as-is: two path segments. Another principal's connection is 404, never 403.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,6 +54,8 @@ struct ApiRequest {
   std::string refused_access_token;
 };
 
+struct PendingOp;  // pending_op.hpp
+
 struct ApiResponse {
   int status = 200;
   std::string content_type = "application/json";
@@ -63,12 +66,17 @@ struct ApiResponse {
   std::string error_code;         ///< The core's error code when the answer is one of its errors (for metrics).
   /// The answer already went to the request's response_stream: nothing is left to send.
   bool streamed = false;
+  /// Set: there is no answer yet. An operation is waiting until a deadline (a wait effect); the
+  /// server parks it without a thread, resumes it then, and answers with what its finish makes
+  /// (pending_op.hpp). The other members are unset.
+  std::shared_ptr<PendingOp> pending;
 };
 
 class KeyThrottle;
 
 /// Answers one request using `host` (which the calling thread owns), counts into `metrics`, and
-/// counts unknown keys into `throttle` (shared by every thread).
+/// counts unknown keys into `throttle` (shared by every thread). The answer may be pending: an
+/// operation that must wait first, for the server to resume (pending_op.hpp).
 ApiResponse handle(native::Host& host, Metrics& metrics, KeyThrottle& throttle, const ApiConfig& config,
                    const ApiRequest& request);
 

@@ -1,5 +1,6 @@
 #include "proxy.hpp"
 
+#include "pending_op.hpp"
 #include "proxy_path.hpp"
 #include "proxy_wire.hpp"
 #include "responses.hpp"
@@ -88,26 +89,40 @@ ApiResponse proxy(native::Host& host, Metrics& metrics, const ApiRequest& req, c
     }
   }
 
-  UpstreamHead filter(*req.response_stream);
-  bool refreshed = false;
-  auto sent = host.authorized_stream(ref, out, streamed_body, filter, &refreshed, req.refused_access_token);
-  if (refreshed) metrics.count_refresh();
-  if (!sent) {
-    if (!filter.started()) return from_error(sent.error());
-    ApiResponse cut;
-    cut.streamed = true;
-    cut.status = 502;
-    return cut;
-  }
-  EffectResult& r = *sent;
-  metrics.count_proxy(provider, r.transport_error.empty() ? r.response.status : 502);
-  if (!filter.started()) return error_response(502, "transport", r.transport_error);
-  // Sent (or, if transport_error is set, cut short: the server closes the connection).
-  ApiResponse res;
-  res.streamed = true;
-  res.status = r.response.status;
-  res.body = r.transport_error;
-  return res;
+  // The core's send_authorized in its head-only form: the answer streams to the caller, except a
+  // first attempt's 401 it holds back to send again — only when the body can be sent again. A
+  // streamed body cannot, so that 401 reaches the caller, with the token refreshed for its retry.
+  // With refused_access_token the loop already saw that token's 401: one attempt, after the
+  // refresh (or with the token a peer refreshed meanwhile).
+  SendOptions options;
+  options.stream = true;
+  options.resend = streamed_body == nullptr;
+  options.refused_access_token = req.refused_access_token;
+  // The filter outlives a wait for a peer's refresh (pending_op.hpp): the answer's finish holds it.
+  auto filter = std::make_shared<UpstreamHead>(*req.response_stream);
+  native::Host::Streams streams{streamed_body, filter.get()};
+  Metrics* counts = &metrics;
+  return run_or_park<AuthorizedResponse>(
+      host, host.engine().send_authorized(ref, std::move(out), std::move(options)),
+      [filter, counts, provider](native::Host&, const Result<AuthorizedResponse>& sent) {
+        if (sent && sent->refreshed) counts->count_refresh();
+        if (!sent) {
+          if (!filter->started()) return from_error(sent.error());
+          ApiResponse cut;
+          cut.streamed = true;
+          cut.status = 502;
+          return cut;
+        }
+        counts->count_proxy(provider, sent->transport_error.empty() ? sent->response.status : 502);
+        if (!filter->started()) return error_response(502, "transport", sent->transport_error);
+        // Sent (or, if transport_error is set, cut short: the server closes the connection).
+        ApiResponse res;
+        res.streamed = true;
+        res.status = sent->response.status;
+        res.body = sent->transport_error;
+        return res;
+      },
+      &streams);
 }
 
 }  // namespace latchkey::gateway

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "access_log.hpp"
+#include "alarms.hpp"
 #include "host_pool.hpp"
 #include "key_throttle.hpp"
 #include "metrics.hpp"
@@ -24,6 +25,7 @@ struct ServerState {
   HostPool hosts;                        ///< Lent to worker threads, one request at a time.
   std::unique_ptr<SignerCache> signers;  ///< What the event loops sign proxied requests with.
   WorkerThreads workers;  ///< Where requests the loops hand over run; as many kept idle as there are engines.
+  Alarms alarms;          ///< Where operations that wait are parked (pending_op.hpp), no worker held.
   Metrics metrics;
   KeyThrottle throttle;  ///< Unknown API keys per client address (the workers count, the loops check).
   AccessLog log;

@@ -476,11 +476,13 @@ void Session::hand_off(error_code ec, std::string refused_access_token) {
   ServerState& state = loop_.state();
   auto shared_work = std::shared_ptr<HandOff>(std::move(work));
   auto job = [&state, self = shared_from_this(), shared_work]() mutable {
-    const bool keep = serve_request(state, *shared_work);
-    EventLoop& loop = self->loop_;
-    asio::post(loop.context(), [s = std::move(self), keep, w = std::move(shared_work)]() mutable {
-      if (keep) s->resume(w->fd, std::move(w->buffer));
-      else s->close();
+    // Done on this thread, or on another after an operation of the request waited (parked).
+    serve_request(state, shared_work, [self, shared_work](bool keep) mutable {
+      EventLoop& loop = self->loop_;
+      asio::post(loop.context(), [s = std::move(self), keep, w = std::move(shared_work)]() mutable {
+        if (keep) s->resume(w->fd, std::move(w->buffer));
+        else s->close();
+      });
     });
   };
   if (!state.workers.run(std::move(job))) {

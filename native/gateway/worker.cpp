@@ -7,6 +7,7 @@
 
 #include "client_socket.hpp"
 #include "key_throttle.hpp"
+#include "pending_op.hpp"
 #include "proxy.hpp"
 #include "proxy_wire.hpp"
 #include "request_head.hpp"
@@ -19,14 +20,19 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-/// One request's connection on a worker thread.
-class Connection {
- public:
-  Connection(ServerState& state, HandOff& work) : state_(state), work_(work), socket_(work.fd) {}
+class ClientBody;
+class ClientResponse;
 
-  bool serve();
+/// One request's connection on a worker thread. Kept alive by the jobs and alarms that hold it
+/// while an operation of its request waits (pending_op.hpp), with no thread of its own then.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(ServerState& state, std::shared_ptr<HandOff> work, std::function<void(bool)> done);
+  ~Connection();
+
+  void serve();
   ClientSocket& socket() { return socket_; }
-  beast::flat_buffer& buffer() { return work_.buffer; }
+  beast::flat_buffer& buffer() { return work_->buffer; }
   std::chrono::seconds timeout() const { return std::chrono::seconds(state_.options.read_timeout_s); }
 
   beast::error_code write(asio::const_buffer bytes) {
@@ -38,11 +44,27 @@ class Connection {
 
  private:
   void drain();
-  ApiResponse handle_with_host(const ApiRequest& api);
+  ApiResponse handle_with_host();
+  ApiResponse cache_signer(native::Host& host, ApiResponse response);
+  /// Answers with `response`, or parks its operation until its deadline.
+  void step(ApiResponse response);
+  void park(std::shared_ptr<PendingOp> pending);
+  void resume(std::shared_ptr<PendingOp> pending);
+  void complete(ApiResponse response);
+  void end(bool keep);
 
   ServerState& state_;
-  HandOff& work_;
+  std::shared_ptr<HandOff> work_;
   ClientSocket socket_;
+  std::function<void(bool)> done_;
+  // The request being answered, kept across a park.
+  std::string method_;
+  ApiRequest api_;
+  bool close_ = false;
+  bool streaming_ = false;
+  std::unique_ptr<http::request_parser<http::buffer_body>> body_parser_;
+  std::unique_ptr<ClientBody> body_;
+  std::unique_ptr<ClientResponse> out_;
 };
 
 /// The proxy's request body, read from the client as the upstream takes it.
@@ -141,110 +163,159 @@ void Connection::drain() {
   }
 }
 
+Connection::Connection(ServerState& state, std::shared_ptr<HandOff> work, std::function<void(bool)> done)
+    : state_(state), work_(std::move(work)), socket_(work_->fd), done_(std::move(done)) {}
+
+Connection::~Connection() = default;
+
 // Handles the request with a Host from the pool. A proxied request also leaves its connection's
 // signer in the cache, so the event loop can send the next ones itself.
-ApiResponse Connection::handle_with_host(const ApiRequest& api) {
+ApiResponse Connection::handle_with_host() {
   auto host = state_.hosts.acquire();
-  ApiResponse response = handle(*host, state_.metrics, state_.throttle, state_.options.api, api);
-  if (state_.signers && streams_body(api.target) && !response.principal.empty()) {
-    if (auto plan = plan_proxy(api, response.principal)) {
-      const auto epoch = state_.signers->epoch();
-      if (auto signer = (*host).run((*host).engine().request_signer(plan->ref))) {
-        state_.signers->put(plan->ref, std::move(*signer), epoch);
-      }
-    }
-  }
-  return response;
+  ApiResponse response = handle(*host, state_.metrics, state_.throttle, state_.options.api, api_);
+  if (!state_.signers || !streams_body(api_.target)) return response;
+  return then(*host, std::move(response),
+              [self = shared_from_this()](native::Host& h, ApiResponse r) { return self->cache_signer(h, std::move(r)); });
 }
 
-bool Connection::serve() {
-  const ServerOptions& options = state_.options;
-  auto& head = *work_.head;
-  std::string method = head.is_header_done() ? std::string(head.get().method_string()) : "-";
+ApiResponse Connection::cache_signer(native::Host& host, ApiResponse response) {
+  if (response.principal.empty()) return response;
+  auto plan = plan_proxy(api_, response.principal);
+  if (!plan) return response;
+  const auto epoch = state_.signers->epoch();
+  SignerCache* signers = state_.signers.get();
+  // The signer may wait too (a peer's refresh lease): it parks as the request did.
+  return run_or_park<RequestSigner>(
+      host, host.engine().request_signer(plan->ref),
+      [signers, ref = plan->ref, epoch, response](native::Host&, const Result<RequestSigner>& signer) {
+        if (signer) signers->put(ref, *signer, epoch);
+        return response;
+      });
+}
+
+void Connection::step(ApiResponse response) {
+  if (response.pending) return park(std::move(response.pending));
+  complete(std::move(response));
+}
+
+// The Host and this thread go back now; at the deadline a worker thread takes the operation up
+// again with whichever Host is free.
+void Connection::park(std::shared_ptr<PendingOp> pending) {
+  const std::int64_t until = pending->until_ms;
+  state_.alarms.at(until, [self = shared_from_this(), pending = std::move(pending)]() mutable {
+    auto job = [self, pending]() mutable { self->resume(std::move(pending)); };
+    if (!self->state_.workers.post(std::move(job))) self->end(false);
+  });
+}
+
+void Connection::resume(std::shared_ptr<PendingOp> pending) {
   ApiResponse response;
-  bool close = false, streamed_ok = true;
-  beast::error_code ec = work_.ec;
+  {
+    auto host = state_.hosts.acquire();
+    response = resume_pending(*host, std::move(pending));
+  }
+  step(std::move(response));
+}
+
+void Connection::serve() {
+  const ServerOptions& options = state_.options;
+  auto& head = *work_->head;
+  method_ = head.is_header_done() ? std::string(head.get().method_string()) : "-";
+  beast::error_code ec = work_->ec;
 
   const auto framing = ec ? std::nullopt : transfer_encoding_refusal(head.get());
   if (ec) {
-    response = refused(ec, options);
+    ApiResponse response = refused(ec, options);
     response.route = "-";
-    close = true;
-  } else if (framing) {
+    close_ = true;
+    return complete(std::move(response));
+  }
+  if (framing) {
     // Where this request's body ends is unknown, so nothing after its head can be read as the
     // next request: answer and close.
-    response = error_response(framing->status, "invalid_request", framing->message);
+    ApiResponse response = error_response(framing->status, "invalid_request", framing->message);
     response.route = "-";
-    close = true;
-  } else {
-    const auto& req = head.get();
-    ApiRequest api = api_request(req);
-    api.listen = state_.listen;
-    api.client = work_.client;
-    api.refused_access_token = std::move(work_.refused_access_token);
-    close = !req.keep_alive() || state_.stopping;
+    close_ = true;
+    return complete(std::move(response));
+  }
+  const auto& req = head.get();
+  api_ = api_request(req);
+  api_.listen = state_.listen;
+  api_.client = work_->client;
+  api_.refused_access_token = std::move(work_->refused_access_token);
+  close_ = !req.keep_alive() || state_.stopping;
 
-    if (streams_body(api.target)) {
-      ClientResponse out(*this, api.method == "HEAD", close);
-      api.response_stream = &out;
-      bool body_read = true;
-      if (work_.body) {
-        api.body = std::move(*work_.body);
-        response = handle_with_host(api);
-      } else {
-        http::request_parser<http::buffer_body> parser(std::move(head));
-        parser.body_limit(boost::none);
-        ClientBody body(*this, parser);
-        api.body_stream = &body;
-        response = handle_with_host(api);
-        body_read = body.finished();
-      }
-      if (response.streamed) {
-        streamed_ok = response.body.empty() && out.finish();
-        response.status = out.status() ? out.status() : response.status;
-      }
-      if (!body_read) close = true;  // unread body bytes: the connection cannot carry another request
+  if (streams_body(api_.target)) {
+    streaming_ = true;
+    out_ = std::make_unique<ClientResponse>(*this, api_.method == "HEAD", close_);
+    api_.response_stream = out_.get();
+    if (work_->body) {
+      api_.body = std::move(*work_->body);
     } else {
-      http::request_parser<http::string_body> parser(std::move(head));
-      parser.body_limit(options.body_limit);
-      auto declared = parser.content_length();
-      if (declared && *declared > options.body_limit) {
-        ec = http::error::body_limit;
-      } else if (!parser.is_done()) {
-        socket_.expires_after(timeout());
-        http::read(socket_, work_.buffer, parser, ec);
-      }
-      if (ec) {
-        if (quiet_end(ec)) return false;
-        response = refused(ec, options);
-        response.route = "-";
-        close = true;
-      } else {
-        api.body = std::move(parser.get().body());
-        response = handle_with_host(api);
-        // What this request changed must not be answered from the event loop's memory.
-        if (state_.signers && !changes_nothing(method)) state_.signers->forget_all();
-      }
+      body_parser_ = std::make_unique<http::request_parser<http::buffer_body>>(std::move(head));
+      body_parser_->body_limit(boost::none);
+      body_ = std::make_unique<ClientBody>(*this, *body_parser_);
+      api_.body_stream = body_.get();
     }
+    return step(handle_with_host());
+  }
+  http::request_parser<http::string_body> parser(std::move(head));
+  parser.body_limit(options.body_limit);
+  auto declared = parser.content_length();
+  if (declared && *declared > options.body_limit) {
+    ec = http::error::body_limit;
+  } else if (!parser.is_done()) {
+    socket_.expires_after(timeout());
+    http::read(socket_, work_->buffer, parser, ec);
+  }
+  if (ec) {
+    if (quiet_end(ec)) return end(false);
+    ApiResponse response = refused(ec, options);
+    response.route = "-";
+    close_ = true;
+    return complete(std::move(response));
+  }
+  api_.body = std::move(parser.get().body());
+  step(handle_with_host());
+}
+
+void Connection::complete(ApiResponse response) {
+  bool streamed_ok = true;
+  if (streaming_) {
+    if (response.streamed) {
+      streamed_ok = response.body.empty() && out_->finish();
+      response.status = out_->status() ? out_->status() : response.status;
+    }
+    if (body_ && !body_->finished()) close_ = true;  // unread body bytes: the connection cannot carry another request
+  } else if (state_.signers && !changes_nothing(method_)) {
+    // What this request changed must not be answered from the event loop's memory.
+    state_.signers->forget_all();
   }
 
-  if (state_.stopping) close = true;
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - work_.started).count();
+  if (state_.stopping) close_ = true;
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - work_->started).count();
   state_.metrics.observe(response.route, response.status, seconds);
   if (!response.error_code.empty()) state_.metrics.count_error(response.route, response.error_code);
-  state_.log.submit(access_log_line(method, response.route, response.status, seconds * 1000, response.principal));
+  state_.log.submit(access_log_line(method_, response.route, response.status, seconds * 1000, response.principal));
 
   if (response.streamed) {
-    if (!streamed_ok) return false;  // cut short: closing is the only way to tell the client
+    if (!streamed_ok) return end(false);  // cut short: closing is the only way to tell the client
   } else {
-    const std::string bytes = serialize_response(response, method == "HEAD", close);
-    if (write(asio::buffer(bytes))) return false;
+    const std::string bytes = serialize_response(response, method_ == "HEAD", close_);
+    if (write(asio::buffer(bytes))) return end(false);
   }
-  if (close) {
+  if (close_) {
     drain();
-    return false;
+    return end(false);
   }
-  return true;
+  end(true);
+}
+
+void Connection::end(bool keep) {
+  if (keep) work_->fd = socket_.release();
+  auto done = std::move(done_);
+  done_ = nullptr;
+  if (done) done(keep);
 }
 
 }  // namespace
@@ -255,11 +326,8 @@ bool quiet_end(const beast::error_code& ec) {
          ec == asio::error::bad_descriptor;
 }
 
-bool serve_request(ServerState& state, HandOff& work) {
-  Connection c(state, work);
-  if (!c.serve()) return false;
-  work.fd = c.socket().release();
-  return true;
+void serve_request(ServerState& state, std::shared_ptr<HandOff> work, std::function<void(bool keep)> done) {
+  std::make_shared<Connection>(state, std::move(work), std::move(done))->serve();
 }
 
 }  // namespace latchkey::gateway

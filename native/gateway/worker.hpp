@@ -3,10 +3,13 @@
 // requests the loop cannot send (no cached key or signer, a body to stream, an upstream it could
 // not connect to or complete the TLS handshake with, an https upstream when the loop has no TLS
 // configuration, a retry after a 401). The loop hands the connection over with the request's
-// head, and takes it back afterwards unless it must close.
+// head, and takes it back afterwards unless it must close. An operation that must wait (a peer's
+// refresh lease, a retry's backoff) does not keep its thread: the request is parked on the
+// server's Alarms until the deadline and then carried on by whichever worker thread is free.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,9 +34,11 @@ struct HandOff {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
-/// Answers the request. True when the connection may carry another: then `fd` is still open and
-/// `buffer` holds what followed the request. False when it was closed.
-bool serve_request(ServerState& state, HandOff& work);
+/// Answers the request, then calls `done` — on this thread, or later on another worker thread
+/// when an operation had to wait (pending_op.hpp: the thread is let go meanwhile). done(true): the
+/// connection may carry another request; `work->fd` is still open and `work->buffer` holds what
+/// followed the request. done(false): it was closed.
+void serve_request(ServerState& state, std::shared_ptr<HandOff> work, std::function<void(bool keep)> done);
 
 /// The end of a connection rather than a bad request: the client closed or reset it, it timed
 /// out, or the server is stopping.

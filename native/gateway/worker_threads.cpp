@@ -21,6 +21,7 @@ struct WorkerThreads::Shared {
   std::deque<std::function<void()>> jobs;
   int keep_idle = 0;
   int idle = 0;
+  int posted = 0;  ///< Jobs from post() queued or running.
   bool closing = false;
 };
 
@@ -46,6 +47,31 @@ bool WorkerThreads::run(std::function<void()> job) {
       return true;
     }
   }
+  return spawn(std::move(job));
+}
+
+bool WorkerThreads::post(std::function<void()> job) {
+  auto counted = [shared = shared_, job = std::move(job)] {
+    job();
+    std::lock_guard<std::mutex> lock(shared->mu);
+    --shared->posted;
+  };
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    ++shared_->posted;
+    if (shared_->idle > static_cast<int>(shared_->jobs.size()) || shared_->posted > shared_->keep_idle) {
+      shared_->jobs.push_back(std::move(counted));
+      shared_->wake.notify_one();
+      return true;
+    }
+  }
+  if (spawn(counted)) return true;
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  --shared_->posted;
+  return false;
+}
+
+bool WorkerThreads::spawn(std::function<void()> job) {
   auto* start = new Start{shared_, std::move(job)};
   pthread_attr_t attr;
   pthread_attr_init(&attr);

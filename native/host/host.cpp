@@ -53,7 +53,10 @@ std::int64_t Host::now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-EffectResult Host::http(const HttpRequest& request) { return http_->perform(request); }
+void Host::sleep_until(std::int64_t until_ms) {
+  const std::int64_t left = until_ms - now_ms();
+  if (left > 0) std::this_thread::sleep_for(std::chrono::milliseconds(left));
+}
 
 namespace {
 
@@ -95,38 +98,34 @@ Result<EffectResult> Host::authorized_request(const ConnectionRef& ref, const Ht
   return as_effect_result(std::move(*sent), refreshed);
 }
 
-Result<EffectResult> Host::ping(const ConnectionRef& ref) {
-  auto p = run(engine_->get_provider(ref.provider));
+Result<HttpRequest> Host::ping_request(const std::string& provider) {
+  auto p = run(engine_->get_provider(provider));
   if (!p) return p.error();
-  if (!p->provider.ping) return make_error(ErrorCode::invalid_request, "'" + ref.provider + "' declares no ping request");
+  if (!p->provider.ping) return make_error(ErrorCode::invalid_request, "'" + provider + "' declares no ping request");
   HttpRequest req;
   req.method = p->provider.ping->method;
   req.url = p->provider.ping->url;
   req.headers = p->provider.ping->headers;
   req.max_response_bytes = 1 << 20;  // a liveness check: its body is not the point
-  return authorized_request(ref, req);
+  return req;
 }
 
-Result<EffectResult> Host::authorized_stream(const ConnectionRef& ref, const HttpRequest& request, BodySource* body,
-                                             ResponseSink& sink, bool* refreshed, std::string refused_access_token) {
-  if (refreshed) *refreshed = false;
-  SendOptions options;
-  options.stream = true;
-  options.resend = body == nullptr;
-  options.refused_access_token = std::move(refused_access_token);
-  auto op = engine_->send_authorized(ref, request, std::move(options));
-  const Effect* e = op->start(now_ms());
-  while (e) {
-    if (e->kind == EffectKind::http && e->stream) {
-      Hold401 gate(sink, e->hold_401);
-      e = op->resume(http_->stream(e->http, body, gate), now_ms());
+Result<EffectResult> Host::ping(const ConnectionRef& ref) {
+  auto req = ping_request(ref.provider);
+  if (!req) return req.error();
+  return authorized_request(ref, *req);
+}
+
+const Effect* Host::advance(OperationBase& op, const Effect* e, const Streams* streams) {
+  while (e && e->kind != EffectKind::wait) {
+    if (streams && streams->sink && e->kind == EffectKind::http && e->stream) {
+      Hold401 gate(*streams->sink, e->hold_401);
+      e = op.resume(http_->stream(e->http, streams->body, gate), now_ms());
     } else {
-      e = op->resume(perform(*e), now_ms());
+      e = op.resume(perform(*e), now_ms());
     }
   }
-  auto sent = op->result();
-  if (!sent) return sent.error();
-  return as_effect_result(std::move(*sent), refreshed);
+  return e;
 }
 
 namespace {
@@ -178,9 +177,6 @@ EffectResult Host::perform(const Effect& e) {
   switch (e.kind) {
     case EffectKind::http:
       return http_->perform(e.http);
-    case EffectKind::sleep:
-      std::this_thread::sleep_for(std::chrono::milliseconds(e.sleep_ms));
-      return {};
     default:
       return store_->perform(e);
   }

@@ -26,13 +26,34 @@ class Host {
   Engine& engine() { return *engine_; }
   const std::string& store_path() const { return store_path_; }
 
-  /// Runs an operation to completion, performing its effects.
+  /// Runs an operation to completion, performing its effects. A wait effect sleeps the calling
+  /// thread until its deadline: the CLI runs one operation per process, so nothing else needs
+  /// that thread. latchkeyd must not (its threads serve every client): it drives operations with
+  /// advance() and parks them on a timer while they wait.
   template <class T>
   Result<T> run(std::unique_ptr<Operation<T>> op) {
-    const Effect* e = op->start(now_ms());
-    while (e) e = op->resume(perform(*e), now_ms());
+    const Effect* e = advance(*op, op->start(now_ms()));
+    while (e) {
+      sleep_until(e->until_ms);
+      e = advance(*op, op->resume({}, now_ms()));
+    }
     return op->result();
   }
+
+  /// Where a streamed http effect (send_authorized's SendOptions::stream) takes its request body
+  /// from (null: HttpRequest::body) and sends its response to. Both must outlive the operation.
+  struct Streams {
+    BodySource* body = nullptr;
+    ResponseSink* sink = nullptr;
+  };
+  /// Performs `op`'s effects from `e` on (what start or resume returned) until the operation
+  /// finishes (returns nullptr: read its result) or asks to wait (returns that wait effect,
+  /// unperformed: resume the operation with an empty result at or after its until_ms, with this
+  /// Host or — after OperationBase::rebind — another of the same store and keys). With `streams`,
+  /// a streamed http effect goes through HttpsClient::stream to `streams->sink`, except a 401 the
+  /// effect holds back (hold_401), which the operation answers itself by sending again; without,
+  /// its body is read as any other. Never fails itself: failures are the operation's results.
+  const Effect* advance(OperationBase& op, const Effect* e, const Streams* streams = nullptr);
 
   /// Sends `request` as the connection `ref` by running the core's send_authorized (the token
   /// injected per the provider's rules, other hosts refused; a 401 refreshes once, single-flight,
@@ -45,17 +66,9 @@ class Host {
   /// The provider's declared cheap authenticated call (its `ping`), made as authorized_request
   /// does. invalid_request when the provider declares none.
   Result<EffectResult> ping(const ConnectionRef& ref);
-
-  /// authorized_request with streamed bodies (HttpsClient::stream), send_authorized's head-only
-  /// form: the response goes to `sink`, except a first attempt's 401 the core holds back to
-  /// retry. A 401 is retried only when `body` is null (request.body is then sent again); a
-  /// streamed body cannot be sent twice, so that 401 reaches the sink, but the token is still
-  /// refreshed for the caller's own retry. With `refused_access_token`, the caller already saw
-  /// that token get a 401: the request is sent once, after the refresh (or with the token a peer
-  /// refreshed meanwhile).
-  Result<EffectResult> authorized_stream(const ConnectionRef& ref, const HttpRequest& request, BodySource* body,
-                                         ResponseSink& sink, bool* refreshed = nullptr,
-                                         std::string refused_access_token = {});
+  /// The request ping sends (before signing): the provider's errors (not_found, storage), or
+  /// invalid_request when it declares no ping.
+  Result<HttpRequest> ping_request(const std::string& provider);
 
   /// The store, for records a host keeps beside the engine's (the gateway's API keys and sign-in
   /// return addresses). Failures are storage errors carrying the store's message.
@@ -66,13 +79,14 @@ class Host {
   /// The first `limit` records under `prefix` in key order (0: all).
   Result<std::vector<StoreRecord>> list(const std::string& prefix, std::size_t limit = 0);
 
-  /// Performs one effect.
-  EffectResult perform(const Effect& effect);
-  EffectResult http(const HttpRequest& request);
   static std::int64_t now_ms();
 
  private:
   Host() = default;
+  /// Performs one http or store effect (advance stops at waits).
+  EffectResult perform(const Effect& effect);
+  /// Sleeps the calling thread until the system clock (now_ms) reaches `until_ms`.
+  static void sleep_until(std::int64_t until_ms);
   std::string store_path_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<HttpsClient> http_;

@@ -552,7 +552,7 @@ EffectResult SqliteStore::perform(const Effect& effect) {
       impl_->list(effect, r);
       break;
     case EffectKind::http:
-    case EffectKind::sleep:
+    case EffectKind::wait:
       break;
   }
   return r;

@@ -37,7 +37,7 @@ std::string take(char* p) {
 std::string honest(MemoryStore& store, const json::Object& effect) {
   const std::string* kind = json::get_string(effect, "kind");
   if (kind == nullptr) return "{}";
-  if (*kind == "sleep") return "{}";
+  if (*kind == "wait") return "{}";
   if (*kind == "http") {
     const json::Object* http = json::get_object(effect, "http");
     const std::string* url = http != nullptr ? json::get_string(*http, "url") : nullptr;

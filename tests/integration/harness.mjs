@@ -219,3 +219,22 @@ export function raw(url, text, { timeoutMs = 5000 } = {}) {
     sock.write(text);
   });
 }
+
+/// A plain-HTTP API on loopback that checks every bearer token at the AS `as` (a stale one gets a
+/// 401, which makes latchkey refresh) and remembers each token it was sent, in order, in `seen`.
+export async function startApi(as) {
+  const seen = [];
+  const server = http.createServer(async (req, res) => {
+    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    if (m) seen.push(m[1]);
+    const info = m ? await as.introspect(m[1]) : { active: false };
+    res.writeHead(info.active ? 200 : 401, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(info.active ? { sub: info.sub } : { error: 'invalid_token' }));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    seen,
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
+  };
+}

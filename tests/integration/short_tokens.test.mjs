@@ -4,36 +4,16 @@
 // crowd of callers after expiry makes one refresh and shares its token. Through the CLI (one
 // process per call, sharing the SQLite store) and through latchkeyd (token API and proxy).
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import {
-  Cli, createKeys, request, sleep, startGateway, tempDir,
+  Cli, createKeys, request, sleep, startApi, startGateway, tempDir,
 } from './harness.mjs';
 
 const pki = await makeTestPki(tempDir('latchkey-pki-'));
 const TTL_MS = 6000;
-
-/// A plain-HTTP API on loopback that checks every bearer token at the AS (a stale one gets a 401,
-/// which would make latchkey refresh) and remembers each one it was sent on GET /me.
-async function startApi(as) {
-  const seen = [];
-  const server = http.createServer(async (req, res) => {
-    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
-    if (m) seen.push(m[1]);
-    const info = m ? await as.introspect(m[1]) : { active: false };
-    res.writeHead(info.active ? 200 : 401, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(info.active ? { sub: info.sub } : { error: 'invalid_token' }));
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    seen,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
-  };
-}
 
 /// The AS with 6 s access tokens, its API, and a CLI store with the test provider at the default
 /// 60 s buffer (no `buffer` option).

@@ -75,7 +75,10 @@ Value run(lk_engine* engine, const std::string& request) {
     std::string answer;
     const std::string& kind = e.at("kind").get<std::string>();
     if (kind == "http") answer = http_answer(e.at("http").get<Object>());
-    else if (kind == "sleep") answer = "{}";
+    else if (kind == "wait") {
+      answer = "{}";
+      now_ms = std::max(now_ms, e.at("until_ms").get<std::int64_t>());  // resumed once the deadline has come
+    }
     else answer = latchkey::testing::answer_store_effect(store, e);
     line("answer", answer);
     now_ms += 7;  // the clock moves on while the host works

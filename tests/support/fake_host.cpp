@@ -11,9 +11,11 @@ EffectResult FakeHost::perform(const Effect& e) {
       calls.push_back(e.http);
       if (!http) return transport_failure("no HTTP handler in this test");
       return http(e.http);
-    case EffectKind::sleep:
-      sleeps.push_back(e.sleep_ms);
-      now_ms += e.sleep_ms;
+    case EffectKind::wait:
+      // The clock moves to the deadline, as a host's timer firing then would.
+      sleeps.push_back(e.until_ms - now_ms);
+      deadlines.push_back(e.until_ms);
+      now_ms = std::max(now_ms, e.until_ms);
       return {};
     default:
       return store.perform(e);

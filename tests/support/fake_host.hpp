@@ -29,10 +29,11 @@ class FakeHost {
   std::int64_t now_ms = 1700000000000;
   Handler http;
   std::vector<HttpRequest> calls;
-  std::vector<std::int64_t> sleeps;  ///< Each sleep effect's ms, in order.
+  std::vector<std::int64_t> sleeps;     ///< How long each wait effect lasted (until_ms - now_ms when asked), in order.
+  std::vector<std::int64_t> deadlines;  ///< Each wait effect's until_ms, in order.
   int steps = 0;
 
-  /// All the time slept, in ms.
+  /// All the time waited, in ms.
   std::int64_t slept_ms() const { return std::accumulate(sleeps.begin(), sleeps.end(), std::int64_t{0}); }
 
   /// Performs one effect.

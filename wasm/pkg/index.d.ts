@@ -44,8 +44,11 @@ export interface BrokerOptions {
   /** The module's bytes, or a compiled module (edge runtimes import .wasm files as modules). */
   wasmBinary?: ArrayBuffer | Uint8Array;
   wasmModule?: WebAssembly.Module;
-  /** How the broker waits when the core asks it to (refresh backoff, device polling): resolve after
-   * `ms`, reject with `signal.reason` once it aborts. setTimeout by default. */
+  /** How the broker waits when the core asks it to wait until a time (refresh backoff, a peer's
+   * refresh, device polling): called with what is left until then
+   * (from the `now()` the core was last given); resolve after `ms`,
+   * reject with `signal.reason` once it aborts. setTimeout by default. Once it resolves the broker
+   * resumes the core at that time even if `now()` says earlier. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 

@@ -157,7 +157,7 @@ class Broker {
 
   /// The device grant (RFC 8628): asks the provider for a user code, to be shown with its
   /// verification URI (none of these is secret). `wait()` then polls the token endpoint at the
-  /// provider's pace (the core asks for every sleep, slower on slow_down) and resolves with the
+  /// provider's pace (the core asks for every wait, longer on slow_down) and resolves with the
   /// connection once the user approves; it rejects with provider_error (providerError
   /// 'access_denied') when they refuse and state_expired when the code expires or `timeout` (ms,
   /// optional: sooner than the code's own lifetime) has passed — the same answer. An aborted
@@ -300,13 +300,24 @@ class Broker {
   async #run(request, { signal, stream } = {}) {
     if (!this.#engine) throw new LatchkeyError({ code: 'invalid_request', message: 'this broker was closed' });
     const raw = this.#raw;
-    const op = raw.opBegin(this.#engine, JSON.stringify(request), this.#now());
+    let at = this.#now();  // the time the core was last given
+    const op = raw.opBegin(this.#engine, JSON.stringify(request), at);
     try {
       let step = JSON.parse(raw.opStep(op));
       while (step.effect) {
         signal?.throwIfAborted();
-        const result = step.effect.stream ? await stream(step.effect.http) : await this.#perform(step.effect, signal);
-        step = JSON.parse(raw.opResume(op, JSON.stringify(result), this.#now()));
+        const effect = step.effect;
+        let result = {};
+        if (effect.kind === 'wait') {
+          // "Resume at until_ms" (the core never sleeps): the host's own timer does the waiting.
+          await this.#sleep(Math.max(0, effect.until_ms - at), signal);
+        } else {
+          result = effect.stream ? await stream(effect.http) : await this.#perform(effect);
+        }
+        // A resolved sleep means its time has passed: the core resumes at the deadline at least,
+        // so a scheduler's (or a test's) own notion of time is taken at its word.
+        at = effect.kind === 'wait' ? Math.max(this.#now(), effect.until_ms) : this.#now();
+        step = JSON.parse(raw.opResume(op, JSON.stringify(result), at));
       }
       if (step.done.error) throw new LatchkeyError(step.done.error);
       return step.done.ok;
@@ -315,10 +326,9 @@ class Broker {
     }
   }
 
-  async #perform(effect, signal) {
+  async #perform(effect) {
     switch (effect.kind) {
       case 'http': return this.#http(effect.http);
-      case 'sleep': await this.#sleep(effect.ms, signal); return {};
       default: return this.#store(effect);
     }
   }
@@ -386,8 +396,11 @@ class Broker {
 /// globalThis.fetch, Date.now, crypto.getRandomValues and a random in-memory master key.
 ///   masterKey: 32 bytes (Uint8Array or base64) — required to reopen persistent storage.
 ///   wasmBinary / wasmModule: the module's bytes or a compiled WebAssembly.Module (edge runtimes).
-///   sleep(ms, signal): how the broker waits when the core asks it to (refresh backoff, device
-///     polling); setTimeout by default. Schedulers and tests may replace it.
+///   sleep(ms, signal): how the broker waits when the core asks it to wait until a time (refresh
+///     backoff, a peer's refresh, device polling): called with what is left until then (from the
+///     time the core was last given);
+///     setTimeout by default. Once it resolves the broker resumes the core at that time, even if
+///     now() says earlier, so schedulers and tests may replace it with time of their own.
 export async function createBroker({
   fetch = globalThis.fetch?.bind(globalThis), storage = memoryStorage(), masterKey, now = () => Date.now(),
   random = defaultRandom, principal = 'default', raw, wasmBinary, wasmModule, sleep = defaultSleep,

@@ -68,7 +68,7 @@ function mapStore(entries = []) {
           records: [...map.keys()].filter((k) => k.startsWith(effect.prefix)).sort()
             .map((key) => ({ key, value: map.get(key).value, version: map.get(key).version })),
         };
-      case 'sleep':
+      case 'wait':
         return {};
       case 'http':
         return { transport_error: 'no network in this test' };

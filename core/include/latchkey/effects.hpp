@@ -1,5 +1,7 @@
 // Effects: everything an operation needs from the outside world, asked for as data.
 // The host performs an effect (HTTP, a store call, a timer) and hands back an EffectResult.
+// The core never sleeps: an operation that must wait says until when (EffectKind::wait), and the
+// host's own timer does the waiting, so no host thread is held inside an operation.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +45,13 @@ enum class EffectKind {
   store_list,    ///< The records whose key starts with `prefix`, in key order: the first `limit` of
                  ///< them, or all when `limit` is 0. A host may ignore `limit` and answer all; the
                  ///< core then keeps only the first `limit` itself.
-  sleep,         ///< Wait `sleep_ms`, then resume with an empty result (backoff, waiting for a peer's refresh).
+  wait,          ///< Resume with an empty result at or after `until_ms`, a time in the clock the host
+                 ///< passes as now_ms (backoff, a peer's refresh lease, the device grant's interval).
+                 ///< The host chooses how: a blocking host may sleep until then; an event-driven one
+                 ///< parks the operation on a timer and resumes it from any thread (see
+                 ///< OperationBase::rebind for a pool of engines). Resumed before `until_ms` (a
+                 ///< timer that fired early, a clock that stepped back), the operation asks for the
+                 ///< same wait again; resumed late, it goes on from the later now_ms. No error.
 };
 
 struct Effect {
@@ -54,7 +62,7 @@ struct Effect {
   std::int64_t expected_version = 0;
   std::string prefix;
   std::size_t limit = 0;  ///< store_list: at most this many records (0: all).
-  std::int64_t sleep_ms = 0;
+  std::int64_t until_ms = 0;  ///< wait: the deadline, absolute (unix ms in the host's now_ms clock).
   // http, from send_authorized's streaming form (SendOptions::stream) only: the host may pass the
   // response body straight on to its own client instead of answering with it; the operation reads
   // only the status and headers. With hold_401 a 401 is not passed on (the operation sends the

@@ -82,7 +82,7 @@ struct CallbackRequest {
 
 // The device authorization grant (RFC 8628) runs as two operations, so a host can show the code
 // before it starts waiting: device_authorize asks the provider for a user code and returns what
-// to show; device_poll then waits (sleep effects at the server's interval) until the user has
+// to show; device_poll then waits (wait effects, each until the server's interval has passed) until the user has
 // approved or refused it, and stores the connection. A host that must not keep an operation
 // (and whatever it holds) alive while the user decides — a gateway answering each poll request
 // — calls device_poll_once instead, as often as it likes: it asks the provider at most once per
@@ -359,7 +359,7 @@ class Engine {
   /// expires (state_expired). Cancel by dropping the operation; a later poll with the same handle
   /// carries on until expiry.
   std::unique_ptr<Operation<ConnectionInfo>> device_poll(DevicePollRequest request);
-  /// The same without waiting: no sleep effects. Before the interval since the last request to
+  /// The same without waiting: no wait effects. Before the interval since the last request to
   /// the token endpoint (or since device_authorize) has passed it only reads the store and
   /// answers pending; after it, it asks once: pending (authorization_pending, slow_down — whose
   /// longer interval is kept —, or a 5xx/429/transport hiccup), or the connection. Refusal,
@@ -369,6 +369,11 @@ class Engine {
   /// Client-credentials grant: fetches a token and stores it as a connection.
   std::unique_ptr<Operation<ConnectionInfo>> connect_client_credentials(ConnectionRef ref, std::vector<std::string> scopes);
   /// A token valid for at least the provider's expiry buffer, refreshing (single-flight) if needed.
+  /// It may ask for wait effects (effects.hpp): every 100 ms (until_ms = now + 100) while a peer
+  /// holds the connection's refresh lease, for up to twice lease_ms (then rate_limited); and
+  /// before each retry of a failed refresh, the jittered backoff (retry_base_ms doubling, at most
+  /// retry_max_ms, at least the provider's Retry-After). send_authorized, sign_request and
+  /// request_signer, which get the token first, may ask for the same waits.
   std::unique_ptr<Operation<AccessToken>> get_token(ConnectionRef ref, bool force_refresh = false);
   /// Adds the connection's token to `request` per the provider's injection rules; invalid_request
   /// if the request's host is not one the token may be sent to. A URL without a scheme is a path

@@ -6,8 +6,11 @@
 //
 // The host may take as long as it likes between start/resume (async fetch, KV storage); the
 // operation keeps its own state. The clock is an input: pass the host's current unix time in ms
-// on every call. An operation must not outlive the Engine that made it (the C ABI's lk_op keeps
-// its engine alive instead: latchkey.h).
+// on every call. An operation must not outlive the Engine that made it, or the one it was last
+// rebound to (the C ABI's lk_op keeps its engine alive instead: latchkey.h).
+//
+// A wait effect (effects.hpp) is a deadline, not a duration: an event-driven host keeps the
+// operation aside, with no thread, and resumes it once its timer reaches `until_ms`.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +31,7 @@ struct Steps;
 
 class OperationBase {
  public:
-  explicit OperationBase(Engine& engine) : engine_(engine) {}
+  explicit OperationBase(Engine& engine) : engine_(&engine) {}
   virtual ~OperationBase() = default;
   OperationBase(const OperationBase&) = delete;
   OperationBase& operator=(const OperationBase&) = delete;
@@ -39,6 +42,13 @@ class OperationBase {
   /// Calling it when no effect is pending is a no-op returning nullptr.
   const Effect* resume(const EffectResult& result, std::int64_t now_ms);
   bool finished() const { return finished_; }
+  /// Moves the operation, between effects, to `engine`: from then on it seals, opens and draws
+  /// random bytes with that one. For a host with a pool of engines that lets go of its engine
+  /// while an operation waits (latchkeyd) and resumes it with whichever is free. `engine` must
+  /// be made from the same EngineConfig keys (else sealed values do not open: a crypto error
+  /// from the operation), must outlive the operation, and must not be in use by another thread
+  /// while this operation runs. Cannot fail.
+  void rebind(Engine& engine);
 
  protected:
   using Continuation = std::function<void(const EffectResult&)>;
@@ -53,13 +63,14 @@ class OperationBase {
   /// providers, so they are made printable here, once (valid UTF-8, no control characters).
   static Error printable(Error error);
   std::int64_t now_ms() const { return now_ms_; }
-  Engine& engine() { return engine_; }
+  Engine& engine() { return *engine_; }
 
  private:
   friend struct detail::Steps;
   void pump(std::shared_ptr<OperationBase> child, const Effect* effect, std::function<void()> next);
 
-  Engine& engine_;
+  Engine* engine_;
+  std::shared_ptr<OperationBase> child_;  ///< The delegated operation whose effect is pending, if any.
   std::int64_t now_ms_ = 0;
   bool finished_ = false;
   bool pending_ = false;

@@ -202,8 +202,7 @@ std::vector<OperationEntry> make_table() {
     if (!r) return r.error();
     SendOptions options;
     options.stream = a.flag("stream");
-    auto& [ref, req] = *r;
-    return std::tuple{std::move(ref), std::move(req), std::move(options)};
+    return std::tuple_cat(std::move(*r), std::tuple{std::move(options)});
   }, &Engine::send_authorized));
   t.push_back(row("status", [](Args& a) { a.require("provider"); return a.ref(); }, &Engine::status));
   t.push_back(row("list_connections", [](Args& a) { return a.str("principal", "default"); }, &Engine::list_connections));

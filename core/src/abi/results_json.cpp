@@ -249,8 +249,8 @@ Value to_value(const Effect& e) {
       // Only when bounded: a host that predates `limit` sees the lists it always saw.
       if (e.limit != 0) o["limit"] = Value(static_cast<std::int64_t>(e.limit));
       break;
-    case EffectKind::sleep:
-      o["ms"] = Value(e.sleep_ms);
+    case EffectKind::wait:
+      o["until_ms"] = Value(e.until_ms);
       break;
   }
   return Value(o);

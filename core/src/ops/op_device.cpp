@@ -117,8 +117,8 @@ class DeviceAuthorize : public Operation<DeviceAuthorization> {
   DeviceAuthorization result_;
 };
 
-// Polls for one device sign-in. Waiting (device_poll): sleeps the interval before every request
-// until the user decides. Once (device_poll_once): no sleeps; asks at most once, only when the
+// Polls for one device sign-in. Waiting (device_poll): waits the interval before every request
+// until the user decides. Once (device_poll_once): no waits; asks at most once, only when the
 // interval since the last request has passed, and answers pending otherwise — the pacing and
 // the hiccup count then live in the record, between the host's calls.
 class DevicePoll : public Operation<DevicePollStatus> {
@@ -175,13 +175,13 @@ class DevicePoll : public Operation<DevicePollStatus> {
   void wait() {
     if (now_ms() >= rec_.expires_at_ms) return expired();
     // Not past the end: a short --timeout must not be overslept by a long interval.
-    Steps::sleep(*this, std::min(rec_.interval_ms, rec_.expires_at_ms - now_ms()), [this] {
+    Steps::wait_until(*this, std::min(now_ms() + rec_.interval_ms, rec_.expires_at_ms), [this] {
       if (now_ms() >= rec_.expires_at_ms) return expired();
       poll();
     });
   }
 
-  // Once: the same pace without a sleep. Not due yet → pending, from the store alone. Due → the
+  // Once: the same pace without a wait. Not due yet → pending, from the store alone. Due → the
   // record is claimed (last_poll_at_ms, compare-and-swap) before the request, so of two hosts
   // polling the same handle at once only one asks the provider: no slow_down earned by racing.
   void claim() {

@@ -17,6 +17,9 @@
 namespace latchkey::detail {
 namespace {
 
+// While a peer holds the refresh lease: how long until this op reads the record again.
+constexpr std::int64_t kLeasePollMs = 100;
+
 void seal_tokens(Engine& engine, const std::string& key, const TokenSet& t, ConnectionRecord& r) {
   Drbg& drbg = engine.drbg();
   r.access_token_sealed = engine.sealer().seal(seal_place(key, "access_token"), t.access_token, drbg);
@@ -199,7 +202,7 @@ class GetToken : public Operation<AccessToken> {
       // then, and then this op takes over. Only one that keeps renewing outlasts the wait.
       if (wait_started_ms_ == 0) wait_started_ms_ = now;
       if (now - wait_started_ms_ > 2 * engine().config().lease_ms) return fail(gave_up());
-      return Steps::sleep(*this, 100, [this] { load(); });
+      return Steps::wait_until(*this, now + kLeasePollMs, [this] { load(); });
     }
     lease_id_ = base64url_encode(engine().drbg().bytes(16));
     r.lease_id = lease_id_;
@@ -293,7 +296,7 @@ class GetToken : public Operation<AccessToken> {
       return record_failure(e);
     }
     delay = std::max(delay, retry_after);
-    Steps::sleep(*this, delay, [this] { renew_lease_then_refresh(); });
+    Steps::wait_until(*this, now_ms() + delay, [this] { renew_lease_then_refresh(); });
   }
 
   // Writes `mutate(record)` back under our lease. On a conflict it re-reads the record and writes

@@ -39,11 +39,18 @@ void OperationBase::delegate(std::shared_ptr<OperationBase> child, std::function
   pump(std::move(child), first, std::move(next));
 }
 
+void OperationBase::rebind(Engine& engine) {
+  engine_ = &engine;
+  if (child_) child_->rebind(engine);
+}
+
 void OperationBase::pump(std::shared_ptr<OperationBase> child, const Effect* effect, std::function<void()> next) {
   if (!effect) {
+    child_.reset();
     next();
     return;
   }
+  child_ = child;  // the child asking now: rebind moves it too
   request(*effect, [this, child, next](const EffectResult& r) {
     const Effect* following = child->resume(r, now_ms_);
     pump(child, following, next);
@@ -58,7 +65,7 @@ const char* to_string(EffectKind kind) {
     case EffectKind::store_cas: return "store.cas";
     case EffectKind::store_delete: return "store.delete";
     case EffectKind::store_list: return "store.list";
-    case EffectKind::sleep: return "sleep";
+    case EffectKind::wait: return "wait";
   }
   return "http";
 }

@@ -173,11 +173,14 @@ void Steps::first_found(OperationBase& op, HttpRequest request, std::vector<std:
   });
 }
 
-void Steps::sleep(OperationBase& op, std::int64_t ms, std::function<void()> then) {
+void Steps::wait_until(OperationBase& op, std::int64_t until_ms, std::function<void()> then) {
   Effect e;
-  e.kind = EffectKind::sleep;
-  e.sleep_ms = ms;
-  op.request(std::move(e), [then](const EffectResult&) { then(); });
+  e.kind = EffectKind::wait;
+  e.until_ms = until_ms;
+  op.request(std::move(e), [&op, until_ms, then](const EffectResult&) {
+    if (op.now_ms() < until_ms) return wait_until(op, until_ms, then);  // resumed early: the rest
+    then();
+  });
 }
 
 void Steps::provider(OperationBase& op, std::string key, Then<Provider> then) {

@@ -41,7 +41,9 @@ struct Steps {
   /// URLs. A transport error ends the walk.
   static void first_found(OperationBase& op, HttpRequest request, std::vector<std::string> urls,
                           Then<HttpResponse> then);
-  static void sleep(OperationBase& op, std::int64_t ms, std::function<void()> then);
+  /// Asks the host to resume at `until_ms` (a wait effect), then calls `then`. A host that
+  /// resumes earlier is asked again for the same deadline, so `then` never runs before it.
+  static void wait_until(OperationBase& op, std::int64_t until_ms, std::function<void()> then);
   /// Removes up to kExpirySweepBatch (records.hpp) expired records under `record_prefix`
   /// ("pending/", "device/"), each with its expiry index entry (records.hpp): lists the first index keys, in expiry
   /// order, and stops at the first that has not expired, so no live record is ever read and the

@@ -179,7 +179,10 @@ class Reader {
   const std::vector<const SchemaField*>& members_;  ///< This object's, from the schema.
 };
 
-Status read_probe(const Reader& parent, const char* member, std::optional<ProbeRequest>* out) {
+// An optional object member (ping, identity): absent or null leaves `out` empty; present, it is
+// read with `fill` under its own name, and no other member is allowed in it.
+template <class T, class Fill>
+Status read_optional(const Reader& parent, const char* member, std::optional<T>* out, Fill fill) {
   const Object* o = nullptr;
   LK_TRY(parent.object(member, &o));
   if (!o) {
@@ -188,29 +191,26 @@ Status read_probe(const Reader& parent, const char* member, std::optional<ProbeR
   }
   Reader r(*o, parent.field(member) + ".");
   LK_TRY(r.only());
-  ProbeRequest probe;
-  LK_TRY(r.str("method", &probe.method));
-  LK_TRY(r.str("url", &probe.url));
-  LK_TRY(r.params("headers", &probe.headers));
-  *out = std::move(probe);
+  T value;
+  LK_TRY(fill(r, value));
+  *out = std::move(value);
   return Ok{};
 }
 
+Status read_probe(const Reader& parent, const char* member, std::optional<ProbeRequest>* out) {
+  return read_optional(parent, member, out, [](const Reader& r, ProbeRequest& probe) -> Status {
+    LK_TRY(r.str("method", &probe.method));
+    LK_TRY(r.str("url", &probe.url));
+    return r.params("headers", &probe.headers);
+  });
+}
+
 Status read_identity(const Reader& parent, const char* member, std::optional<Identity>* out) {
-  const Object* o = nullptr;
-  LK_TRY(parent.object(member, &o));
-  if (!o) {
-    out->reset();
-    return Ok{};
-  }
-  Reader r(*o, parent.field(member) + ".");
-  LK_TRY(r.only());
-  Identity id;
-  LK_TRY(r.str("url", &id.url));
-  LK_TRY(r.str("account_path", &id.account_path));
-  LK_TRY(r.params("headers", &id.headers));
-  *out = std::move(id);
-  return Ok{};
+  return read_optional(parent, member, out, [](const Reader& r, Identity& id) -> Status {
+    LK_TRY(r.str("url", &id.url));
+    LK_TRY(r.str("account_path", &id.account_path));
+    return r.params("headers", &id.headers);
+  });
 }
 
 Status read_template_params(const Reader& parent, std::vector<TemplateParam>* out) {

@@ -1,6 +1,8 @@
 // provider_to_json: a provider in the schema's JSON form (the form provider_from_json reads).
 // Members the schema marks written_when_set are left out when unset, so definitions without them
 // (most of the catalog) keep their exact JSON form; a unit test holds this file to the table.
+#include <optional>
+
 #include "json.hpp"
 #include "latchkey/provider.hpp"
 #include "provider_enums.hpp"
@@ -23,6 +25,15 @@ Value str_array(const std::vector<std::string>& items) {
 Value params_object(const Params& params) {
   Object o;
   for (const auto& [k, v] : params) o[k] = detail::json::str(v);
+  return Value(o);
+}
+
+// An optional object member (ping, identity): null when absent, else what `write` puts in it.
+template <class T, class Write>
+Value opt_object(const std::optional<T>& value, Write write) {
+  if (!value) return Value();
+  Object o;
+  write(*value, o);
   return Value(o);
 }
 
@@ -86,24 +97,16 @@ std::string provider_to_json(const Provider& p) {
   o["token_exchange_body_format"] = str(to_string(p.token_exchange_body_format));
   o["refresh_endpoint"] = opt_str(p.refresh_endpoint);
 
-  if (p.ping) {
-    Object ping;
-    ping["method"] = str(p.ping->method);
-    ping["url"] = str(p.ping->url);
-    ping["headers"] = params_object(p.ping->headers);
-    o["ping"] = Value(ping);
-  } else {
-    o["ping"] = Value();
-  }
-  if (p.identity) {
-    Object id;
-    id["url"] = str(p.identity->url);
-    id["account_path"] = str(p.identity->account_path);
-    id["headers"] = params_object(p.identity->headers);
-    o["identity"] = Value(id);
-  } else {
-    o["identity"] = Value();
-  }
+  o["ping"] = opt_object(p.ping, [](const ProbeRequest& ping, Object& out) {
+    out["method"] = str(ping.method);
+    out["url"] = str(ping.url);
+    out["headers"] = params_object(ping.headers);
+  });
+  o["identity"] = opt_object(p.identity, [](const Identity& id, Object& out) {
+    out["url"] = str(id.url);
+    out["account_path"] = str(id.account_path);
+    out["headers"] = params_object(id.headers);
+  });
 
   if (p.metadata) {
     Object m;

@@ -43,7 +43,7 @@ EffectResult MemoryStore::perform(const Effect& e) {
       }
       break;
     case EffectKind::http:
-    case EffectKind::sleep:
+    case EffectKind::wait:
       break;
   }
   return r;

@@ -54,8 +54,13 @@ struct CApi : ::testing::Test {
 
   std::string perform(const Object& e) {
     const std::string& kind = e.at("kind").get<std::string>();
-    if (kind == "sleep") {
-      slept_ms += e.at("ms").get<std::int64_t>();
+    if (kind == "wait") {
+      // A deadline in the clock this host passes (now): answered once it has come.
+      const std::int64_t until = e.at("until_ms").get<std::int64_t>();
+      wait_until.push_back(until);
+      EXPECT_EQ(e.size(), 2u) << "a wait carries its kind and until_ms only: " << Value(e).serialize();
+      slept_ms += until - now;
+      now = std::max(now, until);
       return "{}";
     }
     if (kind == "http") {
@@ -77,6 +82,7 @@ struct CApi : ::testing::Test {
   int http_calls = 0;
   std::vector<Value> http_effects;
   std::int64_t slept_ms = 0;
+  std::vector<std::int64_t> wait_until;  ///< Each wait effect's until_ms, in order.
 };
 
 TEST_F(CApi, ErrorsAreJsonDocuments) {
@@ -198,10 +204,12 @@ TEST_F(CApi, DeviceGrantInTwoOperations) {
   EXPECT_EQ(pending.count("connection"), 0u);
   EXPECT_EQ(slept_ms, 0);
 
+  const std::int64_t poll_started = now;
   Value c = run(R"({"op":"device_poll","principal":"alice","handle":")" + handle + "\"}");
   ASSERT_TRUE(c.get<Object>().count("ok")) << c.serialize();
   EXPECT_EQ(c.get<Object>().at("ok").get<Object>().at("grant").get<std::string>(), "device_code");
   EXPECT_EQ(slept_ms, 2000);
+  EXPECT_EQ(wait_until, std::vector<std::int64_t>{poll_started + 2000});  // absolute: the interval from when it polled
   Value again = run(R"({"op":"device_poll","principal":"alice","handle":")" + handle + "\"}");
   EXPECT_EQ(again.get<Object>().at("error").get<Object>().at("code").get<std::string>(), "invalid_state");
   EXPECT_EQ(run(R"({"op":"device_poll"})").get<Object>().at("error").get<Object>().at("code").get<std::string>(),

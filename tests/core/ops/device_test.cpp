@@ -242,6 +242,43 @@ TEST_F(Device, StopsAtExpiresInWithoutAskingAgain) {
 
 // The host's own limit (connect --device --timeout 3) ends the sign-in as the code's expiry
 // would: at 3 s, however long the code lives and however long the interval is.
+// Each wait is a deadline in the host's clock: the interval from when the poll looked, never past
+// the code's end; a host that resumes early is asked for the same deadline again, no request made.
+TEST_F(Device, WaitsAreDeadlinesAtTheIntervalAndNeverPastTheEnd) {
+  DeviceRequest r;
+  r.principal = "alice";
+  r.provider = "acme";
+  r.timeout_ms = 12000;
+  const std::int64_t t0 = host.now_ms;
+  auto s = host.run(engine->device_authorize(r));
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  polls = {oauth_error("authorization_pending"), oauth_error("authorization_pending")};
+  auto op = engine->device_poll({"alice", s->handle});
+  const Effect* e = op->start(host.now_ms);
+  while (e && e->kind != EffectKind::wait) {
+    const EffectResult r = host.perform(*e);
+    e = op->resume(r, host.now_ms);
+  }
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->until_ms, t0 + 5000);
+  e = op->resume({}, t0 + 4999);  // a timer a millisecond early
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->kind, EffectKind::wait);
+  EXPECT_EQ(e->until_ms, t0 + 5000);
+  EXPECT_TRUE(token_calls().empty());
+  host.sleeps.clear();
+  host.deadlines.clear();
+  while (e) {
+    const EffectResult r = host.perform(*e);  // first: a wait moves the clock to its deadline
+    e = op->resume(r, host.now_ms);
+  }
+  ASSERT_FALSE(op->result().ok());
+  EXPECT_EQ(op->result().error().code, ErrorCode::state_expired);
+  // 5 s (the interval), 10 s, then 12 s: the end, not 15 s. Two requests, at 5 s and 10 s.
+  EXPECT_EQ(host.deadlines, (std::vector<std::int64_t>{t0 + 5000, t0 + 10000, t0 + 12000}));
+  EXPECT_EQ(token_calls().size(), 2u);
+}
+
 TEST_F(Device, ATimeoutEndsTheSignInAsExpiryDoes) {
   device = respond(200, device_answer(600, 1));
   DeviceRequest r;

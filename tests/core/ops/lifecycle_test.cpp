@@ -88,7 +88,7 @@ TEST_F(Lifecycle, TwoRefreshersMakeExactlyOneRefreshCall) {
   // op2 runs meanwhile: it must wait, not refresh. The access token has 30 s left, so it may
   // hand out the current one instead; either way it makes no HTTP call.
   const Effect* e2 = op2->start(host.now_ms);
-  while (e2 && e2->kind != EffectKind::sleep) {
+  while (e2 && e2->kind != EffectKind::wait) {
     ASSERT_NE(e2->kind, EffectKind::http) << "the second refresher called the token endpoint";
     e2 = op2->resume(host.perform(*e2), host.now_ms);
   }
@@ -117,7 +117,7 @@ TEST_F(Lifecycle, SecondRefresherWaitsForTheFirstWhenTheTokenIsExpired) {
   const Effect* e1 = op1->start(host.now_ms);
   while (e1 && e1->kind != EffectKind::http) e1 = op1->resume(host.perform(*e1), host.now_ms);
   const Effect* e2 = op2->start(host.now_ms);
-  while (e2 && e2->kind != EffectKind::sleep) e2 = op2->resume(host.perform(*e2), host.now_ms);
+  while (e2 && e2->kind != EffectKind::wait) e2 = op2->resume(host.perform(*e2), host.now_ms);
   ASSERT_NE(e2, nullptr) << "the second refresher should be waiting";
   while (e1) e1 = op1->resume(host.perform(*e1), host.now_ms);
   while (e2) e2 = op2->resume(host.perform(*e2), host.now_ms);
@@ -187,8 +187,9 @@ TEST_F(Lifecycle, AForcedRefreshThatMeetsAnotherRefresherTakesItsNewToken) {
   int waits = 0;
   while (e2 && waits < 3) {
     ASSERT_NE(e2->kind, EffectKind::http) << "the forced op called the token endpoint";
-    waits += e2->kind == EffectKind::sleep;
-    e2 = forced->resume(host.perform(*e2), host.now_ms);
+    waits += e2->kind == EffectKind::wait;
+    const EffectResult r = host.perform(*e2);  // first: a wait moves the clock to its deadline
+    e2 = forced->resume(r, host.now_ms);
   }
   ASSERT_NE(e2, nullptr) << "it stopped waiting while the other refresh was in flight, with "
                          << (forced->result().ok() ? forced->result()->access_token : forced->result().error().message);
@@ -232,7 +233,7 @@ TEST_F(Lifecycle, AForcedRefreshDoesNotHandBackTheRefusedTokenWhenTheBreakerOpen
   ASSERT_NE(e1, nullptr);
   auto forced = engine->get_token(ref, true);
   const Effect* e2 = forced->start(host.now_ms);
-  while (e2 && e2->kind != EffectKind::sleep) e2 = forced->resume(host.perform(*e2), host.now_ms);
+  while (e2 && e2->kind != EffectKind::wait) e2 = forced->resume(host.perform(*e2), host.now_ms);
   ASSERT_NE(e2, nullptr) << "the forced op should be waiting";
   e1 = other->resume(respond(401, R"({"error":"invalid_client"})"), host.now_ms);
   while (e1) e1 = other->resume(host.perform(*e1), host.now_ms);

@@ -148,8 +148,9 @@ TEST_F(SendAuthorized, A401DuringAPeersRefreshWaitsForItsToken) {
   int waits = 0;
   while (e2 && waits < 3) {
     ASSERT_FALSE(e2->kind == EffectKind::http && e2->http.url == "https://auth.acme.test/token");
-    waits += e2->kind == EffectKind::sleep;
-    e2 = op2->resume(host.perform(*e2), host.now_ms);
+    waits += e2->kind == EffectKind::wait;
+    const EffectResult r = host.perform(*e2);  // first: a wait moves the clock to its deadline
+    e2 = op2->resume(r, host.now_ms);
   }
   while (e1) e1 = op1->resume(host.perform(*e1), host.now_ms);
   while (e2) e2 = op2->resume(host.perform(*e2), host.now_ms);

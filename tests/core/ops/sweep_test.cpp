@@ -32,7 +32,7 @@ struct Sweep : AcmeTest {
       Effect asked = *e;
       if (ignore_limit) asked.limit = 0;
       EffectResult r = host.perform(asked);
-      if (asked.kind != EffectKind::http && asked.kind != EffectKind::sleep) seen.push_back({*e, r});
+      if (asked.kind != EffectKind::http && asked.kind != EffectKind::wait) seen.push_back({*e, r});
       e = op->resume(r, host.now_ms);
     }
     return op->result();

@@ -45,20 +45,22 @@ struct TokenLifetime : AcmeTest {
   }
 
   /// `n` get_token operations at once after the token expired: the first one reaches the token
-  /// endpoint, the rest find its lease and wait; then all run to the end. Waits take no time
-  /// (they overlap); returns the tokens they handed out.
+  /// endpoint, the rest find its lease and wait; then all run to the end. Waits overlap
+  /// (each ends at its deadline); returns the tokens they handed out.
   std::vector<std::string> concurrent(int n) {
     std::vector<std::unique_ptr<Operation<AccessToken>>> ops;
     std::vector<const Effect*> at;
     for (int i = 0; i < n; ++i) ops.push_back(engine->get_token(ref));
     auto step = [&](int i) {
       const Effect* e = at[i];
-      at[i] = ops[i]->resume(e->kind == EffectKind::sleep ? EffectResult{} : host.perform(*e), host.now_ms);
+      // A wait ends at its deadline: the shared clock moves there, as a host's timer firing would.
+      if (e->kind == EffectKind::wait) host.now_ms = std::max(host.now_ms, e->until_ms);
+      at[i] = ops[i]->resume(e->kind == EffectKind::wait ? EffectResult{} : host.perform(*e), host.now_ms);
     };
     for (int i = 0; i < n; ++i) at.push_back(ops[i]->start(host.now_ms));
     // Everyone runs up to the token endpoint or a wait; only one may get past its lease.
     for (int i = 0; i < n; ++i) {
-      while (at[i] && at[i]->kind != EffectKind::http && at[i]->kind != EffectKind::sleep) step(i);
+      while (at[i] && at[i]->kind != EffectKind::http && at[i]->kind != EffectKind::wait) step(i);
     }
     // Then round-robin, one effect each, until all are done.
     for (bool busy = true; busy;) {

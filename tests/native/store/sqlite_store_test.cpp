@@ -502,9 +502,9 @@ TEST_F(SqliteStoreTest, MatchesMemoryStoreStepForStep) {
     }
   }
   // Other effect kinds are not the store's business.
-  Effect sleep;
-  sleep.kind = EffectKind::sleep;
-  EXPECT_EQ(show(sqlite->perform(sleep)), show(memory.perform(sleep)));
+  Effect wait;
+  wait.kind = EffectKind::wait;
+  EXPECT_EQ(show(sqlite->perform(wait)), show(memory.perform(wait)));
 }
 
 // ---- across processes ----------------------------------------------------------------------
