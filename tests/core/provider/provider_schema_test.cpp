@@ -41,7 +41,7 @@ TEST(ProviderSchema, ExportsAJsonSchemaWithTheCoresRules) {
   EXPECT_EQ(top.at("additionalProperties").serialize(), "false");
   EXPECT_EQ(top.at("required").serialize(), R"(["key","display_name"])");
   const Object& p = props(s);
-  EXPECT_EQ(p.size(), 34u);
+  EXPECT_EQ(p.size(), 36u);
   EXPECT_EQ(p.at("key").get<Object>().at("pattern").get<std::string>(), "^[a-z0-9]+(-[a-z0-9]+)*$");
   EXPECT_EQ(p.at("key").get<Object>().at("maxLength").get<std::int64_t>(), 64);
   EXPECT_EQ(p.at("auth_mode").get<Object>().at("enum").serialize(), R"(["oauth2","client_credentials","oauth1"])");
@@ -68,7 +68,7 @@ TEST(ProviderSchema, ExportsAJsonSchemaWithTheCoresRules) {
   EXPECT_EQ(templates.at("propertyNames").serialize(), R"({"pattern":"^[a-z][a-z0-9_]{0,31}$"})");
   EXPECT_EQ(templates.at("additionalProperties").get<Object>().at("required").serialize(), R"(["pattern"])");
   for (const char* when_set : {"request_token_endpoint", "signature_method", "device_authorization_endpoint",
-                               "pushed_authorization_request_endpoint", "resource"}) {
+                               "pushed_authorization_request_endpoint", "resource", "client_id_param"}) {
     EXPECT_EQ(p.at(when_set).get<Object>().count("x-written-when-set"), 1u) << when_set;
   }
   EXPECT_EQ(p.at("issuer").get<Object>().count("x-written-when-set"), 0u);
