@@ -218,22 +218,20 @@ int request(GatewayClient& gw, const ProviderInfo& info, const std::string& acco
 
 int ping(GatewayClient& gw, const ProviderInfo& info, const std::string& account, bool json) {
   const Provider& p = info.provider;
-  if (!p.ping) return report(make_error(ErrorCode::invalid_request, "'" + p.key + "' declares no ping request"), json);
-  auto target = proxy_target(p, p.ping->url);
+  auto req = ping_request(p);
+  if (!req) return report(req.error(), json);
+  auto target = proxy_target(p, req->url);
   if (!target) return report(target.error(), json);
-  HttpRequest req;
-  req.method = p.ping->method;
-  req.url = *target;
-  req.headers = p.ping->headers;
-  prepare_proxied(req, account);
+  req->url = *target;
+  prepare_proxied(*req, account);
   auto started = native::steady_ms();
-  auto r = gw.proxy(std::move(req));
+  auto r = gw.proxy(std::move(*req));
   std::int64_t ms = native::steady_ms() - started;
   if (!r) return report(r.error(), json);
   if (auto e = gw.own_error(*r)) return report(*e, json);
   EffectResult result;
   result.response = std::move(*r);
-  return finish_ping(result, ms, json);
+  return finish_ping(result, judge_ping(p, result.response), ms, json);
 }
 
 }  // namespace latchkey::cli::managed

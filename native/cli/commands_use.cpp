@@ -132,7 +132,7 @@ void add_use_commands(CLI::App& app, Session& session) {
         auto r = host.ping(t->ref(session));
         if (!r) return report(r.error(), t->json);
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-        return finish_ping(*r, static_cast<std::int64_t>(ms.count()), t->json);
+        return finish_ping(r->sent, r->verdict, static_cast<std::int64_t>(ms.count()), t->json);
       };
     });
   }

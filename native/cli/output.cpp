@@ -115,19 +115,21 @@ void print_disconnect(const std::string& provider, const DisconnectResult& r, bo
   if (revoke && !r.revoked) std::cerr << "latchkey: not revoked: " << term(r.revocation_error) << "\n";
 }
 
-int finish_ping(const EffectResult& r, std::int64_t ms, bool json) {
-  bool ok = r.transport_error.empty() && r.response.status >= 200 && r.response.status < 300;
+int finish_ping(const EffectResult& r, const PingVerdict& verdict, std::int64_t ms, bool json) {
+  bool ok = r.transport_error.empty() && verdict.ok;
   if (json) {
     JsonObject o;
     o["ok"] = JsonValue(ok);
     o["status"] = JsonValue(static_cast<std::int64_t>(r.response.status));
     o["ms"] = JsonValue(ms);
     if (!r.transport_error.empty()) o["error"] = JsonValue(r.transport_error);
+    else if (!verdict.why.empty()) o["error"] = JsonValue(verdict.why);
     print_json(JsonValue(o));
   } else if (!r.transport_error.empty()) {
     std::cerr << "latchkey: " << term(r.transport_error) << "\n";
   } else {
-    std::printf("%s: HTTP %d in %lld ms\n", ok ? "ok" : "failed", r.response.status, static_cast<long long>(ms));
+    std::printf("%s: HTTP %d in %lld ms%s\n", ok ? "ok" : "failed", r.response.status, static_cast<long long>(ms),
+                verdict.why.empty() ? "" : (" (" + term(verdict.why) + ")").c_str());
   }
   if (ok) return kOk;
   return r.response.status == 401 ? kNeedsReauth : kProviderError;

@@ -7,6 +7,7 @@
 
 #include "latchkey/engine.hpp"
 #include "latchkey/json.hpp"
+#include "latchkey/ping.hpp"
 
 namespace latchkey::cli {
 
@@ -46,7 +47,7 @@ void print_disconnect(const std::string& provider, const DisconnectResult& r, bo
 int finish_request(const std::string& provider, const HttpResponse& r, bool include, const std::string& output_file);
 
 /// `ping`'s output for the answer `r` (or its transport_error) that took `ms`; returns the exit code.
-int finish_ping(const EffectResult& r, std::int64_t ms, bool json);
+int finish_ping(const EffectResult& r, const PingVerdict& verdict, std::int64_t ms, bool json);
 
 /// "a,b c" → {"a", "b", "c"}
 std::vector<std::string> split_list(const std::vector<std::string>& items);

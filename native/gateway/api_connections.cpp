@@ -48,19 +48,23 @@ ApiResponse connection_token(const Call& c) {
 /// once): {ok, status, ms} and, if the provider could not be reached, error.
 ApiResponse connection_ping(const Call& c) {
   const std::int64_t started = native::steady_ms();
-  auto req = c.host.ping_request(c.param("provider"));
+  auto info = c.host.run(c.host.engine().get_provider(c.param("provider")));
+  if (!info) return from_error(info.error());
+  auto req = ping_request(info->provider);
   if (!req) return from_error(req.error());
   return run_or_park<AuthorizedResponse>(
       c.host, c.host.engine().send_authorized(connection(c), std::move(*req)),
-      [started](native::Host&, const Result<AuthorizedResponse>& sent) {
+      [started, provider = std::move(info->provider)](native::Host&, const Result<AuthorizedResponse>& sent) {
         const std::int64_t ms = native::steady_ms() - started;
         if (!sent) return from_error(sent.error());
         Object o;
         const bool reached = sent->transport_error.empty();
-        o["ok"] = Value(reached && sent->response.status >= 200 && sent->response.status < 300);
+        const PingVerdict verdict = judge_ping(provider, sent->response);
+        o["ok"] = Value(reached && verdict.ok);
         o["status"] = reached ? Value(static_cast<std::int64_t>(sent->response.status)) : Value();
         o["ms"] = Value(static_cast<std::int64_t>(ms));
         if (!reached) o["error"] = Value(sent->transport_error);
+        else if (!verdict.why.empty()) o["error"] = Value(verdict.why);
         return json_response(200, Value(o));
       });
 }

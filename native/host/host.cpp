@@ -98,22 +98,17 @@ Result<EffectResult> Host::authorized_request(const ConnectionRef& ref, const Ht
   return as_effect_result(std::move(*sent), refreshed);
 }
 
-Result<HttpRequest> Host::ping_request(const std::string& provider) {
-  auto p = run(engine_->get_provider(provider));
+Result<Host::Ping> Host::ping(const ConnectionRef& ref) {
+  auto p = run(engine_->get_provider(ref.provider));
   if (!p) return p.error();
-  if (!p->provider.ping) return make_error(ErrorCode::invalid_request, "'" + provider + "' declares no ping request");
-  HttpRequest req;
-  req.method = p->provider.ping->method;
-  req.url = p->provider.ping->url;
-  req.headers = p->provider.ping->headers;
-  req.max_response_bytes = 1 << 20;  // a liveness check: its body is not the point
-  return req;
-}
-
-Result<EffectResult> Host::ping(const ConnectionRef& ref) {
-  auto req = ping_request(ref.provider);
+  auto req = ping_request(p->provider);
   if (!req) return req.error();
-  return authorized_request(ref, *req);
+  auto sent = authorized_request(ref, *req);
+  if (!sent) return sent.error();
+  Ping out;
+  out.verdict = judge_ping(p->provider, sent->response);
+  out.sent = std::move(*sent);
+  return out;
 }
 
 const Effect* Host::advance(OperationBase& op, const Effect* e, const Streams* streams) {

@@ -9,6 +9,7 @@
 
 #include "http/https_client.hpp"
 #include "latchkey/engine.hpp"
+#include "latchkey/ping.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace latchkey::native {
@@ -63,12 +64,13 @@ class Host {
   Result<EffectResult> authorized_request(const ConnectionRef& ref, const HttpRequest& request,
                                           bool* refreshed = nullptr);
 
+  struct Ping {
+    EffectResult sent;
+    PingVerdict verdict;  ///< The core's reading of the answer (latchkey/ping.hpp).
+  };
   /// The provider's declared cheap authenticated call (its `ping`), made as authorized_request
-  /// does. invalid_request when the provider declares none.
-  Result<EffectResult> ping(const ConnectionRef& ref);
-  /// The request ping sends (before signing): the provider's errors (not_found, storage), or
-  /// invalid_request when it declares no ping.
-  Result<HttpRequest> ping_request(const std::string& provider);
+  /// does. The provider's errors (not_found, storage), or invalid_request when it declares none.
+  Result<Ping> ping(const ConnectionRef& ref);
 
   /// The store, for records a host keeps beside the engine's (the gateway's API keys and sign-in
   /// return addresses). Failures are storage errors carrying the store's message.

@@ -193,6 +193,11 @@ to fix:
 - \`authorization_response_iss_parameter_supported\` needs \`issuer\`; with \`scope_separator\` \`","\`, no scope
   contains a comma.
 - \`ping.url\`, \`identity.url\` and \`metadata.url\` must be among \`injection.hosts\` too.
+- \`exchange_params\`, \`refresh.params\` and \`long_lived_exchange.params\` follow \`token_params\`'s rule;
+  \`token_request_headers\` and \`api_headers\` may not set \`Authorization\`, \`Content-Type\`, \`Content-Length\`,
+  \`Host\`, \`Transfer-Encoding\` or \`Cookie\`.
+- \`long_lived_exchange\` is for \`oauth2\`, needs \`url\` and trades the access token (\`token\` \`"access_token"\`).
+  A \`refresh\` whose \`token\` is \`"access_token"\` refreshes connections that hold no refresh token.
 
 ## Values learned when connecting
 

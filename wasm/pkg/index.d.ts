@@ -105,6 +105,12 @@ export interface ProviderDefinition {
   authorizationParams: Record<string, string>;
   /** Extra parameters of every token request; latchkey's own (grant_type, code, …) are refused. */
   tokenParams: Record<string, string>;
+  /** Extra parameters of the code exchange only (Shopify: expiring=1); latchkey's own are refused. */
+  exchangeParams?: Record<string, string>;
+  /** Headers on every token endpoint request (grants and revocation). */
+  tokenRequestHeaders?: Record<string, string>;
+  /** Headers on every API request made with a connection's token (Notion-Version); the caller's own win. */
+  apiHeaders?: Record<string, string>;
   /** Provider quirks in the token endpoint's answer. */
   tokenResponse: {
     /** Dotted path of the object holding access_token etc.; empty for the top level. */
@@ -133,6 +139,46 @@ export interface ProviderDefinition {
   tokenExchangeBodyFormat: 'form' | 'json';
   /** Where refresh grants go, when not the token endpoint. */
   refreshEndpoint: string | null;
+  /** The refresh grant when it differs from RFC 6749 §6 (Instagram's ig_refresh_token), or its own parameters and answer root; null: the standard grant. */
+  refresh?: {
+    /** Where refreshes go; null: refresh_endpoint, else the token endpoint. */
+    url: string | null;
+    /** POST (a form or JSON body) or GET (every parameter in the query). */
+    method: 'POST' | 'GET';
+    /** The grant_type sent. */
+    grantType: string;
+    /** Which token is exchanged: the refresh token or the current access token. */
+    token: 'refresh_token' | 'access_token';
+    /** The parameter that carries it. */
+    tokenParam: string;
+    /** Extra parameters of this grant only. */
+    params: Record<string, string>;
+    /** Whether the client authenticates (token_endpoint_auth_method) on this grant. */
+    clientAuth: boolean;
+    /** Dotted path of the object holding the answer's tokens; null: token_response.root. */
+    root: string | null;
+  } | null;
+  /** A grant made once right after the code exchange with the new access token, whose answer replaces it (Facebook's fb_exchange_token); null: none. */
+  longLivedExchange?: {
+    /** Where the exchange goes. */
+    url: string;
+    /** POST (a form or JSON body) or GET (every parameter in the query). */
+    method: 'POST' | 'GET';
+    /** The grant_type sent. */
+    grantType: string;
+    /** Which token is exchanged: the refresh token or the current access token. */
+    token: 'refresh_token' | 'access_token';
+    /** The parameter that carries it. */
+    tokenParam: string;
+    /** Extra parameters of this grant only. */
+    params: Record<string, string>;
+    /** Whether the client authenticates (token_endpoint_auth_method) on this grant. */
+    clientAuth: boolean;
+    /** Dotted path of the object holding the answer's tokens; null: token_response.root. */
+    root: string | null;
+  } | null;
+  /** form (RFC 7009), bearer (the token in an Authorization header, no body: Dropbox) or json (RFC 7009's members as a JSON body). */
+  revocationStyle?: 'form' | 'bearer' | 'json';
   /** A cheap request that shows a connection works; null: none. */
   ping: {
     /** The request's method. */
@@ -141,6 +187,8 @@ export interface ProviderDefinition {
     url: string;
     /** Extra request headers. */
     headers: Record<string, string>;
+    /** Dotted path of a member of the JSON answer that must be true (Slack: ok); null: a 2xx status is enough. */
+    okPath?: string | null;
   } | null;
   /** A request whose JSON answer names the account; null: none. */
   identity: {

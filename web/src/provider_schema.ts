@@ -48,6 +48,12 @@ export interface ProviderDefinition {
   authorization_params: Record<string, string>;
   /** Extra parameters of every token request; latchkey's own (grant_type, code, …) are refused. */
   token_params: Record<string, string>;
+  /** Extra parameters of the code exchange only (Shopify: expiring=1); latchkey's own are refused. */
+  exchange_params?: Record<string, string>;
+  /** Headers on every token endpoint request (grants and revocation). */
+  token_request_headers?: Record<string, string>;
+  /** Headers on every API request made with a connection's token (Notion-Version); the caller's own win. */
+  api_headers?: Record<string, string>;
   /** Provider quirks in the token endpoint's answer. */
   token_response: {
     /** Dotted path of the object holding access_token etc.; empty for the top level. */
@@ -76,6 +82,46 @@ export interface ProviderDefinition {
   token_exchange_body_format: 'form' | 'json';
   /** Where refresh grants go, when not the token endpoint. */
   refresh_endpoint: string | null;
+  /** The refresh grant when it differs from RFC 6749 §6 (Instagram's ig_refresh_token), or its own parameters and answer root; null: the standard grant. */
+  refresh?: {
+    /** Where refreshes go; null: refresh_endpoint, else the token endpoint. */
+    url: string | null;
+    /** POST (a form or JSON body) or GET (every parameter in the query). */
+    method: 'POST' | 'GET';
+    /** The grant_type sent. */
+    grant_type: string;
+    /** Which token is exchanged: the refresh token or the current access token. */
+    token: 'refresh_token' | 'access_token';
+    /** The parameter that carries it. */
+    token_param: string;
+    /** Extra parameters of this grant only. */
+    params: Record<string, string>;
+    /** Whether the client authenticates (token_endpoint_auth_method) on this grant. */
+    client_auth: boolean;
+    /** Dotted path of the object holding the answer's tokens; null: token_response.root. */
+    root: string | null;
+  } | null;
+  /** A grant made once right after the code exchange with the new access token, whose answer replaces it (Facebook's fb_exchange_token); null: none. */
+  long_lived_exchange?: {
+    /** Where the exchange goes. */
+    url: string;
+    /** POST (a form or JSON body) or GET (every parameter in the query). */
+    method: 'POST' | 'GET';
+    /** The grant_type sent. */
+    grant_type: string;
+    /** Which token is exchanged: the refresh token or the current access token. */
+    token: 'refresh_token' | 'access_token';
+    /** The parameter that carries it. */
+    token_param: string;
+    /** Extra parameters of this grant only. */
+    params: Record<string, string>;
+    /** Whether the client authenticates (token_endpoint_auth_method) on this grant. */
+    client_auth: boolean;
+    /** Dotted path of the object holding the answer's tokens; null: token_response.root. */
+    root: string | null;
+  } | null;
+  /** form (RFC 7009), bearer (the token in an Authorization header, no body: Dropbox) or json (RFC 7009's members as a JSON body). */
+  revocation_style?: 'form' | 'bearer' | 'json';
   /** A cheap request that shows a connection works; null: none. */
   ping: {
     /** The request's method. */
@@ -84,6 +130,8 @@ export interface ProviderDefinition {
     url: string;
     /** Extra request headers. */
     headers: Record<string, string>;
+    /** Dotted path of a member of the JSON answer that must be true (Slack: ok); null: a 2xx status is enough. */
+    ok_path?: string | null;
   } | null;
   /** A request whose JSON answer names the account; null: none. */
   identity: {
@@ -137,13 +185,25 @@ export const PROVIDER_FIELDS = {
   'client_id_param': { pattern: '^[A-Za-z0-9_.\\-]+$' },
   'pkce': { values: ['required', 'supported', 'unsupported'] },
   'token_endpoint_auth_method': { values: ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'] },
+  'token_request_headers': { namePattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
+  'api_headers': { namePattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
   'token_response.root': { pattern: '^([^.]+(\\.[^.]+)*)?$', maxLength: 128 },
   'token_response.expires_in_unit': { values: ['seconds', 'milliseconds'] },
   'template_params': { namePattern: '^[a-z][a-z0-9_]{0,31}$' },
   'template_params.*.take': { values: ['value', 'host'] },
   'token_exchange_body_format': { values: ['form', 'json'] },
+  'refresh.method': { values: ['POST', 'GET'] },
+  'refresh.grant_type': { pattern: '^[A-Za-z0-9_.\\-]+$' },
+  'refresh.token': { values: ['refresh_token', 'access_token'] },
+  'refresh.token_param': { pattern: '^[A-Za-z0-9_.\\-]+$' },
+  'long_lived_exchange.method': { values: ['POST', 'GET'] },
+  'long_lived_exchange.grant_type': { pattern: '^[A-Za-z0-9_.\\-]+$' },
+  'long_lived_exchange.token': { values: ['refresh_token', 'access_token'] },
+  'long_lived_exchange.token_param': { pattern: '^[A-Za-z0-9_.\\-]+$' },
+  'revocation_style': { values: ['form', 'bearer', 'json'] },
   'ping.method': { values: ['GET', 'HEAD', 'POST'] },
   'ping.headers': { namePattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
+  'ping.ok_path': { pattern: '^[^.]+(\\.[^.]+)*$' },
   'identity.account_path': { pattern: '^[^.]+(\\.[^.]+)*$' },
   'identity.headers': { namePattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
   'metadata.method': { values: ['GET', 'POST'] },

@@ -170,13 +170,15 @@ struct RequestSigner {
   std::string api_base_url;  ///< The provider's, with its templates filled in.
   std::string provider;
   Injection injection;
+  Params api_headers;  ///< The provider's, added to every request that has none of that name.
   std::string access_token;
   std::int64_t fresh_until_ms = 0;  ///< When get_token would refresh (AccessToken::fresh_until_ms); 0: never.
 };
 
 /// Signs `request` with `signer`: a URL without a scheme is a path under api_base_url; the URL
-/// must be https (or loopback) and on a host the token may go to; the token goes in per the
-/// provider's injection rules, replacing any header of that name. invalid_request otherwise.
+/// must be https (or loopback) and on a host the token may go to; the provider's api_headers
+/// are added where the request has none of that name; the token goes in per the provider's
+/// injection rules, replacing any header of that name. invalid_request otherwise.
 Result<HttpRequest> sign_with(const RequestSigner& signer, HttpRequest request);
 
 /// How send_authorized sends.

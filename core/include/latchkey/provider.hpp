@@ -20,6 +20,9 @@ enum class ClientAuthMethod { client_secret_basic, client_secret_post, none, pri
 enum class BodyFormat { form, json };
 /// OAuth 1.0a signature methods (RFC 5849 §3.4; HMAC-SHA256 as most servers name it).
 enum class SignatureMethod { hmac_sha1, hmac_sha256, rsa_sha1, plaintext };
+/// How a token is revoked: RFC 7009's form (token, token_type_hint, client authentication), the
+/// token alone in a Bearer header with no body (Dropbox), or the form's members as a JSON body.
+enum class RevocationStyle { form, bearer, json };
 
 using Params = std::vector<std::pair<std::string, std::string>>;  // ordered, as declared
 
@@ -36,11 +39,27 @@ struct TemplateParam {
   bool take_host = false;
 };
 
-/// A request latchkey may make with a connection's token (ping, identity).
+/// A request latchkey may make with a connection's token (ping, identity, metadata).
 struct ProbeRequest {
   std::string method = "GET";
   std::string url;
   Params headers;
+  /// Ping only: a dotted path in the JSON answer that must be `true` for the connection to be
+  /// working (Slack answers HTTP 200 {"ok": false} for a revoked token). Empty: the status decides.
+  std::string ok_path;
+};
+
+/// A token grant that does not follow RFC 6749 §6 (refresh) or that follows the code exchange
+/// (a long-lived token exchange): which token it sends, under which name, how.
+struct GrantStyle {
+  std::string url;                         ///< Long-lived exchange: required. Refresh: refresh_endpoint's.
+  std::string method = "POST";             ///< GET sends every parameter in the query (Instagram).
+  std::string grant_type = "refresh_token";
+  bool send_access_token = false;          ///< The current access token is what is exchanged.
+  std::string token_param = "refresh_token";
+  Params params;                           ///< Extra parameters of this grant only.
+  bool client_auth = true;                 ///< Authenticate the client as the token endpoint does.
+  std::optional<std::string> root;         ///< The answer's token_response.root; absent: the provider's.
 };
 
 struct Identity {
@@ -107,6 +126,20 @@ struct Provider {
   ClientAuthMethod token_endpoint_auth_method = ClientAuthMethod::client_secret_basic;
   Params authorization_params;
   Params token_params;
+  /// Extra parameters of the code exchange only (Shopify: expiring=1).
+  Params exchange_params;
+  /// Headers on every token endpoint request (grants and revocation).
+  Params token_request_headers;
+  /// Headers on every API request latchkey makes or signs with a connection's token (Notion's
+  /// Notion-Version); a header the caller gives itself wins.
+  Params api_headers;
+  /// The refresh grant when it is not RFC 6749 §6's (Instagram: ig_refresh_token with the access
+  /// token), or its own parameters and answer root (Slack: top level, the code's is authed_user).
+  std::optional<GrantStyle> refresh;
+  /// Made once right after the code exchange, with the new access token; its answer replaces the
+  /// token (Facebook's fb_exchange_token, Instagram's ig_exchange_token: short-lived → long-lived).
+  std::optional<GrantStyle> long_lived_exchange;
+  RevocationStyle revocation_style = RevocationStyle::form;
   TokenResponseRules token_response;
   std::vector<TemplateParam> template_params;
   std::int64_t expiry_buffer_seconds = 60;
@@ -169,5 +202,6 @@ Result<ClientAuthMethod> client_auth_method_from(const std::string& name);
 const char* to_string(BodyFormat f);
 /// "HMAC-SHA1", "HMAC-SHA256", "RSA-SHA1", "PLAINTEXT" (the oauth_signature_method values).
 const char* to_string(SignatureMethod m);
+const char* to_string(RevocationStyle s);
 
 }  // namespace latchkey

@@ -16,4 +16,10 @@ const std::string* find_header(const Params& headers, std::string_view name) {
   return nullptr;
 }
 
+void add_missing_headers(Params& headers, const Params& defaults) {
+  for (const auto& h : defaults) {
+    if (!find_header(headers, h.first)) headers.push_back(h);
+  }
+}
+
 }  // namespace latchkey::detail

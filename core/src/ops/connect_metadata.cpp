@@ -1,5 +1,6 @@
 // The metadata request of a connect (Mailchimp's data centre, DocuSign's base URI): the one
 // request a new token makes before it is stored, for the template values learned from it.
+#include "headers.hpp"
 #include "json.hpp"
 #include "ops.hpp"
 #include "steps.hpp"
@@ -19,6 +20,7 @@ void fetch_connect_metadata(OperationBase& op, const Provider& provider, const s
   req.method = provider.metadata->method;
   req.url = provider.metadata->url;
   req.headers = provider.metadata->headers;
+  add_missing_headers(req.headers, provider.api_headers);
   req.headers.emplace_back("Accept", "application/json");
   const Injection& inj = provider.injection;
   if (!inj.query_param.empty()) {

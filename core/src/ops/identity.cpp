@@ -5,6 +5,7 @@
 // authorization server's userinfo would refuse it anyway, and the account silently became
 // "default". Such accounts are named from the ID token the token endpoint sent with it, else
 // after the resource's host; an identity endpoint is asked only when it is the resource's own.
+#include "headers.hpp"
 #include "crypto.hpp"
 #include "json.hpp"
 #include "ops.hpp"
@@ -59,6 +60,7 @@ void ask_identity(OperationBase& op, const Provider& provider, const std::string
   HttpRequest req;
   req.url = provider.identity->url;
   req.headers = provider.identity->headers;
+  add_missing_headers(req.headers, provider.api_headers);
   req.headers.emplace_back("Accept", "application/json");
   const Injection& inj = provider.injection;
   if (sign) {

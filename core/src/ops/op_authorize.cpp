@@ -308,22 +308,54 @@ class CompleteCallback : public Operation<ConnectionInfo> {
       if (!verifier) return fail(verifier.error());
       grant.emplace_back("code_verifier", *verifier);
     }
+    for (const auto& p : provider_.exchange_params) grant.push_back(p);
     HttpRequest req = token_request(provider_, provider_.token_endpoint, *client, std::move(grant));
     SentSecrets sent = SentSecrets::of(req);
-    Steps::http(*this, std::move(req), [this, sent](Result<HttpResponse> r) {
+    Steps::http(*this, std::move(req), [this, sent, app](Result<HttpResponse> r) {
       if (!r) return fail(r.error());
       std::string answer = r->body;
       auto tokens = parse_token_response(token_http(std::move(*r)), provider_.token_response, now_ms(), pending_.scope);
       if (!tokens) {
         Error e = sent.redact(tokens.error());
         if (e.code == ErrorCode::invalid_grant) {
-          e.message = "the provider rejected the authorization code (invalid_grant: expired, already used, or "
-                      "issued for another redirect URI); start the connection again";
+          // The provider's own code (GitHub's bad_verification_code, Slack's invalid_code) says most.
+          std::string said = e.provider_code.empty() ? std::string("invalid_grant") : e.provider_code;
+          e.message = "the provider rejected the authorization code (" + said +
+                      ": expired, already used, or issued for another redirect URI); start the connection again";
         }
         return fail(e);
       }
       tokens_ = std::move(*tokens);
+      if (provider_.long_lived_exchange) return exchange_long_lived(app, std::move(answer));
       learn(answer);
+    });
+  }
+
+  /// Facebook's and Instagram's short-lived user token is traded at once for a long-lived one,
+  /// which is what the connection keeps (and, for Instagram, refreshes the same way).
+  void exchange_long_lived(const AppRecord& app, std::string code_answer) {
+    const GrantStyle& style = *provider_.long_lived_exchange;
+    auto client = client_credentials_for(engine(), provider_, app, now_ms());
+    if (!client) return fail(client.error());
+    HttpRequest req = styled_grant_request(provider_, style, style.url, *client, tokens_.access_token);
+    SentSecrets sent = SentSecrets::of(req);
+    sent.add(tokens_.access_token);
+    Steps::http(*this, std::move(req), [this, sent, code_answer = std::move(code_answer)](Result<HttpResponse> r) {
+      if (!r) return fail(r.error());
+      auto tokens = parse_token_response(token_http(std::move(*r)), answer_rules(provider_, provider_.long_lived_exchange),
+                                         now_ms(), pending_.scope);
+      if (!tokens) {
+        Error e = sent.redact(tokens.error());
+        e.message = "the long-lived token exchange failed: " + e.message + "; start the connection again";
+        return fail(e);
+      }
+      // The exchange's answer may leave out what the code's carried (the refresh token, the scope).
+      if (tokens->refresh_token.empty()) tokens->refresh_token = std::move(tokens_.refresh_token);
+      if (tokens->scope.empty()) tokens->scope = tokens_.scope;
+      if (tokens->id_token.empty()) tokens->id_token = std::move(tokens_.id_token);
+      wipe(tokens_.access_token);
+      tokens_ = std::move(*tokens);
+      learn(code_answer);
     });
   }
 

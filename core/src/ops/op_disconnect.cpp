@@ -35,7 +35,9 @@ class Disconnect : public Operation<DisconnectResult> {
           app_ = std::move(*a);
           std::string key = connection_key(ref_);
           const ConnectionRecord& r = cur_.record;
-          if (!r.refresh_token_sealed.empty()) {
+          // A Bearer revocation (Dropbox) is authenticated by the access token, and revokes its
+          // refresh token with it.
+          if (!r.refresh_token_sealed.empty() && provider_.revocation_style != RevocationStyle::bearer) {
             auto rt = engine().sealer().open(seal_place(key, "refresh_token"), r.refresh_token_sealed);
             if (rt) tokens_.emplace_back("refresh_token", *rt);
           }
@@ -58,13 +60,13 @@ class Disconnect : public Operation<DisconnectResult> {
       result_.revocation_error = client.error().message;
       return remove();
     }
-    Params body = {{"token", tokens_[i].second}, {"token_type_hint", tokens_[i].first}};
-    HttpRequest req = token_request(provider_, provider_.revocation_endpoint, *client, std::move(body));
+    HttpRequest req = revocation_request(provider_, *client, tokens_[i].second, tokens_[i].first);
     Steps::http(*this, std::move(req), [this, i](Result<HttpResponse> r) {
-      // RFC 7009 §2.2: 200 means revoked, or the token was already invalid.
+      // RFC 7009 §2.2: 200 means revoked, or the token was already invalid; so does a server's
+      // invalid_token (Salesforce's answer for an access token its refresh token took with it).
       if (!r) {
         result_.revocation_error = r.error().message;
-      } else if (r->status != 200) {
+      } else if (r->status != 200 && r->status != 204 && !says_invalid_token(*r)) {
         result_.revocation_error = "the revocation endpoint answered HTTP " + std::to_string(r->status) + " for the " +
                                    tokens_[i].first + "; revoke access in the provider's settings";
       }

@@ -36,6 +36,7 @@ class SignerBase {
     s.api_base_url = provider.api_base_url;
     s.provider = provider.key;
     s.injection = provider.injection;
+    s.api_headers = provider.api_headers;
     return s;
   }
 };

@@ -180,7 +180,10 @@ class GetToken : public Operation<AccessToken> {
     // asked to replace (theirs); if their refresh failed, it refreshes itself.
     const bool replaced = r.access_token_sealed != replaced_access_;
     if (!force_ && replaced && fresh(r, *provider_, now)) return deliver(false);
-    const bool can_refetch = r.grant == "client_credentials" || !r.refresh_token_sealed.empty();
+    // A provider whose refresh trades the access token itself (Instagram) needs no refresh token.
+    const bool trades_access = provider_->refresh && provider_->refresh->send_access_token;
+    const bool can_refetch = r.grant == "client_credentials" || !r.refresh_token_sealed.empty() ||
+                             (trades_access && r.grant != "oauth1" && !r.access_token_sealed.empty());
     if (!can_refetch) {
       if (!force_ && usable(r, now)) return deliver(false);
       return fail(reauth_error(ref_, "the access token expired and '" + ref_.provider + "' issued no refresh token"));
@@ -244,20 +247,30 @@ class GetToken : public Operation<AccessToken> {
     // Built per attempt: a private_key_jwt assertion is good for one request only.
     auto client = client_credentials_for(engine(), *provider_, app_, now_ms());
     if (!client) return release_and_fail(client.error());
-    Params grant;
+    const std::string& endpoint = provider_->refresh_endpoint.empty() ? provider_->token_endpoint : provider_->refresh_endpoint;
+    HttpRequest req;
+    std::string traded;  // the token the grant sends, for redaction
     if (r.grant == "client_credentials") {
-      grant = {{"grant_type", "client_credentials"}};
+      Params grant = {{"grant_type", "client_credentials"}};
       if (!r.scope.empty()) grant.emplace_back("scope", r.scope);
+      req = token_request(*provider_, endpoint, *client, std::move(grant));
+    } else if (const GrantStyle* style = provider_->refresh ? &*provider_->refresh : nullptr) {
+      const char* which = style->send_access_token ? "access_token" : "refresh_token";
+      auto token = engine().sealer().open(seal_place(key(), which),
+                                          style->send_access_token ? r.access_token_sealed : r.refresh_token_sealed);
+      if (!token) return release_and_fail(token.error());
+      req = styled_grant_request(*provider_, *style, style->url.empty() ? endpoint : style->url, *client, *token);
+      traded = std::move(*token);
     } else {
       auto rt = engine().sealer().open(seal_place(key(), "refresh_token"), r.refresh_token_sealed);
       if (!rt) return release_and_fail(rt.error());
-      grant = {{"grant_type", "refresh_token"}, {"refresh_token", *rt}};
+      req = token_request(*provider_, endpoint, *client, {{"grant_type", "refresh_token"}, {"refresh_token", *rt}});
     }
-    const std::string& endpoint = provider_->refresh_endpoint.empty() ? provider_->token_endpoint : provider_->refresh_endpoint;
-    HttpRequest req = token_request(*provider_, endpoint, *client, std::move(grant));
     // The whole attempt must end well inside our lease, or a second refresher could start.
     req.timeout_ms = std::min<std::int64_t>(req.timeout_ms, engine().config().lease_ms / 2);
     SentSecrets sent = SentSecrets::of(req);
+    sent.add(traded);
+    wipe(traded);
     Steps::http(*this, std::move(req), [this, sent](Result<HttpResponse> resp) {
       if (!resp) return retry_or_fail(resp.error(), 0);
       if (resp->status == 429 || resp->status >= 500) {
@@ -267,7 +280,7 @@ class GetToken : public Operation<AccessToken> {
         e.http_status = resp->status;
         return retry_or_fail(e, retry_after_ms(*resp, now_ms()));
       }
-      auto tokens = parse_token_response(token_http(std::move(*resp)), provider_->token_response, now_ms(),
+      auto tokens = parse_token_response(token_http(std::move(*resp)), answer_rules(*provider_, provider_->refresh), now_ms(),
                                          cur_.record.scope);
       if (!tokens) {
         // Before it becomes last_error or a message: the provider may echo what we sent.

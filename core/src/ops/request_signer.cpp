@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "headers.hpp"
 #include "latchkey/engine.hpp"
 #include "origin.hpp"
 #include "steps.hpp"
@@ -50,6 +51,7 @@ Result<HttpRequest> sign_with(const RequestSigner& signer, HttpRequest req) {
                                                       detail::origins_text(signer.injection.hosts) + ")");
   }
   req.follow_redirects = false;
+  detail::add_missing_headers(req.headers, signer.api_headers);
   if (signer.access_token.empty()) return req;  // only the destination was asked about
   const Injection& inj = signer.injection;
   if (!inj.query_param.empty()) {

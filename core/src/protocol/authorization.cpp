@@ -168,22 +168,28 @@ void add_client_auth(ClientAuthMethod method, const ClientCredentials& client, c
 }
 }  // namespace
 
-HttpRequest token_request(const Provider& provider, const std::string& endpoint, const ClientCredentials& client,
-                          Params grant) {
+namespace {
+/// The one builder of token endpoint requests. `client` null: the client does not authenticate.
+HttpRequest grant_request(const Provider& provider, const std::string& method, const std::string& endpoint,
+                          const ClientCredentials* client, Params grant) {
   HttpRequest req;
-  req.method = "POST";
+  req.method = method;
   req.url = endpoint;
   req.follow_redirects = false;
   req.max_response_bytes = 1 << 20;
   req.headers.emplace_back("Accept", "application/json");
+  for (const auto& h : provider.token_request_headers) req.headers.push_back(h);
   for (const auto& p : provider.token_params) grant.push_back(p);
   // RFC 8707 §2.2: grants (code, refresh, client credentials, device) name the resource too, so
   // the token's audience stays the resource; revocation and device requests have no grant_type.
   if (!provider.resource.empty() && find_param(grant, "grant_type") && !find_param(grant, "resource")) {
     grant.emplace_back("resource", provider.resource);
   }
-  add_client_auth(client.method, client, provider.client_id_param, grant, req.headers);
-  if (provider.token_exchange_body_format == BodyFormat::json) {
+  if (client) add_client_auth(client->method, *client, provider.client_id_param, grant, req.headers);
+  if (method == "GET") {
+    // Graph-style exchanges (Facebook, Instagram) take every parameter in the query.
+    req.url += (req.url.find('?') == std::string::npos ? "?" : "&") + encode_form(grant);
+  } else if (provider.token_exchange_body_format == BodyFormat::json) {
     json::Object o;
     for (const auto& [k, v] : grant) o[k] = json::Value(v);
     req.headers.emplace_back("Content-Type", "application/json");
@@ -193,6 +199,60 @@ HttpRequest token_request(const Provider& provider, const std::string& endpoint,
     req.body = encode_form(grant);
   }
   return req;
+}
+}  // namespace
+
+HttpRequest token_request(const Provider& provider, const std::string& endpoint, const ClientCredentials& client,
+                          Params grant) {
+  return grant_request(provider, "POST", endpoint, &client, std::move(grant));
+}
+
+HttpRequest styled_grant_request(const Provider& provider, const GrantStyle& style, const std::string& endpoint,
+                                 const ClientCredentials& client, const std::string& token) {
+  Params grant = {{"grant_type", style.grant_type}, {style.token_param, token}};
+  for (const auto& p : style.params) grant.push_back(p);
+  return grant_request(provider, style.method, endpoint, style.client_auth ? &client : nullptr, std::move(grant));
+}
+
+HttpRequest revocation_request(const Provider& provider, const ClientCredentials& client, const std::string& token,
+                               const std::string& hint) {
+  const std::string& endpoint = provider.revocation_endpoint;
+  switch (provider.revocation_style) {
+    case RevocationStyle::bearer: {
+      HttpRequest req;
+      req.method = "POST";
+      req.url = endpoint;
+      req.follow_redirects = false;
+      req.max_response_bytes = 64 * 1024;
+      req.headers.emplace_back("Accept", "application/json");
+      for (const auto& h : provider.token_request_headers) req.headers.push_back(h);
+      req.headers.emplace_back("Authorization", "Bearer " + token);
+      return req;
+    }
+    case RevocationStyle::json: {
+      Provider as_json = provider;
+      as_json.token_exchange_body_format = BodyFormat::json;
+      return token_request(as_json, endpoint, client, {{"token", token}});
+    }
+    case RevocationStyle::form:
+      break;
+  }
+  return token_request(provider, endpoint, client, {{"token", token}, {"token_type_hint", hint}});
+}
+
+bool says_invalid_token(const HttpResponse& response) {
+  if (response.status != 400 && response.status != 401) return false;
+  auto doc = json::parse(response.body, "the revocation answer");
+  if (!doc || !doc->is<json::Object>()) return false;
+  const json::Object& o = doc->get<json::Object>();
+  auto it = o.find("error");
+  return it != o.end() && it->second.is<std::string>() && it->second.get<std::string>() == "invalid_token";
+}
+
+TokenResponseRules answer_rules(const Provider& provider, const std::optional<GrantStyle>& style) {
+  TokenResponseRules rules = provider.token_response;
+  if (style && style->root) rules.root = *style->root;
+  return rules;
 }
 
 HttpRequest pushed_authorization_request(const Provider& provider, const ClientCredentials& client, Params params) {

@@ -74,8 +74,29 @@ struct ClientCredentials {
 /// client_secret_basic form-encodes id and secret before base64 (RFC 6749 §2.3.1);
 /// client_secret_post puts both in the body; none sends client_id; private_key_jwt sends client_id,
 /// client_assertion_type and client_assertion (RFC 7523 §2.2), never the secret.
+/// The provider's token_request_headers go on it too.
 HttpRequest token_request(const Provider& provider, const std::string& endpoint, const ClientCredentials& client,
                           Params grant);
+
+/// A refresh or long-lived exchange as `style` declares it: grant_type, the token under
+/// style.token_param, style.params and the provider's token_params, client authentication only
+/// if style.client_auth; a GET carries them all in the query.
+HttpRequest styled_grant_request(const Provider& provider, const GrantStyle& style, const std::string& endpoint,
+                                 const ClientCredentials& client, const std::string& token);
+
+/// Revoking `token` (its type `hint`: access_token or refresh_token) at the provider's
+/// revocation_endpoint in its revocation_style: RFC 7009's form with client authentication, the
+/// same as a JSON body {"token"}, or a bodiless POST with the token as its Bearer credential.
+HttpRequest revocation_request(const Provider& provider, const ClientCredentials& client, const std::string& token,
+                               const std::string& hint);
+
+/// True when a revocation answer's JSON body says the token was not valid (error invalid_token):
+/// the token is dead either way, which is what revoking it was for.
+bool says_invalid_token(const HttpResponse& response);
+
+/// How to read a styled grant's answer: the provider's token_response, with the style's root when
+/// it names one (Slack: the code's answer is under authed_user, a refresh's at the top level).
+TokenResponseRules answer_rules(const Provider& provider, const std::optional<GrantStyle>& style);
 
 /// RFC 9126 §2.1: POSTs the authorization `params` (a form, never JSON) to the provider's
 /// pushed_authorization_request_endpoint, with client authentication as at the token endpoint.

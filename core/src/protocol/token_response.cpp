@@ -361,9 +361,13 @@ Result<TokenSet> parse_token_response(const TokenHttpResponse& response, const T
                                    " between 0 and ten years");
     }
     std::int64_t delta = rules.expires_in_milliseconds ? n : n * 1000;
-    set.expires_at_ms = now_ms > std::numeric_limits<std::int64_t>::max() - delta
-                            ? std::numeric_limits<std::int64_t>::max()
-                            : now_ms + delta;
+    // 0 states no lifetime (Mailchimp's tokens, which never expire): a token issued already
+    // expired would be no token at all.
+    if (delta > 0) {
+      set.expires_at_ms = now_ms > std::numeric_limits<std::int64_t>::max() - delta
+                              ? std::numeric_limits<std::int64_t>::max()
+                              : now_ms + delta;
+    }
   }
 
   auto scope = token->find("scope");

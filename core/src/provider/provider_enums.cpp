@@ -10,6 +10,7 @@ const char* to_string(PkceSupport p) { return enum_name(detail::kPkce, p); }
 const char* to_string(ClientAuthMethod m) { return enum_name(detail::kClientAuth, m); }
 const char* to_string(BodyFormat f) { return enum_name(detail::kBodyFormats, f); }
 const char* to_string(SignatureMethod m) { return enum_name(detail::kSignatureMethods, m); }
+const char* to_string(RevocationStyle s) { return enum_name(detail::kRevocationStyles, s); }
 
 Result<ClientAuthMethod> client_auth_method_from(const std::string& name) {
   for (const auto& e : detail::kClientAuth) {

@@ -30,6 +30,10 @@ inline constexpr EnumName<SignatureMethod> kSignatureMethods[] = {{"HMAC-SHA1", 
                                                                   {"HMAC-SHA256", SignatureMethod::hmac_sha256},
                                                                   {"RSA-SHA1", SignatureMethod::rsa_sha1},
                                                                   {"PLAINTEXT", SignatureMethod::plaintext}};
+inline constexpr EnumName<RevocationStyle> kRevocationStyles[] = {
+    {"form", RevocationStyle::form}, {"bearer", RevocationStyle::bearer}, {"json", RevocationStyle::json}};
+/// refresh.token / long_lived_exchange.token: whether the access token is what the grant sends.
+inline constexpr EnumName<bool> kGrantTokens[] = {{"refresh_token", false}, {"access_token", true}};
 /// token_response.expires_in_unit: whether expires_in counts milliseconds.
 inline constexpr EnumName<bool> kExpiresUnits[] = {{"seconds", false}, {"milliseconds", true}};
 

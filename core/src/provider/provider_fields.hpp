@@ -33,6 +33,23 @@ auto url_fields(P& p) {
   if (p.ping) out.emplace_back("ping.url", &p.ping->url);
   if (p.identity) out.emplace_back("identity.url", &p.identity->url);
   if (p.metadata) out.emplace_back("metadata.url", &p.metadata->url);
+  if (p.refresh) out.emplace_back("refresh.url", &p.refresh->url);
+  if (p.long_lived_exchange) out.emplace_back("long_lived_exchange.url", &p.long_lived_exchange->url);
+  return out;
+}
+
+/// Every map of extra grant parameters, named as in the schema, with whether it is sent only
+/// once the code has been exchanged. P is Provider or const Provider.
+template <class P>
+auto grant_param_fields(P& p) {
+  using Ptr = decltype(&p.token_params);
+  struct Field {
+    std::string name;
+    Ptr params;
+  };
+  std::vector<Field> out = {{"token_params", &p.token_params}, {"exchange_params", &p.exchange_params}};
+  if (p.refresh) out.push_back({"refresh.params", &p.refresh->params});
+  if (p.long_lived_exchange) out.push_back({"long_lived_exchange.params", &p.long_lived_exchange->params});
   return out;
 }
 

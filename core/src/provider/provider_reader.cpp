@@ -201,7 +201,26 @@ Status read_probe(const Reader& parent, const char* member, std::optional<ProbeR
   return read_optional(parent, member, out, [](const Reader& r, ProbeRequest& probe) -> Status {
     LK_TRY(r.str("method", &probe.method));
     LK_TRY(r.str("url", &probe.url));
+    if (r.get("ok_path")) LK_TRY(r.str("ok_path", &probe.ok_path));  // ping's only
     return r.params("headers", &probe.headers);
+  });
+}
+
+Status read_grant_style(const Reader& parent, const char* member, std::optional<GrantStyle>* out) {
+  return read_optional(parent, member, out, [](const Reader& r, GrantStyle& g) -> Status {
+    LK_TRY(r.str("url", &g.url));
+    LK_TRY(r.str("method", &g.method));
+    LK_TRY(r.str("grant_type", &g.grant_type));
+    LK_TRY(r.enumeration("token", detail::kGrantTokens, &g.send_access_token));
+    LK_TRY(r.str("token_param", &g.token_param));
+    LK_TRY(r.params("params", &g.params));
+    LK_TRY(r.boolean("client_auth", &g.client_auth));
+    if (const Value* root = r.get("root"); root && !root->is<picojson::null>()) {
+      std::string value;
+      LK_TRY(r.str("root", &value));
+      g.root = value;
+    }
+    return Ok{};
   });
 }
 
@@ -278,6 +297,9 @@ Result<Provider> provider_from_object(const Object& o) {
   LK_TRY(r.enumeration("token_endpoint_auth_method", detail::kClientAuth, &p.token_endpoint_auth_method));
   LK_TRY(r.params("authorization_params", &p.authorization_params));
   LK_TRY(r.params("token_params", &p.token_params));
+  LK_TRY(r.params("exchange_params", &p.exchange_params));
+  LK_TRY(r.params("token_request_headers", &p.token_request_headers));
+  LK_TRY(r.params("api_headers", &p.api_headers));
 
   const Object* tr_obj = nullptr;
   LK_TRY(r.object("token_response", &tr_obj));
@@ -293,6 +315,9 @@ Result<Provider> provider_from_object(const Object& o) {
   LK_TRY(r.integer("expiry_buffer_seconds", &p.expiry_buffer_seconds));
   LK_TRY(r.enumeration("token_exchange_body_format", detail::kBodyFormats, &p.token_exchange_body_format));
   LK_TRY(r.str("refresh_endpoint", &p.refresh_endpoint));
+  LK_TRY(read_grant_style(r, "refresh", &p.refresh));
+  LK_TRY(read_grant_style(r, "long_lived_exchange", &p.long_lived_exchange));
+  LK_TRY(r.enumeration("revocation_style", detail::kRevocationStyles, &p.revocation_style));
   LK_TRY(read_probe(r, "ping", &p.ping));
   LK_TRY(read_identity(r, "identity", &p.identity));
   LK_TRY(read_probe(r, "metadata", &p.metadata));

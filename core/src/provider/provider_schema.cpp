@@ -1,6 +1,7 @@
 // The provider schema's table (see provider_schema.hpp): one entry per member.
 #include "provider_schema.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "provider_checks.hpp"
@@ -19,7 +20,32 @@ SchemaField field(std::string path, JsonType type, std::string doc) {
 
 using T = JsonType;
 
-std::vector<SchemaField> build() {
+// The members of a grant style (provider.hpp's GrantStyle), under `parent`.
+std::vector<SchemaField> grant_style(const std::string& parent, bool url_required) {
+  SchemaField url = field(parent + ".url", T::string,
+                          url_required ? "Where the exchange goes." : "Where refreshes go; null: refresh_endpoint, else the token endpoint.")
+                        .is_url();
+  if (url_required) url.must_be_given();
+  else url.may_be_null();
+  return {
+      url,
+      field(parent + ".method", T::string, "POST (a form or JSON body) or GET (every parameter in the query).")
+          .one_of({"POST", "GET"}),
+      field(parent + ".grant_type", T::string, "The grant_type sent.").matching(std::string(kScopeParamPattern)),
+      field(parent + ".token", T::string, "Which token is exchanged: the refresh token or the current access token.")
+          .one_of(enum_names(kGrantTokens)),
+      field(parent + ".token_param", T::string, "The parameter that carries it.")
+          .matching(std::string(kScopeParamPattern)),
+      field(parent + ".params", T::string_map, "Extra parameters of this grant only."),
+      field(parent + ".client_auth", T::boolean,
+            "Whether the client authenticates (token_endpoint_auth_method) on this grant."),
+      field(parent + ".root", T::string,
+            "Dotted path of the object holding the answer's tokens; null: token_response.root.")
+          .may_be_null(),
+  };
+}
+
+std::vector<SchemaField> members() {
   const std::string scope(kScopePattern);
   const std::string header(kHeaderNamePattern);
   const std::string dotted(kDottedPathPattern);
@@ -67,6 +93,15 @@ std::vector<SchemaField> build() {
             "Extra parameters of the authorization request; latchkey's own (state, redirect_uri, …) are refused."),
       field("token_params", T::string_map,
             "Extra parameters of every token request; latchkey's own (grant_type, code, …) are refused."),
+      field("exchange_params", T::string_map,
+            "Extra parameters of the code exchange only (Shopify: expiring=1); latchkey's own are refused.")
+          .only_when_set(),
+      field("token_request_headers", T::string_map,
+            "Headers on every token endpoint request (grants and revocation).")
+          .only_when_set().items_matching(header),
+      field("api_headers", T::string_map,
+            "Headers on every API request made with a connection's token (Notion-Version); the caller's own win.")
+          .only_when_set().items_matching(header),
       field("token_response", T::object, "Provider quirks in the token endpoint's answer."),
       field("token_response.root", T::string,
             "Dotted path of the object holding access_token etc.; empty for the top level.")
@@ -94,10 +129,25 @@ std::vector<SchemaField> build() {
       field("token_exchange_body_format", T::string, "The token request's body: form (standard) or json.")
           .one_of(enum_names(kBodyFormats)),
       field("refresh_endpoint", T::string, "Where refresh grants go, when not the token endpoint.").may_be_null().is_url(),
+      field("refresh", T::object,
+            "The refresh grant when it differs from RFC 6749 §6 (Instagram's ig_refresh_token), or its own "
+            "parameters and answer root; null: the standard grant.")
+          .may_be_null().only_when_set(),
+      field("long_lived_exchange", T::object,
+            "A grant made once right after the code exchange with the new access token, whose answer replaces it "
+            "(Facebook's fb_exchange_token); null: none.")
+          .may_be_null().only_when_set(),
+      field("revocation_style", T::string,
+            "form (RFC 7009), bearer (the token in an Authorization header, no body: Dropbox) or json (RFC 7009's "
+            "members as a JSON body).")
+          .only_when_set().one_of(enum_names(kRevocationStyles)),
       field("ping", T::object, "A cheap request that shows a connection works; null: none.").may_be_null(),
       field("ping.method", T::string, "The request's method.").one_of({"GET", "HEAD", "POST"}),
       field("ping.url", T::string, "The request's URL (its origin must be in injection.hosts).").must_be_given().is_url(),
       field("ping.headers", T::string_map, "Extra request headers.").items_matching(header),
+      field("ping.ok_path", T::string,
+            "Dotted path of a member of the JSON answer that must be true (Slack: ok); null: a 2xx status is enough.")
+          .may_be_null().only_when_set().matching(dotted),
       field("identity", T::object, "A request whose JSON answer names the account; null: none.").may_be_null(),
       field("identity.url", T::string, "The request's URL (its origin must be in injection.hosts).").must_be_given().is_url(),
       field("identity.account_path", T::string, "Dotted path of the answer's member that names the account.")
@@ -124,6 +174,17 @@ std::vector<SchemaField> build() {
           .may_be_null().matching(std::string(kManagedConfigKeyPattern)).at_most(kMaxManagedConfigKey),
       field("docs_url", T::string, "Documentation for people (may point into a page with #section).").may_be_null().is_url(),
   };
+}
+
+// The two grant styles share their members, listed after each parent.
+std::vector<SchemaField> build() {
+  std::vector<SchemaField> table = members();
+  for (const std::string parent : {"refresh", "long_lived_exchange"}) {
+    auto at = std::find_if(table.begin(), table.end(), [&](const SchemaField& f) { return f.path == parent; });
+    auto children = grant_style(parent, parent == "long_lived_exchange");
+    table.insert(at + 1, children.begin(), children.end());
+  }
+  return table;
 }
 
 }  // namespace

@@ -50,6 +50,8 @@ const Value* written_default(const std::string& path) {
     p.ping = ProbeRequest{};
     p.identity = Identity{};
     p.metadata = ProbeRequest{};
+    p.refresh = GrantStyle{};
+    p.long_lived_exchange = GrantStyle{};
     return *detail::json::parse(provider_to_json(p), "defaults");
   }();
   for (const Value* v : {&plain, &more}) {

@@ -42,7 +42,9 @@ Status param_placeholders(const Provider& p, std::set<std::string>* used) {
   for (const auto& [name, value] : p.authorization_params) {
     LK_TRY(scan_placeholders(value, "authorization_params." + name, used));
   }
-  for (const auto& [name, value] : p.token_params) LK_TRY(scan_placeholders(value, "token_params." + name, used));
+  for (const auto& f : grant_param_fields(p)) {
+    for (const auto& [name, value] : *f.params) LK_TRY(scan_placeholders(value, f.name + "." + name, used));
+  }
   return Ok{};
 }
 
@@ -87,7 +89,9 @@ Status check_learned(const Provider& p, const TemplateParam& tp) {
                            {"token_endpoint", &p.token_endpoint, true}};
   if (p.metadata) uses.push_back({"metadata.url", &p.metadata->url, false});
   for (const auto& [name, value] : p.authorization_params) uses.push_back({"authorization_params." + name, &value, false});
-  for (const auto& [name, value] : p.token_params) uses.push_back({"token_params." + name, &value, true});
+  for (const auto& f : grant_param_fields(p)) {
+    for (const auto& [name, value] : *f.params) uses.push_back({f.name + "." + name, &value, true});
+  }
   for (const auto& use : uses) {
     names.clear();
     LK_TRY(scan_placeholders(*use.value, use.field, &names));
@@ -264,7 +268,9 @@ Result<Provider> resolve(const Provider& provider, const std::map<std::string, s
   // that carries a port ("gitlab.example.com:8443") makes the entry that origin.
   for (auto& host : out.injection.hosts) host = detail::canonical_origin(detail::lower(detail::substitute(host, chosen)));
   for (auto& param : out.authorization_params) param.second = detail::substitute(param.second, chosen);
-  for (auto& param : out.token_params) param.second = detail::substitute(param.second, chosen);
+  for (auto& f : detail::grant_param_fields(out)) {
+    for (auto& param : *f.params) param.second = detail::substitute(param.second, chosen);
+  }
   out.template_params = std::move(unlearned);
   LK_TRY(validate_provider(out));
   return out;

@@ -126,6 +126,46 @@ bool valid_dotted_path(std::string_view path) {
   }
 }
 
+/// Headers a definition adds to requests: never the ones latchkey writes itself (the token's,
+/// the client's authentication, the body's framing).
+Status check_request_headers(const Params& headers, const std::string& field) {
+  LK_TRY(check_headers(headers, field));
+  for (const auto& [name, value] : headers) {
+    std::string n = lower(name);
+    if (n == "authorization" || n == "content-type" || n == "content-length" || n == "host" ||
+        n == "transfer-encoding" || n == "cookie") {
+      return invalid(field + "." + name + " is set by latchkey itself; remove it from " + field);
+    }
+  }
+  return Ok{};
+}
+
+/// A refresh or long-lived exchange grant (GrantStyle).
+Status check_grant_style(const Provider& p, const GrantStyle& g, const std::string& field) {
+  if (g.method != "POST" && g.method != "GET") return invalid(field + ".method must be \"POST\" or \"GET\"");
+  for (const auto& [name, value] : Params{{"grant_type", g.grant_type}, {"token_param", g.token_param}}) {
+    if (value.empty()) return invalid(field + "." + name + " must not be empty");
+    for (char c : value) {
+      if (!is_alnum(c) && c != '_' && c != '-' && c != '.' && c != ':') {
+        return invalid(field + "." + name + " " + quote(value) + " must be a plain parameter name or grant type");
+      }
+    }
+  }
+  if (g.token_param == "grant_type" || g.token_param == p.client_id_param || g.token_param == "client_secret") {
+    return invalid(field + ".token_param " + quote(g.token_param) + " is set by latchkey itself; choose the provider's name for the token");
+  }
+  const std::string params_field = field + ".params";
+  LK_TRY(check_params(g.params, params_field.c_str(), {"grant_type", "client_id", "client_secret"}, g.token_param,
+                      p.client_id_param));
+  if (g.root && !g.root->empty()) {
+    if (g.root->size() > kMaxTokenResponseName || !valid_dotted_path(*g.root)) {
+      return invalid(field + ".root must be a dotted path like \"authed_user\" (or \"\" for the top level, null for token_response.root)");
+    }
+  }
+  return Ok{};
+}
+
+
 // kKeyPattern, by hand (see provider_schema.hpp).
 Status check_key(const std::string& key) {
   const char* fix = "; use lower-case letters, digits and single dashes, e.g. \"my-provider\"";
@@ -308,10 +348,23 @@ Status validate_provider(const Provider& p) {
                               {"client_id", "redirect_uri", "response_type", "state", "code_challenge",
                                "code_challenge_method"},
                               p.scope_param, p.client_id_param));
-  LK_TRY(detail::check_params(p.token_params, "token_params",
-                              {"grant_type", "code", "code_verifier", "redirect_uri", "refresh_token", "client_id",
-                               "client_secret"},
-                              std::string_view(), p.client_id_param));
+  for (const char* field : {"token_params", "exchange_params"}) {
+    LK_TRY(detail::check_params(field[0] == 't' ? p.token_params : p.exchange_params, field,
+                                {"grant_type", "code", "code_verifier", "redirect_uri", "refresh_token", "client_id",
+                                 "client_secret"},
+                                std::string_view(), p.client_id_param));
+  }
+  LK_TRY(detail::check_request_headers(p.token_request_headers, "token_request_headers"));
+  LK_TRY(detail::check_request_headers(p.api_headers, "api_headers"));
+  if (p.refresh) LK_TRY(detail::check_grant_style(p, *p.refresh, "refresh"));
+  if (p.long_lived_exchange) {
+    if (p.auth_mode != AuthMode::oauth2) return invalid("long_lived_exchange follows a code exchange: it is for auth_mode \"oauth2\"");
+    if (p.long_lived_exchange->url.empty()) return invalid("long_lived_exchange.url is required (or set long_lived_exchange to null)");
+    if (!p.long_lived_exchange->send_access_token) {
+      return invalid("long_lived_exchange.token must be \"access_token\": the exchange trades the new access token");
+    }
+    LK_TRY(detail::check_grant_style(p, *p.long_lived_exchange, "long_lived_exchange"));
+  }
 
   if (p.token_response.root.size() > kMaxTokenResponseName) {
     return invalid("token_response.root is longer than " + std::to_string(kMaxTokenResponseName) + " characters");
@@ -348,6 +401,9 @@ Status validate_provider(const Provider& p) {
       return invalid("ping.method must be " + detail::choices(detail::schema_field("ping.method")->values));
     }
     if (p.ping->url.empty()) return invalid("ping.url is required (or set ping to null)");
+    if (!p.ping->ok_path.empty() && !detail::valid_dotted_path(p.ping->ok_path)) {
+      return invalid("ping.ok_path must be a dotted path into the answer, like \"ok\" (or null)");
+    }
     LK_TRY(detail::check_headers(p.ping->headers, "ping.headers"));
   }
   if (p.identity) {

@@ -37,6 +37,20 @@ Value opt_object(const std::optional<T>& value, Write write) {
   return Value(o);
 }
 
+Value grant_style(const std::optional<GrantStyle>& style) {
+  using detail::json::str;
+  return opt_object(style, [](const GrantStyle& g, Object& out) {
+    out["url"] = opt_str(g.url);
+    out["method"] = str(g.method);
+    out["grant_type"] = str(g.grant_type);
+    out["token"] = str(detail::enum_name(detail::kGrantTokens, g.send_access_token));
+    out["token_param"] = str(g.token_param);
+    out["params"] = params_object(g.params);
+    out["client_auth"] = detail::json::boolean(g.client_auth);
+    out["root"] = g.root ? str(*g.root) : Value();
+  });
+}
+
 }  // namespace
 
 std::string provider_to_json(const Provider& p) {
@@ -75,6 +89,10 @@ std::string provider_to_json(const Provider& p) {
   o["token_endpoint_auth_method"] = str(to_string(p.token_endpoint_auth_method));
   o["authorization_params"] = params_object(p.authorization_params);
   o["token_params"] = params_object(p.token_params);
+  // These only when set: definitions without them (most of the catalog) keep their exact form.
+  if (!p.exchange_params.empty()) o["exchange_params"] = params_object(p.exchange_params);
+  if (!p.token_request_headers.empty()) o["token_request_headers"] = params_object(p.token_request_headers);
+  if (!p.api_headers.empty()) o["api_headers"] = params_object(p.api_headers);
 
   Object tr;
   tr["root"] = str(p.token_response.root);
@@ -96,11 +114,15 @@ std::string provider_to_json(const Provider& p) {
   o["expiry_buffer_seconds"] = num(p.expiry_buffer_seconds);
   o["token_exchange_body_format"] = str(to_string(p.token_exchange_body_format));
   o["refresh_endpoint"] = opt_str(p.refresh_endpoint);
+  if (p.refresh) o["refresh"] = grant_style(p.refresh);
+  if (p.long_lived_exchange) o["long_lived_exchange"] = grant_style(p.long_lived_exchange);
+  if (p.revocation_style != RevocationStyle::form) o["revocation_style"] = str(to_string(p.revocation_style));
 
   o["ping"] = opt_object(p.ping, [](const ProbeRequest& ping, Object& out) {
     out["method"] = str(ping.method);
     out["url"] = str(ping.url);
     out["headers"] = params_object(ping.headers);
+    if (!ping.ok_path.empty()) out["ok_path"] = str(ping.ok_path);
   });
   o["identity"] = opt_object(p.identity, [](const Identity& id, Object& out) {
     out["url"] = str(id.url);

@@ -115,7 +115,9 @@ TEST(Catalog, RawEntriesHaveExactlyTheSchemaKeys) {
       "available_scopes", "requires_client_secret", "managed_service_config_key", "docs_url"};
   const std::set<std::string> optional = {"request_token_endpoint", "signature_method",
                                           "authorization_response_iss_parameter_supported",
-                                          "device_authorization_endpoint", "client_id_param", "metadata"};
+                                          "device_authorization_endpoint", "client_id_param", "metadata",
+                                          "exchange_params", "token_request_headers", "api_headers", "refresh",
+                                          "long_lived_exchange", "revocation_style"};
   const std::set<std::string> signature_methods = {"HMAC-SHA1", "HMAC-SHA256", "RSA-SHA1", "PLAINTEXT"};
   auto keys_of = [](const json::Object& o) {
     std::set<std::string> k;
@@ -153,11 +155,18 @@ TEST(Catalog, RawEntriesHaveExactlyTheSchemaKeys) {
     ASSERT_NE(inj, nullptr);
     expect_keys(*inj, {"hosts", "header", "prefix", "query_param"}, "injection");
     if (const json::Object* ping = json::get_object(o, "ping")) {
-      expect_keys(*ping, {"method", "url", "headers"}, "ping");
+      auto k = keys_of(*ping);
+      k.erase("ok_path");
+      EXPECT_EQ(k, (std::set<std::string>{"method", "url", "headers"})) << "ping";
     } else {
       EXPECT_TRUE(o.at("ping").is<picojson::null>());
     }
     if (const json::Object* m = json::get_object(o, "metadata")) expect_keys(*m, {"method", "url", "headers"}, "metadata");
+    for (const char* style : {"refresh", "long_lived_exchange"}) {
+      if (const json::Object* g = json::get_object(o, style)) {
+        expect_keys(*g, {"url", "method", "grant_type", "token", "token_param", "params", "client_auth", "root"}, style);
+      }
+    }
     if (const json::Object* id = json::get_object(o, "identity")) {
       expect_keys(*id, {"url", "account_path", "headers"}, "identity");
     } else {

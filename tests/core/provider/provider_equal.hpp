@@ -32,6 +32,22 @@ inline void ExpectSameProvider(const Provider& a, const Provider& b) {
   EXPECT_EQ(a.token_endpoint_auth_method, b.token_endpoint_auth_method);
   EXPECT_EQ(a.authorization_params, b.authorization_params);
   EXPECT_EQ(a.token_params, b.token_params);
+  EXPECT_EQ(a.exchange_params, b.exchange_params);
+  EXPECT_EQ(a.token_request_headers, b.token_request_headers);
+  EXPECT_EQ(a.api_headers, b.api_headers);
+  EXPECT_EQ(a.revocation_style, b.revocation_style);
+  for (auto [x, y] : {std::pair{&a.refresh, &b.refresh}, std::pair{&a.long_lived_exchange, &b.long_lived_exchange}}) {
+    ASSERT_EQ(x->has_value(), y->has_value());
+    if (!*x) continue;
+    EXPECT_EQ((*x)->url, (*y)->url);
+    EXPECT_EQ((*x)->method, (*y)->method);
+    EXPECT_EQ((*x)->grant_type, (*y)->grant_type);
+    EXPECT_EQ((*x)->send_access_token, (*y)->send_access_token);
+    EXPECT_EQ((*x)->token_param, (*y)->token_param);
+    EXPECT_EQ((*x)->params, (*y)->params);
+    EXPECT_EQ((*x)->client_auth, (*y)->client_auth);
+    EXPECT_EQ((*x)->root, (*y)->root);
+  }
   EXPECT_EQ(a.token_response.root, b.token_response.root);
   EXPECT_EQ(a.token_response.keep, b.token_response.keep);
   EXPECT_EQ(a.token_response.expires_in_milliseconds, b.token_response.expires_in_milliseconds);
@@ -52,6 +68,7 @@ inline void ExpectSameProvider(const Provider& a, const Provider& b) {
     EXPECT_EQ(a.ping->method, b.ping->method);
     EXPECT_EQ(a.ping->url, b.ping->url);
     EXPECT_EQ(a.ping->headers, b.ping->headers);
+    EXPECT_EQ(a.ping->ok_path, b.ping->ok_path);
   }
   ASSERT_EQ(a.identity.has_value(), b.identity.has_value());
   if (a.identity) {

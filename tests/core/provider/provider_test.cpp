@@ -222,6 +222,64 @@ TEST(Provider, ToJsonEmitsEveryKeyWithNullsAndNoBuiltin) {
   EXPECT_EQ(buffer, 60);
 }
 
+// Provider quirks (issue 14): per-grant parameters and roots, grant styles, headers, revocation
+// styles and the ping's ok member read, written back and checked.
+TEST(Provider, QuirksRoundTripAndStayOutOfDefinitionsWithoutThem) {
+  std::string quirky = with(kMinimal, "exchange_params", R"({"expiring":"1"})");
+  quirky = with(quirky, "token_request_headers", R"({"User-Agent":"latchkey"})");
+  quirky = with(quirky, "api_headers", R"({"Notion-Version":"2022-06-28"})");
+  quirky = with(quirky, "revocation_style", R"("bearer")");
+  quirky = with(quirky, "refresh", R"({"method":"GET","grant_type":"ig_refresh_token","token":"access_token",
+      "token_param":"access_token","client_auth":false,"params":{"a":"b"},"root":""})");
+  quirky = with(quirky, "long_lived_exchange", R"({"url":"https://graph.acme.example/access_token","method":"GET",
+      "grant_type":"fb_exchange_token","token":"access_token","token_param":"fb_exchange_token"})");
+  quirky = with(quirky, "ping", R"({"url":"https://api.acme.example/v1/auth.test","ok_path":"ok"})");
+  Provider p = parse_ok(quirky);
+  EXPECT_EQ(p.exchange_params, (Params{{"expiring", "1"}}));
+  EXPECT_EQ(p.revocation_style, RevocationStyle::bearer);
+  ASSERT_TRUE(p.refresh && p.long_lived_exchange);
+  EXPECT_TRUE(p.refresh->send_access_token);
+  EXPECT_FALSE(p.refresh->client_auth);
+  EXPECT_EQ(p.refresh->root, std::optional<std::string>(""));
+  EXPECT_EQ(p.long_lived_exchange->root, std::nullopt);
+  EXPECT_TRUE(p.long_lived_exchange->client_auth);  // the default
+  EXPECT_EQ(p.long_lived_exchange->token_param, "fb_exchange_token");
+  EXPECT_EQ(p.ping->ok_path, "ok");
+  auto back = provider_from_json(provider_to_json(p));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  testing::ExpectSameProvider(p, *back);
+
+  // Without them, none is written: the catalog's entries keep their exact form.
+  auto plain = json::parse(provider_to_json(parse_ok(kMinimal)), "plain");
+  ASSERT_TRUE(plain.ok());
+  for (const char* member : {"exchange_params", "token_request_headers", "api_headers", "revocation_style", "refresh",
+                             "long_lived_exchange"}) {
+    EXPECT_EQ(plain->get<json::Object>().count(member), 0u) << member;
+  }
+}
+
+TEST(Provider, QuirksAreChecked) {
+  ExpectInvalid(with(kMinimal, "exchange_params", R"({"code":"x"})"), "exchange_params.code");
+  ExpectInvalid(with(kMinimal, "exchange_params", R"({"client_id":"x"})"), "exchange_params.client_id");
+  ExpectInvalid(with(kMinimal, "api_headers", R"({"Authorization":"Bearer x"})"), "api_headers.Authorization");
+  ExpectInvalid(with(kMinimal, "token_request_headers", R"({"content-type":"text/plain"})"), "token_request_headers.content-type");
+  ExpectInvalid(with(kMinimal, "api_headers", R"({"Bad Name":"x"})"), "api_headers");
+  ExpectInvalid(with(kMinimal, "revocation_style", R"("header")"), "revocation_style");
+  ExpectInvalid(with(kMinimal, "refresh", R"({"method":"PUT"})"), "refresh.method");
+  ExpectInvalid(with(kMinimal, "refresh", R"({"token":"id_token"})"), "refresh.token");
+  ExpectInvalid(with(kMinimal, "refresh", R"({"grant_type":""})"), "refresh.grant_type");
+  ExpectInvalid(with(kMinimal, "refresh", R"({"token_param":"client_secret"})"), "refresh.token_param");
+  ExpectInvalid(with(kMinimal, "refresh", R"({"params":{"grant_type":"x"}})"), "refresh.params.grant_type");
+  ExpectInvalid(with(kMinimal, "refresh", R"({"root":"a..b"})"), "refresh.root");
+  ExpectInvalid(with(kMinimal, "refresh", R"({"url":"http://evil.example/token"})"), "refresh.url");
+  ExpectInvalid(with(kMinimal, "refresh", R"({"surprise":1})"), "surprise");
+  ExpectInvalid(with(kMinimal, "long_lived_exchange", R"({"token":"access_token"})"), "long_lived_exchange.url");
+  ExpectInvalid(with(kMinimal, "long_lived_exchange", R"({"url":"https://auth.acme.example/x","token":"refresh_token"})"),
+                "long_lived_exchange.token");
+  ExpectInvalid(with(kMinimal, "ping", R"({"url":"https://api.acme.example/v1/x","ok_path":".ok"})"), "ping.ok_path");
+  ExpectInvalid(with(kMinimal, "metadata", R"({"url":"https://api.acme.example/v1/x","ok_path":"ok"})"), "ok_path");
+}
+
 TEST(Provider, RoundTripsTemplatesAndOAuth1) {
   Provider ms = parse_ok(kMicrosoftLike);
   auto ms2 = provider_from_json(provider_to_json(ms));
