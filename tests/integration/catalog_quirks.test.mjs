@@ -6,11 +6,13 @@
 // Tests marked todo need a provider feature the core does not have yet; they run, and turn into
 // ordinary tests once the feature is in (remove the todo option).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  differences, registerAtLoopback, URL_MEMBERS,
+  differences, LOCAL_STATE_MEMBERS, registerAtLoopback, URL_MEMBERS,
 } from '../fixtures/catalog_at_loopback.mjs';
+import { request } from '../fixtures/http_util.mjs';
 import {
   FB_LONG_LIVED_SECONDS, MAILCHIMP_DC, QUICKBOOKS_REALM, SALESFORCE_INSTANCE, SHOPIFY_SHOP, startQuirksServer,
 } from '../fixtures/quirks_server.mjs';
@@ -39,8 +41,7 @@ async function atLoopback(key, options = {}) {
 function assertOnlyHostsChanged(lb) {
   const { original, entry, changes } = lb;
   const stated = changes.map((c) => c.path).sort();
-  const local = ['builtin', 'mode', 'has_app', 'supports_managed'];
-  const found = differences(original, entry).filter((p) => !local.includes(p)).sort();
+  const found = differences(original, entry).filter((p) => !LOCAL_STATE_MEMBERS.includes(p)).sort();
   assert.deepEqual(found, stated, 'the entry changed beyond what the helper lists');
   for (const c of changes) {
     if (c.path === 'key') continue;
@@ -54,10 +55,7 @@ function assertOnlyHostsChanged(lb) {
   }
 }
 
-async function connect(key, consent = {}) {
-  const c = await cli.connect(key, [], consent);
-  return c;
-}
+const connect = (key) => cli.connect(key);
 
 /// A connect whose callback carries a code the provider never issued.
 async function connectWithBadCode(key) {
@@ -541,3 +539,57 @@ describe('notion: JSON token request, Notion-Version on every API request', () =
     assert.ok(since(n)[0].headers['notion-version']);
   });
 });
+
+// The fixture tells the quirks apart: the same flows with the quirk taken out of the entry fail
+// where the tests above assert, so those tests can fail.
+describe('controls: entries with the quirk removed fail', () => {
+  test('salesforce with its API base on the login host: the request is not served', async () => {
+    const lb = await registerAtLoopback(cli, 'salesforce', q.origin, {
+      key: 'lb-salesforce-noinstance', clientId: q.CLIENT_ID, clientSecret: q.CLIENT_SECRET,
+      mutate: (e) => {
+        e.api_base_url = `${q.origin}/{login_host}/services/data`;
+        delete e.template_params.instance;
+      },
+    });
+    assert.equal((await connect(lb.key)).status, 0);
+    const api = await cli.run(['request', lb.key, '/v60.0/limits']);
+    assert.equal(api.status, 2, api.stdout);
+  });
+
+  test('quickbooks reading realmId from a callback parameter Intuit does not send: no connection', async () => {
+    const lb = await registerAtLoopback(cli, 'quickbooks', q.origin, {
+      key: 'lb-quickbooks-norealm', clientId: q.CLIENT_ID, clientSecret: q.CLIENT_SECRET,
+      mutate: (e) => { e.template_params.realm.from = 'callback.companyId'; },
+    });
+    const c = await connect(lb.key);
+    assert.notEqual(c.status, 0);
+    assert.match(c.stderr, /callback\.companyId/);
+  });
+
+  test('tiktok without client_id_param: TikTok refuses the authorization request', async () => {
+    const lb = await registerAtLoopback(cli, 'tiktok', q.origin, {
+      key: 'lb-tiktok-noclientkey', clientId: q.CLIENT_ID, clientSecret: q.CLIENT_SECRET,
+      mutate: (e) => { delete e.client_id_param; },
+    });
+    const run = cli.start(['connect', lb.key, '--no-browser', '--json', '--timeout', '60']);
+    const url = await run.link;
+    const page = await fetchText(url);
+    run.child.kill();
+    await run.done;
+    assert.equal(page.status, 400);
+    assert.match(page.body, /no client_key/);
+  });
+
+  test('shopify with the token in Authorization: the Admin API refuses it', async () => {
+    const lb = await registerAtLoopback(cli, 'shopify', q.origin, {
+      key: 'lb-shopify-authorization', clientId: q.CLIENT_ID, clientSecret: q.CLIENT_SECRET, templates: [`shop=${SHOPIFY_SHOP}`],
+      mutate: (e) => { e.injection.header = 'Authorization'; e.injection.prefix = 'Bearer '; },
+    });
+    assert.equal((await connect(lb.key)).status, 0);
+    const api = await cli.run(['request', lb.key, '/shop.json']);
+    assert.equal(api.status, 3, api.stdout);  // 401 even after a refresh
+  });
+});
+
+/// GET `url` with the test CA trusted, without following redirects.
+const fetchText = (url) => request(url, { ca: readFileSync(pki.ca.cert) });
