@@ -2,9 +2,6 @@
 // says (tests/fixtures/quirks_server.mjs): connect → token → refresh → request → disconnect
 // --revoke, with every host pointed at loopback (tests/fixtures/catalog_at_loopback.mjs) and
 // nothing else of the entry changed. Assertions read what the fixture was sent.
-//
-// Tests marked todo need a provider feature the core does not have yet; they run, and turn into
-// ordinary tests once the feature is in (remove the todo option).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
@@ -120,9 +117,7 @@ describe('salesforce: API base from instance_url, no expires_in, refresh answer 
 });
 
 describe('salesforce revocation', () => {
-  test('disconnect --revoke reports the tokens revoked', {
-    todo: 'needs revocation to accept Salesforce\'s HTTP 400 invalid_token for an access token its revoked refresh token already took down',
-  }, async () => {
+  test('disconnect --revoke reports the tokens revoked', async () => {
     const lb = await atLoopback('salesforce', { key: 'lb-salesforce-revoke' });
     assert.equal((await connect(lb.key)).status, 0);
     const d = await cli.run(['disconnect', lb.key, '--revoke', '--json']);
@@ -162,7 +157,7 @@ describe('quickbooks: realmId from the callback in every API path', () => {
     assert.equal(sent.headers.authorization, `Bearer ${t2}`);
   });
 
-  test('disconnect --revoke sends Intuit\'s JSON body', { todo: 'needs the JSON-body revocation style' }, async () => {
+  test('disconnect --revoke sends Intuit\'s JSON body', async () => {
     const lb = await atLoopback('quickbooks', { key: 'lb-quickbooks-revoke' });
     assert.equal((await connect(lb.key)).status, 0);
     const token = (await cli.run(['token', lb.key])).stdout.trim();
@@ -195,9 +190,7 @@ describe('mailchimp: data centre from the metadata endpoint, a token that never 
     assert.equal(identity[0].headers.authorization, `Bearer ${token}`);
   });
 
-  test('token → request at the dc host → disconnect (expires_in 0 means "never")', {
-    todo: 'needs expires_in 0 read as "does not expire" for Mailchimp (today the token is due at once, and without a refresh token the connection must be authorized again)',
-  }, async () => {
+  test('token → request at the dc host → disconnect (expires_in 0 means "never")', async () => {
     const lb = await atLoopback('mailchimp', { key: 'lb-mailchimp-later' });
     assert.equal((await connect(lb.key)).status, 0);
     const t = await cli.run(['token', lb.key]);
@@ -274,9 +267,7 @@ describe('github: errors in an HTTP 200, expires_in as a string', () => {
     assert.equal((await cli.run(['status', lb.key])).status, 1, 'nothing stored');
   });
 
-  test('... and the message carries GitHub\'s own error code', {
-    todo: 'needs errors in a 200 reported with the provider\'s own error code',
-  }, async () => {
+  test('... and the message carries GitHub\'s own error code', async () => {
     const lb = await atLoopback('github', { key: 'lb-github-badcode-2' });
     const c = await connectWithBadCode(lb.key);
     assert.equal(c.status, 3, c.stderr);
@@ -342,18 +333,14 @@ describe('slack: the user token under authed_user, errors and revocation in HTTP
     assert.equal((await cli.run(['status', lb.key])).status, 1, 'nothing stored');
   });
 
-  test('... and the message carries Slack\'s own error code', {
-    todo: 'needs errors in a 200 reported with the provider\'s own error code',
-  }, async () => {
+  test('... and the message carries Slack\'s own error code', async () => {
     const lb = await atLoopback('slack', { key: 'lb-slack-badcode-2' });
     const c = await connectWithBadCode(lb.key);
     assert.equal(c.status, 3, c.stderr);
     assert.match(c.stderr, /invalid_code/);
   });
 
-  test('a rotated refresh (token at the top level of the answer) keeps the connection', {
-    todo: 'needs token-response paths per grant (authed_user on the code exchange, top level on refresh)',
-  }, async () => {
+  test('a rotated refresh (token at the top level of the answer) keeps the connection', async () => {
     const lb = await atLoopback('slack', { key: 'lb-slack-refresh' });
     assert.equal((await connect(lb.key)).status, 0);
     const r = await cli.run(['token', lb.key, '--force-refresh']);
@@ -363,16 +350,14 @@ describe('slack: the user token under authed_user, errors and revocation in HTTP
     assert.equal(refresh.form.grant_type, 'refresh_token');
   });
 
-  test('ping sees a revoked token in auth.test\'s {"ok":false}', {
-    todo: 'needs a ping that reads the body (Slack answers HTTP 200 {"ok":false,"error":"invalid_auth"})',
-  }, async () => {
+  test('ping sees a revoked token in auth.test\'s {"ok":false}', async () => {
     const lb = await atLoopback('slack', { key: 'lb-slack-ping' });
     assert.equal((await connect(lb.key)).status, 0);
     assert.equal((await cli.run(['ping', lb.key])).status, 0);
     q.revoke((await cli.run(['token', lb.key])).stdout.trim());
     const p = await cli.run(['ping', lb.key]);
     assert.notEqual(p.status, 0, p.stdout);
-    assert.match(p.stderr, /invalid_auth/);
+    assert.match(p.stdout, /failed: HTTP 200 .*ok is not true: invalid_auth/);
   });
 });
 
@@ -401,7 +386,7 @@ describe('dropbox: offline refresh keeps the first refresh token; Bearer revocat
     assert.equal(sent.headers.authorization, `Bearer ${token}`);
   });
 
-  test('disconnect --revoke sends the token in a Bearer header, no body', { todo: 'needs the Bearer revocation style' }, async () => {
+  test('disconnect --revoke sends the token in a Bearer header, no body', async () => {
     const lb = await atLoopback('dropbox', { key: 'lb-dropbox-revoke' });
     assert.equal((await connect(lb.key)).status, 0);
     const token = (await cli.run(['token', lb.key])).stdout.trim();
@@ -431,16 +416,20 @@ describe('facebook and instagram: long-lived tokens by exchange, no refresh toke
     assert.equal(sent.headers.authorization, `Bearer ${token}`);
   });
 
-  test('facebook: refresh exchanges the token (grant_type=fb_exchange_token)', { todo: 'needs the fb_exchange_token refresh style' }, async () => {
+  test('facebook: connect trades the short-lived token for a long-lived one (grant_type=fb_exchange_token)', async () => {
     const lb = await atLoopback('facebook', { key: 'lb-facebook-exchange' });
+    const n = mark();
     assert.equal((await connect(lb.key)).status, 0);
-    const short = (await cli.run(['token', lb.key])).stdout.trim();
-    const r = await cli.run(['token', lb.key, '--force-refresh', '--json']);
+    const grants = since(n).filter((r) => r.host === 'graph.facebook.com' && r.path === '/v25.0/oauth/access_token');
+    assert.equal(grants.length, 2, 'the code exchange, then the long-lived exchange');
+    const ex = grants[1];
+    assert.equal(ex.method, 'GET');
+    assert.equal(ex.query.grant_type, 'fb_exchange_token');
+    assert.equal(ex.query.client_secret, q.CLIENT_SECRET);
+    const r = await cli.run(['token', lb.key, '--json']);
     assert.equal(r.status, 0, r.stderr);
-    const ex = q.to('graph.facebook.com', '/v25.0/oauth/access_token').at(-1);
-    const params = { ...ex.query, ...(ex.form ?? {}) };
-    assert.equal(params.grant_type, 'fb_exchange_token');
-    assert.equal(params.fb_exchange_token, short);
+    assert.ok(ex.query.fb_exchange_token && ex.query.fb_exchange_token !== r.json().access_token,
+      'the connection keeps the long-lived token, not the one it traded');
     assert.ok(Math.abs(r.json().expires_at_ms - (Date.now() + FB_LONG_LIVED_SECONDS * 1000)) < 60 * 1000);
   });
 
@@ -459,23 +448,21 @@ describe('facebook and instagram: long-lived tokens by exchange, no refresh toke
     assert.equal(sent.headers.authorization, `Bearer ${token}`);
   });
 
-  test('instagram: refresh exchanges (ig_exchange_token) then renews (ig_refresh_token)', {
-    todo: 'needs the ig_exchange_token / ig_refresh_token refresh styles',
-  }, async () => {
+  test('instagram: connect trades the token (ig_exchange_token), a refresh renews it (ig_refresh_token)', async () => {
     const lb = await atLoopback('instagram', { key: 'lb-instagram-exchange' });
     assert.equal((await connect(lb.key)).status, 0);
-    const short = (await cli.run(['token', lb.key])).stdout.trim();
-    const r1 = await cli.run(['token', lb.key, '--force-refresh']);
-    assert.equal(r1.status, 0, r1.stderr);
     const [ex] = q.to('graph.instagram.com', '/access_token');
+    assert.equal(ex.method, 'GET');
     assert.equal(ex.query.grant_type, 'ig_exchange_token');
-    assert.equal(ex.query.access_token, short);
-    const long = r1.stdout.trim();
-    const r2 = await cli.run(['token', lb.key, '--force-refresh']);
-    assert.equal(r2.status, 0, r2.stderr);
+    const long = (await cli.run(['token', lb.key])).stdout.trim();
+    assert.ok(ex.query.access_token && ex.query.access_token !== long, 'the connection keeps the long-lived token');
+    const r = await cli.run(['token', lb.key, '--force-refresh']);
+    assert.equal(r.status, 0, r.stderr);
     const [rf] = q.to('graph.instagram.com', '/refresh_access_token');
     assert.equal(rf.query.grant_type, 'ig_refresh_token');
     assert.equal(rf.query.access_token, long);
+    assert.equal(rf.headers.authorization, undefined);
+    assert.notEqual(r.stdout.trim(), long);
   });
 });
 
@@ -496,7 +483,7 @@ describe('shopify: the shop host, X-Shopify-Access-Token, expiring=1 on the code
     assert.equal(sent.headers.authorization, undefined);
   });
 
-  test('an expiring offline token: expiring=1 on the code exchange, not on refresh', { todo: 'needs per-grant token parameters' }, async () => {
+  test('an expiring offline token: expiring=1 on the code exchange, not on refresh', async () => {
     const lb = await atLoopback('shopify', { key: 'lb-shopify-expiring', templates: [`shop=${SHOPIFY_SHOP}`] });
     const n = mark();
     assert.equal((await connect(lb.key)).status, 0);
@@ -530,7 +517,7 @@ describe('notion: JSON token request, Notion-Version on every API request', () =
     assert.equal(q.isActive(token), false);
   });
 
-  test('latchkey request adds Notion-Version', { todo: 'needs headers on every API request' }, async () => {
+  test('latchkey request adds Notion-Version', async () => {
     const lb = await atLoopback('notion', { key: 'lb-notion-headers' });
     assert.equal((await connect(lb.key)).status, 0);
     const n = mark();
