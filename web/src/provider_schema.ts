@@ -38,10 +38,23 @@ export interface ProviderDefinition {
   scope_separator: ' ' | ',';
   /** The parameter that carries the scopes (usually scope). */
   scope_param: string;
+  /** The client identifier's parameter name in every request (TikTok: client_key). */
+  client_id_param?: string;
   /** PKCE S256 (RFC 7636): required, supported (sent), or unsupported (not sent). */
   pkce: 'required' | 'supported' | 'unsupported';
   /** How the client authenticates at the token endpoint; private_key_jwt signs a JWT (RFC 7523) with the app's key. */
-  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt';
+  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt' | 'signed_client_secret';
+  /** For token_endpoint_auth_method signed_client_secret (the provider's or an app's): the client secret is a JWT latchkey signs per request with the app's PEM key, header {alg, kid: the app's key_id}, claims {iss, iat, exp, aud, sub: the client ID}; null: none. */
+  signed_client_secret?: {
+    /** iss, e.g. "{team_id}" (a template value the app supplies). */
+    issuer: string;
+    /** aud, e.g. "https://appleid.apple.com". */
+    audience: string;
+    /** ES256 (a P-256 key, such as Apple's .p8) or RS256 (an RSA key). */
+    algorithm: 'ES256' | 'RS256';
+    /** exp - iat. A fresh secret is signed for every request, so short is safer; at most six months. */
+    lifetime_seconds: number;
+  } | null;
   /** Extra parameters of the authorization request; latchkey's own (state, redirect_uri, …) are refused. */
   authorization_params: Record<string, string>;
   /** Extra parameters of every token request; latchkey's own (grant_type, code, …) are refused. */
@@ -63,6 +76,10 @@ export interface ProviderDefinition {
     default?: string | null;
     /** What the value is, for people. */
     description: string;
+    /** Learned when connecting, never given: token_response.PATH, callback.NAME or metadata.PATH, alternatives joined by ' || ' (the first present wins, then the default). */
+    from?: string | null;
+    /** What of the learned value is kept: the value itself, or the host (and port) of an https URL. */
+    take?: 'value' | 'host';
   }>;
   /** How long before expiry a token is refreshed. */
   expiry_buffer_seconds: number;
@@ -85,6 +102,15 @@ export interface ProviderDefinition {
     url: string;
     /** Dotted path of the answer's member that names the account. */
     account_path: string;
+    /** Extra request headers. */
+    headers: Record<string, string>;
+  } | null;
+  /** A request made once at connect time, with the new token, whose JSON answer template_params learn from (metadata.PATH); null: none. */
+  metadata?: {
+    /** The request's method. */
+    method: 'GET' | 'POST';
+    /** The request's URL (its origin must be in injection.hosts). */
+    url: string;
     /** Extra request headers. */
     headers: Record<string, string>;
   } | null;
@@ -119,16 +145,21 @@ export const PROVIDER_FIELDS = {
   'default_scopes': { itemPattern: '^[!#-\\[\\]-~]+$' },
   'scope_separator': { values: [' ', ','] },
   'scope_param': { pattern: '^[A-Za-z0-9_.\\-]+$' },
+  'client_id_param': { pattern: '^[A-Za-z0-9_.\\-]+$' },
   'pkce': { values: ['required', 'supported', 'unsupported'] },
-  'token_endpoint_auth_method': { values: ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'] },
+  'token_endpoint_auth_method': { values: ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt', 'signed_client_secret'] },
+  'signed_client_secret.algorithm': { values: ['ES256', 'RS256'] },
   'token_response.root': { pattern: '^([^.]+(\\.[^.]+)*)?$', maxLength: 128 },
   'token_response.expires_in_unit': { values: ['seconds', 'milliseconds'] },
   'template_params': { namePattern: '^[a-z][a-z0-9_]{0,31}$' },
+  'template_params.*.take': { values: ['value', 'host'] },
   'token_exchange_body_format': { values: ['form', 'json'] },
   'ping.method': { values: ['GET', 'HEAD', 'POST'] },
   'ping.headers': { namePattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
   'identity.account_path': { pattern: '^[^.]+(\\.[^.]+)*$' },
   'identity.headers': { namePattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
+  'metadata.method': { values: ['GET', 'POST'] },
+  'metadata.headers': { namePattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
   'injection.header': { pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
   'available_scopes': { itemPattern: '^[!#-\\[\\]-~]+$' },
   'managed_service_config_key': { pattern: '^[A-Za-z0-9_.\\-]*$', maxLength: 64 },

@@ -50,6 +50,7 @@ const Value* written_default(const std::string& path) {
     p.ping = ProbeRequest{};
     p.identity = Identity{};
     p.metadata = ProbeRequest{};
+    p.signed_client_secret = SignedClientSecret{};
     return *detail::json::parse(provider_to_json(p), "defaults");
   }();
   for (const Value* v : {&plain, &more}) {

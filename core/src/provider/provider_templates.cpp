@@ -43,6 +43,10 @@ Status param_placeholders(const Provider& p, std::set<std::string>* used) {
     LK_TRY(scan_placeholders(value, "authorization_params." + name, used));
   }
   for (const auto& [name, value] : p.token_params) LK_TRY(scan_placeholders(value, "token_params." + name, used));
+  if (p.signed_client_secret) {
+    LK_TRY(scan_placeholders(p.signed_client_secret->issuer, "signed_client_secret.issuer", used));
+    LK_TRY(scan_placeholders(p.signed_client_secret->audience, "signed_client_secret.audience", used));
+  }
   return Ok{};
 }
 
@@ -88,6 +92,11 @@ Status check_learned(const Provider& p, const TemplateParam& tp) {
   if (p.metadata) uses.push_back({"metadata.url", &p.metadata->url, false});
   for (const auto& [name, value] : p.authorization_params) uses.push_back({"authorization_params." + name, &value, false});
   for (const auto& [name, value] : p.token_params) uses.push_back({"token_params." + name, &value, true});
+  // The client secret authenticates pushed authorization requests too, before any callback.
+  if (p.signed_client_secret) {
+    uses.push_back({"signed_client_secret.issuer", &p.signed_client_secret->issuer, false});
+    uses.push_back({"signed_client_secret.audience", &p.signed_client_secret->audience, false});
+  }
   for (const auto& use : uses) {
     names.clear();
     LK_TRY(scan_placeholders(*use.value, use.field, &names));
@@ -265,6 +274,10 @@ Result<Provider> resolve(const Provider& provider, const std::map<std::string, s
   for (auto& host : out.injection.hosts) host = detail::canonical_origin(detail::lower(detail::substitute(host, chosen)));
   for (auto& param : out.authorization_params) param.second = detail::substitute(param.second, chosen);
   for (auto& param : out.token_params) param.second = detail::substitute(param.second, chosen);
+  if (out.signed_client_secret) {
+    out.signed_client_secret->issuer = detail::substitute(out.signed_client_secret->issuer, chosen);
+    out.signed_client_secret->audience = detail::substitute(out.signed_client_secret->audience, chosen);
+  }
   out.template_params = std::move(unlearned);
   LK_TRY(validate_provider(out));
   return out;
