@@ -279,5 +279,56 @@ TEST_F(SignedSecret, TheDefinitionRoundTripsAndOthersKeepTheirForm) {
   EXPECT_EQ(provider_to_json(*acme).find("signed_client_secret"), std::string::npos);
 }
 
+// The catalog's own "apple" entry, as Apple documents Sign in with Apple: the consent URL asks for
+// no scope (name and email need response_mode=form_post, which latchkey's callbacks do not take)
+// and no PKCE; the code exchange sends the signed secret to appleid.apple.com.
+TEST(SignedSecretCatalog, AppleEntryExchangesTheCodeWithASecretSignedAsAppleSays) {
+  testing::FakeHost host;
+  auto engine = testing::make_engine();
+  auto d = testing::drbg();
+  testing::TestKey key;
+  testing::make_ec_key(key, *d);
+  AppInput app = testing::app_input("apple", "com.example.web", key.private_pem, "https://app.example.test/oauth/callback");
+  app.key_id = "KEY1234567";
+  app.template_values = {{"team_id", "ABCDE12345"}};
+  auto a = host.run(engine->upsert_app(app));
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  AuthorizeRequest r;
+  r.principal = "alice";
+  r.provider = "apple";
+  auto s = host.run(engine->authorize(r));
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  const std::string& url = s->authorization_url;
+  EXPECT_EQ(url.rfind("https://appleid.apple.com/auth/authorize?", 0), 0u) << url;
+  EXPECT_NE(url.find("response_type=code"), std::string::npos) << url;
+  EXPECT_NE(url.find("client_id=com.example.web"), std::string::npos) << url;
+  EXPECT_EQ(url.find("scope="), std::string::npos) << url;
+  EXPECT_EQ(url.find("code_challenge"), std::string::npos) << url;
+
+  host.http = [](const HttpRequest&) {
+    return testing::respond(200, R"({"access_token":"A1","token_type":"Bearer","expires_in":3600,)"
+                                 R"("refresh_token":"R1","id_token":"h.c.s"})");
+  };
+  auto c = host.run(engine->complete_callback(
+      {"alice", "https://app.example.test/oauth/callback?code=c0de&state=" + s->state}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_EQ(host.calls.size(), 1u);
+  EXPECT_EQ(host.calls[0].url, "https://appleid.apple.com/auth/token");
+  EXPECT_EQ(detail::find_header(host.calls[0].headers, "authorization"), nullptr);
+  auto f = testing::form_fields(host.calls[0].body);
+  EXPECT_EQ(f["grant_type"], "authorization_code");
+  EXPECT_EQ(f["client_id"], "com.example.web");
+  testing::Jwt j = testing::split_jwt(f["client_secret"]);
+  EXPECT_EQ(testing::jwt_str(j.header, "alg"), "ES256");
+  EXPECT_EQ(testing::jwt_str(j.header, "kid"), "KEY1234567");
+  EXPECT_EQ(testing::jwt_str(j.claims, "iss"), "ABCDE12345");
+  EXPECT_EQ(testing::jwt_str(j.claims, "aud"), "https://appleid.apple.com");
+  EXPECT_EQ(testing::jwt_str(j.claims, "sub"), "com.example.web");
+  const std::int64_t lifetime = testing::jwt_num(j.claims, "exp") - testing::jwt_num(j.claims, "iat");
+  EXPECT_GT(lifetime, 0);
+  EXPECT_LE(lifetime, 15777000);  // Apple: at most six months
+  EXPECT_TRUE(testing::es256_verifies(key.pub, j));
+}
+
 }  // namespace
 }  // namespace latchkey

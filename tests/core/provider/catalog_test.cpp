@@ -115,7 +115,8 @@ TEST(Catalog, RawEntriesHaveExactlyTheSchemaKeys) {
       "available_scopes", "requires_client_secret", "managed_service_config_key", "docs_url"};
   const std::set<std::string> optional = {"request_token_endpoint", "signature_method",
                                           "authorization_response_iss_parameter_supported",
-                                          "device_authorization_endpoint", "client_id_param", "metadata"};
+                                          "device_authorization_endpoint", "client_id_param", "metadata",
+                                          "signed_client_secret"};
   const std::set<std::string> signature_methods = {"HMAC-SHA1", "HMAC-SHA256", "RSA-SHA1", "PLAINTEXT"};
   auto keys_of = [](const json::Object& o) {
     std::set<std::string> k;
@@ -158,6 +159,9 @@ TEST(Catalog, RawEntriesHaveExactlyTheSchemaKeys) {
       EXPECT_TRUE(o.at("ping").is<picojson::null>());
     }
     if (const json::Object* m = json::get_object(o, "metadata")) expect_keys(*m, {"method", "url", "headers"}, "metadata");
+    if (const json::Object* s = json::get_object(o, "signed_client_secret")) {
+      expect_keys(*s, {"issuer", "audience", "algorithm", "lifetime_seconds"}, "signed_client_secret");
+    }
     if (const json::Object* id = json::get_object(o, "identity")) {
       expect_keys(*id, {"url", "account_path", "headers"}, "identity");
     } else {
