@@ -340,10 +340,11 @@ void add_registry_commands(CLI::App& app, Session& session) {
         "--auth-method", [a](const std::string& v) { a->auth_method = v == "provider" ? "" : v, a->has_auth_method = true; },
         "Token endpoint authentication for this app: client_secret_basic | client_secret_post | none | "
         "private_key_jwt (the client secret is then the PEM private key, RSA or P-256: --client-secret-file key.pem) "
+        "| signed_client_secret (latchkey signs the client secret with that key, e.g. Apple's .p8) "
         "| provider (the provider's own)");
     cmd->add_option_function<std::string>(
         "--key-id", [a](const std::string& v) { a->key_id = v, a->has_key_id = true; },
-        "private_key_jwt: the key's kid as registered at the provider (\"\" for none)");
+        "private_key_jwt, signed_client_secret: the key's kid as registered at the provider (\"\" for none)");
     cmd->add_option("--scopes", a->scopes, "Scopes to ask for (comma-separated)");
     cmd->add_option("--template", a->templates, "Template value NAME=VALUE (e.g. tenant=contoso.onmicrosoft.com)");
     cmd->add_flag("--json", a->json, "Print JSON");

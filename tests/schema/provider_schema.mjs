@@ -111,7 +111,7 @@ function webModule() {
 }
 
 function dtsBlock() {
-  const aliases = { token_endpoint_auth_method: { name: 'ClientAuthMethod', doc: 'How the client authenticates at the token endpoint; private_key_jwt (RFC 7523) signs an\n * assertion with the app\'s PEM private key (its client secret).' } };
+  const aliases = { token_endpoint_auth_method: { name: 'ClientAuthMethod', doc: 'How the client authenticates at the token endpoint; private_key_jwt (RFC 7523) signs an\n * assertion with the app\'s PEM private key (its client secret); signed_client_secret signs the client secret\n * itself with that key, as the provider\'s signedClientSecret says (Sign in with Apple).' } };
   return `${BEGIN}\n${tsDefinition(camel, aliases)}${END}`;
 }
 
@@ -198,6 +198,10 @@ to fix:
   \`Host\`, \`Transfer-Encoding\` or \`Cookie\`.
 - \`long_lived_exchange\` is for \`oauth2\`, needs \`url\` and trades the access token (\`token\` \`"access_token"\`).
   A \`refresh\` whose \`token\` is \`"access_token"\` refreshes connections that hold no refresh token.
+- \`token_endpoint_auth_method\` \`"signed_client_secret"\` needs \`signed_client_secret\`, whose \`issuer\` and
+  \`audience\` may use template values (Sign in with Apple: \`"{team_id}"\`) but never learned ones. The secret is
+  signed afresh for every request that authenticates the client (code exchange, refresh, revocation, pushed
+  authorization) with the app's PEM key (its client secret) and \`key_id\`, and sent as \`client_secret\` in the body.
 
 ## Values learned when connecting
 

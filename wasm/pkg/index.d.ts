@@ -54,8 +54,9 @@ export interface BrokerOptions {
 
 // BEGIN provider schema: Generated from the core's provider schema (docs/provider-schema.json) by tests/schema/provider_schema.mjs --write: do not edit.
 /** How the client authenticates at the token endpoint; private_key_jwt (RFC 7523) signs an
- * assertion with the app's PEM private key (its client secret). */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt';
+ * assertion with the app's PEM private key (its client secret); signed_client_secret signs the client secret
+ * itself with that key, as the provider's signedClientSecret says (Sign in with Apple). */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt' | 'signed_client_secret';
 
 /** One provider definition (docs/provider-schema.md), as every read returns it. */
 export interface ProviderDefinition {
@@ -101,6 +102,17 @@ export interface ProviderDefinition {
   pkce: 'required' | 'supported' | 'unsupported';
   /** How the client authenticates at the token endpoint; private_key_jwt signs a JWT (RFC 7523) with the app's key. */
   tokenEndpointAuthMethod: ClientAuthMethod;
+  /** For token_endpoint_auth_method signed_client_secret (the provider's or an app's): the client secret is a JWT latchkey signs per request with the app's PEM key, header {alg, kid: the app's key_id}, claims {iss, iat, exp, aud, sub: the client ID}; null: none. */
+  signedClientSecret?: {
+    /** iss, e.g. "{team_id}" (a template value the app supplies). */
+    issuer: string;
+    /** aud, e.g. "https://appleid.apple.com". */
+    audience: string;
+    /** ES256 (a P-256 key, such as Apple's .p8) or RS256 (an RSA key). */
+    algorithm: 'ES256' | 'RS256';
+    /** exp - iat. A fresh secret is signed for every request, so short is safer; at most six months. */
+    lifetimeSeconds: number;
+  } | null;
   /** Extra parameters of the authorization request; latchkey's own (state, redirect_uri, …) are refused. */
   authorizationParams: Record<string, string>;
   /** Extra parameters of every token request; latchkey's own (grant_type, code, …) are refused. */

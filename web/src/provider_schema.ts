@@ -43,7 +43,18 @@ export interface ProviderDefinition {
   /** PKCE S256 (RFC 7636): required, supported (sent), or unsupported (not sent). */
   pkce: 'required' | 'supported' | 'unsupported';
   /** How the client authenticates at the token endpoint; private_key_jwt signs a JWT (RFC 7523) with the app's key. */
-  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt';
+  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt' | 'signed_client_secret';
+  /** For token_endpoint_auth_method signed_client_secret (the provider's or an app's): the client secret is a JWT latchkey signs per request with the app's PEM key, header {alg, kid: the app's key_id}, claims {iss, iat, exp, aud, sub: the client ID}; null: none. */
+  signed_client_secret?: {
+    /** iss, e.g. "{team_id}" (a template value the app supplies). */
+    issuer: string;
+    /** aud, e.g. "https://appleid.apple.com". */
+    audience: string;
+    /** ES256 (a P-256 key, such as Apple's .p8) or RS256 (an RSA key). */
+    algorithm: 'ES256' | 'RS256';
+    /** exp - iat. A fresh secret is signed for every request, so short is safer; at most six months. */
+    lifetime_seconds: number;
+  } | null;
   /** Extra parameters of the authorization request; latchkey's own (state, redirect_uri, …) are refused. */
   authorization_params: Record<string, string>;
   /** Extra parameters of every token request; latchkey's own (grant_type, code, …) are refused. */
@@ -184,7 +195,8 @@ export const PROVIDER_FIELDS = {
   'scope_param': { pattern: '^[A-Za-z0-9_.\\-]+$' },
   'client_id_param': { pattern: '^[A-Za-z0-9_.\\-]+$' },
   'pkce': { values: ['required', 'supported', 'unsupported'] },
-  'token_endpoint_auth_method': { values: ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'] },
+  'token_endpoint_auth_method': { values: ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt', 'signed_client_secret'] },
+  'signed_client_secret.algorithm': { values: ['ES256', 'RS256'] },
   'token_request_headers': { namePattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
   'api_headers': { namePattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
   'token_response.root': { pattern: '^([^.]+(\\.[^.]+)*)?$', maxLength: 128 },

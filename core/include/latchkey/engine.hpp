@@ -212,13 +212,15 @@ struct DisconnectResult {
 struct AppInput {
   std::string provider;
   std::string client_id;
-  /// Absent: keep the stored secret. Present and empty: clear it. For private_key_jwt, the PEM
-  /// private key (RSA or P-256).
+  /// Absent: keep the stored secret. Present and empty: clear it. For private_key_jwt and
+  /// signed_client_secret, the PEM private key (RSA or P-256; Apple's .p8 file as it is).
   std::optional<std::string> client_secret;
   /// Overrides the provider's token endpoint authentication ("private_key_jwt", …). Absent: keep;
-  /// empty: back to the provider's.
+  /// empty: back to the provider's. signed_client_secret only for providers that describe it
+  /// (their signed_client_secret member), else upsert_app gives invalid_request.
   std::optional<std::string> token_endpoint_auth_method;
-  /// private_key_jwt: the key's `kid` as registered at the provider. Absent: keep; empty: none.
+  /// private_key_jwt, signed_client_secret: the key's `kid` as registered at the provider (the
+  /// latter requires one). Absent: keep; empty: none.
   std::optional<std::string> key_id;
   std::string redirect_uri;
   std::vector<std::string> scopes;

@@ -16,7 +16,9 @@ enum class AuthMode { oauth2, client_credentials, oauth1 };
 enum class PkceSupport { required, supported, unsupported };
 /// How the client authenticates at the token endpoint. private_key_jwt (RFC 7523 §2.2) signs a
 /// JWT with the private key kept as the app's client secret (PEM, RSA or P-256).
-enum class ClientAuthMethod { client_secret_basic, client_secret_post, none, private_key_jwt };
+/// signed_client_secret sends, as client_secret in the body, a JWT signed with that key as the
+/// provider's signed_client_secret member describes (Sign in with Apple).
+enum class ClientAuthMethod { client_secret_basic, client_secret_post, none, private_key_jwt, signed_client_secret };
 enum class BodyFormat { form, json };
 /// OAuth 1.0a signature methods (RFC 5849 §3.4; HMAC-SHA256 as most servers name it).
 enum class SignatureMethod { hmac_sha1, hmac_sha256, rsa_sha1, plaintext };
@@ -93,6 +95,23 @@ struct TokenResponseRules {
   bool expires_in_milliseconds = false;
 };
 
+/// A client secret latchkey signs for every request instead of storing one (token endpoint auth
+/// method signed_client_secret): a JWT with header {alg, kid: the app's key_id} and claims
+/// {iss, iat, exp = iat + lifetime_seconds, aud, sub: the client ID}, signed with the PEM key kept
+/// as the app's client secret. Sign in with Apple: iss "{team_id}", aud "https://appleid.apple.com".
+/// The longest lifetime a signed client secret may declare: Apple refuses an exp more than
+/// 15777000 s (six months) after iat.
+inline constexpr std::int64_t kMaxSignedSecretLifetimeS = 15777000;
+/// The shortest: a secret must outlive one request and a little clock skew.
+inline constexpr std::int64_t kMinSignedSecretLifetimeS = 60;
+
+struct SignedClientSecret {
+  std::string issuer;    ///< iss; may use template values ("{team_id}").
+  std::string audience;  ///< aud; may use template values.
+  std::string algorithm = "ES256";  ///< "ES256" (a P-256 key) or "RS256" (an RSA key).
+  std::int64_t lifetime_seconds = 300;  ///< 60 to 15777000 (Apple's six-month limit).
+};
+
 struct Provider {
   std::string key;  ///< kebab-case, unique.
   std::string display_name;
@@ -124,6 +143,8 @@ struct Provider {
   std::string client_id_param = "client_id";
   PkceSupport pkce = PkceSupport::supported;
   ClientAuthMethod token_endpoint_auth_method = ClientAuthMethod::client_secret_basic;
+  /// How to sign the client secret for signed_client_secret (the provider's method or an app's).
+  std::optional<SignedClientSecret> signed_client_secret;
   Params authorization_params;
   Params token_params;
   /// Extra parameters of the code exchange only (Shopify: expiring=1).

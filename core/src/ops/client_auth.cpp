@@ -5,6 +5,7 @@
 
 #include "client_assertion.hpp"
 #include "ops.hpp"
+#include "signed_client_secret.hpp"
 
 namespace latchkey::detail {
 
@@ -45,6 +46,42 @@ Status client_secret_current(const Provider& provider, const AppRecord& app, std
                         "?force=true, then POST /v1/providers/discover), and connect again");
 }
 
+namespace {
+
+/// The secret `client` holds is the app's PEM key: it becomes a secret signed for this request.
+Result<ClientCredentials> sign_client_secret(const Provider& provider, const AppRecord& app, std::int64_t now_ms,
+                                             Engine& engine, ClientCredentials& client) {
+  if (!provider.signed_client_secret) {
+    wipe(client.client_secret);
+    return make_error(ErrorCode::invalid_request,
+                      "the app for '" + provider.key +
+                          "' uses token_endpoint_auth_method signed_client_secret, but the provider does not say how "
+                          "to sign its client secret (signed_client_secret); choose another method with `latchkey "
+                          "apps upsert --auth-method`");
+  }
+  SignedClientSecretInput in;
+  in.rules = *provider.signed_client_secret;  // its templates ({team_id}) resolved with the provider
+  in.client_id = app.client_id;
+  in.key_id = app.key_id;
+  in.private_key = std::move(client.client_secret);
+  in.now_ms = now_ms;
+  auto secret = make_signed_client_secret(in, engine.drbg());
+  wipe(in.private_key);  // the key is not sent, so it need not travel further
+  if (!secret) return secret.error();
+  client.client_secret = std::move(*secret);
+  return client;
+}
+
+}  // namespace
+
+bool signs_client_secret(const Provider& provider, const AppRecord& app) {
+  if (app.token_endpoint_auth_method.empty()) {
+    return provider.token_endpoint_auth_method == ClientAuthMethod::signed_client_secret;
+  }
+  auto method = client_auth_method_from(app.token_endpoint_auth_method);
+  return method && *method == ClientAuthMethod::signed_client_secret;
+}
+
 Result<ClientCredentials> client_credentials_for(Engine& engine, const Provider& provider, const AppRecord& app,
                                                  std::int64_t now_ms) {
   if (auto current = client_secret_current(provider, app, now_ms); !current) return current.error();
@@ -55,6 +92,9 @@ Result<ClientCredentials> client_credentials_for(Engine& engine, const Provider&
     auto method = client_auth_method_from(app.token_endpoint_auth_method);
     if (!method) return method.error();
     client.method = *method;
+  }
+  if (client.method == ClientAuthMethod::signed_client_secret) {
+    return sign_client_secret(provider, app, now_ms, engine, client);
   }
   if (client.method != ClientAuthMethod::private_key_jwt) return client;
   ClientAssertionInput in;

@@ -53,6 +53,13 @@ class Authorize : public Operation<AuthorizationStart> {
     if (!resolved) return fail(resolved.error());
     // Before the user consents: the code could not be redeemed with an expired secret.
     if (auto current = client_secret_current(*resolved, app, now_ms()); !current) return fail(current.error());
+    if (signs_client_secret(*resolved, app)) {
+      // Without its key, key ID or issuer ({team_id}) the secret would fail only at the code
+      // exchange, after the user consented: sign one now, and drop it.
+      auto client = client_credentials_for(engine(), *resolved, app, now_ms());
+      if (!client) return fail(client.error());
+      wipe(client->client_secret);
+    }
 
     std::string redirect = req_.redirect_uri.empty() ? app.redirect_uri : req_.redirect_uri;
     if (redirect.empty()) {

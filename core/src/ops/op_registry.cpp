@@ -339,6 +339,11 @@ class UpsertApp : public Operation<AppInfo> {
       // Template values must be valid for this provider before they are kept; values left out
       // (a Shopify {shop}) can come with each connection.
       if (auto s = check_template_values(*p, in_.template_values); !s) return fail(s.error());
+      if (in_.token_endpoint_auth_method == "signed_client_secret" && !p->signed_client_secret) {
+        return fail(make_error(ErrorCode::invalid_request,
+                               "'" + p->key + "' does not say how to sign a client secret (its definition has no "
+                               "signed_client_secret), so its apps cannot use signed_client_secret"));
+      }
       std::string key = app_key(in_.provider);
       Steps::get(*this, key, [this, key](Result<std::optional<StoreRecord>> r) {
         if (!r) return fail(r.error());

@@ -152,6 +152,7 @@ void add_client_auth(ClientAuthMethod method, const ClientCredentials& client, c
       }
       break;
     case ClientAuthMethod::client_secret_post:
+    case ClientAuthMethod::signed_client_secret:  // Apple takes its signed secret in the body only
       body.emplace_back(id_param, client.client_id);
       if (!client.client_secret.empty()) body.emplace_back("client_secret", client.client_secret);
       break;

@@ -61,7 +61,9 @@ Result<CallbackParams> parse_callback(std::string_view callback);
 /// Client credentials for the token endpoint.
 struct ClientCredentials {
   std::string client_id;
-  std::string client_secret;  ///< Empty: public client. With private_key_jwt, not sent (it is the key).
+  /// Empty: public client. With private_key_jwt, not sent (it is the key); with
+  /// signed_client_secret, the JWT signed for this one request (client_auth.hpp).
+  std::string client_secret;
   /// How the client authenticates, decided once (client_credentials_for): the app's choice, else
   /// the provider's token_endpoint_auth_method. Every request that authenticates reads only this.
   ClientAuthMethod method = ClientAuthMethod::client_secret_basic;
@@ -73,7 +75,8 @@ struct ClientCredentials {
 /// authentication per `client.method`:
 /// client_secret_basic form-encodes id and secret before base64 (RFC 6749 §2.3.1);
 /// client_secret_post puts both in the body; none sends client_id; private_key_jwt sends client_id,
-/// client_assertion_type and client_assertion (RFC 7523 §2.2), never the secret.
+/// client_assertion_type and client_assertion (RFC 7523 §2.2), never the secret;
+/// signed_client_secret sends client_id and the signed secret as client_secret in the body.
 /// The provider's token_request_headers go on it too.
 HttpRequest token_request(const Provider& provider, const std::string& endpoint, const ClientCredentials& client,
                           Params grant);

@@ -153,9 +153,10 @@ Result<RegisteredClient> parse_registration_response(const HttpResponse& r, Clie
   if (const std::string* secret = json::get_string(*o, "client_secret")) out.client_secret = *secret;
   out.method = asked;
   if (const std::string* m = json::get_string(*o, "token_endpoint_auth_method")) {
-    // private_key_jwt would need a key latchkey never sent: a registered client cannot use it.
+    // private_key_jwt would need a key latchkey never sent: a registered client cannot use it;
+    // signed_client_secret is latchkey's own name, which no RFC 7591 server answers with.
     auto method = client_auth_method_from(*m);
-    if (!method || *method == ClientAuthMethod::private_key_jwt) {
+    if (!method || *method == ClientAuthMethod::private_key_jwt || *method == ClientAuthMethod::signed_client_secret) {
       return make_error(ErrorCode::unsupported, "the server registered latchkey for token endpoint authentication '" +
                                                     clean(*m, 100) + "', which latchkey does not implement");
     }

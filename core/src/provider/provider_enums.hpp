@@ -24,7 +24,8 @@ inline constexpr EnumName<ClientAuthMethod> kClientAuth[] = {
     {"client_secret_basic", ClientAuthMethod::client_secret_basic},
     {"client_secret_post", ClientAuthMethod::client_secret_post},
     {"none", ClientAuthMethod::none},
-    {"private_key_jwt", ClientAuthMethod::private_key_jwt}};
+    {"private_key_jwt", ClientAuthMethod::private_key_jwt},
+    {"signed_client_secret", ClientAuthMethod::signed_client_secret}};
 inline constexpr EnumName<BodyFormat> kBodyFormats[] = {{"form", BodyFormat::form}, {"json", BodyFormat::json}};
 inline constexpr EnumName<SignatureMethod> kSignatureMethods[] = {{"HMAC-SHA1", SignatureMethod::hmac_sha1},
                                                                   {"HMAC-SHA256", SignatureMethod::hmac_sha256},

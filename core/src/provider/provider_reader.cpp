@@ -295,6 +295,13 @@ Result<Provider> provider_from_object(const Object& o) {
   LK_TRY(r.str("client_id_param", &p.client_id_param));
   LK_TRY(r.enumeration("pkce", detail::kPkce, &p.pkce));
   LK_TRY(r.enumeration("token_endpoint_auth_method", detail::kClientAuth, &p.token_endpoint_auth_method));
+  LK_TRY(read_optional(r, "signed_client_secret", &p.signed_client_secret,
+                       [](const Reader& sr, SignedClientSecret& secret) -> Status {
+                         LK_TRY(sr.str("issuer", &secret.issuer));
+                         LK_TRY(sr.str("audience", &secret.audience));
+                         LK_TRY(sr.str("algorithm", &secret.algorithm));
+                         return sr.integer("lifetime_seconds", &secret.lifetime_seconds);
+                       }));
   LK_TRY(r.params("authorization_params", &p.authorization_params));
   LK_TRY(r.params("token_params", &p.token_params));
   LK_TRY(r.params("exchange_params", &p.exchange_params));

@@ -89,6 +89,21 @@ std::vector<SchemaField> members() {
       field("token_endpoint_auth_method", T::string,
             "How the client authenticates at the token endpoint; private_key_jwt signs a JWT (RFC 7523) with the app's key.")
           .one_of(enum_names(kClientAuth)),
+      // signed_client_secret: the client secret latchkey signs itself (Sign in with Apple).
+      field("signed_client_secret", T::object,
+            "For token_endpoint_auth_method signed_client_secret (the provider's or an app's): the client secret is "
+            "a JWT latchkey signs per request with the app's PEM key, header {alg, kid: the app's key_id}, claims "
+            "{iss, iat, exp, aud, sub: the client ID}; null: none.")
+          .may_be_null().only_when_set(),
+      field("signed_client_secret.issuer", T::string,
+            "iss, e.g. \"{team_id}\" (a template value the app supplies).").must_be_given(),
+      field("signed_client_secret.audience", T::string, "aud, e.g. \"https://appleid.apple.com\".").must_be_given(),
+      field("signed_client_secret.algorithm", T::string,
+            "ES256 (a P-256 key, such as Apple's .p8) or RS256 (an RSA key).")
+          .one_of({"ES256", "RS256"}),
+      field("signed_client_secret.lifetime_seconds", T::integer,
+            "exp - iat. A fresh secret is signed for every request, so short is safer; at most six months.")
+          .between(kMinSignedSecretLifetimeS, kMaxSignedSecretLifetimeS),
       field("authorization_params", T::string_map,
             "Extra parameters of the authorization request; latchkey's own (state, redirect_uri, …) are refused."),
       field("token_params", T::string_map,

@@ -52,6 +52,7 @@ const Value* written_default(const std::string& path) {
     p.metadata = ProbeRequest{};
     p.refresh = GrantStyle{};
     p.long_lived_exchange = GrantStyle{};
+    p.signed_client_secret = SignedClientSecret{};
     return *detail::json::parse(provider_to_json(p), "defaults");
   }();
   for (const Value* v : {&plain, &more}) {

@@ -45,6 +45,10 @@ Status param_placeholders(const Provider& p, std::set<std::string>* used) {
   for (const auto& f : grant_param_fields(p)) {
     for (const auto& [name, value] : *f.params) LK_TRY(scan_placeholders(value, f.name + "." + name, used));
   }
+  if (p.signed_client_secret) {
+    LK_TRY(scan_placeholders(p.signed_client_secret->issuer, "signed_client_secret.issuer", used));
+    LK_TRY(scan_placeholders(p.signed_client_secret->audience, "signed_client_secret.audience", used));
+  }
   return Ok{};
 }
 
@@ -91,6 +95,11 @@ Status check_learned(const Provider& p, const TemplateParam& tp) {
   for (const auto& [name, value] : p.authorization_params) uses.push_back({"authorization_params." + name, &value, false});
   for (const auto& f : grant_param_fields(p)) {
     for (const auto& [name, value] : *f.params) uses.push_back({f.name + "." + name, &value, true});
+  }
+  // The client secret authenticates pushed authorization requests too, before any callback.
+  if (p.signed_client_secret) {
+    uses.push_back({"signed_client_secret.issuer", &p.signed_client_secret->issuer, false});
+    uses.push_back({"signed_client_secret.audience", &p.signed_client_secret->audience, false});
   }
   for (const auto& use : uses) {
     names.clear();
@@ -270,6 +279,10 @@ Result<Provider> resolve(const Provider& provider, const std::map<std::string, s
   for (auto& param : out.authorization_params) param.second = detail::substitute(param.second, chosen);
   for (auto& f : detail::grant_param_fields(out)) {
     for (auto& param : *f.params) param.second = detail::substitute(param.second, chosen);
+  }
+  if (out.signed_client_secret) {
+    out.signed_client_secret->issuer = detail::substitute(out.signed_client_secret->issuer, chosen);
+    out.signed_client_secret->audience = detail::substitute(out.signed_client_secret->audience, chosen);
   }
   out.template_params = std::move(unlearned);
   LK_TRY(validate_provider(out));

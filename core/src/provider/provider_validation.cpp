@@ -227,6 +227,37 @@ Status check_auth_mode(const Provider& p) {
   return Ok{};
 }
 
+/// The signed client secret's rules; signed_client_secret as the provider's method needs them.
+Status check_signed_client_secret(const Provider& p) {
+  if (p.token_endpoint_auth_method == ClientAuthMethod::signed_client_secret && !p.signed_client_secret) {
+    return invalid("token_endpoint_auth_method \"signed_client_secret\" needs signed_client_secret: "
+                   "{\"issuer\": ..., \"audience\": ..., \"algorithm\": \"ES256\", \"lifetime_seconds\": ...}");
+  }
+  if (!p.signed_client_secret) return Ok{};
+  const SignedClientSecret& s = *p.signed_client_secret;
+  constexpr std::size_t kMaxClaim = 1024;  // room for template values substituted into a claim
+  for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"issuer", &s.issuer},
+                                     std::pair<const char*, const std::string*>{"audience", &s.audience}}) {
+    std::string what = std::string("signed_client_secret.") + field;
+    if (value->empty()) return invalid(what + " must not be empty");
+    if (value->size() > kMaxClaim) {
+      return invalid(what + " is longer than " + std::to_string(kMaxClaim) + " characters");
+    }
+    for (unsigned char c : *value) {
+      if (c < 0x20 || c == 0x7f) return invalid(what + " must not contain control characters");
+    }
+  }
+  if (!allowed("signed_client_secret.algorithm", s.algorithm)) {
+    return invalid("signed_client_secret.algorithm must be " +
+                   choices(schema_field("signed_client_secret.algorithm")->values));
+  }
+  if (s.lifetime_seconds < kMinSignedSecretLifetimeS || s.lifetime_seconds > kMaxSignedSecretLifetimeS) {
+    return invalid("signed_client_secret.lifetime_seconds must be between " +
+                   std::to_string(kMinSignedSecretLifetimeS) + " and " + std::to_string(kMaxSignedSecretLifetimeS) + " (six months, Apple's limit)");
+  }
+  return Ok{};
+}
+
 Status check_injection(const Provider& p, const std::map<std::string, std::string>& samples) {
   const Injection& inj = p.injection;
   if (inj.hosts.empty()) {
@@ -365,6 +396,7 @@ Status validate_provider(const Provider& p) {
     }
     LK_TRY(detail::check_grant_style(p, *p.long_lived_exchange, "long_lived_exchange"));
   }
+  LK_TRY(detail::check_signed_client_secret(p));
 
   if (p.token_response.root.size() > kMaxTokenResponseName) {
     return invalid("token_response.root is longer than " + std::to_string(kMaxTokenResponseName) + " characters");

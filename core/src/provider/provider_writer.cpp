@@ -87,6 +87,15 @@ std::string provider_to_json(const Provider& p) {
   if (p.client_id_param != "client_id") o["client_id_param"] = str(p.client_id_param);
   o["pkce"] = str(to_string(p.pkce));
   o["token_endpoint_auth_method"] = str(to_string(p.token_endpoint_auth_method));
+  // Only when set: definitions without it (all but a few) keep their exact JSON form.
+  if (p.signed_client_secret) {
+    o["signed_client_secret"] = opt_object(p.signed_client_secret, [](const SignedClientSecret& secret, Object& out) {
+      out["issuer"] = str(secret.issuer);
+      out["audience"] = str(secret.audience);
+      out["algorithm"] = str(secret.algorithm);
+      out["lifetime_seconds"] = num(secret.lifetime_seconds);
+    });
+  }
   o["authorization_params"] = params_object(p.authorization_params);
   o["token_params"] = params_object(p.token_params);
   // These only when set: definitions without them (most of the catalog) keep their exact form.

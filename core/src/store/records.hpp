@@ -57,11 +57,12 @@ using StringMap = std::map<std::string, std::string>;
 struct AppRecord {
   std::string provider;
   std::string client_id;
-  std::string client_secret_sealed;  ///< Empty: no secret. With private_key_jwt: the PEM private key.
+  /// Empty: no secret. With private_key_jwt or signed_client_secret: the PEM private key.
+  std::string client_secret_sealed;
   /// Overrides the provider's token_endpoint_auth_method ("": the provider's); e.g. a
   /// private_key_jwt app of a provider whose catalog entry says client_secret_basic.
   std::string token_endpoint_auth_method;
-  std::string key_id;  ///< private_key_jwt: the `kid` of the app's key at the provider ("": none).
+  std::string key_id;  ///< private_key_jwt, signed_client_secret: the `kid` of the app's key ("": none).
   // A dynamically registered client (RFC 7591 §3.2.1): what the server said about it. The
   // access token manages the registration (RFC 7592) and is as secret as the client secret.
   std::string registration_access_token_sealed;  ///< Empty: none issued.

@@ -117,7 +117,7 @@ TEST(Catalog, RawEntriesHaveExactlyTheSchemaKeys) {
                                           "authorization_response_iss_parameter_supported",
                                           "device_authorization_endpoint", "client_id_param", "metadata",
                                           "exchange_params", "token_request_headers", "api_headers", "refresh",
-                                          "long_lived_exchange", "revocation_style"};
+                                          "long_lived_exchange", "revocation_style", "signed_client_secret"};
   const std::set<std::string> signature_methods = {"HMAC-SHA1", "HMAC-SHA256", "RSA-SHA1", "PLAINTEXT"};
   auto keys_of = [](const json::Object& o) {
     std::set<std::string> k;
@@ -166,6 +166,9 @@ TEST(Catalog, RawEntriesHaveExactlyTheSchemaKeys) {
       if (const json::Object* g = json::get_object(o, style)) {
         expect_keys(*g, {"url", "method", "grant_type", "token", "token_param", "params", "client_auth", "root"}, style);
       }
+    }
+    if (const json::Object* s = json::get_object(o, "signed_client_secret")) {
+      expect_keys(*s, {"issuer", "audience", "algorithm", "lifetime_seconds"}, "signed_client_secret");
     }
     if (const json::Object* id = json::get_object(o, "identity")) {
       expect_keys(*id, {"url", "account_path", "headers"}, "identity");

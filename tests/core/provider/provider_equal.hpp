@@ -30,6 +30,13 @@ inline void ExpectSameProvider(const Provider& a, const Provider& b) {
   EXPECT_EQ(a.scope_param, b.scope_param);
   EXPECT_EQ(a.pkce, b.pkce);
   EXPECT_EQ(a.token_endpoint_auth_method, b.token_endpoint_auth_method);
+  ASSERT_EQ(a.signed_client_secret.has_value(), b.signed_client_secret.has_value());
+  if (a.signed_client_secret) {
+    EXPECT_EQ(a.signed_client_secret->issuer, b.signed_client_secret->issuer);
+    EXPECT_EQ(a.signed_client_secret->audience, b.signed_client_secret->audience);
+    EXPECT_EQ(a.signed_client_secret->algorithm, b.signed_client_secret->algorithm);
+    EXPECT_EQ(a.signed_client_secret->lifetime_seconds, b.signed_client_secret->lifetime_seconds);
+  }
   EXPECT_EQ(a.authorization_params, b.authorization_params);
   EXPECT_EQ(a.token_params, b.token_params);
   EXPECT_EQ(a.exchange_params, b.exchange_params);

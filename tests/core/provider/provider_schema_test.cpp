@@ -41,7 +41,7 @@ TEST(ProviderSchema, ExportsAJsonSchemaWithTheCoresRules) {
   EXPECT_EQ(top.at("additionalProperties").serialize(), "false");
   EXPECT_EQ(top.at("required").serialize(), R"(["key","display_name"])");
   const Object& p = props(s);
-  EXPECT_EQ(p.size(), 42u);
+  EXPECT_EQ(p.size(), 43u);
   EXPECT_EQ(p.at("key").get<Object>().at("pattern").get<std::string>(), "^[a-z0-9]+(-[a-z0-9]+)*$");
   EXPECT_EQ(p.at("key").get<Object>().at("maxLength").get<std::int64_t>(), 64);
   EXPECT_EQ(p.at("auth_mode").get<Object>().at("enum").serialize(), R"(["oauth2","client_credentials","oauth1"])");
@@ -49,7 +49,16 @@ TEST(ProviderSchema, ExportsAJsonSchemaWithTheCoresRules) {
   EXPECT_EQ(p.at("token_endpoint").get<Object>().at("type").serialize(), R"(["string","null"])");
   EXPECT_EQ(p.at("signature_method").get<Object>().at("default").get<std::string>(), "HMAC-SHA1");
   EXPECT_EQ(p.at("token_endpoint_auth_method").get<Object>().at("enum").serialize(),
-            R"(["client_secret_basic","client_secret_post","none","private_key_jwt"])");
+            R"(["client_secret_basic","client_secret_post","none","private_key_jwt","signed_client_secret"])");
+  const Object& signed_secret = p.at("signed_client_secret").get<Object>();
+  EXPECT_EQ(signed_secret.at("type").serialize(), R"(["object","null"])");
+  EXPECT_EQ(signed_secret.at("required").serialize(), R"(["issuer","audience"])");
+  EXPECT_EQ(props(p.at("signed_client_secret")).at("algorithm").get<Object>().at("enum").serialize(), R"(["ES256","RS256"])");
+  EXPECT_EQ(props(p.at("signed_client_secret")).at("algorithm").get<Object>().at("default").get<std::string>(), "ES256");
+  const Object& lifetime = props(p.at("signed_client_secret")).at("lifetime_seconds").get<Object>();
+  EXPECT_EQ(lifetime.at("minimum").get<std::int64_t>(), 60);
+  EXPECT_EQ(lifetime.at("maximum").get<std::int64_t>(), 15777000);  // Apple: exp at most six months after iat
+  EXPECT_EQ(lifetime.at("default").get<std::int64_t>(), 300);
   const Object& buffer = p.at("expiry_buffer_seconds").get<Object>();
   EXPECT_EQ(buffer.at("type").get<std::string>(), "integer");
   EXPECT_EQ(buffer.at("minimum").get<std::int64_t>(), 0);
@@ -68,7 +77,8 @@ TEST(ProviderSchema, ExportsAJsonSchemaWithTheCoresRules) {
   EXPECT_EQ(templates.at("propertyNames").serialize(), R"({"pattern":"^[a-z][a-z0-9_]{0,31}$"})");
   EXPECT_EQ(templates.at("additionalProperties").get<Object>().at("required").serialize(), R"(["pattern"])");
   for (const char* when_set : {"request_token_endpoint", "signature_method", "device_authorization_endpoint",
-                               "pushed_authorization_request_endpoint", "resource", "client_id_param"}) {
+                               "pushed_authorization_request_endpoint", "resource", "client_id_param",
+                               "signed_client_secret"}) {
     EXPECT_EQ(p.at(when_set).get<Object>().count("x-written-when-set"), 1u) << when_set;
   }
   EXPECT_EQ(p.at("issuer").get<Object>().count("x-written-when-set"), 0u);
@@ -206,6 +216,9 @@ TEST(ProviderSchema, WriterWritesWhatTheTableSays) {
       R"({"key":"tw","display_name":"Tw","auth_mode":"oauth1","request_token_endpoint":"https://a.example/rt",
         "authorization_endpoint":"https://a.example/auth","token_endpoint":"https://a.example/at",
         "signature_method":"RSA-SHA1","api_base_url":"https://api.example"})",
+      std::string(kBase) + R"(,"token_endpoint_auth_method":"signed_client_secret",
+        "signed_client_secret":{"issuer":"{team}","audience":"https://a.example"},
+        "template_params":{"team":{"pattern":"^[A-Z0-9]{10}$"}}})",
   };
   for (const auto& def : definitions) {
     auto p = provider_from_json(def);
