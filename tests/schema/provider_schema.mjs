@@ -193,6 +193,8 @@ to fix:
 - \`authorization_response_iss_parameter_supported\` needs \`issuer\`; with \`scope_separator\` \`","\`, no scope
   contains a comma.
 - \`ping.url\`, \`identity.url\` and \`metadata.url\` must be among \`injection.hosts\` too.
+- Every scope \`scope_descriptions\` describes is one of \`available_scopes\`, each description one line; \`logo_url\`
+  is https (never http, not even to loopback: browsers load it) and holds no \`{placeholder}\`.
 
 ## Values learned when connecting
 

@@ -95,6 +95,8 @@ export interface ProviderDefinition {
   scopeSeparator: ' ' | ',';
   /** The parameter that carries the scopes (usually scope). */
   scopeParam: string;
+  /** The client identifier's parameter name in every request (TikTok: client_key). */
+  clientIdParam?: string;
   /** PKCE S256 (RFC 7636): required, supported (sent), or unsupported (not sent). */
   pkce: 'required' | 'supported' | 'unsupported';
   /** How the client authenticates at the token endpoint; private_key_jwt signs a JWT (RFC 7523) with the app's key. */
@@ -120,6 +122,10 @@ export interface ProviderDefinition {
     default?: string | null;
     /** What the value is, for people. */
     description: string;
+    /** Learned when connecting, never given: token_response.PATH, callback.NAME or metadata.PATH, alternatives joined by ' || ' (the first present wins, then the default). */
+    from?: string | null;
+    /** What of the learned value is kept: the value itself, or the host (and port) of an https URL. */
+    take?: 'value' | 'host';
   }>;
   /** How long before expiry a token is refreshed. */
   expiryBufferSeconds: number;
@@ -145,6 +151,15 @@ export interface ProviderDefinition {
     /** Extra request headers. */
     headers: Record<string, string>;
   } | null;
+  /** A request made once at connect time, with the new token, whose JSON answer template_params learn from (metadata.PATH); null: none. */
+  metadata?: {
+    /** The request's method. */
+    method: 'GET' | 'POST';
+    /** The request's URL (its origin must be in injection.hosts). */
+    url: string;
+    /** Extra request headers. */
+    headers: Record<string, string>;
+  } | null;
   /** Where a token may be sent and how. */
   injection: {
     /** Origins a token may go to: https://host[:port], https://*.domain, or http to loopback; a bare host means https. */
@@ -164,6 +179,12 @@ export interface ProviderDefinition {
   managedServiceConfigKey: string | null;
   /** Documentation for people (may point into a page with #section). */
   docsUrl: string | null;
+  /** The group the provider is listed under. */
+  category: 'analytics' | 'communication' | 'crm' | 'design' | 'developer' | 'ecommerce' | 'finance' | 'hr' | 'identity' | 'marketing' | 'media' | 'other' | 'productivity' | 'social' | 'storage' | 'support';
+  /** An https URL of the provider's logo, without placeholders; null: none. */
+  logoUrl: string | null;
+  /** What each scope grants, one line (at most 200 bytes) per scope; every name is one of available_scopes. */
+  scopeDescriptions: Record<string, string>;
 }
 // END provider schema
 

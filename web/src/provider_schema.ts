@@ -38,6 +38,8 @@ export interface ProviderDefinition {
   scope_separator: ' ' | ',';
   /** The parameter that carries the scopes (usually scope). */
   scope_param: string;
+  /** The client identifier's parameter name in every request (TikTok: client_key). */
+  client_id_param?: string;
   /** PKCE S256 (RFC 7636): required, supported (sent), or unsupported (not sent). */
   pkce: 'required' | 'supported' | 'unsupported';
   /** How the client authenticates at the token endpoint; private_key_jwt signs a JWT (RFC 7523) with the app's key. */
@@ -63,6 +65,10 @@ export interface ProviderDefinition {
     default?: string | null;
     /** What the value is, for people. */
     description: string;
+    /** Learned when connecting, never given: token_response.PATH, callback.NAME or metadata.PATH, alternatives joined by ' || ' (the first present wins, then the default). */
+    from?: string | null;
+    /** What of the learned value is kept: the value itself, or the host (and port) of an https URL. */
+    take?: 'value' | 'host';
   }>;
   /** How long before expiry a token is refreshed. */
   expiry_buffer_seconds: number;
@@ -88,6 +94,15 @@ export interface ProviderDefinition {
     /** Extra request headers. */
     headers: Record<string, string>;
   } | null;
+  /** A request made once at connect time, with the new token, whose JSON answer template_params learn from (metadata.PATH); null: none. */
+  metadata?: {
+    /** The request's method. */
+    method: 'GET' | 'POST';
+    /** The request's URL (its origin must be in injection.hosts). */
+    url: string;
+    /** Extra request headers. */
+    headers: Record<string, string>;
+  } | null;
   /** Where a token may be sent and how. */
   injection: {
     /** Origins a token may go to: https://host[:port], https://*.domain, or http to loopback; a bare host means https. */
@@ -107,6 +122,12 @@ export interface ProviderDefinition {
   managed_service_config_key: string | null;
   /** Documentation for people (may point into a page with #section). */
   docs_url: string | null;
+  /** The group the provider is listed under. */
+  category: 'analytics' | 'communication' | 'crm' | 'design' | 'developer' | 'ecommerce' | 'finance' | 'hr' | 'identity' | 'marketing' | 'media' | 'other' | 'productivity' | 'social' | 'storage' | 'support';
+  /** An https URL of the provider's logo, without placeholders; null: none. */
+  logo_url: string | null;
+  /** What each scope grants, one line (at most 200 bytes) per scope; every name is one of available_scopes. */
+  scope_descriptions: Record<string, string>;
 }
 
 /** The rules of each member that has any, by path: anchored patterns (which read the same as
@@ -119,17 +140,23 @@ export const PROVIDER_FIELDS = {
   'default_scopes': { itemPattern: '^[!#-\\[\\]-~]+$' },
   'scope_separator': { values: [' ', ','] },
   'scope_param': { pattern: '^[A-Za-z0-9_.\\-]+$' },
+  'client_id_param': { pattern: '^[A-Za-z0-9_.\\-]+$' },
   'pkce': { values: ['required', 'supported', 'unsupported'] },
   'token_endpoint_auth_method': { values: ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'] },
   'token_response.root': { pattern: '^([^.]+(\\.[^.]+)*)?$', maxLength: 128 },
   'token_response.expires_in_unit': { values: ['seconds', 'milliseconds'] },
   'template_params': { namePattern: '^[a-z][a-z0-9_]{0,31}$' },
+  'template_params.*.take': { values: ['value', 'host'] },
   'token_exchange_body_format': { values: ['form', 'json'] },
   'ping.method': { values: ['GET', 'HEAD', 'POST'] },
   'ping.headers': { namePattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
   'identity.account_path': { pattern: '^[^.]+(\\.[^.]+)*$' },
   'identity.headers': { namePattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
+  'metadata.method': { values: ['GET', 'POST'] },
+  'metadata.headers': { namePattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
   'injection.header': { pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
   'available_scopes': { itemPattern: '^[!#-\\[\\]-~]+$' },
   'managed_service_config_key': { pattern: '^[A-Za-z0-9_.\\-]*$', maxLength: 64 },
+  'category': { values: ['analytics', 'communication', 'crm', 'design', 'developer', 'ecommerce', 'finance', 'hr', 'identity', 'marketing', 'media', 'other', 'productivity', 'social', 'storage', 'support'] },
+  'scope_descriptions': { namePattern: '^[!#-\\[\\]-~]+$' },
 } as const;
