@@ -43,7 +43,8 @@ describe('catalog and registry', () => {
     assert.equal(rows.at(-1), `${keys.length} providers`);
     assert.equal(rows.length, keys.length + 2);
     const git = (await env.cli.run(['providers', 'list', '--provider-key', 'github,gitlab', '--json'])).json().map((p) => p.key);
-    assert.deepEqual(git.sort(), ['github', 'gitlab']);
+    // Substrings of keys or names: github-mcp (the catalog's GitHub MCP server) matches too.
+    assert.deepEqual(git.sort(), ['github', 'github-mcp', 'gitlab']);
     const google = (await env.cli.run(['providers', 'get', 'google', '--json'])).json();
     assert.equal(google.token_endpoint, 'https://oauth2.googleapis.com/token');
     assert.equal((await env.cli.run(['providers', 'get', 'no-such-provider'])).status, 1);
