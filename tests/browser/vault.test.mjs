@@ -150,8 +150,9 @@ describe('vault page, served by latchkeyd --web-root', () => {
     assert.ok(shown.indexOf('HubSpot') > shown.indexOf('# CRM'));
     assert.ok(shown.indexOf('GitHub') > shown.indexOf('# Developer tools'));
     await shot(page, 'picker-categories');
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('Escape');
+    await page.keyboard.press('Escape');  // closes the list
+    await page.locator('#edit-title').click();
+    await page.keyboard.press('Escape');  // closes the dialog
     await dialog.waitFor({ state: 'hidden' });
   });
 
@@ -651,7 +652,8 @@ describe('vault page, served by latchkeyd --web-root', () => {
       await fill(page, 'Server URL', 'https://mcp.example.com/mcp');
       assert.equal(await page.getByLabel('Key', { exact: true }).inputValue(), 'example');
       await page.getByLabel('Server URL', { exact: true }).fill('https://api.github.com/mcp');
-      assert.equal(await page.getByLabel('Key', { exact: true }).inputValue(), 'github-mcp', 'not the built-in github');
+      // Not the built-in github, nor the catalog's github-mcp (GitHub's MCP server): the next free key.
+      assert.equal(await page.getByLabel('Key', { exact: true }).inputValue(), 'github-mcp-2', 'not a built-in key');
       await fill(page, 'Server URL', 'mcp.example.com/mcp');
       await dialog.getByText('The server URL is not a valid URL').waitFor();
       assert.equal(await page.getByLabel('Server URL', { exact: true }).getAttribute('aria-invalid'), 'true');
