@@ -21,12 +21,12 @@ void print_table(const std::vector<ProviderInfo>& list) {
     key_w = std::max(key_w, term(p.provider.key).size());
     name_w = std::max(name_w, term(p.provider.display_name).size());
   }
-  std::printf("%-*s  %-*s  %-18s  %-11s  %-8s  %s\n", int(key_w), "KEY", int(name_w), "NAME", "AUTH", "PKCE", "MODE",
-              "APP");
+  std::printf("%-*s  %-*s  %-12s  %-18s  %-11s  %-8s  %s\n", int(key_w), "KEY", int(name_w), "NAME", "CATEGORY", "AUTH",
+              "PKCE", "MODE", "APP");
   for (const auto& p : list) {
-    std::printf("%-*s  %-*s  %-18s  %-11s  %-8s  %s\n", int(key_w), term(p.provider.key).c_str(), int(name_w),
-                term(p.provider.display_name).c_str(), to_string(p.provider.auth_mode), to_string(p.provider.pkce),
-                to_string(p.mode), p.has_app ? "set" : "-");
+    std::printf("%-*s  %-*s  %-12s  %-18s  %-11s  %-8s  %s\n", int(key_w), term(p.provider.key).c_str(), int(name_w),
+                term(p.provider.display_name).c_str(), term(p.provider.category).c_str(), to_string(p.provider.auth_mode),
+                to_string(p.provider.pkce), to_string(p.mode), p.has_app ? "set" : "-");
   }
   std::printf("%zu provider%s\n", list.size(), list.size() == 1 ? "" : "s");
 }

@@ -120,6 +120,42 @@ describe('vault page, served by latchkeyd --web-root', () => {
     await shot(page, 'empty');
   });
 
+  test('the picker groups built-in providers by category, and a search matches categories and names', async () => {
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add connection' });
+    await dialog.waitFor();
+    const search = page.getByRole('combobox', { name: 'Select provider' });
+    const listed = async () => page.locator('#provider-options > li').evaluateAll((lis) =>
+      lis.map((li) => (li.classList.contains('group') ? `# ${li.textContent}` : li.textContent)));
+    const groupsOf = (items) => items.filter((t) => t.startsWith('# ')).map((t) => t.slice(2));
+    // Everything: the custom kinds, then one heading per category.
+    await search.fill('');
+    const all = await listed();
+    assert.equal(groupsOf(all)[0], 'Custom');
+    for (const g of ['CRM', 'Developer tools', 'Finance and accounting', 'Productivity']) assert.ok(groupsOf(all).includes(g), g);
+    // A category: only that group, with its providers.
+    await search.fill('crm');
+    let shown = await listed();
+    assert.deepEqual(groupsOf(shown), ['CRM']);
+    for (const name of ['Salesforce', 'HubSpot', 'Pipedrive']) assert.ok(shown.includes(name), name);
+    assert.ok(!shown.includes('GitHub'));
+    // Its heading's words too.
+    await search.fill('finance');
+    shown = await listed();
+    assert.deepEqual(groupsOf(shown), ['Finance and accounting']);
+    for (const name of ['Xero', 'Intuit QuickBooks Online']) assert.ok(shown.includes(name), `${name} in ${shown}`);
+    // A name still finds it in its own group.
+    await search.fill('hub');
+    shown = await listed();
+    assert.ok(shown.indexOf('HubSpot') > shown.indexOf('# CRM'));
+    assert.ok(shown.indexOf('GitHub') > shown.indexOf('# Developer tools'));
+    await shot(page, 'picker-categories');
+    await page.keyboard.press('Escape');  // closes the list
+    await page.locator('#edit-title').click();
+    await page.keyboard.press('Escape');  // closes the dialog
+    await dialog.waitFor({ state: 'hidden' });
+  });
+
   test('validation: bad URL, http on a non-loopback host, empty client ID; nothing saved', async () => {
     const before = await providerKeys();
     await page.getByRole('button', { name: 'Add connection' }).click();
@@ -616,7 +652,8 @@ describe('vault page, served by latchkeyd --web-root', () => {
       await fill(page, 'Server URL', 'https://mcp.example.com/mcp');
       assert.equal(await page.getByLabel('Key', { exact: true }).inputValue(), 'example');
       await page.getByLabel('Server URL', { exact: true }).fill('https://api.github.com/mcp');
-      assert.equal(await page.getByLabel('Key', { exact: true }).inputValue(), 'github-mcp', 'not the built-in github');
+      // Not the built-in github, nor the catalog's github-mcp (GitHub's MCP server): the next free key.
+      assert.equal(await page.getByLabel('Key', { exact: true }).inputValue(), 'github-mcp-2', 'not a built-in key');
       await fill(page, 'Server URL', 'mcp.example.com/mcp');
       await dialog.getByText('The server URL is not a valid URL').waitFor();
       assert.equal(await page.getByLabel('Server URL', { exact: true }).getAttribute('aria-invalid'), 'true');

@@ -32,9 +32,19 @@ describe('catalog and registry', () => {
     const list = await env.cli.run(['providers', 'list', '--json']);
     assert.equal(list.status, 0, list.stderr);
     const keys = list.json().map((p) => p.key);
-    assert.ok(keys.length >= 51 && keys.includes('google') && keys.includes('testas'));
+    assert.ok(keys.length >= 200 && keys.includes('google') && keys.includes('testas'), `${keys.length} providers`);
+    // The table: a CATEGORY column, each built-in entry's category in it, and the total at the end.
+    const table = await env.cli.run(['providers', 'list']);
+    assert.equal(table.status, 0, table.stderr);
+    const rows = table.stdout.trim().split('\n');
+    assert.match(rows[0], /^KEY\s+NAME\s+CATEGORY\s+AUTH\s/);
+    assert.match(rows.find((r) => r.startsWith('github ')), /^github\s+GitHub\s+developer\s+oauth2\s/);
+    assert.match(rows.find((r) => r.startsWith('salesforce ')), /\s+crm\s+oauth2\s/);
+    assert.equal(rows.at(-1), `${keys.length} providers`);
+    assert.equal(rows.length, keys.length + 2);
     const git = (await env.cli.run(['providers', 'list', '--provider-key', 'github,gitlab', '--json'])).json().map((p) => p.key);
-    assert.deepEqual(git.sort(), ['github', 'gitlab']);
+    // Substrings of keys or names: github-mcp (the catalog's GitHub MCP server) matches too.
+    assert.deepEqual(git.sort(), ['github', 'github-mcp', 'gitlab']);
     const google = (await env.cli.run(['providers', 'get', 'google', '--json'])).json();
     assert.equal(google.token_endpoint, 'https://oauth2.googleapis.com/token');
     assert.equal((await env.cli.run(['providers', 'get', 'no-such-provider'])).status, 1);

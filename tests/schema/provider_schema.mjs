@@ -202,6 +202,8 @@ to fix:
   \`audience\` may use template values (Sign in with Apple: \`"{team_id}"\`) but never learned ones. The secret is
   signed afresh for every request that authenticates the client (code exchange, refresh, revocation, pushed
   authorization) with the app's PEM key (its client secret) and \`key_id\`, and sent as \`client_secret\` in the body.
+- Every scope \`scope_descriptions\` describes is one of \`available_scopes\`, each description one line; \`logo_url\`
+  is https (never http, not even to loopback: browsers load it) and holds no \`{placeholder}\`.
 
 ## Values learned when connecting
 

@@ -239,6 +239,12 @@ export interface ProviderDefinition {
   managedServiceConfigKey: string | null;
   /** Documentation for people (may point into a page with #section). */
   docsUrl: string | null;
+  /** The group the provider is listed under. */
+  category: 'analytics' | 'communication' | 'crm' | 'design' | 'developer' | 'ecommerce' | 'finance' | 'hr' | 'identity' | 'marketing' | 'media' | 'other' | 'productivity' | 'social' | 'storage' | 'support';
+  /** An https URL of the provider's logo, without placeholders; null: none. */
+  logoUrl: string | null;
+  /** What each scope grants, one line (at most 200 bytes) per scope; every name is one of available_scopes. */
+  scopeDescriptions: Record<string, string>;
 }
 // END provider schema
 

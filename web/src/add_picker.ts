@@ -5,19 +5,33 @@ import { fieldsFor } from './add_fields';
 import { renderFields } from './add_form';
 import { banner, input, state, type Kind } from './add_state';
 import { byId, errorText, h } from './dom';
+import type { ProviderDefinition } from './provider_schema';
 
-interface Choice { kind: Kind; provider: Provider | null; label: string; group: string }
+interface Choice { kind: Kind; provider: Provider | null; label: string; group: string; category: string }
+
+/// The picker's heading for each catalog category (the schema's values, PROVIDER_FIELDS.category).
+const CATEGORY_HEADINGS: Record<ProviderDefinition['category'], string> = {
+  analytics: 'Analytics', communication: 'Communication', crm: 'CRM', design: 'Design',
+  developer: 'Developer tools', ecommerce: 'E-commerce', finance: 'Finance and accounting', hr: 'HR and recruiting',
+  identity: 'Identity and sign-in', marketing: 'Marketing', media: 'Media', other: 'Other',
+  productivity: 'Productivity', social: 'Social', storage: 'Storage', support: 'Support',
+};
 
 function choices(): Choice[] {
   const custom: Choice[] = [
-    { kind: 'oauth2', provider: null, label: 'Custom OAuth 2.0', group: 'Custom' },
-    { kind: 'client_credentials', provider: null, label: 'OAuth 2.0 Client Credentials', group: 'Custom' },
-    { kind: 'oauth1', provider: null, label: 'Custom OAuth 1.0', group: 'Custom' },
-    { kind: 'mcp', provider: null, label: 'MCP server', group: 'Custom' },
+    { kind: 'oauth2', provider: null, label: 'Custom OAuth 2.0', group: 'Custom', category: '' },
+    { kind: 'client_credentials', provider: null, label: 'OAuth 2.0 Client Credentials', group: 'Custom', category: '' },
+    { kind: 'oauth1', provider: null, label: 'Custom OAuth 1.0', group: 'Custom', category: '' },
+    { kind: 'mcp', provider: null, label: 'MCP server', group: 'Custom', category: '' },
   ];
   // The catalog's custom-oauth1 template is what "Custom OAuth 1.0" above fills in, every
   // endpoint included; as a built-in it would need its {host} value, which this dialog does not ask.
-  const builtin = state.providers.filter((p) => p.builtin && p.key !== 'custom-oauth1').map((p): Choice => ({ kind: 'builtin', provider: p, label: p.display_name, group: 'Built-in providers' }));
+  // Built-ins are grouped under their category's heading, groups and names in alphabetical order.
+  const builtin = state.providers.filter((p) => p.builtin && p.key !== 'custom-oauth1').map((p): Choice => ({
+    kind: 'builtin', provider: p, label: p.display_name, category: p.category,
+    group: CATEGORY_HEADINGS[p.category] ?? CATEGORY_HEADINGS.other,
+  }));
+  builtin.sort((a, b) => a.group.localeCompare(b.group) || a.label.localeCompare(b.label));
   return [...custom, ...builtin];
 }
 
@@ -31,7 +45,9 @@ function renderOptions(filter: string): void {
   const list = byId('provider-options');
   const search = byId<HTMLInputElement>('provider-search');
   const q = filter.trim().toLowerCase();
-  shown = choices().filter((c) => !q || c.label.toLowerCase().includes(q) || (c.provider?.key ?? '').includes(q));
+  // A search matches a name, a key, or a category (its value or its heading: "crm", "finance").
+  shown = choices().filter((c) => !q || c.label.toLowerCase().includes(q) || (c.provider?.key ?? '').includes(q) ||
+    (c.provider !== null && (c.category.includes(q) || c.group.toLowerCase().includes(q))));
   list.replaceChildren();
   let group = '';
   shown.forEach((c, i) => {

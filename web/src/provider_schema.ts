@@ -181,6 +181,12 @@ export interface ProviderDefinition {
   managed_service_config_key: string | null;
   /** Documentation for people (may point into a page with #section). */
   docs_url: string | null;
+  /** The group the provider is listed under. */
+  category: 'analytics' | 'communication' | 'crm' | 'design' | 'developer' | 'ecommerce' | 'finance' | 'hr' | 'identity' | 'marketing' | 'media' | 'other' | 'productivity' | 'social' | 'storage' | 'support';
+  /** An https URL of the provider's logo, without placeholders; null: none. */
+  logo_url: string | null;
+  /** What each scope grants, one line (at most 200 bytes) per scope; every name is one of available_scopes. */
+  scope_descriptions: Record<string, string>;
 }
 
 /** The rules of each member that has any, by path: anchored patterns (which read the same as
@@ -223,4 +229,6 @@ export const PROVIDER_FIELDS = {
   'injection.header': { pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },
   'available_scopes': { itemPattern: '^[!#-\\[\\]-~]+$' },
   'managed_service_config_key': { pattern: '^[A-Za-z0-9_.\\-]*$', maxLength: 64 },
+  'category': { values: ['analytics', 'communication', 'crm', 'design', 'developer', 'ecommerce', 'finance', 'hr', 'identity', 'marketing', 'media', 'other', 'productivity', 'social', 'storage', 'support'] },
+  'scope_descriptions': { namePattern: '^[!#-\\[\\]-~]+$' },
 } as const;

@@ -176,6 +176,13 @@ struct Provider {
   bool requires_client_secret = true;
   std::string managed_service_config_key;  ///< Empty: no managed app exists for this provider.
   std::string docs_url;
+  /// The group people find the provider under: one of the schema's categories ("crm",
+  /// "developer", …; docs/provider-schema.md), "other" when none fits.
+  std::string category = "other";
+  std::string logo_url;  ///< https, no placeholders; empty: none.
+  /// scope → one line saying what it grants. Every scope named is in available_scopes; scopes
+  /// without a line simply have none.
+  Params scope_descriptions;
   bool builtin = false;  ///< From the embedded catalog (read-only). Not part of the JSON form.
 };
 

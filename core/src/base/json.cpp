@@ -202,15 +202,41 @@ bool get_int(const Object& o, const std::string& key, std::int64_t* out) {
 }
 
 const Value* find_path(const Object& o, std::string_view dotted) {
-  const Object* cur = &o;
+  // A step into an array is its index in decimal: DocuSign's userinfo names the account's host
+  // at accounts.0.base_uri, Klaviyo's account at data.0.id.
+  auto index_of = [](std::string_view step, std::size_t* out) {
+    if (step.empty() || step.size() > 9) return false;
+    std::size_t n = 0;
+    for (char c : step) {
+      if (c < '0' || c > '9') return false;
+      n = n * 10 + static_cast<std::size_t>(c - '0');
+    }
+    *out = n;
+    return true;
+  };
+  const Value* cur = nullptr;
+  const Object* obj = &o;
   while (true) {
     auto dot = dotted.find('.');
-    std::string key(dotted.substr(0, dot));
-    auto it = cur->find(key);
-    if (it == cur->end()) return nullptr;
-    if (dot == std::string_view::npos) return &it->second;
-    if (!it->second.is<Object>()) return nullptr;
-    cur = &it->second.get<Object>();
+    std::string_view step = dotted.substr(0, dot);
+    if (obj) {
+      auto it = obj->find(std::string(step));
+      if (it == obj->end()) return nullptr;
+      cur = &it->second;
+    } else {
+      const Array& a = cur->get<Array>();
+      std::size_t i = 0;
+      if (!index_of(step, &i) || i >= a.size()) return nullptr;
+      cur = &a[i];
+    }
+    if (dot == std::string_view::npos) return cur;
+    if (cur->is<Object>()) {
+      obj = &cur->get<Object>();
+    } else if (cur->is<Array>()) {
+      obj = nullptr;
+    } else {
+      return nullptr;
+    }
     dotted.remove_prefix(dot + 1);
   }
 }

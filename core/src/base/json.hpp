@@ -40,7 +40,8 @@ const Object* get_object(const Object& o, const std::string& key);
 const Array* get_array(const Object& o, const std::string& key);
 bool get_bool(const Object& o, const std::string& key, bool* out);
 bool get_int(const Object& o, const std::string& key, std::int64_t* out);
-/// Follows a dotted path ("authed_user.access_token") through objects; nullptr if absent.
+/// Follows a dotted path ("authed_user.access_token") through objects, and through arrays by
+/// decimal index ("accounts.0.base_uri"); nullptr if absent.
 const Value* find_path(const Object& o, std::string_view dotted);
 
 inline Value str(std::string s) { return Value(std::move(s)); }

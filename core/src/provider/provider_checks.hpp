@@ -28,6 +28,7 @@ constexpr std::size_t kMaxDisplayName = 128;
 constexpr std::size_t kMaxTemplateValue = 256;
 constexpr std::size_t kMaxManagedConfigKey = 64;
 constexpr std::int64_t kMaxExpiryBuffer = 86400;
+constexpr std::size_t kMaxScopeDescription = 200;
 
 // Every validation message quotes the definition's own text (names, members, values), which may
 // hold anything: it is cleaned once here, whatever part of it was quoted.

@@ -354,6 +354,9 @@ Result<Provider> provider_from_object(const Object& o) {
   LK_TRY(r.boolean("requires_client_secret", &p.requires_client_secret));
   LK_TRY(r.str("managed_service_config_key", &p.managed_service_config_key));
   LK_TRY(r.str("docs_url", &p.docs_url));
+  LK_TRY(r.str("category", &p.category));
+  LK_TRY(r.str("logo_url", &p.logo_url));
+  LK_TRY(r.params("scope_descriptions", &p.scope_descriptions));
 
   LK_TRY(validate_provider(p));
   return p;

@@ -188,6 +188,16 @@ std::vector<SchemaField> members() {
       field("managed_service_config_key", T::string, "The managed app's configuration key; null: no managed app.")
           .may_be_null().matching(std::string(kManagedConfigKeyPattern)).at_most(kMaxManagedConfigKey),
       field("docs_url", T::string, "Documentation for people (may point into a page with #section).").may_be_null().is_url(),
+      // How people find and recognise a provider (the vault page's picker, `providers list`).
+      field("category", T::string, "The group the provider is listed under.")
+          .one_of({"analytics", "communication", "crm", "design", "developer", "ecommerce", "finance", "hr",
+                   "identity", "marketing", "media", "other", "productivity", "social", "storage", "support"}),
+      field("logo_url", T::string, "An https URL of the provider's logo, without placeholders; null: none.")
+          .may_be_null().is_url(),
+      field("scope_descriptions", T::string_map,
+            "What each scope grants, one line (at most " + std::to_string(kMaxScopeDescription) +
+                " bytes) per scope; every name is one of available_scopes.")
+          .items_matching(scope),
   };
 }
 

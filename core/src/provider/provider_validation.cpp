@@ -297,6 +297,41 @@ Status check_injection(const Provider& p, const std::map<std::string, std::strin
   return Ok{};
 }
 
+/// What the picker shows: the category, the logo, one line per scope. Not used to reach the
+/// provider, but shown to people, so held to the schema as strictly as the rest.
+Status check_presentation(const Provider& p) {
+  if (!allowed("category", p.category)) {
+    return invalid("category " + quote(p.category) + " must be " + choices(schema_field("category")->values) +
+                   " (\"other\" when none fits)");
+  }
+  if (!p.logo_url.empty()) {
+    // Every user's browser loads it as an image: https only (not even to loopback), and the same
+    // for every connection, so no {placeholder}.
+    if (p.logo_url.rfind("https://", 0) != 0) {
+      return invalid("logo_url " + quote(p.logo_url) + " must be an https URL; use https:// or set it to null");
+    }
+    if (p.logo_url.find_first_of("{}") != std::string::npos) {
+      return invalid("logo_url may not hold a {placeholder}: it is shown before any connection value is known");
+    }
+    LK_TRY(check_endpoint(p.logo_url, "logo_url"));
+  }
+  for (const auto& [scope, line] : p.scope_descriptions) {
+    if (std::find(p.available_scopes.begin(), p.available_scopes.end(), scope) == p.available_scopes.end()) {
+      return invalid("scope_descriptions describes the scope " + quote(scope) +
+                     ", which is not in available_scopes; add it to available_scopes or remove its description");
+    }
+    std::string what = "scope_descriptions." + clean(scope, 80);
+    if (line.empty()) return invalid(what + " is empty; say in one line what the scope grants");
+    if (line.size() > kMaxScopeDescription) {
+      return invalid(what + " is longer than " + std::to_string(kMaxScopeDescription) + " bytes; keep it to one line");
+    }
+    for (unsigned char c : line) {
+      if (c < 0x20 || c == 0x7f) return invalid(what + " must be one line without control characters");
+    }
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 // kScopePattern, by hand (a scope may be longer than pattern_matches takes):
@@ -463,6 +498,7 @@ Status validate_provider(const Provider& p) {
       return invalid("managed_service_config_key may contain only letters, digits, '_', '-' and '.'");
     }
   }
+  LK_TRY(detail::check_presentation(p));
   return Ok{};
 }
 

@@ -158,6 +158,9 @@ std::string provider_to_json(const Provider& p) {
   o["requires_client_secret"] = boolean(p.requires_client_secret);
   o["managed_service_config_key"] = opt_str(p.managed_service_config_key);
   o["docs_url"] = opt_str(p.docs_url);
+  o["category"] = str(p.category);
+  o["logo_url"] = opt_str(p.logo_url);
+  o["scope_descriptions"] = params_object(p.scope_descriptions);
   return detail::json::serialize(Value(o));
 }
 

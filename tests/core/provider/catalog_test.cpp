@@ -52,7 +52,9 @@ TEST(Catalog, EveryEntryValidates) {
   ASSERT_NE(raw, nullptr);
   for (const auto& entry : *raw) {
     auto p = provider_from_json(json::serialize(entry));
-    EXPECT_TRUE(p.ok()) << json::serialize(entry).substr(0, 40) << ": " << (p.ok() ? "" : p.error().message);
+    const std::string* key = entry.is<json::Object>() ? json::get_string(entry.get<json::Object>(), "key") : nullptr;
+    EXPECT_TRUE(p.ok()) << (key ? *key : json::serialize(entry).substr(0, 40)) << ": "
+                        << (p.ok() ? "" : p.error().message);
   }
   for (const auto& p : catalog()) {
     EXPECT_TRUE(p.builtin) << p.key;
@@ -112,12 +114,14 @@ TEST(Catalog, RawEntriesHaveExactlyTheSchemaKeys) {
       "userinfo_endpoint", "issuer", "api_base_url", "default_scopes", "scope_separator", "scope_param", "pkce",
       "token_endpoint_auth_method", "authorization_params", "token_params", "token_response", "template_params",
       "expiry_buffer_seconds", "token_exchange_body_format", "refresh_endpoint", "ping", "identity", "injection",
-      "available_scopes", "requires_client_secret", "managed_service_config_key", "docs_url"};
+      "available_scopes", "requires_client_secret", "managed_service_config_key", "docs_url", "category", "logo_url",
+      "scope_descriptions"};
   const std::set<std::string> optional = {"request_token_endpoint", "signature_method",
                                           "authorization_response_iss_parameter_supported",
                                           "device_authorization_endpoint", "client_id_param", "metadata",
                                           "exchange_params", "token_request_headers", "api_headers", "refresh",
-                                          "long_lived_exchange", "revocation_style", "signed_client_secret"};
+                                          "long_lived_exchange", "revocation_style", "signed_client_secret",
+                                          "pushed_authorization_request_endpoint", "resource"};
   const std::set<std::string> signature_methods = {"HMAC-SHA1", "HMAC-SHA256", "RSA-SHA1", "PLAINTEXT"};
   auto keys_of = [](const json::Object& o) {
     std::set<std::string> k;

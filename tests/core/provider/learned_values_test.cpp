@@ -2,12 +2,15 @@
 // may say, and its JSON round trip.
 #include <gtest/gtest.h>
 
+#include "json.hpp"
 #include "latchkey/provider.hpp"
 #include "learned_values.hpp"
 #include "provider_equal.hpp"
 
 namespace latchkey {
 namespace {
+
+namespace json = detail::json;
 
 // A definition with `templates` as its template_params and `extra` members after them.
 std::string def(const std::string& templates, const std::string& api, const std::string& extra = "") {
@@ -106,6 +109,40 @@ TEST(LearnedValues, AppsMayNotGiveALearnedValue) {
   auto resolved = resolve_provider(*p, {{"h", "api.x.test"}});
   ASSERT_TRUE(resolved.ok()) << resolved.error().message;
   EXPECT_EQ(resolved->api_base_url, "https://api.x.test");
+}
+
+// DocuSign's userinfo lists the user's accounts; the first one's base_uri names the API host.
+TEST(LearnedValues, APathStepsIntoArraysByIndex) {
+  std::string d = def(R"({"h": {"pattern": "^[a-z0-9]+\\.docusign\\.net$", "description": "d",
+                              "from": "metadata.accounts.0.base_uri", "take": "host"}})",
+                      "https://{h}/restapi",
+                      R"(, "metadata": {"url": "https://auth.x.test/oauth/userinfo", "headers": {}})");
+  d.replace(d.find(R"(["https://{h}"])"), 15, R"(["https://{h}", "https://auth.x.test"])");
+  auto p = provider_from_json(d);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  auto learn = [&](const std::string& answer) {
+    auto doc = json::parse(answer, "userinfo");
+    EXPECT_TRUE(doc.ok());
+    detail::LearnInputs in;
+    json::Object empty;
+    in.token_response = &empty;
+    in.metadata = &doc->get<json::Object>();
+    return detail::learn_values(*p, in);
+  };
+  auto got = learn(R"({"sub":"u1","accounts":[{"account_id":"a1","is_default":true,"base_uri":"https://na3.docusign.net"},
+                                        {"account_id":"a2","base_uri":"https://eu.docusign.net"}]})");
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got->at("h"), "na3.docusign.net");
+  // Out of range, not an array, or not an index: absent, so the connect fails (no default).
+  for (const char* answer : {R"({"accounts":[]})", R"({"accounts":{"0":{"base_uri":1}}})", R"({"accounts":"x"})"}) {
+    auto r = learn(answer);
+    ASSERT_FALSE(r.ok()) << answer;
+    EXPECT_EQ(r.error().code, ErrorCode::malformed_response) << answer;
+  }
+  // An object member named "0" is still read as a member.
+  auto member = learn(R"({"accounts":{"0":{"base_uri":"https://eu.docusign.net"}}})");
+  ASSERT_TRUE(member.ok()) << member.error().message;
+  EXPECT_EQ(member->at("h"), "eu.docusign.net");
 }
 
 }  // namespace

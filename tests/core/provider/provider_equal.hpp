@@ -97,6 +97,9 @@ inline void ExpectSameProvider(const Provider& a, const Provider& b) {
   EXPECT_EQ(a.requires_client_secret, b.requires_client_secret);
   EXPECT_EQ(a.managed_service_config_key, b.managed_service_config_key);
   EXPECT_EQ(a.docs_url, b.docs_url);
+  EXPECT_EQ(a.category, b.category);
+  EXPECT_EQ(a.logo_url, b.logo_url);
+  EXPECT_EQ(a.scope_descriptions, b.scope_descriptions);
 }
 
 }  // namespace latchkey::testing

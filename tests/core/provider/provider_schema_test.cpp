@@ -41,7 +41,7 @@ TEST(ProviderSchema, ExportsAJsonSchemaWithTheCoresRules) {
   EXPECT_EQ(top.at("additionalProperties").serialize(), "false");
   EXPECT_EQ(top.at("required").serialize(), R"(["key","display_name"])");
   const Object& p = props(s);
-  EXPECT_EQ(p.size(), 43u);
+  EXPECT_EQ(p.size(), 46u);
   EXPECT_EQ(p.at("key").get<Object>().at("pattern").get<std::string>(), "^[a-z0-9]+(-[a-z0-9]+)*$");
   EXPECT_EQ(p.at("key").get<Object>().at("maxLength").get<std::int64_t>(), 64);
   EXPECT_EQ(p.at("auth_mode").get<Object>().at("enum").serialize(), R"(["oauth2","client_credentials","oauth1"])");

@@ -210,11 +210,11 @@ TEST(Provider, ToJsonEmitsEveryKeyWithNullsAndNoBuiltin) {
   EXPECT_EQ(o.count("builtin"), 0u);
   EXPECT_EQ(o.count("request_token_endpoint"), 0u);  // oauth1 only
   for (const char* key : {"revocation_endpoint", "userinfo_endpoint", "issuer", "refresh_endpoint", "ping",
-                          "identity", "managed_service_config_key", "docs_url"}) {
+                          "identity", "managed_service_config_key", "docs_url", "logo_url"}) {
     ASSERT_EQ(o.count(key), 1u) << key;
     EXPECT_TRUE(o.at(key).is<picojson::null>()) << key;
   }
-  EXPECT_EQ(o.size(), 29u);  // every schema key but request_token_endpoint
+  EXPECT_EQ(o.size(), 32u);  // every schema key but request_token_endpoint
   ASSERT_TRUE(o.at("injection").is<json::Object>());
   EXPECT_TRUE(o.at("injection").get<json::Object>().at("query_param").is<picojson::null>());
   std::int64_t buffer = 0;
