@@ -105,7 +105,7 @@ struct ProviderFlags {
   }
 
   Result<std::string> json() const {
-    if (!file.empty()) return read_file(file);
+    if (!file.empty()) return file_json();
     if (key.empty()) return make_error(ErrorCode::invalid_request, "give --file or --provider-key with the endpoints");
     Object o;
     o["key"] = Value(key);
@@ -136,6 +136,24 @@ struct ProviderFlags {
       inj["header"] = Value(std::string("Authorization"));
       inj["prefix"] = Value(std::string("Bearer "));
       o["injection"] = Value(inj);
+    }
+    return Value(o).serialize();
+  }
+
+  /// The file's definition; for `update KEY`, a file without a key is KEY's, and one naming
+  /// another key is refused.
+  Result<std::string> file_json() const {
+    auto text = read_file(file);
+    if (!text || key.empty()) return text;
+    auto doc = parse_json(*text, file.c_str());
+    if (!doc) return doc.error();
+    if (!doc->is<Object>()) return make_error(ErrorCode::invalid_request, file + " must hold a JSON object");
+    Object o = doc->get<Object>();
+    auto it = o.find("key");
+    if (it == o.end()) {
+      o["key"] = Value(key);
+    } else if (!it->second.is<std::string>() || it->second.get<std::string>() != key) {
+      return make_error(ErrorCode::invalid_request, file + "'s key must be '" + key + "' (or left out)");
     }
     return Value(o).serialize();
   }
@@ -202,10 +220,10 @@ void add_registry_commands(CLI::App& app, Session& session) {
   }
   for (bool create : {true, false}) {
     auto* cmd = providers->add_subcommand(create ? "register" : "update",
-                                          create ? "Register a custom provider" : "Replace a custom provider");
+                                          create ? "Register a custom provider" : "Update a custom provider (the members the file names replace the stored ones)");
     auto flags = std::make_shared<ProviderFlags>();
     auto json = std::make_shared<bool>(false);
-    if (!create) cmd->add_option("KEY", flags->key, "The custom provider to replace")->required();
+    if (!create) cmd->add_option("KEY", flags->key, "The custom provider to update")->required();
     flags->add_to(cmd, !create);
     cmd->add_flag("--json", *json, "Print JSON");
     cmd->callback([&session, flags, json, create] {

@@ -37,7 +37,7 @@ const std::vector<Route>& api_routes() {
       {"GET", "/v1/providers/{key}", kKey, "/v1/providers/{key}", "", false, nullptr, get_provider,
        "One provider."},
       {"PUT", "/v1/providers/{key}", kAdmin, "/v1/providers/{key}", "changing providers", false, nullptr,
-       update_provider, "Replaces a custom provider; a \"key\" in the body must be the path's."},
+       update_provider, "Updates a custom provider: the members the body names replace the stored ones (null removes one); a \"key\" in the body must be the path's."},
       {"DELETE", "/v1/providers/{key}", kAdmin, "/v1/providers/{key}", "changing providers", false, nullptr,
        remove_provider, "[?force=true] Removes a custom provider."},
       // After /v1/providers/{key}: a provider named "discover" keeps its GET, PUT and DELETE.

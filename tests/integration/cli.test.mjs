@@ -76,6 +76,26 @@ describe('catalog and registry', () => {
     assert.match(r2.stderr, /https/);
   });
 
+  test('providers get --json goes back in as is; an update file names only what changes', async () => {
+    const got = await env.cli.run(['providers', 'get', 'testas', '--json']);
+    assert.equal(got.status, 0, got.stderr);
+    const form = got.json();
+    assert.equal(form.has_app, true);  // what get adds travels with it
+    const same = await env.cli.run(['providers', 'update', 'testas', '--file', env.cli.writeFile('same.json', got.stdout)]);
+    assert.equal(same.status, 0, same.stderr);
+    const partial = env.cli.writeFile('partial.json', JSON.stringify({ display_name: 'Test AS, renamed' }));
+    const u = await env.cli.run(['providers', 'update', 'testas', '--file', partial, '--json']);
+    assert.equal(u.status, 0, u.stderr);
+    const after = (await env.cli.run(['providers', 'get', 'testas', '--json'])).json();
+    assert.equal(after.display_name, 'Test AS, renamed');
+    assert.equal(after.token_endpoint, form.token_endpoint);
+    assert.deepEqual(after.injection, form.injection);
+    const other = env.cli.writeFile('other.json', JSON.stringify({ key: 'someone-else', display_name: 'x' }));
+    const refused = await env.cli.run(['providers', 'update', 'testas', '--file', other]);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /key must be 'testas'/);
+  });
+
   test('built-ins cannot be changed; custom ones need --force while connected', async () => {
     assert.equal((await env.cli.run(['providers', 'delete', 'github'])).status, 1);
     assert.equal((await env.cli.run(['providers', 'delete', 'discovered'])).status, 0);

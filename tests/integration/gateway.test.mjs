@@ -344,6 +344,14 @@ describe('latchkeyd', () => {
     assert.equal(put.status, 200, put.text);
     const read = await request(`${gw.url}/v1/providers/gwas`, { key: keys.bob });
     assert.equal((read.json().provider ?? read.json()).display_name, 'Gateway AS');
+    // A PUT may name only what changes, and what GET answered goes back in as it is.
+    const partial = await request(`${gw.url}/v1/providers/gwas`, { method: 'PUT', key: keys.admin, body: JSON.stringify({ display_name: 'Gateway AS 2' }) });
+    assert.equal(partial.status, 200, partial.text);
+    const reread = (await request(`${gw.url}/v1/providers/gwas`, { key: keys.bob })).json();
+    assert.equal(reread.display_name, 'Gateway AS 2');
+    assert.equal(reread.token_endpoint, def.token_endpoint);
+    const roundTrip = await request(`${gw.url}/v1/providers/gwas`, { method: 'PUT', key: keys.admin, body: JSON.stringify(reread) });
+    assert.equal(roundTrip.status, 200, roundTrip.text);
     const mismatch = await request(`${gw.url}/v1/providers/gwas`, { method: 'PUT', key: keys.admin, body: JSON.stringify({ ...def, key: 'other' }) });
     assert.equal(mismatch.status, 400);
     const builtin = await request(`${gw.url}/v1/providers/github`, { method: 'PUT', key: keys.admin, body: JSON.stringify({ ...def, key: 'github' }) });

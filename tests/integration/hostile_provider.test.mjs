@@ -121,7 +121,8 @@ describe('a hostile token endpoint', () => {
     // three failures opened has closed again (as time passing would).
     const key = dump.match(/'(conn\/[^']*testas[^']*)'/)[1];
     editRecord(cli.env.LATCHKEY_STORE, key, 'breaker_until_ms', 0);
-    const file = cli.writeFile('good.json', JSON.stringify(def()));
+    // An update names what changes: the hostile refresh endpoint, removed.
+    const file = cli.writeFile('good.json', JSON.stringify({ ...def(), refresh_endpoint: null }));
     assert.equal((await cli.run(['providers', 'update', 'testas', '--file', file])).status, 0);
     const fresh = await cli.run(['token', 'testas', '--force-refresh']);
     assert.equal(fresh.status, 0, fresh.stderr);

@@ -325,8 +325,12 @@ class Engine {
   std::unique_ptr<Operation<std::vector<ProviderInfo>>> list_providers(ProviderFilter filter);
   std::unique_ptr<Operation<ProviderInfo>> get_provider(std::string key);
   /// Registers a custom provider from its JSON definition (catalog schema). conflict if the key exists.
+  /// The members get_provider's JSON form adds (builtin, mode, has_app, supports_managed) are
+  /// ignored, so that form is accepted as it is, here and by update_provider.
   std::unique_ptr<Operation<ProviderInfo>> register_provider(std::string json);
-  /// Replaces a custom provider. invalid_request for built-ins, not_found if absent.
+  /// Updates a custom provider: each member the JSON names (its key is required) replaces the
+  /// stored one, the others stay. invalid_request for built-ins or a definition the result fails
+  /// validation with, not_found if absent.
   std::unique_ptr<Operation<ProviderInfo>> update_provider(std::string json);
   /// Removes a custom provider; conflict while connections use it unless `force` (which also
   /// deletes its app credentials and connections).

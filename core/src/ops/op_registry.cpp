@@ -8,6 +8,7 @@
 #include "json.hpp"
 #include "latchkey/catalog.hpp"
 #include "ops.hpp"
+#include "provider_checks.hpp"
 #include "seal.hpp"
 #include "url.hpp"
 
@@ -154,32 +155,66 @@ class GetProvider : public Operation<ProviderInfo> {
   std::string key_;
 };
 
+// What `providers get --json` and GET /v1/providers/{key} add to a definition: they describe its
+// state here, not the provider, so a definition read back in (a round trip) may carry them.
+constexpr const char* kPresentationMembers[] = {"builtin", "mode", "has_app", "supports_managed"};
+
+/// The definition's members, without the presentation members; invalid_request if it is not a
+/// JSON object.
+Result<json::Object> definition_members(const std::string& text) {
+  if (text.size() > kMaxProviderJson) {
+    return make_error(ErrorCode::invalid_request,
+                      "the provider definition is larger than " + std::to_string(kMaxProviderJson / 1024) + " KiB");
+  }
+  auto doc = json::parse(text, "the provider definition");
+  if (!doc) return make_error(ErrorCode::invalid_request, doc.error().message);
+  if (!doc->is<json::Object>()) return make_error(ErrorCode::invalid_request, "the provider definition must be a JSON object");
+  json::Object o = doc->get<json::Object>();
+  for (const char* m : kPresentationMembers) o.erase(m);
+  return o;
+}
+
 class SaveProvider : public Operation<ProviderInfo> {
  public:
   SaveProvider(Engine& e, std::string json, bool create) : Operation(e), json_(std::move(json)), create_(create) {}
 
  private:
   void run() override {
-    auto p = provider_from_json(json_);
-    if (!p) return fail(p.error());
-    provider_ = std::move(*p);
-    if (find_builtin(provider_.key)) {
+    auto given = definition_members(json_);
+    if (!given) return fail(given.error());
+    given_ = std::move(*given);
+    const std::string* k = json::get_string(given_, "key");
+    if (!k) return fail(make_error(ErrorCode::invalid_request, "the provider definition needs its key"));
+    if (find_builtin(*k)) {
       return fail(make_error(ErrorCode::invalid_request,
-                             "'" + provider_.key + "' is a built-in provider and cannot be " +
+                             "'" + *k + "' is a built-in provider and cannot be " +
                                  (create_ ? "registered again" : "changed") + "; register yours under another key"));
     }
-    provider_.builtin = false;
-    std::string key = provider_key(provider_.key);
+    std::string key = provider_key(*k);
     Steps::get(*this, key, [this, key](Result<std::optional<StoreRecord>> r) {
       if (!r) return fail(r.error());
+      const std::string name = *json::get_string(given_, "key");
       if (create_ && *r) {
-        return fail(make_error(ErrorCode::conflict, "a provider '" + provider_.key +
+        return fail(make_error(ErrorCode::conflict, "a provider '" + name +
                                                         "' is already registered; use `latchkey providers update`"));
       }
       if (!create_ && !*r) {
-        return fail(make_error(ErrorCode::not_found, "no custom provider '" + provider_.key +
+        return fail(make_error(ErrorCode::not_found, "no custom provider '" + name +
                                                          "' to update; use `latchkey providers register`"));
       }
+      // An update carries only what changes: every member it names replaces the stored one.
+      json::Object merged = given_;
+      if (*r) {
+        auto stored = json::parse((*r)->value, "the stored provider");
+        if (stored && stored->is<json::Object>()) {
+          merged = stored->get<json::Object>();
+          for (auto& [m, v] : given_) merged[m] = v;
+        }
+      }
+      auto p = provider_from_json(json::serialize(json::Value(merged)));
+      if (!p) return fail(p.error());
+      provider_ = std::move(*p);
+      provider_.builtin = false;
       std::int64_t version = *r ? (*r)->version : 0;
       Steps::cas(*this, key, provider_to_json(provider_), version, [this](Result<std::int64_t> w) {
         if (!w) return fail(w.error());
@@ -192,6 +227,7 @@ class SaveProvider : public Operation<ProviderInfo> {
   }
   std::string json_;
   bool create_;
+  json::Object given_;
   Provider provider_;
 };
 

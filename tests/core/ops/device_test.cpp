@@ -423,8 +423,10 @@ TEST_F(Device, HandleBelongsToItsPrincipal) {
 }
 
 TEST_F(Device, ProviderWithoutDeviceEndpoint) {
-  auto p = host.run(engine->update_provider(testing::kAcmeProvider));
-  ASSERT_TRUE(p.ok());
+  // An update names what changes: the device endpoint, removed.
+  auto p = host.run(engine->update_provider(R"({"key": "acme", "device_authorization_endpoint": null})"));
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_TRUE(p->provider.device_authorization_endpoint.empty());
   auto s = start();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, ErrorCode::unsupported);

@@ -1,6 +1,7 @@
 // Custom providers, discovery, modes and app credentials through the engine.
 #include <gtest/gtest.h>
 
+#include "latchkey/json_forms.hpp"
 #include "support/fixtures.hpp"
 
 namespace latchkey {
@@ -42,6 +43,46 @@ TEST_F(Registry, DuplicateAndBuiltinKeysAreRefused) {
   ASSERT_FALSE(builtin.ok());
   EXPECT_EQ(builtin.error().code, ErrorCode::invalid_request);
   EXPECT_FALSE(host.run(engine->remove_provider("github", true)).ok());
+}
+
+// `providers get --json` (json_form) goes back in as it is; an update names only what changes.
+TEST_F(Registry, GetsJsonFormRoundTripsAndAnUpdateChangesOnlyWhatItNames) {
+  auto got = host.run(engine->get_provider("acme"));
+  ASSERT_TRUE(got.ok());
+  const std::string form = json_form(*got).serialize();
+  ASSERT_NE(form.find("\"has_app\":true"), std::string::npos) << form;  // what get adds is in it
+  auto same = host.run(engine->update_provider(form));
+  ASSERT_TRUE(same.ok()) << same.error().message;
+  EXPECT_EQ(provider_to_json(same->provider), provider_to_json(got->provider));
+
+  auto renamed = host.run(engine->update_provider(R"({"key": "acme", "display_name": "Acme Two"})"));
+  ASSERT_TRUE(renamed.ok()) << renamed.error().message;
+  EXPECT_EQ(renamed->provider.display_name, "Acme Two");
+  EXPECT_EQ(renamed->provider.token_endpoint, "https://auth.acme.test/token");
+  EXPECT_EQ(renamed->provider.default_scopes, std::vector<std::string>{"read"});
+  EXPECT_EQ(renamed->provider.pkce, PkceSupport::required);
+  auto again = host.run(engine->get_provider("acme"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->provider.display_name, "Acme Two");
+
+  // A member given as null is removed; an unknown one is still an error, and nothing changes.
+  auto cleared = host.run(engine->update_provider(R"({"key": "acme", "revocation_endpoint": null})"));
+  ASSERT_TRUE(cleared.ok()) << cleared.error().message;
+  EXPECT_TRUE(cleared->provider.revocation_endpoint.empty());
+  auto bad = host.run(engine->update_provider(R"({"key": "acme", "display_nam": "typo"})"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::invalid_request);
+  EXPECT_NE(bad.error().message.find("display_nam"), std::string::npos) << bad.error().message;
+  auto unbroken = host.run(engine->update_provider(R"({"key": "acme", "token_endpoint": "http://evil.example/token"})"));
+  ASSERT_FALSE(unbroken.ok());
+  EXPECT_EQ(host.run(engine->get_provider("acme"))->provider.token_endpoint, "https://auth.acme.test/token");
+
+  // The same form registers a copy under another key.
+  std::string copy = form;
+  copy.replace(copy.find("\"key\":\"acme\""), 12, "\"key\":\"acme2\"");
+  auto registered = host.run(engine->register_provider(copy));
+  ASSERT_TRUE(registered.ok()) << registered.error().message;
+  EXPECT_EQ(registered->provider.token_endpoint, "https://auth.acme.test/token");
 }
 
 TEST_F(Registry, InvalidDefinitionIsRefusedAndNothingStored) {
