@@ -249,6 +249,16 @@ TEST(CatalogFixes, RequiredHeadersOnEveryApiRequest) {
   EXPECT_EQ(param(get("pagerduty").api_headers, "Accept"), "application/vnd.pagerduty+json;version=2");
   // Basecamp: every request names the app in User-Agent.
   EXPECT_EQ(param(get("basecamp").api_headers, "User-Agent"), "latchkey (https://github.com/latchkey)");
+  // Copper developer API: X-PW-Application: developer_api on every request.
+  EXPECT_EQ(param(get("copper").api_headers, "X-PW-Application"), "developer_api");
+  // Lucid REST API: Lucid-Api-Version on every request.
+  EXPECT_EQ(param(get("lucid").api_headers, "Lucid-Api-Version"), "1");
+  // Productboard API v1 (api.productboard.com/features, ...): X-Version: 1.
+  EXPECT_EQ(param(get("productboard").api_headers, "X-Version"), "1");
+  // Squarespace Commerce APIs, "Making requests": a request without a User-Agent is refused.
+  EXPECT_EQ(param(get("squarespace").api_headers, "User-Agent"), "latchkey");
+  // MYOB Business API: x-myobapi-version: v2.
+  EXPECT_EQ(param(get("myob").api_headers, "x-myobapi-version"), "v2");
 }
 
 // Basecamp's documented grants are the standard ones (grant_type authorization_code and
