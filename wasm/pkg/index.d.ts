@@ -189,6 +189,8 @@ export interface ProviderDefinition {
     /** Dotted path of the object holding the answer's tokens; null: token_response.root. */
     root: string | null;
   } | null;
+  /** The grant_type of the client-credentials grant, when not client_credentials (Zoom: account_credentials). */
+  clientCredentialsGrantType?: string;
   /** form (RFC 7009), bearer (the token in an Authorization header, no body: Dropbox) or json (RFC 7009's members as a JSON body). */
   revocationStyle?: 'form' | 'bearer' | 'json';
   /** A cheap request that shows a connection works; null: none. */

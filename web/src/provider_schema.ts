@@ -131,6 +131,8 @@ export interface ProviderDefinition {
     /** Dotted path of the object holding the answer's tokens; null: token_response.root. */
     root: string | null;
   } | null;
+  /** The grant_type of the client-credentials grant, when not client_credentials (Zoom: account_credentials). */
+  client_credentials_grant_type?: string;
   /** form (RFC 7009), bearer (the token in an Authorization header, no body: Dropbox) or json (RFC 7009's members as a JSON body). */
   revocation_style?: 'form' | 'bearer' | 'json';
   /** A cheap request that shows a connection works; null: none. */
@@ -211,13 +213,14 @@ export const PROVIDER_FIELDS = {
   'template_params.*.take': { values: ['value', 'host'] },
   'token_exchange_body_format': { values: ['form', 'json'] },
   'refresh.method': { values: ['POST', 'GET'] },
-  'refresh.grant_type': { pattern: '^[A-Za-z0-9_.\\-]+$' },
+  'refresh.grant_type': { pattern: '^[A-Za-z0-9_.:\\-]+$' },
   'refresh.token': { values: ['refresh_token', 'access_token'] },
   'refresh.token_param': { pattern: '^[A-Za-z0-9_.\\-]+$' },
   'long_lived_exchange.method': { values: ['POST', 'GET'] },
-  'long_lived_exchange.grant_type': { pattern: '^[A-Za-z0-9_.\\-]+$' },
+  'long_lived_exchange.grant_type': { pattern: '^[A-Za-z0-9_.:\\-]+$' },
   'long_lived_exchange.token': { values: ['refresh_token', 'access_token'] },
   'long_lived_exchange.token_param': { pattern: '^[A-Za-z0-9_.\\-]+$' },
+  'client_credentials_grant_type': { pattern: '^[A-Za-z0-9_.:\\-]+$' },
   'revocation_style': { values: ['form', 'bearer', 'json'] },
   'ping.method': { values: ['GET', 'HEAD', 'POST'] },
   'ping.headers': { namePattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z\\-]+$' },

@@ -161,6 +161,8 @@ struct Provider {
   /// token (Facebook's fb_exchange_token, Instagram's ig_exchange_token: short-lived → long-lived).
   std::optional<GrantStyle> long_lived_exchange;
   RevocationStyle revocation_style = RevocationStyle::form;
+  /// The grant_type of the client-credentials grant (Zoom's account_credentials).
+  std::string client_credentials_grant_type = "client_credentials";
   TokenResponseRules token_response;
   std::vector<TemplateParam> template_params;
   std::int64_t expiry_buffer_seconds = 60;

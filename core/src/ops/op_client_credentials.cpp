@@ -42,7 +42,7 @@ class ClientCredentialsConnect : public Operation<ConnectionInfo> {
     }
     values_ = app.template_values;
     scope_ = requested_scope(provider_, scopes_, app);
-    Params grant = {{"grant_type", "client_credentials"}};
+    Params grant = {{"grant_type", provider_.client_credentials_grant_type}};
     if (!scope_.empty()) grant.emplace_back("scope", scope_);
     HttpRequest req = token_request(provider_, provider_.token_endpoint, *client, std::move(grant));
     SentSecrets sent = SentSecrets::of(req);

@@ -1,5 +1,6 @@
 // Signing requests with a connection's token: sign_request for one request, request_signer for a
 // host that signs many itself (sign_with, request_signer.cpp).
+#include "headers.hpp"
 #include "latchkey/catalog.hpp"
 #include "oauth1_flow.hpp"
 #include "ops.hpp"
@@ -74,6 +75,7 @@ class SignRequest : public SignRequestOp, SignerBase {
   void sign_oauth1(ConnectionRecord record, std::string url) {
     if (record.status == "needs_reauth") return fail(reauth_error(ref_, record.last_error));
     req_.url = std::move(url);
+    add_missing_headers(req_.headers, provider_.api_headers);  // headers are not signed (RFC 5849 §3.4.1.3)
     Steps::app(*this, ref_.provider, [this, record](Result<AppRecord> a) {
       if (!a) return fail(a.error());
       auto client = oauth1_client(engine(), provider_, *a);

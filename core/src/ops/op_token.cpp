@@ -251,7 +251,7 @@ class GetToken : public Operation<AccessToken> {
     HttpRequest req;
     std::string traded;  // the token the grant sends, for redaction
     if (r.grant == "client_credentials") {
-      Params grant = {{"grant_type", "client_credentials"}};
+      Params grant = {{"grant_type", provider_->client_credentials_grant_type}};
       if (!r.scope.empty()) grant.emplace_back("scope", r.scope);
       req = token_request(*provider_, endpoint, *client, std::move(grant));
     } else if (const GrantStyle* style = provider_->refresh ? &*provider_->refresh : nullptr) {

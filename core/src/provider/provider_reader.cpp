@@ -325,6 +325,7 @@ Result<Provider> provider_from_object(const Object& o) {
   LK_TRY(read_grant_style(r, "refresh", &p.refresh));
   LK_TRY(read_grant_style(r, "long_lived_exchange", &p.long_lived_exchange));
   LK_TRY(r.enumeration("revocation_style", detail::kRevocationStyles, &p.revocation_style));
+  LK_TRY(r.str("client_credentials_grant_type", &p.client_credentials_grant_type));
   LK_TRY(read_probe(r, "ping", &p.ping));
   LK_TRY(read_identity(r, "identity", &p.identity));
   LK_TRY(read_probe(r, "metadata", &p.metadata));

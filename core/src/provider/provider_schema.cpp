@@ -31,7 +31,7 @@ std::vector<SchemaField> grant_style(const std::string& parent, bool url_require
       url,
       field(parent + ".method", T::string, "POST (a form or JSON body) or GET (every parameter in the query).")
           .one_of({"POST", "GET"}),
-      field(parent + ".grant_type", T::string, "The grant_type sent.").matching(std::string(kScopeParamPattern)),
+      field(parent + ".grant_type", T::string, "The grant_type sent.").matching(std::string(kGrantTypePattern)),
       field(parent + ".token", T::string, "Which token is exchanged: the refresh token or the current access token.")
           .one_of(enum_names(kGrantTokens)),
       field(parent + ".token_param", T::string, "The parameter that carries it.")
@@ -152,6 +152,9 @@ std::vector<SchemaField> members() {
             "A grant made once right after the code exchange with the new access token, whose answer replaces it "
             "(Facebook's fb_exchange_token); null: none.")
           .may_be_null().only_when_set(),
+      field("client_credentials_grant_type", T::string,
+            "The grant_type of the client-credentials grant, when not client_credentials (Zoom: account_credentials).")
+          .only_when_set().matching(std::string(kGrantTypePattern)),
       field("revocation_style", T::string,
             "form (RFC 7009), bearer (the token in an Authorization header, no body: Dropbox) or json (RFC 7009's "
             "members as a JSON body).")

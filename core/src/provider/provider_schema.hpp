@@ -63,6 +63,7 @@ inline constexpr std::string_view kTemplateNamePattern = "^[a-z][a-z0-9_]{0,31}$
 inline constexpr std::string_view kManagedConfigKeyPattern = "^[A-Za-z0-9_.\\-]*$";
 inline constexpr std::string_view kScopePattern = "^[!#-\\[\\]-~]+$";  // RFC 6749 §3.3 scope-token
 inline constexpr std::string_view kScopeParamPattern = "^[A-Za-z0-9_.\\-]+$";
+inline constexpr std::string_view kGrantTypePattern = "^[A-Za-z0-9_.:\\-]+$";  // urn:ietf:params:oauth:grant-type:…
 inline constexpr std::string_view kHeaderNamePattern = "^[!#$%&'*+.^_`|~0-9A-Za-z\\-]+$";  // RFC 9110 token
 inline constexpr std::string_view kDottedPathPattern = "^[^.]+(\\.[^.]+)*$";
 

@@ -146,7 +146,8 @@ Status check_grant_style(const Provider& p, const GrantStyle& g, const std::stri
   for (const auto& [name, value] : Params{{"grant_type", g.grant_type}, {"token_param", g.token_param}}) {
     if (value.empty()) return invalid(field + "." + name + " must not be empty");
     for (char c : value) {
-      if (!is_alnum(c) && c != '_' && c != '-' && c != '.' && c != ':') {
+      // kGrantTypePattern and kScopeParamPattern, by hand: only a grant type may be a URN.
+      if (!is_alnum(c) && c != '_' && c != '-' && c != '.' && (c != ':' || name != "grant_type")) {
         return invalid(field + "." + name + " " + quote(value) + " must be a plain parameter name or grant type");
       }
     }
@@ -423,6 +424,14 @@ Status validate_provider(const Provider& p) {
   LK_TRY(detail::check_request_headers(p.token_request_headers, "token_request_headers"));
   LK_TRY(detail::check_request_headers(p.api_headers, "api_headers"));
   if (p.refresh) LK_TRY(detail::check_grant_style(p, *p.refresh, "refresh"));
+  if (p.client_credentials_grant_type.empty()) {
+    return invalid("client_credentials_grant_type must not be empty (it is usually \"client_credentials\")");
+  }
+  for (char c : p.client_credentials_grant_type) {
+    if (!is_alnum(c) && c != '_' && c != '-' && c != '.' && c != ':') {
+      return invalid("client_credentials_grant_type " + quote(p.client_credentials_grant_type) + " must be a grant type name");
+    }
+  }
   if (p.long_lived_exchange) {
     if (p.auth_mode != AuthMode::oauth2) return invalid("long_lived_exchange follows a code exchange: it is for auth_mode \"oauth2\"");
     if (p.long_lived_exchange->url.empty()) return invalid("long_lived_exchange.url is required (or set long_lived_exchange to null)");

@@ -126,6 +126,9 @@ std::string provider_to_json(const Provider& p) {
   if (p.refresh) o["refresh"] = grant_style(p.refresh);
   if (p.long_lived_exchange) o["long_lived_exchange"] = grant_style(p.long_lived_exchange);
   if (p.revocation_style != RevocationStyle::form) o["revocation_style"] = str(to_string(p.revocation_style));
+  if (p.client_credentials_grant_type != "client_credentials") {
+    o["client_credentials_grant_type"] = str(p.client_credentials_grant_type);
+  }
 
   o["ping"] = opt_object(p.ping, [](const ProbeRequest& ping, Object& out) {
     out["method"] = str(ping.method);

@@ -142,6 +142,23 @@ TEST_F(OAuth1Flow, ConnectsAndSealsTheTokenCredentials) {
   EXPECT_FALSE(t->refreshed);
 }
 
+// Discogs: every request needs a User-Agent (api_headers); OAuth 1.0a signs without headers.
+TEST_F(OAuth1Flow, ApiHeadersGoOnSignedRequestsToo) {
+  std::string with_ua = kTumble;
+  with_ua.insert(with_ua.find("\"api_base_url\""), R"("api_headers": {"User-Agent": "latchkey-test/1"}, )");
+  ASSERT_TRUE(host.run(engine->update_provider(with_ua)).ok());
+  ASSERT_TRUE(start().ok());
+  ASSERT_TRUE(complete("oauth_token=T1&oauth_verifier=V1").ok());
+  HttpRequest req;
+  req.url = "/user/info";
+  auto signed_req = host.run(engine->sign_request({"alice", "tumble", "ann"}, req));
+  ASSERT_TRUE(signed_req.ok()) << signed_req.error().message;
+  const std::string* ua = detail::find_header(signed_req->headers, "user-agent");
+  ASSERT_NE(ua, nullptr);
+  EXPECT_EQ(*ua, "latchkey-test/1");
+  EXPECT_TRUE(signed_with(*signed_req, "consumer-secret", "A1-secret"));
+}
+
 TEST_F(OAuth1Flow, NoReusableSignerForOAuth1) {
   ASSERT_TRUE(start().ok());
   auto c = complete("oauth_token=T1&oauth_verifier=V1");

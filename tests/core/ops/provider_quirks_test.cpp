@@ -35,13 +35,15 @@ std::string header(const HttpRequest& r, const char* name) {
 }
 
 struct Quirks : ::testing::Test {
-  void use(const std::string& definition, const std::string& auth = "client_secret_post") {
+  void use(const std::string& definition, const std::string& auth = "client_secret_post",
+           std::map<std::string, std::string> values = {}) {
     engine = testing::make_engine();
     auto p = host.run(engine->register_provider(definition));
     ASSERT_TRUE(p.ok()) << p.error().message;
     key = p->provider.key;
     auto in = testing::app_input(key, "cid", "csecret", "http://127.0.0.1:8765/callback");
     in.token_endpoint_auth_method = auth;
+    in.template_values = std::move(values);
     auto a = host.run(engine->upsert_app(in));
     ASSERT_TRUE(a.ok()) << a.error().message;
   }
@@ -316,6 +318,32 @@ TEST_F(Quirks, ACodeRefusedInA200IsReportedWithTheProvidersOwnCode) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().code, ErrorCode::invalid_grant);
   EXPECT_NE(c.error().message.find("bad_verification_code"), std::string::npos) << c.error().message;
+}
+
+// Zoom Server-to-Server OAuth: grant_type=account_credentials&account_id=… with Basic client
+// authentication (developers.zoom.us/docs/internal-apps/s2s-oauth/).
+TEST_F(Quirks, AClientCredentialsGrantUnderTheProvidersOwnGrantType) {
+  use(R"({"key": "zoomish", "display_name": "Zoomish", "auth_mode": "client_credentials",
+          "authorization_endpoint": null, "token_endpoint": "https://zoom.test/oauth/token",
+          "api_base_url": "https://api.zoom.test/v2", "pkce": "unsupported",
+          "token_params": {"account_id": "{account_id}"},
+          "template_params": {"account_id": {"pattern": "^[A-Za-z0-9_-]{8,64}$", "description": "Account ID"}},
+          "client_credentials_grant_type": "account_credentials"})", "client_secret_basic",
+      {{"account_id", "AbCdEf123456"}});
+  script({R"({"access_token":"zm1","token_type":"bearer","expires_in":3599,"scope":"user:read:admin"})"});
+  auto c = host.run(engine->connect_client_credentials({"alice", key, "default"}, {}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_EQ(host.calls.size(), 1u);
+  EXPECT_EQ(form_value(host.calls[0].body, "grant_type"), "account_credentials");
+  EXPECT_EQ(form_value(host.calls[0].body, "account_id"), "AbCdEf123456");
+  EXPECT_EQ(header(host.calls[0], "authorization").rfind("Basic ", 0), 0u);
+  // Its token is fetched again the same way when it expires.
+  host.now_ms += 3600 * 1000;
+  script({R"({"access_token":"zm2","token_type":"bearer","expires_in":3599})"});
+  auto t = host.run(engine->get_token({"alice", key, c->account}));
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->access_token, "zm2");
+  EXPECT_EQ(form_value(host.calls[0].body, "grant_type"), "account_credentials");
 }
 
 }  // namespace

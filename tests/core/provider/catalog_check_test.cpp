@@ -231,5 +231,118 @@ TEST(CatalogFixes, OktaOrgAuthorizationServer) {
   EXPECT_EQ(custom->token_endpoint, "https://acme.okta.com/oauth2/default/v1/token");
 }
 
+// A header the provider's documentation requires on every API request goes in api_headers, so a
+// request made through latchkey (and its ping and identity calls) carries it.
+std::string param(const Params& ps, const std::string& name) {
+  for (const auto& [k, v] : ps) {
+    if (k == name) return v;
+  }
+  return "<absent>";
+}
+
+TEST(CatalogFixes, RequiredHeadersOnEveryApiRequest) {
+  // developers.klaviyo.com API versioning: a revision header on every request (2026-10-15 stable).
+  EXPECT_EQ(param(get("klaviyo").api_headers, "revision"), "2026-10-15");
+  // marketplace.gohighlevel.com/docs/Versioning: the Version header (2021-07-28 for the v2 APIs).
+  EXPECT_EQ(param(get("highlevel").api_headers, "Version"), "2021-07-28");
+  // PagerDuty REST API versioning: Accept: application/vnd.pagerduty+json;version=2.
+  EXPECT_EQ(param(get("pagerduty").api_headers, "Accept"), "application/vnd.pagerduty+json;version=2");
+  // Basecamp: every request names the app in User-Agent.
+  EXPECT_EQ(param(get("basecamp").api_headers, "User-Agent"), "latchkey (https://github.com/latchkey)");
+  // Copper developer API: X-PW-Application: developer_api on every request.
+  EXPECT_EQ(param(get("copper").api_headers, "X-PW-Application"), "developer_api");
+  // Lucid REST API: Lucid-Api-Version on every request.
+  EXPECT_EQ(param(get("lucid").api_headers, "Lucid-Api-Version"), "1");
+  // Productboard API v1 (api.productboard.com/features, ...): X-Version: 1.
+  EXPECT_EQ(param(get("productboard").api_headers, "X-Version"), "1");
+  // Squarespace Commerce APIs, "Making requests": a request without a User-Agent is refused.
+  EXPECT_EQ(param(get("squarespace").api_headers, "User-Agent"), "latchkey");
+  // MYOB Business API: x-myobapi-version: v2.
+  EXPECT_EQ(param(get("myob").api_headers, "x-myobapi-version"), "v2");
+}
+
+// Basecamp's documented grants are the standard ones (grant_type authorization_code and
+// refresh_token); the legacy type=web_server sent on every token request broke the refresh.
+TEST(CatalogFixes, BasecampUsesTheStandardGrants) {
+  const Provider& b = get("basecamp");
+  EXPECT_EQ(param(b.token_params, "type"), "<absent>");
+  EXPECT_EQ(param(b.authorization_params, "type"), "<absent>");
+  EXPECT_EQ(param(b.exchange_params, "type"), "<absent>");
+  EXPECT_FALSE(b.refresh.has_value());
+}
+
+// Gong: the token answer's api_base_url_for_customer (https://us-12345.api.gong.io) is the
+// customer's API host.
+TEST(CatalogFixes, GongLearnsTheCustomersApiBase) {
+  const Provider& g = get("gong");
+  auto answer = detail::json::parse(
+      R"({"access_token":"t","refresh_token":"r","expires_in":86400,"api_base_url_for_customer":"https://us-12345.api.gong.io"})",
+      "answer");
+  ASSERT_TRUE(answer.ok());
+  detail::LearnInputs in;
+  in.token_response = &answer->get<detail::json::Object>();
+  auto v = detail::learn_values(g, in);
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  EXPECT_EQ(v->at("api_host"), "us-12345.api.gong.io");
+  auto r = resolve_provider(g, *v);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->api_base_url, "https://us-12345.api.gong.io/v2");
+  EXPECT_TRUE(origin_allowed(r->injection, "https://us-12345.api.gong.io/v2/calls"));
+  EXPECT_FALSE(origin_allowed(r->injection, "https://us-99999.api.gong.io/v2/calls"));
+
+  auto forged = detail::json::parse(R"({"api_base_url_for_customer":"https://api.gong.io.evil.example"})", "answer");
+  ASSERT_TRUE(forged.ok());
+  detail::LearnInputs bad;
+  bad.token_response = &forged->get<detail::json::Object>();
+  EXPECT_FALSE(detail::learn_values(g, bad).ok());
+}
+
+// SurveyMonkey: EU and Canadian accounts are served from the token answer's access_url.
+TEST(CatalogFixes, SurveyMonkeyLearnsItsDataCentre) {
+  const Provider& s = get("surveymonkey");
+  struct Case {
+    const char* answer;
+    const char* api_base_url;
+  } cases[] = {
+      {R"({"access_token":"t","access_url":"https://api.eu.surveymonkey.com"})", "https://api.eu.surveymonkey.com/v3"},
+      {R"({"access_token":"t","access_url":"https://api.surveymonkey.ca"})", "https://api.surveymonkey.ca/v3"},
+      {R"({"access_token":"t"})", "https://api.surveymonkey.com/v3"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.answer);
+    auto answer = detail::json::parse(c.answer, "answer");
+    ASSERT_TRUE(answer.ok());
+    detail::LearnInputs in;
+    in.token_response = &answer->get<detail::json::Object>();
+    auto v = detail::learn_values(s, in);
+    ASSERT_TRUE(v.ok()) << v.error().message;
+    auto r = resolve_provider(s, *v);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->api_base_url, c.api_base_url);
+    ASSERT_TRUE(r->ping.has_value());
+    EXPECT_EQ(r->ping->url, std::string(c.api_base_url) + "/users/me");
+  }
+}
+
+// Threads: the code yields a one-hour token, exchanged (GET /access_token, th_exchange_token) for
+// a 60-day one, which GET /refresh_access_token (th_refresh_token) renews.
+TEST(CatalogFixes, ThreadsLongLivedExchangeAndRefresh) {
+  const Provider& t = get("threads");
+  ASSERT_TRUE(t.long_lived_exchange.has_value());
+  EXPECT_EQ(t.long_lived_exchange->url, "https://graph.threads.net/access_token");
+  EXPECT_EQ(t.long_lived_exchange->method, "GET");
+  EXPECT_EQ(t.long_lived_exchange->grant_type, "th_exchange_token");
+  EXPECT_TRUE(t.long_lived_exchange->send_access_token);
+  EXPECT_EQ(t.long_lived_exchange->token_param, "access_token");
+  EXPECT_TRUE(t.long_lived_exchange->client_auth);
+  ASSERT_TRUE(t.refresh.has_value());
+  EXPECT_EQ(t.refresh->url, "https://graph.threads.net/refresh_access_token");
+  EXPECT_EQ(t.refresh->method, "GET");
+  EXPECT_EQ(t.refresh->grant_type, "th_refresh_token");
+  EXPECT_TRUE(t.refresh->send_access_token);
+  EXPECT_EQ(t.refresh->token_param, "access_token");
+  EXPECT_FALSE(t.refresh->client_auth);
+}
+
 }  // namespace
 }  // namespace latchkey

@@ -120,7 +120,7 @@ TEST(Catalog, RawEntriesHaveExactlyTheSchemaKeys) {
                                           "authorization_response_iss_parameter_supported",
                                           "device_authorization_endpoint", "client_id_param", "metadata",
                                           "exchange_params", "token_request_headers", "api_headers", "refresh",
-                                          "long_lived_exchange", "revocation_style", "signed_client_secret",
+                                          "long_lived_exchange", "revocation_style", "client_credentials_grant_type", "signed_client_secret",
                                           "pushed_authorization_request_endpoint", "resource"};
   const std::set<std::string> signature_methods = {"HMAC-SHA1", "HMAC-SHA256", "RSA-SHA1", "PLAINTEXT"};
   auto keys_of = [](const json::Object& o) {

@@ -43,6 +43,7 @@ inline void ExpectSameProvider(const Provider& a, const Provider& b) {
   EXPECT_EQ(a.token_request_headers, b.token_request_headers);
   EXPECT_EQ(a.api_headers, b.api_headers);
   EXPECT_EQ(a.revocation_style, b.revocation_style);
+  EXPECT_EQ(a.client_credentials_grant_type, b.client_credentials_grant_type);
   for (auto [x, y] : {std::pair{&a.refresh, &b.refresh}, std::pair{&a.long_lived_exchange, &b.long_lived_exchange}}) {
     ASSERT_EQ(x->has_value(), y->has_value());
     if (!*x) continue;

@@ -41,7 +41,7 @@ TEST(ProviderSchema, ExportsAJsonSchemaWithTheCoresRules) {
   EXPECT_EQ(top.at("additionalProperties").serialize(), "false");
   EXPECT_EQ(top.at("required").serialize(), R"(["key","display_name"])");
   const Object& p = props(s);
-  EXPECT_EQ(p.size(), 46u);
+  EXPECT_EQ(p.size(), 47u);
   EXPECT_EQ(p.at("key").get<Object>().at("pattern").get<std::string>(), "^[a-z0-9]+(-[a-z0-9]+)*$");
   EXPECT_EQ(p.at("key").get<Object>().at("maxLength").get<std::int64_t>(), 64);
   EXPECT_EQ(p.at("auth_mode").get<Object>().at("enum").serialize(), R"(["oauth2","client_credentials","oauth1"])");
@@ -120,6 +120,17 @@ const char* const kBase = R"({"key":"acme","display_name":"Acme","authorization_
   "token_endpoint":"https://a.example/token","api_base_url":"https://api.example")";
 
 bool accepts(const std::string& members) { return static_cast<bool>(provider_from_json(std::string(kBase) + members + "}")); }
+
+TEST(ProviderSchema, GrantTypesAgreeWithTheirPattern) {
+  for (const char* g : {"client_credentials", "account_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                        "ig_refresh_token", "a b", "a/b", "a?b", "é", "a=b"}) {
+    const bool want = detail::pattern_matches(detail::kGrantTypePattern, g);
+    EXPECT_EQ(accepts(std::string(R"(,"client_credentials_grant_type":")") + g + "\""), want) << g;
+    EXPECT_EQ(accepts(std::string(R"(,"refresh":{"grant_type":")") + g + "\"}"), want) << g;
+  }
+  EXPECT_FALSE(accepts(R"(,"refresh":{"token_param":"a:b"})"));
+  EXPECT_FALSE(detail::pattern_matches(detail::kScopeParamPattern, "a:b"));
+}
 
 TEST(ProviderSchema, ReaderAgreesWithExportedPatterns) {
   for (const char* path : {"a", "a.b", "data.user.id", "a b", ".a", "a.", "a..b", "é.x"}) {
