@@ -2,15 +2,13 @@
 // mbedTLS's public-key verification (RS256 and ES256), and the token requests of apps that use it.
 #include <gtest/gtest.h>
 
-#include <mbedtls/ecdsa.h>
-#include <mbedtls/pk.h>
-
 #include "authorization.hpp"
 #include "client_assertion.hpp"
 #include "crypto.hpp"
 #include "json.hpp"
 #include "steps.hpp"
 #include "support/fixtures.hpp"
+#include "support/jwt_check.hpp"
 #include "support/test_keys.hpp"
 
 namespace latchkey {
@@ -24,61 +22,13 @@ using testing::make_ec_key;
 using testing::make_rsa_key;
 using testing::TestKey;
 
-struct Jwt {
-  Object header, claims;
-  std::string signing_input, signature;
-};
+using testing::Jwt;
 
-Jwt split(const std::string& jwt) {
-  Jwt out;
-  auto a = jwt.find('.'), b = jwt.rfind('.');
-  EXPECT_NE(a, b);
-  if (a == std::string::npos || a == b) return out;
-  out.signing_input = jwt.substr(0, b);
-  auto header = detail::base64url_decode(jwt.substr(0, a));
-  auto claims = detail::base64url_decode(jwt.substr(a + 1, b - a - 1));
-  auto sig = detail::base64url_decode(jwt.substr(b + 1));
-  EXPECT_TRUE(header.ok() && claims.ok() && sig.ok());
-  if (!header || !claims || !sig) return out;
-  out.header = detail::json::parse(*header, "header")->get<Object>();
-  out.claims = detail::json::parse(*claims, "claims")->get<Object>();
-  out.signature = *sig;
-  return out;
-}
-
-bool rs256_verifies(TestKey& key, const Jwt& jwt) {
-  std::string digest = detail::sha256(jwt.signing_input);
-  return mbedtls_pk_verify(&key.pub, MBEDTLS_MD_SHA256, reinterpret_cast<const unsigned char*>(digest.data()),
-                           digest.size(), reinterpret_cast<const unsigned char*>(jwt.signature.data()),
-                           jwt.signature.size()) == 0;
-}
-
-bool es256_verifies(TestKey& key, const Jwt& jwt) {
-  if (jwt.signature.size() != 64) return false;
-  std::string digest = detail::sha256(jwt.signing_input);
-  const auto* s = reinterpret_cast<const unsigned char*>(jwt.signature.data());
-  mbedtls_mpi r, ss;
-  mbedtls_mpi_init(&r);
-  mbedtls_mpi_init(&ss);
-  mbedtls_mpi_read_binary(&r, s, 32);
-  mbedtls_mpi_read_binary(&ss, s + 32, 32);
-  mbedtls_ecp_keypair* ec = mbedtls_pk_ec(key.pub);
-  int rc = mbedtls_ecdsa_verify(&ec->grp, reinterpret_cast<const unsigned char*>(digest.data()), digest.size(), &ec->Q,
-                                &r, &ss);
-  mbedtls_mpi_free(&r);
-  mbedtls_mpi_free(&ss);
-  return rc == 0;
-}
-
-std::string str(const Object& o, const char* name) {
-  const std::string* s = detail::json::get_string(o, name);
-  return s ? *s : "<absent>";
-}
-std::int64_t num(const Object& o, const char* name) {
-  std::int64_t n = -1;
-  detail::json::get_int(o, name, &n);
-  return n;
-}
+Jwt split(const std::string& jwt) { return testing::split_jwt(jwt); }
+bool rs256_verifies(TestKey& key, const Jwt& jwt) { return testing::rs256_verifies(key.pub, jwt); }
+bool es256_verifies(TestKey& key, const Jwt& jwt) { return testing::es256_verifies(key.pub, jwt); }
+std::string str(const Object& o, const char* name) { return testing::jwt_str(o, name); }
+std::int64_t num(const Object& o, const char* name) { return testing::jwt_num(o, name); }
 
 detail::ClientAssertionInput input(const std::string& pem) {
   detail::ClientAssertionInput in;

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 
+#include "core/provider/catalog_access.hpp"
 #include "json.hpp"
 #include "latchkey/catalog.hpp"
 #include "learned_values.hpp"
@@ -20,18 +21,8 @@
 namespace latchkey {
 namespace {
 
-const std::vector<Provider>& catalog() {
-  static const std::vector<Provider> empty;
-  const auto& r = builtin_providers();
-  return r.ok() ? *r : empty;
-}
-
-const Provider& get(const std::string& key) {
-  static const Provider missing;
-  const Provider* p = find_builtin(key);
-  EXPECT_NE(p, nullptr) << key;
-  return p ? *p : missing;
-}
+using testing::catalog;
+const Provider& get(const std::string& key) { return testing::catalog_entry(key); }
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/provider/catalog_access.hpp"
 #include "core/provider/provider_equal.hpp"
 #include "json.hpp"
 #include "url.hpp"
@@ -23,18 +24,8 @@ namespace {
 
 namespace json = detail::json;
 
-const std::vector<Provider>& catalog() {
-  static const std::vector<Provider> empty;
-  const auto& r = builtin_providers();
-  return r.ok() ? *r : empty;
-}
-
-const Provider& get(const std::string& key) {
-  static const Provider missing;
-  const Provider* p = find_builtin(key);
-  EXPECT_NE(p, nullptr) << key;
-  return p ? *p : missing;
-}
+using testing::catalog;
+const Provider& get(const std::string& key) { return testing::catalog_entry(key); }
 
 TEST(Catalog, Loads) {
   const auto& r = builtin_providers();
