@@ -1,11 +1,16 @@
 // The built-in provider catalog: core/catalog/providers.json, embedded as text at build time
-// and parsed on first use with the same rules as a custom provider.
+// and parsed with the same rules as a custom provider. Reading all 241 entries costs a process
+// milliseconds it would pay on every `latchkey token`, so a lookup by key reads only its entry:
+// the entries are split by a scan of the text (strings and nesting only), once.
 #include "latchkey/catalog.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 #include <string_view>
 
 #include "json.hpp"
+#include "provider_checks.hpp"
 
 namespace latchkey {
 namespace detail {
@@ -18,8 +23,99 @@ Error catalog_error(const std::string& why) {
   return make_error(ErrorCode::internal, "the built-in provider catalog is invalid: " + why);
 }
 
-Result<std::vector<Provider>> load_catalog() {
-  auto parsed = detail::json::parse(detail::embedded_catalog(), "the built-in provider catalog");
+std::atomic<bool> g_all_loaded{false};
+
+// One entry of the embedded catalog as text, and the provider it reads as (read on first use).
+// (An atomic pointer, not a mutex: the core builds for targets without threads too. Two threads
+// may read one entry at once; the first to publish wins and the other's copy is dropped.)
+struct Entry {
+  std::string_view key;
+  std::string_view text;
+  std::atomic<const Provider*> provider{nullptr};
+  ~Entry() { delete provider.load(); }
+};
+
+bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+/// The end of the JSON object or array starting at `i` (one past its closing bracket), or npos.
+std::size_t end_of_value(std::string_view s, std::size_t i) {
+  int depth = 0;
+  bool in_string = false;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0) return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+/// The entry's key when the entry names it first ({"key": "google", …}, as the catalog file
+/// does); empty otherwise, and then the caller reads the whole catalog instead.
+std::string_view leading_key(std::string_view entry) {
+  constexpr std::string_view kKey = "\"key\"";
+  std::size_t i = 1;
+  while (i < entry.size() && is_space(entry[i])) ++i;
+  if (entry.substr(i, kKey.size()) != kKey) return {};
+  i += kKey.size();
+  while (i < entry.size() && is_space(entry[i])) ++i;
+  if (i >= entry.size() || entry[i] != ':') return {};
+  ++i;
+  while (i < entry.size() && is_space(entry[i])) ++i;
+  if (i >= entry.size() || entry[i] != '"') return {};
+  std::size_t end = entry.find('"', i + 1);
+  if (end == std::string_view::npos) return {};
+  std::string_view key = entry.substr(i + 1, end - i - 1);
+  return key.find('\\') == std::string_view::npos ? key : std::string_view();
+}
+
+/// The embedded catalog's entries sorted by key, or nullptr when its text is not in the form
+/// the scan expects (then find_builtin reads the whole catalog, with its precise errors).
+const std::vector<std::unique_ptr<Entry>>* entry_index() {
+  static const std::unique_ptr<std::vector<std::unique_ptr<Entry>>> index =
+      []() -> std::unique_ptr<std::vector<std::unique_ptr<Entry>>> {
+    std::string_view s = detail::embedded_catalog();
+    std::size_t at = s.find("\"providers\"");
+    if (at == std::string_view::npos) return nullptr;
+    at = s.find('[', at);
+    if (at == std::string_view::npos) return nullptr;
+    auto out = std::make_unique<std::vector<std::unique_ptr<Entry>>>();
+    for (std::size_t i = at + 1; i < s.size();) {
+      char c = s[i];
+      if (is_space(c) || c == ',') {
+        ++i;
+      } else if (c == ']') {
+        break;
+      } else if (c == '{') {
+        std::size_t end = end_of_value(s, i);
+        if (end == std::string_view::npos) return nullptr;
+        auto e = std::make_unique<Entry>();
+        e->text = s.substr(i, end - i);
+        e->key = leading_key(e->text);
+        if (e->key.empty()) return nullptr;
+        out->push_back(std::move(e));
+        i = end;
+      } else {
+        return nullptr;
+      }
+    }
+    std::sort(out->begin(), out->end(), [](const auto& a, const auto& b) { return a->key < b->key; });
+    return out;
+  }();
+  return index.get();
+}
+
+}  // namespace
+
+Result<std::vector<Provider>> parse_catalog(std::string_view document) {
+  auto parsed = detail::json::parse(document, "the built-in provider catalog");
   if (!parsed) return catalog_error(parsed.error().message);
   if (!parsed->is<detail::json::Object>()) return catalog_error("it is not a JSON object");
   const auto& top = parsed->get<detail::json::Object>();
@@ -42,8 +138,8 @@ Result<std::vector<Provider>> load_catalog() {
     if (const auto* key = detail::json::get_string(entry.get<detail::json::Object>(), "key")) {
       where += " (" + *key + ")";
     }
-    // One parser for built-in and custom providers, so the catalog obeys the rules users do.
-    auto provider = provider_from_json(detail::json::serialize(entry));
+    // One reader for built-in and custom providers, so the catalog obeys the rules users do.
+    auto provider = detail::provider_from_object(entry.get<detail::json::Object>());
     if (!provider) return catalog_error(where + ": " + provider.error().message);
     provider->builtin = true;
     providers.push_back(std::move(*provider));
@@ -56,22 +152,41 @@ Result<std::vector<Provider>> load_catalog() {
   return providers;
 }
 
-}  // namespace
-
 const Result<std::vector<Provider>>& builtin_providers() {
   // Function-local static: initialised once, thread-safe where threads exist.
-  static const Result<std::vector<Provider>> catalog = load_catalog();
+  static const Result<std::vector<Provider>> catalog = [] {
+    auto all = parse_catalog(detail::embedded_catalog());
+    g_all_loaded = true;
+    return all;
+  }();
   return catalog;
 }
 
 const Provider* find_builtin(const std::string& key) {
-  const auto& catalog = builtin_providers();
-  if (!catalog) return nullptr;
-  const auto& list = *catalog;
-  auto it = std::lower_bound(list.begin(), list.end(), key,
-                             [](const Provider& p, const std::string& k) { return p.key < k; });
-  if (it == list.end() || it->key != key) return nullptr;
-  return &*it;
+  const auto* index = g_all_loaded ? nullptr : entry_index();
+  if (!index) {
+    const auto& catalog = builtin_providers();
+    if (!catalog) return nullptr;
+    const auto& list = *catalog;
+    auto it = std::lower_bound(list.begin(), list.end(), key,
+                               [](const Provider& p, const std::string& k) { return p.key < k; });
+    if (it == list.end() || it->key != key) return nullptr;
+    return &*it;
+  }
+  auto it = std::lower_bound(index->begin(), index->end(), key,
+                             [](const auto& e, const std::string& k) { return e->key < k; });
+  if (it == index->end() || (*it)->key != key) return nullptr;
+  Entry& e = **it;
+  if (const Provider* done = e.provider.load(std::memory_order_acquire)) return done;
+  auto doc = detail::json::parse(e.text, "a built-in provider");
+  if (!doc || !doc->is<detail::json::Object>()) return nullptr;
+  auto p = detail::provider_from_object(doc->get<detail::json::Object>());
+  if (!p) return nullptr;  // the catalog test reads every entry; an invalid one is not found
+  p->builtin = true;
+  auto mine = std::make_unique<const Provider>(std::move(*p));
+  const Provider* expected = nullptr;
+  if (e.provider.compare_exchange_strong(expected, mine.get(), std::memory_order_acq_rel)) return mine.release();
+  return expected;
 }
 
 }  // namespace latchkey

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "json.hpp"
 #include "latchkey/provider.hpp"
 #include "latchkey/result.hpp"
 #include "text.hpp"
@@ -23,6 +24,9 @@
 namespace latchkey::detail {
 
 constexpr std::size_t kMaxProviderJson = 256 * 1024;
+
+/// provider_from_json on an object already parsed (the catalog's entries).
+Result<Provider> provider_from_object(const json::Object& o);
 constexpr std::size_t kMaxKey = 64;
 constexpr std::size_t kMaxDisplayName = 128;
 constexpr std::size_t kMaxTemplateValue = 256;

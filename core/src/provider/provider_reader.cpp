@@ -266,6 +266,10 @@ Status read_template_params(const Reader& parent, std::vector<TemplateParam>* ou
   return Ok{};
 }
 
+}  // namespace
+
+namespace detail {
+
 Result<Provider> provider_from_object(const Object& o) {
   Reader r(o, "");
   LK_TRY(r.only());
@@ -363,7 +367,7 @@ Result<Provider> provider_from_object(const Object& o) {
   return p;
 }
 
-}  // namespace
+}  // namespace detail
 
 Result<Provider> provider_from_json(const std::string& json) {
   if (json.size() > detail::kMaxProviderJson) {
@@ -372,7 +376,7 @@ Result<Provider> provider_from_json(const std::string& json) {
   auto parsed = detail::json::parse(json, "the provider definition");
   if (!parsed) return invalid(parsed.error().message);
   if (!parsed->is<Object>()) return invalid("the provider definition must be a JSON object");
-  return provider_from_object(parsed->get<Object>());
+  return detail::provider_from_object(parsed->get<Object>());
 }
 
 }  // namespace latchkey
