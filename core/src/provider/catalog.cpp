@@ -23,8 +23,6 @@ Error catalog_error(const std::string& why) {
   return make_error(ErrorCode::internal, "the built-in provider catalog is invalid: " + why);
 }
 
-std::atomic<bool> g_all_loaded{false};
-
 // One entry of the embedded catalog as text, and the provider it reads as (read on first use).
 // (An atomic pointer, not a mutex: the core builds for targets without threads too. Two threads
 // may read one entry at once; the first to publish wins and the other's copy is dropped.)
@@ -154,16 +152,12 @@ Result<std::vector<Provider>> parse_catalog(std::string_view document) {
 
 const Result<std::vector<Provider>>& builtin_providers() {
   // Function-local static: initialised once, thread-safe where threads exist.
-  static const Result<std::vector<Provider>> catalog = [] {
-    auto all = parse_catalog(detail::embedded_catalog());
-    g_all_loaded = true;
-    return all;
-  }();
+  static const Result<std::vector<Provider>> catalog = parse_catalog(detail::embedded_catalog());
   return catalog;
 }
 
 const Provider* find_builtin(const std::string& key) {
-  const auto* index = g_all_loaded ? nullptr : entry_index();
+  const auto* index = entry_index();
   if (!index) {
     const auto& catalog = builtin_providers();
     if (!catalog) return nullptr;
