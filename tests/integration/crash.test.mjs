@@ -27,8 +27,11 @@ test(`200 SIGKILLs during refreshes with rotation (seed ${SEED})`, { timeout: 56
   assert.equal(report.kills, 200);
   // The kills reached the refreshes: a run where none did would prove nothing.
   assert.ok(report.kills_during_refresh >= 20, `only ${report.kills_during_refresh} kills landed during a refresh`);
-  assert.ok(report.lost_to_rotation <= report.kills_during_refresh,
-    `${report.lost_to_rotation} connections lost, ${report.kills_during_refresh} kills during a refresh`);
+  // Each loss is one connection whose refresh a kill interrupted (a latchkeyd kill may interrupt
+  // several connections' refreshes at once).
+  assert.ok(report.lost_to_rotation <= report.connections_in_refresh_at_kills,
+    `${report.lost_to_rotation} connections lost, ${report.connections_in_refresh_at_kills} connections' refreshes `
+    + `interrupted by ${report.kills_during_refresh} kills`);
   // The last kill came as the AS answered a refresh: that connection's lease was left held, and
   // its grant lost (the AS had consumed the refresh token the store still holds).
   assert.ok(final.dangling.includes(final.victim), JSON.stringify(final));

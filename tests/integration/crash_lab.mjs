@@ -568,10 +568,15 @@ export class CrashLab {
   summarize() {
     const post = Math.max(50, 2 * (this.calibration.cli?.answer_to_exit_max_ms ?? 25));
     const killsInRoundTrip = new Set();
+    // One latchkeyd kill may land in several connections' refreshes at once: each can be lost.
+    const connectionsInRoundTrip = new Set();
     for (const e of this.refreshes) {
       if (!e.p || !this.actors.has(e.p)) continue;
       const a = this.actorAt(e.p, e.startedAt);
-      if (a?.killAt && a.killAt <= e.answeredAt + post) killsInRoundTrip.add(a);
+      if (a?.killAt && a.killAt <= e.answeredAt + post) {
+        killsInRoundTrip.add(a);
+        connectionsInRoundTrip.add(`${e.p}@${a.killAt}`);
+      }
     }
     const afterAnswer = [];
     for (const loss of this.lossLog) {
@@ -597,6 +602,7 @@ export class CrashLab {
       kills_cli: this.counts.kills.cli,
       kills_gateway: this.counts.kills.gateway + this.counts.kills.final,
       kills_during_refresh: killsInRoundTrip.size,
+      connections_in_refresh_at_kills: connectionsInRoundTrip.size,
       during_refresh_ends_after_answer_ms: post,
       refreshes_at_as: refreshesOk,
       refreshes_refused: this.refreshes.length - refreshesOk,
