@@ -33,11 +33,10 @@ class Disconnect : public Operation<DisconnectResult> {
             return skip_revocation(client.error().message);
           }
           app_ = std::move(*a);
+          if (provider_.revocation_style == RevocationStyle::bearer) return revoke_with_valid_token();
           std::string key = connection_key(ref_);
           const ConnectionRecord& r = cur_.record;
-          // A Bearer revocation (Dropbox) is authenticated by the access token, and revokes its
-          // refresh token with it.
-          if (!r.refresh_token_sealed.empty() && provider_.revocation_style != RevocationStyle::bearer) {
+          if (!r.refresh_token_sealed.empty()) {
             auto rt = engine().sealer().open(seal_place(key, "refresh_token"), r.refresh_token_sealed);
             if (rt) tokens_.emplace_back("refresh_token", *rt);
           }
@@ -46,6 +45,20 @@ class Disconnect : public Operation<DisconnectResult> {
           revoke_next(0);
         });
       });
+    });
+  }
+
+  // A Bearer revocation (Dropbox) is authenticated by the access token and revokes its refresh
+  // token with it, so it needs a valid one: an expired token is refreshed first (else the refresh
+  // token would stay live at the provider after the connection is gone here).
+  void revoke_with_valid_token() {
+    auto token = std::shared_ptr<Operation<AccessToken>>(make_get_token(engine(), ref_, false, {}));
+    delegate(token, [this, token] {
+      const auto& t = token->result();
+      if (!t) return skip_revocation("no valid access token to revoke with (" + t.error().message +
+                                     "); revoke access in the provider's settings");
+      tokens_.emplace_back("access_token", t->access_token);
+      revoke_next(0);
     });
   }
 
@@ -66,7 +79,9 @@ class Disconnect : public Operation<DisconnectResult> {
       // invalid_token (Salesforce's answer for an access token its refresh token took with it).
       if (!r) {
         result_.revocation_error = r.error().message;
-      } else if (r->status != 200 && r->status != 204 && !says_invalid_token(*r)) {
+      } else if (r->status != 200 && r->status != 204 &&
+                 // With a Bearer revocation the token was just checked valid: a refusal is one.
+                 (provider_.revocation_style == RevocationStyle::bearer || !says_invalid_token(*r))) {
         result_.revocation_error = "the revocation endpoint answered HTTP " + std::to_string(r->status) + " for the " +
                                    tokens_[i].first + "; revoke access in the provider's settings";
       }

@@ -181,9 +181,11 @@ class GetToken : public Operation<AccessToken> {
     const bool replaced = r.access_token_sealed != replaced_access_;
     if (!force_ && replaced && fresh(r, *provider_, now)) return deliver(false);
     // A provider whose refresh trades the access token itself (Instagram) needs no refresh token.
+    // ... while it is valid: an expired one cannot be traded, and the user must connect again.
     const bool trades_access = provider_->refresh && provider_->refresh->send_access_token;
+    const bool still_valid = r.expires_at_ms == 0 || r.expires_at_ms > now;
     const bool can_refetch = r.grant == "client_credentials" || !r.refresh_token_sealed.empty() ||
-                             (trades_access && r.grant != "oauth1" && !r.access_token_sealed.empty());
+                             (trades_access && r.grant != "oauth1" && !r.access_token_sealed.empty() && still_valid);
     if (!can_refetch) {
       if (!force_ && usable(r, now)) return deliver(false);
       return fail(reauth_error(ref_, "the access token expired and '" + ref_.provider + "' issued no refresh token"));
@@ -217,6 +219,7 @@ class GetToken : public Operation<AccessToken> {
       }
       cur_.version = *v;
       used_refresh_sealed_ = cur_.record.refresh_token_sealed;
+      used_access_sealed_ = cur_.record.access_token_sealed;
       Steps::app(*this, ref_.provider, [this](Result<AppRecord> a) {
         if (!a) return release_and_fail(a.error());
         app_ = std::move(*a);
@@ -249,6 +252,7 @@ class GetToken : public Operation<AccessToken> {
     if (!client) return release_and_fail(client.error());
     const std::string& endpoint = provider_->refresh_endpoint.empty() ? provider_->token_endpoint : provider_->refresh_endpoint;
     HttpRequest req;
+    TokenResponseRules rules = provider_->token_response;  // the styled grant's own root, if any
     std::string traded;  // the token the grant sends, for redaction
     if (r.grant == "client_credentials") {
       Params grant = {{"grant_type", provider_->client_credentials_grant_type}};
@@ -260,6 +264,7 @@ class GetToken : public Operation<AccessToken> {
                                           style->send_access_token ? r.access_token_sealed : r.refresh_token_sealed);
       if (!token) return release_and_fail(token.error());
       req = styled_grant_request(*provider_, *style, style->url.empty() ? endpoint : style->url, *client, *token);
+      rules = answer_rules(*provider_, provider_->refresh);
       traded = std::move(*token);
     } else {
       auto rt = engine().sealer().open(seal_place(key(), "refresh_token"), r.refresh_token_sealed);
@@ -271,7 +276,7 @@ class GetToken : public Operation<AccessToken> {
     SentSecrets sent = SentSecrets::of(req);
     sent.add(traded);
     wipe(traded);
-    Steps::http(*this, std::move(req), [this, sent](Result<HttpResponse> resp) {
+    Steps::http(*this, std::move(req), [this, sent, rules](Result<HttpResponse> resp) {
       if (!resp) return retry_or_fail(resp.error(), 0);
       if (resp->status == 429 || resp->status >= 500) {
         Error e = make_error(resp->status == 429 ? ErrorCode::rate_limited : ErrorCode::provider_error,
@@ -280,8 +285,7 @@ class GetToken : public Operation<AccessToken> {
         e.http_status = resp->status;
         return retry_or_fail(e, retry_after_ms(*resp, now_ms()));
       }
-      auto tokens = parse_token_response(token_http(std::move(*resp)), answer_rules(*provider_, provider_->refresh), now_ms(),
-                                         cur_.record.scope);
+      auto tokens = parse_token_response(token_http(std::move(*resp)), rules, now_ms(), cur_.record.scope);
       if (!tokens) {
         // Before it becomes last_error or a message: the provider may echo what we sent.
         Error e = sent.redact(tokens.error());
@@ -325,7 +329,11 @@ class GetToken : public Operation<AccessToken> {
         if (!latest) return then(false);  // disconnected meanwhile: do not resurrect it
         const ConnectionRecord& l = latest->record;
         bool someone_else = !l.lease_id.empty() && l.lease_id != lease_id_ && l.lease_until_ms > now_ms();
-        if (someone_else || l.refresh_token_sealed != used_refresh_sealed_) return then(false);
+        // For a provider whose refresh trades the access token, the token traded says the same.
+        const bool trades_access = provider_->refresh && provider_->refresh->send_access_token;
+        const bool moved_on = l.refresh_token_sealed != used_refresh_sealed_ ||
+                              (trades_access && l.access_token_sealed != used_access_sealed_);
+        if (someone_else || moved_on) return then(false);
         cur_ = std::move(*latest);
         write_back(mutate, then);
       });
@@ -439,6 +447,7 @@ class GetToken : public Operation<AccessToken> {
   int write_attempts_ = 0;
   std::string lease_id_;
   std::string used_refresh_sealed_;  // the refresh token our lease refreshes with
+  std::string used_access_sealed_;   // the access token it trades, for providers whose refresh does
   Versioned cur_;
   const Provider* provider_ = nullptr;
   std::optional<Provider> owned_provider_;  // only for custom or templated providers

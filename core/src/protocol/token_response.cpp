@@ -82,7 +82,8 @@ Error provider_failure(int status, const std::string& raw_code, const std::strin
   // revoked refresh token must lead to needs_reauth whatever the provider calls it.
   const bool grant_rejected =
       code == "invalid_grant" || one_of(code, {"bad_verification_code", "bad_refresh_token", "invalid_code",
-                                               "code_already_used", "invalid_refresh_token", "code_expired"});
+                                               "code_already_used", "invalid_refresh_token", "code_expired",
+                                               "OAuthException 190"});
   if (grant_rejected) {
     message = "the authorization code or refresh token was rejected (expired, revoked or already used); "
               "connect the account again (the provider said: " + said + ")";
@@ -164,6 +165,8 @@ bool body_error(const json::Object& top, int status, Error* out) {
       const auto& o = v.get<json::Object>();
       code = text_of(o, "type");
       if (code.empty()) code = text_of(o, "code");
+      // Code 190: the access token traded (Instagram's, Threads' refresh) is expired or revoked.
+      else if (text_of(o, "code") == "190") code += " 190";
       if (description.empty()) description = text_of(o, "message");
     } else if (v.is<std::int64_t>()) {
       // Reddit: {"message": "Unauthorized", "error": 401}

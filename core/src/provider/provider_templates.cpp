@@ -92,6 +92,8 @@ Status check_learned(const Provider& p, const TemplateParam& tp) {
                            {"issuer", &p.issuer, false},
                            {"token_endpoint", &p.token_endpoint, true}};
   if (p.metadata) uses.push_back({"metadata.url", &p.metadata->url, false});
+  // The long-lived exchange runs before the values are learned, as the code exchange does.
+  if (p.long_lived_exchange) uses.push_back({"long_lived_exchange.url", &p.long_lived_exchange->url, true});
   for (const auto& [name, value] : p.authorization_params) uses.push_back({"authorization_params." + name, &value, false});
   for (const auto& f : grant_param_fields(p)) {
     for (const auto& [name, value] : *f.params) uses.push_back({f.name + "." + name, &value, true});

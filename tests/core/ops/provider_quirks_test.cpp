@@ -174,6 +174,45 @@ TEST_F(Quirks, ALongLivedExchangeReplacesTheShortLivedTokenAndAnAccessTokenRefre
   EXPECT_EQ(header(rf, "authorization"), "<absent>");
 }
 
+// An expired Instagram token cannot be traded: connect again, without a doomed request; and a
+// Graph refusal of the traded token (OAuthException code 190) means the same.
+TEST_F(Quirks, AnExpiredOrRefusedTradedTokenNeedsAuthorizingAgain) {
+  use(kInstagram);
+  ASSERT_TRUE(connect({R"({"access_token":"IGshort"})", R"({"access_token":"IGlong1","expires_in":5183944})"}).ok());
+  host.now_ms += 5183945LL * 1000;
+  host.calls.clear();
+  auto t = host.run(engine->get_token(ref()));
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().code, ErrorCode::needs_reauth);
+  EXPECT_TRUE(host.calls.empty());
+
+  ASSERT_TRUE(connect({R"({"access_token":"IGshort"})", R"({"access_token":"IGlong1","expires_in":5183944})"}).ok());
+  script({R"(HTTP 400 {"error":{"message":"Error validating access token","type":"OAuthException","code":190}})"});
+  auto r = refresh();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::needs_reauth) << r.error().message;
+  auto status = host.run(engine->status(ref()));
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->status, "needs_reauth");
+}
+
+// A client-credentials connection's refetch reads its answer as the token endpoint's, not under
+// a refresh style's own root.
+TEST_F(Quirks, AClientCredentialsRefetchIgnoresTheRefreshStylesRoot) {
+  use(R"({"key": "ccroot", "display_name": "CC", "auth_mode": "client_credentials",
+          "authorization_endpoint": null, "token_endpoint": "https://cc.test/token",
+          "api_base_url": "https://api.cc.test", "pkce": "unsupported",
+          "token_response": {"root": "data", "keep": [], "expires_in_unit": "seconds"},
+          "refresh": {"root": ""}})");
+  script({R"({"data":{"access_token":"c1","expires_in":3600}})"});
+  auto c = host.run(engine->connect_client_credentials({"alice", key, "default"}, {}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  script({R"({"data":{"access_token":"c2","expires_in":3600}})"});
+  auto t = host.run(engine->get_token({"alice", key, c->account}, true));
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->access_token, "c2");
+}
+
 TEST_F(Quirks, AFailedLongLivedExchangeFailsTheConnectStoresNothingAndNeverEchoesTheToken) {
   use(kInstagram);
   auto c = connect({R"({"access_token":"IGshort-secret-value"})",
@@ -266,6 +305,28 @@ TEST_F(Quirks, ABearerRevocationSendsTheAccessTokenAsItsCredentialOnce) {
   EXPECT_EQ(host.calls[0].url, "https://api.drop.test/2/auth/token/revoke");
   EXPECT_EQ(header(host.calls[0], "authorization"), "Bearer sl.A1");
   EXPECT_TRUE(host.calls[0].body.empty());
+}
+
+// Dropbox access tokens last 4 hours: revoking with an expired one would be refused and leave the
+// refresh token live at Dropbox. The token is refreshed first, and the new one revokes both.
+TEST_F(Quirks, ABearerRevocationRefreshesAnExpiredTokenFirst) {
+  use(kDropbox);
+  ASSERT_TRUE(connect({R"({"access_token":"sl.A1","refresh_token":"R1","expires_in":14400})"}).ok());
+  host.now_ms += 14401 * 1000;
+  script({R"({"access_token":"sl.A2","expires_in":14400})", "null"});
+  auto d = host.run(engine->disconnect(ref(), true));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_TRUE(d->revoked) << d->revocation_error;
+  ASSERT_EQ(host.calls.size(), 2u);
+  EXPECT_EQ(form_value(host.calls[0].body, "refresh_token"), "R1");
+  EXPECT_EQ(header(host.calls[1], "authorization"), "Bearer sl.A2");
+  // An invalid_token answer does not count as revoked here: the token was just checked valid.
+  ASSERT_TRUE(connect({R"({"access_token":"sl.B1","refresh_token":"R2","expires_in":14400})"}).ok());
+  script({R"(HTTP 401 {"error":"invalid_token"})"});
+  d = host.run(engine->disconnect(ref(), true));
+  ASSERT_TRUE(d.ok());
+  EXPECT_FALSE(d->revoked);
+  EXPECT_TRUE(d->deleted);
 }
 
 // Intuit: the revoke endpoint takes a JSON body {"token"} with Basic client authentication

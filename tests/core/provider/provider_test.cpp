@@ -274,6 +274,14 @@ TEST(Provider, QuirksAreChecked) {
   ExpectInvalid(with(kMinimal, "refresh", R"({"url":"http://evil.example/token"})"), "refresh.url");
   ExpectInvalid(with(kMinimal, "refresh", R"({"surprise":1})"), "surprise");
   ExpectInvalid(with(kMinimal, "long_lived_exchange", R"({"token":"access_token"})"), "long_lived_exchange.url");
+  // The exchange runs before values are learned from the token answer.
+  std::string learned = with(kMinimal, "template_params",
+                             R"({"h": {"pattern": "^[a-z.]+$", "description": "host", "from": "token_response.h"}})");
+  learned = with(learned, "api_base_url", R"("https://{h}/v1")");
+  learned = with(learned, "injection", R"({"hosts": ["https://{h}"]})");
+  parse_ok(learned);
+  ExpectInvalid(with(learned, "long_lived_exchange", R"({"url":"https://{h}/x","token":"access_token"})"),
+                "long_lived_exchange.url");
   ExpectInvalid(with(kMinimal, "long_lived_exchange", R"({"url":"https://auth.acme.example/x","token":"refresh_token"})"),
                 "long_lived_exchange.token");
   ExpectInvalid(with(kMinimal, "ping", R"({"url":"https://api.acme.example/v1/x","ok_path":".ok"})"), "ping.ok_path");
