@@ -132,7 +132,7 @@ int finish_ping(const EffectResult& r, const PingVerdict& verdict, std::int64_t 
                 verdict.why.empty() ? "" : (" (" + term(verdict.why) + ")").c_str());
   }
   if (ok) return kOk;
-  return r.response.status == 401 ? kNeedsReauth : kProviderError;
+  return r.transport_error.empty() && verdict.token_refused ? kNeedsReauth : kProviderError;
 }
 
 namespace {

@@ -16,8 +16,12 @@ Result<HttpRequest> ping_request(const Provider& provider);
 
 struct PingVerdict {
   bool ok = false;
-  /// When not ok and the status was 2xx: what the body said instead ("ok is false: invalid_auth").
+  /// When not ok and the status was 2xx: what the body said instead ("ok is not true: invalid_auth").
   std::string why;
+  /// Not ok because the provider refused the token: HTTP 401, or a body whose error says so
+  /// (invalid_auth, token_revoked, token_expired, not_authed, account_inactive, invalid_token).
+  /// The connection must be authorized again.
+  bool token_refused = false;
 };
 
 /// A 2xx answer, and, when the provider names ping.ok_path, that member of its JSON body true

@@ -19,9 +19,25 @@ Result<HttpRequest> ping_request(const Provider& provider) {
   return req;
 }
 
+namespace {
+
+// What Slack's auth.test (and RFC 6750's invalid_token) call a token that no longer works.
+bool refuses_token(const std::string& error) {
+  for (const char* code : {"invalid_auth", "token_revoked", "token_expired", "not_authed", "account_inactive",
+                           "invalid_token"}) {
+    if (error == code) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 PingVerdict judge_ping(const Provider& provider, const HttpResponse& response) {
   PingVerdict v;
-  if (response.status < 200 || response.status >= 300) return v;
+  if (response.status < 200 || response.status >= 300) {
+    v.token_refused = response.status == 401;
+    return v;
+  }
   const std::string path = provider.ping ? provider.ping->ok_path : std::string();
   if (path.empty()) {
     v.ok = true;
@@ -40,7 +56,10 @@ PingVerdict judge_ping(const Provider& provider, const HttpResponse& response) {
   }
   v.why = path + " is not true";
   auto err = o.find("error");
-  if (err != o.end() && err->second.is<std::string>()) v.why += ": " + detail::clean(err->second.get<std::string>(), 64);
+  if (err != o.end() && err->second.is<std::string>()) {
+    v.why += ": " + detail::clean(err->second.get<std::string>(), 64);
+    v.token_refused = refuses_token(err->second.get<std::string>());
+  }
   return v;
 }
 

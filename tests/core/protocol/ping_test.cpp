@@ -26,6 +26,8 @@ TEST(Ping, TheStatusDecidesWhenNoOkPathIsNamed) {
   EXPECT_TRUE(judge_ping(with_ping(""), answer(200, "")).ok);
   EXPECT_TRUE(judge_ping(with_ping(""), answer(204, "")).ok);
   EXPECT_FALSE(judge_ping(with_ping(""), answer(401, "")).ok);
+  EXPECT_TRUE(judge_ping(with_ping(""), answer(401, "")).token_refused);
+  EXPECT_FALSE(judge_ping(with_ping(""), answer(503, "")).token_refused);
   EXPECT_FALSE(judge_ping(with_ping(""), answer(302, "")).ok);
 }
 
@@ -37,6 +39,10 @@ TEST(Ping, AnOkPathMustBeTrueInTheBody) {
   PingVerdict revoked = judge_ping(slack, answer(200, R"({"ok":false,"error":"invalid_auth"})"));
   EXPECT_FALSE(revoked.ok);
   EXPECT_EQ(revoked.why, "ok is not true: invalid_auth");
+  EXPECT_TRUE(revoked.token_refused);
+  PingVerdict limited = judge_ping(slack, answer(200, R"({"ok":false,"error":"ratelimited"})"));
+  EXPECT_FALSE(limited.ok);
+  EXPECT_FALSE(limited.token_refused);
   EXPECT_FALSE(judge_ping(slack, answer(200, R"({"ok":"true"})")).ok);
   EXPECT_FALSE(judge_ping(slack, answer(200, R"({})")).ok);
   EXPECT_FALSE(judge_ping(slack, answer(200, "<html>")).ok);
