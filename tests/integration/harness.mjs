@@ -20,8 +20,10 @@ export function tempDir(prefix = 'latchkey-it-') {
 }
 
 export class Cli {
-  constructor({ dir, caFile, env = {} }) {
+  /// `bin`: another latchkey binary than LATCHKEY_BIN (a benchmark comparing builds).
+  constructor({ dir, caFile, env = {}, bin = BIN }) {
     this.dir = dir;
+    this.bin = bin;
     this.env = {
       PATH: process.env.PATH,
       HOME: dir,
@@ -42,7 +44,7 @@ export class Cli {
   /// Starts latchkey in the background: { child, done: Promise<{status, stdout, stderr}>, link: Promise<url> }
   /// (`link`: the first indented http(s) URL on stderr, the sign-in link; null if none came).
   start(args, { env, input } = {}) {
-    const child = spawn(BIN, args, { env: { ...this.env, ...env } });
+    const child = spawn(this.bin, args, { env: { ...this.env, ...env } });
     child.stdin.on('error', () => {});  // the child may exit without reading its input
     child.stdin.end(input ?? '');
     let stdout = '';
