@@ -98,6 +98,12 @@ constexpr const char* kSignedProvider = R"({
   "template_params": {"team_id": {"pattern": "^[A-Z0-9]{10}$", "description": "the Apple Developer Team ID"}}
 })";
 
+// What Apple's token endpoint answers a code exchange (tokens, an ID token).
+EffectResult apple_token_answer(const HttpRequest&) {
+  return testing::respond(200, R"({"access_token":"A1","token_type":"Bearer","expires_in":3600,)"
+                               R"("refresh_token":"R1","id_token":"h.c.s"})");
+}
+
 struct SignedSecret : ::testing::Test {
   void SetUp() override {
     engine = testing::make_engine();
@@ -152,10 +158,7 @@ TEST_F(SignedSecret, CodeExchangeRefreshAndRevocationEachSendAFreshSignedSecret)
   EXPECT_TRUE(host.calls.empty());
   EXPECT_EQ(s->authorization_url.find("code_challenge"), std::string::npos);  // Apple documents no PKCE
 
-  host.http = [](const HttpRequest&) {
-    return testing::respond(200, R"({"access_token":"A1","token_type":"Bearer","expires_in":3600,)"
-                                 R"("refresh_token":"R1","id_token":"h.c.s"})");
-  };
+  host.http = apple_token_answer;
   auto c = host.run(engine->complete_callback(
       {"alice", "https://app.example.test/oauth/callback?code=c0de&state=" + s->state}));
   ASSERT_TRUE(c.ok()) << c.error().message;
@@ -305,10 +308,7 @@ TEST(SignedSecretCatalog, AppleEntryExchangesTheCodeWithASecretSignedAsAppleSays
   EXPECT_EQ(url.find("scope="), std::string::npos) << url;
   EXPECT_EQ(url.find("code_challenge"), std::string::npos) << url;
 
-  host.http = [](const HttpRequest&) {
-    return testing::respond(200, R"({"access_token":"A1","token_type":"Bearer","expires_in":3600,)"
-                                 R"("refresh_token":"R1","id_token":"h.c.s"})");
-  };
+  host.http = apple_token_answer;
   auto c = host.run(engine->complete_callback(
       {"alice", "https://app.example.test/oauth/callback?code=c0de&state=" + s->state}));
   ASSERT_TRUE(c.ok()) << c.error().message;
