@@ -145,17 +145,7 @@ struct ProviderFlags {
   Result<std::string> file_json() const {
     auto text = read_file(file);
     if (!text || key.empty()) return text;
-    auto doc = parse_json(*text, file.c_str());
-    if (!doc) return doc.error();
-    if (!doc->is<Object>()) return make_error(ErrorCode::invalid_request, file + " must hold a JSON object");
-    Object o = doc->get<Object>();
-    auto it = o.find("key");
-    if (it == o.end()) {
-      o["key"] = Value(key);
-    } else if (!it->second.is<std::string>() || it->second.get<std::string>() != key) {
-      return make_error(ErrorCode::invalid_request, file + "'s key must be '" + key + "' (or left out)");
-    }
-    return Value(o).serialize();
+    return definition_for_key(key, *text);
   }
 };
 

@@ -51,18 +51,6 @@ Result<AppInput> parse_app(const std::string& provider, const std::string& body)
   return app;
 }
 
-/// PUT's body names the provider in the path; a "key" in the body must agree.
-Result<std::string> provider_body(const std::string& key, const std::string& body) {
-  auto o = parse_object(body);
-  if (!o) return o.error();
-  if (o->count("key")) {
-    const std::string* k = json_string(*o, "key");
-    if (!k || *k != key) return make_error(ErrorCode::invalid_request, "the body's key must match the path's ('" + key + "')");
-  } else {
-    (*o)["key"] = Value(key);
-  }
-  return serialize_json(Value(*o));
-}
 
 }  // namespace
 
@@ -81,7 +69,8 @@ ApiResponse get_provider(const Call& c) {
 }
 
 ApiResponse update_provider(const Call& c) {
-  auto body = provider_body(c.param("key"), c.req.body);
+  // PUT's body names the provider in the path; a "key" in the body must agree.
+  auto body = definition_for_key(c.param("key"), c.req.body);
   if (!body) return from_error(body.error());
   return from_result(c.host.run(c.host.engine().update_provider(std::move(*body))));
 }

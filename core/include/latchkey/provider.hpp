@@ -194,6 +194,10 @@ struct Provider {
 Result<Provider> provider_from_json(const std::string& json);
 /// The provider as a catalog-schema JSON object.
 std::string provider_to_json(const Provider& provider);
+/// A definition (or a partial update) for the provider `key` names elsewhere (a path, a command
+/// argument): one without a "key" gets `key`; invalid_request if it is not a JSON object or
+/// names another key.
+Result<std::string> definition_for_key(const std::string& key, const std::string& json);
 /// Re-checks a provider built in code (the same rules as provider_from_json).
 Status validate_provider(const Provider& provider);
 

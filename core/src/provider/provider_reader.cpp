@@ -369,6 +369,20 @@ Result<Provider> provider_from_object(const Object& o) {
 
 }  // namespace detail
 
+Result<std::string> definition_for_key(const std::string& key, const std::string& json) {
+  auto parsed = detail::json::parse(json, "the provider definition");
+  if (!parsed) return invalid(parsed.error().message);
+  if (!parsed->is<Object>()) return invalid("the provider definition must be a JSON object");
+  Object o = parsed->get<Object>();
+  auto it = o.find("key");
+  if (it == o.end()) {
+    o["key"] = detail::json::str(key);
+  } else if (!it->second.is<std::string>() || it->second.get<std::string>() != key) {
+    return invalid("the definition's key must be '" + key + "' (or left out)");
+  }
+  return detail::json::serialize(Value(o));
+}
+
 Result<Provider> provider_from_json(const std::string& json) {
   if (json.size() > detail::kMaxProviderJson) {
     return invalid("the provider definition is larger than " + std::to_string(detail::kMaxProviderJson / 1024) + " KiB");

@@ -288,6 +288,20 @@ TEST(Provider, QuirksAreChecked) {
   ExpectInvalid(with(kMinimal, "metadata", R"({"url":"https://api.acme.example/v1/x","ok_path":"ok"})"), "ok_path");
 }
 
+TEST(Provider, DefinitionForKeyFillsOrChecksTheKey) {
+  auto filled = definition_for_key("acme", R"({"display_name": "Acme"})");
+  ASSERT_TRUE(filled.ok());
+  EXPECT_EQ(*filled, R"({"display_name":"Acme","key":"acme"})");
+  auto same = definition_for_key("acme", R"({"key": "acme"})");
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(*same, R"({"key":"acme"})");
+  for (const char* bad : {R"({"key": "other"})", R"({"key": 1})", "[]", "{"}) {
+    auto r = definition_for_key("acme", bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_request) << bad;
+  }
+}
+
 TEST(Provider, RoundTripsTemplatesAndOAuth1) {
   Provider ms = parse_ok(kMicrosoftLike);
   auto ms2 = provider_from_json(provider_to_json(ms));
