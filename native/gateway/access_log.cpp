@@ -14,7 +14,7 @@ namespace latchkey::gateway {
 // Formatted by hand (it is written for every request): the method is an HTTP token and the route
 // one of our templates; only the principal needs JSON's escaping.
 std::string access_log_line(const std::string& method, const std::string& route, int status, double ms,
-                            const std::string& principal) {
+                            const std::string& principal, const std::string& client) {
   char numbers[160];
   const int n = std::snprintf(numbers, sizeof numbers, ",\"status\":%d,\"ms\":%lld,\"us\":%lld,\"principal\":",
                               status, static_cast<long long>(ms + 0.5), static_cast<long long>(ms * 1000));
@@ -22,6 +22,8 @@ std::string access_log_line(const std::string& method, const std::string& route,
                      "\",\"route\":\"" + route + "\"";
   line.append(numbers, static_cast<std::size_t>(n));
   line += principal.empty() ? "null" : serialize_json(JsonValue(principal));
+  line += ",\"client\":";
+  line += client.empty() ? "null" : serialize_json(JsonValue(client));
   line += "}\n";
   return line;
 }

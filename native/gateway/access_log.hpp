@@ -15,8 +15,9 @@
 namespace latchkey::gateway {
 
 /// One line (with its newline) for the log.
+/// `client`: the client's address (the peer's, or the one a trusted proxy forwarded), "" unknown.
 std::string access_log_line(const std::string& method, const std::string& route, int status, double ms,
-                            const std::string& principal);
+                            const std::string& principal, const std::string& client);
 
 class AccessLog {
  public:

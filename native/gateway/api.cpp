@@ -6,6 +6,7 @@
 #include "pending_op.hpp"
 #include "host_check.hpp"
 #include "latchkey/json.hpp"
+#include "latchkey/latchkey.h"
 #include "proxy.hpp"
 #include "responses.hpp"
 #include "static_files.hpp"
@@ -18,10 +19,12 @@ using Value = JsonValue;
 
 /// 421 unless the Host header names this gateway (host_check.hpp): for the routes without a key
 /// that a page in a browser could otherwise read through DNS rebinding.
-std::optional<ApiResponse> misdirected(const ApiRequest& req) {
-  if (host_names_gateway(req.host, req.listen)) return std::nullopt;
+std::optional<ApiResponse> misdirected(const ApiConfig& config, const ApiRequest& req) {
+  if (host_names_gateway(req.host, req.listen, public_hosts(config))) return std::nullopt;
   return error_response(421, "invalid_request",
-                        "the Host header does not name this gateway; use its address, http://" + req.listen);
+                        "the Host header does not name this gateway; use its address, " +
+                            (config.public_url.empty() ? req.scheme + "://" + req.listen : config.public_url) +
+                            (req.via_proxy ? " (behind a proxy: set --public-url to the origin browsers use)" : ""));
 }
 
 /// The table's answer to one request: the caller's key first on keyed paths (refused: labelled
@@ -43,7 +46,7 @@ ApiResponse route(native::Host& host, Metrics& metrics, KeyThrottle& throttle, c
   const Route& r = *m.route;
   meta->route = r.label;
   if (r.host_checked) {
-    if (auto refused = misdirected(req)) return *refused;
+    if (auto refused = misdirected(config, req)) return *refused;
   }
   if (r.role == Role::admin && caller.role != "admin") {
     return error_response(403, "forbidden", std::string(r.admin_for) + " needs an admin key");
@@ -80,6 +83,15 @@ std::optional<ApiResponse> authenticate(native::Host& host, Metrics& metrics, Ke
     r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
     return r;
   }
+  if (key_expired(**key, native::Host::now_ms())) {
+    const bool session = !(*key)->session_of.empty();
+    ApiResponse r = error_response(401, "unauthorized",
+                                   session ? "the session has expired; sign in to the page again with your API key"
+                                           : "the API key '" + (*key)->id + "' has expired; ask an admin to rotate it "
+                                             "(POST /v1/keys/{id}/rotate) or to create a new one");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    return r;
+  }
   *caller = std::move(**key);
   return std::nullopt;
 }
@@ -100,7 +112,18 @@ ApiResponse get_metrics(const Call& c) {
 }
 
 ApiResponse get_whoami(const Call& c) {
-  return json_response(200, Value(Object{{"principal", Value(c.caller.principal)}, {"role", Value(c.caller.role)}}));
+  Object o{{"principal", Value(c.caller.principal)}, {"role", Value(c.caller.role)}, {"key_id", Value(c.caller.id)}};
+  o["expires_at_ms"] = c.caller.expires_at_ms ? Value(static_cast<double>(c.caller.expires_at_ms)) : Value();
+  o["session"] = Value(!c.caller.session_of.empty());
+  return json_response(200, Value(o));
+}
+
+ApiResponse get_info(const Call& c) {
+  Object o;
+  o["version"] = Value(std::string(lk_version()));
+  o["public_url"] = c.config.public_url.empty() ? Value() : Value(c.config.public_url);
+  o["callback_url"] = Value(callback_uri(c.config, c.req));
+  return json_response(200, Value(o));
 }
 
 ApiResponse get_file(const Call& c) { return serve_static(c.config.web_root, c.req.method, c.target.segments); }

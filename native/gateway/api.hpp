@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "forwarded.hpp"
 #include "host/host.hpp"
 #include "metrics.hpp"
 
@@ -33,6 +34,14 @@ struct ApiConfig {
   std::string web_root;
   /// GET /metrics needs an admin key (401 without one, 403 for a user key).
   bool metrics_key_required = false;
+  /// The origin users' browsers see ("https://vault.example.com"), normalized by
+  /// check_api_config; empty: the listen address. The OAuth callback is <public_url>/oauth/callback.
+  std::string public_url;
+  /// Peers whose X-Forwarded-For/-Proto/-Host are believed (forwarded.hpp), as given and parsed.
+  std::vector<std::string> trusted_proxies;
+  std::vector<Cidr> trusted;
+  /// TLS on the listener: requests arrive over https.
+  bool tls = false;
 };
 
 struct ApiRequest {
@@ -43,7 +52,12 @@ struct ApiRequest {
   std::string host;    ///< The Host header.
   std::string accept;  ///< The Accept header.
   std::string listen;  ///< The address the server is bound to ("127.0.0.1:8787").
-  std::string client;  ///< Who the key throttle counts this request against (throttle_client of the peer).
+  std::string client;  ///< Who the key throttle counts this request against (throttle_client of client_address).
+  /// Set by resolve_origin (forwarded.hpp): the client's address (the peer's, or what a trusted
+  /// proxy forwarded), the scheme it used, and whether a trusted proxy carried the request.
+  std::string client_address;
+  std::string scheme = "http";
+  bool via_proxy = false;
   /// Every request header as received (names as sent); only the proxy route forwards them.
   std::vector<std::pair<std::string, std::string>> headers;
   /// Set by the server for routes that stream (only the proxy): the body, still unread (then

@@ -36,15 +36,28 @@ struct Call {
 std::optional<ApiResponse> authenticate(native::Host& host, Metrics& metrics, KeyThrottle& throttle,
                                         const ApiRequest& req, KeyInfo* caller);
 
-/// http://<address>/oauth/callback for the address browsers reach this gateway at: the bound
-/// address, or — when bound to every interface — a loopback Host header on the same port
-/// (api_oauth.cpp; discovery registers it too).
-std::string callback_uri(const ApiRequest& req);
+/// <origin>/oauth/callback for the origin browsers reach this gateway at: --public-url when set;
+/// else, for a request a trusted proxy carried, its forwarded scheme and host; else the listener's
+/// scheme and bound address, or — when bound to every interface — a loopback Host header on the
+/// same port (api_oauth.cpp; discovery registers it too).
+std::string callback_uri(const ApiConfig& config, const ApiRequest& req);
+
+/// The Host names that reach this gateway from outside: --public-url's host[:port].
+std::vector<std::string> public_hosts(const ApiConfig& config);
 
 // api.cpp: the gateway's own routes.
 ApiResponse get_healthz(const Call& c);
 ApiResponse get_metrics(const Call& c);
 ApiResponse get_whoami(const Call& c);
+ApiResponse get_info(const Call& c);
+
+// api_keys.cpp: API keys and browser sessions.
+ApiResponse list_keys_route(const Call& c);
+ApiResponse create_key_route(const Call& c);
+ApiResponse revoke_key_route(const Call& c);
+ApiResponse rotate_key_route(const Call& c);
+ApiResponse create_session_route(const Call& c);
+ApiResponse end_session_route(const Call& c);
 ApiResponse get_file(const Call& c);
 ApiResponse proxy_request(const Call& c);
 

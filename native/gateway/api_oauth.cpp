@@ -83,7 +83,9 @@ ApiResponse redirect_back(const std::string& location) {
 
 }  // namespace
 
-std::string callback_uri(const ApiRequest& req) {
+std::string callback_uri(const ApiConfig& config, const ApiRequest& req) {
+  if (!config.public_url.empty()) return config.public_url + "/oauth/callback";
+  if (req.via_proxy && !req.host.empty()) return req.scheme + "://" + req.host + "/oauth/callback";
   std::string base = req.listen;
   auto colon = base.rfind(':');
   std::string bound_host = colon == std::string::npos ? base : base.substr(0, colon);
@@ -97,7 +99,13 @@ std::string callback_uri(const ApiRequest& req) {
       base = (bound_host == "[::]" ? "[::1]:" : "127.0.0.1:") + bound_port;
     }
   }
-  return "http://" + base + "/oauth/callback";
+  return req.scheme + "://" + base + "/oauth/callback";
+}
+
+std::vector<std::string> public_hosts(const ApiConfig& config) {
+  if (config.public_url.empty()) return {};
+  const auto scheme_end = config.public_url.find("://");
+  return {config.public_url.substr(scheme_end + 3)};
 }
 
 namespace {
@@ -105,7 +113,7 @@ namespace {
 /// The allow-listed origins plus the gateway's own (its pages, like the vault, may return to it).
 std::vector<std::string> return_origins(const ApiConfig& config, const ApiRequest& req) {
   std::vector<std::string> origins = config.return_to_origins;
-  std::string own = callback_uri(req);
+  std::string own = callback_uri(config, req);
   if (auto o = origin_of(own)) origins.push_back(*o);
   return origins;
 }
@@ -182,7 +190,7 @@ ApiResponse authorize(const Call& c) {
   a.provider = c.param("key");
   if (const std::string* account = find_param(*params, "account")) a.account = *account;
   if (const std::string* scopes = find_param(*params, "scopes")) a.scopes = split_list(*scopes);
-  a.redirect_uri = callback_uri(req);
+  a.redirect_uri = callback_uri(c.config, req);
   ReturnRecord back;
   if (return_to) {
     back.return_to = *return_to;

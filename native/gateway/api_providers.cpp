@@ -101,7 +101,7 @@ ApiResponse discover_provider(const Call& c) {
   ResourceDiscoveryRequest r;
   r.key = *key;
   r.resource_url = *url;
-  r.redirect_uri = callback_uri(c.req);  // where authorize sends the browser back
+  r.redirect_uri = callback_uri(c.config, c.req);  // where authorize sends the browser back
   r.allow_private_network = allow_private;
   r.issuer_first = !mcp;
   auto info = c.host.run(c.host.engine().discover_resource(std::move(r)));

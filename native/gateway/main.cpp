@@ -14,7 +14,7 @@
 
 #include "config.hpp"
 #include "host/process_hardening.hpp"
-#include "keys.hpp"
+#include "keys_command.hpp"
 #include "latchkey/latchkey.h"
 #include "routes.hpp"
 #include "server.hpp"
@@ -84,12 +84,42 @@ int main(int argc, char** argv) {
 
   auto* routes = app.add_subcommand("routes", "List the HTTP API's routes with what each takes and answers");
 
-  auto* keys = app.add_subcommand("keys", "API keys");
+  app.add_option("--public-url", server.api.public_url,
+                 "serve: the origin users' browsers reach the gateway at (https://vault.example.com): the OAuth "
+                 "callback becomes <public-url>/oauth/callback and the Host check accepts it")
+      ->envname("LATCHKEYD_PUBLIC_URL");
+  app.add_option("--trusted-proxy", server.api.trusted_proxies,
+                 "serve: an address or CIDR range (127.0.0.1/32, 10.0.0.0/8) whose X-Forwarded-For/-Proto/-Host are "
+                 "believed; repeat or separate with commas (env LATCHKEYD_TRUSTED_PROXIES)")
+      ->allow_extra_args(false)
+      ->delimiter(',')
+      ->envname("LATCHKEYD_TRUSTED_PROXIES");
+  app.add_option("--tls-cert", server.tls_cert,
+                 "serve: PEM certificate chain: the listener speaks https (TLS 1.2+); reloaded on SIGHUP")
+      ->envname("LATCHKEYD_TLS_CERT");
+  app.add_option("--tls-key", server.tls_key, "serve: PEM private key for --tls-cert (reloaded with it)")
+      ->envname("LATCHKEYD_TLS_KEY");
+
+  auto* keys = app.add_subcommand("keys", "API keys: list, create, revoke, rotate");
   keys->require_subcommand(1);
+  bool keys_json = false;
+  auto* list = keys->add_subcommand("list", "List the API keys (never their secrets)");
+  list->add_flag("--json", keys_json, "One JSON document: {keys: [...]}");
   auto* create = keys->add_subcommand("create", "Create an API key (printed once; only its hash is stored)");
-  std::string principal, role = "user";
-  create->add_option("--principal", principal, "The principal whose connections the key acts on")->required();
-  create->add_option("--role", role, "admin or user (default user)")->check(CLI::IsMember({"admin", "user"}));
+  gateway::NewKey new_key;
+  std::string expires_in;
+  create->add_option("--principal", new_key.principal, "The principal whose connections the key acts on")->required();
+  create->add_option("--role", new_key.role, "admin or user (default user)")->check(CLI::IsMember({"admin", "user"}));
+  create->add_option("--label", new_key.label, "What the key is for (shown by keys list)");
+  create->add_option("--expires-in", expires_in, "Refuse the key after this long: 90d, 12h, 30m (default: never)");
+  create->add_flag("--json", keys_json, "Print the key and its record as JSON");
+  auto* revoke = keys->add_subcommand("revoke", "Revoke a key by id (and its browser sessions), at once");
+  std::string key_id;
+  revoke->add_option("ID", key_id, "The key's id (keys list)")->required();
+  revoke->add_flag("--json", keys_json, "Print the revoked key as JSON");
+  auto* rotate = keys->add_subcommand("rotate", "Give a key a new secret (printed once); the old one stops working");
+  rotate->add_option("ID", key_id, "The key's id (keys list)")->required();
+  rotate->add_flag("--json", keys_json, "Print the key and its record as JSON");
 
   try {
     app.parse(argc, argv);
@@ -114,6 +144,11 @@ int main(int argc, char** argv) {
 
   if (serve->parsed()) {
     server.host = host;
+    if (server.tls_cert.empty() != server.tls_key.empty()) {
+      std::cerr << "latchkeyd: --tls-cert and --tls-key go together: give both, or neither for plain http\n";
+      return 1;
+    }
+    server.api.tls = !server.tls_cert.empty();
     auto api = gateway::check_api_config(server.api);
     if (!api) {
       std::cerr << "latchkeyd: " << api.error().message << "\n";
@@ -122,20 +157,10 @@ int main(int argc, char** argv) {
     server.api = std::move(*api);
     return gateway::serve(server);
   }
-  if (create->parsed()) {
-    auto h = native::Host::open(host);
-    if (!h) {
-      std::cerr << "latchkeyd: " << h.error().message << "\n";
-      return 1;
-    }
-    auto key = gateway::create_key(**h, principal, role);
-    if (!key) {
-      std::cerr << "latchkeyd: " << key.error().message << "\n";
-      return 1;
-    }
-    std::printf("%s\n", key->c_str());
-    std::fprintf(stderr, "latchkeyd: this key is shown only once; store it now.\n");
-    return 0;
-  }
+  if (keys->parsed()) return gateway::run_keys_command(host, list->parsed()     ? gateway::KeysCommand::list
+                                                         : create->parsed() ? gateway::KeysCommand::create
+                                                         : revoke->parsed() ? gateway::KeysCommand::revoke
+                                                                            : gateway::KeysCommand::rotate,
+                                                    new_key, expires_in, key_id, keys_json);
   return 1;
 }

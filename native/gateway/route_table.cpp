@@ -28,7 +28,29 @@ const std::vector<Route>& api_routes() {
        "that started it (its pending record names it: the state is the proof)."},
 
       {"GET", "/v1/whoami", kKey, "/v1/whoami", "", false, nullptr, get_whoami,
-       "{principal, role} of the caller's key."},
+       "{principal, role, key_id, expires_at_ms (null: never), session} of the caller's key or session."},
+      {"GET", "/v1/keys", kAdmin, "/v1/keys", "managing API keys", false, nullptr, list_keys_route,
+       "{keys: [{id, label, principal, role, created_at_ms, expires_at_ms, last_used_at_ms}]} (null: never;\n"
+       "last use is kept to the minute). Never a secret; browser sessions are not listed."},
+      {"POST", "/v1/keys", kAdmin, "/v1/keys", "managing API keys", false, nullptr, create_key_route,
+       "{principal, role? (user), label?, expires_in_s? | expires_at_ms?} → 201 the key with its secret\n"
+       "in \"key\": shown this once (only its hash is stored)."},
+      {"DELETE", "/v1/keys/{id}", kAdmin, "/v1/keys/{id}", "managing API keys", false, nullptr, revoke_key_route,
+       "{revoked: key}. The key and its browser sessions are refused from now on, by every loop and\n"
+       "process on this store. 404 not_found for an unknown id."},
+      {"POST", "/v1/keys/{id}/rotate", kAdmin, "/v1/keys/{id}/rotate", "managing API keys", false, nullptr,
+       rotate_key_route,
+       "The key (same id, label, principal, role, expiry) with a new secret in \"key\"; the old secret\n"
+       "and the key's sessions stop working at once."},
+      {"POST", "/v1/sessions", kKey, "/v1/sessions", "", false, nullptr, create_session_route,
+       "{ttl_s?} (default 43200, at most 86400) → 201 {token, id, expires_at_ms, principal, role}: a\n"
+       "key for a browser page, with the caller's principal and role, ending at the caller key's expiry\n"
+       "at the latest and revoked with it. A session cannot make another (400)."},
+      {"DELETE", "/v1/sessions/current", kKey, "/v1/sessions/current", "", false, nullptr, end_session_route,
+       "Ends the calling session (sign out): {ended: true}. 400 when called with a key."},
+      {"GET", "/v1/info", kKey, "/v1/info", "", false, nullptr, get_info,
+       "{version, public_url (null unless --public-url), callback_url}: the redirect URI to register\n"
+       "with providers for this gateway's sign-ins."},
 
       {"GET", "/v1/providers", kKey, "/v1/providers", "", false, nullptr, list_providers,
        "Every provider (catalog and custom)."},

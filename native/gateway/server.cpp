@@ -19,6 +19,7 @@
 #include "responses.hpp"
 #include "server_state.hpp"
 #include "session.hpp"
+#include "tls_listener.hpp"
 
 namespace latchkey::gateway {
 namespace {
@@ -88,6 +89,16 @@ int serve(const ServerOptions& options) {
   }
   state.signers = std::move(*signers);
 
+  std::unique_ptr<TlsListener> tls;
+  if (!options.tls_cert.empty()) {
+    auto opened = TlsListener::open(options.tls_cert, options.tls_key);
+    if (!opened) {
+      std::cerr << "latchkeyd: " << opened.error().message << "\n";
+      return 1;
+    }
+    tls = std::move(*opened);
+  }
+
   asio::io_context ioc{1};  // the acceptor and the signals; connections live on the event loops
   tcp::acceptor acceptor(ioc);
   beast::error_code ec;
@@ -107,10 +118,28 @@ int serve(const ServerOptions& options) {
   std::vector<std::thread> threads;
   for (auto& loop : loops) threads.emplace_back([l = loop.get()] { l->run(); });
 
+  // SIGHUP (systemctl reload): new certificates for the TLS listener. Caught without TLS too,
+  // so a reload never kills a plain-http gateway.
+  asio::signal_set hangups(ioc, SIGHUP);
+  std::function<void()> on_hangup = [&] {
+    hangups.async_wait([&](beast::error_code e, int) {
+      if (e) return;
+      if (!tls) {
+        state.log.submit("{\"event\":\"reload\",\"tls\":false}\n");
+      } else if (auto reloaded = tls->reload(); reloaded) {
+        state.log.submit("{\"event\":\"reload\",\"tls\":true}\n");
+      } else {
+        std::cerr << "latchkeyd: SIGHUP: kept the certificate in use: " << reloaded.error().message << "\n";
+      }
+      on_hangup();
+    });
+  };
+  on_hangup();
   // Signals are caught before anyone is told where we listen.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](beast::error_code, int) {
     acceptor.close(ec);
+    hangups.cancel(ec);
     state.stopping = true;
     for (auto& loop : loops) loop->close_idle();
   });
@@ -132,7 +161,23 @@ int serve(const ServerOptions& options) {
           admitted = state.open < static_cast<std::size_t>(options.max_connections);
           if (admitted) ++state.open;
         }
-        if (admitted) {
+        if (admitted && tls) {
+          beast::error_code pe;
+          const auto peer = socket.remote_endpoint(pe);
+          const std::string peer_address = pe ? std::string() : peer.address().to_string();
+          const int client = socket.release(pe);
+          const int inner = pe || client < 0 ? -1 : tls->wrap(client, options.read_timeout_s);
+          tcp::socket plain(on->context());
+          if (inner >= 0) plain.assign(endpoint.protocol(), inner, pe);
+          if (inner >= 0 && !pe) {
+            auto session = std::make_shared<Session>(*on, std::move(plain), peer_address);
+            asio::post(on->context(), [session] { session->start(); });
+          } else {
+            std::lock_guard<std::mutex> lock(state.mu);
+            --state.open;
+            state.all_closed.notify_all();
+          }
+        } else if (admitted) {
           auto session = std::make_shared<Session>(*on, std::move(socket));
           asio::post(on->context(), [session] { session->start(); });
         } else if (int fd = socket.release(e); !e && fd >= 0) {

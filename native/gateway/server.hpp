@@ -22,6 +22,8 @@ struct ServerOptions {
   int read_timeout_s = 30;              ///< For a whole request (head and body), and for idle keep-alive.
   std::size_t body_limit = 1 << 20;     ///< Larger bodies get 413.
   std::size_t header_limit = 16 << 10;  ///< Larger heads get 431.
+  /// PEM files: set, the listener speaks TLS (tls_listener.hpp), reloading both on SIGHUP.
+  std::string tls_cert, tls_key;
 };
 
 /// Listens, prints {"listening":"ADDR:PORT"} on stdout, serves until SIGTERM/SIGINT (then stops

@@ -38,7 +38,7 @@ using boost::system::error_code;
 struct Session::Exchange {
   std::uint64_t id = 0;  ///< Tells a late handler of an earlier exchange from this one's.
   ConnectionRef asked;  ///< The connection as the caller named it (the signer cache's key).
-  std::string provider, principal, method;
+  std::string provider, principal, method, client_address;
   bool head_request = false;
   bool close = false;  ///< The caller's connection closes after this answer.
   std::shared_ptr<const RequestSigner> signer;
@@ -65,14 +65,18 @@ struct Session::Exchange {
   void start_reading() { reader.start({shown, head_request, std::nullopt}); }  // streamed: no size cap
 };
 
-Session::Session(EventLoop& loop, tcp::socket socket) : loop_(loop), socket_(std::move(socket)) {
+Session::Session(EventLoop& loop, tcp::socket socket, std::string peer)
+    : loop_(loop), socket_(std::move(socket)), peer_(std::move(peer)) {
   error_code ec;
   // Answers may leave in several writes: without this, Nagle's algorithm holds each later write
   // until the client's delayed ACK, 40 ms a response.
   socket_.set_option(tcp::no_delay(true), ec);
   protocol_ = socket_.local_endpoint(ec).protocol();
-  const auto peer = socket_.remote_endpoint(ec);
-  if (!ec) client_ = throttle_client(peer.address().to_string());
+  if (peer_.empty()) {
+    const auto remote = socket_.remote_endpoint(ec);
+    if (!ec) peer_ = remote.address().to_string();
+  }
+  client_ = throttle_client(peer_);
 }
 
 Session::~Session() {
@@ -171,21 +175,26 @@ bool Session::try_proxy() {
   const std::string_view authorization(auth->value().data(), auth->value().size());
   const auto api_key = bearer_key(authorization);
   if (!api_key) return false;
+  ApiRequest api = api_request(req);
+  resolve_origin(state.options.api.trusted, peer_, state.options.api.tls ? "https" : "http", &api);
   // A throttled address is refused even a key it used before (key_throttle.hpp): by a worker.
-  if (state.throttle.blocked_for_ms(client_, native::steady_ms()) > 0) return false;
+  const std::string& client = api.via_proxy ? throttle_client(api.client_address) : client_;
+  if (state.throttle.blocked_for_ms(client, native::steady_ms()) > 0) return false;
   const std::int64_t now = native::Host::now_ms();
   // A keep-alive client sends the same key every time: hashing it once per connection (and
   // again when the key cache's entry lapses) is enough.
-  if (authorization != key_header_ || now >= key_until_ms_) {
+  state.signers->epoch();  // asks the store whether anything changed (keys too: keys_changed)
+  if (authorization != key_header_ || now >= key_until_ms_ || key_epoch_ != keys_epoch()) {
     key_header_.clear();
+    const std::uint64_t epoch = keys_epoch();  // before the lookup: a change during it leaves the copy stale
     auto known = recently_seen_key(std::string(*api_key), now, &key_until_ms_);
     if (!known) return false;
     key_header_ = std::string(authorization);
+    key_epoch_ = epoch;
     key_ = std::move(*known);
   }
   const KeyInfo* key = &key_;
 
-  ApiRequest api = api_request(req);
   auto plan = plan_proxy(api, key->principal);
   if (!plan) return false;
   auto signer = state.signers->find(plan->ref, now);
@@ -197,6 +206,7 @@ bool Session::try_proxy() {
   ex_->provider = plan->ref.provider;
   ex_->principal = key->principal;
   ex_->method = api.method;
+  ex_->client_address = api.client_address;
   ex_->head_request = api.method == "HEAD";
   ex_->close = !req.keep_alive();
   ex_->signer = std::move(signer);
@@ -446,7 +456,7 @@ void Session::finish_proxy(int status, bool cut) {
   ServerState& state = loop_.state();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   state.metrics.observe_loop_proxy(kProxyRoute, ex_->provider, status, seconds);
-  loop_.log(access_log_line(ex_->method, kProxyRoute, status, seconds * 1000, ex_->principal));
+  loop_.log(access_log_line(ex_->method, kProxyRoute, status, seconds * 1000, ex_->principal, ex_->client_address));
   const bool close_after = cut || ex_->close || state.stopping;
   ex_.reset();
   if (close_after) return close();
@@ -462,6 +472,7 @@ void Session::hand_off(error_code ec, std::string refused_access_token) {
   work->started = started_;
   work->refused_access_token = std::move(refused_access_token);
   work->client = client_;
+  work->peer = peer_;
   if (ex_) {  // the body has been read (or there is none)
     work->body = std::move(ex_->request.body);
     ex_.reset();

@@ -25,7 +25,9 @@ namespace latchkey::gateway {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(EventLoop& loop, boost::asio::ip::tcp::socket socket);
+  /// `peer`: the client's address when `socket` is not the client's own (the TLS listener's
+  /// socket pair); empty: the socket's remote address.
+  Session(EventLoop& loop, boost::asio::ip::tcp::socket socket, std::string peer = "");
   ~Session();
 
   /// On the loop's thread: starts reading requests.
@@ -74,6 +76,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string key_header_;  ///< The Authorization value key_ was found for, until key_until_ms_.
   KeyInfo key_;
   std::int64_t key_until_ms_ = 0;
+  std::uint64_t key_epoch_ = 0;  ///< keys_epoch() when key_ was found: a change since makes it stale.
   Wait waiting_ = Wait::none;
   std::int64_t deadline_ms_ = 0;
   bool closed_ = false;
@@ -81,6 +84,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t exchanges_ = 0;  ///< Exchanges started (their ids).
   boost::asio::ip::tcp protocol_ = boost::asio::ip::tcp::v4();
   std::string client_;  ///< The peer as the key throttle counts it (throttle_client).
+  std::string peer_;    ///< The peer's address.
   std::chrono::steady_clock::time_point started_;
 };
 

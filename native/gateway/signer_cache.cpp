@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "keys.hpp"
+
 namespace latchkey::gateway {
 namespace {
 
@@ -46,6 +48,7 @@ std::uint64_t SignerCache::current_epoch() {
   auto version = store_->data_version();
   if (!version || *version != version_) {
     ++epoch_;  // an unreadable version counts as a change: the workers' store reads will say why
+    keys_changed();  // a key may have been revoked or rotated by another process
     if (version) version_ = *version;
   }
   return epoch_.load();

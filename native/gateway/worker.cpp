@@ -241,7 +241,9 @@ void Connection::serve() {
   const auto& req = head.get();
   api_ = api_request(req);
   api_.listen = state_.listen;
-  api_.client = work_->client;
+  if (state_.signers) state_.signers->epoch();  // a store change by anyone (a revoked key) is seen first
+  resolve_origin(state_.options.api.trusted, work_->peer, state_.options.api.tls ? "https" : "http", &api_);
+  api_.client = api_.via_proxy ? throttle_client(api_.client_address) : work_->client;
   api_.refused_access_token = std::move(work_->refused_access_token);
   close_ = !req.keep_alive() || state_.stopping;
 
@@ -296,7 +298,8 @@ void Connection::complete(ApiResponse response) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - work_->started).count();
   state_.metrics.observe(response.route, response.status, seconds);
   if (!response.error_code.empty()) state_.metrics.count_error(response.route, response.error_code);
-  state_.log.submit(access_log_line(method_, response.route, response.status, seconds * 1000, response.principal));
+  state_.log.submit(access_log_line(method_, response.route, response.status, seconds * 1000, response.principal,
+                                    api_.client_address.empty() ? work_->peer : api_.client_address));
 
   if (response.streamed) {
     if (!streamed_ok) return end(false);  // cut short: closing is the only way to tell the client

@@ -31,6 +31,7 @@ struct HandOff {
   std::optional<std::string> body;   ///< The body, when the loop has read it already.
   std::string refused_access_token;  ///< The upstream answered 401 to this (the cached signer's) token.
   std::string client;                ///< The peer as the key throttle counts it (throttle_client).
+  std::string peer;                  ///< The peer's address (resolve_origin decides whether to believe its headers).
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

@@ -151,6 +151,15 @@ Status Host::put(const std::string& key, const std::string& value) {
   return Ok{};
 }
 
+Result<bool> Host::cas(const std::string& key, const std::string& value, std::int64_t version) {
+  Effect e = store_effect(EffectKind::store_cas, key);
+  e.value = value;
+  e.expected_version = version;
+  EffectResult r = store_->perform(e);
+  if (!r.store_error.empty()) return store_error(r);
+  return !r.conflict;
+}
+
 Result<bool> Host::remove(const std::string& key, std::int64_t version) {
   Effect e = store_effect(EffectKind::store_delete, key);
   e.expected_version = version;

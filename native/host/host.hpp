@@ -76,6 +76,8 @@ class Host {
   /// return addresses). Failures are storage errors carrying the store's message.
   Result<std::optional<StoreRecord>> get(const std::string& key);
   Status put(const std::string& key, const std::string& value);
+  /// Writes `key` = `value` if its version is still `version` (0: only if absent). False when it changed.
+  Result<bool> cas(const std::string& key, const std::string& value, std::int64_t version);
   /// True when this call removed the record at `version`; false when it was gone or had changed.
   Result<bool> remove(const std::string& key, std::int64_t version);
   /// The first `limit` records under `prefix` in key order (0: all).

@@ -128,8 +128,12 @@ describe('latchkeyd', () => {
   });
 
   test('whoami names the key\'s principal and role', async () => {
-    assert.deepEqual((await request(`${gw.url}/v1/whoami`, { key: keys.alice })).json(), { principal: 'alice', role: 'user' });
-    assert.deepEqual((await request(`${gw.url}/v1/whoami`, { key: keys.admin })).json(), { principal: 'admin', role: 'admin' });
+    const pick = ({ principal, role, expires_at_ms, session }) => ({ principal, role, expires_at_ms, session });
+    const alice = (await request(`${gw.url}/v1/whoami`, { key: keys.alice })).json();
+    assert.deepEqual(pick(alice), { principal: 'alice', role: 'user', expires_at_ms: null, session: false });
+    assert.match(alice.key_id, /^key_[0-9a-f]{18}$/);
+    assert.deepEqual(pick((await request(`${gw.url}/v1/whoami`, { key: keys.admin })).json()),
+      { principal: 'admin', role: 'admin', expires_at_ms: null, session: false });
     assert.equal((await request(`${gw.url}/v1/whoami`)).status, 401);
   });
 

@@ -17,7 +17,7 @@ import { startApiServer } from '../fixtures/api_server.mjs';
 import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import {
-  Cli, createKeys, raw, request, sleep, startGateway, startWith, tempDir,
+  Cli, createKeys, raw, request, runD, sleep, startGateway, startWith, tempDir,
 } from './harness.mjs';
 
 const pki = await makeTestPki(tempDir('latchkey-pki-'));
@@ -295,6 +295,41 @@ describe('latchkeyd event-loop proxy', () => {
     assert.equal(d.status, 0, d.stderr);
     assert.equal((await proxy('/me')).status, 404);
     assert.equal((await admin('POST', `/v1/providers/${PROVIDER}/connect`, { account: 'a1' })).status, 200);
+  });
+
+  test('a key revoked or rotated is refused at once by a loop that holds it, whoever revoked it', async () => {
+    // A second key of alice's, used over one kept-alive connection the loop answers itself.
+    const own = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const make = async () => (await admin('POST', '/v1/keys', { principal: 'alice', role: 'user' })).json();
+      const through = (k) => request(`${gw.url}/v1/proxy/${PROVIDER}/me`, { key: k, agent: own });
+      const warmWith = async (k) => {
+        for (let i = 0; i < 20; i += 1) {
+          const before = await loopCount();
+          assert.equal((await through(k)).status, 200);
+          if (await loopCount() > before) return;
+        }
+        assert.fail('the loop never answered with this key');
+      };
+      const revokedHere = await make();
+      await warmWith(revokedHere.key);
+      assert.equal((await admin('DELETE', `/v1/keys/${revokedHere.id}`)).status, 200);
+      assert.equal((await through(revokedHere.key)).status, 401, 'revoked through the API');
+
+      const revokedElsewhere = await make();
+      await warmWith(revokedElsewhere.key);
+      const out = await runD(cli, ['keys', 'revoke', revokedElsewhere.id]);
+      assert.equal(out.status, 0, out.stderr);
+      assert.equal((await through(revokedElsewhere.key)).status, 401, 'revoked by another process');
+
+      const rotated = await make();
+      await warmWith(rotated.key);
+      const fresh = (await admin('POST', `/v1/keys/${rotated.id}/rotate`)).json();
+      assert.equal((await through(rotated.key)).status, 401, 'the old secret of a rotated key');
+      assert.equal((await through(fresh.key)).status, 200);
+    } finally {
+      own.destroy();
+    }
   });
 
   test('an upstream that answers garbage or hangs up mid-answer: a 502, or a cut connection', async () => {

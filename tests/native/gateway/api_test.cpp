@@ -34,12 +34,12 @@ struct GatewayApi : ::testing::Test {
     auto h = native::Host::open(options);
     ASSERT_TRUE(h.ok()) << h.error().message;
     host = std::move(*h);
-    auto a = create_key(*host, "alice", "user");
+    auto a = create_key(*host, {"alice", "user"});
     ASSERT_TRUE(a.ok());
-    alice = *a;
-    auto r = create_key(*host, "root", "admin");
+    alice = a->secret;
+    auto r = create_key(*host, {"root", "admin"});
     ASSERT_TRUE(r.ok());
-    admin = *r;
+    admin = r->secret;
   }
   void TearDown() override {
     host.reset();
