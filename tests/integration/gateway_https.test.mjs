@@ -21,12 +21,12 @@ const pki = await makeTestPki(tempDir('latchkey-pki-'));
 const ca = readCa(pki.ca.cert);
 
 /// One request over https trusting the test CA: { status, headers, text, json() }.
-function httpsRequest(url, { method = 'GET', key, body, headers = {}, localAddress, maxVersion } = {}) {
+function httpsRequest(url, { method = 'GET', key, body, headers = {}, localAddress } = {}) {
   return new Promise((resolve, reject) => {
     const h = { ...headers };
     if (key) h.authorization = `Bearer ${key}`;
     if (body !== undefined) h['content-type'] = 'application/json';
-    const req = https.request(url, { method, headers: h, ca, agent: false, localAddress, maxVersion }, (res) => {
+    const req = https.request(url, { method, headers: h, ca, agent: false, localAddress }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d) => { text += d; });
@@ -34,6 +34,20 @@ function httpsRequest(url, { method = 'GET', key, body, headers = {}, localAddre
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/// The protocol a handshake with `port` settles on, for a client that offers at most `maxVersion`
+/// (and, at OpenSSL's lowest security level, also TLS 1.0/1.1, so only the server can refuse them).
+function handshake(port, maxVersion) {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost', minVersion: 'TLSv1', maxVersion,
+      ciphers: 'DEFAULT@SECLEVEL=0' }, () => {
+      const p = s.getProtocol();
+      s.end();
+      resolve(p);
+    });
+    s.on('error', reject);
   });
 }
 
@@ -202,7 +216,8 @@ describe('latchkeyd behind https', () => {
     assert.equal(consent.status, 200, consent.body);
     const list = await httpsRequest(`${origin}/v1/connections`, { key: keys.alice });
     assert.ok(list.json().some((c) => c.id === 'webas/direct'), list.text);
-    await assert.rejects(httpsRequest(`${origin}/healthz`, { maxVersion: 'TLSv1.1' }), 'TLS 1.1 is refused');
+    assert.equal(await handshake(tlsPort, 'TLSv1.2'), 'TLSv1.2');
+    await assert.rejects(handshake(tlsPort, 'TLSv1.1'), 'TLS 1.1 is refused by the server');
     // Plain http on the TLS port gets no answer, and the gateway keeps serving.
     await assert.rejects(request(`http://127.0.0.1:${tlsPort}/healthz`));
     assert.equal((await httpsRequest(`${origin}/healthz`)).status, 200);
