@@ -190,7 +190,7 @@ ApiResponse authorize(const Call& c) {
   a.provider = c.param("key");
   if (const std::string* account = find_param(*params, "account")) a.account = *account;
   if (const std::string* scopes = find_param(*params, "scopes")) a.scopes = split_list(*scopes);
-  a.redirect_uri = callback_uri(c.config, req);
+  a.default_redirect_uri = callback_uri(c.config, req);  // an app's own redirect_uri wins
   ReturnRecord back;
   if (return_to) {
     back.return_to = *return_to;

@@ -180,6 +180,18 @@ describe('latchkeyd behind https', () => {
     assert.equal((await as.introspect(token.json().access_token)).active, true);
   });
 
+  test('an app\'s own redirect_uri wins over the public callback', async () => {
+    const origin = `https://127.0.0.1:${nginxPort}`;
+    const def = providerFor(as, api, { key: 'ownredirect' });
+    assert.equal((await httpsRequest(`${origin}/v1/providers`, { method: 'POST', key: keys.admin, body: JSON.stringify(def) })).status, 201);
+    const put = await httpsRequest(`${origin}/v1/providers/ownredirect/app`, { method: 'PUT', key: keys.admin,
+      body: JSON.stringify({ client_id: 'latchkey-web', redirect_uri: 'https://app.example/oauth/done' }) });
+    assert.equal(put.status, 200, put.text);
+    const r = await httpsRequest(`${origin}/v1/providers/ownredirect/authorize`, { key: keys.alice });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(new URL(r.json().authorization_url).searchParams.get('redirect_uri'), 'https://app.example/oauth/done');
+  });
+
   test('forwarded headers are believed from the trusted proxy only', async () => {
     const origin = `https://127.0.0.1:${nginxPort}`;
     const mark = proxied.stderr.length;

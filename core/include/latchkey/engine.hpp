@@ -60,7 +60,10 @@ struct AuthorizeRequest {
   std::string provider;
   /// Empty: named after the sign-in from the provider's identity endpoint (else "default").
   std::string account;
-  std::string redirect_uri;         ///< Empty: the app's redirect_uri.
+  std::string redirect_uri;         ///< Empty: the app's redirect_uri, else default_redirect_uri.
+  /// A host's own callback for when neither the request nor the app names one: latchkeyd's
+  /// <public-url>/oauth/callback, which an app's own redirect_uri overrides.
+  std::string default_redirect_uri;
   std::vector<std::string> scopes;  ///< Empty: the app's scopes, else the provider's defaults.
   Params extra_params;              ///< Added to the URL; may not touch security parameters.
   std::map<std::string, std::string> template_values;  ///< Override the app's ({shop} …).

@@ -61,7 +61,9 @@ class Authorize : public Operation<AuthorizationStart> {
       wipe(client->client_secret);
     }
 
-    std::string redirect = req_.redirect_uri.empty() ? app.redirect_uri : req_.redirect_uri;
+    std::string redirect = !req_.redirect_uri.empty() ? req_.redirect_uri
+                           : !app.redirect_uri.empty() ? app.redirect_uri
+                                                       : req_.default_redirect_uri;
     if (redirect.empty()) {
       return fail(make_error(ErrorCode::invalid_request,
                              "no redirect URI: set one on the app (`latchkey apps upsert --redirect-uri`) or pass it"));

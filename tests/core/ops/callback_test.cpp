@@ -25,6 +25,28 @@ struct Callback : AcmeTest {
   }
 };
 
+// The redirect URI: the request's, else the app's, else the host's own default (latchkeyd's
+// public callback, which an operator overrides by giving the app its own redirect_uri).
+TEST_F(Callback, RedirectUriComesFromRequestThenAppThenHostDefault) {
+  const auto redirect_of = [&](const std::string& asked, const std::string& fallback) {
+    AuthorizeRequest r;
+    r.principal = "alice";
+    r.provider = "acme";
+    r.redirect_uri = asked;
+    r.default_redirect_uri = fallback;
+    auto s = host.run(engine->authorize(r));
+    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
+    return s.ok() ? query_fields(s->authorization_url)["redirect_uri"] : std::string();
+  };
+  EXPECT_EQ(redirect_of("http://127.0.0.1:9/cb", "https://gw.example/oauth/callback"), "http://127.0.0.1:9/cb");
+  EXPECT_EQ(redirect_of("", "https://gw.example/oauth/callback"), "http://127.0.0.1:8765/callback") << "the app's wins";
+  // An app without a redirect URI of its own: the host's default.
+  ASSERT_TRUE(host.run(engine->delete_app("acme")).ok());
+  auto none = host.run(engine->upsert_app(testing::app_input("acme", "acme-client", "acme-secret", "")));
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_EQ(redirect_of("", "https://gw.example/oauth/callback"), "https://gw.example/oauth/callback");
+}
+
 TEST_F(Callback, HappyPathExchangesCodeWithVerifierAndStoresSealedTokens) {
   auto s = start();
   auto url_fields = query_fields(s.authorization_url);
