@@ -5,8 +5,9 @@
 // each route's method, pattern, role, metrics label, handler and documentation:
 // `latchkeyd routes` prints it. All JSON; errors are {"error":{"code","message"}} with the core's
 // error codes. A path no route takes is 404 not_found ("no such route"); a method the path does
-// not take is 405 with Allow listing those it does. Every path under /v1 needs a key first: 401
-// without one, before any 404 or 405.
+// not take is 405 with Allow listing those it does. Every path under /v1 (and under the
+// /oauth-providers contract's /api/v1 and /oauth-providers) needs a key first: 401 without one,
+// before any 404 or 405.
 // Unknown API keys are counted per client address (key_throttle.hpp): past 20 a minute, every
 // keyed request from that address gets 429 with Retry-After until the minute ends, a valid key too.
 // A connection is addressed by its id ("provider/account", each part percent-encoded) appended

@@ -89,4 +89,17 @@ ApiResponse disconnect(const Call& c);
 ApiResponse connection_token(const Call& c);
 ApiResponse connection_ping(const Call& c);
 
+// api_oauth_providers.cpp: the /oauth-providers contract, over the operations above.
+ApiResponse list_oauth_providers(const Call& c);
+ApiResponse create_oauth_provider(const Call& c);
+ApiResponse get_oauth_provider(const Call& c);
+ApiResponse update_oauth_provider(const Call& c);
+ApiResponse delete_oauth_provider(const Call& c);
+ApiResponse authorize_oauth_provider(const Call& c);
+ApiResponse exchange_oauth_code(const Call& c);
+ApiResponse oauth_provider_status(const Call& c);
+ApiResponse connect_oauth_provider(const Call& c);
+ApiResponse oauth_provider_token(const Call& c);
+ApiResponse disconnect_oauth_provider(const Call& c);
+
 }  // namespace latchkey::gateway

@@ -127,9 +127,50 @@ const std::vector<Route>& api_routes() {
        "+ query (/v1/proxy/{provider} alone: api_base_url + query). Bodies are streamed both ways\n"
        "(proxy.hpp). Upstream 401: one forced refresh and retry. Redirects are returned, never followed."},
 
+      // The /oauth-providers contract (api_oauth_providers.cpp, docs/oauth_providers_api.md): the same
+      // rows under each prefix its users' clients know. {id} is the provider's key; the objects are
+      // OAuthProvider {id, name, display_name, project, grant_type, authorization_endpoint,
+      // token_endpoint, client_id, has_client_secret, default_scopes, use_pkce, revocation_endpoint,
+      // created_at, updated_at}, never the secret. The routes run /v1's operations.
+#define LK_OAUTH_PROVIDER_ROUTES(P)                                                                            \
+  {"GET", P, kKey, P, "", false, nullptr, list_oauth_providers,                                                \
+   "[OAuthProvider] of the providers made here, by name (catalog and /v1 providers stay /v1's)."},             \
+  {"POST", P, kAdmin, P, "creating OAuth providers", false, nullptr, create_oauth_provider,                    \
+   "{name (kebab-case, unique), display_name, client_id, token_endpoint, grant_type? (authorization_code,\n"   \
+   "the default, | client_credentials), authorization_endpoint (authorization_code), client_secret?,\n"         \
+   "default_scopes?, use_pkce? (true), revocation_endpoint?} → 201 OAuthProvider: a custom provider keyed\n"    \
+   "by the id, and its app. 409 conflict for a name in use."},                                                 \
+  {"GET", P "/{id}", kKey, P "/{id}", "", false, nullptr, get_oauth_provider, "One OAuthProvider."},            \
+  {"PUT", P "/{id}", kAdmin, P "/{id}", "changing OAuth providers", false, nullptr, update_oauth_provider,      \
+   "The create body's members, each optional: only those named change (client_secret \"\" clears it; an\n"    \
+   "endpoint null or \"\" removes it) → OAuthProvider, updated_at moved."},                                     \
+  {"DELETE", P "/{id}", kAdmin, P "/{id}", "deleting OAuth providers", false, nullptr, delete_oauth_provider,    \
+   "Removes the provider, its app and every connection made with it → {success: true}."},                      \
+  {"POST", P "/exchange", kKey, P "/exchange", "", false, nullptr, exchange_oauth_code,                         \
+   "{code, state} → {success: true}: completes the sign-in the state names, for the principal that\n"          \
+   "started it (as POST /v1/oauth/exchange); a state works once."},                                            \
+  {"GET", P "/{id}/authorize", kKey, P "/{id}/authorize", "", false, nullptr, authorize_oauth_provider,         \
+   "→ {authorization_url, state}: a sign-in for the caller (account \"default\") whose redirect_uri is the\n"  \
+   "gateway's /oauth/callback; the browser lands there, or a page posts the code to .../exchange."},           \
+  {"GET", P "/{id}/status", kKey, P "/{id}/status", "", false, nullptr, oauth_provider_status,                  \
+   "→ {oauth_provider_id, oauth_provider_name, authenticated, expires_at (ISO 8601; null: none), scope}\n"      \
+   "of the caller's connection (client_credentials: the project's)."},                                         \
+  {"POST", P "/{id}/connect", kAdmin, P "/{id}/connect", "connecting OAuth providers", false, nullptr,          \
+   connect_oauth_provider, "client_credentials only: fetches the project's token → {success: true}."},          \
+  {"POST", P "/{id}/token", kKey, P "/{id}/token", "", false, nullptr, oauth_provider_token,                    \
+   "→ {access_token}, valid: the caller's connection's (client_credentials: the project's), refreshed or\n"     \
+   "fetched again when due."},                                                                                 \
+  {"DELETE", P "/{id}/disconnect", kKey, P "/{id}/disconnect", "", false, nullptr, disconnect_oauth_provider,   \
+   "Deletes the caller's tokens (client_credentials: the project's), revoked first where the provider\n"        \
+   "has a revocation_endpoint → {success: true}."}
+      LK_OAUTH_PROVIDER_ROUTES("/api/v1/oauth-providers"),
+      LK_OAUTH_PROVIDER_ROUTES("/oauth-providers"),
+#undef LK_OAUTH_PROVIDER_ROUTES
+
       // Last: every path no route above begins.
       {"GET", "/*", kNone, "/*", "", false, serves_files, get_file,
-       "Files of web_root (static_files.hpp), when set; /v1, /oauth, /healthz and /metrics are never files."},
+       "Files of web_root (static_files.hpp), when set; /v1, /oauth, /healthz, /metrics, /api and\n"
+       "/oauth-providers are never files."},
       {"HEAD", "/*", kNone, "/*", "", false, serves_files, get_file, "As GET, without the body."},
   };
   return kRoutes;

@@ -13,7 +13,8 @@
 
 namespace latchkey::gateway {
 
-/// Who may call a route. Every route under /v1 needs a key (route_table.cpp's test holds the table to it).
+/// Who may call a route. Every route under /v1, /api/v1 and /oauth-providers needs a key (route_table.cpp's
+/// test holds the table to it).
 enum class Role {
   none,   ///< No key: the browser's and the operator's routes.
   key,    ///< Any API key (user or admin); the key names the principal.

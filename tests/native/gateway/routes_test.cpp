@@ -229,15 +229,57 @@ TEST(Routes, TheTableKeepsItsOwnRules) {
   for (const Route& r : api_routes()) {
     const std::string pattern = r.pattern, where = std::string(r.method) + " " + pattern;
     EXPECT_TRUE(seen.emplace(r.method, pattern).second) << where << " twice";
-    // Every route under /v1 needs a key; no route elsewhere does (/metrics asks for one itself).
-    EXPECT_EQ(r.role != Role::none, pattern.rfind("/v1/", 0) == 0) << where;
+    // Every route under /v1 (and the /oauth-providers contract's prefixes) needs a key; no route
+    // elsewhere does (/metrics asks for one itself).
+    const bool keyed_prefix = pattern.rfind("/v1/", 0) == 0 || pattern.rfind("/api/v1/", 0) == 0 ||
+                              pattern.rfind("/oauth-providers", 0) == 0;
+    EXPECT_EQ(r.role != Role::none, keyed_prefix) << where;
     EXPECT_EQ(r.role == Role::admin, std::string(r.admin_for).size() > 0) << where;
     EXPECT_GT(std::string(r.doc).size(), 10u) << where << " is undocumented";
     EXPECT_NE(r.handler, nullptr) << where;
     EXPECT_EQ(pattern.find("//"), std::string::npos) << where;
     EXPECT_EQ(pattern.back() == '/', false) << where;
   }
-  EXPECT_EQ(seen.size(), 33u);
+  EXPECT_EQ(seen.size(), 55u);
+}
+
+TEST(Routes, TheOAuthProvidersContractOnBothPrefixes) {
+  for (const std::string prefix : {"/api/v1/oauth-providers", "/oauth-providers"}) {
+    struct Case {
+      const char* method;
+      std::string rest;
+      std::string label;
+      Captures captures;
+    };
+    const Case cases[] = {
+        {"GET", "", prefix, {}},
+        {"POST", "", prefix, {}},
+        {"GET", "/0123456789abcdef01234567", prefix + "/{id}", {{"id", "0123456789abcdef01234567"}}},
+        {"PUT", "/abc", prefix + "/{id}", {{"id", "abc"}}},
+        {"DELETE", "/abc", prefix + "/{id}", {{"id", "abc"}}},
+        {"POST", "/exchange", prefix + "/exchange", {}},
+        // Only POST is the exchange: GET names a provider (ids are hex, so none is "exchange").
+        {"GET", "/exchange", prefix + "/{id}", {{"id", "exchange"}}},
+        {"GET", "/abc/authorize", prefix + "/{id}/authorize", {{"id", "abc"}}},
+        {"GET", "/abc/status", prefix + "/{id}/status", {{"id", "abc"}}},
+        {"POST", "/abc/connect", prefix + "/{id}/connect", {{"id", "abc"}}},
+        {"POST", "/abc/token", prefix + "/{id}/token", {{"id", "abc"}}},
+        {"DELETE", "/abc/disconnect", prefix + "/{id}/disconnect", {{"id", "abc"}}},
+    };
+    for (const auto& c : cases) {
+      const RouteMatch m = match(c.method, prefix + c.rest);
+      ASSERT_NE(m.route, nullptr) << c.method << " " << prefix << c.rest;
+      EXPECT_EQ(std::string(m.route->label), c.label);
+      EXPECT_EQ(m.captures, c.captures) << c.method << " " << prefix << c.rest;
+      EXPECT_TRUE(m.keyed);
+    }
+    const RouteMatch wrong = match("POST", prefix + "/abc");
+    EXPECT_EQ(wrong.route, nullptr);
+    EXPECT_EQ(wrong.allow, "GET, PUT, DELETE");
+    const RouteMatch unknown = match("GET", prefix + "/abc/nothing", with_files());
+    EXPECT_EQ(unknown.path_route, nullptr) << "never a file, whatever the web root holds";
+    EXPECT_TRUE(unknown.keyed) << "401 before 404";
+  }
 }
 
 Handler kNoHandler = nullptr;
