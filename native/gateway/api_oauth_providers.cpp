@@ -13,7 +13,7 @@
 // name cannot be the key: it is unique among these providers only, may be a catalog key
 // ("salesforce" is built in, and a custom provider cannot shadow a built-in), and may change.
 //
-// Beside the engine's records, two of the gateway's own (Host::get/put):
+// Beside the engine's records, two of the gateway's own (Host::get/put/cas):
 //   gwoap/<id>        {name, created_at_ms, updated_at_ms}: makes a custom provider one of these
 //                     (only those are listed; catalog providers and /v1's own custom ones stay
 //                     /v1's, they have no name or creation time to show) and holds the contract's
@@ -107,34 +107,10 @@ Status write_record(native::Host& host, const std::string& id, const Record& r) 
   return host.put(kRecordPrefix + id, serialize_json(Value(o)));
 }
 
-/// Writes `key` = `value` only if no record has that key: the store's compare-and-swap at
-/// version 0, which Host::put cannot ask for and a store_cas effect can. True when written.
-class PutIfAbsent : public Operation<bool> {
- public:
-  PutIfAbsent(Engine& e, std::string key, std::string value) : Operation(e), key_(std::move(key)), value_(std::move(value)) {}
-
- private:
-  void run() override {
-    Effect e;
-    e.kind = EffectKind::store_cas;
-    e.key = key_;
-    e.value = value_;
-    e.expected_version = 0;
-    request(std::move(e), [this](const EffectResult& r) {
-      if (!r.store_error.empty()) {
-        return fail(make_error(ErrorCode::storage, "the store failed writing " + key_ + ": " + r.store_error));
-      }
-      succeed(!r.conflict);
-    });
-  }
-  std::string key_, value_;
-};
-
 /// Claims `name` for `id`: conflict (409) when another provider has it.
 Status claim_name(native::Host& host, const std::string& name, const std::string& id) {
-  std::unique_ptr<Operation<bool>> op =
-      std::make_unique<PutIfAbsent>(host.engine(), kNamePrefix + name, serialize_json(Value(Object{{"id", Value(id)}})));
-  auto claimed = host.run(std::move(op));
+  // Written only if absent (compare-and-swap at version 0): of two claims, one wins.
+  auto claimed = host.cas(kNamePrefix + name, serialize_json(Value(Object{{"id", Value(id)}})), 0);
   if (!claimed) return claimed.error();
   if (!*claimed) {
     return make_error(ErrorCode::conflict, "an OAuth provider named '" + name +
