@@ -79,6 +79,17 @@ void prepare_proxied(HttpRequest& req, const std::string& account) {
   if (!account.empty()) req.headers.emplace_back("X-Latchkey-Account", account);
 }
 
+// The gateway's callback, as its consent link names it ("" when the link does not: a pushed
+// authorization request carries only its request_uri).
+std::string redirect_uri_of(const std::string& authorization_url) {
+  Url u;
+  if (!url_problem(authorization_url, &u).empty()) return {};
+  auto params = decode_form(u.query);
+  if (!params) return {};
+  const std::string* r = find_param(*params, "redirect_uri");
+  return r ? *r : std::string();
+}
+
 Result<ConnectionInfo> connection_from(Result<Value> v) {
   if (!v) return v.error();
   return connection_from_json_form(*v, "the gateway");
@@ -130,6 +141,7 @@ int connect(GatewayClient& gw, const ProviderInfo& info, const std::vector<std::
     return report(make_error(ErrorCode::malformed_response, "the gateway's authorize answer has no authorization_url"), json);
   }
 
+  if (json && !open_browser) print_consent_link(*url, redirect_uri_of(*url));
   std::cerr << "Open this link to connect " << term(p.display_name) << ":\n  " << term(*url) << "\n";
   if (open_browser && !open_in_browser(*url)) {
     std::cerr << "(could not start a browser with xdg-open; open the link yourself)\n";
@@ -204,16 +216,27 @@ Result<DisconnectResult> disconnect(GatewayClient& gw, const std::string& provid
   return d;
 }
 
-int request(GatewayClient& gw, const ProviderInfo& info, const std::string& account, HttpRequest req, bool include,
-            const std::string& output_file) {
+int request(GatewayClient& gw, const ProviderInfo& info, const std::string& account, HttpRequest req,
+            const RequestOutput& out, bool verbose) {
   auto target = proxy_target(info.provider, req.url);
-  if (!target) return report(target.error(), false);
+  if (!target) return report(target.error(), out.json);
   req.url = *target;
   prepare_proxied(req, account);
+  if (verbose) {
+    HttpRequest shown = req;
+    shown.url = gw.url() + req.url;
+    shown.headers.emplace_back("Authorization", "");  // the API key, added by the client: shown as hidden
+    trace_request(shown, "", "");
+  }
   auto r = gw.proxy(std::move(req));
-  if (!r) return report(r.error(), false);
-  if (auto e = gw.own_error(*r)) return report(*e, false);
-  return finish_request(info.provider.key, *r, include, output_file);
+  if (!r) return report(r.error(), out.json);
+  if (verbose) {
+    EffectResult answered;
+    answered.response = *r;
+    trace_response(answered);
+  }
+  if (auto e = gw.own_error(*r)) return report(*e, out.json);
+  return finish_request(info.provider.key, *r, out);
 }
 
 int ping(GatewayClient& gw, const ProviderInfo& info, const std::string& account, bool json) {

@@ -7,6 +7,7 @@
 
 #include "latchkey/json_forms.hpp"
 #include "session.hpp"
+#include "usage.hpp"
 
 namespace latchkey::cli {
 namespace {
@@ -70,6 +71,13 @@ void print_provider(const ProviderInfo& info) {
   }
   line("token sent to", join(p.injection.hosts, ", "));
   line("docs", p.docs_url);
+}
+
+// The deletes' --json: the core's answer, and which provider it was about.
+void print_removed(const std::string& provider, const RemoveResult& r) {
+  Value v = json_form(r);
+  v.get<Object>()["provider"] = Value(provider);
+  print_json(v);
 }
 
 Result<std::string> read_file(const std::string& path) {
@@ -277,14 +285,17 @@ void add_registry_commands(CLI::App& app, Session& session) {
     auto* cmd = providers->add_subcommand("delete", "Remove a custom provider");
     auto key = std::make_shared<std::string>();
     auto force = std::make_shared<bool>(false);
+    auto json = std::make_shared<bool>(false);
     cmd->add_option("KEY", *key, "The custom provider")->required();
     cmd->add_flag("--force", *force, "Also delete its app credentials and connections");
-    cmd->callback([&session, key, force] {
-      session.action = [&session, key, force] {
+    cmd->add_flag("--json", *json, "Print JSON");
+    cmd->callback([&session, key, force, json] {
+      session.action = [&session, key, force, json] {
         auto r = session.call([&](Engine& e) { return e.remove_provider(*key, *force); });
-        if (!r) return report(r.error(), false);
-        std::printf("deleted provider %s (%d connection%s removed)\n", term(*key).c_str(), r->connections_removed,
-                    r->connections_removed == 1 ? "" : "s");
+        if (!r) return report(r.error(), *json);
+        if (*json) print_removed(*key, *r);
+        else std::printf("deleted provider %s (%d connection%s removed)\n", term(*key).c_str(), r->connections_removed,
+                         r->connections_removed == 1 ? "" : "s");
         return int(kOk);
       };
     });
@@ -296,7 +307,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
     auto set = std::make_shared<std::string>();
     auto json = std::make_shared<bool>(false);
     cmd->add_option("KEY", *key, "Provider key")->required();
-    cmd->add_option("--set", *set, "managed | your-own")->check(CLI::IsMember({"managed", "your-own"}));
+    cmd->add_option("--set", *set, "managed | your-own")->check(one_of({"managed", "your-own"}));
     cmd->add_flag("--json", *json, "Print JSON");
     cmd->callback([&session, key, set, json] {
       session.action = [&session, key, set, json] {
@@ -436,12 +447,15 @@ void add_registry_commands(CLI::App& app, Session& session) {
   {
     auto* cmd = apps->add_subcommand("delete", "Delete a provider's app credentials");
     auto key = std::make_shared<std::string>();
+    auto json = std::make_shared<bool>(false);
     cmd->add_option("PROVIDER", *key, "Provider key")->required();
-    cmd->callback([&session, key] {
-      session.action = [&session, key] {
+    cmd->add_flag("--json", *json, "Print JSON");
+    cmd->callback([&session, key, json] {
+      session.action = [&session, key, json] {
         auto r = session.call([&](Engine& e) { return e.delete_app(*key); });
-        if (!r) return report(r.error(), false);
-        std::printf("deleted app for %s\n", term(*key).c_str());
+        if (!r) return report(r.error(), *json);
+        if (*json) print_removed(*key, *r);
+        else std::printf("deleted app for %s\n", term(*key).c_str());
         return int(kOk);
       };
     });

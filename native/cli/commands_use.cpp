@@ -51,6 +51,29 @@ Result<std::vector<ConnectionInfo>> all_connections(Session& session) {
   return out;
 }
 
+// `status`: the provider's connections as the core lists them (here or at the gateway), or the
+// one --account names. None is the status operation's own not_found, with its next step.
+Result<std::vector<ConnectionInfo>> provider_connections(Session& session, const std::string& provider,
+                                                         const std::string& account) {
+  auto m = session.managed(provider);
+  if (!m) return m.error();
+  auto one = [&](const std::string& a) -> Result<std::vector<ConnectionInfo>> {
+    auto c = *m ? managed::status(*(*m)->gateway, provider, a)
+                : session.call([&](Engine& e) { return e.status({session.principal, provider, a}); });
+    if (!c) return c.error();
+    return std::vector<ConnectionInfo>{std::move(*c)};
+  };
+  if (!account.empty()) return one(account);
+  auto all = *m ? managed::list(*(*m)->gateway) : session.call([&](Engine& e) { return e.list_connections(session.principal); });
+  if (!all) return all.error();
+  std::vector<ConnectionInfo> out;
+  for (auto& c : *all) {
+    if (c.provider == provider) out.push_back(std::move(c));
+  }
+  if (out.empty()) return one("");
+  return out;
+}
+
 Result<std::string> read_body_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(ErrorCode::invalid_request, "cannot read " + path);
@@ -78,18 +101,20 @@ void add_use_commands(CLI::App& app, Session& session) {
     });
   }
   {
-    auto* cmd = app.add_subcommand("status", "Show a connection's state");
+    auto* cmd = app.add_subcommand("status", "Show the state of a provider's connections: every account, or --account's");
     auto t = std::make_shared<Target>();
-    t->add_to(cmd);
+    cmd->add_option("PROVIDER", t->provider, "Provider key")->required();
+    cmd->add_option("--account", t->account, "Only this account");
+    cmd->add_flag("--json", t->json, "Print a JSON array, one object per connection");
     cmd->callback([&session, t] {
       session.action = [&session, t] {
-        auto m = session.managed(t->provider);
-        if (!m) return report(m.error(), t->json);
-        auto r = *m ? managed::status(*(*m)->gateway, t->provider, t->account)
-                    : session.call([&](Engine& e) { return e.status(t->ref(session)); });
+        auto r = provider_connections(session, t->provider, t->account);
         if (!r) return report(r.error(), t->json);
-        print_status(*r, t->json);
-        return r->status == "needs_reauth" ? int(kNeedsReauth) : int(kOk);
+        print_statuses(*r, t->json);
+        for (const auto& c : *r) {
+          if (c.status == "needs_reauth") return int(kNeedsReauth);
+        }
+        return int(kOk);
       };
     });
   }
@@ -137,35 +162,42 @@ void add_use_commands(CLI::App& app, Session& session) {
     });
   }
   {
-    auto* cmd = app.add_subcommand("request", "Make an API request as the connected account");
+    auto* cmd = app.add_subcommand("request", "Make an API request as the connected account (curl's flags)");
     struct Args : Target {
       std::string method = "GET", data, data_file, output, url;
       std::vector<std::string> headers;
-      bool include = false;
+      bool include = false, get = false, head = false, silent = false, verbose = false;
       std::size_t max_size = 16 << 20;
     };
     auto a = std::make_shared<Args>();
     a->add_to(cmd, false);
     cmd->add_option("URL_OR_PATH", a->url, "A full https URL, or a path under the provider's API base URL")->required();
-    cmd->add_option("-X,--method", a->method, "HTTP method (default GET)");
+    auto* method = cmd->add_option("-X,--method", a->method, "HTTP method (default GET; POST with a body; HEAD with -I)");
     cmd->add_option("-H,--header", a->headers, "Header 'Name: value' (repeatable)");
     auto* d = cmd->add_option("-d,--data", a->data, "Request body");
     cmd->add_option("--data-file", a->data_file, "Read the request body from a file")->excludes(d);
+    cmd->add_flag("-G,--get", a->get, "Send the -d / --data-file data as the query string of a GET instead");
+    cmd->add_flag("-I,--head", a->head, "Send a HEAD request and print the status line and headers");
     cmd->add_flag("-i,--include", a->include, "Print the status line and response headers");
+    cmd->add_flag("-s,--silent", a->silent,
+                  "No notes on stderr (hints, the status line of an empty error answer); errors are still reported");
+    cmd->add_flag("-v,--verbose", a->verbose,
+                  "Print each request line and headers, and each answer's status and headers, on stderr (credentials "
+                  "shown as [hidden])");
     cmd->add_option("-o,--output", a->output, "Write the response body to a file");
     cmd->add_option("--max-size", a->max_size, "Largest response body accepted, in bytes (default 16 MiB)");
-    cmd->callback([&session, a] {
-      session.action = [&session, a]() -> int {
-        auto m = session.managed(a->provider);
-        if (!m) return report(m.error(), false);
+    cmd->add_flag("--json", a->json,
+                  "Print {\"status\", \"headers\", \"body\"}: headers by lower-case name, the body as JSON when it "
+                  "is JSON, else a string");
+    cmd->callback([&session, a, method] {
+      session.action = [&session, a, method]() -> int {
         HttpRequest req;
-        req.method = a->method;
         req.url = a->url;
         req.max_response_bytes = a->max_size;
         for (const auto& line : a->headers) {
           auto colon = line.find(':');
           if (colon == std::string::npos || colon == 0) {
-            return report(make_error(ErrorCode::invalid_request, "-H takes 'Name: value'"), false);
+            return report(make_error(ErrorCode::invalid_request, "-H takes 'Name: value'"), a->json);
           }
           std::string value = line.substr(colon + 1);
           while (!value.empty() && value.front() == ' ') value.erase(0, 1);
@@ -173,21 +205,48 @@ void add_use_commands(CLI::App& app, Session& session) {
         }
         if (!a->data_file.empty()) {
           auto body = read_body_file(a->data_file);
-          if (!body) return report(body.error(), false);
+          if (!body) return report(body.error(), a->json);
           req.body = *body;
         } else {
           req.body = a->data;
         }
-        if (!req.body.empty() && req.method == "GET" && a->method == "GET") req.method = "POST";
-        if (*m) return managed::request(*(*m)->gateway, (*m)->info, a->account, std::move(req), a->include, a->output);
+        // As curl: -G moves the data into the query as it is (already encoded), -I is HEAD, a
+        // body alone makes a POST, and -X has the last word on the method.
+        if (a->get) {
+          if (!req.body.empty()) req.url += (req.url.find('?') == std::string::npos ? "?" : "&") + req.body;
+          req.body.clear();
+        } else if (a->head && !req.body.empty()) {
+          return report(make_error(ErrorCode::invalid_request,
+                                   "-I sends a HEAD request, which has no body: add -G to send the data as the query "
+                                   "string"),
+                        a->json);
+        }
+        req.method = method->count() ? a->method : a->head ? "HEAD" : req.body.empty() ? "GET" : "POST";
+        RequestOutput out;
+        out.include = a->include;
+        out.head = a->head;
+        out.silent = a->silent;
+        out.json = a->json;
+        out.output_file = a->output;
+
+        auto m = session.managed(a->provider);
+        if (!m) return report(m.error(), a->json);
+        if (*m) return managed::request(*(*m)->gateway, (*m)->info, a->account, std::move(req), out, a->verbose);
 
         auto h = session.host();
-        if (!h) return report(h.error(), false);
+        if (!h) return report(h.error(), a->json);
+        if (a->verbose) {
+          // The injection rules say where the token goes, so that is what -v hides.
+          Injection inj;
+          if (auto p = (*h)->run((*h)->engine().get_provider(a->provider))) inj = p->provider.injection;
+          (*h)->observe_http({[inj](const HttpRequest& r) { trace_request(r, inj.header, inj.query_param); },
+                              [](const EffectResult& r) { trace_response(r); }});
+        }
         auto sent = (*h)->authorized_request(a->ref(session), req);
-        if (!sent) return report(sent.error(), false);
+        if (!sent) return report(sent.error(), a->json);
         const EffectResult& r = *sent;
-        if (!r.transport_error.empty()) return report(make_error(ErrorCode::transport, r.transport_error), false);
-        return finish_request(a->provider, r.response, a->include, a->output);
+        if (!r.transport_error.empty()) return report(make_error(ErrorCode::transport, r.transport_error), a->json);
+        return finish_request(a->provider, r.response, out);
       };
     });
   }

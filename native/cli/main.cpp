@@ -9,6 +9,7 @@
 #include "host/process_hardening.hpp"
 #include "latchkey/latchkey.h"
 #include "session.hpp"
+#include "usage.hpp"
 
 namespace latchkey::cli {
 namespace {
@@ -61,7 +62,16 @@ int main(int argc, char** argv) {
       return kUserError;
     }
   }
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // Every usage error exits 1, as bad input does: scripts see one code, people one sentence.
+    const std::string why = usage_message(app, e);
+    bool json = false;
+    for (int i = 1; i < argc && std::string(argv[i]) != "--"; ++i) json = json || std::string(argv[i]) == "--json";
+    return report(make_error(latchkey::ErrorCode::invalid_request, why), json);
+  }
   // Before any command reads the master key or a token.
   if (auto hardened = latchkey::native::harden_process(allow_core_dumps); !hardened) {
     std::cerr << "latchkey: " << hardened.error().message << "\n";

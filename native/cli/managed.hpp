@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gateway_client.hpp"
+#include "output.hpp"
 
 namespace latchkey::cli::managed {
 
@@ -24,9 +25,10 @@ Result<DisconnectResult> disconnect(GatewayClient& gw, const std::string& provid
                                     bool revoke);
 
 /// Sends `request` (its url a path under the provider's API base URL, or a full URL under it)
-/// through the gateway's proxy and prints the answer as the local `request` does.
+/// through the gateway's proxy and prints the answer as the local `request` does (`verbose`: the
+/// request to the gateway and its answer on stderr, the API key hidden).
 int request(GatewayClient& gw, const ProviderInfo& info, const std::string& account, HttpRequest request,
-            bool include, const std::string& output_file);
+            const RequestOutput& out, bool verbose);
 /// The provider's ping request through the proxy, printed as the local `ping`.
 int ping(GatewayClient& gw, const ProviderInfo& info, const std::string& account, bool json);
 

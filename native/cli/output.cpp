@@ -1,10 +1,12 @@
 #include "output.hpp"
 
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <iostream>
 
+#include "latchkey/encoding.hpp"
 #include "latchkey/headers.hpp"
 #include "latchkey/json_forms.hpp"
 #include "latchkey/text.hpp"
@@ -63,9 +65,17 @@ void print_json(const JsonValue& value) {
   std::cout << out << "\n";
 }
 
+JsonValue connection_json(const ConnectionInfo& c) {
+  JsonValue v = json_form(c);
+  JsonArray scopes;
+  for (auto& s : latchkey::split_list(c.scope)) scopes.emplace_back(std::move(s));
+  v.get<JsonObject>()["scopes"] = JsonValue(std::move(scopes));
+  return v;
+}
+
 void print_connection(const ConnectionInfo& c, bool json) {
   if (json) {
-    print_json(json_form(c));
+    print_json(connection_json(c));
     return;
   }
   std::printf("connected %s as %s\n", term(c.provider).c_str(), term(c.account).c_str());
@@ -74,24 +84,34 @@ void print_connection(const ConnectionInfo& c, bool json) {
               c.has_refresh_token ? " (refreshed automatically)" : "");
 }
 
-void print_status(const ConnectionInfo& c, bool json) {
+void print_statuses(const std::vector<ConnectionInfo>& list, bool json) {
   if (json) {
-    print_json(json_form(c));
+    JsonArray a;
+    for (const auto& c : list) a.push_back(connection_json(c));
+    print_json(JsonValue(std::move(a)));
     return;
   }
-  std::printf("%-10s %s\n", "provider", term(c.provider).c_str());
-  std::printf("%-10s %s\n", "account", term(c.account).c_str());
-  std::printf("%-10s %s\n", "status", term(c.status).c_str());
-  std::printf("%-10s %s\n", "grant", term(c.grant).c_str());
-  std::printf("%-10s %s\n", "scopes", term(c.scope).c_str());
-  std::printf("%-10s %s%s\n", "expires", format_time(c.expires_at_ms).c_str(),
-              c.has_refresh_token ? " (refreshed automatically)" : "");
-  if (!c.last_error.empty()) std::printf("%-10s %s\n", "last error", term(c.last_error).c_str());
+  auto line = [](const char* label, const std::string& value) { std::printf("%-14s %s\n", label, value.c_str()); };
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const ConnectionInfo& c = list[i];
+    if (i) std::printf("\n");
+    line("id", term(c.id));
+    line("provider", term(c.provider));
+    line("account", term(c.account));
+    line("status", term(c.status));
+    line("grant", term(c.grant));
+    line("scopes", term(join(latchkey::split_list(c.scope), ", ")));
+    line("expires", format_time(c.expires_at_ms) + (c.has_refresh_token ? " (refreshed automatically)" : ""));
+    line("refresh token", c.has_refresh_token ? "yes" : "no");
+    if (!c.last_error.empty()) line("last error", term(c.last_error));
+  }
 }
 
 void print_connections(const std::vector<ConnectionInfo>& list, bool json) {
   if (json) {
-    print_json(json_form(list));
+    JsonArray a;
+    for (const auto& c : list) a.push_back(connection_json(c));
+    print_json(JsonValue(std::move(a)));
     return;
   }
   std::printf("%-16s %-28s %-13s %s\n", "PROVIDER", "ACCOUNT", "STATUS", "EXPIRES");
@@ -149,33 +169,154 @@ std::string missing_scope(const HttpResponse& r) {
 
 }  // namespace
 
-int finish_request(const std::string& provider, const HttpResponse& r, bool include, const std::string& output_file) {
-  if (include) {
-    std::cout << "HTTP " << r.status << "\n";
-    for (const auto& [k, v] : r.headers) std::cout << term(k) << ": " << term(v) << "\n";
-    std::cout << "\n";
+const char* status_reason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "";
   }
-  if (!output_file.empty()) {
-    std::ofstream out(output_file, std::ios::binary);
-    out << r.body;
-    if (!out) return report(make_error(ErrorCode::invalid_request, "cannot write " + output_file), false);
+}
+
+namespace {
+
+std::string status_line(int status) {
+  std::string reason = status_reason(status);
+  return "HTTP " + std::to_string(status) + (reason.empty() ? "" : " " + reason);
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// {name: value} with names in lower case (HTTP's are case-insensitive); a repeated header's values
+// joined with ", " as RFC 9110 §5.3 allows.
+JsonValue headers_json(const Params& headers) {
+  JsonObject o;
+  for (const auto& [k, v] : headers) {
+    auto [it, fresh] = o.emplace(lower(k), JsonValue(v));
+    if (!fresh) it->second = JsonValue(it->second.get<std::string>() + ", " + v);
+  }
+  return JsonValue(std::move(o));
+}
+
+}  // namespace
+
+int finish_request(const std::string& provider, const HttpResponse& r, const RequestOutput& out) {
+  if (!out.output_file.empty() && !out.head) {
+    std::ofstream file(out.output_file, std::ios::binary);
+    file << r.body;
+    if (!file) return report(make_error(ErrorCode::invalid_request, "cannot write " + out.output_file), out.json);
+  }
+  if (out.json) {
+    JsonObject o;
+    o["status"] = JsonValue(static_cast<std::int64_t>(r.status));
+    o["headers"] = headers_json(r.headers);
+    if (out.head || !out.output_file.empty()) {
+      o["body"] = JsonValue();
+    } else if (auto parsed = parse_json(r.body, "the body"); parsed && !r.body.empty()) {
+      o["body"] = std::move(*parsed);
+    } else if (is_utf8(r.body)) {
+      o["body"] = JsonValue(r.body);
+    } else {
+      o["body"] = JsonValue();
+      o["body_base64"] = JsonValue(base64_encode(r.body));  // JSON text cannot hold these bytes
+    }
+    print_json(JsonValue(std::move(o)));
   } else {
-    std::cout << r.body;
-    if (!r.body.empty() && r.body.back() != '\n') std::cout << "\n";
-  }
-  if (r.status == 401) {
-    std::cerr << "latchkey: " << term(provider) << " still answers 401 after a refresh; run `latchkey connect " << term(provider)
-              << "`\n";
-    return kNeedsReauth;
-  }
-  if (r.status == 403) {
-    std::string scope = missing_scope(r);
-    if (!scope.empty()) {
-      std::cerr << "latchkey: the connection lacks a scope this request needs; run `latchkey scopes add " << term(provider)
-                << " " << (scope == "?" ? "SCOPE" : term(scope)) << "`\n";
+    if (out.include || out.head) {
+      std::cout << status_line(r.status) << "\n";
+      for (const auto& [k, v] : r.headers) std::cout << term(k) << ": " << term(v) << "\n";
+      if (!out.head) std::cout << "\n";
+    }
+    if (out.output_file.empty() && !out.head) {
+      std::cout << r.body;
+      if (!r.body.empty() && r.body.back() != '\n') std::cout << "\n";
     }
   }
+  if (r.status >= 400 && !out.silent) {
+    // An error answer without a body would otherwise print nothing at all.
+    if (r.body.empty() && !out.include && !out.head && !out.json) std::cerr << status_line(r.status) << "\n";
+    if (r.status == 401) {
+      std::cerr << "latchkey: " << term(provider) << " still answers 401 after a refresh; run `latchkey connect "
+                << term(provider) << "`\n";
+    }
+    if (r.status == 403) {
+      std::string scope = missing_scope(r);
+      if (!scope.empty()) {
+        std::cerr << "latchkey: the connection lacks a scope this request needs; run `latchkey scopes add "
+                  << term(provider) << " " << (scope == "?" ? "SCOPE" : term(scope)) << "`\n";
+      }
+    }
+  }
+  if (r.status == 401) return kNeedsReauth;
   return r.status >= 400 ? int(kProviderError) : int(kOk);
+}
+
+void trace_request(const HttpRequest& r, const std::string& token_header, const std::string& token_param) {
+  std::string url = r.url;
+  if (!token_param.empty()) {
+    // The token's value in the query: from after "name=" to the next '&' or '#'.
+    const auto q = url.find('?');
+    for (std::size_t at = q; at != std::string::npos && at < url.size(); at = url.find('&', at + 1)) {
+      if (url.compare(at + 1, token_param.size() + 1, token_param + "=") != 0) continue;
+      const std::size_t from = at + token_param.size() + 2;
+      const std::size_t to = std::min(url.find('&', from), url.find('#', from));
+      url.replace(from, (to == std::string::npos ? url.size() : to) - from, "[hidden]");
+    }
+  }
+  std::cerr << "> " << term(r.method) << " " << term(url) << "\n";
+  const std::string hidden = lower(token_header);
+  for (const auto& [k, v] : r.headers) {
+    const std::string n = lower(k);
+    const bool secret = n == "authorization" || n == "proxy-authorization" || n == "cookie" || (!hidden.empty() && n == hidden);
+    std::cerr << "> " << term(k) << ": " << (secret ? std::string("[hidden]") : term(v)) << "\n";
+  }
+  if (!r.body.empty()) std::cerr << "> (body: " << r.body.size() << " bytes)\n";
+  std::cerr << std::flush;
+}
+
+void trace_response(const EffectResult& r) {
+  if (!r.transport_error.empty()) {
+    std::cerr << "* no answer: " << term(r.transport_error) << "\n";
+    return;
+  }
+  std::cerr << "< " << status_line(r.response.status) << "\n";
+  for (const auto& [k, v] : r.response.headers) {
+    // A session cookie is a credential too.
+    const bool secret = lower(k) == "set-cookie";
+    std::cerr << "< " << term(k) << ": " << (secret ? std::string("[hidden]") : term(v)) << "\n";
+  }
+  std::cerr << std::flush;
 }
 
 std::vector<std::string> split_list(const std::vector<std::string>& items) {

@@ -37,14 +37,35 @@ std::string term(std::string_view text);
 void print_json(const JsonValue& value);
 
 // Results, printed the same whether the engine ran here or in the gateway (managed mode).
+/// A connection's JSON form (json_form) with "scopes": the granted scope string as a list.
+JsonValue connection_json(const ConnectionInfo& c);
 void print_connection(const ConnectionInfo& c, bool json);  ///< connect's answer
-void print_status(const ConnectionInfo& c, bool json);
+/// `status`: one block of lines per connection (a blank line between), or a JSON array.
+void print_statuses(const std::vector<ConnectionInfo>& list, bool json);
 void print_connections(const std::vector<ConnectionInfo>& list, bool json);
 void print_token(const AccessToken& t, bool json);
 void print_disconnect(const std::string& provider, const DisconnectResult& r, bool revoke, bool json);
-/// `request`'s output: with `include` the status line and headers, then the body to stdout or to
-/// `output_file`. Returns the exit code (401 → needs re-auth, other 4xx/5xx → provider error).
-int finish_request(const std::string& provider, const HttpResponse& r, bool include, const std::string& output_file);
+/// How `request` prints its answer.
+struct RequestOutput {
+  bool include = false;  ///< -i: the status line and headers, then the body
+  bool head = false;     ///< -I: the status line and headers only (a HEAD request)
+  bool silent = false;   ///< -s: no notes on stderr (hints, the status line of an empty error answer)
+  bool json = false;     ///< {status, headers, body} instead
+  std::string output_file;  ///< -o: the body goes there
+};
+/// `request`'s output for the answer `r`. Returns the exit code (401 → needs re-auth, other
+/// 4xx/5xx → provider error).
+int finish_request(const std::string& provider, const HttpResponse& r, const RequestOutput& out);
+
+/// "Not Found" for 404; "" for a status without a well-known phrase.
+const char* status_reason(int status);
+
+/// `request -v`: the request line and headers on stderr ("> "), with the value of every header
+/// that may carry a credential (Authorization, Proxy-Authorization, Cookie, `token_header`) and
+/// of the query parameter `token_param` shown as [hidden]; the body only as its size.
+void trace_request(const HttpRequest& r, const std::string& token_header, const std::string& token_param);
+/// `request -v`: the answer's status line and headers on stderr ("< "), or its transport error.
+void trace_response(const EffectResult& r);
 
 /// `ping`'s output for the answer `r` (or its transport_error) that took `ms`; returns the exit code.
 int finish_ping(const EffectResult& r, const PingVerdict& verdict, std::int64_t ms, bool json);

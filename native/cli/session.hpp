@@ -62,6 +62,10 @@ bool open_in_browser(const std::string& url);
 int run_connect(Session& session, const std::string& provider, std::vector<std::string> scopes,
                 const std::string& account, bool open_browser, int port, int timeout_s, bool json);
 
+/// connect --no-browser --json's first line: {"authorization_url", "redirect_uri" (null when not
+/// known)}, flushed at once so a script can open the link while the verb waits.
+void print_consent_link(const std::string& authorization_url, const std::string& redirect_uri);
+
 /// `connect --device`: the device authorization grant (prints the code, polls until done, or
 /// until `timeout_s` seconds have passed when it is not 0; both end with state_expired, exit 3).
 int run_device_connect(Session& session, const std::string& provider, std::vector<std::string> scopes,

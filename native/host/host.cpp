@@ -179,8 +179,13 @@ Result<std::vector<StoreRecord>> Host::list(const std::string& prefix, std::size
 
 EffectResult Host::perform(const Effect& e) {
   switch (e.kind) {
-    case EffectKind::http:
-      return http_->perform(e.http);
+    case EffectKind::http: {
+      if (!observer_.sending) return http_->perform(e.http);
+      observer_.sending(e.http);
+      EffectResult r = http_->perform(e.http);
+      if (observer_.answered) observer_.answered(r);
+      return r;
+    }
     default:
       return store_->perform(e);
   }

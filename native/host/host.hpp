@@ -2,6 +2,7 @@
 // system clock and the OS random source — the driver loop the CLI runs every operation through.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -85,6 +86,15 @@ class Host {
 
   static std::int64_t now_ms();
 
+  /// Told of each HTTP request the host sends for an operation (not streamed ones), before it
+  /// goes, and of its answer: for `latchkey request -v`. The request is as the core made it,
+  /// credentials included, so an observer that prints it must hide them.
+  struct HttpObserver {
+    std::function<void(const HttpRequest&)> sending;
+    std::function<void(const EffectResult&)> answered;
+  };
+  void observe_http(HttpObserver observer) { observer_ = std::move(observer); }
+
  private:
   Host() = default;
   /// Performs one http or store effect (advance stops at waits).
@@ -95,6 +105,7 @@ class Host {
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<HttpsClient> http_;
   std::unique_ptr<Engine> engine_;
+  HttpObserver observer_;
 };
 
 }  // namespace latchkey::native

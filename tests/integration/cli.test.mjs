@@ -15,6 +15,19 @@ import { Cli, providerFor, sleep, tempDir } from './harness.mjs';
 const pkiDir = tempDir('latchkey-pki-');
 const pki = await makeTestPki(pkiDir);
 
+/// Revokes `token` at the AS's revocation endpoint, which revokes its whole grant, refresh token
+/// included (as.revoke destroys only the token itself).
+function revokeGrant(as, token) {
+  return new Promise((resolve, reject) => {
+    const req = https.request(as.endpoints.revocation, {
+      method: 'POST', ca: readFileSync(pki.ca.cert),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('latchkey-cli:cli-secret').toString('base64')}` },
+    }, (res) => { res.resume(); res.on('end', resolve); });
+    req.on('error', reject);
+    req.end(`token=${encodeURIComponent(token)}`);
+  });
+}
+
 async function setUp({ ttl = 3600, buffer = 60 } = {}) {
   const as = await startAuthServer({ pki, accessTokenTtl: ttl });
   const api = await startApiServer({ pki, authServer: as });
@@ -116,8 +129,8 @@ describe('connect and use', () => {
 
     const status = await env.cli.run(['status', 'testas', '--json']);
     assert.equal(status.status, 0);
-    assert.equal(status.json().status, 'connected');
-    assert.match(status.json().scope, /api:read/);
+    assert.equal(status.json()[0].status, 'connected');
+    assert.match(status.json()[0].scope, /api:read/);
 
     const token = (await env.cli.run(['token', 'testas'])).stdout.trim();
     assert.equal((await env.as.introspect(token)).active, true);
@@ -170,7 +183,7 @@ describe('connect and use', () => {
     await completeConsent(url, { caFile: pki.ca.cert });
     const done = await run.done;
     assert.equal(done.status, 0, done.stderr);
-    assert.match(done.json().scope, /api:write/);
+    assert.match(done.lines().at(-1).scope, /api:write/);
     assert.equal((await env.cli.run(['request', 'testas', '/write'])).status, 0);
   });
 
@@ -213,7 +226,7 @@ describe('connect and use', () => {
     assert.equal(ok.status, 200);
     const done = await run.done;
     assert.equal(done.status, 0, done.stderr);
-    assert.equal(done.json().account, 'second');
+    assert.equal(done.lines().at(-1).account, 'second');
   });
 
   test('denied consent is reported plainly', async () => {
@@ -272,23 +285,13 @@ describe('refresh', () => {
   });
 
   test('a revoked refresh token means needs_reauth, exit 3, and a clear next step', async () => {
-    const token = (await env.cli.run(['token', 'testas'])).stdout.trim();
-    // Revoking at the endpoint revokes the whole grant, refresh token included.
-    await new Promise((resolve, reject) => {
-      const body = `token=${encodeURIComponent(token)}`;
-      const req = https.request(env.as.endpoints.revocation, {
-        method: 'POST', ca: readFileSync(pki.ca.cert),
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('latchkey-cli:cli-secret').toString('base64')}` },
-      }, (res) => { res.resume(); res.on('end', resolve); });
-      req.on('error', reject);
-      req.end(body);
-    });
+    await revokeGrant(env.as, (await env.cli.run(['token', 'testas'])).stdout.trim());
     const r = await env.cli.run(['token', 'testas', '--force-refresh']);
     assert.equal(r.status, 3);
     assert.match(r.stderr, /latchkey connect testas/);
     const s = await env.cli.run(['status', 'testas', '--json']);
     assert.equal(s.status, 3);
-    assert.equal(s.json().status, 'needs_reauth');
+    assert.equal(s.json()[0].status, 'needs_reauth');
     // Reconnecting fixes it.
     assert.equal((await env.cli.connect('testas')).status, 0);
     assert.equal((await env.cli.run(['token', 'testas'])).status, 0);
@@ -311,6 +314,287 @@ describe('client credentials', () => {
     const me = await env.cli.run(['request', 'testas-m2m', '/me']);
     assert.equal(me.status, 0, me.stderr);
     assert.equal(JSON.parse(me.stdout).client_id, 'latchkey-m2m');
+  });
+});
+
+describe('status lists every account of a provider', () => {
+  let env;
+  before(async () => {
+    env = await setUp();
+    for (const login of ['alice', 'bob']) {
+      const c = await env.cli.connect('testas', [], { login });
+      assert.equal(c.status, 0, c.stderr);
+      assert.equal(c.json().account, login);  // named by the identity endpoint
+    }
+  });
+  after(() => env.close());
+
+  test('--json: one object per connection, scopes as a list', async () => {
+    const r = await env.cli.run(['status', 'testas', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const all = r.json().sort((a, b) => a.account.localeCompare(b.account));
+    assert.deepEqual(all.map((c) => [c.id, c.account, c.status]),
+      [['testas/alice', 'alice', 'connected'], ['testas/bob', 'bob', 'connected']]);
+    for (const c of all) {
+      assert.deepEqual(c.scopes, ['openid', 'api:read']);  // the provider's default scopes, as granted
+      assert.equal(c.scope, 'openid api:read');
+      assert.equal(c.has_refresh_token, true);
+      assert.ok(c.expires_at_ms > Date.now() && c.expires_at_ms <= Date.now() + 3600_000, `${c.expires_at_ms}`);
+    }
+  });
+
+  test('--account narrows it to one', async () => {
+    const r = await env.cli.run(['status', 'testas', '--account', 'bob', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.json().map((c) => c.account), ['bob']);
+    const none = await env.cli.run(['status', 'testas', '--account', 'carol', '--json']);
+    assert.equal(none.status, 1);
+    assert.match(none.json().error.message, /no connection/);
+  });
+
+  test('text: a block of lines per connection', async () => {
+    const r = await env.cli.run(['status', 'testas']);
+    assert.equal(r.status, 0, r.stderr);
+    const blocks = r.stdout.trim().split('\n\n');
+    assert.equal(blocks.length, 2, r.stdout);
+    const accounts = blocks.map((b) => /^account +(\S+)$/m.exec(b)?.[1]).sort();
+    assert.deepEqual(accounts, ['alice', 'bob']);
+    for (const b of blocks) {
+      assert.match(b, /^id +testas\/(alice|bob)$/m);
+      assert.match(b, /^status +connected$/m);
+      assert.match(b, /^scopes +openid, api:read$/m);
+      assert.match(b, /^expires +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(refreshed automatically\)$/m);
+      assert.match(b, /^refresh token +yes$/m);
+    }
+  });
+
+  test('a connection that must be authorized again: listed as such, and the answer exits 3', async () => {
+    await revokeGrant(env.as, (await env.cli.run(['token', 'testas', '--account', 'bob'])).stdout.trim());
+    assert.equal((await env.cli.run(['token', 'testas', '--account', 'bob', '--force-refresh'])).status, 3);
+    const r = await env.cli.run(['status', 'testas', '--json']);
+    assert.equal(r.status, 3, r.stderr);
+    assert.deepEqual(r.json().map((c) => [c.account, c.status]).sort(), [['alice', 'connected'], ['bob', 'needs_reauth']]);
+    assert.equal((await env.cli.run(['status', 'testas', '--account', 'alice'])).status, 0);
+  });
+});
+
+describe('--json on every verb: one JSON document on stdout', () => {
+  let env;
+  before(async () => {
+    env = await setUp();
+    assert.equal((await env.cli.connect('testas')).status, 0);
+    const m2m = providerFor(env.as, env.api, { key: 'testas-m2m', mode: 'client_credentials' });
+    assert.equal((await env.cli.run(['providers', 'register', '--file', env.cli.writeFile('m2m.json', JSON.stringify(m2m))])).status, 0);
+    assert.equal((await env.cli.run(['apps', 'upsert', '--provider', 'testas-m2m', '--client-id', 'latchkey-m2m',
+      '--client-secret-stdin'], { input: 'm2m-secret' })).status, 0);
+  });
+  after(() => env.close());
+
+  // In order: later verbs use what earlier ones made. Each check reads a member the verb's answer has.
+  const verbs = () => [
+    [['providers', 'list', '--provider-key', 'testas'], (j) => assert.ok(j.some((p) => p.key === 'testas'))],
+    [['providers', 'get', 'testas'], (j) => assert.equal(j.key, 'testas')],
+    [['providers', 'register', '--provider-key', 'json-extra', '--auth-url', 'https://example.com/a', '--token-url',
+      'https://example.com/t'], (j) => assert.equal(j.key, 'json-extra')],
+    [['providers', 'update', 'json-extra', '--file', env.cli.writeFile('rename.json', '{"display_name":"Renamed"}')],
+      (j) => assert.equal(j.display_name, 'Renamed')],
+    [['providers', 'discover', env.as.issuer, '--provider-key', 'json-disc', '--allow-private-network'],
+      (j) => assert.equal(j.issuer, env.as.issuer)],
+    [['providers', 'delete', 'json-disc'], (j) => assert.deepEqual(j, { provider: 'json-disc', removed: true, connections_removed: 0 })],
+    [['mode', 'testas'], (j) => assert.equal(j.mode, 'your-own')],
+    [['apps', 'upsert', '--provider', 'json-extra', '--client-id', 'x'], (j) => assert.equal(j.client_id, 'x')],
+    [['apps', 'list'], (j) => assert.ok(j.some((a) => a.provider === 'json-extra'))],
+    [['apps', 'get', 'json-extra'], (j) => assert.equal(j.has_client_secret, false)],
+    [['apps', 'delete', 'json-extra'], (j) => assert.deepEqual(j, { provider: 'json-extra', removed: true, connections_removed: 0 })],
+    [['connect', 'testas-m2m'], (j) => assert.deepEqual([j.grant, j.scopes], ['client_credentials', ['api:read']])],
+    [['connections', 'list'], (j) => assert.deepEqual(j.map((c) => c.provider).sort(), ['testas', 'testas-m2m'])],
+    [['status', 'testas'], (j) => assert.equal(j[0].account, 'alice')],
+    [['token', 'testas'], (j) => assert.equal(typeof j.access_token, 'string')],
+    [['ping', 'testas'], (j) => assert.equal(j.ok, true)],
+    [['request', 'testas', '/me'], (j) => assert.deepEqual([j.status, j.body.sub], [200, 'alice'])],
+    [['disconnect', 'testas-m2m'], (j) => assert.equal(j.deleted, true)],
+    [['providers', 'delete', 'json-extra'], (j) => assert.equal(j.removed, true)],
+  ];
+
+  test('each verb', async () => {
+    for (const [args, check] of verbs()) {
+      const r = await env.cli.run([...args, '--json']);
+      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout.trim().split('\n').length, 1, `${args.join(' ')} printed more than one line: ${r.stdout}`);
+      check(r.json());
+    }
+  });
+
+  test('a failing verb prints its error as the one document', async () => {
+    for (const args of [['providers', 'delete', 'github'], ['apps', 'delete', 'no-such-provider'],
+      ['request', 'testas', 'https://localhost:1/'], ['disconnect', 'no-such-provider']]) {
+      const r = await env.cli.run([...args, '--json']);
+      assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(typeof r.json().error.message, 'string', args.join(' '));
+    }
+  });
+
+  test('connect --no-browser --json: the link first, while it waits; then the connection', async () => {
+    const run = env.cli.start(['connect', 'testas', '--account', 'ndjson', '--no-browser', '--json', '--timeout', '60']);
+    let early = '';
+    run.child.stdout.on('data', (d) => { early += d; });
+    const url = await run.link;
+    for (let i = 0; i < 100 && !early.includes('\n'); i += 1) await sleep(20);
+    const first = JSON.parse(early.split('\n')[0]);  // printed before the sign-in is done
+    assert.deepEqual(Object.keys(first).sort(), ['authorization_url', 'redirect_uri']);
+    assert.equal(first.authorization_url, url);
+    assert.match(first.redirect_uri, /^http:\/\/127\.0\.0\.1:\d+\/oauth\/callback$/);
+    assert.equal(new URL(first.authorization_url).searchParams.get('redirect_uri'), first.redirect_uri);
+    const { completeConsent } = await import('../fixtures/consent.mjs');
+    await completeConsent(first.authorization_url, { caFile: pki.ca.cert });
+    const done = await run.done;
+    assert.equal(done.status, 0, done.stderr);
+    const lines = done.lines();
+    assert.equal(lines.length, 2);
+    assert.deepEqual(lines[0], first);
+    assert.equal(lines[1].account, 'ndjson');
+  });
+});
+
+describe('request: curl\'s -G -I -s -v, --json, and empty error answers', () => {
+  let env;
+  before(async () => {
+    env = await setUp();
+    assert.equal((await env.cli.connect('testas')).status, 0);
+  });
+  after(() => env.close());
+
+  const echo = async (args) => {
+    const r = await env.cli.run(['request', 'testas', ...args]);
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+
+  test('-G sends the data as the query string of a GET; without it, a POST body', async () => {
+    const g = await echo(['/echo?x=0', '-G', '-d', 'a=1&b=two%20words']);
+    assert.equal(g.method, 'GET');
+    assert.deepEqual(g.query, { x: '0', a: '1', b: 'two words' });
+    assert.equal(g.body, '');
+    const p = await echo(['/echo', '-d', 'a=1']);
+    assert.equal(p.method, 'POST');
+    assert.deepEqual(p.query, {});
+    assert.equal(p.body, 'a=1');
+  });
+
+  test('-I sends HEAD and prints the status line and headers only', async () => {
+    const r = await env.cli.run(['request', 'testas', '/me', '-I', '-v']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^> HEAD https:\/\/127\.0\.0\.1:\d+\/me$/m);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines[0], 'HTTP 200 OK');
+    assert.ok(lines.includes('content-type: application/json'), r.stdout);
+    assert.doesNotMatch(r.stdout, /alice/);  // no body
+    const bad = await env.cli.run(['request', 'testas', '/me', '-I', '-d', 'x']);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /-I sends a HEAD request, which has no body/);
+  });
+
+  test('-v shows each request and answer on stderr, never the token or the client secret', async () => {
+    const before = (await env.cli.run(['token', 'testas'])).stdout.trim();
+    assert.equal(await env.as.revoke(before), true);  // the API answers 401: latchkey refreshes and retries
+    const r = await env.cli.run(['request', 'testas', '/me', '-v', '-H', 'X-Note: hi']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).sub, 'alice');
+    const gets = r.stderr.match(/^> GET https:\/\/127\.0\.0\.1:\d+\/me$/gm) ?? [];
+    assert.equal(gets.length, 2, r.stderr);  // refused, then again with the new token
+    assert.match(r.stderr, new RegExp(`^> POST ${env.as.endpoints.token.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm'));
+    assert.match(r.stderr, /^> X-Note: hi$/m);
+    assert.match(r.stderr, /^> Authorization: \[hidden\]$/m);
+    assert.match(r.stderr, /^< HTTP 401 Unauthorized$/m);
+    assert.match(r.stderr, /^< HTTP 200 OK$/m);
+    const after = (await env.cli.run(['token', 'testas'])).stdout.trim();
+    assert.notEqual(after, before);
+    const basic = Buffer.from('latchkey-cli:cli-secret').toString('base64');
+    for (const secret of [before, after, 'cli-secret', basic]) assert.ok(!r.stderr.includes(secret), '-v printed a secret');
+    assert.doesNotMatch(r.stderr, /authorization: *(bearer|basic)/i);
+  });
+
+  test('an error answer with an empty body says its status on stderr; -s silences the notes', async () => {
+    const r = await env.cli.run(['request', 'testas', '/empty/404']);
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'HTTP 404 Not Found\n');
+    const s = await env.cli.run(['request', 'testas', '/empty/404', '-s']);
+    assert.equal(s.status, 2);
+    assert.equal(s.stderr, '');
+    // The scope hint of a 403 is a note too.
+    const hint = await env.cli.run(['request', 'testas', '/write']);
+    assert.equal(hint.status, 2);
+    assert.match(hint.stderr, /latchkey scopes add testas api:write/);
+    const quiet = await env.cli.run(['request', 'testas', '/write', '-s']);
+    assert.equal(quiet.status, 2);
+    assert.equal(quiet.stderr, '');
+    assert.match(quiet.stdout, /insufficient_scope/);  // the answer itself is still printed
+  });
+
+  test('--json: {status, headers, body}, the body parsed when it is JSON', async () => {
+    const me = await env.cli.run(['request', 'testas', '/me', '--json']);
+    assert.equal(me.status, 0, me.stderr);
+    assert.equal(me.json().status, 200);
+    assert.match(me.json().headers['content-type'], /^application\/json/);
+    assert.equal(me.json().body.sub, 'alice');
+    const html = await env.cli.run(['request', 'testas', '/html-error', '--json']);
+    assert.equal(html.status, 2);
+    assert.equal(html.json().status, 502);
+    assert.match(html.json().body, /^<!DOCTYPE html>/);
+    const empty = await env.cli.run(['request', 'testas', '/empty/503', '--json']);
+    assert.equal(empty.status, 2);
+    assert.deepEqual([empty.json().status, empty.json().body], [503, '']);
+  });
+});
+
+describe('--scopes against the provider\'s available_scopes', () => {
+  let env;
+  before(async () => {
+    env = await setUp();
+    // Offers openid and api:read; the AS grants api:write too, so an unlisted scope can still work.
+    const def = { ...providerFor(env.as, env.api, { key: 'testas-scoped' }), available_scopes: ['openid', 'api:read'] };
+    assert.equal((await env.cli.run(['providers', 'register', '--file', env.cli.writeFile('scoped.json', JSON.stringify(def))])).status, 0);
+    assert.equal((await env.cli.run(['apps', 'upsert', '--provider', 'testas-scoped', '--client-id', 'latchkey-cli',
+      '--client-secret-stdin'], { input: 'cli-secret' })).status, 0);
+  });
+  after(() => env.close());
+
+  test('an unlisted scope gets a warning naming it, and is asked for anyway', async () => {
+    const c = await env.cli.connect('testas-scoped', ['--scopes', 'openid,api:read,api:write']);
+    assert.equal(c.status, 0, c.stderr);
+    assert.match(c.stderr, /^latchkey: warning: 'testas-scoped' does not offer the scope api:write \(/m);
+    assert.deepEqual(c.json().scopes, ['openid', 'api:read', 'api:write']);
+    const quiet = await env.cli.connect('testas-scoped', ['--scopes', 'openid api:read', '--account', 'listed']);
+    assert.equal(quiet.status, 0, quiet.stderr);
+    assert.doesNotMatch(quiet.stderr, /warning/);
+  });
+
+  test('--strict refuses them before any sign-in starts', async () => {
+    env.as.resetStats();
+    const r = await env.cli.run(['connect', 'testas-scoped', '--scopes', 'openid,bogus,api:write', '--strict', '--no-browser']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^latchkey: 'testas-scoped' does not offer the scopes bogus, api:write \(.*--strict/m);
+    assert.doesNotMatch(r.stderr, /Open this link/);
+    const j = await env.cli.run(['scopes', 'add', 'testas-scoped', 'bogus', '--strict', '--json', '--account', 'listed']);
+    assert.equal(j.status, 1);
+    assert.match(j.json().error.message, /does not offer the scope bogus/);
+    assert.equal(env.as.stats.authorization, 0);
+  });
+
+  test('a provider that lists no scopes: no warning, and --strict has nothing to refuse', async () => {
+    const r = await env.cli.run(['connect', 'testas', '--scopes', 'whatever', '--strict', '--no-browser', '--timeout', '1']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /timed out after 1 s/);  // the sign-in started
+    assert.doesNotMatch(r.stderr, /does not offer|warning/);
+  });
+
+  test("--scopes '' is an error, not the defaults", async () => {
+    for (const empty of ['', ',', ' ']) {
+      const r = await env.cli.run(['connect', 'testas-scoped', '--scopes', empty, '--no-browser', '--timeout', '1']);
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr, "latchkey: --scopes needs at least one scope; leave it out for the provider's defaults\n");
+    }
   });
 });
 

@@ -34,7 +34,9 @@ export class Cli {
     };
   }
 
-  /// Runs latchkey to completion: { status, stdout, stderr, json() }. Asynchronous on purpose:
+  /// Runs latchkey to completion: { status, stdout, stderr, json(), lines() } (json(): stdout as
+  /// one JSON document; lines(): stdout as newline-delimited JSON, as `connect --no-browser --json`
+  /// prints it). Asynchronous on purpose:
   /// the fixture servers live in this process, so blocking it (spawnSync) would deadlock them.
   async run(args, { input, env } = {}) {
     const run = this.start(args, { env, input });
@@ -59,12 +61,18 @@ export class Cli {
     });
     const done = new Promise((resolve) => child.on('close', (status) => {
       resolveLink(null);
-      resolve({ status, stdout, stderr, json() { return JSON.parse(stdout); } });
+      resolve({
+        status, stdout, stderr,
+        json() { return JSON.parse(stdout); },
+        lines() { return stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l)); },
+      });
     }));
     return { child, done, link };
   }
 
-  /// `latchkey [--principal P] connect` with the consent completed by the test "browser".
+  /// `latchkey [--principal P] connect` with the consent completed by the test "browser". json():
+  /// the last line of its output (the connection, or the error): the first is the link's
+  /// {authorization_url, redirect_uri}, which `consentLink` holds.
   async connect(provider, args = [], consent = {}, { principal } = {}) {
     const as = principal ? ['--principal', principal] : [];
     const run = this.start([...as, 'connect', provider, '--no-browser', '--json', '--timeout', '60', ...args]);
@@ -72,7 +80,8 @@ export class Cli {
     if (!url) return run.done;
     const browser = await completeConsent(url, { caFile: this.env.LATCHKEY_CA_FILE, ...consent });
     const result = await run.done;
-    return { ...result, browser, url };
+    const lines = result.lines();
+    return { ...result, browser, url, consentLink: lines[0], json: () => lines.at(-1) };
   }
 
   /// Registers providerFor(as, api, options) and the fixture's `latchkey-cli` app for it.

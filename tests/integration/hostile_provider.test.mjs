@@ -72,7 +72,7 @@ describe('a hostile token endpoint', () => {
   }
 
   test('an error echoing the credentials reaches no output, and the connection stays', async () => {
-    const before = (await cli.run(['status', 'testas', '--json'])).json();
+    const before = (await cli.run(['status', 'testas', '--json'])).json()[0];
     mode = 'echo';
     for (const args of [['token', 'testas', '--force-refresh'], ['token', 'testas', '--force-refresh', '--json']]) {
       const r = await cli.run(args);
@@ -91,7 +91,7 @@ describe('a hostile token endpoint', () => {
       assert.equal(r.status, 0, r.stderr);
       assertClean(r, args.join(' '));
     }
-    const after = (await cli.run(['status', 'testas', '--json'])).json();
+    const after = (await cli.run(['status', 'testas', '--json'])).json()[0];
     assert.equal(after.status, 'connected');
     assert.equal(after.scope, before.scope);
     assert.match(after.last_error, /\[redacted\]/);
@@ -101,7 +101,7 @@ describe('a hostile token endpoint', () => {
   });
 
   test('a scope with control characters is refused and never stored', async () => {
-    const before = (await cli.run(['status', 'testas', '--json'])).json();
+    const before = (await cli.run(['status', 'testas', '--json'])).json()[0];
     const token = (await cli.run(['token', 'testas'])).stdout.trim();
     mode = 'scope';
     const r = await cli.run(['token', 'testas', '--force-refresh']);
@@ -110,7 +110,7 @@ describe('a hostile token endpoint', () => {
     assertClean(r, 'token --force-refresh');
     const s = await cli.run(['status', 'testas']);
     assertClean(s, 'status');
-    const after = (await cli.run(['status', 'testas', '--json'])).json();
+    const after = (await cli.run(['status', 'testas', '--json'])).json()[0];
     assert.equal(after.scope, before.scope);
     assert.equal((await cli.run(['token', 'testas'])).stdout.trim(), token);  // not evil-token
 

@@ -117,9 +117,10 @@ describe('managed mode', () => {
   test('status and connections list come from the gateway, text and JSON', async () => {
     const s = await cli.run(['status', 'testas', '--json']);
     assert.equal(s.status, 0, s.stderr);
-    assert.equal(s.json().status, 'connected');
-    assert.equal(s.json().account, 'alice');
-    assert.match(s.json().scope, /api:read/);
+    assert.equal(s.json().length, 1);
+    assert.equal(s.json()[0].status, 'connected');
+    assert.equal(s.json()[0].account, 'alice');
+    assert.match(s.json()[0].scope, /api:read/);
     const text = await cli.run(['status', 'testas', '--account', 'alice']);
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /^status +connected$/m);
@@ -159,7 +160,7 @@ describe('managed mode', () => {
     const body = JSON.stringify({ hello: 'world' });
     const echo = await cli.run(['request', 'testas', `${api.url}/echo?a=1`, '-X', 'PUT', '-d', body, '-H', 'X-Custom: kept', '-i']);
     assert.equal(echo.status, 0, echo.stderr);
-    assert.match(echo.stdout, /^HTTP 200$/m);
+    assert.match(echo.stdout, /^HTTP 200 OK$/m);
     const sent = JSON.parse(echo.stdout.slice(echo.stdout.indexOf('\n\n') + 2));
     assert.equal(sent.method, 'PUT');
     assert.equal(sent.path, '/echo');
@@ -211,7 +212,7 @@ describe('managed mode', () => {
     assert.match(r.stderr, /latchkey connect testas/);
     const s = await cli.run(['status', 'testas', '--json']);
     assert.equal(s.status, 3);
-    assert.equal(s.json().status, 'needs_reauth');
+    assert.equal(s.json()[0].status, 'needs_reauth');
     // Reconnecting the same account: the wait notices the stored connection changed.
     const again = await cli.connect('testas');
     assert.equal(again.status, 0, again.stderr);

@@ -228,6 +228,14 @@ Result<Provider> provider_from_discovery(const std::string& key, const std::stri
 /// none) — is one the injection entries allow. False for anything that is not an http(s) URL.
 bool origin_allowed(const Injection& injection, const std::string& url);
 
+/// The scopes of `asked` that `provider` does not offer: those missing from its available_scopes
+/// (compared exactly: scopes are case-sensitive, RFC 6749 §3.3), in the order asked, each once.
+/// Empty when every one is offered, and when the provider lists no available_scopes (a custom or
+/// discovered provider that says nothing about its scopes: anything may be asked for). A host
+/// warns about them, or refuses them before any consent page opens when its user asks it to be
+/// strict; the provider has the last word either way. Never fails.
+std::vector<std::string> unknown_scopes(const Provider& provider, const std::vector<std::string>& asked);
+
 const char* to_string(AuthMode m);
 const char* to_string(PkceSupport p);
 const char* to_string(ClientAuthMethod m);
