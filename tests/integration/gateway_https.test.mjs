@@ -39,14 +39,16 @@ function httpsRequest(url, { method = 'GET', key, body, headers = {}, localAddre
 
 /// The protocol a handshake with `port` settles on, for a client that offers at most `maxVersion`
 /// (and, at OpenSSL's lowest security level, also TLS 1.0/1.1, so only the server can refuse them).
-function handshake(port, maxVersion) {
+/// Also what it used: { protocol, group (the key exchange's), reused, session (to resume with) }.
+function handshake(port, maxVersion, session) {
   return new Promise((resolve, reject) => {
     const s = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost', minVersion: 'TLSv1', maxVersion,
-      ciphers: 'DEFAULT@SECLEVEL=0' }, () => {
-      const p = s.getProtocol();
-      s.end();
-      resolve(p);
+      ciphers: 'DEFAULT@SECLEVEL=0', session }, () => {
+      const result = { protocol: s.getProtocol(), group: s.getEphemeralKeyInfo()?.name, reused: s.isSessionReused() };
+      setTimeout(() => { s.end(); resolve({ ...result, session: ticket }); }, 20);  // a ticket may follow the handshake
     });
+    let ticket;
+    s.on('session', (t) => { ticket = t; });
     s.on('error', reject);
   });
 }
@@ -228,7 +230,13 @@ describe('latchkeyd behind https', () => {
     assert.equal(consent.status, 200, consent.body);
     const list = await httpsRequest(`${origin}/v1/connections`, { key: keys.alice });
     assert.ok(list.json().some((c) => c.id === 'webas/direct'), list.text);
-    assert.equal(await handshake(tlsPort, 'TLSv1.2'), 'TLSv1.2');
+    const first = await handshake(tlsPort, 'TLSv1.2');
+    assert.equal(first.protocol, 'TLSv1.2');
+    // A group browsers offer first (mbedTLS's own default would pick P-521: ~20 ms a handshake).
+    assert.ok(['X25519', 'prime256v1'].includes(first.group), first.group);
+    assert.ok(first.session, 'a session ticket was issued');
+    const again = await handshake(tlsPort, 'TLSv1.2', first.session);
+    assert.equal(again.reused, true, 'a returning client resumes (RFC 5077 ticket)');
     await assert.rejects(handshake(tlsPort, 'TLSv1.1'), 'TLS 1.1 is refused by the server');
     // Plain http on the TLS port gets no answer, and the gateway keeps serving.
     await assert.rejects(request(`http://127.0.0.1:${tlsPort}/healthz`));

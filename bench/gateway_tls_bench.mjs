@@ -1,0 +1,184 @@
+// Where latchkeyd's https ends, measured side by side in one run (bench/README.md, "https"):
+//   latchkeyd terminating TLS itself (--tls-cert/--tls-key: mbedTLS, a thread per connection)
+//   vs Debian's nginx terminating TLS in front of a plain latchkeyd (--public-url, --trusted-proxy),
+//   with plain http to latchkeyd as the floor. Two loads under wrk on GET /v1/whoami (a keyed
+//   route, answered from the key cache):
+//   - keep-alive: CONNECTIONS clients reusing their connections (req/s, p99);
+//   - new connections: every request on a fresh connection, so a TLS handshake each (req/s, p99).
+// The rounds alternate the three (order rotating), and the figures are the medians.
+//
+//   node bench/gateway_tls_bench.mjs [--quick] [--connections N] [--duration S] [--rounds N] [LATCHKEYD_BIN]
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { freePort, readCa } from '../tests/fixtures/http_util.mjs';
+import { makeTestPki } from '../tests/fixtures/test_ca.mjs';
+
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    quick: { type: 'boolean', default: false },
+    connections: { type: 'string' },
+    duration: { type: 'string' },
+    rounds: { type: 'string' },
+  },
+});
+const QUICK = opts.quick;
+const CONNECTIONS = Number(opts.connections ?? 16);
+const DURATION = Number(opts.duration ?? (QUICK ? 2 : 5));
+const ROUNDS = Number(opts.rounds ?? (QUICK ? 1 : 3));
+const BIN = resolve(positionals[0] ?? process.env.LATCHKEYD_BIN ?? 'build/native/native/gateway/latchkeyd');
+
+const children = [];
+const dir = mkdtempSync(join(tmpdir(), 'latchkey-tlsbench-'));
+function cleanup() {
+  for (const [child, signal] of children.splice(0)) child.kill(signal);
+  rmSync(dir, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+
+function run(cmd, args, env) {
+  return new Promise((ok, fail) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('close', (code) => (code === 0 ? ok(out) : fail(new Error(`${cmd} exited ${code}: ${err.trim()}`))));
+  });
+}
+
+/// latchkeyd serve with `args`; resolves with the address it listens on.
+function startGateway(args, env) {
+  const child = spawn(BIN, ['serve', ...args], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  children.push([child, 'SIGKILL']);
+  return new Promise((ok, fail) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) ok(JSON.parse(out.split('\n')[0]).listening);
+    });
+    child.on('close', (code) => fail(new Error(`latchkeyd exited ${code}`)));
+  });
+}
+
+async function startNginx(nginxDir, port, upstream, pki) {
+  mkdirSync(nginxDir);
+  // worker_processes auto: nginx at its best on this machine (one worker per core).
+  writeFileSync(join(nginxDir, 'nginx.conf'), `
+worker_processes auto;
+pid ${nginxDir}/nginx.pid;
+error_log ${nginxDir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${nginxDir}/client_body;
+  proxy_temp_path ${nginxDir}/proxy;
+  fastcgi_temp_path ${nginxDir}/fastcgi;
+  uwsgi_temp_path ${nginxDir}/uwsgi;
+  scgi_temp_path ${nginxDir}/scgi;
+  keepalive_requests 1000000;
+  upstream gateway { server ${upstream}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${pki.server.cert};
+    ssl_certificate_key ${pki.server.key};
+    ssl_protocols TLSv1.2;
+    location / {
+      proxy_pass http://gateway;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $http_host;
+    }
+  }
+}
+`);
+  const child = spawn('nginx', ['-p', nginxDir, '-e', join(nginxDir, 'error.log'), '-c', join(nginxDir, 'nginx.conf'),
+    '-g', 'daemon off;'], { stdio: 'ignore' });
+  children.push([child, 'SIGTERM']);  // SIGKILL would leave its workers running
+}
+
+function get(url, key, ca) {
+  return new Promise((ok, fail) => {
+    https.get(url, { ca, agent: false, headers: { authorization: `Bearer ${key}` } }, (res) => {
+      res.resume();
+      res.on('end', () => ok(res.statusCode));
+    }).on('error', fail);
+  });
+}
+
+async function wrk(name, url, key, { fresh }) {
+  const script = join(dir, `${name}.lua`);
+  // The key only in this 0600 file and wrk's memory, never on a command line.
+  writeFileSync(script, `wrk.headers["Authorization"] = "Bearer ${key}"\n${fresh ? 'wrk.headers["Connection"] = "close"\n' : ''}`,
+    { mode: 0o600 });
+  const out = await run('wrk', ['-t2', `-c${fresh ? 4 : CONNECTIONS}`, `-d${DURATION}s`, '--latency', '-s', script, url]);
+  const p99 = /^\s*99%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(out);
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+    p99_ms: p99 ? Number(p99[1]) * { us: 1e-3, ms: 1, s: 1e3, m: 6e4 }[p99[2]] : NaN,
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+    // With Connection: close every request ends its connection: wrk counts those as read errors.
+    connect_errors: errors ? Number(errors[1]) + Number(errors[4]) : 0,
+  };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  const pki = await makeTestPki(join(dir, 'pki'));
+  const ca = readCa(pki.ca.cert);
+  const env = { PATH: process.env.PATH, HOME: dir, LATCHKEY_STORE: join(dir, 'store.db') };
+  const key = (await run(BIN, ['keys', 'create', '--principal', 'bench', '--role', 'admin'], env)).trim();
+  const nginxPort = await freePort();
+  const plain = await startGateway(['--listen', '127.0.0.1:0', '--public-url', `https://127.0.0.1:${nginxPort}`,
+    '--trusted-proxy', '127.0.0.1/32'], env);
+  const tls = await startGateway(['--listen', '127.0.0.1:0', '--tls-cert', pki.server.cert, '--tls-key', pki.server.key], env);
+  await startNginx(join(dir, 'nginx'), nginxPort, plain, pki);
+  const targets = {
+    'latchkeyd TLS (--tls-cert)': `https://${tls}/v1/whoami`,
+    'nginx TLS → latchkeyd': `https://127.0.0.1:${nginxPort}/v1/whoami`,
+    'latchkeyd plain http': `http://${plain}/v1/whoami`,
+  };
+  for (let i = 0; ; i++) {  // every target answers before anything is measured
+    try {
+      for (const url of Object.values(targets)) {
+        if (url.startsWith('https') && await get(url, key, ca) !== 200) throw new Error(url);
+      }
+      break;
+    } catch (e) {
+      if (i > 100) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const results = {};
+  for (const load of ['keep-alive', 'new connections']) {
+    const rounds = Object.fromEntries(Object.keys(targets).map((n) => [n, []]));
+    for (let r = 0; r < ROUNDS; r++) {
+      const names = Object.keys(targets);
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(k + r) % names.length];
+        rounds[name].push(await wrk(`${load}-${r}-${k}`, targets[name], key, { fresh: load === 'new connections' }));
+      }
+    }
+    for (const [name, rs] of Object.entries(rounds)) {
+      const bad = rs.reduce((a, x) => a + x.non2xx, 0);
+      if (bad) throw new Error(`${name} (${load}): ${bad} answers were not 2xx`);
+      results[`${load}: ${name}`] = { 'req/s': Math.round(median(rs.map((x) => x.rps))),
+        'p99 ms': Number(median(rs.map((x) => x.p99_ms)).toFixed(2)) };
+    }
+  }
+  console.table(results);
+  console.log(JSON.stringify({ connections: CONNECTIONS, duration_s: DURATION, rounds: ROUNDS, results }));
+}
+
+main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
