@@ -10,6 +10,7 @@ import { startAuthServer } from '../fixtures/auth_server.mjs';
 import { completeDeviceConsent } from '../fixtures/consent.mjs';
 import { startMcpServer } from '../fixtures/mcp_server.mjs';
 import { startOAuth1Server } from '../fixtures/oauth1_server.mjs';
+import { startGateway } from '../integration/harness.mjs';
 import {
   ARTIFACTS, WEB_DIR, request, startVaultEnv,
 } from './vault_env.mjs';
@@ -80,9 +81,47 @@ async function appOf(key) {
   return r.json();
 }
 
-/// What the page keeps in its tab's storage: the API key only.
+/// What the page keeps in its tab's storage: the session token only.
 async function storedKeys(page) {
   return page.evaluate(() => ({ session: Object.keys(sessionStorage).sort(), local: localStorage.length }));
+}
+
+/// Everything the tab could still hold of a secret: its storage, the page's DOM (input values
+/// included) and its window's own properties.
+async function pageHolds(p, secret) {
+  return p.evaluate((s) => {
+    const found = [];
+    for (const store of [sessionStorage, localStorage]) {
+      for (let i = 0; i < store.length; i += 1) if (store.getItem(store.key(i)).includes(s)) found.push(`storage:${store.key(i)}`);
+    }
+    if (document.documentElement.outerHTML.includes(s)) found.push('html');
+    for (const el of document.querySelectorAll('input, textarea')) if (el.value.includes(s)) found.push(`input#${el.id}`);
+    for (const k of Object.getOwnPropertyNames(window)) {
+      try { const v = window[k]; if ((typeof v === 'string' && v.includes(s)) || (v && typeof v === 'object' && JSON.stringify(v)?.includes(s))) found.push(`window.${k}`); } catch { /* not readable or cyclic */ }
+    }
+    return found;
+  }, secret);
+}
+
+/// WCAG contrast of two computed colours ('rgb(r, g, b)').
+function contrast(a, b) {
+  const lum = (c) => {
+    const [r, g, bl] = c.match(/[\d.]+/g).slice(0, 3).map(Number).map((v) => {
+      const x = v / 255;
+      return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+async function whoami(key) {
+  return request(`${env.gw.url}/v1/whoami`, { key });
+}
+
+async function info() {
+  return (await request(`${env.gw.url}/v1/info`, { key: env.keys.admin })).json();
 }
 
 async function providerKeys() {
@@ -117,7 +156,71 @@ describe('vault page, served by latchkeyd --web-root', () => {
     assert.equal(await page.locator('#session-label').textContent(), 'Signed in as admin');
     assert.equal(await page.locator('#session-role').textContent(), 'admin');
     assert.equal(await page.getByRole('button', { name: 'Add connection' }).isVisible(), true);
+    // The page's own words: no command of the CLI or the gateway's binary.
+    await page.locator('#sign-out').click();
+    await page.getByRole('button', { name: 'Open the vault' }).waitFor();
+    assert.doesNotMatch(await page.locator('body').innerText(), /latchkeyd |latchkey (?!vault\b)[a-z]+|--[a-z]/);
+    await signIn(page, env.keys.admin);
     await shot(page, 'empty');
+  });
+
+  test('the pasted key is traded for a session: only its token is kept and sent; Sign out ends it at the gateway', async () => {
+    const ctx = await env.newContext();
+    const p = await ctx.newPage();
+    p.setDefaultTimeout(10000);
+    const sent = [];
+    p.on('request', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname.startsWith('/v1/')) sent.push({ path: u.pathname, method: r.method(), auth: r.headers().authorization ?? '' });
+    });
+    const [res] = await Promise.all([
+      p.waitForResponse((r) => new URL(r.url()).pathname === '/v1/sessions'),
+      signIn(p, env.keys.admin),
+    ]);
+    assert.equal(res.status(), 201);
+    const { token } = await res.json();
+    assert.ok(token && token !== env.keys.admin);
+    // The key went to POST /v1/sessions, and nowhere else; every other request carried the session.
+    assert.deepEqual(sent[0], { path: '/v1/sessions', method: 'POST', auth: `Bearer ${env.keys.admin}` });
+    assert.ok(sent.length > 3, JSON.stringify(sent));
+    for (const r of sent.slice(1)) assert.equal(r.auth, `Bearer ${token}`, `${r.method} ${r.path}`);
+    // The tab keeps the token, and nothing of the key: not in storage, the DOM or a global.
+    assert.deepEqual(await p.evaluate(() => ({ ...sessionStorage })), { 'latchkey.vault.session': token });
+    assert.equal(await p.evaluate(() => localStorage.length), 0);
+    assert.deepEqual(await pageHolds(p, env.keys.admin), []);
+    const me = await whoami(token);
+    assert.equal(me.status, 200);
+    assert.equal(me.json().session, true);
+    assert.equal(me.json().principal, 'admin');
+    await shot(p, 'signed-in');
+
+    // Sign out: DELETE /v1/sessions/current with the token, then it is refused; the key is not.
+    await p.locator('#sign-out').click();
+    await p.getByRole('button', { name: 'Open the vault' }).waitFor();
+    assert.deepEqual(sent.at(-1), { path: '/v1/sessions/current', method: 'DELETE', auth: `Bearer ${token}` });
+    assert.equal((await whoami(token)).status, 401, 'the session ended at the gateway');
+    assert.equal((await whoami(env.keys.admin)).status, 200, 'the key itself still works');
+    assert.deepEqual(await storedKeys(p), { session: [], local: 0 });
+    assert.equal(await p.locator('#connections li').count(), 0, 'nothing of the vault stays on the page');
+    await ctx.close();
+  });
+
+  test('a session the gateway no longer accepts returns to the sign-in form, which says to sign in again', async () => {
+    const ctx = await env.newContext();
+    const p = await ctx.newPage();
+    p.setDefaultTimeout(10000);
+    await signIn(p, env.keys.bob);
+    const token = await p.evaluate(() => sessionStorage.getItem('latchkey.vault.session'));
+    // Ended behind the page's back (as expiry or the key's revocation would).
+    assert.equal((await request(`${env.gw.url}/v1/sessions/current`, { method: 'DELETE', key: token })).status, 200);
+    await p.reload();
+    await p.getByText('Your session has ended').waitFor();
+    assert.match(await p.locator('#api-key-error').textContent(), /Sign in again with your API key/);
+    assert.equal(await p.getByRole('textbox', { name: 'API key' }).isVisible(), true);
+    assert.equal(await p.locator('#vault').isVisible(), false);
+    assert.deepEqual(await storedKeys(p), { session: [], local: 0 });
+    await shot(p, 'session-ended');
+    await ctx.close();
   });
 
   test('the picker groups built-in providers by category, and a search matches categories and names', async () => {
@@ -144,15 +247,93 @@ describe('vault page, served by latchkeyd --web-root', () => {
     shown = await listed();
     assert.deepEqual(groupsOf(shown), ['Finance and accounting']);
     for (const name of ['Xero', 'Intuit QuickBooks Online']) assert.ok(shown.includes(name), `${name} in ${shown}`);
-    // A name still finds it in its own group.
+    // A name that starts with the search comes first; one that has it inside stays in its group.
     await search.fill('hub');
     shown = await listed();
-    assert.ok(shown.indexOf('HubSpot') > shown.indexOf('# CRM'));
+    assert.deepEqual(shown.slice(0, 2), ['# Best matches', 'HubSpot']);
     assert.ok(shown.indexOf('GitHub') > shown.indexOf('# Developer tools'));
     await shot(page, 'picker-categories');
     await page.keyboard.press('Escape');  // closes the list
     await page.locator('#edit-title').click();
     await page.keyboard.press('Escape');  // closes the dialog
+    await dialog.waitFor({ state: 'hidden' });
+  });
+
+  test('the provider list: the exact match, then names that start with the search, first', async () => {
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add connection' });
+    await dialog.waitFor();
+    const search = page.getByRole('combobox', { name: 'Select provider' });
+    const listed = async () => page.locator('#provider-options > li').evaluateAll((lis) =>
+      lis.map((li) => (li.classList.contains('group') ? `# ${li.textContent}` : li.textContent)));
+    // "x": X (key x) is the exact match, though Box, Dropbox and Brex come before it by name.
+    await search.fill('x');
+    const shown = await listed();
+    assert.deepEqual(shown.slice(0, 6), ['# Best matches', 'X (OAuth 2.0)', 'X (app-only bearer)', 'X (OAuth 1.0a)', 'Xero', 'Xero (custom connection)']);
+    assert.ok(shown[6].startsWith('# '), 'then the other matches under their groups');
+    for (const name of ['Box', 'Dropbox', 'Brex']) assert.ok(shown.indexOf(name) > 6, name);
+    await search.press('ArrowDown');
+    await search.press('Enter');
+    await dialog.getByLabel('Client ID', { exact: true }).waitFor();
+    assert.equal(await search.inputValue(), 'X (OAuth 2.0)', 'the first option is the exact match');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+  });
+
+  test('the provider list is never cut off by the dialog: it scrolls within it', async () => {
+    await page.setViewportSize({ width: 1100, height: 520 });
+    try {
+      await page.getByRole('button', { name: 'Add connection' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Add connection' });
+      await dialog.waitFor();
+      await page.getByRole('combobox', { name: 'Select provider' }).fill('');
+      const box = () => page.evaluate(() => {
+        const d = document.getElementById('edit-dialog').getBoundingClientRect();
+        const list = document.getElementById('provider-options');
+        const l = list.getBoundingClientRect();
+        return { dialog: [d.top, d.bottom], list: [l.top, l.bottom], scrolls: list.scrollHeight > list.clientHeight, height: innerHeight };
+      });
+      const g = await box();
+      assert.ok(g.scrolls, 'the whole catalog does not fit: the list scrolls');
+      assert.ok(g.list[0] >= g.dialog[0] && g.list[1] <= g.dialog[1], `list ${g.list} inside the dialog ${g.dialog}`);
+      assert.ok(g.dialog[1] <= g.height, 'the dialog fits the window');
+      // The last option, scrolled to, is what is under the pointer there (not clipped or covered).
+      const last = page.locator('#provider-options li[role=option]').last();
+      await last.evaluate((li) => li.scrollIntoView({ block: 'nearest' }));
+      const hit = await last.evaluate((li) => {
+        const r = li.getBoundingClientRect();
+        return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === li;
+      });
+      assert.ok(hit, 'the last provider can be seen and clicked');
+      await shot(page, 'picker-scrolls');
+      await page.keyboard.press('Escape');
+      await page.locator('#edit-title').click();
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+    } finally {
+      await page.setViewportSize({ width: 1100, height: 800 });
+    }
+  });
+
+  test('a client secret typed into the dialog is cleared when it closes (Esc, Cancel)', async () => {
+    const secrets = () => page.locator('#edit-dialog input[type=password]').evaluateAll((els) => els.map((e) => e.value));
+    const dialog = page.getByRole('dialog', { name: 'Add connection' });
+    for (const how of ['Escape', 'Cancel']) {
+      await page.getByRole('button', { name: 'Add connection' }).click();
+      await pickProvider(page, 'Custom OAuth 2.0');
+      await fill(page, 'Client secret', 'typed-then-abandoned');
+      if (how === 'Escape') await page.keyboard.press('Escape');
+      else await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      const left = await secrets();
+      assert.ok(left.length >= 1, 'the field is still in the closed dialog');
+      assert.deepEqual(left, left.map(() => ''), `${how}: emptied`);
+      assert.deepEqual(await pageHolds(page, 'typed-then-abandoned'), []);
+    }
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    await pickProvider(page, 'Custom OAuth 2.0');
+    assert.equal(await page.getByLabel('Client secret').inputValue(), '', 'empty when the dialog is opened again');
+    await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
   });
 
@@ -187,7 +368,7 @@ describe('vault page, served by latchkeyd --web-root', () => {
     await pickProvider(page, 'Custom OAuth 2.0');
     for (const [label, value] of Object.entries(custom())) await fill(page, label, value);
     assert.equal(await page.getByLabel('Key', { exact: true }).inputValue(), 'test-as');
-    assert.equal(await page.getByRole('textbox', { name: 'Callback URL' }).inputValue(), `${env.gw.url}/oauth/callback`);
+    assert.equal(await page.getByRole('textbox', { name: 'Callback URL' }).inputValue(), (await info()).callback_url);
     assert.equal(await page.getByLabel('Enable PKCE (S256)').isChecked(), true);
     await dialog.getByText('Advanced').click();
     await fill(page, 'Issuer', env.as.issuer);
@@ -250,14 +431,16 @@ describe('vault page, served by latchkeyd --web-root', () => {
     await fill(page, 'Client secret', 'cli-secret');
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.waitFor({ state: 'hidden' });
+    assert.deepEqual(await page.locator('#edit-dialog input[type=password]').evaluateAll((els) => els.map((e) => e.value)), [''],
+      'saved: the secret is not left in the page');
     await row(page, 'test-as-copy').waitFor();
     assert.ok((await providerKeys()).includes('test-as-copy'));
   });
 
-  test('Edit is prefilled from the gateway\'s app after a reload (only the API key is kept in the tab)', async () => {
+  test('Edit is prefilled from the gateway\'s app after a reload (only the session token is kept in the tab)', async () => {
     await page.reload();
     await page.locator('#connections[data-ready]').waitFor({ state: 'attached' });
-    assert.deepEqual(await storedKeys(page), { session: ['latchkey.vault.apiKey'], local: 0 });
+    assert.deepEqual(await storedKeys(page), { session: ['latchkey.vault.session'], local: 0 });
     await row(page, 'test-as', 'alice').getByRole('button', { name: /^Edit/ }).click();
     const dialog = page.getByRole('dialog', { name: /^Edit Test AS/ });
     await dialog.waitFor();
@@ -341,6 +524,11 @@ describe('vault page, served by latchkeyd --web-root', () => {
     await page.getByRole('button', { name: 'Add connection' }).click();
     const add = page.getByRole('dialog', { name: 'Add connection' });
     await pickProvider(page, 'GitHub');
+    // A catalog provider's app is configured at the provider: the redirect URI to register there.
+    const callback = add.getByRole('textbox', { name: 'Callback URL' });
+    assert.equal(await callback.inputValue(), (await info()).callback_url);
+    await add.getByRole('button', { name: 'Copy the callback url' }).click();
+    await page.locator('.toast', { hasText: 'Callback URL copied' }).waitFor();
     await fill(page, 'Client ID', 'gh-client');
     await fill(page, 'Client secret', 'gh-secret');
     await add.getByRole('button', { name: 'Save' }).click();
@@ -426,6 +614,64 @@ describe('vault page, served by latchkeyd --web-root', () => {
     await shot(page, 'list');
   });
 
+  test('a message from the core that names a CLI command is shown with the page\'s own action', async () => {
+    // The connection goes behind the page's back; Test on its row then meets the core's not_found,
+    // whose advice is `latchkey connect machine-api`.
+    const gone = await request(`${env.gw.url}/v1/connections/machine-api/default`, { method: 'DELETE', key: env.keys.admin });
+    assert.equal(gone.status, 200, gone.text);
+    const [res] = await Promise.all([
+      page.waitForResponse((x) => new URL(x.url()).pathname.endsWith('/ping')),
+      row(page, 'machine-api', 'default').getByRole('button', { name: /^Test/ }).click(),
+    ]);
+    const { error } = await res.json();
+    assert.match(error.message, /`latchkey connect machine-api`/, 'the core\'s message is the CLI\'s');
+    const t = page.locator('.toast.error');
+    await t.filter({ hasText: 'Test failed' }).waitFor();
+    const text = await t.textContent();
+    assert.match(text, /no connection to 'machine-api'/);
+    assert.match(text, /choose Authenticate \(or Connect\) on its row/);
+    assert.doesNotMatch(text, /latchkey |`|--/);
+    await row(page, 'machine-api', '').getByRole('button', { name: /^Connect/ }).click();
+    await row(page, 'machine-api', 'default').and(page.locator('[data-status="connected"]')).waitFor();
+  });
+
+  test('dark mode follows prefers-color-scheme, with readable contrast', async () => {
+    const colors = () => page.evaluate(() => {
+      const c = (sel, prop = 'color') => getComputedStyle(document.querySelector(sel))[prop];
+      return {
+        bg: c('html', 'backgroundColor'), fg: c('html'), card: c('li.row', 'backgroundColor'), muted: c('li.row .account'),
+        primary: c('#add'), primaryBg: c('#add', 'backgroundColor'), badge: c('li.row .badge'), badgeBg: c('li.row .badge', 'backgroundColor'),
+        button: c('li.row .row-actions button:not(.primary)'), buttonBg: c('li.row .row-actions button:not(.primary)', 'backgroundColor'),
+      };
+    });
+    const light = await colors();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    try {
+      const dark = await colors();
+      assert.notEqual(dark.bg, light.bg, 'the background changes');
+      assert.notEqual(dark.card, light.card);
+      // Dark now: the page darker than its text, each text readable on what is under it (WCAG AA: 4.5).
+      assert.ok(contrast(dark.bg, 'rgb(0, 0, 0)') < contrast(dark.fg, 'rgb(0, 0, 0)'), `${dark.bg} / ${dark.fg}`);
+      for (const [what, fg, bg] of [['text', dark.fg, dark.bg], ['muted on a card', dark.muted, dark.card],
+        ['primary button', dark.primary, dark.primaryBg], ['badge', dark.badge, dark.badgeBg], ['button', dark.button, dark.buttonBg]]) {
+        assert.ok(contrast(fg, bg) >= 4.5, `${what}: ${fg} on ${bg} is ${contrast(fg, bg).toFixed(2)}:1`);
+      }
+      await shot(page, 'dark');
+      await page.getByRole('button', { name: 'Add connection' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Add connection' });
+      await dialog.waitFor();
+      const d = await page.evaluate(() => ({ fg: getComputedStyle(document.getElementById('edit-dialog')).color, bg: getComputedStyle(document.getElementById('edit-dialog')).backgroundColor }));
+      assert.ok(contrast(d.fg, d.bg) >= 4.5, `the dialog: ${d.fg} on ${d.bg}`);
+      await shot(page, 'dark-dialog');
+      await page.keyboard.press('Escape');
+      await page.locator('#edit-title').click();
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+    } finally {
+      await page.emulateMedia({ colorScheme: 'light' });
+    }
+  });
+
   test('a user key (whoami): admin-only actions are not offered', async () => {
     const ctx = await env.newContext();
     const p = await ctx.newPage();
@@ -437,6 +683,8 @@ describe('vault page, served by latchkeyd --web-root', () => {
     assert.equal(await p.locator('#session-role').textContent(), 'user');
     await p.getByText('Adding or changing providers and their app credentials needs an admin key').waitFor();
     assert.equal(await p.getByRole('button', { name: 'Add connection' }).count(), 0, 'no Add connection');
+    assert.equal(await p.getByRole('button', { name: 'API keys' }).count(), 0, 'no API keys view');
+    assert.equal(await p.locator('#keys-view').isVisible(), false);
     const r = row(p, 'test-as', '');
     await r.waitFor();
     const actions = async (locator) => locator.locator('.row-actions button').evaluateAll((bs) => bs.map((b) => b.dataset.action));
@@ -457,6 +705,147 @@ describe('vault page, served by latchkeyd --web-root', () => {
     assert.ok((await providerKeys()).includes('test-as'), 'a user\'s Remove keeps the provider');
     assert.deepEqual(forbidden, [], 'nothing was refused: nothing was tried');
     await ctx.close();
+  });
+
+  test('API keys: the list; create (the secret shown once) → it works → rotate → the old secret is refused → revoke → refused', async () => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.gw.url });
+    await page.getByRole('button', { name: 'API keys' }).click();
+    await page.locator('#keys-table[data-ready]').waitFor();
+    assert.equal(await page.locator('#views button[aria-current=page]').textContent(), 'API keys');
+    // The list is the gateway's (GET /v1/keys), "never" where it says null.
+    const listed = (await request(`${env.gw.url}/v1/keys`, { key: env.keys.admin })).json().keys;
+    const cells = (id) => page.locator(`#keys-list tr[data-key-id="${id}"] td`).allTextContents();
+    assert.equal(await page.locator('#keys-list tr').count(), listed.length);
+    const adminKey = listed.find((k) => k.principal === 'admin');
+    const [id, label, principal, role, , , expires] = await cells(adminKey.id);
+    assert.deepEqual([id, label, principal, role, expires], [adminKey.id, adminKey.label || '—', 'admin', 'admin', 'never']);
+    assert.equal(adminKey.expires_at_ms, null);
+
+    // Create: a principal is required; then the secret is shown once, with a warning.
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const create = page.getByRole('dialog', { name: 'Create an API key' });
+    await create.getByRole('button', { name: 'Create key' }).click();
+    await create.getByText('A principal is required').waitFor();
+    await create.getByLabel('Principal').fill('carol');
+    await create.getByLabel('Role').selectOption('user');
+    await create.getByLabel('Label').fill('ci runner');
+    await create.getByLabel('Expires').selectOption({ label: 'In 30 days' });
+    await shot(page, 'key-create');
+    await create.getByRole('button', { name: 'Create key' }).click();
+    const secretDialog = page.getByRole('dialog', { name: 'Key created' });
+    await secretDialog.waitFor();
+    await secretDialog.getByText('it will not be shown again').waitFor();
+    const secret = await secretDialog.getByRole('textbox', { name: 'New API key' }).inputValue();
+    assert.ok(secret.length > 20, secret);
+    await secretDialog.getByRole('button', { name: 'Copy the new API key' }).click();
+    await page.locator('.toast', { hasText: 'API key copied' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+    await shot(page, 'key-secret');
+    const carol = (await request(`${env.gw.url}/v1/keys`, { key: env.keys.admin })).json().keys.find((k) => k.label === 'ci runner');
+    assert.equal(carol.principal, 'carol');
+    assert.equal(carol.role, 'user');
+    assert.ok(Math.abs(carol.expires_at_ms - carol.created_at_ms - 30 * 86400 * 1000) < 5000, 'expires in 30 days');
+    assert.equal(carol.last_used_at_ms, null);
+    await secretDialog.getByRole('button', { name: 'Done' }).click();
+    await secretDialog.waitFor({ state: 'hidden' });
+    assert.deepEqual(await pageHolds(page, secret), [], 'the secret is gone from the page once the dialog is closed');
+    const carolRow = page.locator(`#keys-list tr[data-key-id="${carol.id}"]`);
+    await carolRow.waitFor();
+    const [, l, pr, ro, , used, exp] = await cells(carol.id);
+    assert.deepEqual([l, pr, ro, used], ['ci runner', 'carol', 'user', 'never']);
+    assert.notEqual(exp, 'never');
+    // It works.
+    const who = await whoami(secret);
+    assert.equal(who.status, 200, who.text);
+    assert.deepEqual([who.json().principal, who.json().role, who.json().key_id], ['carol', 'user', carol.id]);
+
+    // Rotate: asked first; a new secret, shown once; the old one is refused from now on.
+    await carolRow.getByRole('button', { name: /^Rotate/ }).click();
+    const confirmRotate = page.getByRole('dialog', { name: /^Rotate ci runner/ });
+    await confirmRotate.waitFor();
+    await confirmRotate.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal((await whoami(secret)).status, 200, 'cancel keeps the secret');
+    await carolRow.getByRole('button', { name: /^Rotate/ }).click();
+    await confirmRotate.getByRole('button', { name: 'Rotate' }).click();
+    const rotated = page.getByRole('dialog', { name: 'Key rotated' });
+    await rotated.waitFor();
+    const next = await rotated.getByRole('textbox', { name: 'New API key' }).inputValue();
+    assert.notEqual(next, secret);
+    await rotated.getByRole('button', { name: 'Done' }).click();
+    await rotated.waitFor({ state: 'hidden' });
+    assert.equal((await whoami(secret)).status, 401, 'the old secret is refused');
+    const whoNext = await whoami(next);
+    assert.equal(whoNext.status, 200);
+    assert.equal(whoNext.json().key_id, carol.id, 'the same key');
+
+    // Revoke: asked first, then refused; off the list.
+    await carolRow.getByRole('button', { name: /^Revoke/ }).click();
+    const confirmRevoke = page.getByRole('dialog', { name: /^Revoke ci runner/ });
+    await confirmRevoke.waitFor();
+    await shot(page, 'key-revoke-confirm');
+    await confirmRevoke.getByRole('button', { name: 'Revoke' }).click();
+    await carolRow.waitFor({ state: 'detached' });
+    await page.locator('.toast', { hasText: 'Revoked ci runner' }).waitFor();
+    assert.equal((await whoami(next)).status, 401, 'the revoked key is refused');
+    assert.ok(!(await request(`${env.gw.url}/v1/keys`, { key: env.keys.admin })).json().keys.some((k) => k.id === carol.id));
+    await shot(page, 'keys');
+  });
+
+  test('revoking the key a page signed in with ends that page\'s session: it asks to sign in again', async () => {
+    const made = await request(`${env.gw.url}/v1/keys`, {
+      method: 'POST', key: env.keys.admin, body: JSON.stringify({ principal: 'dave', role: 'admin', label: 'dave laptop' }),
+    });
+    assert.equal(made.status, 201, made.text);
+    const ctx = await env.newContext();
+    const p = await ctx.newPage();
+    p.setDefaultTimeout(10000);
+    await signIn(p, made.json().key);
+    assert.equal(await p.locator('#session-label').textContent(), 'Signed in as dave');
+    // The first page revokes dave's key.
+    await page.getByRole('button', { name: 'API keys' }).click();
+    const daveRow = page.locator(`#keys-list tr[data-key-id="${made.json().id}"]`);
+    await daveRow.getByRole('button', { name: /^Revoke/ }).click();
+    await page.getByRole('dialog', { name: /^Revoke dave laptop/ }).getByRole('button', { name: 'Revoke' }).click();
+    await daveRow.waitFor({ state: 'detached' });
+    // dave's page learns it at its next request.
+    await p.getByRole('button', { name: 'API keys' }).click();
+    await p.getByText('Your session has ended').waitFor();
+    assert.equal(await p.getByRole('button', { name: 'API keys' }).count(), 0);
+    assert.deepEqual(await storedKeys(p), { session: [], local: 0 });
+    await ctx.close();
+    await page.getByRole('button', { name: 'Connections' }).click();
+    await page.locator('#vault').waitFor();
+  });
+
+  test('the callback URL to register is the gateway\'s (GET /v1/info), also behind --public-url', async () => {
+    // A second gateway on the same store, told its public address: the page is reached on
+    // loopback, but providers must send users back to the public URL.
+    const gw = await startGateway(env.cli, ['--web-root', WEB_DIR, '--public-url', 'https://vault.example.test']);
+    const ctx = await env.newContext();
+    try {
+      const p = await ctx.newPage();
+      p.setDefaultTimeout(10000);
+      const published = (await request(`${gw.url}/v1/info`, { key: env.keys.admin })).json();
+      assert.equal(published.callback_url, 'https://vault.example.test/oauth/callback');
+      await p.goto(`${gw.url}/`);
+      await p.getByRole('textbox', { name: 'API key' }).fill(env.keys.admin);
+      await p.getByRole('button', { name: 'Open the vault' }).click();
+      await p.locator('#connections[data-ready]').waitFor({ state: 'attached' });
+      for (const provider of ['GitHub', 'Custom OAuth 2.0', 'Custom OAuth 1.0']) {
+        await p.getByRole('button', { name: 'Add connection' }).click();
+        await pickProvider(p, provider);
+        assert.equal(await p.getByRole('textbox', { name: 'Callback URL' }).inputValue(), published.callback_url, provider);
+        await p.keyboard.press('Escape');
+        await p.getByRole('dialog', { name: 'Add connection' }).waitFor({ state: 'hidden' });
+      }
+      // An existing custom provider's Edit shows it too.
+      await row(p, 'test-as').first().getByRole('button', { name: /^Edit/ }).click();
+      assert.equal(await p.getByRole('textbox', { name: 'Callback URL' }).inputValue(), published.callback_url);
+      await shot(p, 'public-url-callback');
+    } finally {
+      await ctx.close();
+      gw.child.kill('SIGTERM');
+    }
   });
 
   test('a blocked popup falls back to a same-tab redirect', async () => {

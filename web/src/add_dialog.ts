@@ -17,7 +17,7 @@ import { byId } from './dom';
 import * as v from './validate';
 import { loadWasm } from './wasm';
 
-export { callbackUrl, type EditorSpec, type Saved } from './add_state';
+export { callbackUrl, setCallbackUrl, type EditorSpec, type Saved } from './add_state';
 
 let wired = false;
 function wire(): void {
@@ -26,7 +26,11 @@ function wire(): void {
   wirePicker();
   byId('edit-form').addEventListener('submit', (e) => { e.preventDefault(); void save(); });
   byId('edit-cancel').addEventListener('click', close);
-  dialog().addEventListener('close', () => { state.opener?.focus(); });
+  // However it closes (Cancel, Esc, Save), a secret typed into it does not stay in the page.
+  dialog().addEventListener('close', () => {
+    for (const el of dialog().querySelectorAll<HTMLInputElement>('input[type=password]')) el.value = '';
+    state.opener?.focus();
+  });
 }
 
 function prefillFrom(p: Provider): Record<string, string> {

@@ -10,6 +10,11 @@ function scopeField(value: string, p?: Provider | null): Field {
   return { name: 'scopes', label: 'Scopes', value, hint: avail, check: v.scopes };
 }
 
+/// The gateway's redirect URI (GET /v1/info), to copy into the provider's app settings.
+function callbackField(hint = 'Register this redirect URI with the provider.'): Field {
+  return { name: 'callback', label: 'Callback URL', type: 'readonly', value: callbackUrl(), hint };
+}
+
 /// OAuth 1.0 calls the client its consumer (RFC 5849 keeps the older names).
 const isOAuth1 = (k: Kind | null, p?: Provider | null) => k === 'oauth1' || p?.auth_mode === 'oauth1';
 
@@ -40,7 +45,12 @@ export function fieldsFor(k: Kind, p: Provider | null, prefill: Record<string, s
     const server: Field[] = p?.resource
       ? [{ name: 'resource', label: 'Server URL', type: 'readonly', value: p.resource, hint: 'The MCP server this provider was discovered from; its tokens are for it alone (RFC 8707).' }]
       : [];
-    return [...server, cid, secretField(spec.mode === 'duplicate' && k !== 'builtin' ? null : p), ...scopes, ...account];
+    // A redirect to register, unless there is none (client credentials) or the gateway
+    // registered itself (a discovered MCP server).
+    const mode = p?.auth_mode ?? (k === 'oauth1' ? 'oauth1' : k === 'client_credentials' ? 'client_credentials' : 'oauth2');
+    const callback = mode !== 'client_credentials' && !p?.resource
+      ? [callbackField(p ? `Register this redirect URI in your app's settings at ${p.display_name}.` : undefined)] : [];
+    return [...server, cid, secretField(spec.mode === 'duplicate' && k !== 'builtin' ? null : p), ...scopes, ...callback, ...account];
   }
   const naming: Field[] = [
     { name: 'display_name', label: 'Name', value: prefill.display_name ?? '', check: v.displayName },
@@ -56,7 +66,7 @@ export function fieldsFor(k: Kind, p: Provider | null, prefill: Record<string, s
       url('token_endpoint', 'Token URL'),
       url('api_base_url', 'API base URL', { hint: 'Requests through the gateway go here; tokens are sent only to this origin and those of the Test and user info URLs.' }),
       cid, secretField(null), scopeField(prefill.scopes ?? ''),
-      { name: 'callback', label: 'Callback URL', type: 'readonly', value: callbackUrl(), hint: 'Register this redirect URI with the provider.' },
+      callbackField(),
       { name: 'pkce', label: 'Enable PKCE (S256)', type: 'checkbox', checked: prefill.pkce !== 'off' },
       url('issuer', 'Issuer', { required: false, advanced: true, hint: 'Checked against the iss of the callback (RFC 9207).' }),
       url('userinfo_endpoint', 'User info URL', { required: false, advanced: true, hint: 'Names the account from its "sub".' }),
@@ -72,7 +82,7 @@ export function fieldsFor(k: Kind, p: Provider | null, prefill: Record<string, s
       url('api_base_url', 'API base URL', { hint: 'Requests through the gateway go here; they are signed only for this origin and those of the Test and account URLs.' }),
       cid, secretField(null),
       { name: 'signature_method', label: 'Signature method', type: 'select', options: [...v.SIGNATURE_METHODS], value: prefill.signature_method ?? 'HMAC-SHA1' },
-      { name: 'callback', label: 'Callback URL', type: 'readonly', value: callbackUrl(), hint: 'Register this callback with the provider.' },
+      callbackField('Register this callback with the provider.'),
       url('identity_url', 'Account URL', { required: false, advanced: true, hint: 'A signed GET whose JSON names the account (e.g. …/account/verify_credentials).' }),
       { name: 'account_path', label: 'Account field', value: prefill.account_path ?? '', advanced: true, hint: 'The field of that answer that names the account, e.g. screen_name.', check: v.accountPath },
       url('ping_url', 'Test URL', { required: false, advanced: true, hint: 'A GET request Test makes, signed with the connection.' }),

@@ -46,8 +46,19 @@ function renderOptions(filter: string): void {
   const search = byId<HTMLInputElement>('provider-search');
   const q = filter.trim().toLowerCase();
   // A search matches a name, a key, or a category (its value or its heading: "crm", "finance").
-  shown = choices().filter((c) => !q || c.label.toLowerCase().includes(q) || (c.provider?.key ?? '').includes(q) ||
+  const matched = choices().filter((c) => !q || c.label.toLowerCase().includes(q) || (c.provider?.key ?? '').includes(q) ||
     (c.provider !== null && (c.category.includes(q) || c.group.toLowerCase().includes(q))));
+  // What the search names exactly, then what starts with it, come first ("x" finds X before
+  // Box and Dropbox); the other matches stay in their groups.
+  const rank = (c: Choice) => {
+    const label = c.label.toLowerCase();
+    const key = c.provider?.key ?? '';
+    return label === q || key === q ? 0 : label.startsWith(q) || key.startsWith(q) ? 1 : 2;
+  };
+  const best = q ? matched.filter((c) => rank(c) < 2)
+    .sort((a, b) => rank(a) - rank(b) || a.label.localeCompare(b.label))
+    .map((c) => ({ ...c, group: 'Best matches' })) : [];
+  shown = [...best, ...matched.filter((c) => !q || rank(c) === 2)];
   list.replaceChildren();
   let group = '';
   shown.forEach((c, i) => {

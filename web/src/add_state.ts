@@ -49,7 +49,11 @@ export const state = {
 
 export const dialog = () => byId<HTMLDialogElement>('edit-dialog');
 
-export const callbackUrl = () => `${location.origin}/oauth/callback`;
+/// The redirect URI to register with providers: the gateway's (GET /v1/info, which knows its
+/// --public-url); until it answers, the page's own origin, which is the gateway's when it serves it.
+let gatewayCallback: string | null = null;
+export function setCallbackUrl(url: string | null): void { gatewayCallback = url; }
+export const callbackUrl = () => gatewayCallback ?? `${location.origin}/oauth/callback`;
 
 export function input(name: string): HTMLInputElement | null {
   // A <select> too: the callers only use value, disabled, focus and the aria attributes.

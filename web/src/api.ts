@@ -1,6 +1,8 @@
-// The gateway's REST API (native/gateway/api.hpp), with the signed-in API key as a Bearer token.
+// The gateway's REST API (native/gateway/api.hpp), with the page's session token as the Bearer
+// token (session.ts); the pasted API key is sent once, to trade it for that session.
+import { pageMessage } from './messages';
 import type { ProviderDefinition } from './provider_schema';
-import { getKey } from './session';
+import { clearToken, getToken } from './session';
 
 export type { ProviderDefinition } from './provider_schema';
 /// A provider as the gateway returns it: its definition (the core's schema) and how the gateway
@@ -20,7 +22,23 @@ export interface App {
   template_values?: Record<string, string>;
   updated_at_ms?: number;
 }
-export interface Whoami { principal: string; role: 'admin' | 'user' | string }
+export interface Whoami { principal: string; role: 'admin' | 'user' | string; key_id?: string; expires_at_ms?: number | null; session?: boolean }
+/// POST /v1/sessions: a token for this page, with its caller's principal and role.
+export interface Session { token: string; id: string; expires_at_ms: number; principal: string; role: string }
+/// GET /v1/info: what to register with providers.
+export interface Info { version: string; public_url: string | null; callback_url: string }
+/// An API key as GET /v1/keys lists it (never its secret; null: never).
+export interface KeyRecord {
+  id: string;
+  label: string;
+  principal: string;
+  role: 'admin' | 'user' | string;
+  created_at_ms: number;
+  expires_at_ms: number | null;
+  last_used_at_ms: number | null;
+}
+/// POST /v1/keys and …/rotate: the record with its secret, shown this once.
+export type IssuedKey = KeyRecord & { key: string };
 export interface PingResult { ok: boolean; status: number | null; ms: number; error?: string }
 export interface Connection {
   id: string;
@@ -56,14 +74,20 @@ export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) { super(message); }
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  return (await callWithStatus<T>(method, path, body)).json;
+/// Called when the gateway no longer accepts the session (401: it expired, was ended, or its key
+/// was revoked or rotated); the token is forgotten first.
+let sessionEnded: () => void = () => {};
+export function onSessionEnded(fn: () => void): void { sessionEnded = fn; }
+
+async function call<T>(method: string, path: string, body?: unknown, bearer?: string): Promise<T> {
+  return (await callWithStatus<T>(method, path, body, bearer)).json;
 }
 
-async function callWithStatus<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T; headers: Headers }> {
+/// `bearer`: this credential instead of the session's (the pasted API key, once).
+async function callWithStatus<T>(method: string, path: string, body?: unknown, bearer?: string): Promise<{ status: number; json: T; headers: Headers }> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  const key = getKey();
-  if (key) headers.authorization = `Bearer ${key}`;
+  const token = bearer ?? getToken();
+  if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
@@ -76,7 +100,12 @@ async function callWithStatus<T>(method: string, path: string, body?: unknown): 
   try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
   if (!res.ok) {
     const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
-    throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `HTTP ${res.status}`);
+    if (res.status === 401 && bearer === undefined && token) {
+      clearToken();
+      sessionEnded();
+      throw new ApiError(401, err?.code ?? 'unauthorized', 'your session has ended; sign in again');
+    }
+    throw new ApiError(res.status, err?.code ?? 'http_error', pageMessage(err?.message ?? `HTTP ${res.status}`));
   }
   return { status: res.status, json: json as T, headers: res.headers };
 }
@@ -89,7 +118,16 @@ const connectBody = ({ account, scopes }: ConnectOptions) => ({ ...(account ? { 
 const connPath = (provider: string, account: string) => `/v1/connections/${seg(provider)}/${seg(account)}`;
 
 export const api = {
+  /// Trades the pasted API key for a session token (the key is not kept).
+  startSession: (apiKey: string) => call<Session>('POST', '/v1/sessions', {}, apiKey),
+  endSession: () => call<{ ended: boolean }>('DELETE', '/v1/sessions/current'),
   whoami: () => call<Whoami>('GET', '/v1/whoami'),
+  info: () => call<Info>('GET', '/v1/info'),
+  keys: async () => (await call<{ keys: KeyRecord[] }>('GET', '/v1/keys')).keys,
+  createKey: (body: { principal: string; role: string; label?: string; expires_in_s?: number }) =>
+    call<IssuedKey>('POST', '/v1/keys', body),
+  revokeKey: (id: string) => call<{ revoked: unknown }>('DELETE', `/v1/keys/${seg(id)}`),
+  rotateKey: (id: string) => call<IssuedKey>('POST', `/v1/keys/${seg(id)}/rotate`),
   providers: () => call<Provider[]>('GET', '/v1/providers'),
   provider: (key: string) => call<Provider>('GET', `/v1/providers/${seg(key)}`),
   registerProvider: (def: Record<string, unknown>) => call<Provider>('POST', '/v1/providers', def),

@@ -1,17 +1,25 @@
-// The vault page: sign in with an API key, list connections, and wire each action.
-import { api, ApiError, type Connection, type Provider, type Whoami } from './api';
-import { openEditor, type Saved } from './add_dialog';
+// The vault page: sign in with an API key (traded at once for a session), list connections, the
+// API keys view for admins, and wire each action.
+import { api, ApiError, onSessionEnded, type Connection, type Info, type Provider, type Whoami } from './api';
+import { openEditor, setCallbackUrl, type Saved } from './add_dialog';
 import { confirmDialog } from './confirm';
 import { buildRows, renderRow, type Action, type Can, type Row } from './connections';
 import { connectWithCode } from './device';
 import { byId, errorText, sentence, toast } from './dom';
 import { authenticate, onAuthOutcome, takeReturnOutcome, type AuthOutcome } from './popup';
-import { clearKey, getKey, setKey } from './session';
+import { clearKeys, loadKeys } from './keys_view';
+import { clearToken, getToken, setToken } from './session';
 
 let providers: Provider[] = [];
 let connections: Connection[] = [];
-/// Who the API key belongs to (GET /v1/whoami), asked once per sign-in.
+/// Who the session belongs to (GET /v1/whoami), asked once per sign-in.
 let me: Whoami | null = null;
+/// GET /v1/info (the callback URL to register), asked once per sign-in.
+let info: Info | null = null;
+/// Brings the sign-in form back when the session's time is up (the gateway decides; this only asks).
+let expiryTimer: number | undefined;
+type View = 'connections' | 'keys';
+let view: View = 'connections';
 
 function can(): Can {
   return { admin: me?.role === 'admin' };
@@ -24,33 +32,80 @@ function showWho(): void {
   const role = byId('session-role');
   if (!me) { label.textContent = 'Signed in with an API key'; role.hidden = true; delete document.body.dataset.role; return; }
   label.textContent = `Signed in as ${me.principal}`;
+  label.title = me.expires_at_ms ? `This session ends at ${new Date(me.expires_at_ms).toLocaleString()}` : '';
   role.textContent = me.role;
   role.hidden = false;
   document.body.dataset.role = can().admin ? 'admin' : 'user';
+  window.clearTimeout(expiryTimer);
+  const left = (me.expires_at_ms ?? 0) - Date.now();
+  if (me.expires_at_ms && left < 2 ** 31 - 1) expiryTimer = window.setTimeout(() => void refresh(), Math.max(0, left) + 1000);
 }
 
 function show(signedIn: boolean): void {
   byId('sign-in').hidden = signedIn;
-  byId('vault').hidden = !signedIn;
   byId('session').hidden = !signedIn;
+  byId('views').hidden = !signedIn;
+  showView(signedIn ? view : null);
+}
+
+/// Connections, or API keys (admins only: the gateway refuses the keys routes to anyone else).
+function showView(v: View | null): void {
+  if (v === 'keys' && me && !can().admin) v = 'connections';
+  if (v) view = v;
+  byId('vault').hidden = v !== 'connections';
+  byId('keys-view').hidden = v !== 'keys';
+  for (const b of document.querySelectorAll<HTMLButtonElement>('#views button')) {
+    if (b.dataset.view === v) b.setAttribute('aria-current', 'page');
+    else b.removeAttribute('aria-current');
+  }
+  if (v === 'keys') void loadKeys();
+}
+
+/// Back to the sign-in form: the session forgotten, and nothing of what it showed kept.
+function signedOut(message: string): void {
+  clearToken();
+  window.clearTimeout(expiryTimer);
+  me = null;
+  info = null;
+  providers = [];
+  connections = [];
+  view = 'connections';
+  delete document.body.dataset.role;
+  for (const d of document.querySelectorAll<HTMLDialogElement>('dialog[open]')) {
+    if (d.id !== 'secret-dialog') d.close();  // a new key's secret stays until it is copied
+  }
+  byId('connections').replaceChildren();
+  byId('connections').removeAttribute('data-ready');
+  clearKeys();
+  show(false);
+  byId('api-key-error').textContent = message;
+  byId('api-key').focus();
+}
+
+/// What the sign-in form says when the pasted key was not accepted.
+function signInError(e: unknown): string {
+  if (!(e instanceof ApiError)) return sentence(errorText(e));
+  if (e.status === 0) return 'The gateway could not be reached. Check your connection and try again.';
+  if (e.status === 401) {
+    return /expired/.test(e.message) ? 'That API key has expired: ask an admin to rotate it or to create a new one.'
+      : 'That API key is not valid (or was revoked). Enter another one.';
+  }
+  if (e.status === 400) return 'That is not an API key (a session cannot start another one). Enter an API key.';
+  if (e.status === 429) return `Too many keys that are not valid were tried from here: ${sentence(e.message)}`;
+  return `Signing in failed: ${sentence(e.message)}`;
 }
 
 async function refresh(): Promise<void> {
   const banner = byId('list-error');
   try {
-    const [who, ps, cs] = await Promise.all([me ? Promise.resolve(me) : api.whoami(), api.providers(), api.connections()]);
-    [me, providers, connections] = [who, ps, cs];
+    const [who, about, ps, cs] = await Promise.all([me ? Promise.resolve(me) : api.whoami(),
+      info ? Promise.resolve(info) : api.info().catch(() => null), api.providers(), api.connections()]);
+    [me, info, providers, connections] = [who, about, ps, cs];
+    setCallbackUrl(info?.callback_url ?? null);
     showWho();
     banner.hidden = true;
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) {
-      clearKey();
-      me = null;
-      show(false);
-      byId('api-key-error').textContent = 'That API key is not valid (or was revoked). Enter another one.';
-      byId('api-key').focus();
-      return;
-    }
+    if (e instanceof ApiError && e.status === 401) return;  // the session ended: signedOut() ran
     banner.textContent = `The list could not be loaded: ${errorText(e)}`;
     banner.hidden = false;
     return;
@@ -220,34 +275,59 @@ function onAction(action: Action, row: Row, button: HTMLButtonElement): void {
   }
 }
 
+/// The pasted key is sent once, to POST /v1/sessions, and then dropped (the input is emptied at
+/// once); only the session token is kept.
+async function signIn(form: HTMLFormElement): Promise<void> {
+  const input = byId<HTMLInputElement>('api-key');
+  const err = byId('api-key-error');
+  const submit = form.querySelector<HTMLButtonElement>('button[type=submit]')!;
+  const fail = (msg: string) => { err.textContent = msg; input.setAttribute('aria-invalid', 'true'); input.focus(); };
+  if (!input.value.trim()) { fail('Enter an API key.'); return; }
+  const pending = api.startSession(input.value.trim());
+  input.value = '';
+  submit.disabled = true;
+  try {
+    setToken((await pending).token);
+  } catch (e) {
+    fail(signInError(e));
+    return;
+  } finally {
+    submit.disabled = false;
+  }
+  me = null;
+  info = null;
+  err.textContent = '';
+  input.removeAttribute('aria-invalid');
+  show(true);
+  await refresh();
+  if (getToken()) (can().admin ? byId('add') : byId('vault-title')).focus();
+}
+
+/// Ends the session at the gateway, then forgets it (also when the gateway cannot be reached:
+/// the tab forgets it, and it ends by itself).
+async function signOut(): Promise<void> {
+  let message = '';
+  try {
+    await api.endSession();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return;  // it had ended already: signedOut() ran
+    message = `Signed out of this tab, but the gateway could not end the session (${errorText(e)}); it ends by itself within 12 hours.`;
+  }
+  signedOut(message);
+  if (!message) toast('Signed out.');
+}
+
 function start(): void {
   onAuthOutcome(reportOutcome);
+  onSessionEnded(() => signedOut('Your session has ended (it expired, or its API key was revoked or rotated). Sign in again with your API key.'));
   const returned = takeReturnOutcome();
-  byId('key-form').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const input = byId<HTMLInputElement>('api-key');
-    const err = byId('api-key-error');
-    const key = input.value.trim();
-    if (!key) { err.textContent = 'Enter an API key.'; input.setAttribute('aria-invalid', 'true'); input.focus(); return; }
-    setKey(key);
-    me = null;
-    input.value = '';
-    err.textContent = '';
-    input.removeAttribute('aria-invalid');
-    show(true);
-    await refresh();
-    if (getKey()) (can().admin ? byId('add') : byId('vault-title')).focus();
-  });
-  byId('sign-out-key').addEventListener('click', () => {
-    clearKey();
-    me = null;
-    delete document.body.dataset.role;
-    byId('connections').replaceChildren();
-    show(false);
-    byId('api-key').focus();
-  });
+  byId<HTMLFormElement>('key-form').addEventListener('submit', (e) => { e.preventDefault(); void signIn(e.currentTarget as HTMLFormElement); });
+  byId('sign-out').addEventListener('click', () => void signOut());
+  for (const b of document.querySelectorAll<HTMLButtonElement>('#views button')) {
+    b.addEventListener('click', () => showView(b.dataset.view as View));
+  }
   byId('add').addEventListener('click', () => void openEditor({ mode: 'add' }, providers, afterSave));
-  if (getKey()) {
+  if (getToken()) {
     show(true);
     void refresh().then(() => { if (returned) reportOutcome(returned); });
   } else {

@@ -5,6 +5,7 @@
 // An error's message (the core's sentence: what the provider answered) is in the callback's
 // payload; the redirect carries only the error code.
 import { api, ApiError } from './api';
+import { pageMessage } from './messages';
 
 export interface AuthOutcome {
   type: 'latchkey:connected' | 'latchkey:error';
@@ -50,7 +51,7 @@ function deliver(o: AuthOutcome): void {
     pending = null;
   }
   if (o.type === 'latchkey:error' && !o.detail) {
-    o.detail = typeof o.message === 'string' && o.message.trim() ? o.message.trim() : describeCode(o.code);
+    o.detail = typeof o.message === 'string' && o.message.trim() ? pageMessage(o.message.trim()) : describeCode(o.code);
   }
   listener?.(o);
 }
