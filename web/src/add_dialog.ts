@@ -12,7 +12,7 @@ import { fieldsFor } from './add_fields';
 import { renderFields } from './add_form';
 import { loadApp, resetPicker, wirePicker } from './add_picker';
 import { dialog, hideBanner, input, state, uniqueKey, type EditorSpec, type Kind, type Saved } from './add_state';
-import { close, save } from './add_submit';
+import { close, forgetSecrets, save } from './add_submit';
 import { byId } from './dom';
 import * as v from './validate';
 import { loadWasm } from './wasm';
@@ -27,8 +27,9 @@ function wire(): void {
   byId('edit-form').addEventListener('submit', (e) => { e.preventDefault(); void save(); });
   byId('edit-cancel').addEventListener('click', close);
   // However it closes (Cancel, Esc, Save), a secret typed into it does not stay in the page.
+  dialog().addEventListener('cancel', forgetSecrets);  // Esc: before the dialog hides
   dialog().addEventListener('close', () => {
-    for (const el of dialog().querySelectorAll<HTMLInputElement>('input[type=password]')) el.value = '';
+    forgetSecrets();
     state.opener?.focus();
   });
 }

@@ -125,5 +125,11 @@ async function discoverMcp(): Promise<void> {
 }
 
 export function close(): void {
+  forgetSecrets();  // now: the dialog's 'close' event comes a task later
   dialog().close();
+}
+
+/// Empties every secret typed into the dialog.
+export function forgetSecrets(): void {
+  for (const el of dialog().querySelectorAll<HTMLInputElement>('input[type=password]')) el.value = '';
 }
