@@ -188,4 +188,8 @@ function wire(): void {
     byId('key-principal').removeAttribute('aria-invalid');
   });
   byId('secret-copy').addEventListener('click', () => void copyText(byId('secret-value'), 'API key'));
+  // Dropped as the dialog is told to close (Done, Esc), not a task later in its 'close' event.
+  const forget = () => { byId<HTMLInputElement>('secret-value').value = ''; };
+  byId('secret-done').addEventListener('click', forget);
+  byId('secret-dialog').addEventListener('cancel', forget);
 }
