@@ -25,8 +25,12 @@ apt_packages=(
   clang lld wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
   # fuzz preset: libFuzzer for clang 14 (tests/fuzz)
   libfuzzer-14-dev
-  # fetching mbedTLS sources for the wasm builds
+  # fetching mbedTLS sources for the wasm builds; dpkg-shlibdeps for the Debian package
   dpkg-dev
+  # the package test (tests/install/package.test.mjs): CPack's shlibdeps needs file; the unit is
+  # checked with systemd-analyze (its ExecReload is procps's /bin/kill) and its user with
+  # systemd-sysusers; strace lists the system calls latchkeyd makes
+  file systemd strace procps
   # tests and benchmarks run under Node
   nodejs
   # the gateway benchmark: wrk drives latchkeyd and an nginx baseline (bench/gateway_bench.mjs)
