@@ -13,6 +13,8 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libmbedtls-dev picojson-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libsqlite3-dev
   libboost1.81-dev
+  # the PostgreSQL store (libpq) and the real PostgreSQL its tests start (tests/fixtures/postgres.mjs)
+  libpq-dev postgresql-15
   # integration tests: a test CA, and sqlite3 to inspect the store from outside
   openssl sqlite3
   # the OAuth 1.0a peer (tests/fixtures/oauth1_server.py) verifies signatures with oauthlib

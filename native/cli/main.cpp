@@ -41,8 +41,14 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("latchkey ") + lk_version());
   Session session;
   if (const char* s = std::getenv("LATCHKEY_STORE")) session.store_path = s;
-  app.add_option("--store", session.store_path, "SQLite store (default $XDG_DATA_HOME/latchkey/latchkey.db)")
+  app.add_option("--store", session.store_path,
+                 "SQLite store file (default $XDG_DATA_HOME/latchkey/latchkey.db), or a PostgreSQL URI "
+                 "postgresql://USER@HOST:PORT/DB (password from PGPASSFILE/PGPASSWORD, never the URI)")
       ->envname("LATCHKEY_STORE");
+  app.add_option("--master-key-file", session.master_key_file,
+                 "Read the master key from this file (base64 of 32 bytes, mode 0600; created if absent for a new "
+                 "store) instead of the one beside the store file; LATCHKEY_MASTER_KEY wins over both")
+      ->envname("LATCHKEY_MASTER_KEY_FILE");
   app.add_option("--ca-file", session.ca_file, "Trust these CAs (PEM) instead of the system bundle")
       ->envname("LATCHKEY_CA_FILE");
   app.add_option("--principal", session.principal, "Whose connections (default: default)")->group("");

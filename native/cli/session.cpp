@@ -8,6 +8,7 @@ Result<native::Host*> Session::host() {
     native::HostOptions options;
     options.store_path = store_path;
     options.ca_file = ca_file;
+    options.master_key_file = master_key_file;
     auto h = native::Host::open(options);
     if (!h) return h.error();
     host_ = std::move(*h);

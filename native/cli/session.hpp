@@ -15,7 +15,8 @@
 namespace latchkey::cli {
 
 struct Session {
-  std::string store_path;  ///< --store / LATCHKEY_STORE
+  std::string store_path;  ///< --store / LATCHKEY_STORE: a file's path or a PostgreSQL URI
+  std::string master_key_file;  ///< --master-key-file / LATCHKEY_MASTER_KEY_FILE
   std::string ca_file;     ///< --ca-file / LATCHKEY_CA_FILE
   std::string principal = "default";
   std::function<int()> action;

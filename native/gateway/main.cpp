@@ -49,8 +49,15 @@ int main(int argc, char** argv) {
   app.allow_config_extras(CLI::config_extras_mode::error);
 
   native::HostOptions host;
-  app.add_option("--store", host.store_path, "SQLite store (default $XDG_DATA_HOME/latchkey/latchkey.db)")
+  app.add_option("--store", host.store_path,
+                 "SQLite store file (default $XDG_DATA_HOME/latchkey/latchkey.db), or a PostgreSQL URI "
+                 "postgresql://USER@HOST:PORT/DB shared by several gateways (password from PGPASSFILE/PGPASSWORD, "
+                 "never the URI)")
       ->envname("LATCHKEY_STORE");
+  app.add_option("--master-key-file", host.master_key_file,
+                 "Read the master key from this file (base64 of 32 bytes, mode 0600; created if absent for a new "
+                 "store) instead of the one beside the store file; needed, or LATCHKEY_MASTER_KEY, with PostgreSQL")
+      ->envname("LATCHKEY_MASTER_KEY_FILE");
   app.add_option("--ca-file", host.ca_file, "Trust these CAs (PEM) instead of the system bundle")
       ->envname("LATCHKEY_CA_FILE");
 

@@ -17,7 +17,7 @@ std::int64_t steady_us() {
 }  // namespace
 
 Result<std::unique_ptr<SignerCache>> SignerCache::open(const std::string& store_path) {
-  auto store = native::SqliteStore::open(store_path);
+  auto store = native::open_store(store_path);
   if (!store) return store.error();
   auto version = (*store)->data_version();
   if (!version) return version.error();
@@ -27,7 +27,7 @@ Result<std::unique_ptr<SignerCache>> SignerCache::open(const std::string& store_
   return cache;
 }
 
-SignerCache::SignerCache(std::unique_ptr<native::SqliteStore> store) : store_(std::move(store)) {}
+SignerCache::SignerCache(std::unique_ptr<native::Store> store) : store_(std::move(store)) {}
 
 std::string SignerCache::key_of(const ConnectionRef& ref) {
   std::string key = ref.principal;

@@ -11,14 +11,14 @@ namespace latchkey::native {
 Result<std::unique_ptr<Host>> Host::open(const HostOptions& options) {
   std::unique_ptr<Host> h(new Host);
   h->store_path_ = options.store_path.empty() ? default_store_path() : options.store_path;
-  auto store = SqliteStore::open(h->store_path_);
+  auto store = open_store(h->store_path_);
   if (!store) return store.error();
   h->store_ = std::move(*store);
 
   // Any record at all means a key already sealed something: never make a new key for it.
   auto existing = h->list("");
   if (!existing) return existing.error();
-  auto key = load_master_key(h->store_path_, !existing->empty());
+  auto key = load_master_key(h->store_path_, !existing->empty(), options.master_key_file);
   if (!key) return key.error();
 
   HttpsClientOptions http_options;

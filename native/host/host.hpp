@@ -1,4 +1,4 @@
-// The native host: the core's engine with its effects answered by SQLite, mbedTLS HTTPS, the
+// The native host: the core's engine with its effects answered by the store (SQLite or PostgreSQL), mbedTLS HTTPS, the
 // system clock and the OS random source — the driver loop the CLI runs every operation through.
 #pragma once
 
@@ -11,13 +11,17 @@
 #include "http/https_client.hpp"
 #include "latchkey/engine.hpp"
 #include "latchkey/ping.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/store.hpp"
+#include "store/store_file.hpp"  // default_store_path
 
 namespace latchkey::native {
 
 struct HostOptions {
-  std::string store_path;  ///< Empty: default_store_path().
-  std::string ca_file;     ///< Empty: LATCHKEY_CA_FILE, else the system bundle.
+  /// The store: an SQLite file's path, or a PostgreSQL URI (postgresql://…; open_store).
+  /// Empty: default_store_path().
+  std::string store_path;
+  std::string ca_file;          ///< Empty: LATCHKEY_CA_FILE, else the system bundle.
+  std::string master_key_file;  ///< Empty: LATCHKEY_MASTER_KEY, else `<store>.key` (load_master_key).
 };
 
 class Host {
@@ -26,6 +30,7 @@ class Host {
   static Result<std::unique_ptr<Host>> open(const HostOptions& options);
 
   Engine& engine() { return *engine_; }
+  /// The store's path or PostgreSQL URI, as opened.
   const std::string& store_path() const { return store_path_; }
 
   /// Runs an operation to completion, performing its effects. A wait effect sleeps the calling
@@ -102,7 +107,7 @@ class Host {
   /// Sleeps the calling thread until the system clock (now_ms) reaches `until_ms`.
   static void sleep_until(std::int64_t until_ms);
   std::string store_path_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   std::unique_ptr<HttpsClient> http_;
   std::unique_ptr<Engine> engine_;
   HttpObserver observer_;

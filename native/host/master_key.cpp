@@ -13,6 +13,7 @@
 
 #include "latchkey/crypto.hpp"
 #include "latchkey/encoding.hpp"
+#include "store/store.hpp"
 
 namespace latchkey::native {
 namespace {
@@ -98,13 +99,20 @@ Result<std::string> os_random(std::size_t n) {
   return out;
 }
 
-Result<MasterKey> load_master_key(const std::string& store_path, bool store_has_data) {
+Result<MasterKey> load_master_key(const std::string& store_location, bool store_has_data,
+                                  const std::string& key_file) {
   if (const char* env = std::getenv("LATCHKEY_MASTER_KEY"); env && *env) {
     auto key = decode_key(env, "LATCHKEY_MASTER_KEY");
     if (!key) return key.error();
     return MasterKey{std::move(*key), "LATCHKEY_MASTER_KEY"};
   }
-  std::string path = store_path + ".key";
+  if (key_file.empty() && is_postgres_location(store_location)) {
+    return key_error("the PostgreSQL store " + store_location +
+                     " has no file beside it to keep the master key in; set LATCHKEY_MASTER_KEY (base64 of 32 "
+                     "bytes) or pass --master-key-file FILE (or LATCHKEY_MASTER_KEY_FILE) — the same key on every "
+                     "gateway that shares the database (make one with `head -c 32 /dev/urandom | base64`)");
+  }
+  const std::string path = key_file.empty() ? store_location + ".key" : key_file;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd >= 0) {
     struct stat st {};
@@ -123,7 +131,7 @@ Result<MasterKey> load_master_key(const std::string& store_path, bool store_has_
   }
   if (errno != ENOENT) return key_error("could not open the key file " + path + ": " + std::strerror(errno));
   if (store_has_data) {
-    return key_error("the store " + store_path + " has data but its key file " + path +
+    return key_error("the store " + store_location + " has data but its key file " + path +
                      " is missing; restore the key file or set LATCHKEY_MASTER_KEY (a new key could not open it)");
   }
   auto bytes = os_random(32);

@@ -40,11 +40,17 @@ struct MasterKey {
   std::string source;  ///< "LATCHKEY_MASTER_KEY" or the key file's path, for messages
 };
 
-/// LATCHKEY_MASTER_KEY (base64 of 32 bytes) if set; else the key file `<store>.key`, created
-/// 0600 with 32 random bytes on first use — but only while `store_has_data` is false: a missing
-/// key for an existing store is an error (a new key could never open the old records). The
-/// key's intermediate copies (file text, decoded bytes) are zeroed before they are freed.
-Result<MasterKey> load_master_key(const std::string& store_path, bool store_has_data);
+/// The master key for the store at `store_location`, from the first of:
+/// 1. LATCHKEY_MASTER_KEY (base64 of 32 bytes), if set;
+/// 2. the key file `key_file` (--master-key-file / LATCHKEY_MASTER_KEY_FILE), if given;
+/// 3. for a store that is a file, the key file beside it, `<store>.key`.
+/// A PostgreSQL store has no "beside": without 1 or 2 it is a crypto error saying what to pass.
+/// A key file is read only if it is private to this user (no group/other bits); one that does not
+/// exist is created 0600 with 32 random bytes — but only while `store_has_data` is false: a
+/// missing key for an existing store is an error (a new key could never open the old records).
+/// The key's intermediate copies (file text, decoded bytes) are zeroed before they are freed.
+Result<MasterKey> load_master_key(const std::string& store_location, bool store_has_data,
+                                  const std::string& key_file = "");
 
 /// Bytes from the operating system's CSPRNG.
 Result<std::string> os_random(std::size_t n);

@@ -560,6 +560,8 @@ EffectResult SqliteStore::perform(const Effect& effect) {
 
 int SqliteStore::schema_version() const { return impl_->schema; }
 
+const std::string& SqliteStore::location() const { return impl_->path; }
+
 Result<std::int64_t> SqliteStore::data_version() {
   sqlite3_stmt* stmt = impl_->stmts[Impl::kDataVersion];
   Resetter reset(stmt);

@@ -7,6 +7,7 @@
 
 #include "latchkey/effects.hpp"
 #include "latchkey/result.hpp"
+#include "store/store.hpp"
 #include "store/store_file.hpp"  // default_store_path, for the store's users
 
 namespace latchkey::native {
@@ -17,7 +18,7 @@ namespace latchkey::native {
 ///
 /// One SqliteStore is one SQLite connection: use it from one thread at a time (or give each
 /// thread its own SqliteStore on the same path).
-class SqliteStore {
+class SqliteStore final : public Store {
  public:
   /// Opens (creating if absent: missing parent directories 0700, the file 0600 whatever the
   /// umask; SQLite gives its -wal and -shm files the same mode) and migrates the store to the
@@ -31,22 +32,25 @@ class SqliteStore {
   /// - the file or its directory is not writable, or cannot be created.
   /// In all of these cases the file is left exactly as it was: nothing is repaired or rewritten.
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
-  ~SqliteStore();
+  ~SqliteStore() override;
 
   /// Answers store_get / store_put / store_cas / store_delete / store_list (see docs/effects.md);
   /// any other kind gets an empty result. A failure of the file (locked past the busy timeout,
   /// disk full, I/O error, damage found while reading) is answered with `store_error`, and the
   /// effect then changed nothing.
-  EffectResult perform(const Effect& effect);
+  EffectResult perform(const Effect& effect) override;
 
   /// The schema version after migration (1 for this build).
-  int schema_version() const;
+  int schema_version() const override;
 
   /// SQLite's data_version: changes whenever another connection — in this process or another —
   /// has committed since this one last looked. A host that keeps what it read in memory asks
-  /// this to know when to forget it. storage on failure.
-  Result<std::int64_t> data_version();
+  /// this to know when to forget it. Its own commits do not change it. One `PRAGMA data_version`
+  /// (no I/O while nothing changed). storage on failure.
+  Result<std::int64_t> data_version() override;
 
+  /// The file's path.
+  const std::string& location() const override;
 
  private:
   SqliteStore();

@@ -1,5 +1,6 @@
-// The SQLite store against real files in a temporary directory: migrations, file modes, the
-// MemoryStore behaviour table, compare-and-swap across processes, and damaged files left alone.
+// The SQLite store against real files in a temporary directory: migrations, file modes,
+// compare-and-swap across processes, and damaged files left alone. The semantics every store
+// shares (the MemoryStore table, versions, lists, data_version) are in store_conformance_test.cpp.
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -21,13 +22,14 @@
 #include <string>
 #include <vector>
 
-#include "latchkey/memory_store.hpp"
 #include "store/sqlite_store.hpp"
+#include "store_effects.hpp"
 
 namespace latchkey::native {
 namespace {
 
 namespace fs = std::filesystem;
+using namespace testing_store;
 
 // ---- helpers -------------------------------------------------------------------------------
 
@@ -47,70 +49,6 @@ mode_t mode_of(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return 0;
   return st.st_mode & 07777;
-}
-
-Effect get(const std::string& key) {
-  Effect e;
-  e.kind = EffectKind::store_get;
-  e.key = key;
-  return e;
-}
-Effect put(const std::string& key, const std::string& value) {
-  Effect e;
-  e.kind = EffectKind::store_put;
-  e.key = key;
-  e.value = value;
-  return e;
-}
-Effect cas(const std::string& key, std::int64_t expected, const std::string& value) {
-  Effect e;
-  e.kind = EffectKind::store_cas;
-  e.key = key;
-  e.value = value;
-  e.expected_version = expected;
-  return e;
-}
-Effect del(const std::string& key, std::int64_t expected = 0) {
-  Effect e;
-  e.kind = EffectKind::store_delete;
-  e.key = key;
-  e.expected_version = expected;
-  return e;
-}
-Effect list(const std::string& prefix, std::size_t limit = 0) {
-  Effect e;
-  e.kind = EffectKind::store_list;
-  e.prefix = prefix;
-  e.limit = limit;
-  return e;
-}
-
-std::string escaped(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
-std::string show(const StoreRecord& r) {
-  return "{" + escaped(r.key) + ", " + escaped(r.value) + ", " + std::to_string(r.version) + "}";
-}
-
-// Every field a store answers, in one comparable line.
-std::string show(const EffectResult& r) {
-  std::string out = "found=" + std::to_string(r.found) + " conflict=" + std::to_string(r.conflict) +
-                    " record=" + show(r.record) + " records=[";
-  for (const StoreRecord& rec : r.records) out += show(rec) + " ";
-  out += "]";
-  if (!r.store_error.empty()) out += " error=" + r.store_error;
-  return out;
 }
 
 /// Opens a raw SQLite connection (for inspecting and tampering with a store from outside).
@@ -412,100 +350,7 @@ TEST_F(SqliteStoreTest, ReadOnlyFileAndDirectoryAreClearErrors) {
             std::string::npos);
 }
 
-// ---- the MemoryStore behaviour table -------------------------------------------------------
-
-struct Step {
-  Effect effect;
-  std::string expect;  // show() of the expected result
-};
-
-std::vector<Step> behaviour_table() {
-  const std::string none = "found=0 conflict=0 record={, , 0} records=[]";
-  const std::string conflict = "found=0 conflict=1 record={, , 0} records=[]";
-  const std::string deleted = "found=1 conflict=0 record={, , 0} records=[]";
-  auto found = [](const std::string& rec) { return "found=1 conflict=0 record=" + rec + " records=[]"; };
-  auto wrote = [](const std::string& rec) { return "found=0 conflict=0 record=" + rec + " records=[]"; };
-  auto listed = [](const std::string& recs) { return "found=0 conflict=0 record={, , 0} records=[" + recs + "]"; };
-  const std::string ff = "\xff";
-  return {
-      {get("conn/a"), none},
-      {put("conn/a", "v1"), wrote("{conn/a, v1, 1}")},
-      {get("conn/a"), found("{conn/a, v1, 1}")},
-      {cas("conn/a", 1, "v2"), wrote("{conn/a, v2, 2}")},
-      {cas("conn/a", 1, "v3"), conflict},  // stale version
-      {get("conn/a"), found("{conn/a, v2, 2}")},
-      {cas("conn/a", 0, "x"), conflict},  // create, but it exists
-      {cas("conn/b", 0, "b1"), wrote("{conn/b, b1, 3}")},
-      {cas("conn/nope", 5, "x"), conflict},  // absent, but a version was expected
-      {get("conn/nope"), none},
-      {del("conn/a", 1), conflict},  // wrong version: still there
-      {get("conn/a"), found("{conn/a, v2, 2}")},
-      {del("conn/a", 2), deleted},
-      {get("conn/a"), none},
-      {del("conn/a"), none},     // unconditional, absent
-      {del("conn/a", 7), none},  // at a version, absent: not found, no conflict
-      {put("conn/a", "again"), wrote("{conn/a, again, 4}")},  // recreated: a new, higher version
-      {put("conn/a", ""), wrote("{conn/a, , 5}")},             // empty values are values
-      {get("conn/a"), found("{conn/a, , 5}")},
-      {put("p", "1"), wrote("{p, 1, 6}")},
-      {put("p%", "2"), wrote("{p%, 2, 7}")},
-      {put("p%x", "3"), wrote("{p%x, 3, 8}")},
-      {put("p_y", "4"), wrote("{p_y, 4, 9}")},
-      {put("pa", "5"), wrote("{pa, 5, 10}")},
-      {put("p" + ff, "6"), wrote("{p\\xff, 6, 11}")},
-      {put("p" + ff + ff, "7"), wrote("{p\\xff\\xff, 7, 12}")},
-      {put("q", "8"), wrote("{q, 8, 13}")},
-      {put("o", "9"), wrote("{o, 9, 14}")},
-      {put("pa", "5b"), wrote("{pa, 5b, 15}")},
-      {list("p%"), listed("{p%, 2, 7} {p%x, 3, 8} ")},  // '%' is not a wildcard
-      {list("p_"), listed("{p_y, 4, 9} ")},              // nor is '_'
-      {list("p"), listed("{p, 1, 6} {p%, 2, 7} {p%x, 3, 8} {p_y, 4, 9} {pa, 5b, 15} {p\\xff, 6, 11} "
-                         "{p\\xff\\xff, 7, 12} ")},
-      {list("p" + ff), listed("{p\\xff, 6, 11} {p\\xff\\xff, 7, 12} ")},  // no successor past 0xff
-      {list(ff), listed("")},
-      {list("conn/"), listed("{conn/a, , 5} {conn/b, b1, 3} ")},
-      {list("zzz"), listed("")},
-      {list("pa"), listed("{pa, 5b, 15} ")},
-      // With a limit: the first records in key order, however many more match.
-      {list("p", 2), listed("{p, 1, 6} {p%, 2, 7} ")},
-      {list("p", 1), listed("{p, 1, 6} ")},
-      {list("p" + ff, 1), listed("{p\\xff, 6, 11} ")},
-      {list("conn/", 2), listed("{conn/a, , 5} {conn/b, b1, 3} ")},  // exactly as many as there are
-      {list("conn/", 50), listed("{conn/a, , 5} {conn/b, b1, 3} ")},
-      {list("zzz", 3), listed("")},
-      {list("", 3), listed("{conn/a, , 5} {conn/b, b1, 3} {o, 9, 14} ")},
-      {del("p"), deleted},
-      {del("conn/b", 3), deleted},
-      {list(""), listed("{conn/a, , 5} {o, 9, 14} {p%, 2, 7} {p%x, 3, 8} {p_y, 4, 9} {pa, 5b, 15} {p\\xff, 6, 11} "
-                        "{p\\xff\\xff, 7, 12} {q, 8, 13} ")},
-      {put("conn/b", "b2"), wrote("{conn/b, b2, 16}")},
-  };
-}
-
-TEST_F(SqliteStoreTest, MatchesMemoryStoreStepForStep) {
-  MemoryStore memory;
-  auto sqlite = open_ok(path());
-  ASSERT_TRUE(sqlite);
-  std::int64_t last_version = 0;
-  int n = 0;
-  for (const Step& step : behaviour_table()) {
-    SCOPED_TRACE("step " + std::to_string(++n) + ": " + to_string(step.effect.kind) + " " + escaped(step.effect.key) +
-                 escaped(step.effect.prefix));
-    const EffectResult from_memory = memory.perform(step.effect);
-    const EffectResult from_sqlite = sqlite->perform(step.effect);
-    EXPECT_EQ(show(from_memory), step.expect);
-    EXPECT_EQ(show(from_sqlite), show(from_memory));
-    if ((step.effect.kind == EffectKind::store_put || step.effect.kind == EffectKind::store_cas) &&
-        !from_sqlite.conflict) {
-      EXPECT_GT(from_sqlite.record.version, last_version) << "versions strictly increase";
-      last_version = from_sqlite.record.version;
-    }
-  }
-  // Other effect kinds are not the store's business.
-  Effect wait;
-  wait.kind = EffectKind::wait;
-  EXPECT_EQ(show(sqlite->perform(wait)), show(memory.perform(wait)));
-}
+// The MemoryStore behaviour table runs against every store in store_conformance_test.cpp.
 
 // ---- across processes ----------------------------------------------------------------------
 

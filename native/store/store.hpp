@@ -1,0 +1,53 @@
+// The store a native host keeps its records in, whichever engine holds them: an SQLite file
+// (the embedded default) or a PostgreSQL database shared by several gateways.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "latchkey/effects.hpp"
+#include "latchkey/result.hpp"
+
+namespace latchkey::native {
+
+/// Answers the core's store effects with the semantics of MemoryStore
+/// (core/include/latchkey/memory_store.hpp, docs/effects.md): versions grow across keys, deletes
+/// and every connection; cas and delete-at-version are atomic across every connection.
+///
+/// One Store is one connection to its database: use it from one thread at a time, and give each
+/// thread (each of latchkeyd's engines) its own.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  /// Answers store_get / store_put / store_cas / store_delete / store_list (docs/effects.md); any
+  /// other kind gets an empty result. A failure of the database is answered with `store_error`
+  /// (a sentence saying what to check); the effect then changed nothing — except that a write
+  /// whose connection broke while it was in flight may have been applied, which the message says.
+  virtual EffectResult perform(const Effect& effect) = 0;
+
+  /// A number that changes when a change to the records has been committed since this
+  /// connection last asked — by another connection in any process (whether its own commits count
+  /// differs by engine: see each store). A host that keeps what it read in memory forgets it
+  /// when this changes. Cheap enough to ask every millisecond (see each store for its cost).
+  /// storage on failure; a host should then treat everything it holds as stale.
+  virtual Result<std::int64_t> data_version() = 0;
+
+  /// The schema version this store is at after migration.
+  virtual int schema_version() const = 0;
+
+  /// Where the store is, for messages: the file's path or the database's URI (never a password:
+  /// open_store refuses a URI that carries one).
+  virtual const std::string& location() const = 0;
+};
+
+/// Whether `location` names a PostgreSQL database: a libpq URI, `postgresql://…` or `postgres://…`.
+bool is_postgres_location(const std::string& location);
+
+/// Opens the store at `location`: a PostgreSQL database for a `postgresql://` or `postgres://`
+/// URI (PostgresStore::open), else an SQLite file at that path (SqliteStore::open). The errors
+/// are those of the store chosen (ErrorCode::storage, with what to do).
+Result<std::unique_ptr<Store>> open_store(const std::string& location);
+
+}  // namespace latchkey::native
