@@ -1,5 +1,8 @@
 // Where the master key lives: pages of its own that a core dump leaves out (MADV_DONTDUMP shows
 // as "dd" in the mapping's VmFlags, proc(5)).
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -56,6 +59,36 @@ TEST(MasterKey, SecretBytesOwnTheirPagesUntilDestroyed) {
   EXPECT_EQ(a->size(), 0u);
   { SecretBytes gone = std::move(moved); }
   EXPECT_EQ(vm_flags_of(where), "") << "the pages were unmapped";
+}
+
+// A PostgreSQL store has no "beside": the key comes from the environment or a named file, and the
+// message without either says what to pass.
+TEST(MasterKey, APostgresStoreNeedsTheEnvironmentOrANamedFile) {
+  ::unsetenv("LATCHKEY_MASTER_KEY");
+  auto none = load_master_key("postgresql://lk@db.example/latchkey", false);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::crypto);
+  EXPECT_NE(none.error().message.find("LATCHKEY_MASTER_KEY"), std::string::npos) << none.error().message;
+  EXPECT_NE(none.error().message.find("--master-key-file"), std::string::npos) << none.error().message;
+
+  char dir[] = "/tmp/latchkey-key-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string file = std::string(dir) + "/master.key";
+  // A new store: the named file is created 0600, and read back the same next time.
+  auto made = load_master_key("postgresql://lk@db.example/latchkey", false, file);
+  ASSERT_TRUE(made) << made.error().message;
+  EXPECT_EQ(made->source, file);
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto read = load_master_key("postgresql://lk@db.example/latchkey", true, file);
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(read->bytes.view(), made->bytes.view());
+  // A store with data never gets a fresh key, whatever file is named.
+  auto missing = load_master_key("postgresql://lk@db.example/latchkey", true, std::string(dir) + "/other.key");
+  EXPECT_FALSE(missing);
+  ::unlink(file.c_str());
+  ::rmdir(dir);
 }
 
 }  // namespace
