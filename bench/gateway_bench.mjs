@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 
 import { startAuthServer } from '../tests/fixtures/auth_server.mjs';
 import { freePort } from '../tests/fixtures/http_util.mjs';
+import { startNginx as startNginxIn } from '../tests/fixtures/nginx.mjs';
 import { makeTestPki } from '../tests/fixtures/test_ca.mjs';
 
 const { values: opts, positionals } = parseArgs({
@@ -128,22 +129,11 @@ function rssKb(pid) {
 async function startNginx(dir) {
   const upstreamPort = await freePort();
   const proxyPort = await freePort();
-  mkdirSync(dir);
+  const upstream = `http://127.0.0.1:${upstreamPort}`;
   // worker_processes auto (one per core, nginx's own advice): the baseline at its best. Both
   // server blocks share the workers; see bench/README.md.
-  writeFileSync(join(dir, 'nginx.conf'), `
-worker_processes auto;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  keepalive_requests 1000000;
+  const child = await startNginxIn(dir, {
+    http: `  keepalive_requests 1000000;
   upstream bench_upstream {
     server 127.0.0.1:${upstreamPort};
     keepalive 64;  # pooled keep-alive, as latchkeyd's HTTP client does
@@ -161,22 +151,11 @@ http {
       proxy_set_header Connection "";
       proxy_set_header Authorization "Bearer ${STATIC_TOKEN}";
     }
-  }
-}
-`);
-  const child = track(spawn('nginx', ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'],
-    { stdio: ['ignore', 'ignore', 'pipe'] }), 'SIGTERM');  // SIGKILL would leave its workers running
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  const upstream = `http://127.0.0.1:${upstreamPort}`;
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${stderr}`);
-    try {
-      if ((await request(upstream)).status === 200) return { upstream, proxy: `http://127.0.0.1:${proxyPort}` };
-    } catch { /* not listening yet */ }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nginx did not start: ${stderr}`);
+  }`,
+    ready: async () => (await request(upstream)).status === 200,
+  });
+  track(child, 'SIGTERM');  // SIGKILL would leave its workers running
+  return { upstream, proxy: `http://127.0.0.1:${proxyPort}` };
 }
 
 // ---------------------------------------------------------------------------------------------

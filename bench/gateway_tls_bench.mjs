@@ -9,13 +9,14 @@
 //
 //   node bench/gateway_tls_bench.mjs [--quick] [--connections N] [--duration S] [--rounds N] [LATCHKEYD_BIN]
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { freePort, readCa } from '../tests/fixtures/http_util.mjs';
+import { gatewayLocation, startNginx } from '../tests/fixtures/nginx.mjs';
 import { makeTestPki } from '../tests/fixtures/test_ca.mjs';
 
 const { values: opts, positionals } = parseArgs({
@@ -67,42 +68,20 @@ function startGateway(args, env) {
   });
 }
 
-async function startNginx(nginxDir, port, upstream, pki) {
-  mkdirSync(nginxDir);
-  // worker_processes auto: nginx at its best on this machine (one worker per core).
-  writeFileSync(join(nginxDir, 'nginx.conf'), `
-worker_processes auto;
-pid ${nginxDir}/nginx.pid;
-error_log ${nginxDir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${nginxDir}/client_body;
-  proxy_temp_path ${nginxDir}/proxy;
-  fastcgi_temp_path ${nginxDir}/fastcgi;
-  uwsgi_temp_path ${nginxDir}/uwsgi;
-  scgi_temp_path ${nginxDir}/scgi;
-  keepalive_requests 1000000;
+/// nginx terminating TLS 1.2 on `port` in front of latchkeyd at `upstream`, with a keep-alive pool to it.
+async function startHttpsProxy(nginxDir, port, upstream, pki, ca, key) {
+  const child = await startNginx(nginxDir, {
+    http: `  keepalive_requests 1000000;
   upstream gateway { server ${upstream}; keepalive 64; }
   server {
     listen 127.0.0.1:${port} ssl;
     ssl_certificate ${pki.server.cert};
     ssl_certificate_key ${pki.server.key};
     ssl_protocols TLSv1.2;
-    location / {
-      proxy_pass http://gateway;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $http_host;
-    }
-  }
-}
-`);
-  const child = spawn('nginx', ['-p', nginxDir, '-e', join(nginxDir, 'error.log'), '-c', join(nginxDir, 'nginx.conf'),
-    '-g', 'daemon off;'], { stdio: 'ignore' });
+    ${gatewayLocation('gateway')}
+  }`,
+    ready: async () => (await get(`https://127.0.0.1:${port}/v1/whoami`, key, ca)) === 200,
+  });
   children.push([child, 'SIGTERM']);  // SIGKILL would leave its workers running
 }
 
@@ -143,7 +122,7 @@ async function main() {
   const plain = await startGateway(['--listen', '127.0.0.1:0', '--public-url', `https://127.0.0.1:${nginxPort}`,
     '--trusted-proxy', '127.0.0.1/32'], env);
   const tls = await startGateway(['--listen', '127.0.0.1:0', '--tls-cert', pki.server.cert, '--tls-key', pki.server.key], env);
-  await startNginx(join(dir, 'nginx'), nginxPort, plain, pki);
+  await startHttpsProxy(join(dir, 'nginx'), nginxPort, plain, pki, ca, key);
   const targets = {
     'latchkeyd TLS (--tls-cert)': `https://${tls}/v1/whoami`,
     'nginx TLS → latchkeyd': `https://127.0.0.1:${nginxPort}/v1/whoami`,

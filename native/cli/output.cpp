@@ -333,14 +333,6 @@ std::string join(const std::vector<std::string>& items, const std::string& sep) 
   return s;
 }
 
-std::string format_time(std::int64_t ms) {
-  if (ms == 0) return "never";
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return buf;
-}
+std::string format_time(std::int64_t ms) { return ms == 0 ? "never" : utc_text(ms); }
 
 }  // namespace latchkey::cli

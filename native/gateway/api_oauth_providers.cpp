@@ -143,15 +143,7 @@ Result<std::string> new_id() {
 // --- answers --------------------------------------------------------------------------------
 
 /// "2024-06-01T12:00:00.000Z", as the contract's examples.
-std::string iso_time(std::int64_t ms) {
-  const std::time_t s = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return buf;
-}
+std::string iso_time(std::int64_t ms) { return utc_text(ms, true); }
 
 Value text_or_null(const std::string& s) { return s.empty() ? Value() : Value(s); }
 

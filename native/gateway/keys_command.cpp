@@ -1,21 +1,14 @@
 #include "keys_command.hpp"
 
 #include <cstdio>
-#include <ctime>
 #include <iostream>
+
+#include "latchkey/text.hpp"
 
 namespace latchkey::gateway {
 namespace {
 
-std::string when(std::int64_t ms) {
-  if (ms == 0) return "never";
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char out[32];
-  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return out;
-}
+std::string when(std::int64_t ms) { return ms == 0 ? "never" : utc_text(ms); }
 
 int fail(const Error& e) {
   std::cerr << "latchkeyd: " << e.message << "\n";

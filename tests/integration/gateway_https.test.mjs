@@ -3,7 +3,6 @@
 // reloaded on SIGHUP). The whole browser sign-in runs through https://127.0.0.1:PORT against the
 // real authorization server, which sees (and only accepts) the https redirect URI.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { startApiServer } from '../fixtures/api_server.mjs';
 import { defaultClients, startAuthServer } from '../fixtures/auth_server.mjs';
 import { completeConsent } from '../fixtures/consent.mjs';
 import { freePort, readCa } from '../fixtures/http_util.mjs';
+import { gatewayLocation, startNginx } from '../fixtures/nginx.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import { Cli, createKeys, providerFor, request, sleep, startWith, tempDir } from './harness.mjs';
 
@@ -66,48 +66,17 @@ function presentedCn(port) {
 }
 
 /// Debian's nginx terminating https on `port` in front of `upstream` (host:port), as docs/deploy.md shows.
-async function startNginx(dir, port, upstream) {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'nginx.conf'), `
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
+function startHttpsProxy(dir, port, upstream) {
+  return startNginx(dir, {
+    workers: 1,
+    http: `  server {
     listen 127.0.0.1:${port} ssl;
     ssl_certificate ${pki.server.cert};
     ssl_certificate_key ${pki.server.key};
-    location / {
-      proxy_pass http://${upstream};
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $http_host;
-    }
-  }
-}
-`);
-  const child = spawn('nginx', ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${stderr}`);
-    try {
-      await httpsRequest(`https://127.0.0.1:${port}/healthz`);
-      return child;
-    } catch { await sleep(50); }
-  }
-  throw new Error(`nginx did not start: ${stderr}`);
+    ${gatewayLocation(upstream)}
+  }`,
+    ready: async () => (await httpsRequest(`https://127.0.0.1:${port}/healthz`)).status > 0,
+  });
 }
 
 describe('latchkeyd behind https', () => {
@@ -140,7 +109,7 @@ describe('latchkeyd behind https', () => {
     // told apart from what nginx adds.
     proxied = await startWith(['serve', '--listen', '127.0.0.1:0', '--public-url', `https://127.0.0.1:${nginxPort}`,
       '--trusted-proxy', '127.0.0.1/32'], cli.env).ready;
-    nginx = await startNginx(join(cli.dir, 'nginx'), nginxPort, new URL(proxied.url).host);
+    nginx = await startHttpsProxy(join(cli.dir, 'nginx'), nginxPort, new URL(proxied.url).host);
 
     certDir = join(cli.dir, 'certs');
     mkdirSync(certDir);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -21,5 +22,10 @@ std::string clean_text(std::string_view text, std::size_t max);
 /// anything else (including i past the end). For a printer that escapes such code points rather
 /// than dropping them. Never fails.
 std::size_t hidden_code_point(std::string_view text, std::size_t i);
+
+/// Unix milliseconds as UTC text (proleptic Gregorian; no clock, no locale, no libc):
+/// "2025-01-31 12:00:00Z" for people, or with `iso8601` "2025-01-31T12:00:00.000Z" (RFC 3339,
+/// milliseconds) for APIs. Never fails.
+std::string utc_text(std::int64_t ms, bool iso8601 = false);
 
 }  // namespace latchkey

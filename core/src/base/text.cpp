@@ -1,5 +1,7 @@
 #include "text.hpp"
 
+#include <cstdio>
+
 #include <cmath>
 
 namespace latchkey::detail {
@@ -96,5 +98,29 @@ Error http_error(ErrorCode code, int status, std::string message) {
 }
 
 std::string http_text(int status) { return "HTTP " + std::to_string(status); }
+
+std::string utc_text(std::int64_t ms, bool iso8601) {
+  std::int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  std::int64_t days = s >= 0 ? s / 86400 : (s - 86399) / 86400;
+  const std::int64_t secs = s - days * 86400;
+  // civil_from_days (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms").
+  days += 719468;
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const std::int64_t doe = days - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const std::int64_t millis = ms - s * 1000;
+  char buf[96];  // room for any int64 fields, though a date needs 24
+  std::snprintf(buf, sizeof buf, iso8601 ? "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ"
+                                         : "%04lld-%02lld-%02lld %02lld:%02lld:%02lldZ",
+                static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
+                static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
+                static_cast<long long>(secs % 60), static_cast<long long>(millis));
+  return buf;
+}
 
 }  // namespace latchkey::detail

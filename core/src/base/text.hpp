@@ -51,4 +51,7 @@ inline bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+/// latchkey::utc_text (latchkey/text.hpp).
+std::string utc_text(std::int64_t ms, bool iso8601 = false);
+
 }  // namespace latchkey::detail

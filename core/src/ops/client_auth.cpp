@@ -6,29 +6,9 @@
 #include "client_assertion.hpp"
 #include "ops.hpp"
 #include "signed_client_secret.hpp"
+#include "text.hpp"
 
 namespace latchkey::detail {
-
-std::string utc_text(std::int64_t ms) {
-  std::int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-  std::int64_t days = s >= 0 ? s / 86400 : (s - 86399) / 86400;
-  const std::int64_t secs = s - days * 86400;
-  // civil_from_days (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms").
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const std::int64_t doe = days - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  char buf[96];  // room for any int64 fields, though a date needs 20
-  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lld %02lld:%02lld:%02lldZ", static_cast<long long>(y),
-                static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(secs / 3600),
-                static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
-  return buf;
-}
 
 Status client_secret_current(const Provider& provider, const AppRecord& app, std::int64_t now_ms) {
   if (app.client_secret_expires_at_ms == 0 || app.client_secret_sealed.empty() || now_ms < app.client_secret_expires_at_ms) {

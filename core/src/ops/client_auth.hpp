@@ -28,7 +28,4 @@ bool signs_client_secret(const Provider& provider, const AppRecord& app);
 /// again. Sending it anyway would only earn an invalid_client that hides the reason.
 Status client_secret_current(const Provider& provider, const AppRecord& app, std::int64_t now_ms);
 
-/// "2025-01-31 12:00:00Z" for unix milliseconds (UTC, proleptic Gregorian; no clock, no locale).
-std::string utc_text(std::int64_t ms);
-
 }  // namespace latchkey::detail
