@@ -24,6 +24,7 @@ import { startAuthServer } from '../tests/fixtures/auth_server.mjs';
 import { freePort } from '../tests/fixtures/http_util.mjs';
 import { startNginx as startNginxIn } from '../tests/fixtures/nginx.mjs';
 import { makeTestPki } from '../tests/fixtures/test_ca.mjs';
+import { run as runProgram, wrk as runWrk } from './wrk.mjs';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -74,17 +75,9 @@ function track(child, signal = 'SIGKILL') {
   return child;
 }
 
-/// Runs a program to completion: its stdout, or an error with its stderr.
+/// Runs a program to completion: its stdout, or an error with its stderr (bench/wrk.mjs).
 function run(cmd, args, env) {
-  return new Promise((ok, fail) => {
-    const child = track(spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('error', fail);
-    child.on('close', (code) => (code === 0 ? ok(out) : fail(new Error(`${cmd} exited ${code}: ${err.trim()}`))));
-  });
+  return runProgram(cmd, args, { env, track });
 }
 
 /// One plain-HTTP request; by default on its own connection (`Connection: close`).
@@ -198,24 +191,9 @@ function providerDef(key, as, apiBase, extra = {}) {
 // ---------------------------------------------------------------------------------------------
 // wrk
 
-/// Runs wrk against `url` with the method and headers of a Lua script written to `dir`.
-async function wrk(dir, name, url, { method = 'GET', key } = {}) {
-  const script = join(dir, `${name}.lua`);
-  // The key is only in this 0600 file and wrk's memory, never on a command line.
-  writeFileSync(script, `wrk.method = "${method}"\n${key ? `wrk.headers["Authorization"] = "Bearer ${key}"\n` : ''}`,
-    { mode: 0o600 });
-  const out = await run('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', '-s', script, url]);
-  const num = (re) => Number(re.exec(out)?.[1] ?? 0);
-  const ms = (m) => Number(m[1]) * { us: 1e-3, ms: 1, s: 1e3, m: 6e4 }[m[2]];
-  const p99 = /^\s*99%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(out);
-  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  return {
-    rps: num(/Requests\/sec:\s+([\d.]+)/),
-    p99_ms: p99 ? ms(p99) : NaN,
-    requests: num(/(\d+) requests in/),
-    non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
-    socket_errors: errors ? errors.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
-  };
+/// wrk against `url` at this run's connections and duration (bench/wrk.mjs).
+function wrk(dir, name, url, { method = 'GET', key } = {}) {
+  return runWrk(dir, name, url, { method, key, connections: CONNECTIONS, duration: DURATION, track });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@
 //
 //   node bench/gateway_tls_bench.mjs [--quick] [--connections N] [--duration S] [--rounds N] [LATCHKEYD_BIN]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { freePort, readCa } from '../tests/fixtures/http_util.mjs';
 import { gatewayLocation, startNginx } from '../tests/fixtures/nginx.mjs';
 import { makeTestPki } from '../tests/fixtures/test_ca.mjs';
+import { median, run, wrk } from './wrk.mjs';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -42,17 +43,6 @@ function cleanup() {
 }
 process.on('exit', cleanup);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
-
-function run(cmd, args, env) {
-  return new Promise((ok, fail) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('close', (code) => (code === 0 ? ok(out) : fail(new Error(`${cmd} exited ${code}: ${err.trim()}`))));
-  });
-}
 
 /// latchkeyd serve with `args`; resolves with the address it listens on.
 function startGateway(args, env) {
@@ -94,30 +84,17 @@ function get(url, key, ca) {
   });
 }
 
-async function wrk(name, url, key, { fresh }) {
-  const script = join(dir, `${name}.lua`);
-  // The key only in this 0600 file and wrk's memory, never on a command line.
-  writeFileSync(script, `wrk.headers["Authorization"] = "Bearer ${key}"\n${fresh ? 'wrk.headers["Connection"] = "close"\n' : ''}`,
-    { mode: 0o600 });
-  const out = await run('wrk', ['-t2', `-c${fresh ? 4 : CONNECTIONS}`, `-d${DURATION}s`, '--latency', '-s', script, url]);
-  const p99 = /^\s*99%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(out);
-  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  return {
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
-    p99_ms: p99 ? Number(p99[1]) * { us: 1e-3, ms: 1, s: 1e3, m: 6e4 }[p99[2]] : NaN,
-    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
-    // With Connection: close every request ends its connection: wrk counts those as read errors.
-    connect_errors: errors ? Number(errors[1]) + Number(errors[4]) : 0,
-  };
+/// wrk on `url` with the API key: kept-alive connections, or (`fresh`) a new one per request.
+function load(name, url, key, { fresh }) {
+  return wrk(dir, name, url, { key, headers: fresh ? { Connection: 'close' } : {}, connections: fresh ? 4 : CONNECTIONS,
+    duration: DURATION });
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   const pki = await makeTestPki(join(dir, 'pki'));
   const ca = readCa(pki.ca.cert);
   const env = { PATH: process.env.PATH, HOME: dir, LATCHKEY_STORE: join(dir, 'store.db') };
-  const key = (await run(BIN, ['keys', 'create', '--principal', 'bench', '--role', 'admin'], env)).trim();
+  const key = (await run(BIN, ['keys', 'create', '--principal', 'bench', '--role', 'admin'], { env })).trim();
   const nginxPort = await freePort();
   const plain = await startGateway(['--listen', '127.0.0.1:0', '--public-url', `https://127.0.0.1:${nginxPort}`,
     '--trusted-proxy', '127.0.0.1/32'], env);
@@ -140,19 +117,19 @@ async function main() {
     }
   }
   const results = {};
-  for (const load of ['keep-alive', 'new connections']) {
+  for (const mode of ['keep-alive', 'new connections']) {
     const rounds = Object.fromEntries(Object.keys(targets).map((n) => [n, []]));
     for (let r = 0; r < ROUNDS; r++) {
       const names = Object.keys(targets);
       for (let k = 0; k < names.length; k++) {
         const name = names[(k + r) % names.length];
-        rounds[name].push(await wrk(`${load}-${r}-${k}`, targets[name], key, { fresh: load === 'new connections' }));
+        rounds[name].push(await load(`${mode}-${r}-${k}`, targets[name], key, { fresh: mode === 'new connections' }));
       }
     }
     for (const [name, rs] of Object.entries(rounds)) {
       const bad = rs.reduce((a, x) => a + x.non2xx, 0);
-      if (bad) throw new Error(`${name} (${load}): ${bad} answers were not 2xx`);
-      results[`${load}: ${name}`] = { 'req/s': Math.round(median(rs.map((x) => x.rps))),
+      if (bad) throw new Error(`${name} (${mode}): ${bad} answers were not 2xx`);
+      results[`${mode}: ${name}`] = { 'req/s': Math.round(median(rs.map((x) => x.rps))),
         'p99 ms': Number(median(rs.map((x) => x.p99_ms)).toFixed(2)) };
     }
   }
