@@ -16,7 +16,7 @@ Result<std::unique_ptr<Host>> Host::open(const HostOptions& options) {
   h->store_ = std::move(*store);
 
   // Any record at all means a key already sealed something: never make a new key for it.
-  auto existing = h->list("");
+  auto existing = h->list("", 1);
   if (!existing) return existing.error();
   auto key = load_master_key(h->store_path_, !existing->empty(), options.master_key_file);
   if (!key) return key.error();
@@ -30,11 +30,12 @@ Result<std::unique_ptr<Host>> Host::open(const HostOptions& options) {
   auto entropy = os_random(48);
   if (!entropy) return entropy.error();
   EngineConfig config;
-  config.master_keys[1] = std::string(key->bytes.view());
-  config.current_key_version = 1;
+  config.master_keys[key->version] = std::string(key->bytes.view());
+  for (const auto& [version, bytes] : key->others) config.master_keys[version] = std::string(bytes.view());
+  config.current_key_version = key->version;
   config.entropy = std::move(*entropy);
   auto engine = Engine::create(config);
-  wipe(config.master_keys[1]);  // the engine has its own (key->bytes goes when this returns)
+  for (auto& [version, bytes] : config.master_keys) wipe(bytes);  // the engine has its own (key's go when this returns)
   wipe(config.entropy);
   if (!engine) return engine.error();
   h->engine_ = std::move(*engine);

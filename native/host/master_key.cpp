@@ -22,6 +22,7 @@ Error key_error(const std::string& message) { return make_error(ErrorCode::crypt
 
 Result<SecretBytes> decode_key(std::string_view text, const std::string& source) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   auto bytes = base64_decode(text);
   if (!bytes || bytes->size() != 32) {
     if (bytes) wipe(*bytes);
@@ -31,6 +32,60 @@ Result<SecretBytes> decode_key(std::string_view text, const std::string& source)
   auto key = SecretBytes::copy_of(*bytes);
   wipe(*bytes);
   return key;
+}
+
+/// One key ("BASE64": version 1) or several ("2:NEWKEY,1:OLDKEY", commas or lines; the first is
+/// current), as MasterKey documents.
+Result<MasterKey> decode_keys(std::string_view text, const std::string& source) {
+  std::vector<std::string_view> entries;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == ',' || text[i] == '\n') {
+      std::string_view e = text.substr(start, i - start);
+      while (!e.empty() && (e.back() == '\r' || e.back() == ' ')) e.remove_suffix(1);
+      while (!e.empty() && e.front() == ' ') e.remove_prefix(1);
+      if (!e.empty()) entries.push_back(e);
+      start = i + 1;
+    }
+  }
+  if (entries.empty()) return key_error("the master key in " + source + " is empty");
+  MasterKey out;
+  out.source = source;
+  std::vector<std::uint32_t> seen;
+  for (std::size_t n = 0; n < entries.size(); ++n) {
+    std::string_view e = entries[n];
+    std::uint32_t version = 1;
+    const auto colon = e.find(':');
+    if (colon == std::string_view::npos) {
+      if (entries.size() > 1) {
+        return key_error("the master keys in " + source + " must each be VERSION:BASE64 when there are several "
+                         "(e.g. 2:NEWKEY,1:OLDKEY, the current one first)");
+      }
+    } else {
+      const std::string_view digits = e.substr(0, colon);
+      unsigned long long v = 0;
+      bool ok = !digits.empty() && digits.size() <= 10;
+      for (char c : digits) ok = ok && c >= '0' && c <= '9' && ((v = v * 10 + static_cast<unsigned>(c - '0')), true);
+      if (!ok || v == 0 || v > 0xffffffffULL) {
+        return key_error("a master key version in " + source + " is not a number from 1 to 4294967295");
+      }
+      version = static_cast<std::uint32_t>(v);
+      e = e.substr(colon + 1);
+    }
+    for (std::uint32_t s : seen) {
+      if (s == version) return key_error("the master keys in " + source + " name version " + std::to_string(version) + " twice");
+    }
+    seen.push_back(version);
+    auto key = decode_key(e, source);
+    if (!key) return key.error();
+    if (n == 0) {
+      out.bytes = std::move(*key);
+      out.version = version;
+    } else {
+      out.others.emplace_back(version, std::move(*key));
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -102,9 +157,7 @@ Result<std::string> os_random(std::size_t n) {
 Result<MasterKey> load_master_key(const std::string& store_location, bool store_has_data,
                                   const std::string& key_file) {
   if (const char* env = std::getenv("LATCHKEY_MASTER_KEY"); env && *env) {
-    auto key = decode_key(env, "LATCHKEY_MASTER_KEY");
-    if (!key) return key.error();
-    return MasterKey{std::move(*key), "LATCHKEY_MASTER_KEY"};
+    return decode_keys(env, "LATCHKEY_MASTER_KEY");
   }
   if (key_file.empty() && is_postgres_location(store_location)) {
     return key_error("the PostgreSQL store " + store_location +
@@ -120,14 +173,13 @@ Result<MasterKey> load_master_key(const std::string& store_location, bool store_
       ::close(fd);
       return key_error("the key file " + path + " is readable by other users; run `chmod 600 " + path + "`");
     }
-    char buf[256];
+    char buf[4096];  // room for a rotation's several keys
     ssize_t n = ::read(fd, buf, sizeof buf);
     ::close(fd);
     if (n <= 0) return key_error("could not read the key file " + path);
-    auto key = decode_key(std::string_view(buf, static_cast<std::size_t>(n)), path);
+    auto keys = decode_keys(std::string_view(buf, static_cast<std::size_t>(n)), path);
     explicit_bzero(buf, sizeof buf);
-    if (!key) return key.error();
-    return MasterKey{std::move(*key), path};
+    return keys;
   }
   if (errno != ENOENT) return key_error("could not open the key file " + path + ": " + std::strerror(errno));
   if (store_has_data) {
@@ -150,7 +202,10 @@ Result<MasterKey> load_master_key(const std::string& store_location, bool store_
     return key_error("could not write the key file " + path);
   }
   if (!key) return key.error();
-  return MasterKey{std::move(*key), path};
+  MasterKey made;
+  made.bytes = std::move(*key);
+  made.source = path;
+  return made;
 }
 
 }  // namespace latchkey::native

@@ -2,8 +2,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "latchkey/result.hpp"
 
@@ -36,10 +39,18 @@ class SecretBytes {
 };
 
 struct MasterKey {
-  SecretBytes bytes;   ///< 32 bytes
+  SecretBytes bytes;          ///< The current key: 32 bytes; new secrets are sealed under it.
+  std::uint32_t version = 1;  ///< Its version.
+  /// Keys of earlier (or, during a rotation's first step, later) versions: secrets sealed under
+  /// them still open, and `latchkeyd store reseal` moves them to the current one.
+  std::vector<std::pair<std::uint32_t, SecretBytes>> others;
   std::string source;  ///< "LATCHKEY_MASTER_KEY" or the key file's path, for messages
 };
 
+/// The master key text is base64 of 32 bytes (version 1), or — to rotate keys — several
+/// "VERSION:BASE64" entries separated by commas or lines, the first being the current one
+/// ("2:NEWKEY,1:OLDKEY"). Every gateway sharing a store gets the new key as a second entry first,
+/// then as the first, then `latchkeyd store reseal` runs once, then the old entry can go.
 /// The master key for the store at `store_location`, from the first of:
 /// 1. LATCHKEY_MASTER_KEY (base64 of 32 bytes), if set;
 /// 2. the key file `key_file` (--master-key-file / LATCHKEY_MASTER_KEY_FILE), if given;

@@ -49,6 +49,37 @@ TEST(MasterKey, LivesInPagesACoreDumpLeavesOut) {
   EXPECT_NE((flags + " ").find(" dd "), std::string::npos) << flags;
 }
 
+// A rotation's keys: "VERSION:BASE64" entries, the current one first (python3: base64 of
+// bytes(range(32)) and of bytes([7]*32), computed apart).
+TEST(MasterKey, SeveralVersionsTheFirstCurrent) {
+  const std::string k0 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", k7 = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+  ::setenv("LATCHKEY_MASTER_KEY", ("2:" + k7 + ", 1:" + k0).c_str(), 1);
+  auto key = load_master_key("/nonexistent/store.db", true);
+  ASSERT_TRUE(key) << key.error().message;
+  EXPECT_EQ(key->version, 2u);
+  EXPECT_EQ(key->bytes.view(), std::string(32, '\x07'));
+  ASSERT_EQ(key->others.size(), 1u);
+  EXPECT_EQ(key->others[0].first, 1u);
+  EXPECT_EQ(static_cast<unsigned char>(key->others[0].second.data()[31]), 31);
+  for (const std::string& bad : {"1:" + k0 + ",1:" + k7, k0 + "," + k7, "0:" + k0, "x:" + k0, "2:" + k0 + ",1:short"}) {
+    ::setenv("LATCHKEY_MASTER_KEY", bad.c_str(), 1);
+    auto refused = load_master_key("/nonexistent/store.db", true);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().code, ErrorCode::crypto);
+    EXPECT_EQ(refused.error().message.find(k0), std::string::npos) << "a key never appears in a message";
+  }
+  ::unsetenv("LATCHKEY_MASTER_KEY");
+  auto one = [&] {
+    ::setenv("LATCHKEY_MASTER_KEY", k0.c_str(), 1);
+    auto k = load_master_key("/nonexistent/store.db", true);
+    ::unsetenv("LATCHKEY_MASTER_KEY");
+    return k;
+  }();
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->version, 1u) << "a bare key is version 1";
+  EXPECT_TRUE(one->others.empty());
+}
+
 TEST(MasterKey, SecretBytesOwnTheirPagesUntilDestroyed) {
   auto a = SecretBytes::copy_of("secret");
   ASSERT_TRUE(a);
