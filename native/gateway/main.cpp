@@ -18,6 +18,7 @@
 #include "latchkey/latchkey.h"
 #include "routes.hpp"
 #include "server.hpp"
+#include "store_command.hpp"
 
 namespace {
 
@@ -128,6 +129,21 @@ int main(int argc, char** argv) {
   rotate->add_option("ID", key_id, "The key's id (keys list)")->required();
   rotate->add_flag("--json", keys_json, "Print the key and its record as JSON");
 
+  auto* store = app.add_subcommand("store", "The store itself: copy it to another engine, check it opens");
+  store->require_subcommand(1);
+  auto* migrate = store->add_subcommand(
+      "migrate", "Copy every record, still sealed, into an empty store (SQLite file or postgresql:// URI) and verify "
+                 "the copy; stop the gateways first: what they write after the copy starts is not copied");
+  std::string migrate_from, migrate_to;
+  migrate->add_option("--from", migrate_from, "The store to copy: an SQLite file or a postgresql:// URI")->required();
+  migrate->add_option("--to", migrate_to, "The empty store to copy into: an SQLite file (made if absent) or a "
+                                          "postgresql:// URI")->required();
+  auto* check = store->add_subcommand(
+      "check", "Open every sealed secret in --store under its master key; count records by kind and name any that "
+               "do not open (exit 1)");
+  bool check_json = false;
+  check->add_flag("--json", check_json, "One JSON document: {store, records, kinds, opened, failed: [{key, problem}]}");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ConfigError& e) {
@@ -164,6 +180,8 @@ int main(int argc, char** argv) {
     server.api = std::move(*api);
     return gateway::serve(server);
   }
+  if (migrate->parsed()) return gateway::run_store_migrate(migrate_from, migrate_to);
+  if (check->parsed()) return gateway::run_store_check(host, check_json);
   if (keys->parsed()) return gateway::run_keys_command(host, list->parsed()     ? gateway::KeysCommand::list
                                                          : create->parsed() ? gateway::KeysCommand::create
                                                          : revoke->parsed() ? gateway::KeysCommand::revoke

@@ -286,6 +286,23 @@ struct ResealResult {
   int failed = 0;    ///< Records that could not be opened (unknown key version, tampering).
 };
 
+/// What check_store found. Key names only: never a value, sealed or opened.
+struct StoreCheck {
+  /// How many records of each kind: a key's first part ("app", "conn", "pending", "meta", and the
+  /// kinds a host keeps beside the engine's, e.g. latchkeyd's "gwkey").
+  std::map<std::string, int> records;
+  int opened = 0;  ///< Sealed secrets that opened under the engine's master keys.
+  struct Failure {
+    std::string key;
+    /// What is wrong, naming the field, never its value: "access_token does not open under the
+    /// master key (another key, or the value was altered or moved)", "not a JSON object".
+    std::string problem;
+  };
+  /// The records holding a secret that does not open or that are not the JSON object their kind
+  /// is, in key order, one entry per record.
+  std::vector<Failure> failed;
+};
+
 struct RemoveResult {
   bool removed = false;
   int connections_removed = 0;
@@ -421,6 +438,12 @@ class Engine {
   /// Run after adding a new key version; the old version can be dropped once `failed` and
   /// `skipped` are both 0.
   std::unique_ptr<Operation<ResealResult>> reseal();
+  /// Reads every record (one store.list of everything: one snapshot on stores that answer a list
+  /// with one query) and opens each sealed secret, counting records by kind; the plaintexts are
+  /// wiped at once and never leave the operation. Changes nothing. An unopenable record is a
+  /// StoreCheck::failed key, not an error; errors are storage (the store failed) only. Run
+  /// check_master_key first, so that a wrong key is refused as such rather than as every record.
+  std::unique_ptr<Operation<StoreCheck>> check_store();
   /// Run once when a host opens a store: records each master key version's check value the
   /// first time, and fails with crypto if a key differs from the one the store was sealed with.
   std::unique_ptr<Operation<Ok>> check_master_key();

@@ -8,18 +8,6 @@
 namespace latchkey::detail {
 namespace {
 
-struct SealedFields {
-  const char* prefix;
-  std::vector<const char*> fields;
-};
-
-const SealedFields kSealed[] = {
-    {"app/", {"client_secret", "registration_access_token"}},
-    {"pending/", {"code_verifier", "token_secret"}},
-    {"device/", {"device_code"}},
-    {"conn/", {"access_token", "refresh_token", "id_token", "token_secret"}},
-};
-
 class Reseal : public Operation<ResealResult> {
  public:
   explicit Reseal(Engine& e) : Operation(e) {}
@@ -28,8 +16,8 @@ class Reseal : public Operation<ResealResult> {
   void run() override { next_prefix(0); }
 
   void next_prefix(std::size_t i) {
-    if (i == std::size(kSealed)) return succeed(result_);
-    Steps::list(*this, kSealed[i].prefix, [this, i](Result<std::vector<StoreRecord>> r) {
+    if (i == sealed_record_fields().size()) return succeed(result_);
+    Steps::list(*this, sealed_record_fields()[i].prefix, [this, i](Result<std::vector<StoreRecord>> r) {
       if (!r) return fail(r.error());
       batch_ = std::move(*r);
       next_record(i, 0);
@@ -49,7 +37,7 @@ class Reseal : public Operation<ResealResult> {
       }
       json::Object o = parsed->get<json::Object>();
       bool changed = false, failed = false;
-      for (const char* field : kSealed[prefix].fields) {
+      for (const char* field : sealed_record_fields()[prefix].fields) {
         const std::string* sealed = json::get_string(o, field);
         if (!sealed || sealed->empty() || Sealer::key_version(*sealed) == sealer.current_version()) continue;
         auto plain = sealer.open(seal_place(rec.key, field), *sealed);

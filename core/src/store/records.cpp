@@ -107,6 +107,16 @@ std::string enc(const std::string& s) { return percent_encode(s); }
 
 }  // namespace
 
+const std::vector<SealedFields>& sealed_record_fields() {
+  static const std::vector<SealedFields> fields = {
+      {"app/", {"client_secret", "registration_access_token"}},
+      {"pending/", {"code_verifier", "token_secret"}},
+      {"device/", {"device_code"}},
+      {"conn/", {"access_token", "refresh_token", "id_token", "token_secret"}},
+  };
+  return fields;
+}
+
 std::string provider_key(const std::string& provider) { return "provider/" + enc(provider); }
 std::string mode_key(const std::string& provider) { return "mode/" + enc(provider); }
 std::string app_key(const std::string& provider) { return "app/" + enc(provider); }

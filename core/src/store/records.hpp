@@ -52,6 +52,14 @@ std::string connection_id(const ConnectionRef& ref);
 /// Parses a record key made by connection_key.
 Result<ConnectionRef> connection_ref_from_key(const std::string& key);
 
+/// The secret fields sealed in each kind of record, each with seal_place(record key, field): the
+/// one list that reseal re-seals and check_store opens. A record of another kind has none.
+struct SealedFields {
+  const char* prefix;  ///< "app/", "pending/", "device/", "conn/"
+  std::vector<const char*> fields;
+};
+const std::vector<SealedFields>& sealed_record_fields();
+
 using StringMap = std::map<std::string, std::string>;
 
 struct AppRecord {
