@@ -35,8 +35,11 @@ int http_status(ErrorCode code) {
       return 429;
     case ErrorCode::unsupported:
       return 501;
-    case ErrorCode::crypto:
+    // The store could not be reached or answered (PostgreSQL restarting, SQLite locked past its
+    // timeout): a temporary unavailability, with Retry-After, not a fault of the request.
     case ErrorCode::storage:
+      return 503;
+    case ErrorCode::crypto:
     case ErrorCode::internal:
       return 500;
   }
@@ -56,6 +59,8 @@ ApiResponse from_error(const Error& e) {
   if (e.code == ErrorCode::rate_limited && e.retry_at_ms > 0) {
     std::int64_t s = (e.retry_at_ms - native::Host::now_ms() + 999) / 1000;
     r.headers.emplace_back("Retry-After", std::to_string(s > 0 ? s : 1));
+  } else if (e.code == ErrorCode::storage) {
+    r.headers.emplace_back("Retry-After", "1");  // the store reconnects about once a second
   }
   return r;
 }

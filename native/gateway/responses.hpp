@@ -10,7 +10,7 @@ namespace latchkey::gateway {
 
 int http_status(ErrorCode code);
 ApiResponse json_response(int status, const JsonValue& v);
-/// The core's error as JSON with its status (and Retry-After when rate limited).
+/// The core's error as JSON with its status (and Retry-After when rate limited or the store failed).
 ApiResponse from_error(const Error& e);
 ApiResponse method_not_allowed(const std::string& allow);
 

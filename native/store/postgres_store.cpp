@@ -176,8 +176,15 @@ struct PostgresStore::Impl {
     return a.outcome == Outcome::ok ? std::string() : a.message;
   }
 
+  // Set when a reconnect window ran out without a connection: the database is down (or out of
+  // reach), so each later statement tries once, without the backoff's sleeps, until one gets
+  // through. Otherwise every request during an outage would hold its engine for the whole window
+  // and a burst would queue behind them for many windows before being told 503.
+  bool known_down = false;
+
   /// A working connection, opening one if there is none or it broke: a few tries with backoff
-  /// within kReconnectWindow. Returns "" or a sentence saying what to check.
+  /// within kReconnectWindow (one try while known_down). Returns "" or a sentence saying what to
+  /// check.
   std::string ensure_connected() {
     if (connected()) {
       settle();
@@ -198,6 +205,7 @@ struct PostgresStore::Impl {
         std::string failed = configure(c.get());
         if (failed.empty()) {
           conn = std::move(c);
+          known_down = false;
           return "";
         }
         last_failure = failed;
@@ -208,10 +216,11 @@ struct PostgresStore::Impl {
                  "file named by PGPASSFILE (mode 0600) or ~/.pgpass, or in PGPASSWORD — never in the URI";
         }
       }
-      if (PgClock::now() - started + pause > kReconnectWindow) break;
+      if (known_down || PgClock::now() - started + pause > kReconnectWindow) break;
       std::this_thread::sleep_for(pause);
       pause *= 2;
     }
+    known_down = true;
     return unreachable(last_failure);
   }
 

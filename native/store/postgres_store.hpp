@@ -23,7 +23,9 @@ namespace latchkey::native {
 /// Bounded everywhere: connecting gives up after connect_timeout (2 s unless the URI says),
 /// a statement after statement_timeout (5 s unless the server or URI sets one) and an answer that
 /// does not come after 10 s drops the connection. A lost connection is opened again with backoff
-/// (a few tries within about 2 s) before an effect is answered with store_error.
+/// (a few tries within about 2 s) before an effect is answered with store_error; once that failed,
+/// each later effect tries to connect once, without waiting, until the database is back (an
+/// outage is answered at once, not after a window per request).
 class PostgresStore final : public Store {
  public:
   /// The schema this build knows (the last numbered migration).

@@ -120,8 +120,9 @@ describe('latchkeyd MCP discovery', () => {
     editRecord(env.cli.env.LATCHKEY_STORE, 'provider/mcpold', 'injection.hosts', ['127.0.0.1']);
     const before = env.mcp.stats.requests;
     const r = await request(`${gw.url}/v1/proxy/mcpold`, { method: 'POST', key: keys.alice, body: '{}' });
-    // The stored record no longer passes the rules: refused as any invalid stored definition is.
-    assert.equal(r.status, 500, r.text);
+    // The stored record no longer passes the rules: refused as any invalid stored definition is
+    // (a storage error: 503).
+    assert.equal(r.status, 503, r.text);
     assert.equal(r.json().error.code, 'storage');
     assert.ok(r.json().error.message.includes(
       `api_base_url origin 'https://127.0.0.1:${env.mcp.port}' is not allowed by injection.hosts (https://127.0.0.1)`), r.text);
