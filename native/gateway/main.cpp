@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
   rotate->add_option("ID", key_id, "The key's id (keys list)")->required();
   rotate->add_flag("--json", keys_json, "Print the key and its record as JSON");
 
-  auto* store = app.add_subcommand("store", "The store itself: copy it to another engine, check it opens");
+  auto* store = app.add_subcommand("store", "The store itself: copy it to another engine, check it opens, re-seal it under a new master key");
   store->require_subcommand(1);
   auto* migrate = store->add_subcommand(
       "migrate", "Copy every record, still sealed, into an empty store (SQLite file or postgresql:// URI) and verify "
@@ -143,6 +143,9 @@ int main(int argc, char** argv) {
                "do not open (exit 1)");
   bool check_json = false;
   check->add_flag("--json", check_json, "One JSON document: {store, records, kinds, opened, failed: [{key, problem}]}");
+  auto* reseal = store->add_subcommand(
+      "reseal", "Re-seal every secret in --store under the current master key (the first of a rotation's "
+                "VERSION:BASE64 keys), so the older keys can be dropped");
 
   try {
     app.parse(argc, argv);
@@ -182,6 +185,7 @@ int main(int argc, char** argv) {
   }
   if (migrate->parsed()) return gateway::run_store_migrate(migrate_from, migrate_to);
   if (check->parsed()) return gateway::run_store_check(host, check_json);
+  if (reseal->parsed()) return gateway::run_store_reseal(host);
   if (keys->parsed()) return gateway::run_keys_command(host, list->parsed()     ? gateway::KeysCommand::list
                                                          : create->parsed() ? gateway::KeysCommand::create
                                                          : revoke->parsed() ? gateway::KeysCommand::revoke

@@ -158,4 +158,24 @@ int run_store_check(const native::HostOptions& options, bool json) {
   return 0;
 }
 
+int run_store_reseal(const native::HostOptions& options) {
+  const std::string location = options.store_path.empty() ? native::default_store_path() : options.store_path;
+  if (location.empty()) return fail("no store given and no home directory for the default one; pass --store");
+  if (auto missing = missing_file(location, "--store"); !missing.empty()) return fail(missing);
+  native::HostOptions at = options;
+  at.store_path = location;
+  auto host = native::Host::open(at);  // refuses a master key the store was not sealed with
+  if (!host) return fail(host.error().message);
+  auto done = (*host)->run((*host)->engine().reseal());
+  if (!done) return fail(done.error().message);
+  std::printf("%s: %d records re-sealed under the current master key, %d skipped, %d failed\n",
+              (*host)->store_path().c_str(), done->resealed, done->skipped, done->failed);
+  if (done->failed > 0) {
+    return fail(std::to_string(done->failed) + " records do not open under any of the master keys given; "
+                "`latchkeyd store check` names them");
+  }
+  if (done->skipped > 0) return fail("some records changed while this ran; run `latchkeyd store reseal` again");
+  return 0;
+}
+
 }  // namespace latchkey::gateway

@@ -1,5 +1,5 @@
-// `latchkeyd store migrate|check`: moving a store between SQLite and PostgreSQL, and checking
-// that a store's every sealed secret opens under its master key.
+// `latchkeyd store migrate|check|reseal`: moving a store between SQLite and PostgreSQL, checking
+// that a store's every sealed secret opens under its master key, re-sealing under a new one.
 #pragma once
 
 #include <string>
@@ -21,5 +21,11 @@ int run_store_migrate(const std::string& from, const std::string& to);
 /// and runs the core's check_store: counts per record kind, and every record whose sealed secret
 /// does not open, by key (never a value). Exit status 1 when any record failed or on error.
 int run_store_check(const native::HostOptions& host, bool json);
+
+/// The last step of a master key rotation (master_key.hpp): re-seals every secret under the
+/// current key (the first of the master key text), so the others can be dropped. Run once, on one
+/// machine, after every gateway got the new key as its first. Prints {resealed, skipped, failed};
+/// exit status 1 when any record was skipped (changed during the run: run it again) or failed.
+int run_store_reseal(const native::HostOptions& host);
 
 }  // namespace latchkey::gateway
