@@ -53,6 +53,19 @@ std::string difference(const std::vector<StoreRecord>& source, const std::vector
   return "";
 }
 
+/// The store `options` names (or the default one), which must exist, opened with its master key
+/// (a key it was not sealed with is refused, as Host::open does).
+Result<std::unique_ptr<native::Host>> open_existing(const native::HostOptions& options) {
+  const std::string location = options.store_path.empty() ? native::default_store_path() : options.store_path;
+  if (location.empty()) {
+    return make_error(ErrorCode::invalid_request, "no store given and no home directory for the default one; pass --store");
+  }
+  if (auto missing = missing_file(location, "--store"); !missing.empty()) return make_error(ErrorCode::not_found, missing);
+  native::HostOptions at = options;
+  at.store_path = location;
+  return native::Host::open(at);
+}
+
 }  // namespace
 
 int run_store_migrate(const std::string& from, const std::string& to) {
@@ -118,12 +131,7 @@ int run_store_migrate(const std::string& from, const std::string& to) {
 }
 
 int run_store_check(const native::HostOptions& options, bool json) {
-  const std::string location = options.store_path.empty() ? native::default_store_path() : options.store_path;
-  if (location.empty()) return fail("no store given and no home directory for the default one; pass --store");
-  if (auto missing = missing_file(location, "--store"); !missing.empty()) return fail(missing);
-  native::HostOptions at = options;
-  at.store_path = location;
-  auto host = native::Host::open(at);  // refuses a master key the store was not sealed with
+  auto host = open_existing(options);
   if (!host) return fail(host.error().message);
   auto checked = (*host)->run((*host)->engine().check_store());
   if (!checked) return fail(checked.error().message);
@@ -159,12 +167,7 @@ int run_store_check(const native::HostOptions& options, bool json) {
 }
 
 int run_store_reseal(const native::HostOptions& options) {
-  const std::string location = options.store_path.empty() ? native::default_store_path() : options.store_path;
-  if (location.empty()) return fail("no store given and no home directory for the default one; pass --store");
-  if (auto missing = missing_file(location, "--store"); !missing.empty()) return fail(missing);
-  native::HostOptions at = options;
-  at.store_path = location;
-  auto host = native::Host::open(at);  // refuses a master key the store was not sealed with
+  auto host = open_existing(options);
   if (!host) return fail(host.error().message);
   auto done = (*host)->run((*host)->engine().reseal());
   if (!done) return fail(done.error().message);

@@ -21,4 +21,34 @@ Result<std::unique_ptr<Store>> open_store(const std::string& location) {
   return std::unique_ptr<Store>(std::move(*opened));
 }
 
+EffectResult Store::perform(const Effect& effect) {
+  EffectResult r;
+  constexpr std::size_t kMaxBytes = 1000000000;
+  if (effect.key.size() > kMaxBytes || effect.value.size() > kMaxBytes || effect.prefix.size() > kMaxBytes) {
+    r.store_error = "a key or value of more than 1 GB cannot be kept in the store " + location();
+    return r;
+  }
+  switch (effect.kind) {
+    case EffectKind::store_get:
+      get(effect, r);
+      break;
+    case EffectKind::store_put:
+      write(effect, false, r);
+      break;
+    case EffectKind::store_cas:
+      write(effect, true, r);
+      break;
+    case EffectKind::store_delete:
+      remove(effect, r);
+      break;
+    case EffectKind::store_list:
+      list(effect, r);
+      break;
+    case EffectKind::http:
+    case EffectKind::wait:
+      break;
+  }
+  return r;
+}
+
 }  // namespace latchkey::native

@@ -45,10 +45,9 @@ class PostgresStore final : public Store {
   static Result<std::unique_ptr<PostgresStore>> open(const std::string& uri);
   ~PostgresStore() override;
 
-  /// See Store::perform. A read whose connection broke is sent again once on a new connection;
-  /// a write is sent again only if it never reached the server (a write lost in flight is
-  /// answered with store_error saying it may have been applied).
-  EffectResult perform(const Effect& effect) override;
+  // perform (Store): a read whose connection broke is sent again once on a new connection; a
+  // write is sent again only if it never reached the server (a write lost in flight is answered
+  // with store_error saying it may have been applied).
 
   /// The database's change counter (latchkey_changes, bumped by a trigger on every committed
   /// change to a record, by any connection — this one's own commits too — or any other program)
@@ -66,6 +65,12 @@ class PostgresStore final : public Store {
   int schema_version() const override;
   /// The URI as given (it carries no password: open refuses one that does).
   const std::string& location() const override;
+
+ protected:
+  void get(const Effect& e, EffectResult& r) override;
+  void write(const Effect& e, bool check_version, EffectResult& r) override;
+  void remove(const Effect& e, EffectResult& r) override;
+  void list(const Effect& e, EffectResult& r) override;
 
  private:
   PostgresStore();

@@ -527,36 +527,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   return store;
 }
 
-EffectResult SqliteStore::perform(const Effect& effect) {
-  EffectResult r;
-  // SQLite's default SQLITE_MAX_LENGTH; also keeps every length within the int its API takes.
-  constexpr std::size_t kMaxBytes = 1000000000;
-  if (effect.key.size() > kMaxBytes || effect.value.size() > kMaxBytes || effect.prefix.size() > kMaxBytes) {
-    r.store_error = "a key or value of more than 1 GB cannot be kept in the store " + impl_->path;
-    return r;
-  }
-  switch (effect.kind) {
-    case EffectKind::store_get:
-      impl_->get(effect, r);
-      break;
-    case EffectKind::store_put:
-      impl_->write(effect, false, r);
-      break;
-    case EffectKind::store_cas:
-      impl_->write(effect, true, r);
-      break;
-    case EffectKind::store_delete:
-      impl_->remove(effect, r);
-      break;
-    case EffectKind::store_list:
-      impl_->list(effect, r);
-      break;
-    case EffectKind::http:
-    case EffectKind::wait:
-      break;
-  }
-  return r;
-}
+void SqliteStore::get(const Effect& e, EffectResult& r) { impl_->get(e, r); }
+void SqliteStore::write(const Effect& e, bool check_version, EffectResult& r) { impl_->write(e, check_version, r); }
+void SqliteStore::remove(const Effect& e, EffectResult& r) { impl_->remove(e, r); }
+void SqliteStore::list(const Effect& e, EffectResult& r) { impl_->list(e, r); }
 
 int SqliteStore::schema_version() const { return impl_->schema; }
 

@@ -34,11 +34,8 @@ class SqliteStore final : public Store {
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
   ~SqliteStore() override;
 
-  /// Answers store_get / store_put / store_cas / store_delete / store_list (see docs/effects.md);
-  /// any other kind gets an empty result. A failure of the file (locked past the busy timeout,
-  /// disk full, I/O error, damage found while reading) is answered with `store_error`, and the
-  /// effect then changed nothing.
-  EffectResult perform(const Effect& effect) override;
+  // perform (Store): a failure of the file (locked past the busy timeout, disk full, I/O error,
+  // damage found while reading) is answered with `store_error`, and the effect then changed nothing.
 
   /// The schema version after migration (1 for this build).
   int schema_version() const override;
@@ -51,6 +48,12 @@ class SqliteStore final : public Store {
 
   /// The file's path.
   const std::string& location() const override;
+
+ protected:
+  void get(const Effect& e, EffectResult& r) override;
+  void write(const Effect& e, bool check_version, EffectResult& r) override;
+  void remove(const Effect& e, EffectResult& r) override;
+  void list(const Effect& e, EffectResult& r) override;
 
  private:
   SqliteStore();

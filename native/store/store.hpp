@@ -25,7 +25,9 @@ class Store {
   /// other kind gets an empty result. A failure of the database is answered with `store_error`
   /// (a sentence saying what to check); the effect then changed nothing — except that a write
   /// whose connection broke while it was in flight may have been applied, which the message says.
-  virtual EffectResult perform(const Effect& effect) = 0;
+  /// Keys, values and prefixes over 1 GB are refused here for every engine (SQLite's
+  /// SQLITE_MAX_LENGTH and PostgreSQL's bytea limit; it also keeps lengths within an int).
+  EffectResult perform(const Effect& effect);
 
   /// A number that changes when a change to the records has been committed since this
   /// connection last asked — by another connection in any process (whether its own commits count
@@ -40,6 +42,13 @@ class Store {
   /// Where the store is, for messages: the file's path or the database's URI (never a password:
   /// open_store refuses a URI that carries one).
   virtual const std::string& location() const = 0;
+
+ protected:
+  /// Each kind of effect, as perform hands them over (`check_version`: a cas rather than a put).
+  virtual void get(const Effect& e, EffectResult& r) = 0;
+  virtual void write(const Effect& e, bool check_version, EffectResult& r) = 0;
+  virtual void remove(const Effect& e, EffectResult& r) = 0;
+  virtual void list(const Effect& e, EffectResult& r) = 0;
 };
 
 /// Whether `location` names a PostgreSQL database: a libpq URI, `postgresql://…` or `postgres://…`.

@@ -15,10 +15,9 @@
 //   within 1 s (their caches follow PostgreSQL's LISTEN/NOTIFY);
 // - PostgreSQL restarted during traffic: clean 503s while it is down, everything back after.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
@@ -27,6 +26,7 @@ import { defaultClients, startAuthServer } from '../fixtures/auth_server.mjs';
 import { completeConsent } from '../fixtures/consent.mjs';
 import { freePort } from '../fixtures/http_util.mjs';
 import { startPostgres } from '../fixtures/postgres.mjs';
+import { startNginx } from '../fixtures/nginx.mjs';
 import { makeTestPki } from '../fixtures/test_ca.mjs';
 import {
   Cli, createKeys, providerFor, request, sleep, startWith, tempDir,
@@ -71,21 +71,10 @@ async function startPlainApi(as) {
 /// Debian's nginx on `port` in front of `upstreams` (host:port each), round-robin, as a
 /// deployment would put it: a request whose gateway fails before answering is sent to the next
 /// (nginx's default proxy_next_upstream: error, timeout; GET only). X-Upstream says who answered.
-async function startNginx(dir, port, upstreams) {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'nginx.conf'), `
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  upstream latchkeyd {
+function startRoundRobin(dir, port, upstreams) {
+  return startNginx(dir, {
+    workers: 1,
+    http: `  upstream latchkeyd {
 ${upstreams.map((u) => `    server ${u};`).join('\n')}
     keepalive 64;
   }
@@ -99,21 +88,9 @@ ${upstreams.map((u) => `    server ${u};`).join('\n')}
       proxy_read_timeout 60s;
       add_header X-Upstream $upstream_addr always;
     }
-  }
-}
-`);
-  const child = spawn('nginx', ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${stderr}`);
-    try {
-      await request(`http://127.0.0.1:${port}/healthz`);
-      return child;
-    } catch { await sleep(50); }
-  }
-  throw new Error(`nginx did not start: ${stderr}`);
+  }`,
+    ready: async () => (await request(`http://127.0.0.1:${port}/healthz`)).status > 0,
+  });
 }
 
 /// One request that never throws: { status (or the socket error's code), upstream, ms, text, headers, at }.
@@ -209,7 +186,7 @@ describe('three latchkeyd on one PostgreSQL behind nginx', () => {
 
     for (let i = 0; i < 3; i++) ports.push(await freePort());
     await Promise.all([0, 1, 2].map(startGw));
-    nginx = await startNginx(join(cli.dir, 'nginx'), nginxPort, ports.map((p) => `127.0.0.1:${p}`));
+    nginx = await startRoundRobin(join(cli.dir, 'nginx'), nginxPort, ports.map((p) => `127.0.0.1:${p}`));
   });
 
   after(async () => {

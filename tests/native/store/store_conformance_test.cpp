@@ -45,13 +45,6 @@ class SharedMemoryStore final : public Store {
     std::int64_t commits = 0;
   };
   explicit SharedMemoryStore(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
-  EffectResult perform(const Effect& effect) override {
-    std::lock_guard lock(shared_->mu);
-    EffectResult r = shared_->store.perform(effect);
-    const bool wrote = (effect.kind == EffectKind::store_put || effect.kind == EffectKind::store_cas) && !r.conflict;
-    if (wrote || (effect.kind == EffectKind::store_delete && r.found)) ++shared_->commits;
-    return r;
-  }
   Result<std::int64_t> data_version() override {
     std::lock_guard lock(shared_->mu);
     return shared_->commits;
@@ -59,7 +52,21 @@ class SharedMemoryStore final : public Store {
   int schema_version() const override { return 1; }
   const std::string& location() const override { return location_; }
 
+ protected:
+  void get(const Effect& e, EffectResult& r) override { r = run(e); }
+  void write(const Effect& e, bool, EffectResult& r) override { r = run(e); }
+  void remove(const Effect& e, EffectResult& r) override { r = run(e); }
+  void list(const Effect& e, EffectResult& r) override { r = run(e); }
+
  private:
+  EffectResult run(const Effect& effect) {
+    std::lock_guard lock(shared_->mu);
+    EffectResult r = shared_->store.perform(effect);
+    const bool wrote = (effect.kind == EffectKind::store_put || effect.kind == EffectKind::store_cas) && !r.conflict;
+    if (wrote || (effect.kind == EffectKind::store_delete && r.found)) ++shared_->commits;
+    return r;
+  }
+
   std::shared_ptr<Shared> shared_;
   std::string location_ = "memory";
 };
