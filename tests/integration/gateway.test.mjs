@@ -82,6 +82,13 @@ describe('latchkeyd', () => {
     Object.assign(keys, await createKeys(cli, [['alice', 'user'], ['bob', 'user'], ['admin', 'admin']]));
     for (const k of Object.values(keys)) assert.match(k, /^lk_[A-Za-z0-9_-]{43}$/);
     gw = await startGateway(cli, ['--return-to-origin', APP_ORIGIN, '--web-root', web]);
+    // Only the SIGTERM test ends it: any other exit is a crash, told with what latchkeyd said.
+    gw.exited.then(({ code, signal }) => {
+      if (signal !== 'SIGTERM' && signal !== 'SIGKILL' && code !== 0) {
+        const said = gw.stderr.split('\n').filter((l) => l && !l.startsWith('{"ts_ms"')).join('\n');
+        console.error(`latchkeyd exited unexpectedly (code ${code}, signal ${signal}): ${said}`);
+      }
+    });
   });
   after(async () => {
     if (gw && gw.child.exitCode === null) gw.child.kill('SIGKILL');
