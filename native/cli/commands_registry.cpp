@@ -7,7 +7,7 @@
 
 #include "latchkey/json_forms.hpp"
 #include "session.hpp"
-#include "usage.hpp"
+#include "host/usage.hpp"
 
 namespace latchkey::cli {
 namespace {
@@ -307,7 +307,7 @@ void add_registry_commands(CLI::App& app, Session& session) {
     auto set = std::make_shared<std::string>();
     auto json = std::make_shared<bool>(false);
     cmd->add_option("KEY", *key, "Provider key")->required();
-    cmd->add_option("--set", *set, "managed | your-own")->check(one_of({"managed", "your-own"}));
+    cmd->add_option("--set", *set, "managed | your-own")->check(native::one_of({"managed", "your-own"}));
     cmd->add_flag("--json", *json, "Print JSON");
     cmd->callback([&session, key, set, json] {
       session.action = [&session, key, set, json] {

@@ -9,7 +9,7 @@
 #include "host/process_hardening.hpp"
 #include "latchkey/latchkey.h"
 #include "session.hpp"
-#include "usage.hpp"
+#include "host/usage.hpp"
 
 namespace latchkey::cli {
 namespace {
@@ -31,7 +31,8 @@ bool looks_like_api_key(const std::string& arg) {
 
 int main(int argc, char** argv) {
   using namespace latchkey::cli;
-  CLI::App app{"latchkey — connect accounts over OAuth and act on their behalf; tokens stay sealed on this machine"};
+  CLI::App app{"latchkey — connect accounts over OAuth and act on their behalf; tokens stay sealed on this machine",
+               "latchkey"};
   app.footer(
       "Exit codes: 0 ok; 1 bad input or local problem; 2 the provider or network failed; 3 the connection must be "
       "authorized again (latchkey connect).\nSecrets are read from stdin or files, never from arguments.\n"
@@ -73,7 +74,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     // Every usage error exits 1, as bad input does: scripts see one code, people one sentence.
-    const std::string why = usage_message(app, e);
+    const std::string why = latchkey::native::usage_message(app, e);
     bool json = false;
     for (int i = 1; i < argc && std::string(argv[i]) != "--"; ++i) json = json || std::string(argv[i]) == "--json";
     return report(make_error(latchkey::ErrorCode::invalid_request, why), json);

@@ -14,6 +14,7 @@
 
 #include "config.hpp"
 #include "host/process_hardening.hpp"
+#include "host/usage.hpp"
 #include "keys_command.hpp"
 #include "latchkey/latchkey.h"
 #include "routes.hpp"
@@ -35,7 +36,7 @@ std::string config_error_message(const std::string& what) {
 
 int main(int argc, char** argv) {
   using namespace latchkey;
-  CLI::App app{"latchkeyd — the latchkey gateway: OAuth connections over an authenticated HTTP API"};
+  CLI::App app{"latchkeyd — the latchkey gateway: OAuth connections over an authenticated HTTP API", "latchkeyd"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("latchkeyd ") + lk_version());
   // Options live on the top level so the config file can set them without sections; subcommands
@@ -154,7 +155,10 @@ int main(int argc, char** argv) {
               << "\n";
     return 1;
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // Every usage error exits 1 with the mistake and the nearest valid verb or option, as latchkey's.
+    std::cerr << "latchkeyd: " << native::usage_message(app, e) << "\n";
+    return 1;
   }
 
   if (routes->parsed()) {

@@ -860,6 +860,20 @@ describe('latchkeyd', () => {
     }
   });
 
+  test('usage errors exit 1 naming the mistake and the nearest command or option', async () => {
+    for (const [args, said] of [
+      [['serv'], "latchkeyd: unknown command 'serv'; did you mean 'serve'?"],
+      [['keys', 'craete', '--principal', 'x'], "latchkeyd: unknown command 'keys craete'; did you mean 'keys create'?"],
+      [['serve', '--listne', '127.0.0.1:0'], 'latchkeyd: unknown option --listne; did you mean --listen?'],
+      [['keys', 'create'], 'latchkeyd: missing --principal for `latchkeyd keys create` (`latchkeyd keys create --help` says what it takes)'],
+    ]) {
+      const r = await runD(cli, args);
+      assert.equal(r.status, 1, args.join(' '));
+      assert.equal(r.stderr.trim(), said);
+    }
+    assert.equal((await runD(cli, ['--help'])).status, 0);
+  });
+
   test('a config file with an unknown key or a bad value is refused at start-up', async () => {
     const env = { PATH: process.env.PATH, HOME: cli.dir };
     const typo = cli.writeFile('typo.toml', `store = "${cli.env.LATCHKEY_STORE}"\nlisen = "127.0.0.1:0"\n`);

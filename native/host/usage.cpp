@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-namespace latchkey::cli {
+namespace latchkey::native {
 namespace {
 
 std::string folded(std::string_view s) {
@@ -35,20 +35,27 @@ std::string quoted_list(const std::vector<std::string>& items) {
   return s;
 }
 
+// The program's name: the root app's, which each program sets ("latchkey", "latchkeyd"; left
+// empty, CLI11 would take argv[0], a path).
+std::string program(const CLI::App* app) {
+  while (app->get_parent()) app = app->get_parent();
+  return app->get_name();
+}
+
 // "latchkey providers" for the providers verb: how the user would type the command.
 std::string command_path(const CLI::App* app) {
   std::vector<std::string> names;
   for (const CLI::App* a = app; a; a = a->get_parent()) {
     if (a->get_parent()) names.push_back(a->get_name());
   }
-  std::string path = "latchkey";
+  std::string path = program(app);
   for (auto it = names.rbegin(); it != names.rend(); ++it) path += " " + *it;
   return path;
 }
 
-// The verbs after "latchkey" ("providers list"), for naming a command in a sentence.
+// The verbs after the program's name ("providers list"), for naming a command in a sentence.
 std::string verb_path(const CLI::App* app, const std::string& last) {
-  std::string path = command_path(app).substr(8);  // drop "latchkey"
+  std::string path = command_path(app).substr(program(app).size());
   if (!path.empty()) path.erase(0, 1);
   return path.empty() ? last : path + " " + last;
 }
@@ -135,7 +142,9 @@ std::string usage_message(const CLI::App& app, const CLI::ParseError& error) {
   for (const CLI::App* a : chain) {
     for (const std::string& arg : a->remaining()) {
       if (arg.size() > 1 && arg[0] == '-') return unknown_option(a, arg);
-      if (a == deepest && !command_names(a).empty()) return unknown_command(a, arg);
+      // A word the deepest command given does not know: one of its own commands mistyped (it may
+      // have been passed up to an outer command, as latchkeyd's subcommands pass what they don't take).
+      if (!command_names(deepest).empty()) return unknown_command(deepest, arg);
       return "unexpected argument '" + arg + "' for `" + command_path(a) + "` (`" + command_path(a) +
              " --help` says what it takes)";
     }
@@ -166,4 +175,4 @@ std::string usage_message(const CLI::App& app, const CLI::ParseError& error) {
   return what;
 }
 
-}  // namespace latchkey::cli
+}  // namespace latchkey::native

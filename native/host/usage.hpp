@@ -1,5 +1,6 @@
-// Usage errors — an unknown verb or option, a missing value, a bad choice, an extra argument —
-// said in one sentence that names the mistake and, when one is close, what was probably meant.
+// Usage errors of the latchkey and latchkeyd command lines — an unknown verb or option, a missing
+// value, a bad choice, an extra argument — said in one sentence that names the mistake and, when
+// one is close, what was probably meant.
 // CLI11 finds them; these turn its exceptions into that sentence (and exit code 1, not its 105–114).
 #pragma once
 
@@ -9,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace latchkey::cli {
+namespace latchkey::native {
 
 /// The candidate closest to `typed` (ASCII case-insensitive, leading dashes ignored) when it is
 /// close enough to be a typo of it: edit distance (insert, delete, substitute, swap two
@@ -29,4 +30,4 @@ CLI::Validator one_of(std::vector<std::string> choices);
 /// (--help and --version are not errors). Never fails.
 std::string usage_message(const CLI::App& app, const CLI::ParseError& error);
 
-}  // namespace latchkey::cli
+}  // namespace latchkey::native
