@@ -113,7 +113,7 @@ ApiResponse get_metrics(const Call& c) {
 
 ApiResponse get_whoami(const Call& c) {
   Object o{{"principal", Value(c.caller.principal)}, {"role", Value(c.caller.role)}, {"key_id", Value(c.caller.id)}};
-  o["expires_at_ms"] = c.caller.expires_at_ms ? Value(static_cast<double>(c.caller.expires_at_ms)) : Value();
+  o["expires_at_ms"] = c.caller.expires_at_ms ? Value(c.caller.expires_at_ms) : Value();
   o["session"] = Value(!c.caller.session_of.empty());
   return json_response(200, Value(o));
 }

@@ -94,7 +94,7 @@ ApiResponse create_session_route(const Call& c) {
   if (!issued) return from_error(issued.error());
   ApiResponse r = json_response(201, Value(Object{{"token", Value(issued->secret)},
                                                   {"id", Value(issued->info.id)},
-                                                  {"expires_at_ms", Value(static_cast<double>(issued->info.expires_at_ms))},
+                                                  {"expires_at_ms", Value(issued->info.expires_at_ms)},
                                                   {"principal", Value(issued->info.principal)},
                                                   {"role", Value(issued->info.role)}}));
   r.headers.emplace_back("Cache-Control", "no-store");

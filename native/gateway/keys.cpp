@@ -82,18 +82,6 @@ Result<std::string> new_id(const char* prefix) {
   return id;
 }
 
-std::string serialize(const KeyInfo& k) {
-  Object o;
-  o["id"] = Value(k.id);
-  if (!k.label.empty()) o["label"] = Value(k.label);
-  o["principal"] = Value(k.principal);
-  o["role"] = Value(k.role);
-  o["created_at_ms"] = Value(static_cast<double>(k.created_at_ms));
-  if (k.expires_at_ms) o["expires_at_ms"] = Value(static_cast<double>(k.expires_at_ms));
-  if (k.last_used_at_ms) o["last_used_at_ms"] = Value(static_cast<double>(k.last_used_at_ms));
-  if (!k.session_of.empty()) o["session_of"] = Value(k.session_of);
-  return serialize_json(Value(o));
-}
 
 Result<KeyInfo> parse_record(const StoreRecord& record) {
   auto doc = parse_json(record.value, "API key record");
@@ -160,7 +148,7 @@ Result<IssuedKey> store_new(native::Host& host, KeyInfo info) {
   auto secret = random_text(32);
   if (!secret) return secret.error();
   IssuedKey issued{"lk_" + *secret, std::move(info)};
-  auto stored = host.cas(key_record_name(issued.secret), serialize(issued.info), 0);
+  auto stored = host.cas(key_record_name(issued.secret), serialize_json(key_json(issued.info)), 0);
   if (!stored) return stored.error();
   if (!*stored) return make_error(ErrorCode::internal, "a new API key collided with a stored one; try again");
   keys_changed();
@@ -306,7 +294,7 @@ Result<std::optional<KeyInfo>> lookup_key(native::Host& host, const std::string&
     KeyInfo used = *info;
     used.last_used_at_ms = now;
     // Only over the version read: a key revoked meanwhile must not come back.
-    if (auto marked = host.cas(name, serialize(used), (*record)->version); marked && *marked) {
+    if (auto marked = host.cas(name, serialize_json(key_json(used)), (*record)->version); marked && *marked) {
       info = std::move(used);
       return std::optional<KeyInfo>(*info);  // the write changed the store: remembering waits for the next read
     }
@@ -321,9 +309,10 @@ JsonValue key_json(const KeyInfo& k) {
   o["label"] = Value(k.label);
   o["principal"] = Value(k.principal);
   o["role"] = Value(k.role);
-  o["created_at_ms"] = Value(static_cast<double>(k.created_at_ms));
-  o["expires_at_ms"] = k.expires_at_ms ? Value(static_cast<double>(k.expires_at_ms)) : Value();
-  o["last_used_at_ms"] = k.last_used_at_ms ? Value(static_cast<double>(k.last_used_at_ms)) : Value();
+  const auto ms_or_null = [](std::int64_t ms) { return ms ? Value(ms) : Value(); };
+  o["created_at_ms"] = Value(k.created_at_ms);
+  o["expires_at_ms"] = ms_or_null(k.expires_at_ms);
+  o["last_used_at_ms"] = ms_or_null(k.last_used_at_ms);
   if (!k.session_of.empty()) o["session_of"] = Value(k.session_of);
   return Value(o);
 }

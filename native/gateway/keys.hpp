@@ -95,8 +95,9 @@ void keys_changed();
 /// Bumped by keys_changed: a copy of a key taken at one epoch is good while it is current.
 std::uint64_t keys_epoch();
 
-/// A key as the admin API shows it: id, label, principal, role, created_at_ms, expires_at_ms
-/// and last_used_at_ms (null for never); a session's also session_of. Never the secret or hash.
+/// A key as the admin API shows it and its record holds it: id, label, principal, role,
+/// created_at_ms, expires_at_ms and last_used_at_ms (null for never); a session's also
+/// session_of. Never the secret or hash.
 JsonValue key_json(const KeyInfo& key);
 
 /// "90d", "12h", "30m", "45s" (or a bare number of seconds) in milliseconds. invalid_request.
