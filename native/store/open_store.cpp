@@ -21,6 +21,12 @@ Result<std::unique_ptr<Store>> open_store(const std::string& location) {
   return std::unique_ptr<Store>(std::move(*opened));
 }
 
+std::string prefix_successor(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  return prefix;
+}
+
 EffectResult Store::perform(const Effect& effect) {
   EffectResult r;
   constexpr std::size_t kMaxBytes = 1000000000;

@@ -110,12 +110,6 @@ constexpr const char* kListFrom =
     "SELECT key, value, version FROM latchkey_records WHERE key >= $1 ORDER BY key LIMIT $2";
 constexpr const char* kCounter = "SELECT counter FROM latchkey_changes";
 
-// As in the SQLite store: the smallest string above every string starting with `prefix`, or "".
-std::string prefix_successor(std::string prefix) {
-  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) prefix.pop_back();
-  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
-  return prefix;
-}
 
 }  // namespace
 

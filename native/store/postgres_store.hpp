@@ -62,7 +62,7 @@ class PostgresStore final : public Store {
   /// and while an answer is overdue, the call fails (storage), so a cache forgets everything.
   Result<std::int64_t> data_version() override;
 
-  int schema_version() const override;
+  int schema_version() const;
   /// The URI as given (it carries no password: open refuses one that does).
   const std::string& location() const override;
 

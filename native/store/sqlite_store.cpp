@@ -111,14 +111,6 @@ std::string column_string(sqlite3_stmt* stmt, int column) {
   return std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, column)));
 }
 
-// The smallest string greater than every string that starts with `prefix`, or "" if there is
-// none (an empty prefix, or one made only of 0xff bytes). A range scan on it treats '%' and '_'
-// literally, unlike LIKE, and uses the primary key.
-std::string prefix_successor(std::string prefix) {
-  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) prefix.pop_back();
-  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
-  return prefix;
-}
 
 }  // namespace
 

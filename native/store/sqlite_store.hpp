@@ -38,7 +38,7 @@ class SqliteStore final : public Store {
   // damage found while reading) is answered with `store_error`, and the effect then changed nothing.
 
   /// The schema version after migration (1 for this build).
-  int schema_version() const override;
+  int schema_version() const;
 
   /// SQLite's data_version: changes whenever another connection — in this process or another —
   /// has committed since this one last looked. A host that keeps what it read in memory asks

@@ -36,9 +36,6 @@ class Store {
   /// storage on failure; a host should then treat everything it holds as stale.
   virtual Result<std::int64_t> data_version() = 0;
 
-  /// The schema version this store is at after migration.
-  virtual int schema_version() const = 0;
-
   /// Where the store is, for messages: the file's path or the database's URI (never a password:
   /// open_store refuses a URI that carries one).
   virtual const std::string& location() const = 0;
@@ -50,6 +47,11 @@ class Store {
   virtual void remove(const Effect& e, EffectResult& r) = 0;
   virtual void list(const Effect& e, EffectResult& r) = 0;
 };
+
+/// For the engines' list by prefix: the smallest string greater than every string that starts with
+/// `prefix`, or "" if there is none (an empty prefix, or one made only of 0xff bytes). A range scan
+/// on it treats '%' and '_' literally, unlike LIKE, and uses the primary key.
+std::string prefix_successor(std::string prefix);
 
 /// Whether `location` names a PostgreSQL database: a libpq URI, `postgresql://…` or `postgres://…`.
 bool is_postgres_location(const std::string& location);

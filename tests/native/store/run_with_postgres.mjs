@@ -13,7 +13,7 @@ if (!binary) {
 const pg = await startPostgres();
 let status = 1;
 try {
-  const run = spawnSync(binary, ['--gtest_filter=Stores/StoreConformance.*:PostgresStore*', ...extra], {
+  const run = spawnSync(binary, ['--gtest_filter=Stores/StoreConformance.*/postgres:PostgresStore*', ...extra], {
     stdio: 'inherit',
     env: { ...process.env, LATCHKEY_TEST_POSTGRES: pg.uri, LATCHKEY_TEST_POSTGRES_CTL: pg.ctl },
   });

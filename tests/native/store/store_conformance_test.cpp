@@ -49,7 +49,6 @@ class SharedMemoryStore final : public Store {
     std::lock_guard lock(shared_->mu);
     return shared_->commits;
   }
-  int schema_version() const override { return 1; }
   const std::string& location() const override { return location_; }
 
  protected:
