@@ -21,8 +21,7 @@ namespace {
 Error key_error(const std::string& message) { return make_error(ErrorCode::crypto, message); }
 
 Result<SecretBytes> decode_key(std::string_view text, const std::string& source) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);  // "2: KEY" (entries come trimmed)
   auto bytes = base64_decode(text);
   if (!bytes || bytes->size() != 32) {
     if (bytes) wipe(*bytes);
@@ -51,7 +50,6 @@ Result<MasterKey> decode_keys(std::string_view text, const std::string& source) 
   if (entries.empty()) return key_error("the master key in " + source + " is empty");
   MasterKey out;
   out.source = source;
-  std::vector<std::uint32_t> seen;
   for (std::size_t n = 0; n < entries.size(); ++n) {
     std::string_view e = entries[n];
     std::uint32_t version = 1;
@@ -72,10 +70,9 @@ Result<MasterKey> decode_keys(std::string_view text, const std::string& source) 
       version = static_cast<std::uint32_t>(v);
       e = e.substr(colon + 1);
     }
-    for (std::uint32_t s : seen) {
-      if (s == version) return key_error("the master keys in " + source + " name version " + std::to_string(version) + " twice");
-    }
-    seen.push_back(version);
+    bool twice = n > 0 && out.version == version;
+    for (const auto& other : out.others) twice = twice || other.first == version;
+    if (twice) return key_error("the master keys in " + source + " name version " + std::to_string(version) + " twice");
     auto key = decode_key(e, source);
     if (!key) return key.error();
     if (n == 0) {

@@ -35,6 +35,26 @@ std::string quoted_list(const std::vector<std::string>& items) {
   return s;
 }
 
+// The candidate closest to `typed` (ASCII case-insensitive, leading dashes ignored) when it is
+// close enough to be a typo of it: edit distance (insert, delete, substitute, swap two
+// neighbours) at most 1 for names of 3–5 characters and 2 from 6, or `typed` a prefix of it of at
+// least 3 characters; the first of the closest on a tie. "" when none is.
+std::string closest(std::string_view typed, const std::vector<std::string>& candidates) {
+  const std::string t = folded(typed);
+  if (t.empty()) return {};
+  const std::size_t allowed = t.size() >= 6 ? 2 : t.size() >= 3 ? 1 : 0;
+  std::string best;
+  std::size_t best_d = std::string::npos;
+  for (const auto& c : candidates) {
+    const std::string f = folded(c);
+    std::size_t d = distance(t, f);
+    const bool prefix = t.size() >= 3 && f.compare(0, t.size(), t) == 0;
+    if (d > allowed && !prefix) continue;
+    if (d < best_d) best = c, best_d = d;
+  }
+  return best;
+}
+
 // The program's name: the root app's, which each program sets ("latchkey", "latchkeyd"; left
 // empty, CLI11 would take argv[0], a path).
 std::string program(const CLI::App* app) {
@@ -101,23 +121,9 @@ std::string unknown_command(const CLI::App* app, const std::string& arg) {
          " --help` lists them: " + quoted_list(command_names(app));
 }
 
+
 }  // namespace
 
-std::string closest(std::string_view typed, const std::vector<std::string>& candidates) {
-  const std::string t = folded(typed);
-  if (t.empty()) return {};
-  const std::size_t allowed = t.size() >= 6 ? 2 : t.size() >= 3 ? 1 : 0;
-  std::string best;
-  std::size_t best_d = std::string::npos;
-  for (const auto& c : candidates) {
-    const std::string f = folded(c);
-    std::size_t d = distance(t, f);
-    const bool prefix = t.size() >= 3 && f.compare(0, t.size(), t) == 0;
-    if (d > allowed && !prefix) continue;
-    if (d < best_d) best = c, best_d = d;
-  }
-  return best;
-}
 
 CLI::Validator one_of(std::vector<std::string> choices) {
   std::string desc = "{";

@@ -12,12 +12,6 @@
 
 namespace latchkey::native {
 
-/// The candidate closest to `typed` (ASCII case-insensitive, leading dashes ignored) when it is
-/// close enough to be a typo of it: edit distance (insert, delete, substitute, swap two
-/// neighbours) at most 1 for names of 3–5 characters and 2 from 6, or `typed` a prefix of it of at
-/// least 3 characters; the first of the closest on a tie. "" when none is. Never fails.
-std::string closest(std::string_view typed, const std::vector<std::string>& candidates);
-
 /// A validator accepting exactly one of `choices` (compared exactly); a value that is not one
 /// fails with "'VALUE' is not one of A, B; did you mean 'A'?" (without the question when nothing
 /// is close), which CLI11 prefixes with the option's name.
