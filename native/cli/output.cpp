@@ -1,8 +1,9 @@
 #include "output.hpp"
 
+#include <boost/beast/http/status.hpp>
+
 #include <cctype>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <iostream>
 
@@ -12,6 +13,8 @@
 #include "latchkey/text.hpp"
 
 namespace latchkey::cli {
+
+namespace http = boost::beast::http;
 
 int exit_code_for(ErrorCode code) {
   switch (code) {
@@ -169,47 +172,13 @@ std::string missing_scope(const HttpResponse& r) {
 
 }  // namespace
 
-const char* status_reason(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 402: return "Payment Required";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
-  }
-}
 
 namespace {
 
 std::string status_line(int status) {
-  std::string reason = status_reason(status);
+  // Beast's table of reason phrases, as latchkeyd's proxy writes them.
+  std::string reason(http::obsolete_reason(static_cast<http::status>(status)));
+  if (reason == "<unknown-status>") reason.clear();
   return "HTTP " + std::to_string(status) + (reason.empty() ? "" : " " + reason);
 }
 

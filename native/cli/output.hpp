@@ -57,9 +57,6 @@ struct RequestOutput {
 /// 4xx/5xx → provider error).
 int finish_request(const std::string& provider, const HttpResponse& r, const RequestOutput& out);
 
-/// "Not Found" for 404; "" for a status without a well-known phrase.
-const char* status_reason(int status);
-
 /// `request -v`: the request line and headers on stderr ("> "), with the value of every header
 /// that may carry a credential (Authorization, Proxy-Authorization, Cookie, `token_header`) and
 /// of the query parameter `token_param` shown as [hidden]; the body only as its size.
