@@ -38,6 +38,7 @@ struct ApiConfig {
   /// The origin users' browsers see ("https://vault.example.com"), normalized by
   /// check_api_config; empty: the listen address. The OAuth callback is <public_url>/oauth/callback.
   std::string public_url;
+  std::string public_host;  ///< Its host[:port], as a Host header names it (set by check_api_config).
   /// Peers whose X-Forwarded-For/-Proto/-Host are believed (forwarded.hpp), as given and parsed.
   std::vector<std::string> trusted_proxies;
   std::vector<Cidr> trusted;

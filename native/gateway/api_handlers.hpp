@@ -42,9 +42,6 @@ std::optional<ApiResponse> authenticate(native::Host& host, Metrics& metrics, Ke
 /// same port (api_oauth.cpp; discovery registers it too).
 std::string callback_uri(const ApiConfig& config, const ApiRequest& req);
 
-/// The Host names that reach this gateway from outside: --public-url's host[:port].
-std::vector<std::string> public_hosts(const ApiConfig& config);
-
 // api.cpp: the gateway's own routes.
 ApiResponse get_healthz(const Call& c);
 ApiResponse get_metrics(const Call& c);

@@ -16,9 +16,7 @@ constexpr std::int64_t kDefaultSessionMs = 12 * 3600 * 1000LL;
 
 /// The key with its secret, as creation and rotation answer (the only answers that carry one).
 ApiResponse issued_response(int status, const IssuedKey& issued) {
-  Value v = key_json(issued.info);
-  v.get<Object>()["key"] = Value(issued.secret);
-  ApiResponse r = json_response(status, v);
+  ApiResponse r = json_response(status, issued_json(issued));
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }
@@ -28,9 +26,7 @@ ApiResponse issued_response(int status, const IssuedKey& issued) {
 ApiResponse list_keys_route(const Call& c) {
   auto keys = list_keys(c.host);
   if (!keys) return from_error(keys.error());
-  JsonArray out;
-  for (const auto& k : *keys) out.push_back(key_json(k));
-  return json_response(200, Value(Object{{"keys", Value(out)}}));
+  return json_response(200, keys_json(*keys));
 }
 
 ApiResponse create_key_route(const Call& c) {
@@ -55,8 +51,8 @@ ApiResponse create_key_route(const Call& c) {
     return error_response(400, "invalid_request", "give expires_in_s or expires_at_ms, not both");
   }
   if (o->count("expires_in_s")) {
-    if (!json_int(*o, "expires_in_s", &n) || n <= 0) {
-      return error_response(400, "invalid_request", "expires_in_s must be a positive number of seconds");
+    if (!json_int(*o, "expires_in_s", &n) || n <= 0 || n > 100LL * 366 * 86400) {
+      return error_response(400, "invalid_request", "expires_in_s must be a positive number of seconds (at most 100 years)");
     }
     k.expires_at_ms = native::Host::now_ms() + n * 1000;
   } else if (o->count("expires_at_ms")) {

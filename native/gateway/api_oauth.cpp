@@ -102,11 +102,6 @@ std::string callback_uri(const ApiConfig& config, const ApiRequest& req) {
   return req.scheme + "://" + base + "/oauth/callback";
 }
 
-std::vector<std::string> public_hosts(const ApiConfig& config) {
-  if (config.public_url.empty()) return {};
-  const auto scheme_end = config.public_url.find("://");
-  return {config.public_url.substr(scheme_end + 3)};
-}
 
 namespace {
 

@@ -33,8 +33,6 @@
 #include "return_to.hpp"
 
 #include <algorithm>
-#include <cstdio>
-#include <ctime>
 #include <tuple>
 
 #include "host/master_key.hpp"
@@ -142,8 +140,6 @@ Result<std::string> new_id() {
 
 // --- answers --------------------------------------------------------------------------------
 
-/// "2024-06-01T12:00:00.000Z", as the contract's examples.
-std::string iso_time(std::int64_t ms) { return utc_text(ms, true); }
 
 Value text_or_null(const std::string& s) { return s.empty() ? Value() : Value(s); }
 
@@ -166,8 +162,8 @@ Value provider_object(const std::string& id, const Record& rec, const Provider& 
   o["default_scopes"] = Value(scopes);
   o["use_pkce"] = Value(p.pkce != PkceSupport::unsupported);
   o["revocation_endpoint"] = text_or_null(p.revocation_endpoint);
-  o["created_at"] = Value(iso_time(rec.created_at_ms));
-  o["updated_at"] = Value(iso_time(rec.updated_at_ms));
+  o["created_at"] = Value(utc_text(rec.created_at_ms, true));
+  o["updated_at"] = Value(utc_text(rec.updated_at_ms, true));
   return Value(o);
 }
 
@@ -540,7 +536,7 @@ ApiResponse oauth_provider_status(const Call& c) {
   // The core's own verdict: "connected" tokens are valid or renewable (refreshed, or fetched
   // again for client credentials); needs_reauth ones are not.
   o["authenticated"] = Value(conn && conn->status == "connected");
-  o["expires_at"] = conn && conn->expires_at_ms > 0 ? Value(iso_time(conn->expires_at_ms)) : Value();
+  o["expires_at"] = conn && conn->expires_at_ms > 0 ? Value(utc_text(conn->expires_at_ms, true)) : Value();
   o["scope"] = conn ? Value(conn->scope) : Value();
   return json_response(200, Value(o));
 }

@@ -8,22 +8,15 @@ namespace latchkey::gateway {
 
 Result<ApiConfig> check_api_config(ApiConfig config) {
   for (auto& origin : config.return_to_origins) {
-    auto normalized = parse_origin(origin);
+    auto normalized = parse_origin(origin, "--return-to-origin");
     if (!normalized) return normalized.error();
     origin = std::move(*normalized);
   }
   if (!config.public_url.empty()) {
-    std::string url = config.public_url;
-    if (url.size() > 1 && url.back() == '/') url.pop_back();  // "https://vault.example.com/" is the origin too
-    auto origin = origin_of(url);
-    const auto after_scheme = url.find("://");
-    if (!origin || url.find_first_of("/?#", after_scheme + 3) != std::string::npos) {
-      return make_error(ErrorCode::invalid_request,
-                        "--public-url '" + config.public_url +
-                            "' must be the origin browsers use, scheme://host[:port] without a path "
-                            "(e.g. https://vault.example.com)");
-    }
+    auto origin = parse_origin(config.public_url, "--public-url");
+    if (!origin) return origin.error();
     config.public_url = std::move(*origin);
+    config.public_host = config.public_url.substr(config.public_url.find("://") + 3);
   }
   config.trusted.clear();
   for (const auto& text : config.trusted_proxies) {

@@ -4,6 +4,7 @@
 #include <boost/beast/core/string.hpp>
 
 #include "api.hpp"
+#include "key_throttle.hpp"
 
 namespace latchkey::gateway {
 namespace {
@@ -50,6 +51,32 @@ std::string bare_address(std::string_view item) {
   return std::string(item);
 }
 
+// From a trusted peer (client_address still the peer's): the forwarded client, scheme and host.
+void resolve_forwarded(const std::vector<Cidr>& trusted, ApiRequest* req) {
+  const std::string peer = req->client_address;
+  if (!in_ranges(trusted, peer)) return;
+  req->via_proxy = true;
+  const std::string chain = header_values(*req, "X-Forwarded-For");
+  std::size_t end = chain.size();
+  while (end > 0) {
+    const std::size_t comma = chain.rfind(',', end - 1);
+    const std::size_t begin = comma == std::string::npos ? 0 : comma + 1;
+    const std::string address = bare_address(std::string_view(chain).substr(begin, end - begin));
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(address, ec);
+    if (ec) break;  // not an address: the chain is not ours from here on
+    req->client_address = address;
+    if (!in_ranges(trusted, address)) break;
+    if (comma == std::string::npos) break;
+    end = comma;
+  }
+  const std::string proto(trim(header_values(*req, "X-Forwarded-Proto")));
+  if (boost::beast::iequals(proto, "https")) req->scheme = "https";
+  else if (boost::beast::iequals(proto, "http")) req->scheme = "http";
+  const std::string host(trim(header_values(*req, "X-Forwarded-Host")));
+  if (!host.empty() && host.find(',') == std::string::npos) req->host = host;
+}
+
 }  // namespace
 
 Result<Cidr> parse_cidr(const std::string& text) {
@@ -90,32 +117,12 @@ bool in_ranges(const std::vector<Cidr>& ranges, std::string_view address) {
   return false;
 }
 
-void resolve_origin(const std::vector<Cidr>& trusted, const std::string& peer, const char* listener_scheme,
-                    ApiRequest* req) {
+void resolve_origin(const ApiConfig& config, const std::string& peer, ApiRequest* req) {
   req->client_address = peer;
-  req->scheme = listener_scheme;
+  req->scheme = config.tls ? "https" : "http";
   req->via_proxy = false;
-  if (!in_ranges(trusted, peer)) return;
-  req->via_proxy = true;
-  const std::string chain = header_values(*req, "X-Forwarded-For");
-  std::size_t end = chain.size();
-  while (end > 0) {
-    const std::size_t comma = chain.rfind(',', end - 1);
-    const std::size_t begin = comma == std::string::npos ? 0 : comma + 1;
-    const std::string address = bare_address(std::string_view(chain).substr(begin, end - begin));
-    boost::system::error_code ec;
-    boost::asio::ip::make_address(address, ec);
-    if (ec) break;  // not an address: the chain is not ours from here on
-    req->client_address = address;
-    if (!in_ranges(trusted, address)) break;
-    if (comma == std::string::npos) break;
-    end = comma;
-  }
-  const std::string proto(trim(header_values(*req, "X-Forwarded-Proto")));
-  if (boost::beast::iequals(proto, "https")) req->scheme = "https";
-  else if (boost::beast::iequals(proto, "http")) req->scheme = "http";
-  const std::string host(trim(header_values(*req, "X-Forwarded-Host")));
-  if (!host.empty() && host.find(',') == std::string::npos) req->host = host;
+  resolve_forwarded(config.trusted, req);
+  req->client = throttle_client(req->client_address);
 }
 
 }  // namespace latchkey::gateway

@@ -13,6 +13,7 @@
 
 namespace latchkey::gateway {
 
+struct ApiConfig;
 struct ApiRequest;
 
 /// An address range, "10.0.0.0/8", "::1/128" or a bare address (the whole length).
@@ -28,13 +29,13 @@ Result<Cidr> parse_cidr(const std::string& text);
 /// of `ranges`. False for anything that does not parse.
 bool in_ranges(const std::vector<Cidr>& ranges, std::string_view address);
 
-/// Sets `req`'s client_address, scheme and host from `peer` (the socket's address), the
-/// listener's scheme and the request's headers. From a trusted peer, the client is the right-most
+/// Sets `req`'s client_address, client (what the key throttle counts: throttle_client of it),
+/// scheme and host from `peer` (the socket's address), the listener (https when config.tls) and
+/// the request's headers. From a trusted peer, the client is the right-most
 /// X-Forwarded-For address that is not itself a trusted proxy (what a chain of our own proxies
 /// appended; anything left of it is whatever the client claimed), and X-Forwarded-Proto
 /// ("http"|"https") and X-Forwarded-Host replace the listener's scheme and the Host header. From
 /// any other peer those headers are ignored.
-void resolve_origin(const std::vector<Cidr>& trusted, const std::string& peer, const char* listener_scheme,
-                    ApiRequest* req);
+void resolve_origin(const ApiConfig& config, const std::string& peer, ApiRequest* req);
 
 }  // namespace latchkey::gateway

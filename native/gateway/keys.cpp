@@ -178,7 +178,7 @@ Result<IssuedKey> create_key(native::Host& host, const NewKey& key) {
   if (key.label.size() > 200) return make_error(ErrorCode::invalid_request, "the label must be at most 200 bytes");
   const std::int64_t now = native::Host::now_ms();
   if (key.expires_at_ms != 0 && key.expires_at_ms <= now) {
-    return make_error(ErrorCode::invalid_request, "the expiry is in the past; give a time to come (e.g. --expires-in 90d)");
+    return make_error(ErrorCode::invalid_request, "the expiry is in the past; give one to come");
   }
   auto id = new_id("key_");
   if (!id) return id.error();
@@ -315,6 +315,18 @@ JsonValue key_json(const KeyInfo& k) {
   o["last_used_at_ms"] = ms_or_null(k.last_used_at_ms);
   if (!k.session_of.empty()) o["session_of"] = Value(k.session_of);
   return Value(o);
+}
+
+JsonValue issued_json(const IssuedKey& issued) {
+  Value v = key_json(issued.info);
+  v.get<Object>()["key"] = Value(issued.secret);
+  return v;
+}
+
+JsonValue keys_json(const std::vector<KeyInfo>& keys) {
+  JsonArray out;
+  for (const auto& k : keys) out.push_back(key_json(k));
+  return Value(Object{{"keys", Value(out)}});
 }
 
 Result<std::int64_t> parse_duration(const std::string& text) {

@@ -99,6 +99,10 @@ std::uint64_t keys_epoch();
 /// created_at_ms, expires_at_ms and last_used_at_ms (null for never); a session's also
 /// session_of. Never the secret or hash.
 JsonValue key_json(const KeyInfo& key);
+/// key_json with the secret in "key": what creation and rotation answer (the only answers with one).
+JsonValue issued_json(const IssuedKey& issued);
+/// {keys: [key_json, …]}.
+JsonValue keys_json(const std::vector<KeyInfo>& keys);
 
 /// "90d", "12h", "30m", "45s" (or a bare number of seconds) in milliseconds. invalid_request.
 Result<std::int64_t> parse_duration(const std::string& text);

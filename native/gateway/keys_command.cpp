@@ -17,9 +17,7 @@ int fail(const Error& e) {
 
 int print_issued(const IssuedKey& issued, bool json, const char* verb) {
   if (json) {
-    JsonValue v = key_json(issued.info);
-    v.get<JsonObject>()["key"] = JsonValue(issued.secret);
-    std::printf("%s\n", serialize_json(v).c_str());
+    std::printf("%s\n", serialize_json(issued_json(issued)).c_str());
   } else {
     std::printf("%s\n", issued.secret.c_str());
   }
@@ -46,9 +44,7 @@ int run_keys_command(const native::HostOptions& options, KeysCommand command, co
       auto keys = list_keys(h);
       if (!keys) return fail(keys.error());
       if (json) {
-        JsonArray out;
-        for (const auto& k : *keys) out.push_back(key_json(k));
-        std::printf("%s\n", serialize_json(JsonValue(JsonObject{{"keys", JsonValue(out)}})).c_str());
+        std::printf("%s\n", serialize_json(keys_json(*keys)).c_str());
         return 0;
       }
       if (keys->empty()) {

@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
   gateway::NewKey new_key;
   std::string expires_in;
   create->add_option("--principal", new_key.principal, "The principal whose connections the key acts on")->required();
-  create->add_option("--role", new_key.role, "admin or user (default user)")->check(CLI::IsMember({"admin", "user"}));
+  create->add_option("--role", new_key.role, "admin or user (default user)")->check(native::one_of({"admin", "user"}));
   create->add_option("--label", new_key.label, "What the key is for (shown by keys list)");
   create->add_option("--expires-in", expires_in, "Refuse the key after this long: 90d, 12h, 30m (default: never)");
   create->add_flag("--json", keys_json, "Print the key and its record as JSON");

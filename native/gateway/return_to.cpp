@@ -18,15 +18,15 @@ Result<std::string> origin_of(const std::string& url) {
   return origin;
 }
 
-Result<std::string> parse_origin(const std::string& text) {
+Result<std::string> parse_origin(const std::string& text, const char* option) {
   std::string trimmed = text;
   if (!trimmed.empty() && trimmed.back() == '/') trimmed.pop_back();  // "https://a/" is a common way to write it
   auto origin = origin_of(trimmed);
-  if (!origin) return make_error(ErrorCode::invalid_request, "--return-to-origin '" + text + "': " + origin.error().message);
+  if (!origin) return make_error(ErrorCode::invalid_request, std::string(option) + " '" + text + "': " + origin.error().message);
   auto after_scheme = trimmed.find("://");
   if (trimmed.find_first_of("/?#", after_scheme + 3) != std::string::npos) {
-    return make_error(ErrorCode::invalid_request,
-                      "--return-to-origin '" + text + "' must be an origin only (scheme://host[:port], no path)");
+    return make_error(ErrorCode::invalid_request, std::string(option) + " '" + text +
+                                                      "' must be an origin only, scheme://host[:port] without a path");
   }
   return origin;
 }

@@ -15,8 +15,8 @@ namespace latchkey::gateway {
 Result<std::string> origin_of(const std::string& url);
 
 /// Checks a configured origin: exactly scheme://host[:port] (no path, query or fragment).
-/// Returns it normalized as origin_of does.
-Result<std::string> parse_origin(const std::string& text);
+/// Returns it normalized as origin_of does. invalid_request naming `option` and the value.
+Result<std::string> parse_origin(const std::string& text, const char* option);
 
 /// Whether `url` may be redirected to: its origin is one of `allowed` (normalized origins).
 bool return_to_allowed(const std::string& url, const std::vector<std::string>& allowed);

@@ -76,7 +76,6 @@ Session::Session(EventLoop& loop, tcp::socket socket, std::string peer)
     const auto remote = socket_.remote_endpoint(ec);
     if (!ec) peer_ = remote.address().to_string();
   }
-  client_ = throttle_client(peer_);
 }
 
 Session::~Session() {
@@ -176,10 +175,9 @@ bool Session::try_proxy() {
   const auto api_key = bearer_key(authorization);
   if (!api_key) return false;
   ApiRequest api = api_request(req);
-  resolve_origin(state.options.api.trusted, peer_, state.options.api.tls ? "https" : "http", &api);
+  resolve_origin(state.options.api, peer_, &api);
   // A throttled address is refused even a key it used before (key_throttle.hpp): by a worker.
-  const std::string& client = api.via_proxy ? throttle_client(api.client_address) : client_;
-  if (state.throttle.blocked_for_ms(client, native::steady_ms()) > 0) return false;
+  if (state.throttle.blocked_for_ms(api.client, native::steady_ms()) > 0) return false;
   const std::int64_t now = native::Host::now_ms();
   // A keep-alive client sends the same key every time: hashing it once per connection (and
   // again when the key cache's entry lapses) is enough.
@@ -471,7 +469,6 @@ void Session::hand_off(error_code ec, std::string refused_access_token) {
   work->head = std::move(head_);
   work->started = started_;
   work->refused_access_token = std::move(refused_access_token);
-  work->client = client_;
   work->peer = peer_;
   if (ex_) {  // the body has been read (or there is none)
     work->body = std::move(ex_->request.body);

@@ -83,7 +83,6 @@ class Session : public std::enable_shared_from_this<Session> {
   bool registered_ = false;
   std::uint64_t exchanges_ = 0;  ///< Exchanges started (their ids).
   boost::asio::ip::tcp protocol_ = boost::asio::ip::tcp::v4();
-  std::string client_;  ///< The peer as the key throttle counts it (throttle_client).
   std::string peer_;    ///< The peer's address.
   std::chrono::steady_clock::time_point started_;
 };

@@ -242,8 +242,7 @@ void Connection::serve() {
   api_ = api_request(req);
   api_.listen = state_.listen;
   if (state_.signers) state_.signers->epoch();  // a store change by anyone (a revoked key) is seen first
-  resolve_origin(state_.options.api.trusted, work_->peer, state_.options.api.tls ? "https" : "http", &api_);
-  api_.client = api_.via_proxy ? throttle_client(api_.client_address) : work_->client;
+  resolve_origin(state_.options.api, work_->peer, &api_);
   api_.refused_access_token = std::move(work_->refused_access_token);
   close_ = !req.keep_alive() || state_.stopping;
 

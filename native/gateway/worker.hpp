@@ -30,7 +30,6 @@ struct HandOff {
   boost::beast::error_code ec;       ///< Set: the head could not be read, and is refused.
   std::optional<std::string> body;   ///< The body, when the loop has read it already.
   std::string refused_access_token;  ///< The upstream answered 401 to this (the cached signer's) token.
-  std::string client;                ///< The peer as the key throttle counts it (throttle_client).
   std::string peer;                  ///< The peer's address (resolve_origin decides whether to believe its headers).
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };

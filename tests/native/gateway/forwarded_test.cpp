@@ -19,6 +19,14 @@ std::vector<Cidr> ranges(std::initializer_list<const char*> texts) {
   return out;
 }
 
+/// resolve_origin with the listener `scheme` and these trusted ranges.
+void resolve(const std::vector<Cidr>& trusted, const std::string& peer, const char* scheme, ApiRequest* req) {
+  ApiConfig config;
+  config.trusted = trusted;
+  config.tls = std::string(scheme) == "https";
+  resolve_origin(config, peer, req);
+}
+
 ApiRequest with_headers(std::vector<std::pair<std::string, std::string>> headers, std::string host = "gw:8787") {
   ApiRequest r;
   r.host = std::move(host);
@@ -56,7 +64,7 @@ TEST(Cidr, RefusesWhatIsNotARange) {
 
 TEST(ResolveOrigin, AnUntrustedPeerIsItselfWhateverItSends) {
   auto r = with_headers({{"X-Forwarded-For", "198.51.100.7"}, {"X-Forwarded-Proto", "https"}, {"X-Forwarded-Host", "evil"}});
-  resolve_origin(ranges({"127.0.0.1"}), "203.0.113.5", "http", &r);
+  resolve(ranges({"127.0.0.1"}), "203.0.113.5", "http", &r);
   EXPECT_EQ(r.client_address, "203.0.113.5");
   EXPECT_EQ(r.scheme, "http");
   EXPECT_EQ(r.host, "gw:8787");
@@ -66,9 +74,10 @@ TEST(ResolveOrigin, AnUntrustedPeerIsItselfWhateverItSends) {
 TEST(ResolveOrigin, ATrustedProxyNamesTheClientSchemeAndHost) {
   auto r = with_headers({{"x-forwarded-for", "198.51.100.7, 203.0.113.5"}, {"X-Forwarded-Proto", "https"},
                          {"X-Forwarded-Host", "vault.example.com"}});
-  resolve_origin(ranges({"127.0.0.1"}), "127.0.0.1", "http", &r);
+  resolve(ranges({"127.0.0.1"}), "127.0.0.1", "http", &r);
   // The right-most untrusted address: what our proxy saw. The left part is the client's claim.
   EXPECT_EQ(r.client_address, "203.0.113.5");
+  EXPECT_EQ(r.client, "203.0.113.5") << "the key throttle counts the forwarded client";
   EXPECT_EQ(r.scheme, "https");
   EXPECT_EQ(r.host, "vault.example.com");
   EXPECT_TRUE(r.via_proxy);
@@ -76,18 +85,18 @@ TEST(ResolveOrigin, ATrustedProxyNamesTheClientSchemeAndHost) {
 
 TEST(ResolveOrigin, AChainOfTrustedProxiesIsWalkedThrough) {
   auto r = with_headers({{"X-Forwarded-For", "198.51.100.7, 203.0.113.5"}, {"X-Forwarded-For", "10.0.0.2, [::1]:443"}});
-  resolve_origin(ranges({"127.0.0.1", "10.0.0.0/8", "::1"}), "127.0.0.1", "https", &r);
+  resolve(ranges({"127.0.0.1", "10.0.0.0/8", "::1"}), "127.0.0.1", "https", &r);
   EXPECT_EQ(r.client_address, "203.0.113.5");
   EXPECT_EQ(r.scheme, "https") << "no X-Forwarded-Proto: the listener's";
 }
 
 TEST(ResolveOrigin, GarbageInTheChainStopsTheWalk) {
   auto r = with_headers({{"X-Forwarded-For", "198.51.100.7, unknown, 10.0.0.3"}, {"X-Forwarded-Proto", "gopher"}});
-  resolve_origin(ranges({"127.0.0.1", "10.0.0.0/8"}), "127.0.0.1", "http", &r);
+  resolve(ranges({"127.0.0.1", "10.0.0.0/8"}), "127.0.0.1", "http", &r);
   EXPECT_EQ(r.client_address, "10.0.0.3") << "the last address before what is not one";
   EXPECT_EQ(r.scheme, "http") << "only http or https is taken";
   auto none = with_headers({});
-  resolve_origin(ranges({"127.0.0.1"}), "127.0.0.1", "http", &none);
+  resolve(ranges({"127.0.0.1"}), "127.0.0.1", "http", &none);
   EXPECT_EQ(none.client_address, "127.0.0.1") << "a trusted peer that forwards nothing is the client";
 }
 
