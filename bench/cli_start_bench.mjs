@@ -21,7 +21,7 @@ const builds = args.map((a) => a.split('=')).map(([name, dir]) => ({ name, bin: 
 if (!builds.length) throw new Error('usage: node bench/cli_start_bench.mjs NAME=BUILD_DIR ...');
 
 process.env.LATCHKEY_BIN ??= builds[0].bin;  // the harness asks for one
-const { Cli, providerFor, tempDir } = await import('../tests/integration/harness.mjs');
+const { Cli, tempDir } = await import('../tests/integration/harness.mjs');
 const pki = await makeTestPki(tempDir('latchkey-bench-pki-'));
 const as = await startAuthServer({ pki });
 const api = await startApiServer({ pki, authServer: as });
@@ -29,10 +29,7 @@ try {
   for (const b of builds) {
     // The harness runs the binary LATCHKEY_BIN names; each build gets its own store.
     const cli = new Cli({ dir: tempDir('latchkey-bench-'), caFile: pki.ca.cert, bin: b.bin });
-    const file = cli.writeFile('provider.json', JSON.stringify(providerFor(as, api)));
-    await cli.run(['providers', 'register', '--file', file]);
-    await cli.run(['apps', 'upsert', '--provider', 'testas', '--client-id', 'latchkey-cli', '--client-secret-stdin'],
-      { input: 'cli-secret' });
+    await cli.addTestProvider(as, api);
     const c = await cli.connect('testas');
     if (c.status !== 0) throw new Error(`${b.name}: connect failed: ${c.stderr}`);
     b.env = { ...process.env, ...cli.env };

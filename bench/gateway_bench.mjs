@@ -13,7 +13,7 @@
 // Exits 1 when a correctness check fails (storm, wrk errors, a request that should succeed);
 // the speed targets are only reported, as the machine is shared.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,7 @@ import { startAuthServer } from '../tests/fixtures/auth_server.mjs';
 import { freePort } from '../tests/fixtures/http_util.mjs';
 import { startNginx as startNginxIn } from '../tests/fixtures/nginx.mjs';
 import { makeTestPki } from '../tests/fixtures/test_ca.mjs';
-import { run as runProgram, wrk as runWrk } from './wrk.mjs';
+import { median, rssKb, run as runProgram, wrk as runWrk } from './wrk.mjs';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -112,9 +112,6 @@ function cpuUs(pid) {
   return { user: Number(fields[11]) * 1e6 / CLK_TCK, sys: Number(fields[12]) * 1e6 / CLK_TCK };
 }
 
-function rssKb(pid) {
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-}
 
 // ---------------------------------------------------------------------------------------------
 // nginx: the static upstream both proxies call, and the comparison proxy.
@@ -266,10 +263,6 @@ async function main() {
     }
     rounds.push(round);
   }
-  const median = (xs) => {
-    const v = [...xs].sort((a, b) => a - b);
-    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-  };
   const sum = (xs) => xs.reduce((a, b) => a + b, 0);
   const combine = (rs) => ({
     rps: median(rs.map((r) => r.rps)),

@@ -105,17 +105,8 @@ async function main() {
     'nginx TLS → latchkeyd': `https://127.0.0.1:${nginxPort}/v1/whoami`,
     'latchkeyd plain http': `http://${plain}/v1/whoami`,
   };
-  for (let i = 0; ; i++) {  // every target answers before anything is measured
-    try {
-      for (const url of Object.values(targets)) {
-        if (url.startsWith('https') && await get(url, key, ca) !== 200) throw new Error(url);
-      }
-      break;
-    } catch (e) {
-      if (i > 100) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  // nginx's start already went through to the plain gateway; the TLS listener answers too.
+  if (await get(targets['latchkeyd TLS (--tls-cert)'], key, ca) !== 200) throw new Error('the TLS listener did not answer');
   const results = {};
   for (const mode of ['keep-alive', 'new connections']) {
     const rounds = Object.fromEntries(Object.keys(targets).map((n) => [n, []]));

@@ -5,7 +5,8 @@
 //  2. the token endpoint (a valid stored token) on each;
 //  3. three gateways on one PostgreSQL, three wrk at once (reported, not judged: 2 cores);
 //  4. a refresh storm spread over the three: concurrent proxied requests on an expired token →
-//     refreshes at the authorization server, failures, time;
+//     refreshes at the authorization server, failures, time; then how soon the other two refuse a
+//     key revoked and a connection disconnected through one;
 //  5. many stored connections (PostgreSQL): list and get latency, and each gateway's memory.
 //
 //   node bench/store_bench.mjs [--quick] [--duration S] [--rounds N] [--seed N] [LATCHKEYD_BIN]
@@ -36,7 +37,7 @@ const { values: opts, positionals } = parseArgs({
 const QUICK = opts.quick;
 const DURATION = Number(opts.duration ?? (QUICK ? 2 : 5));
 const ROUNDS = Number(opts.rounds ?? (QUICK ? 1 : 3));
-const SEED = Number(opts.seed ?? (QUICK ? 2000 : 100_000));
+const SEED = Number(opts.seed ?? (QUICK ? 300 : 100_000));
 const STORM = Number(opts.storm ?? (QUICK ? 200 : 1000));
 const BIN = resolve(positionals[0] ?? process.env.LATCHKEYD_BIN ?? 'build/native/native/gateway/latchkeyd');
 const MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -167,6 +168,32 @@ async function main() {
   const failed = answers.filter((s) => s !== 200).length;
   for (const a of agents) a.destroy();
 
+  // 4b: a change made through one gateway, seen by the other two (LISTEN/NOTIFY): a key revoked,
+  // then a connection disconnected; each other gateway polled until it refuses (ms after the change).
+  const untilRefused = async (url, key, ok) => {
+    const t0 = performance.now();
+    for (;;) {
+      const r = await request(url, { key, method: 'POST' });
+      if (r.status !== ok) return performance.now() - t0;
+      if (performance.now() - t0 > 5000) throw new Error(`${url} still answered ${ok} after 5 s`);
+    }
+  };
+  const doomed = (await expectOk('key', request(`${cluster[0].url}/v1/keys`,
+    { method: 'POST', key: keys.PostgreSQL, body: { principal: 'bench', role: 'admin' } }))).json();
+  for (const g of cluster) await expectOk('warm', request(`${g.url}/v1/connections/bench/a1/token`, { method: 'POST', key: doomed.key }));
+  await expectOk('revoke', request(`${cluster[0].url}/v1/keys/${doomed.id}`, { method: 'DELETE', key: keys.PostgreSQL }));
+  const revokedMs = await Promise.all(cluster.slice(1).map((g) => untilRefused(`${g.url}/v1/connections/bench/a1/token`, doomed.key, 200)));
+  await addProvider(cluster[0], keys.PostgreSQL, 'gone', as.endpoints.token, upstream, ['g1']);
+  for (const g of cluster) await expectOk('warm', request(`${g.url}/v1/proxy/gone/items`, { key: keys.PostgreSQL }));
+  await expectOk('disconnect', request(`${cluster[0].url}/v1/connections/gone/g1`, { method: 'DELETE', key: keys.PostgreSQL }));
+  const disconnectedMs = await Promise.all(cluster.slice(1).map(async (g) => {
+    const t0 = performance.now();
+    while ((await request(`${g.url}/v1/proxy/gone/items`, { key: keys.PostgreSQL })).status === 200) {
+      if (performance.now() - t0 > 5000) throw new Error(`${g.url} still proxied for a disconnected connection after 5 s`);
+    }
+    return performance.now() - t0;
+  }));
+
   // 5: SEED more connections (client credentials against the fixture AS), then list and get latency.
   await addProvider(cluster[0], keys.PostgreSQL, 'seeded', as.endpoints.token, upstream, []);
   const seedAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
@@ -191,19 +218,23 @@ async function main() {
     ms.sort((a, b) => a - b);
     return { p50: ms[Math.floor(n / 2)], p99: ms[Math.min(n - 1, Math.floor(n * 0.99))] };
   };
-  const list = await timeIt((i) => `${cluster[i % 3].url}/v1/connections`, 5);
+  const list = await timeIt(() => `${cluster[0].url}/v1/connections`, 5);
+  const listed = (await expectOk('list', request(`${cluster[0].url}/v1/connections`, { key: keys.PostgreSQL }))).json().length;
   const get = await timeIt((i) => `${cluster[i % 3].url}/v1/connections/seeded/s${(i * 7919) % SEED}`, 300);
   const rss = cluster.map((g) => rssKb(g.child.pid));
 
   console.table(results);
   console.log(`proxy on PostgreSQL / on SQLite: ${ratio.toFixed(2)}× (goal ≥ 0.9)`);
   console.log(`storm over three gateways: ${STORM} requests, ${refreshes} refresh(es), ${failed} failed, ${stormMs.toFixed(0)} ms`);
-  console.log(`${SEED} connections seeded in ${seedS.toFixed(1)} s; GET /v1/connections (all ${SEED + 3}) p50 ${list.p50.toFixed(1)} ms, ` +
+  console.log(`seen by the other two gateways: a revoked key refused after ${revokedMs.map((m) => m.toFixed(1)).join(', ')} ms, ` +
+    `a disconnected connection after ${disconnectedMs.map((m) => m.toFixed(1)).join(', ')} ms`);
+  console.log(`${SEED} connections seeded in ${seedS.toFixed(1)} s; GET /v1/connections on one gateway (all ${listed}) p50 ${list.p50.toFixed(1)} ms, ` +
     `max of 5 ${list.p99.toFixed(1)} ms; GET one p50 ${get.p50.toFixed(2)} ms, p99 ${get.p99.toFixed(2)} ms; ` +
     `VmRSS of the three: ${rss.join(', ')} kB`);
   console.log(JSON.stringify({ duration_s: DURATION, rounds: ROUNDS, results, ratio,
     storm: { requests: STORM, refreshes, failed, ms: Math.round(stormMs) },
-    seeded: { connections: SEED, seconds: seedS, list_ms: list, get_ms: get, rss_kb: rss } }));
+    propagation_ms: { revoked_key: revokedMs, disconnected: disconnectedMs },
+    seeded: { connections: SEED, listed, seconds: seedS, list_ms: list, get_ms: get, rss_kb: rss } }));
   if (refreshes !== 1 || failed !== 0) process.exitCode = 1;
   await as.close();
 }

@@ -40,11 +40,14 @@ export async function wrk(dir, name, url, {
     requests: num(/(\d+) requests in/),
     non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
     socket_errors: errors ? errors.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
-    connect_errors: errors ? Number(errors[1]) + Number(errors[4]) : 0,
   };
 }
 
-export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/// The median; of an even count, the mean of the middle two.
+export function median(xs) {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
 
 /// A process's resident memory in kB (VmRSS).
 export function rssKb(pid) {
