@@ -28,6 +28,8 @@ export interface StorageAdapter {
    * first `limit`), but then reads what it need not.
    */
   list(prefix: string, limit?: number): Promise<Array<{ key: string; value: string; version: number }>>;
+  /** false: nothing outlives the broker (memoryStorage), so createBroker needs no masterKey. */
+  readonly persistent?: boolean;
 }
 
 export function memoryStorage(): StorageAdapter;
@@ -36,7 +38,10 @@ export function localStorageAdapter(store?: Storage, options?: { prefix?: string
 export interface BrokerOptions {
   storage?: StorageAdapter;
   fetch?: typeof globalThis.fetch;
-  /** 32 bytes (Uint8Array or base64). Required to reopen persistent storage; random otherwise. */
+  /**
+   * 32 bytes (Uint8Array or base64), the same on every start. Required with any storage but
+   * memoryStorage(): createBroker rejects with 'invalid_request' without one.
+   */
   masterKey?: Uint8Array | string;
   now?: () => number;
   random?: (n: number) => Uint8Array;

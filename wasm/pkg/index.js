@@ -394,7 +394,8 @@ class Broker {
 
 /// Creates a broker. Only `storage` is needed for anything to persist; the rest default to
 /// globalThis.fetch, Date.now, crypto.getRandomValues and a random in-memory master key.
-///   masterKey: 32 bytes (Uint8Array or base64) — required to reopen persistent storage.
+///   masterKey: 32 bytes (Uint8Array or base64) — required with any storage but memoryStorage()
+///     (refused at once without one: a random key could not reopen what it sealed).
 ///   wasmBinary / wasmModule: the module's bytes or a compiled WebAssembly.Module (edge runtimes).
 ///   sleep(ms, signal): how the broker waits when the core asks it to wait until a time (refresh
 ///     backoff, a peer's refresh, device polling): called with what is left until then (from the
@@ -406,6 +407,14 @@ export async function createBroker({
   random = defaultRandom, principal = 'default', raw, wasmBinary, wasmModule, sleep = defaultSleep,
 } = {}) {
   if (typeof fetch !== 'function') throw new LatchkeyError({ code: 'invalid_request', message: 'no fetch function: pass one to createBroker({ fetch })' });
+  // A random key would seal this run's records so that the next run cannot open them: refuse
+  // now rather than fail with 'crypto' on the next start.
+  if (masterKey === undefined && storage.persistent !== false) {
+    throw new LatchkeyError({
+      code: 'invalid_request',
+      message: 'this storage outlives the broker: pass createBroker({ storage, masterKey }) with the same 32-byte key every time (e.g. base64 of `openssl rand -base64 32`, kept secret)',
+    });
+  }
   // Loaded only when needed: a host that brings its own raw layer (the WASI module) never
   // touches the Emscripten glue.
   raw = raw ?? await (await import('./raw.js')).createRaw({ wasmBinary, wasmModule });

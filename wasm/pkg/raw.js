@@ -15,18 +15,36 @@ import { LatchkeyError } from './errors.js';
 
 export { LatchkeyError } from './errors.js';
 
-/// The wasm next to this module: read from disk under Node (and Deno, Bun), fetched elsewhere.
+const HOW = 'pass createBroker({ wasmModule }) (a compiled WebAssembly.Module: edge runtimes import '
+  + '@latchkey/wasm/latchkey.wasm as one) or createBroker({ wasmBinary }) (its bytes)';
+
+/// The wasm next to this module: read from disk under Node, Deno and Bun, fetched elsewhere.
+/// Where that cannot work (no import.meta.url, as in a Worker; a bundle whose output directory
+/// lacks the file) the error says which option to pass instead.
 async function loadDefaultWasm() {
-  const url = new URL('./dist/latchkey.wasm', import.meta.url);
-  if (url.protocol === 'file:') {
-    // A variable specifier, so browser bundlers do not try to resolve a Node built-in.
-    const fs = 'node:fs/promises';
-    const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ fs);
-    return new Uint8Array(await readFile(url));
+  let url;
+  try {
+    url = new URL('./dist/latchkey.wasm', import.meta.url);
+  } catch {
+    throw new LatchkeyError({ code: 'invalid_request', message: `this runtime gives modules no URL, so latchkey.wasm cannot be found next to @latchkey/wasm: ${HOW}` });
   }
-  const response = await fetch(url);
-  if (!response.ok) throw new LatchkeyError({ code: 'internal', message: `could not load ${url}: HTTP ${response.status}` });
-  return new Uint8Array(await response.arrayBuffer());
+  try {
+    if (url.protocol === 'file:') {
+      // A variable specifier, so browser bundlers do not try to resolve a Node built-in.
+      const fs = 'node:fs/promises';
+      const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ fs);
+      return new Uint8Array(await readFile(url));
+    }
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  } catch (e) {
+    throw new LatchkeyError({
+      code: 'invalid_request',
+      message: `could not load latchkey.wasm from ${url.href} (${e?.message ?? e}): serve it there (a bundler must copy `
+        + `@latchkey/wasm/dist/latchkey.wasm beside its output), or ${HOW}`,
+    });
+  }
 }
 
 /// Instantiates the module. Options (at most one): `wasmBinary` (ArrayBuffer or Uint8Array),

@@ -23,6 +23,7 @@ export function memoryStorage() {
     return next++;
   };
   return {
+    persistent: false, // createBroker needs no masterKey for it: nothing outlives the broker
     async get(key) {
       const r = records.get(key);
       return r ? { value: r.value, version: r.version } : null;
