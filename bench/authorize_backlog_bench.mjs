@@ -33,7 +33,7 @@ function countingStorage() {
 
 async function setUp(backlog) {
   const storage = countingStorage();
-  const broker = await createBroker({ storage, fetch: async () => { throw new Error('no network in this bench'); } });
+  const broker = await createBroker({ storage, masterKey: new Uint8Array(32).fill(3), fetch: async () => { throw new Error('no network in this bench'); } });
   await broker.apps.upsert({ provider: 'github', clientId: 'gh-client', clientSecret: 'gh-secret', redirectUri: 'http://127.0.0.1:8765/callback' });
   for (let i = 0; i < backlog; i++) await broker.authorize('github');
   return { broker, storage };

@@ -614,9 +614,9 @@ describe('vault page, served by latchkeyd --web-root', () => {
     await shot(page, 'list');
   });
 
-  test('a message from the core that names a CLI command is shown with the page\'s own action', async () => {
+  test('a message from the core that names a gateway route is shown with the page\'s own action', async () => {
     // The connection goes behind the page's back; Test on its row then meets the core's not_found,
-    // whose advice is `latchkey connect machine-api`.
+    // whose advice (in the gateway's words) is `POST /v1/providers/machine-api/authorize`.
     const gone = await request(`${env.gw.url}/v1/connections/machine-api/default`, { method: 'DELETE', key: env.keys.admin });
     assert.equal(gone.status, 200, gone.text);
     const [res] = await Promise.all([
@@ -624,13 +624,13 @@ describe('vault page, served by latchkeyd --web-root', () => {
       row(page, 'machine-api', 'default').getByRole('button', { name: /^Test/ }).click(),
     ]);
     const { error } = await res.json();
-    assert.match(error.message, /`latchkey connect machine-api`/, 'the core\'s message is the CLI\'s');
+    assert.match(error.message, /`POST \/v1\/providers\/machine-api\/authorize`/, 'the core\'s advice names the API\'s route');
     const t = page.locator('.toast.error');
     await t.filter({ hasText: 'Test failed' }).waitFor();
     const text = await t.textContent();
     assert.match(text, /no connection to 'machine-api'/);
     assert.match(text, /choose Authenticate \(or Connect\) on its row/);
-    assert.doesNotMatch(text, /latchkey |`|--/);
+    assert.doesNotMatch(text, /latchkey |\/v1\/|`|--/);
     await row(page, 'machine-api', '').getByRole('button', { name: /^Connect/ }).click();
     await row(page, 'machine-api', 'default').and(page.locator('[data-status="connected"]')).waitFor();
   });

@@ -11,20 +11,27 @@
 //                                                           when there are several)
 //
 // env (bindings and secrets):
-//   LATCHKEY_KV            a KV namespace: connections, apps and pending authorizations (sealed)
+//   LATCHKEY_DO            a Durable Object namespace of class LatchkeyStorageObject (worker.mjs
+//                          exports it): connections, apps and pending authorizations (sealed), in
+//                          one object whose compare-and-swap holds across isolates, so one token
+//                          is refreshed once however many isolates ask at the same moment
+//   LATCHKEY_KV            a KV namespace, used when LATCHKEY_DO is not bound: NOT atomic across
+//                          isolates (kv_storage.mjs), so two isolates may both refresh a token
 //   LATCHKEY_MASTER_KEY    base64 of 32 random bytes (`openssl rand -base64 32`); keep it secret
 //   LATCHKEY_PROXY_SECRET  callers of /proxy must send `Authorization: Bearer <it>`; without it
 //                          /proxy is off. The header is checked and then dropped, never forwarded.
 //   LATCHKEY_APPS          JSON [{"provider", "clientId", "clientSecret", "scopes"?}]: OAuth apps
 //   LATCHKEY_PROVIDERS     JSON [provider definitions]: custom providers (optional)
-//                          (both are written to KV when an isolate starts)
+//                          (both are written to storage when an isolate starts)
 //   LATCHKEY_WASM_MODULE   the compiled latchkey.wasm, where the runtime imports .wasm files as
-//                          WebAssembly.Module (optional: the package finds its file otherwise)
+//                          WebAssembly.Module (optional: the package finds its file otherwise;
+//                          worker.mjs, the Workers entry, imports it and passes it instead)
 //
 // Everything runs as latchkey's default principal: one set of connections per deployment.
 // /oauth/start lets whoever reaches it connect an account there, so in production put /oauth/*
 // behind your own sign-in and map your users to principals (createBroker({ principal })).
 import { createBroker } from '../pkg/index.js'; // in your project: from '@latchkey/wasm'
+import { durableObjectStorage } from '../pkg/adapters/durable_object.js'; // '@latchkey/wasm/adapters/durable_object.js'
 import { kvStorage } from './kv_storage.mjs';
 
 // RFC 9110 §7.6.1: meaningful for one connection only, never forwarded.
@@ -177,34 +184,44 @@ function sameSecret(a, b) {
 
 // ---- the module-worker entry point: one broker per isolate, configured from env ------------
 
-const handlers = new WeakMap(); // env -> Promise<handler>
-
-async function fromEnv(env) {
-  if (!env.LATCHKEY_KV) throw new Error('bind a KV namespace as LATCHKEY_KV');
-  if (!env.LATCHKEY_MASTER_KEY) throw new Error('set LATCHKEY_MASTER_KEY to base64 of 32 random bytes');
-  const broker = await createBroker({
-    storage: kvStorage(env.LATCHKEY_KV),
-    masterKey: env.LATCHKEY_MASTER_KEY,
-    wasmModule: env.LATCHKEY_WASM_MODULE,
-  });
+/// A handler on `storage`, configured from env (LATCHKEY_MASTER_KEY, LATCHKEY_PROXY_SECRET,
+/// LATCHKEY_APPS, LATCHKEY_PROVIDERS; above): the part every runtime's entry shares (deno.mjs too).
+export async function handlerFromEnv(env, storage, { wasmModule } = {}) {
+  if (!env.LATCHKEY_MASTER_KEY) throw new Error('set LATCHKEY_MASTER_KEY to base64 of 32 random bytes (`openssl rand -base64 32`)');
+  const broker = await createBroker({ storage, masterKey: env.LATCHKEY_MASTER_KEY, wasmModule });
   for (const definition of JSON.parse(env.LATCHKEY_PROVIDERS ?? '[]')) {
     await broker.providers.register(definition).catch((e) => {
       if (e.code !== 'conflict') throw e;
-      return broker.providers.update(definition);
+      return broker.providers.update(definition); // registered by an earlier start
     });
   }
   for (const app of JSON.parse(env.LATCHKEY_APPS ?? '[]')) await broker.apps.upsert(app);
   return createHandler({ broker, proxySecret: env.LATCHKEY_PROXY_SECRET });
 }
 
-export default {
-  async fetch(request, env) {
-    let handler = handlers.get(env);
-    if (!handler) {
-      handler = fromEnv(env);
-      handlers.set(env, handler);
-      handler.catch(() => handlers.delete(env)); // try again on the next request
-    }
-    return (await handler).fetch(request);
-  },
-};
+async function fromEnv(env, { wasmModule = env.LATCHKEY_WASM_MODULE } = {}) {
+  if (!env.LATCHKEY_DO && !env.LATCHKEY_KV) {
+    throw new Error('bind a Durable Object namespace of class LatchkeyStorageObject as LATCHKEY_DO (or a KV namespace as LATCHKEY_KV)');
+  }
+  const storage = env.LATCHKEY_DO ? durableObjectStorage(env.LATCHKEY_DO) : kvStorage(env.LATCHKEY_KV);
+  return handlerFromEnv(env, storage, { wasmModule });
+}
+
+/// A module worker `{ fetch(request, env) }` configured from env (above). `wasmModule`: the
+/// compiled latchkey.wasm, for runtimes that import .wasm files as modules (worker.mjs).
+export function createWorker({ wasmModule } = {}) {
+  const handlers = new WeakMap(); // env -> Promise<handler>
+  return {
+    async fetch(request, env) {
+      let handler = handlers.get(env);
+      if (!handler) {
+        handler = fromEnv(env, { wasmModule });
+        handlers.set(env, handler);
+        handler.catch(() => handlers.delete(env)); // try again on the next request
+      }
+      return (await handler).fetch(request);
+    },
+  };
+}
+
+export default createWorker();

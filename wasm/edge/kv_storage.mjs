@@ -6,12 +6,15 @@
 // already sealed by the core (tokens and secrets are AES-256-GCM ciphertext), so the KV store
 // never sees one in clear.
 //
-// Compare-and-swap is read-compare-write. It is atomic within ONE isolate only: calls on the
-// same key are queued here, but two isolates (or two regions of an eventually consistent KV)
-// can both "win" a race. The core uses CAS for its refresh lease, so across isolates two
-// refreshes of one token can occasionally happen; with refresh-token rotation the loser then
-// sees invalid_grant. Where that matters, use a store with a real conditional write (a Durable
-// Object, D1/SQLite `UPDATE … WHERE version = ?`, PostgreSQL) behind this same interface.
+// NOT ATOMIC ACROSS ISOLATES. Compare-and-swap is read-compare-write: calls on the same key are
+// queued here, so it holds within ONE isolate, but two isolates (or two regions of an eventually
+// consistent KV) can both "win" a race. The core uses CAS for its refresh lease, so across
+// isolates two refreshes of one token can happen; with refresh-token rotation the loser then
+// sees invalid_grant and the connection may need a new sign-in. On Workers use the Durable
+// Object adapter instead (@latchkey/wasm/adapters/durable_object.js; worker.mjs uses it when
+// LATCHKEY_DO is bound): its compare-and-swap is one transaction in one object, whatever the
+// isolate. Elsewhere: any store with a real conditional write (D1/SQLite `UPDATE … WHERE
+// version = ?`, PostgreSQL, Deno KV's check) behind this same interface.
 
 import { firstKeys } from '../pkg/adapters/first_keys.js'; // in your project: '@latchkey/wasm/adapters/first_keys.js'
 
@@ -39,10 +42,15 @@ export function kvStorage(kv, { prefix = 'latchkey:' } = {}) {
     return r;
   }
 
-  // Versions must grow on every write of a key, also across a delete and re-create: use the
-  // clock, and one more than the old version when the clock has not moved.
+  // Versions must grow on every write of a key, also across a delete and re-create, when the old
+  // version is gone: Date.now() × 1000 (room for a thousand writes a millisecond), and in this
+  // isolate never less than the last version handed out plus one, because a Worker's clock
+  // stands still between I/O (a delete and a re-create would otherwise get the same version).
+  // Safe integers until the year 2255.
+  let last = 0;
   async function write(key, old, value) {
-    const version = Math.max((old?.version ?? 0) + 1, Date.now());
+    last = Math.max(last + 1, Date.now() * 1000, (old?.version ?? 0) + 1);
+    const version = last;
     await kv.put(prefix + key, JSON.stringify({ value, version }));
     return version;
   }

@@ -32,8 +32,8 @@ export interface StorageAdapter {
   readonly persistent?: boolean;
 }
 
-export function memoryStorage(): StorageAdapter;
-export function localStorageAdapter(store?: Storage, options?: { prefix?: string }): StorageAdapter;
+export { memoryStorage } from './adapters/memory.js';
+export { localStorageAdapter } from './adapters/local_storage.js';
 
 export interface BrokerOptions {
   storage?: StorageAdapter;

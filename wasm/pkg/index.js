@@ -419,7 +419,7 @@ export async function createBroker({
   // touches the Emscripten glue.
   raw = raw ?? await (await import('./raw.js')).createRaw({ wasmBinary, wasmModule });
   const key = masterKey === undefined ? random(32) : keyBytes(masterKey);
-  const engine = raw.engineNew(JSON.stringify({ master_keys: { 1: toBase64(key) }, current_key_version: 1, entropy: toBase64(random(48)) }));
+  const engine = raw.engineNew(JSON.stringify({ master_keys: { 1: toBase64(key) }, current_key_version: 1, entropy: toBase64(random(48)), surface: 'js' }));
   const broker = new Broker({ raw, engine, fetch, storage, now, sleep, principal });
   // A wrong key must fail here, clearly, rather than on every sealed record later.
   try {

@@ -37,3 +37,25 @@ async function main(): Promise<void> {
   broker.close();
 }
 void main;
+
+// Every storage adapter has types, and each is a StorageAdapter createBroker takes with a key.
+import { denoKvStorage, type DenoKvLike } from './adapters/deno_kv.js';
+import { durableObjectStorage, LatchkeyStorageObject, type DurableObjectNamespaceLike, type DurableObjectStateLike } from './adapters/durable_object.js';
+import { jsonFileStorage } from './adapters/json_file.js';
+import { localStorageAdapter } from './adapters/local_storage.js';
+import type { StorageAdapter } from './index.js';
+
+async function adapters(kv: DenoKvLike, namespace: DurableObjectNamespaceLike, state: DurableObjectStateLike): Promise<void> {
+  const masterKey = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+  const all: StorageAdapter[] = [
+    denoKvStorage(kv, { prefix: ['app', 'latchkey'] }), durableObjectStorage(namespace, { name: 'latchkey' }),
+    jsonFileStorage('./latchkey.json'), localStorageAdapter(undefined, { prefix: 'lk:' }), memoryStorage(),
+  ];
+  for (const storage of all) (await createBroker({ storage, masterKey })).close();
+  const object = new LatchkeyStorageObject(state);
+  const answer: Response = await object.fetch(new Request('https://latchkey-storage/', { method: 'POST', body: '{"op":"get","key":"k"}' }));
+  // @ts-expect-error: a version is a number
+  const version: string = (await all[0].put('k', 'v'));
+  console.log(answer.status, version);
+}
+void adapters;

@@ -245,12 +245,12 @@ for (const layer of LAYERS) {
       test('a storage adapter that throws gives storage errors with its message', async () => {
         const fail = async () => { throw new Error('the disk is on fire'); };
         const broken = { get: fail, put: fail, cas: fail, delete: fail, list: fail };
-        await rejectsWith(layer, layer.createBroker({ storage: broken }), 'storage', /the disk is on fire/);
+        await rejectsWith(layer, layer.createBroker({ storage: broken, masterKey: new Uint8Array(32).fill(3) }), 'storage', /the disk is on fire/);
 
         const inner = layer.index.memoryStorage();
         let failing = false;
         const flaky = Object.fromEntries(Object.keys(inner).map((k) => [k, (...args) => (failing ? fail() : inner[k](...args))]));
-        const broker = await layer.createBroker({ storage: flaky });
+        const broker = await layer.createBroker({ storage: flaky, masterKey: new Uint8Array(32).fill(3) });
         await setUpProvider(broker, main);
         failing = true;
         await rejectsWith(layer, broker.providers.get('testas'), 'storage', /the disk is on fire/);

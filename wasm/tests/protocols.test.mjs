@@ -466,7 +466,9 @@ for (const layer of LAYERS) {
 
       clock = expiresAt * 1000;  // the moment it expires
       const e = await rejectsWith(layer, broker.authorize('mcpexp', { redirectUri: REDIRECT }), 'invalid_request', /expired at/);
-      assert.ok(e.message.includes(`latchkey providers discover ${env.mcp.resource} --provider-key mcpexp`), e.message);
+      // The advice in the package's own calls, not the CLI's.
+      assert.ok(e.message.includes(`\`broker.providers.remove('mcpexp', { force: true })\`, then \`broker.providers.discover('${env.mcp.resource}', { key: 'mcpexp', mcp: true })\``), e.message);
+      assert.ok(!e.message.includes('latchkey providers'), e.message);
       broker.close();
     });
   });

@@ -103,7 +103,7 @@ for (const layer of LAYERS) {
           return records;
         },
       };
-      const broker = await layer.createBroker({ storage, fetch: async () => { throw new Error('no network here'); } });
+      const broker = await layer.createBroker({ storage, masterKey: new Uint8Array(32).fill(3), fetch: async () => { throw new Error('no network here'); } });
       await broker.apps.upsert({ provider: 'github', clientId: 'gh', clientSecret: 'gh-secret', redirectUri: 'http://127.0.0.1:8765/callback' });
       for (let i = 0; i < 300; i++) await broker.authorize('github');
       calls.length = 0;

@@ -1,9 +1,10 @@
-// The gateway's error messages come from the core, whose advice is written for the CLI
-// (`latchkey connect github`, --account). In the page, such a message keeps what happened and
-// names the page's own action instead; any other message is shown as the gateway wrote it.
+// The gateway's error messages come from the core, whose advice names the gateway's own routes
+// (`POST /v1/providers/github/authorize`; latchkeyd's own commands, `latchkeyd store check`, too).
+// In the page, such a message keeps what happened and names the page's own action instead; any
+// other message is shown as the gateway wrote it.
 
-/// A CLI command in backticks, or a command-line flag.
-const CLI = /`latchkeyd? [^`]*`|(^|\s)--[a-z][a-z-]*/;
+/// A route or command in backticks, or a command-line flag.
+const ADVICE_AT = /`(?:latchkeyd? |(?:GET|POST|PUT|PATCH|DELETE) \/)[^`]*`|(^|\s)--[a-z][a-z-]*/;
 
 /// What the page says to do, for the messages that name a command (their code and wording).
 const ADVICE: [RegExp, string][] = [
@@ -24,7 +25,7 @@ const ADVICE: [RegExp, string][] = [
 ];
 
 export function pageMessage(message: string): string {
-  const at = message.search(CLI);
+  const at = message.search(ADVICE_AT);
   if (at < 0) return message;
   // What happened: the message up to the clause that gives the command.
   const head = message.slice(0, at);

@@ -21,6 +21,11 @@ class Drbg;
 class Sealer;
 }  // namespace detail
 
+/// Whose words the core's advice uses when an operation fails: the CLI's commands (`latchkey
+/// connect github`), the JS package's calls (`broker.authorize('github')`) or the gateway's HTTP
+/// routes (`POST /v1/providers/github/authorize`).
+enum class Surface { cli, js, http };
+
 struct EngineConfig {
   /// Master keys by version (32 bytes each). New secrets are sealed under current_key_version;
   /// older versions stay readable so records can be re-sealed after a rotation. Engine::create
@@ -42,6 +47,7 @@ struct EngineConfig {
   /// How long a refresher holds its lease before others may take over: also how long a refresher
   /// that died (a killed process) blocks its connection. Each attempt must end within half of it.
   std::int64_t lease_ms = 15000;
+  Surface surface = Surface::cli;
 };
 
 /// Identifies a connection: one account of one provider for one principal. An empty account

@@ -28,7 +28,8 @@ typedef struct lk_engine lk_engine;
 typedef struct lk_op lk_op;
 
 /* Creates an engine from {"master_keys": {"1": "<base64 32 bytes>"}, "current_key_version": 1,
- * "entropy": "<base64, >= 32 bytes>", "pending_ttl_ms"?: n, ...}. Returns NULL and sets *error
+ * "entropy": "<base64, >= 32 bytes>", "pending_ttl_ms"?: n, "surface"?: "cli" | "js" | "http",
+ * ...} (docs/effects.md; surface: whose calls an error's advice names). Returns NULL and sets *error
  * (a JSON error document to lk_free) when the configuration is invalid. */
 lk_engine* lk_engine_new(const char* config_json, char** error);
 /* Releases the caller's handle to an engine made by lk_engine_new; NULL is ignored. The handle

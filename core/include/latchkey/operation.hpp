@@ -60,8 +60,9 @@ class OperationBase {
   void delegate(std::shared_ptr<OperationBase> child, std::function<void()> next);
   void mark_finished() { finished_ = true; }
   /// An error as it may leave the core: its texts quote names and values from stores, callers and
-  /// providers, so they are made printable here, once (valid UTF-8, no control characters).
-  static Error printable(Error error);
+  /// providers, so they are made printable here, once (valid UTF-8, no control characters), and
+  /// its advice names the engine's surface's calls (EngineConfig::surface).
+  Error leaving(Error error) const;
   std::int64_t now_ms() const { return now_ms_; }
   Engine& engine() { return *engine_; }
 
@@ -91,7 +92,7 @@ class Operation : public OperationBase {
 
  protected:
   void succeed(T value) { result_.emplace(std::move(value)); mark_finished(); }
-  void fail(Error error) { result_.emplace(printable(std::move(error))); mark_finished(); }
+  void fail(Error error) { result_.emplace(this->leaving(std::move(error))); mark_finished(); }
 
  private:
   std::optional<Result<T>> result_;

@@ -124,6 +124,11 @@ lk_engine* lk_engine_new(const char* config_json, char** error) {
   if (json::get_int(o, "retry_base_ms", &n)) cfg.retry_base_ms = n;
   if (json::get_int(o, "retry_max_ms", &n)) cfg.retry_max_ms = n;
   if (json::get_int(o, "lease_ms", &n)) cfg.lease_ms = n;
+  if (const std::string* surface = json::get_string(o, "surface")) {
+    if (*surface == "js") cfg.surface = Surface::js;
+    else if (*surface == "http") cfg.surface = Surface::http;
+    else if (*surface != "cli") return fail("'surface' must be \"cli\", \"js\" or \"http\"");
+  }
   auto engine = Engine::create(cfg);
   if (!engine) {
     if (error) *error = dup(error_document(engine.error()));

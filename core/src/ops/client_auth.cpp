@@ -21,9 +21,8 @@ Status client_secret_current(const Provider& provider, const AppRecord& app, std
                         utc_text(app.client_secret_expires_at_ms) +
                         " (client_secret_expires_at); register latchkey again: `latchkey providers delete " + key +
                         " --force`, then `latchkey providers discover " + (url.empty() ? "URL" : url) +
-                        " --provider-key " + key +
-                        "` (on a gateway: DELETE /v1/providers/" + key +
-                        "?force=true, then POST /v1/providers/discover), and connect again");
+                        " --provider-key " + key + (provider.resource.empty() ? "" : " --mcp") +
+                        "`, and connect again");
 }
 
 namespace {

@@ -93,7 +93,9 @@ export default function brokerSuite({ pkg, ctx }) {
     forged.searchParams.set('state', 'forged-state');
     await rejectsWith(broker.handleCallback(forged.href), 'invalid_state');
     await rejectsWith(broker.handleCallback(await consent(ctx, broker, { deny: true })), 'provider_error');
-    await rejectsWith(broker.getToken('nosuch'), 'not_found');
+    // The advice names this package's own calls, not the CLI's commands.
+    const none = await rejectsWith(broker.getToken({ provider: 'testas', account: 'bob' }), 'not_found');
+    check(none.message.includes("run `broker.authorize('testas', { account: 'bob' })`"), none.message);
     equal((await broker.status(conn.id)).status, 'connected', 'the connection survived');
     broker.close();
   });

@@ -1,0 +1,17 @@
+// The core's advice ("run `latchkey connect github`") in the words of the surface that shows it.
+// Messages are written once, naming the CLI's commands; an operation's error is rendered here for
+// the engine's surface as it leaves the core (Operation::fail), so the JS package's callers read
+// its calls and the gateway's read its routes. One table, so the three surfaces cannot drift.
+#pragma once
+
+#include <string>
+
+#include "latchkey/engine.hpp"
+
+namespace latchkey::detail {
+
+/// `message` with each backquoted `latchkey …` command replaced by what `surface` calls it (the
+/// same text for Surface::cli). A command the table does not know is left as it is.
+std::string advice_for(const std::string& message, Surface surface);
+
+}  // namespace latchkey::detail
