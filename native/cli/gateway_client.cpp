@@ -155,6 +155,8 @@ Result<HttpResponse> GatewayClient::send(HttpRequest request) {
   request.url = settings_.url + request.url;
   request.follow_redirects = false;
   request.headers.emplace_back("Authorization", "Bearer " + settings_.api_key);
+  // Errors' advice in our commands, not the gateway's routes (never forwarded upstream: X-Latchkey-*).
+  request.headers.emplace_back("X-Latchkey-Advice", "cli");
   EffectResult r = http_->perform(request);
   if (!r.transport_error.empty()) {
     // The HTTPS client's sentences name host and port only, never the key.

@@ -68,6 +68,9 @@ struct ApiRequest {
   native::ResponseSink* response_stream = nullptr;
   /// Proxy only: the upstream already answered 401 to this token (the event loop's cached one).
   std::string refused_access_token;
+  /// "X-Latchkey-Advice: cli" (the CLI in managed mode sends it): error messages name CLI commands,
+  /// not this API's routes.
+  bool cli_advice = false;
 };
 
 struct PendingOp;  // pending_op.hpp

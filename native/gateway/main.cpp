@@ -174,7 +174,6 @@ int main(int argc, char** argv) {
 
   if (serve->parsed()) {
     server.host = host;
-    server.host.surface = Surface::http;  // its callers read advice in the API's routes
     if (server.tls_cert.empty() != server.tls_key.empty()) {
       std::cerr << "latchkeyd: --tls-cert and --tls-key go together: give both, or neither for plain http\n";
       return 1;

@@ -17,6 +17,7 @@ ApiRequest api_request(const http::request_header<>& head) {
   if (auto it = head.find(http::field::authorization); it != head.end()) api.authorization = std::string(it->value());
   if (auto it = head.find(http::field::host); it != head.end()) api.host = std::string(it->value());
   if (auto it = head.find(http::field::accept); it != head.end()) api.accept = std::string(it->value());
+  if (auto it = head.find("X-Latchkey-Advice"); it != head.end()) api.cli_advice = boost::beast::iequals(it->value(), "cli");
   api.headers.reserve(16);
   for (const auto& field : head) api.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   return api;

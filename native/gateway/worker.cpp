@@ -6,6 +6,8 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "client_socket.hpp"
+#include "latchkey/advice.hpp"
+#include "latchkey/json.hpp"
 #include "key_throttle.hpp"
 #include "pending_op.hpp"
 #include "proxy.hpp"
@@ -280,6 +282,23 @@ void Connection::serve() {
   step(handle_with_host());
 }
 
+namespace {
+
+/// The core's advice names CLI commands; this API's callers read its routes instead.
+void advise_in_routes(ApiResponse* response) {
+  if (response->body.find("`latchkey ") == std::string::npos) return;
+  auto doc = parse_json(response->body, "the answer");
+  if (!doc || !doc->is<JsonObject>()) return;
+  JsonValue& error = doc->get<JsonObject>()["error"];
+  if (!error.is<JsonObject>()) return;
+  JsonValue& message = error.get<JsonObject>()["message"];
+  if (!message.is<std::string>()) return;
+  message = JsonValue(advice_for(message.get<std::string>(), Surface::http));
+  response->body = serialize_json(*doc);
+}
+
+}  // namespace
+
 void Connection::complete(ApiResponse response) {
   bool streamed_ok = true;
   if (streaming_) {
@@ -303,6 +322,7 @@ void Connection::complete(ApiResponse response) {
   if (response.streamed) {
     if (!streamed_ok) return end(false);  // cut short: closing is the only way to tell the client
   } else {
+    if (response.status >= 400 && !api_.cli_advice) advise_in_routes(&response);
     const std::string bytes = serialize_response(response, method_ == "HEAD", close_);
     if (write(asio::buffer(bytes))) return end(false);
   }

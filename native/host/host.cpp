@@ -33,7 +33,6 @@ Result<std::unique_ptr<Host>> Host::open(const HostOptions& options) {
   config.master_keys[key->version] = std::string(key->bytes.view());
   for (const auto& [version, bytes] : key->others) config.master_keys[version] = std::string(bytes.view());
   config.current_key_version = key->version;
-  config.surface = options.surface;
   config.entropy = std::move(*entropy);
   auto engine = Engine::create(config);
   for (auto& [version, bytes] : config.master_keys) wipe(bytes);  // the engine has its own (key's go when this returns)

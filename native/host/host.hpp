@@ -22,7 +22,6 @@ struct HostOptions {
   std::string store_path;
   std::string ca_file;          ///< Empty: LATCHKEY_CA_FILE, else the system bundle.
   std::string master_key_file;  ///< Empty: LATCHKEY_MASTER_KEY, else `<store>.key` (load_master_key).
-  Surface surface = Surface::cli;  ///< Whose commands the core's advice names (latchkeyd serve: http).
 };
 
 class Host {

@@ -465,6 +465,18 @@ describe('the event loop and unusual upstream answers', () => {
     }
     assert.fail('no proxied request was answered by an event loop');
   }
+  /// warm(), right after a worker has read the key again: a loop answers with a key a worker read
+  /// less than 5 s ago (keys.cpp's KnownKeys), so a test that counts several loop answers starts
+  /// at the beginning of that window rather than anywhere in it.
+  async function warmFresh() {
+    const until = Date.now() + 10_000;
+    while (Date.now() < until) {
+      const before = await loopCount();
+      assert.equal((await get('/warm')).status, 200);
+      if (await loopCount() === before) return warm();
+    }
+    assert.fail('no worker read the key again within 10 s');
+  }
 
   before(async () => {
     as = await startAuthServer({ pki });
@@ -547,7 +559,7 @@ describe('the event loop and unusual upstream answers', () => {
   });
 
   test('interim answers are skipped, up to HttpsClient\'s limit; a 101 is refused', async () => {
-    await warm();
+    await warmFresh();
     const before = await loopCount();
     const hinted = await get('/early/8');
     assert.equal(hinted.status, 200, hinted.text);
@@ -564,7 +576,7 @@ describe('the event loop and unusual upstream answers', () => {
   });
 
   test('an answer that is not HTTP, or that ends inside its head, gets HttpsClient\'s words', async () => {
-    await warm();
+    await warmFresh();
     const before = await loopCount();
     const garbled = await get('/not-http');
     assert.equal(garbled.status, 502, garbled.text);

@@ -163,7 +163,9 @@ describe('latchkeyd MCP discovery', () => {
     const e = expired.json().error;
     assert.equal(e.code, 'invalid_request');
     assert.match(e.message, /client secret .* expired at \d{4}-\d\d-\d\d/);
-    assert.match(e.message, /DELETE \/v1\/providers\/mcpexp\?force=true, then POST \/v1\/providers\/discover/);
+    // The advice in the API's own routes, not the CLI's commands.
+    assert.match(e.message, /`DELETE \/v1\/providers\/mcpexp\?force=true`, then `POST \/v1\/providers\/discover with url=https:\/\/127\.0\.0\.1:\d+\/mcp, key=mcpexp, mcp=true`/);
+    assert.doesNotMatch(e.message, /latchkey providers/);
     assert.equal(env.as.stats.requests, 0, 'nothing reached the AS');
 
     for (const text of [d.text, app.text, a.text, expired.text, gw.stderr, dumpStore(env.cli.env.LATCHKEY_STORE)]) {

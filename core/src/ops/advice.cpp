@@ -1,9 +1,11 @@
-#include "advice.hpp"
+#include "latchkey/advice.hpp"
 
 #include <string_view>
 #include <vector>
 
-namespace latchkey::detail {
+#include "text.hpp"
+
+namespace latchkey {
 namespace {
 
 /// A CLI command as the messages write it: `latchkey VERB [SUB] [POSITIONAL] [--flag [value]]...`.
@@ -124,7 +126,7 @@ std::string http(const Command& c) {
     const std::string base = "POST /v1/providers/" + http_segment(c.positional, "provider");
     if (c.flag("--device")) return base + "/device";
     const std::string* account = c.flag("--account");
-    return base + "/authorize" + (account ? " {\"account\": \"" + *account + "\"}" : "");
+    return base + "/authorize" + (account ? " with account=" + *account : "");
   }
   if (c.verb == "disconnect") return "DELETE /v1/connections/{id}";
   if (c.verb == "token") return "GET /v1/connections/{id}/token";
@@ -136,8 +138,8 @@ std::string http(const Command& c) {
   }
   if (c.verb == "providers discover") {
     const std::string* key = c.flag("--provider-key");
-    return "POST /v1/providers/discover {\"url\": \"" + c.positional + "\"" +
-           (key ? ", \"key\": \"" + *key + "\"" : "") + (c.flag("--mcp") ? ", \"mcp\": true" : "") + "}";
+    return "POST /v1/providers/discover with url=" + c.positional + (key ? ", key=" + *key : "") +
+           (c.flag("--mcp") ? ", mcp=true" : "");
   }
   if (c.verb == "apps upsert") {
     const std::string* provider = c.flag("--provider");
@@ -161,8 +163,10 @@ std::string advice_for(const std::string& message, Surface surface) {
     const std::size_t open = message.find("`latchkey ", at);
     const std::size_t close = open == std::string::npos ? open : message.find('`', open + 1);
     if (close == std::string::npos) break;
-    const Command c = parse(std::string_view(message).substr(open + 1, close - open - 1));
-    const std::string said = surface == Surface::js ? js(c) : http(c);
+    const std::string_view command = std::string_view(message).substr(open + 1, close - open - 1);
+    const Command c = parse(command);
+    std::string said = surface == Surface::js ? js(c) : http(c);
+    if (said.find_first_of("\"\\") != std::string::npos || detail::has_control(said)) said.clear();
     out.append(message, at, open - at);
     out += said.empty() ? message.substr(open, close + 1 - open) : "`" + said + "`";
     at = close + 1;
@@ -171,4 +175,4 @@ std::string advice_for(const std::string& message, Surface surface) {
   return out;
 }
 
-}  // namespace latchkey::detail
+}  // namespace latchkey

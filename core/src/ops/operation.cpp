@@ -1,13 +1,13 @@
 #include "latchkey/operation.hpp"
 
-#include "advice.hpp"
+#include "latchkey/advice.hpp"
 #include "latchkey/engine.hpp"
 #include "text.hpp"
 
 namespace latchkey {
 
 Error OperationBase::leaving(Error error) const {
-  error.message = detail::clean(detail::advice_for(error.message, engine_->config().surface), 2048);
+  error.message = detail::clean(advice_for(error.message, engine_->config().surface), 2048);
   error.provider_code = detail::clean(error.provider_code, detail::kMaxProviderText);
   error.provider_description = detail::clean(error.provider_description, detail::kMaxProviderText);
   return error;

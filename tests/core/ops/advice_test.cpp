@@ -2,9 +2,9 @@
 // commands; the JS package's callers and the gateway's read their own calls and routes.
 #include <gtest/gtest.h>
 
-#include "advice.hpp"
+#include "latchkey/advice.hpp"
 
-namespace latchkey::detail {
+namespace latchkey {
 namespace {
 
 struct Case {
@@ -17,7 +17,7 @@ struct Case {
 const Case kCases[] = {
     {"run `latchkey connect github`", "run `broker.authorize('github')`", "run `POST /v1/providers/github/authorize`"},
     {"run `latchkey connect acme --account ann`", "run `broker.authorize('acme', { account: 'ann' })`",
-     "run `POST /v1/providers/acme/authorize {\"account\": \"ann\"}`"},
+     "run `POST /v1/providers/acme/authorize with account=ann`"},
     {"start again with `latchkey connect devas --device`", "start again with `broker.device('devas')`",
      "start again with `POST /v1/providers/devas/device`"},
     {"start again with `latchkey connect PROVIDER --device`", "start again with `broker.device(provider)`",
@@ -33,10 +33,10 @@ const Case kCases[] = {
      "`broker.providers.remove('mcp', { force: true })`, then "
      "`broker.providers.discover('https://mcp.example.com/mcp', { key: 'mcp', mcp: true })`",
      "`DELETE /v1/providers/mcp?force=true`, then "
-     "`POST /v1/providers/discover {\"url\": \"https://mcp.example.com/mcp\", \"key\": \"mcp\", \"mcp\": true}`"},
+     "`POST /v1/providers/discover with url=https://mcp.example.com/mcp, key=mcp, mcp=true`"},
     {"then `latchkey providers discover https://as.example.com --provider-key as`",
      "then `broker.providers.discover('https://as.example.com', { key: 'as' })`",
-     "then `POST /v1/providers/discover {\"url\": \"https://as.example.com\", \"key\": \"as\"}`"},
+     "then `POST /v1/providers/discover with url=https://as.example.com, key=as`"},
     {"run `latchkey apps upsert --provider x --client-id ID --client-secret-stdin` first",
      "run `broker.apps.upsert({ provider: 'x', clientId, clientSecret })` first",
      "run `PUT /v1/providers/x/app with client_id, client_secret` first"},
@@ -56,6 +56,14 @@ TEST(Advice, EachSurfaceNamesItsOwnCalls) {
   }
 }
 
+// latchkeyd renders the advice in its JSON answers' text: a value that would need escaping there
+// keeps the CLI's words instead.
+TEST(Advice, NeverWritesWhatJsonWouldEscape) {
+  const std::string quoted = "run `latchkey connect acme --account a\"b`";
+  EXPECT_EQ(advice_for(quoted, Surface::http), quoted);
+  EXPECT_EQ(advice_for(quoted, Surface::js), quoted);
+}
+
 TEST(Advice, LeavesEverythingElseAsItIs) {
   for (const char* text : {"no advice here", "`latchkey` alone", "an open `latchkey connect x", "`latchkeyd store check`",
                            "`latchkey frobnicate now`", ""}) {
@@ -65,4 +73,4 @@ TEST(Advice, LeavesEverythingElseAsItIs) {
 }
 
 }  // namespace
-}  // namespace latchkey::detail
+}  // namespace latchkey

@@ -54,7 +54,7 @@ function asStats(fx, issuer, { reset = false } = {}) {
 }
 
 test('two Deno processes on one KV file: 2 × 20 concurrent calls on an expired token refresh it once', { timeout: 60_000 }, async () => {
-  const fx = await startFixtures({ runtime: 'deno', pkgDir });
+  const fx = await startFixtures({ runtime: 'deno', pkgDir, shortTtl: 4 }); // two processes' bursts end well within 3 s
   try {
     const { short } = fx.ctx.fixtures;
     const kvPath = join(fx.ctx.tmp, 'shared.kv');
@@ -67,7 +67,7 @@ test('two Deno processes on one KV file: 2 × 20 concurrent calls on an expired 
     const racers = [startWorker(fx, ['race', kvPath, id, String(CALLS)]), startWorker(fx, ['race', kvPath, id, String(CALLS)])];
     for (const r of racers) assert.deepEqual(await r.next('ready'), { ready: true });
     // Both brokers are up; the 2 s token (refreshed 1 s before expiry) has to be past due.
-    await new Promise((ok) => setTimeout(ok, Math.max(0, connectedAt + 2300 - Date.now())));
+    await new Promise((ok) => setTimeout(ok, Math.max(0, connectedAt + short.ttlMs + 300 - Date.now())));
     await asStats(fx, short.issuer, { reset: true });
     for (const r of racers) r.child.stdin.end('go\n');
     const results = await Promise.all(racers.map((r) => r.next('its tokens')));
@@ -116,7 +116,7 @@ async function serveExample(fx, dir, env) {
 }
 
 test('the Deno edge example under deno serve on a KV file: start, consent, callback, proxy; still connected after a restart', { timeout: 60_000 }, async () => {
-  const fx = await startFixtures({ runtime: 'deno', pkgDir });
+  const fx = await startFixtures({ runtime: 'deno', pkgDir, shortTtl: 4 }); // two processes' bursts end well within 3 s
   let server;
   try {
     const dir = join(fx.ctx.tmp, 'project');

@@ -37,8 +37,11 @@ export const RUNTIMES = {
 
 /// The fixtures, a control server and a context file: { ctx, contextFile, pki, close() }.
 /// ctx: { runtime, pkgUrl, pkgDir, redirect, control, tmp, caPem,
-///        fixtures: { main, short: { issuer, endpoints, api, provider } } }  (short: 2 s tokens)
-export async function startFixtures({ runtime, pkgDir }) {
+///        fixtures: { main, short: { issuer, endpoints, api, provider, ttlMs } } }
+/// short: tokens that live `shortTtl` seconds (2 by default), due 1 s before they expire. A test
+/// that counts refreshes must finish its burst within ttlMs - 1000 of the refresh, or the new
+/// token is due again: a runner whose bursts are slow (many isolates) asks for longer.
+export async function startFixtures({ runtime, pkgDir, shortTtl = 2 }) {
   const tmp = mkdtempSync(join(tmpdir(), `latchkey-${runtime}-`));
   const pki = await makeTestPki(tmp);
   const servers = [];
@@ -46,9 +49,9 @@ export async function startFixtures({ runtime, pkgDir }) {
     const as = await startAuthServer({ pki, accessTokenTtl: ttl });
     const api = await startApiServer({ pki, authServer: as });
     servers.push(api, as);
-    return { issuer: as.issuer, endpoints: as.endpoints, api: api.url, provider: providerFor(as, api, options) };
+    return { issuer: as.issuer, endpoints: as.endpoints, api: api.url, provider: providerFor(as, api, options), ttlMs: ttl * 1000 };
   };
-  const [main, short] = await Promise.all([fixture(3600), fixture(2, { buffer: 1 })]);
+  const [main, short] = await Promise.all([fixture(3600), fixture(shortTtl, { buffer: 1 })]);
 
   // POST /consent {url, login?, deny?} -> {callbackUrl}: a browser on the AS's pages.
   const control = createServer(async (req, res) => {

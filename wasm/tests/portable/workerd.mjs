@@ -268,7 +268,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const pkgDir = resolve(process.env.LATCHKEY_WASM_PKG ?? join(root, 'build/wasm/wasm/pkg'));
   const only = process.env.LATCHKEY_TEST_ONLY;
   const started = Date.now();
-  const fx = await startFixtures({ runtime: 'workerd', pkgDir });
+  // 6 s tokens: a refreshed one is due again 5 s later, and a burst of 100 requests over three
+  // isolates on a loaded machine must not take that long to end, or it refreshes twice, rightly.
+  const fx = await startFixtures({ runtime: 'workerd', pkgDir, shortTtl: 6 });
   let workers;
   let failed = 0;
   try {
