@@ -23,7 +23,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -98,6 +98,12 @@ console.log('sizes                               latchkey raw / gzip       oauth
 for (const [name, ours, theirs, note] of sizes) {
   console.log(`${pad(name, 36)}${pad(`${kb(ours.raw)} / ${kb(ours.gzip)}`, 26)}${pad(`${kb(theirs.raw)} / ${kb(theirs.gzip)}`, 26)}${(ours.gzip / theirs.gzip).toFixed(1)}×`);
   console.log(`  (${note})`);
+}
+// The WASI module, when built beside (its own JS layer is wasm/wasi/raw.mjs).
+const wasi = resolve('build/wasi/wasm/latchkey-wasi.wasm');
+if (existsSync(wasi)) {
+  const bytes = readFileSync(wasi);
+  console.log(`${pad('latchkey-wasi.wasm (WASI reactor)', 36)}${kb(bytes.length)} / ${kb(gz(bytes))}`);
 }
 assert.ok(ourBundle.length > 1000 && theirBundle.length > 1000, 'both bundles built');
 

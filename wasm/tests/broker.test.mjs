@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
+import { storageShim } from './portable/support.mjs';
 import {
   connect, consent, fetchMe, fixtures, layers, rejectsWith, setUpProvider, sleep,
 } from './support.mjs';
@@ -37,17 +38,6 @@ async function revokeAtAs(as, token) {
   assert.equal(res.status, 200);
 }
 
-/// A tiny window.localStorage stand-in.
-function storageShim() {
-  const m = new Map();
-  return {
-    getItem: (k) => (m.has(k) ? m.get(k) : null),
-    setItem: (k, v) => { m.set(k, String(v)); },
-    removeItem: (k) => { m.delete(k); },
-    key: (i) => [...m.keys()][i] ?? null,
-    get length() { return m.size; },
-  };
-}
 
 for (const layer of LAYERS) {
   describe(`${layer.name} layer`, () => {

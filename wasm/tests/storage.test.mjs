@@ -11,19 +11,9 @@ import { kvStorage } from '../edge/kv_storage.mjs';
 import { jsonFileStorage } from '../pkg/adapters/json_file.js';
 import { localStorageAdapter } from '../pkg/adapters/local_storage.js';
 import { memoryStorage } from '../pkg/adapters/memory.js';
+import { storageShim } from './portable/support.mjs';
 import { layers } from './support.mjs';
 
-/// A window.localStorage stand-in.
-function storageShim() {
-  const m = new Map();
-  return {
-    get length() { return m.size; },
-    key: (i) => [...m.keys()][i] ?? null,
-    getItem: (k) => (m.has(k) ? m.get(k) : null),
-    setItem: (k, v) => m.set(k, String(v)),
-    removeItem: (k) => m.delete(k),
-  };
-}
 
 /// A KV namespace in a Map, in key order, 2 keys per page (honouring `limit` below that), and
 /// counting its operations.

@@ -15,6 +15,7 @@ import { startAuthServer } from '../../tests/fixtures/auth_server.mjs';
 import { completeConsent } from '../../tests/fixtures/consent.mjs';
 import { resolvePki } from '../../tests/fixtures/http_util.mjs';
 import { providerFor } from '../../tests/fixtures/providers.mjs';
+import { rejectsWith as rejectsWithCode } from './portable/support.mjs';
 
 export { providerFor };
 
@@ -95,20 +96,11 @@ export async function fetchMe(broker, id) {
   return res.json();
 }
 
-/// Rejects unless `promise` rejects with a LatchkeyError of `code` (and a message matching `message`).
+/// Rejects unless `promise` rejects with a LatchkeyError of `code` (and a message matching
+/// `message`) — this layer's own class, not just one named so.
 export async function rejectsWith(layer, promise, code, message) {
-  let error;
-  try {
-    await promise;
-  } catch (e) {
-    error = e;
-  }
-  if (!error) throw new Error(`expected a LatchkeyError '${code}', but it succeeded`);
-  if (!(error instanceof layer.LatchkeyError) || error.code !== code || (message && !message.test(error.message))) {
-    const e = new Error(`expected LatchkeyError '${code}'${message ? ` matching ${message}` : ''}, got ${error?.name} '${error?.code}': ${error?.message}`);
-    e.cause = error;
-    throw e;
-  }
+  const error = await rejectsWithCode(promise, code, message);
+  if (!(error instanceof layer.LatchkeyError)) throw new Error(`a LatchkeyError, but not the ${layer.name} layer's class`);
   return error;
 }
 

@@ -12,7 +12,7 @@
 // uses node:fs) is imported only where there is a file system.
 import { kvStorage } from '../../edge/kv_storage.mjs';
 import { createSuite } from './harness.mjs';
-import { check, equal } from './support.mjs';
+import { check, equal, storageShim } from './support.mjs';
 
 /// Adds adapter `name`'s conformance tests to suite `t`. `make()`: a fresh storage (or a promise
 /// of one) with nothing in it. Options:
@@ -189,17 +189,6 @@ function mapKv() {
   };
 }
 
-/// A window.localStorage stand-in (Web Storage's getItem/setItem/removeItem/key/length).
-function storageShim() {
-  const m = new Map();
-  return {
-    get length() { return m.size; },
-    key: (i) => [...m.keys()][i] ?? null,
-    getItem: (k) => (m.has(k) ? m.get(k) : null),
-    setItem: (k, v) => { m.set(k, String(v)); },
-    removeItem: (k) => { m.delete(k); },
-  };
-}
 
 // The runtime's own localStorage, if it has one (Deno; a browser), else null. Node 22+ warns on
 // a bare access without --localstorage-file, so the property is looked up, not touched blindly.

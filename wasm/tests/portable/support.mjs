@@ -69,3 +69,15 @@ export function equal(actual, expected, what = 'values differ') {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/// A window.localStorage stand-in (Web Storage's getItem/setItem/removeItem/key/length).
+export function storageShim() {
+  const m = new Map();
+  return {
+    get length() { return m.size; },
+    key: (i) => [...m.keys()][i] ?? null,
+    getItem: (k) => (m.has(k) ? m.get(k) : null),
+    setItem: (k, v) => { m.set(k, String(v)); },
+    removeItem: (k) => { m.delete(k); },
+  };
+}
