@@ -41,11 +41,23 @@ const wasmAsModule = {
   },
 };
 
-async function bundle(entry, outfile) {
+// The edge files a suite imports from the source tree (edge.suite.mjs: ../../edge/handler.mjs)
+// are the project's copies, which import the built package as pkg/ (startWorkerd lays it out).
+const edgeFromProject = (project) => ({
+  name: 'edge-from-project',
+  setup(build) {
+    build.onResolve({ filter: /\/edge\/[a-z_]+\.mjs$/ }, (args) => {
+      const path = resolve(args.resolveDir, args.path);
+      return path.startsWith(join(root, 'wasm/edge/')) ? { path: join(project, 'edge', path.split('/').pop()) } : undefined;
+    });
+  },
+});
+
+async function bundle(entry, outfile, project) {
   await esbuild.build({
     entryPoints: [entry], outfile, bundle: true, format: 'esm', target: 'es2022',
     platform: 'browser', conditions: ['workerd', 'worker', 'browser'],
-    external: ['cloudflare:*'], plugins: [wasmAsModule], logLevel: 'warning',
+    external: ['cloudflare:*'], plugins: [wasmAsModule, edgeFromProject(project)], logLevel: 'warning',
   });
 }
 
@@ -162,9 +174,9 @@ export async function startWorkerd(fx, { suites = [] } = {}) {
   writeFileSync(join(dir, 'suite-entry.mjs'), suiteEntry({ pkgDir: ctx.pkgDir, suites }));
   writeFileSync(join(dir, 'raw-entry.mjs'), rawEntry({ pkgDir: ctx.pkgDir }));
   await Promise.all([
-    bundle(join(dir, 'project/edge/worker.mjs'), join(dir, 'edge.js')),
-    bundle(join(dir, 'suite-entry.mjs'), join(dir, 'suite.js')),
-    bundle(join(dir, 'raw-entry.mjs'), join(dir, 'raw.js')),
+    bundle(join(dir, 'project/edge/worker.mjs'), join(dir, 'edge.js'), join(dir, 'project')),
+    bundle(join(dir, 'suite-entry.mjs'), join(dir, 'suite.js'), join(dir, 'project')),
+    bundle(join(dir, 'raw-entry.mjs'), join(dir, 'raw.js'), join(dir, 'project')),
   ]);
   copyFileSync(join(ctx.pkgDir, 'dist/latchkey.wasm'), join(dir, 'latchkey.wasm'));
   writeFileSync(join(dir, 'kvstore.js'), kvStoreWorker);
