@@ -113,14 +113,5 @@ export default function brokerSuite({ pkg, ctx }) {
     await rejectsWith(createBroker({ storage }), 'invalid_request', /masterKey/);
   });
 
-  t.test('the raw layer: RFC 7636 appendix B vector, version, error codes', async () => {
-    const { createRaw } = await import(new URL('raw.js', ctx.pkgUrl).href);
-    const raw = await createRaw();
-    equal(JSON.parse(raw.pkceChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).ok.challenge,
-      'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', 'S256 challenge');
-    check(/^\d+\.\d+\.\d+/.test(raw.version()), 'a version');
-    check(JSON.parse(raw.errorCodes()).ok.includes('needs_reauth'), 'error codes');
-  });
-
   return t.tests;
 }

@@ -119,7 +119,7 @@ export default {
 };
 `;
 
-// The raw layer where the broker suite imports it from, new URL('raw.js', ctx.pkgUrl): workerd
+// The raw layer where raw.suite.mjs imports it from, new URL('raw.js', ctx.pkgUrl): workerd
 // looks an absolute specifier file:///pkg/raw.js up as the module named 'file:/pkg/raw.js' (its
 // imports then resolve under file:/pkg/, hence a second name for the wasm module).
 const rawEntry = ({ pkgDir }) => `
