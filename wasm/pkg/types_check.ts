@@ -44,12 +44,14 @@ import { durableObjectStorage, LatchkeyStorageObject, type DurableObjectNamespac
 import { jsonFileStorage } from './adapters/json_file.js';
 import { localStorageAdapter } from './adapters/local_storage.js';
 import type { StorageAdapter } from './index.js';
+import { kvStorage, type KvNamespaceLike } from '../edge/kv_storage.mjs';
 
-async function adapters(kv: DenoKvLike, namespace: DurableObjectNamespaceLike, state: DurableObjectStateLike): Promise<void> {
+async function adapters(kv: DenoKvLike, namespace: DurableObjectNamespaceLike, state: DurableObjectStateLike, workersKv: KvNamespaceLike): Promise<void> {
   const masterKey = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
   const all: StorageAdapter[] = [
     denoKvStorage(kv, { prefix: ['app', 'latchkey'] }), durableObjectStorage(namespace, { name: 'latchkey' }),
     jsonFileStorage('./latchkey.json'), localStorageAdapter(undefined, { prefix: 'lk:' }), memoryStorage(),
+    kvStorage(workersKv, { prefix: 'lk:' }),
   ];
   for (const storage of all) (await createBroker({ storage, masterKey })).close();
   const object = new LatchkeyStorageObject(state);
