@@ -36,6 +36,7 @@
 #include <tuple>
 
 #include "host/master_key.hpp"
+#include "latchkey/encoding.hpp"
 #include "latchkey/text.hpp"
 
 namespace latchkey::gateway {
@@ -129,13 +130,7 @@ void release_name(native::Host& host, const std::string& name, const std::string
 Result<std::string> new_id() {
   auto bytes = native::os_random(kIdBytes);
   if (!bytes) return bytes.error();
-  static const char* kHex = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : *bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 15]);
-  }
-  return id;
+  return hex_encode(*bytes);
 }
 
 // --- answers --------------------------------------------------------------------------------

@@ -73,13 +73,7 @@ Result<std::string> random_text(std::size_t bytes) {
 Result<std::string> new_id(const char* prefix) {
   auto random = native::os_random(9);
   if (!random) return random.error();
-  std::string id = prefix;
-  static const char kHex[] = "0123456789abcdef";
-  for (unsigned char b : *random) {
-    id += kHex[b >> 4];
-    id += kHex[b & 15];
-  }
-  return id;
+  return prefix + hex_encode(*random);
 }
 
 

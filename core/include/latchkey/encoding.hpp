@@ -26,6 +26,9 @@ Result<std::string> base64_decode(std::string_view text);
 /// store key. Never fails.
 std::string base64url_encode(std::string_view bytes);
 
+/// Lowercase hexadecimal, two digits a byte (ids, nonces). Never fails.
+std::string hex_encode(std::string_view bytes);
+
 /// Decodes the URL-safe alphabet, with or without '=' padding.
 ///
 /// Returns the bytes, owned by the caller. Error: ErrorCode::invalid_request ("value is not
