@@ -5,27 +5,16 @@
 // top-level CMakeLists.txt, RFC 7636 Appendix B).
 // LATCHKEY_BUILD_DIR: the native build directory (ctest sets it).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-const BUILD = process.env.LATCHKEY_BUILD_DIR;
-if (!BUILD) throw new Error('set LATCHKEY_BUILD_DIR to the native build directory (ctest does)');
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..', '..');
+import { BUILD, HERE, ROOT, VERSION, run } from './support.mjs';
 
-// The project's version as its top-level CMakeLists.txt declares it.
-const VERSION = /project\(latchkey VERSION (\d+\.\d+\.\d+)/.exec(readFileSync(join(ROOT, 'CMakeLists.txt'), 'utf8'))[1];
 // RFC 7636 Appendix B: this verifier's S256 challenge.
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
-
-function run(cmd, args, opts = {}) {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-}
 
 /// The shared objects a program needs (readelf's NEEDED entries).
 function needed(program) {

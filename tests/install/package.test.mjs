@@ -6,25 +6,18 @@
 // latchkeyd made meanwhile must be one the unit's SystemCallFilter allows.
 // LATCHKEY_BUILD_DIR: the native build directory (ctest sets it).
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-const BUILD = process.env.LATCHKEY_BUILD_DIR;
-if (!BUILD) throw new Error('set LATCHKEY_BUILD_DIR to the native build directory (ctest does)');
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const VERSION = /project\(latchkey VERSION (\d+\.\d+\.\d+)/.exec(readFileSync(join(ROOT, 'CMakeLists.txt'), 'utf8'))[1];
+import { BUILD, ROOT, VERSION, run } from './support.mjs';
+
 const UNIT = 'lib/systemd/system/latchkeyd.service';
 const CONFIG = 'etc/latchkeyd/latchkeyd.toml';
-
-function run(cmd, args, opts = {}) {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-}
 
 /// A unit file as { key: [values...] } for its [Service] and [Unit] sections (later lines append).
 function parseUnit(text) {
