@@ -26,11 +26,12 @@ export default function brokerSuite({ pkg, ctx }) {
     equal(res.status, 200, 'GET /me');
     equal((await res.json()).sub, 'alice', 'the API saw alice');
     const echo = await broker.fetch(conn.id, `${main.api}/echo?q=1`, {
-      method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello',
+      method: 'POST', headers: { 'content-type': 'text/plain', authorization: 'Bearer not-mine' }, body: 'hello',
     });
     const seen = await echo.json();
     equal([seen.method, seen.body, seen.query.q], ['POST', 'hello', '1'], 'the request went as sent');
-    equal(seen.headers.authorization, `Bearer ${await broker.getAccessToken(conn.id)}`, 'the caller\'s header was replaced');
+    check(seen.headers.authorization !== 'Bearer not-mine', 'the caller\'s header did not go through');
+    equal(seen.headers.authorization, `Bearer ${await broker.getAccessToken(conn.id)}`, 'the connection\'s token went instead');
     broker.close();
   });
 

@@ -8,18 +8,17 @@
 //   LATCHKEY_WASM_PKG=build/wasm/wasm/pkg node --test wasm/tests/portable/deno_kv_cluster.test.mjs
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
-import { request } from 'node:https';
-import { join, resolve } from 'node:path';
+import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { RUNTIMES, root, startFixtures } from './driver.mjs';
+import { RUNTIMES, pkgDir, root, startFixtures } from './driver.mjs';
+import { consentAt } from './support.mjs';
 
 const worker = fileURLToPath(new URL('deno_kv_worker.mjs', import.meta.url));
 const edgeDir = fileURLToPath(new URL('../../edge/', import.meta.url));
-const pkgDir = resolve(process.env.LATCHKEY_WASM_PKG ?? join(root, 'build/wasm/wasm/pkg'));
 const CALLS = 20;
 
 /// A deno process on the worker: { lines (async iterator of its JSON lines), stdin, done }.
@@ -40,19 +39,6 @@ function startWorker(fx, args) {
   return { child, next, done };
 }
 
-/// The fixture AS's counters, over its TLS with the test CA.
-function asStats(fx, issuer, { reset = false } = {}) {
-  return new Promise((ok, fail) => {
-    const req = request(`${issuer}/__stats${reset ? '/reset' : ''}`, { method: reset ? 'POST' : 'GET', ca: readFileSync(fx.pki.ca.cert) }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => ok(JSON.parse(body || '{}')));
-    });
-    req.on('error', fail);
-    req.end();
-  });
-}
-
 test('two Deno processes on one KV file: 2 × 20 concurrent calls on an expired token refresh it once', { timeout: 60_000 }, async () => {
   const fx = await startFixtures({ runtime: 'deno', pkgDir, shortTtl: 4 }); // two processes' bursts end well within 3 s
   try {
@@ -66,9 +52,9 @@ test('two Deno processes on one KV file: 2 × 20 concurrent calls on an expired 
 
     const racers = [startWorker(fx, ['race', kvPath, id, String(CALLS)]), startWorker(fx, ['race', kvPath, id, String(CALLS)])];
     for (const r of racers) assert.deepEqual(await r.next('ready'), { ready: true });
-    // Both brokers are up; the 2 s token (refreshed 1 s before expiry) has to be past due.
+    // Both brokers are up; the short fixture's token (due 1 s before it expires) has to be past due.
     await new Promise((ok) => setTimeout(ok, Math.max(0, connectedAt + short.ttlMs + 300 - Date.now())));
-    await asStats(fx, short.issuer, { reset: true });
+    fx.as.short.resetStats();
     for (const r of racers) r.child.stdin.end('go\n');
     const results = await Promise.all(racers.map((r) => r.next('its tokens')));
     for (const r of racers) assert.equal(await r.done, 0, 'a racing process exits cleanly');
@@ -77,7 +63,7 @@ test('two Deno processes on one KV file: 2 × 20 concurrent calls on an expired 
     assert.equal(tokens.length, 2 * CALLS);
     assert.equal(new Set(tokens).size, 1, 'every caller in both processes got the same token');
     assert.notEqual(tokens[0], first, 'it is a refreshed token, not the expired one');
-    const stats = await asStats(fx, short.issuer);
+    const { stats } = fx.as.short;
     assert.equal(stats.token.refresh_token, 1, 'refresh grants at the AS');
     assert.deepEqual(stats.tokenErrors, {}, 'no refresh failed (a second refresh with the rotated token would)');
   } finally {
@@ -116,7 +102,7 @@ async function serveExample(fx, dir, env) {
 }
 
 test('the Deno edge example under deno serve on a KV file: start, consent, callback, proxy; still connected after a restart', { timeout: 60_000 }, async () => {
-  const fx = await startFixtures({ runtime: 'deno', pkgDir, shortTtl: 4 }); // two processes' bursts end well within 3 s
+  const fx = await startFixtures({ runtime: 'deno', pkgDir });
   let server;
   try {
     const dir = join(fx.ctx.tmp, 'project');
@@ -136,8 +122,7 @@ test('the Deno edge example under deno serve on a KV file: start, consent, callb
     assert.equal(start.status, 302);
     const consentUrl = start.headers.get('location');
     assert.equal(new URL(consentUrl).searchParams.get('redirect_uri'), `${server.origin}/oauth/callback`);
-    const consent = await fetch(`${fx.ctx.control}/consent`, { method: 'POST', body: JSON.stringify({ url: consentUrl, login: 'alice' }) });
-    const { callbackUrl } = await consent.json();
+    const callbackUrl = await consentAt(fx.ctx, consentUrl);
     assert.ok(callbackUrl?.startsWith(`${server.origin}/oauth/callback?`), `the AS sent the browser back here: ${callbackUrl}`);
     const callback = await fetch(callbackUrl, { headers: { accept: 'application/json' } });
     assert.equal(callback.status, 200, await callback.clone().text());

@@ -1,6 +1,6 @@
 // One Deno process of deno_kv_cluster.test.mjs: a broker on denoKvStorage over the KV file that
 // the other process opens too.
-//   deno run … deno_kv_worker.mjs connect KV_PATH   connects 'testas' (the 2 s fixture); prints
+//   deno run … deno_kv_worker.mjs connect KV_PATH   connects 'testas' (the short fixture); prints
 //                                                   {"id", "token"}
 //   deno run … deno_kv_worker.mjs race KV_PATH ID N prints {"ready": true}, waits for a line on
 //                                                   stdin, then makes N concurrent

@@ -23,6 +23,8 @@ import { makeTestPki } from '../../../tests/fixtures/test_ca.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 export const root = resolve(here, '../../..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
+/// The built package the runners test: LATCHKEY_WASM_PKG (ctest sets it), else the wasm preset's.
+export const pkgDir = resolve(process.env.LATCHKEY_WASM_PKG ?? join(root, 'build/wasm/wasm/pkg'));
 
 /// How each runtime is started on main.mjs, trusting the test CA.
 export const RUNTIMES = {
@@ -35,8 +37,8 @@ export const RUNTIMES = {
   bun: (ca) => ({ cmd: bin('bun'), args: ['run', '--no-install'], env: { NODE_EXTRA_CA_CERTS: ca } }),
 };
 
-/// The fixtures, a control server and a context file: { ctx, contextFile, pki, close() }.
-/// ctx: { runtime, pkgUrl, pkgDir, redirect, control, tmp, caPem,
+/// The fixtures, a control server and a context file: { ctx, contextFile, pki, as, close() }.
+/// ctx: { runtime, pkgUrl, pkgDir, redirect, control, tmp,
 ///        fixtures: { main, short: { issuer, endpoints, api, provider, ttlMs } } }
 /// short: tokens that live `shortTtl` seconds (2 by default), due 1 s before they expire. A test
 /// that counts refreshes must finish its burst within ttlMs - 1000 of the refresh, or the new
@@ -45,13 +47,15 @@ export async function startFixtures({ runtime, pkgDir, shortTtl = 2 }) {
   const tmp = mkdtempSync(join(tmpdir(), `latchkey-${runtime}-`));
   const pki = await makeTestPki(tmp);
   const servers = [];
-  const fixture = async (ttl, options) => {
+  const authServers = {};
+  const fixture = async (name, ttl, options) => {
     const as = await startAuthServer({ pki, accessTokenTtl: ttl });
     const api = await startApiServer({ pki, authServer: as });
     servers.push(api, as);
+    authServers[name] = as;
     return { issuer: as.issuer, endpoints: as.endpoints, api: api.url, provider: providerFor(as, api, options), ttlMs: ttl * 1000 };
   };
-  const [main, short] = await Promise.all([fixture(3600), fixture(shortTtl, { buffer: 1 })]);
+  const [main, short] = await Promise.all([fixture('main', 3600), fixture('short', shortTtl, { buffer: 1 })]);
 
   // POST /consent {url, login?, deny?} -> {callbackUrl}: a browser on the AS's pages.
   const control = createServer(async (req, res) => {
@@ -75,7 +79,6 @@ export async function startFixtures({ runtime, pkgDir, shortTtl = 2 }) {
     redirect: 'http://127.0.0.1:9/oauth/callback',
     control: `http://127.0.0.1:${control.address().port}`,
     tmp,
-    caPem: (await import('node:fs')).readFileSync(pki.ca.cert, 'utf8'),
     fixtures: { main, short },
   };
   const contextFile = join(tmp, 'context.json');
@@ -83,6 +86,7 @@ export async function startFixtures({ runtime, pkgDir, shortTtl = 2 }) {
   return {
     ctx,
     contextFile,
+    as: authServers, // the fixtures' servers, for a runner in this process: { main, short }.stats, .resetStats()
     pki,
     async close() {
       control.close();
@@ -100,11 +104,11 @@ function send(res, status, body) {
 
 /// Runs `suites` (absolute paths) under `runtime`, its output passed through: resolves with
 /// { code, output }.
-export function runIn(runtime, suites, { contextFile, pki, env = {} }) {
+export function runIn(runtime, suites, { contextFile, pki }) {
   const how = RUNTIMES[runtime](pki.ca.cert);
   const child = spawn(how.cmd, [...how.args, join(here, 'main.mjs'), ...suites], {
     cwd: root,
-    env: { ...process.env, ...how.env, ...env, LATCHKEY_TEST_CONTEXT: contextFile },
+    env: { ...process.env, ...how.env, LATCHKEY_TEST_CONTEXT: contextFile },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
@@ -117,7 +121,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const at = args.indexOf('--runtime');
   const runtime = at >= 0 ? args.splice(at, 2)[1] : 'node';
   if (!RUNTIMES[runtime]) throw new Error(`--runtime: one of ${Object.keys(RUNTIMES).join(', ')}`);
-  const pkgDir = resolve(process.env.LATCHKEY_WASM_PKG ?? join(root, 'build/wasm/wasm/pkg'));
   const fx = await startFixtures({ runtime, pkgDir });
   let result;
   try {

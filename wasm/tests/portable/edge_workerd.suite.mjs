@@ -4,28 +4,12 @@
 //   edge.kv: the same Worker on a KV-shaped store (the KV adapter)
 // Every request names its isolate: start on one, callback on another, proxy on a third, so only
 // shared storage can make the flow work; and the single-flight refresh must hold across them.
-import { request as httpsRequest } from 'node:https';
-import { readFileSync } from 'node:fs';
-
 import { createSuite } from './harness.mjs';
 import { check, consentAt, equal, sleep } from './support.mjs';
 
-export default function edgeWorkerdSuite({ ctx, caFile, edge, proxySecret, note }) {
+export default function edgeWorkerdSuite({ ctx, as, edge, proxySecret, note }) {
   const t = createSuite();
-  const ca = readFileSync(caFile);
-  const { main, short } = ctx.fixtures;
-
-  // The fixture AS's counters, over TLS with the test CA (this Node process was not started
-  // with NODE_EXTRA_CA_CERTS: the CA is made after it starts).
-  const stats = (fx, reset = false) => new Promise((ok, fail) => {
-    const req = httpsRequest(`${fx.issuer}/__stats${reset ? '/reset' : ''}`, { method: reset ? 'POST' : 'GET', ca }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => { try { ok(JSON.parse(body)); } catch (e) { fail(e); } });
-    });
-    req.on('error', fail);
-    req.end();
-  });
+  const { short } = ctx.fixtures;
 
   const proxy = (origin, provider, secret = proxySecret) => fetch(`${origin}/proxy/${provider}/me`, {
     headers: { authorization: `Bearer ${secret}` },
@@ -48,7 +32,7 @@ export default function edgeWorkerdSuite({ ctx, caFile, edge, proxySecret, note 
   /// { statuses, refreshes } (refresh_token grants the AS saw).
   async function burst(origins, provider) {
     await sleep(short.ttlMs + 300); // expired
-    await stats(short, true);
+    as.short.resetStats();
     const started = Date.now();
     const responses = await Promise.all(Array.from({ length: 100 }, (_, i) => proxy(origins[i % origins.length], provider)));
     const statuses = {};
@@ -56,7 +40,7 @@ export default function edgeWorkerdSuite({ ctx, caFile, edge, proxySecret, note 
       statuses[r.status] = (statuses[r.status] ?? 0) + 1;
       await r.body?.cancel();
     }
-    const s = await stats(short);
+    const s = as.short.stats;
     return { statuses, refreshes: s.token.refresh_token ?? 0, errors: s.tokenErrors, ms: Date.now() - started };
   }
 
@@ -69,7 +53,6 @@ export default function edgeWorkerdSuite({ ctx, caFile, edge, proxySecret, note 
     const refused = await proxy(edge.do[0], 'testas', 'not-the-secret');
     equal(refused.status, 401, 'a wrong proxy secret is refused');
     await refused.body?.cancel();
-    check(main.issuer !== short.issuer, 'two fixtures');
   });
 
   t.test('Durable Object: 100 concurrent requests on an expired token over 3 isolates refresh once', async () => {

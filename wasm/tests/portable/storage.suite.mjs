@@ -202,7 +202,7 @@ function realLocalStorage() {
 }
 
 /// Every adapter this runtime has: [name, make, options].
-export async function adaptersHere({ pkg, ctx }) {
+async function adaptersHere({ pkg, ctx }) {
   const out = [
     ['memoryStorage', () => pkg.memoryStorage()],
     ['kvStorage (edge KV, over a Map)', () => kvStorage(mapKv())],

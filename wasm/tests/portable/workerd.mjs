@@ -16,20 +16,20 @@
 // tests (edge_workerd.test.mjs) drive the edge Workers from here over HTTP.
 import { spawn } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as esbuild from 'esbuild';
 
-import { root, startFixtures } from './driver.mjs';
-import edgeSuite from './edge_workerd.test.mjs';
+import { freePort } from '../../../tests/fixtures/http_util.mjs';
+import { pkgDir, root, startFixtures } from './driver.mjs';
+import edgeSuite from './edge_workerd.suite.mjs';
 import { runSuite } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const COMPATIBILITY_DATE = '2025-04-01'; // no nodejs_compat: the package needs none
 const MASTER_KEY = btoa(String.fromCharCode(...new Uint8Array(32).fill(5)));
-export const PROXY_SECRET = 'workerd-proxy-secret';
+const PROXY_SECRET = 'workerd-proxy-secret';
 const EDGE_ISOLATES = 3;
 
 // wrangler's rule for `import m from './x.wasm'`: the import stays, naming a module uploaded
@@ -67,7 +67,8 @@ const suiteEntry = ({ pkgDir, suites }) => `
 import * as latchkey from ${JSON.stringify(join(pkgDir, 'index.js'))};
 import { durableObjectStorage } from ${JSON.stringify(join(pkgDir, 'adapters/durable_object.js'))};
 import wasmModule from 'latchkey.wasm';
-import { runSuite } from ${JSON.stringify(join(here, 'harness.mjs'))};
+import { createSuite, runSuite } from ${JSON.stringify(join(here, 'harness.mjs'))};
+import { rejectsWith } from ${JSON.stringify(join(here, 'support.mjs'))};
 ${suites.map((s, i) => `import * as suite${i} from ${JSON.stringify(s)};`).join('\n')}
 const SUITES = [${suites.map((s, i) => `[${JSON.stringify(s.split('/').pop())}, suite${i}]`).join(', ')}];
 
@@ -78,10 +79,11 @@ function durableObjectConformance(suite, tests, env) {
   const run = crypto.randomUUID();
   let n = 0;
   const make = (name = \`conformance-\${run}-\${++n}\`) => durableObjectStorage(env.LATCHKEY_DO, { name });
-  const t = { tests, test: (name, fn, options = {}) => tests.push({ name, fn, ...options }) };
+  const t = createSuite();
   suite.storageConformance(t, 'durableObjectStorage (a Durable Object)', () => make(), {
     pair: () => { const name = \`conformance-\${run}-\${++n}\`; return [make(name), make(name)]; },
   });
+  tests.push(...t.tests);
 }
 
 export default {
@@ -100,13 +102,8 @@ export default {
     const write = (line) => writer.write(encoder.encode(line + '\\n'));
     (async () => {
       write('# workerd.mjs on workerd');
-      await runSuite([{ name: 'createBroker without wasmModule is refused with a LatchkeyError naming the option', fn: async () => {
-        let error;
-        try { (await latchkey.createBroker()).close(); } catch (e) { error = e; }
-        if (error?.name !== 'LatchkeyError' || error.code !== 'invalid_request' || !/wasmModule/.test(error.message)) {
-          throw new Error('expected LatchkeyError invalid_request naming wasmModule, got ' + (error ? error.name + ' ' + error.code + ': ' + error.message : 'a broker'));
-        }
-      } }], write, { only: only ? new RegExp(only) : undefined });
+      await runSuite([{ name: 'createBroker without wasmModule is refused with a LatchkeyError naming the option',
+        fn: () => rejectsWith(latchkey.createBroker(), 'invalid_request', /wasmModule/) }], write, { only: only ? new RegExp(only) : undefined });
       for (const [name, suite] of SUITES) {
         write('# ' + name + ' on workerd');
         const tests = await suite.default({ pkg, ctx });
@@ -147,15 +144,6 @@ export default class extends WorkerEntrypoint {
   }
 }
 `;
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer().once('error', fail).listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-}
 
 const capnpString = (s) => JSON.stringify(s); // the configs' strings are ASCII paths and names
 
@@ -277,7 +265,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const edge = !args.includes('--no-edge');
   const suites = args.filter((a) => a.endsWith('.mjs')).map((a) => resolve(a));
-  const pkgDir = resolve(process.env.LATCHKEY_WASM_PKG ?? join(root, 'build/wasm/wasm/pkg'));
   const only = process.env.LATCHKEY_TEST_ONLY;
   const started = Date.now();
   // 6 s tokens: a refreshed one is due again 5 s later, and a burst of 100 requests over three
@@ -291,7 +278,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (suites.length) failed += await runSuitesIn(workers, only);
     if (edge) {
       console.log('# edge_workerd.test.mjs on workerd');
-      const tests = edgeSuite({ ctx: fx.ctx, caFile: fx.pki.ca.cert, edge: workers.edge, proxySecret: PROXY_SECRET, note: (l) => console.log(`# ${l}`) });
+      const tests = edgeSuite({ ctx: fx.ctx, as: fx.as, edge: workers.edge, proxySecret: PROXY_SECRET, note: (l) => console.log(`# ${l}`) });
       failed += await runSuite(tests, (l) => console.log(l), { only: only ? new RegExp(only) : undefined });
     }
   } catch (e) {
