@@ -51,7 +51,8 @@ ApiResponse create_key_route(const Call& c) {
     return error_response(400, "invalid_request", "give expires_in_s or expires_at_ms, not both");
   }
   if (o->count("expires_in_s")) {
-    if (!json_int(*o, "expires_in_s", &n) || n <= 0 || n > 100LL * 366 * 86400) {
+    // Only as far as the sum cannot overflow: the lifetime cap is create_key's.
+    if (!json_int(*o, "expires_in_s", &n) || n <= 0 || n > kMaxKeyLifetimeMs / 1000) {
       return error_response(400, "invalid_request", "expires_in_s must be a positive number of seconds (at most 100 years)");
     }
     k.expires_at_ms = native::Host::now_ms() + n * 1000;

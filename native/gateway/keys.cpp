@@ -174,6 +174,9 @@ Result<IssuedKey> create_key(native::Host& host, const NewKey& key) {
   if (key.expires_at_ms != 0 && key.expires_at_ms <= now) {
     return make_error(ErrorCode::invalid_request, "the expiry is in the past; give one to come");
   }
+  if (key.expires_at_ms > now + kMaxKeyLifetimeMs) {
+    return make_error(ErrorCode::invalid_request, "a key lives at most 100 years; give a nearer expiry");
+  }
   auto id = new_id("key_");
   if (!id) return id.error();
   KeyInfo info;
@@ -340,7 +343,7 @@ Result<std::int64_t> parse_duration(const std::string& text) {
   }
   if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return fail();
   const std::int64_t n = std::stoll(digits);
-  if (n <= 0 || n > 36500LL * 86400 * 1000 / unit) return fail();
+  if (n <= 0 || n > kMaxKeyLifetimeMs / unit) return fail();  // the cap itself: create_key
   return n * unit;
 }
 

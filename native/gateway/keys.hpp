@@ -32,6 +32,10 @@ struct KeyInfo {
   std::string session_of;            ///< A session's: the id of the key it was made from; "" for a key.
 };
 
+/// The longest a key may live: create_key refuses an expiry further away (the API's and the
+/// command line's durations are checked against it there, not each on its own).
+constexpr std::int64_t kMaxKeyLifetimeMs = 36500LL * 86400 * 1000;  // 100 years
+
 struct NewKey {
   std::string principal;
   std::string role = "user";
@@ -55,7 +59,7 @@ std::string key_record_name(const std::string& api_key);
 
 /// Makes a new key ("lk_" + base64url of 32 random bytes from the OS) and stores its hash.
 /// invalid_request for an empty principal, a role other than admin/user, a label over 200
-/// bytes or an expiry in the past; storage on store failure.
+/// bytes, an expiry in the past or more than kMaxKeyLifetimeMs away; storage on store failure.
 Result<IssuedKey> create_key(native::Host& host, const NewKey& key);
 
 /// Every key (not sessions), oldest first. Expired sessions are removed on the way. storage.

@@ -65,6 +65,13 @@ describe('latchkeyd API keys', () => {
     assert.equal(role.status, 400);
     assert.match(role.json().error.message, /role must be admin or user/);
     assert.equal((await call('POST', '/v1/keys', admin, { principal: 'p', expires_in_s: -5 })).status, 400);
+    // One cap on a key's life, whichever way the expiry is given: seconds from now, a time, or a duration.
+    assert.equal((await call('POST', '/v1/keys', admin, { principal: 'p', expires_in_s: 101 * 365 * 86400 })).status, 400);
+    const far = await call('POST', '/v1/keys', admin, { principal: 'p', expires_at_ms: Date.now() + 101 * 365 * 86400e3 });
+    assert.equal(far.status, 400, far.text);
+    assert.match(far.json().error.message, /at most 100 years/);
+    const farCli = await runD(cli, ['keys', 'create', '--principal', 'p', '--expires-in', `${101 * 365}d`]);
+    assert.equal(farCli.status, 1, farCli.stderr);
     assert.equal((await call('POST', '/v1/keys', admin, { principal: 'p', colour: 'red' })).status, 400);
   });
 
