@@ -20,8 +20,7 @@ using Value = JsonValue;
 /// 421 unless the Host header names this gateway (host_check.hpp): for the routes without a key
 /// that a page in a browser could otherwise read through DNS rebinding.
 std::optional<ApiResponse> misdirected(const ApiConfig& config, const ApiRequest& req) {
-  if (host_names_gateway(req.host, req.listen,
-                         config.public_host.empty() ? std::vector<std::string>{} : std::vector<std::string>{config.public_host})) {
+  if (host_names_gateway(req.host, req.listen, config.public_host)) {
     return std::nullopt;
   }
   return error_response(421, "invalid_request",

@@ -31,12 +31,10 @@ bool host_and_port(std::string_view text, std::string* host, std::string* port) 
 }  // namespace
 
 bool host_names_gateway(std::string_view host_header, std::string_view listen,
-                        const std::vector<std::string>& public_hosts) {
+                        std::string_view public_host) {
   if (host_header.empty()) return false;
   const std::string asked = lower(host_header);
-  for (const auto& h : public_hosts) {
-    if (asked == lower(h)) return true;
-  }
+  if (!public_host.empty() && asked == lower(public_host)) return true;
   std::string listen_host, listen_port, host, port;
   if (!host_and_port(listen, &listen_host, &listen_port)) return false;
   if (!host_and_port(asked, &host, &port) || port != listen_port) return false;

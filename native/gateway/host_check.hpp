@@ -5,16 +5,15 @@
 
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace latchkey::gateway {
 
-/// Whether `host_header` names this gateway: one of `public_hosts` (host[:port], as the gateway
-/// is reached from outside; none yet), the listen address `listen` ("127.0.0.1:8787",
+/// Whether `host_header` names this gateway: `public_host` (host[:port], as the gateway is reached
+/// from outside: --public-url's; empty: none), the listen address `listen` ("127.0.0.1:8787",
 /// "[::1]:8787"), "localhost:<port>" when listening on loopback, and — when listening on every
 /// address (0.0.0.0, [::]) — any IP literal with the listen port (an IP literal is never what a
 /// rebinding page sends: that needs a name). Case-insensitive; an empty header never matches.
 bool host_names_gateway(std::string_view host_header, std::string_view listen,
-                        const std::vector<std::string>& public_hosts = {});
+                        std::string_view public_host = {});
 
 }  // namespace latchkey::gateway

@@ -80,8 +80,8 @@ TEST(HostCheck, TheListenAddressAndLoopbackNames) {
   EXPECT_TRUE(host_names_gateway("[fe80::1]:8787", "[::]:8787"));
   EXPECT_FALSE(host_names_gateway("evil.example:8787", "0.0.0.0:8787"));
   // The public addresses a later --public-url adds.
-  EXPECT_TRUE(host_names_gateway("Gw.Example.com", "127.0.0.1:8787", {"gw.example.com"}));
-  EXPECT_FALSE(host_names_gateway("gw.example.com:444", "127.0.0.1:8787", {"gw.example.com"}));
+  EXPECT_TRUE(host_names_gateway("Gw.Example.com", "127.0.0.1:8787", "gw.example.com"));
+  EXPECT_FALSE(host_names_gateway("gw.example.com:444", "127.0.0.1:8787", "gw.example.com"));
 }
 
 TEST(KeyThrottle, TwentyFailuresAMinuteThenRefusedUntilTheWindowEnds) {
