@@ -284,7 +284,8 @@ void Connection::serve() {
 
 namespace {
 
-/// The core's advice names CLI commands; this API's callers read its routes instead.
+/// The core's advice names CLI commands; this API's callers read its routes instead. Rewritten in
+/// the parsed answer, not its text: JSON text may escape what the advice quotes (a URL's '/').
 void advise_in_routes(ApiResponse* response) {
   if (response->body.find("`latchkey ") == std::string::npos) return;
   auto doc = parse_json(response->body, "the answer");

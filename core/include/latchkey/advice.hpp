@@ -12,9 +12,7 @@
 namespace latchkey {
 
 /// `message` with each backquoted `latchkey …` command replaced by what `surface` calls it (the
-/// same text for Surface::cli). A command the table does not know is left as it is. What replaces
-/// a command holds no '"', '\' or control character (a command whose values would is left as it
-/// is), so this may be applied to a JSON document's text as well. Cannot fail.
+/// same text for Surface::cli). A command the table does not know is left as it is. Cannot fail.
 std::string advice_for(const std::string& message, Surface surface);
 
 }  // namespace latchkey

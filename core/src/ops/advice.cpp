@@ -3,8 +3,6 @@
 #include <string_view>
 #include <vector>
 
-#include "text.hpp"
-
 namespace latchkey {
 namespace {
 
@@ -165,8 +163,7 @@ std::string advice_for(const std::string& message, Surface surface) {
     if (close == std::string::npos) break;
     const std::string_view command = std::string_view(message).substr(open + 1, close - open - 1);
     const Command c = parse(command);
-    std::string said = surface == Surface::js ? js(c) : http(c);
-    if (said.find_first_of("\"\\") != std::string::npos || detail::has_control(said)) said.clear();
+    const std::string said = surface == Surface::js ? js(c) : http(c);
     out.append(message, at, open - at);
     out += said.empty() ? message.substr(open, close + 1 - open) : "`" + said + "`";
     at = close + 1;

@@ -56,14 +56,6 @@ TEST(Advice, EachSurfaceNamesItsOwnCalls) {
   }
 }
 
-// latchkeyd renders the advice in its JSON answers' text: a value that would need escaping there
-// keeps the CLI's words instead.
-TEST(Advice, NeverWritesWhatJsonWouldEscape) {
-  const std::string quoted = "run `latchkey connect acme --account a\"b`";
-  EXPECT_EQ(advice_for(quoted, Surface::http), quoted);
-  EXPECT_EQ(advice_for(quoted, Surface::js), quoted);
-}
-
 TEST(Advice, LeavesEverythingElseAsItIs) {
   for (const char* text : {"no advice here", "`latchkey` alone", "an open `latchkey connect x", "`latchkeyd store check`",
                            "`latchkey frobnicate now`", ""}) {
