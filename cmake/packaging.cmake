@@ -17,7 +17,7 @@ set(CPACK_PACKAGE_CONTACT "latchkey maintainers <maintainers@users.noreply.b-see
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "OAuth connection broker: the latchkey CLI, the latchkeyd gateway and the core library")
 set(CPACK_PACKAGE_DESCRIPTION "latchkey lets software act on behalf of its users in third-party services that speak
 OAuth: providers, app credentials, connections and always-valid tokens, sealed with
-AES-256-GCM in a SQLite store. This package holds the latchkey CLI, the latchkeyd gateway
+AES-256-GCM in a SQLite or PostgreSQL store. This package holds the latchkey CLI, the latchkeyd gateway
 (a systemd service, with the vault page), and liblatchkey with its C and C++ headers,
 pkg-config file and CMake package config.")
 set(CPACK_RESOURCE_FILE_LICENSE "${PROJECT_SOURCE_DIR}/LICENSE")

@@ -24,7 +24,8 @@ int run_store_check(const native::HostOptions& host, bool json);
 
 /// The last step of a master key rotation (master_key.hpp): re-seals every secret under the
 /// current key (the first of the master key text), so the others can be dropped. Run once, on one
-/// machine, after every gateway got the new key as its first. Prints {resealed, skipped, failed};
+/// machine, after every gateway got the new key as its first. Prints how many records were
+/// re-sealed, skipped and failed;
 /// exit status 1 when any record was skipped (changed during the run: run it again) or failed.
 int run_store_reseal(const native::HostOptions& host);
 

@@ -21,7 +21,9 @@ struct HostOptions {
   /// Empty: default_store_path().
   std::string store_path;
   std::string ca_file;          ///< Empty: LATCHKEY_CA_FILE, else the system bundle.
-  std::string master_key_file;  ///< Empty: LATCHKEY_MASTER_KEY, else `<store>.key` (load_master_key).
+  /// Empty: `<store>.key` (none for PostgreSQL). LATCHKEY_MASTER_KEY, when set, wins over either
+  /// (load_master_key).
+  std::string master_key_file;
 };
 
 class Host {

@@ -437,7 +437,8 @@ struct PostgresStore::Impl {
 
   /// The first call: LISTEN and read the counter, waiting for the answers (at start-up).
   Status first_watch() {
-    Answer a = run("LISTEN latchkey_changes", PgParamList(), true, "listening for changes");
+    const std::string listen = std::string("LISTEN ") + kChannel;
+    Answer a = run(listen.c_str(), PgParamList(), true, "listening for changes");
     if (a.outcome == Outcome::ok) a = run(kCounter, PgParamList(), true, "reading its change counter");
     if (a.outcome != Outcome::ok) return make_error(ErrorCode::storage, a.message);
     // Binary results: an int8.

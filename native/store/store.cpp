@@ -1,4 +1,6 @@
-// Which store a location names: a PostgreSQL URI, or else an SQLite file's path.
+// What every store shares (store.hpp): the effect dispatch (Store::perform), the first key after a
+// prefix (prefix_successor), and which store a location names: a PostgreSQL URI, or else an
+// SQLite file's path (open_store).
 #include "store/store.hpp"
 
 #include "store/postgres_store.hpp"

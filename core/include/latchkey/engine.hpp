@@ -300,8 +300,8 @@ struct StoreCheck {
   int opened = 0;  ///< Sealed secrets that opened under the engine's master keys.
   struct Failure {
     std::string key;
-    /// What is wrong, naming the field, never its value: "access_token does not open under the
-    /// master key (another key, or the value was altered or moved)", "not a JSON object".
+    /// What is wrong, naming the field, never its value: that it does not open under the master
+    /// keys, is not a string, or that the record is not a JSON object.
     std::string problem;
   };
   /// The records holding a secret that does not open or that are not the JSON object their kind

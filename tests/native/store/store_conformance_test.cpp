@@ -6,7 +6,6 @@
 // PostgreSQL: LATCHKEY_TEST_POSTGRES names a server (an admin URI, e.g.
 // postgresql://lk@127.0.0.1:PORT/latchkey); each test gets a database of its own there. Unset,
 // those instances are skipped; ctest's `store_postgres` sets it (run_with_postgres.mjs).
-#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
