@@ -9,7 +9,7 @@
 //     key revoked and a connection disconnected through one;
 //  5. many stored connections (PostgreSQL): list and get latency, and each gateway's memory.
 //
-//   node bench/store_bench.mjs [--quick] [--duration S] [--rounds N] [--seed N] [LATCHKEYD_BIN]
+//   node bench/store_bench.mjs [--quick] [--duration S] [--rounds N] [--seed N] [--storm N] [LATCHKEYD_BIN]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
