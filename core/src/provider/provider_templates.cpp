@@ -249,6 +249,14 @@ Result<Provider> resolve(const Provider& provider, const std::map<std::string, s
                      (names.empty() ? std::string(" (it has none)") : " (it takes: " + names + ")"));
     }
   }
+  if (provider.template_params.empty()) {
+    // Nothing to substitute (a value for an undeclared parameter was refused above), and the
+    // definition was validated when it was read: validating it again is most of the time an
+    // authorization's start takes. Hosts are still lower-cased, as a substituted one would be.
+    Provider out = provider;
+    for (auto& host : out.injection.hosts) host = detail::lower(host);
+    return out;
+  }
   std::set<std::string> in_url;
   LK_TRY(detail::url_placeholders(provider, &in_url));
   std::map<std::string, std::string> chosen;
