@@ -20,10 +20,9 @@ class SafeContext {
     *out_ = Value(f);
     return true;
   }
-  template <typename Iter>
-  bool parse_string(picojson::input<Iter>& in) {
+  bool parse_string(picojson::input<const char*>& in) {
     *out_ = Value(picojson::string_type, false);
-    return picojson::_parse_string(out_->get<std::string>(), in);
+    return read_string(in, &out_->get<std::string>());
   }
   bool parse_array_start() {
     if (depth_ == 0) return false;
@@ -60,6 +59,45 @@ class SafeContext {
 };
 
 }  // namespace
+
+std::string_view Input::take_plain() {
+  if (consumed_) {
+    if (*cur_ == '\n') ++line_;
+    ++cur_;
+    consumed_ = false;
+  }
+  const char* end = cur_;
+  while (end != end_ && *end != '"' && *end != '\\' && static_cast<unsigned char>(*end) >= 0x20) ++end;
+  std::string_view run(cur_, static_cast<std::size_t>(end - cur_));
+  cur_ = end;
+  return run;
+}
+
+bool read_string(picojson::input<const char*>& in, std::string* out) {
+  // Every Input the core parses from is a json::Input (picojson hands it back as its base).
+  auto& input = static_cast<Input&>(in);
+  for (;;) {
+    std::string_view run = input.take_plain();
+    out->append(run.data(), run.size());
+    int ch = in.getc();
+    if (ch == '"') return true;
+    if (ch != '\\') return false;  // a control byte, or the end of the text
+    switch (in.getc()) {
+      case '"': out->push_back('"'); break;
+      case '\\': out->push_back('\\'); break;
+      case '/': out->push_back('/'); break;
+      case 'b': out->push_back('\b'); break;
+      case 'f': out->push_back('\f'); break;
+      case 'n': out->push_back('\n'); break;
+      case 'r': out->push_back('\r'); break;
+      case 't': out->push_back('\t'); break;
+      case 'u':
+        if (!picojson::_parse_codepoint(*out, in)) return false;
+        break;
+      default: return false;
+    }
+  }
+}
 
 bool is_utf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
@@ -106,7 +144,7 @@ Result<Value> parse(std::string_view text, const char* what) {
   return out;
 }
 
-bool parse_value(Input& in, Value* out, std::size_t depth) {
+bool parse_value(picojson::input<const char*>& in, Value* out, std::size_t depth) {
   bool bad_number = false;
   SafeContext ctx(out, depth, &bad_number);
   return picojson::_parse(ctx, in) && !bad_number;

@@ -24,10 +24,22 @@ constexpr std::size_t kMaxDepth = kMaxJsonDepth;
 Result<Value> parse(std::string_view text, const char* what);
 
 /// picojson's reader over a text buffer, for parse contexts that fill typed structs directly.
-using Input = picojson::input<const char*>;
+/// It can also hand over a run of plain string bytes at once (read_string).
+class Input : public picojson::input<const char*> {
+ public:
+  Input(const char* first, const char* last) : picojson::input<const char*>(first, last) {}
+  /// The bytes from the cursor up to the next quote, backslash or control byte (none of them
+  /// a line break), consumed.
+  std::string_view take_plain();
+};
+
+/// Reads the rest of a JSON string whose opening quote `in` has consumed, appending its value
+/// to *out: picojson's _parse_string, but a run of plain bytes (most of a token, a sealed value)
+/// is appended at once rather than byte by byte. A context's parse_string calls it.
+bool read_string(picojson::input<const char*>& in, std::string* out);
 
 /// Parses one value from `in` into *out with parse()'s rules (finite numbers, bounded depth).
-bool parse_value(Input& in, Value* out, std::size_t depth);
+bool parse_value(picojson::input<const char*>& in, Value* out, std::size_t depth);
 
 /// True if `s` is well-formed UTF-8 (no overlongs, no surrogates).
 bool is_utf8(std::string_view s);

@@ -351,11 +351,10 @@ class FieldContext {
     return true;
   }
   bool set_number(double) { return false; }
-  template <typename Iter>
-  bool parse_string(picojson::input<Iter>& in) {
+  bool parse_string(picojson::input<const char*>& in) {
     if (!str_) return false;
     str_->clear();
-    return picojson::_parse_string(*str_, in);
+    return json::read_string(in, str_);
   }
   bool parse_array_start() { return false; }
   template <typename Iter>
@@ -396,7 +395,7 @@ class ConnectionContext {
   bool parse_object_start() { return true; }
   bool parse_object_stop() { return true; }
 
-  bool parse_object_item(json::Input& in, const std::string& key) {
+  bool parse_object_item(picojson::input<const char*>& in, const std::string& key) {
     ConnectionRecord& r = *r_;
     std::int64_t n = 0;
     auto str = [&](std::string* s) { FieldContext f(s); return picojson::_parse(f, in); };

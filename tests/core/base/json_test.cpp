@@ -128,6 +128,39 @@ TEST(Json, LimitsNestingDepth) {
   EXPECT_FALSE(parse(mixed, "document").ok());
 }
 
+TEST(Json, StringsKeepEveryEscapeBetweenPlainRuns) {
+  // Plain runs are taken at once and escapes one by one: each kind of escape at the start, in
+  // the middle and at the end of a value, and values that are only escapes.
+  auto v = parse(R"({"a":"\"start","b":"mid\\dle\/x","c":"end\n","d":"\b\f\n\r\t","e":"\u0041\u00e9z",)"
+                 R"("f":"","g":"http:\/\/127.0.0.1\/cb","h":"{\"k\":\"v\"}"})",
+                 "document");
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  const Object& o = v->get<Object>();
+  EXPECT_EQ(*get_string(o, "a"), "\"start");
+  EXPECT_EQ(*get_string(o, "b"), "mid\\dle/x");
+  EXPECT_EQ(*get_string(o, "c"), "end\n");
+  EXPECT_EQ(*get_string(o, "d"), "\b\f\n\r\t");
+  EXPECT_EQ(*get_string(o, "e"), "A\xc3\xa9z");
+  EXPECT_EQ(*get_string(o, "f"), "");
+  EXPECT_EQ(*get_string(o, "g"), "http://127.0.0.1/cb");
+  EXPECT_EQ(*get_string(o, "h"), R"({"k":"v"})");
+}
+
+TEST(Json, StringsRefuseControlBytesAndUnknownEscapes) {
+  for (const char* text : {"\"a\x01" "b\"", "\"tab\there\"", "\"line\nbreak\"", "\"bad \\x escape\"", "\"\\\"",
+                           "\"ends in a backslash\\", "{\"k\":\"v\x1f\"}"}) {
+    auto v = parse(text, "document");
+    EXPECT_FALSE(v.ok()) << "accepted '" << text << "'";
+  }
+}
+
+TEST(Json, ErrorsCountLinesAcrossStrings) {
+  // The run of a string ends before any line break, so the line count stays picojson's.
+  auto v = parse("{\n\"a\":\"xxxxxxxx\",\n\"b\":\n\"yyyy\",\n\"c\": nope}", "document");
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.error().message.find("line 5"), std::string::npos) << v.error().message;
+}
+
 TEST(Json, HugeStringValue) {
   const std::size_t n = 10 * 1024 * 1024;
   std::string text = "{\"blob\":\"";
