@@ -457,12 +457,15 @@ class Engine {
   // Internals shared by operations.
   detail::Drbg& drbg() { return *drbg_; }
   const detail::Sealer& sealer() const { return *sealer_; }
+  /// When a record prefix's expiry index next needs a sweep (0: at once), per prefix.
+  std::map<std::string, std::int64_t>& sweep_due() { return sweep_due_; }
 
  private:
   Engine() = default;
   EngineConfig config_;
   std::unique_ptr<detail::Drbg> drbg_;
   std::unique_ptr<detail::Sealer> sealer_;
+  std::map<std::string, std::int64_t> sweep_due_;
 };
 
 }  // namespace latchkey

@@ -113,16 +113,25 @@ void sweep_next(const std::shared_ptr<Sweep>& s) {
 }  // namespace
 
 void Steps::sweep_expired(OperationBase& op, std::string record_prefix, std::int64_t now_ms, Then<Ok> then) {
-  auto listed = [&op, now_ms, then](Result<std::vector<StoreRecord>> r) {
+  // Until the first live entry the last sweep saw expires, a sweep would list and remove
+  // nothing: the engine skips it (a store round trip on every start). Records another engine
+  // adds that expire sooner wait for that time, or for that engine's own sweeps.
+  if (now_ms <= op.engine().sweep_due()[record_prefix]) return then(Ok{});
+  auto listed = [&op, now_ms, then, record_prefix](Result<std::vector<StoreRecord>> r) {
     if (!r) return then(r.error());
     auto s = std::make_shared<Sweep>();
     s->op = &op;
     s->then = then;
+    std::int64_t due = 0;  // no live entry seen: sweep again next time (an entry expires after its time)
     for (const auto& entry : *r) {
       auto parsed = expiry_entry_from_key(entry.key);
-      if (parsed && parsed->expires_at_ms >= now_ms) break;  // index order is expiry order: the rest are live too
+      if (parsed && parsed->expires_at_ms >= now_ms) {  // index order is expiry order: the rest are live too
+        due = parsed->expires_at_ms;
+        break;
+      }
       s->expired.push_back({parsed ? parsed->record_key : "", entry.key, entry.version});
     }
+    op.engine().sweep_due()[record_prefix] = due;
     sweep_next(s);
   };
   list(op, expiry_index_prefix(record_prefix), std::move(listed), kExpirySweepBatch);

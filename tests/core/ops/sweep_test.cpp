@@ -67,6 +67,13 @@ struct Sweep : AcmeTest {
     return n;
   }
 
+  /// An engine of another process on the same store and key (its own random states).
+  static std::unique_ptr<Engine> another_engine() {
+    EngineConfig config;
+    config.entropy = std::string(48, '\x08');
+    return testing::make_engine(config);
+  }
+
   std::vector<Seen> seen;
 };
 
@@ -89,6 +96,9 @@ TEST_F(Sweep, AStartWithAThousandLiveSignInsOutstandingReadsNoneOfThem) {
   for (int i = 0; i < 1000; ++i) ASSERT_TRUE(authorize().ok());
   ASSERT_EQ(count("pending/"), 1000u);
 
+  // Another engine on the same store (another process) has not swept yet: it lists the first
+  // index entries, and only those.
+  engine = another_engine();
   auto s = authorize();
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ(read_under("pending/"), 0u);         // no live sign-in was read
@@ -108,6 +118,28 @@ TEST_F(Sweep, AStartWithAThousandLiveSignInsOutstandingReadsNoneOfThem) {
   EXPECT_EQ(kinds(EffectKind::store_delete), 0u);  // nothing has expired
   EXPECT_EQ(count("pending/"), 1001u);
   EXPECT_EQ(count("expiry/pending/"), 1001u);
+}
+
+TEST_F(Sweep, UntilTheFirstLiveSignInExpiresAStartDoesNotSweep) {
+  ASSERT_TRUE(authorize().ok());  // an empty index: listed
+  EXPECT_EQ(kinds(EffectKind::store_list), 1u);
+  host.now_ms += 1000;
+  ASSERT_TRUE(authorize().ok());  // the first sign-in is live: listed once more, and its expiry kept
+  EXPECT_EQ(kinds(EffectKind::store_list), 1u);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(authorize().ok());
+    // provider, app, new entry, new record: no listing until the first sign-in expires
+    ASSERT_EQ(seen.size(), 4u);
+    EXPECT_EQ(kinds(EffectKind::store_list), 0u);
+  }
+  host.now_ms += kTtl - 1000;  // the first one expires at this very time: still live
+  ASSERT_TRUE(authorize().ok());
+  EXPECT_EQ(kinds(EffectKind::store_list), 0u);
+  host.now_ms += 1;
+  ASSERT_TRUE(authorize().ok());
+  EXPECT_EQ(kinds(EffectKind::store_list), 1u);
+  EXPECT_EQ(kinds(EffectKind::store_delete), 2u);  // the first one and its entry
+  EXPECT_EQ(count("pending/"), 8u);
 }
 
 TEST_F(Sweep, AHostThatIgnoresTheLimitStillCostsABoundedSweep) {
@@ -220,6 +252,7 @@ struct DeviceSweep : Sweep {
 TEST_F(DeviceSweep, AStartWithAThousandLiveCodesOutstandingReadsNoneOfThem) {
   for (int i = 0; i < 1000; ++i) ASSERT_TRUE(start().ok());
   ASSERT_EQ(count("device/"), 1000u);
+  engine = another_engine();  // another process's engine, which has not swept yet
   auto s = start();
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ(read_under("device/"), 0u);
