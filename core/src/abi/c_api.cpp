@@ -47,7 +47,7 @@ char* dup(const std::string& s) {
 std::string error_document(const Error& e) {
   Object o;
   o["error"] = to_value(e);
-  return json::serialize(Value(o));
+  return json::serialize(Value(std::move(o)));
 }
 
 std::string step_document(lk_op* op) {
@@ -58,7 +58,7 @@ std::string step_document(lk_op* op) {
   } else {
     o["done"] = op->entry->result(*op->op);
   }
-  return json::serialize(Value(o));
+  return json::serialize(Value(std::move(o)));
 }
 
 // A provider named by key (built-in, used in place) or given inline as a definition (parsed
@@ -81,7 +81,7 @@ Result<const Provider*> provider_arg(const Object& o, Provider* storage) {
 std::string ok_document(Value v) {
   Object o;
   o["ok"] = std::move(v);
-  return json::serialize(Value(o));
+  return json::serialize(Value(std::move(o)));
 }
 
 }  // namespace
@@ -158,8 +158,8 @@ lk_op* lk_op_begin(lk_engine* engine, const char* request_json, int64_t now_ms) 
     Object done;
     done["error"] = to_value(made.error());
     Object o;
-    o["done"] = Value(done);
-    op->early_error = json::serialize(Value(o));
+    o["done"] = Value(std::move(done));
+    op->early_error = json::serialize(Value(std::move(o)));
     return op;
   }
   op->engine = engine->engine;
@@ -183,8 +183,8 @@ char* lk_op_resume(lk_op* op, const char* effect_result_json, int64_t now_ms) {
     Object done;
     done["error"] = to_value(r.error());
     Object o;
-    o["done"] = Value(done);
-    op->early_error = json::serialize(Value(o));
+    o["done"] = Value(std::move(done));
+    op->early_error = json::serialize(Value(std::move(o)));
     op->effect = nullptr;
     return dup(op->early_error);
   }
@@ -202,9 +202,9 @@ char* lk_catalog(void) {
   } else {
     Array a;
     for (const auto& p : *providers) a.push_back(provider_value(p));
-    o["ok"] = Value(a);
+    o["ok"] = Value(std::move(a));
   }
-  return dup(json::serialize(Value(o)));
+  return dup(json::serialize(Value(std::move(o))));
 }
 
 char* lk_validate_provider(const char* provider_json) {
@@ -212,7 +212,7 @@ char* lk_validate_provider(const char* provider_json) {
   Object o;
   if (p) o["ok"] = provider_value(*p);
   else o["error"] = to_value(p.error());
-  return dup(json::serialize(Value(o)));
+  return dup(json::serialize(Value(std::move(o))));
 }
 
 char* lk_pkce_challenge(const char* verifier) {
@@ -224,9 +224,9 @@ char* lk_pkce_challenge(const char* verifier) {
     Object ok;
     ok["challenge"] = Value(pkce_challenge_s256(v));
     ok["method"] = Value(std::string("S256"));
-    o["ok"] = Value(ok);
+    o["ok"] = Value(std::move(ok));
   }
-  return dup(json::serialize(Value(o)));
+  return dup(json::serialize(Value(std::move(o))));
 }
 
 char* lk_build_authorization(lk_engine* engine, const char* request_json) {
@@ -267,7 +267,7 @@ char* lk_build_authorization(lk_engine* engine, const char* request_json) {
   ok["state"] = Value(in.state);
   ok["code_verifier"] = Value(verifier);
   ok["code_challenge"] = Value(in.code_challenge);
-  return dup(ok_document(Value(ok)));
+  return dup(ok_document(Value(std::move(ok))));
 }
 
 char* lk_parse_token_response(const char* request_json) {
@@ -302,8 +302,8 @@ char* lk_parse_token_response(const char* request_json) {
     auto parsed = json::parse(val, "extra");
     extras[k] = parsed ? std::move(*parsed) : Value(val);
   }
-  ok["extras"] = Value(extras);
-  return dup(ok_document(Value(ok)));
+  ok["extras"] = Value(std::move(extras));
+  return dup(ok_document(Value(std::move(ok))));
 }
 
 char* lk_error_codes(void) {
@@ -312,8 +312,8 @@ char* lk_error_codes(void) {
     a.emplace_back(std::string(to_string(static_cast<ErrorCode>(c))));
   }
   Object o;
-  o["ok"] = Value(a);
-  return dup(json::serialize(Value(o)));
+  o["ok"] = Value(std::move(a));
+  return dup(json::serialize(Value(std::move(o))));
 }
 
 const char* lk_version(void) { return "0.1.0"; }

@@ -14,13 +14,13 @@ namespace {
 Value string_array(const std::vector<std::string>& v) {
   Array a;
   for (const auto& s : v) a.emplace_back(s);
-  return Value(a);
+  return Value(std::move(a));
 }
 
 Value string_map(const std::map<std::string, std::string>& m) {
   Object o;
   for (const auto& [k, v] : m) o[k] = Value(v);
-  return Value(o);
+  return Value(std::move(o));
 }
 
 Value opt_time(std::int64_t ms) { return ms == 0 ? Value() : Value(ms); }
@@ -32,7 +32,7 @@ Value extras_value(const Params& extras) {
     auto parsed = json::parse(v, "extra");
     o[k] = parsed ? std::move(*parsed) : Value(v);
   }
-  return Value(o);
+  return Value(std::move(o));
 }
 
 }  // namespace
@@ -40,7 +40,7 @@ Value extras_value(const Params& extras) {
 Value params_value(const Params& p) {
   Array a;
   for (const auto& [k, v] : p) a.push_back(Value(Array{Value(k), Value(v)}));
-  return Value(a);
+  return Value(std::move(a));
 }
 
 Value to_value(const Error& e) {
@@ -54,7 +54,7 @@ Value to_value(const Error& e) {
   if (!e.provider_description.empty()) o["provider_error_description"] = text(e.provider_description);
   if (e.http_status != 0) o["http_status"] = Value(static_cast<std::int64_t>(e.http_status));
   if (e.retry_at_ms != 0) o["retry_at_ms"] = Value(e.retry_at_ms);
-  return Value(o);
+  return Value(std::move(o));
 }
 
 Value provider_value(const Provider& p) {
@@ -94,7 +94,7 @@ Value to_value(const AppInfo& a) {
   o["scopes"] = string_array(a.scopes);
   o["template_values"] = string_map(a.template_values);
   o["updated_at_ms"] = opt_time(a.updated_at_ms);
-  return Value(o);
+  return Value(std::move(o));
 }
 
 Value to_value(const AuthorizationStart& a) {
@@ -102,7 +102,7 @@ Value to_value(const AuthorizationStart& a) {
   o["authorization_url"] = Value(a.authorization_url);
   o["state"] = Value(a.state);
   o["expires_at_ms"] = Value(a.expires_at_ms);
-  return Value(o);
+  return Value(std::move(o));
 }
 
 Value to_value(const DeviceAuthorization& d) {
@@ -113,7 +113,7 @@ Value to_value(const DeviceAuthorization& d) {
   o["verification_uri_complete"] = d.verification_uri_complete.empty() ? Value() : Value(d.verification_uri_complete);
   o["expires_at_ms"] = Value(d.expires_at_ms);
   o["interval_ms"] = Value(d.interval_ms);
-  return Value(o);
+  return Value(std::move(o));
 }
 
 Value to_value(const DevicePollStatus& s) {
@@ -123,7 +123,7 @@ Value to_value(const DevicePollStatus& s) {
   o["interval_ms"] = Value(s.interval_ms);
   o["next_poll_at_ms"] = s.pending ? Value(s.next_poll_at_ms) : Value();
   o["expires_at_ms"] = Value(s.expires_at_ms);
-  return Value(o);
+  return Value(std::move(o));
 }
 
 Value to_value(const ConnectionInfo& c) {
@@ -142,7 +142,7 @@ Value to_value(const ConnectionInfo& c) {
   o["updated_at_ms"] = opt_time(c.updated_at_ms);
   o["last_error"] = c.last_error.empty() ? Value() : Value(c.last_error);
   o["extras"] = extras_value(c.extras);
-  return Value(o);
+  return Value(std::move(o));
 }
 
 Value to_value(const AccessToken& t) {
@@ -152,7 +152,7 @@ Value to_value(const AccessToken& t) {
   o["expires_at_ms"] = opt_time(t.expires_at_ms);
   o["refreshed"] = Value(t.refreshed);
   o["extras"] = extras_value(t.extras);
-  return Value(o);
+  return Value(std::move(o));
 }
 
 Value to_value(const HttpRequest& r) {
@@ -164,7 +164,7 @@ Value to_value(const HttpRequest& r) {
   o["timeout_ms"] = Value(r.timeout_ms);
   o["max_response_bytes"] = Value(static_cast<std::int64_t>(r.max_response_bytes));
   o["follow_redirects"] = Value(r.follow_redirects);
-  return Value(o);
+  return Value(std::move(o));
 }
 
 // No C API operation returns a signer, which exists for hosts that keep it in memory (latchkeyd's
@@ -177,7 +177,7 @@ Value to_value(const RequestSigner& s) {
   o["provider"] = Value(s.provider);
   o["has_access_token"] = Value(!s.access_token.empty());
   o["fresh_until_ms"] = opt_time(s.fresh_until_ms);
-  return Value(o);
+  return Value(std::move(o));
 }
 
 // A body that is not UTF-8 comes as base64, as hosts hand effect results in (docs/effects.md).
@@ -190,7 +190,7 @@ Value to_value(const AuthorizedResponse& r) {
   o["transport_error"] = r.transport_error.empty() ? Value() : Value(r.transport_error);
   o["attempts"] = Value(static_cast<std::int64_t>(r.attempts));
   o["refreshed"] = Value(r.refreshed);
-  return Value(o);
+  return Value(std::move(o));
 }
 
 Value to_value(const DisconnectResult& d) {
@@ -198,14 +198,14 @@ Value to_value(const DisconnectResult& d) {
   o["deleted"] = Value(d.deleted);
   o["revoked"] = Value(d.revoked);
   o["revocation_error"] = d.revocation_error.empty() ? Value() : Value(d.revocation_error);
-  return Value(o);
+  return Value(std::move(o));
 }
 
 Value to_value(const RemoveResult& r) {
   Object o;
   o["removed"] = Value(r.removed);
   o["connections_removed"] = Value(static_cast<std::int64_t>(r.connections_removed));
-  return Value(o);
+  return Value(std::move(o));
 }
 
 Value to_value(const Ok&) { return Value(Object{}); }
@@ -215,7 +215,7 @@ Value to_value(const ResealResult& r) {
   o["resealed"] = Value(static_cast<std::int64_t>(r.resealed));
   o["skipped"] = Value(static_cast<std::int64_t>(r.skipped));
   o["failed"] = Value(static_cast<std::int64_t>(r.failed));
-  return Value(o);
+  return Value(std::move(o));
 }
 
 Value to_value(const Effect& e) {
@@ -253,7 +253,7 @@ Value to_value(const Effect& e) {
       o["until_ms"] = Value(e.until_ms);
       break;
   }
-  return Value(o);
+  return Value(std::move(o));
 }
 
 Result<EffectResult> effect_result_from_json(const std::string& text) {
