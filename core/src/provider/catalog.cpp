@@ -36,20 +36,30 @@ struct Entry {
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
 /// The end of the JSON object or array starting at `i` (one past its closing bracket), or npos.
+/// (Over raw pointers: the first lookup scans the whole catalog, and at -Oz string_view's
+/// operator[] is a call per byte.)
 std::size_t end_of_value(std::string_view s, std::size_t i) {
+  const char* const begin = s.data();
+  const char* const end = begin + s.size();
   int depth = 0;
-  bool in_string = false;
-  for (; i < s.size(); ++i) {
-    char c = s[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      if (--depth == 0) return i + 1;
+  for (const char* p = begin + i; p < end; ++p) {
+    switch (*p) {
+      case '"':
+        for (++p; p < end && *p != '"'; ++p) {
+          if (*p == '\\') ++p;
+        }
+        if (p >= end) return std::string_view::npos;  // an unterminated string
+        break;
+      case '{':
+      case '[':
+        ++depth;
+        break;
+      case '}':
+      case ']':
+        if (--depth == 0) return static_cast<std::size_t>(p + 1 - begin);
+        break;
+      default:
+        break;
     }
   }
   return std::string_view::npos;
