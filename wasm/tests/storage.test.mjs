@@ -79,7 +79,7 @@ describe('storage adapters: list with a limit', () => {
 const LAYERS = await layers();
 for (const layer of LAYERS) {
   describe(`${layer.name}: the broker hands the core's limit to its storage`, () => {
-    test('a start with 300 sign-ins outstanding lists 8 index entries and reads no sign-in', async () => {
+    test('a start with 300 sign-ins outstanding lists at most 8 index entries, only when one may have expired, and reads no sign-in', async () => {
       const inner = layer.index.memoryStorage();
       const calls = [];
       const storage = {
@@ -93,19 +93,26 @@ for (const layer of LAYERS) {
           return records;
         },
       };
-      const broker = await layer.createBroker({ storage, masterKey: new Uint8Array(32).fill(3), fetch: async () => { throw new Error('no network here'); } });
+      const open = () => layer.createBroker({ storage, masterKey: new Uint8Array(32).fill(3), fetch: async () => { throw new Error('no network here'); } });
+      const broker = await open();
       await broker.apps.upsert({ provider: 'github', clientId: 'gh', clientSecret: 'gh-secret', redirectUri: 'http://127.0.0.1:8765/callback' });
       for (let i = 0; i < 300; i++) await broker.authorize('github');
+      // This broker saw the first sign-in live when it last swept: no listing until it expires.
       calls.length = 0;
-      const { state } = await broker.authorize('github');
-      assert.ok(state);
+      assert.ok((await broker.authorize('github')).state);
+      assert.deepEqual(calls.map((c) => c[0]), ['get', 'put', 'cas']);  // app, new entry, new record
+      // Another broker on the same storage (another process) has not swept yet: it lists 8.
+      const other = await open();
+      calls.length = 0;
+      assert.ok((await other.authorize('github')).state);
       assert.deepEqual(calls.map((c) => c[0]), ['get', 'list', 'put', 'cas']);  // app, index, new entry, new record
       const [, prefix, limit, listed] = calls[1];
       assert.equal(prefix, 'expiry/pending/');
       assert.equal(limit, 8);
       assert.equal(listed.length, 8);
       assert.ok(listed.every((k) => k.startsWith('expiry/pending/')), listed.join());
-      assert.equal((await inner.list('pending/')).length, 301);
+      assert.equal((await inner.list('pending/')).length, 302);
+      other.close();
       broker.close();
     });
   });
