@@ -46,7 +46,7 @@ std::size_t end_of_value(std::string_view s, std::size_t i) {
     switch (*p) {
       case '"':
         for (++p; p < end && *p != '"'; ++p) {
-          if (*p == '\\') ++p;
+          if (*p == '\\' && p + 1 < end) ++p;
         }
         if (p >= end) return std::string_view::npos;  // an unterminated string
         break;
