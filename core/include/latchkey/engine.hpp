@@ -19,6 +19,7 @@ namespace latchkey {
 namespace detail {
 class Drbg;
 class Sealer;
+struct EngineMemory;
 }  // namespace detail
 
 /// Whose words the core's advice uses when an operation fails: the CLI's commands (`latchkey
@@ -457,15 +458,14 @@ class Engine {
   // Internals shared by operations.
   detail::Drbg& drbg() { return *drbg_; }
   const detail::Sealer& sealer() const { return *sealer_; }
-  /// When a record prefix's expiry index next needs a sweep (0: at once), per prefix.
-  std::map<std::string, std::int64_t>& sweep_due() { return sweep_due_; }
+  detail::EngineMemory& memory() { return *memory_; }
 
  private:
   Engine() = default;
   EngineConfig config_;
   std::unique_ptr<detail::Drbg> drbg_;
   std::unique_ptr<detail::Sealer> sealer_;
-  std::map<std::string, std::int64_t> sweep_due_;
+  std::unique_ptr<detail::EngineMemory> memory_;
 };
 
 }  // namespace latchkey

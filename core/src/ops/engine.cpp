@@ -3,6 +3,7 @@
 #include "latchkey/engine.hpp"
 
 #include "crypto.hpp"
+#include "engine_memory.hpp"
 #include "seal.hpp"
 
 namespace latchkey {
@@ -33,6 +34,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineConfig& config) {
   detail::wipe(e->config_.entropy);
   e->sealer_ = std::make_unique<detail::Sealer>(std::move(*sealer));
   e->drbg_ = std::move(*drbg);
+  e->memory_ = std::make_unique<detail::EngineMemory>();
   return e;
 }
 

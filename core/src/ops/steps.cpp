@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "engine_memory.hpp"
 #include "latchkey/catalog.hpp"
 #include "text.hpp"
 #include "url.hpp"
@@ -116,7 +117,7 @@ void Steps::sweep_expired(OperationBase& op, std::string record_prefix, std::int
   // Until the first live entry the last sweep saw expires, a sweep would list and remove
   // nothing: the engine skips it (a store round trip on every start). Records another engine
   // adds that expire sooner wait for that time, or for that engine's own sweeps.
-  if (now_ms <= op.engine().sweep_due()[record_prefix]) return then(Ok{});
+  if (now_ms <= op.engine().memory().sweep_due[record_prefix]) return then(Ok{});
   auto listed = [&op, now_ms, then, record_prefix](Result<std::vector<StoreRecord>> r) {
     if (!r) return then(r.error());
     auto s = std::make_shared<Sweep>();
@@ -131,7 +132,7 @@ void Steps::sweep_expired(OperationBase& op, std::string record_prefix, std::int
       }
       s->expired.push_back({parsed ? parsed->record_key : "", entry.key, entry.version});
     }
-    op.engine().sweep_due()[record_prefix] = due;
+    op.engine().memory().sweep_due[record_prefix] = due;
     sweep_next(s);
   };
   list(op, expiry_index_prefix(record_prefix), std::move(listed), kExpirySweepBatch);
@@ -194,20 +195,25 @@ void Steps::wait_until(OperationBase& op, std::int64_t until_ms, std::function<v
 
 void Steps::provider(OperationBase& op, std::string key, Then<Provider> then) {
   if (const Provider* p = find_builtin(key)) return then(*p);
-  get(op, provider_key(key), [key, then](Result<std::optional<StoreRecord>> r) {
+  get(op, provider_key(key), [&op, key, then](Result<std::optional<StoreRecord>> r) {
     if (!r) return then(r.error());
     if (!*r) {
       return then(make_error(ErrorCode::not_found, "no provider '" + clean(key, 64) +
                                                        "': see `latchkey providers list`, or register it with "
                                                        "`latchkey providers register`"));
     }
-    auto p = provider_from_json((*r)->value);
+    auto& read = op.engine().memory().providers;
+    const std::string& text = (*r)->value;
+    if (auto it = read.find(key); it != read.end() && it->second.text == text) return then(it->second.provider);
+    auto p = provider_from_json(text);
     if (!p) {
       Error e = p.error();
       e.code = ErrorCode::storage;
       e.message = "the stored definition of provider '" + key + "' is invalid: " + e.message;
       return then(e);
     }
+    if (read.size() >= EngineMemory::kMaxProviders && !read.count(key)) read.clear();
+    read[key] = {text, *p};
     then(std::move(*p));
   });
 }

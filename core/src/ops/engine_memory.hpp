@@ -1,0 +1,29 @@
+// What an engine remembers between operations. Nothing here is needed for correctness: each is
+// a saving that a new engine (a new process) simply has not made yet.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "latchkey/provider.hpp"
+
+namespace latchkey::detail {
+
+struct EngineMemory {
+  /// Per record prefix ("pending/", "device/"): the expiry of the first live entry the last
+  /// sweep saw. Until then a sweep would remove nothing (steps.cpp).
+  std::map<std::string, std::int64_t> sweep_due;
+
+  /// Custom providers as read from the store, by key, with the stored text they were read from:
+  /// reading a definition (parse, schema, validation) is most of an operation on a custom
+  /// provider, and the text decides the result. Bounded: past kMaxProviders entries it starts over.
+  struct ReadProvider {
+    std::string text;
+    Provider provider;
+  };
+  static constexpr std::size_t kMaxProviders = 64;
+  std::map<std::string, ReadProvider> providers;
+};
+
+}  // namespace latchkey::detail
