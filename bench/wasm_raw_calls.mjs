@@ -5,7 +5,7 @@
 // pkceChallenge: the smallest call that does work (a fixed cost: strings in and out, a JSON
 // answer); parseTokenResponse: a Google token response through the raw ABI, the provider by its
 // catalog key; authorize: broker.authorize('google') on memoryStorage (PKCE, state, URL, the
-// pending state sealed and stored: four store effects).
+// pending state sealed and stored: three store effects, four when the expiry index is listed).
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
