@@ -22,7 +22,7 @@ class SafeContext {
   }
   bool parse_string(picojson::input<const char*>& in) {
     *out_ = Value(picojson::string_type, false);
-    return read_string(in, &out_->get<std::string>());
+    return read_string(static_cast<Input&>(in), &out_->get<std::string>());
   }
   bool parse_array_start() {
     if (depth_ == 0) return false;
@@ -61,8 +61,7 @@ class SafeContext {
 }  // namespace
 
 std::string_view Input::take_plain() {
-  if (consumed_) {
-    if (*cur_ == '\n') ++line_;
+  if (consumed_) {  // the byte before the run: an opening quote or an escape's last byte
     ++cur_;
     consumed_ = false;
   }
@@ -73,15 +72,16 @@ std::string_view Input::take_plain() {
   return run;
 }
 
-bool read_string(picojson::input<const char*>& in, std::string* out) {
-  // Every Input the core parses from is a json::Input (picojson hands it back as its base).
-  auto& input = static_cast<Input&>(in);
+bool read_string(Input& in, std::string* out) {
   for (;;) {
-    std::string_view run = input.take_plain();
+    std::string_view run = in.take_plain();
     out->append(run.data(), run.size());
     int ch = in.getc();
     if (ch == '"') return true;
-    if (ch != '\\') return false;  // a control byte, or the end of the text
+    if (ch != '\\') {  // a control byte, or the end of the text
+      in.ungetc();
+      return false;
+    }
     switch (in.getc()) {
       case '"': out->push_back('"'); break;
       case '\\': out->push_back('\\'); break;
@@ -144,7 +144,7 @@ Result<Value> parse(std::string_view text, const char* what) {
   return out;
 }
 
-bool parse_value(picojson::input<const char*>& in, Value* out, std::size_t depth) {
+bool parse_value(Input& in, Value* out, std::size_t depth) {
   bool bad_number = false;
   SafeContext ctx(out, depth, &bad_number);
   return picojson::_parse(ctx, in) && !bad_number;

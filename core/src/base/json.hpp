@@ -23,8 +23,10 @@ constexpr std::size_t kMaxDepth = kMaxJsonDepth;
 /// than kMaxDepth and trailing garbage. `what` names the document in the error message.
 Result<Value> parse(std::string_view text, const char* what);
 
-/// picojson's reader over a text buffer, for parse contexts that fill typed structs directly.
-/// It can also hand over a run of plain string bytes at once (read_string).
+/// picojson's reader over a text buffer, for parse contexts that fill typed structs directly,
+/// which can also hand over a run of plain string bytes at once (read_string). Every parse in
+/// the core starts from one: picojson hands it back to a context as its base class, and the
+/// core's contexts (file-local to json.cpp and records.cpp) take it back with a static_cast.
 class Input : public picojson::input<const char*> {
  public:
   Input(const char* first, const char* last) : picojson::input<const char*>(first, last) {}
@@ -34,12 +36,12 @@ class Input : public picojson::input<const char*> {
 };
 
 /// Reads the rest of a JSON string whose opening quote `in` has consumed, appending its value
-/// to *out: picojson's _parse_string, but a run of plain bytes (most of a token, a sealed value)
-/// is appended at once rather than byte by byte. A context's parse_string calls it.
-bool read_string(picojson::input<const char*>& in, std::string* out);
+/// to *out: picojson's _parse_string, but each run of plain bytes (most of a token, a sealed
+/// value) is appended at once rather than byte by byte. A context's parse_string calls it.
+bool read_string(Input& in, std::string* out);
 
 /// Parses one value from `in` into *out with parse()'s rules (finite numbers, bounded depth).
-bool parse_value(picojson::input<const char*>& in, Value* out, std::size_t depth);
+bool parse_value(Input& in, Value* out, std::size_t depth);
 
 /// True if `s` is well-formed UTF-8 (no overlongs, no surrogates).
 bool is_utf8(std::string_view s);

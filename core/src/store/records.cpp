@@ -354,7 +354,7 @@ class FieldContext {
   bool parse_string(picojson::input<const char*>& in) {
     if (!str_) return false;
     str_->clear();
-    return json::read_string(in, str_);
+    return json::read_string(static_cast<json::Input&>(in), str_);
   }
   bool parse_array_start() { return false; }
   template <typename Iter>
@@ -395,7 +395,8 @@ class ConnectionContext {
   bool parse_object_start() { return true; }
   bool parse_object_stop() { return true; }
 
-  bool parse_object_item(picojson::input<const char*>& in, const std::string& key) {
+  bool parse_object_item(picojson::input<const char*>& base, const std::string& key) {
+    auto& in = static_cast<json::Input&>(base);  // connection_from_json's own
     ConnectionRecord& r = *r_;
     std::int64_t n = 0;
     auto str = [&](std::string* s) { FieldContext f(s); return picojson::_parse(f, in); };

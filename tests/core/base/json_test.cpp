@@ -132,7 +132,7 @@ TEST(Json, StringsKeepEveryEscapeBetweenPlainRuns) {
   // Plain runs are taken at once and escapes one by one: each kind of escape at the start, in
   // the middle and at the end of a value, and values that are only escapes.
   auto v = parse(R"({"a":"\"start","b":"mid\\dle\/x","c":"end\n","d":"\b\f\n\r\t","e":"\u0041\u00e9z",)"
-                 R"("f":"","g":"http:\/\/127.0.0.1\/cb","h":"{\"k\":\"v\"}"})",
+                 R"("f":"","g":"http:\/\/127.0.0.1\/cb","h":"{\"k\":\"v\"}","i":"caf\u00e9 \ud83d\ude00!","j":"é😀 raw"})",
                  "document");
   ASSERT_TRUE(v.ok()) << v.error().message;
   const Object& o = v->get<Object>();
@@ -144,6 +144,8 @@ TEST(Json, StringsKeepEveryEscapeBetweenPlainRuns) {
   EXPECT_EQ(*get_string(o, "f"), "");
   EXPECT_EQ(*get_string(o, "g"), "http://127.0.0.1/cb");
   EXPECT_EQ(*get_string(o, "h"), R"({"k":"v"})");
+  EXPECT_EQ(*get_string(o, "i"), "caf\xc3\xa9 \xf0\x9f\x98\x80!");  // a surrogate pair between runs
+  EXPECT_EQ(*get_string(o, "j"), "\xc3\xa9\xf0\x9f\x98\x80 raw");     // UTF-8 bytes are plain bytes
 }
 
 TEST(Json, StringsRefuseControlBytesAndUnknownEscapes) {
@@ -155,7 +157,7 @@ TEST(Json, StringsRefuseControlBytesAndUnknownEscapes) {
 }
 
 TEST(Json, ErrorsCountLinesAcrossStrings) {
-  // The run of a string ends before any line break, so the line count stays picojson's.
+  // Strings are read a run at a time; the line count stays picojson's.
   auto v = parse("{\n\"a\":\"xxxxxxxx\",\n\"b\":\n\"yyyy\",\n\"c\": nope}", "document");
   ASSERT_FALSE(v.ok());
   EXPECT_NE(v.error().message.find("line 5"), std::string::npos) << v.error().message;
