@@ -9,6 +9,7 @@
 #include "latchkey/catalog.hpp"
 #include "ops.hpp"
 #include "provider_checks.hpp"
+#include "provider_templates.hpp"
 #include "seal.hpp"
 #include "url.hpp"
 
@@ -39,7 +40,7 @@ AppInfo app_info(const AppRecord& app) {
 Result<Provider> resolve_for(const Provider& provider, const StringMap& app_values, const StringMap& overrides) {
   StringMap values = app_values;
   for (const auto& [k, v] : overrides) values[k] = v;
-  return resolve_provider(provider, values);
+  return resolve_read(provider, values);
 }
 
 std::string requested_scope(const Provider& provider, const std::vector<std::string>& asked, const AppRecord& app) {

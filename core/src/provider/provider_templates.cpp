@@ -237,8 +237,10 @@ Status check_template_values(const Provider& provider, const std::map<std::strin
 namespace detail {
 namespace {
 
+/// `validated`: the provider is as a reader made it (provider_from_object, which validates
+/// and canonicalises), not one built in code.
 Result<Provider> resolve(const Provider& provider, const std::map<std::string, std::string>& values,
-                         bool before_learning) {
+                         bool before_learning, bool validated) {
   for (const auto& kv : values) {
     bool declared = false;
     for (const auto& tp : provider.template_params) declared = declared || tp.name == kv.first;
@@ -249,7 +251,7 @@ Result<Provider> resolve(const Provider& provider, const std::map<std::string, s
                      (names.empty() ? std::string(" (it has none)") : " (it takes: " + names + ")"));
     }
   }
-  if (provider.template_params.empty()) {
+  if (validated && provider.template_params.empty()) {
     // Nothing to substitute (a value for an undeclared parameter was refused above), and the
     // definition was validated when it was read: validating it again is most of the time an
     // authorization's start takes. Hosts are still lower-cased, as a substituted one would be.
@@ -302,13 +304,17 @@ Result<Provider> resolve(const Provider& provider, const std::map<std::string, s
 }  // namespace
 
 Result<Provider> resolve_before_learning(const Provider& provider, const std::map<std::string, std::string>& values) {
-  return resolve(provider, values, true);
+  return resolve(provider, values, true, true);
+}
+
+Result<Provider> resolve_read(const Provider& provider, const std::map<std::string, std::string>& values) {
+  return resolve(provider, values, false, true);
 }
 
 }  // namespace detail
 
 Result<Provider> resolve_provider(const Provider& provider, const std::map<std::string, std::string>& values) {
-  return detail::resolve(provider, values, false);
+  return detail::resolve(provider, values, false, false);
 }
 
 }  // namespace latchkey

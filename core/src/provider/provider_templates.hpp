@@ -35,4 +35,8 @@ Status check_template_value(const TemplateParam& tp, const std::string& value, c
 /// which validation keeps from using it.
 Result<Provider> resolve_before_learning(const Provider& provider, const std::map<std::string, std::string>& values);
 
+/// resolve_provider for a provider the core read itself (the catalog, the store: validated and
+/// canonicalised by its reader): one without template parameters is not validated again.
+Result<Provider> resolve_read(const Provider& provider, const std::map<std::string, std::string>& values);
+
 }  // namespace latchkey::detail

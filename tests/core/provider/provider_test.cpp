@@ -752,6 +752,16 @@ TEST(Provider, ResolveWithoutTemplatesIsTheSameProvider) {
   EXPECT_FALSE(resolve_provider(p, {{"tenant", "x"}}).ok());
 }
 
+TEST(Provider, ResolveStillValidatesAProviderBuiltInCode) {
+  // The engine skips validating a template-free provider it read (its reader validated it);
+  // the public resolve_provider takes providers built in code too, and still refuses a bad one.
+  Provider p = parse_ok(kMinimal);
+  p.key = "Bad Key";
+  auto r = resolve_provider(p, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::invalid_request);
+}
+
 // ------------------------------------------------------------------------------------------
 // Discovery
 
