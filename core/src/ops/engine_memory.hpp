@@ -11,19 +11,23 @@
 namespace latchkey::detail {
 
 struct EngineMemory {
-  /// Per record prefix ("pending/", "device/"): the expiry of the first live entry the last
-  /// sweep saw. Until then a sweep would remove nothing (steps.cpp).
+  /// Per record prefix ("pending/", "device/"): until when a sweep would remove nothing — the
+  /// expiry of the first live entry the last sweep saw, at most a minute ahead. Absent (no live
+  /// entry seen, or a removal failed): the next start sweeps (steps.cpp).
   std::map<std::string, std::int64_t> sweep_due;
 
   /// Custom providers as read from the store, by key, with the stored text they were read from:
   /// reading a definition (parse, schema, validation) is most of an operation on a custom
-  /// provider, and the text decides the result. Bounded: past kMaxProviders entries it starts over.
+  /// provider, and the text decides the result. Bounded (a gateway keeps an engine per request
+  /// slot): past kMaxProviders entries or kMaxProviderText bytes of text it starts over.
   struct ReadProvider {
     std::string text;
     Provider provider;
   };
   static constexpr std::size_t kMaxProviders = 64;
+  static constexpr std::size_t kMaxProviderText = 512 * 1024;
   std::map<std::string, ReadProvider> providers;
+  std::size_t provider_text = 0;  ///< the texts' bytes, summed
 };
 
 }  // namespace latchkey::detail

@@ -1,5 +1,6 @@
 #include "steps.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "engine_memory.hpp"
@@ -92,17 +93,26 @@ struct Expired {
 // mid-sweep, and nothing can leak or dangle.
 struct Sweep {
   OperationBase* op = nullptr;
+  EngineMemory* memory = nullptr;
+  std::string record_prefix;
   std::vector<Expired> expired;
   std::size_t next = 0;
   Then<Ok> then;
 };
 
+// A sweep is skipped for at most this long, whatever the index says: an entry edited by hand
+// (or written with a wrong clock) far in the future must not stop sweeping for good.
+constexpr std::int64_t kMaxSweepSkipMs = 60 * 1000;
+
 void sweep_next(const std::shared_ptr<Sweep>& s) {
   if (s->next == s->expired.size()) return s->then(Ok{});
   const Expired& x = s->expired[s->next++];
   auto drop_index = [s, index_key = x.index_key, index_version = x.index_version](Result<bool> removed) {
-    // The entry stays while its record might: the next sweep tries again.
-    if (!removed) return sweep_next(s);
+    // The entry stays while its record might: the next start sweeps again.
+    if (!removed) {
+      s->memory->sweep_due.erase(s->record_prefix);
+      return sweep_next(s);
+    }
     Steps::remove(*s->op, index_key, index_version, [s](Result<bool>) { sweep_next(s); });
   };
   // Unconditionally: an expired sign-in is of no use at any version (a callback or poll arriving
@@ -117,22 +127,25 @@ void Steps::sweep_expired(OperationBase& op, std::string record_prefix, std::int
   // Until the first live entry the last sweep saw expires, a sweep would list and remove
   // nothing: the engine skips it (a store round trip on every start). Records another engine
   // adds that expire sooner wait for that time, or for that engine's own sweeps.
-  if (now_ms <= op.engine().memory().sweep_due[record_prefix]) return then(Ok{});
+  auto& due = op.engine().memory().sweep_due;
+  if (auto it = due.find(record_prefix); it != due.end() && now_ms <= it->second) return then(Ok{});
   auto listed = [&op, now_ms, then, record_prefix](Result<std::vector<StoreRecord>> r) {
     if (!r) return then(r.error());
     auto s = std::make_shared<Sweep>();
     s->op = &op;
+    s->memory = &op.engine().memory();
+    s->record_prefix = record_prefix;
     s->then = then;
-    std::int64_t due = 0;  // no live entry seen: sweep again next time (an entry expires after its time)
+    auto& due = op.engine().memory().sweep_due;
+    due.erase(record_prefix);  // no live entry seen: sweep again at the next start
     for (const auto& entry : *r) {
       auto parsed = expiry_entry_from_key(entry.key);
       if (parsed && parsed->expires_at_ms >= now_ms) {  // index order is expiry order: the rest are live too
-        due = parsed->expires_at_ms;
+        due[record_prefix] = std::min(parsed->expires_at_ms, now_ms + kMaxSweepSkipMs);  // live until then
         break;
       }
       s->expired.push_back({parsed ? parsed->record_key : "", entry.key, entry.version});
     }
-    op.engine().memory().sweep_due[record_prefix] = due;
     sweep_next(s);
   };
   list(op, expiry_index_prefix(record_prefix), std::move(listed), kExpirySweepBatch);
@@ -202,7 +215,8 @@ void Steps::provider(OperationBase& op, std::string key, Then<Provider> then) {
                                                        "': see `latchkey providers list`, or register it with "
                                                        "`latchkey providers register`"));
     }
-    auto& read = op.engine().memory().providers;
+    auto& memory = op.engine().memory();
+    auto& read = memory.providers;
     const std::string& text = (*r)->value;
     if (auto it = read.find(key); it != read.end() && it->second.text == text) return then(it->second.provider);
     auto p = provider_from_json(text);
@@ -212,8 +226,18 @@ void Steps::provider(OperationBase& op, std::string key, Then<Provider> then) {
       e.message = "the stored definition of provider '" + key + "' is invalid: " + e.message;
       return then(e);
     }
-    if (read.size() >= EngineMemory::kMaxProviders && !read.count(key)) read.clear();
-    read[key] = {text, *p};
+    if (auto it = read.find(key); it != read.end()) {
+      memory.provider_text -= it->second.text.size();
+      read.erase(it);
+    }
+    if (read.size() >= EngineMemory::kMaxProviders || memory.provider_text + text.size() > EngineMemory::kMaxProviderText) {
+      read.clear();
+      memory.provider_text = 0;
+    }
+    if (text.size() <= EngineMemory::kMaxProviderText) {
+      read[key] = {text, *p};
+      memory.provider_text += text.size();
+    }
     then(std::move(*p));
   });
 }
