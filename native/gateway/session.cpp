@@ -485,7 +485,10 @@ void Session::hand_off(error_code ec, std::string refused_access_token) {
   auto shared_work = std::shared_ptr<HandOff>(std::move(work));
   auto job = [&state, self = shared_from_this(), shared_work]() mutable {
     // Done on this thread, or on another after an operation of the request waited (parked).
-    serve_request(state, shared_work, [self, shared_work](bool keep) mutable {
+    // The reference moves on to the loop's thread: were this worker's copy the last one, the
+    // session would be destroyed here, leaving the loop's session list while the loop walks it
+    // (its sweep then met a session with no owner left: std::bad_weak_ptr, an abort).
+    serve_request(state, shared_work, [self = std::move(self), shared_work](bool keep) mutable {
       EventLoop& loop = self->loop_;
       asio::post(loop.context(), [s = std::move(self), keep, w = std::move(shared_work)]() mutable {
         if (keep) s->resume(w->fd, std::move(w->buffer));
