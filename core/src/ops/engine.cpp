@@ -42,6 +42,24 @@ Engine::~Engine() = default;
 
 void Engine::add_entropy(const std::string& bytes) { drbg_->add_entropy(bytes); }
 
+namespace detail {
+
+const Provider* EngineMemory::provider_read(const std::string& key, const std::string& text) const {
+  auto it = providers_.find(key);
+  return it != providers_.end() && it->second.text == text ? &it->second.provider : nullptr;
+}
+
+void EngineMemory::keep_provider(const std::string& key, const std::string& text, const Provider& provider) {
+  if (text.size() > kMaxProviderText) return;
+  providers_.erase(key);
+  std::size_t kept = text.size();
+  for (const auto& [k, read] : providers_) kept += read.text.size();
+  if (providers_.size() >= kMaxProviders || kept > kMaxProviderText) providers_.clear();
+  providers_[key] = {text, provider};
+}
+
+}  // namespace detail
+
 const char* to_string(Mode mode) { return mode == Mode::managed ? "managed" : "your-own"; }
 
 }  // namespace latchkey

@@ -16,18 +16,23 @@ struct EngineMemory {
   /// entry seen, or a removal failed): the next start sweeps (steps.cpp).
   std::map<std::string, std::int64_t> sweep_due;
 
-  /// Custom providers as read from the store, by key, with the stored text they were read from:
-  /// reading a definition (parse, schema, validation) is most of an operation on a custom
-  /// provider, and the text decides the result. Bounded (a gateway keeps an engine per request
-  /// slot): past kMaxProviders entries or kMaxProviderText bytes of text it starts over.
+  /// A custom provider read from the store before, from exactly `text`, or nullptr: reading a
+  /// definition (parse, schema, validation) is most of an operation on a custom provider, and
+  /// the text decides the result.
+  const Provider* provider_read(const std::string& key, const std::string& text) const;
+  /// Keeps `provider`, read from `text`. Bounded (a gateway keeps an engine per request slot):
+  /// past kMaxProviders entries or kMaxProviderText bytes of text it starts over.
+  void keep_provider(const std::string& key, const std::string& text, const Provider& provider);
+
+  static constexpr std::size_t kMaxProviders = 64;
+  static constexpr std::size_t kMaxProviderText = 512 * 1024;
+
+ private:
   struct ReadProvider {
     std::string text;
     Provider provider;
   };
-  static constexpr std::size_t kMaxProviders = 64;
-  static constexpr std::size_t kMaxProviderText = 512 * 1024;
-  std::map<std::string, ReadProvider> providers;
-  std::size_t provider_text = 0;  ///< the texts' bytes, summed
+  std::map<std::string, ReadProvider> providers_;
 };
 
 }  // namespace latchkey::detail

@@ -216,9 +216,8 @@ void Steps::provider(OperationBase& op, std::string key, Then<Provider> then) {
                                                        "`latchkey providers register`"));
     }
     auto& memory = op.engine().memory();
-    auto& read = memory.providers;
     const std::string& text = (*r)->value;
-    if (auto it = read.find(key); it != read.end() && it->second.text == text) return then(it->second.provider);
+    if (const Provider* known = memory.provider_read(key, text)) return then(*known);
     auto p = provider_from_json(text);
     if (!p) {
       Error e = p.error();
@@ -226,18 +225,7 @@ void Steps::provider(OperationBase& op, std::string key, Then<Provider> then) {
       e.message = "the stored definition of provider '" + key + "' is invalid: " + e.message;
       return then(e);
     }
-    if (auto it = read.find(key); it != read.end()) {
-      memory.provider_text -= it->second.text.size();
-      read.erase(it);
-    }
-    if (read.size() >= EngineMemory::kMaxProviders || memory.provider_text + text.size() > EngineMemory::kMaxProviderText) {
-      read.clear();
-      memory.provider_text = 0;
-    }
-    if (text.size() <= EngineMemory::kMaxProviderText) {
-      read[key] = {text, *p};
-      memory.provider_text += text.size();
-    }
+    memory.keep_provider(key, text, *p);
     then(std::move(*p));
   });
 }
