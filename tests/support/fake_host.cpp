@@ -50,6 +50,12 @@ std::unique_ptr<Engine> make_engine(EngineConfig config) {
   return std::move(*e);
 }
 
+std::unique_ptr<Engine> make_other_engine() {
+  EngineConfig config;
+  config.entropy = std::string(48, '\x08');
+  return make_engine(config);
+}
+
 std::unique_ptr<Engine> make_rotated_engine(bool keep_old) {
   EngineConfig config;
   if (keep_old) config.master_keys[1] = kMasterKey1;

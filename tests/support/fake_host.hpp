@@ -63,6 +63,9 @@ EffectResult transport_failure(std::string message);
 
 /// An engine with a fixed key and seed (deterministic).
 std::unique_ptr<Engine> make_engine(EngineConfig config = {});
+/// Another process's engine on the same store: make_engine's key, a seed of its own (so its
+/// states and ids differ), and nothing remembered between operations yet.
+std::unique_ptr<Engine> make_other_engine();
 /// The engine after a master key rotation: make_engine's key as version 1 beside a new current
 /// version 2, so reseal() moves every secret to version 2. `keep_old` false: version 2 alone,
 /// which opens only what was re-sealed.

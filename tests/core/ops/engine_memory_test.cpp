@@ -33,9 +33,7 @@ TEST_F(EngineMemoryTest, AnotherEnginesUpdateOfACustomProviderIsSeenAtTheNextOpe
   EXPECT_EQ(authorization_url().rfind("https://auth.acme.test/authorize?", 0), 0u);  // read once, used twice
 
   // Another process changes the definition in the same store.
-  EngineConfig config;
-  config.entropy = std::string(48, '\x09');
-  auto other = testing::make_engine(config);
+  auto other = testing::make_other_engine();
   auto updated = host.run(other->update_provider(with_authorization_endpoint("https://auth.acme.test/v2/authorize")));
   ASSERT_TRUE(updated.ok()) << updated.error().message;
 

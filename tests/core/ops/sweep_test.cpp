@@ -69,13 +69,6 @@ struct Sweep : AcmeTest {
     return n;
   }
 
-  /// An engine of another process on the same store and key (its own random states).
-  static std::unique_ptr<Engine> another_engine() {
-    EngineConfig config;
-    config.entropy = std::string(48, '\x08');
-    return testing::make_engine(config);
-  }
-
   std::vector<Seen> seen;
   bool fail_deletes = false;  ///< the store refuses every removal
 };
@@ -101,7 +94,7 @@ TEST_F(Sweep, AStartWithAThousandLiveSignInsOutstandingReadsNoneOfThem) {
 
   // Another engine on the same store (another process) has not swept yet: it lists the first
   // index entries, and only those.
-  engine = another_engine();
+  engine = testing::make_other_engine();
   auto s = authorize();
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ(read_under("pending/"), 0u);         // no live sign-in was read
@@ -288,7 +281,7 @@ struct DeviceSweep : Sweep {
 TEST_F(DeviceSweep, AStartWithAThousandLiveCodesOutstandingReadsNoneOfThem) {
   for (int i = 0; i < 1000; ++i) ASSERT_TRUE(start().ok());
   ASSERT_EQ(count("device/"), 1000u);
-  engine = another_engine();  // another process's engine, which has not swept yet
+  engine = testing::make_other_engine();  // another process's engine, which has not swept yet
   auto s = start();
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ(read_under("device/"), 0u);
